@@ -1,0 +1,94 @@
+# Return to Work platform. The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+RTW := $(VENV)/bin/rtw
+PYTEST := $(VENV)/bin/pytest
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+
+RTW_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/rtw
+export RTW_DATABASE_URL
+
+.PHONY: help install services database migrate run demo test test-unit test-component test-integration \
+	test-e2e test-contracts test-reliability lint typecheck format schemas docs bench-messaging bench-matching clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml $(wildcard services/*/pyproject.toml shared/*/pyproject.toml)
+	$(UV) sync --all-packages --frozen --python python3.11
+	@touch $@
+
+install: $(VENV)/.installed ## Install Python and every package into .venv
+
+services: ## Make sure PostgreSQL and RabbitMQ are running (starts them if not)
+	@bash deploy/local/ensure-services.sh
+
+database: install services ## Create the platform's database if it is missing
+	@$(VENV)/bin/python deploy/local/create_database.py "$(RTW_DATABASE_URL)"
+
+migrate: database ## Migrate every service's schema
+	$(RTW) migrate
+
+run: migrate ## Run the whole platform locally (Ctrl-C stops it)
+	$(RTW) up
+
+demo: migrate ## Play a realistic cohort through the running platform (starts it if needed)
+	@mkdir -p var
+	@bash deploy/local/demo.sh
+
+test: install services ## Run every test layer
+	$(PYTEST) -q
+
+test-unit: install ## Unit tests only
+	$(PYTEST) -q -m unit
+
+test-component: install services ## Component tests only
+	$(PYTEST) -q -m component
+
+test-integration: install services ## Integration tests only
+	$(PYTEST) -q -m integration
+
+test-e2e: install services ## End-to-end tests only
+	$(PYTEST) -q -m e2e
+
+test-contracts: install ## Contract tests only
+	$(PYTEST) -q -m contracts
+
+test-reliability: install services ## Reliability tests only
+	$(PYTEST) -q -m reliability
+
+lint: install ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install ## mypy
+	$(VENV)/bin/mypy
+
+format: install ## Format the code
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+schemas: install ## Regenerate the committed event JSON Schemas
+	$(VENV)/bin/python -m rtw_contracts.schemas write
+
+docs: install ## Regenerate docs/events.md from the contracts
+	$(VENV)/bin/python -m rtw_contracts.docs > docs/events.md
+
+bench-messaging: install services ## Messaging benchmark: raw broker limit vs the platform hop
+	$(VENV)/bin/python bench/messaging.py
+
+bench-matching: install services ## Matching benchmark: search, scoring and re-matching at scale
+	$(VENV)/bin/python bench/matching.py
+
+clean: ## Remove the environment
+	rm -rf $(VENV) $(TOOLS)

@@ -1,0 +1,231 @@
+"""Bulk import of applications from CSV (e.g. a partner's paper or legacy-system applications).
+
+One row is one whole application. Lists inside a cell are separated by semicolons; skills are
+`Skill name:level` (level 1 to 4). Each row's import key is derived from its cohort and e-mail, so
+running the same file twice imports nothing the second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from rtw_platform.errors import AlreadyApplied, Refusal
+from rtw_platform.http import describe_validation_errors
+from rtw_platform.uow import UnitOfWorkFactory
+
+from .access import TokenIssuer
+from .api_models import NewApplication
+from .intake import submit_whole
+
+COLUMNS = (
+    "cohort_id",
+    "given_name",
+    "family_name",
+    "email",
+    "phone",
+    "preferred_language",
+    "postcode_district",
+    "right_to_work",
+    "career_break_start",
+    "career_break_end",
+    "career_break_reason",
+    "years_experience",
+    "professional_body",
+    "registration_number",
+    "last_practised",
+    "specialisms",
+    "skills",
+    "flexible_working",
+    "max_travel_km",
+    "visible_to_regions",
+    "visible_to_councils",
+    "earliest_start",
+    "privacy_notice_version",
+    "consent_to_processing",
+)
+REQUIRED_COLUMNS = ("cohort_id", "email")
+_TRUE = {"yes", "y", "true", "1"}
+_FALSE = {"no", "n", "false", "0"}
+
+
+class ImportFileProblem(ValueError):
+    """The file as a whole cannot be read (missing columns, not CSV)."""
+
+
+@dataclass
+class ImportReport:
+    """What an import did, row by row."""
+
+    imported: int = 0
+    already_imported: int = 0
+    rejected: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return self.imported + self.already_imported + len(self.rejected)
+
+
+def _cells(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(";") if part.strip()]
+
+
+def _bool(value: str | None) -> bool | str | None:
+    """yes/no in any usual spelling; anything else is passed on for validation to name."""
+    text = (value or "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return text or None
+
+
+def _skills(value: str | None) -> list[dict[str, Any]]:
+    claims = []
+    for cell in _cells(value):
+        name, _, level = cell.rpartition(":")
+        claims.append(
+            {"skill": name.strip(), "level": level.strip()} if name else {"skill": cell, "level": None}
+        )
+    return claims
+
+
+def row_to_form(row: dict[str, str]) -> dict[str, Any]:
+    """A CSV row as the JSON an API client would send."""
+
+    def text(name: str) -> str | None:
+        value = (row.get(name) or "").strip()
+        return value or None
+
+    form: dict[str, Any] = {
+        "cohort_id": text("cohort_id"),
+        "email": text("email"),
+        "given_name": text("given_name"),
+        "family_name": text("family_name"),
+        "phone": text("phone"),
+        "preferred_language": text("preferred_language") or "en",
+        "postcode_district": text("postcode_district"),
+        "right_to_work": _bool(row.get("right_to_work")),
+        "career_break": {
+            "start": text("career_break_start"),
+            "end": text("career_break_end"),
+            "reason": text("career_break_reason"),
+        },
+        "years_experience": text("years_experience"),
+        "specialisms": _cells(row.get("specialisms")),
+        "skills": _skills(row.get("skills")),
+        "work_preferences": {
+            "flexible_working": _cells(row.get("flexible_working")),
+            "max_travel_km": text("max_travel_km"),
+            "visible_to_regions": _cells(row.get("visible_to_regions")),
+            "visible_to_councils": _cells(row.get("visible_to_councils")),
+            "earliest_start": text("earliest_start"),
+        },
+        "privacy_notice_version": text("privacy_notice_version"),
+        "consent_to_processing": _bool(row.get("consent_to_processing")),
+    }
+    if text("professional_body"):
+        form["professional_registration"] = {
+            "body": text("professional_body"),
+            "registration_number": text("registration_number"),
+            "last_practised": text("last_practised"),
+        }
+    return {k: v for k, v in form.items() if v is not None}
+
+
+def import_key(row: dict[str, str]) -> str:
+    """The row's idempotency key: the same cohort and e-mail give the same key."""
+    identity = f"{(row.get('cohort_id') or '').strip()}|{(row.get('email') or '').strip().lower()}"
+    return "import:" + hashlib.sha256(identity.encode()).hexdigest()[:40]
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) for every data row; refuses a file without the needed columns."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
+        if missing:
+            raise ImportFileProblem(
+                f"{path} has no column {', '.join(missing)}; the columns are: {', '.join(COLUMNS)}"
+            )
+        unknown = [c for c in header if c not in COLUMNS]
+        if unknown:
+            raise ImportFileProblem(f"{path} has unknown columns: {', '.join(unknown)}")
+        for row in reader:
+            yield reader.line_num, row
+
+
+async def import_file(
+    path: Path,
+    uow_factory: UnitOfWorkFactory,
+    issuer: TokenIssuer,
+    *,
+    today: date | None = None,
+    concurrency: int = 8,
+    on_row: Callable[[], Awaitable[None] | None] | None = None,
+) -> ImportReport:
+    """Import every row; each row is its own transaction, so a bad row spoils nothing else."""
+    today = today or datetime.now(UTC).date()
+    report = ImportReport()
+    rows = list(read_rows(path))
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(line: int, row: dict[str, str]) -> None:
+        async with semaphore:
+            outcome = await _import_row(row, uow_factory, issuer, today)
+        if outcome == "imported":
+            report.imported += 1
+        elif outcome == "already":
+            report.already_imported += 1
+        else:
+            report.rejected.append((line, row, outcome))
+            report.reasons[outcome.split(":")[0]] += 1
+        if on_row is not None:
+            result = on_row()
+            if result is not None:
+                await result
+
+    await asyncio.gather(*(one(line, row) for line, row in rows))
+    report.rejected.sort(key=lambda item: item[0])
+    return report
+
+
+async def _import_row(
+    row: dict[str, str], uow_factory: UnitOfWorkFactory, issuer: TokenIssuer, today: date
+) -> str:
+    try:
+        command = NewApplication.model_validate(row_to_form(row))
+    except ValidationError as exc:
+        return "; ".join(f"{p['field']}: {p['message']}" for p in describe_validation_errors(exc.errors()))
+    key = import_key(row)
+    async with uow_factory() as uow:
+        try:
+            application, _ = await submit_whole(command, uow, issuer, client_request_id=key, today=today)
+        except AlreadyApplied as exc:
+            return f"already applied: {exc.message}"
+        except Refusal as exc:
+            problems = getattr(exc, "problems", None)
+            if problems:
+                return "; ".join(f"{f}: {m}" for f, m in problems)
+            return exc.message
+    # An earlier run's row is found by its key and returned without a new commit.
+    return "imported" if uow.committed and application.reference else "already"
+
+
+def write_rejected(path: Path, report: ImportReport) -> None:
+    """The rejected rows with their line numbers and reasons, to fix and import again."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["line", "reasons", *COLUMNS], extrasaction="ignore")
+        writer.writeheader()
+        for line, row, reason in report.rejected:
+            writer.writerow({"line": line, "reasons": reason, **row})

@@ -1,0 +1,178 @@
+"""`rtw applications …`: bulk import and retention, for operators."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rtw_platform.db import create_engine
+from rtw_platform.filestore import file_store_from_url
+from rtw_platform.uow import UnitOfWorkFactory
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .access import TokenIssuer
+from .bulk_import import ImportFileProblem, ImportReport, import_file, read_rows, write_rejected
+from .models import REGISTRY
+from .privacy import RetentionItem, apply_retention
+from .settings import ApplicationsSettings
+
+app = typer.Typer(help="Applications: bulk import and retention.", no_args_is_help=True)
+console = Console()
+errors = Console(stderr=True)
+
+
+def _factory(settings: ApplicationsSettings) -> tuple[UnitOfWorkFactory, AsyncEngine]:
+    engine = create_engine(settings.sqlalchemy_url(), "applications", pool_size=10)
+    return UnitOfWorkFactory(engine, REGISTRY.metadata), engine
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="CSV file, one application per row.", exists=False)],
+    rejected: Annotated[
+        Path | None, typer.Option(help="Where to write rejected rows (default: FILE.rejected.csv).")
+    ] = None,
+) -> None:
+    """Import applications from CSV; rejected rows are written with their reasons."""
+    if not file.is_file():
+        errors.print(f"[red]error:[/red] no such file: {file}")
+        raise typer.Exit(2)
+    settings = ApplicationsSettings()
+    try:
+        total = sum(1 for _ in read_rows(file))
+    except (ImportFileProblem, UnicodeDecodeError) as exc:
+        errors.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    rejected_path = rejected or file.with_suffix(".rejected.csv")
+    issuer = TokenIssuer(secret=settings.token_secret.get_secret_value(), public_url=settings.public_url)
+
+    async def run() -> ImportReport:
+        factory, engine = _factory(settings)
+        with Progress(
+            TextColumn("importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("rows", total=total)
+            try:
+                return await import_file(file, factory, issuer, on_row=lambda: progress.advance(task))
+            finally:
+                await engine.dispose()
+
+    report = asyncio.run(run())
+    table = Table("result", "rows", title=f"Import of {file.name}")
+    table.add_row("imported", str(report.imported))
+    table.add_row("already imported", str(report.already_imported))
+    table.add_row("rejected", str(len(report.rejected)))
+    console.print(table)
+    if report.rejected:
+        write_rejected(rejected_path, report)
+        errors.print(
+            f"[red]{len(report.rejected)} row(s) rejected[/red]; their reasons are in {rejected_path}"
+        )
+        raise typer.Exit(1)
+
+
+@app.command("retention")
+def retention_command(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be anonymised.")] = False,
+    months: Annotated[int | None, typer.Option(help="Override RTW_RETENTION_MONTHS.")] = None,
+) -> None:
+    """Anonymise applications whose final outcome is older than the retention period."""
+    settings = ApplicationsSettings()
+    keep_for = months or settings.retention_months
+    store = file_store_from_url(settings.file_store_url)
+
+    async def run() -> list[RetentionItem]:
+        factory, engine = _factory(settings)
+        try:
+            async with factory() as uow:
+                return list(
+                    await apply_retention(uow, store, months=keep_for, now=datetime.now(UTC), dry_run=dry_run)
+                )
+        finally:
+            await engine.dispose()
+
+    items = asyncio.run(run())
+    title = "would be anonymised (dry run)" if dry_run else "anonymised"
+    table = Table("reference", "status", "final outcome", title=f"{len(items)} application(s) {title}")
+    for item in items:
+        table.add_row(item.reference or "-", item.status, f"{item.final_outcome_at:%Y-%m-%d}")
+    console.print(table)
+
+
+report_app = typer.Typer(help="Programme insight: funnel, reach, fairness, savings.", no_args_is_help=True)
+
+
+def _report(name: str, cohort: str | None, programme: str | None) -> None:
+    from . import reports
+
+    settings = ApplicationsSettings()
+
+    async def run() -> dict[str, object]:
+        factory, engine = _factory(settings)
+        try:
+            async with factory() as uow:
+                people = await reports.load_people(uow, cohort, programme)
+                if name == "funnel":
+                    return reports.funnel(people)
+                if name == "reach":
+                    return await reports.reach(uow, people)
+                if name == "fairness":
+                    return await reports.fairness(uow, people)
+                return await reports.savings(uow, people, reports.SavingsAssumptions())
+        finally:
+            await engine.dispose()
+
+    data = asyncio.run(run())
+    columns, rows = reports.rows_for_csv(name, data)
+    table = Table(
+        *columns, title=f"{name} of {cohort or 'every cohort'}{' (' + programme + ')' if programme else ''}"
+    )
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+    if name == "reach":
+        console.print(
+            f"share outside London and the South East: {data['share_outside_london_and_south_east']}"
+        )
+    if name == "savings":
+        console.print(f"assumptions: {data['assumptions']}; total: {data['total']}")
+
+
+CohortOption = Annotated[str | None, typer.Option("--cohort", help="A cohort id (default: all).")]
+ProgrammeOption = Annotated[
+    str | None, typer.Option("--programme", help="ict, social_work, planning or legal.")
+]
+
+
+@report_app.command("funnel")
+def funnel_command(cohort: CohortOption = None, programme: ProgrammeOption = None) -> None:
+    """How many reached each step, and why people dropped out."""
+    _report("funnel", cohort, programme)
+
+
+@report_app.command("reach")
+def reach_command(cohort: CohortOption = None, programme: ProgrammeOption = None) -> None:
+    """Applicants, selections and hires per region."""
+    _report("reach", cohort, programme)
+
+
+@report_app.command("fairness")
+def fairness_command(cohort: CohortOption = None, programme: ProgrammeOption = None) -> None:
+    """Pass rates per equality-monitoring group, with the four-fifths flag."""
+    _report("fairness", cohort, programme)
+
+
+@report_app.command("savings")
+def savings_command(cohort: CohortOption = None, programme: ProgrammeOption = None) -> None:
+    """Savings against agency hiring, with the assumptions."""
+    _report("savings", cohort, programme)

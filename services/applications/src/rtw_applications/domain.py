@@ -1,0 +1,348 @@
+"""Pure rules of applying and of the candidate's journey: no I/O, no frameworks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+
+from rtw_contracts import AssessmentOutcome, AssessmentStage, MatchResponse, Programme
+
+
+class Stage(StrEnum):
+    """Where an application is, as staff call it."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    INELIGIBLE = "ineligible"
+    NOT_SHORTLISTED = "not_shortlisted"
+    SHORTLISTED = "shortlisted"
+    SECOND_STAGE_SUBMITTED = "second_stage_submitted"
+    SCORED = "scored"
+    SELECTED = "selected"
+    WAITLISTED = "waitlisted"
+    REJECTED = "rejected"
+    ENROLLED = "enrolled"
+    MODULE_COMPLETED = "module_completed"
+    TRAINED = "trained"
+    MATCHED = "matched"
+    REACHED_OUT = "reached_out"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    HIRED = "hired"
+    WITHDRAWN = "withdrawn"
+    ERASED = "erased"
+
+
+#: What candidates see for each stage (they see "Application received", not "screening").
+CANDIDATE_LABELS: dict[Stage, str] = {
+    Stage.DRAFT: "Application started",
+    Stage.SUBMITTED: "Application received",
+    Stage.INELIGIBLE: "Not eligible for this programme",
+    Stage.NOT_SHORTLISTED: "Not invited to the second stage",
+    Stage.SHORTLISTED: "Invited to the second stage",
+    Stage.SECOND_STAGE_SUBMITTED: "Second stage received",
+    Stage.SCORED: "Second stage assessed",
+    Stage.SELECTED: "Offered a place on the programme",
+    Stage.WAITLISTED: "On the waiting list",
+    Stage.REJECTED: "Not offered a place this time",
+    Stage.ENROLLED: "Training started",
+    Stage.MODULE_COMPLETED: "Training module completed",
+    Stage.TRAINED: "Training completed",
+    Stage.MATCHED: "Matched with a council vacancy",
+    Stage.REACHED_OUT: "A council would like to talk to you",
+    Stage.ACCEPTED: "You agreed to talk to the council",
+    Stage.DECLINED: "You declined the council's interest",
+    Stage.HIRED: "Hired",
+    Stage.WITHDRAWN: "Application withdrawn",
+    Stage.ERASED: "Personal data erased",
+}
+
+#: How far along each stage is: the journey's current stage is the furthest reached, whatever
+#: order the events arrive in. Outcomes of one step share a rank; the later decision wins.
+_RANK: dict[Stage, int] = {
+    Stage.DRAFT: 0,
+    Stage.SUBMITTED: 1,
+    Stage.INELIGIBLE: 2,
+    Stage.NOT_SHORTLISTED: 2,
+    Stage.SHORTLISTED: 2,
+    Stage.SECOND_STAGE_SUBMITTED: 3,
+    Stage.SCORED: 4,
+    Stage.SELECTED: 5,
+    Stage.WAITLISTED: 5,
+    Stage.REJECTED: 5,
+    Stage.ENROLLED: 6,
+    Stage.MODULE_COMPLETED: 7,
+    Stage.TRAINED: 8,
+    Stage.MATCHED: 9,
+    Stage.REACHED_OUT: 10,
+    Stage.ACCEPTED: 11,
+    Stage.DECLINED: 11,
+    Stage.HIRED: 12,
+    Stage.WITHDRAWN: 100,
+    Stage.ERASED: 101,
+}
+
+#: Stages after which nothing more happens to the application (the retention clock starts).
+FINAL_STAGES = frozenset(
+    {Stage.INELIGIBLE, Stage.NOT_SHORTLISTED, Stage.REJECTED, Stage.HIRED, Stage.WITHDRAWN}
+)
+
+
+def rank(stage: Stage) -> int:
+    """How far along a stage is."""
+    return _RANK[stage]
+
+
+@dataclass(frozen=True)
+class JourneyStep:
+    """One dated step of a journey."""
+
+    stage: Stage
+    occurred_at: datetime
+
+
+def current_stage(steps: list[JourneyStep]) -> Stage:
+    """The stage an application is in: the furthest step, the latest among equals.
+
+    Repeated or out-of-order events therefore never move an application backwards.
+    """
+    if not steps:
+        return Stage.DRAFT
+    return max(steps, key=lambda s: (rank(s.stage), s.occurred_at)).stage
+
+
+def stage_after_assessment(stage: AssessmentStage, outcome: AssessmentOutcome) -> Stage:
+    """The journey stage an assessment decision moves the application to."""
+    if stage is AssessmentStage.SECOND_STAGE and outcome is AssessmentOutcome.SCORED:
+        return Stage.SCORED
+    return Stage(outcome.value)
+
+
+def stage_after_response(response: MatchResponse) -> Stage:
+    """The journey stage after the candidate answered a council."""
+    return Stage.ACCEPTED if response is MatchResponse.ACCEPTED else Stage.DECLINED
+
+
+# --------------------------------------------------------------------------- cohorts and windows
+
+
+@dataclass(frozen=True)
+class Window:
+    """A cohort's application window, both days included (UK dates)."""
+
+    opens_on: date
+    closes_on: date
+
+    def is_open(self, today: date) -> bool:
+        """True if applications are accepted today."""
+        return self.opens_on <= today <= self.closes_on
+
+    def describe(self) -> str:
+        """e.g. '29 September 2026 to 18 December 2026'."""
+        return f"{_long_date(self.opens_on)} to {_long_date(self.closes_on)}"
+
+
+def _long_date(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def window_refusal(window: Window, today: date) -> str | None:
+    """Why an application cannot be made today, naming the window; None if it can."""
+    if today < window.opens_on:
+        opens = _long_date(window.opens_on)
+        return f"Applications for this cohort open on {opens} (window {window.describe()})."
+    if today > window.closes_on:
+        closed = _long_date(window.closes_on)
+        return f"Applications for this cohort closed on {closed} (window {window.describe()})."
+    return None
+
+
+# --------------------------------------------------------------------------- programme data
+
+
+@dataclass(frozen=True)
+class ProgrammeProfile:
+    """What applying to a programme asks for beyond the common questions."""
+
+    code: str
+    title: str
+    professional_bodies: tuple[str, ...]
+    registration_required: bool
+    asks_for_specialisms: bool
+
+
+PROGRAMMES: dict[Programme, ProgrammeProfile] = {
+    Programme.ICT: ProgrammeProfile(
+        code="ICT",
+        title="Return to Work - ICT",
+        professional_bodies=(),
+        registration_required=False,
+        asks_for_specialisms=True,
+    ),
+    Programme.SOCIAL_WORK: ProgrammeProfile(
+        code="SW",
+        title="Return to Social Work",
+        professional_bodies=(
+            "Social Work England",
+            "Social Care Wales",
+            "Scottish Social Services Council",
+            "Northern Ireland Social Care Council",
+            "Health and Care Professions Council",
+        ),
+        registration_required=True,
+        asks_for_specialisms=False,
+    ),
+    Programme.PLANNING: ProgrammeProfile(
+        code="PLN",
+        title="Return to Planning",
+        professional_bodies=("Royal Town Planning Institute",),
+        registration_required=False,
+        asks_for_specialisms=False,
+    ),
+    Programme.LEGAL: ProgrammeProfile(
+        code="LGL",
+        title="Return to Legal",
+        professional_bodies=(
+            "Solicitors Regulation Authority",
+            "Bar Standards Board",
+            "CILEx Regulation",
+        ),
+        registration_required=True,
+        asks_for_specialisms=False,
+    ),
+}
+
+
+def reference_for(programme: Programme, number: int) -> str:
+    """The reference quoted to the candidate, e.g. RTW-ICT-000123."""
+    return f"RTW-{PROGRAMMES[programme].code}-{number:06d}"
+
+
+@dataclass(frozen=True)
+class SecondStageQuestion:
+    """A question of the second-stage form."""
+
+    id: str
+    text: str
+    max_words: int
+
+
+SECOND_STAGE_QUESTIONS: dict[Programme, tuple[SecondStageQuestion, ...]] = {
+    Programme.ICT: (
+        SecondStageQuestion(
+            "ict-problem",
+            "Tell us about a technical problem you solved for the people who used your service.",
+            500,
+        ),
+        SecondStageQuestion(
+            "ict-change",
+            "How has technology in your field changed during your break, and how will you catch up?",
+            400,
+        ),
+        SecondStageQuestion("ict-council", "Why do you want to work in digital services for a council?", 300),
+    ),
+    Programme.SOCIAL_WORK: (
+        SecondStageQuestion(
+            "sw-practice",
+            "Describe a piece of practice you are proud of and what you learned.",
+            500,
+        ),
+        SecondStageQuestion("sw-change", "What has changed in social work since you last practised?", 400),
+    ),
+    Programme.PLANNING: (
+        SecondStageQuestion(
+            "pln-case", "Describe a planning case you handled from application to decision.", 500
+        ),
+        SecondStageQuestion("pln-change", "Which policy changes will you need to catch up on?", 400),
+    ),
+    Programme.LEGAL: (
+        SecondStageQuestion(
+            "lgl-matter", "Describe a matter you advised a public body on and its outcome.", 500
+        ),
+        SecondStageQuestion("lgl-change", "Which changes in the law will you need to catch up on?", 400),
+    ),
+}
+
+#: Days a shortlisted candidate has for the second stage when assessment sets no deadline.
+DEFAULT_SECOND_STAGE_DAYS = 14
+
+
+def second_stage_problems(
+    questions: tuple[SecondStageQuestion, ...], answers: dict[str, str]
+) -> list[tuple[str, str]]:
+    """(field, message) for every missing, unknown or over-long answer."""
+    problems: list[tuple[str, str]] = []
+    known = {q.id for q in questions}
+    for question_id in answers:
+        if question_id not in known:
+            problems.append((f"answers.{question_id}", "is not a question of this programme"))
+    for question in questions:
+        answer = (answers.get(question.id) or "").strip()
+        if not answer:
+            problems.append((f"answers.{question.id}", f"Answer the question: {question.text}"))
+        elif (words := len(answer.split())) > question.max_words:
+            problems.append(
+                (
+                    f"answers.{question.id}",
+                    f"Use {question.max_words} words or fewer (you used {words}).",
+                )
+            )
+    return problems
+
+
+def second_stage_deadline(shortlisted_at: datetime, deadline: date | None) -> datetime:
+    """The end of the last day a second stage is accepted (UTC)."""
+    day = deadline or (shortlisted_at + timedelta(days=DEFAULT_SECOND_STAGE_DAYS)).date()
+    return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- videos
+
+
+VIDEO_EXTENSIONS = {"video/mp4": "mp4", "video/webm": "webm", "video/quicktime": "mov"}
+
+#: ISO media "major brands" of MP4 video (photos such as HEIC and audio such as M4A share the
+#: container, so the brand must be one of these).
+MP4_VIDEO_BRANDS = frozenset(
+    {
+        b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1",
+        b"M4V ", b"M4VH", b"M4VP", b"dash", b"mmp4", b"MSNV", b"3gp4", b"3gp5", b"3gp6",
+    }
+)  # fmt: skip
+
+
+def sniff_video(head: bytes) -> str | None:
+    """The video type from its first bytes (never from its name): mp4, webm or mov, else None."""
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand == b"qt  ":
+            return "video/quicktime"
+        return "video/mp4" if brand in MP4_VIDEO_BRANDS else None
+    if head[:4] == b"\x1a\x45\xdf\xa3" and b"webm" in head[:64]:
+        return "video/webm"
+    return None
+
+
+# --------------------------------------------------------------------------- retention
+
+
+def retention_due(final_outcome_at: datetime | None, months: int, now: datetime) -> bool:
+    """True once `months` whole months have passed since the application's final outcome."""
+    if final_outcome_at is None:
+        return False
+    due = _add_months(final_outcome_at, months)
+    return now >= due
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    month_index = moment.month - 1 + months
+    year = moment.year + month_index // 12
+    month = month_index % 12 + 1
+    day = min(moment.day, _days_in_month(year, month))
+    return moment.replace(year=year, month=month, day=day)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return (following - timedelta(days=1)).day

@@ -1,0 +1,32 @@
+"""Events the applications service consumes: one line each (they build the candidate's journey)."""
+
+from __future__ import annotations
+
+from rtw_contracts import (
+    AssessmentScored,
+    CandidateHired,
+    CouncilRegistered,
+    MatchProposed,
+    MatchResponded,
+    ReachOutSent,
+    TrainingCompleted,
+    TrainingEnrolled,
+    TrainingModuleCompleted,
+    VacancyPosted,
+)
+from rtw_platform.messaging import Subscription
+
+from . import journey
+
+SUBSCRIPTIONS = (
+    Subscription(AssessmentScored, journey.record_assessment),
+    Subscription(TrainingEnrolled, journey.record_enrolment),
+    Subscription(TrainingModuleCompleted, journey.record_module),
+    Subscription(TrainingCompleted, journey.record_training_completed),
+    Subscription(MatchProposed, journey.record_match),
+    Subscription(ReachOutSent, journey.record_reach_out),
+    Subscription(MatchResponded, journey.record_response),
+    Subscription(CandidateHired, journey.record_hire),
+    Subscription(CouncilRegistered, journey.record_council),
+    Subscription(VacancyPosted, journey.record_vacancy),
+)

@@ -1,0 +1,506 @@
+"""Use cases of applying: start a draft, save answers, sign in again, submit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from rtw_contracts import (
+    ApplicationSubmitted,
+    CandidateSignInRequested,
+    IctSpecialism,
+    Language,
+    Programme,
+)
+from rtw_platform import reference
+from rtw_platform.auth import InvalidToken, Principal, Purpose, redeem_once, verify_token
+from rtw_platform.errors import AlreadyApplied, Conflict, Forbidden, Invalid, NotFound
+from rtw_platform.uow import UnitOfWork
+from sqlalchemy import func, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from . import domain
+from .access import TokenIssuer, ensure_candidate_or_admin
+from .api_models import ApplicationAnswers, EqualityMonitoring, NewApplication, NewDraft
+from .cohorts import cohort_or_refuse, open_cohort_or_refuse
+from .journey import add_step
+from .models import (
+    Application,
+    Candidate,
+    EqualityMonitoringAnswers,
+    UsedSignInToken,
+)
+
+NEXT_NUMBER = "SELECT nextval('applications.application_numbers')"
+
+
+@dataclass(frozen=True)
+class DraftStarted:
+    application: Application
+    access_token: str
+
+
+@dataclass(frozen=True)
+class SignInSent:
+    """The e-mail address is known: a sign-in link was sent instead of a token."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def candidate_by_email(uow: UnitOfWork, email: str) -> Candidate | None:
+    """The candidate with this e-mail address (any case)."""
+    statement = select(Candidate).where(Candidate.email == email.lower())
+    return (await uow.session.exec(statement)).first()
+
+
+async def _new_candidate(uow: UnitOfWork, email: str, answers: ApplicationAnswers) -> Candidate:
+    candidate = Candidate(
+        id=uuid4(),
+        email=email.lower(),
+        given_name=answers.given_name,
+        family_name=answers.family_name,
+        phone=answers.phone,
+        preferred_language=(answers.preferred_language or Language.EN).value,
+        created_at=_now(),
+    )
+    uow.session.add(candidate)
+    return candidate
+
+
+async def _send_sign_in(uow: UnitOfWork, candidate: Candidate, issuer: TokenIssuer) -> None:
+    link, expires_at = issuer.sign_in_link(candidate.id)
+    uow.publish(
+        CandidateSignInRequested(
+            correlation_id=candidate.id,
+            candidate_id=candidate.id,
+            email=candidate.email or "",
+            given_name=candidate.given_name or "there",
+            preferred_language=Language(candidate.preferred_language),
+            link=link,
+            expires_at=expires_at,
+        )
+    )
+
+
+async def start_draft(
+    command: NewDraft, uow: UnitOfWork, issuer: TokenIssuer, today: date
+) -> DraftStarted | SignInSent:
+    """Start an application. A new e-mail address gets a token at once; a known one gets a
+    sign-in link by e-mail (so nobody can open someone else's applications by typing their
+    address)."""
+    await open_cohort_or_refuse(uow, command.cohort_id, today)
+    existing = await candidate_by_email(uow, str(command.email))
+    if existing is not None:
+        await _send_sign_in(uow, existing, issuer)
+        await uow.commit()
+        return SignInSent()
+    answers = ApplicationAnswers(given_name=command.given_name, family_name=command.family_name)
+    candidate = await _new_candidate(uow, str(command.email), answers)
+    cohort = await cohort_or_refuse(uow, command.cohort_id)
+    application = Application(
+        id=uuid4(),
+        candidate_id=candidate.id,
+        cohort_id=cohort.id,
+        programme=cohort.programme,
+        status=domain.Stage.DRAFT.value,
+        answers={},
+        created_at=_now(),
+        updated_at=_now(),
+    )
+    uow.session.add(application)
+    await uow.commit()
+    return DraftStarted(application, issuer.access_token(candidate.id))
+
+
+async def start_draft_as(principal: Principal, cohort_id: str, uow: UnitOfWork, today: date) -> Application:
+    """A signed-in candidate starts (or resumes) an application to another cohort."""
+    await open_cohort_or_refuse(uow, cohort_id, today)
+    candidate_id = UUID(principal.subject)
+    existing = (
+        await uow.session.exec(
+            select(Application).where(
+                Application.candidate_id == candidate_id, Application.cohort_id == cohort_id
+            )
+        )
+    ).first()
+    if existing is not None:
+        if existing.reference is not None:
+            raise AlreadyApplied(existing.reference)
+        return existing
+    cohort = await cohort_or_refuse(uow, cohort_id)
+    application = Application(
+        id=uuid4(),
+        candidate_id=candidate_id,
+        cohort_id=cohort.id,
+        programme=cohort.programme,
+        status=domain.Stage.DRAFT.value,
+        answers={},
+        created_at=_now(),
+        updated_at=_now(),
+    )
+    uow.session.add(application)
+    await uow.commit()
+    return application
+
+
+async def request_sign_in(email: str, uow: UnitOfWork, issuer: TokenIssuer) -> None:
+    """E-mail a sign-in link if the address is known; say nothing either way."""
+    candidate = await candidate_by_email(uow, email)
+    if candidate is not None and candidate.erased_at is None:
+        await _send_sign_in(uow, candidate, issuer)
+        await uow.commit()
+
+
+async def exchange_sign_in(token: str, uow: UnitOfWork, issuer: TokenIssuer) -> tuple[UUID, str]:
+    """Trade a sign-in link's token (once) for an access token."""
+    try:
+        principal = verify_token(issuer.secret, token, purpose=Purpose.SIGN_IN)
+    except InvalidToken as exc:
+        raise Forbidden(f"This sign-in link cannot be used: {exc}. Ask for a new one.") from None
+    if not await redeem_once(uow, UsedSignInToken, token):
+        raise Forbidden("This sign-in link was already used. Ask for a new one.")
+    candidate_id = UUID(principal.subject)
+    return candidate_id, issuer.access_token(candidate_id)
+
+
+async def application_or_refuse(uow: UnitOfWork, application_id: UUID, principal: Principal) -> Application:
+    """The application, if it exists and the caller may reach it."""
+    application = await uow.session.get(Application, application_id)
+    if application is None or application.anonymised_at is not None:
+        raise NotFound("There is no application with that id.")
+    ensure_candidate_or_admin(principal, application.candidate_id)
+    return application
+
+
+async def save_answers(
+    application_id: UUID, changes: ApplicationAnswers, principal: Principal, uow: UnitOfWork
+) -> Application:
+    """Save part of a draft; what was already saved stays unless replaced."""
+    application = await application_or_refuse(uow, application_id, principal)
+    if application.status != domain.Stage.DRAFT.value:
+        raise Conflict(f"Application {application.reference} was already submitted and cannot be changed.")
+    merged = {**application.answers, **changes.model_dump(mode="json", exclude_unset=True)}
+    application.answers = merged
+    application.updated_at = _now()
+    candidate = await uow.session.get(Candidate, application.candidate_id)
+    if candidate is not None:
+        for field in ("given_name", "family_name", "phone"):
+            if field in changes.model_fields_set:
+                setattr(candidate, field, getattr(changes, field))
+        if changes.preferred_language is not None:
+            candidate.preferred_language = changes.preferred_language.value
+        uow.session.add(candidate)
+    uow.session.add(application)
+    await uow.commit()
+    return application
+
+
+_REQUIRED: dict[str, str] = {
+    "given_name": "Enter your first name.",
+    "family_name": "Enter your last name.",
+    "postcode_district": "Enter the first part of your postcode, for example WS1.",
+    "right_to_work": "Say whether you have the right to work in the UK.",
+    "career_break": "Tell us about your career break: when it started and why.",
+    "years_experience": "Enter your years of experience in the profession.",
+    "work_preferences": "Tell us how and where you want to work.",
+    "privacy_notice_version": "Read the privacy notice and say which version you read.",
+}
+
+
+def missing_answers(programme: Programme, answers: ApplicationAnswers) -> list[tuple[str, str]]:
+    """(field, what to do) for everything still needed before the application can be submitted."""
+    problems = [(field, message) for field, message in _REQUIRED.items() if getattr(answers, field) is None]
+    if answers.consent_to_processing is not True:
+        problems.append(
+            (
+                "consent_to_processing",
+                "Agree to the privacy notice: we cannot process an application without it.",
+            )
+        )
+    profile = domain.PROGRAMMES[programme]
+    registration = answers.professional_registration
+    if profile.registration_required and registration is None:
+        bodies = ", ".join(profile.professional_bodies)
+        problems.append(("professional_registration", f"Tell us your registration with one of: {bodies}."))
+    if (
+        registration is not None
+        and profile.professional_bodies
+        and registration.body not in profile.professional_bodies
+    ):
+        bodies = ", ".join(profile.professional_bodies)
+        problems.append(("professional_registration.body", f"Choose one of: {bodies}."))
+    if profile.asks_for_specialisms:
+        problems.extend(_ict_problems(answers))
+    elif answers.specialisms:
+        problems.append(("specialisms", "Specialisms are asked only of ICT applicants."))
+    return problems
+
+
+def _ict_problems(answers: ApplicationAnswers) -> list[tuple[str, str]]:
+    if not answers.specialisms:
+        return [("specialisms", "Choose at least one specialism you would like to work in.")]
+    if not answers.skills:
+        return [("skills", "Rate yourself on at least one skill of the roles you chose.")]
+    roles = tuple(sorted({role for s in answers.specialisms for role in IctSpecialism(s).ddat_roles}))
+    relevant = reference.skills_for_roles(roles)
+    return [
+        (f"skills.{claim.skill}", "This skill is not one the roles you chose need.")
+        for claim in answers.skills
+        if claim.skill not in relevant
+    ]
+
+
+async def submit(
+    application_id: UUID,
+    principal: Principal,
+    uow: UnitOfWork,
+    *,
+    client_request_id: str | None = None,
+    today: date,
+) -> Application:
+    """Submit a draft: everything needed must be there and the window open."""
+    application = await application_or_refuse(uow, application_id, principal)
+    if application.reference is not None:
+        if client_request_id is not None and application.client_request_id == client_request_id:
+            return application  # the same request again
+        raise AlreadyApplied(application.reference)
+    await open_cohort_or_refuse(uow, application.cohort_id, today)
+    answers = ApplicationAnswers.model_validate(application.answers)
+    problems = missing_answers(Programme(application.programme), answers)
+    if problems:
+        raise Invalid(problems, "Your application is not finished yet.")
+    candidate = await uow.session.get(Candidate, application.candidate_id)
+    assert candidate is not None
+    application.client_request_id = client_request_id
+    await _submit(uow, application, candidate, answers)
+    return application
+
+
+async def submit_whole(
+    command: NewApplication,
+    uow: UnitOfWork,
+    issuer: TokenIssuer,
+    *,
+    client_request_id: str | None = None,
+    today: date,
+    _retried: bool = False,
+) -> tuple[Application, str | None]:
+    """A whole application at once. Returns it, with an access token for a new candidate."""
+    if client_request_id is not None:
+        earlier = (
+            await uow.session.exec(
+                select(Application).where(Application.client_request_id == client_request_id)
+            )
+        ).first()
+        if earlier is not None:
+            return earlier, None
+    cohort = await open_cohort_or_refuse(uow, command.cohort_id, today)
+    answers = ApplicationAnswers.model_validate(
+        command.model_dump(exclude={"cohort_id", "email", "equality_monitoring"}, exclude_unset=True)
+    )
+    problems = missing_answers(Programme(cohort.programme), answers)
+    if problems:
+        raise Invalid(problems)
+    candidate = await candidate_by_email(uow, str(command.email))
+    token: str | None = None
+    if candidate is None:
+        candidate = await _new_candidate(uow, str(command.email), answers)
+        token = issuer.access_token(candidate.id)
+    else:
+        earlier_application = (
+            await uow.session.exec(
+                select(Application).where(
+                    Application.candidate_id == candidate.id, Application.cohort_id == cohort.id
+                )
+            )
+        ).first()
+        if earlier_application is not None and earlier_application.reference is not None:
+            raise AlreadyApplied(earlier_application.reference)
+        if earlier_application is not None:  # an unfinished draft: the whole form replaces it
+            await uow.session.delete(earlier_application)
+            await uow.session.flush()
+    application = Application(
+        id=uuid4(),
+        candidate_id=candidate.id,
+        cohort_id=cohort.id,
+        programme=cohort.programme,
+        status=domain.Stage.DRAFT.value,
+        client_request_id=client_request_id,
+        answers=answers.model_dump(mode="json", exclude_unset=True),
+        created_at=_now(),
+        updated_at=_now(),
+    )
+    uow.session.add(application)
+    if command.equality_monitoring is not None:
+        _store_equality(uow, application, command.equality_monitoring)
+    try:
+        await _submit(uow, application, candidate, answers)
+    except IntegrityError:
+        # Another request for the same application won the race: answer as if it had come first.
+        await uow.session.rollback()
+        winner = await _the_winner(uow, command, client_request_id)
+        if winner is not None:
+            return winner, None
+        if _retried:
+            raise Conflict(
+                "This application was being changed by another request at the same moment; try again."
+            ) from None
+        # The race was over the candidate (one new person's applications to several cohorts at
+        # once): the candidate exists now, so try once more.
+        return await submit_whole(
+            command, uow, issuer, client_request_id=client_request_id, today=today, _retried=True
+        )
+    return application, token
+
+
+async def _the_winner(
+    uow: UnitOfWork, command: NewApplication, client_request_id: str | None
+) -> Application | None:
+    """After losing a race: the same request's application, or the refusal of a duplicate."""
+    if client_request_id is not None:
+        same = (
+            await uow.session.exec(
+                select(Application).where(Application.client_request_id == client_request_id)
+            )
+        ).first()
+        if same is not None:
+            return same
+    candidate = await candidate_by_email(uow, str(command.email))
+    if candidate is not None:
+        earlier = (
+            await uow.session.exec(
+                select(Application).where(
+                    Application.candidate_id == candidate.id,
+                    Application.cohort_id == command.cohort_id,
+                )
+            )
+        ).first()
+        if earlier is not None and earlier.reference is not None:
+            raise AlreadyApplied(earlier.reference)
+    return None
+
+
+async def _submit(
+    uow: UnitOfWork, application: Application, candidate: Candidate, answers: ApplicationAnswers
+) -> None:
+    now = _now()
+    programme = Programme(application.programme)
+    number = (await uow.session.execute(text(NEXT_NUMBER))).scalar_one()
+    district = reference.postcode_district(answers.postcode_district or "")
+    assert district is not None  # validated with the answers
+    application.number = number
+    application.reference = domain.reference_for(programme, number)
+    application.status = domain.Stage.SUBMITTED.value
+    application.region = district.region.value
+    application.submitted_at = now
+    application.updated_at = now
+    application.consent_given_at = now
+    application.privacy_notice_version = answers.privacy_notice_version
+    application.event_sequence += 1
+    candidate.given_name = answers.given_name
+    candidate.family_name = answers.family_name
+    if answers.phone is not None:
+        candidate.phone = answers.phone
+    if answers.preferred_language is not None:
+        candidate.preferred_language = answers.preferred_language.value
+    # Completeness was checked before: these are for the type checker.
+    assert answers.career_break is not None
+    assert answers.work_preferences is not None
+    assert answers.right_to_work is not None
+    assert answers.years_experience is not None
+    event = ApplicationSubmitted(
+        correlation_id=application.id,
+        sequence=application.event_sequence,
+        application_id=application.id,
+        candidate_id=candidate.id,
+        reference=application.reference,
+        programme=programme,
+        cohort_id=application.cohort_id,
+        submitted_at=now,
+        given_name=answers.given_name or "",
+        family_name=answers.family_name or "",
+        email=candidate.email or "",
+        preferred_language=Language(candidate.preferred_language),
+        postcode_district=district.code,
+        region=district.region,
+        right_to_work=answers.right_to_work,
+        career_break=answers.career_break,
+        years_experience=answers.years_experience,
+        professional_registration=answers.professional_registration,
+        specialisms=list(answers.specialisms or []),
+        skills=list(answers.skills or []),
+        work_preferences=answers.work_preferences,
+        privacy_notice_version=answers.privacy_notice_version or "",
+    )
+    uow.session.add(candidate)
+    uow.session.add(application)
+    await uow.session.flush()
+    await add_step(uow, application, event.event_id, domain.Stage.SUBMITTED, now)
+    uow.publish(event)
+    await uow.commit()
+
+
+def _store_equality(uow: UnitOfWork, application: Application, answers: EqualityMonitoring) -> None:
+    uow.session.add(
+        EqualityMonitoringAnswers(
+            application_id=application.id,
+            cohort_id=application.cohort_id,
+            programme=application.programme,
+            answers=answers.model_dump(mode="json", exclude_none=True),
+            recorded_at=_now(),
+        )
+    )
+
+
+async def record_equality_monitoring(
+    application_id: UUID, answers: EqualityMonitoring, principal: Principal, uow: UnitOfWork
+) -> None:
+    """Store (or replace) the candidate's optional equality-monitoring answers."""
+    application = await application_or_refuse(uow, application_id, principal)
+    if principal.role.value != "candidate":
+        raise Forbidden("Only the candidate answers equality monitoring.")
+    existing = await uow.session.get(EqualityMonitoringAnswers, application.id)
+    if existing is not None:
+        existing.answers = answers.model_dump(mode="json", exclude_none=True)
+        existing.recorded_at = _now()
+        uow.session.add(existing)
+    else:
+        _store_equality(uow, application, answers)
+    await uow.commit()
+
+
+async def list_applications(
+    uow: UnitOfWork,
+    *,
+    cohort_id: str | None,
+    status: str | None,
+    page: int,
+    page_size: int,
+) -> tuple[list[Application], int]:
+    """Applications for admins, newest first (drafts included when asked by status)."""
+    statement: Any = select(Application).where(Application.anonymised_at.is_(None))  # type: ignore[union-attr]
+    counting: Any = (
+        select(func.count())
+        .select_from(Application)
+        .where(
+            Application.anonymised_at.is_(None)  # type: ignore[union-attr]
+        )
+    )
+    if cohort_id is not None:
+        statement = statement.where(Application.cohort_id == cohort_id)
+        counting = counting.where(Application.cohort_id == cohort_id)
+    if status is not None:
+        statement = statement.where(Application.status == status)
+        counting = counting.where(Application.status == status)
+    total = (await uow.session.exec(counting)).one()
+    newest_first = Application.created_at.desc()  # type: ignore[attr-defined]
+    rows = await uow.session.exec(
+        statement.order_by(newest_first).offset((page - 1) * page_size).limit(page_size)
+    )
+    found: list[Application] = list(rows.all())
+    return found, int(total)

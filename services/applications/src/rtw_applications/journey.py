@@ -1,0 +1,204 @@
+"""The candidate's journey: dated steps from the events that moved the application."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from rtw_contracts import (
+    AssessmentOutcome,
+    AssessmentScored,
+    CandidateHired,
+    CouncilRegistered,
+    MatchProposed,
+    MatchResponded,
+    ReachOutSent,
+    TrainingCompleted,
+    TrainingEnrolled,
+    TrainingModuleCompleted,
+    VacancyPosted,
+)
+from rtw_platform.uow import UnitOfWork
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import select
+
+from . import domain
+from .models import Application, Hire, JourneyEntry, ReportCouncil, ReportVacancy
+
+
+async def steps_of(uow: UnitOfWork, application_id: UUID) -> list[JourneyEntry]:
+    """The journey, oldest first."""
+    statement = (
+        select(JourneyEntry)
+        .where(JourneyEntry.application_id == application_id)
+        .order_by(JourneyEntry.occurred_at)  # type: ignore[arg-type]
+    )
+    return list((await uow.session.exec(statement)).all())
+
+
+async def add_step(
+    uow: UnitOfWork,
+    application: Application,
+    event_id: UUID,
+    stage: domain.Stage,
+    occurred_at: datetime,
+    detail: str | None = None,
+    codes: list[str] | None = None,
+) -> None:
+    """Record a step (once per event) and move the application to its furthest stage."""
+    await uow.session.execute(
+        insert(JourneyEntry)
+        .values(
+            event_id=event_id,
+            application_id=application.id,
+            stage=stage.value,
+            detail=detail,
+            codes=codes,
+            occurred_at=occurred_at,
+        )
+        .on_conflict_do_nothing(index_elements=["event_id"])
+    )
+    entries = await steps_of(uow, application.id)
+    steps = [domain.JourneyStep(domain.Stage(e.stage), e.occurred_at) for e in entries]
+    current = domain.current_stage(steps)
+    application.status = current.value
+    if current in domain.FINAL_STAGES:
+        application.final_outcome_at = max(s.occurred_at for s in steps if s.stage is current)
+    else:
+        application.final_outcome_at = None
+    uow.session.add(application)
+
+
+async def _application(uow: UnitOfWork, application_id: UUID) -> Application | None:
+    application = await uow.session.get(Application, application_id)
+    if application is None or application.anonymised_at is not None:
+        return None  # erased or never ours: nothing to record
+    return application
+
+
+async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
+    """An assessment decision: a step, and the second-stage deadline when shortlisted."""
+    application = await _application(uow, event.application_id)
+    if application is None:
+        return
+    stage = domain.stage_after_assessment(event.stage, event.outcome)
+    latest_shortlisting = application.shortlisted_at is None or application.shortlisted_at <= event.decided_at
+    if event.outcome is AssessmentOutcome.SHORTLISTED and latest_shortlisting:
+        application.shortlisted_at = event.decided_at
+        application.second_stage_deadline = domain.second_stage_deadline(
+            event.decided_at, event.next_step_deadline
+        )
+    detail = "; ".join(reason.message for reason in event.reasons) or None
+    codes = [reason.code.value for reason in event.reasons] or None
+    await add_step(uow, application, event.event_id, stage, event.decided_at, detail, codes)
+
+
+async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:
+    """Training started."""
+    if application := await _application(uow, event.application_id):
+        await add_step(uow, application, event.event_id, domain.Stage.ENROLLED, event.enrolled_at)
+
+
+async def record_module(event: TrainingModuleCompleted, uow: UnitOfWork) -> None:
+    """A training module completed."""
+    if application := await _application(uow, event.application_id):
+        await add_step(
+            uow,
+            application,
+            event.event_id,
+            domain.Stage.MODULE_COMPLETED,
+            event.completed_at,
+            detail=event.module_title,
+        )
+
+
+async def record_training_completed(event: TrainingCompleted, uow: UnitOfWork) -> None:
+    """Training completed, with a certificate."""
+    if application := await _application(uow, event.application_id):
+        await add_step(
+            uow,
+            application,
+            event.event_id,
+            domain.Stage.TRAINED,
+            event.completed_at,
+            detail=f"Certificate {event.certificate_id}",
+        )
+
+
+async def record_match(event: MatchProposed, uow: UnitOfWork) -> None:
+    """The platform matched the candidate with a vacancy."""
+    if application := await _application(uow, event.application_id):
+        await add_step(uow, application, event.event_id, domain.Stage.MATCHED, event.proposed_at)
+
+
+async def record_reach_out(event: ReachOutSent, uow: UnitOfWork) -> None:
+    """A council reached out."""
+    if application := await _application(uow, event.application_id):
+        await add_step(uow, application, event.event_id, domain.Stage.REACHED_OUT, event.sent_at)
+
+
+async def record_response(event: MatchResponded, uow: UnitOfWork) -> None:
+    """The candidate answered a council."""
+    if application := await _application(uow, event.application_id):
+        stage = domain.stage_after_response(event.response)
+        await add_step(
+            uow, application, event.event_id, stage, event.responded_at, codes=[event.response.value]
+        )
+
+
+async def record_hire(event: CandidateHired, uow: UnitOfWork) -> None:
+    """The candidate was hired."""
+    await uow.session.execute(
+        insert(Hire)
+        .values(
+            match_id=event.match_id,
+            application_id=event.application_id,
+            council_id=event.council_id,
+            hours_per_week=event.hours_per_week,
+            salary_min_pence=event.salary_band.min_pence,
+            salary_max_pence=event.salary_band.max_pence,
+            start_date=event.start_date,
+            hired_at=event.hired_at,
+        )
+        .on_conflict_do_nothing(index_elements=["match_id"])
+    )
+    if application := await _application(uow, event.application_id):
+        await add_step(
+            uow,
+            application,
+            event.event_id,
+            domain.Stage.HIRED,
+            event.hired_at,
+            detail=f"Starting {event.start_date:%d %B %Y}",
+        )
+
+
+async def record_council(event: CouncilRegistered, uow: UnitOfWork) -> None:
+    """A council signed up (for the reach report)."""
+    await uow.session.execute(
+        insert(ReportCouncil)
+        .values(
+            id=event.council_id,
+            gss_code=event.gss_code,
+            name=event.name,
+            region=event.region.value,
+            registered_at=event.registered_at,
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+
+
+async def record_vacancy(event: VacancyPosted, uow: UnitOfWork) -> None:
+    """A vacancy was posted (for the reach report)."""
+    await uow.session.execute(
+        insert(ReportVacancy)
+        .values(
+            id=event.vacancy_id,
+            council_id=event.council_id,
+            programme=event.programme.value,
+            work_mode=event.work_mode.value,
+            bases=list(event.base_postcode_districts),
+            posted_at=event.posted_at,
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+    )

@@ -1,0 +1,174 @@
+"""The applications service's tables, in its own schema `applications`.
+
+Personal data lives in `candidates` (contact) and `applications.answers`; equality monitoring
+lives apart in `equality_monitoring`, joined only for aggregate reports.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from rtw_platform.db import service_registry, timestamp_field
+from sqlalchemy import BigInteger, Column, Date, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+REGISTRY = service_registry("applications")
+
+
+class ApplicationsTable(SQLModel, registry=REGISTRY):
+    """Base of every table of this service."""
+
+
+class Cohort(ApplicationsTable, table=True):
+    """A programme's intake with its application window."""
+
+    __tablename__ = "cohorts"
+
+    id: str = Field(primary_key=True, max_length=64)
+    programme: str = Field(max_length=20)
+    title: str = Field(max_length=200)
+    opens_on: date = Field(sa_column=Column(Date, nullable=False))
+    closes_on: date = Field(sa_column=Column(Date, nullable=False))
+    video_required: bool = True
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
+
+
+class Candidate(ApplicationsTable, table=True):
+    """A person who applies; one per e-mail address."""
+
+    __tablename__ = "candidates"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    email: str | None = Field(default=None, max_length=320, unique=True)
+    given_name: str | None = Field(default=None, max_length=200)
+    family_name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=30)
+    preferred_language: str = Field(default="en", max_length=5)
+    created_at: datetime = timestamp_field()
+    erased_at: datetime | None = timestamp_field(nullable=True)
+
+
+class Application(ApplicationsTable, table=True):
+    """A draft or submitted application to a cohort."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "candidate_id", name="uq_applications_cohort_candidate"),
+        UniqueConstraint("client_request_id", name="uq_applications_client_request_id"),
+    )
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    number: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
+    reference: str | None = Field(default=None, max_length=40, unique=True)
+    candidate_id: UUID = Field(index=True)
+    cohort_id: str = Field(max_length=64, index=True)
+    programme: str = Field(max_length=20)
+    status: str = Field(max_length=40, index=True)
+    client_request_id: str | None = Field(default=None, max_length=100)
+    answers: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    region: str | None = Field(default=None, max_length=40)
+    consent_given_at: datetime | None = timestamp_field(nullable=True)
+    privacy_notice_version: str | None = Field(default=None, max_length=50)
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
+    submitted_at: datetime | None = timestamp_field(nullable=True)
+    shortlisted_at: datetime | None = timestamp_field(nullable=True)
+    second_stage_deadline: datetime | None = timestamp_field(nullable=True)
+    final_outcome_at: datetime | None = timestamp_field(nullable=True)
+    withdrawn_at: datetime | None = timestamp_field(nullable=True)
+    anonymised_at: datetime | None = timestamp_field(nullable=True)
+    event_sequence: int = 0
+
+
+class SecondStageSubmission(ApplicationsTable, table=True):
+    """A shortlisted candidate's second-stage answers and video (stored in the file store)."""
+
+    __tablename__ = "second_stage_submissions"
+
+    application_id: UUID = Field(primary_key=True)
+    answers: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    video_key: str | None = Field(default=None, max_length=300)
+    video_content_type: str | None = Field(default=None, max_length=40)
+    video_size_bytes: int | None = None
+    video_sha256: str | None = Field(default=None, max_length=64)
+    submitted_at: datetime = timestamp_field()
+
+
+class JourneyEntry(ApplicationsTable, table=True):
+    """One dated step of an application's journey, from the event that made it."""
+
+    __tablename__ = "journey_entries"
+
+    event_id: UUID = Field(primary_key=True)
+    application_id: UUID = Field(index=True)
+    stage: str = Field(max_length=40)
+    detail: str | None = Field(default=None, max_length=300)
+    codes: list[str] | None = Field(
+        default=None, sa_column=Column(JSONB, nullable=True), description="Reason codes, for reports."
+    )
+    occurred_at: datetime = timestamp_field()
+
+
+class EqualityMonitoringAnswers(ApplicationsTable, table=True):
+    """Optional equality-monitoring answers, apart from the application."""
+
+    __tablename__ = "equality_monitoring"
+
+    application_id: UUID = Field(primary_key=True)
+    cohort_id: str = Field(max_length=64, index=True)
+    programme: str = Field(max_length=20)
+    answers: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    recorded_at: datetime = timestamp_field()
+
+
+class UsedSignInToken(ApplicationsTable, table=True):
+    """Sign-in links already used (each works once)."""
+
+    __tablename__ = "used_sign_in_tokens"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    used_at: datetime = timestamp_field()
+
+
+class ReportCouncil(ApplicationsTable, table=True):
+    """A council that signed up (from CouncilRegistered), for the reach report."""
+
+    __tablename__ = "report_councils"
+
+    id: UUID = Field(primary_key=True)
+    gss_code: str = Field(max_length=9)
+    name: str = Field(max_length=200)
+    region: str = Field(max_length=40)
+    registered_at: datetime = timestamp_field()
+
+
+class ReportVacancy(ApplicationsTable, table=True):
+    """A vacancy (from VacancyPosted), for the reach report."""
+
+    __tablename__ = "report_vacancies"
+
+    id: UUID = Field(primary_key=True)
+    council_id: UUID
+    programme: str = Field(max_length=20)
+    work_mode: str = Field(max_length=20)
+    bases: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    posted_at: datetime = timestamp_field()
+
+
+class Hire(ApplicationsTable, table=True):
+    """A hire (from CandidateHired), for the savings and reach reports."""
+
+    __tablename__ = "hires"
+
+    match_id: UUID = Field(primary_key=True)
+    application_id: UUID = Field(index=True)
+    council_id: UUID
+    hours_per_week: float
+    salary_min_pence: int
+    salary_max_pence: int
+    start_date: date = Field(sa_column=Column(Date, nullable=False))
+    hired_at: datetime = timestamp_field()

@@ -1,0 +1,119 @@
+"""The second stage: a shortlisted candidate's answers and video assessment."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+from rtw_contracts import Programme, SecondStageAnswer, SecondStageSubmitted, VideoFile
+from rtw_platform.auth import Principal
+from rtw_platform.errors import Conflict, Forbidden, Invalid, TooLarge, UnsupportedMedia
+from rtw_platform.filestore import FileStore
+from rtw_platform.uow import UnitOfWork
+
+from . import domain
+from .access import ensure_candidate_self
+from .cohorts import cohort_or_refuse
+from .intake import application_or_refuse
+from .journey import add_step
+from .models import SecondStageSubmission
+
+
+@dataclass(frozen=True)
+class UploadedVideo:
+    """A video as received: its bytes and what the sender called it."""
+
+    data: bytes
+    filename: str | None
+
+
+def check_video(video: UploadedVideo, max_bytes: int) -> str:
+    """The video's real type, sniffed from its bytes; refuses what is too big or not a video."""
+    if len(video.data) > max_bytes:
+        raise TooLarge(
+            f"The video is {len(video.data) // (1024 * 1024)} MB; the largest accepted is "
+            f"{max_bytes // (1024 * 1024)} MB. Record a shorter one or lower its resolution."
+        )
+    content_type = domain.sniff_video(video.data[:64])
+    if content_type is None:
+        raise UnsupportedMedia(
+            "The file is not an MP4, WebM or MOV video (we check the file itself, not its name)."
+        )
+    return content_type
+
+
+async def submit_second_stage(
+    application_id: UUID,
+    answers: dict[str, str],
+    video: UploadedVideo | None,
+    principal: Principal,
+    uow: UnitOfWork,
+    store: FileStore,
+    *,
+    max_video_bytes: int,
+    now: datetime | None = None,
+) -> SecondStageSubmission:
+    """Accept a shortlisted candidate's second stage, once, before the deadline."""
+    now = now or datetime.now(UTC)
+    application = await application_or_refuse(uow, application_id, principal)
+    ensure_candidate_self(principal, application.candidate_id)
+    if application.shortlisted_at is None:
+        raise Forbidden("Only shortlisted candidates are invited to the second stage.")
+    if application.status == domain.Stage.WITHDRAWN.value:
+        raise Conflict("This application was withdrawn.")
+    if await uow.session.get(SecondStageSubmission, application.id) is not None:
+        raise Conflict("You have already sent your second stage; it cannot be sent twice.")
+    deadline = application.second_stage_deadline
+    if deadline is not None and now > deadline:
+        raise Conflict(f"The second stage closed on {deadline:%d %B %Y} at {deadline:%H:%M} UTC.")
+    programme = Programme(application.programme)
+    problems = domain.second_stage_problems(domain.SECOND_STAGE_QUESTIONS[programme], answers)
+    cohort = await cohort_or_refuse(uow, application.cohort_id)
+    if cohort.video_required and video is None:
+        problems.append(("video", "Upload your video assessment (MP4, WebM or MOV)."))
+    if problems:
+        raise Invalid(problems, "Your second stage needs correcting.")
+
+    video_file: VideoFile | None = None
+    submission = SecondStageSubmission(
+        application_id=application.id,
+        answers=answers,
+        submitted_at=now,
+    )
+    if video is not None:
+        content_type = check_video(video, max_video_bytes)
+        extension = domain.VIDEO_EXTENSIONS[content_type]
+        key = f"second-stage/{application.cohort_id}/{uuid4().hex}.{extension}"
+        digest = hashlib.sha256(video.data).hexdigest()
+        # The file goes first: if the commit then fails, an orphan file is harmless; the
+        # reverse would leave a submission pointing at nothing.
+        await store.put(key, video.data, content_type)
+        video_file = VideoFile(
+            storage_key=key,
+            content_type=content_type,
+            size_bytes=len(video.data),
+            sha256=digest,
+        )
+        submission.video_key = key
+        submission.video_content_type = content_type
+        submission.video_size_bytes = len(video.data)
+        submission.video_sha256 = digest
+    uow.session.add(submission)
+    application.event_sequence += 1
+    event = SecondStageSubmitted(
+        correlation_id=application.id,
+        sequence=application.event_sequence,
+        application_id=application.id,
+        candidate_id=application.candidate_id,
+        cohort_id=application.cohort_id,
+        programme=programme,
+        submitted_at=now,
+        answers=[SecondStageAnswer(question_id=q, answer=a) for q, a in answers.items()],
+        video=video_file,
+    )
+    await add_step(uow, application, event.event_id, domain.Stage.SECOND_STAGE_SUBMITTED, now)
+    uow.publish(event)
+    await uow.commit()
+    return submission

@@ -1,0 +1,23 @@
+"""Settings of the applications service (beyond the platform's)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from rtw_platform.settings import ServiceSettings
+
+
+class ApplicationsSettings(ServiceSettings):
+    """`RTW_*` settings the applications service adds."""
+
+    file_store_url: str = Field(
+        default="file://var/files",
+        description="Where videos are stored: file://DIR or s3://BUCKET?...",
+    )
+    video_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1, description="Largest video accepted.")
+    retention_months: int = Field(
+        default=24,
+        ge=1,
+        description="Months after the final outcome before an application is anonymised.",
+    )
+    candidate_token_hours: float = Field(default=12.0, gt=0)
+    sign_in_link_minutes: int = Field(default=30, ge=1)

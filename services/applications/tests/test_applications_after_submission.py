@@ -1,0 +1,395 @@
+"""After submission: the journey from events, the second stage, withdrawal, erasure, export and
+retention, with the in-memory broker and real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+import pytest_asyncio
+from faststream.rabbit import TestRabbitBroker
+from rtw_applications.app import SERVICE
+from rtw_applications.privacy import apply_retention
+from rtw_contracts import (
+    AssessmentOutcome,
+    AssessmentScored,
+    AssessmentStage,
+    CandidateErased,
+    CandidateHired,
+    Event,
+    SecondStageSubmitted,
+    TrainingEnrolled,
+)
+from rtw_contracts.examples import example
+from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.filestore import LocalFileStore
+from rtw_platform.service import ServiceRuntime
+from rtw_platform.testing.fixtures import app_for
+from sqlalchemy import text
+
+pytestmark = pytest.mark.component
+
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 2000
+WEBM = (
+    b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81\x08\x42\x82\x84webm"
+    + b"\x00" * 500
+)
+ANSWERS = {
+    "ict-problem": "I rebuilt the housing repairs booking service so tenants could book online.",
+    "ict-change": "Cloud hosting and continuous delivery are now the norm; I am taking courses.",
+    "ict-council": "I want to build services my neighbours rely on.",
+}
+
+
+@pytest_asyncio.fixture
+async def service(
+    start_service: Callable[..., Any], open_cohorts: dict[str, str], tmp_path: Path
+) -> ServiceRuntime:
+    runtime: ServiceRuntime = await start_service(
+        SERVICE,
+        in_memory_broker=True,
+        relay_enabled=False,
+        file_store_url=f"file://{tmp_path}",
+        video_max_bytes=100_000,
+    )
+    return runtime
+
+
+@pytest_asyncio.fixture
+async def client(service: ServiceRuntime) -> AsyncIterator[httpx.AsyncClient]:
+    async with TestRabbitBroker(service.broker):
+        transport = httpx.ASGITransport(app=app_for(service))
+        async with httpx.AsyncClient(transport=transport, base_url="http://applications") as http:
+            yield http
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def admin(service: ServiceRuntime) -> dict[str, str]:
+    secret = service.settings.token_secret.get_secret_value()
+    return bearer(issue_token(secret, Principal(subject="admin-1", role=Role.ADMIN)))
+
+
+async def deliver(service: ServiceRuntime, event: Event) -> None:
+    await service.broker.publish(
+        event.model_dump(mode="json"),
+        exchange=service.topology.events_exchange,
+        routing_key=event.ROUTING_KEY,
+    )
+
+
+async def outbox(service: ServiceRuntime, event_type: str) -> list[dict[str, Any]]:
+    async with service.engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT payload FROM applications.outbox WHERE event_type = :t ORDER BY id"),
+            {"t": event_type},
+        )
+        return [row.payload for row in rows]
+
+
+def scored(
+    receipt: dict[str, Any], outcome: AssessmentOutcome, *, at: datetime | None = None, **changes: Any
+) -> AssessmentScored:
+    stage = (
+        AssessmentStage.SCREENING
+        if outcome
+        in {AssessmentOutcome.SHORTLISTED, AssessmentOutcome.INELIGIBLE, AssessmentOutcome.NOT_SHORTLISTED}
+        else AssessmentStage.FINAL
+    )
+    values: dict[str, Any] = {
+        "event_id": uuid4(),
+        "application_id": UUID(receipt["application_id"]),
+        "candidate_id": UUID(receipt["candidate_id"]),
+        "cohort_id": "ict-test",
+        "stage": stage,
+        "outcome": outcome,
+        "reasons": [],
+        "next_step_deadline": None,
+        "decided_at": at or datetime.now(UTC),
+    }
+    return example(AssessmentScored, **{**values, **changes})
+
+
+async def applied(
+    client: httpx.AsyncClient, make_application: Callable[..., dict[str, Any]]
+) -> dict[str, Any]:
+    receipt: dict[str, Any] = (await client.post("/applications", json=make_application())).json()
+    view = (
+        await client.get(
+            f"/applications/{receipt['application_id']}", headers=bearer(receipt["access_token"])
+        )
+    ).json()
+    assert view["status"] == "submitted"
+    exported = await client.get("/applications", headers={})
+    assert exported.status_code == 401
+    token_subject = _subject(receipt["access_token"])
+    return {**receipt, "candidate_id": token_subject}
+
+
+def _subject(token: str) -> str:
+    import base64
+
+    payload = token.split(".")[1]
+    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
+
+
+async def test_the_journey_follows_events_whatever_their_order(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    receipt = await applied(client, make_application)
+    auth = bearer(receipt["access_token"])
+    base = datetime.now(UTC)
+    shortlisted = scored(receipt, AssessmentOutcome.SHORTLISTED, at=base + timedelta(minutes=1))
+    selected = scored(receipt, AssessmentOutcome.SELECTED, at=base + timedelta(minutes=3))
+    enrolled = example(
+        TrainingEnrolled,
+        event_id=uuid4(),
+        application_id=UUID(receipt["application_id"]),
+        candidate_id=UUID(receipt["candidate_id"]),
+        enrolled_at=base + timedelta(minutes=4),
+    )
+    # Out of order, and one delivered twice.
+    for event in (enrolled, selected, shortlisted, selected):
+        await deliver(service, event)
+    view = (await client.get(f"/applications/{receipt['application_id']}", headers=auth)).json()
+    assert view["status"] == "enrolled"
+    assert view["label"] == "Training started"
+    assert [s["label"] for s in view["journey"]] == [
+        "Application received",
+        "Invited to the second stage",
+        "Offered a place on the programme",
+        "Training started",
+    ]
+    assert view["second_stage_deadline"] is not None
+
+    # A stale decision arriving late does not move the application back.
+    await deliver(service, scored(receipt, AssessmentOutcome.WAITLISTED, at=base + timedelta(minutes=2)))
+    view = (await client.get(f"/applications/{receipt['application_id']}", headers=auth)).json()
+    assert view["status"] == "enrolled"
+
+    hired = example(
+        CandidateHired,
+        event_id=uuid4(),
+        application_id=UUID(receipt["application_id"]),
+        candidate_id=UUID(receipt["candidate_id"]),
+        hired_at=base + timedelta(days=30),
+        start_date=date(2027, 2, 1),
+    )
+    await deliver(service, hired)
+    view = (await client.get(f"/applications/{receipt['application_id']}", headers=auth)).json()
+    assert view["label"] == "Hired"
+    assert view["journey"][-1]["label"] == "Hired: Starting 01 February 2027"
+
+
+async def test_second_stage_only_for_the_shortlisted_once_and_in_time(
+    client: httpx.AsyncClient,
+    service: ServiceRuntime,
+    make_application: Callable[..., dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    receipt = await applied(client, make_application)
+    auth = bearer(receipt["access_token"])
+    url = f"/applications/{receipt['application_id']}/second-stage"
+    form = {"answers": json.dumps(ANSWERS)}
+    video = {"video": ("me.mp4", MP4, "video/mp4")}
+
+    not_yet = await client.post(url, data=form, files=video, headers=auth)
+    assert not_yet.status_code == 403
+    assert "shortlisted" in not_yet.json()["detail"]
+
+    await deliver(service, scored(receipt, AssessmentOutcome.SHORTLISTED))
+    someone_else = (await client.post("/applications", json=make_application())).json()
+    assert (
+        await client.post(url, data=form, files=video, headers=bearer(someone_else["access_token"]))
+    ).status_code == 403
+    assert (await client.post(url, data=form, files=video)).status_code == 401
+
+    missing = await client.post(
+        url, data={"answers": json.dumps({"ict-problem": "Only one."})}, files=video, headers=auth
+    )
+    assert missing.status_code == 422
+    assert {"answers.ict-change", "answers.ict-council"} <= {e["field"] for e in missing.json()["errors"]}
+
+    lying = await client.post(
+        url, data=form, files={"video": ("me.mp4", b"%PDF-1.7 not a video" * 10, "video/mp4")}, headers=auth
+    )
+    assert lying.status_code == 415
+    too_big = await client.post(
+        url, data=form, files={"video": ("me.mp4", MP4 + b"\0" * 200_000, "video/mp4")}, headers=auth
+    )
+    assert too_big.status_code == 413
+    no_video = await client.post(url, data=form, headers=auth)
+    assert no_video.status_code == 422
+    assert "video" in {e["field"] for e in no_video.json()["errors"]}
+
+    accepted = await client.post(
+        url, data=form, files={"video": ("clip.bin", WEBM, "application/octet-stream")}, headers=auth
+    )
+    assert accepted.status_code == 201, accepted.text
+    events = await outbox(service, "SecondStageSubmitted")
+    assert len(events) == 1
+    event = SecondStageSubmitted.model_validate(events[0])
+    assert event.video is not None
+    assert event.video.content_type == "video/webm"  # sniffed, not taken from the name
+    assert event.video.storage_key.endswith(".webm")
+    assert await LocalFileStore(tmp_path).get(event.video.storage_key) == WEBM
+
+    twice = await client.post(url, data=form, files=video, headers=auth)
+    assert twice.status_code == 409
+    view = (await client.get(f"/applications/{receipt['application_id']}", headers=auth)).json()
+    assert view["status"] == "second_stage_submitted"
+    assert view["second_stage_submitted"] is True
+
+
+async def test_a_late_second_stage_is_refused(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    receipt = await applied(client, make_application)
+    long_ago = datetime.now(UTC) - timedelta(days=30)
+    await deliver(
+        service,
+        scored(
+            receipt,
+            AssessmentOutcome.SHORTLISTED,
+            at=long_ago,
+            next_step_deadline=(long_ago + timedelta(days=7)).date(),
+        ),
+    )
+    late = await client.post(
+        f"/applications/{receipt['application_id']}/second-stage",
+        data={"answers": json.dumps(ANSWERS)},
+        files={"video": ("me.mp4", MP4, "video/mp4")},
+        headers=bearer(receipt["access_token"]),
+    )
+    assert late.status_code == 409
+    assert "closed on" in late.json()["detail"]
+
+
+async def test_withdrawal(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    receipt = await applied(client, make_application)
+    auth = bearer(receipt["access_token"])
+    url = f"/applications/{receipt['application_id']}/withdraw"
+    assert (await client.post(url, json={"reason": "whatever"}, headers=auth)).status_code == 422
+    done = await client.post(url, json={"reason": "found_work"}, headers=auth)
+    assert done.status_code == 200
+    assert (await client.post(url, json={"reason": "found_work"}, headers=auth)).status_code == 409
+    events = await outbox(service, "ApplicationWithdrawn")
+    assert [e["reason"] for e in events] == ["found_work"]
+    # Later decisions do not bring it back.
+    await deliver(service, scored(receipt, AssessmentOutcome.SHORTLISTED))
+    view = (await client.get(f"/applications/{receipt['application_id']}", headers=auth)).json()
+    assert view["status"] == "withdrawn"
+
+
+async def test_export_and_erasure(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    form = make_application(equality_monitoring={"sex": "female", "age_band": "35-44", "caring": "yes"})
+    receipt = (await client.post("/applications", json=form)).json()
+    candidate_id = _subject(receipt["access_token"])
+    auth = bearer(receipt["access_token"])
+
+    mine = await client.get(f"/candidates/{candidate_id}/export", headers=auth)
+    assert mine.status_code == 200
+    data = mine.json()
+    assert data["candidate"]["email"] == form["email"]
+    assert data["applications"][0]["reference"] == receipt["reference"]
+    assert data["applications"][0]["equality_monitoring"] == {
+        "sex": "female",
+        "age_band": "35-44",
+        "caring": "yes",
+    }
+    by_admin = (await client.get(f"/candidates/{candidate_id}/export", headers=admin(service))).json()
+    assert "equality_monitoring" not in by_admin["applications"][0]  # staff never see it per person
+    other = (await client.post("/applications", json=make_application())).json()
+    assert (
+        await client.get(f"/candidates/{candidate_id}/export", headers=bearer(other["access_token"]))
+    ).status_code == 403
+
+    # Equality answers never travel in an event.
+    submitted = await outbox(service, "ApplicationSubmitted")
+    assert all("female" not in json.dumps(e) for e in submitted)
+
+    erased = await client.post(f"/candidates/{candidate_id}/erasure", headers=auth)
+    assert erased.status_code == 200
+    [event] = await outbox(service, "CandidateErased")
+    assert CandidateErased.model_validate(event).application_ids == [UUID(receipt["application_id"])]
+    async with service.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text("SELECT email, given_name, erased_at FROM applications.candidates WHERE id = :i"),
+                {"i": candidate_id},
+            )
+        ).one()
+        assert row.email is None
+        assert row.given_name is None
+        assert row.erased_at is not None
+        counted = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM applications.applications"
+                    " WHERE cohort_id = 'ict-test' AND reference IS NOT NULL"
+                )
+            )
+        ).scalar_one()
+        assert counted == 2  # the counts in reports survive
+        answers = (
+            await conn.execute(
+                text("SELECT answers FROM applications.applications WHERE id = :i"),
+                {"i": receipt["application_id"]},
+            )
+        ).scalar_one()
+        assert answers == {}
+    assert (await client.get(f"/applications/{receipt['application_id']}", headers=auth)).status_code == 404
+    assert (
+        await client.post(f"/candidates/{candidate_id}/erasure", headers=admin(service))
+    ).status_code == 404
+    # The address can apply afresh.
+    assert (await client.post("/applications", json={**form, "email": form["email"]})).status_code == 201
+
+
+async def test_retention_anonymises_after_the_final_outcome(
+    client: httpx.AsyncClient,
+    service: ServiceRuntime,
+    make_application: Callable[..., dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    old = await applied(client, make_application)
+    recent = await applied(client, make_application)
+    active = await applied(client, make_application)
+    now = datetime.now(UTC)
+    await deliver(service, scored(old, AssessmentOutcome.INELIGIBLE, at=now - timedelta(days=800)))
+    await deliver(service, scored(recent, AssessmentOutcome.INELIGIBLE, at=now - timedelta(days=30)))
+    await deliver(service, scored(active, AssessmentOutcome.SHORTLISTED, at=now - timedelta(days=800)))
+    store = LocalFileStore(tmp_path)
+
+    async with service.uow_factory() as uow:
+        listed = await apply_retention(uow, store, months=24, now=now, dry_run=True)
+    assert [str(i.application_id) for i in listed] == [old["application_id"]]
+    async with service.engine.connect() as conn:
+        assert (
+            await conn.execute(
+                text("SELECT count(*) FROM applications.applications WHERE anonymised_at IS NOT NULL")
+            )
+        ).scalar_one() == 0
+
+    async with service.uow_factory() as uow:
+        done = await apply_retention(uow, store, months=24, now=now, dry_run=False)
+    assert len(done) == 1
+    async with service.engine.connect() as conn:
+        rows = (
+            await conn.execute(text("SELECT id, anonymised_at, answers FROM applications.applications"))
+        ).all()
+    anonymised = {str(r.id) for r in rows if r.anonymised_at is not None}
+    assert anonymised == {old["application_id"]}
+    assert (await outbox(service, "CandidateErased"))[0]["application_ids"] == [old["application_id"]]

@@ -1,0 +1,270 @@
+"""Applying, through the HTTP API, with the in-memory broker and real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+import pytest_asyncio
+from rtw_applications.app import SERVICE
+from rtw_applications.testing import insert_cohort
+from rtw_contracts import ApplicationSubmitted, CandidateSignInRequested
+from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.service import ServiceRuntime
+from rtw_platform.testing.fixtures import app_for
+from sqlalchemy import text
+
+pytestmark = pytest.mark.component
+
+
+@pytest_asyncio.fixture
+async def service(
+    start_service: Callable[..., Any], open_cohorts: dict[str, str], tmp_path: Any
+) -> ServiceRuntime:
+    runtime: ServiceRuntime = await start_service(
+        SERVICE, in_memory_broker=True, relay_enabled=False, file_store_url=f"file://{tmp_path}"
+    )
+    return runtime
+
+
+@pytest_asyncio.fixture
+async def client(service: ServiceRuntime) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app_for(service))
+    async with httpx.AsyncClient(transport=transport, base_url="http://applications") as http:
+        yield http
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def admin_token(service: ServiceRuntime) -> str:
+    secret = service.settings.token_secret.get_secret_value()
+    return issue_token(secret, Principal(subject="admin-1", role=Role.ADMIN))
+
+
+async def outbox(service: ServiceRuntime, event_type: str) -> list[dict[str, Any]]:
+    async with service.engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT payload FROM applications.outbox WHERE event_type = :t ORDER BY id"),
+            {"t": event_type},
+        )
+        return [row.payload for row in rows]
+
+
+async def test_a_draft_is_saved_resumed_and_submitted(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    form = make_application()
+    started = await client.post(
+        "/applications/drafts", json={"cohort_id": form["cohort_id"], "email": form["email"]}
+    )
+    assert started.status_code == 201, started.text
+    draft = started.json()
+    assert "postcode_district" in draft["missing"]
+    auth = bearer(draft["access_token"])
+    application_id = draft["application_id"]
+
+    first_part = {k: form[k] for k in ("given_name", "family_name", "postcode_district")}
+    saved = await client.patch(f"/applications/{application_id}", json=first_part, headers=auth)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["answers"]["postcode_district"] == "WS1"
+    assert "postcode_district" not in saved.json()["missing"]
+
+    early = await client.post(f"/applications/{application_id}/submit", headers=auth)
+    assert early.status_code == 422
+    fields = {e["field"] for e in early.json()["errors"]}
+    assert {"right_to_work", "career_break", "consent_to_processing"} <= fields
+
+    rest = {k: v for k, v in form.items() if k not in {"cohort_id", "email", *first_part}}
+    assert (await client.patch(f"/applications/{application_id}", json=rest, headers=auth)).status_code == 200
+    resumed = await client.get(f"/applications/{application_id}", headers=auth)
+    assert resumed.json()["answers"]["given_name"] == "Amara"  # the first part is still there
+    assert resumed.json()["missing"] == []
+
+    submitted = await client.post(
+        f"/applications/{application_id}/submit", headers={**auth, "Idempotency-Key": "k-1"}
+    )
+    assert submitted.status_code == 200, submitted.text
+    reference = submitted.json()["reference"]
+    assert reference.startswith("RTW-ICT-")
+    again = await client.post(
+        f"/applications/{application_id}/submit", headers={**auth, "Idempotency-Key": "k-1"}
+    )
+    assert again.json()["reference"] == reference
+    events = await outbox(service, "ApplicationSubmitted")
+    assert len(events) == 1
+    event = ApplicationSubmitted.model_validate(events[0])
+    assert event.reference == reference
+    assert event.region.value == "west_midlands"  # from the postcode district, not the form
+
+    changed = await client.patch(f"/applications/{application_id}", json={"given_name": "A"}, headers=auth)
+    assert changed.status_code == 409
+
+    status = (await client.get(f"/applications/{application_id}", headers=auth)).json()
+    assert status["label"] == "Application received"
+    assert [s["label"] for s in status["journey"]] == ["Application received"]
+
+
+async def test_the_same_email_twice_to_a_cohort_gets_409_with_the_reference(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    form = make_application()
+    first = await client.post("/applications", json=form)
+    assert first.status_code == 201, first.text
+    assert first.json()["access_token"]
+    second = await client.post("/applications", json={**form, "email": form["email"].upper()})
+    assert second.status_code == 409
+    assert first.json()["reference"] in second.json()["detail"]
+    assert len(await outbox(service, "ApplicationSubmitted")) == 1
+
+
+async def test_submitting_is_idempotent_on_the_client_request_id(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    form = make_application()
+    headers = {"Idempotency-Key": "partner-42"}
+    first = await client.post("/applications", json=form, headers=headers)
+    second = await client.post("/applications", json=form, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["reference"] == second.json()["reference"]
+    assert second.json()["access_token"] is None  # never a second token
+    assert len(await outbox(service, "ApplicationSubmitted")) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"postcode_district": "ZZ99"}, "postcode_district"),
+        ({"email": "not-an-address"}, "email"),
+        ({"phone": "call me"}, "phone"),
+        ({"years_experience": -1}, "years_experience"),
+        ({"career_break": {"start": "2024-05", "end": "2023-01", "reason": "caring"}}, "career_break"),
+        ({"skills": [{"skill": "Juggling", "level": 2}]}, "skills"),
+        ({"specialisms": ["astronaut"]}, "specialisms.0"),
+        ({"unexpected": 1}, "unexpected"),
+    ],
+)
+async def test_invalid_answers_name_the_field(
+    client: httpx.AsyncClient,
+    make_application: Callable[..., dict[str, Any]],
+    change: dict[str, Any],
+    field: str,
+) -> None:
+    response = await client.post("/applications", json=make_application(**change))
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert any(e["field"].startswith(field) for e in body["errors"]), body
+    assert all(e["message"] for e in body["errors"])
+
+
+async def test_programme_rules_for_the_whole_form(
+    client: httpx.AsyncClient, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    no_consent = await client.post("/applications", json=make_application(consent_to_processing=False))
+    assert no_consent.status_code == 422
+    assert "consent_to_processing" in {e["field"] for e in no_consent.json()["errors"]}
+
+    social_work = make_application(cohort_id="social-work-test", specialisms=[], skills=[])
+    refused = await client.post("/applications", json=social_work)
+    assert refused.status_code == 422
+    assert "professional_registration" in {e["field"] for e in refused.json()["errors"]}
+    registered = {
+        **social_work,
+        "professional_registration": {
+            "body": "Social Work England",
+            "registration_number": "SW123",
+            "last_practised": "2021-06",
+        },
+    }
+    assert (await client.post("/applications", json=registered)).status_code == 201
+
+    off_role = make_application(skills=[{"skill": "Business architecture", "level": 2}])
+    response = await client.post("/applications", json=off_role)
+    assert response.status_code == 422
+    assert "skills.Business architecture" in {e["field"] for e in response.json()["errors"]}
+
+
+async def test_applying_outside_the_window_names_the_window(
+    client: httpx.AsyncClient, clean_database: str, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    today = datetime.now(UTC).date()
+    await insert_cohort(
+        clean_database, "ict-closed", "ict", today - timedelta(days=90), today - timedelta(days=1)
+    )
+    await insert_cohort(
+        clean_database, "ict-later", "ict", today + timedelta(days=10), today + timedelta(days=40)
+    )
+    closed = await client.post("/applications", json=make_application(cohort_id="ict-closed"))
+    assert closed.status_code == 409
+    assert "closed on" in closed.json()["detail"]
+    assert f"{(today - timedelta(days=1)).day} " in closed.json()["detail"]
+    later = await client.post(
+        "/applications/drafts", json={"cohort_id": "ict-later", "email": "x@example.org"}
+    )
+    assert later.status_code == 409
+    assert "open on" in later.json()["detail"]
+    unknown = await client.post("/applications", json=make_application(cohort_id="no-such-cohort"))
+    assert unknown.status_code == 404
+
+
+async def test_candidates_reach_only_their_own_application(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    mine = (await client.post("/applications", json=make_application())).json()
+    theirs = (await client.post("/applications", json=make_application())).json()
+    url = f"/applications/{theirs['application_id']}"
+    assert (await client.get(url)).status_code == 401
+    assert (await client.get(url, headers=bearer("forged.token.value"))).status_code == 401
+    assert (await client.get(url, headers=bearer(mine["access_token"]))).status_code == 403
+    assert (await client.get(url, headers=bearer(theirs["access_token"]))).status_code == 200
+    assert (await client.get(url, headers=bearer(admin_token(service)))).status_code == 200
+    assessor = issue_token(service.settings.token_secret.get_secret_value(), Principal("a-1", Role.ASSESSOR))
+    assert (await client.get(url, headers=bearer(assessor))).status_code == 403
+    listing = await client.get("/applications", headers=bearer(mine["access_token"]))
+    assert listing.status_code == 403
+    admin_list = await client.get("/applications", headers=bearer(admin_token(service)))
+    assert admin_list.status_code == 200
+    assert admin_list.json()["total"] == 2
+
+
+async def test_a_known_email_signs_in_by_link_once(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    form = make_application()
+    created = (await client.post("/applications", json=form)).json()
+    draft = await client.post(
+        "/applications/drafts", json={"cohort_id": "planning-test", "email": form["email"]}
+    )
+    assert draft.status_code == 202  # no token for someone who merely knows the address
+    assert "access_token" not in draft.json()
+    unknown = await client.post("/sign-in", json={"email": "nobody@example.org"})
+    assert unknown.status_code == 202
+    links = await outbox(service, "CandidateSignInRequested")
+    assert len(links) == 1  # from the draft; nothing for the unknown address
+    link = CandidateSignInRequested.model_validate(links[0])
+    assert link.email == form["email"]
+    token = link.link.rsplit("/", 1)[1]
+
+    exchanged = await client.post("/sign-in/token", json={"token": token})
+    assert exchanged.status_code == 200, exchanged.text
+    access = exchanged.json()["access_token"]
+    status = await client.get(f"/applications/{created['application_id']}", headers=bearer(access))
+    assert status.status_code == 200
+    reused = await client.post("/sign-in/token", json={"token": token})
+    assert reused.status_code == 403
+    assert "already used" in reused.json()["detail"]
+    # A sign-in token is not an access token.
+    assert (
+        await client.get(f"/applications/{created['application_id']}", headers=bearer(token))
+    ).status_code == 401
+
+    started = await client.post(
+        "/candidates/me/applications", json={"cohort_id": "planning-test"}, headers=bearer(access)
+    )
+    assert started.status_code == 201
+    assert UUID(started.json()["application_id"])

@@ -1,0 +1,211 @@
+"""Overrides by admins and appeals by candidates against an ineligible decision."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+from rtw_contracts import AssessmentOutcome, AssessmentStage, DecisionKind, ReasonCode
+from rtw_platform.auth import Principal, Role
+from rtw_platform.errors import Conflict, Forbidden, Invalid, NotFound
+from rtw_platform.uow import UnitOfWork
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from . import domain
+from .configuration import config_in_force
+from .decisions import decide
+from .models import Appeal, Candidacy, CohortClosure, Decision
+from .screening import facts_of
+
+#: Which outcomes belong to which stage.
+STAGE_OUTCOMES = {
+    AssessmentStage.SCREENING: {
+        AssessmentOutcome.INELIGIBLE,
+        AssessmentOutcome.SHORTLISTED,
+        AssessmentOutcome.NOT_SHORTLISTED,
+    },
+    AssessmentStage.FINAL: {
+        AssessmentOutcome.SELECTED,
+        AssessmentOutcome.WAITLISTED,
+        AssessmentOutcome.REJECTED,
+    },
+}
+
+
+class OverrideIn(BaseModel):
+    """An admin's override of an outcome; the justification is mandatory."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: AssessmentStage
+    outcome: AssessmentOutcome
+    justification: str = Field(min_length=20, max_length=5000)
+
+
+class AppealIn(BaseModel):
+    """A candidate's appeal against being found ineligible."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    application_id: UUID
+    grounds: str = Field(min_length=20, max_length=5000)
+
+
+class AppealDecisionIn(BaseModel):
+    """An admin's answer to an appeal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    upheld: bool
+    reason: str = Field(min_length=10, max_length=5000)
+
+
+async def _candidacy(uow: UnitOfWork, application_id: UUID) -> Candidacy:
+    candidacy = await uow.session.get(Candidacy, application_id)
+    if candidacy is None or candidacy.erased_at is not None:
+        raise NotFound("Assessment has no application with that id.")
+    return candidacy
+
+
+async def override(uow: UnitOfWork, application_id: UUID, change: OverrideIn, admin: str) -> Decision:
+    """Replace an outcome; recorded with the admin and the justification, and published."""
+    if change.outcome not in STAGE_OUTCOMES.get(change.stage, set()):
+        allowed = ", ".join(sorted(o.value for o in STAGE_OUTCOMES.get(change.stage, set()))) or "none"
+        raise Invalid([("outcome", f"a {change.stage.value} outcome is one of: {allowed}")])
+    candidacy = await _candidacy(uow, application_id)
+    config = await config_in_force(uow, candidacy.cohort_id)
+    assert config is not None
+    if change.stage is AssessmentStage.SCREENING:
+        candidacy.screening_outcome = change.outcome.value
+    else:
+        was_selected = candidacy.selection_outcome == AssessmentOutcome.SELECTED.value
+        candidacy.selection_outcome = change.outcome.value
+        if was_selected and change.outcome is not AssessmentOutcome.SELECTED:
+            from .selection import promote_from_waitlist
+
+            await promote_from_waitlist(uow, candidacy.cohort_id, None, leaving=candidacy)
+    decision = await decide(
+        uow,
+        candidacy,
+        config,
+        stage=change.stage,
+        outcome=change.outcome,
+        kind=DecisionKind.OVERRIDE,
+        score=candidacy.final_score if change.stage is AssessmentStage.FINAL else candidacy.stage1_score,
+        inputs={"overridden_by": admin},
+        decided_by=admin,
+        justification=change.justification,
+    )
+    await uow.commit()
+    return decision
+
+
+async def lodge_appeal(uow: UnitOfWork, appeal: AppealIn, principal: Principal) -> Appeal:
+    """A candidate appeals their own ineligible decision (once per application)."""
+    candidacy = await _candidacy(uow, appeal.application_id)
+    if principal.role is not Role.CANDIDATE or principal.subject != str(candidacy.candidate_id):
+        raise Forbidden("Only the candidate can appeal their own decision.")
+    if candidacy.screening_outcome != AssessmentOutcome.INELIGIBLE.value:
+        raise Conflict("Only a decision that you are not eligible can be appealed.")
+    existing = (
+        await uow.session.exec(select(Appeal).where(Appeal.application_id == appeal.application_id))
+    ).first()
+    if existing is not None:
+        raise Conflict(f"You already appealed this decision (appeal {existing.id}, {existing.status}).")
+    record = Appeal(
+        application_id=candidacy.application_id,
+        candidate_id=candidacy.candidate_id,
+        grounds=appeal.grounds,
+        status="open",
+        created_at=datetime.now(UTC),
+    )
+    uow.session.add(record)
+    await uow.commit()
+    return record
+
+
+async def decide_appeal(uow: UnitOfWork, appeal_id: UUID, answer: AppealDecisionIn, admin: str) -> Appeal:
+    """Uphold (screen again, the gates set aside) or dismiss; either way the candidate is told."""
+    appeal = await uow.session.get(Appeal, appeal_id)
+    if appeal is None:
+        raise NotFound("There is no appeal with that id.")
+    if appeal.status != "open":
+        raise Conflict(f"This appeal was already {appeal.status}.")
+    candidacy = await _candidacy(uow, appeal.application_id)
+    config = await config_in_force(uow, candidacy.cohort_id)
+    assert config is not None
+    now = datetime.now(UTC)
+    appeal.status = "upheld" if answer.upheld else "dismissed"
+    appeal.decision_reason = answer.reason
+    appeal.decided_by = admin
+    appeal.decided_at = now
+    uow.session.add(appeal)
+    if answer.upheld:
+        score, breakdown = domain.stage1_score(facts_of(candidacy), config.config)
+        candidacy.stage1_score = score
+        threshold = config.config.shortlist_threshold
+        closed = await uow.session.get(CohortClosure, (candidacy.cohort_id, "shortlisting"))
+        if threshold is None and closed is None:
+            candidacy.screening_outcome = "eligible"  # ranked (and told) when shortlisting closes
+            outcome = None
+        elif threshold is None:
+            # Shortlisting already closed: shortlisted if they would have made the shortlist.
+            lowest = (
+                await uow.session.exec(
+                    select(func.min(Candidacy.stage1_score)).where(
+                        Candidacy.cohort_id == candidacy.cohort_id,
+                        Candidacy.screening_outcome == AssessmentOutcome.SHORTLISTED.value,
+                    )
+                )
+            ).one()
+            made_it = lowest is None or score >= lowest
+            outcome = AssessmentOutcome.SHORTLISTED if made_it else AssessmentOutcome.NOT_SHORTLISTED
+            candidacy.screening_outcome = outcome.value
+        else:
+            outcome = (
+                AssessmentOutcome.SHORTLISTED if score >= threshold else AssessmentOutcome.NOT_SHORTLISTED
+            )
+            candidacy.screening_outcome = outcome.value
+        if outcome is not None:
+            await decide(
+                uow,
+                candidacy,
+                config,
+                stage=AssessmentStage.SCREENING,
+                outcome=outcome,
+                kind=DecisionKind.APPEAL,
+                score=score,
+                breakdown=breakdown,
+                inputs={"appeal_id": str(appeal.id)},
+                decided_by=admin,
+                justification=answer.reason,
+                now=now,
+            )
+        else:
+            uow.session.add(candidacy)
+    else:
+        previous = (
+            await uow.session.exec(
+                select(Decision)
+                .where(Decision.application_id == candidacy.application_id, Decision.stage == "screening")
+                .order_by(col(Decision.decided_at).desc())
+            )
+        ).first()
+        reasons = [ReasonCode.model_validate(r) for r in (previous.reasons if previous else [])]
+        await decide(
+            uow,
+            candidacy,
+            config,
+            stage=AssessmentStage.SCREENING,
+            outcome=AssessmentOutcome.INELIGIBLE,
+            kind=DecisionKind.APPEAL,
+            reasons=reasons,
+            inputs={"appeal_id": str(appeal.id)},
+            decided_by=admin,
+            justification=answer.reason,
+            now=now,
+        )
+    await uow.commit()
+    return appeal

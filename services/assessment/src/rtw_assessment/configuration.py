@@ -1,0 +1,76 @@
+"""Cohort configuration as versioned data: read the version in force, save a new one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from rtw_contracts import Programme
+from rtw_platform.errors import Conflict
+from rtw_platform.uow import UnitOfWork
+from sqlmodel import select
+
+from .domain import CohortConfig, default_config
+from .models import CohortConfigVersion
+
+
+@dataclass(frozen=True)
+class ConfigInForce:
+    """A cohort's configuration and its version number."""
+
+    cohort_id: str
+    version: int
+    config: CohortConfig
+
+
+async def config_in_force(
+    uow: UnitOfWork, cohort_id: str, programme: Programme | None = None
+) -> ConfigInForce | None:
+    """The latest version; with a programme, version 1 from the programme's defaults if none."""
+    statement = (
+        select(CohortConfigVersion)
+        .where(CohortConfigVersion.cohort_id == cohort_id)
+        .order_by(CohortConfigVersion.version.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    )
+    latest = (await uow.session.exec(statement)).first()
+    if latest is not None:
+        return ConfigInForce(cohort_id, latest.version, CohortConfig.model_validate(latest.config))
+    if programme is None:
+        return None
+    config = default_config(programme)
+    uow.session.add(
+        CohortConfigVersion(
+            cohort_id=cohort_id,
+            version=1,
+            programme=programme.value,
+            config=config.model_dump(mode="json"),
+            created_by="defaults",
+            created_at=datetime.now(UTC),
+        )
+    )
+    await uow.session.flush()
+    return ConfigInForce(cohort_id, 1, config)
+
+
+async def save_config(uow: UnitOfWork, cohort_id: str, config: CohortConfig, admin: str) -> ConfigInForce:
+    """Save a new version (earlier decisions keep naming the version they used)."""
+    current = await config_in_force(uow, cohort_id)
+    if current is not None and current.config.programme is not config.programme:
+        raise Conflict(
+            f"Cohort {cohort_id} belongs to the {current.config.programme.value} programme; "
+            "its programme cannot change."
+        )
+    version = 1 if current is None else current.version + 1
+    uow.session.add(
+        CohortConfigVersion(
+            cohort_id=cohort_id,
+            version=version,
+            programme=config.programme.value,
+            config=config.model_dump(mode="json"),
+            created_by=admin,
+            created_at=datetime.now(UTC),
+        )
+    )
+    await uow.commit()
+    return ConfigInForce(cohort_id, version, config)

@@ -1,0 +1,15 @@
+"""Events the assessment service consumes: one line each."""
+
+from __future__ import annotations
+
+from rtw_contracts import ApplicationSubmitted, ApplicationWithdrawn, CandidateErased, SecondStageSubmitted
+from rtw_platform.messaging import Subscription
+
+from . import screening, second_stage, selection
+
+SUBSCRIPTIONS = (
+    Subscription(ApplicationSubmitted, screening.screen_application),
+    Subscription(SecondStageSubmitted, second_stage.record_second_stage),
+    Subscription(ApplicationWithdrawn, selection.record_withdrawal),
+    Subscription(CandidateErased, selection.erase_candidate),
+)

@@ -1,0 +1,293 @@
+"""HTTP API of the matching service: councils sign up and post vacancies, recruiters search the
+pool and reach out, candidates answer, admins set the scoring weights."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+from rtw_platform.auth import AdminOnly, CurrentPrincipal, Role
+from rtw_platform.errors import Forbidden, NotFound
+from rtw_platform.http import UnitOfWorkDep
+from sqlmodel import col, select
+
+from . import councils, outreach, search
+from .domain import Weights
+from .matchmaking import weights_in_force
+from .models import CandidateMatch, Council, MatchWeights, SearchAlert, Vacancy
+from .settings import MatchingSettings
+
+router = APIRouter()
+
+
+def _settings(request: Request) -> MatchingSettings:
+    settings: MatchingSettings = request.app.state.settings
+    return settings
+
+
+def _link_options(request: Request) -> dict[str, Any]:
+    settings = _settings(request)
+    return {
+        "secret": settings.token_secret.get_secret_value(),
+        "public_url": settings.public_url or f"http://{settings.http_host}:{settings.http_port}",
+        "link_ttl": timedelta(minutes=settings.recruiter_link_minutes),
+    }
+
+
+async def _council(uow: Any, council_id: UUID, principal: Any) -> Council:
+    councils.ensure_council_access(principal, council_id)
+    council: Council | None = await uow.session.get(Council, council_id)
+    if council is None:
+        raise NotFound("There is no council with that id.")
+    return council
+
+
+class SavedSearchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    filters: search.SearchFilters
+
+
+# --------------------------------------------------------------------------- councils
+
+
+@router.post("/councils", status_code=status.HTTP_201_CREATED, tags=["councils"])
+async def sign_up(body: councils.CouncilSignUp, request: Request, uow: UnitOfWorkDep) -> dict[str, Any]:
+    """Sign a council up; its contact gets an e-mailed link to sign in as its first recruiter."""
+    council = await councils.sign_up(uow, body, **_link_options(request))
+    return {"council_id": str(council.id), "name": council.name, "region": council.region}
+
+
+@router.post("/recruiters/sign-in/token", tags=["councils"])
+async def recruiter_sign_in(
+    token: Annotated[str, Body(embed=True)], request: Request, uow: UnitOfWorkDep
+) -> dict[str, str]:
+    """Trade an invitation link's token for an access token."""
+    access = await councils.recruiter_sign_in(
+        uow, token, secret=_settings(request).token_secret.get_secret_value()
+    )
+    return {"access_token": access, "token_type": "bearer"}
+
+
+@router.post("/councils/{council_id}/recruiters", status_code=status.HTTP_201_CREATED, tags=["councils"])
+async def invite(
+    council_id: UUID,
+    body: councils.RecruiterIn,
+    request: Request,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+) -> dict[str, str]:
+    """Invite a colleague (they get an e-mailed sign-in link)."""
+    recruiter = await councils.invite_recruiter(uow, council_id, body, principal, **_link_options(request))
+    return {"recruiter_id": str(recruiter.id)}
+
+
+@router.get("/councils/{council_id}", tags=["councils"])
+async def get_council(council_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, Any]:
+    """The council and its vacancies."""
+    council = await _council(uow, council_id, principal)
+    vacancies = (await uow.session.exec(select(Vacancy).where(Vacancy.council_id == council.id))).all()
+    return {
+        "council_id": str(council.id),
+        "name": council.name,
+        "gss_code": council.gss_code,
+        "region": council.region,
+        "specialisms_needed": council.specialisms_needed,
+        "flexible_working_offered": council.flexible_working_offered,
+        "vacancies": [{"vacancy_id": str(v.id), "title": v.title, "status": v.status} for v in vacancies],
+    }
+
+
+@router.post("/councils/{council_id}/vacancies", status_code=status.HTTP_201_CREATED, tags=["councils"])
+async def post_vacancy(
+    council_id: UUID, body: councils.VacancyIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """Post a vacancy; the pool is matched against it at once."""
+    vacancy, scored, seconds = await councils.post_vacancy(uow, council_id, body, principal)
+    return {"vacancy_id": str(vacancy.id), "candidates_scored": scored, "matching_seconds": round(seconds, 3)}
+
+
+@router.post("/vacancies/{vacancy_id}/close", tags=["councils"])
+async def close_vacancy(vacancy_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, str]:
+    """Close a vacancy without filling it."""
+    vacancy = await councils.set_vacancy_status(uow, vacancy_id, "closed", principal)
+    return {"vacancy_id": str(vacancy.id), "status": vacancy.status}
+
+
+@router.post("/vacancies/{vacancy_id}/fill", tags=["councils"])
+async def fill_vacancy(vacancy_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, str]:
+    """Mark a vacancy filled."""
+    vacancy = await councils.set_vacancy_status(uow, vacancy_id, "filled", principal)
+    return {"vacancy_id": str(vacancy.id), "status": vacancy.status}
+
+
+@router.get("/vacancies/{vacancy_id}/matches", tags=["councils"])
+async def vacancy_matches(
+    vacancy_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> list[dict[str, Any]]:
+    """The proposed and shortlisted candidates of a vacancy, best first, pseudonymous."""
+    vacancy = await uow.session.get(Vacancy, vacancy_id)
+    if vacancy is None:
+        raise NotFound("There is no vacancy with that id.")
+    councils.ensure_council_access(principal, vacancy.council_id)
+    rows = (
+        await uow.session.exec(
+            select(CandidateMatch)
+            .where(CandidateMatch.vacancy_id == vacancy.id, CandidateMatch.status != "withdrawn")
+            .order_by(col(CandidateMatch.score).desc())
+        )
+    ).all()
+    return [
+        {
+            "match_id": str(m.id),
+            "candidate_ref": str(m.application_id),
+            "score": m.score,
+            "factors": m.factors,
+            "status": m.status,
+            "weights_version": m.weights_version,
+        }
+        for m in rows
+    ]
+
+
+@router.post("/councils/{council_id}/search", tags=["councils"])
+async def search_pool(
+    council_id: UUID, filters: search.SearchFilters, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """Search the candidates who allow your council (pseudonymous profiles)."""
+    council = await _council(uow, council_id, principal)
+    return await search.search(uow, council, filters)
+
+
+@router.post("/councils/{council_id}/saved-searches", status_code=status.HTTP_201_CREATED, tags=["councils"])
+async def save_search(
+    council_id: UUID, body: SavedSearchIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> dict[str, str]:
+    """Save a search; you are alerted when new candidates match it."""
+    council = await _council(uow, council_id, principal)
+    saved = await search.save_search(uow, council, body.name, body.filters, principal.subject)
+    await uow.commit()
+    return {"saved_search_id": str(saved.id)}
+
+
+@router.get("/councils/{council_id}/alerts", tags=["councils"])
+async def alerts(council_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> list[dict[str, str]]:
+    """New candidates matching your saved searches (each shown once)."""
+    council = await _council(uow, council_id, principal)
+    await search.refresh_alerts(uow, council)
+    unseen = (
+        await uow.session.exec(
+            select(SearchAlert).where(
+                SearchAlert.council_id == council.id, col(SearchAlert.seen_at).is_(None)
+            )
+        )
+    ).all()
+    now = datetime.now(UTC)
+    for alert in unseen:
+        alert.seen_at = now
+        uow.session.add(alert)
+    await uow.commit()
+    return [
+        {"saved_search_id": str(a.saved_search_id), "candidate_ref": str(a.application_id)} for a in unseen
+    ]
+
+
+@router.post("/vacancies/{vacancy_id}/shortlist", status_code=status.HTTP_201_CREATED, tags=["councils"])
+async def shortlist(
+    vacancy_id: UUID,
+    candidate_ref: Annotated[UUID, Body(embed=True)],
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+) -> dict[str, str]:
+    """Shortlist a candidate for a vacancy."""
+    match = await outreach.shortlist(uow, vacancy_id, candidate_ref, principal)
+    return {"match_id": str(match.id), "status": match.status}
+
+
+@router.post("/matches/{match_id}/reach-out", tags=["councils"])
+async def reach_out(match_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, str]:
+    """Tell a shortlisted candidate your council is interested."""
+    match = await outreach.reach_out(uow, match_id, principal)
+    return {"match_id": str(match.id), "status": match.status}
+
+
+@router.get("/matches/{match_id}/contact", tags=["councils"])
+async def contact(match_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, str]:
+    """The candidate's contact details (after they accepted)."""
+    return await outreach.contact(uow, match_id, principal)
+
+
+@router.post("/matches/{match_id}/interview", tags=["councils"])
+async def interview(
+    match_id: UUID, body: outreach.InterviewIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> dict[str, str]:
+    """Record an interview."""
+    match = await outreach.interview(uow, match_id, body, principal)
+    return {"match_id": str(match.id), "status": match.status}
+
+
+@router.post("/matches/{match_id}/outcome", tags=["councils"])
+async def outcome(
+    match_id: UUID, body: outreach.OutcomeIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> dict[str, str]:
+    """Record whether the candidate was hired."""
+    match = await outreach.record_outcome(uow, match_id, body, principal)
+    return {"match_id": str(match.id), "status": match.status}
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+@router.get("/candidates/{candidate_id}/matches", tags=["candidates"])
+async def my_matches(
+    candidate_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> list[dict[str, Any]]:
+    """Councils that reached out to you, and what followed."""
+    if not (
+        principal.role is Role.ADMIN
+        or (principal.role is Role.CANDIDATE and principal.subject == str(candidate_id))
+    ):
+        raise Forbidden("You can only see your own matches.")
+    return await outreach.matches_for_candidate(uow, candidate_id)
+
+
+@router.post("/matches/{match_id}/response", tags=["candidates"])
+async def respond(
+    match_id: UUID, body: outreach.ResponseIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> dict[str, str]:
+    """Accept or decline a council's interest (accepting shares your contact details with it)."""
+    match = await outreach.respond(uow, match_id, body, principal)
+    return {"match_id": str(match.id), "status": match.status}
+
+
+# --------------------------------------------------------------------------- admins
+
+
+@router.get("/weights", tags=["admin"])
+async def get_weights(uow: UnitOfWorkDep, _: AdminOnly) -> dict[str, Any]:
+    """The scoring weights in force."""
+    found = await weights_in_force(uow)
+    return {"version": found.version, "weights": found.weights.model_dump(mode="json")}
+
+
+@router.put("/weights", tags=["admin"])
+async def put_weights(body: Weights, uow: UnitOfWorkDep, admin: AdminOnly) -> dict[str, Any]:
+    """Save a new version of the scoring weights."""
+    latest = (
+        await uow.session.exec(select(MatchWeights).order_by(col(MatchWeights.version).desc()).limit(1))
+    ).first()
+    version = 1 if latest is None else latest.version + 1
+    uow.session.add(
+        MatchWeights(
+            version=version,
+            weights=body.model_dump(mode="json"),
+            created_by=admin.subject,
+            created_at=datetime.now(UTC),
+        )
+    )
+    await uow.commit()
+    return {"version": f"v{version}"}

@@ -1,0 +1,42 @@
+"""Composition root of the matching service."""
+
+from __future__ import annotations
+
+from rtw_contracts import (
+    CandidateHired,
+    CouncilRegistered,
+    MatchProposed,
+    MatchResponded,
+    ReachOutSent,
+    RecruiterInvited,
+    SkillGapIdentified,
+    VacancyPosted,
+)
+from rtw_platform.service import ServiceDefinition
+
+from .api import router
+from .handlers import SUBSCRIPTIONS
+from .models import REGISTRY
+from .settings import MatchingSettings
+
+SERVICE = ServiceDefinition(
+    name="matching",
+    title="Matching",
+    description="Councils, vacancies, the consent-gated talent pool and explainable matches.",
+    registry=REGISTRY,
+    package_file=__file__,
+    subscriptions=SUBSCRIPTIONS,
+    publishes=(
+        CouncilRegistered,
+        RecruiterInvited,
+        VacancyPosted,
+        MatchProposed,
+        ReachOutSent,
+        MatchResponded,
+        CandidateHired,
+        SkillGapIdentified,
+    ),
+    routers=(router,),
+    default_port=8003,
+    settings_class=MatchingSettings,
+)

@@ -1,0 +1,26 @@
+"""Events the matching service consumes: one line each (they build the talent pool)."""
+
+from __future__ import annotations
+
+from rtw_contracts import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    AssessmentScored,
+    CandidateErased,
+    TrainingCompleted,
+    TrainingEnrolled,
+    TrainingModuleCompleted,
+)
+from rtw_platform.messaging import Subscription
+
+from . import pool
+
+SUBSCRIPTIONS = (
+    Subscription(ApplicationSubmitted, pool.add_candidate),
+    Subscription(AssessmentScored, pool.record_assessment),
+    Subscription(TrainingEnrolled, pool.record_enrolment),
+    Subscription(TrainingModuleCompleted, pool.record_module),
+    Subscription(TrainingCompleted, pool.record_training_completed),
+    Subscription(ApplicationWithdrawn, pool.record_withdrawal),
+    Subscription(CandidateErased, pool.erase_candidate),
+)

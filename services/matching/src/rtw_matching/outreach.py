@@ -1,0 +1,276 @@
+"""From match to hire: shortlist, reach out, the candidate's answer, interview, outcome.
+
+Contact details reach the council only after the candidate accepts its reach-out."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+from rtw_contracts import (
+    CandidateHired,
+    ContractType,
+    MatchResponded,
+    MatchResponse,
+    ReachOutSent,
+    SalaryBand,
+)
+from rtw_platform.auth import Principal, Role
+from rtw_platform.errors import Conflict, Forbidden, NotFound
+from rtw_platform.uow import UnitOfWork
+from sqlmodel import col, select
+
+from . import domain
+from .councils import ensure_council_access
+from .matchmaking import candidate_of, vacancy_of, weights_in_force
+from .models import CandidateContact, CandidateMatch, CandidateProfile, Council, Vacancy
+
+#: Which step may follow which, and who takes it.
+TRANSITIONS: dict[str, set[str]] = {
+    "proposed": {"shortlisted"},
+    "shortlisted": {"reached_out"},
+    "reached_out": {"accepted", "declined"},
+    "accepted": {"interviewing", "hired", "not_hired"},
+    "interviewing": {"hired", "not_hired"},
+}
+CONTACT_RELEASED = {"accepted", "interviewing", "hired", "not_hired"}
+
+
+class ResponseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    response: MatchResponse
+
+
+class InterviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime
+
+
+class OutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hired: bool
+    start_date: date | None = None
+    hours_per_week: float | None = Field(default=None, gt=0, le=48)
+    salary_band: SalaryBand | None = None
+    contract: ContractType = ContractType.PERMANENT
+
+
+def _move(match: CandidateMatch, to: str) -> None:
+    if to not in TRANSITIONS.get(match.status, set()):
+        raise Conflict(_why_not(match.status, to))
+    match.status = to
+    match.updated_at = datetime.now(UTC)
+
+
+def _why_not(current: str, to: str) -> str:
+    needs = {
+        "shortlisted": "Only a proposed or found candidate can be shortlisted",
+        "reached_out": "Shortlist the candidate before reaching out",
+        "accepted": "The candidate can answer only a reach-out",
+        "declined": "The candidate can answer only a reach-out",
+        "interviewing": "An interview needs the candidate to have accepted",
+        "hired": "Record an outcome only after the candidate accepted",
+        "not_hired": "Record an outcome only after the candidate accepted",
+    }
+    return f"{needs.get(to, 'Not allowed')}; this match is {current.replace('_', ' ')}."
+
+
+async def _match(uow: UnitOfWork, match_id: UUID) -> CandidateMatch:
+    match = await uow.session.get(CandidateMatch, match_id)
+    if match is None or match.status == "withdrawn":
+        raise NotFound("There is no such match (the candidate may have withdrawn).")
+    return match
+
+
+async def shortlist(
+    uow: UnitOfWork, vacancy_id: UUID, candidate_ref: UUID, principal: Principal
+) -> CandidateMatch:
+    """Shortlist a candidate for a vacancy (proposed by the platform, or found in a search)."""
+    vacancy = await uow.session.get(Vacancy, vacancy_id)
+    if vacancy is None:
+        raise NotFound("There is no vacancy with that id.")
+    ensure_council_access(principal, vacancy.council_id)
+    profile = await uow.session.get(CandidateProfile, candidate_ref)
+    council = await uow.session.get(Council, vacancy.council_id)
+    assert council is not None
+    if (
+        profile is None
+        or not profile.in_pool
+        or not domain.visible_to(candidate_of(profile), council.gss_code, council.region)
+    ):
+        raise NotFound("No candidate with that reference is visible to your council.")
+    match = (
+        await uow.session.exec(
+            select(CandidateMatch).where(
+                CandidateMatch.vacancy_id == vacancy.id,
+                CandidateMatch.application_id == profile.application_id,
+            )
+        )
+    ).first()
+    if match is None:
+        in_force = await weights_in_force(uow)
+        scored = domain.score(candidate_of(profile), vacancy_of(vacancy), in_force.weights)
+        match = CandidateMatch(
+            vacancy_id=vacancy.id,
+            council_id=vacancy.council_id,
+            application_id=profile.application_id,
+            candidate_id=profile.candidate_id,
+            score=scored.score,
+            factors=[f.model_dump(mode="json") for f in scored.factors],
+            weights_version=in_force.version,
+            status="proposed",
+            updated_at=datetime.now(UTC),
+        )
+    _move(match, "shortlisted")
+    uow.session.add(match)
+    await uow.commit()
+    return match
+
+
+async def reach_out(uow: UnitOfWork, match_id: UUID, principal: Principal) -> CandidateMatch:
+    """The council reaches out to a shortlisted candidate (ReachOutSent)."""
+    match = await _match(uow, match_id)
+    ensure_council_access(principal, match.council_id)
+    _move(match, "reached_out")
+    uow.session.add(match)
+    uow.publish(
+        ReachOutSent(
+            correlation_id=match.application_id,
+            match_id=match.id,
+            vacancy_id=match.vacancy_id,
+            council_id=match.council_id,
+            candidate_id=match.candidate_id,
+            application_id=match.application_id,
+            sent_at=datetime.now(UTC),
+        )
+    )
+    await uow.commit()
+    return match
+
+
+async def respond(
+    uow: UnitOfWork, match_id: UUID, answer: ResponseIn, principal: Principal
+) -> CandidateMatch:
+    """The candidate accepts or declines a council's reach-out (MatchResponded)."""
+    match = await _match(uow, match_id)
+    if principal.role is not Role.CANDIDATE or principal.subject != str(match.candidate_id):
+        raise Forbidden("Only the candidate can answer a council's interest.")
+    _move(match, "accepted" if answer.response is MatchResponse.ACCEPTED else "declined")
+    uow.session.add(match)
+    uow.publish(
+        MatchResponded(
+            correlation_id=match.application_id,
+            match_id=match.id,
+            vacancy_id=match.vacancy_id,
+            council_id=match.council_id,
+            candidate_id=match.candidate_id,
+            application_id=match.application_id,
+            response=answer.response,
+            responded_at=datetime.now(UTC),
+        )
+    )
+    await uow.commit()
+    return match
+
+
+async def contact(uow: UnitOfWork, match_id: UUID, principal: Principal) -> dict[str, str]:
+    """The candidate's contact details, once they accepted this council's reach-out."""
+    match = await _match(uow, match_id)
+    ensure_council_access(principal, match.council_id)
+    if match.status not in CONTACT_RELEASED:
+        raise Forbidden("Contact details are shared only after the candidate accepts your reach-out.")
+    details = await uow.session.get(CandidateContact, match.candidate_id)
+    if details is None:
+        raise NotFound("The candidate's contact details are no longer held.")
+    return {"given_name": details.given_name, "family_name": details.family_name, "email": details.email}
+
+
+async def interview(
+    uow: UnitOfWork, match_id: UUID, when: InterviewIn, principal: Principal
+) -> CandidateMatch:
+    """Record an interview."""
+    match = await _match(uow, match_id)
+    ensure_council_access(principal, match.council_id)
+    _move(match, "interviewing")
+    match.interview_at = when.at
+    uow.session.add(match)
+    await uow.commit()
+    return match
+
+
+async def record_outcome(
+    uow: UnitOfWork, match_id: UUID, outcome: OutcomeIn, principal: Principal
+) -> CandidateMatch:
+    """Hired (CandidateHired, and the vacancy is filled) or not hired."""
+    match = await _match(uow, match_id)
+    ensure_council_access(principal, match.council_id)
+    if not outcome.hired:
+        _move(match, "not_hired")
+        uow.session.add(match)
+        await uow.commit()
+        return match
+    missing = [f for f in ("start_date", "hours_per_week", "salary_band") if getattr(outcome, f) is None]
+    if missing:
+        from rtw_platform.errors import Invalid
+
+        raise Invalid([(f, "is needed to record a hire") for f in missing])
+    _move(match, "hired")
+    uow.session.add(match)
+    vacancy = await uow.session.get(Vacancy, match.vacancy_id)
+    if vacancy is not None and vacancy.status == "open":
+        vacancy.status = "filled"
+        uow.session.add(vacancy)
+    assert outcome.start_date is not None
+    assert outcome.hours_per_week is not None
+    assert outcome.salary_band is not None
+    uow.publish(
+        CandidateHired(
+            correlation_id=match.application_id,
+            match_id=match.id,
+            vacancy_id=match.vacancy_id,
+            council_id=match.council_id,
+            candidate_id=match.candidate_id,
+            application_id=match.application_id,
+            start_date=outcome.start_date,
+            hours_per_week=outcome.hours_per_week,
+            salary_band=outcome.salary_band,
+            contract=outcome.contract,
+            hired_at=datetime.now(UTC),
+        )
+    )
+    await uow.commit()
+    return match
+
+
+async def matches_for_candidate(uow: UnitOfWork, candidate_id: UUID) -> list[dict[str, Any]]:
+    """A candidate's councils' interest: reach-outs and what followed (never mere proposals)."""
+    rows = (
+        await uow.session.exec(
+            select(CandidateMatch, Vacancy, Council)
+            .join(Vacancy, Vacancy.id == CandidateMatch.vacancy_id)  # type: ignore[arg-type]
+            .join(Council, Council.id == CandidateMatch.council_id)  # type: ignore[arg-type]
+            .where(
+                CandidateMatch.candidate_id == candidate_id,
+                col(CandidateMatch.status).in_(
+                    ["reached_out", "accepted", "declined", "interviewing", "hired", "not_hired"]
+                ),
+            )
+        )
+    ).all()
+    return [
+        {
+            "match_id": str(m.id),
+            "council": c.name,
+            "vacancy": v.title,
+            "work_mode": v.work_mode,
+            "status": m.status,
+            "score": m.score,
+            "factors": m.factors,
+        }
+        for m, v, c in rows
+    ]

@@ -1,0 +1,232 @@
+"""The talent pool, built from other services' events; each change re-matches the candidate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from uuid import UUID
+
+from rtw_contracts import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    AssessmentOutcome,
+    AssessmentScored,
+    CandidateErased,
+    SkillClaim,
+    TrainingCompleted,
+    TrainingEnrolled,
+    TrainingModuleCompleted,
+)
+from rtw_platform import reference
+from rtw_platform.uow import UnitOfWork
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
+
+from .matchmaking import match_candidate
+from .models import (
+    AssessmentOutcomeRecord,
+    CandidateContact,
+    CandidateMatch,
+    CandidateProfile,
+    Departure,
+    SkillGapSignal,
+)
+
+#: Outcomes that put a candidate in the pool councils can search.
+POOL_OUTCOMES = {AssessmentOutcome.SELECTED.value, AssessmentOutcome.WAITLISTED.value}
+
+
+async def add_candidate(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
+    """Keep the facts matching needs (and, apart, the contact details for an accepted reach-out)."""
+    if await uow.session.get(Departure, event.candidate_id) is not None:
+        return  # erased before their application reached us: keep nothing
+    district = reference.postcode_district(event.postcode_district)
+    if district is None:
+        from rtw_platform.consumer_failures import PermanentFailure
+
+        raise PermanentFailure(f"unknown postcode district {event.postcode_district!r}")
+    profile = await uow.session.get(CandidateProfile, event.application_id)
+    if profile is None:
+        profile = CandidateProfile(
+            application_id=event.application_id,
+            candidate_id=event.candidate_id,
+            programme=event.programme.value,
+            cohort_id=event.cohort_id,
+            postcode_district=district.code,
+            latitude=district.latitude,
+            longitude=district.longitude,
+            region=district.region.value,
+            years_experience=event.years_experience,
+            max_travel_km=event.work_preferences.max_travel_km,
+            updated_at=datetime.now(UTC),
+        )
+    preferences = event.work_preferences
+    profile.specialisms = [s.value for s in event.specialisms]
+    # Levels already raised by training stay raised if the application arrives again.
+    claimed = {c.skill: int(c.level) for c in event.skills}
+    existing = profile.skills or {}
+    profile.skills = {k: max(claimed.get(k, 0), existing.get(k, 0)) for k in claimed.keys() | existing.keys()}
+    profile.flexible_working = [f.value for f in preferences.flexible_working]
+    profile.max_travel_km = preferences.max_travel_km
+    profile.visible_regions = [r.value for r in preferences.visible_to_regions]
+    profile.visible_councils = list(preferences.visible_to_councils)
+    profile.earliest_start = preferences.earliest_start
+    profile.updated_at = datetime.now(UTC)
+    if await uow.session.get(Departure, event.application_id) is not None:
+        profile.withdrawn = True  # withdrew before the application reached us
+    record = await uow.session.get(AssessmentOutcomeRecord, event.application_id)
+    if record is not None and record.sequence >= profile.assessment_sequence:
+        profile.assessment_outcome = record.outcome
+        profile.assessment_sequence = record.sequence
+        profile.in_pool = record.outcome in POOL_OUTCOMES and not profile.withdrawn
+    uow.session.add(profile)
+    statement = insert(CandidateContact).values(
+        candidate_id=event.candidate_id,
+        given_name=event.given_name,
+        family_name=event.family_name,
+        email=str(event.email),
+    )
+    await uow.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["candidate_id"],
+            set_={k: statement.excluded[k] for k in ("given_name", "family_name", "email")},
+        )
+    )
+    await uow.session.flush()
+    if profile.in_pool:
+        await match_candidate(uow, profile, cause=event)
+
+
+async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
+    """Keep the latest outcome (even before the application arrives); selected and waitlisted
+    candidates join the pool and are matched; others leave it."""
+    sequence = event.sequence or 0
+    statement = insert(AssessmentOutcomeRecord).values(
+        application_id=event.application_id,
+        candidate_id=event.candidate_id,
+        outcome=event.outcome.value,
+        sequence=sequence,
+    )
+    await uow.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["application_id"],
+            set_={"outcome": statement.excluded.outcome, "sequence": statement.excluded.sequence},
+            where=AssessmentOutcomeRecord.sequence <= sequence,  # type: ignore[arg-type]
+        )
+    )
+    profile = await uow.session.get(CandidateProfile, event.application_id)
+    if profile is None or sequence < profile.assessment_sequence:
+        return
+    was_in_pool = profile.in_pool
+    profile.assessment_outcome = event.outcome.value
+    profile.assessment_sequence = sequence
+    profile.in_pool = event.outcome.value in POOL_OUTCOMES and not profile.withdrawn
+    profile.updated_at = datetime.now(UTC)
+    uow.session.add(profile)
+    await uow.session.flush()
+    if profile.in_pool and not was_in_pool:
+        await match_candidate(uow, profile, cause=event)
+
+
+async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:
+    """In training: counts towards the score."""
+    profile = await uow.session.get(CandidateProfile, event.application_id)
+    if profile is None or profile.training_status == "completed":
+        return
+    profile.training_status = "enrolled"
+    profile.modules_total = sum(1 for m in event.modules if m.required)
+    uow.session.add(profile)
+    await uow.session.flush()
+    if profile.in_pool:
+        await match_candidate(uow, profile, cause=event)
+
+
+async def record_module(event: TrainingModuleCompleted, uow: UnitOfWork) -> None:
+    """A module completed: the skills it builds raise the candidate's levels, so scores rise."""
+    profile = await uow.session.get(CandidateProfile, event.application_id)
+    if profile is None:
+        return
+    _raise_skills(profile, event.skills)
+    if profile.training_status != "completed":
+        profile.training_status = "enrolled"
+        profile.modules_completed += 1
+    uow.session.add(profile)
+    await uow.session.flush()
+    if profile.in_pool:
+        await match_candidate(uow, profile, cause=event)
+
+
+async def record_training_completed(event: TrainingCompleted, uow: UnitOfWork) -> None:
+    """Training completed."""
+    profile = await uow.session.get(CandidateProfile, event.application_id)
+    if profile is None:
+        return
+    _raise_skills(profile, event.skills_gained)
+    profile.training_status = "completed"
+    profile.modules_completed = max(profile.modules_completed, profile.modules_total)
+    uow.session.add(profile)
+    await uow.session.flush()
+    if profile.in_pool:
+        await match_candidate(uow, profile, cause=event)
+
+
+def _raise_skills(profile: CandidateProfile, claims: Iterable[SkillClaim]) -> None:
+    """Training raises skill levels; it never lowers one."""
+    skills = dict(profile.skills)
+    for claim in claims:
+        skills[claim.skill] = max(skills.get(claim.skill, 0), int(claim.level))
+    profile.skills = skills
+
+
+async def record_withdrawal(event: ApplicationWithdrawn, uow: UnitOfWork) -> None:
+    """A withdrawn candidate leaves the pool; open matches end."""
+    await _remember_departure(uow, event.application_id, "withdrawn")
+    profile = await uow.session.get(CandidateProfile, event.application_id)
+    if profile is None:
+        return
+    profile.withdrawn = True
+    profile.in_pool = False
+    uow.session.add(profile)
+    await _end_matches(uow, [event.application_id])
+
+
+async def erase_candidate(event: CandidateErased, uow: UnitOfWork) -> None:
+    """Delete everything about the candidate (matches keep only counts: candidate anonymised)."""
+    await _remember_departure(uow, event.candidate_id, "erased")
+    await uow.session.execute(
+        delete(CandidateContact).where(col(CandidateContact.candidate_id) == event.candidate_id)
+    )
+    profiles = (
+        await uow.session.exec(
+            select(CandidateProfile).where(CandidateProfile.candidate_id == event.candidate_id)
+        )
+    ).all()
+    ids = [p.application_id for p in profiles]
+    for profile in profiles:
+        await uow.session.delete(profile)
+    await uow.session.execute(delete(SkillGapSignal).where(SkillGapSignal.application_id.in_(ids)))  # type: ignore[attr-defined]
+    await _end_matches(uow, ids)
+
+
+async def _remember_departure(uow: UnitOfWork, subject: UUID, kind: str) -> None:
+    await uow.session.execute(
+        insert(Departure)
+        .values(id=subject, kind=kind, at=datetime.now(UTC))
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+
+
+async def _end_matches(uow: UnitOfWork, application_ids: list[UUID]) -> None:
+    if not application_ids:
+        return
+    matches = (
+        await uow.session.exec(
+            select(CandidateMatch).where(CandidateMatch.application_id.in_(application_ids))  # type: ignore[attr-defined]
+        )
+    ).all()
+    for match in matches:
+        if match.status not in ("hired", "not_hired", "declined"):
+            match.status = "withdrawn"
+            match.updated_at = datetime.now(UTC)
+            uow.session.add(match)

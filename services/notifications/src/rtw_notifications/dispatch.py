@@ -1,0 +1,97 @@
+"""The dispatcher: sends owed messages, retries with backoff, records permanent failures.
+
+Rows are claimed with FOR UPDATE SKIP LOCKED, so several replicas share the work. A message is
+marked sent in the claim's transaction; if the process dies between the server accepting the
+message and that commit, it is sent again (at least once)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from rtw_platform.logging import get_logger
+from rtw_platform.service import ServiceRuntime
+from sqlalchemy import text
+
+from .channels import EmailChannel, OutgoingEmail, PermanentFailure, channel_for
+from .settings import NotificationsSettings
+
+log = get_logger(__name__)
+
+CLAIM = text(
+    "SELECT id, to_address, subject, body_text, body_html, attempts FROM notifications.deliveries"
+    " WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY created_at"
+    " LIMIT :limit FOR UPDATE SKIP LOCKED"
+)
+SENT = text(
+    "UPDATE notifications.deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1,"
+    " provider_reference = :reference, last_error = NULL WHERE id = :id"
+)
+RETRY = text(
+    "UPDATE notifications.deliveries SET attempts = attempts + 1, last_error = :error,"
+    " next_attempt_at = :next WHERE id = :id"
+)
+FAILED = text(
+    "UPDATE notifications.deliveries SET status = 'failed', attempts = attempts + 1,"
+    " last_error = :error WHERE id = :id"
+)
+
+
+async def dispatch_once(runtime: ServiceRuntime, channel: EmailChannel) -> int:
+    """Send one batch of due messages; how many were attempted."""
+    settings = runtime.settings
+    assert isinstance(settings, NotificationsSettings)
+    async with runtime.engine.begin() as conn:
+        rows = (await conn.execute(CLAIM, {"limit": settings.dispatch_batch_size})).all()
+        for row in rows:
+            email = OutgoingEmail(
+                to=row.to_address,
+                subject=row.subject,
+                text=row.body_text,
+                html=row.body_html,
+                reference=str(row.id),
+            )
+            try:
+                reference = await channel.send(email)
+            except PermanentFailure as exc:
+                log.warning("delivery_failed", delivery_id=str(row.id), error=str(exc)[:300])
+                await conn.execute(FAILED, {"id": row.id, "error": str(exc)[:2000]})
+            except Exception as exc:  # transient, or unexpected: either way, try again later
+                attempts = row.attempts + 1
+                if attempts >= settings.delivery_max_attempts:
+                    log.warning("delivery_gave_up", delivery_id=str(row.id), attempts=attempts)
+                    await conn.execute(
+                        FAILED, {"id": row.id, "error": f"gave up after {attempts} attempts: {exc}"[:2000]}
+                    )
+                else:
+                    backoff = settings.retry_base_s * 2 ** (attempts - 1)
+                    log.info("delivery_retry", delivery_id=str(row.id), attempts=attempts, retry_in_s=backoff)
+                    await conn.execute(
+                        RETRY,
+                        {
+                            "id": row.id,
+                            "error": str(exc)[:2000],
+                            "next": datetime.now(UTC) + timedelta(seconds=backoff),
+                        },
+                    )
+            else:
+                await conn.execute(SENT, {"id": row.id, "reference": reference})
+                log.info("delivery_sent", delivery_id=str(row.id))
+    return len(rows)
+
+
+async def run_dispatcher(runtime: ServiceRuntime) -> None:
+    """Background loop: send what is due, then wait a little."""
+    settings = runtime.settings
+    assert isinstance(settings, NotificationsSettings)
+    if not settings.dispatch_enabled:
+        return
+    channel = channel_for(settings)
+    while True:
+        try:
+            attempted = await dispatch_once(runtime, channel)
+        except Exception as exc:  # the database may be away: try again shortly
+            log.warning("dispatcher_waiting", error=repr(exc))
+            attempted = 0
+        if attempted < settings.dispatch_batch_size:
+            await asyncio.sleep(settings.dispatch_interval_s)

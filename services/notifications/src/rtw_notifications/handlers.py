@@ -1,0 +1,46 @@
+"""Events the notifications service consumes: one line each."""
+
+from __future__ import annotations
+
+from rtw_contracts import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    AssessmentScored,
+    CandidateErased,
+    CandidateHired,
+    CandidateSignInRequested,
+    CouncilRegistered,
+    MatchProposed,
+    MatchResponded,
+    ReachOutSent,
+    RecruiterInvited,
+    SecondStageSubmitted,
+    TrainingCompleted,
+    TrainingEnrolled,
+    VacancyPosted,
+)
+from rtw_platform.messaging import Subscription
+
+from .notices import Notices
+from .settings import NotificationsSettings
+
+#: Bound to the service's settings when it starts (app.configure_notices).
+NOTICES = Notices(NotificationsSettings())
+
+SUBSCRIPTIONS = (
+    Subscription(ApplicationSubmitted, NOTICES.application_submitted),
+    Subscription(CandidateSignInRequested, NOTICES.sign_in_requested),
+    Subscription(AssessmentScored, NOTICES.assessment_scored),
+    Subscription(SecondStageSubmitted, NOTICES.second_stage_submitted),
+    Subscription(ApplicationWithdrawn, NOTICES.application_withdrawn),
+    Subscription(CandidateErased, NOTICES.candidate_erased),
+    Subscription(TrainingEnrolled, NOTICES.training_enrolled),
+    Subscription(TrainingCompleted, NOTICES.training_completed),
+    Subscription(CouncilRegistered, NOTICES.council_registered),
+    Subscription(RecruiterInvited, NOTICES.recruiter_invited),
+    Subscription(VacancyPosted, NOTICES.vacancy_posted),
+    Subscription(MatchProposed, NOTICES.match_proposed),
+    Subscription(ReachOutSent, NOTICES.reach_out_sent),
+    Subscription(MatchResponded, NOTICES.match_responded),
+    Subscription(CandidateHired, NOTICES.candidate_hired),
+)

@@ -1,0 +1,415 @@
+"""Which messages each event calls for: the contact directory is kept up to date, and each message
+owed is rendered and recorded once per (event, recipient, template). Sending is the dispatcher's."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from rtw_contracts import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    AssessmentOutcome,
+    AssessmentScored,
+    CandidateErased,
+    CandidateHired,
+    CandidateSignInRequested,
+    CouncilRegistered,
+    MatchProposed,
+    MatchResponded,
+    MatchResponse,
+    ReachOutSent,
+    RecruiterInvited,
+    SecondStageSubmitted,
+    TrainingCompleted,
+    TrainingEnrolled,
+    VacancyPosted,
+)
+from rtw_platform.uow import UnitOfWork
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
+
+from .models import ApplicationNote, Council, Delivery, Person, Vacancy
+from .rendering import long_date, programme_title, render
+from .settings import NotificationsSettings
+
+#: Templates people can opt out of; every other message is essential (decisions, links).
+NON_ESSENTIAL = frozenset({"vacancy_alert", "match_proposed", "second_stage_reminder", "training_overdue"})
+
+OUTCOME_TEMPLATES = {
+    AssessmentOutcome.INELIGIBLE: "not_eligible",
+    AssessmentOutcome.SHORTLISTED: "shortlisted",
+    AssessmentOutcome.NOT_SHORTLISTED: "not_shortlisted",
+    AssessmentOutcome.SELECTED: "selected",
+    AssessmentOutcome.WAITLISTED: "waitlisted",
+    AssessmentOutcome.REJECTED: "not_selected",
+}
+
+
+class Notices:
+    """Event handlers, bound to the settings that word the links."""
+
+    def __init__(self, settings: NotificationsSettings) -> None:
+        self.settings = settings
+
+    # ------------------------------------------------------------------ helpers
+
+    def unsubscribe_url(self, person_id: UUID) -> str:
+        """A link that turns off non-essential messages for this person."""
+        token = unsubscribe_token(self.settings, person_id)
+        return f"{self.settings.portal_url.rstrip('/')}/notifications/unsubscribe/{token}"
+
+    async def owe(
+        self, uow: UnitOfWork, event_id: UUID, person: Person | None, template: str, values: dict[str, Any]
+    ) -> None:
+        """Render and record a message (once); suppressed if the person opted out of its kind."""
+        if person is None or person.email is None or person.erased_at is not None:
+            return
+        essential = template not in NON_ESSENTIAL
+        rendered = render(
+            template,
+            person.language,
+            {
+                "name": person.name or "",
+                "portal_url": self.settings.portal_url.rstrip("/"),
+                "unsubscribe_url": self.unsubscribe_url(person.id),
+                **values,
+            },
+        )
+        suppressed = not essential and person.non_essential_opt_out
+        now = datetime.now(UTC)
+        await uow.session.execute(
+            insert(Delivery)
+            .values(
+                event_id=event_id,
+                recipient_id=person.id,
+                template=template,
+                essential=essential,
+                language=person.language,
+                to_address=person.email,
+                subject=rendered.subject,
+                body_text=rendered.text,
+                body_html=rendered.html,
+                status="suppressed" if suppressed else "pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["event_id", "recipient_id", "template"])
+        )
+
+    async def _person(self, uow: UnitOfWork, person_id: UUID) -> Person | None:
+        return await uow.session.get(Person, person_id)
+
+    async def _upsert_person(self, uow: UnitOfWork, person_id: UUID, **values: Any) -> Person:
+        person = await uow.session.get(Person, person_id)
+        if person is None:
+            person = Person(id=person_id, updated_at=datetime.now(UTC), **values)
+        elif person.erased_at is None:
+            for key, value in values.items():
+                setattr(person, key, value)
+            person.updated_at = datetime.now(UTC)
+        uow.session.add(person)
+        await uow.session.flush()
+        return person
+
+    async def _note(self, uow: UnitOfWork, application_id: UUID) -> ApplicationNote | None:
+        return await uow.session.get(ApplicationNote, application_id)
+
+    async def _council_people(self, uow: UnitOfWork, council_id: UUID) -> list[Person]:
+        rows = await uow.session.exec(select(Person).where(Person.council_id == council_id))
+        return list(rows.all())
+
+    async def _vacancy(self, uow: UnitOfWork, vacancy_id: UUID) -> tuple[Vacancy, Council]:
+        vacancy = await uow.session.get(Vacancy, vacancy_id)
+        council = await uow.session.get(Council, vacancy.council_id) if vacancy else None
+        if vacancy is None or council is None:
+            # The vacancy's own event has not been handled yet: retry shortly.
+            raise LookupError(f"vacancy {vacancy_id} is not known yet")
+        return vacancy, council
+
+    # ------------------------------------------------------------------ candidates
+
+    async def application_submitted(self, event: ApplicationSubmitted, uow: UnitOfWork) -> None:
+        """Keep the candidate's contact details; confirm the application."""
+        person = await self._upsert_person(
+            uow,
+            event.candidate_id,
+            kind="candidate",
+            email=str(event.email),
+            name=event.given_name,
+            language=event.preferred_language.value,
+        )
+        await uow.session.execute(
+            insert(ApplicationNote)
+            .values(
+                id=event.application_id,
+                candidate_id=event.candidate_id,
+                reference=event.reference,
+                programme=event.programme.value,
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        await self.owe(
+            uow,
+            event.event_id,
+            person,
+            "application_received",
+            {
+                "reference": event.reference,
+                "application_id": str(event.application_id),
+                "programme_title": programme_title(event.programme.value, person.language),
+            },
+        )
+
+    async def sign_in_requested(self, event: CandidateSignInRequested, uow: UnitOfWork) -> None:
+        """E-mail a sign-in link."""
+        person = await self._upsert_person(
+            uow,
+            event.candidate_id,
+            kind="candidate",
+            email=str(event.email),
+            name=event.given_name,
+            language=event.preferred_language.value,
+        )
+        await self.owe(
+            uow,
+            event.event_id,
+            person,
+            "sign_in_link",
+            {
+                "link": event.link,
+                "expires": f"{event.expires_at:%H:%M} UTC, {long_date(event.expires_at, person.language)}",
+            },
+        )
+
+    async def assessment_scored(self, event: AssessmentScored, uow: UnitOfWork) -> None:
+        """Tell the candidate a decision."""
+        template = OUTCOME_TEMPLATES.get(event.outcome)
+        if template is None:
+            return
+        note = await self._note(uow, event.application_id)
+        if note is None:
+            # The application's own event has not been handled yet (another queue): retry shortly.
+            raise LookupError(f"application {event.application_id} is not known yet")
+        person = await self._person(uow, event.candidate_id)
+        language = person.language if person else "en"
+        values: dict[str, Any] = {
+            "reference": note.reference,
+            "application_id": str(event.application_id),
+            "programme_title": programme_title(event.programme.value, language),
+        }
+        if event.outcome is AssessmentOutcome.INELIGIBLE:
+            values["reasons"] = [r.message for r in event.reasons] or [
+                "The application does not meet the criteria."
+            ]
+        if event.outcome is AssessmentOutcome.SHORTLISTED:
+            deadline = event.next_step_deadline
+            note.second_stage_deadline = deadline
+            uow.session.add(note)
+            values["deadline"] = (
+                long_date(deadline, language) if deadline else "the date on your application page"
+            )
+        await self.owe(uow, event.event_id, person, template, values)
+
+    async def second_stage_submitted(self, event: SecondStageSubmitted, uow: UnitOfWork) -> None:
+        """Confirm the second stage (and stop its reminder)."""
+        note = await self._note(uow, event.application_id)
+        if note is not None:
+            note.second_stage_submitted = True
+            uow.session.add(note)
+            person = await self._person(uow, event.candidate_id)
+            await self.owe(
+                uow, event.event_id, person, "second_stage_received", {"reference": note.reference}
+            )
+
+    async def application_withdrawn(self, event: ApplicationWithdrawn, uow: UnitOfWork) -> None:
+        """Confirm a withdrawal."""
+        note = await self._note(uow, event.application_id)
+        if note is not None:
+            note.withdrawn = True
+            uow.session.add(note)
+            person = await self._person(uow, event.candidate_id)
+            await self.owe(
+                uow, event.event_id, person, "application_withdrawn", {"reference": note.reference}
+            )
+
+    async def candidate_erased(self, event: CandidateErased, uow: UnitOfWork) -> None:
+        """Forget the person's contact details and every message written to them."""
+        person = await self._person(uow, event.candidate_id)
+        if person is not None:
+            person.email = None
+            person.name = None
+            person.erased_at = event.erased_at
+            uow.session.add(person)
+        await uow.session.execute(
+            update(Delivery)
+            .where(col(Delivery.recipient_id) == event.candidate_id)
+            .values(to_address=None, subject=None, body_text=None, body_html=None, last_error=None)
+        )
+        await uow.session.execute(
+            update(Delivery)
+            .where(col(Delivery.recipient_id) == event.candidate_id, col(Delivery.status) == "pending")
+            .values(status="cancelled", last_error="the person's data was erased")
+        )
+
+    async def training_enrolled(self, event: TrainingEnrolled, uow: UnitOfWork) -> None:
+        """Training starts."""
+        note = await self._note(uow, event.application_id)
+        if note is not None:
+            note.training_expected_end = event.expected_end
+            uow.session.add(note)
+        person = await self._person(uow, event.candidate_id)
+        language = person.language if person else "en"
+        await self.owe(
+            uow,
+            event.event_id,
+            person,
+            "training_enrolled",
+            {
+                "curriculum": programme_title(event.programme.value, language),
+                "modules": [m.title for m in event.modules],
+            },
+        )
+
+    async def training_completed(self, event: TrainingCompleted, uow: UnitOfWork) -> None:
+        """The certificate is ready."""
+        note = await self._note(uow, event.application_id)
+        if note is not None:
+            note.training_completed = True
+            uow.session.add(note)
+        person = await self._person(uow, event.candidate_id)
+        url = f"{self.settings.portal_url.rstrip('/')}/certificates/{event.certificate_id}"
+        await self.owe(uow, event.event_id, person, "certificate_issued", {"certificate_url": url})
+
+    # ------------------------------------------------------------------ councils
+
+    async def council_registered(self, event: CouncilRegistered, uow: UnitOfWork) -> None:
+        """Welcome a council."""
+        await uow.session.execute(
+            insert(Council)
+            .values(id=event.council_id, name=event.name)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        person = await self._upsert_person(
+            uow,
+            event.council_id,
+            kind="council",
+            email=str(event.contact_email),
+            name=event.contact_name,
+            council_id=event.council_id,
+        )
+        await self.owe(uow, event.event_id, person, "council_registered", {"council": event.name})
+
+    async def recruiter_invited(self, event: RecruiterInvited, uow: UnitOfWork) -> None:
+        """Send a recruiter their sign-in link."""
+        council = await uow.session.get(Council, event.council_id)
+        if council is None:
+            raise LookupError(f"council {event.council_id} is not known yet")
+        person = await self._upsert_person(
+            uow,
+            event.recruiter_id,
+            kind="recruiter",
+            email=str(event.email),
+            name=event.name,
+            council_id=event.council_id,
+        )
+        link = event.link or f"{self.settings.portal_url.rstrip('/')}/recruiters/sign-in"
+        await self.owe(
+            uow, event.event_id, person, "recruiter_invited", {"council": council.name, "link": link}
+        )
+
+    async def vacancy_posted(self, event: VacancyPosted, uow: UnitOfWork) -> None:
+        """Remember the vacancy's title."""
+        await uow.session.execute(
+            insert(Vacancy)
+            .values(id=event.vacancy_id, council_id=event.council_id, title=event.title)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+
+    async def match_proposed(self, event: MatchProposed, uow: UnitOfWork) -> None:
+        """Alert the candidate and tell the council (both can opt out)."""
+        vacancy, council = await self._vacancy(uow, event.vacancy_id)
+        values = {
+            "vacancy": vacancy.title,
+            "council": council.name,
+            "score": f"{event.score:.0f}",
+            "vacancy_id": str(vacancy.id),
+        }
+        await self.owe(
+            uow, event.event_id, await self._person(uow, event.candidate_id), "vacancy_alert", values
+        )
+        for person in await self._council_people(uow, event.council_id):
+            await self.owe(uow, event.event_id, person, "match_proposed", values)
+
+    async def reach_out_sent(self, event: ReachOutSent, uow: UnitOfWork) -> None:
+        """Tell the candidate a council is interested."""
+        vacancy, council = await self._vacancy(uow, event.vacancy_id)
+        person = await self._person(uow, event.candidate_id)
+        await self.owe(
+            uow,
+            event.event_id,
+            person,
+            "council_interest",
+            {"vacancy": vacancy.title, "council": council.name},
+        )
+
+    async def match_responded(self, event: MatchResponded, uow: UnitOfWork) -> None:
+        """Tell the council the candidate's answer."""
+        vacancy, _council = await self._vacancy(uow, event.vacancy_id)
+        accepted = event.response is MatchResponse.ACCEPTED
+        for person in await self._council_people(uow, event.council_id):
+            answer = (
+                ("accepted" if accepted else "declined")
+                if person.language != "cy"
+                else ("derbyn" if accepted else "gwrthod")
+            )
+            await self.owe(
+                uow,
+                event.event_id,
+                person,
+                "candidate_answer",
+                {
+                    "vacancy": vacancy.title,
+                    "vacancy_id": str(vacancy.id),
+                    "answer": answer,
+                    "accepted": accepted,
+                },
+            )
+
+    async def candidate_hired(self, event: CandidateHired, uow: UnitOfWork) -> None:
+        """Congratulate the candidate and confirm to the council."""
+        vacancy, council = await self._vacancy(uow, event.vacancy_id)
+        people = [
+            await self._person(uow, event.candidate_id),
+            *await self._council_people(uow, event.council_id),
+        ]
+        for person in people:
+            language = person.language if person else "en"
+            values = {
+                "vacancy": vacancy.title,
+                "council": council.name,
+                "start_date": long_date(event.start_date, language),
+            }
+            await self.owe(uow, event.event_id, person, "hired", values)
+
+
+def unsubscribe_token(settings: NotificationsSettings, person_id: UUID) -> str:
+    """`<person id>.<signature>`: stops non-essential messages, for this person only."""
+    key = settings.token_secret.get_secret_value().encode()
+    signature = hmac.new(key, f"unsubscribe:{person_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{person_id}.{signature}"
+
+
+def person_of_unsubscribe_token(settings: NotificationsSettings, token: str) -> UUID | None:
+    """The person an unsubscribe link is for, or None if it was not made here."""
+    person, _, _signature = token.partition(".")
+    try:
+        person_id = UUID(person)
+    except ValueError:
+        return None
+    return person_id if hmac.compare_digest(unsubscribe_token(settings, person_id), token) else None

@@ -1,0 +1,33 @@
+"""Settings of the notifications service (beyond the platform's)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from rtw_platform.settings import ServiceSettings
+
+
+class NotificationsSettings(ServiceSettings):
+    """`RTW_*` settings the notifications service adds."""
+
+    email_backend: Literal["smtp", "notify"] = "smtp"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = 10.0
+    mail_from: str = "Return to Work <no-reply@returners.example.org>"
+    notify_api_key: SecretStr | None = Field(default=None, description="GOV.UK Notify API key.")
+    notify_template_id: str | None = Field(
+        default=None, description="A Notify e-mail template with ((subject)) and ((body)) fields."
+    )
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    portal_url: str = "http://127.0.0.1:8080"
+    dispatch_interval_s: float = Field(default=1.0, gt=0)
+    dispatch_batch_size: int = Field(default=50, ge=1)
+    delivery_max_attempts: int = Field(default=6, ge=1)
+    retry_base_s: float = Field(default=5.0, gt=0)
+    reminder_interval_s: float = Field(default=300.0, gt=0)
+    dispatch_enabled: bool = True

@@ -1,0 +1,36 @@
+"""Composition root of the training service."""
+
+from __future__ import annotations
+
+from rtw_contracts import TrainingCompleted, TrainingEnrolled, TrainingModuleCompleted
+from rtw_platform.service import ServiceDefinition, ServiceRuntime
+
+from .api import router
+from .certificates import CertificateSigner
+from .handlers import SUBSCRIPTIONS
+from .models import REGISTRY
+from .settings import TrainingSettings
+
+
+def attach_signer(runtime: ServiceRuntime) -> None:
+    """The key certificates are signed with (RTW_CERTIFICATE_KEY)."""
+    settings = runtime.settings
+    assert isinstance(settings, TrainingSettings)
+    runtime.state["certificate_signer"] = CertificateSigner.from_secret(
+        settings.certificate_key.get_secret_value()
+    )
+
+
+SERVICE = ServiceDefinition(
+    name="training",
+    title="Training",
+    description="Curricula, enrolment, progress from providers and LMSs, verifiable certificates.",
+    registry=REGISTRY,
+    package_file=__file__,
+    subscriptions=SUBSCRIPTIONS,
+    publishes=(TrainingEnrolled, TrainingModuleCompleted, TrainingCompleted),
+    routers=(router,),
+    default_port=8005,
+    settings_class=TrainingSettings,
+    on_startup=(attach_signer,),
+)

@@ -1,0 +1,173 @@
+"""Learners and enrolment: from the events of applications and assessment."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from rtw_contracts import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    AssessmentOutcome,
+    AssessmentScored,
+    AssessmentStage,
+    CandidateErased,
+    Programme,
+    TrainingEnrolled,
+    TrainingModuleRef,
+    caused_by,
+)
+from rtw_platform.uow import UnitOfWork
+from sqlmodel import select
+
+from . import domain
+from .curricula import curriculum_for
+from .models import Certificate, Enrolment, Learner
+
+
+async def _learner_of(
+    uow: UnitOfWork, event: ApplicationSubmitted | AssessmentScored | ApplicationWithdrawn
+) -> Learner:
+    """The learner an event is about, new if training has not heard of them yet."""
+    learner = await uow.session.get(Learner, event.application_id)
+    if learner is None:
+        learner = Learner(
+            application_id=event.application_id,
+            candidate_id=event.candidate_id,
+            cohort_id=event.cohort_id,
+            programme=event.programme.value,
+        )
+    return learner
+
+
+async def remember_applicant(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
+    """Keep the name (for the certificate) and when the candidate last practised (for the CPD
+    rule); nothing else of the application."""
+    learner = await _learner_of(uow, event)
+    if learner.erased_at is not None:
+        return
+    registration = event.professional_registration
+    learner.given_name = event.given_name
+    learner.family_name = event.family_name
+    learner.last_practised = (
+        registration.last_practised if registration else None
+    ) or event.career_break.start
+    uow.session.add(learner)
+    enrolment = (
+        await uow.session.exec(select(Enrolment).where(Enrolment.application_id == event.application_id))
+    ).first()
+    if enrolment is not None and enrolment.years_out_of_practice is None:
+        enrolment.years_out_of_practice = domain.years_out_of_practice(
+            learner.last_practised, enrolment.enrolled_at.date()
+        )
+        uow.session.add(enrolment)
+
+
+async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
+    """Keep the latest outcome; a final 'selected' (automatic, promoted from the waiting list or
+    by override) enrols the candidate, a later change away from it withdraws the enrolment."""
+    learner = await _learner_of(uow, event)
+    sequence = event.sequence or 0
+    if learner.erased_at is not None or sequence < learner.assessment_sequence:
+        return  # stale
+    learner.assessment_stage = event.stage.value
+    learner.assessment_outcome = event.outcome.value
+    learner.assessment_sequence = sequence
+    learner.decided_at = event.decided_at
+    uow.session.add(learner)
+    if event.stage is not AssessmentStage.FINAL:
+        return
+    enrolment = (
+        await uow.session.exec(select(Enrolment).where(Enrolment.application_id == event.application_id))
+    ).first()
+    if event.outcome is AssessmentOutcome.SELECTED and learner.withdrawn_at is None:
+        if enrolment is None:
+            await _enrol(uow, learner, event)
+        elif enrolment.status == "withdrawn" and enrolment.completed_at is None:
+            enrolment.status = "enrolled"
+            enrolment.withdrawn_at = None
+            uow.session.add(enrolment)
+    elif enrolment is not None and enrolment.status == "enrolled":
+        enrolment.status = "withdrawn"
+        enrolment.withdrawn_at = event.decided_at
+        uow.session.add(enrolment)
+
+
+async def _enrol(uow: UnitOfWork, learner: Learner, cause: AssessmentScored) -> Enrolment:
+    curriculum = curriculum_for(Programme(learner.programme))
+    now = datetime.now(UTC)
+    years_out = (
+        domain.years_out_of_practice(learner.last_practised, now.date()) if learner.last_practised else None
+    )
+    enrolment = Enrolment(
+        application_id=learner.application_id,
+        candidate_id=learner.candidate_id,
+        cohort_id=learner.cohort_id,
+        programme=learner.programme,
+        curriculum_id=curriculum.id,
+        curriculum_version=curriculum.version,
+        status="enrolled",
+        years_out_of_practice=years_out,
+        enrolled_at=now,
+        sequence=1,
+    )
+    uow.session.add(enrolment)
+    uow.publish(
+        TrainingEnrolled(
+            **caused_by(cause),
+            sequence=enrolment.sequence,
+            enrolment_id=enrolment.id,
+            application_id=learner.application_id,
+            candidate_id=learner.candidate_id,
+            programme=Programme(learner.programme),
+            cohort_id=learner.cohort_id,
+            curriculum_id=curriculum.id,
+            curriculum_version=curriculum.version,
+            modules=[
+                TrainingModuleRef(module_id=m.id, title=m.title, required=m.required)
+                for m in curriculum.modules
+            ],
+            enrolled_at=now,
+            expected_end=(now + timedelta(weeks=curriculum.weeks)).date(),
+        )
+    )
+    return enrolment
+
+
+async def record_withdrawal(event: ApplicationWithdrawn, uow: UnitOfWork) -> None:
+    """The candidate withdrew: an unfinished enrolment ends (and none starts later, whatever
+    order the events arrive in)."""
+    learner = await _learner_of(uow, event)
+    learner.withdrawn_at = event.withdrawn_at
+    uow.session.add(learner)
+    enrolment = (
+        await uow.session.exec(select(Enrolment).where(Enrolment.application_id == event.application_id))
+    ).first()
+    if enrolment is not None and enrolment.status == "enrolled":
+        enrolment.status = "withdrawn"
+        enrolment.withdrawn_at = event.withdrawn_at
+        uow.session.add(enrolment)
+
+
+async def erase_candidate(event: CandidateErased, uow: UnitOfWork) -> None:
+    """Forget the name; certificates are revoked (they named the person); counts stay."""
+    for learner in (
+        await uow.session.exec(select(Learner).where(Learner.candidate_id == event.candidate_id))
+    ).all():
+        learner.given_name = None
+        learner.family_name = None
+        learner.last_practised = None
+        learner.erased_at = event.erased_at
+        uow.session.add(learner)
+    for enrolment in (
+        await uow.session.exec(select(Enrolment).where(Enrolment.candidate_id == event.candidate_id))
+    ).all():
+        if enrolment.status == "enrolled":
+            enrolment.status = "withdrawn"
+            enrolment.withdrawn_at = event.erased_at
+            uow.session.add(enrolment)
+    for certificate in (
+        await uow.session.exec(select(Certificate).where(Certificate.candidate_id == event.candidate_id))
+    ).all():
+        certificate.facts = {"erased": True}
+        certificate.revoked_at = event.erased_at
+        uow.session.add(certificate)

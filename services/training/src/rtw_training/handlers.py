@@ -1,0 +1,22 @@
+"""Events the training service consumes: one line each."""
+
+from __future__ import annotations
+
+from rtw_contracts import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    AssessmentScored,
+    CandidateErased,
+    SkillGapIdentified,
+)
+from rtw_platform.messaging import Subscription
+
+from . import enrolment, recommendations
+
+SUBSCRIPTIONS = (
+    Subscription(ApplicationSubmitted, enrolment.remember_applicant),
+    Subscription(AssessmentScored, enrolment.record_assessment),
+    Subscription(ApplicationWithdrawn, enrolment.record_withdrawal),
+    Subscription(CandidateErased, enrolment.erase_candidate),
+    Subscription(SkillGapIdentified, recommendations.recommend_for_gap),
+)

@@ -1,0 +1,867 @@
+"""Training end to end within the service: enrolment from events, progress from providers and
+their LMS, CPD, certificates, recommendations and erasure, with the in-memory broker and real
+PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+import pytest_asyncio
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from faststream.rabbit import TestRabbitBroker
+from rtw_contracts import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    AssessmentScored,
+    CandidateErased,
+    Event,
+    SkillGapIdentified,
+)
+from rtw_contracts.examples import example
+from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.service import ServiceRuntime
+from rtw_platform.testing.fixtures import app_for
+from rtw_training import domain
+from rtw_training.app import SERVICE
+from rtw_training.curricula import ICT, SOCIAL_WORK
+from rtw_training.models import Learner, ModuleProgress
+from rtw_training.progress import lms_signature
+from sqlalchemy import text
+from sqlmodel import select
+
+pytestmark = pytest.mark.component
+
+ICT_COHORT = "ict-2026"
+SW_COHORT = "sw-2026"
+LMS_SECRET = "moodle-webhook-secret-0123456789"
+TRAINER = Principal("socitm", Role.TRAINER, provider_id="socitm")
+ADMIN = Principal("admin-1", Role.ADMIN)
+MODULE_COMPLETED = "\\core\\event\\course_module_completion_updated"
+COURSE_COMPLETED = "\\core\\event\\course_completed"
+
+
+@pytest_asyncio.fixture
+async def service(start_service: Callable[..., Any]) -> ServiceRuntime:
+    runtime: ServiceRuntime = await start_service(SERVICE, in_memory_broker=True, relay_enabled=False)
+    return runtime
+
+
+@pytest_asyncio.fixture
+async def client(service: ServiceRuntime) -> AsyncIterator[httpx.AsyncClient]:
+    async with TestRabbitBroker(service.broker):
+        transport = httpx.ASGITransport(app=app_for(service))
+        async with httpx.AsyncClient(transport=transport, base_url="http://training") as http:
+            yield http
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def auth(service: ServiceRuntime, principal: Principal) -> dict[str, str]:
+    secret = service.settings.token_secret.get_secret_value()
+    return {"Authorization": f"Bearer {issue_token(secret, principal)}"}
+
+
+def candidate(candidate_id: UUID) -> Principal:
+    return Principal(str(candidate_id), Role.CANDIDATE)
+
+
+async def deliver(service: ServiceRuntime, event: Event) -> None:
+    await service.broker.publish(
+        event.model_dump(mode="json"),
+        exchange=service.topology.events_exchange,
+        routing_key=event.ROUTING_KEY,
+    )
+
+
+async def outbox(service: ServiceRuntime, event_type: str, application_id: UUID) -> list[dict[str, Any]]:
+    async with service.engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT payload FROM training.outbox WHERE event_type = :t ORDER BY id"),
+            {"t": event_type},
+        )
+        return [r.payload for r in rows if r.payload["application_id"] == str(application_id)]
+
+
+async def progress_rows(service: ServiceRuntime, enrolment_id: UUID) -> dict[str, ModuleProgress]:
+    async with service.uow_factory() as uow:
+        rows = (
+            await uow.session.exec(select(ModuleProgress).where(ModuleProgress.enrolment_id == enrolment_id))
+        ).all()
+    return {r.module_id: r for r in rows}
+
+
+@dataclass(frozen=True)
+class Learnt:
+    application_id: UUID
+    candidate_id: UUID
+    cohort_id: str
+    programme: str
+
+
+def submitted(learner: Learnt, **changes: Any) -> ApplicationSubmitted:
+    values: dict[str, Any] = {
+        "event_id": uuid4(),
+        "application_id": learner.application_id,
+        "correlation_id": learner.application_id,
+        "candidate_id": learner.candidate_id,
+        "programme": learner.programme,
+        "cohort_id": learner.cohort_id,
+        "given_name": "Amara",
+        "family_name": "Okafor",
+    }
+    if learner.programme == "social_work":
+        two_years_ago = date.today().replace(day=1) - timedelta(days=730)
+        values |= {
+            "reference": "RTW-SW-000042",
+            "specialisms": [],
+            "professional_registration": {
+                "body": "Social Work England",
+                "last_practised": two_years_ago.strftime("%Y-%m"),
+            },
+        }
+    return example(ApplicationSubmitted, **(values | changes))
+
+
+def scored(learner: Learnt, outcome: str = "selected", sequence: int = 5, **changes: Any) -> AssessmentScored:
+    values: dict[str, Any] = {
+        "event_id": uuid4(),
+        "application_id": learner.application_id,
+        "correlation_id": learner.application_id,
+        "candidate_id": learner.candidate_id,
+        "cohort_id": learner.cohort_id,
+        "programme": learner.programme,
+        "stage": "final",
+        "outcome": outcome,
+        "sequence": sequence,
+        "decided_at": datetime.now(UTC),
+    }
+    return example(AssessmentScored, **(values | changes))
+
+
+def new_learner(programme: str = "ict", cohort_id: str = ICT_COHORT) -> Learnt:
+    return Learnt(uuid4(), uuid4(), cohort_id, programme)
+
+
+async def enrol(service: ServiceRuntime, learner: Learnt | None = None) -> tuple[Learnt, UUID]:
+    """Submit an application and select it; the enrolment's id."""
+    learner = learner or new_learner()
+    await deliver(service, submitted(learner))
+    await deliver(service, scored(learner))
+    enrolled = await outbox(service, "TrainingEnrolled", learner.application_id)
+    assert len(enrolled) == 1, "selection did not enrol the candidate"
+    return learner, UUID(enrolled[0]["enrolment_id"])
+
+
+async def register(
+    client: httpx.AsyncClient,
+    service: ServiceRuntime,
+    cohorts: list[str],
+    provider_id: str = "socitm",
+    **extra: Any,
+) -> httpx.Response:
+    response = await client.put(
+        f"/providers/{provider_id}",
+        json={"id": provider_id, "name": f"{provider_id} training", "cohorts": cohorts, **extra},
+        headers=auth(service, ADMIN),
+    )
+    assert response.status_code == 200, response.text
+    return response
+
+
+async def complete(
+    client: httpx.AsyncClient,
+    service: ServiceRuntime,
+    enrolment_id: UUID,
+    module_id: str,
+    principal: Principal = TRAINER,
+    hours: float = 10,
+) -> httpx.Response:
+    return await client.post(
+        f"/enrolments/{enrolment_id}/modules/{module_id}/complete",
+        json={"hours": hours},
+        headers=auth(service, principal),
+    )
+
+
+async def status_of(client: httpx.AsyncClient, service: ServiceRuntime, enrolment_id: UUID) -> str:
+    response = await client.get(f"/enrolments/{enrolment_id}", headers=auth(service, ADMIN))
+    assert response.status_code == 200, response.text
+    return str(response.json()["status"])
+
+
+async def finish_ict(client: httpx.AsyncClient, service: ServiceRuntime, enrolment_id: UUID) -> None:
+    for module in ICT.required_modules:
+        response = await complete(client, service, enrolment_id, module.id, hours=module.hours)
+        assert response.status_code == 200, response.text
+
+
+# --------------------------------------------------------------------------- enrolment from events
+
+
+async def test_selection_enrols_once_on_the_curriculum_of_the_programme(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    learner = new_learner()
+    await deliver(service, submitted(learner))
+    selected = scored(learner)
+    # Delivered twice, and once more re-sent under a new event id.
+    await deliver(service, selected)
+    await deliver(service, selected)
+    await deliver(service, scored(learner))
+
+    enrolled = await outbox(service, "TrainingEnrolled", learner.application_id)
+    assert len(enrolled) == 1
+    event = enrolled[0]
+    assert event["candidate_id"] == str(learner.candidate_id)
+    assert event["cohort_id"] == ICT_COHORT
+    assert (event["curriculum_id"], event["curriculum_version"]) == (ICT.id, ICT.version)
+    assert event["modules"] == [
+        {"module_id": m.id, "title": m.title, "required": m.required} for m in ICT.modules
+    ]
+    assert event["causation_id"] == str(selected.event_id)
+    assert await status_of(client, service, UUID(event["enrolment_id"])) == "enrolled"
+
+
+async def test_decisions_other_than_a_final_selection_do_not_enrol(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    learner = new_learner()
+    await deliver(service, submitted(learner))
+    await deliver(service, scored(learner, "shortlisted", 1, stage="screening"))
+    await deliver(service, scored(learner, "waitlisted", 3))
+    assert await outbox(service, "TrainingEnrolled", learner.application_id) == []
+
+
+async def test_a_stale_outcome_does_not_withdraw_but_an_override_does(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    learner, enrolment_id = await enrol(service)
+
+    await deliver(service, scored(learner, "rejected", 3))
+    assert await status_of(client, service, enrolment_id) == "enrolled"
+
+    await deliver(service, scored(learner, "rejected", 6, decision_kind="override"))
+    assert await status_of(client, service, enrolment_id) == "withdrawn"
+
+    await register(client, service, [ICT_COHORT])
+    refused = await complete(client, service, enrolment_id, "technical-skills")
+    assert refused.status_code in (409, 422)
+    assert "withdrawn" in refused.text
+    assert await progress_rows(service, enrolment_id) == {}
+
+
+async def test_withdrawing_the_application_ends_the_enrolment(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    learner, enrolment_id = await enrol(service)
+    withdrawn = example(
+        ApplicationWithdrawn,
+        event_id=uuid4(),
+        application_id=learner.application_id,
+        candidate_id=learner.candidate_id,
+        cohort_id=learner.cohort_id,
+        withdrawn_at=datetime.now(UTC),
+    )
+    await deliver(service, withdrawn)
+    assert await status_of(client, service, enrolment_id) == "withdrawn"
+
+
+async def test_a_withdrawal_delivered_before_the_selection_is_not_forgotten(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    learner = new_learner()
+    await deliver(service, submitted(learner))
+    selected = scored(learner, decided_at=datetime.now(UTC) - timedelta(hours=1))
+    withdrawn = example(
+        ApplicationWithdrawn,
+        event_id=uuid4(),
+        application_id=learner.application_id,
+        candidate_id=learner.candidate_id,
+        cohort_id=learner.cohort_id,
+        withdrawn_at=datetime.now(UTC),
+    )
+    await deliver(service, withdrawn)
+    await deliver(service, selected)
+
+    rows = (await client.get(f"/cohorts/{ICT_COHORT}/progress", headers=auth(service, ADMIN))).json()
+    assert [r["status"] for r in rows if r["application_id"] == str(learner.application_id)] in (
+        [],
+        ["withdrawn"],
+    )
+
+
+# --------------------------------------------------------------------------- providers
+
+
+async def test_only_admins_register_providers(client: httpx.AsyncClient, service: ServiceRuntime) -> None:
+    body = {"id": "socitm", "name": "Socitm", "cohorts": [ICT_COHORT]}
+    assert (await client.put("/providers/socitm", json=body)).status_code == 401
+    as_trainer = await client.put("/providers/socitm", json=body, headers=auth(service, TRAINER))
+    assert as_trainer.status_code == 403
+    mismatched = await client.put(
+        "/providers/other", json=body | {"id": "socitm"}, headers=auth(service, ADMIN)
+    )
+    assert mismatched.status_code == 422
+
+    registered = await client.put("/providers/socitm", json=body, headers=auth(service, ADMIN))
+    assert registered.status_code == 200
+    assert registered.json() == {"id": "socitm", "name": "Socitm", "cohorts": [ICT_COHORT], "lms": False}
+
+    again = await client.put(
+        "/providers/socitm",
+        json=body | {"cohorts": [ICT_COHORT, "ict-2027"], "lms_secret": LMS_SECRET},
+        headers=auth(service, ADMIN),
+    )
+    assert again.json()["cohorts"] == [ICT_COHORT, "ict-2027"]
+    assert again.json()["lms"] is True
+
+
+async def test_a_trainer_records_a_completed_module_once(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    learner, enrolment_id = await enrol(service)
+    await register(client, service, [ICT_COHORT])
+
+    done = await complete(client, service, enrolment_id, "technical-skills", hours=30)
+    assert done.status_code == 200, done.text
+    assert done.json() == {
+        "module_id": "technical-skills",
+        "status": "completed",
+        "enrolment_status": "enrolled",
+    }
+    published = await outbox(service, "TrainingModuleCompleted", learner.application_id)
+    assert len(published) == 1
+    module = ICT.module("technical-skills")
+    assert module is not None
+    assert published[0]["module_id"] == "technical-skills"
+    assert published[0]["module_title"] == module.title
+    assert published[0]["hours"] == 30
+    assert published[0]["skills"] == [s.model_dump(mode="json") for s in module.skills]
+    assert published[0]["enrolment_id"] == str(enrolment_id)
+
+    twice = await complete(client, service, enrolment_id, "technical-skills")
+    assert twice.status_code == 409
+    assert len(await outbox(service, "TrainingModuleCompleted", learner.application_id)) == 1
+
+    unknown = await complete(client, service, enrolment_id, "underwater-basket-weaving")
+    assert unknown.status_code == 404
+    for known in ICT.modules:
+        assert known.id in unknown.json()["detail"]
+
+    view = (await client.get(f"/enrolments/{enrolment_id}", headers=auth(service, TRAINER))).json()
+    statuses = {m["module_id"]: m["status"] for m in view["modules"]}
+    assert statuses["technical-skills"] == "completed"
+    assert statuses["interview-techniques"] == "not_started"
+
+
+async def test_who_may_record_and_read_progress(client: httpx.AsyncClient, service: ServiceRuntime) -> None:
+    learner, enrolment_id = await enrol(service)
+    _, elsewhere_id = await enrol(service, new_learner(cohort_id="ict-elsewhere"))
+    await register(client, service, [ICT_COHORT])
+
+    assert (await complete(client, service, elsewhere_id, "technical-skills")).status_code == 403
+    as_candidate = await complete(
+        client, service, enrolment_id, "technical-skills", candidate(learner.candidate_id)
+    )
+    assert as_candidate.status_code == 403
+    unregistered = Principal("nobody", Role.TRAINER, provider_id="nobody")
+    assert (
+        await complete(client, service, enrolment_id, "technical-skills", unregistered)
+    ).status_code == 403
+    assert await progress_rows(service, enrolment_id) == {}
+    assert await progress_rows(service, elsewhere_id) == {}
+
+    own = await client.get(
+        f"/enrolments/{enrolment_id}", headers=auth(service, candidate(learner.candidate_id))
+    )
+    assert own.status_code == 200
+    assert own.json()["curriculum"]["id"] == ICT.id
+    not_mine = await client.get(
+        f"/enrolments/{elsewhere_id}", headers=auth(service, candidate(learner.candidate_id))
+    )
+    assert not_mine.status_code == 403
+    assert (await client.get(f"/enrolments/{enrolment_id}")).status_code == 401
+    assert (await client.get(f"/enrolments/{uuid4()}", headers=auth(service, ADMIN))).status_code == 404
+
+
+# --------------------------------------------------------------------------- certificates
+
+
+async def test_completing_the_required_modules_issues_a_verifiable_certificate(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    learner, enrolment_id = await enrol(service)
+    await register(client, service, [ICT_COHORT])
+
+    *first, last = ICT.required_modules
+    for module in first:
+        assert (await complete(client, service, enrolment_id, module.id)).status_code == 200
+    assert await outbox(service, "TrainingCompleted", learner.application_id) == []
+    finished = await complete(client, service, enrolment_id, last.id)
+    assert finished.json()["enrolment_status"] == "completed"
+
+    completed = await outbox(service, "TrainingCompleted", learner.application_id)
+    assert len(completed) == 1
+    expected_skills = domain.skills_gained(ICT, [m.id for m in ICT.required_modules])
+    assert completed[0]["skills_gained"] == [s.model_dump(mode="json") for s in expected_skills]
+    certificate_id = completed[0]["certificate_id"]
+
+    page = await client.get(f"/certificates/{certificate_id}")
+    assert page.status_code == 200
+    assert "genuine" in page.text
+    assert "Amara Okafor" in page.text
+
+    as_json = (await client.get(f"/certificates/{certificate_id}.json")).json()
+    assert as_json["valid"] is True
+    assert as_json["revoked"] is False
+    facts, signature = as_json["facts"], as_json["signature"]
+    assert facts["name"] == "Amara Okafor"
+    assert facts["modules"] == [m.title for m in ICT.required_modules]
+    assert facts["cpd_days"] is None
+
+    pdf = await client.get(f"/certificates/{certificate_id}.pdf")
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+
+    verify = "/certificates/verify"
+    assert (await client.post(verify, json={"facts": facts, "signature": signature})).json() == {
+        "valid": True
+    }
+    for tampered in (
+        facts | {"name": "Someone Else"},
+        facts | {"issued_on": "2020-01-01"},
+        facts | {"skills": [s | {"level": 4} for s in facts["skills"]]},
+    ):
+        answer = await client.post(verify, json={"facts": tampered, "signature": signature})
+        assert answer.json() == {"valid": False}
+
+    pem = await client.get("/certificates/public-key")
+    assert pem.text.startswith("-----BEGIN PUBLIC KEY-----")
+    key = serialization.load_pem_public_key(pem.text.encode())
+    assert isinstance(key, Ed25519PublicKey)
+    key.verify(
+        base64.urlsafe_b64decode(signature),
+        json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(),
+    )
+
+    mine = await client.get(
+        f"/candidates/{learner.candidate_id}/training", headers=auth(service, candidate(learner.candidate_id))
+    )
+    assert mine.json()["enrolments"][0]["certificate"]["url"] == f"/certificates/{certificate_id}"
+    after = await complete(client, service, enrolment_id, "cloud-and-data")
+    assert after.status_code in (409, 422)
+    assert len(await outbox(service, "TrainingCompleted", learner.application_id)) == 1
+
+
+async def test_an_unknown_certificate_is_not_found(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    for path in (f"/certificates/{uuid4()}", f"/certificates/{uuid4()}.pdf", "/certificates/nonsense.json"):
+        assert (await client.get(path)).status_code == 404
+
+
+# --------------------------------------------------------------------------- social work CPD
+
+
+async def cpd(
+    client: httpx.AsyncClient,
+    service: ServiceRuntime,
+    enrolment_id: UUID,
+    days: float,
+    kind: str,
+    **extra: Any,
+) -> httpx.Response:
+    body = {"day": (date.today() - timedelta(days=3)).isoformat(), "days": days, "kind": kind}
+    body |= {"description": f"{kind} learning"} | extra
+    return await client.post(f"/enrolments/{enrolment_id}/cpd", json=body, headers=auth(service, TRAINER))
+
+
+async def test_social_work_completes_only_once_the_cpd_ledger_is_met(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    learner, enrolment_id = await enrol(service, new_learner("social_work", SW_COHORT))
+    await register(client, service, [SW_COHORT])
+
+    for module in SOCIAL_WORK.modules:
+        assert (await complete(client, service, enrolment_id, module.id)).status_code == 200
+    view = (await client.get(f"/enrolments/{enrolment_id}", headers=auth(service, TRAINER))).json()
+    assert view["status"] == "enrolled"
+    assert view["cpd"] == {"required_days": 30, "counted_days": 0, "met": False}
+    assert await outbox(service, "TrainingCompleted", learner.application_id) == []
+
+    future = await cpd(
+        client, service, enrolment_id, 1, "structured", day=(date.today() + timedelta(days=2)).isoformat()
+    )
+    assert future.status_code == 422
+    assert "future" in future.text
+
+    for _ in range(4):
+        assert (await cpd(client, service, enrolment_id, 5, "private_study")).status_code == 201
+    standing = await cpd(client, service, enrolment_id, 5, "structured")
+    assert standing.json() == {
+        "required_days": 30,
+        "counted_days": 20,
+        "private_study_days": 20,
+        "met": False,
+    }
+    await cpd(client, service, enrolment_id, 5, "structured")
+    assert await outbox(service, "TrainingCompleted", learner.application_id) == []
+    last = await cpd(client, service, enrolment_id, 5, "structured", description="Supervised practice day")
+    assert last.json()["met"] is True
+    assert last.json()["counted_days"] == 30
+
+    completed = await outbox(service, "TrainingCompleted", learner.application_id)
+    assert len(completed) == 1
+    certificate = (await client.get(f"/certificates/{completed[0]['certificate_id']}.json")).json()
+    assert certificate["facts"]["cpd_days"] == 30
+    assert certificate["valid"] is True
+
+    evidence = await client.get(
+        f"/enrolments/{enrolment_id}/cpd-evidence", headers=auth(service, candidate(learner.candidate_id))
+    )
+    assert evidence.status_code == 200
+    ledger = evidence.json()
+    assert (ledger["required_days"], ledger["counted_days"], ledger["met"]) == (30, 30, True)
+    assert (ledger["structured_days"], ledger["private_study_days"]) == (15, 20)
+    assert len(ledger["entries"]) == 7
+    assert "Supervised practice day" in [e["description"] for e in ledger["entries"]]
+    assert 1.5 < ledger["years_out_of_practice"] < 2.5
+
+    exported = await client.get(
+        f"/enrolments/{enrolment_id}/cpd-evidence", params={"format": "csv"}, headers=auth(service, TRAINER)
+    )
+    assert exported.headers["content-type"].startswith("text/csv")
+    everything = list(csv.reader(io.StringIO(exported.text)))
+    rows = everything[: everything.index([])]  # the entries; the totals follow a blank line
+    assert rows[0] == ["date", "days", "kind", "description", "recorded_by"]
+    assert len(rows) == 8
+    assert ["met", "yes"] in everything
+    assert sorted(r[2] for r in rows[1:]) == ["private_study"] * 4 + ["structured"] * 3
+    assert all(r[4] == "socitm" for r in rows[1:])
+
+
+async def test_the_csv_evidence_export_gives_the_totals(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    _, enrolment_id = await enrol(service, new_learner("social_work", SW_COHORT))
+    await register(client, service, [SW_COHORT])
+    for _ in range(4):
+        await cpd(client, service, enrolment_id, 5, "private_study")
+    exported = await client.get(
+        f"/enrolments/{enrolment_id}/cpd-evidence", params={"format": "csv"}, headers=auth(service, TRAINER)
+    )
+    text_ = exported.text.lower()
+    assert "counted" in text_
+    assert "required" in text_
+    assert "15" in text_  # 20 days of private study, of which 15 count
+
+
+async def test_programmes_without_a_ledger_refuse_cpd(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    _, enrolment_id = await enrol(service)
+    await register(client, service, [ICT_COHORT])
+    assert (await cpd(client, service, enrolment_id, 1, "structured")).status_code == 409
+    evidence = await client.get(f"/enrolments/{enrolment_id}/cpd-evidence", headers=auth(service, TRAINER))
+    assert evidence.status_code == 404
+
+
+# --------------------------------------------------------------------------- Moodle
+
+
+async def moodle(
+    client: httpx.AsyncClient, event: dict[str, Any], *, secret: str = LMS_SECRET, provider: str = "socitm"
+) -> httpx.Response:
+    body = json.dumps(event).encode()
+    return await client.post(
+        f"/lms/moodle/{provider}",
+        content=body,
+        headers={"X-RTW-Signature": lms_signature(secret, body), "Content-Type": "application/json"},
+    )
+
+
+def module_event(user: int, cmid: int, state: int = 1, **changes: Any) -> dict[str, Any]:
+    return {
+        "eventname": MODULE_COMPLETED,
+        "userid": user,
+        "relateduserid": user,
+        "contextinstanceid": cmid,
+        "courseid": 7,
+        "timecreated": int(datetime(2026, 6, 1, 12, tzinfo=UTC).timestamp()),
+        "other": {"completionstate": state},
+    } | changes
+
+
+async def linked(client: httpx.AsyncClient, service: ServiceRuntime) -> tuple[Learnt, UUID]:
+    learner, enrolment_id = await enrol(service)
+    await register(client, service, [ICT_COHORT], lms_secret=LMS_SECRET)
+    trainer = auth(service, TRAINER)
+    link = await client.put(
+        "/providers/socitm/lms/learners/42", json={"enrolment_id": str(enrolment_id)}, headers=trainer
+    )
+    assert link.status_code == 200, link.text
+    for cmid, module_id in ((1001, "technical-skills"), (1002, "digital-local-government")):
+        mapped = await client.put(
+            f"/providers/socitm/lms/modules/{cmid}", json={"module_id": module_id}, headers=trainer
+        )
+        assert mapped.status_code == 200, mapped.text
+    return learner, enrolment_id
+
+
+async def test_a_signed_moodle_completion_completes_the_module_once(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    learner, enrolment_id = await linked(client, service)
+
+    recorded = await moodle(client, module_event(42, 1001))
+    assert recorded.status_code == 200, recorded.text
+    assert recorded.json() == {"status": "recorded", "modules_completed": ["technical-skills"]}
+    rows = await progress_rows(service, enrolment_id)
+    assert set(rows) == {"technical-skills"}
+    assert rows["technical-skills"].source == "lms"
+    assert rows["technical-skills"].completed_at == datetime(2026, 6, 1, 12, tzinfo=UTC)
+    published = await outbox(service, "TrainingModuleCompleted", learner.application_id)
+    assert [p["module_id"] for p in published] == ["technical-skills"]
+
+    resent = await moodle(client, module_event(42, 1001))
+    assert resent.status_code == 200
+    assert resent.json()["modules_completed"] == []
+    assert len(await outbox(service, "TrainingModuleCompleted", learner.application_id)) == 1
+
+    incomplete = await moodle(client, module_event(42, 1002, state=0))
+    assert incomplete.json()["status"] == "ignored"
+    assert set(await progress_rows(service, enrolment_id)) == {"technical-skills"}
+
+
+async def test_a_badly_signed_or_unknown_moodle_event_changes_nothing(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    learner, enrolment_id = await linked(client, service)
+    body = json.dumps(module_event(42, 1001)).encode()
+
+    forged = await client.post(
+        "/lms/moodle/socitm",
+        content=body,
+        headers={"X-RTW-Signature": lms_signature("a-guessed-secret-xx", body)},
+    )
+    assert forged.status_code == 403
+    unsigned = await client.post("/lms/moodle/socitm", content=body)
+    assert unsigned.status_code == 403
+    altered = await client.post(
+        "/lms/moodle/socitm",
+        content=body.replace(b"1001", b"1002"),
+        headers={"X-RTW-Signature": lms_signature(LMS_SECRET, body)},
+    )
+    assert altered.status_code == 403
+
+    stranger = await moodle(client, module_event(999, 1001))
+    assert stranger.status_code == 404
+    assert "999" in stranger.json()["detail"]
+    unmapped = await moodle(client, module_event(42, 5555))
+    assert unmapped.status_code == 404
+    assert (await moodle(client, module_event(42, 1001), provider="nobody")).status_code == 404
+
+    assert await progress_rows(service, enrolment_id) == {}
+    assert await outbox(service, "TrainingModuleCompleted", learner.application_id) == []
+
+
+async def test_a_moodle_course_completion_completes_the_remaining_required_modules(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    learner, enrolment_id = await linked(client, service)
+    assert (await moodle(client, module_event(42, 1001))).status_code == 200
+
+    course = {"eventname": COURSE_COMPLETED, "userid": 2, "relateduserid": 42, "courseid": 7, "other": {}}
+    answer = await moodle(client, course)
+    assert answer.status_code == 200, answer.text
+    remaining = [m.id for m in ICT.required_modules if m.id != "technical-skills"]
+    assert answer.json()["modules_completed"] == remaining
+
+    rows = await progress_rows(service, enrolment_id)
+    assert set(rows) == {m.id for m in ICT.required_modules}
+    assert "cloud-and-data" not in rows
+    assert await status_of(client, service, enrolment_id) == "completed"
+    assert len(await outbox(service, "TrainingCompleted", learner.application_id)) == 1
+
+
+async def test_a_module_completion_marked_by_a_tutor_counts_for_the_learner(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    _, enrolment_id = await linked(client, service)
+    marked = await moodle(client, module_event(42, 1001, userid=3))
+    assert marked.status_code == 200, marked.text
+    assert set(await progress_rows(service, enrolment_id)) == {"technical-skills"}
+
+
+# --------------------------------------------------------------------------- skills gaps
+
+
+async def test_skill_gaps_recommend_modules_until_they_are_completed(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    learner, enrolment_id = await enrol(service)
+    await register(client, service, [ICT_COHORT])
+    vacancy_id = uuid4()
+    gap = example(
+        SkillGapIdentified,
+        event_id=uuid4(),
+        application_id=learner.application_id,
+        candidate_id=learner.candidate_id,
+        vacancy_id=vacancy_id,
+        gaps=[
+            {"skill": "User focus", "required_level": 3, "current_level": 2},
+            {"skill": "Accessibility", "required_level": 2},
+            {"skill": "Data management", "required_level": 3},
+        ],
+    )
+    await deliver(service, gap)
+
+    url = f"/candidates/{learner.candidate_id}/recommendations"
+    mine = await client.get(url, headers=auth(service, candidate(learner.candidate_id)))
+    assert mine.status_code == 200
+    [recommendation] = mine.json()
+    assert recommendation["vacancy_id"] == str(vacancy_id)
+    assert [(m["module_id"], m["closes"]) for m in recommendation["modules"]] == [
+        ("digital-local-government", ["User focus", "Accessibility"]),
+        ("cloud-and-data", ["Data management"]),
+    ]
+    assert recommendation["all_closed"] is False
+
+    assert (await client.get(url, headers=auth(service, candidate(uuid4())))).status_code == 403
+    assert (await client.get(url, headers=auth(service, TRAINER))).status_code == 403
+    assert (await client.get(url, headers=auth(service, ADMIN))).status_code == 200
+
+    assert (await complete(client, service, enrolment_id, "digital-local-government")).status_code == 200
+    after = (await client.get(url, headers=auth(service, candidate(learner.candidate_id)))).json()
+    assert [m["module_id"] for m in after[0]["modules"]] == ["cloud-and-data"]
+    await complete(client, service, enrolment_id, "cloud-and-data")
+    closed = (await client.get(url, headers=auth(service, candidate(learner.candidate_id)))).json()
+    assert closed[0]["modules"] == []
+    assert closed[0]["all_closed"] is True
+
+
+# --------------------------------------------------------------------------- erasure
+
+
+async def test_erasure_withdraws_the_certificate_and_forgets_the_name(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    learner, enrolment_id = await enrol(service)
+    await register(client, service, [ICT_COHORT])
+    await finish_ict(client, service, enrolment_id)
+    [completed] = await outbox(service, "TrainingCompleted", learner.application_id)
+    certificate_id = completed["certificate_id"]
+    assert "Amara Okafor" in (await client.get(f"/certificates/{certificate_id}")).text
+
+    erased = example(
+        CandidateErased,
+        event_id=uuid4(),
+        candidate_id=learner.candidate_id,
+        application_ids=[learner.application_id],
+        erased_at=datetime.now(UTC),
+    )
+    await deliver(service, erased)
+
+    page = await client.get(f"/certificates/{certificate_id}")
+    assert page.status_code == 200
+    assert "withdrawn" in page.text
+    assert "genuine" not in page.text
+    assert "Amara" not in page.text
+    assert "Okafor" not in page.text
+    assert (await client.get(f"/certificates/{certificate_id}.pdf")).status_code == 404
+    as_json = (await client.get(f"/certificates/{certificate_id}.json")).json()
+    assert (as_json["revoked"], as_json["valid"]) == (True, False)
+    assert "Amara" not in json.dumps(as_json)
+
+    # A replayed application does not bring the name back.
+    await deliver(service, submitted(learner))
+    async with service.uow_factory() as uow:
+        found = await uow.session.get(Learner, learner.application_id)
+    assert found is not None
+    assert (found.given_name, found.family_name, found.last_practised) == (None, None, None)
+
+    mine = (
+        await client.get(
+            f"/candidates/{learner.candidate_id}/training",
+            headers=auth(service, candidate(learner.candidate_id)),
+        )
+    ).json()
+    assert mine["enrolments"][0]["certificate"] is None
+
+
+# --------------------------------------------------------------------------- cohort progress
+
+
+async def test_cohort_progress_for_its_provider_and_admins(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    first, first_id = await enrol(service)
+    second, _ = await enrol(service)
+    await register(client, service, [ICT_COHORT])
+    await register(client, service, ["planning-2026"], provider_id="planners")
+    await complete(client, service, first_id, "technical-skills")
+
+    url = f"/cohorts/{ICT_COHORT}/progress"
+    rows = (await client.get(url, headers=auth(service, TRAINER))).json()
+    by_application = {r["application_id"]: r for r in rows}
+    assert set(by_application) == {str(first.application_id), str(second.application_id)}
+    ahead = by_application[str(first.application_id)]
+    assert (ahead["modules_completed"], ahead["modules_required"]) == (1, len(ICT.required_modules))
+    assert "technical-skills" not in ahead["missing"]
+    assert by_application[str(second.application_id)]["missing"] == [m.id for m in ICT.required_modules]
+    assert ahead["cpd"] is None
+
+    assert (await client.get(url, headers=auth(service, ADMIN))).json() == rows
+    planners = Principal("planners", Role.TRAINER, provider_id="planners")
+    assert (await client.get(url, headers=auth(service, planners))).status_code == 403
+    assert (await client.get(url, headers=auth(service, candidate(first.candidate_id)))).status_code == 403
+
+
+# --------------------------------------------------------------------------- malformed input
+
+
+@pytest_asyncio.fixture
+async def lenient(service: ServiceRuntime) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that sees server errors as 500 answers instead of raising them."""
+    transport = httpx.ASGITransport(app=app_for(service), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://training") as http:
+        yield http
+
+
+async def test_a_completion_time_without_time_zone_is_not_a_server_error(
+    client: httpx.AsyncClient, lenient: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    _, enrolment_id = await enrol(service)
+    await register(client, service, [ICT_COHORT])
+    answer = await lenient.post(
+        f"/enrolments/{enrolment_id}/modules/technical-skills/complete",
+        json={"hours": 30, "completed_at": "2026-06-01T10:00:00"},
+        headers=auth(service, TRAINER),
+    )
+    assert answer.status_code in (200, 422), answer.text
+
+
+async def test_a_garbled_signature_header_is_refused_not_a_server_error(
+    client: httpx.AsyncClient, lenient: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    _, enrolment_id = await linked(client, service)
+    answer = await lenient.post(
+        "/lms/moodle/socitm",
+        content=json.dumps(module_event(42, 1001)).encode(),
+        headers={"X-RTW-Signature": "sha256=caf\xe9".encode("latin-1")},
+    )
+    assert answer.status_code == 403
+    assert await progress_rows(service, enrolment_id) == {}

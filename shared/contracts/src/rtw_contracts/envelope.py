@@ -1,0 +1,128 @@
+"""The event envelope: fields every event carries, and class-level metadata.
+
+A concrete event declares ``ROUTING_KEY``, ``EVENT_VERSION`` and ``PRODUCER`` as class
+variables; ``EVENT_TYPE`` (the class name) and ``CONTEXT`` (the routing key's first segment)
+are derived unless declared. The ``event_type``, ``event_version`` and ``producer`` fields then
+default from them, so callers never pass them, and a message whose ``event_type`` or
+``event_version`` does not match the model fails validation.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypedDict
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.fields import FieldInfo
+
+from rtw_contracts.types import UtcDatetime
+
+__all__ = ["CausedBy", "Event", "caused_by"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(BaseModel):
+    """Base of every event: the envelope. Frozen; unknown fields are ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    ROUTING_KEY: ClassVar[str]
+    """Topic routing key, ``<context>.<event-kebab>.v<N>``."""
+    EVENT_TYPE: ClassVar[str]
+    """The event's type name (the class name unless declared)."""
+    EVENT_VERSION: ClassVar[int]
+    """The version of this event's contract."""
+    PRODUCER: ClassVar[str]
+    """The service that owns and publishes the event."""
+    CONTEXT: ClassVar[str]
+    """The routing key's context segment (e.g. ``application``)."""
+
+    event_id: UUID = Field(
+        default_factory=uuid4,
+        description="Unique id of this event; also the AMQP message_id and the inbox key.",
+    )
+    event_type: str = Field(default="", description="The event's type name (its class name).")
+    event_version: int = Field(default=0, description="The version of the event's contract.")
+    occurred_at: UtcDatetime = Field(
+        default_factory=_now, description="When the event happened (UTC; naive times rejected)."
+    )
+    correlation_id: UUID = Field(
+        description="The journey this event belongs to (the application's id for a candidate)."
+    )
+    causation_id: UUID | None = Field(
+        default=None, description="`event_id` of the event that caused this one, if any."
+    )
+    producer: str = Field(default="", description="The service that published the event.")
+    sequence: int | None = Field(
+        default=None,
+        ge=0,
+        description="Per-aggregate sequence number, so consumers can ignore stale events.",
+    )
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Derive metadata and make the envelope fields default from the class variables."""
+        super().__pydantic_init_subclass__(**kwargs)
+        if "ROUTING_KEY" not in cls.__dict__:
+            return  # an abstract intermediate class
+        if "EVENT_TYPE" not in cls.__dict__:
+            cls.EVENT_TYPE = cls.__name__
+        if "CONTEXT" not in cls.__dict__:
+            cls.CONTEXT = cls.ROUTING_KEY.split(".", 1)[0]
+        fields = cls.__pydantic_fields__
+        fields["event_type"] = FieldInfo.merge_field_infos(
+            fields["event_type"],
+            default=cls.EVENT_TYPE,
+            json_schema_extra={"const": cls.EVENT_TYPE},
+        )
+        fields["event_version"] = FieldInfo.merge_field_infos(
+            fields["event_version"],
+            default=cls.EVENT_VERSION,
+            json_schema_extra={"const": cls.EVENT_VERSION},
+        )
+        fields["producer"] = FieldInfo.merge_field_infos(fields["producer"], default=cls.PRODUCER)
+        cls.model_rebuild(force=True)
+
+    @classmethod
+    def _is_concrete(cls) -> bool:
+        return hasattr(cls, "ROUTING_KEY")
+
+    @field_validator("event_type")
+    @classmethod
+    def _matches_type(cls, value: str) -> str:
+        if cls._is_concrete() and value != cls.EVENT_TYPE:
+            raise ValueError(
+                f"event_type {value!r} does not match {cls.EVENT_TYPE} (routing key {cls.ROUTING_KEY})"
+            )
+        return value
+
+    @field_validator("event_version")
+    @classmethod
+    def _matches_version(cls, value: int) -> int:
+        if cls._is_concrete() and value != cls.EVENT_VERSION:
+            raise ValueError(
+                f"event_version {value} is not supported by {cls.__name__}, which is version "
+                f"{cls.EVENT_VERSION} (routing key {cls.ROUTING_KEY}); parse a v{value} "
+                f"message with the v{value} model"
+            )
+        return value
+
+
+class CausedBy(TypedDict):
+    """Envelope fields linking a follow-on event to the event that caused it."""
+
+    correlation_id: UUID
+    causation_id: UUID
+
+
+def caused_by(parent: Event) -> CausedBy:
+    """Return ``correlation_id``/``causation_id`` for an event caused by ``parent``.
+
+    Use as ``SomeEvent(**caused_by(parent), ...)``: the follow-on event joins the parent's
+    journey and records the parent's ``event_id`` as its cause.
+    """
+    return {"correlation_id": parent.correlation_id, "causation_id": parent.event_id}

@@ -1,0 +1,70 @@
+"""Every event, one module per owning service."""
+
+from __future__ import annotations
+
+from rtw_contracts.envelope import Event
+from rtw_contracts.events.applications import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    CandidateErased,
+    CandidateSignInRequested,
+    SecondStageSubmitted,
+)
+from rtw_contracts.events.assessment import AssessmentScored
+from rtw_contracts.events.matching import (
+    CandidateHired,
+    CouncilRegistered,
+    MatchProposed,
+    MatchResponded,
+    ReachOutSent,
+    RecruiterInvited,
+    SkillGapIdentified,
+    VacancyPosted,
+)
+from rtw_contracts.events.training import (
+    TrainingCompleted,
+    TrainingEnrolled,
+    TrainingModuleCompleted,
+)
+
+__all__ = [
+    "ALL_EVENTS",
+    "ApplicationSubmitted",
+    "ApplicationWithdrawn",
+    "AssessmentScored",
+    "CandidateErased",
+    "CandidateHired",
+    "CandidateSignInRequested",
+    "CouncilRegistered",
+    "MatchProposed",
+    "MatchResponded",
+    "ReachOutSent",
+    "RecruiterInvited",
+    "SecondStageSubmitted",
+    "SkillGapIdentified",
+    "TrainingCompleted",
+    "TrainingEnrolled",
+    "TrainingModuleCompleted",
+    "VacancyPosted",
+]
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    ApplicationSubmitted,
+    SecondStageSubmitted,
+    ApplicationWithdrawn,
+    CandidateErased,
+    CandidateSignInRequested,
+    AssessmentScored,
+    TrainingEnrolled,
+    TrainingModuleCompleted,
+    TrainingCompleted,
+    CouncilRegistered,
+    RecruiterInvited,
+    VacancyPosted,
+    MatchProposed,
+    ReachOutSent,
+    MatchResponded,
+    CandidateHired,
+    SkillGapIdentified,
+)
+"""Every current event model, in journey order (also the order of the docs)."""

@@ -1,0 +1,70 @@
+"""Events published by the assessment service."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import Field
+
+from rtw_contracts.envelope import Event
+from rtw_contracts.types import (
+    AssessmentOutcome,
+    AssessmentStage,
+    CohortId,
+    DecisionKind,
+    Programme,
+    ReasonCode,
+    Score,
+    ScoreFactor,
+    UtcDatetime,
+)
+
+__all__ = ["AssessmentScored"]
+
+_PRODUCER = "assessment"
+
+
+class AssessmentScored(Event):
+    """Published for every assessment decision on an application.
+
+    That is: screening (ineligible with reasons, shortlisted or not), second-stage scoring,
+    and final selection (selected, waitlisted, rejected), whether automatic, an override, an
+    appeal or a waitlist promotion. A later decision for the same stage supersedes an earlier
+    one (use `sequence`). Consumed by applications (the candidate's journey and programme
+    reports), training (enrols the selected), matching (puts the selected into the talent
+    pool) and notifications (tells the candidate the outcome).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "assessment.scored.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+
+    application_id: UUID = Field(description="The application.")
+    candidate_id: UUID = Field(description="The candidate.")
+    cohort_id: CohortId = Field(description="The cohort.")
+    programme: Programme = Field(description="The programme.")
+    stage: AssessmentStage = Field(description="The stage decided.")
+    outcome: AssessmentOutcome = Field(description="The outcome of the decision.")
+    decision_kind: DecisionKind = Field(description="How the decision was made.")
+    score: Score | None = Field(
+        default=None, description="Score 0 to 100 for scored stages; null for screening."
+    )
+    breakdown: list[ScoreFactor] = Field(
+        description="The score's factors with points, shares and hints (empty if unscored)."
+    )
+    reasons: list[ReasonCode] = Field(
+        description="Failed eligibility gates (non-empty when outcome is `ineligible`)."
+    )
+    rule_set_version: str = Field(
+        min_length=1, max_length=50, description="Version of the eligibility rule set applied."
+    )
+    rubric_version: str | None = Field(
+        default=None, max_length=50, description="Version of the scoring rubric, if scored."
+    )
+    rank: int | None = Field(default=None, ge=1, description="Rank within the cohort at final selection.")
+    next_step_deadline: date | None = Field(
+        default=None, description="Deadline for the candidate's next step (e.g. second stage)."
+    )
+    decided_at: UtcDatetime = Field(description="When the decision was made (UTC).")

@@ -1,0 +1,230 @@
+"""Events published by the matching service."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import EmailStr, Field
+
+from rtw_contracts.envelope import Event
+from rtw_contracts.types import (
+    ContractType,
+    FlexibleWorking,
+    GssCode,
+    IctSpecialism,
+    MatchResponse,
+    PostcodeDistrict,
+    Programme,
+    Region,
+    SalaryBand,
+    Score,
+    ScoreFactor,
+    SkillClaim,
+    SkillGap,
+    UtcDatetime,
+    WorkMode,
+)
+
+__all__ = [
+    "CandidateHired",
+    "CouncilRegistered",
+    "MatchProposed",
+    "MatchResponded",
+    "ReachOutSent",
+    "RecruiterInvited",
+    "SkillGapIdentified",
+    "VacancyPosted",
+]
+
+_PRODUCER = "matching"
+
+
+class CouncilRegistered(Event):
+    """Published when a council signs up to the programme.
+
+    Consumed by applications (councils taking part, for programme reports) and notifications
+    (keeps the council's organisational contact and welcomes it).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "council.registered.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+
+    council_id: UUID = Field(description="The council.")
+    gss_code: GssCode = Field(description="The council's ONS GSS code.")
+    name: str = Field(min_length=1, max_length=200, description="The council's name.")
+    region: Region = Field(description="The council's region.")
+    contact_name: str = Field(min_length=1, max_length=200, description="Organisational contact's name.")
+    contact_email: EmailStr = Field(description="Organisational contact's e-mail address.")
+    specialisms_needed: list[IctSpecialism] = Field(description="ICT specialisms the council wants.")
+    flexible_working_offered: list[FlexibleWorking] = Field(
+        description="Flexible-working arrangements the council offers."
+    )
+    registered_at: UtcDatetime = Field(description="When the council registered (UTC).")
+
+
+class RecruiterInvited(Event):
+    """Published when a council invites a recruiter to use the platform.
+
+    Consumed by notifications (sends the recruiter a sign-in link).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "council.recruiter-invited.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+
+    council_id: UUID = Field(description="The council.")
+    recruiter_id: UUID = Field(description="The recruiter.")
+    name: str = Field(min_length=1, max_length=200, description="The recruiter's name.")
+    email: EmailStr = Field(description="The recruiter's work e-mail address.")
+    invited_at: UtcDatetime = Field(description="When the recruiter was invited (UTC).")
+    link: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="A single-use sign-in link for the recruiter (absent: they ask for one).",
+    )
+
+
+class VacancyPosted(Event):
+    """Published when a council posts a vacancy.
+
+    Consumed by applications (vacancies for programme reports). Matching itself scores the
+    vacancy against the talent pool as it publishes it.
+    """
+
+    ROUTING_KEY: ClassVar[str] = "vacancy.posted.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+
+    vacancy_id: UUID = Field(description="The vacancy.")
+    council_id: UUID = Field(description="The council.")
+    gss_code: GssCode = Field(description="The council's ONS GSS code.")
+    title: str = Field(min_length=1, max_length=200, description="The job title.")
+    programme: Programme = Field(description="The programme (profession) of the vacancy.")
+    specialism: IctSpecialism | None = Field(
+        default=None, description="The ICT specialism, for ICT vacancies."
+    )
+    role: str = Field(min_length=1, max_length=200, description="DDaT framework role, e.g. `Data analyst`.")
+    role_level: str = Field(
+        min_length=1,
+        max_length=200,
+        description="DDaT framework role level, e.g. `Senior data analyst`.",
+    )
+    required_skills: list[SkillClaim] = Field(description="Skills needed, with levels.")
+    work_mode: WorkMode = Field(description="On site, hybrid or remote.")
+    flexible_working: list[FlexibleWorking] = Field(description="Flexible-working arrangements offered.")
+    base_postcode_districts: list[PostcodeDistrict] = Field(
+        description="Postcode districts of the possible work bases."
+    )
+    salary_band: SalaryBand = Field(description="Annual salary range.")
+    hours_per_week: float = Field(gt=0, le=60, description="Contracted hours per week.")
+    closing_date: date = Field(description="Last day to be considered.")
+    posted_at: UtcDatetime = Field(description="When the vacancy was posted (UTC).")
+
+
+class MatchProposed(Event):
+    """Published when matching proposes a candidate for a vacancy (a new or better score).
+
+    Consumed by applications (the candidate's journey) and notifications (tells the
+    council's recruiters about a strong match). The council sees a pseudonymous profile.
+    """
+
+    ROUTING_KEY: ClassVar[str] = "match.proposed.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+
+    match_id: UUID = Field(description="The match.")
+    vacancy_id: UUID = Field(description="The vacancy.")
+    council_id: UUID = Field(description="The council.")
+    candidate_id: UUID = Field(description="The candidate.")
+    application_id: UUID = Field(description="The candidate's application.")
+    score: Score = Field(description="Match score 0 to 100.")
+    factors: list[ScoreFactor] = Field(description="The score's factors, with hints.")
+    weights_version: str = Field(
+        min_length=1, max_length=50, description="Version of the factor weights used."
+    )
+    proposed_at: UtcDatetime = Field(description="When the match was proposed (UTC).")
+
+
+class ReachOutSent(Event):
+    """Published when a council reaches out to a matched candidate.
+
+    Consumed by applications (the candidate's journey) and notifications (asks the candidate
+    to accept or decline).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "match.reach-out-sent.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+
+    match_id: UUID = Field(description="The match.")
+    vacancy_id: UUID = Field(description="The vacancy.")
+    council_id: UUID = Field(description="The council.")
+    candidate_id: UUID = Field(description="The candidate.")
+    application_id: UUID = Field(description="The candidate's application.")
+    sent_at: UtcDatetime = Field(description="When the council reached out (UTC).")
+
+
+class MatchResponded(Event):
+    """Published when a candidate accepts or declines a council's reach-out.
+
+    Consumed by applications (the candidate's journey) and notifications (tells the council;
+    on acceptance the council may see the candidate's contact details).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "match.responded.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+
+    match_id: UUID = Field(description="The match.")
+    vacancy_id: UUID = Field(description="The vacancy.")
+    council_id: UUID = Field(description="The council.")
+    candidate_id: UUID = Field(description="The candidate.")
+    application_id: UUID = Field(description="The candidate's application.")
+    response: MatchResponse = Field(description="Accepted or declined.")
+    responded_at: UtcDatetime = Field(description="When the candidate responded (UTC).")
+
+
+class CandidateHired(Event):
+    """Published when a council records that it hired a candidate.
+
+    Consumed by applications (outcomes and savings in programme reports), training (closes
+    any open enrolment) and notifications (congratulations).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "match.candidate-hired.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+
+    match_id: UUID = Field(description="The match.")
+    vacancy_id: UUID = Field(description="The vacancy.")
+    council_id: UUID = Field(description="The council.")
+    candidate_id: UUID = Field(description="The candidate.")
+    application_id: UUID = Field(description="The candidate's application.")
+    start_date: date = Field(description="First day of work.")
+    hours_per_week: float = Field(gt=0, le=60, description="Contracted hours per week.")
+    salary_band: SalaryBand = Field(description="Annual salary range agreed.")
+    contract: ContractType = Field(description="Permanent or fixed term.")
+    hired_at: UtcDatetime = Field(description="When the hire was recorded (UTC).")
+
+
+class SkillGapIdentified(Event):
+    """Published when a near-miss match shows skills a candidate lacks for a vacancy.
+
+    Consumed by training (suggests modules that close the gaps) and applications (the
+    candidate's journey).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "skills.gap-identified.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+
+    candidate_id: UUID = Field(description="The candidate.")
+    application_id: UUID = Field(description="The candidate's application.")
+    vacancy_id: UUID = Field(description="The vacancy.")
+    council_id: UUID = Field(description="The council.")
+    gaps: list[SkillGap] = Field(description="The skills missing or below the level needed.")
+    score: Score = Field(description="The match score 0 to 100 despite the gaps.")
+    identified_at: UtcDatetime = Field(description="When the gaps were identified (UTC).")

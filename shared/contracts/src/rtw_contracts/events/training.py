@@ -1,0 +1,87 @@
+"""Events published by the training service."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import Field
+
+from rtw_contracts.envelope import Event
+from rtw_contracts.types import CohortId, Programme, SkillClaim, TrainingModuleRef, UtcDatetime
+
+__all__ = ["TrainingCompleted", "TrainingEnrolled", "TrainingModuleCompleted"]
+
+_PRODUCER = "training"
+
+
+class TrainingEnrolled(Event):
+    """Published when a selected candidate is enrolled on the cohort's curriculum.
+
+    Consumed by applications (the candidate's journey), matching (training progress in the
+    talent-pool profile) and notifications (welcome to training).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "training.enrolled.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+
+    enrolment_id: UUID = Field(description="The enrolment.")
+    application_id: UUID = Field(description="The application that was selected.")
+    candidate_id: UUID = Field(description="The candidate.")
+    programme: Programme = Field(description="The programme.")
+    cohort_id: CohortId = Field(description="The cohort.")
+    curriculum_id: str = Field(
+        min_length=1, max_length=100, description="The curriculum (a configuration slug)."
+    )
+    curriculum_version: str = Field(
+        min_length=1, max_length=50, description="Version of the curriculum enrolled on."
+    )
+    modules: list[TrainingModuleRef] = Field(description="The curriculum's modules.")
+    enrolled_at: UtcDatetime = Field(description="When the candidate was enrolled (UTC).")
+    expected_end: date | None = Field(
+        default=None, description="When the training is expected to end, if known."
+    )
+
+
+class TrainingModuleCompleted(Event):
+    """Published when a candidate completes a training module (recorded or from an LMS).
+
+    Consumed by applications (the candidate's journey) and matching (skills and training
+    progress in the talent-pool profile).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "training.module-completed.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+
+    enrolment_id: UUID = Field(description="The enrolment.")
+    application_id: UUID = Field(description="The application.")
+    candidate_id: UUID = Field(description="The candidate.")
+    module_id: str = Field(min_length=1, max_length=100, description="The module completed.")
+    module_title: str = Field(min_length=1, max_length=300, description="The module's title.")
+    hours: float = Field(ge=0, le=1000, description="Learning hours (CPD) the module counts for.")
+    skills: list[SkillClaim] = Field(description="Skills the module develops, with levels.")
+    completed_at: UtcDatetime = Field(description="When the module was completed (UTC).")
+
+
+class TrainingCompleted(Event):
+    """Published when a candidate completes the curriculum and a certificate is issued.
+
+    Consumed by applications (the candidate's journey and reports), matching (marks the
+    profile as trained and adds the skills gained) and notifications (congratulations, with
+    the certificate).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "training.completed.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+
+    enrolment_id: UUID = Field(description="The enrolment.")
+    application_id: UUID = Field(description="The application.")
+    candidate_id: UUID = Field(description="The candidate.")
+    programme: Programme = Field(description="The programme.")
+    certificate_id: UUID = Field(description="The certificate issued.")
+    skills_gained: list[SkillClaim] = Field(description="Skills gained through the training.")
+    completed_at: UtcDatetime = Field(description="When the training was completed (UTC).")

@@ -1,0 +1,66 @@
+"""Broker topology names (no broker code): exchanges, queues, dead letters.
+
+Every event goes to one durable topic exchange, :data:`EVENTS_EXCHANGE`, with the event's
+``ROUTING_KEY``. Each consuming service has one durable quorum queue per event it consumes,
+``<service>.<event-kebab>`` (bound with that event's routing key), with ``x-delivery-limit``
+:data:`DELIVERY_LIMIT`, dead-lettered to the direct exchange :data:`DEAD_LETTER_EXCHANGE` with
+the queue's name as dead-letter routing key, into ``<queue>.dlq``. Every name can take a prefix,
+prepended verbatim (tests use a random one, e.g. ``"t3f9a1c2."``, on a shared broker).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rtw_contracts.envelope import Event
+
+__all__ = [
+    "DEAD_LETTER_EXCHANGE",
+    "DEAD_LETTER_EXCHANGE_TYPE",
+    "DELIVERY_LIMIT",
+    "EVENTS_EXCHANGE",
+    "EVENTS_EXCHANGE_TYPE",
+    "dead_letter_queue_name",
+    "exchange_name",
+    "kebab",
+    "queue_name",
+]
+
+EVENTS_EXCHANGE = "rtw.events"
+"""The durable topic exchange every event is published to."""
+EVENTS_EXCHANGE_TYPE = "topic"
+DEAD_LETTER_EXCHANGE = "rtw.dlx"
+"""The durable direct exchange that dead letters are routed through."""
+DEAD_LETTER_EXCHANGE_TYPE = "direct"
+DELIVERY_LIMIT = 5
+"""Deliveries of a message before the quorum queue dead-letters it (``x-delivery-limit``)."""
+
+_WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def kebab(name: str) -> str:
+    """Return ``name`` in kebab case: ``"ApplicationSubmitted"`` → ``"application-submitted"``.
+
+    Handles acronyms (``"ICTReport"`` → ``"ict-report"``), snake case and spaces.
+    """
+    spaced = _WORD_BOUNDARY.sub("-", name.strip())
+    return re.sub(r"[-_\s]+", "-", spaced).strip("-").lower()
+
+
+def exchange_name(base: str, prefix: str = "") -> str:
+    """Return the exchange ``base`` (e.g. :data:`EVENTS_EXCHANGE`) with ``prefix`` prepended."""
+    return f"{prefix}{base}"
+
+
+def queue_name(service: str, event: type[Event], prefix: str = "") -> str:
+    """Return the queue of ``service`` for ``event``: ``<prefix><service>.<event-kebab>``.
+
+    The event part is the kebab case of the class name, e.g.
+    ``queue_name("assessment", ApplicationSubmitted)`` → ``"assessment.application-submitted"``.
+    """
+    return f"{prefix}{service}.{kebab(event.__name__)}"
+
+
+def dead_letter_queue_name(queue: str) -> str:
+    """Return the dead-letter queue of ``queue`` (its full, prefixed name): ``<queue>.dlq``."""
+    return f"{queue}.dlq"

@@ -1,0 +1,126 @@
+"""Committed JSON Schemas: present for every event, compatible, and up to date."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rtw_contracts import schemas
+from rtw_contracts.compatibility import breaking_changes
+from rtw_contracts.envelope import Event
+from rtw_contracts.registry import EVENTS
+from rtw_contracts.schemas import (
+    NEW_VERSION_ADVICE,
+    check_schemas,
+    committed_routing_keys,
+    committed_schema,
+    committed_text,
+    current_schema,
+    render,
+    write_schemas,
+)
+from rtw_contracts.schemas.__main__ import main
+
+pytestmark = pytest.mark.contracts
+
+EVENT_PARAMS = [pytest.param(event, id=key) for key, event in EVENTS.items()]
+
+
+def test_every_event_has_a_committed_schema_and_vice_versa() -> None:
+    committed = set(committed_routing_keys())
+    missing = sorted(set(EVENTS) - committed)
+    orphaned = sorted(committed - set(EVENTS))
+    assert not missing, f"events without a committed schema: {missing}; run `make schemas`"
+    assert not orphaned, (
+        f"committed schemas of no current event: {orphaned}; run `make schemas` "
+        "(an old version is removed only after its deprecation period)"
+    )
+
+
+@pytest.mark.parametrize("event", EVENT_PARAMS)
+def test_current_schema_is_compatible_with_committed(event: type[Event]) -> None:
+    committed = committed_schema(event.ROUTING_KEY)
+    assert committed is not None, f"{event.ROUTING_KEY}: no committed schema; run `make schemas`"
+    changes = breaking_changes(committed, current_schema(event))
+    assert not changes, (
+        f"{event.__name__} ({event.ROUTING_KEY}) changed incompatibly:\n  "
+        + "\n  ".join(changes)
+        + f"\nDo not edit the committed schema: {NEW_VERSION_ADVICE}."
+    )
+
+
+@pytest.mark.parametrize("event", EVENT_PARAMS)
+def test_committed_schema_is_up_to_date(event: type[Event]) -> None:
+    assert committed_text(event.ROUTING_KEY) == render(current_schema(event)), (
+        f"{event.ROUTING_KEY}: the committed schema differs from the model; run `make schemas` "
+        "(compatible changes must be committed too)"
+    )
+
+
+def test_committed_schemas_are_pretty_sorted_with_trailing_newline() -> None:
+    for key in committed_routing_keys():
+        text = committed_text(key)
+        assert text is not None
+        assert text.endswith("}\n")
+        assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_schemas_pin_event_type_and_version() -> None:
+    for key, event in EVENTS.items():
+        properties = current_schema(event)["properties"]
+        assert properties["event_type"]["const"] == event.EVENT_TYPE, key
+        assert properties["event_version"]["const"] == event.EVENT_VERSION, key
+
+
+def test_check_command_passes() -> None:
+    assert check_schemas() == []
+    assert main(["check"]) == 0
+
+
+@pytest.fixture
+def schema_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(schemas, "SCHEMA_DIR", tmp_path)
+    return tmp_path
+
+
+def test_write_then_check_in_an_empty_directory(schema_dir: Path) -> None:
+    assert len(check_schemas()) == len(EVENTS)  # every schema missing
+    changed, refused = write_schemas()
+    assert len(changed) == len(EVENTS)
+    assert refused == []
+    assert sorted(p.name for p in schema_dir.glob("*.json")) == sorted(f"{k}.json" for k in EVENTS)
+    assert check_schemas() == []
+    assert write_schemas() == ([], [])
+
+
+def test_check_reports_stale_orphaned_and_breaking(schema_dir: Path) -> None:
+    write_schemas()
+    submitted = schema_dir / "application.submitted.v1.json"
+    committed = json.loads(submitted.read_text())
+    committed["properties"]["legacy_field"] = {"type": "string"}  # the model "removed" it
+    submitted.write_text(render(committed))
+    withdrawn = schema_dir / "application.withdrawn.v1.json"
+    stale = json.loads(withdrawn.read_text())
+    stale["description"] = "old words"
+    withdrawn.write_text(render(stale))
+    (schema_dir / "application.submitted.v0.json").write_text("{}\n")
+
+    problems = check_schemas()
+    assert (
+        "application.submitted.v1: breaking change: ApplicationSubmitted.legacy_field: property removed"
+    ) in problems
+    assert f"application.submitted.v1: {NEW_VERSION_ADVICE}" in problems
+    assert any(p.startswith("application.withdrawn.v1: committed schema differs") for p in problems)
+    assert any(p.startswith("application.submitted.v0.json: committed schema of no") for p in problems)
+    assert main(["check"]) == 1
+
+    changed, refused = write_schemas()  # refuses the breaking one, fixes the rest
+    assert "wrote application.withdrawn.v1.json" in changed
+    assert any("application.submitted.v0.json" in line for line in changed)
+    assert f"application.submitted.v1: not written; {NEW_VERSION_ADVICE}" in refused
+    assert main(["write"]) == 1
+    changed, refused = write_schemas(allow_breaking=True)
+    assert changed == ["wrote application.submitted.v1.json"]
+    assert refused == []
+    assert check_schemas() == []

@@ -1,0 +1,178 @@
+"""Signed bearer tokens with roles, and the FastAPI dependencies that enforce them.
+
+Every HTTP call but health, metrics and the AsyncAPI document is authenticated. People get a token
+through a link sent to their e-mail address (candidates, recruiters); staff tokens are issued by an
+operator with `rtw token issue`. A recruiter's token names one council and acts only for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import IntegrityError
+
+from .uow import UnitOfWork
+
+ALGORITHM = "HS256"
+ISSUER = "rtw"
+
+
+class Role(StrEnum):
+    """Who a token speaks for."""
+
+    CANDIDATE = "candidate"
+    ASSESSOR = "assessor"
+    TRAINER = "trainer"
+    RECRUITER = "recruiter"
+    ADMIN = "admin"
+
+
+class Purpose(StrEnum):
+    """What a token may be used for: calling the APIs, or once, signing in from an e-mailed link."""
+
+    ACCESS = "access"
+    SIGN_IN = "sign-in"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: a role and a subject (candidate id, staff id), scoped for some roles."""
+
+    subject: str
+    role: Role
+    council_id: str | None = None
+    provider_id: str | None = None
+
+    def is_admin(self) -> bool:
+        """True for programme admins."""
+        return self.role is Role.ADMIN
+
+
+class InvalidToken(Exception):
+    """The token is missing, malformed, expired, of another purpose or not signed by us."""
+
+
+def issue_token(
+    secret: str,
+    principal: Principal,
+    *,
+    ttl: timedelta = timedelta(hours=8),
+    purpose: Purpose = Purpose.ACCESS,
+    now: datetime | None = None,
+) -> str:
+    """A signed token for the principal, valid for `ttl`."""
+    issued = now or datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "sub": principal.subject,
+        "role": principal.role.value,
+        "purpose": purpose.value,
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + ttl).timestamp()),
+    }
+    if principal.council_id is not None:
+        claims["council"] = principal.council_id
+    if principal.provider_id is not None:
+        claims["provider"] = principal.provider_id
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(secret: str, token: str, *, purpose: Purpose = Purpose.ACCESS) -> Principal:
+    """The principal a token speaks for; raises InvalidToken saying why not."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "iss"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken("the token has expired: ask for a new link") from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidToken("the token is not valid") from exc
+    if claims.get("purpose") != purpose.value:
+        raise InvalidToken(f"this token is not for {purpose.value}")
+    try:
+        role = Role(claims["role"])
+    except (KeyError, ValueError) as exc:
+        raise InvalidToken("the token names no known role") from exc
+    if role is Role.RECRUITER and not claims.get("council"):
+        raise InvalidToken("a recruiter's token must name a council")
+    return Principal(
+        subject=str(claims["sub"]),
+        role=role,
+        council_id=claims.get("council"),
+        provider_id=claims.get("provider"),
+    )
+
+
+_bearer = HTTPBearer(auto_error=False, description="A token from `rtw token issue` or a sign-in link.")
+
+
+async def authenticated(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller, or 401."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="Sign in first: send 'Authorization: Bearer <token>'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    secret = request.app.state.settings.token_secret.get_secret_value()
+    try:
+        return verify_token(secret, credentials.credentials)
+    except InvalidToken as exc:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail=f"Sign in again: {exc}.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
+
+
+def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency admitting only the given roles (403 for the others)."""
+
+    async def dependency(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        if principal.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"This needs the role {allowed}; you are signed in as {principal.role.value}.",
+            )
+        return principal
+
+    return dependency
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticated)]
+AdminOnly = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+
+def forbid_unless(allowed: bool, message: str = "You cannot see or change this.") -> None:
+    """403 unless `allowed`."""
+    if not allowed:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=message)
+
+
+async def redeem_once(uow: UnitOfWork, used_tokens: type[Any], token: str) -> bool:
+    """Record that a single-use token (a sign-in link) was used, and commit; False if it had been
+    used before. `used_tokens` is the service's table with `token_hash` (primary key) and
+    `used_at`; only a hash of the token is kept."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    uow.session.add(used_tokens(token_hash=digest, used_at=datetime.now(UTC)))
+    try:
+        await uow.commit()
+    except IntegrityError:
+        return False
+    return True

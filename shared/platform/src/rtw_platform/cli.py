@@ -1,0 +1,266 @@
+"""`rtw`: the operator's command line (serve, migrate, AsyncAPI, dead letters)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import dlq
+from .registry import UnknownService, installed_services, service
+from .settings import ServiceSettings
+from .topology import Topology
+
+app = typer.Typer(help="Return to Work platform: run and operate the services.", no_args_is_help=True)
+dlq_app = typer.Typer(help="Dead letters: list, show, replay, purge.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+console = Console()
+errors = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _service(name: str):  # type: ignore[no-untyped-def]
+    try:
+        return service(name)
+    except UnknownService as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
+def services() -> None:
+    """List the installed services."""
+    table = Table("service", "schema", "port", "consumes", "publishes")
+    for definition in installed_services().values():
+        table.add_row(
+            definition.name,
+            definition.schema,
+            str(definition.default_port),
+            "\n".join(s.event.ROUTING_KEY for s in definition.subscriptions),
+            "\n".join(e.ROUTING_KEY for e in definition.publishes),
+        )
+    console.print(table)
+
+
+@app.command()
+def serve(
+    name: Annotated[str, typer.Argument(help="Service to run, e.g. applications.")],
+    port: Annotated[int | None, typer.Option(help="HTTP port (default: the service's).")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+) -> None:
+    """Run one service: its HTTP API, consumers and outbox relay."""
+    import uvicorn
+
+    from .http import create_app
+
+    definition = _service(name)
+    overrides = {k: v for k, v in {"http_port": port, "http_host": host}.items() if v is not None}
+    settings = definition.settings(**overrides)
+    uvicorn.run(
+        create_app(definition, settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        timeout_graceful_shutdown=25,
+    )
+
+
+@app.command()
+def up(
+    names: Annotated[list[str] | None, typer.Argument(help="Services (default: all).")] = None,
+) -> None:
+    """Run every service as its own process (local development); Ctrl-C stops them all."""
+    from .local_run import run_services
+
+    definitions = [_service(n) for n in names] if names else list(installed_services().values())
+    raise typer.Exit(run_services(definitions))
+
+
+@app.command()
+def migrate(
+    names: Annotated[list[str] | None, typer.Argument(help="Services (default: all).")] = None,
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Migrate each service's schema (a one-shot step before starting the services)."""
+    from .migrations import upgrade
+
+    definitions = [_service(n) for n in names] if names else list(installed_services().values())
+    from alembic.util import CommandError
+
+    for definition in definitions:
+        settings = definition.settings()
+        try:
+            upgrade(definition, settings.sqlalchemy_url(), revision)
+        except CommandError as exc:
+            raise _fail(f"{definition.name}: {exc} (is this database from another version?)", 1) from None
+        except OSError as exc:
+            raise _fail(f"{definition.name}: cannot reach the database: {exc}", 1) from None
+        console.print(f"migrated [bold]{definition.name}[/bold] to {revision}")
+
+
+@app.command("make-migration")
+def make_migration(
+    name: Annotated[str, typer.Argument(help="Service.")],
+    message: Annotated[str, typer.Option("-m", "--message", help="What the migration does.")],
+) -> None:
+    """Autogenerate a migration for a service from its models (developers)."""
+    from .migrations import revision
+
+    definition = _service(name)
+    revision(definition, definition.settings().sqlalchemy_url(), message)
+
+
+@app.command()
+def asyncapi(name: Annotated[str, typer.Argument(help="Service.")]) -> None:
+    """Print a service's AsyncAPI 3.0 document as JSON."""
+    from .service import ServiceRuntime
+
+    definition = _service(name)
+    runtime = ServiceRuntime(definition, definition.settings())
+    sys.stdout.write(json.dumps(runtime.asyncapi(), indent=2) + "\n")
+
+
+token_app = typer.Typer(help="Access tokens for staff and tests.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("issue")
+def token_issue(
+    role: Annotated[str, typer.Option(help="candidate, assessor, trainer, recruiter or admin.")],
+    subject: Annotated[str, typer.Option(help="Who: a staff id, or a candidate id.")],
+    council: Annotated[str | None, typer.Option(help="A recruiter's council id.")] = None,
+    provider: Annotated[str | None, typer.Option(help="A trainer's provider id.")] = None,
+    hours: Annotated[float, typer.Option(help="How long it is valid.")] = 8.0,
+) -> None:
+    """Print a signed access token (signed with RTW_TOKEN_SECRET)."""
+    from datetime import timedelta
+
+    from .auth import Principal, Role, issue_token
+
+    try:
+        parsed = Role(role)
+    except ValueError:
+        raise _fail(f"unknown role {role!r}; one of: {', '.join(r.value for r in Role)}") from None
+    if parsed is Role.RECRUITER and not council:
+        raise _fail("a recruiter's token needs --council")
+    principal = Principal(subject=subject, role=parsed, council_id=council, provider_id=provider)
+    secret = ServiceSettings().token_secret.get_secret_value()
+    sys.stdout.write(issue_token(secret, principal, ttl=timedelta(hours=hours)) + "\n")
+
+
+def _all_queues(prefix: str) -> list[str]:
+    queues: list[str] = []
+    for definition in installed_services().values():
+        topology = Topology(definition.name, prefix)
+        queues.extend(topology.queue_name(s.event) for s in definition.subscriptions)
+    return queues
+
+
+def _amqp_url() -> str:
+    return ServiceSettings().amqp_url.get_secret_value()
+
+
+QueueArg = Annotated[str, typer.Argument(help="Queue (e.g. assessment.application-submitted) or its DLQ.")]
+
+
+@dlq_app.command("list")
+def dlq_list(
+    queue: Annotated[list[str] | None, typer.Option("--queue", "-q", help="Also these queues.")] = None,
+    prefix: Annotated[str | None, typer.Option(help="Topology prefix (default RTW_TOPOLOGY_PREFIX).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Dead letters waiting per queue, for every service's queues."""
+    prefix = ServiceSettings().topology_prefix if prefix is None else prefix
+    queues = _all_queues(prefix) + list(queue or [])
+    try:
+        counts = asyncio.run(dlq.count(_amqp_url(), queues))
+    except OSError as exc:
+        raise _fail(f"cannot reach RabbitMQ: {exc}") from None
+    if as_json:
+        sys.stdout.write(json.dumps(counts, indent=2) + "\n")
+        return
+    table = Table("queue", "dead letters")
+    for name, waiting in counts.items():
+        table.add_row(name, "no DLQ yet" if waiting is None else str(waiting))
+    console.print(table)
+
+
+@dlq_app.command("show")
+def dlq_show(
+    queue: QueueArg,
+    limit: Annotated[int, typer.Option(help="How many to show.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show dead letters with their errors, leaving them in place."""
+    try:
+        letters = asyncio.run(dlq.peek(_amqp_url(), queue, limit))
+    except dlq.QueueNotFound as exc:
+        raise _fail(f"no dead-letter queue {exc}") from None
+    if as_json:
+        sys.stdout.write(json.dumps([x.as_dict() for x in letters], indent=2) + "\n")
+        return
+    if not letters:
+        console.print(f"no dead letters in {dlq.split_queue(queue)[1]}")
+    for letter in letters:
+        console.rule(f"#{letter.position}  {letter.event_type or ''}  message {letter.message_id}")
+        console.print(f"error: [red]{letter.error}[/red]")
+        console.print(f"attempts: {letter.attempts}  dead-lettered at: {letter.dead_lettered_at}")
+        console.print(f"routing key: {letter.routing_key}  correlation: {letter.correlation_id}")
+        console.print(letter.body, markup=False, highlight=False)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    queue: QueueArg,
+    limit: Annotated[int | None, typer.Option(help="Replay at most this many.")] = None,
+    message_id: Annotated[str | None, typer.Option(help="Replay only this message.")] = None,
+) -> None:
+    """Send dead letters back to the queue they failed in."""
+    try:
+        replayed = asyncio.run(dlq.replay(_amqp_url(), queue, limit=limit, message_id=message_id))
+    except dlq.QueueNotFound as exc:
+        raise _fail(f"no such queue: {exc}") from None
+    if message_id is not None and replayed == 0:
+        raise _fail(f"no dead letter with message id {message_id}", code=1)
+    console.print(f"replayed {replayed} message(s) to {dlq.split_queue(queue)[0]}")
+
+
+@dlq_app.command("purge")
+def dlq_purge(
+    queue: QueueArg,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: the messages are deleted.")] = False,
+) -> None:
+    """Delete every dead letter of a queue (asks for --yes)."""
+    if not yes:
+        raise _fail("purging deletes the messages for good; add --yes to confirm")
+    try:
+        purged = asyncio.run(dlq.purge(_amqp_url(), queue))
+    except dlq.QueueNotFound as exc:
+        raise _fail(f"no dead-letter queue {exc}") from None
+    console.print(f"purged {purged} message(s) from {dlq.split_queue(queue)[1]}")
+
+
+def _add_service_commands() -> None:
+    """Services add their own commands (e.g. `rtw applications import`) by entry point."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="rtw.commands"):
+        app.add_typer(entry.load(), name=entry.name)
+
+
+def main() -> None:
+    """Entry point of the `rtw` command."""
+    _add_service_commands()
+    app()
+
+
+if __name__ == "__main__":
+    main()

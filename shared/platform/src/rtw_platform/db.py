@@ -1,0 +1,111 @@
+"""PostgreSQL access: one schema per service, an async engine bound to it, the platform's tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import registry
+from sqlmodel import Field
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def service_registry(schema: str) -> registry:
+    """A SQLAlchemy registry whose MetaData lives in the service's own schema.
+
+    Use it as `class Base(SQLModel, registry=service_registry("applications"))` so the service's
+    tables never mix with another service's (SQLModel otherwise shares one global MetaData).
+    The platform's outbox and inbox tables are added to the same MetaData, so Alembic sees them.
+    """
+    metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+    add_platform_tables(metadata)
+    return registry(metadata=metadata)
+
+
+def add_platform_tables(metadata: MetaData) -> None:
+    """Add the outbox and inbox tables to a service's MetaData (idempotent)."""
+    if f"{metadata.schema}.outbox" in metadata.tables:
+        return
+    Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        Column("event_type", String(100), nullable=False),
+        Column("routing_key", String(200), nullable=False),
+        Column("correlation_id", UUID(as_uuid=True), nullable=False),
+        Column("payload", JSONB, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("attempts", Integer, nullable=False, server_default=text("0")),
+        Column("last_error", Text, nullable=True),
+        Index(
+            "ix_outbox_unpublished",
+            "id",
+            postgresql_where=text("published_at IS NULL"),
+        ),
+    )
+    Table(
+        "inbox",
+        metadata,
+        Column("event_id", UUID(as_uuid=True), nullable=False),
+        Column("handler", String(200), nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("event_id", "handler"),
+    )
+
+
+def timestamp_field(*, nullable: bool = False) -> Any:
+    """A SQLModel field stored as a timezone-aware timestamp."""
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+
+
+def json_field(*, nullable: bool = False) -> Any:
+    """A SQLModel field stored as JSONB."""
+    return Field(default=None, sa_column=Column(JSONB, nullable=nullable))
+
+
+def create_engine(url: str, schema: str, *, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
+    """An async engine whose connections look in the service's schema first."""
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        # No pre-ping: it costs a round trip per checkout; a connection lost to a database
+        # restart fails its use case, which the consumers retry in place and HTTP answers 503.
+        pool_pre_ping=False,
+        connect_args={"server_settings": {"search_path": f"{schema},public"}},
+        **kwargs,
+    )
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The plain libpq DSN asyncpg takes, from a SQLAlchemy URL."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def outbox_channel(schema: str) -> str:
+    """The NOTIFY channel on which the relay of one service's outbox is woken."""
+    return f"rtw_outbox_{schema}"

@@ -1,0 +1,204 @@
+"""Dead letters for operators: list, inspect, replay and purge, over plain AMQP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aio_pika
+from aio_pika.exceptions import ChannelClosed
+from rtw_contracts.topology import dead_letter_queue_name
+
+from .consumer_failures import (
+    ATTEMPTS_HEADER,
+    DEAD_LETTERED_AT_HEADER,
+    ERROR_HEADER,
+    ERROR_TYPE_HEADER,
+    QUEUE_HEADER,
+    REPLAYS_HEADER,
+    ROUTING_KEY_HEADER,
+    header_int,
+)
+
+DLQ_SUFFIX = ".dlq"
+_RTW_FAILURE_HEADERS = (
+    ERROR_HEADER,
+    ERROR_TYPE_HEADER,
+    QUEUE_HEADER,
+    ATTEMPTS_HEADER,
+    DEAD_LETTERED_AT_HEADER,
+    ROUTING_KEY_HEADER,
+)
+
+
+class QueueNotFound(LookupError):
+    """The broker has no such queue."""
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One dead-lettered message as an operator sees it."""
+
+    position: int
+    message_id: str | None
+    correlation_id: str | None
+    event_type: str | None
+    routing_key: str | None
+    error: str | None
+    attempts: int | None
+    dead_lettered_at: str | None
+    body: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return self.__dict__.copy()
+
+
+def split_queue(name: str) -> tuple[str, str]:
+    """(source queue, dead-letter queue) from either name."""
+    if name.endswith(DLQ_SUFFIX):
+        return name[: -len(DLQ_SUFFIX)], name
+    return name, dead_letter_queue_name(name)
+
+
+async def count(url: str, queues: Iterable[str]) -> dict[str, int | None]:
+    """Messages waiting in each source queue's DLQ (None where the DLQ does not exist)."""
+    result: dict[str, int | None] = {}
+    connection = await aio_pika.connect(url, timeout=10)
+    try:
+        for queue in queues:
+            _, dlq = split_queue(queue)
+            channel = await connection.channel()
+            try:
+                declared = await channel.declare_queue(dlq, passive=True)
+                result[queue] = declared.declaration_result.message_count
+            except ChannelClosed:
+                result[queue] = None
+            finally:
+                if not channel.is_closed:
+                    await channel.close()
+    finally:
+        await connection.close()
+    return result
+
+
+async def peek(url: str, queue: str, limit: int = 20) -> list[DeadLetter]:
+    """Read up to `limit` dead letters without removing them (they are returned unacknowledged)."""
+    _, dlq = split_queue(queue)
+    connection = await aio_pika.connect(url, timeout=10)
+    letters: list[DeadLetter] = []
+    try:
+        channel = await connection.channel()
+        try:
+            source = await channel.declare_queue(dlq, passive=True)
+        except ChannelClosed as exc:
+            raise QueueNotFound(dlq) from exc
+        for position in range(1, limit + 1):
+            message = await source.get(no_ack=False, fail=False)
+            if message is None:
+                break
+            letters.append(_describe(position, message))
+        # Closing the channel returns every unacknowledged message to the DLQ, in order.
+        await channel.close()
+    finally:
+        await connection.close()
+    return letters
+
+
+async def replay(url: str, queue: str, *, limit: int | None = None, message_id: str | None = None) -> int:
+    """Send dead letters back to the queue they failed in (not to every subscriber of the event).
+
+    Each is published persistent with confirms before it is removed from the DLQ, so a failure
+    half-way loses nothing. With `message_id`, only that message is replayed.
+    """
+    source_queue, dlq = split_queue(queue)
+    connection = await aio_pika.connect(url, timeout=10)
+    replayed = 0
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        try:
+            source = await channel.declare_queue(dlq, passive=True)
+            await channel.declare_queue(source_queue, passive=True)
+        except ChannelClosed as exc:
+            raise QueueNotFound(f"{source_queue} or {dlq}") from exc
+        pending = source.declaration_result.message_count or 0
+        for _ in range(pending):
+            if limit is not None and replayed >= limit:
+                break
+            message = await source.get(no_ack=False, fail=False)
+            if message is None:
+                break
+            if message_id is not None and message.message_id != message_id:
+                continue  # left unacknowledged: returned to the DLQ when the channel closes
+            headers = {k: v for k, v in (message.headers or {}).items() if k not in _RTW_FAILURE_HEADERS}
+            headers["x-rtw-last-error"] = (message.headers or {}).get(ERROR_HEADER)
+            headers[REPLAYS_HEADER] = (header_int(message.headers, REPLAYS_HEADER) or 0) + 1
+            headers.pop("x-death", None)
+            await channel.default_exchange.publish(
+                aio_pika.Message(
+                    message.body,
+                    headers=headers,
+                    message_id=message.message_id,
+                    correlation_id=message.correlation_id,
+                    content_type=message.content_type,
+                    type=message.type,
+                    app_id=message.app_id,
+                    timestamp=message.timestamp,
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                ),
+                routing_key=source_queue,
+                mandatory=True,
+            )
+            await message.ack()
+            replayed += 1
+        await channel.close()
+    finally:
+        await connection.close()
+    return replayed
+
+
+async def purge(url: str, queue: str) -> int:
+    """Delete every dead letter of a queue; how many were deleted."""
+    _, dlq = split_queue(queue)
+    connection = await aio_pika.connect(url, timeout=10)
+    try:
+        channel = await connection.channel()
+        try:
+            declared = await channel.declare_queue(dlq, passive=True)
+        except ChannelClosed as exc:
+            raise QueueNotFound(dlq) from exc
+        result = await declared.purge()
+        return int(result.message_count or 0)
+    finally:
+        await connection.close()
+
+
+def _describe(position: int, message: aio_pika.abc.AbstractIncomingMessage) -> DeadLetter:
+    headers = message.headers or {}
+    error = headers.get(ERROR_HEADER)
+    if error is None and headers.get("x-death"):
+        deaths: Any = headers["x-death"]
+        reason = deaths[0].get("reason")
+        reason = reason.decode() if isinstance(reason, bytes) else reason
+        error = f"dead-lettered by the broker: {reason}"
+    try:
+        body = json.dumps(json.loads(message.body), indent=2, ensure_ascii=False)
+    except (ValueError, UnicodeDecodeError):
+        body = message.body.decode("utf-8", errors="replace")
+    dead_at = headers.get(DEAD_LETTERED_AT_HEADER)
+    return DeadLetter(
+        position=position,
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        event_type=message.type,
+        routing_key=str(headers.get(ROUTING_KEY_HEADER) or message.routing_key or ""),
+        error=str(error) if error is not None else None,
+        attempts=header_int(headers, ATTEMPTS_HEADER),
+        dead_lettered_at=dead_at.isoformat()
+        if isinstance(dead_at, datetime)
+        else (str(dead_at) if dead_at else None),
+        body=body,
+    )

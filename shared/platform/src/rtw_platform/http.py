@@ -1,0 +1,176 @@
+"""The HTTP side every service shares: app factory, health, metrics, AsyncAPI, request ids."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import structlog
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DBAPIError
+
+from .errors import Invalid, Refusal
+from .logging import configure_logging, get_logger
+from .metrics import HTTP_REQUESTS, HTTP_SECONDS
+from .service import ServiceDefinition, ServiceRuntime
+from .settings import ServiceSettings
+from .uow import UnitOfWork
+
+log = get_logger(__name__)
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    """The service runtime of the app answering the request."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    """A fresh unit of work for one request; rolled back unless the use case commits."""
+    async with get_runtime(request).uow_factory() as uow:
+        yield uow
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_uow)]
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+def create_app(
+    definition: ServiceDefinition,
+    settings: ServiceSettings | None = None,
+    *,
+    runtime: ServiceRuntime | None = None,
+    configure_logs: bool = True,
+) -> FastAPI:
+    """The service's ASGI app: its routers, health, metrics and AsyncAPI; the runtime starts and
+    stops with the app's lifespan."""
+    settings = settings or definition.settings()
+    if configure_logs:
+        configure_logging(definition.name, level=settings.log_level, json=settings.log_json)
+    runtime = runtime or ServiceRuntime(definition, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        log.info("service_started", port=settings.http_port)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            log.info("service_stopped")
+
+    app = FastAPI(
+        title=f"Return to Work: {definition.title}",
+        description=definition.description,
+        version=definition.version,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+        started = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        HTTP_REQUESTS.labels(definition.name, request.method, path, str(response.status_code)).inc()
+        elapsed = time.perf_counter() - started
+        HTTP_SECONDS.labels(definition.name, request.method, path).observe(elapsed)
+        # The route's template, never the concrete path or query (they may hold personal data).
+        log.info(
+            "http_request",
+            method=request.method,
+            route=path,
+            status=response.status_code,
+            ms=round(elapsed * 1000, 1),
+            request_id=request_id,
+        )
+        response.headers["x-request-id"] = request_id
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": "The request is not valid.",
+                "errors": describe_validation_errors(exc.errors()),
+            },
+        )
+
+    @app.exception_handler(Refusal)
+    async def refused(request: Request, exc: Refusal) -> JSONResponse:
+        content: dict[str, Any] = {"detail": exc.message}
+        if isinstance(exc, Invalid):
+            content["errors"] = [{"field": f, "message": m} for f, m in exc.problems]
+        return JSONResponse(status_code=exc.status, content=content)
+
+    @app.exception_handler(DBAPIError)
+    async def unstorable(request: Request, exc: DBAPIError) -> JSONResponse:
+        # SQLSTATE class 22 is "data exception": a value the database cannot store or compare
+        # (a NUL character, a number out of range). That is the caller's input, not our fault.
+        cause = getattr(exc.orig, "__cause__", None)
+        state = str(getattr(exc.orig, "sqlstate", "") or getattr(cause, "sqlstate", ""))
+        if state.startswith("22"):
+            message = "A value sent cannot be stored: check for control characters or large numbers."
+            return JSONResponse(status_code=422, content={"detail": message})
+        raise exc
+
+    @app.get("/health/live", tags=["health"])
+    async def live() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/health/ready", tags=["health"])
+    async def ready(response: Response) -> dict[str, Any]:
+        """The database answers and the broker connection is up."""
+        checks = {
+            "database": await runtime.check_database(),
+            "broker": await runtime.check_broker(),
+        }
+        ok = all(checks.values())
+        response.status_code = 200 if ok else 503
+        return {"status": "ok" if ok else "unavailable", "checks": checks}
+
+    @app.get("/metrics", tags=["health"], include_in_schema=False)
+    async def metrics() -> Response:
+        if settings.relay_enabled:
+            # The backlog gauge keeps its last value if the database does not answer.
+            with contextlib.suppress(Exception):
+                await runtime.relay.backlog()
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/asyncapi.json", tags=["contracts"])
+    async def asyncapi() -> dict[str, Any]:
+        """The AsyncAPI 3.0 document of the events this service consumes and publishes."""
+        return runtime.asyncapi()
+
+    for router in definition.routers:
+        app.include_router(router)
+    return app
+
+
+def describe_validation_errors(errors: Any) -> list[dict[str, str]]:
+    """Validation errors as field + message a person can act on."""
+    described = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())]
+        if location and location[0] in ("body", "query", "path", "header", "cookie"):
+            location = location[1:]  # the location kind, not a field
+        described.append(
+            {
+                "field": ".".join(location) or "request",
+                "message": str(error.get("msg", "is not valid")),
+            }
+        )
+    return described

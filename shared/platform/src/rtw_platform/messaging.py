@@ -1,0 +1,211 @@
+"""Broker factory, subscriptions and the relay's publishers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aio_pika
+import structlog
+from faststream import AckPolicy
+from faststream.rabbit import Channel, RabbitBroker, RabbitExchange
+from rtw_contracts import Event
+
+from .batching import CommitBatcher
+from .consumer_failures import ConsumerFailurePolicy
+from .logging import get_logger
+from .metrics import MESSAGES_CONSUMED
+from .outbox import OutboxMessage
+from .topology import Topology
+from .uow import UnitOfWork, UnitOfWorkFactory
+
+Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A service consumes `event` with `handler(event, uow)`; listed once per service."""
+
+    event: type[Event]
+    handler: Handler
+
+    @property
+    def name(self) -> str:
+        """The handler's stable name, used as the inbox key."""
+        return self.handler.__name__
+
+
+def create_broker(
+    url: str, topology: Topology, *, prefetch: int, failure_policy: ConsumerFailurePolicy
+) -> RabbitBroker:
+    """A broker for one service: confirms on, prefetch set, the failure policy on every consumer."""
+    broker = RabbitBroker(
+        url,
+        default_channel=Channel(prefetch_count=prefetch, publisher_confirms=True),
+        middlewares=(failure_policy,),
+        fail_fast=True,
+        graceful_timeout=20.0,
+        app_id=f"rtw-{topology.service}",
+        log_level=logging.DEBUG,  # FastStream's own chatter; our logs say what matters
+    )
+    failure_policy.broker = broker
+    return broker
+
+
+def subscribe(
+    broker: RabbitBroker,
+    topology: Topology,
+    subscription: Subscription,
+    uow_factory: UnitOfWorkFactory,
+    *,
+    max_batch: int = 64,
+) -> CommitBatcher:
+    """Register a consumer that runs the handler once per event, in the same transaction as the
+    inbox mark `(event_id, handler)`: a duplicate delivery (redelivery after a crash, a publisher
+    retry) is acknowledged and does nothing. Concurrent deliveries share commits (CommitBatcher).
+    """
+    queue = topology.queue(subscription.event)
+    handler_name = subscription.name
+    service = topology.service
+    handler = subscription.handler
+
+    async def handle(event: Event, uow: UnitOfWork) -> None:
+        with structlog.contextvars.bound_contextvars(
+            event_id=str(event.event_id),
+            correlation_id=str(event.correlation_id),
+            event_type=event.event_type,
+            handler=handler_name,
+        ):
+            await handler(event, uow)
+            log.debug("message_handled", queue=queue.name)
+
+    batcher = CommitBatcher(uow_factory, handle, handler_name, max_batch=max_batch)
+
+    async def consume(event: Event) -> None:
+        had_effect = await batcher.submit(event)
+        outcome = "processed" if had_effect else "duplicate"
+        MESSAGES_CONSUMED.labels(service, queue.name, outcome).inc()
+
+    # FastStream reads the payload type (for validation and AsyncAPI) from the signature.
+    parameter = inspect.Parameter(
+        "event", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=subscription.event
+    )
+    consume.__signature__ = inspect.Signature([parameter], return_annotation=None)  # type: ignore[attr-defined]
+    consume.__annotations__ = {"event": subscription.event, "return": None}
+    consume.__name__ = handler_name
+    consume.__doc__ = handler.__doc__
+    broker.subscriber(
+        queue,
+        exchange=topology.events_exchange,
+        ack_policy=AckPolicy.MANUAL,
+        decoder=decode_json_body,
+        title=f"{queue.name}:{subscription.event.__name__}",
+        description=handler.__doc__,
+    )(consume)
+    return batcher
+
+
+async def decode_json_body(message: Any) -> Any:
+    """Every event body is JSON, whatever content type (if any) the producer declared.
+
+    A body that is not JSON raises `JSONDecodeError`, which sends it to the DLQ with that error.
+    """
+    return json.loads(message.body)
+
+
+def document_publication(broker: RabbitBroker, topology: Topology, event: type[Event]) -> None:
+    """Describe an event the service publishes (through its outbox) in its AsyncAPI document."""
+    broker.publisher(
+        exchange=topology.events_exchange,
+        routing_key=event.ROUTING_KEY,
+        schema=event,
+        title=f"{event.ROUTING_KEY}:{event.__name__}",
+        description=inspect.cleandoc(event.__doc__ or ""),
+        persist=True,
+    )
+
+
+class AmqpEventPublisher:
+    """Publishes outbox batches with aio-pika: persistent, publisher confirms, pipelined."""
+
+    def __init__(self, url: str, exchange: RabbitExchange, *, app_id: str) -> None:
+        self._url = url
+        self._exchange_name = exchange.name
+        self._app_id = app_id
+        self._connection: aio_pika.abc.AbstractRobustConnection | None = None
+        self._exchange: aio_pika.abc.AbstractExchange | None = None
+        self._lock = asyncio.Lock()
+
+    async def _ensure(self) -> aio_pika.abc.AbstractExchange:
+        async with self._lock:
+            if self._exchange is None or self._connection is None or self._connection.is_closed:
+                if self._connection is not None:
+                    await self.close()
+                self._connection = await aio_pika.connect_robust(self._url, timeout=10)
+                channel = await self._connection.channel(publisher_confirms=True)
+                self._exchange = await channel.declare_exchange(
+                    self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+                )
+            return self._exchange
+
+    async def __call__(self, batch: Sequence[OutboxMessage]) -> None:
+        exchange = await self._ensure()
+        await asyncio.gather(
+            *(
+                exchange.publish(
+                    aio_pika.Message(
+                        message.body,
+                        message_id=str(message.event_id),
+                        correlation_id=str(message.correlation_id),
+                        content_type="application/json",
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        type=message.event_type,
+                        app_id=self._app_id,
+                        timestamp=message.created_at,
+                    ),
+                    routing_key=message.routing_key,
+                    timeout=15,
+                )
+                for message in batch
+            )
+        )
+
+    async def close(self) -> None:
+        """Close the connection."""
+        connection, self._connection, self._exchange = self._connection, None, None
+        if connection is not None:
+            # Closing a connection that already died may fail; there is nothing left to do.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.close(), timeout=5)
+
+
+class BrokerEventPublisher:
+    """Publishes outbox batches through a FastStream broker (for the in-memory test broker)."""
+
+    def __init__(self, broker: RabbitBroker, exchange: RabbitExchange) -> None:
+        self._broker = broker
+        self._exchange = exchange
+
+    async def __call__(self, batch: Sequence[OutboxMessage]) -> None:
+        for message in batch:
+            await self._broker.publish(
+                message.body,
+                exchange=self._exchange,
+                routing_key=message.routing_key,
+                persist=True,
+                mandatory=False,
+                message_id=str(message.event_id),
+                correlation_id=str(message.correlation_id),
+                content_type="application/json",
+                message_type=message.event_type,
+            )
+
+    async def close(self) -> None:
+        """Nothing to close: the broker is owned by the runtime."""

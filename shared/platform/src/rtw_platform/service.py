@@ -1,0 +1,266 @@
+"""A service's definition (what it is) and runtime (engine, broker, relay), wired in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from fastapi import APIRouter
+from faststream.rabbit import RabbitBroker
+from faststream.specification import AsyncAPI
+from rtw_contracts import Event
+from sqlalchemy import MetaData, text
+from sqlalchemy.orm import registry as Registry
+
+from .consumer_failures import ConsumerFailurePolicy
+from .db import create_engine
+from .logging import get_logger
+from .messaging import (
+    AmqpEventPublisher,
+    BrokerEventPublisher,
+    Subscription,
+    create_broker,
+    document_publication,
+    subscribe,
+)
+from .outbox import OutboxRelay
+from .settings import ServiceSettings
+from .topology import Topology
+from .uow import UnitOfWorkFactory
+
+log = get_logger(__name__)
+
+
+class ClosablePublisher(Protocol):
+    async def __call__(self, batch: Sequence[Any]) -> None: ...
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """Everything the platform needs to know to run a service."""
+
+    name: str
+    title: str
+    description: str
+    registry: Registry
+    package_file: str
+    subscriptions: Sequence[Subscription] = ()
+    publishes: Sequence[type[Event]] = ()
+    routers: Sequence[APIRouter] = ()
+    default_port: int = 8000
+    version: str = "0.1.0"
+    settings_class: type[ServiceSettings] = ServiceSettings
+    on_startup: Sequence[Callable[[ServiceRuntime], Any]] = field(default_factory=tuple)
+    background: Sequence[Callable[[ServiceRuntime], Awaitable[None]]] = field(default_factory=tuple)
+    """Long-running loops of the service (e.g. sending e-mail), started and stopped with it."""
+
+    @property
+    def metadata(self) -> MetaData:
+        """The service's tables, in its own schema."""
+        return self.registry.metadata
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema the service owns."""
+        return self.metadata.schema or self.name
+
+    @property
+    def migrations_dir(self) -> Path:
+        """`services/<svc>/migrations` (beside `src/`)."""
+        return Path(self.package_file).resolve().parents[2] / "migrations"
+
+    def settings(self, **overrides: Any) -> ServiceSettings:
+        """Settings from the environment (the service's default port unless set), then overrides."""
+        settings = self.settings_class()
+        if "http_port" not in settings.model_fields_set:
+            settings = settings.model_copy(update={"http_port": self.default_port})
+        return settings.model_copy(update=overrides) if overrides else settings
+
+
+class ServiceRuntime:
+    """The live parts of one service process: engine, unit of work, broker, relay."""
+
+    def __init__(
+        self,
+        definition: ServiceDefinition,
+        settings: ServiceSettings,
+        *,
+        in_memory_broker: bool = False,
+    ) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.in_memory_broker = in_memory_broker
+        self.topology = Topology(definition.name, settings.topology_prefix, settings.delivery_limit)
+        self.engine = create_engine(
+            settings.sqlalchemy_url(), definition.schema, pool_size=settings.db_pool_size
+        )
+        self.uow_factory = UnitOfWorkFactory(self.engine, definition.metadata)
+        self.failure_policy = ConsumerFailurePolicy(
+            service=definition.name,
+            dead_letter_exchange=self.topology.dead_letter_exchange,
+            delivery_limit=settings.delivery_limit,
+        )
+        self.broker: RabbitBroker = create_broker(
+            settings.amqp_url.get_secret_value(),
+            self.topology,
+            prefetch=settings.prefetch,
+            failure_policy=self.failure_policy,
+        )
+        self.batchers = [
+            subscribe(
+                self.broker,
+                self.topology,
+                subscription,
+                self.uow_factory,
+                max_batch=settings.prefetch,
+            )
+            for subscription in definition.subscriptions
+        ]
+        for event in definition.publishes:
+            document_publication(self.broker, self.topology, event)
+        self.publisher: ClosablePublisher = (
+            BrokerEventPublisher(self.broker, self.topology.events_exchange)
+            if in_memory_broker
+            else AmqpEventPublisher(
+                settings.amqp_url.get_secret_value(),
+                self.topology.events_exchange,
+                app_id=f"rtw-{definition.name}",
+            )
+        )
+        self.relay = OutboxRelay(
+            database_url=settings.sqlalchemy_url(),
+            schema=definition.schema,
+            publish=self.publisher,
+            service=definition.name,
+            batch_size=settings.relay_batch_size,
+            poll_interval_s=settings.relay_poll_interval_s,
+        )
+        self.broker_connected = asyncio.Event()
+        self._connect_task: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self.state: dict[str, Any] = {}
+
+    @property
+    def queue_names(self) -> list[str]:
+        """The queues this service consumes from."""
+        return [self.topology.queue_name(s.event) for s in self.definition.subscriptions]
+
+    async def start(self) -> None:
+        """Start consuming and relaying. If the broker is away, keep trying in the background:
+        the HTTP API serves meanwhile and events wait in the outbox."""
+        for hook in self.definition.on_startup:
+            result = hook(self)
+            if asyncio.iscoroutine(result):
+                await result
+        if self.in_memory_broker:
+            self.broker_connected.set()
+        else:
+            try:
+                await self._connect_broker()
+            except Exception as exc:
+                log.warning("broker_unreachable_at_start", error=repr(exc))
+                self._connect_task = asyncio.create_task(self._connect_broker_until_up())
+        if self.settings.relay_enabled:
+            await self.relay.start()
+        for loop in self.definition.background:
+            self._background.append(asyncio.create_task(_keep_running(loop, self), name=loop.__name__))
+
+    async def _connect_broker(self) -> None:
+        await self.broker.connect()
+        await self.declare_topology()
+        await self.broker.start()
+        self.broker_connected.set()
+        log.info("broker_connected", queues=self.queue_names)
+
+    async def _connect_broker_until_up(self) -> None:
+        pause = 1.0
+        while True:
+            await asyncio.sleep(pause)
+            try:
+                await self._connect_broker()
+                return
+            except Exception as exc:
+                pause = min(pause * 2, 15.0)
+                log.warning("broker_still_unreachable", error=repr(exc), retry_in_s=pause)
+                with contextlib.suppress(Exception):
+                    await self.broker.stop()
+
+    async def declare_topology(self) -> None:
+        """Declare the exchanges and each consumed queue's DLQ (the queues come with consumers)."""
+        await self.broker.declare_exchange(self.topology.events_exchange)
+        dlx = await self.broker.declare_exchange(self.topology.dead_letter_exchange)
+        for subscription in self.definition.subscriptions:
+            name = self.topology.queue_name(subscription.event)
+            dlq = await self.broker.declare_queue(self.topology.dead_letter_queue(name))
+            await dlq.bind(dlx, routing_key=name)
+
+    async def stop(self) -> None:
+        """Stop relaying and consuming (in-flight messages finish), then close connections."""
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._background.clear()
+        if self._connect_task is not None:
+            self._connect_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._connect_task
+        await self.relay.stop()
+        with contextlib.suppress(Exception):
+            await self.broker.stop()
+        for batcher in self.batchers:
+            await batcher.close()
+        await self.publisher.close()
+        await self.engine.dispose()
+
+    async def check_database(self) -> bool:
+        """True if a query answers."""
+        try:
+            async with self.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=3)
+            return True
+        except Exception:
+            return False
+
+    async def check_broker(self) -> bool:
+        """True if the broker connection is up."""
+        if self.in_memory_broker:
+            return True
+        if not self.broker_connected.is_set():
+            return False
+        try:
+            return bool(await self.broker.ping(timeout=3))
+        except Exception:
+            return False
+
+    def asyncapi(self) -> dict[str, Any]:
+        """The service's AsyncAPI 3.0 document."""
+        spec = AsyncAPI(
+            self.broker,
+            title=f"Return to Work: {self.definition.title}",
+            version=self.definition.version,
+            description=self.definition.description,
+            schema_version="3.0.0",
+        ).to_specification()
+        document: dict[str, Any] = json.loads(spec.to_json())
+        return document
+
+
+async def _keep_running(loop: Callable[[ServiceRuntime], Awaitable[None]], runtime: ServiceRuntime) -> None:
+    """Run a background loop; if it fails, log and start it again after a pause."""
+    while True:
+        try:
+            await loop(runtime)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error("background_loop_failed", loop=loop.__name__, error=repr(exc))
+            await asyncio.sleep(5)

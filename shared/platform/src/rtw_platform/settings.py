@@ -1,0 +1,61 @@
+"""Configuration from `RTW_*` environment variables, with secrets readable from files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/rtw"
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def _secrets_dir() -> str | None:
+    """Docker and Kubernetes mount secrets as files; read them when the folder exists."""
+    folder = os.environ.get("RTW_SECRETS_DIR", "/run/secrets")
+    return folder if Path(folder).is_dir() else None
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service shares. A file named like a field in the secrets folder
+    (e.g. `/run/secrets/rtw_database_url`) supplies that field's value."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RTW_",
+        secrets_dir=_secrets_dir(),
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    database_url: SecretStr = Field(
+        default=SecretStr(DEFAULT_DATABASE_URL),
+        description="SQLAlchemy URL of the PostgreSQL database (asyncpg driver).",
+    )
+    amqp_url: SecretStr = Field(default=SecretStr(DEFAULT_AMQP_URL), description="RabbitMQ URL (AMQP 0.9.1).")
+    topology_prefix: str = Field(
+        default="",
+        description="Prefix for every exchange and queue name (tests use a random one).",
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    public_url: str = Field(default="", description="URL people use to reach this service.")
+    log_level: str = "INFO"
+    log_json: bool | None = Field(
+        default=None, description="JSON logs; by default JSON unless writing to a terminal."
+    )
+    prefetch: int = Field(default=128, ge=1, le=1000)
+    delivery_limit: int = Field(default=5, ge=1, le=100)
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    relay_poll_interval_s: float = Field(default=1.0, gt=0)
+    relay_enabled: bool = True
+    db_pool_size: int = Field(default=10, ge=1)
+    token_secret: SecretStr = Field(
+        default=SecretStr("dev-only-insecure-token-secret-change-me-in-deployment"),
+        description="Key that signs access tokens; set a long random value in deployment.",
+    )
+
+    def sqlalchemy_url(self) -> str:
+        """The database URL as a plain string."""
+        return self.database_url.get_secret_value()

@@ -1,0 +1,1 @@
+"""Test support for services built on the platform: real PostgreSQL and RabbitMQ, isolated."""

@@ -1,0 +1,280 @@
+"""Signed tokens with roles, and the FastAPI dependencies that admit or refuse callers."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import httpx
+import jwt
+import pytest
+import pytest_asyncio
+from fastapi import Depends, FastAPI
+from rtw_platform.auth import (
+    ALGORITHM,
+    ISSUER,
+    InvalidToken,
+    Principal,
+    Purpose,
+    Role,
+    authenticated,
+    issue_token,
+    require,
+    verify_token,
+)
+from rtw_platform.settings import ServiceSettings
+
+pytestmark = pytest.mark.unit
+
+SECRET = "s" * 48
+OTHER_SECRET = "o" * 48
+
+
+ADMIN = Principal("admin-1", Role.ADMIN)
+YESTERDAY = datetime.now(UTC) - timedelta(days=1)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def raw_token(secret: str = SECRET, **claims: Any) -> str:
+    """A token signed like ours, with exactly the claims given (over sensible defaults)."""
+    issued = int(now().timestamp())
+    body: dict[str, Any] = {
+        "iss": ISSUER,
+        "sub": "someone",
+        "role": "admin",
+        "purpose": "access",
+        "iat": issued,
+        "exp": issued + 3600,
+    }
+    body.update(claims)
+    return jwt.encode({k: v for k, v in body.items() if v is not None}, secret, algorithm=ALGORITHM)
+
+
+# --------------------------------------------------------------------------- issue and verify
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        Principal(subject="8c4d6a52-0d6e-4a8e-9a55-3b8d1f0f5a10", role=Role.CANDIDATE),
+        Principal(subject="staff-7", role=Role.ADMIN),
+        Principal(subject="r-1", role=Role.RECRUITER, council_id="E08000030"),
+        Principal(subject="t-1", role=Role.TRAINER, provider_id="provider-9"),
+        Principal(subject="a-1", role=Role.ASSESSOR),
+    ],
+    ids=lambda p: p.role.value,
+)
+def test_a_token_speaks_for_the_principal_it_was_issued_for(principal: Principal) -> None:
+    token = issue_token(SECRET, principal)
+    assert verify_token(SECRET, token) == principal
+
+
+def test_a_token_is_valid_until_its_time_runs_out() -> None:
+    token = issue_token(
+        SECRET,
+        Principal("c-1", Role.CANDIDATE),
+        ttl=timedelta(minutes=30),
+        now=now() - timedelta(minutes=29),
+    )
+    assert verify_token(SECRET, token).subject == "c-1"
+
+
+def test_an_expired_token_is_refused_saying_it_expired() -> None:
+    token = issue_token(
+        SECRET,
+        Principal("c-1", Role.CANDIDATE),
+        ttl=timedelta(hours=8),
+        now=now() - timedelta(hours=8, seconds=5),
+    )
+    with pytest.raises(InvalidToken, match="expired"):
+        verify_token(SECRET, token)
+
+
+def test_a_token_signed_with_another_secret_is_refused() -> None:
+    token = issue_token(OTHER_SECRET, Principal("admin-1", Role.ADMIN))
+    with pytest.raises(InvalidToken, match="not valid"):
+        verify_token(SECRET, token)
+
+
+@pytest.mark.parametrize("token", ["", "not-a-token", "a.b.c"])
+def test_garbage_is_refused_as_not_valid(token: str) -> None:
+    with pytest.raises(InvalidToken, match="not valid"):
+        verify_token(SECRET, token)
+
+
+def test_a_token_changed_after_signing_is_refused() -> None:
+    token = issue_token(SECRET, Principal("c-1", Role.CANDIDATE))
+    header, _, signature = token.split(".")
+    claims = {"iss": ISSUER, "sub": "c-1", "role": "admin", "purpose": "access", "iat": 1, "exp": 2**40}
+    forged_claims = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    with pytest.raises(InvalidToken, match="not valid"):
+        verify_token(SECRET, f"{header}.{forged_claims}.{signature}")
+
+
+def test_a_sign_in_link_token_cannot_be_used_to_call_the_api() -> None:
+    token = issue_token(SECRET, Principal("c-1", Role.CANDIDATE), purpose=Purpose.SIGN_IN)
+    with pytest.raises(InvalidToken, match="not for access"):
+        verify_token(SECRET, token)
+    assert verify_token(SECRET, token, purpose=Purpose.SIGN_IN).subject == "c-1"
+
+
+def test_an_access_token_cannot_be_used_as_a_sign_in_link() -> None:
+    token = issue_token(SECRET, Principal("c-1", Role.CANDIDATE))
+    with pytest.raises(InvalidToken, match="not for sign-in"):
+        verify_token(SECRET, token, purpose=Purpose.SIGN_IN)
+
+
+def test_a_token_without_a_purpose_is_refused() -> None:
+    with pytest.raises(InvalidToken, match="not for access"):
+        verify_token(SECRET, raw_token(purpose=None))
+
+
+def test_a_recruiter_token_that_names_no_council_is_refused() -> None:
+    token = issue_token(SECRET, Principal("r-1", Role.RECRUITER))
+    with pytest.raises(InvalidToken, match="must name a council"):
+        verify_token(SECRET, token)
+
+
+@pytest.mark.parametrize("role", ["superuser", "ADMIN", "", None])
+def test_a_token_with_an_unknown_or_no_role_is_refused(role: str | None) -> None:
+    with pytest.raises(InvalidToken, match="no known role"):
+        verify_token(SECRET, raw_token(role=role))
+
+
+@pytest.mark.parametrize("missing", ["exp", "iat", "sub", "iss"])
+def test_a_token_missing_a_required_claim_is_refused(missing: str) -> None:
+    with pytest.raises(InvalidToken, match="not valid"):
+        verify_token(SECRET, raw_token(**{missing: None}))
+
+
+def test_a_token_from_another_issuer_is_refused() -> None:
+    with pytest.raises(InvalidToken, match="not valid"):
+        verify_token(SECRET, raw_token(iss="someone-else"))
+
+
+# --------------------------------------------------------------------------- over HTTP
+
+
+def make_app() -> FastAPI:
+    app = FastAPI()
+    app.state.settings = ServiceSettings(token_secret=SECRET)
+
+    @app.get("/admin")
+    async def admin_only(principal: Annotated[Principal, Depends(require(Role.ADMIN))]) -> dict[str, str]:
+        return {"subject": principal.subject}
+
+    @app.get("/staff")
+    async def staff(
+        principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.ASSESSOR))],
+    ) -> dict[str, str]:
+        return {"role": principal.role.value}
+
+    @app.get("/me")
+    async def me(principal: Annotated[Principal, Depends(authenticated)]) -> dict[str, str | None]:
+        return {"subject": principal.subject, "role": principal.role.value, "council": principal.council_id}
+
+    return app
+
+
+@pytest_asyncio.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=make_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as http:
+        yield http
+
+
+def bearer(principal: Principal, **options: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(SECRET, principal, **options)}"}
+
+
+async def test_a_call_without_a_token_gets_401_asking_for_a_bearer_token(client: httpx.AsyncClient) -> None:
+    for path in ("/admin", "/me"):
+        response = await client.get(path)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert "Authorization: Bearer" in response.json()["detail"]
+
+
+async def test_a_call_with_another_scheme_gets_401(client: httpx.AsyncClient) -> None:
+    response = await client.get("/me", headers={"Authorization": "Basic YWRtaW46YWRtaW4="})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({"Authorization": "Bearer not-a-token"}, "not valid"),
+        ({"Authorization": f"Bearer {issue_token(OTHER_SECRET, ADMIN)}"}, "not valid"),
+        ({"Authorization": f"Bearer {issue_token(SECRET, ADMIN, now=YESTERDAY)}"}, "expired"),
+        (
+            {"Authorization": f"Bearer {issue_token(SECRET, ADMIN, purpose=Purpose.SIGN_IN)}"},
+            "not for access",
+        ),
+    ],
+    ids=["garbage", "wrong-secret", "expired", "sign-in-link"],
+)
+async def test_a_bad_token_gets_401_saying_why(
+    client: httpx.AsyncClient, headers: dict[str, str], reason: str
+) -> None:
+    response = await client.get("/admin", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    assert response.json()["detail"].startswith("Sign in again:")
+    assert reason in response.json()["detail"]
+
+
+async def test_a_caller_in_the_wrong_role_gets_403_naming_the_role_needed(client: httpx.AsyncClient) -> None:
+    response = await client.get("/admin", headers=bearer(Principal("c-1", Role.CANDIDATE)))
+    assert response.status_code == 403
+    assert response.json()["detail"] == "This needs the role admin; you are signed in as candidate."
+
+
+async def test_an_endpoint_for_several_roles_names_them_all_and_admits_each(
+    client: httpx.AsyncClient,
+) -> None:
+    refused = await client.get("/staff", headers=bearer(Principal("t-1", Role.TRAINER)))
+    assert refused.status_code == 403
+    assert "admin, assessor" in refused.json()["detail"]
+    for role in (Role.ADMIN, Role.ASSESSOR):
+        admitted = await client.get("/staff", headers=bearer(Principal("x", role)))
+        assert admitted.status_code == 200
+        assert admitted.json() == {"role": role.value}
+
+
+async def test_an_admin_is_admitted(client: httpx.AsyncClient) -> None:
+    response = await client.get("/admin", headers=bearer(ADMIN))
+    assert response.status_code == 200
+    assert response.json() == {"subject": "admin-1"}
+
+
+async def test_any_signed_in_caller_is_admitted_where_only_authentication_is_needed(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get(
+        "/me", headers=bearer(Principal("r-1", Role.RECRUITER, council_id="E08000030"))
+    )
+    assert response.status_code == 200
+    assert response.json() == {"subject": "r-1", "role": "recruiter", "council": "E08000030"}
+
+
+async def test_the_secret_comes_from_the_service_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RTW_TOKEN_SECRET", OTHER_SECRET)
+    app = FastAPI()
+    app.state.settings = ServiceSettings()
+
+    @app.get("/me")
+    async def me(principal: Annotated[Principal, Depends(authenticated)]) -> dict[str, str]:
+        return {"subject": principal.subject}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s") as http:
+        ours = await http.get("/me", headers={"Authorization": f"Bearer {issue_token(OTHER_SECRET, ADMIN)}"})
+        theirs = await http.get("/me", headers=bearer(ADMIN))
+    assert ours.status_code == 200
+    assert theirs.status_code == 401

