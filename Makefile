@@ -15,7 +15,7 @@ RTW_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/rtw
 export RTW_DATABASE_URL
 
 .PHONY: help install services database migrate run demo test test-unit test-component test-integration \
-	test-e2e test-contracts test-reliability lint typecheck format schemas docs bench-messaging bench-matching clean
+	test-e2e test-contracts test-reliability test-browser browser assets lint typecheck format schemas docs bench-messaging bench-matching bench-backlog bench-pipeline clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -46,7 +46,10 @@ demo: migrate ## Play a realistic cohort through the running platform (starts it
 	@mkdir -p var
 	@bash deploy/local/demo.sh
 
-test: install services ## Run every test layer
+browser: ## Make sure Debian's Chromium is installed (for the browser tests; never a downloaded one)
+	@bash deploy/local/ensure-chromium.sh
+
+test: install services browser ## Run every test layer
 	$(PYTEST) -q
 
 test-unit: install ## Unit tests only
@@ -66,6 +69,9 @@ test-contracts: install ## Contract tests only
 
 test-reliability: install services ## Reliability tests only
 	$(PYTEST) -q -m reliability
+
+test-browser: install services browser ## Browser tests only (Playwright + Debian's Chromium, axe)
+	$(PYTEST) -q -m browser
 
 lint: install ## ruff
 	$(VENV)/bin/ruff check .
@@ -89,6 +95,15 @@ bench-messaging: install services ## Messaging benchmark: raw broker limit vs th
 
 bench-matching: install services ## Matching benchmark: search, scoring and re-matching at scale
 	$(VENV)/bin/python bench/matching.py
+
+bench-pipeline: install services ## Whole-pipeline benchmark: applications through every service to the e-mails
+	$(VENV)/bin/python bench/pipeline.py
+
+bench-backlog: install services ## Backlog benchmark: 100,000 queued events drained, 100,000-row CSV imported
+	$(VENV)/bin/python bench/backlog.py
+
+assets: ## Rebuild the pages' CSS and JavaScript from govuk-frontend (needs Node.js and npm)
+	cd shared/platform/assets && npm ci --no-audit --no-fund && npm run build
 
 clean: ## Remove the environment
 	rm -rf $(VENV) $(TOOLS)

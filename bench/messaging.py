@@ -46,9 +46,11 @@ from rtw_contracts import topology as names
 from rtw_contracts.examples import example
 from rtw_platform.db import asyncpg_dsn, create_engine, service_registry
 from rtw_platform.logging import configure_logging
-from rtw_platform.messaging import Subscription
+from rtw_platform.messaging import AmqpEventPublisher, Subscription
+from rtw_platform.outbox import OutboxRelay
 from rtw_platform.service import ServiceDefinition, ServiceRuntime
 from rtw_platform.settings import ServiceSettings
+from rtw_platform.topology import Topology
 from rtw_platform.uow import UnitOfWork, UnitOfWorkFactory
 from sqlalchemy import Column, DateTime, Table, func, insert, text
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
@@ -377,28 +379,50 @@ async def produce(
 
 def producer_process(
     database_url: str,
+    amqp_url: str,
+    prefix: str,
     count: int,
+    warmup: int,
     producers: int,
     pool_size: int,
+    relay_batch_size: int,
+    relay_poll_interval_s: float,
     ready: Any,
     go: Any,
     results: Any,
 ) -> None:
-    """The producing service in a process of its own (`--producer-process`)."""
+    """The producing service in a process of its own (the default): its use cases commit events
+    to its outbox and its own relay publishes them, as a deployed service does."""
     configure_logging("bench-producer", level="WARNING", json=False)
 
     async def run() -> tuple[float, float]:
         engine = create_engine(database_url, SCHEMA, pool_size=pool_size)
+        topology = Topology(SCHEMA, prefix, ServiceSettings().delivery_limit)
+        publisher = AmqpEventPublisher(amqp_url, topology.events_exchange, app_id="rtw-bench-producer")
+        relay = OutboxRelay(
+            database_url=database_url,
+            schema=SCHEMA,
+            publish=publisher,
+            service="bench-producer",
+            batch_size=relay_batch_size,
+            poll_interval_s=relay_poll_interval_s,
+        )
         try:
             uow_factory = UnitOfWorkFactory(engine, REGISTRY.metadata)
+            uow_factory.wake_relay_in_process(relay.wake)  # as ServiceRuntime wires it
             events = make_events(count)
-            await produce(uow_factory, make_events(producers), producers)  # warm the pool
+            await relay.start()
+            await produce(uow_factory, make_events(max(warmup, producers)), producers)  # warm up
             ready.set()
             await asyncio.get_running_loop().run_in_executor(None, go.wait)
             cpu = time.process_time()
             produced_at = await produce(uow_factory, events, producers)
+            while await relay.backlog():  # noqa: ASYNC110 (polls the database)
+                await asyncio.sleep(0.02)
             return produced_at, time.process_time() - cpu
         finally:
+            await relay.stop()
+            await publisher.close()
             await engine.dispose()
 
     try:
@@ -440,6 +464,8 @@ async def platform_hop(
         "db_pool_size": db_pool_size,
         "relay_poll_interval_s": relay_poll_interval_s,
     }
+    if producer_in_process:
+        overrides["relay_enabled"] = False  # the producing service's process relays its outbox
     settings = ServiceSettings(**overrides)
     runtime = ServiceRuntime(BENCH_SERVICE, settings)
     topology = runtime.topology
@@ -448,7 +474,7 @@ async def platform_hop(
         scratch.queues.update({queue, names.dead_letter_queue_name(queue)})
     scratch.exchanges.update({topology.events_exchange.name, topology.dead_letter_exchange.name})
 
-    warm = make_events(warmup)
+    warm = [] if producer_in_process else make_events(warmup)
     measured = [] if producer_in_process else make_events(events)
 
     poller = await asyncpg.connect(asyncpg_dsn(scratch.database_url))
@@ -486,12 +512,28 @@ async def platform_hop(
             ready, go, results = context.Event(), context.Event(), context.Queue()
             process = context.Process(
                 target=producer_process,
-                args=(scratch.database_url, events, producers, db_pool_size, ready, go, results),
+                args=(
+                    scratch.database_url,
+                    scratch.amqp_url,
+                    scratch.prefix,
+                    events,
+                    warmup,
+                    producers,
+                    db_pool_size,
+                    relay_batch_size,
+                    relay_poll_interval_s,
+                    ready,
+                    go,
+                    results,
+                ),
                 name="bench-producer",
             )
             process.start()
             if not await loop.run_in_executor(None, ready.wait, 60):
                 raise RuntimeError("the producer process did not get ready")
+            warm_count = await poller.fetchval(f"SELECT count(*) FROM {SCHEMA}.outbox")
+            await wait_for(warm_count, timeout=60)
+            warmup = warm_count
             cpu = time.process_time()
             start = time.perf_counter()
             go.set()
@@ -584,7 +626,7 @@ def report(raw: RawResult, commits: CommitResult, hop: HopResult, args: argparse
     table.add_row(
         "platform hop (outbox → relay → broker → inbox + domain row)",
         f"{hop.producers} producers, 1 event per UoW "
-        f"({'own process' if s['producer_process'] else 'same process'}); prefetch "
+        f"({'own process, with its relay' if s['producer_process'] else 'same process'}); prefetch "
         f"{s['prefetch']}, relay batch {s['relay_batch_size']}, pool {s['db_pool_size']}",
         f"{hop.events}",
         f"{hop.seconds:.2f}",
@@ -635,9 +677,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--db-pool-size", type=int, default=defaults.db_pool_size)
     parser.add_argument("--relay-poll-interval", type=float, default=defaults.relay_poll_interval_s)
     parser.add_argument(
-        "--producer-process",
+        "--same-process",
         action="store_true",
-        help="run the producers in a process of their own (as a separate producing service)",
+        help="run the producers and the relay in the consuming process (by default they run in a"
+        " process of their own, as the producing service does in a deployment)",
     )
     parser.add_argument("--warmup", type=int, default=200, help="warm-up messages/events")
     parser.add_argument(
@@ -680,7 +723,7 @@ async def main(args: argparse.Namespace) -> dict[str, float]:
             relay_batch_size=args.relay_batch_size,
             db_pool_size=args.db_pool_size,
             relay_poll_interval_s=args.relay_poll_interval,
-            producer_in_process=args.producer_process,
+            producer_in_process=not args.same_process,
         )
     finally:
         problems = await scratch.cleanup()

@@ -407,7 +407,32 @@ async def main() -> int:
             f"Savings: {hires} hires x (£32.50 agency - £15.71 employed an hour x 30 hours x 46 weeks + £24,000 avoided recruitment)"
             f" = £{hires * per_hire / 100:,.0f} a year."
         )
+        _print_pages()
     return 0
+
+
+def _print_pages() -> None:
+    """Where to look at the demo in a browser, with single-use sign-in links for the staff."""
+    from datetime import timedelta
+
+    from rtw_platform.auth import Purpose
+
+    entry = os.environ.get("RTW_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/")
+    secret = ServiceSettings().token_secret.get_secret_value()
+
+    def link(role: Role, subject: str) -> str:
+        token = issue_token(
+            secret, Principal(subject=subject, role=role), ttl=timedelta(minutes=30), purpose=Purpose.SIGN_IN
+        )
+        return f"{entry}/applications/sign-in/{token}"
+
+    console.rule("In a browser")
+    console.print(
+        f"Candidates start at {entry}/applications/ ; councils sign up at {entry}/matching/councils/sign-up"
+    )
+    console.print(
+        f"Programme admin (cohorts, funnel, reports, dead letters), one use, 30 minutes:\n{link(Role.ADMIN, 'demo-admin')}"
+    )
 
 
 async def _enrolment(http: httpx.AsyncClient, candidate_id: str, access_token: str) -> dict[str, Any] | None:

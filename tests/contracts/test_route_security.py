@@ -4,15 +4,14 @@ its authentication fails this test."""
 from __future__ import annotations
 
 import re
-from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
-from fastapi.routing import APIRoute
 from rtw_platform.http import create_app
 from rtw_platform.registry import installed_services
 from rtw_platform.service import ServiceRuntime
+from rtw_platform.testing.routes import service_routes
 
 pytestmark = pytest.mark.contracts
 
@@ -38,32 +37,11 @@ PUBLIC = {
 }
 
 
-def _routes() -> list[tuple[str, str, str]]:
-    found = []
-    for name, definition in installed_services().items():
-        runtime = ServiceRuntime(definition, definition.settings())
-        app = create_app(definition, runtime.settings, runtime=runtime, configure_logs=False)
-        for route in _flatten(app.routes):
-            if isinstance(route, APIRoute) and route.include_in_schema is not False:
-                for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
-                    found.append((name, method, route.path))
-    return found
-
-
-def _flatten(routes: list[Any]) -> list[Any]:
-    """Routes, including those of included routers (FastAPI keeps them nested)."""
-    flat = []
-    for route in routes:
-        included = getattr(route, "original_router", None)
-        flat.extend(_flatten(list(included.routes)) if included is not None else [route])
-    return flat
-
-
 def _is_public(name: str, method: str, path: str) -> bool:
     return (name, method, path) in PUBLIC or ("*", method, path) in PUBLIC
 
 
-ROUTES = _routes()
+ROUTES = service_routes(pages=False)
 PROTECTED = [r for r in ROUTES if not _is_public(*r)]
 
 

@@ -291,7 +291,7 @@ async def test_a_council_signs_up_once_by_a_known_gss_code(world: World) -> None
     assert len(invited) == 1
     assert invited[0]["council_id"] == council_id
     assert invited[0]["email"] == "morag.fairweather@walsall.example"
-    assert invited[0]["link"].startswith(f"{PUBLIC_URL}/recruiters/sign-in/")
+    assert invited[0]["link"].startswith(f"{PUBLIC_URL}/matching/recruiters/sign-in/")
 
 
 async def test_the_invitation_link_signs_the_recruiter_in_for_their_council_only(world: World) -> None:
@@ -441,9 +441,42 @@ async def test_a_vacancy_proposes_its_best_candidates_up_to_the_limit(world: Wor
     assert sorted(p["candidate_id"] for p in proposals) == sorted([best.candidate_id, second.candidate_id])
     assert {p["weights_version"] for p in proposals} == {"v1"}
 
-    # A better candidate joining later displaces nobody's proposal but is proposed too.
+    # A better candidate joining later is proposed and displaces the weakest proposal: the vacancy
+    # keeps its best two.
     newcomer = await world.join(years=10, skills={"Data visualisation": 4, "Data management": 4})
     assert [p["candidate_id"] for p in await world.proposals(vacancy_id)][-1] == newcomer.candidate_id
+    assert sorted(m["candidate_ref"] for m in await world.matches(walsall, vacancy_id)) == sorted(
+        [newcomer.ref, best.ref]
+    )
+    # The displaced candidate is not proposed again, but a search still finds them to shortlist.
+    await world.deliver(second.application.model_copy(update={"event_id": uuid4()}))
+    assert len(await world.proposals(vacancy_id)) == 3
+    assert second.ref in await world.refs(walsall, vacancy_id=vacancy_id, sort="score")
+    shortlisted = await world.http.post(
+        f"/vacancies/{vacancy_id}/shortlist", json={"candidate_ref": second.ref}, headers=walsall.headers
+    )
+    assert shortlisted.status_code == 201, shortlisted.text
+    assert {m["candidate_ref"]: m["status"] for m in await world.matches(walsall, vacancy_id)} == {
+        newcomer.ref: "proposed",
+        best.ref: "proposed",
+        second.ref: "shortlisted",
+    }
+
+
+async def test_a_better_candidate_never_displaces_a_proposal_the_council_acted_on(world: World) -> None:
+    admin = bearer(issue_token(world.secret, Principal(subject="admin-1", role=Role.ADMIN)))
+    assert (await world.http.put("/weights", json={"proposals_per_vacancy": 1}, headers=admin)).is_success
+    walsall = await world.sign_up(WALSALL)
+    first = await world.join(years=6)
+    vacancy_id = await world.post_vacancy(walsall)
+    shortlisted = await world.http.post(
+        f"/vacancies/{vacancy_id}/shortlist", json={"candidate_ref": first.ref}, headers=walsall.headers
+    )
+    assert shortlisted.status_code == 201, shortlisted.text
+
+    await world.join(years=10)  # better, but the only place is taken by a shortlisted candidate
+    assert [p["candidate_id"] for p in await world.proposals(vacancy_id)] == [first.candidate_id]
+    assert [m["candidate_ref"] for m in await world.matches(walsall, vacancy_id)] == [first.ref]
 
 
 async def test_a_pair_is_proposed_again_only_when_its_score_moves_materially(world: World) -> None:

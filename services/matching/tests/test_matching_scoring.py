@@ -3,6 +3,9 @@ sees whom: pure functions over plain data."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import random
 import re
 from dataclasses import replace
 from datetime import date, timedelta
@@ -10,9 +13,10 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from rtw_contracts import SkillGap, SkillLevel
+from rtw_contracts import FlexibleWorking, IctSpecialism, SkillGap, SkillLevel, WorkMode
 from rtw_matching import domain
 from rtw_matching.domain import Candidate, Match, Place, Vacancy, Weights
+from rtw_matching.matchmaking import gaps_key
 from rtw_platform import reference
 
 pytestmark = pytest.mark.unit
@@ -402,3 +406,92 @@ def test_a_council_sees_a_candidate_who_allows_it_by_name_only() -> None:
     c = candidate(visible_to_regions=frozenset(), visible_to_councils=frozenset({"E08000025"}))
     assert domain.visible_to(c, "E08000025", "west_midlands")
     assert not domain.visible_to(c, "E08000030", "west_midlands")
+
+
+# --------------------------------------------------------------------------- ranking a pool quickly
+
+
+def random_pair(rng: random.Random, districts: list[Place], skills: list[str]) -> tuple[Candidate, Vacancy]:
+    specialisms = [s.value for s in IctSpecialism]
+    held = {s: rng.randint(0, 4) for s in rng.sample(skills, rng.randint(0, 8))}
+    training = rng.choice(("none", "enrolled", "completed"))
+    total = rng.choice((0, 3, 6))
+    c = candidate(
+        home=rng.choice(districts),
+        specialisms=frozenset(rng.sample(specialisms, rng.randint(0, 2)) + rng.choice(([], ["unknown"]))),
+        skills={k: v for k, v in held.items() if v},
+        years_experience=round(rng.uniform(0, 25), 1),
+        flexible_working=frozenset(rng.sample([f.value for f in FlexibleWorking], rng.randint(0, 3))),
+        max_travel_km=float(rng.choice((0, 1, 10, 25, 50, 80))),
+        earliest_start=rng.choice(
+            (None, STARTS - timedelta(days=10), STARTS + timedelta(days=rng.randint(1, 400)))
+        ),
+        training_status=training,
+        modules_total=total,
+        modules_completed=rng.randint(0, total),
+    )
+    specialism = rng.choice([*IctSpecialism, None])
+    role = (
+        rng.choice(specialism.ddat_roles) if specialism else rng.choice(("Data analyst", "Delivery manager"))
+    )
+    v = vacancy(
+        specialism=specialism.value if specialism else None,
+        role=role,
+        required_skills={s: rng.randint(1, 4) for s in rng.sample(skills, rng.randint(0, 8))},
+        bases=tuple(rng.sample(districts, rng.randint(0, 3))),
+        work_mode=rng.choice([m.value for m in WorkMode]),
+        flexible_working=frozenset(rng.sample([f.value for f in FlexibleWorking], rng.randint(0, 4))),
+    )
+    return c, v
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_quick_score_is_exactly_the_explained_score(seed: int) -> None:
+    rng = random.Random(seed)
+    districts = [Place(d.latitude, d.longitude) for d in list(reference.postcode_districts().values())[::40]]
+    skills = sorted(reference.framework_skills())[:30]
+    weights = rng.choice((WEIGHTS, Weights(role_fit=15, skills=35, distance=12.5, availability=7.5)))
+    for _ in range(2_500):
+        c, v = random_pair(rng, districts, skills)
+        explained = domain.score(c, v, weights)
+        total, lacks = domain.quick_score(domain.scorer(v, weights), domain.facts_of(c))
+        assert domain.quick_scores(domain.facts_of(c), [domain.scorer(v, weights)]) == [(total, lacks)]
+        assert total == explained.score, (c, v)
+        assert lacks == bool(explained.missing)
+        assert domain.quick_near_fit(total, lacks, weights) == bool(domain.near_fit_gaps(explained, weights))
+        assert domain.missing_skills(v.required_skills, c.skills) == explained.missing
+
+
+def test_the_recorded_factors_and_gaps_key_are_what_the_models_dump_to() -> None:
+    rng = random.Random(99)
+    districts = [Place(d.latitude, d.longitude) for d in list(reference.postcode_districts().values())[::40]]
+    skills = sorted(reference.framework_skills())[:30]
+    for _ in range(300):
+        c, v = random_pair(rng, districts, skills)
+        explained = domain.score(c, v, WEIGHTS)
+        assert explained.factor_rows == [f.model_dump(mode="json") for f in explained.factors]
+        dumped = json.dumps([g.model_dump(mode="json") for g in explained.gaps], sort_keys=True)
+        assert gaps_key(explained.missing) == hashlib.sha256(dumped.encode()).hexdigest()
+
+
+def test_a_displaced_pair_is_proposed_again_only_if_it_moved_and_ranks_among_the_best() -> None:
+    two = Weights(proposals_per_vacancy=2)
+    assert not domain.should_propose(62, 60, two, 70, 2, standing=False)  # not moved materially
+    assert not domain.should_propose(68, 60, two, 70, 2, standing=False)  # moved, still below the best
+    assert domain.should_propose(75, 60, two, 70, 2, standing=False)
+    assert domain.should_propose(68, 60, two, 70, 2, standing=True)  # a standing pair that moved
+
+
+def test_one_candidate_scored_for_many_vacancies_at_once_gets_the_same_numbers() -> None:
+    rng = random.Random(7)
+    districts = [Place(d.latitude, d.longitude) for d in list(reference.postcode_districts().values())[::40]]
+    skills = sorted(reference.framework_skills())[:30]
+    other = Weights(role_fit=15, skills=35, distance=12.5, availability=7.5, full_experience_years=5)
+    for _ in range(50):
+        c, _ = random_pair(rng, districts, skills)
+        scorers = [
+            domain.scorer(random_pair(rng, districts, skills)[1], rng.choice((WEIGHTS, other)))
+            for _ in range(40)
+        ]
+        facts = domain.facts_of(c)
+        assert domain.quick_scores(facts, scorers) == [domain.quick_score(s, facts) for s in scorers]

@@ -4,20 +4,15 @@ ports, and the service started against them with the in-memory broker and real P
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import httpx
 import pytest
 import pytest_asyncio
-from aiosmtpd.controller import Controller
 from faststream.rabbit import TestRabbitBroker
 from rtw_contracts import Event
 from rtw_notifications.app import SERVICE
@@ -25,111 +20,14 @@ from rtw_notifications.models import Delivery, Person
 from rtw_platform.auth import Principal, Role, issue_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
+from rtw_platform.testing.mail import Mailbox, serve_mailbox
 from sqlmodel import col, select
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Mail:
-    """One message as the SMTP server received it."""
-
-    envelope_to: list[str]
-    message: EmailMessage
-
-    @property
-    def to(self) -> str:
-        return str(self.message["To"])
-
-    @property
-    def subject(self) -> str:
-        # A long subject is folded right after "Subject:"; Python's parser keeps the fold's space.
-        return str(self.message["Subject"]).strip()
-
-    @property
-    def text(self) -> str:
-        part = self.message.get_body(("plain",))
-        assert part is not None, "the message has no plain-text part"
-        return str(part.get_content()).replace("\r\n", "\n")  # type: ignore[attr-defined]
-
-    @property
-    def html(self) -> str:
-        part = self.message.get_body(("html",))
-        assert part is not None, "the message has no HTML part"
-        return str(part.get_content()).replace("\r\n", "\n")  # type: ignore[attr-defined]
-
-
-@dataclass
-class Mailbox:
-    """What an aiosmtpd server accepted (or refused), kept across its thread and the test's."""
-
-    port: int
-    answer: str | None = None
-    answer_at: str = "DATA"
-    received: list[Mail] = field(default_factory=list)
-    refused: list[list[str]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    # aiosmtpd handler hooks (run in the server's thread)
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
-        if self.answer is not None and self.answer_at == "RCPT":
-            with self.lock:
-                self.refused.append([address])
-            return self.answer.replace("{address}", address)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.answer is not None and self.answer_at == "DATA":
-            with self.lock:
-                self.refused.append(list(envelope.rcpt_tos))
-            return self.answer
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        with self.lock:
-            self.received.append(Mail(list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    # for the tests
-    def to(self, address: str) -> list[Mail]:
-        with self.lock:
-            return [mail for mail in self.received if address in mail.envelope_to]
-
-    def attempts(self) -> int:
-        with self.lock:
-            return len(self.refused)
-
-    async def wait_for(self, address: str, count: int = 1, timeout: float = 15.0) -> list[Mail]:
-        """The messages to `address` once there are at least `count` of them."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = self.to(address)
-            if len(found) >= count:
-                return found
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {count} message(s) to {address}: {self.to(address)}")
-
-
-def _serve(answer: str | None = None, answer_at: str = "DATA") -> Iterator[Mailbox]:
-    mailbox = Mailbox(port=free_port(), answer=answer, answer_at=answer_at)
-    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
-    controller.start()
-    try:
-        yield mailbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
 def smtp_server() -> Iterator[Mailbox]:
     """A real SMTP server that accepts every message."""
-    yield from _serve()
+    yield from serve_mailbox()
 
 
 @pytest.fixture
@@ -139,7 +37,7 @@ def failing_smtp_server() -> Iterator[Callable[[str, str], Mailbox]]:
     servers: list[Iterator[Mailbox]] = []
 
     def start(answer: str, at: str = "DATA") -> Mailbox:
-        server = _serve(answer, at)
+        server = serve_mailbox(answer, at)
         servers.append(server)
         return next(server)
 

@@ -275,7 +275,7 @@ async def test_a_candidate_is_told_their_application_was_received(service: Any, 
     assert mail.text.startswith("Dear Priya,")
     assert "Thank you for applying to Return to Work - ICT." in mail.text
     assert f"Your reference is {priya.reference}." in mail.text
-    link = f"{PORTAL}/applications/{priya.application_id}"
+    link = f"{PORTAL}/applications/my/applications/{priya.application_id}"
     assert link in mail.text
     assert f'<a href="{link}">{link}</a>' in mail.html
     [delivery] = await service.wait_for_status("sent", recipient_id=priya.id)
@@ -311,7 +311,7 @@ DECISIONS = [
         [
             "* Your career break is shorter than 2 years.\n* You need the right to work in the UK.\n",
             "you can appeal within 28 days",
-            "{portal}/applications/{app}",
+            "{portal}/applications/my/applications/{app}",
         ],
         id="ineligible-with-reasons",
     ),
@@ -326,7 +326,7 @@ DECISIONS = [
         AssessmentOutcome.SHORTLISTED,
         {"next_step_deadline": date(2031, 11, 6)},
         "You are invited to the second stage ({ref})",
-        ["by 06 November 2031", "{portal}/applications/{app}/second-stage"],
+        ["by 06 November 2031", "{portal}/applications/my/applications/{app}/second-stage"],
         id="shortlisted-with-deadline",
     ),
     pytest.param(
@@ -437,7 +437,7 @@ async def test_training_enrolment_lists_the_modules_and_completion_links_the_cer
     )
     assert "<ul><li>Digital in local government</li>" in enrolment.html
     assert certificate.subject == "Your certificate is ready"
-    url = f"{PORTAL}/certificates/{certificate_id}"
+    url = f"{PORTAL}/training/certificates/{certificate_id}"
     assert url in certificate.text
     assert f'<a href="{url}">' in certificate.html
 
@@ -458,7 +458,7 @@ async def test_a_council_is_welcomed_and_its_recruiter_gets_the_sign_in_link(
     [welcome] = await smtp_server.wait_for(walsall.contact_email)
     assert welcome.subject == "Welcome to the Return to Work programme, Walsall Metropolitan Borough Council"
     assert welcome.text.startswith("Dear Sam Taylor,")
-    assert f"{PORTAL}/councils" in welcome.text
+    assert f"{PORTAL}/matching/council" in welcome.text
     [invitation] = await smtp_server.wait_for("alex.jones@walsall.example.gov.uk")
     assert (
         invitation.subject
@@ -467,7 +467,7 @@ async def test_a_council_is_welcomed_and_its_recruiter_gets_the_sign_in_link(
     assert invitation.text.startswith("Dear Alex Jones,")
     assert f"\n{link}\n" in invitation.text
     [without_link] = await smtp_server.wait_for("jo.evans@walsall.example.gov.uk")
-    assert f"\n{PORTAL}/recruiters/sign-in\n" in without_link.text
+    assert f"\n{PORTAL}/matching/recruiters/sign-in\n" in without_link.text
 
 
 async def test_a_match_alerts_the_candidate_and_tells_the_council(service: Any, smtp_server: Any) -> None:
@@ -486,7 +486,7 @@ async def test_a_match_alerts_the_candidate_and_tells_the_council(service: Any, 
     for address in (walsall.contact_email, "alex.jones@walsall.example.gov.uk"):
         proposal = (await smtp_server.wait_for(address, count=2))[1]
         assert proposal.subject == "A returner matches your vacancy Data analyst (returner)"
-        assert f"{PORTAL}/vacancies/{walsall.vacancy_id}" in proposal.text
+        assert f"{PORTAL}/matching/council/vacancies/{walsall.vacancy_id}" in proposal.text
         assert priya.name not in proposal.text  # the council sees no name until the candidate accepts
 
 
@@ -517,7 +517,7 @@ async def test_a_reach_out_tells_the_candidate_which_council_is_interested(
     mail = (await smtp_server.wait_for(priya.email, count=2))[1]
     assert mail.subject == "Powys would like to talk to you"
     assert "Powys is interested in you for Service desk analyst." in mail.text
-    assert f"{PORTAL}/matches" in mail.text
+    assert f"{PORTAL}/matching/my/interest" in mail.text
 
 
 @pytest.mark.parametrize(
@@ -535,7 +535,7 @@ async def test_the_council_is_told_the_candidates_answer(
     answer = (await smtp_server.wait_for(walsall.contact_email, count=2))[1]
     assert answer.subject == f"A returner has {word} your interest (Data analyst (returner))"
     assert f"has {word} your interest." in answer.text
-    assert (f"{PORTAL}/vacancies/{walsall.vacancy_id}" in answer.text) is linked
+    assert (f"{PORTAL}/matching/council/vacancies/{walsall.vacancy_id}" in answer.text) is linked
     assert len(smtp_server.to(priya.email)) == 1  # the candidate is not told their own answer
 
 
@@ -918,7 +918,7 @@ async def test_a_shortlisting_due_tomorrow_gets_one_reminder(service: Any, smtp_
     reminder = (await smtp_server.wait_for(priya.email, count=3))[2]
     assert reminder.subject == f"Reminder: your second stage closes on {deadline:%d %B %Y}"
     assert f"your application {priya.reference} closes on {deadline:%d %B %Y}" in reminder.text
-    assert f"{PORTAL}/applications/{priya.application_id}/second-stage" in reminder.text
+    assert f"{PORTAL}/applications/my/applications/{priya.application_id}/second-stage" in reminder.text
     assert f"{PORTAL}/notifications/unsubscribe/{priya.id}." in reminder.text
     await service.deliver(withdrawn(priya))  # a later message, as a barrier
     await smtp_server.wait_for(priya.email, count=4)

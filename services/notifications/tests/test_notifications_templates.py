@@ -185,7 +185,7 @@ def test_the_reasons_are_listed_and_the_link_is_given_when_not_eligible() -> Non
     assert "* Your career break is shorter than 2 years.\n* You need the right to work in the UK.\n" in (
         rendered.text
     )
-    assert f"{PORTAL}/applications/{APPLICATION_ID}\n" in rendered.text
+    assert f"{PORTAL}/applications/my/applications/{APPLICATION_ID}\n" in rendered.text
     assert (
         "<ul><li>Your career break is shorter than 2 years.</li><li>You need the right to work in the UK.</li></ul>"
         in rendered.html
@@ -201,7 +201,7 @@ def test_the_council_answer_links_the_vacancy_only_when_accepted() -> None:
     )
 
     assert accepted.subject == "A returner has accepted your interest (Data analyst (returner))"
-    assert f"{PORTAL}/vacancies/{VACANCY_ID}" in accepted.text
+    assert f"{PORTAL}/matching/council/vacancies/{VACANCY_ID}" in accepted.text
     assert declined.subject == "A returner has declined your interest (Data analyst (returner))"
     assert "/vacancies/" not in declined.text
 
@@ -214,7 +214,7 @@ def test_the_html_part_escapes_what_people_typed_and_links_urls() -> None:
     assert "Dear <script>" in rendered.text  # the text part is as typed
     assert "<script>" not in rendered.html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in rendered.html
-    url = f"{PORTAL}/applications/{APPLICATION_ID}"
+    url = f"{PORTAL}/applications/my/applications/{APPLICATION_ID}"
     assert f'<a href="{url}">{url}</a>' in rendered.html
     assert '<html lang="en">' in rendered.html
     assert "<title>We have received your application RTW-ICT-000123</title>" in rendered.html

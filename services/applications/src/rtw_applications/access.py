@@ -9,6 +9,8 @@ from uuid import UUID
 from rtw_platform.auth import Principal, Purpose, Role, issue_token
 from rtw_platform.errors import Forbidden
 
+from .settings import ApplicationsSettings
+
 
 @dataclass(frozen=True)
 class TokenIssuer:
@@ -38,6 +40,16 @@ class TokenIssuer:
         )
         base = self.public_url.rstrip("/")
         return f"{base}/sign-in/{token}", datetime.now(UTC) + ttl
+
+
+def issuer_for(settings: ApplicationsSettings) -> TokenIssuer:
+    """The token issuer configured by the service's settings."""
+    return TokenIssuer(
+        secret=settings.token_secret.get_secret_value(),
+        public_url=settings.service_url("applications"),
+        access_hours=settings.candidate_token_hours,
+        link_minutes=settings.sign_in_link_minutes,
+    )
 
 
 def ensure_candidate_or_admin(principal: Principal, candidate_id: UUID) -> None:

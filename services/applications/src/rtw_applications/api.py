@@ -21,12 +21,12 @@ from fastapi import (
 )
 from rtw_contracts import Programme
 from rtw_platform.auth import AdminOnly, CurrentPrincipal, Role
-from rtw_platform.errors import Forbidden, Invalid, TooLarge
+from rtw_platform.errors import Forbidden, Invalid
 from rtw_platform.filestore import FileStore
 from rtw_platform.http import UnitOfWorkDep
 
 from . import cohorts, domain, intake, privacy, second_stage
-from .access import TokenIssuer, ensure_candidate_self
+from .access import TokenIssuer, ensure_candidate_self, issuer_for
 from .api_models import (
     AccessToken,
     ApplicationAnswers,
@@ -67,14 +67,7 @@ def _settings(request: Request) -> ApplicationsSettings:
 
 
 def _issuer(request: Request) -> TokenIssuer:
-    settings = _settings(request)
-    base = settings.public_url or f"http://{settings.http_host}:{settings.http_port}"
-    return TokenIssuer(
-        secret=settings.token_secret.get_secret_value(),
-        public_url=base,
-        access_hours=settings.candidate_token_hours,
-        link_minutes=settings.sign_in_link_minutes,
-    )
+    return issuer_for(_settings(request))
 
 
 def _store(request: Request) -> FileStore:
@@ -296,7 +289,7 @@ async def submit_second_stage(
     parsed = _parse_answers(answers)
     uploaded = None
     if video is not None:
-        data = await _read_limited(video, settings.video_max_bytes)
+        data = await second_stage.read_video(video, settings.video_max_bytes)
         uploaded = second_stage.UploadedVideo(data=data, filename=video.filename)
     submission = await second_stage.submit_second_stage(
         application_id,
@@ -320,21 +313,6 @@ def _parse_answers(raw: str) -> dict[str, str]:
     ):
         raise Invalid([("answers", "each answer must be text, keyed by its question id")])
     return parsed
-
-
-async def _read_limited(upload: UploadFile, limit: int) -> bytes:
-    """Read an upload, refusing it as soon as it passes the limit."""
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await upload.read(1024 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(
-                f"The video is larger than the {limit // (1024 * 1024)} MB accepted. "
-                "Record a shorter one or lower its resolution."
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @router.post("/applications/{application_id}/withdraw", tags=["applications"])

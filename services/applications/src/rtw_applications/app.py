@@ -16,6 +16,7 @@ from .api import router
 from .handlers import SUBSCRIPTIONS
 from .models import REGISTRY
 from .settings import ApplicationsSettings
+from .web import router as pages
 
 
 def attach_file_store(runtime: ServiceRuntime) -> None:
@@ -39,7 +40,7 @@ SERVICE = ServiceDefinition(
         CandidateErased,
         CandidateSignInRequested,
     ),
-    routers=(router,),
+    routers=(router, pages),
     default_port=8001,
     settings_class=ApplicationsSettings,
     on_startup=(attach_file_store,),

@@ -50,7 +50,9 @@ def import_command(
         errors.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     rejected_path = rejected or file.with_suffix(".rejected.csv")
-    issuer = TokenIssuer(secret=settings.token_secret.get_secret_value(), public_url=settings.public_url)
+    issuer = TokenIssuer(
+        secret=settings.token_secret.get_secret_value(), public_url=settings.service_url("applications")
+    )
 
     async def run() -> ImportReport:
         factory, engine = _factory(settings)

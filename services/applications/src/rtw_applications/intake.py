@@ -15,7 +15,7 @@ from rtw_contracts import (
     Programme,
 )
 from rtw_platform import reference
-from rtw_platform.auth import InvalidToken, Principal, Purpose, redeem_once, verify_token
+from rtw_platform.auth import InvalidToken, Principal, Purpose, Role, redeem_once, verify_token
 from rtw_platform.errors import AlreadyApplied, Conflict, Forbidden, Invalid, NotFound
 from rtw_platform.uow import UnitOfWork
 from sqlalchemy import func, text
@@ -156,14 +156,29 @@ async def request_sign_in(email: str, uow: UnitOfWork, issuer: TokenIssuer) -> N
         await uow.commit()
 
 
-async def exchange_sign_in(token: str, uow: UnitOfWork, issuer: TokenIssuer) -> tuple[UUID, str]:
-    """Trade a sign-in link's token (once) for an access token."""
+async def redeem_sign_in_link(token: str, uow: UnitOfWork, secret: str) -> Principal:
+    """Who a sign-in link is for, once: a candidate's e-mailed link or a staff member's link from
+    `rtw token issue --link`. Recruiters sign in at matching, which knows them."""
     try:
-        principal = verify_token(issuer.secret, token, purpose=Purpose.SIGN_IN)
+        principal = verify_token(secret, token, purpose=Purpose.SIGN_IN)
     except InvalidToken as exc:
         raise Forbidden(f"This sign-in link cannot be used: {exc}. Ask for a new one.") from None
+    if principal.role is Role.RECRUITER:
+        raise Forbidden("Council recruiters sign in with the link in their invitation e-mail.")
     if not await redeem_once(uow, UsedSignInToken, token):
         raise Forbidden("This sign-in link was already used. Ask for a new one.")
+    return principal
+
+
+async def exchange_sign_in(token: str, uow: UnitOfWork, issuer: TokenIssuer) -> tuple[UUID, str]:
+    """Trade a candidate's sign-in link's token (once) for an access token."""
+    try:
+        role = verify_token(issuer.secret, token, purpose=Purpose.SIGN_IN).role
+    except InvalidToken:
+        role = Role.CANDIDATE  # redeem_sign_in_link says what is wrong with it
+    if role is not Role.CANDIDATE:
+        raise Forbidden("This is not a candidate's sign-in link.")
+    principal = await redeem_sign_in_link(token, uow, issuer.secret)
     candidate_id = UUID(principal.subject)
     return candidate_id, issuer.access_token(candidate_id)
 

@@ -12,6 +12,7 @@ from rtw_platform.auth import Principal
 from rtw_platform.errors import Conflict, Forbidden, Invalid, TooLarge, UnsupportedMedia
 from rtw_platform.filestore import FileStore
 from rtw_platform.uow import UnitOfWork
+from starlette.datastructures import UploadFile
 
 from . import domain
 from .access import ensure_candidate_self
@@ -117,3 +118,18 @@ async def submit_second_stage(
     uow.publish(event)
     await uow.commit()
     return submission
+
+
+async def read_video(upload: UploadFile, limit: int) -> bytes:
+    """Read an upload, refusing it as soon as it passes the limit."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await upload.read(1024 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(
+                f"The video is larger than the {limit // (1024 * 1024)} MB accepted. "
+                "Record a shorter one or lower its resolution."
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)

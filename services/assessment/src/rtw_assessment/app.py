@@ -10,6 +10,7 @@ from .api import router
 from .handlers import SUBSCRIPTIONS
 from .models import REGISTRY
 from .settings import AssessmentSettings
+from .web import router as pages
 
 
 def attach_file_store(runtime: ServiceRuntime) -> None:
@@ -27,7 +28,7 @@ SERVICE = ServiceDefinition(
     package_file=__file__,
     subscriptions=SUBSCRIPTIONS,
     publishes=(AssessmentScored,),
-    routers=(router,),
+    routers=(router, pages),
     default_port=8002,
     settings_class=AssessmentSettings,
     on_startup=(attach_file_store,),

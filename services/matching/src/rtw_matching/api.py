@@ -32,7 +32,7 @@ def _link_options(request: Request) -> dict[str, Any]:
     settings = _settings(request)
     return {
         "secret": settings.token_secret.get_secret_value(),
-        "public_url": settings.public_url or f"http://{settings.http_host}:{settings.http_port}",
+        "public_url": settings.service_url("matching"),
         "link_ttl": timedelta(minutes=settings.recruiter_link_minutes),
     }
 
@@ -107,8 +107,13 @@ async def post_vacancy(
     council_id: UUID, body: councils.VacancyIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Post a vacancy; the pool is matched against it at once."""
-    vacancy, scored, seconds = await councils.post_vacancy(uow, council_id, body, principal)
-    return {"vacancy_id": str(vacancy.id), "candidates_scored": scored, "matching_seconds": round(seconds, 3)}
+    vacancy, matched = await councils.post_vacancy(uow, council_id, body, principal)
+    return {
+        "vacancy_id": str(vacancy.id),
+        "candidates_scored": matched.scored,
+        "proposed": matched.proposed,
+        "matching_seconds": round(matched.seconds, 3),
+    }
 
 
 @router.post("/vacancies/{vacancy_id}/close", tags=["councils"])
@@ -129,7 +134,8 @@ async def fill_vacancy(vacancy_id: UUID, uow: UnitOfWorkDep, principal: CurrentP
 async def vacancy_matches(
     vacancy_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> list[dict[str, Any]]:
-    """The proposed and shortlisted candidates of a vacancy, best first, pseudonymous."""
+    """The proposed and shortlisted candidates of a vacancy, best first, pseudonymous (not those
+    displaced by better candidates since: a search still finds them)."""
     vacancy = await uow.session.get(Vacancy, vacancy_id)
     if vacancy is None:
         raise NotFound("There is no vacancy with that id.")
@@ -137,7 +143,10 @@ async def vacancy_matches(
     rows = (
         await uow.session.exec(
             select(CandidateMatch)
-            .where(CandidateMatch.vacancy_id == vacancy.id, CandidateMatch.status != "withdrawn")
+            .where(
+                CandidateMatch.vacancy_id == vacancy.id,
+                col(CandidateMatch.status).not_in(["withdrawn", "displaced"]),
+            )
             .order_by(col(CandidateMatch.score).desc())
         )
     ).all()

@@ -18,6 +18,7 @@ from .api import router
 from .handlers import SUBSCRIPTIONS
 from .models import REGISTRY
 from .settings import MatchingSettings
+from .web import router as pages
 
 SERVICE = ServiceDefinition(
     name="matching",
@@ -36,7 +37,7 @@ SERVICE = ServiceDefinition(
         CandidateHired,
         SkillGapIdentified,
     ),
-    routers=(router,),
+    routers=(pages, router),  # pages first: /councils/sign-up is not a council's id
     default_port=8003,
     settings_class=MatchingSettings,
 )

@@ -24,7 +24,7 @@ from rtw_platform.errors import Conflict, Forbidden, Invalid, NotFound
 from rtw_platform.uow import UnitOfWork
 from sqlmodel import select
 
-from .matchmaking import match_vacancy
+from .matchmaking import Matched, match_vacancy
 from .models import Council, Recruiter, UsedSignInToken, Vacancy
 
 
@@ -202,7 +202,7 @@ async def recruiter_sign_in(uow: UnitOfWork, token: str, *, secret: str) -> str:
 
 async def post_vacancy(
     uow: UnitOfWork, council_id: UUID, form: VacancyIn, principal: Principal
-) -> tuple[Vacancy, int, float]:
+) -> tuple[Vacancy, Matched]:
     """Post a vacancy (VacancyPosted) and match the pool against it at once."""
     ensure_council_access(principal, council_id)
     council = await uow.session.get(Council, council_id)
@@ -263,9 +263,9 @@ async def post_vacancy(
     )
     uow.publish(event)
     await uow.session.flush()
-    scored, seconds = await match_vacancy(uow, vacancy, cause=event)
+    matched = await match_vacancy(uow, vacancy, cause=event)
     await uow.commit()
-    return vacancy, scored, seconds
+    return vacancy, matched
 
 
 async def set_vacancy_status(uow: UnitOfWork, vacancy_id: UUID, status: str, principal: Principal) -> Vacancy:

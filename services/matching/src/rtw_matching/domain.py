@@ -8,10 +8,11 @@ score and, below its maximum, what would raise it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rtw_contracts import FlexibleWorking, IctSpecialism, ScoreFactor, SkillGap, SkillLevel, WorkMode
@@ -62,9 +63,13 @@ class Place:
 
 def distance_km(a: Place, b: Place) -> float:
     """Great-circle distance."""
-    phi1, phi2 = math.radians(a.latitude), math.radians(b.latitude)
+    return _great_circle_km(a.latitude, a.longitude, b.latitude, b.longitude)
+
+
+def _great_circle_km(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> float:
+    phi1, phi2 = math.radians(lat_a), math.radians(lat_b)
     d_phi = phi2 - phi1
-    d_lambda = math.radians(b.longitude - a.longitude)
+    d_lambda = math.radians(lon_b - lon_a)
     h = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
     return 6371.0088 * 2 * math.asin(math.sqrt(h))
 
@@ -110,6 +115,7 @@ def visible_to(candidate: Candidate, council_gss: str, council_region: str) -> b
     return council_region in candidate.visible_to_regions or council_gss in candidate.visible_to_councils
 
 
+@lru_cache(maxsize=1024)
 def roles_of(specialisms: frozenset[str]) -> frozenset[str]:
     """The framework roles of the chosen ICT specialisms."""
     roles: set[str] = set()
@@ -159,29 +165,48 @@ class Match:
     @cached_property
     def factors(self) -> list[ScoreFactor]:
         """Each factor with its points, share and what would raise it."""
+        return [ScoreFactor(**row) for row in self.factor_rows]
+
+    @cached_property
+    def factor_rows(self) -> list[dict[str, Any]]:
+        """The factors as JSON objects (what `factors` dump to), built without the models."""
         return [
-            ScoreFactor(
-                name=p.name,
-                points=p.points,
-                max_points=p.maximum,
-                share=round(p.points / self.score, 4) if self.score else 0.0,
-                explanation=p.why,
-                would_rise_if=None if p.points >= p.maximum else p.hint,
-            )
+            {
+                "name": p.name,
+                "points": p.points,
+                "max_points": p.maximum,
+                "share": round(p.points / self.score, 4) if self.score else 0.0,
+                "explanation": p.why,
+                "would_rise_if": None if p.points >= p.maximum else p.hint,
+            }
             for p in self.parts
         ]
 
     @cached_property
     def gaps(self) -> list[SkillGap]:
         """The skills missing or below the level the vacancy needs."""
-        return [
-            SkillGap(
-                skill=skill,
-                required_level=SkillLevel(needed),
-                current_level=SkillLevel(held) if held else None,
-            )
-            for skill, needed, held in self.missing
-        ]
+        return gaps_of(self.missing)
+
+
+def missing_skills(required: Mapping[str, int], held: Mapping[str, int]) -> tuple[tuple[str, int, int], ...]:
+    """(skill, level needed, level held) of each required skill held below its level, by name."""
+    return tuple(
+        (skill, needed, held.get(skill, 0))
+        for skill, needed in sorted(required.items())
+        if held.get(skill, 0) < needed
+    )
+
+
+def gaps_of(missing: Sequence[tuple[str, int, int]]) -> list[SkillGap]:
+    """Skill gaps from (skill, level needed, level held)."""
+    return [
+        SkillGap(
+            skill=skill,
+            required_level=SkillLevel(needed),
+            current_level=SkillLevel(held) if held else None,
+        )
+        for skill, needed, held in missing
+    ]
 
 
 def _factor(name: str, fraction: float, maximum: float, why: str, hint: str | None) -> _Part:
@@ -308,19 +333,325 @@ def score(candidate: Candidate, vacancy: Vacancy, weights: Weights) -> Match:
     return Match(score=total, parts=tuple(factors), missing=tuple(missing), distance_km=km)
 
 
+# --------------------------------------------------------------------------------------------
+# Scoring many pairs: the numbers of `score`, without building the explanations.
+#
+# `quick_score` must give exactly the total `score` gives (the same operations in the same order,
+# rounded the same way); tests compare the two over many generated pairs. Matching ranks a pool
+# with it and explains, with `score`, only the pairs it proposes, updates or signals.
+
+
+class Facts(NamedTuple):
+    """The candidate facts the score depends on, as plain values (a row's first columns)."""
+
+    programme: str
+    latitude: float
+    longitude: float
+    specialisms: Collection[str]
+    skills: Mapping[str, int]
+    years_experience: float
+    flexible_working: Collection[str]
+    max_travel_km: float
+    earliest_start: date | None
+    training_status: str
+    modules_completed: int
+    modules_total: int
+
+
+def facts_of(candidate: Candidate) -> Facts:
+    """A candidate's facts for `quick_score`."""
+    return Facts(
+        candidate.programme,
+        candidate.home.latitude,
+        candidate.home.longitude,
+        candidate.specialisms,
+        candidate.skills,
+        candidate.years_experience,
+        candidate.flexible_working,
+        candidate.max_travel_km,
+        candidate.earliest_start,
+        candidate.training_status,
+        candidate.modules_completed,
+        candidate.modules_total,
+    )
+
+
+@lru_cache(maxsize=512)
+def specialisms_with_role(role: str) -> frozenset[str]:
+    """The ICT specialisms one of whose framework roles is `role`."""
+    return frozenset(s.value for s in IctSpecialism if role in s.ddat_roles)
+
+
+def _offered(vacancy: Vacancy) -> frozenset[str]:
+    """The flexible working a vacancy offers, its work mode included."""
+    offered = set(vacancy.flexible_working)
+    if vacancy.work_mode == WorkMode.REMOTE.value:
+        offered.update({FlexibleWorking.REMOTE.value, FlexibleWorking.HYBRID.value})
+    elif vacancy.work_mode == WorkMode.HYBRID.value:
+        offered.add(FlexibleWorking.HYBRID.value)
+    return frozenset(offered)
+
+
+@dataclass(frozen=True, slots=True)
+class Scorer:
+    """A vacancy and the weights in force, compiled for scoring many candidates (`quick_score`)."""
+
+    programme: str
+    specialism: str | None
+    fitting: frozenset[str]  # candidate specialisms that make a full role fit
+    skills: tuple[tuple[str, int], ...]  # (skill, level needed), in the order `score` takes them
+    bases: tuple[tuple[float, float, float], ...]  # (latitude, longitude, cos(latitude in radians))
+    distance_matters: bool
+    hybrid: bool
+    offered: frozenset[str]
+    starts_on: date
+    weights: tuple[float, ...]  # role fit, skills, experience, distance, flexible, training, availability
+    full_experience_years: float
+
+
+def scorer(vacancy: Vacancy, weights: Weights) -> Scorer:
+    """Compile a vacancy for `quick_score`."""
+    return Scorer(
+        programme=vacancy.programme,
+        specialism=vacancy.specialism,
+        fitting=specialisms_with_role(vacancy.role) | ({vacancy.specialism} if vacancy.specialism else set()),
+        skills=tuple(sorted(vacancy.required_skills.items())),
+        bases=tuple((b.latitude, b.longitude, math.cos(math.radians(b.latitude))) for b in vacancy.bases),
+        distance_matters=vacancy.work_mode != WorkMode.REMOTE.value and bool(vacancy.bases),
+        hybrid=vacancy.work_mode == WorkMode.HYBRID.value,
+        offered=_offered(vacancy),
+        starts_on=vacancy.starts_on,
+        weights=(
+            weights.role_fit,
+            weights.skills,
+            weights.experience,
+            weights.distance,
+            weights.flexible_working,
+            weights.training,
+            weights.availability,
+        ),
+        full_experience_years=weights.full_experience_years,
+    )
+
+
+_radians, _sin, _cos, _asin, _sqrt = math.radians, math.sin, math.cos, math.asin, math.sqrt
+
+
+def quick_score(s: Scorer, facts: Sequence[Any]) -> tuple[float, bool]:
+    """The total `score` gives (exactly), and whether the candidate lacks a skill the vacancy needs.
+
+    `facts` is a `Facts` or any sequence whose first twelve items are a `Facts`' fields."""
+    (
+        programme,
+        latitude,
+        longitude,
+        specialisms,
+        skills,
+        years,
+        flexible,
+        travel,
+        earliest,
+        training,
+        done,
+        modules,
+    ) = facts[:12]
+    w_role, w_skills, w_experience, w_distance, w_flexible, w_training, w_availability = s.weights
+
+    # Role fit.
+    if not s.fitting.isdisjoint(specialisms) or (
+        not s.specialism and not specialisms and s.programme == programme
+    ):
+        total = round(w_role * 1.0, 2)
+    else:
+        total = round(w_role * 0.4, 2)
+
+    # Skills.
+    lacks = False
+    if s.skills:
+        covered = 0.0
+        for skill, needed in s.skills:
+            ratio = skills.get(skill, 0) / needed
+            if ratio < 1.0:
+                covered += ratio
+                lacks = True
+            else:
+                covered += 1.0
+        coverage = covered / len(s.skills)
+    else:
+        coverage = 1.0
+    total += round(w_skills * max(0.0, min(1.0, coverage)), 2)
+
+    # Experience.
+    full = s.full_experience_years
+    total += round(w_experience * max(0.0, min(1.0, min(years, full) / full)), 2)
+
+    # Distance.
+    fraction = 1.0
+    if s.distance_matters:
+        allowed = travel * 2 if s.hybrid else travel
+        phi1 = _radians(latitude)
+        cos1 = _cos(phi1)
+        km = -1.0
+        for base_latitude, base_longitude, cos2 in s.bases:
+            d_phi = _radians(base_latitude) - phi1
+            d_lambda = _radians(base_longitude - longitude)
+            h = _sin(d_phi / 2) ** 2 + cos1 * cos2 * _sin(d_lambda / 2) ** 2
+            d = 6371.0088 * 2 * _asin(_sqrt(h))
+            if km < 0 or d < km:
+                km = d
+        if km > allowed:
+            fraction = max(0.0, 1 - (km - allowed) / max(allowed, 1.0))
+    total += round(w_distance * max(0.0, min(1.0, fraction)), 2)
+
+    # Flexible working.
+    if flexible:
+        wanted = set(flexible)
+        fraction = len(wanted & s.offered) / len(wanted)
+    else:
+        fraction = 1.0
+    total += round(w_flexible * max(0.0, min(1.0, fraction)), 2)
+
+    # Training.
+    if training == "completed":
+        fraction = 1.0
+    elif training == "enrolled" and modules:
+        fraction = 0.3 + 0.6 * done / modules
+    else:
+        fraction = 0.0
+    total += round(w_training * max(0.0, min(1.0, fraction)), 2)
+
+    # Availability.
+    if earliest is None or earliest <= s.starts_on:
+        fraction = 1.0
+    else:
+        fraction = max(0.0, 1 - (earliest - s.starts_on).days / 180)
+    total += round(w_availability * max(0.0, min(1.0, fraction)), 2)
+
+    return round(total, 2), lacks
+
+
+def quick_scores(facts: Facts, scorers: Sequence[Scorer]) -> list[tuple[float, bool]]:
+    """`quick_score` of one candidate for many vacancies (exactly the same numbers), with what
+    depends on the candidate alone worked out once."""
+    (
+        programme,
+        latitude,
+        longitude,
+        specialisms,
+        skills,
+        years,
+        flexible,
+        travel,
+        earliest,
+        training,
+        done,
+        modules,
+    ) = facts
+    chosen = frozenset(specialisms)
+    wanted = frozenset(flexible)
+    phi1 = _radians(latitude)
+    cos1 = _cos(phi1)
+    if training == "completed":
+        trained = 1.0
+    elif training == "enrolled" and modules:
+        trained = 0.3 + 0.6 * done / modules
+    else:
+        trained = 0.0
+    by_weights: dict[tuple[tuple[float, ...], float], tuple[float, float]] = {}
+    results = []
+    for s in scorers:
+        w_role, w_skills, w_experience, w_distance, w_flexible, w_training, w_availability = s.weights
+        fixed = by_weights.get((s.weights, s.full_experience_years))
+        if fixed is None:
+            full = s.full_experience_years
+            fixed = (
+                round(w_experience * max(0.0, min(1.0, min(years, full) / full)), 2),
+                round(w_training * max(0.0, min(1.0, trained)), 2),
+            )
+            by_weights[(s.weights, s.full_experience_years)] = fixed
+        experience_points, training_points = fixed
+
+        if not s.fitting.isdisjoint(chosen) or (not s.specialism and not chosen and s.programme == programme):
+            total = round(w_role * 1.0, 2)
+        else:
+            total = round(w_role * 0.4, 2)
+
+        lacks = False
+        if s.skills:
+            covered = 0.0
+            for skill, needed in s.skills:
+                ratio = skills.get(skill, 0) / needed
+                if ratio < 1.0:
+                    covered += ratio
+                    lacks = True
+                else:
+                    covered += 1.0
+            coverage = covered / len(s.skills)
+        else:
+            coverage = 1.0
+        total += round(w_skills * max(0.0, min(1.0, coverage)), 2)
+        total += experience_points
+
+        fraction = 1.0
+        if s.distance_matters:
+            allowed = travel * 2 if s.hybrid else travel
+            km = -1.0
+            for base_latitude, base_longitude, cos2 in s.bases:
+                d_phi = _radians(base_latitude) - phi1
+                d_lambda = _radians(base_longitude - longitude)
+                h = _sin(d_phi / 2) ** 2 + cos1 * cos2 * _sin(d_lambda / 2) ** 2
+                d = 6371.0088 * 2 * _asin(_sqrt(h))
+                if km < 0 or d < km:
+                    km = d
+            if km > allowed:
+                fraction = max(0.0, 1 - (km - allowed) / max(allowed, 1.0))
+        total += round(w_distance * max(0.0, min(1.0, fraction)), 2)
+
+        fraction = len(wanted & s.offered) / len(wanted) if wanted else 1.0
+        total += round(w_flexible * max(0.0, min(1.0, fraction)), 2)
+        total += training_points
+
+        if earliest is None or earliest <= s.starts_on:
+            fraction = 1.0
+        else:
+            fraction = max(0.0, 1 - (earliest - s.starts_on).days / 180)
+        total += round(w_availability * max(0.0, min(1.0, fraction)), 2)
+        results.append((round(total, 2), lacks))
+    return results
+
+
+def quick_near_fit(total: float, lacks: bool, weights: Weights) -> bool:
+    """`near_fit_gaps` would name gaps for a pair with this quick score."""
+    return lacks and weights.near_fit_at <= total < 100
+
+
 def vacancy_start(closing_date: date) -> date:
     """When a vacancy's post starts, for availability: four weeks after it closes."""
     return closing_date + timedelta(weeks=4)
 
 
 def should_propose(
-    new_score: float, previous: float | None, weights: Weights, weakest_proposed: float | None, proposed: int
+    new_score: float,
+    previous: float | None,
+    weights: Weights,
+    weakest_proposed: float | None,
+    proposed: int,
+    *,
+    standing: bool = True,
 ) -> bool:
-    """Propose a pair once, again only if its score moved materially; keep the best per vacancy."""
+    """Propose a pair once, again only if its score moved materially; keep the best per vacancy.
+
+    `proposed` counts the vacancy's standing proposals and `weakest_proposed` is the score of the
+    weakest one that a better candidate may displace. A pair proposed before (`previous`) that no
+    longer stands (`standing=False`: it was displaced) must both have moved materially and rank
+    among the best again."""
     if new_score < weights.propose_at:
         return False
     if previous is not None:
-        return abs(new_score - previous) >= weights.material_change
+        if abs(new_score - previous) < weights.material_change:
+            return False
+        if standing:
+            return True
     return proposed < weights.proposals_per_vacancy or (
         weakest_proposed is not None and new_score > weakest_proposed
     )

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from rtw_platform.db import json_field, service_registry, timestamp_field
-from sqlalchemy import Column, Date, Index, String, UniqueConstraint
+from sqlalchemy import Column, Date, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
@@ -157,7 +157,19 @@ class CandidateMatch(MatchingTable, table=True):
     """A candidate and a vacancy: the score, and how far the council and candidate have got."""
 
     __tablename__ = "matches"
-    __table_args__ = (UniqueConstraint("vacancy_id", "application_id"),)
+    __table_args__ = (
+        UniqueConstraint("vacancy_id", "application_id"),
+        # A vacancy's proposals, weakest first, without reading the (wide) rows: matching looks
+        # up how many stand and which could give way to a better candidate.
+        Index(
+            "ix_matches_proposals",
+            "vacancy_id",
+            "score",
+            "id",
+            postgresql_include=["status"],
+            postgresql_where=text("proposed_score IS NOT NULL"),
+        ),
+    )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     vacancy_id: UUID = Field(index=True)

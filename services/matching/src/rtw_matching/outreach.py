@@ -30,6 +30,7 @@ from .models import CandidateContact, CandidateMatch, CandidateProfile, Council,
 #: Which step may follow which, and who takes it.
 TRANSITIONS: dict[str, set[str]] = {
     "proposed": {"shortlisted"},
+    "displaced": {"shortlisted"},  # a better candidate took its place; a search still finds it
     "shortlisted": {"reached_out"},
     "reached_out": {"accepted", "declined"},
     "accepted": {"interviewing", "hired", "not_hired"},

@@ -10,6 +10,7 @@ from .handlers import NOTICES, SUBSCRIPTIONS
 from .models import REGISTRY
 from .reminders import run_reminders
 from .settings import NotificationsSettings
+from .web import router as pages
 
 
 def configure_notices(runtime: ServiceRuntime) -> None:
@@ -26,7 +27,7 @@ SERVICE = ServiceDefinition(
     package_file=__file__,
     subscriptions=SUBSCRIPTIONS,
     publishes=(),
-    routers=(router,),
+    routers=(router, pages),
     default_port=8004,
     settings_class=NotificationsSettings,
     on_startup=(configure_notices,),

@@ -283,7 +283,7 @@ class Notices:
             note.training_completed = True
             uow.session.add(note)
         person = await self._person(uow, event.candidate_id)
-        url = f"{self.settings.portal_url.rstrip('/')}/certificates/{event.certificate_id}"
+        url = f"{self.settings.portal_url.rstrip('/')}/training/certificates/{event.certificate_id}"
         await self.owe(uow, event.event_id, person, "certificate_issued", {"certificate_url": url})
 
     # ------------------------------------------------------------------ councils
@@ -318,7 +318,7 @@ class Notices:
             name=event.name,
             council_id=event.council_id,
         )
-        link = event.link or f"{self.settings.portal_url.rstrip('/')}/recruiters/sign-in"
+        link = event.link or f"{self.settings.portal_url.rstrip('/')}/matching/recruiters/sign-in"
         await self.owe(
             uow, event.event_id, person, "recruiter_invited", {"council": council.name, "link": link}
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from rtw_platform.settings import ServiceSettings
 
 
@@ -24,10 +24,21 @@ class NotificationsSettings(ServiceSettings):
         default=None, description="A Notify e-mail template with ((subject)) and ((body)) fields."
     )
     notify_base_url: str = "https://api.notifications.service.gov.uk"
-    portal_url: str = "http://127.0.0.1:8080"
+    portal_url: str = Field(
+        default="",
+        description="The host people reach the platform's pages at (default: RTW_PUBLIC_URL, else "
+        "the local entry proxy); links in e-mails point under it.",
+    )
+
     dispatch_interval_s: float = Field(default=1.0, gt=0)
     dispatch_batch_size: int = Field(default=50, ge=1)
     delivery_max_attempts: int = Field(default=6, ge=1)
     retry_base_s: float = Field(default=5.0, gt=0)
     reminder_interval_s: float = Field(default=300.0, gt=0)
     dispatch_enabled: bool = True
+
+    @model_validator(mode="after")
+    def _portal_defaults_to_the_public_url(self) -> NotificationsSettings:
+        if not self.portal_url:
+            self.portal_url = self.public_url or "http://127.0.0.1:8080"
+        return self

@@ -10,6 +10,7 @@ from .certificates import CertificateSigner
 from .handlers import SUBSCRIPTIONS
 from .models import REGISTRY
 from .settings import TrainingSettings
+from .web import router as pages
 
 
 def attach_signer(runtime: ServiceRuntime) -> None:
@@ -29,7 +30,7 @@ SERVICE = ServiceDefinition(
     package_file=__file__,
     subscriptions=SUBSCRIPTIONS,
     publishes=(TrainingEnrolled, TrainingModuleCompleted, TrainingCompleted),
-    routers=(router,),
+    routers=(router, pages),
     default_port=8005,
     settings_class=TrainingSettings,
     on_startup=(attach_signer,),

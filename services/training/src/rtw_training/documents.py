@@ -43,8 +43,8 @@ _PAGE = _ENV.from_string(
  <dt>Certificate id</dt><dd><code>{{ facts.certificate_id }}</code></dd>
  <dt>Signature</dt><dd><code>{{ signature }}</code></dd>
 </dl>
-<p><a href="/certificates/{{ facts.certificate_id }}.pdf">Download as PDF</a> ·
-<a href="/certificates/public-key">The public key to check it yourself</a></p>
+<p><a href="{{ facts.certificate_id }}.pdf">Download as PDF</a> ·
+<a href="public-key">The public key to check it yourself</a></p>
 {% endif %}
 </main>
 </body></html>"""

@@ -139,11 +139,19 @@ def token_issue(
     council: Annotated[str | None, typer.Option(help="A recruiter's council id.")] = None,
     provider: Annotated[str | None, typer.Option(help="A trainer's provider id.")] = None,
     hours: Annotated[float, typer.Option(help="How long it is valid.")] = 8.0,
+    link: Annotated[
+        bool,
+        typer.Option(
+            "--link",
+            help="Print a single-use sign-in link for the pages (valid 30 minutes) instead of a token.",
+        ),
+    ] = False,
 ) -> None:
-    """Print a signed access token (signed with RTW_TOKEN_SECRET)."""
+    """Print a signed access token (signed with RTW_TOKEN_SECRET), or with --link a sign-in link
+    to send to a member of staff."""
     from datetime import timedelta
 
-    from .auth import Principal, Role, issue_token
+    from .auth import Principal, Purpose, Role, issue_token
 
     try:
         parsed = Role(role)
@@ -152,7 +160,15 @@ def token_issue(
     if parsed is Role.RECRUITER and not council:
         raise _fail("a recruiter's token needs --council")
     principal = Principal(subject=subject, role=parsed, council_id=council, provider_id=provider)
-    secret = ServiceSettings().token_secret.get_secret_value()
+    settings = ServiceSettings()
+    secret = settings.token_secret.get_secret_value()
+    if link:
+        if parsed is Role.RECRUITER:
+            raise _fail("recruiters sign in with their council's invitation link, not an operator's")
+        token = issue_token(secret, principal, ttl=timedelta(minutes=30), purpose=Purpose.SIGN_IN)
+        base = settings.public_url.rstrip("/") or "http://127.0.0.1:8080"
+        sys.stdout.write(f"{base}/applications/sign-in/{token}\n")
+        return
     sys.stdout.write(issue_token(secret, principal, ttl=timedelta(hours=hours)) + "\n")
 
 

@@ -42,7 +42,9 @@ def build_app(targets: dict[str, str]) -> Starlette:
         return HTMLResponse(
             '<!doctype html><html lang="en"><head><meta charset="utf-8">'
             "<title>Return to Work platform</title></head><body><main><h1>Return to Work platform</h1>"
-            f"<ul>{links}</ul></main></body></html>"
+            '<p><a href="/applications/">Start page for candidates</a> · '
+            '<a href="/matching/councils/sign-up">Sign a council up</a></p>'
+            f"<h2>Services</h2><ul>{links}</ul></main></body></html>"
         )
 
     async def forward(request: Request) -> Response:

@@ -22,6 +22,7 @@ from .metrics import HTTP_REQUESTS, HTTP_SECONDS
 from .service import ServiceDefinition, ServiceRuntime
 from .settings import ServiceSettings
 from .uow import UnitOfWork
+from .web.install import install_pages, refusal_page
 
 log = get_logger(__name__)
 
@@ -109,7 +110,10 @@ def create_app(
         )
 
     @app.exception_handler(Refusal)
-    async def refused(request: Request, exc: Refusal) -> JSONResponse:
+    async def refused(request: Request, exc: Refusal) -> Response:
+        page = refusal_page(request, exc)
+        if page is not None:
+            return page
         content: dict[str, Any] = {"detail": exc.message}
         if isinstance(exc, Invalid):
             content["errors"] = [{"field": f, "message": m} for f, m in exc.problems]
@@ -133,14 +137,20 @@ def create_app(
 
     @app.get("/health/ready", tags=["health"])
     async def ready(response: Response) -> dict[str, Any]:
-        """The database answers and the broker connection is up."""
+        """The database answers, the broker connection is up and every consumed queue has a
+        consumer (the queues without one are listed)."""
         checks = {
             "database": await runtime.check_database(),
             "broker": await runtime.check_broker(),
         }
+        idle = await runtime.queues_without_consumer() if checks["broker"] else []
+        checks["broker"] = checks["broker"] and not idle
         ok = all(checks.values())
         response.status_code = 200 if ok else 503
-        return {"status": "ok" if ok else "unavailable", "checks": checks}
+        body: dict[str, Any] = {"status": "ok" if ok else "unavailable", "checks": checks}
+        if idle:
+            body["queues_without_consumer"] = idle
+        return body
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def metrics() -> Response:
@@ -155,6 +165,7 @@ def create_app(
         """The AsyncAPI 3.0 document of the events this service consumes and publishes."""
         return runtime.asyncapi()
 
+    install_pages(app)
     for router in definition.routers:
         app.include_router(router)
     return app

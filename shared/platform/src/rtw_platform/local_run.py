@@ -29,6 +29,8 @@ def run_services(definitions: Sequence[ServiceDefinition], *, ready_timeout_s: f
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    # People reach every service through the entry proxy: links in e-mails and pages point there.
+    os.environ.setdefault("RTW_PUBLIC_URL", f"http://127.0.0.1:{os.environ.get('RTW_ENTRY_PORT', '8080')}")
     try:
         catcher = _start_mail_catcher()
         if catcher is not None:

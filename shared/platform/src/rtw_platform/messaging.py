@@ -15,13 +15,14 @@ import aio_pika
 import structlog
 from faststream import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitExchange
+from pydantic import ValidationError
 from rtw_contracts import Event
 
 from .batching import CommitBatcher
 from .consumer_failures import ConsumerFailurePolicy
 from .logging import get_logger
 from .metrics import MESSAGES_CONSUMED
-from .outbox import OutboxMessage
+from .outbox import OutboxMessage, PartialPublish
 from .topology import Topology
 from .uow import UnitOfWork, UnitOfWorkFactory
 
@@ -52,6 +53,9 @@ def create_broker(
         middlewares=(failure_policy,),
         fail_fast=True,
         graceful_timeout=20.0,
+        # No FastDepends per message: each subscriber's decoder validates the body into its event
+        # (`model_validate_json`) and the handler takes nothing else.
+        apply_types=False,
         app_id=f"rtw-{topology.service}",
         log_level=logging.DEBUG,  # FastStream's own chatter; our logs say what matters
     )
@@ -105,11 +109,31 @@ def subscribe(
         queue,
         exchange=topology.events_exchange,
         ack_policy=AckPolicy.MANUAL,
-        decoder=decode_json_body,
+        decoder=event_decoder(subscription.event),
         title=f"{queue.name}:{subscription.event.__name__}",
         description=handler.__doc__,
     )(consume)
     return batcher
+
+
+def event_decoder(event: type[Event]) -> Callable[[Any], Awaitable[Event]]:
+    """A decoder that validates the body straight from its JSON bytes into `event`.
+
+    A body that is not this event (shape, version) raises pydantic's `ValidationError`; a body
+    that is not JSON at all raises `JSONDecodeError` (or `UnicodeDecodeError`) as before. Both
+    send the message to the DLQ with that error.
+    """
+    validate = event.model_validate_json
+
+    async def decode_event(message: Any) -> Event:
+        try:
+            return validate(message.body)
+        except ValidationError as exc:
+            if exc.error_count() and exc.errors()[0]["type"] == "json_invalid":
+                json.loads(message.body)  # raises the JSON error operators expect to see
+            raise
+
+    return decode_event
 
 
 async def decode_json_body(message: Any) -> Any:
@@ -135,6 +159,11 @@ def document_publication(broker: RabbitBroker, topology: Topology, event: type[E
 class AmqpEventPublisher:
     """Publishes outbox batches with aio-pika: persistent, publisher confirms, pipelined."""
 
+    window = 200
+    """Publishes awaiting their confirm at once."""
+    timeout_s = 15.0
+    """How long one publish may wait for its confirm."""
+
     def __init__(self, url: str, exchange: RabbitExchange, *, app_id: str) -> None:
         self._url = url
         self._exchange_name = exchange.name
@@ -157,9 +186,14 @@ class AmqpEventPublisher:
 
     async def __call__(self, batch: Sequence[OutboxMessage]) -> None:
         exchange = await self._ensure()
-        await asyncio.gather(
-            *(
-                exchange.publish(
+        in_flight = asyncio.Semaphore(self.window)
+        published: set[int] = set()
+
+        async def publish(message: OutboxMessage) -> None:
+            # The timeout runs from when the message is sent, not from the start of the batch:
+            # a large batch on a slow broker is not a failure of its last messages.
+            async with in_flight:
+                await exchange.publish(
                     aio_pika.Message(
                         message.body,
                         message_id=str(message.event_id),
@@ -171,11 +205,14 @@ class AmqpEventPublisher:
                         timestamp=message.created_at,
                     ),
                     routing_key=message.routing_key,
-                    timeout=15,
+                    timeout=self.timeout_s,
                 )
-                for message in batch
-            )
-        )
+            published.add(message.id)
+
+        results = await asyncio.gather(*(publish(message) for message in batch), return_exceptions=True)
+        errors = [result for result in results if isinstance(result, BaseException)]
+        if errors:
+            raise PartialPublish(published, errors[0])
 
     async def close(self) -> None:
         """Close the connection."""

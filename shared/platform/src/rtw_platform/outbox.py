@@ -41,7 +41,17 @@ class OutboxMessage:
 
 
 PublishBatch = Callable[[Sequence[OutboxMessage]], Awaitable[None]]
-"""Publishes every message of a batch and returns only once the broker confirmed each one."""
+"""Publishes every message of a batch and returns only once the broker confirmed each one.
+If some were confirmed and others not, it raises `PartialPublish` naming the confirmed ones."""
+
+
+class PartialPublish(Exception):
+    """Some messages of a batch were confirmed by the broker, the others failed."""
+
+    def __init__(self, published: set[int], error: BaseException) -> None:
+        super().__init__(f"{len(published)} published, then: {error!r}")
+        self.published = published
+        self.error = error
 
 
 class OutboxRelay:
@@ -137,20 +147,30 @@ class OutboxRelay:
                 for row in rows
             ]
             ids = [message.id for message in batch]
+            published: list[int] = []
             try:
                 await self._publish(batch)
             except Exception as exc:
                 # The rows stay unpublished; note the failure on them for operators and commit
-                # that note (the claim's locks end with this transaction).
+                # that note (the claim's locks end with this transaction). Those the broker did
+                # confirm are marked published, so that they are not sent again.
                 failure: Exception | None = exc
-                await conn.execute(self._fail_sql, ids, repr(exc)[:2000])
+                if isinstance(exc, PartialPublish):
+                    published = [i for i in ids if i in exc.published]
+                confirmed = set(published)
+                failed = [i for i in ids if i not in confirmed]
+                if published:
+                    await conn.execute(self._mark_sql, published)
+                await conn.execute(self._fail_sql, failed, repr(exc)[:2000])
             else:
                 failure = None
+                published = ids
                 await conn.execute(self._mark_sql, ids)
+        if published:
+            OUTBOX_PUBLISHED.labels(self._service).inc(len(published))
         if failure is not None:
             OUTBOX_PUBLISH_FAILURES.labels(self._service).inc()
             raise failure
-        OUTBOX_PUBLISHED.labels(self._service).inc(len(batch))
         return len(batch)
 
     async def drain(self) -> int:

@@ -141,6 +141,10 @@ class ServiceRuntime:
             batch_size=settings.relay_batch_size,
             poll_interval_s=settings.relay_poll_interval_s,
         )
+        if settings.relay_enabled:
+            # Commits made in this process wake its relay directly (no NOTIFY, which serialises
+            # commits); other writers (CLI commands, processes without a relay) still NOTIFY.
+            self.uow_factory.wake_relay_in_process(self.relay.wake)
         self.broker_connected = asyncio.Event()
         self._connect_task: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
@@ -239,6 +243,37 @@ class ServiceRuntime:
             return bool(await self.broker.ping(timeout=3))
         except Exception:
             return False
+
+    async def queues_without_consumer(self) -> list[str]:
+        """The consumed queues the broker reports no consumer on (readiness): a queue nobody
+        consumes fills up unseen. Every queue is reported when the broker cannot be asked."""
+        connection = getattr(self.broker, "_connection", None)
+        if self.in_memory_broker or not self.queue_names:
+            return []
+        if connection is None or not self.broker_connected.is_set():
+            return list(self.queue_names)
+        missing: list[str] = []
+        try:
+            channel = await asyncio.wait_for(connection.channel(), timeout=3)
+        except Exception:
+            return list(self.queue_names)
+        try:
+            for name in self.queue_names:
+                if channel.is_closed:  # a queue that does not exist closes the channel
+                    channel = await asyncio.wait_for(connection.channel(), timeout=3)
+                try:
+                    queue = await channel.declare_queue(name, passive=True, robust=False, timeout=3)
+                    if not queue.declaration_result.consumer_count:
+                        missing.append(name)
+                except Exception:
+                    missing.append(name)
+        except Exception:
+            return list(self.queue_names)
+        finally:
+            with contextlib.suppress(Exception):
+                if not channel.is_closed:
+                    await asyncio.wait_for(channel.close(), timeout=3)
+        return missing
 
     def asyncapi(self) -> dict[str, Any]:
         """The service's AsyncAPI 3.0 document."""

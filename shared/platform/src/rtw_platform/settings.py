@@ -40,7 +40,14 @@ class ServiceSettings(BaseSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    public_url: str = Field(default="", description="URL people use to reach this service.")
+    public_url: str = Field(
+        default="",
+        description="URL people use to reach the platform (the entry proxy); each service is under "
+        "its own path there, e.g. <public_url>/applications.",
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Send the pages' cookies over HTTPS only (set it behind TLS)."
+    )
     log_level: str = "INFO"
     log_json: bool | None = Field(
         default=None, description="JSON logs; by default JSON unless writing to a terminal."
@@ -55,6 +62,13 @@ class ServiceSettings(BaseSettings):
         default=SecretStr("dev-only-insecure-token-secret-change-me-in-deployment"),
         description="Key that signs access tokens; set a long random value in deployment.",
     )
+
+    def service_url(self, service: str) -> str:
+        """Where people reach `service`: under the entry proxy when `public_url` is set, else the
+        service's own host and port."""
+        if self.public_url:
+            return f"{self.public_url.rstrip('/')}/{service}"
+        return f"http://{self.http_host}:{self.http_port}"
 
     def sqlalchemy_url(self) -> str:
         """The database URL as a plain string."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 from uuid import UUID
 
 from rtw_contracts import Event
-from sqlalchemy import MetaData, insert, text
+from sqlalchemy import MetaData, TextClause, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,21 +19,49 @@ from .db import outbox_channel
 NOTIFY = text("SELECT pg_notify(:channel, '')")
 
 
+@functools.cache
+def _write_outbox_statement(schema: str, *, notify: bool) -> TextClause:
+    """Insert a list of events into the schema's outbox (and NOTIFY its relay), in one statement."""
+    insert = (
+        f"INSERT INTO {schema}.outbox (event_id, event_type, routing_key, correlation_id, payload)"
+        " SELECT e.event_id, e.event_type, e.routing_key, e.correlation_id, CAST(e.payload AS jsonb)"
+        " FROM unnest(CAST(:event_ids AS uuid[]), CAST(:event_types AS text[]),"
+        " CAST(:routing_keys AS text[]), CAST(:correlation_ids AS uuid[]), CAST(:payloads AS text[]))"
+        " AS e(event_id, event_type, routing_key, correlation_id, payload)"
+    )
+    if not notify:
+        return text(insert)
+    # A data-modifying WITH runs exactly once, whatever the outer query reads.
+    return text(f"WITH written AS ({insert} RETURNING 1) SELECT pg_notify(:channel, '')")
+
+
 class UnitOfWork:
     """Collects a use case's writes and events and commits them together, only when told.
 
     Leaving the `async with` block without `commit()` rolls everything back, events included.
     """
 
-    def __init__(self, session: AsyncSession, metadata: MetaData, *, owns_transaction: bool = True) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        metadata: MetaData,
+        *,
+        owns_transaction: bool = True,
+        outbox_sink: list[Event] | None = None,
+        wake_relay: Callable[[], None] | None = None,
+    ) -> None:
         self.session = session
         self._owns_transaction = owns_transaction
+        self._outbox_sink = outbox_sink
+        self._wake_relay = wake_relay
         self._metadata = metadata
         self._schema = metadata.schema or "public"
         self._outbox = metadata.tables[f"{self._schema}.outbox"]
         self._inbox = metadata.tables[f"{self._schema}.inbox"]
         self._events: list[Event] = []
         self.committed = False
+        self._channel = outbox_channel(self._schema)
+        self._write_outbox_sql = _write_outbox_statement(self._schema, notify=wake_relay is None)
 
     async def __aenter__(self) -> Self:
         return self
@@ -80,31 +109,41 @@ class UnitOfWork:
         """Write queued events to the outbox, wake the relay and commit everything at once.
 
         In a unit of work lent a batch's transaction (see `CommitBatcher`), the writes join that
-        transaction, which commits once for the whole batch.
+        transaction, which commits once for the whole batch; with an `outbox_sink` the events are
+        handed to the batch, which writes every message's events in one statement.
         """
-        await self._write_outbox()
+        wrote = await self._write_outbox()
         if self._owns_transaction:
             await self.session.commit()
+            if wrote and self._wake_relay is not None:
+                self._wake_relay()
         self.committed = True
 
-    async def _write_outbox(self) -> None:
-        if self._events:
+    async def _write_outbox(self) -> bool:
+        """Write the queued events (one statement); True if there were any."""
+        if not self._events:
+            return False
+        if self._outbox_sink is not None:
+            self._outbox_sink.extend(self._events)
+        else:
+            # With no relay in this process to wake, the statement also NOTIFYs (transactional:
+            # the relay is woken only if the commit succeeds). NOTIFY serialises every commit
+            # that issues it on one lock held through the commit's disk flush, so a process that
+            # runs its own relay wakes it in process after the commit instead.
+            events = self._events
             await self.session.execute(
-                insert(self._outbox),
-                [
-                    {
-                        "event_id": event.event_id,
-                        "event_type": event.event_type,
-                        "routing_key": event.ROUTING_KEY,
-                        "correlation_id": event.correlation_id,
-                        "payload": event.model_dump(mode="json"),
-                    }
-                    for event in self._events
-                ],
+                self._write_outbox_sql,
+                {
+                    "event_ids": [event.event_id for event in events],
+                    "event_types": [event.event_type for event in events],
+                    "routing_keys": [event.ROUTING_KEY for event in events],
+                    "correlation_ids": [event.correlation_id for event in events],
+                    "payloads": [event.model_dump_json() for event in events],
+                    "channel": self._channel,
+                },
             )
-            # NOTIFY is transactional: the relay is woken only if the commit succeeds.
-            await self.session.execute(NOTIFY, {"channel": outbox_channel(self._schema)})
         self._events.clear()
+        return True
 
 
 class UnitOfWorkFactory:
@@ -116,14 +155,41 @@ class UnitOfWorkFactory:
         self._sessions: Callable[[], AsyncSession] = async_sessionmaker(
             engine, class_=AsyncSession, expire_on_commit=False
         )
+        self._wake_relay: Callable[[], None] | None = None
+
+    def wake_relay_in_process(self, wake: Callable[[], None] | None) -> None:
+        """The outbox relay runs in this process: wake it with `wake` after each commit that wrote
+        events, instead of a NOTIFY in the transaction (None: NOTIFY again)."""
+        self._wake_relay = wake
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions(), self.metadata)
+        return UnitOfWork(self._sessions(), self.metadata, wake_relay=self._wake_relay)
 
     def session(self) -> AsyncSession:
         """A new session (the caller manages its transaction)."""
         return self._sessions()
 
-    def within(self, session: AsyncSession) -> UnitOfWork:
-        """A unit of work inside a transaction someone else commits."""
-        return UnitOfWork(session, self.metadata, owns_transaction=False)
+    def within(self, session: AsyncSession, *, outbox_sink: list[Event] | None = None) -> UnitOfWork:
+        """A unit of work inside a transaction someone else commits (and then calls
+        `events_committed`); with `outbox_sink`, the events it commits are appended there for the
+        owner of the transaction to write."""
+        return UnitOfWork(
+            session,
+            self.metadata,
+            owns_transaction=False,
+            outbox_sink=outbox_sink,
+            wake_relay=self._wake_relay,
+        )
+
+    async def write_outbox(self, session: AsyncSession, events: list[Event]) -> None:
+        """Write `events` to the outbox in the session's transaction (call `events_committed`
+        after the commit)."""
+        if events:
+            uow = self.within(session)
+            uow.publish(*events)
+            await uow._write_outbox()
+
+    def events_committed(self) -> None:
+        """A transaction lent to units of work committed events: wake the in-process relay."""
+        if self._wake_relay is not None:
+            self._wake_relay()

@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 from aio_pika.exceptions import ChannelClosed
 from fastapi import FastAPI
+from rtw_contracts import Event
 from rtw_contracts import topology as names
 
 from ..db import asyncpg_dsn
@@ -123,6 +124,27 @@ class BrokerNamespace:
             *self.extra_exchanges,
         }
         return sorted(queues), sorted(exchanges)
+
+    async def publish(self, body: bytes, routing_key: str, message_id: str) -> None:
+        """Put a message on the events exchange under the prefix, as another service would."""
+        connection = await aio_pika.connect(self.amqp_url, timeout=10)
+        try:
+            channel = await connection.channel(publisher_confirms=True)
+            name = names.exchange_name(names.EVENTS_EXCHANGE, self.prefix)
+            exchange = await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
+            message = aio_pika.Message(
+                body,
+                message_id=message_id,
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            )
+            await exchange.publish(message, routing_key=routing_key)
+        finally:
+            await connection.close()
+
+    async def publish_event(self, event: Event) -> None:
+        """Publish a contract event (persistent, confirmed)."""
+        await self.publish(event.model_dump_json().encode(), event.ROUTING_KEY, str(event.event_id))
 
     async def delete(self) -> None:
         """Delete everything declared under the prefix (missing ones are skipped)."""

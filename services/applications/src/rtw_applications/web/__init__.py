@@ -1,0 +1,15 @@
+"""The pages candidates (and, for signing in, staff) use; see docs/pages.md."""
+
+from fastapi import APIRouter
+
+from . import account, apply, equality, home, my_data, second_stage_form
+from . import reports as admin_reports
+
+router = APIRouter(include_in_schema=False)
+router.include_router(account.router)
+# The candidate's pages: applying, their home, the second stage, their data.
+for candidate_pages in (apply.router, equality.router, home.router, second_stage_form.router, my_data.router):
+    router.include_router(candidate_pages)
+router.include_router(admin_reports.router)
+
+__all__ = ["router"]

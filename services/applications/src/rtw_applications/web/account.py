@@ -1,0 +1,98 @@
+"""Signing in by e-mailed link, and out: the start of every person's visit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from email_validator import EmailNotValidError, validate_email
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.web import (
+    HOME_PAGES,
+    FormErrors,
+    current_principal,
+    form_text,
+    read_form,
+    redirect,
+    redirect_to,
+    safe_next,
+    start_session,
+)
+
+from .. import cohorts, intake
+from ..settings import ApplicationsSettings
+from .common import PAGES, issuer_of
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+async def start(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
+    """The start page: what the programmes are, which cohorts are open, how to apply."""
+    open_now = await cohorts.list_cohorts(uow, open_on=date.today())
+    return PAGES.render(request, "start.html", {"cohorts": open_now})
+
+
+@router.get("/account/sign-in")
+async def sign_in_form(request: Request, next: str | None = None) -> HTMLResponse:
+    """Ask for a sign-in link."""
+    return PAGES.render(request, "sign_in.html", {"email": "", "next": next or ""})
+
+
+@router.post("/account/sign-in")
+async def sign_in_requested(request: Request, uow: UnitOfWorkDep) -> Response:
+    """Send the link if we know the address; say the same either way."""
+    form = await read_form(request)
+    email = form_text(form, "email")
+    errors = FormErrors()
+    if not email:
+        errors.add("email", "Enter your e-mail address")
+    else:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            errors.add("email", "Enter an e-mail address in the correct format, like name@example.com")
+    if errors:
+        return PAGES.render(request, "sign_in.html", {"email": email}, status_code=400, errors=errors)
+    await intake.request_sign_in(email, uow, issuer_of(request))
+    return redirect(request, "/account/check-your-email")
+
+
+@router.get("/account/check-your-email")
+async def check_your_email(request: Request) -> HTMLResponse:
+    """Where the link went."""
+    settings: ApplicationsSettings = request.app.state.settings
+    return PAGES.render(request, "check_email.html", {"minutes": settings.sign_in_link_minutes})
+
+
+@router.get("/account/staff-sign-in")
+async def staff_sign_in(request: Request) -> HTMLResponse:
+    """How assessors, training providers and programme admins sign in."""
+    return PAGES.render(request, "staff_sign_in.html")
+
+
+@router.get("/sign-in/{token}")
+async def link_landing(request: Request, token: str) -> HTMLResponse:
+    """The e-mailed link opens this page; signing in takes a press of the button, so a mail
+    scanner that follows links does not use the link up."""
+    return PAGES.render(request, "sign_in_link.html", {"token": token})
+
+
+@router.post("/sign-in/{token}")
+async def link_used(request: Request, token: str, uow: UnitOfWorkDep) -> RedirectResponse:
+    """Use the link once and start a session."""
+    form = await read_form(request)
+    settings: ApplicationsSettings = request.app.state.settings
+    principal = await intake.redeem_sign_in_link(token, uow, settings.token_secret.get_secret_value())
+    response = redirect_to(safe_next(form_text(form, "next"), HOME_PAGES[principal.role]))
+    start_session(request, response, principal)
+    return response
+
+
+@router.get("/account/signed-out")
+async def signed_out(request: Request) -> HTMLResponse:
+    """After signing out."""
+    return PAGES.render(
+        request, "signed_out.html", {"still_signed_in": current_principal(request) is not None}
+    )

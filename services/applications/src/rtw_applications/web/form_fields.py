@@ -1,0 +1,91 @@
+"""Reading the fields of the application's pages: months, dates, numbers, choices, and the
+validation messages of the answers' model turned into messages beside the fields."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+from rtw_platform.web import FormErrors, form_text
+from starlette.datastructures import FormData
+
+
+def choices(form: FormData, name: str) -> list[str]:
+    """The ticked values of a set of checkboxes."""
+    return [value for value in form.getlist(name) if isinstance(value, str) and value]
+
+
+def month_of(
+    form: FormData, prefix: str, what: str, errors: FormErrors, *, required: bool, today: date
+) -> str | None:
+    """A month and year (`<prefix>-month`, `<prefix>-year`) as 'YYYY-MM'; `what` completes
+    'Enter the month and year …'."""
+    month, year = form_text(form, f"{prefix}-month"), form_text(form, f"{prefix}-year")
+    key = f"{prefix}-month"
+    if not month and not year:
+        if required:
+            errors.add(key, f"Enter the month and year {what}")
+        return None
+    if not month.isdigit() or not 1 <= int(month) <= 12:
+        errors.add(key, f"The month {what} must be a number from 1 to 12")
+        return None
+    if not year.isdigit() or len(year) != 4 or int(year) < 1950:
+        errors.add(key, f"The year {what} must be 4 digits, like 2021")
+        return None
+    if date(int(year), int(month), 1) > today:
+        errors.add(key, f"The month {what} must be this month or in the past")
+        return None
+    return f"{int(year):04d}-{int(month):02d}"
+
+
+def day_of(form: FormData, prefix: str, what: str, errors: FormErrors) -> str | None:
+    """An optional day, month and year (`<prefix>-day`, …) as an ISO date."""
+    parts = [form_text(form, f"{prefix}-{part}") for part in ("day", "month", "year")]
+    if not any(parts):
+        return None
+    try:
+        day, month, year = (int(part) for part in parts)
+        return date(year, month, day).isoformat()
+    except ValueError:
+        errors.add(f"{prefix}-day", f"{what} must be a real date, like 4 1 2027")
+        return None
+
+
+def number_of(text: str) -> float | None:
+    """A number as people type it ('8', '2.5', '10 years' is not one)."""
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        return None
+    return value if value == value and value not in (float("inf"), float("-inf")) else None
+
+
+def month_parts(value: Any, prefix: str) -> dict[str, str]:
+    """A saved month ('2021-03-01') as the values of its two fields."""
+    if not isinstance(value, str) or len(value) < 7:
+        return {}
+    return {f"{prefix}-month": str(int(value[5:7])), f"{prefix}-year": value[:4]}
+
+
+def day_parts(value: Any, prefix: str) -> dict[str, str]:
+    """A saved date ('2027-01-04') as the values of its three fields."""
+    if not isinstance(value, str) or len(value) != 10:
+        return {}
+    return {
+        f"{prefix}-day": str(int(value[8:])),
+        f"{prefix}-month": str(int(value[5:7])),
+        f"{prefix}-year": value[:4],
+    }
+
+
+def add_validation_errors(
+    errors: FormErrors, exc: ValidationError, ids: Mapping[str, str], default: str
+) -> None:
+    """The model's own messages (postcode district, phone …) beside the field they are about."""
+    for problem in exc.errors():
+        location = [str(part) for part in problem.get("loc", ())]
+        field = location[0] if location else ""
+        message = str(problem.get("msg", "is not valid")).removeprefix("Value error, ")
+        errors.add(ids.get(field, default), message[:1].upper() + message[1:])

@@ -1,0 +1,147 @@
+"""The candidate's home: their applications, where each has got, and withdrawing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from rtw_contracts import WithdrawalReason
+from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.web import FormErrors, form_text, read_form, redirect
+
+from .. import cohorts, domain, privacy
+from ..journey import steps_of
+from ..models import Application, SecondStageSubmission
+from .candidate import applications_of, candidate, cohort_titles, own_application, today
+from .common import PAGES
+
+router = APIRouter(include_in_schema=False)
+
+WITHDRAWAL_REASONS = {
+    WithdrawalReason.FOUND_WORK: "I have found work",
+    WithdrawalReason.PERSONAL_CIRCUMSTANCES: "My circumstances have changed",
+    WithdrawalReason.PROGRAMME_NOT_SUITABLE: "The programme is not right for me",
+    WithdrawalReason.OTHER: "Another reason",
+}
+#: Tag colours of the stages a candidate sees.
+_COLOURS = {
+    domain.Stage.DRAFT: "govuk-tag--grey",
+    domain.Stage.WITHDRAWN: "govuk-tag--grey",
+    domain.Stage.INELIGIBLE: "govuk-tag--red",
+    domain.Stage.NOT_SHORTLISTED: "govuk-tag--red",
+    domain.Stage.REJECTED: "govuk-tag--red",
+    domain.Stage.SHORTLISTED: "govuk-tag--green",
+    domain.Stage.SELECTED: "govuk-tag--green",
+    domain.Stage.HIRED: "govuk-tag--green",
+}
+
+
+def tag(stage: domain.Stage) -> dict[str, str]:
+    """The govuk tag of a stage."""
+    return {"text": domain.CANDIDATE_LABELS[stage], "classes": _COLOURS.get(stage, "govuk-tag--blue")}
+
+
+@router.get("/my")
+async def my_home(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
+    """The candidate's applications, and the cohorts they could still apply to."""
+    principal = candidate(request)
+    mine = await applications_of(uow, UUID(principal.subject))
+    titles = await cohort_titles(uow)
+    applied = {a.cohort_id for a in mine}
+    open_now = [c for c in await cohorts.list_cohorts(uow, open_on=today()) if c.id not in applied]
+    rows = [
+        {
+            "application": application,
+            "title": titles.get(application.cohort_id, application.cohort_id),
+            "tag": tag(domain.Stage(application.status)),
+            "draft": application.reference is None,
+        }
+        for application in mine
+    ]
+    return PAGES.render(request, "my.html", {"rows": rows, "open_now": open_now})
+
+
+def can_withdraw(application: Application) -> bool:
+    """Still in progress: not withdrawn and no final outcome yet."""
+    stage = domain.Stage(application.status)
+    return stage not in domain.FINAL_STAGES and stage is not domain.Stage.ERASED
+
+
+async def second_stage_state(uow: UnitOfWorkDep, application: Application) -> str:
+    """'open' when the candidate can send their second stage now, 'sent' when they did, else ''."""
+    if await uow.session.get(SecondStageSubmission, application.id) is not None:
+        return "sent"
+    deadline = application.second_stage_deadline
+    in_time = deadline is None or datetime.now(UTC) <= deadline
+    invited = application.shortlisted_at is not None and application.status == domain.Stage.SHORTLISTED.value
+    return "open" if invited and in_time else ""
+
+
+@router.get("/my/applications/{application_id}")
+async def application_status(
+    request: Request, application_id: str, uow: UnitOfWorkDep, sent: str = ""
+) -> Response:
+    """Where the application has got: its status and its dated journey."""
+    _, application = await own_application(request, uow, application_id)
+    if application.reference is None:
+        return redirect(request, f"/application/{application.id}")
+    journey = [
+        {
+            "label": domain.CANDIDATE_LABELS[domain.Stage(entry.stage)],
+            "detail": entry.detail,
+            "when": entry.occurred_at,
+        }
+        for entry in await steps_of(uow, application.id)
+    ]
+    context: dict[str, Any] = {
+        "application": application,
+        "title": (await cohort_titles(uow)).get(application.cohort_id, application.cohort_id),
+        "tag": tag(domain.Stage(application.status)),
+        "journey": journey,
+        "second_stage": await second_stage_state(uow, application),
+        "can_withdraw": can_withdraw(application),
+        "just_sent": sent == "second-stage",
+    }
+    return PAGES.render(request, "application_status.html", context)
+
+
+@router.get("/my/applications/{application_id}/withdraw")
+async def withdraw_form(request: Request, application_id: str, uow: UnitOfWorkDep) -> HTMLResponse:
+    """Are you sure, and why."""
+    _, application = await own_application(request, uow, application_id)
+    return await _render_withdraw(request, uow, application, "", FormErrors())
+
+
+@router.post("/my/applications/{application_id}/withdraw")
+async def withdrawn(request: Request, application_id: str, uow: UnitOfWorkDep) -> Response:
+    """Withdraw (POST /applications/{id}/withdraw's use case); a draft is simply discarded."""
+    principal, application = await own_application(request, uow, application_id)
+    form = await read_form(request)
+    reason = form_text(form, "reason")
+    if reason not in {r.value for r in WithdrawalReason}:
+        errors = FormErrors()
+        errors.add("reason", "Select why you are withdrawing")
+        return await _render_withdraw(request, uow, application, reason, errors, 400)
+    was_draft = application.reference is None
+    await privacy.withdraw(application.id, WithdrawalReason(reason), principal, uow)
+    return redirect(request, "/my" if was_draft else f"/my/applications/{application.id}")
+
+
+async def _render_withdraw(
+    request: Request,
+    uow: UnitOfWorkDep,
+    application: Application,
+    reason: str,
+    errors: FormErrors,
+    status_code: int = 200,
+) -> HTMLResponse:
+    context = {
+        "application": application,
+        "title": (await cohort_titles(uow)).get(application.cohort_id, application.cohort_id),
+        "reasons": [(value.value, label) for value, label in WITHDRAWAL_REASONS.items()],
+        "reason": reason,
+    }
+    return PAGES.render(request, "withdraw.html", context, status_code=status_code, errors=errors)

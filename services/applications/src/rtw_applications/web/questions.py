@@ -1,0 +1,624 @@
+"""The application's questions, one page each: what a page asks, how its form becomes answers
+for `intake.save_answers`, how saved answers fill the form again, and how the check-your-answers
+page shows them. Rules about what an application needs stay in `intake.missing_answers`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from rtw_contracts import (
+    CareerBreakReason,
+    FlexibleWorking,
+    IctSpecialism,
+    Language,
+    Programme,
+    Region,
+    SkillLevel,
+)
+from rtw_platform import reference
+from rtw_platform.web import FormErrors, form_text
+from starlette.datastructures import FormData
+
+from .. import domain
+from .form_fields import choices, day_of, day_parts, month_of, month_parts, number_of
+
+#: The privacy notice candidates agree to (shown at /applications/privacy-notice).
+PRIVACY_NOTICE_VERSION = "2026-09"
+
+REASONS = {
+    CareerBreakReason.CARING: "I took a break to care for someone (a child or an adult)",
+    CareerBreakReason.CARING_COVID_UNEMPLOYED: "I was caring for someone and lost my job because of COVID-19",
+    CareerBreakReason.LONG_TERM_UNEMPLOYED: "I have been out of work for a long time",
+}
+FLEXIBLE = {
+    FlexibleWorking.PART_TIME: "Part-time",
+    FlexibleWorking.JOB_SHARE: "Job share",
+    FlexibleWorking.COMPRESSED_HOURS: "Compressed hours",
+    FlexibleWorking.TERM_TIME: "Term-time only",
+    FlexibleWorking.REMOTE: "Working from home",
+    FlexibleWorking.HYBRID: "Hybrid (some days at an office)",
+    FlexibleWorking.CHOICE_OF_BASE: "A choice of office",
+}
+LANGUAGES = {Language.EN: "English", Language.CY: "Cymraeg (Welsh)"}
+NOT_REGISTERED = "none"
+
+
+@dataclass
+class Parsed:
+    """A posted page: what to show again, the answers to save, and what needs correcting."""
+
+    values: dict[str, Any]
+    changes: dict[str, Any] = field(default_factory=dict)
+    errors: FormErrors = field(default_factory=FormErrors)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a page needs to know about the application it belongs to."""
+
+    programme: Programme
+    answers: dict[str, Any]
+    today: date
+
+    @property
+    def profile(self) -> domain.ProgrammeProfile:
+        return domain.PROGRAMMES[self.programme]
+
+
+@dataclass(frozen=True)
+class Question:
+    """One page of the application."""
+
+    slug: str
+    title: str
+    section: str
+    fields: tuple[str, ...]
+    ids: dict[str, str]
+    read: Callable[[Context], dict[str, Any]]
+    parse: Callable[[FormData, Context], Parsed]
+    show: Callable[[Context], list[tuple[str, str]]]
+    applies: Callable[[Programme], bool] = lambda programme: True
+
+    @property
+    def template(self) -> str:
+        return f"questions/{self.slug}.html"
+
+    @property
+    def first_id(self) -> str:
+        return next(iter(self.ids.values()))
+
+
+# --------------------------------------------------------------------------- your details
+
+
+def _read_name(c: Context) -> dict[str, Any]:
+    return {
+        "given_name": c.answers.get("given_name") or "",
+        "family_name": c.answers.get("family_name") or "",
+    }
+
+
+def _parse_name(form: FormData, c: Context) -> Parsed:
+    parsed = Parsed(
+        {"given_name": form_text(form, "given_name"), "family_name": form_text(form, "family_name")}
+    )
+    for name, message in (("given_name", "Enter your first name"), ("family_name", "Enter your last name")):
+        if not parsed.values[name]:
+            parsed.errors.add(name, message)
+        elif len(parsed.values[name]) > 200:
+            parsed.errors.add(name, "Names must be 200 characters or fewer")
+    parsed.changes = dict(parsed.values)
+    return parsed
+
+
+def _show_name(c: Context) -> list[tuple[str, str]]:
+    return [("Name", f"{c.answers.get('given_name') or ''} {c.answers.get('family_name') or ''}".strip())]
+
+
+def _read_contact(c: Context) -> dict[str, Any]:
+    return {"phone": c.answers.get("phone") or "", "language": c.answers.get("preferred_language") or ""}
+
+
+def _parse_contact(form: FormData, c: Context) -> Parsed:
+    parsed = Parsed({"phone": form_text(form, "phone"), "language": form_text(form, "language")})
+    if parsed.values["language"] not in {lang.value for lang in Language}:
+        parsed.errors.add("language", "Choose the language we should write to you in")
+    parsed.changes = {
+        "phone": parsed.values["phone"] or None,
+        "preferred_language": parsed.values["language"],
+    }
+    return parsed
+
+
+def _show_contact(c: Context) -> list[tuple[str, str]]:
+    language = c.answers.get("preferred_language")
+    return [
+        ("Telephone", c.answers.get("phone") or "Not given"),
+        ("Language for e-mails", LANGUAGES[Language(language)] if language else ""),
+    ]
+
+
+def _read_postcode(c: Context) -> dict[str, Any]:
+    return {"postcode": c.answers.get("postcode_district") or ""}
+
+
+def _parse_postcode(form: FormData, c: Context) -> Parsed:
+    parsed = Parsed({"postcode": form_text(form, "postcode")})
+    if not parsed.values["postcode"]:
+        parsed.errors.add("postcode", "Enter the first part of your postcode, for example WS1")
+    parsed.changes = {"postcode_district": parsed.values["postcode"]}
+    return parsed
+
+
+def _show_postcode(c: Context) -> list[tuple[str, str]]:
+    return [("Postcode district", c.answers.get("postcode_district") or "")]
+
+
+# --------------------------------------------------------------------------- eligibility
+
+
+def _read_right_to_work(c: Context) -> dict[str, Any]:
+    value = c.answers.get("right_to_work")
+    return {"right_to_work": "" if value is None else ("yes" if value else "no")}
+
+
+def _parse_right_to_work(form: FormData, c: Context) -> Parsed:
+    parsed = Parsed({"right_to_work": form_text(form, "right_to_work")})
+    if parsed.values["right_to_work"] not in ("yes", "no"):
+        parsed.errors.add("right_to_work", "Select yes if you have the right to work in the UK")
+    parsed.changes = {"right_to_work": parsed.values["right_to_work"] == "yes"}
+    return parsed
+
+
+def _show_right_to_work(c: Context) -> list[tuple[str, str]]:
+    value = c.answers.get("right_to_work")
+    return [("Right to work in the UK", "" if value is None else ("Yes" if value else "No"))]
+
+
+def _read_career_break(c: Context) -> dict[str, Any]:
+    saved = c.answers.get("career_break") or {}
+    return {
+        **month_parts(saved.get("start"), "start"),
+        **month_parts(saved.get("end"), "end"),
+        "reason": saved.get("reason", ""),
+    }
+
+
+def _parse_career_break(form: FormData, c: Context) -> Parsed:
+    names = ("start-month", "start-year", "end-month", "end-year", "reason")
+    parsed = Parsed({name: form_text(form, name) for name in names})
+    start = month_of(form, "start", "your career break started", parsed.errors, required=True, today=c.today)
+    end = month_of(form, "end", "your career break ended", parsed.errors, required=False, today=c.today)
+    if start and end and end < start:
+        parsed.errors.add("end-month", "The month your career break ended must be after it started")
+    if parsed.values["reason"] not in {reason.value for reason in CareerBreakReason}:
+        parsed.errors.add("reason", "Select why you are out of work")
+    parsed.changes = {"career_break": {"start": start, "end": end, "reason": parsed.values["reason"]}}
+    return parsed
+
+
+def _show_career_break(c: Context) -> list[tuple[str, str]]:
+    saved = c.answers.get("career_break")
+    if not saved:
+        return [("Career break", "")]
+    start = date.fromisoformat(saved["start"]).strftime("%B %Y")
+    end = date.fromisoformat(saved["end"]).strftime("%B %Y") if saved.get("end") else "now"
+    return [("Career break", f"{start} to {end}"), ("Why", REASONS[CareerBreakReason(saved["reason"])])]
+
+
+def _read_experience(c: Context) -> dict[str, Any]:
+    years = c.answers.get("years_experience")
+    return {"years": "" if years is None else f"{years:g}"}
+
+
+def _parse_experience(form: FormData, c: Context) -> Parsed:
+    parsed = Parsed({"years": form_text(form, "years")})
+    years = number_of(parsed.values["years"])
+    if not parsed.values["years"]:
+        parsed.errors.add("years", "Enter your years of experience in the profession")
+    elif years is None:
+        parsed.errors.add("years", "Years of experience must be a number, like 8 or 2.5")
+    elif not 0 <= years <= 70:
+        parsed.errors.add("years", "Years of experience must be between 0 and 70")
+    parsed.changes = {"years_experience": years}
+    return parsed
+
+
+def _show_experience(c: Context) -> list[tuple[str, str]]:
+    years = c.answers.get("years_experience")
+    return [("Years of experience", "" if years is None else f"{years:g}")]
+
+
+def _read_registration(c: Context) -> dict[str, Any]:
+    if "professional_registration" not in c.answers:
+        return {"body": ""}
+    saved = c.answers["professional_registration"]
+    if saved is None:
+        return {"body": NOT_REGISTERED}
+    return {
+        "body": saved["body"],
+        "number": saved.get("registration_number") or "",
+        **month_parts(saved.get("last_practised"), "practised"),
+    }
+
+
+def _parse_registration(form: FormData, c: Context) -> Parsed:
+    names = ("body", "number", "practised-month", "practised-year")
+    parsed = Parsed({name: form_text(form, name) for name in names})
+    body = parsed.values["body"]
+    allowed = set(c.profile.professional_bodies)
+    if not c.profile.registration_required:
+        allowed.add(NOT_REGISTERED)
+    if body not in allowed:
+        parsed.errors.add("body", "Select the professional body you were registered with")
+        return parsed
+    if body == NOT_REGISTERED:
+        parsed.changes = {"professional_registration": None}
+        return parsed
+    practised = month_of(
+        form, "practised", "you last practised", parsed.errors, required=False, today=c.today
+    )
+    if len(parsed.values["number"]) > 100:
+        parsed.errors.add("number", "The registration number must be 100 characters or fewer")
+    parsed.changes = {
+        "professional_registration": {
+            "body": body,
+            "registration_number": parsed.values["number"] or None,
+            "last_practised": practised,
+        }
+    }
+    return parsed
+
+
+def _show_registration(c: Context) -> list[tuple[str, str]]:
+    saved = c.answers.get("professional_registration")
+    if saved is None:
+        return [
+            (
+                "Professional registration",
+                "Not registered" if "professional_registration" in c.answers else "",
+            )
+        ]
+    rows = [("Professional registration", saved["body"])]
+    if saved.get("registration_number"):
+        rows.append(("Registration number", saved["registration_number"]))
+    if saved.get("last_practised"):
+        rows.append(("Last practised", date.fromisoformat(saved["last_practised"]).strftime("%B %Y")))
+    return rows
+
+
+# --------------------------------------------------------------------------- ICT skills
+
+
+def _read_specialisms(c: Context) -> dict[str, Any]:
+    return {"specialisms": list(c.answers.get("specialisms") or [])}
+
+
+def _parse_specialisms(form: FormData, c: Context) -> Parsed:
+    chosen = choices(form, "specialisms")
+    parsed = Parsed({"specialisms": chosen})
+    known = {s.value for s in IctSpecialism}
+    if not chosen or not set(chosen) <= known:
+        parsed.errors.add("specialisms", "Select at least one specialism you would like to work in")
+    parsed.changes = {"specialisms": chosen}
+    return parsed
+
+
+def _show_specialisms(c: Context) -> list[tuple[str, str]]:
+    chosen = c.answers.get("specialisms") or []
+    return [("Specialisms", ", ".join(IctSpecialism(s).label for s in chosen))]
+
+
+def relevant_skills(answers: dict[str, Any]) -> list[str]:
+    """The framework skills the roles of the chosen specialisms need, by name."""
+    specialisms = [IctSpecialism(s) for s in answers.get("specialisms") or []]
+    roles = tuple(sorted({role for s in specialisms for role in s.ddat_roles}))
+    return sorted(reference.skills_for_roles(roles)) if roles else []
+
+
+def _read_skills(c: Context) -> dict[str, Any]:
+    levels = {claim["skill"]: str(claim["level"]) for claim in c.answers.get("skills") or []}
+    values: dict[str, Any] = {}
+    for index, skill in enumerate(relevant_skills(c.answers)):
+        values[f"skill-{index}"] = levels.get(skill, "")
+    return values
+
+
+def _parse_skills(form: FormData, c: Context) -> Parsed:
+    skills = relevant_skills(c.answers)
+    parsed = Parsed({})
+    claims = []
+    levels = {str(level.value) for level in SkillLevel}
+    for index, skill in enumerate(skills):
+        level = form_text(form, f"skill-{index}")
+        parsed.values[f"skill-{index}"] = level
+        if form_text(form, f"skill-{index}-name") != skill:
+            parsed.errors.add("skill-0", "Your specialisms changed while you were on this page: try again")
+        elif level in levels:
+            claims.append({"skill": skill, "level": int(level)})
+    if not skills:
+        parsed.errors.add("skill-0", "Choose your specialisms first")
+    elif not claims:
+        parsed.errors.add("skill-0", "Rate yourself on at least one skill")
+    parsed.changes = {"skills": claims}
+    return parsed
+
+
+def _show_skills(c: Context) -> list[tuple[str, str]]:
+    claims = c.answers.get("skills") or []
+    text = "; ".join(f"{claim['skill']}: {SkillLevel(claim['level']).label}" for claim in claims)
+    return [("Skills", text)]
+
+
+# --------------------------------------------------------------------------- work preferences
+
+
+_GENERIC = frozenset({"council", "metropolitan", "borough", "city", "county", "district", "of", "the"})
+
+
+def _plain(name: str) -> str:
+    """A council's name without the words people add or leave out ('Walsall Council' → 'walsall')."""
+    words = name.casefold().replace(",", " ").split()
+    return " ".join(word for word in words if word not in _GENERIC) or name.casefold()
+
+
+def council_named(text: str) -> str | None:
+    """The GSS code of the council a person typed: its code, its name or its name with 'Council'."""
+    councils = reference.councils()
+    if text.upper() in councils:
+        return text.upper()
+    wanted = _plain(text)
+    found = [c.gss_code for c in councils.values() if c.name.casefold() == text.casefold()]
+    found = found or [c.gss_code for c in councils.values() if _plain(c.name) == wanted]
+    return found[0] if len(found) == 1 else None
+
+
+def _read_work(c: Context) -> dict[str, Any]:
+    saved = c.answers.get("work_preferences") or {}
+    names = [
+        reference.councils()[gss].name
+        for gss in saved.get("visible_to_councils", [])
+        if gss in reference.councils()
+    ]
+    travel = saved.get("max_travel_km")
+    return {
+        "flexible": list(saved.get("flexible_working", [])),
+        "travel": "" if travel is None else str(travel),
+        "regions": list(saved.get("visible_to_regions", [])),
+        "councils": "\n".join(names),
+        **day_parts(saved.get("earliest_start"), "earliest"),
+    }
+
+
+def _parse_work(form: FormData, c: Context) -> Parsed:
+    names = ("travel", "councils", "earliest-day", "earliest-month", "earliest-year")
+    parsed = Parsed({name: form_text(form, name) for name in names})
+    parsed.values["flexible"] = choices(form, "flexible")
+    parsed.values["regions"] = choices(form, "regions")
+    errors = parsed.errors
+    if not set(parsed.values["flexible"]) <= {f.value for f in FlexibleWorking}:
+        errors.add("flexible", "Select the ways of working you would like")
+    travel = parsed.values["travel"]
+    if not travel:
+        errors.add("travel", "Enter the furthest you could travel to work each day, in kilometres")
+    elif not travel.isdigit() or int(travel) > 1000:
+        errors.add("travel", "The distance must be a whole number of kilometres from 0 to 1000")
+    if not set(parsed.values["regions"]) <= {r.value for r in Region}:
+        errors.add("regions", "Select the regions whose councils may see your profile")
+    gss_codes = []
+    for line in parsed.values["councils"].splitlines():
+        if line.strip():
+            code = council_named(line.strip())
+            if code is None:
+                errors.add(
+                    "councils", f"We could not find a council called {line.strip()}: check the spelling"
+                )
+            else:
+                gss_codes.append(code)
+    if not parsed.values["regions"] and not gss_codes and "councils" not in errors.problems:
+        errors.add("regions", "Select at least one region, or name a council, so that councils can find you")
+    earliest = day_of(form, "earliest", "The earliest date you could start", errors)
+    parsed.changes = {
+        "work_preferences": {
+            "flexible_working": parsed.values["flexible"],
+            "max_travel_km": int(travel) if travel.isdigit() else 0,
+            "visible_to_regions": parsed.values["regions"],
+            "visible_to_councils": sorted(set(gss_codes)),
+            "earliest_start": earliest,
+        }
+    }
+    return parsed
+
+
+def _show_work(c: Context) -> list[tuple[str, str]]:
+    saved = c.answers.get("work_preferences")
+    if not saved:
+        return [("Work preferences", "")]
+    councils = reference.councils()
+    seen_by = [Region(r).label for r in saved["visible_to_regions"]]
+    seen_by += [councils[g].name for g in saved["visible_to_councils"] if g in councils]
+    start = saved.get("earliest_start")
+    return [
+        (
+            "Flexible working",
+            ", ".join(FLEXIBLE[FlexibleWorking(f)] for f in saved["flexible_working"]) or "None",
+        ),
+        ("Furthest daily travel", f"{saved['max_travel_km']} km"),
+        ("Councils who may see you", ", ".join(seen_by)),
+        (
+            "Earliest start",
+            date.fromisoformat(start).strftime("%-d %B %Y") if start else "As soon as possible",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- privacy
+
+
+def _read_consent(c: Context) -> dict[str, Any]:
+    return {"consent": bool(c.answers.get("consent_to_processing"))}
+
+
+def _parse_consent(form: FormData, c: Context) -> Parsed:
+    parsed = Parsed({"consent": form_text(form, "consent") == "yes"})
+    if not parsed.values["consent"]:
+        parsed.errors.add(
+            "consent", "Agree to the privacy notice: we cannot process an application without it"
+        )
+    parsed.changes = {"privacy_notice_version": PRIVACY_NOTICE_VERSION, "consent_to_processing": True}
+    return parsed
+
+
+def _show_consent(c: Context) -> list[tuple[str, str]]:
+    version = c.answers.get("privacy_notice_version")
+    agreed = c.answers.get("consent_to_processing") and version
+    return [("Privacy notice", f"Agreed (version {version})" if agreed else "")]
+
+
+def _asks_registration(programme: Programme) -> bool:
+    return bool(domain.PROGRAMMES[programme].professional_bodies)
+
+
+def _asks_specialisms(programme: Programme) -> bool:
+    return domain.PROGRAMMES[programme].asks_for_specialisms
+
+
+DETAILS, ELIGIBILITY, SKILLS, WORK, PRIVACY = (
+    "Your details",
+    "Your eligibility",
+    "Your ICT skills",
+    "How you want to work",
+    "Privacy",
+)
+
+QUESTIONS: tuple[Question, ...] = (
+    Question(
+        "name",
+        "Your name",
+        DETAILS,
+        ("given_name", "family_name"),
+        {"given_name": "given_name", "family_name": "family_name"},
+        _read_name,
+        _parse_name,
+        _show_name,
+    ),
+    Question(
+        "contact",
+        "Contact details",
+        DETAILS,
+        ("phone", "preferred_language"),
+        {"phone": "phone", "preferred_language": "language"},
+        _read_contact,
+        _parse_contact,
+        _show_contact,
+    ),
+    Question(
+        "postcode",
+        "Where you live",
+        DETAILS,
+        ("postcode_district",),
+        {"postcode_district": "postcode"},
+        _read_postcode,
+        _parse_postcode,
+        _show_postcode,
+    ),
+    Question(
+        "right-to-work",
+        "Right to work in the UK",
+        ELIGIBILITY,
+        ("right_to_work",),
+        {"right_to_work": "right_to_work"},
+        _read_right_to_work,
+        _parse_right_to_work,
+        _show_right_to_work,
+    ),
+    Question(
+        "career-break",
+        "Your career break",
+        ELIGIBILITY,
+        ("career_break",),
+        {"career_break": "start-month"},
+        _read_career_break,
+        _parse_career_break,
+        _show_career_break,
+    ),
+    Question(
+        "experience",
+        "Your experience",
+        ELIGIBILITY,
+        ("years_experience",),
+        {"years_experience": "years"},
+        _read_experience,
+        _parse_experience,
+        _show_experience,
+    ),
+    Question(
+        "registration",
+        "Professional registration",
+        ELIGIBILITY,
+        ("professional_registration",),
+        {"professional_registration": "body"},
+        _read_registration,
+        _parse_registration,
+        _show_registration,
+        _asks_registration,
+    ),
+    Question(
+        "specialisms",
+        "Specialisms",
+        SKILLS,
+        ("specialisms",),
+        {"specialisms": "specialisms"},
+        _read_specialisms,
+        _parse_specialisms,
+        _show_specialisms,
+        _asks_specialisms,
+    ),
+    Question(
+        "skills",
+        "Skills self-assessment",
+        SKILLS,
+        ("skills",),
+        {"skills": "skill-0"},
+        _read_skills,
+        _parse_skills,
+        _show_skills,
+        _asks_specialisms,
+    ),
+    Question(
+        "work-preferences",
+        "Work preferences",
+        WORK,
+        ("work_preferences",),
+        {"work_preferences": "travel"},
+        _read_work,
+        _parse_work,
+        _show_work,
+    ),
+    Question(
+        "consent",
+        "Privacy notice",
+        PRIVACY,
+        ("privacy_notice_version", "consent_to_processing"),
+        {"privacy_notice_version": "consent", "consent_to_processing": "consent"},
+        _read_consent,
+        _parse_consent,
+        _show_consent,
+    ),
+)
+
+BY_SLUG = {question.slug: question for question in QUESTIONS}
+
+
+def questions_for(programme: Programme) -> list[Question]:
+    """The pages a programme's application has, in order."""
+    return [question for question in QUESTIONS if question.applies(programme)]
+
+
+def question_for_field(programme: Programme, api_field: str) -> Question | None:
+    """The page that asks for an answer (`skills.Systems design` → skills)."""
+    name = api_field.split(".", 1)[0]
+    return next((q for q in questions_for(programme) if name in q.fields), None)

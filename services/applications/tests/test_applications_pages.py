@@ -1,0 +1,244 @@
+"""The candidate's pages over HTTP (no browser): applying page by page, errors beside the fields,
+check your answers, the second stage upload, withdrawing, and the candidate's data."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from faststream.rabbit import TestRabbitBroker
+from rtw_applications.app import SERVICE
+from rtw_platform.service import ServiceRuntime
+from rtw_platform.testing.fixtures import app_for
+from sqlalchemy import text
+
+pytestmark = pytest.mark.component
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 2000
+ICT_PAGES: list[tuple[str, dict[str, Any]]] = [
+    ("contact", {"phone": "01632 960 001", "language": "en"}),
+    ("postcode", {"postcode": "ws1"}),
+    ("right-to-work", {"right_to_work": "yes"}),
+    (
+        "career-break",
+        {"start-month": "3", "start-year": "2021", "end-month": "", "end-year": "", "reason": "caring"},
+    ),
+    ("experience", {"years": "12"}),
+    ("specialisms", {"specialisms": ["security_specialist", "data_analyst"]}),
+    ("skills", None),  # filled from the page
+    (
+        "work-preferences",
+        {
+            "flexible": ["part_time", "hybrid"],
+            "travel": "30",
+            "regions": ["west_midlands"],
+            "councils": "Walsall Metropolitan Borough Council",
+            "earliest-day": "4",
+            "earliest-month": "1",
+            "earliest-year": "2027",
+        },
+    ),
+    ("consent", {"consent": "yes"}),
+]
+
+
+class Browser:
+    """Keeps cookies and sends each form with the page's CSRF token."""
+
+    def __init__(self, runtime: ServiceRuntime) -> None:
+        self.http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app_for(runtime)), base_url="http://a"
+        )
+
+    async def post(
+        self, path: str, form: dict[str, Any], *, page: str | None = None, **extra: Any
+    ) -> httpx.Response:
+        shown = await self.http.get(page or path)
+        found = CSRF.search(shown.text)
+        assert found, f"no form on {page or path}: {shown.status_code} {shown.text[:300]}"
+        return await self.http.post(path, data={**form, "csrf_token": found.group(1)}, **extra)
+
+
+@pytest_asyncio.fixture
+async def runtime(
+    start_service: Callable[..., Any], open_cohorts: dict[str, str], tmp_path: Any
+) -> AsyncIterator[ServiceRuntime]:
+    started: ServiceRuntime = await start_service(
+        SERVICE, in_memory_broker=True, relay_enabled=False, file_store_url=f"file://{tmp_path}"
+    )
+    async with TestRabbitBroker(started.broker):
+        yield started
+
+
+async def start(browser: Browser, email: str = "amara@example.org") -> str:
+    started = await browser.post(
+        "/apply/ict-test", {"email": email, "given_name": "Amara", "family_name": "Okafor"}
+    )
+    assert started.status_code == 303, started.text
+    location = started.headers["location"]
+    assert re.fullmatch(r"/application/[0-9a-f-]{36}", location)
+    return location
+
+
+async def answer_everything(browser: Browser, base: str) -> None:
+    for slug, form in ICT_PAGES:
+        path = f"{base}/questions/{slug}"
+        if form is None:
+            page = (await browser.http.get(path)).text
+            assert "Information security" in page
+            index = re.search(r'name="(skill-\d+)-name" value="Information security"', page)
+            assert index
+            form = {
+                f"skill-{i}-name": name
+                for i, name in re.findall(r'name="skill-(\d+)-name" value="([^"]+)"', page)
+            }
+            form[index.group(1)] = "3"
+        saved = await browser.post(path, form)
+        assert saved.status_code == 303, f"{slug}: {re.findall(r'error-message.*?</p>', saved.text, re.S)}"
+
+
+async def test_a_candidate_applies_page_by_page_and_gets_a_reference(runtime: ServiceRuntime) -> None:
+    browser = Browser(runtime)
+    base = await start(browser)
+    tasks = (await browser.http.get(base)).text
+    assert "Your name" in tasks
+    assert "Completed" in tasks
+    assert "Cannot start yet" in tasks  # skills wait for the specialisms
+    await answer_everything(browser, base)
+    check = await browser.http.get(f"{base}/check-answers")
+    assert check.status_code == 200
+    for shown in ("WS1", "March 2021 to now", "Security specialist", "Information security: Practitioner",
+                  "West Midlands, Walsall", "4 January 2027", "Agreed (version 2026-09)"):  # fmt: skip
+        assert shown in check.text, shown
+    sent = await browser.post(f"{base}/check-answers", {})
+    assert sent.status_code == 303
+    confirmation = await browser.http.get(sent.headers["location"])
+    reference = re.search(r"RTW-ICT-\d{6}", confirmation.text)
+    assert reference, confirmation.text
+    home = await browser.http.get("/my")
+    assert reference.group(0) in home.text
+    assert "Application received" in home.text
+    status = await browser.http.get(base.replace("/application/", "/my/applications/"))
+    assert "Application received" in status.text
+    assert "Withdraw your application" in status.text
+
+
+async def test_each_page_says_what_to_correct_beside_the_field(runtime: ServiceRuntime) -> None:
+    browser = Browser(runtime)
+    refused = await browser.post(
+        "/apply/ict-test", {"email": "not-an-address", "given_name": "", "family_name": "O"}
+    )
+    assert refused.status_code == 400
+    assert 'href="#email"' in refused.text
+    assert 'href="#given_name"' in refused.text
+    base = await start(browser)
+    cases = [
+        ("postcode", {"postcode": "ZZ99"}, "postcode", "postcode district"),
+        (
+            "career-break",
+            {"start-month": "13", "start-year": "2021", "reason": "caring"},
+            "start-month",
+            "1 to 12",
+        ),
+        (
+            "career-break",
+            {
+                "start-month": "3",
+                "start-year": "2021",
+                "end-month": "1",
+                "end-year": "2020",
+                "reason": "caring",
+            },
+            "end-month",
+            "after it started",
+        ),
+        ("experience", {"years": "ten"}, "years", "must be a number"),
+        ("contact", {"phone": "call me", "language": "en"}, "phone", "telephone number"),
+        (
+            "work-preferences",
+            {"travel": "30", "councils": "Nowhere Council"},
+            "councils",
+            "could not find a council",
+        ),
+        ("consent", {}, "consent", "Agree to the privacy notice"),
+    ]
+    for slug, form, field, words in cases:
+        answer = await browser.post(f"{base}/questions/{slug}", form)
+        assert answer.status_code == 400, slug
+        assert f'href="#{field}"' in answer.text, (slug, answer.text[:3000])
+        assert f'id="{field}-error"' in answer.text or f'id="{field}"' in answer.text
+        assert words in answer.text, (slug, words)
+    unfinished = await browser.post(f"{base}/check-answers", {})
+    assert unfinished.status_code == 400
+    assert f"{base}/questions/postcode" in unfinished.text  # the summary links to the page that asks
+
+
+async def test_a_known_address_gets_a_sign_in_link_instead(runtime: ServiceRuntime) -> None:
+    await start(Browser(runtime), "known@example.org")
+    again = await Browser(runtime).post(
+        "/apply/ict-test", {"email": "Known@example.org", "given_name": "A", "family_name": "B"}
+    )
+    assert again.headers["location"] == "/apply/ict-test/check-your-email"
+
+
+async def test_the_second_stage_checks_the_video_and_is_sent_once(runtime: ServiceRuntime) -> None:
+    browser = Browser(runtime)
+    base = await start(browser)
+    await answer_everything(browser, base)
+    await browser.post(f"{base}/check-answers", {})
+    async with runtime.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE applications.applications SET shortlisted_at = now(), status = 'shortlisted'")
+        )
+    status_page = base.replace("/application/", "/my/applications/")
+    assert "Start the second stage" in (await browser.http.get(status_page)).text
+    answers = {
+        "answer-ict-problem": "I rebuilt a booking service.",
+        "answer-ict-change": "Cloud.",
+        "answer-ict-council": "",
+    }
+    path = f"{status_page}/second-stage"
+    not_video = await browser.post(
+        path, answers, files={"video": ("v.mp4", b"%PDF-1.7 not a video", "video/mp4")}
+    )
+    assert not_video.status_code == 400
+    assert 'href="#answer-ict-council"' in not_video.text
+    full = {**answers, "answer-ict-council": "Public service matters to me."}
+    not_video = await browser.post(
+        path, full, files={"video": ("v.mp4", b"%PDF-1.7 not a video", "video/mp4")}
+    )
+    assert not_video.status_code == 400
+    assert "not an MP4, WebM or MOV video" in not_video.text
+    assert 'href="#video"' in not_video.text
+    sent = await browser.post(path, full, files={"video": ("v.mp4", MP4, "video/mp4")})
+    assert sent.status_code == 303, sent.text
+    after = await browser.http.get(sent.headers["location"])
+    assert "Second stage received" in after.text
+    assert "Start the second stage" not in after.text
+
+
+async def test_withdraw_download_and_erase(runtime: ServiceRuntime) -> None:
+    browser = Browser(runtime)
+    base = await start(browser)
+    await answer_everything(browser, base)
+    await browser.post(f"{base}/check-answers", {})
+    withdraw = base.replace("/application/", "/my/applications/") + "/withdraw"
+    assert (await browser.post(withdraw, {})).status_code == 400
+    done = await browser.post(withdraw, {"reason": "found_work"})
+    assert done.status_code == 303
+    assert "Application withdrawn" in (await browser.http.get(done.headers["location"])).text
+    download = await browser.http.get("/my/data/download")
+    assert download.headers["content-disposition"].startswith("attachment;")
+    exported = json.loads(download.text)
+    assert exported["candidate"]["email"] == "amara@example.org"
+    assert exported["applications"][0]["status"] == "withdrawn"
+    erased = await browser.post("/my/data/erase", {})
+    assert erased.headers["location"] == "/my/data/erased"
+    assert "rtw_session" not in browser.http.cookies
+    assert (await browser.http.get("/my")).status_code == 303  # signed out: off to sign in

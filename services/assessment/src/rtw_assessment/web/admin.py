@@ -1,0 +1,157 @@
+"""The programme admin's pages: cohorts, a cohort's configuration (a new version on every
+change) and its closing, and the funnel of every cohort."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from rtw_platform.auth import Role
+from rtw_platform.errors import Conflict, NotFound
+from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.uow import UnitOfWork
+from rtw_platform.web import FormErrors, read_form, redirect, signed_in
+
+from .. import configuration, funnel, screening, selection
+from ..configuration import ConfigInForce
+from .cohort_records import closures_of, cohort_summaries, config_history
+from .common import PAGES
+from .config_form import ConfigForm, read_config, values_of
+from .funnel_view import funnel_stages, other_counts
+
+router = APIRouter(include_in_schema=False)
+
+NOTICES = {
+    "saved": "The new configuration is saved and in force.",
+    "shortlisted": "Shortlisting is closed: the shortlisted are being invited to the second stage.",
+    "closed": "The cohort is closed: candidates are being told whether they were selected.",
+}
+
+
+@router.get("/admin")
+async def cohorts(request: Request, uow: UnitOfWorkDep) -> Response:
+    """Every cohort: its configuration version, places, applications and state."""
+    signed_in(request, Role.ADMIN)
+    return PAGES.render(request, "cohorts.html", {"cohorts": await cohort_summaries(uow)})
+
+
+async def _in_force(uow: UnitOfWork, cohort_id: str) -> ConfigInForce:
+    found = await configuration.config_in_force(uow, cohort_id)
+    if found is None:
+        raise NotFound(
+            f"Cohort {cohort_id} has no configuration yet: it gets its programme's defaults with "
+            "its first application."
+        )
+    return found
+
+
+async def _cohort_page(
+    request: Request,
+    uow: UnitOfWork,
+    cohort_id: str,
+    *,
+    notice: str | None = None,
+    errors: FormErrors | None = None,
+) -> Response:
+    in_force = await _in_force(uow, cohort_id)
+    counts = await funnel.cohort_funnel(uow, cohort_id)
+    return PAGES.render(
+        request,
+        "cohort.html",
+        {
+            "cohort_id": cohort_id,
+            "in_force": in_force,
+            "config": in_force.config,
+            "history": await config_history(uow, cohort_id),
+            "closures": await closures_of(uow, cohort_id),
+            "counts": counts,
+            "notice": notice,
+        },
+        status_code=400 if errors else 200,
+        errors=errors,
+    )
+
+
+@router.get("/admin/cohorts/{cohort_id}")
+async def cohort(cohort_id: str, request: Request, uow: UnitOfWorkDep, done: str | None = None) -> Response:
+    """A cohort: the configuration in force, its versions, and closing."""
+    signed_in(request, Role.ADMIN)
+    return await _cohort_page(request, uow, cohort_id, notice=NOTICES.get(done or ""))
+
+
+def _config_page(request: Request, in_force: ConfigInForce, form: ConfigForm | None = None) -> Response:
+    return PAGES.render(
+        request,
+        "configuration.html",
+        {
+            "cohort_id": in_force.cohort_id,
+            "in_force": in_force,
+            "values": form.values if form else values_of(in_force.config),
+        },
+        status_code=400 if form else 200,
+        errors=form.errors if form else None,
+    )
+
+
+@router.get("/admin/cohorts/{cohort_id}/configuration")
+async def configuration_form(cohort_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
+    """Change the window, places, waiting list, shortlisting or second-stage time."""
+    signed_in(request, Role.ADMIN)
+    return _config_page(request, await _in_force(uow, cohort_id))
+
+
+@router.post("/admin/cohorts/{cohort_id}/configuration")
+async def configuration_saved(cohort_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
+    """Save the change as a new version (the admin API's use case)."""
+    admin = signed_in(request, Role.ADMIN)
+    form = await read_form(request)
+    in_force = await _in_force(uow, cohort_id)
+    answers = read_config(form, in_force.config)
+    if answers.config is None:
+        return _config_page(request, in_force, answers)
+    await configuration.save_config(uow, cohort_id, answers.config, admin.subject)
+    return redirect(request, f"/admin/cohorts/{quote(cohort_id, safe='')}?done=saved")
+
+
+@router.post("/admin/cohorts/{cohort_id}/shortlist")
+async def shortlist_closed(cohort_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
+    """Shortlist the best N eligible (cohorts configured with a shortlist size)."""
+    admin = signed_in(request, Role.ADMIN)
+    await read_form(request)
+    await screening.close_shortlisting(uow, cohort_id, admin.subject)
+    return redirect(request, f"/admin/cohorts/{quote(cohort_id, safe='')}?done=shortlisted")
+
+
+@router.post("/admin/cohorts/{cohort_id}/close")
+async def cohort_closed(cohort_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
+    """Select up to capacity, waitlist the next, reject the rest."""
+    admin = signed_in(request, Role.ADMIN)
+    form = await read_form(request)
+    force = form.get("force") == "yes"
+    try:
+        await selection.close_cohort(uow, cohort_id, admin.subject, force=force)
+    except Conflict as refusal:
+        await uow.session.rollback()
+        errors = FormErrors()
+        errors.add("force", refusal.message)
+        return await _cohort_page(request, uow, cohort_id, errors=errors)
+    return redirect(request, f"/admin/cohorts/{quote(cohort_id, safe='')}?done=closed")
+
+
+@router.get("/admin/funnel")
+async def funnel_page(request: Request, uow: UnitOfWorkDep) -> Response:
+    """Each cohort's funnel, as a table and a bar chart, with the reasons people were ineligible."""
+    signed_in(request, Role.ADMIN)
+    funnels = []
+    for summary in await cohort_summaries(uow):
+        counts = await funnel.cohort_funnel(uow, summary.cohort_id)
+        funnels.append(
+            {
+                "summary": summary,
+                "stages": funnel_stages(counts),
+                "others": other_counts(counts),
+                "reasons": counts["ineligibility_reasons"],
+            }
+        )
+    return PAGES.render(request, "funnel.html", {"funnels": funnels})

@@ -1,0 +1,216 @@
+"""The assessor's and the programme admin's pages, over HTTP with the in-memory broker and real
+PostgreSQL (the browser tests drive the same pages through the whole platform)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+import pytest_asyncio
+from faststream.rabbit import TestRabbitBroker
+from rtw_assessment import screening, second_stage
+from rtw_assessment.app import SERVICE
+from rtw_assessment.configuration import config_in_force
+from rtw_assessment.domain import default_config
+from rtw_assessment.models import Assessor, Assignment
+from rtw_contracts import ApplicationSubmitted, CareerBreakReason, Programme, SecondStageSubmitted
+from rtw_contracts.examples import example
+from rtw_contracts.types import CareerBreak, SecondStageAnswer
+from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.service import ServiceRuntime
+from rtw_platform.testing.fixtures import app_for
+from sqlmodel import select
+
+pytestmark = pytest.mark.component
+
+COHORT = "ict-pages"
+CSRF = "test-csrf-token"
+T0 = datetime(2020, 10, 2, 9, 0, tzinfo=UTC)
+ICT = default_config(Programme.ICT)
+
+
+@pytest_asyncio.fixture
+async def service(start_service: Callable[..., Any], tmp_path: Path) -> ServiceRuntime:
+    runtime: ServiceRuntime = await start_service(
+        SERVICE, in_memory_broker=True, relay_enabled=False, file_store_url=f"file://{tmp_path}"
+    )
+    return runtime
+
+
+@pytest_asyncio.fixture
+async def client(service: ServiceRuntime) -> AsyncIterator[httpx.AsyncClient]:
+    async with TestRabbitBroker(service.broker):
+        transport = httpx.ASGITransport(app=app_for(service))
+        async with httpx.AsyncClient(transport=transport, base_url="http://assessment") as http:
+            yield http
+
+
+def signed_in_as(client: httpx.AsyncClient, service: ServiceRuntime, subject: str, role: Role) -> None:
+    secret = service.settings.token_secret.get_secret_value()
+    client.cookies.set("rtw_session", issue_token(secret, Principal(subject=subject, role=role)))
+    client.cookies.set("rtw_csrf", CSRF)
+
+
+async def submission_with_two_assessors(service: ServiceRuntime) -> ApplicationSubmitted:
+    application_id = uuid4()
+    applied = example(
+        ApplicationSubmitted,
+        event_id=uuid4(),
+        correlation_id=application_id,
+        application_id=application_id,
+        candidate_id=uuid4(),
+        cohort_id=COHORT,
+        submitted_at=T0,
+        given_name="Zebedee",
+        family_name="Quartermaine",
+        email="zebedee.quartermaine@example.org",
+        years_experience=8.5,
+        career_break=CareerBreak(start=date(2016, 4, 1), end=None, reason=CareerBreakReason.CARING),
+    )
+    async with service.uow_factory() as uow:
+        for number in (1, 2):
+            uow.session.add(
+                Assessor(
+                    id=f"assessor-{number}",
+                    display_name=f"Assessor {number}",
+                    programmes=["ict"],
+                    created_at=datetime.now(UTC),
+                )
+            )
+        await screening.screen_application(applied, uow)
+        await uow.commit()
+    event = example(
+        SecondStageSubmitted,
+        event_id=uuid4(),
+        correlation_id=application_id,
+        application_id=application_id,
+        candidate_id=applied.candidate_id,
+        cohort_id=COHORT,
+        submitted_at=T0,
+        answers=[SecondStageAnswer(question_id="ict-problem", answer="I rebuilt a repairs service.")],
+    )
+    async with service.uow_factory() as uow:
+        await second_stage.record_second_stage(event, uow)
+        await uow.commit()
+    return applied
+
+
+async def assignment_of(service: ServiceRuntime, assessor_id: str) -> Assignment:
+    async with service.uow_factory() as uow:
+        return (await uow.session.exec(select(Assignment).where(Assignment.assessor_id == assessor_id))).one()
+
+
+async def test_pages_need_the_right_person_signed_in(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    nobody = await client.get("/queue")
+    assert nobody.status_code == 303
+    assert nobody.headers["location"].startswith("/applications/account/staff-sign-in?next=")
+    signed_in_as(client, service, "assessor-1", Role.ASSESSOR)
+    assessor_on_admin = await client.get("/admin")
+    assert assessor_on_admin.status_code == 303
+    signed_in_as(client, service, "admin-1", Role.ADMIN)
+    forged = await client.post(f"/admin/cohorts/{COHORT}/configuration", data={"csrf_token": "forged"})
+    assert forged.status_code == 400
+    assert "could not be sent" in forged.text
+
+
+async def test_an_assessor_scores_a_blind_submission(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    await submission_with_two_assessors(service)
+    assignment = await assignment_of(service, "assessor-1")
+    signed_in_as(client, service, "assessor-1", Role.ASSESSOR)
+
+    queue = await client.get("/queue")
+    assert queue.status_code == 200
+    assert f'href="/queue/{assignment.id}"' in queue.text
+    assert "You have 1 submission to score" in queue.text
+
+    blind = await client.get(f"/queue/{assignment.id}")
+    assert blind.status_code == 200
+    assert "I rebuilt a repairs service." in blind.text
+    for personal in ("Zebedee", "Quartermaine", "@example.org", "2016"):
+        assert personal not in blind.text
+
+    other = await client.get(f"/queue/{(await assignment_of(service, 'assessor-2')).id}")
+    assert other.status_code == 403
+    assert "another assessor" in other.text
+
+    url = f"/queue/{assignment.id}/scorecard"
+    form = await client.get(url)
+    assert form.status_code == 200
+    assert form.text.count('type="radio"') == 4 * len(ICT.rubric.criteria) + 4
+    assert re.search(r'<textarea[^>]*name="comments"[^>]*></textarea>', form.text)  # empty, not "None"
+
+    partial = await client.post(url, data={"csrf_token": CSRF, "scores-technical_depth": "3"})
+    assert partial.status_code == 400
+    assert "There is a problem" in partial.text
+    assert 'href="#scores-problem_solving"' in partial.text
+    assert 'href="#recommendation"' in partial.text
+    assert 'href="#scores-technical_depth"' not in partial.text
+    assert 'value="3" checked' in partial.text  # what was chosen is kept
+
+    full = {f"scores-{c.id}": "3" for c in ICT.rubric.criteria}
+    sent = await client.post(
+        url, data={"csrf_token": CSRF, **full, "recommendation": "yes", "comments": "Clear."}
+    )
+    assert sent.status_code == 303
+    assert sent.headers["location"] == "/queue?done=scored"
+    after = await client.get(sent.headers["location"])
+    assert "Your scorecard has been sent." in after.text
+    assert (await assignment_of(service, "assessor-1")).status == "submitted"
+    again = await client.post(url, data={"csrf_token": CSRF, **full, "recommendation": "yes"})
+    assert again.status_code == 409
+
+
+async def test_an_admin_changes_capacity_as_a_new_version_and_sees_the_funnel(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    await submission_with_two_assessors(service)
+    signed_in_as(client, service, "admin-1", Role.ADMIN)
+
+    cohorts = await client.get("/admin")
+    assert cohorts.status_code == 200
+    assert f'href="/admin/cohorts/{COHORT}"' in cohorts.text
+
+    url = f"/admin/cohorts/{COHORT}/configuration"
+    form = await client.get(url)
+    assert 'name="capacity"' in form.text
+    fields = {
+        "csrf_token": CSRF,
+        "capacity": "12",
+        "waitlist_size": "3",
+        "shortlist_rule": "threshold",
+        "shortlist_threshold": "50",
+        "second_stage_days": "14",
+        "window_opens_on-day": "1",
+        "window_opens_on-month": "9",
+        "window_opens_on-year": "2020",
+    }
+    wrong = await client.post(url, data={**fields, "capacity": "lots", "window_closes_on-day": "31"})
+    assert wrong.status_code == 400
+    assert 'href="#capacity"' in wrong.text
+    assert 'href="#window_closes_on-day"' in wrong.text
+    saved = await client.post(url, data=fields)
+    assert saved.status_code == 303
+    async with service.uow_factory() as uow:
+        in_force = await config_in_force(uow, COHORT)
+    assert in_force is not None
+    assert (in_force.version, in_force.config.capacity, in_force.config.waitlist_size) == (2, 12, 3)
+    assert in_force.config.window_opens_on == date(2020, 9, 1)
+    assert in_force.config.rubric == ICT.rubric  # the rest is kept
+    page = await client.get(saved.headers["location"])
+    assert "Configuration in force: version 2" in page.text
+    assert "admin-1" in page.text  # the history names who saved it
+
+    funnel = await client.get("/admin/funnel")
+    assert funnel.status_code == 200
+    assert 'class="rtw-bar" style="width: 100.0%"' in funnel.text
+    assert "Second stage sent: 1" in funnel.text

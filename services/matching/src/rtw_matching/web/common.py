@@ -1,0 +1,123 @@
+"""What the matching service's pages share: templates, the recruiter's council, names for codes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from fastapi import Request
+from rtw_contracts import FlexibleWorking, IctSpecialism, Programme, SkillLevel, WorkMode
+from rtw_platform.auth import Principal, Role
+from rtw_platform.errors import Forbidden, NotFound
+from rtw_platform.uow import UnitOfWork
+from rtw_platform.web import Pages, signed_in
+
+from ..councils import ensure_council_access
+from ..models import Council
+from ..settings import MatchingSettings
+
+PAGES = Pages("matching", Path(__file__).parent / "templates")
+
+PROGRAMMES = {
+    Programme.ICT.value: "ICT and digital",
+    Programme.SOCIAL_WORK.value: "Social work",
+    Programme.PLANNING.value: "Planning",
+    Programme.LEGAL.value: "Legal",
+}
+SPECIALISMS = {s.value: s.label for s in IctSpecialism}
+FLEXIBLE_WORKING = {
+    FlexibleWorking.PART_TIME.value: "Part-time",
+    FlexibleWorking.JOB_SHARE.value: "Job share",
+    FlexibleWorking.COMPRESSED_HOURS.value: "Compressed hours",
+    FlexibleWorking.TERM_TIME.value: "Term-time only",
+    FlexibleWorking.REMOTE.value: "Working from home",
+    FlexibleWorking.HYBRID.value: "Hybrid (some days in the office)",
+    FlexibleWorking.CHOICE_OF_BASE.value: "Choice of office",
+}
+WORK_MODES = {
+    WorkMode.ON_SITE.value: "On site",
+    WorkMode.HYBRID.value: "Hybrid",
+    WorkMode.REMOTE.value: "Remote",
+}
+LEVELS = {int(level): level.label for level in SkillLevel}
+TRAINING = {"none": "Not in training yet", "enrolled": "In training", "completed": "Training completed"}
+FACTORS = {
+    "role_fit": "Role fit",
+    "skills": "Skills",
+    "experience": "Experience",
+    "distance": "Distance",
+    "flexible_working": "Flexible working",
+    "training": "Training",
+    "availability": "Availability",
+}
+#: A match's status as people read it, and the colour of its tag.
+STATUSES = {
+    "proposed": ("Proposed", "govuk-tag--blue"),
+    "displaced": ("Proposed earlier", "govuk-tag--grey"),
+    "shortlisted": ("Shortlisted", "govuk-tag--light-blue"),
+    "reached_out": ("Waiting for the candidate", "govuk-tag--yellow"),
+    "accepted": ("Accepted", "govuk-tag--green"),
+    "declined": ("Declined", "govuk-tag--grey"),
+    "interviewing": ("Interviewing", "govuk-tag--purple"),
+    "hired": ("Hired", "govuk-tag--green"),
+    "not_hired": ("Not hired", "govuk-tag--grey"),
+    "withdrawn": ("Withdrawn", "govuk-tag--grey"),
+}
+VACANCY_STATUSES = {
+    "open": ("Open", "govuk-tag--green"),
+    "closed": ("Closed", "govuk-tag--grey"),
+    "filled": ("Filled", "govuk-tag--blue"),
+}
+#: Names the templates use for codes.
+LABELS: dict[str, Any] = {
+    "programmes": PROGRAMMES,
+    "specialisms": SPECIALISMS,
+    "flexible_working": FLEXIBLE_WORKING,
+    "work_modes": WORK_MODES,
+    "levels": LEVELS,
+    "training": TRAINING,
+    "factors": FACTORS,
+    "statuses": STATUSES,
+    "vacancy_statuses": VACANCY_STATUSES,
+}
+
+
+def settings_of(request: Request) -> MatchingSettings:
+    """The service's settings."""
+    settings: MatchingSettings = request.app.state.settings
+    return settings
+
+
+def link_options(request: Request) -> dict[str, Any]:
+    """How invitation links are made: they open this service's sign-in page under the entry proxy."""
+    settings = settings_of(request)
+    return {
+        "secret": settings.token_secret.get_secret_value(),
+        "public_url": settings.service_url("matching"),
+        "link_ttl": timedelta(minutes=settings.recruiter_link_minutes),
+    }
+
+
+def recruiter(request: Request) -> Principal:
+    """The signed-in recruiter (or off to sign in)."""
+    return signed_in(request, Role.RECRUITER)
+
+
+async def council_of(uow: UnitOfWork, principal: Principal) -> Council:
+    """The council the recruiter acts for."""
+    if not principal.council_id:
+        raise Forbidden("Your sign-in does not name a council.")
+    council_id = UUID(principal.council_id)
+    ensure_council_access(principal, council_id)
+    council = await uow.session.get(Council, council_id)
+    if council is None:
+        raise NotFound("Your council is not signed up any more.")
+    return council
+
+
+def pounds(pence: int) -> str:
+    """£32,000 (or £32,000.50)."""
+    whole, part = divmod(pence, 100)
+    return f"£{whole:,}" + (f".{part:02d}" if part else "")

@@ -1,0 +1,51 @@
+"""The candidate's page: councils that reached out, and accepting or declining each."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from rtw_contracts import MatchResponse
+from rtw_platform.auth import Role
+from rtw_platform.errors import Invalid
+from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.web import read_form, redirect, signed_in
+
+from .. import outreach
+from .common import LABELS, PAGES
+from .forms import text
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/my/interest")
+async def interest(request: Request, uow: UnitOfWorkDep, answered: str | None = None) -> HTMLResponse:
+    """Councils interested in me (as GET /candidates/{id}/matches)."""
+    candidate = signed_in(request, Role.CANDIDATE)
+    matches = await outreach.matches_for_candidate(uow, UUID(candidate.subject))
+    waiting = [m for m in matches if m["status"] == "reached_out"]
+    answered_before = [m for m in matches if m["status"] != "reached_out"]
+    return PAGES.render(
+        request,
+        "interest.html",
+        {
+            "waiting": waiting,
+            "answered_before": answered_before,
+            "answered": answered if answered in {"accepted", "declined"} else None,
+            "labels": LABELS,
+        },
+    )
+
+
+@router.post("/my/interest/{match_id}")
+async def respond(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Response:
+    """Accept (your contact details go to the council) or decline (as POST /matches/{id}/response)."""
+    candidate = signed_in(request, Role.CANDIDATE)
+    form = await read_form(request)
+    try:
+        answer = MatchResponse(text(form, "response"))
+    except ValueError:
+        raise Invalid([("response", "Choose to accept or decline")], "Choose to accept or decline.") from None
+    await outreach.respond(uow, match_id, outreach.ResponseIn(response=answer), candidate)
+    return redirect(request, f"/my/interest?answered={answer.value}")

@@ -1,0 +1,174 @@
+"""From shortlist to hire, as the recruiter sees it: the shortlist, one match with its explained
+score, reaching out, and recording the interview and the outcome (the outreach state machine)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from rtw_contracts import ContractType
+from rtw_platform.errors import Invalid
+from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.uow import UnitOfWork
+from rtw_platform.web import FormErrors, read_form, redirect
+from starlette.datastructures import FormData
+
+from .. import outreach
+from .common import LABELS, PAGES, council_of, recruiter
+from .forms import date_answer, from_validation, read_date, read_number, read_pence, text
+from .views import match_for, shortlist_of
+
+router = APIRouter(include_in_schema=False)
+
+LONDON = ZoneInfo("Europe/London")
+OUTCOME_FIELDS = {
+    "hired": "hired",
+    "start_date": "start_date-day",
+    "hours_per_week": "hours_per_week",
+    "salary_band": "salary_min",
+    "contract": "contract",
+}
+CONTRACTS = {ContractType.PERMANENT.value: "Permanent", ContractType.FIXED_TERM.value: "Fixed term"}
+
+
+@router.get("/council/shortlist")
+async def shortlist_page(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
+    """Every returner the council has taken up, and where each stands."""
+    council = await council_of(uow, recruiter(request))
+    rows = await shortlist_of(uow, council)
+    return PAGES.render(request, "shortlist.html", {"council": council, "rows": rows, "labels": LABELS})
+
+
+def _answers(form: FormData | None) -> dict[str, Any]:
+    if form is None:
+        empty = {"day": "", "month": "", "year": ""}
+        return {"interview_date": empty, "start_date": empty, "contract": ContractType.PERMANENT.value}
+    return {
+        "interview_date": date_answer(form, "interview_date"),
+        "interview_time": text(form, "interview_time"),
+        "hired": text(form, "hired"),
+        "start_date": date_answer(form, "start_date"),
+        "hours_per_week": text(form, "hours_per_week"),
+        "salary_min": text(form, "salary_min"),
+        "salary_max": text(form, "salary_max"),
+        "contract": text(form, "contract"),
+    }
+
+
+async def _match_page(
+    request: Request,
+    uow: UnitOfWork,
+    match_id: UUID,
+    *,
+    form: FormData | None = None,
+    errors: FormErrors | None = None,
+) -> HTMLResponse:
+    principal = recruiter(request)
+    match, vacancy = await match_for(uow, match_id, principal)
+    contact = None
+    if match.status in outreach.CONTACT_RELEASED:
+        contact = await outreach.contact(uow, match.id, principal)
+    return PAGES.render(
+        request,
+        "match.html",
+        {
+            "match": match,
+            "vacancy": vacancy,
+            "contact": contact,
+            "interview_at": match.interview_at.astimezone(LONDON) if match.interview_at else None,
+            "answers": _answers(form),
+            "contracts": CONTRACTS,
+            "labels": LABELS,
+        },
+        errors=errors,
+        status_code=400 if errors else 200,
+    )
+
+
+@router.get("/council/matches/{match_id}")
+async def match_page(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> HTMLResponse:
+    """A shortlisted returner for a vacancy: the explained score and the next step."""
+    return await _match_page(request, uow, match_id)
+
+
+@router.post("/council/matches/{match_id}/reach-out")
+async def reach_out(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Response:
+    """Tell the returner the council is interested (ReachOutSent)."""
+    principal = recruiter(request)
+    await read_form(request)
+    await outreach.reach_out(uow, match_id, principal)
+    return redirect(request, f"/council/matches/{match_id}")
+
+
+@router.post("/council/matches/{match_id}/interview")
+async def interview(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Response:
+    """Record the interview's date and time."""
+    principal = recruiter(request)
+    form = await read_form(request)
+    errors = FormErrors()
+    day = read_date(form, "interview_date", "the interview date", errors, required=True)
+    typed = text(form, "interview_time").replace(".", ":")
+    at_time: time | None = None
+    if not typed:
+        errors.add("interview_time", "Enter the interview time")
+    else:
+        try:
+            at_time = time.fromisoformat(typed.zfill(5))
+        except ValueError:
+            errors.add("interview_time", "Enter the time in the 24-hour clock, like 14:30")
+    if errors or day is None or at_time is None:
+        return await _match_page(request, uow, match_id, form=form, errors=errors)
+    at = datetime.combine(day, at_time, tzinfo=LONDON)
+    await outreach.interview(uow, match_id, outreach.InterviewIn(at=at), principal)
+    return redirect(request, f"/council/matches/{match_id}")
+
+
+@router.post("/council/matches/{match_id}/outcome")
+async def outcome(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Response:
+    """Record whether the returner was hired (a hire fills the vacancy: CandidateHired)."""
+    principal = recruiter(request)
+    form = await read_form(request)
+    errors = FormErrors()
+    hired = text(form, "hired")
+    body: dict[str, Any] = {}
+    if hired not in {"yes", "no"}:
+        errors.add("hired", "Select whether the returner was hired")
+    elif hired == "no":
+        body = {"hired": False}
+    else:
+        start = read_date(form, "start_date", "the start date", errors, required=True)
+        hours = read_number(
+            form, "hours_per_week", "the hours per week", errors, required=True, low=0, high=48
+        )
+        low = read_pence(form, "salary_min", "the lowest salary", errors)
+        high = read_pence(form, "salary_max", "the highest salary", errors)
+        if low is not None and high is not None and low > high:
+            errors.add("salary_max", "The highest salary must be the same as or more than the lowest")
+        contract = text(form, "contract")
+        if contract not in CONTRACTS:
+            errors.add("contract", "Select the kind of contract")
+        body = {
+            "hired": True,
+            "start_date": start,
+            "hours_per_week": hours,
+            "salary_band": {"min_pence": low, "max_pence": high},
+            "contract": contract,
+        }
+    if errors:
+        return await _match_page(request, uow, match_id, form=form, errors=errors)
+    try:
+        await outreach.record_outcome(uow, match_id, outreach.OutcomeIn.model_validate(body), principal)
+    except ValidationError as problem:
+        return await _match_page(
+            request, uow, match_id, form=form, errors=from_validation(problem, OUTCOME_FIELDS, "hired")
+        )
+    except Invalid as refusal:
+        return await _match_page(
+            request, uow, match_id, form=form, errors=FormErrors.from_refusal(refusal, OUTCOME_FIELDS)
+        )
+    return redirect(request, f"/council/matches/{match_id}")

@@ -1,0 +1,226 @@
+"""The council's vacancies: the list, posting one (every field POST /councils/{id}/vacancies
+takes), one vacancy with its proposed candidates, closing and filling."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from rtw_contracts import FlexibleWorking, IctSpecialism, Programme, WorkMode
+from rtw_platform import reference
+from rtw_platform.errors import Invalid
+from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.web import FormErrors, read_form, redirect
+from starlette.datastructures import FormData
+
+from .. import councils
+from .common import LABELS, PAGES, council_of, pounds, recruiter
+from .forms import chosen, date_answer, from_validation, read_date, read_number, read_pence, text
+from .views import matches_of, vacancies_of, vacancy_for
+
+router = APIRouter(include_in_schema=False)
+
+SKILL_ROWS = 5
+FIELDS = {
+    "title": "title",
+    "programme": "programme",
+    "specialism": "specialism",
+    "role": "role",
+    "role_level": "role_level",
+    "required_skills": "skill-1",
+    "base_postcode_districts": "base_postcode_districts",
+    "work_mode": "work_mode",
+    "flexible_working": "flexible_working",
+    "salary_band": "salary_min",
+    "hours_per_week": "hours_per_week",
+    "closing_date": "closing_date-day",
+}
+
+
+@router.get("/council")
+async def council_home(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
+    """The council's vacancies."""
+    council = await council_of(uow, recruiter(request))
+    vacancies = await vacancies_of(uow, council)
+    return PAGES.render(
+        request, "council.html", {"council": council, "vacancies": vacancies, "labels": LABELS}
+    )
+
+
+def _answers(form: FormData | None) -> dict[str, Any]:
+    if form is None:
+        return {
+            "programme": Programme.ICT.value,
+            "flexible_working": [],
+            "skills": [{"skill": "", "level": ""} for _ in range(SKILL_ROWS)],
+            "closing_date": {"day": "", "month": "", "year": ""},
+        }
+    return {
+        "title": text(form, "title"),
+        "programme": text(form, "programme"),
+        "specialism": text(form, "specialism"),
+        "role": text(form, "role"),
+        "role_level": text(form, "role_level"),
+        "skills": [
+            {"skill": text(form, f"skill-{n}"), "level": text(form, f"level-{n}")}
+            for n in range(1, SKILL_ROWS + 1)
+        ],
+        "base_postcode_districts": text(form, "base_postcode_districts"),
+        "work_mode": text(form, "work_mode"),
+        "flexible_working": chosen(form, "flexible_working", {f.value for f in FlexibleWorking}),
+        "salary_min": text(form, "salary_min"),
+        "salary_max": text(form, "salary_max"),
+        "hours_per_week": text(form, "hours_per_week"),
+        "closing_date": date_answer(form, "closing_date"),
+    }
+
+
+def _form_page(
+    request: Request, answers: dict[str, Any], errors: FormErrors | None = None, status_code: int = 200
+) -> HTMLResponse:
+    return PAGES.render(
+        request,
+        "vacancy_new.html",
+        {"answers": answers, "skills": sorted(reference.framework_skills()), "labels": LABELS},
+        errors=errors,
+        status_code=status_code,
+    )
+
+
+@router.get("/council/vacancies/new")
+async def new_vacancy(request: Request) -> HTMLResponse:
+    """The form to post a vacancy."""
+    recruiter(request)
+    return _form_page(request, _answers(None))
+
+
+def _vacancy_in(form: FormData, errors: FormErrors) -> dict[str, Any]:
+    """The vacancy as POST /councils/{id}/vacancies takes it, checking each answer on the way."""
+    title = text(form, "title")
+    if len(title) < 3:
+        errors.add(
+            "title", "Enter the job title" if not title else "The job title must be 3 characters or more"
+        )
+    elif len(title) > 200:
+        errors.add("title", "The job title must be 200 characters or fewer")
+    programme = text(form, "programme")
+    if programme not in {p.value for p in Programme}:
+        errors.add("programme", "Select the programme the vacancy is for")
+    specialism = text(form, "specialism") or None
+    if specialism is not None and specialism not in {s.value for s in IctSpecialism}:
+        errors.add("specialism", "Select a specialism from the list")
+    elif specialism is not None and programme != Programme.ICT.value:
+        errors.add("specialism", 'Specialisms are for ICT vacancies: select "No specialism"')
+    for name, what in (("role", "the role"), ("role_level", "the role's level")):
+        value = text(form, name)
+        if len(value) < 2:
+            errors.add(name, f"Enter {what}")
+        elif len(value) > 100:
+            errors.add(name, f"{what[0].upper()}{what[1:]} must be 100 characters or fewer")
+    known = reference.framework_skills()
+    skills: list[dict[str, Any]] = []
+    for n in range(1, SKILL_ROWS + 1):
+        skill, level = text(form, f"skill-{n}"), text(form, f"level-{n}")
+        if not skill and not level:
+            continue
+        if skill not in known:
+            errors.add(f"skill-{n}", f"Select skill {n} from the list")
+        elif level not in {"1", "2", "3", "4"}:
+            errors.add(f"level-{n}", f"Select the level of {skill} the job needs")
+        else:
+            skills.append({"skill": skill, "level": int(level)})
+    districts = [d.upper() for d in re.split(r"[\s,]+", text(form, "base_postcode_districts")) if d]
+    unknown = [d for d in districts if reference.postcode_district(d) is None]
+    if unknown:
+        errors.add("base_postcode_districts", f"{', '.join(unknown)} is not a UK postcode district, like WS1")
+    elif len(districts) > 10:
+        errors.add("base_postcode_districts", "Enter 10 postcode districts or fewer")
+    work_mode = text(form, "work_mode")
+    if work_mode not in {m.value for m in WorkMode}:
+        errors.add("work_mode", "Select where the job is done")
+    low = read_pence(form, "salary_min", "the lowest salary", errors)
+    high = read_pence(form, "salary_max", "the highest salary", errors)
+    if low is not None and high is not None and low > high:
+        errors.add("salary_max", "The highest salary must be the same as or more than the lowest")
+    hours = read_number(form, "hours_per_week", "the hours per week", errors, required=True, low=0, high=48)
+    closing = read_date(form, "closing_date", "the closing date", errors, required=True)
+    if closing is not None and closing < datetime.now(UTC).date():
+        errors.add("closing_date-day", "The closing date must be today or in the future")
+    return {
+        "title": title,
+        "programme": programme,
+        "specialism": specialism,
+        "role": text(form, "role"),
+        "role_level": text(form, "role_level"),
+        "required_skills": skills,
+        "base_postcode_districts": districts,
+        "work_mode": work_mode,
+        "flexible_working": chosen(form, "flexible_working", {f.value for f in FlexibleWorking}),
+        "salary_band": {"min_pence": low, "max_pence": high},
+        "hours_per_week": hours,
+        "closing_date": closing,
+    }
+
+
+@router.post("/council/vacancies/new")
+async def vacancy_posted(request: Request, uow: UnitOfWorkDep) -> Response:
+    """Post the vacancy (VacancyPosted); the pool is matched against it at once."""
+    principal = recruiter(request)
+    form = await read_form(request)
+    council = await council_of(uow, principal)
+    errors = FormErrors()
+    body = _vacancy_in(form, errors)
+    if errors:
+        return _form_page(request, _answers(form), errors, 400)
+    try:
+        vacancy, matched = await councils.post_vacancy(
+            uow, council.id, councils.VacancyIn.model_validate(body), principal
+        )
+    except ValidationError as problem:
+        return _form_page(request, _answers(form), from_validation(problem, FIELDS, "title"), 400)
+    except Invalid as refusal:
+        return _form_page(request, _answers(form), FormErrors.from_refusal(refusal, FIELDS), 400)
+    return redirect(request, f"/council/vacancies/{vacancy.id}?proposed={matched.proposed}")
+
+
+@router.get("/council/vacancies/{vacancy_id}")
+async def vacancy_page(
+    request: Request, vacancy_id: UUID, uow: UnitOfWorkDep, proposed: int | None = None
+) -> HTMLResponse:
+    """A vacancy, its proposed and shortlisted candidates, and closing or filling it."""
+    vacancy = await vacancy_for(uow, vacancy_id, recruiter(request))
+    matches = await matches_of(uow, vacancy)
+    return PAGES.render(
+        request,
+        "vacancy.html",
+        {
+            "vacancy": vacancy,
+            "matches": matches,
+            "proposed": proposed,
+            "salary": f"{pounds(vacancy.salary_min_pence)} to {pounds(vacancy.salary_max_pence)}",
+            "labels": LABELS,
+        },
+    )
+
+
+@router.post("/council/vacancies/{vacancy_id}/close")
+async def close(request: Request, vacancy_id: UUID, uow: UnitOfWorkDep) -> Response:
+    """Close the vacancy without filling it."""
+    principal = recruiter(request)
+    await read_form(request)
+    await councils.set_vacancy_status(uow, vacancy_id, "closed", principal)
+    return redirect(request, f"/council/vacancies/{vacancy_id}")
+
+
+@router.post("/council/vacancies/{vacancy_id}/fill")
+async def fill(request: Request, vacancy_id: UUID, uow: UnitOfWorkDep) -> Response:
+    """Mark the vacancy filled."""
+    principal = recruiter(request)
+    await read_form(request)
+    await councils.set_vacancy_status(uow, vacancy_id, "filled", principal)
+    return redirect(request, f"/council/vacancies/{vacancy_id}")

@@ -1,0 +1,79 @@
+"""What the recruiter pages read (the same rows the JSON API's reads show), always through the
+recruiter's own council."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from rtw_platform.auth import Principal
+from rtw_platform.errors import NotFound
+from rtw_platform.uow import UnitOfWork
+from sqlmodel import col, select
+
+from ..councils import ensure_council_access
+from ..models import CandidateMatch, Council, Vacancy
+
+#: A match the council has taken up (from shortlisting on).
+TAKEN_UP = ["shortlisted", "reached_out", "accepted", "declined", "interviewing", "hired", "not_hired"]
+
+
+async def vacancies_of(uow: UnitOfWork, council: Council) -> Sequence[Vacancy]:
+    """The council's vacancies, newest first."""
+    statement = (
+        select(Vacancy).where(Vacancy.council_id == council.id).order_by(col(Vacancy.posted_at).desc())
+    )
+    return (await uow.session.exec(statement)).all()
+
+
+async def vacancy_for(uow: UnitOfWork, vacancy_id: UUID, principal: Principal) -> Vacancy:
+    """A vacancy, if the recruiter's council posted it."""
+    vacancy = await uow.session.get(Vacancy, vacancy_id)
+    if vacancy is None:
+        raise NotFound("There is no vacancy with that id.")
+    ensure_council_access(principal, vacancy.council_id)
+    return vacancy
+
+
+async def matches_of(uow: UnitOfWork, vacancy: Vacancy) -> Sequence[CandidateMatch]:
+    """The vacancy's proposed and taken-up candidates, best first (as GET /vacancies/{id}/matches)."""
+    statement = (
+        select(CandidateMatch)
+        .where(
+            CandidateMatch.vacancy_id == vacancy.id,
+            col(CandidateMatch.status).not_in(["withdrawn", "displaced"]),
+        )
+        .order_by(col(CandidateMatch.score).desc())
+    )
+    return (await uow.session.exec(statement)).all()
+
+
+async def match_for(uow: UnitOfWork, match_id: UUID, principal: Principal) -> tuple[CandidateMatch, Vacancy]:
+    """A match and its vacancy, if they are the recruiter's council's."""
+    match = await uow.session.get(CandidateMatch, match_id)
+    if match is None or match.status == "withdrawn":
+        raise NotFound("There is no such match (the candidate may have withdrawn).")
+    ensure_council_access(principal, match.council_id)
+    vacancy = await uow.session.get(Vacancy, match.vacancy_id)
+    if vacancy is None:
+        raise NotFound("There is no vacancy with that id.")
+    return match, vacancy
+
+
+async def shortlist_of(uow: UnitOfWork, council: Council) -> Sequence[tuple[CandidateMatch, Vacancy]]:
+    """The candidates the council has taken up, across its vacancies, latest first."""
+    statement = (
+        select(CandidateMatch, Vacancy)
+        .join(Vacancy, Vacancy.id == CandidateMatch.vacancy_id)  # type: ignore[arg-type]
+        .where(CandidateMatch.council_id == council.id, col(CandidateMatch.status).in_(TAKEN_UP))
+        .order_by(col(CandidateMatch.updated_at).desc())
+    )
+    return [(m, v) for m, v in (await uow.session.exec(statement)).all()]
+
+
+async def match_of(uow: UnitOfWork, vacancy: Vacancy, application_id: UUID) -> CandidateMatch | None:
+    """The candidate's match with the vacancy, if there is one."""
+    statement = select(CandidateMatch).where(
+        CandidateMatch.vacancy_id == vacancy.id, CandidateMatch.application_id == application_id
+    )
+    return (await uow.session.exec(statement)).first()

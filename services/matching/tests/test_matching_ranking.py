@@ -1,0 +1,196 @@
+"""Re-matching a pool ranked by PostgreSQL gives what scoring every pool member would: the same
+proposals and the same closest near fits, with the SQL bound never below a candidate's score."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from rtw_contracts import FlexibleWorking, IctSpecialism, Region, WorkMode
+from rtw_matching import domain, matchmaking
+from rtw_matching.app import SERVICE
+from rtw_matching.matchmaking import (
+    APPLICATION,
+    GAP_SIGNALS_PER_VACANCY,
+    POOL_COLUMNS,
+    candidate_of,
+    match_vacancy,
+    ranked_pool,
+    vacancy_of,
+)
+from rtw_matching.models import CandidateMatch, CandidateProfile, SkillGapSignal, Vacancy
+from rtw_platform import reference
+from rtw_platform.service import ServiceRuntime
+from sqlalchemy import insert, select
+
+pytestmark = pytest.mark.component
+
+HOME = Region.WEST_MIDLANDS
+COUNCIL = "E08000030"  # Walsall, West Midlands
+STARTS = date.today() + timedelta(days=30)
+
+
+def profiles(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    districts = [d for d in reference.postcode_districts().values() if d.region in (HOME, Region.NORTH_WEST)]
+    skills = sorted(reference.framework_skills())[:25]
+    rows = []
+    for _ in range(n):
+        district = rng.choice(districts)
+        training = rng.choice(("none", "enrolled", "completed"))
+        total = rng.choice((0, 3, 6)) if training != "none" else 0
+        visible = rng.random()
+        rows.append(
+            {
+                "application_id": uuid4(),
+                "candidate_id": uuid4(),
+                "programme": "ict",
+                "cohort_id": "ict-test",
+                "postcode_district": district.code,
+                "latitude": district.latitude,
+                "longitude": district.longitude,
+                "region": district.region.value,
+                "specialisms": [s.value for s in rng.sample(list(IctSpecialism), rng.randint(0, 2))],
+                "skills": {s: rng.randint(1, 4) for s in rng.sample(skills, rng.randint(0, 10))},
+                "years_experience": round(rng.uniform(0, 20), 1),
+                "flexible_working": [f.value for f in rng.sample(list(FlexibleWorking), rng.randint(0, 3))],
+                "max_travel_km": float(rng.choice((1, 10, 25, 50, 80))),
+                "visible_regions": [HOME.value] if visible < 0.8 else [Region.NORTH_WEST.value],
+                "visible_councils": [COUNCIL] if 0.8 <= visible < 0.9 else [],
+                "earliest_start": rng.choice((None, STARTS + timedelta(days=rng.randint(-30, 200)))),
+                "assessment_outcome": "selected",
+                "assessment_sequence": 1,
+                "in_pool": rng.random() < 0.95,
+                "training_status": training,
+                "modules_completed": rng.randint(0, total),
+                "modules_total": total,
+                "withdrawn": rng.random() < 0.03,
+                "updated_at": datetime.now(UTC),
+            }
+        )
+    return rows
+
+
+def vacancy(rng: random.Random, **changes: Any) -> Vacancy:
+    skills = sorted(reference.framework_skills())[:25]
+    specialism = rng.choice(list(IctSpecialism))
+    walsall = reference.councils()[COUNCIL]
+    values: dict[str, Any] = {
+        "id": uuid4(),
+        "council_id": uuid4(),
+        "gss_code": COUNCIL,
+        "region": HOME.value,
+        "title": "Test vacancy",
+        "programme": "ict",
+        "specialism": specialism.value,
+        "role": rng.choice(specialism.ddat_roles),
+        "role_level": "Test level",
+        "required_skills": {s: rng.randint(1, 4) for s in rng.sample(skills, rng.randint(3, 8))},
+        "bases": [{"district": None, "latitude": walsall.latitude, "longitude": walsall.longitude}],
+        "work_mode": rng.choice([m.value for m in WorkMode]),
+        "flexible_working": [f.value for f in rng.sample(list(FlexibleWorking), rng.randint(0, 3))],
+        "salary_min_pence": 3_000_000,
+        "salary_max_pence": 3_500_000,
+        "hours_per_week": 37.0,
+        "closing_date": STARTS - timedelta(weeks=4),
+        "status": "open",
+        "posted_at": datetime.now(UTC),
+    }
+    values.update(changes)
+    return Vacancy(**values)
+
+
+@pytest.fixture
+async def service(start_service: Callable[..., Any]) -> ServiceRuntime:
+    runtime: ServiceRuntime = await start_service(SERVICE, in_memory_broker=True, relay_enabled=False)
+    async with runtime.uow_factory() as uow:
+        await uow.session.execute(insert(CandidateProfile.__table__), profiles(random.Random(11), 700))  # type: ignore[attr-defined]
+        await uow.commit()
+    return runtime
+
+
+async def expected(service: ServiceRuntime, target: Vacancy) -> list[tuple[float, UUID, bool]]:
+    """Every pool member the council may see, scored one by one: (score, application, near fit)."""
+    weights = domain.Weights()
+    async with service.uow_factory() as uow:
+        pool = (await uow.session.execute(select(CandidateProfile))).scalars().all()
+    found = []
+    for profile in pool:
+        if not profile.in_pool or profile.withdrawn:
+            continue
+        candidate = candidate_of(profile)
+        if not domain.visible_to(candidate, target.gss_code, target.region):
+            continue
+        match = domain.score(candidate, vacancy_of(target), weights)
+        found.append((match.score, profile.application_id, bool(domain.near_fit_gaps(match, weights))))
+    return sorted(found, reverse=True)
+
+
+VARIANTS: list[dict[str, Any]] = [
+    {"work_mode": "on_site"},
+    {"work_mode": "hybrid"},
+    {"work_mode": "remote"},
+    {"work_mode": "on_site", "specialism": None, "required_skills": {}},
+    {"work_mode": "hybrid", "bases": []},
+]
+
+
+@pytest.mark.parametrize("first_batch", [7, 200])
+async def test_rematching_proposes_the_best_and_signals_the_closest_as_scoring_everyone_would(
+    service: ServiceRuntime, monkeypatch: pytest.MonkeyPatch, first_batch: int
+) -> None:
+    monkeypatch.setattr(matchmaking, "FIRST_BATCH", first_batch)
+    rng = random.Random(first_batch)
+    weights = domain.Weights()
+    for changes in VARIANTS:
+        target = vacancy(rng, **changes)
+        truth = await expected(service, target)
+        async with service.uow_factory() as uow:
+            uow.session.add(target)
+            await uow.session.flush()
+            matched = await match_vacancy(uow, target, cause=None)
+            await uow.commit()
+        async with service.uow_factory() as uow:
+            proposed = (
+                await uow.session.execute(
+                    select(CandidateMatch.proposed_score).where(CandidateMatch.vacancy_id == target.id)  # type: ignore[arg-type]
+                )
+            ).scalars()
+            signalled = (
+                await uow.session.execute(
+                    select(SkillGapSignal.application_id).where(SkillGapSignal.vacancy_id == target.id)  # type: ignore[arg-type]
+                )
+            ).scalars()
+            proposed_scores = sorted(proposed, reverse=True)
+            signalled_ids = set(signalled)
+        assert matched.scored == len(truth)
+        best = [score for score, _, _ in truth if score >= weights.propose_at][
+            : weights.proposals_per_vacancy
+        ]
+        assert proposed_scores == best, changes
+        near = [(score, a) for score, a, is_near in truth if is_near][:GAP_SIGNALS_PER_VACANCY]
+        by_id = {a: (score, is_near) for score, a, is_near in truth}
+        assert len(signalled_ids) == len(near), changes
+        assert all(by_id[a][1] for a in signalled_ids)
+        # The same scores as the closest near fits (which of several equal scores may differ).
+        assert sorted((by_id[a][0] for a in signalled_ids), reverse=True) == [s for s, _ in near], changes
+
+
+async def test_the_sql_bound_is_never_below_the_score(service: ServiceRuntime) -> None:
+    rng = random.Random(5)
+    weights = domain.Weights(role_fit=10, skills=40, distance=20, flexible_working=5)
+    for changes in [*VARIANTS, {"work_mode": "on_site", "flexible_working": []}]:
+        target = vacancy(rng, **changes)
+        compiled = domain.scorer(vacancy_of(target), weights)
+        async with service.uow_factory() as uow:
+            rows = await ranked_pool(uow, target, compiled, offset=0, limit=None)
+        assert rows, changes
+        bounds = [row[len(POOL_COLUMNS)] for row in rows]
+        assert bounds == sorted(bounds, reverse=True)
+        for row in rows:
+            total, _ = domain.quick_score(compiled, row)
+            assert total <= row[len(POOL_COLUMNS)], (changes, row[APPLICATION])
+            assert row[len(POOL_COLUMNS)] - total < 1, "the bound should be tight"

@@ -1,0 +1,12 @@
+"""The training service's pages: providers record progress, candidates follow theirs; see
+docs/pages.md."""
+
+from fastapi import APIRouter
+
+from . import learner, provider
+
+router = APIRouter(include_in_schema=False)
+router.include_router(provider.router)
+router.include_router(learner.router)
+
+__all__ = ["router"]

@@ -1,0 +1,39 @@
+"""Candidates' pages: their training, module by module, and their certificate."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from rtw_platform.auth import Role
+from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.web import signed_in
+from sqlmodel import col, select
+
+from .. import recommendations
+from ..models import Enrolment
+from .common import PAGES
+from .views import learner_view
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/my")
+async def my_training(request: Request, uow: UnitOfWorkDep) -> Response:
+    """The signed-in candidate's training: modules done and to do, hours, CPD, certificate."""
+    principal = signed_in(request, Role.CANDIDATE)
+    try:
+        candidate_id = UUID(principal.subject)
+    except ValueError:
+        return PAGES.render(request, "my_training.html", {"views": [], "recommendations": []})
+    enrolments = (
+        await uow.session.exec(
+            select(Enrolment)
+            .where(Enrolment.candidate_id == candidate_id)
+            .order_by(col(Enrolment.enrolled_at))
+        )
+    ).all()
+    views = [await learner_view(uow, enrolment) for enrolment in enrolments]
+    suggested = await recommendations.recommendations_for(uow, candidate_id)
+    return PAGES.render(request, "my_training.html", {"views": views, "recommendations": suggested})

@@ -1,0 +1,119 @@
+"""Training providers' pages: their cohorts' learners, and recording a completed module."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from rtw_platform.auth import Principal, Role
+from rtw_platform.errors import Conflict, NotFound
+from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.uow import UnitOfWork
+from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+
+from .. import progress
+from ..progress import ModuleCompletion
+from .common import PAGES, signer_of
+from .views import learner_view, names_of
+
+router = APIRouter(include_in_schema=False)
+
+RESULTS = (("passed", "Passed"), ("merit", "Merit"), ("distinction", "Distinction"))
+
+
+@router.get("/provider")
+async def cohorts(request: Request, uow: UnitOfWorkDep) -> Response:
+    """Every learner of the provider's cohorts, with how far each has got."""
+    principal = signed_in(request, Role.TRAINER)
+    provider = await progress.provider_of(uow, principal)
+    groups = []
+    for cohort_id in provider.cohorts:
+        rows = await progress.cohort_progress(uow, cohort_id, principal)
+        groups.append({"cohort_id": cohort_id, "rows": rows, "names": await names_of(uow, rows)})
+    return PAGES.render(request, "provider.html", {"provider": provider, "groups": groups})
+
+
+@router.get("/provider/learners/{enrolment_id}")
+async def learner(
+    request: Request, enrolment_id: UUID, uow: UnitOfWorkDep, recorded: str | None = None
+) -> Response:
+    """A learner's modules and the form to record one completed."""
+    principal = signed_in(request, Role.TRAINER)
+    return await _learner_page(request, uow, principal, enrolment_id, recorded=recorded)
+
+
+@router.post("/provider/learners/{enrolment_id}/modules")
+async def record_module(request: Request, enrolment_id: UUID, uow: UnitOfWorkDep) -> Response:
+    """Record a completed module, as the provider API does; problems go back to the form."""
+    principal = signed_in(request, Role.TRAINER)
+    form = await read_form(request)
+    values = {name: form_text(form, name) for name in ("module", "hours", "result")}
+    enrolment = await progress.enrolment_for(uow, enrolment_id, principal)
+    errors = FormErrors()
+    if not values["module"]:
+        errors.add("module", "Select the module the learner completed")
+    completion = _completion(values, errors)
+    if enrolment.status != "enrolled":
+        errors.add(
+            "module", f"This learner's training is {enrolment.status}: no more progress can be recorded"
+        )
+    if completion is not None and not errors:
+        try:
+            await progress.complete_module(
+                uow, enrolment, values["module"], completion, source="provider", signer=signer_of(request)
+            )
+        except (Conflict, NotFound) as refusal:
+            errors.add("module", refusal.message)
+    if errors:
+        return await _learner_page(request, uow, principal, enrolment_id, values=values, errors=errors)
+    return redirect(request, f"/provider/learners/{enrolment_id}?recorded={values['module']}")
+
+
+def _completion(values: dict[str, str], errors: FormErrors) -> ModuleCompletion | None:
+    """The hours and result as the use case takes them, or the problems with them."""
+    if values["result"] not in {value for value, _ in RESULTS}:
+        errors.add("result", "Select the result the learner got")
+    if not values["hours"]:
+        errors.add("hours", "Enter the hours the learner spent on the module")
+        return None
+    try:
+        hours = float(values["hours"])
+    except ValueError:
+        errors.add("hours", "Hours must be a number, like 6 or 7.5")
+        return None
+    try:
+        return ModuleCompletion(hours=hours, result=values["result"] or "passed")
+    except ValidationError as invalid:
+        for problem in invalid.errors():
+            if problem["loc"] and problem["loc"][0] == "hours":
+                errors.add("hours", "Hours must be more than 0 and no more than 500")
+        return None
+
+
+async def _learner_page(
+    request: Request,
+    uow: UnitOfWork,
+    principal: Principal,
+    enrolment_id: UUID,
+    *,
+    values: dict[str, str] | None = None,
+    errors: FormErrors | None = None,
+    recorded: str | None = None,
+) -> Response:
+    enrolment = await progress.enrolment_for(uow, enrolment_id, principal)
+    view = await learner_view(uow, enrolment)
+    recorded_title = next(
+        (m.title for m in view.modules if m.id == recorded and m.status == "completed"), None
+    )
+    context: dict[str, Any] = {
+        "view": view,
+        "values": values or {"module": "", "hours": "", "result": "passed"},
+        "results": RESULTS,
+        "recorded": recorded_title,
+    }
+    return PAGES.render(
+        request, "provider_learner.html", context, errors=errors, status_code=400 if errors else 200
+    )

@@ -1,0 +1,163 @@
+"""The whole platform behind its entry proxy, for tests that use it as people do: in a browser.
+
+Every service runs against the real broker and database of the test (its own prefix and database),
+each behind a real HTTP server on a free port, with the entry proxy in front and a real SMTP server
+catching the e-mail. Pages are checked with axe (WCAG 2.2 AA) and photographed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from ..auth import Principal, Purpose, Role, issue_token
+from ..entry_proxy import build_app
+from ..registry import installed_services
+from ..service import ServiceRuntime
+from .fixtures import app_for
+from .mail import Mailbox, free_port
+
+CHROMIUM = os.environ.get("RTW_CHROMIUM", "/usr/bin/chromium")
+#: Chromium's flags on a machine with no network beyond localhost (and running as root).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+SCREENSHOTS = Path(os.environ.get("RTW_SCREENSHOTS", "test-artifacts/screenshots"))
+LINK = re.compile(r"https?://[^\s\"'<>]+")
+
+
+@dataclass
+class RunningPlatform:
+    """The platform as a browser sees it, at `entry`."""
+
+    entry: str
+    mailbox: Mailbox
+    runtimes: dict[str, ServiceRuntime]
+    secret: str
+    servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        """An address on the platform's one host."""
+        return f"{self.entry}{path}"
+
+    def sign_in_link(self, role: Role, subject: str, **scope: str) -> str:
+        """A single-use sign-in link for a member of staff (as `rtw token issue --link` prints)."""
+        principal = Principal(subject=subject, role=role, **scope)
+        token = issue_token(self.secret, principal, ttl=timedelta(minutes=30), purpose=Purpose.SIGN_IN)
+        return self.url(f"/applications/sign-in/{token}")
+
+    async def link_mailed_to(self, address: str, count: int = 1, timeout: float = 30.0) -> str:
+        """The platform link in the `count`-th e-mail to `address`."""
+        mails = await self.mailbox.wait_for(address, count=count, timeout=timeout)
+        for link in LINK.findall(mails[count - 1].text):
+            if link.startswith(self.entry) and "/unsubscribe/" not in link:
+                return str(link)
+        raise AssertionError(f"no platform link in the e-mail to {address}: {mails[count - 1].text}")
+
+
+async def start_platform(
+    start_service: Callable[..., Awaitable[ServiceRuntime]], mailbox: Mailbox, files: Path
+) -> RunningPlatform:
+    """Every installed service, each behind a real HTTP server, and the entry proxy in front."""
+    entry_port = free_port()
+    entry = f"http://127.0.0.1:{entry_port}"
+    per_service: dict[str, dict[str, Any]] = {
+        "applications": {"file_store_url": f"file://{files}"},
+        "assessment": {"file_store_url": f"file://{files}"},  # assessors watch the videos
+        "notifications": {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": mailbox.port,
+            "portal_url": entry,
+            "dispatch_interval_s": 0.2,
+        },
+    }
+    runtimes: dict[str, ServiceRuntime] = {}
+    targets: dict[str, str] = {}
+    servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
+    for name, definition in installed_services().items():
+        runtime = await start_service(definition, public_url=entry, **per_service.get(name, {}))
+        runtimes[name] = runtime
+        port = free_port()
+        targets[name] = f"http://127.0.0.1:{port}"
+        servers.append(await _serve(app_for(runtime), port))
+    servers.append(await _serve(build_app(targets), entry_port))
+    secret = next(iter(runtimes.values())).settings.token_secret.get_secret_value()
+    return RunningPlatform(entry, mailbox, runtimes, secret, servers)
+
+
+async def stop_platform(platform: RunningPlatform) -> None:
+    """Stop the HTTP servers (the runtimes stop with the start_service fixture)."""
+    for server, _ in platform.servers:
+        server.should_exit = True
+    for _, task in platform.servers:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, timeout=10)
+
+
+async def _serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.get_running_loop().create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    return server, task
+
+
+def chromium_missing() -> str | None:
+    """Why browser tests cannot run here, or None."""
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        return f"no Chromium at {CHROMIUM}: `make test-browser` installs Debian's chromium package"
+    return None
+
+
+@contextlib.asynccontextmanager
+async def chromium() -> AsyncIterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""
+    from playwright.async_api import async_playwright
+
+    executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")  # noqa: ASYNC240
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def check_page(page: Any, name: str) -> None:
+    """Photograph the page and fail on any serious or critical WCAG 2.2 AA violation axe finds."""
+    from axe_playwright_python.async_playwright import Axe
+
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    results = await Axe().run(
+        page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA}, "resultTypes": ["violations"]}
+    )
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+    assert not bad, f"accessibility violations on {name} ({page.url}):\n" + "\n".join(bad)

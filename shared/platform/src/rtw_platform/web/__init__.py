@@ -1,0 +1,41 @@
+"""Server-rendered pages for people (see pages.py)."""
+
+from .pages import (
+    CSRF_FIELD,
+    HOME_PAGES,
+    SIGN_IN_PAGES,
+    CsrfFailed,
+    FormErrors,
+    Pages,
+    SignInRequired,
+    current_principal,
+    end_session,
+    form_text,
+    read_form,
+    redirect,
+    redirect_to,
+    safe_next,
+    signed_in,
+    start_session,
+    url,
+)
+
+__all__ = [
+    "CSRF_FIELD",
+    "HOME_PAGES",
+    "SIGN_IN_PAGES",
+    "CsrfFailed",
+    "FormErrors",
+    "Pages",
+    "SignInRequired",
+    "current_principal",
+    "end_session",
+    "form_text",
+    "read_form",
+    "redirect",
+    "redirect_to",
+    "safe_next",
+    "signed_in",
+    "start_session",
+    "url",
+]

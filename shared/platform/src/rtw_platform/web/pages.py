@@ -1,0 +1,249 @@
+"""Server-rendered pages: GOV.UK Frontend components (govuk-frontend-jinja) without GOV.UK
+branding, a session cookie holding the platform's signed token, and CSRF protection.
+
+Each service serves the pages for its own users; the entry proxy puts every service under its own
+path on one host (`/applications/…`, `/matching/…`) and says which in `X-Forwarded-Prefix`, so a
+page links to its own service with `url()` and to another service with `/<service>/…`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
+from starlette.datastructures import FormData
+
+from ..auth import InvalidToken, Principal, Role, issue_token, verify_token
+from ..errors import Refusal
+
+SESSION_COOKIE = "rtw_session"
+CSRF_COOKIE = "rtw_csrf"
+CSRF_FIELD = "csrf_token"
+PLATFORM_TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+
+#: Where each kind of person signs in.
+SIGN_IN_PAGES = {
+    Role.CANDIDATE: "/applications/account/sign-in",
+    Role.RECRUITER: "/matching/recruiters/sign-in",
+    Role.ASSESSOR: "/applications/account/staff-sign-in",
+    Role.TRAINER: "/applications/account/staff-sign-in",
+    Role.ADMIN: "/applications/account/staff-sign-in",
+}
+
+#: Where each kind of person lands after signing in.
+HOME_PAGES = {
+    Role.CANDIDATE: "/applications/my",
+    Role.RECRUITER: "/matching/council",
+    Role.ASSESSOR: "/assessment/queue",
+    Role.TRAINER: "/training/provider",
+    Role.ADMIN: "/assessment/admin",
+}
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in person of one of these roles."""
+
+    def __init__(self, roles: tuple[Role, ...], back_to: str) -> None:
+        super().__init__("sign in first")
+        self.roles = roles
+        self.back_to = back_to
+
+
+class CsrfFailed(Exception):
+    """A form arrived without the token of the browser's session."""
+
+
+def prefix(request: Request) -> str:
+    """The path the entry proxy serves this service under ('' when reached directly)."""
+    value = request.headers.get("x-forwarded-prefix", "")
+    return value.rstrip("/") if value.startswith("/") else ""
+
+
+def url(request: Request, path: str) -> str:
+    """A path on this service, as the browser sees it."""
+    return f"{prefix(request)}{path}"
+
+
+def redirect(request: Request, path: str) -> RedirectResponse:
+    """Post/redirect/get: 303 to a path on this service."""
+    return RedirectResponse(url(request, path), status_code=303)
+
+
+def redirect_to(location: str) -> RedirectResponse:
+    """303 to an absolute path on the platform (another service's page)."""
+    return RedirectResponse(location, status_code=303)
+
+
+def current_principal(request: Request) -> Principal | None:
+    """The signed-in person, from the session cookie; None when there is none or it expired."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    secret = request.app.state.settings.token_secret.get_secret_value()
+    try:
+        return verify_token(secret, token)
+    except InvalidToken:
+        return None
+
+
+def signed_in(request: Request, *roles: Role) -> Principal:
+    """The signed-in person if they have one of `roles`; otherwise off to sign in."""
+    principal = current_principal(request)
+    if principal is None or principal.role not in roles:
+        back_to = url(request, request.url.path)
+        raise SignInRequired(roles, back_to)
+    return principal
+
+
+def start_session(request: Request, response: HTMLResponse | RedirectResponse, principal: Principal) -> None:
+    """Sign the person in on this browser: an HttpOnly cookie holding an access token."""
+    settings = request.app.state.settings
+    hours = 8
+    token = issue_token(settings.token_secret.get_secret_value(), principal, ttl=timedelta(hours=hours))
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=hours * 3600,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+
+
+def end_session(response: HTMLResponse | RedirectResponse) -> None:
+    """Sign out on this browser."""
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def safe_next(location: str | None, default: str) -> str:
+    """A place to go after signing in: a path on this host only (never another site)."""
+    if location and location.startswith("/") and not location.startswith("//") and "\\" not in location:
+        return location
+    return default
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form, after checking its CSRF token against the browser's cookie."""
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    expected = request.cookies.get(CSRF_COOKIE)
+    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        raise CsrfFailed()
+    return form
+
+
+def form_text(form: FormData, name: str) -> str:
+    """A text field, trimmed ('' when absent or a file)."""
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+@dataclass
+class FormErrors:
+    """Problems with a posted form, shown as an error summary and beside each field."""
+
+    problems: dict[str, str] = field(default_factory=dict)
+
+    def add(self, name: str, message: str) -> None:
+        """Record the first problem with a field."""
+        self.problems.setdefault(name, message)
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+    def message(self, name: str) -> dict[str, str] | None:
+        """The govuk `errorMessage` option for a field."""
+        text = self.problems.get(name)
+        return {"text": text} if text else None
+
+    def summary(self) -> list[dict[str, str]]:
+        """The govuk error summary's list (a problem with the whole form links to the page's main
+        content)."""
+        return [
+            {"text": text, "href": "#main-content" if name == "form" else f"#{name}"}
+            for name, text in self.problems.items()
+        ]
+
+    @classmethod
+    def from_refusal(cls, refusal: Refusal, fields: Mapping[str, str] | None = None) -> FormErrors:
+        """A refusal from a use case, mapped onto the form's fields (`fields`: API field → form
+        field); a refusal not about a field is a problem with the whole form."""
+        errors = cls()
+        problems = getattr(refusal, "problems", None)
+        if problems:
+            for api_field, text in problems:
+                name = (fields or {}).get(api_field, api_field.replace(".", "-"))
+                errors.add(name, text)
+        else:
+            errors.add("form", refusal.message)
+        return errors
+
+
+class Pages:
+    """A service's page templates (its own folder first, then the platform's and govuk's)."""
+
+    def __init__(self, service: str, folder: Path) -> None:
+        self.service = service
+        self.environment = Environment(
+            loader=ChoiceLoader(
+                [
+                    FileSystemLoader(folder),
+                    FileSystemLoader(PLATFORM_TEMPLATES),
+                    PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+                ]
+            ),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: Mapping[str, Any] | None = None,
+        *,
+        status_code: int = 200,
+        errors: FormErrors | None = None,
+    ) -> HTMLResponse:
+        """The page as a response; sets the CSRF cookie when the browser has none."""
+        csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        principal = current_principal(request)
+        own_prefix = prefix(request)
+        values: dict[str, Any] = {
+            "service": self.service,
+            "principal": principal,
+            "home": HOME_PAGES.get(principal.role) if principal else None,
+            "csrf_field": CSRF_FIELD,
+            "csrf_token": csrf,
+            "errors": errors or FormErrors(),
+            "url": lambda path: f"{own_prefix}{path}",
+            "static": lambda path: f"{own_prefix}/static/{path}",
+            "current_path": request.url.path,
+            "quote": quote,
+        }
+        values.update(context or {})
+        html = self.environment.get_template(template).render(values)
+        response = HTMLResponse(html, status_code=status_code)
+        if request.cookies.get(CSRF_COOKIE) != csrf:
+            response.set_cookie(
+                CSRF_COOKIE,
+                csrf,
+                path="/",
+                httponly=True,
+                samesite="strict",
+                secure=request.app.state.settings.secure_cookies,
+            )
+        response.headers["cache-control"] = "no-store"
+        return response
