@@ -12,7 +12,9 @@ Measures in one run, against the local RabbitMQ and PostgreSQL:
     one event per UnitOfWork to the outbox; the real OutboxRelay + AmqpEventPublisher publish them
     to the real broker; the real consumer path (ServiceRuntime, Subscription, CommitBatcher,
     inbox) runs a handler that INSERTs one domain row per event. Events/s from the first outbox
-    write to the last domain row committed (the domain table's count is polled).
+    write to the last domain row committed (the domain table's count is polled). By default the
+    producers and their relay run in a process of their own (the producing service), the consumer
+    in this one; `--same-process` runs everything here.
 
 Everything it creates (a scratch database `rtw_bench_<random>`, exchanges and queues under a
 random prefix) is deleted at the end. The last line printed is one JSON object with the figures.

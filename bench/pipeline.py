@@ -1,8 +1,9 @@
 """Whole-pipeline benchmark: applications through all five services to the e-mails, end to end.
 
 Starts the platform the way `rtw up` does (every service as `rtw serve NAME` in its own process,
-plus an SMTP mail sink), on a scratch database `rtw_bench_<random>` migrated with every service's
-migrations and a random broker prefix `bench<random>.`, so that it disturbs nothing else. Then:
+plus its aiosmtpd mail catcher keeping a Maildir), on a scratch database `rtw_bench_<random>`
+migrated with every service's migrations and a random broker prefix `bench<random>.`, so that it
+disturbs nothing else. Then:
 
 1. the raw broker limit, in the same run and before the services start: aio-pika persistent
    publishes with confirms into a quorum queue, consumed with an ack per message
@@ -33,7 +34,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import defaultdict
@@ -96,41 +96,77 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class MailSink:
-    """aiosmtpd on a free port, in a thread; arrival times (time.time()) per recipient."""
+    """The mail catcher `rtw up` starts: aiosmtpd in a process of its own on a free port, keeping
+    every e-mail in a Maildir. An e-mail's arrival time is its file's modification time."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path) -> None:
         self.port = free_port()
-        self.arrivals: dict[str, list[float]] = defaultdict(list)
-        self.total = 0
-        self._lock = threading.Lock()
-        self._controller: Any = None
+        self.maildir = folder
+        self._new = folder / "new"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._arrivals: dict[str, float] = {}
+        self._read: set[str] = set()
 
     def start(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        sink = self
-
-        class Handler:
-            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-                now = time.time()
-                with sink._lock:
-                    for recipient in envelope.rcpt_tos:
-                        sink.arrivals[str(recipient).lower()].append(now)
-                        sink.total += 1
-                return "250 OK"
-
-        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
-        self._controller.start()
+        for part in ("tmp", "new", "cur"):
+            (self.maildir / part).mkdir(parents=True, exist_ok=True)
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                f"127.0.0.1:{self.port}",
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+                str(self.maildir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError("the mail sink did not start")
 
     def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+        self._process = None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    @property
+    def total(self) -> int:
+        """E-mails received so far."""
+        return len(os.listdir(self._new))
+
+    def collect(self) -> None:
+        """Read the e-mails not read yet: recipient and arrival time of each."""
+        for name in os.listdir(self._new):
+            if name in self._read:
+                continue
+            path = self._new / name
+            arrived = path.stat().st_mtime
+            with path.open("rb") as message:
+                for raw in message:
+                    if not raw.strip():
+                        break  # end of the headers
+                    if raw[:3].lower() == b"to:":
+                        recipient = raw[3:].decode(errors="replace").strip().lower()
+                        self._arrivals[recipient] = max(self._arrivals.get(recipient, 0.0), arrived)
+                        break
+            self._read.add(name)
 
     def last_arrival(self, recipient: str) -> float | None:
-        with self._lock:
-            times = self.arrivals.get(recipient)
-            return max(times) if times else None
+        return self._arrivals.get(recipient)
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,8 +272,9 @@ class Progress:
 class Watcher:
     """Reads, from every service's schema, what was published, processed and e-mailed."""
 
-    def __init__(self, conn: asyncpg.Connection, definitions: list[ServiceDefinition]) -> None:
-        self._conn = conn
+    def __init__(self, dsn: str, definitions: list[ServiceDefinition]) -> None:
+        self._dsn = dsn
+        self._conn: asyncpg.Connection | None = None
         self._schemas = [d.schema for d in definitions]
         self._subscribers: dict[str, int] = defaultdict(int)
         for definition in definitions:
@@ -252,7 +289,24 @@ class Watcher:
             f"SELECT count(*) AS n, max(processed_at) AS last FROM {schema}.inbox" for schema in self._schemas
         )
 
+    async def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await self._conn.close()
+            self._conn = None
+
     async def progress(self) -> Progress:
+        """What the services have done so far (reconnecting once if the connection failed)."""
+        try:
+            return await self._progress()
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError):
+            await self.close()
+            return await self._progress()
+
+    async def _progress(self) -> Progress:
+        if self._conn is None:
+            # No statement cache: the few statements are cheap, and nothing can go stale.
+            self._conn = await asyncpg.connect(self._dsn, statement_cache_size=0)
         unpublished = published = expected = 0
         for row in await self._conn.fetch(self._outbox_sql):
             unpublished += row["u"]
@@ -446,6 +500,7 @@ async def run_load(
     if submitted.refused:
         raise RuntimeError(f"{len(submitted.refused)} applications refused, e.g. {submitted.refused[0]}")
     after = await watcher.until_done(sink, timeout=timeout)
+    await asyncio.to_thread(sink.collect)
     latencies: list[float] = []
     last_email = 0.0
     for email, at in submitted.at.items():
@@ -456,7 +511,7 @@ async def run_load(
         last_email = max(last_email, arrived)
     finished = max(last_email, after.last_processed_at)
     cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
-    cpu["bench (HTTP clients, mail sink)"] = time.process_time() - own_cpu
+    cpu["bench (HTTP clients)"] = time.process_time() - own_cpu
     return RunResult(
         label=label,
         applications=len(submitted.at),
@@ -629,9 +684,9 @@ async def main(args: argparse.Namespace) -> dict[str, float]:
     scratch = Scratch(args.database_server_url, args.amqp_url)
     queues, exchanges = broker_names(definitions, scratch.prefix)
     log_dir = Path(tempfile.mkdtemp(prefix="rtw-bench-pipeline-"))
-    sink = MailSink()
+    sink = MailSink(log_dir / "mail")
     services: list[ServiceProcess] = []
-    conn: asyncpg.Connection | None = None
+    watcher: Watcher | None = None
     half: RunResult | None = None
     try:
         await scratch.create_database()
@@ -642,7 +697,7 @@ async def main(args: argparse.Namespace) -> dict[str, float]:
         )
         database_url = with_database(scratch.server_url, scratch.database)
         await migrate(database_url)
-        sink.start()
+        await asyncio.to_thread(sink.start)
         secret = uuid.uuid4().hex + uuid.uuid4().hex
         env = {
             "RTW_DATABASE_URL": database_url,
@@ -668,9 +723,10 @@ async def main(args: argparse.Namespace) -> dict[str, float]:
         admin = issue_token(secret, Principal("bench-admin", Role.ADMIN))
         cohort_id = f"ict-bench-{scratch.token[:6]}"
         await open_cohort(applications_url, admin, cohort_id)
-        conn = await asyncpg.connect(asyncpg_dsn(database_url))
-        watcher = Watcher(conn, definitions)
+        watcher = Watcher(asyncpg_dsn(database_url), definitions)
         pids = {s.name: s.process.pid for s in services if s.process is not None}
+        if sink.pid is not None:
+            pids["mail sink (aiosmtpd)"] = sink.pid
         if args.warmup:
             console.print(f"[dim]warm-up: {args.warmup} applications…[/]")
             await run_load(
@@ -724,12 +780,11 @@ async def main(args: argparse.Namespace) -> dict[str, float]:
             if service.process.poll() is not None:
                 raise RuntimeError(f"{service.name} exited:\n{service.log_tail()}")
     finally:
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                await conn.close()
+        if watcher is not None:
+            await watcher.close()
         for service in services:
             await asyncio.to_thread(service.stop)
-        sink.stop()
+        await asyncio.to_thread(sink.stop)
         problems = await scratch.cleanup()
         for problem in problems:
             console.print(f"[red]{problem}[/]")

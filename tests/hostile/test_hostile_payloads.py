@@ -40,7 +40,7 @@ from rtw_platform.testing.fixtures import BrokerNamespace
 from rtw_platform.testing.waiting import eventually
 from rtw_training.app import SERVICE as TRAINING
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.reliability
 
 KINDS = ("malformed", "oversized", "wrongly typed", "wrong version")
 EXAMPLES_PER_KIND = {"malformed": 3, "oversized": 1, "wrongly typed": 3, "wrong version": 2}

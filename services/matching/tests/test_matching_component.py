@@ -177,3 +177,37 @@ async def test_an_outcome_arriving_before_the_application_is_not_lost(
 
     profile = await profile_of(runtime, application)
     assert profile.assessment_outcome == "shortlisted"
+
+
+async def test_an_outcome_and_its_application_handled_at_the_same_time_both_count(
+    start_service: Callable[..., Any],
+) -> None:
+    """ApplicationSubmitted and AssessmentScored arrive on different queues and are handled in
+    concurrent transactions: neither may miss what the other writes (the candidate must join the
+    pool whichever commits first)."""
+    import asyncio
+
+    from rtw_matching import pool
+
+    runtime = await start_service(SERVICE, in_memory_broker=True, relay_enabled=False)
+    application = submitted()
+    async with runtime.uow_factory() as first:
+        await pool.record_assessment(scored(application, "selected", 9), first)
+
+        # The application is handled meanwhile, in its own transaction: it must wait for the
+        # outcome's commit, not read the state from before it.
+        async def second_handler() -> None:
+            async with runtime.uow_factory() as second:
+                await pool.add_candidate(application, second)
+                await second.commit()
+
+        other = asyncio.create_task(second_handler())
+        await asyncio.sleep(0.5)
+        assert not other.done()
+        await first.commit()
+    await asyncio.wait_for(other, timeout=10)
+    async with runtime.uow_factory() as uow:
+        profile = await uow.session.get(CandidateProfile, application.application_id)
+    assert profile is not None
+    assert profile.assessment_outcome == "selected"
+    assert profile.in_pool is True

@@ -92,6 +92,14 @@ def test_splitting_is_stable() -> None:
 # --------------------------------------------------------------------------- infrastructure errors
 
 
+class _SqlState(Exception):
+    """A driver error carrying its SQLSTATE, as asyncpg's do."""
+
+    def __init__(self, sqlstate: str, message: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
 @pytest.mark.parametrize(
     "error",
     [
@@ -101,6 +109,10 @@ def test_splitting_is_stable() -> None:
         ConnectionRefusedError(111, "Connection refused"),
         ConnectionResetError(104, "Connection reset by peer"),
         OSError(113, "No route to host"),
+        DBAPIError("SELECT 1", {}, _SqlState("57P01", "terminating connection due to administrator command")),
+        DBAPIError("SELECT 1", {}, _SqlState("57P03", "the database system is shutting down")),
+        DBAPIError("UPDATE", {}, _SqlState("40P01", "deadlock detected")),
+        DBAPIError("SELECT 1", {}, _SqlState("08006", "connection failure")),
     ],
     ids=repr,
 )
@@ -113,6 +125,8 @@ def test_a_database_or_network_outage_is_infrastructure(error: BaseException) ->
     [
         IntegrityError("INSERT", {}, Exception("duplicate key")),
         DBAPIError("SELECT", {}, Exception("division by zero")),
+        DBAPIError("INSERT", {}, _SqlState("22P05", "unsupported Unicode escape sequence")),
+        DBAPIError("INSERT", {}, _SqlState("23505", "duplicate key value violates unique constraint")),
         ValueError("bad value"),
         KeyError("missing"),
         PermanentFailure("never"),

@@ -19,7 +19,7 @@ from rtw_contracts import (
 )
 from rtw_platform import reference
 from rtw_platform.uow import UnitOfWork
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
@@ -37,8 +37,20 @@ from .models import (
 POOL_OUTCOMES = {AssessmentOutcome.SELECTED.value, AssessmentOutcome.WAITLISTED.value}
 
 
+async def _one_at_a_time(uow: UnitOfWork, application_id: UUID) -> None:
+    """Serialise the changes to one application's profile: events about it arrive on different
+    queues and are handled in concurrent transactions, and each reads what the others write (an
+    outcome that arrives before the application, say). The lock lasts until the commit; a deadlock
+    between two batches is retried like any transient database failure."""
+    await uow.session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"matching.profile:{application_id}"},
+    )
+
+
 async def add_candidate(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
     """Keep the facts matching needs (and, apart, the contact details for an accepted reach-out)."""
+    await _one_at_a_time(uow, event.application_id)
     if await uow.session.get(Departure, event.candidate_id) is not None:
         return  # erased before their application reached us: keep nothing
     district = reference.postcode_district(event.postcode_district)
@@ -101,6 +113,7 @@ async def add_candidate(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
 async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
     """Keep the latest outcome (even before the application arrives); selected and waitlisted
     candidates join the pool and are matched; others leave it."""
+    await _one_at_a_time(uow, event.application_id)
     sequence = event.sequence or 0
     statement = insert(AssessmentOutcomeRecord).values(
         application_id=event.application_id,
@@ -131,6 +144,7 @@ async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
 
 async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:
     """In training: counts towards the score."""
+    await _one_at_a_time(uow, event.application_id)
     profile = await uow.session.get(CandidateProfile, event.application_id)
     if profile is None or profile.training_status == "completed":
         return
@@ -144,6 +158,7 @@ async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:
 
 async def record_module(event: TrainingModuleCompleted, uow: UnitOfWork) -> None:
     """A module completed: the skills it builds raise the candidate's levels, so scores rise."""
+    await _one_at_a_time(uow, event.application_id)
     profile = await uow.session.get(CandidateProfile, event.application_id)
     if profile is None:
         return
@@ -159,6 +174,7 @@ async def record_module(event: TrainingModuleCompleted, uow: UnitOfWork) -> None
 
 async def record_training_completed(event: TrainingCompleted, uow: UnitOfWork) -> None:
     """Training completed."""
+    await _one_at_a_time(uow, event.application_id)
     profile = await uow.session.get(CandidateProfile, event.application_id)
     if profile is None:
         return
@@ -181,6 +197,7 @@ def _raise_skills(profile: CandidateProfile, claims: Iterable[SkillClaim]) -> No
 
 async def record_withdrawal(event: ApplicationWithdrawn, uow: UnitOfWork) -> None:
     """A withdrawn candidate leaves the pool; open matches end."""
+    await _one_at_a_time(uow, event.application_id)
     await _remember_departure(uow, event.application_id, "withdrawn")
     profile = await uow.session.get(CandidateProfile, event.application_id)
     if profile is None:

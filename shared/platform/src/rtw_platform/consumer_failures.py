@@ -24,6 +24,7 @@ from faststream.exceptions import FastStreamException
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from .db import sqlstate_of
 from .logging import get_logger
 from .metrics import MESSAGE_SECONDS, MESSAGES_CONSUMED
 
@@ -56,9 +57,17 @@ PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+#: SQLSTATE classes that say the database, not the message, is the trouble: connection exceptions
+#: (08), a server shutting down or restarting (57P), insufficient resources (53), and a transaction
+#: rolled back by a deadlock or a serialisation failure (40), which succeeds when tried again.
+TRANSIENT_SQLSTATES = ("08", "57P", "53", "40")
+
+
 def is_infrastructure_error(exc: BaseException) -> bool:
     """The database or network is away: not the message's fault."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+    if isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or sqlstate_of(exc).startswith(TRANSIENT_SQLSTATES)
+    ):
         return True
     return isinstance(exc, (OperationalError, InterfaceError, ConnectionError, OSError))
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import registry
 from sqlmodel import Field
@@ -109,3 +110,10 @@ def asyncpg_dsn(url: str) -> str:
 def outbox_channel(schema: str) -> str:
     """The NOTIFY channel on which the relay of one service's outbox is woken."""
     return f"rtw_outbox_{schema}"
+
+
+def sqlstate_of(exc: DBAPIError) -> str:
+    """The SQLSTATE of a database error ('' when there is none), from the driver or its cause."""
+    original = exc.orig
+    cause = getattr(original, "__cause__", None)
+    return str(getattr(original, "sqlstate", "") or getattr(cause, "sqlstate", "") or "")

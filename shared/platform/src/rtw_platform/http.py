@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
 
+from .db import sqlstate_of
 from .errors import Invalid, Refusal
 from .logging import configure_logging, get_logger
 from .metrics import HTTP_REQUESTS, HTTP_SECONDS
@@ -123,9 +124,7 @@ def create_app(
     async def unstorable(request: Request, exc: DBAPIError) -> JSONResponse:
         # SQLSTATE class 22 is "data exception": a value the database cannot store or compare
         # (a NUL character, a number out of range). That is the caller's input, not our fault.
-        cause = getattr(exc.orig, "__cause__", None)
-        state = str(getattr(exc.orig, "sqlstate", "") or getattr(cause, "sqlstate", ""))
-        if state.startswith("22"):
+        if sqlstate_of(exc).startswith("22"):
             message = "A value sent cannot be stored: check for control characters or large numbers."
             return JSONResponse(status_code=422, content={"detail": message})
         raise exc
