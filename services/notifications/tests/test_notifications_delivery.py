@@ -770,6 +770,26 @@ async def test_a_busy_mail_server_is_retried_then_given_up_on(
     assert busy.attempts() == 3
 
 
+async def test_a_batch_is_sent_several_at_a_time_and_each_is_recorded_once(
+    start_notifications: Callable[..., Any], smtp_server: Any
+) -> None:
+    smtp_server.pause_s = 0.3  # a slow mail server: sending one by one would leave it idle
+    service = await start_notifications(
+        smtp_host="127.0.0.1", smtp_port=smtp_server.port, dispatch_enabled=False, dispatch_concurrency=4
+    )
+    people = [Candidate() for _ in range(8)]
+    for person in people:
+        await service.deliver(submitted(person))
+
+    assert await dispatch_once(service.runtime, SmtpChannel(service.runtime.settings)) == 8
+    assert 1 < smtp_server.most_at_once <= 4
+    for person in people:
+        [row] = await service.deliveries(recipient_id=person.id)
+        assert (row.status, row.attempts) == ("sent", 1)
+        assert len(smtp_server.to(person.email)) == 1
+    assert await dispatch_once(service.runtime, SmtpChannel(service.runtime.settings)) == 0
+
+
 async def test_a_transient_failure_is_retried_later_with_growing_backoff(
     start_notifications: Callable[..., Any], failing_smtp_server: Callable[..., Any]
 ) -> None:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from rtw_platform.logging import get_logger
 from rtw_platform.service import ServiceRuntime
-from sqlalchemy import text
+from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .channels import EmailChannel, OutgoingEmail, PermanentFailure, channel_for
 from .settings import NotificationsSettings
@@ -38,12 +40,16 @@ FAILED = text(
 
 
 async def dispatch_once(runtime: ServiceRuntime, channel: EmailChannel) -> int:
-    """Send one batch of due messages; how many were attempted."""
+    """Send one batch of due messages, up to `dispatch_concurrency` at a time (sending is waiting
+    on the mail server); how many were attempted. The outcomes are recorded in the claim's
+    transaction once every send of the batch has ended."""
     settings = runtime.settings
     assert isinstance(settings, NotificationsSettings)
     async with runtime.engine.begin() as conn:
         rows = (await conn.execute(CLAIM, {"limit": settings.dispatch_batch_size})).all()
-        for row in rows:
+        slots = asyncio.Semaphore(settings.dispatch_concurrency)
+
+        async def attempt(row: Row[Any]) -> str | BaseException:
             email = OutgoingEmail(
                 to=row.to_address,
                 subject=row.subject,
@@ -51,33 +57,39 @@ async def dispatch_once(runtime: ServiceRuntime, channel: EmailChannel) -> int:
                 html=row.body_html,
                 reference=str(row.id),
             )
-            try:
-                reference = await channel.send(email)
-            except PermanentFailure as exc:
-                log.warning("delivery_failed", delivery_id=str(row.id), error=str(exc)[:300])
-                await conn.execute(FAILED, {"id": row.id, "error": str(exc)[:2000]})
-            except Exception as exc:  # transient, or unexpected: either way, try again later
-                attempts = row.attempts + 1
-                if attempts >= settings.delivery_max_attempts:
-                    log.warning("delivery_gave_up", delivery_id=str(row.id), attempts=attempts)
-                    await conn.execute(
-                        FAILED, {"id": row.id, "error": f"gave up after {attempts} attempts: {exc}"[:2000]}
-                    )
-                else:
-                    backoff = settings.retry_base_s * 2 ** (attempts - 1)
-                    log.info("delivery_retry", delivery_id=str(row.id), attempts=attempts, retry_in_s=backoff)
-                    await conn.execute(
-                        RETRY,
-                        {
-                            "id": row.id,
-                            "error": str(exc)[:2000],
-                            "next": datetime.now(UTC) + timedelta(seconds=backoff),
-                        },
-                    )
-            else:
-                await conn.execute(SENT, {"id": row.id, "reference": reference})
-                log.info("delivery_sent", delivery_id=str(row.id))
+            async with slots:
+                try:
+                    return await channel.send(email)
+                except Exception as exc:  # recorded below, per message
+                    return exc
+
+        outcomes = await asyncio.gather(*(attempt(row) for row in rows))
+        for row, outcome in zip(rows, outcomes, strict=True):
+            await _record(conn, settings, row, outcome)
     return len(rows)
+
+
+async def _record(
+    conn: AsyncConnection, settings: NotificationsSettings, row: Row[Any], outcome: str | BaseException
+) -> None:
+    """Sent, failed for good, or due again after a backoff."""
+    if isinstance(outcome, str):
+        await conn.execute(SENT, {"id": row.id, "reference": outcome})
+        log.info("delivery_sent", delivery_id=str(row.id))
+    elif isinstance(outcome, PermanentFailure):
+        log.warning("delivery_failed", delivery_id=str(row.id), error=str(outcome)[:300])
+        await conn.execute(FAILED, {"id": row.id, "error": str(outcome)[:2000]})
+    else:  # transient, or unexpected: either way, try again later
+        attempts = row.attempts + 1
+        if attempts >= settings.delivery_max_attempts:
+            log.warning("delivery_gave_up", delivery_id=str(row.id), attempts=attempts)
+            error = f"gave up after {attempts} attempts: {outcome}"[:2000]
+            await conn.execute(FAILED, {"id": row.id, "error": error})
+        else:
+            backoff = settings.retry_base_s * 2 ** (attempts - 1)
+            log.info("delivery_retry", delivery_id=str(row.id), attempts=attempts, retry_in_s=backoff)
+            next_attempt = datetime.now(UTC) + timedelta(seconds=backoff)
+            await conn.execute(RETRY, {"id": row.id, "error": str(outcome)[:2000], "next": next_attempt})
 
 
 async def run_dispatcher(runtime: ServiceRuntime) -> None:

@@ -32,6 +32,7 @@ class NotificationsSettings(ServiceSettings):
 
     dispatch_interval_s: float = Field(default=1.0, gt=0)
     dispatch_batch_size: int = Field(default=50, ge=1)
+    dispatch_concurrency: int = Field(default=8, ge=1, le=100, description="E-mails sent at once.")
     delivery_max_attempts: int = Field(default=6, ge=1)
     retry_base_s: float = Field(default=5.0, gt=0)
     reminder_interval_s: float = Field(default=300.0, gt=0)

@@ -61,6 +61,10 @@ class Mailbox:
     received: list[Mail] = field(default_factory=list)
     refused: list[list[str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    pause_s: float = 0.0
+    """How long the server takes over each message (to see senders overlap)."""
+    in_flight: int = 0
+    most_at_once: int = 0
 
     # aiosmtpd handler hooks (run in the server's thread)
     async def handle_RCPT(
@@ -81,7 +85,16 @@ class Mailbox:
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         with self.lock:
-            self.received.append(Mail(list(envelope.rcpt_tos), message))
+            self.in_flight += 1
+            self.most_at_once = max(self.most_at_once, self.in_flight)
+        try:
+            if self.pause_s:
+                await asyncio.sleep(self.pause_s)
+            with self.lock:
+                self.received.append(Mail(list(envelope.rcpt_tos), message))
+        finally:
+            with self.lock:
+                self.in_flight -= 1
         return "250 Message accepted for delivery"
 
     # for the tests

@@ -1,0 +1,80 @@
+"""`rtw notifications …`: e-mail a member of staff their sign-in link, for operators."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+from email_validator import EmailNotValidError, validate_email
+from rich.console import Console
+from rtw_platform.auth import Principal, Purpose, Role, issue_token
+
+from .channels import OutgoingEmail, PermanentFailure, TransientFailure, channel_for
+from .rendering import long_date, render
+from .settings import NotificationsSettings
+
+app = typer.Typer(help="Notifications: staff sign-in links by e-mail.", no_args_is_help=True)
+console = Console()
+errors = Console(stderr=True)
+
+STAFF = (Role.ASSESSOR, Role.TRAINER, Role.ADMIN)
+
+
+@app.callback()
+def notifications() -> None:
+    """Notifications: staff sign-in links by e-mail."""
+LINK_MINUTES = 60
+
+
+@app.command("send-sign-in")
+def send_sign_in(
+    role: Annotated[str, typer.Option(help="assessor, trainer or admin.")],
+    subject: Annotated[str, typer.Option(help="Their staff id (an assessor's id in assessment).")],
+    email: Annotated[str, typer.Option(help="Where to send the link.")],
+    name: Annotated[str, typer.Option(help="How the e-mail greets them.")],
+    provider: Annotated[str | None, typer.Option(help="A trainer's provider id.")] = None,
+) -> None:
+    """E-mail a single-use sign-in link to the pages (valid an hour) through the configured mail
+    server or GOV.UK Notify. Council recruiters are invited by their council instead."""
+    try:
+        staff_role = Role(role)
+    except ValueError:
+        staff_role = None
+    if staff_role not in STAFF:
+        errors.print(f"[red]error:[/red] --role must be one of: {', '.join(r.value for r in STAFF)}")
+        raise typer.Exit(2)
+    if staff_role is Role.TRAINER and not provider:
+        errors.print("[red]error:[/red] a trainer's link needs --provider")
+        raise typer.Exit(2)
+    try:
+        address = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        errors.print(f"[red]error:[/red] --email is not an e-mail address: {exc}")
+        raise typer.Exit(2) from None
+    settings = NotificationsSettings()
+    principal = Principal(subject=subject, role=staff_role, provider_id=provider)
+    expires = datetime.now(UTC) + timedelta(minutes=LINK_MINUTES)
+    token = issue_token(
+        settings.token_secret.get_secret_value(),
+        principal,
+        ttl=timedelta(minutes=LINK_MINUTES),
+        purpose=Purpose.SIGN_IN,
+    )
+    link = f"{settings.portal_url.rstrip('/')}/applications/sign-in/{token}"
+    message = render(
+        "sign_in_link",
+        "en",
+        {"name": name, "link": link, "expires": f"{expires:%H:%M} UTC, {long_date(expires, 'en')}"},
+    )
+    outgoing = OutgoingEmail(
+        to=address, subject=message.subject, text=message.text, html=message.html, reference=str(uuid.uuid4())
+    )
+    try:
+        reference = asyncio.run(channel_for(settings).send(outgoing))
+    except (PermanentFailure, TransientFailure) as exc:
+        errors.print(f"[red]error:[/red] the e-mail was not sent: {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"sent a sign-in link for {staff_role.value} {subject} to {address} ({reference})")
