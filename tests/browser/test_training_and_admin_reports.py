@@ -207,7 +207,9 @@ async def test_an_admin_sees_a_dead_letter_with_its_reason_and_deletes_it(
 ) -> None:
     queue = Topology("notifications", broker_namespace.prefix).queue_name(CandidateSignInRequested)
     short = queue.removeprefix(broker_namespace.prefix)
-    await broker_namespace.publish(b"<xml>not an event</xml>", CandidateSignInRequested.ROUTING_KEY, "garbage-1")
+    await broker_namespace.publish(
+        b"<xml>not an event</xml>", CandidateSignInRequested.ROUTING_KEY, "garbage-1"
+    )
 
     async def dead_lettered() -> bool:
         return (await dlq.count(broker_namespace.amqp_url, [queue]))[queue] == 1

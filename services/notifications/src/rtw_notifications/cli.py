@@ -26,6 +26,8 @@ STAFF = (Role.ASSESSOR, Role.TRAINER, Role.ADMIN)
 @app.callback()
 def notifications() -> None:
     """Notifications: staff sign-in links by e-mail."""
+
+
 LINK_MINUTES = 60
 
 
