@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
 
+from .consumer_failures import is_infrastructure_error
 from .db import sqlstate_of
 from .errors import Invalid, Refusal
 from .logging import configure_logging, get_logger
@@ -127,6 +128,11 @@ def create_app(
         if sqlstate_of(exc).startswith("22"):
             message = "A value sent cannot be stored: check for control characters or large numbers."
             return JSONResponse(status_code=422, content={"detail": message})
+        if is_infrastructure_error(exc):
+            # The database is restarting or away: nothing was done, and trying again will work.
+            log.warning("database_unavailable", error=type(exc).__name__, sqlstate=sqlstate_of(exc))
+            message = "The service is briefly unavailable: nothing was changed. Please try again shortly."
+            return JSONResponse(status_code=503, content={"detail": message}, headers={"retry-after": "5"})
         raise exc
 
     @app.get("/health/live", tags=["health"])
