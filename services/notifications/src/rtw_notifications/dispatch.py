@@ -40,32 +40,40 @@ FAILED = text(
 
 
 async def dispatch_once(runtime: ServiceRuntime, channel: EmailChannel) -> int:
-    """Send one batch of due messages, up to `dispatch_concurrency` at a time (sending is waiting
-    on the mail server); how many were attempted. The outcomes are recorded in the claim's
-    transaction once every send of the batch has ended."""
+    """Send one batch of due messages, to up to `dispatch_concurrency` people at a time (sending is
+    waiting on the mail server; each person's messages in the order they were written); how many
+    were attempted. The outcomes are recorded in the claim's transaction once every send of the
+    batch has ended."""
     settings = runtime.settings
     assert isinstance(settings, NotificationsSettings)
     async with runtime.engine.begin() as conn:
         rows = (await conn.execute(CLAIM, {"limit": settings.dispatch_batch_size})).all()
         slots = asyncio.Semaphore(settings.dispatch_concurrency)
+        outcomes: dict[Any, str | BaseException] = {}
 
-        async def attempt(row: Row[Any]) -> str | BaseException:
-            email = OutgoingEmail(
-                to=row.to_address,
-                subject=row.subject,
-                text=row.body_text,
-                html=row.body_html,
-                reference=str(row.id),
-            )
+        async def send_in_order(messages: list[Row[Any]]) -> None:
+            # One person's messages go one after another, oldest first, so they arrive in the
+            # order they were written ("received" before "not eligible").
             async with slots:
-                try:
-                    return await channel.send(email)
-                except Exception as exc:  # recorded below, per message
-                    return exc
+                for row in messages:
+                    email = OutgoingEmail(
+                        to=row.to_address,
+                        subject=row.subject,
+                        text=row.body_text,
+                        html=row.body_html,
+                        reference=str(row.id),
+                    )
+                    try:
+                        outcomes[row.id] = await channel.send(email)
+                    except Exception as exc:  # recorded below, per message
+                        outcomes[row.id] = exc
 
-        outcomes = await asyncio.gather(*(attempt(row) for row in rows))
-        for row, outcome in zip(rows, outcomes, strict=True):
-            await _record(conn, settings, row, outcome)
+        by_recipient: dict[str, list[Row[Any]]] = {}
+        for row in rows:
+            by_recipient.setdefault(row.to_address.lower(), []).append(row)
+        await asyncio.gather(*(send_in_order(messages) for messages in by_recipient.values()))
+        for row in rows:
+            await _record(conn, settings, row, outcomes[row.id])
     return len(rows)
 
 
