@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from . import account, apply, equality, home, my_data, second_stage_form
+from . import account, apply, equality, home, intake_windows, my_data, second_stage_form
 from . import reports as admin_reports
 
 router = APIRouter(include_in_schema=False)
@@ -11,5 +11,6 @@ router.include_router(account.router)
 for candidate_pages in (apply.router, equality.router, home.router, second_stage_form.router, my_data.router):
     router.include_router(candidate_pages)
 router.include_router(admin_reports.router)
+router.include_router(intake_windows.router)
 
 __all__ = ["router"]
