@@ -28,8 +28,8 @@ import csv
 import json
 import os
 import random
+import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -42,7 +42,6 @@ from pathlib import Path
 import aio_pika
 import asyncpg
 import httpx
-from aio_pika.exceptions import ChannelClosed
 from rich.console import Console
 from rich.table import Table
 from rtw_contracts import ApplicationSubmitted
@@ -51,35 +50,25 @@ from rtw_contracts.examples import example
 from rtw_platform.db import asyncpg_dsn
 from rtw_platform.migrations import upgrade
 from rtw_platform.reference import postcode_districts
-from rtw_platform.registry import installed_services
+from rtw_platform.registry import declared_names, installed_services
+from rtw_platform.testing.mail import free_port
 from rtw_platform.topology import Topology
 
-DEFAULT_DATABASE_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from messaging import DEFAULT_AMQP_URL, DEFAULT_DATABASE_SERVER  # bench/messaging.py, beside this file
+from messaging import Scratch as MessagingScratch
+from rtw_applications.testing import insert_cohort
+
 EVENT = ApplicationSubmitted
 COHORT = "ict-backlog"
 console = Console(width=140)
 
 
-def with_database(url: str, database: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{database}"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
-class Scratch:
-    """What this run created, so that it can all be deleted."""
+class Scratch(MessagingScratch):
+    """What this run created (a migrated database, names under a prefix, processes, a folder), so
+    that it can all be deleted."""
 
-    server_url: str
-    amqp_url: str
-    token: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
-    database_created: bool = False
     processes: list[asyncio.subprocess.Process] = field(default_factory=list)
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="rtw-backlog-")))
 
@@ -90,10 +79,6 @@ class Scratch:
     @property
     def prefix(self) -> str:
         return f"bbl{self.token}."
-
-    @property
-    def database_url(self) -> str:
-        return with_database(self.server_url, self.database)
 
     def env(self) -> dict[str, str]:
         return {
@@ -108,60 +93,20 @@ class Scratch:
         }
 
     async def create_database(self) -> None:
-        conn = await asyncpg.connect(asyncpg_dsn(self.server_url))
-        try:
-            await conn.execute(f'CREATE DATABASE "{self.database}"')
-            self.database_created = True
-        finally:
-            await conn.close()
+        await super().create_database()
         for definition in installed_services().values():
             await asyncio.to_thread(upgrade, definition, self.database_url)
 
     async def cleanup(self) -> list[str]:
-        problems: list[str] = []
         for process in self.processes:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
-        queues: set[str] = set()
-        for definition in installed_services().values():
-            topology = Topology(definition.name, self.prefix)
-            for subscription in definition.subscriptions:
-                queue = topology.queue_name(subscription.event)
-                queues.update({queue, names.dead_letter_queue_name(queue)})
-        exchanges = {
-            names.exchange_name(names.EVENTS_EXCHANGE, self.prefix),
-            names.exchange_name(names.DEAD_LETTER_EXCHANGE, self.prefix),
-        }
-        try:
-            connection = await aio_pika.connect(self.amqp_url, timeout=10)
-            try:
-                for kind, items in (("queue", queues), ("exchange", exchanges)):
-                    for name in sorted(items):
-                        channel = await connection.channel()
-                        with contextlib.suppress(ChannelClosed):
-                            if kind == "queue":
-                                await channel.queue_delete(name)
-                            else:
-                                await channel.exchange_delete(name)
-                        if not channel.is_closed:
-                            await channel.close()
-            finally:
-                await connection.close()
-        except Exception as exc:
-            problems.append(f"broker clean-up failed: {exc!r} (names under {self.prefix})")
-        if self.database_created:
-            try:
-                conn = await asyncpg.connect(asyncpg_dsn(self.server_url))
-                try:
-                    await conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-                finally:
-                    await conn.close()
-            except Exception as exc:
-                problems.append(f"dropping {self.database} failed: {exc!r}")
-        for path in sorted(self.folder.rglob("*"), reverse=True):
-            path.unlink() if path.is_file() else path.rmdir()
-        self.folder.rmdir()
+        queues, exchanges = declared_names(self.prefix)
+        self.queues.update(queues)
+        self.exchanges.update(exchanges)
+        problems = await super().cleanup()
+        shutil.rmtree(self.folder, ignore_errors=True)
         return problems
 
 
@@ -424,19 +369,10 @@ def write_csv(path: Path, rows: int) -> None:
 
 
 async def open_cohort(scratch: Scratch) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(scratch.database_url))
-    try:
-        now = datetime.now(UTC)
-        await conn.execute(
-            "INSERT INTO applications.cohorts (id, programme, title, opens_on, closes_on, video_required,"
-            " created_at, updated_at) VALUES ($1, 'ict', 'Backlog benchmark cohort', $2, $3, true, $4, $4)",
-            COHORT,
-            (now - timedelta(days=30)).date(),
-            (now + timedelta(days=30)).date(),
-            now,
-        )
-    finally:
-        await conn.close()
+    today = datetime.now(UTC).date()
+    await insert_cohort(
+        scratch.database_url, COHORT, "ict", today - timedelta(days=30), today + timedelta(days=30)
+    )
 
 
 @dataclass

@@ -40,18 +40,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
 from rich.console import Console
 from rich.table import Table as RichTable
-from rtw_contracts import topology as names
+from rtw_applications.testing import application_form
 from rtw_platform.auth import Principal, Role, issue_token
 from rtw_platform.db import asyncpg_dsn
-from rtw_platform.registry import installed_services
+from rtw_platform.registry import declared_names, installed_services
 from rtw_platform.service import ServiceDefinition
-from rtw_platform.topology import Topology
+from rtw_platform.testing.mail import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from messaging import (  # bench/messaging.py, beside this file
@@ -64,12 +63,6 @@ from messaging import (  # bench/messaging.py, beside this file
 )
 
 console = Console(width=140)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -231,19 +224,6 @@ async def wait_ready(services: list[ServiceProcess], timeout: float = 120) -> No
             await asyncio.sleep(0.3)
 
 
-def broker_names(definitions: list[ServiceDefinition], prefix: str) -> tuple[set[str], set[str]]:
-    """Every queue and exchange the services declare under the prefix (for the clean-up)."""
-    queues: set[str] = set()
-    exchanges: set[str] = set()
-    for definition in definitions:
-        topology = Topology(definition.name, prefix)
-        exchanges.update({topology.events_exchange.name, topology.dead_letter_exchange.name})
-        for subscription in definition.subscriptions:
-            queue = topology.queue_name(subscription.event)
-            queues.update({queue, names.dead_letter_queue_name(queue)})
-    return queues, exchanges
-
-
 # --------------------------------------------------------------------------------------------
 # Watching the pipeline drain
 # --------------------------------------------------------------------------------------------
@@ -349,41 +329,6 @@ class Watcher:
 # --------------------------------------------------------------------------------------------
 
 
-def application_form(cohort_id: str, email: str) -> dict[str, Any]:
-    """A complete, eligible ICT application (the shape `POST /applications` takes)."""
-    return {
-        "cohort_id": cohort_id,
-        "given_name": "Amara",
-        "family_name": "Okafor",
-        "email": email,
-        "phone": "01632 960 001",
-        "preferred_language": "en",
-        "postcode_district": "WS1",
-        "right_to_work": True,
-        "career_break": {"start": "2022-03", "end": "2025-12", "reason": "caring"},
-        "years_experience": 8,
-        "specialisms": ["software_developer", "data_analyst"],
-        "skills": [
-            {"skill": "Programming and build (software engineering)", "level": 3},
-            {"skill": "Systems design", "level": 3},
-            {"skill": "Modern development standards", "level": 3},
-            {"skill": "Systems integration", "level": 2},
-            {"skill": "User focus", "level": 2},
-            {"skill": "Prototyping", "level": 2},
-            {"skill": "Data visualisation", "level": 2},
-        ],
-        "work_preferences": {
-            "flexible_working": ["part_time", "hybrid"],
-            "max_travel_km": 30,
-            "visible_to_regions": ["west_midlands"],
-            "visible_to_councils": [],
-            "earliest_start": "2027-01-04",
-        },
-        "privacy_notice_version": "2026-09",
-        "consent_to_processing": True,
-    }
-
-
 @dataclass
 class Submitted:
     """When each application (by e-mail address) was submitted, and the first and last."""
@@ -412,7 +357,7 @@ async def submit(
 
         async def one(index: int) -> None:
             email = f"bench.{tag}.{index}.{uuid.uuid4().hex[:6]}@example.org"
-            form = application_form(cohort_id, email)
+            form = application_form(cohort_id=cohort_id, email=email)
             headers = {"Idempotency-Key": str(uuid.uuid4())}
             submitted_at = time.time()
             while True:
@@ -682,7 +627,7 @@ async def main(args: argparse.Namespace) -> dict[str, float]:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     definitions = list(installed_services().values())
     scratch = Scratch(args.database_server_url, args.amqp_url)
-    queues, exchanges = broker_names(definitions, scratch.prefix)
+    queues, exchanges = declared_names(scratch.prefix, definitions)
     log_dir = Path(tempfile.mkdtemp(prefix="rtw-bench-pipeline-"))
     sink = MailSink(log_dir / "mail")
     services: list[ServiceProcess] = []

@@ -1,5 +1,5 @@
 """Support for the chaos test: the real services as processes, restarts of the real RabbitMQ and
-PostgreSQL, a mail sink, and what the broker says about queues."""
+PostgreSQL, and what the broker says about queues."""
 
 from __future__ import annotations
 
@@ -8,30 +8,21 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 
 import aio_pika
 import httpx
 from aio_pika.exceptions import ChannelClosed
-from rtw_platform.registry import installed_services
-from rtw_platform.topology import Topology
+from rtw_platform.registry import consumed_queues
+from rtw_platform.testing.mail import free_port
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def why_services_cannot_be_restarted(database_url: str, amqp_url: str) -> str | None:
@@ -93,11 +84,7 @@ async def restart_database() -> None:
 
 def all_queues(prefix: str) -> list[str]:
     """Every queue the installed services consume from, under the prefix."""
-    return [
-        Topology(d.name, prefix).queue_name(s.event)
-        for d in installed_services().values()
-        for s in d.subscriptions
-    ]
+    return list(consumed_queues(prefix))
 
 
 async def queue_states(amqp_url: str, queues: Sequence[str]) -> dict[str, tuple[int, int]]:
@@ -187,30 +174,3 @@ class ServiceProcess:
         if not path.exists():
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-class MailSink:
-    """An SMTP server on a free port that counts the messages it receives per recipient."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.received: Counter[str] = Counter()
-        self._controller: Any = None
-
-    def start(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        sink = self
-
-        class Handler:
-            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-                for recipient in envelope.rcpt_tos:
-                    sink.received[str(recipient).lower()] += 1
-                return "250 OK"
-
-        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()

@@ -441,98 +441,13 @@ def quick_score(s: Scorer, facts: Sequence[Any]) -> tuple[float, bool]:
     """The total `score` gives (exactly), and whether the candidate lacks a skill the vacancy needs.
 
     `facts` is a `Facts` or any sequence whose first twelve items are a `Facts`' fields."""
-    (
-        programme,
-        latitude,
-        longitude,
-        specialisms,
-        skills,
-        years,
-        flexible,
-        travel,
-        earliest,
-        training,
-        done,
-        modules,
-    ) = facts[:12]
-    w_role, w_skills, w_experience, w_distance, w_flexible, w_training, w_availability = s.weights
-
-    # Role fit.
-    if not s.fitting.isdisjoint(specialisms) or (
-        not s.specialism and not specialisms and s.programme == programme
-    ):
-        total = round(w_role * 1.0, 2)
-    else:
-        total = round(w_role * 0.4, 2)
-
-    # Skills.
-    lacks = False
-    if s.skills:
-        covered = 0.0
-        for skill, needed in s.skills:
-            ratio = skills.get(skill, 0) / needed
-            if ratio < 1.0:
-                covered += ratio
-                lacks = True
-            else:
-                covered += 1.0
-        coverage = covered / len(s.skills)
-    else:
-        coverage = 1.0
-    total += round(w_skills * max(0.0, min(1.0, coverage)), 2)
-
-    # Experience.
-    full = s.full_experience_years
-    total += round(w_experience * max(0.0, min(1.0, min(years, full) / full)), 2)
-
-    # Distance.
-    fraction = 1.0
-    if s.distance_matters:
-        allowed = travel * 2 if s.hybrid else travel
-        phi1 = _radians(latitude)
-        cos1 = _cos(phi1)
-        km = -1.0
-        for base_latitude, base_longitude, cos2 in s.bases:
-            d_phi = _radians(base_latitude) - phi1
-            d_lambda = _radians(base_longitude - longitude)
-            h = _sin(d_phi / 2) ** 2 + cos1 * cos2 * _sin(d_lambda / 2) ** 2
-            d = 6371.0088 * 2 * _asin(_sqrt(h))
-            if km < 0 or d < km:
-                km = d
-        if km > allowed:
-            fraction = max(0.0, 1 - (km - allowed) / max(allowed, 1.0))
-    total += round(w_distance * max(0.0, min(1.0, fraction)), 2)
-
-    # Flexible working.
-    if flexible:
-        wanted = set(flexible)
-        fraction = len(wanted & s.offered) / len(wanted)
-    else:
-        fraction = 1.0
-    total += round(w_flexible * max(0.0, min(1.0, fraction)), 2)
-
-    # Training.
-    if training == "completed":
-        fraction = 1.0
-    elif training == "enrolled" and modules:
-        fraction = 0.3 + 0.6 * done / modules
-    else:
-        fraction = 0.0
-    total += round(w_training * max(0.0, min(1.0, fraction)), 2)
-
-    # Availability.
-    if earliest is None or earliest <= s.starts_on:
-        fraction = 1.0
-    else:
-        fraction = max(0.0, 1 - (earliest - s.starts_on).days / 180)
-    total += round(w_availability * max(0.0, min(1.0, fraction)), 2)
-
-    return round(total, 2), lacks
+    return quick_scores(Facts(*facts[:12]), (s,))[0]
 
 
 def quick_scores(facts: Facts, scorers: Sequence[Scorer]) -> list[tuple[float, bool]]:
-    """`quick_score` of one candidate for many vacancies (exactly the same numbers), with what
-    depends on the candidate alone worked out once."""
+    """For one candidate and many vacancies, the totals `score` gives (exactly) and whether the
+    candidate lacks a skill each vacancy needs; what depends on the candidate alone is worked out
+    once."""
     (
         programme,
         latitude,

@@ -14,7 +14,6 @@ from rich.table import Table
 from . import dlq
 from .registry import UnknownService, installed_services, service
 from .settings import ServiceSettings
-from .topology import Topology
 
 app = typer.Typer(help="Return to Work platform: run and operate the services.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: list, show, replay, purge.", no_args_is_help=True)
@@ -173,11 +172,9 @@ def token_issue(
 
 
 def _all_queues(prefix: str) -> list[str]:
-    queues: list[str] = []
-    for definition in installed_services().values():
-        topology = Topology(definition.name, prefix)
-        queues.extend(topology.queue_name(s.event) for s in definition.subscriptions)
-    return queues
+    from .registry import consumed_queues
+
+    return list(consumed_queues(prefix))
 
 
 def _amqp_url() -> str:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib.metadata import entry_points
 
+from rtw_contracts import topology as names
+
 from .service import ServiceDefinition
+from .topology import Topology
 
 SERVICE_ORDER = ("applications", "assessment", "training", "matching", "notifications")
 
@@ -33,3 +37,30 @@ def service(name: str) -> ServiceDefinition:
 
 def _order(name: str) -> int:
     return SERVICE_ORDER.index(name) if name in SERVICE_ORDER else len(SERVICE_ORDER)
+
+
+def consumed_queues(
+    prefix: str = "", definitions: Iterable[ServiceDefinition] | None = None
+) -> dict[str, str]:
+    """Every queue the services consume from under the prefix (full name → owning service)."""
+    queues: dict[str, str] = {}
+    for definition in installed_services().values() if definitions is None else definitions:
+        topology = Topology(definition.name, prefix)
+        for subscription in definition.subscriptions:
+            queues[topology.queue_name(subscription.event)] = definition.name
+    return queues
+
+
+def declared_names(
+    prefix: str = "", definitions: Iterable[ServiceDefinition] | None = None
+) -> tuple[set[str], set[str]]:
+    """Every queue (with its dead-letter queue) and exchange the services declare under the prefix,
+    e.g. to delete them all."""
+    queues: set[str] = set()
+    for queue in consumed_queues(prefix, definitions):
+        queues.update({queue, names.dead_letter_queue_name(queue)})
+    exchanges = {
+        names.exchange_name(names.EVENTS_EXCHANGE, prefix),
+        names.exchange_name(names.DEAD_LETTER_EXCHANGE, prefix),
+    }
+    return queues, exchanges

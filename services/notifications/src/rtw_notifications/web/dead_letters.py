@@ -14,9 +14,8 @@ from fastapi.responses import Response
 from rtw_platform import dlq
 from rtw_platform.auth import Role
 from rtw_platform.errors import NotFound, Refusal
-from rtw_platform.registry import installed_services
+from rtw_platform.registry import consumed_queues
 from rtw_platform.settings import ServiceSettings
-from rtw_platform.topology import Topology
 from rtw_platform.web import Pages, read_form, redirect, signed_in
 
 PAGES = Pages("notifications", Path(__file__).parent / "templates")
@@ -62,12 +61,7 @@ def _settings(request: Request) -> ServiceSettings:
 def every_queue(prefix: str) -> dict[str, str]:
     """Every queue the installed services consume from (full name → owning service), as
     `rtw dlq list` counts them."""
-    queues: dict[str, str] = {}
-    for definition in installed_services().values():
-        topology = Topology(definition.name, prefix)
-        for subscription in definition.subscriptions:
-            queues[topology.queue_name(subscription.event)] = definition.name
-    return queues
+    return consumed_queues(prefix)
 
 
 def _known(request: Request, queue: str) -> str:

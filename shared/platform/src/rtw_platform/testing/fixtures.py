@@ -24,10 +24,9 @@ from rtw_contracts import topology as names
 from ..db import asyncpg_dsn
 from ..logging import configure_logging
 from ..migrations import upgrade
-from ..registry import installed_services
+from ..registry import declared_names, installed_services
 from ..service import ServiceDefinition, ServiceRuntime
 from ..settings import ServiceSettings
-from ..topology import Topology
 from .infrastructure import Unavailable, broker_server, database_server
 
 
@@ -109,20 +108,13 @@ class BrokerNamespace:
 
     def names(self) -> tuple[list[str], list[str]]:
         """Every queue and exchange any installed service would declare under the prefix."""
-        queues = set(self.extra_queues)
         from .probe import probe_definition
 
-        for definition in [*installed_services().values(), probe_definition()]:
-            topology = Topology(definition.name, self.prefix)
-            for subscription in definition.subscriptions:
-                queue = topology.queue_name(subscription.event)
-                queues.update({queue, names.dead_letter_queue_name(queue)})
+        definitions = [*installed_services().values(), probe_definition()]
+        queues, exchanges = declared_names(self.prefix, definitions)
+        queues.update(self.extra_queues)
         queues.update(names.dead_letter_queue_name(q) for q in self.extra_queues)
-        exchanges = {
-            names.exchange_name(names.EVENTS_EXCHANGE, self.prefix),
-            names.exchange_name(names.DEAD_LETTER_EXCHANGE, self.prefix),
-            *self.extra_exchanges,
-        }
+        exchanges.update(self.extra_exchanges)
         return sorted(queues), sorted(exchanges)
 
     async def publish(self, body: bytes, routing_key: str, message_id: str) -> None:

@@ -50,6 +50,9 @@ HOME_PAGES = {
 }
 
 
+_UNREAD = object()
+
+
 class SignInRequired(Exception):
     """The page needs a signed-in person of one of these roles."""
 
@@ -85,15 +88,21 @@ def redirect_to(location: str) -> RedirectResponse:
 
 
 def current_principal(request: Request) -> Principal | None:
-    """The signed-in person, from the session cookie; None when there is none or it expired."""
+    """The signed-in person, from the session cookie; None when there is none or it expired.
+    Read once per request (the handler and the page frame both ask)."""
+    cached = getattr(request.state, "principal", _UNREAD)
+    if cached is None or isinstance(cached, Principal):
+        return cached
     token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    secret = request.app.state.settings.token_secret.get_secret_value()
-    try:
-        return verify_token(secret, token)
-    except InvalidToken:
-        return None
+    principal = None
+    if token:
+        secret = request.app.state.settings.token_secret.get_secret_value()
+        try:
+            principal = verify_token(secret, token)
+        except InvalidToken:
+            principal = None
+    request.state.principal = principal
+    return principal
 
 
 def signed_in(request: Request, *roles: Role) -> Principal:
