@@ -413,18 +413,13 @@ async def main() -> int:
 
 def _print_pages() -> None:
     """Where to look at the demo in a browser, with single-use sign-in links for the staff."""
-    from datetime import timedelta
-
-    from rtw_platform.auth import Purpose
+    from rtw_platform.auth import sign_in_link
 
     entry = os.environ.get("RTW_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/")
     secret = ServiceSettings().token_secret.get_secret_value()
 
     def link(role: Role, subject: str) -> str:
-        token = issue_token(
-            secret, Principal(subject=subject, role=role), ttl=timedelta(minutes=30), purpose=Purpose.SIGN_IN
-        )
-        return f"{entry}/applications/sign-in/{token}"
+        return sign_in_link(secret, Principal(subject=subject, role=role), entry)
 
     console.rule("In a browser")
     console.print(

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from email_validator import EmailNotValidError, validate_email
 from rich.console import Console
-from rtw_platform.auth import Principal, Purpose, Role, issue_token
+from rtw_platform.auth import Principal, Role, sign_in_link
 
 from .channels import OutgoingEmail, PermanentFailure, TransientFailure, channel_for
 from .rendering import long_date, render
@@ -59,13 +59,8 @@ def send_sign_in(
     settings = NotificationsSettings()
     principal = Principal(subject=subject, role=staff_role, provider_id=provider)
     expires = datetime.now(UTC) + timedelta(minutes=LINK_MINUTES)
-    token = issue_token(
-        settings.token_secret.get_secret_value(),
-        principal,
-        ttl=timedelta(minutes=LINK_MINUTES),
-        purpose=Purpose.SIGN_IN,
-    )
-    link = f"{settings.portal_url.rstrip('/')}/applications/sign-in/{token}"
+    secret = settings.token_secret.get_secret_value()
+    link = sign_in_link(secret, principal, settings.portal_url, ttl=timedelta(minutes=LINK_MINUTES))
     message = render(
         "sign_in_link",
         "en",

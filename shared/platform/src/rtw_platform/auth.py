@@ -85,6 +85,15 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+def sign_in_link(
+    secret: str, principal: Principal, entry_url: str, *, ttl: timedelta = timedelta(minutes=30)
+) -> str:
+    """A single-use link to the pages that signs this person in (a candidate or a member of staff;
+    recruiters are invited by matching). `entry_url` is where people reach the platform."""
+    token = issue_token(secret, principal, ttl=ttl, purpose=Purpose.SIGN_IN)
+    return f"{entry_url.rstrip('/')}/applications/sign-in/{token}"
+
+
 def verify_token(secret: str, token: str, *, purpose: Purpose = Purpose.ACCESS) -> Principal:
     """The principal a token speaks for; raises InvalidToken saying why not."""
     try:

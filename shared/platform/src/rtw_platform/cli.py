@@ -150,7 +150,7 @@ def token_issue(
     to send to a member of staff."""
     from datetime import timedelta
 
-    from .auth import Principal, Purpose, Role, issue_token
+    from .auth import Principal, Role, issue_token, sign_in_link
 
     try:
         parsed = Role(role)
@@ -164,9 +164,9 @@ def token_issue(
     if link:
         if parsed is Role.RECRUITER:
             raise _fail("recruiters sign in with their council's invitation link, not an operator's")
-        token = issue_token(secret, principal, ttl=timedelta(minutes=30), purpose=Purpose.SIGN_IN)
-        base = settings.public_url.rstrip("/") or "http://127.0.0.1:8080"
-        sys.stdout.write(f"{base}/applications/sign-in/{token}\n")
+        sys.stdout.write(
+            sign_in_link(secret, principal, settings.public_url or "http://127.0.0.1:8080") + "\n"
+        )
         return
     sys.stdout.write(issue_token(secret, principal, ttl=timedelta(hours=hours)) + "\n")
 

@@ -14,13 +14,12 @@ import re
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
-from ..auth import Principal, Purpose, Role, issue_token
+from ..auth import Principal, Role, sign_in_link
 from ..entry_proxy import build_app
 from ..registry import installed_services
 from ..service import ServiceRuntime
@@ -61,8 +60,7 @@ class RunningPlatform:
     def sign_in_link(self, role: Role, subject: str, **scope: str) -> str:
         """A single-use sign-in link for a member of staff (as `rtw token issue --link` prints)."""
         principal = Principal(subject=subject, role=role, **scope)
-        token = issue_token(self.secret, principal, ttl=timedelta(minutes=30), purpose=Purpose.SIGN_IN)
-        return self.url(f"/applications/sign-in/{token}")
+        return sign_in_link(self.secret, principal, self.entry)
 
     async def link_mailed_to(self, address: str, count: int = 1, timeout: float = 30.0) -> str:
         """The platform link in the `count`-th e-mail to `address`."""
