@@ -10,6 +10,7 @@ import os
 import re
 import sys
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,14 @@ import httpx
 import pytest
 import pytest_asyncio
 from rtw_applications.access import TokenIssuer
+from rtw_applications.api_models import NewApplication
 from rtw_applications.app import SERVICE
-from rtw_applications.bulk_import import COLUMNS, ImportReport, import_file
+from rtw_applications.bulk_import import COLUMNS, ImportReport, _command, import_file, read_rows
+from rtw_applications.bulk_import_processes import import_in_processes, shares
+from rtw_applications.intake import submit_newcomers, submit_whole
 from rtw_applications.models import REGISTRY
-from rtw_applications.testing import application_form
+from rtw_applications.settings import ApplicationsSettings
+from rtw_applications.testing import application_form, insert_cohort
 from rtw_platform.db import asyncpg_dsn, create_engine
 from rtw_platform.testing.fixtures import app_for
 from rtw_platform.uow import UnitOfWorkFactory
@@ -281,6 +286,121 @@ async def test_a_row_for_someone_who_already_applied_through_the_api_is_rejected
     assert reason.startswith("already applied")
     assert reference in reason
     assert len(await submitted_events(clean_database)) == 2  # the API's and the new row's
+
+
+async def test_a_row_submitted_in_a_batch_is_stored_and_announced_as_one_submitted_on_its_own(
+    uow_factory: UnitOfWorkFactory, clean_database: str
+) -> None:
+    """The batch path writes without ORM objects; it must leave exactly what `submit_whole` leaves."""
+    batched = _command(good_row(email="batched@example.org"))
+    alone = _command(good_row(email="alone@example.org"))
+    assert isinstance(batched, NewApplication)
+    assert isinstance(alone, NewApplication)
+    today = datetime.now(UTC).date()
+    async with uow_factory() as uow:
+        assert await submit_newcomers([(batched, "import:batched")], uow, today=today) == []
+    async with uow_factory() as uow:
+        await submit_whole(alone, uow, ISSUER, client_request_id="import:alone", today=today)
+
+    varying = {"id", "candidate_id", "number", "reference", "client_request_id", "email", "event_id"}
+    varying |= {"application_id", "correlation_id", "occurred_at", "created_at", "updated_at"}
+    varying |= {"submitted_at", "consent_given_at"}
+
+    def same_part(record: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in record.items() if k not in varying}
+
+    by_email: dict[str, dict[str, Any]] = {}
+    for row in await fetch(
+        clean_database,
+        "SELECT c.email, to_jsonb(c) AS candidate, to_jsonb(a) AS application,"
+        " (SELECT jsonb_agg(j.stage) FROM applications.journey_entries j WHERE j.application_id = a.id)"
+        " AS journey FROM applications.applications a JOIN applications.candidates c ON c.id = a.candidate_id",
+    ):
+        by_email[row["email"]] = {
+            "candidate": same_part(json.loads(row["candidate"])),
+            "application": same_part(json.loads(row["application"])),
+            "journey": json.loads(row["journey"]),
+        }
+    events = {e["email"]: e for e in await submitted_events(clean_database)}
+    assert by_email["batched@example.org"] == by_email["alone@example.org"]
+    assert by_email["batched@example.org"]["application"]["status"] == "submitted"
+    assert by_email["batched@example.org"]["application"]["event_sequence"] == 1
+    assert by_email["batched@example.org"]["candidate"]["given_name"] == "Amara"
+    assert by_email["batched@example.org"]["journey"] == ["submitted"]
+    assert same_part(events["batched@example.org"]) == same_part(events["alone@example.org"])
+    reference = events["batched@example.org"]["reference"]
+    stored = await fetch(clean_database, "SELECT reference FROM applications.applications")
+    assert reference in {r["reference"] for r in stored}
+
+
+async def test_a_batch_leaves_to_one_at_a_time_what_is_not_plain(
+    uow_factory: UnitOfWorkFactory, clean_database: str
+) -> None:
+    today = datetime.now(UTC).date()
+    await insert_cohort(
+        clean_database, "closed-test", "ict", today - timedelta(days=60), today - timedelta(days=1)
+    )
+    async with uow_factory() as uow:
+        await submit_whole(
+            _valid(good_row(email="known@example.org")), uow, ISSUER, client_request_id="k0", today=today
+        )
+    commands = [
+        (_valid(good_row(email="new@example.org")), "k1"),
+        (
+            _valid(good_row(email="KNOWN@example.org", cohort_id="planning-test", specialisms="", skills="")),
+            "k2",
+        ),
+        (
+            _valid(good_row(email="new@example.org", cohort_id="planning-test", specialisms="", skills="")),
+            "k3",
+        ),
+        (_valid(good_row(email="other@example.org")), "k0"),  # a key seen before
+        (_valid(good_row(email="late@example.org", cohort_id="closed-test")), "k4"),
+        (_valid(good_row(email="unfinished@example.org", consent_to_processing="no")), "k5"),
+        (_valid(good_row(email="new2@example.org")), "k6"),
+    ]
+    async with uow_factory() as uow:
+        left = await submit_newcomers(commands, uow, today=today)
+    assert left == [1, 2, 3, 4, 5]
+    events = await submitted_events(clean_database)
+    assert sorted(e["email"] for e in events) == ["known@example.org", "new2@example.org", "new@example.org"]
+
+
+async def test_an_import_over_several_processes_imports_each_row_once_and_reports_progress(
+    tmp_path: Path,
+    uow_factory: UnitOfWorkFactory,
+    clean_database: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RTW_DATABASE_URL", clean_database)  # the workers read the same settings
+    rows = [good_row(email=f"person{i}@example.org") for i in range(40)]
+    rows += [good_row(email="person3@example.org", cohort_id="planning-test", specialisms="", skills="")]
+    rows += [
+        good_row(email="person5@example.org"),
+        good_row(email="bad@example.org", postcode_district="ZZ99"),
+    ]
+    path = write_csv(tmp_path / "applications.csv", rows)
+    progress: list[int] = []
+
+    report = await import_in_processes(
+        list(read_rows(path)), ApplicationsSettings(), workers=2, on_progress=progress.append
+    )
+
+    assert (report.imported, report.already_imported) == (41, 1)
+    assert [(line, row["email"]) for line, row, _ in report.rejected] == [(44, "bad@example.org")]
+    assert progress[-1] == len(rows)
+    assert progress == sorted(progress)
+    events = await submitted_events(clean_database)
+    assert len(events) == 41
+    assert len({(e["email"], e["cohort_id"]) for e in events}) == 41
+    first, second = shares(list(read_rows(path)), 2)  # one person's rows are in one share
+    assert {row["email"] for _, row in first}.isdisjoint({row["email"] for _, row in second})
+
+
+def _valid(row: dict[str, str]) -> NewApplication:
+    command = _command(row)
+    assert isinstance(command, NewApplication), command
+    return command
 
 
 # --------------------------------------------------------------------------- the CLI

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,8 +18,8 @@ from rtw_platform.filestore import file_store_from_url
 from rtw_platform.uow import UnitOfWorkFactory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .access import TokenIssuer
-from .bulk_import import ImportFileProblem, ImportReport, import_file, read_rows, write_rejected
+from .bulk_import import ImportFileProblem, ImportReport, read_rows, write_rejected
+from .bulk_import_processes import import_in_processes
 from .models import REGISTRY
 from .privacy import RetentionItem, apply_retention
 from .settings import ApplicationsSettings
@@ -38,6 +40,10 @@ def import_command(
     rejected: Annotated[
         Path | None, typer.Option(help="Where to write rejected rows (default: FILE.rejected.csv).")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=32, help="Processes importing at once (default: one per core, at most 4)."),
+    ] = None,
 ) -> None:
     """Import applications from CSV; rejected rows are written with their reasons."""
     if not file.is_file():
@@ -45,17 +51,14 @@ def import_command(
         raise typer.Exit(2)
     settings = ApplicationsSettings()
     try:
-        total = sum(1 for _ in read_rows(file))
-    except (ImportFileProblem, UnicodeDecodeError) as exc:
+        rows = list(read_rows(file))
+    except (ImportFileProblem, UnicodeDecodeError, csv.Error) as exc:
         errors.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     rejected_path = rejected or file.with_suffix(".rejected.csv")
-    issuer = TokenIssuer(
-        secret=settings.token_secret.get_secret_value(), public_url=settings.service_url("applications")
-    )
+    processes = workers or min(os.cpu_count() or 1, 4)
 
     async def run() -> ImportReport:
-        factory, engine = _factory(settings)
         with Progress(
             TextColumn("importing"),
             BarColumn(),
@@ -63,11 +66,13 @@ def import_command(
             TimeRemainingColumn(),
             console=console,
         ) as progress:
-            task = progress.add_task("rows", total=total)
-            try:
-                return await import_file(file, factory, issuer, on_row=lambda: progress.advance(task))
-            finally:
-                await engine.dispose()
+            task = progress.add_task("rows", total=len(rows))
+            return await import_in_processes(
+                rows,
+                settings,
+                workers=min(processes, max(1, len(rows) // 1000)),  # small files: not worth a process
+                on_progress=lambda done: progress.update(task, completed=done),
+            )
 
     report = asyncio.run(run())
     table = Table("result", "rows", title=f"Import of {file.name}")

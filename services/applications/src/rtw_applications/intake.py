@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from rtw_contracts import (
@@ -16,9 +16,9 @@ from rtw_contracts import (
 )
 from rtw_platform import reference
 from rtw_platform.auth import InvalidToken, Principal, Purpose, Role, redeem_once, verify_token
-from rtw_platform.errors import AlreadyApplied, Conflict, Forbidden, Invalid, NotFound
+from rtw_platform.errors import AlreadyApplied, Conflict, Forbidden, Invalid, NotFound, Refusal
 from rtw_platform.uow import UnitOfWork
-from sqlalchemy import func, text
+from sqlalchemy import func, insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -26,10 +26,11 @@ from . import domain
 from .access import TokenIssuer, ensure_candidate_or_admin
 from .api_models import ApplicationAnswers, EqualityMonitoring, NewApplication, NewDraft
 from .cohorts import cohort_or_refuse, open_cohort_or_refuse
-from .journey import add_step
+from .journey import add_first_steps, add_step
 from .models import (
     Application,
     Candidate,
+    Cohort,
     EqualityMonitoringAnswers,
     UsedSignInToken,
 )
@@ -315,9 +316,7 @@ async def submit_whole(
         if earlier is not None:
             return earlier, None
     cohort = await open_cohort_or_refuse(uow, command.cohort_id, today)
-    answers = ApplicationAnswers.model_validate(
-        command.model_dump(exclude={"cohort_id", "email", "equality_monitoring"}, exclude_unset=True)
-    )
+    answers = _answers_of(command)
     problems = missing_answers(Programme(cohort.programme), answers)
     if problems:
         raise Invalid(problems)
@@ -339,20 +338,7 @@ async def submit_whole(
         if earlier_application is not None:  # an unfinished draft: the whole form replaces it
             await uow.session.delete(earlier_application)
             await uow.session.flush()
-    application = Application(
-        id=uuid4(),
-        candidate_id=candidate.id,
-        cohort_id=cohort.id,
-        programme=cohort.programme,
-        status=domain.Stage.DRAFT.value,
-        client_request_id=client_request_id,
-        answers=answers.model_dump(mode="json", exclude_unset=True),
-        created_at=_now(),
-        updated_at=_now(),
-    )
-    uow.session.add(application)
-    if command.equality_monitoring is not None:
-        _store_equality(uow, application, command.equality_monitoring)
+    application = _new_application(uow, command, candidate, cohort, answers, client_request_id)
     try:
         await _submit(uow, application, candidate, answers)
     except IntegrityError:
@@ -371,6 +357,125 @@ async def submit_whole(
             command, uow, issuer, client_request_id=client_request_id, today=today, _retried=True
         )
     return application, token
+
+
+def _answers_of(command: NewApplication) -> ApplicationAnswers:
+    return ApplicationAnswers.model_validate(
+        command.model_dump(exclude={"cohort_id", "email", "equality_monitoring"}, exclude_unset=True)
+    )
+
+
+def _new_application(
+    uow: UnitOfWork,
+    command: NewApplication,
+    candidate: Candidate,
+    cohort: Cohort,
+    answers: ApplicationAnswers,
+    client_request_id: str | None,
+) -> Application:
+    now = _now()
+    application = Application(
+        id=uuid4(),
+        candidate_id=candidate.id,
+        cohort_id=cohort.id,
+        programme=cohort.programme,
+        status=domain.Stage.DRAFT.value,
+        client_request_id=client_request_id,
+        answers=answers.model_dump(mode="json", exclude_unset=True),
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(application)
+    if command.equality_monitoring is not None:
+        _store_equality(uow, application, command.equality_monitoring)
+    return application
+
+
+async def submit_newcomers(
+    commands: list[tuple[NewApplication, str]], uow: UnitOfWork, *, today: date
+) -> list[int]:
+    """Whole applications from people not yet known, all in this unit of work's one transaction.
+
+    `commands` pairs each application with its idempotency key. Only the plain case is done here:
+    a new person, a new key, an open cohort, nothing missing, no equality monitoring. Its rows
+    are written in a few statements, without ORM objects. Returns the positions of the others
+    (someone known, a key seen before, the same person twice in the list, a closed cohort, missing
+    answers), for `submit_whole` to take one at a time and answer or refuse exactly as it does
+    for an API client. The caller commits nothing else: this commits when there was anything to
+    submit. A race with a concurrent request for the same person fails the commit; the caller then
+    submits the batch one at a time.
+    """
+    keys = [key for _, key in commands]
+    emails = [str(command.email).lower() for command, _ in commands]
+    seen_keys = set(
+        (
+            await uow.session.exec(
+                select(Application.client_request_id).where(
+                    Application.client_request_id.in_(keys)  # type: ignore[union-attr]
+                )
+            )
+        ).all()
+    )
+    known_emails = set(
+        (await uow.session.exec(select(Candidate.email).where(Candidate.email.in_(emails)))).all()  # type: ignore[union-attr]
+    )
+    cohorts: dict[str, Cohort | None] = {}
+    for cohort_id in {command.cohort_id for command, _ in commands}:
+        try:
+            cohorts[cohort_id] = await open_cohort_or_refuse(uow, cohort_id, today)
+        except Refusal:
+            cohorts[cohort_id] = None
+    left: list[int] = []
+    plain: list[tuple[NewApplication, str, Cohort, ApplicationAnswers]] = []
+    for position, ((command, key), email) in enumerate(zip(commands, emails, strict=True)):
+        cohort = cohorts[command.cohort_id]
+        answers = _answers_of(command)
+        if (
+            key in seen_keys
+            or email in known_emails
+            or cohort is None
+            or command.equality_monitoring is not None
+            or missing_answers(Programme(cohort.programme), answers)
+        ):
+            left.append(position)
+            continue
+        seen_keys.add(key)
+        known_emails.add(email)
+        plain.append((command, key, cohort, answers))
+    if not plain:
+        return left
+    numbers = (
+        await uow.session.execute(
+            text("SELECT nextval('applications.application_numbers') FROM generate_series(1, :n)"),
+            {"n": len(plain)},
+        )
+    ).scalars()
+    now = _now()
+    candidates: list[_NewCandidateRow] = []
+    applications: list[_NewApplicationRow] = []
+    events: list[ApplicationSubmitted] = []
+    for (command, key, cohort, answers), number in zip(plain, numbers, strict=True):
+        candidate = _NewCandidateRow(id=uuid4(), email=str(command.email).lower(), created_at=now)
+        application = _NewApplicationRow(
+            id=uuid4(),
+            candidate_id=candidate.id,
+            cohort_id=cohort.id,
+            programme=cohort.programme,
+            status=domain.Stage.DRAFT.value,
+            client_request_id=key,
+            answers=answers.model_dump(mode="json", exclude_unset=True),
+            created_at=now,
+            updated_at=now,
+        )
+        events.append(_mark_submitted(application, candidate, answers, number, now))
+        candidates.append(candidate)
+        applications.append(application)
+    await uow.session.execute(insert(Candidate), [vars(c) for c in candidates])
+    await uow.session.execute(insert(Application), [vars(a) for a in applications])
+    await add_first_steps(uow, [(e.application_id, e.event_id, domain.Stage.SUBMITTED, now) for e in events])
+    uow.publish(*events)
+    await uow.commit()
+    return left
 
 
 async def _the_winner(
@@ -404,8 +509,88 @@ async def _submit(
     uow: UnitOfWork, application: Application, candidate: Candidate, answers: ApplicationAnswers
 ) -> None:
     now = _now()
-    programme = Programme(application.programme)
     number = (await uow.session.execute(text(NEXT_NUMBER))).scalar_one()
+    event = _mark_submitted(application, candidate, answers, number, now)
+    uow.session.add(candidate)
+    uow.session.add(application)
+    await uow.session.flush()
+    await add_step(uow, application, event.event_id, domain.Stage.SUBMITTED, now)
+    uow.publish(event)
+    await uow.commit()
+
+
+class _Submittable(Protocol):
+    """What submitting reads and writes of an application: its ORM object or a new row's values."""
+
+    id: UUID
+    cohort_id: str
+    programme: str
+    number: int | None
+    reference: str | None
+    status: str
+    region: str | None
+    submitted_at: datetime | None
+    updated_at: datetime
+    consent_given_at: datetime | None
+    privacy_notice_version: str | None
+    event_sequence: int
+
+
+class _Applicant(Protocol):
+    """What submitting reads and writes of the candidate."""
+
+    id: UUID
+    email: str | None
+    given_name: str | None
+    family_name: str | None
+    phone: str | None
+    preferred_language: str
+
+
+@dataclass
+class _NewCandidateRow:
+    """A new candidate's columns, for a bulk insert without the cost of ORM objects."""
+
+    id: UUID
+    email: str | None
+    created_at: datetime
+    given_name: str | None = None
+    family_name: str | None = None
+    phone: str | None = None
+    preferred_language: str = Language.EN.value
+
+
+@dataclass
+class _NewApplicationRow:
+    """A new application's columns, for a bulk insert without the cost of ORM objects."""
+
+    id: UUID
+    candidate_id: UUID
+    cohort_id: str
+    programme: str
+    status: str
+    client_request_id: str | None
+    answers: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    number: int | None = None
+    reference: str | None = None
+    region: str | None = None
+    submitted_at: datetime | None = None
+    consent_given_at: datetime | None = None
+    privacy_notice_version: str | None = None
+    event_sequence: int = 0
+
+
+def _mark_submitted(
+    application: _Submittable,
+    candidate: _Applicant,
+    answers: ApplicationAnswers,
+    number: int,
+    now: datetime,
+) -> ApplicationSubmitted:
+    """Give the application its number and reference, mark it submitted; the event that says so."""
+    programme = Programme(application.programme)
     district = reference.postcode_district(answers.postcode_district or "")
     assert district is not None  # validated with the answers
     application.number = number
@@ -452,12 +637,7 @@ async def _submit(
         work_preferences=answers.work_preferences,
         privacy_notice_version=answers.privacy_notice_version or "",
     )
-    uow.session.add(candidate)
-    uow.session.add(application)
-    await uow.session.flush()
-    await add_step(uow, application, event.event_id, domain.Stage.SUBMITTED, now)
-    uow.publish(event)
-    await uow.commit()
+    return event
 
 
 def _store_equality(uow: UnitOfWork, application: Application, answers: EqualityMonitoring) -> None:

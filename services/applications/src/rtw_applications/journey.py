@@ -19,6 +19,7 @@ from rtw_contracts import (
     VacancyPosted,
 )
 from rtw_platform.uow import UnitOfWork
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
@@ -69,7 +70,25 @@ async def add_step(
     uow.session.add(application)
 
 
+async def add_first_steps(uow: UnitOfWork, firsts: list[tuple[UUID, UUID, domain.Stage, datetime]]) -> None:
+    """Record the first step of many new applications at once: (application id, event id, stage,
+    when). Their status is that stage already (a first step is the furthest)."""
+    await uow.session.execute(
+        insert(JourneyEntry).on_conflict_do_nothing(index_elements=["event_id"]),
+        [
+            {"event_id": event_id, "application_id": application_id, "stage": stage.value, "occurred_at": at}
+            for application_id, event_id, stage, at in firsts
+        ],
+    )
+
+
 async def _application(uow: UnitOfWork, application_id: UUID) -> Application | None:
+    # Steps of one application arrive on different queues, handled in concurrent transactions:
+    # one at a time (until the commit), or each would set the status from the steps it alone saw.
+    await uow.session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"applications.journey:{application_id}"},
+    )
     application = await uow.session.get(Application, application_id)
     if application is None or application.anonymised_at is not None:
         return None  # erased or never ours: nothing to record
