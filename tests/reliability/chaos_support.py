@@ -17,8 +17,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import aio_pika
+import asyncpg
 import httpx
 from aio_pika.exceptions import ChannelClosed
+from rtw_platform.db import asyncpg_dsn
 from rtw_platform.registry import consumed_queues
 from rtw_platform.testing.mail import free_port
 
@@ -80,6 +82,15 @@ async def restart_database() -> None:
     cluster = _postgres_cluster()
     assert cluster is not None
     await _run("pg_ctlcluster", "--skip-systemctl-redirect", cluster[0], cluster[1], "restart")
+
+
+async def fetch(database_url: str, sql: str) -> list[asyncpg.Record]:
+    """The rows of one query, on a connection of its own (servers may restart in between)."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url), timeout=10)
+    try:
+        return list(await conn.fetch(sql))
+    finally:
+        await conn.close()
 
 
 def all_queues(prefix: str) -> list[str]:

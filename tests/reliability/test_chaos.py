@@ -1,14 +1,22 @@
 """Chaos under load, with the real services as processes over the real RabbitMQ and PostgreSQL.
 
 A steady stream of applications is sent to the applications service (each with an idempotency key,
-retried with the same key until accepted, as a client would). Meanwhile RabbitMQ is restarted
-(`rabbitmqctl stop_app` / `start_app`), each service in turn is killed with SIGKILL and started
-again, and PostgreSQL is restarted (`pg_ctlcluster … restart`). Afterwards every accepted
-application must have reached its final state in every service exactly once: screened by
-assessment (one decision, one AssessmentScored), on its journey in applications, in matching's
-pool, known to training, with exactly one e-mail of each kind (notifications' deliveries) and all
-of them sent; no DLQ holds anything, no queue holds anything, and every queue had a consumer again
-within 10 s of the broker's return.
+retried with the same key until accepted, as a client would). Before the load a council signs up
+and posts a vacancy in the candidates' area; during it an admin selects one application in two
+once screening has shortlisted it, and the training provider records every required module of each
+enrolled candidate (`chaos_journeys.py`). Meanwhile RabbitMQ is restarted (`rabbitmqctl stop_app`
+/ `start_app`), each service in turn is killed with SIGKILL and started again, and PostgreSQL is
+restarted (`pg_ctlcluster … restart`).
+
+Afterwards every accepted application must have reached its final state in every service exactly
+once. All: screened by assessment (one decision, one AssessmentScored), in matching's pool and
+known to training, with exactly one e-mail of each kind, all sent. The selected ones besides: one
+final decision and event, enrolled once, each module recorded once, one certificate (which
+verifies) and one TrainingCompleted, one match proposal for the vacancy and one MatchProposed,
+at the end of their journey ("matched"), and exactly one e-mail each of selection, enrolment,
+vacancy alert and certificate (and one proposal e-mail to each of the council's people). No DLQ
+holds anything, no queue holds anything, and every queue had a consumer again within 10 s of the
+broker's return.
 
 Restarting the shared servers needs root and the local servers; otherwise the test is skipped with
 the reason (RTW_CHAOS=0 switches it off).
@@ -20,9 +28,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,13 +43,14 @@ import pytest
 from aiormq.exceptions import AMQPConnectionError
 from rtw_applications.app import SERVICE as APPLICATIONS
 from rtw_platform import dlq
-from rtw_platform.db import asyncpg_dsn
 from rtw_platform.testing.fixtures import BrokerNamespace, app_for
 from rtw_platform.testing.mail import serve_mailbox
 
+from .chaos_journeys import COUNCIL_EMAIL, REQUIRED_MODULES, Council, People, prepare, tokens
 from .chaos_support import (
     ServiceProcess,
     all_queues,
+    fetch,
     queue_states,
     restart_database,
     start_broker,
@@ -54,6 +64,20 @@ SERVICES = ("applications", "assessment", "matching", "notifications", "training
 SUBMITTERS = 2
 PAUSE_BETWEEN_APPLICATIONS_S = 0.4
 CONSUMERS_BACK_WITHIN_S = 10.0
+#: After the load: how long to wait for every final state at most, and for any progress at all.
+WAIT_FOR_FINAL_STATES_S = 180
+STILL_FOR_S = 45
+#: One accepted application in this many is selected (and trained, and matched); the others stay
+#: shortlisted. At most MOST_SELECTED are, below the vacancy's 200 proposals (chaos_journeys.WEIGHTS).
+SELECT_ONE_IN = 2
+MOST_SELECTED = 180
+#: The e-mails every applicant gets, and those a selected candidate gets besides.
+EVERY_APPLICANT = ("application_received", "shortlisted")
+SELECTED_ALSO = ("selected", "training_enrolled", "vacancy_alert", "certificate_issued")
+COUNCIL_TEMPLATES = ("council_registered", "recruiter_invited")
+#: Journey steps of a selected candidate: submitted, shortlisted, selected, enrolled, a step per
+#: module, trained, matched.
+SELECTED_STEPS = 6 + len(REQUIRED_MODULES)
 
 
 @dataclass
@@ -65,6 +89,7 @@ class Load:
     failures: Counter[str] = field(default_factory=Counter)  # why attempts failed
     refused: list[str] = field(default_factory=list)  # answers no retry can change (4xx)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    on_accepted: Callable[[str, str], None] | None = None
 
 
 async def submit_steadily(url: str, make_application: Callable[..., dict[str, Any]], load: Load) -> None:
@@ -86,6 +111,8 @@ async def submit_steadily(url: str, make_application: Callable[..., dict[str, An
                     load.accepted[application_id] = form["email"].lower()
                     if failed:
                         load.retried.add(application_id)
+                    if load.on_accepted is not None:
+                        load.on_accepted(application_id, form["email"].lower())
                     break
                 if response.status_code >= 500:
                     load.failures[f"HTTP {response.status_code}"] += 1
@@ -105,29 +132,34 @@ async def wait_for_more(load: Load, count: int, timeout: float = 120) -> None:
         await asyncio.sleep(0.2)
 
 
-async def fetch(database_url: str, sql: str) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url), timeout=10)
-    try:
-        return list(await conn.fetch(sql))
-    finally:
-        await conn.close()
-
-
 @dataclass
 class Tally:
     lost: dict[str, int]
     duplicated: dict[str, int]
     unexpected: dict[str, int]
+    reached: dict[str, int]  # what the selected candidates reached, for the story
+    examples: dict[str, list[str]]  # a few of the lost, by what was lost
 
     @property
     def complete(self) -> bool:
         return not any(self.lost.values())
 
 
-async def tally(database_url: str, amqp_url: str, prefix: str, load: Load) -> Tally:
-    """Compare what every service holds with the accepted applications."""
+def _extra(counts: Iterable[int]) -> int:
+    """How many more than one, summed."""
+    return sum(n - 1 for n in counts if n > 1)
+
+
+async def tally(
+    database_url: str, amqp_url: str, prefix: str, load: Load, people: People, council: Council
+) -> Tally:
+    """Compare what every service holds with the accepted applications and the selections."""
     accepted = set(load.accepted)
+    chosen = set(people.chosen)
     emails = set(load.accepted.values())
+    chosen_emails = set(people.chosen.values())
+    vacancy = council.vacancy_id
+    proposals_expected = {(vacancy, a) for a in chosen}
 
     async def rows(sql: str) -> list[asyncpg.Record]:
         return await fetch(database_url, sql)
@@ -136,79 +168,182 @@ async def tally(database_url: str, amqp_url: str, prefix: str, load: Load) -> Ta
         r["id"]: r["status"] for r in await rows("SELECT id::text, status FROM applications.applications")
     }
     journeys = await rows(
-        "SELECT application_id::text AS a, stage, count(*) AS n FROM applications.journey_entries GROUP BY 1, 2"
+        "SELECT application_id::text AS a, stage, coalesce(detail, '') AS detail, count(*) AS n"
+        " FROM applications.journey_entries GROUP BY 1, 2, 3"
     )
-    submitted = await rows(
-        "SELECT payload->>'application_id' AS a, count(*) AS n FROM applications.outbox"
-        " WHERE event_type = 'ApplicationSubmitted' GROUP BY 1"
-    )
+    steps: Counter[str] = Counter(r["a"] for r in journeys)
+    submitted = {
+        r["a"]: r["n"]
+        for r in await rows(
+            "SELECT payload->>'application_id' AS a, count(*) AS n FROM applications.outbox"
+            " WHERE event_type = 'ApplicationSubmitted' GROUP BY 1"
+        )
+    }
     unpublished = await rows(
-        "SELECT 'applications' AS s, count(*) AS n FROM applications.outbox WHERE published_at IS NULL"
-        " UNION ALL SELECT 'assessment', count(*) FROM assessment.outbox WHERE published_at IS NULL"
+        "SELECT count(*) AS n FROM applications.outbox WHERE published_at IS NULL"
+        " UNION ALL SELECT count(*) FROM assessment.outbox WHERE published_at IS NULL"
+        " UNION ALL SELECT count(*) FROM matching.outbox WHERE published_at IS NULL"
+        " UNION ALL SELECT count(*) FROM training.outbox WHERE published_at IS NULL"
     )
     candidacies = {
-        r["a"]: r["o"]
+        r["a"]: (r["screening"], r["selection"])
         for r in await rows(
-            "SELECT application_id::text AS a, screening_outcome AS o FROM assessment.candidacies"
+            "SELECT application_id::text AS a, screening_outcome AS screening,"
+            " selection_outcome AS selection FROM assessment.candidacies"
         )
     }
     decisions = await rows(
         "SELECT application_id::text AS a, stage, count(*) AS n FROM assessment.decisions GROUP BY 1, 2"
     )
-    scored = await rows(
-        "SELECT payload->>'application_id' AS a, count(*) AS n FROM assessment.outbox"
-        " WHERE event_type = 'AssessmentScored' GROUP BY 1"
-    )
-    profiles = {
-        r["a"]: r["o"]
+    scored = {
+        (r["a"], r["stage"]): r["n"]
         for r in await rows(
-            "SELECT application_id::text AS a, assessment_outcome AS o FROM matching.candidate_profiles"
+            "SELECT payload->>'application_id' AS a, payload->>'stage' AS stage, count(*) AS n"
+            " FROM assessment.outbox WHERE event_type = 'AssessmentScored' GROUP BY 1, 2"
         )
     }
+    profiles = {
+        r["a"]: (r["outcome"], r["in_pool"], r["training"])
+        for r in await rows(
+            "SELECT application_id::text AS a, assessment_outcome AS outcome, in_pool,"
+            " training_status AS training FROM matching.candidate_profiles"
+        )
+    }
+    matches = await rows(
+        "SELECT vacancy_id::text AS v, application_id::text AS a, status, count(*) AS n"
+        " FROM matching.matches GROUP BY 1, 2, 3"
+    )
+    proposed_events = await rows(
+        "SELECT event_id::text AS e, payload->>'vacancy_id' AS v, payload->>'application_id' AS a"
+        " FROM matching.outbox WHERE event_type = 'MatchProposed'"
+    )
     learners = {
         r["a"]: r["o"]
         for r in await rows(
             "SELECT application_id::text AS a, assessment_outcome AS o FROM training.learners"
         )
     }
-    deliveries = await rows(
-        "SELECT lower(to_address) AS email, template, status, count(*) AS n FROM notifications.deliveries"
-        " GROUP BY 1, 2, 3"
+    enrolments = await rows(
+        "SELECT e.application_id::text AS a, e.status, count(c.id) AS certificates"
+        " FROM training.enrolments AS e LEFT JOIN training.certificates AS c ON c.enrolment_id = e.id"
+        " GROUP BY e.id"
     )
-    sent: Counter[tuple[str, str]] = Counter()
-    made: Counter[tuple[str, str]] = Counter()
-    for r in deliveries:
-        made[(r["email"], r["template"])] += r["n"]
-        if r["status"] == "sent":
-            sent[(r["email"], r["template"])] += r["n"]
-    submitted_n = {r["a"]: r["n"] for r in submitted}
-    scored_n = {r["a"]: r["n"] for r in scored}
-    templates = ("application_received", "shortlisted")
-
-    lost = {
-        "applications not shortlisted on their journey": sum(
-            1 for a in accepted if applications.get(a) != "shortlisted"
-        ),
-        "ApplicationSubmitted events missing": sum(1 for a in accepted if a not in submitted_n),
-        "events not yet published": sum(r["n"] for r in unpublished),
-        "applications not screened by assessment": sum(1 for a in accepted if candidacies.get(a) is None),
-        "AssessmentScored events missing": sum(1 for a in accepted if a not in scored_n),
-        "candidates missing from matching's pool (or not shortlisted there)": sum(
-            1 for a in accepted if profiles.get(a) != "shortlisted"
-        ),
-        "applicants missing in training (or not shortlisted there)": sum(
-            1 for a in accepted if learners.get(a) != "shortlisted"
-        ),
-        "e-mails not made": sum(1 for e in emails for t in templates if made[(e, t)] == 0),
-        "e-mails not sent": sum(1 for e in emails for t in templates if sent[(e, t)] == 0),
+    training_events = {
+        (r["t"], r["a"], r["m"]): r["n"]
+        for r in await rows(
+            "SELECT event_type AS t, payload->>'application_id' AS a, coalesce(payload->>'module_id', '')"
+            " AS m, count(*) AS n FROM training.outbox GROUP BY 1, 2, 3"
+        )
     }
+    deliveries = await rows(
+        "SELECT recipient_id::text AS r, lower(to_address) AS email, template, status, event_id::text AS e"
+        " FROM notifications.deliveries"
+    )
+
+    # E-mails: a candidate's by (address, kind); a proposal's to the council by (person, pair).
+    proposal_of = {r["e"]: (r["v"], r["a"]) for r in proposed_events}
+    made: Counter[tuple[str, str]] = Counter()
+    sent: Counter[tuple[str, str]] = Counter()
+    council_made: Counter[tuple[str, str, str]] = Counter()
+    council_sent: Counter[tuple[str, str, str]] = Counter()
+    council_other: Counter[str] = Counter()
+    strange = 0
+    for d in deliveries:
+        if d["email"] == COUNCIL_EMAIL:
+            if d["template"] == "match_proposed" and d["e"] in proposal_of:
+                key = (d["r"], *proposal_of[d["e"]])
+                council_made[key] += 1
+                council_sent[key] += d["status"] == "sent"
+            elif d["template"] in COUNCIL_TEMPLATES:
+                council_other[d["template"]] += 1
+            else:
+                strange += 1
+            continue
+        expected_kinds = EVERY_APPLICANT + (SELECTED_ALSO if d["email"] in chosen_emails else ())
+        if d["email"] not in emails or d["template"] not in expected_kinds:
+            strange += 1
+            continue
+        made[(d["email"], d["template"])] += 1
+        sent[(d["email"], d["template"])] += d["status"] == "sent"
+    owed = [(e, t) for e in emails for t in EVERY_APPLICANT] + [
+        (e, t) for e in chosen_emails for t in SELECTED_ALSO
+    ]
+    council_owed = [(p, v, a) for p in council.people for v, a in proposals_expected]
+
+    matched: Counter[tuple[str, str]] = Counter()
+    for r in matches:
+        matched[(r["v"], r["a"])] += r["n"]
+    standing = {(r["v"], r["a"]) for r in matches if r["status"] == "proposed"}
+    proposed: Counter[tuple[str, str]] = Counter((r["v"], r["a"]) for r in proposed_events)
+    enrolled: Counter[str] = Counter(r["a"] for r in enrolments)
+    completed = {r["a"] for r in enrolments if r["status"] == "completed"}
+    certificates: Counter[str] = Counter()
+    for r in enrolments:
+        certificates[r["a"]] += r["certificates"]
+
+    def event(kind: str, application_id: str, module: str = "") -> int:
+        return int(training_events.get((kind, application_id, module), 0))
+
+    def final_stage(a: str) -> str:
+        return "matched" if a in chosen else "shortlisted"
+
+    def outcome(a: str) -> str:
+        return "selected" if a in chosen else "shortlisted"
+
+    pool = {a: profiles.get(a, (None, None, None)) for a in accepted}
+    missing: dict[str, list[str]] = {
+        "applications not at their final stage on their journey": [
+            a for a in accepted if applications.get(a) != final_stage(a)
+        ],
+        "journey steps missing": [
+            a for a in accepted for _ in range(max(0, (SELECTED_STEPS if a in chosen else 2) - steps[a]))
+        ],
+        "ApplicationSubmitted events missing": [a for a in accepted if a not in submitted],
+        "events not yet published": ["event"] * sum(r["n"] for r in unpublished),
+        "applications not screened by assessment": [a for a in accepted if a not in candidacies],
+        "selections not made": [a for a in chosen if candidacies.get(a, (None, None))[1] != "selected"],
+        "AssessmentScored events missing": [a for a in accepted if (a, "screening") not in scored]
+        + [a for a in chosen if (a, "final") not in scored],
+        "candidates missing from matching's pool or at another stage there": [
+            a for a in accepted if pool[a][0] != outcome(a) or pool[a][1] != (a in chosen)
+        ],
+        "completed trainings matching does not know of": [a for a in chosen if pool[a][2] != "completed"],
+        "applicants missing in training or at another stage there": [
+            a for a in accepted if learners.get(a) != outcome(a)
+        ],
+        "enrolments missing": [a for a in chosen if not enrolled[a]],
+        "TrainingEnrolled events missing": [a for a in chosen if not event("TrainingEnrolled", a)],
+        "module completions missing (TrainingModuleCompleted)": [
+            f"{a} {m}" for a in chosen for m in REQUIRED_MODULES if not event("TrainingModuleCompleted", a, m)
+        ],
+        "certificates missing": [a for a in chosen if a not in completed or not certificates[a]],
+        "TrainingCompleted events missing": [a for a in chosen if not event("TrainingCompleted", a)],
+        "match proposals missing": [a for v, a in proposals_expected if not matched[(v, a)]],
+        "MatchProposed events missing": [a for v, a in proposals_expected if not proposed[(v, a)]],
+        "e-mails not made": [f"{t} to {e}" for e, t in owed if not made[(e, t)]]
+        + [f"match_proposed to {p} for {a}" for p, v, a in council_owed if not council_made[(p, v, a)]]
+        + [f"{t} to the council" for t in COUNCIL_TEMPLATES if not council_other[t]],
+        "e-mails not sent": [f"{t} to {e}" for e, t in owed if not sent[(e, t)]]
+        + [f"match_proposed to {p} for {a}" for p, v, a in council_owed if not council_sent[(p, v, a)]],
+    }
+    lost = {what: len(items) for what, items in missing.items()}
+    examples = {what: sorted(items)[:3] for what, items in missing.items() if items}
     duplicated = {
         "applications": sum(1 for a in applications if a not in accepted),
-        "journey steps": sum(r["n"] - 1 for r in journeys if r["n"] > 1),
-        "ApplicationSubmitted events": sum(n - 1 for n in submitted_n.values() if n > 1),
-        "assessment decisions": sum(r["n"] - 1 for r in decisions if r["n"] > 1),
-        "AssessmentScored events": sum(n - 1 for n in scored_n.values() if n > 1),
-        "e-mails (deliveries)": sum(n - 1 for n in made.values() if n > 1),
+        "journey steps": _extra(r["n"] for r in journeys),
+        "ApplicationSubmitted events": _extra(submitted.values()),
+        "assessment decisions": _extra(r["n"] for r in decisions),
+        "AssessmentScored events": _extra(scored.values()),
+        "enrolments": _extra(enrolled.values()),
+        "TrainingEnrolled, TrainingModuleCompleted, TrainingCompleted events": _extra(
+            training_events.values()
+        ),
+        "certificates": _extra(certificates.values()),
+        "match proposals (vacancy, application)": _extra(matched.values()),
+        "MatchProposed events": _extra(proposed.values()),
+        "e-mails (deliveries)": _extra(made.values())
+        + _extra(council_made.values())
+        + _extra(council_other.values()),
     }
     queues = all_queues(prefix)
     dead = await dlq.count(amqp_url, queues)
@@ -216,14 +351,42 @@ async def tally(database_url: str, amqp_url: str, prefix: str, load: Load) -> Ta
     unexpected = {
         "dead letters": sum(n or 0 for n in dead.values()),
         "messages still queued": sum(max(ready, 0) for ready, _ in states.values()),
-        "requests refused": len(load.refused),
-        "outcomes other than shortlisted": sum(
-            1 for a in accepted if candidacies.get(a) not in (None, "shortlisted")
+        "requests refused": len(load.refused) + len(people.refused),
+        "screening outcomes other than shortlisted": sum(
+            1 for a in accepted if candidacies.get(a, ("shortlisted",))[0] != "shortlisted"
         ),
-        "e-mails to someone who did not apply": sum(1 for (e, _t) in made if e not in emails),
-        "deliveries failed": sum(r["n"] for r in deliveries if r["status"] == "failed"),
+        "selections nobody made": sum(1 for a in accepted - chosen if candidacies.get(a, (None, None))[1]),
+        "enrolments of candidates not selected": sum(1 for a in enrolled if a not in chosen),
+        "proposals other than a selected candidate for the vacancy": sum(
+            1 for pair in matched if pair not in proposals_expected
+        )
+        + sum(1 for pair in proposed if pair not in proposals_expected),
+        "proposals displaced or withdrawn": sum(1 for pair in proposals_expected if matched[pair])
+        - len(standing & proposals_expected),
+        "e-mails of another kind or to someone else": strange,
+        "deliveries failed": sum(1 for d in deliveries if d["status"] == "failed"),
     }
-    return Tally(lost, duplicated, unexpected)
+    reached = {
+        "selected": sum(1 for a in chosen if candidacies.get(a, (None, None))[1] == "selected"),
+        "certificates": sum(certificates.values()),
+        "match proposals": sum(matched.values()),
+        "MatchProposed events": sum(proposed.values()),
+        "modules recorded": sum(
+            n for (t, _a, _m), n in training_events.items() if t == "TrainingModuleCompleted"
+        ),
+    }
+    return Tally(lost, duplicated, unexpected, reached, examples)
+
+
+async def unverified_certificates(database_url: str, training_url: str) -> int:
+    """Certificates whose public page does not confirm them (fetched as anyone would)."""
+    ids = [r["id"] for r in await fetch(database_url, "SELECT id::text FROM training.certificates")]
+    bad = 0
+    async with httpx.AsyncClient(base_url=training_url, timeout=15) as client:
+        for certificate_id in ids:
+            answer = await client.get(f"/certificates/{certificate_id}.json")
+            bad += answer.status_code != 200 or answer.json().get("valid") is not True
+    return bad
 
 
 @pytest.mark.timeout(600)
@@ -240,6 +403,7 @@ async def test_every_application_reaches_its_final_state_once_through_restarts_a
     prefix = broker_namespace.prefix
     mailboxes = serve_mailbox()
     mail = next(mailboxes)
+    secret = secrets.token_urlsafe(32)
     env = {
         "RTW_DATABASE_URL": clean_database,
         "RTW_AMQP_URL": amqp,
@@ -252,18 +416,27 @@ async def test_every_application_reaches_its_final_state_once_through_restarts_a
         "RTW_SMTP_PORT": str(mail.port),
         "RTW_RETRY_BASE_S": "1",
         "RTW_DISPATCH_INTERVAL_S": "0.5",
+        "RTW_TOKEN_SECRET": secret,
     }
     services = {name: ServiceProcess(name, env, tmp_path) for name in SERVICES}
     queues = all_queues(prefix)
     load = Load()
-    story: list[str] = []
+    admin, trainer = tokens(secret)
+    people = People(
+        assessment_url=services["assessment"].url,
+        training_url=services["training"].url,
+        admin=admin,
+        trainer=trainer,
+        select_one_in=SELECT_ONE_IN,
+        most_selected=MOST_SELECTED,
+    )
     broker_stopped = False
+    started = time.monotonic()
 
     def say(line: str) -> None:
-        story.append(line)
         print(line, flush=True)
 
-    http = httpx.AsyncClient()
+    http = httpx.AsyncClient(timeout=15)
     submitters: list[asyncio.Task[None]] = []
     try:
         for service in services.values():
@@ -271,6 +444,20 @@ async def test_every_application_reaches_its_final_state_once_through_restarts_a
         for service in services.values():
             await service.wait_ready(http)
         say(f"started {len(services)} services as processes, {len(queues)} queues under {prefix}")
+        council = await prepare(
+            http,
+            clean_database,
+            matching_url=services["matching"].url,
+            training_url=services["training"].url,
+            admin=admin,
+        )
+        say(
+            f"Walsall signed up, its recruiter signed in and posted vacancy {council.vacancy_id}; "
+            f"training provider registered; one application in {SELECT_ONE_IN} is to be selected, "
+            "trained and matched"
+        )
+        load.on_accepted = people.accepted
+        people.start_training()
         submitters = [
             asyncio.create_task(
                 submit_steadily(services["applications"].url, make_application, load), name=f"submit{i}"
@@ -323,32 +510,65 @@ async def test_every_application_reaches_its_final_state_once_through_restarts_a
 
         load.stop.set()
         await asyncio.wait_for(asyncio.gather(*submitters), timeout=120)
-        say(f"load stopped: {len(load.accepted)} applications accepted")
+        say(
+            f"load stopped after {time.monotonic() - started:.0f}s: {len(load.accepted)} applications "
+            f"accepted, {len(people.chosen)} of them to be selected"
+        )
 
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
+        # Wait until every final state is reached, or nothing has moved for a while.
+        deadline = time.monotonic() + WAIT_FOR_FINAL_STATES_S
+        last: tuple[int, ...] = ()
+        moved = time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - moved < STILL_FOR_S:
             try:
-                if (await tally(clean_database, amqp, prefix, load)).complete:
+                now = await tally(clean_database, amqp, prefix, load, people, council)
+                if now.complete:
                     break
+                if tuple(now.lost.values()) != last:
+                    last, moved = tuple(now.lost.values()), time.monotonic()
             except (OSError, asyncpg.PostgresError, AMQPConnectionError) as exc:  # a server restarting
                 print(f"tally not possible yet: {exc!r}")
             await asyncio.sleep(1)
+        say(f"every final state reached (or the wait ended) after {time.monotonic() - started:.0f}s")
         await asyncio.sleep(2)  # a late duplicate would land now
-        result = await tally(clean_database, amqp, prefix, load)
-
-        say(
-            f"accepted {len(load.accepted)}; recovered (accepted after failed attempts) "
-            f"{len(load.retried)}; failed attempts {dict(load.failures)}"
+        result = await tally(clean_database, amqp, prefix, load, people, council)
+        result.unexpected["certificates that do not verify"] = await unverified_certificates(
+            clean_database, services["training"].url
         )
+
+        recovered = {
+            "applications accepted after failed attempts": len(load.retried),
+            "selections made after failed attempts": len(people.selections.retried & people.selections.done),
+            "module completions recorded after failed attempts": len(
+                people.completions.retried & people.completions.done
+            ),
+        }
+        failures = {
+            "submit": dict(load.failures),
+            "select": dict(people.selections.failures),
+            "complete module": dict(people.completions.failures),
+        }
+        say(f"accepted {len(load.accepted)}; reached {result.reached}; failed attempts {failures}")
         say(f"lost: {sum(result.lost.values())} {result.lost}")
+        if result.examples:
+            say(f"for example: {result.examples}")
+        say(f"recovered: {sum(recovered.values())} {recovered}")
         say(f"duplicated: {sum(result.duplicated.values())} {result.duplicated}")
         say(f"unexpected: {sum(result.unexpected.values())} {result.unexpected}")
         received = Counter(address.lower() for message in mail.received for address in message.envelope_to)
-        say(
-            f"SMTP messages received: {sum(received.values())} (at least once: a kill between "
-            f"the send and its commit resends), addresses with more than 2: "
-            f"{sum(1 for n in received.values() if n > 2)}"
+        delivered = Counter(
+            r["email"]
+            for r in await fetch(
+                clean_database,
+                "SELECT lower(to_address) AS email FROM notifications.deliveries WHERE status = 'sent'",
+            )
         )
+        say(
+            f"SMTP messages received: {sum(received.values())} for {sum(delivered.values())} deliveries "
+            "sent (at least once: a kill between a send and its commit resends); addresses that "
+            f"received more than they were sent: {sum(1 for a, n in received.items() if n > delivered[a])}"
+        )
+        say(f"took {time.monotonic() - started:.0f}s")
 
         assert consumers_back_after is not None, (
             "queues still without a consumer 30 s after the broker's return"
@@ -356,12 +576,14 @@ async def test_every_application_reaches_its_final_state_once_through_restarts_a
         assert consumers_back_after <= CONSUMERS_BACK_WITHIN_S  # the readiness bound the issue sets
         assert not any(result.lost.values()), result.lost
         assert not any(result.duplicated.values()), result.duplicated
-        assert not any(result.unexpected.values()), (result.unexpected, load.refused[:3])
+        assert not any(result.unexpected.values()), (result.unexpected, (load.refused + people.refused)[:3])
+        assert result.reached["selected"] == len(people.chosen) > 0
         assert len(load.retried) > 0  # the chaos did reach the clients: something had to recover
     finally:
         load.stop.set()
         for task in submitters:
             task.cancel()
+        await people.close()
         if broker_stopped:
             with contextlib.suppress(Exception):
                 await start_broker()

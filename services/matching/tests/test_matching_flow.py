@@ -4,6 +4,7 @@ saved-search alerts, skill gaps, reach-out to hire, and candidates leaving the p
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -1062,3 +1063,18 @@ async def test_a_withdrawal_that_overtakes_the_application_keeps_the_candidate_o
     await world.deliver(example(ApplicationWithdrawn, **about(application)))
     await world.deliver(application, selected(application))
     assert str(application.application_id) not in await world.refs(walsall)
+
+
+async def test_training_that_overtakes_the_application_counts_once_the_application_arrives(
+    world: World,
+) -> None:
+    application = submitted()
+    enrolled = example(TrainingEnrolled, **about(application))
+    with contextlib.suppress(Exception):
+        await world.deliver(enrolled)  # before the application (another queue): retried, not dropped
+    await world.deliver(application, selected(application))
+    await world.deliver(enrolled)  # the broker's redelivery
+    async with world.service.uow_factory() as uow:
+        profile = await uow.session.get(CandidateProfile, application.application_id)
+    assert profile is not None
+    assert profile.training_status == "enrolled"

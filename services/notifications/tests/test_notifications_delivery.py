@@ -625,6 +625,40 @@ async def test_a_decision_that_overtakes_the_application_is_still_told(
     assert mails[1].subject == f"You are invited to the second stage ({priya.reference})"
 
 
+async def test_training_events_that_overtake_the_application_are_still_told(
+    service: Any, smtp_server: Any
+) -> None:
+    priya = Candidate()
+    certificate_id = uuid4()
+    enrolment, completion = enrolled(priya, date(2031, 3, 31)), completed(priya, certificate_id)
+    for event in (enrolment, completion):
+        with contextlib.suppress(Exception):  # failed, to be retried by the broker, not dropped
+            await service.deliver(event)
+    await service.deliver(submitted(priya))
+    await service.deliver(enrolment)  # the broker's redeliveries
+    await service.deliver(completion)
+
+    mails = await smtp_server.wait_for(priya.email, count=3, timeout=5)
+    assert [m.subject for m in mails[1:]] == [
+        "Your training starts: Return to Work - ICT",
+        "Your certificate is ready",
+    ]
+
+
+async def test_a_match_that_overtakes_the_application_is_still_told(service: Any, smtp_server: Any) -> None:
+    priya, walsall = Candidate(), Council()
+    await service.deliver(council_registered(walsall))
+    await service.deliver(vacancy_posted(walsall))
+    proposal = match_proposed(walsall, priya)
+    with contextlib.suppress(Exception):
+        await service.deliver(proposal)
+    await service.deliver(submitted(priya))
+    await service.deliver(proposal)
+
+    alert = (await smtp_server.wait_for(priya.email, count=2, timeout=5))[1]
+    assert alert.subject == "A council vacancy matches you: Data analyst (returner)"
+
+
 # ---------------------------------------------------------------------------- preferences
 
 

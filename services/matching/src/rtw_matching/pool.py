@@ -145,7 +145,7 @@ async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
 async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:
     """In training: counts towards the score."""
     await _one_at_a_time(uow, event.application_id)
-    profile = await uow.session.get(CandidateProfile, event.application_id)
+    profile = await _profile_for_training(uow, event)
     if profile is None or profile.training_status == "completed":
         return
     profile.training_status = "enrolled"
@@ -159,7 +159,7 @@ async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:
 async def record_module(event: TrainingModuleCompleted, uow: UnitOfWork) -> None:
     """A module completed: the skills it builds raise the candidate's levels, so scores rise."""
     await _one_at_a_time(uow, event.application_id)
-    profile = await uow.session.get(CandidateProfile, event.application_id)
+    profile = await _profile_for_training(uow, event)
     if profile is None:
         return
     _raise_skills(profile, event.skills)
@@ -175,7 +175,7 @@ async def record_module(event: TrainingModuleCompleted, uow: UnitOfWork) -> None
 async def record_training_completed(event: TrainingCompleted, uow: UnitOfWork) -> None:
     """Training completed."""
     await _one_at_a_time(uow, event.application_id)
-    profile = await uow.session.get(CandidateProfile, event.application_id)
+    profile = await _profile_for_training(uow, event)
     if profile is None:
         return
     _raise_skills(profile, event.skills_gained)
@@ -185,6 +185,17 @@ async def record_training_completed(event: TrainingCompleted, uow: UnitOfWork) -
     await uow.session.flush()
     if profile.in_pool:
         await match_candidate(uow, profile, cause=event)
+
+
+async def _profile_for_training(
+    uow: UnitOfWork, event: TrainingEnrolled | TrainingModuleCompleted | TrainingCompleted
+) -> CandidateProfile | None:
+    """The profile a training event is about. One that arrives before the application (another
+    queue) waits for it: retried, not dropped; none is kept for an erased candidate."""
+    profile = await uow.session.get(CandidateProfile, event.application_id)
+    if profile is None and await uow.session.get(Departure, event.candidate_id) is None:
+        raise LookupError(f"training of application {event.application_id}, not in the pool yet; retrying")
+    return profile
 
 
 def _raise_skills(profile: CandidateProfile, claims: Iterable[SkillClaim]) -> None:

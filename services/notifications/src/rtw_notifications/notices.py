@@ -260,9 +260,11 @@ class Notices:
     async def training_enrolled(self, event: TrainingEnrolled, uow: UnitOfWork) -> None:
         """Training starts."""
         note = await self._note(uow, event.application_id)
-        if note is not None:
-            note.training_expected_end = event.expected_end
-            uow.session.add(note)
+        if note is None:
+            # The application's own event has not been handled yet (another queue): retry shortly.
+            raise LookupError(f"application {event.application_id} is not known yet")
+        note.training_expected_end = event.expected_end
+        uow.session.add(note)
         person = await self._person(uow, event.candidate_id)
         language = person.language if person else "en"
         await self.owe(
@@ -279,9 +281,11 @@ class Notices:
     async def training_completed(self, event: TrainingCompleted, uow: UnitOfWork) -> None:
         """The certificate is ready."""
         note = await self._note(uow, event.application_id)
-        if note is not None:
-            note.training_completed = True
-            uow.session.add(note)
+        if note is None:
+            # The application's own event has not been handled yet (another queue): retry shortly.
+            raise LookupError(f"application {event.application_id} is not known yet")
+        note.training_completed = True
+        uow.session.add(note)
         person = await self._person(uow, event.candidate_id)
         url = f"{self.settings.portal_url.rstrip('/')}/training/certificates/{event.certificate_id}"
         await self.owe(uow, event.event_id, person, "certificate_issued", {"certificate_url": url})
@@ -333,6 +337,9 @@ class Notices:
 
     async def match_proposed(self, event: MatchProposed, uow: UnitOfWork) -> None:
         """Alert the candidate and tell the council (both can opt out)."""
+        if await self._note(uow, event.application_id) is None:
+            # The application's own event has not been handled yet (another queue): retry shortly.
+            raise LookupError(f"application {event.application_id} is not known yet")
         vacancy, council = await self._vacancy(uow, event.vacancy_id)
         values = {
             "vacancy": vacancy.title,
