@@ -3,6 +3,7 @@ sees whom: pure functions over plain data."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
@@ -495,3 +496,26 @@ def test_one_candidate_scored_for_many_vacancies_at_once_gets_the_same_numbers()
         ]
         facts = domain.facts_of(c)
         assert domain.quick_scores(facts, scorers) == [domain.quick_score(s, facts) for s in scorers]
+
+
+def test_one_explainer_for_many_vacancies_explains_each_as_score_does() -> None:
+    rng = random.Random(11)
+    districts = [Place(d.latitude, d.longitude) for d in list(reference.postcode_districts().values())[::40]]
+    skills = sorted(reference.framework_skills())[:30]
+    other = Weights(role_fit=15, skills=35, distance=12.5, availability=7.5)
+    for _ in range(40):
+        c, _ = random_pair(rng, districts, skills)
+        weights = rng.choice((WEIGHTS, other))
+        explainer = domain.Explainer(domain.facts_of(c), weights)
+        # Vacancies that share bases, flexible working, start dates and roles, as a council's do.
+        vacancies = [random_pair(rng, districts, skills)[1] for _ in range(8)]
+        vacancies += [dataclasses.replace(v, required_skills={}) for v in vacancies[:4]]
+        for v in vacancies * 2:
+            compiled = domain.scorer(v, weights) if rng.random() < 0.5 else None
+            got, want = explainer.explain(v, compiled), domain.score(c, v, weights)
+            assert (got.score, got.factor_rows, got.missing, got.distance_km) == (
+                want.score,
+                want.factor_rows,
+                want.missing,
+                want.distance_km,
+            )

@@ -7,6 +7,7 @@ score and, below its maximum, what would raise it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -141,8 +142,7 @@ def allowed_distance_km(candidate: Candidate, vacancy: Vacancy) -> float | None:
     return candidate.max_travel_km
 
 
-@dataclass(frozen=True, slots=True)
-class _Part:
+class _Part(NamedTuple):
     name: str
     points: float
     maximum: float
@@ -216,121 +216,236 @@ def _factor(name: str, fraction: float, maximum: float, why: str, hint: str | No
 
 def score(candidate: Candidate, vacancy: Vacancy, weights: Weights) -> Match:
     """The explainable score of a candidate for a vacancy."""
-    factors: list[_Part] = []
+    return Explainer(facts_of(candidate), weights).explain(vacancy)
 
-    # Role fit: the vacancy's specialism or role among the candidate's.
-    if vacancy.specialism and vacancy.specialism in candidate.specialisms:
-        fit, why = 1.0, "the vacancy's specialism is one the candidate chose"
-    elif vacancy.role in roles_of(candidate.specialisms):
-        fit, why = 1.0, f"{vacancy.role} is a role of a specialism the candidate chose"
-    elif not vacancy.specialism and not candidate.specialisms and vacancy.programme == candidate.programme:
-        fit, why = 1.0, "same profession"
-    else:
-        fit, why = 0.4, "same profession, another specialism"
-    factors.append(
-        _factor("role_fit", fit, weights.role_fit, why, "choosing this specialism would add to it")
+
+_REMOTE, _HYBRID = WorkMode.REMOTE.value, WorkMode.HYBRID.value
+
+
+class Explainer:
+    """One candidate's explainable scores with the weights in force, for any number of vacancies.
+
+    What depends on the candidate alone (experience, training, the roles of their specialisms) is
+    worked out once, and the parts that recur from vacancy to vacancy (role fit, flexible working,
+    availability) are kept, so explaining many pairs of one candidate costs little more than
+    scoring them. `score` is this, for one pair."""
+
+    __slots__ = (
+        "_availability",
+        "_cos1",
+        "_distances",
+        "_experience",
+        "_flexible",
+        "_held",
+        "_latitude",
+        "_longitude",
+        "_phi1",
+        "_role",
+        "_roles",
+        "_training",
+        "chosen",
+        "earliest",
+        "programme",
+        "travel",
+        "wanted",
+        "weights",
     )
 
-    # Skills coverage against the vacancy's required levels.
-    missing: list[tuple[str, int, int]] = []
-    ratios: list[float] = []
-    for skill, needed in sorted(vacancy.required_skills.items()):
-        held = candidate.skills.get(skill, 0)
-        ratios.append(min(held / needed, 1.0))
-        if held < needed:
-            missing.append((skill, needed, held))
-    coverage = sum(ratios) / len(ratios) if ratios else 1.0
-    hint = None
-    if missing:
-        skill, needed, held = max(missing, key=lambda m: m[1] - m[2])
-        rise = weights.skills * (1 - held / needed) / len(ratios)
-        hint = (
-            f"reaching {LEVEL_NAMES[needed]} in {skill} (for example through training) would add {rise:.0f}"
+    def __init__(self, facts: Sequence[Any], weights: Weights) -> None:
+        (
+            programme,
+            latitude,
+            longitude,
+            specialisms,
+            skills,
+            years_experience,
+            flexible,
+            travel,
+            earliest,
+            training,
+            done,
+            modules,
+        ) = facts[:12]
+        self.weights = weights
+        self.programme = programme
+        self.chosen = specialisms if isinstance(specialisms, frozenset) else frozenset(specialisms)
+        self.wanted = flexible if isinstance(flexible, frozenset) else frozenset(flexible)
+        self.travel = travel
+        self.earliest = earliest
+        self._held: Mapping[str, int] = skills or {}
+        self._latitude, self._longitude = latitude, longitude
+        self._phi1 = math.radians(latitude)
+        self._cos1 = math.cos(self._phi1)
+        self._roles: frozenset[str] | None = None
+        self._role: dict[tuple[str | None, str, str], _Part] = {}
+        self._flexible: dict[int, _Part] = {}
+        self._distances: dict[int, tuple[_Part, float | None]] = {}
+        self._availability: dict[date, _Part] = {}
+        years = min(years_experience, weights.full_experience_years)
+        self._experience = _factor(
+            "experience",
+            years / weights.full_experience_years,
+            weights.experience,
+            f"{years_experience:g} years' experience",
+            "more experience would add to it",
         )
-    factors.append(
-        _factor(
+        if training == "completed":
+            fraction, why = 1.0, "completed the programme's training"
+        elif training == "enrolled" and modules:
+            fraction = 0.3 + 0.6 * done / modules
+            why = f"in training: {done} of {modules} modules done"
+        else:
+            fraction, why = 0.0, "not in training yet"
+        self._training = _factor(
+            "training", fraction, weights.training, why, "completing more training modules would add to it"
+        )
+
+    def explain(self, vacancy: Vacancy, compiled: Scorer | None = None) -> Match:
+        """The explainable score of this candidate for `vacancy` (exactly what `score` gives);
+        `compiled` is the vacancy compiled with these weights (`scorer`), if at hand."""
+        s = compiled if compiled is not None else scorer(vacancy, self.weights)
+        role = self._role_fit(vacancy)
+        skills, missing = self._skills(s.skills)
+        distance, km = self._distance(vacancy.work_mode, s)
+        flexible = self._flexible_working(s)
+        availability = self._available(s.starts_on)
+        factors = (role, skills, self._experience, distance, flexible, self._training, availability)
+        # Added in order, as `quick_scores` adds them.
+        total = 0.0
+        for factor in factors:
+            total += factor.points
+        return Match(score=round(total, 2), parts=factors, missing=missing, distance_km=km)
+
+    def _role_fit(self, vacancy: Vacancy) -> _Part:
+        # The vacancy's specialism or role among the candidate's.
+        key = (vacancy.specialism, vacancy.role, vacancy.programme)
+        part = self._role.get(key)
+        if part is not None:
+            return part
+        if vacancy.specialism and vacancy.specialism in self.chosen:
+            fit, why = 1.0, "the vacancy's specialism is one the candidate chose"
+        else:
+            if self._roles is None:
+                self._roles = roles_of(self.chosen)
+            if vacancy.role in self._roles:
+                fit, why = 1.0, f"{vacancy.role} is a role of a specialism the candidate chose"
+            elif not vacancy.specialism and not self.chosen and vacancy.programme == self.programme:
+                fit, why = 1.0, "same profession"
+            else:
+                fit, why = 0.4, "same profession, another specialism"
+        part = _factor(
+            "role_fit", fit, self.weights.role_fit, why, "choosing this specialism would add to it"
+        )
+        self._role[key] = part
+        return part
+
+    def _skills(
+        self, required: tuple[tuple[str, int], ...]
+    ) -> tuple[_Part, tuple[tuple[str, int, int], ...]]:
+        # Skills coverage against the vacancy's required levels (`required` sorted by skill).
+        weights, held_levels = self.weights, self._held
+        missing: list[tuple[str, int, int]] = []
+        covered = 0.0  # added in order, as `quick_scores` adds them
+        widest, lack = -1, ("", 0, 0)
+        for skill, needed in required:
+            held = held_levels.get(skill, 0)
+            if held < needed:
+                covered += held / needed
+                gap = (skill, needed, held)
+                missing.append(gap)
+                if needed - held > widest:  # the first of the widest gaps
+                    widest, lack = needed - held, gap
+            else:
+                covered += 1.0
+        coverage = covered / len(required) if required else 1.0
+        hint = None
+        if missing:
+            skill, needed, held = lack
+            rise = weights.skills * (1 - held / needed) / len(required)
+            hint = (
+                f"reaching {LEVEL_NAMES[needed]} in {skill} (for example through training)"
+                f" would add {rise:.0f}"
+            )
+        part = _factor(
             "skills",
             coverage,
             weights.skills,
             f"covers {coverage:.0%} of the skill levels the vacancy needs",
             hint,
         )
-    )
+        return part, tuple(missing)
 
-    # Experience.
-    years = min(candidate.years_experience, weights.full_experience_years)
-    factors.append(
-        _factor(
-            "experience",
-            years / weights.full_experience_years,
-            weights.experience,
-            f"{candidate.years_experience:g} years' experience",
-            "more experience would add to it",
+    def _distance(self, work_mode: str, s: Scorer) -> tuple[_Part, float | None]:
+        # Distance, relaxed for hybrid and remote vacancies.
+        cached = self._distances.get(s.distance_key) if s.distance_key else None
+        if cached is not None:
+            return cached
+        if work_mode == _REMOTE:
+            allowed = None
+        elif work_mode == _HYBRID:
+            allowed = self.travel * 2  # fewer days in the office
+        else:
+            allowed = self.travel
+        km: float | None = None
+        phi1, cos1, longitude = self._phi1, self._cos1, self._longitude
+        for base_latitude, base_longitude, cos2 in s.bases:
+            # `_great_circle_km`, with the candidate's side worked out once.
+            d_lambda = _radians(base_longitude - longitude)
+            h = _sin((_radians(base_latitude) - phi1) / 2) ** 2 + cos1 * cos2 * _sin(d_lambda / 2) ** 2
+            d = 6371.0088 * 2 * _asin(_sqrt(h))
+            if km is None or d < km:
+                km = d
+        if allowed is None or km is None:
+            fraction, why = 1.0, "remote: distance does not matter"
+        elif km <= allowed:
+            fraction, why = 1.0, f"{km:.0f} km away, within the {allowed:.0f} km the candidate would travel"
+        else:
+            fraction = max(0.0, 1 - (km - allowed) / max(allowed, 1.0))
+            why = f"{km:.0f} km away, beyond the {allowed:.0f} km the candidate would travel"
+        part = _factor(
+            "distance", fraction, self.weights.distance, why, "a hybrid or remote arrangement would add to it"
         )
-    )
+        if s.distance_key:
+            self._distances[s.distance_key] = (part, km)
+        return part, km
 
-    # Distance, relaxed for hybrid and remote vacancies.
-    allowed = allowed_distance_km(candidate, vacancy)
-    km = nearest_base_km(candidate, vacancy) if vacancy.bases else None
-    if allowed is None or km is None:
-        fraction, why = 1.0, "remote: distance does not matter"
-    elif km <= allowed:
-        fraction, why = 1.0, f"{km:.0f} km away, within the {allowed:.0f} km the candidate would travel"
-    else:
-        fraction = max(0.0, 1 - (km - allowed) / max(allowed, 1.0))
-        why = f"{km:.0f} km away, beyond the {allowed:.0f} km the candidate would travel"
-    factors.append(
-        _factor("distance", fraction, weights.distance, why, "a hybrid or remote arrangement would add to it")
-    )
-
-    # Flexible working: how many of the candidate's needs the vacancy meets.
-    offered = set(vacancy.flexible_working)
-    if vacancy.work_mode == WorkMode.REMOTE.value:
-        offered.update({FlexibleWorking.REMOTE.value, FlexibleWorking.HYBRID.value})
-    elif vacancy.work_mode == WorkMode.HYBRID.value:
-        offered.add(FlexibleWorking.HYBRID.value)
-    wanted = set(candidate.flexible_working)
-    met = wanted & offered
-    fraction = len(met) / len(wanted) if wanted else 1.0
-    unmet = sorted(wanted - offered)
-    factors.append(
-        _factor(
+    def _flexible_working(self, s: Scorer) -> _Part:
+        # Flexible working: how many of the candidate's needs the vacancy meets.
+        part = self._flexible.get(s.offered_key) if s.offered_key else None
+        if part is not None:
+            return part
+        wanted, offered = self.wanted, s.offered
+        met = wanted & offered
+        fraction = len(met) / len(wanted) if wanted else 1.0
+        unmet = sorted(wanted - offered)
+        part = _factor(
             "flexible_working",
             fraction,
-            weights.flexible_working,
+            self.weights.flexible_working,
             f"meets {len(met)} of {len(wanted)} flexible-working needs"
             if wanted
             else "no flexible-working needs",
             f"offering {', '.join(m.replace('_', ' ') for m in unmet)} would add to it",
         )
-    )
+        if s.offered_key:
+            self._flexible[s.offered_key] = part
+        return part
 
-    # Training progress.
-    if candidate.training_status == "completed":
-        fraction, why = 1.0, "completed the programme's training"
-    elif candidate.training_status == "enrolled" and candidate.modules_total:
-        fraction = 0.3 + 0.6 * candidate.modules_completed / candidate.modules_total
-        why = f"in training: {candidate.modules_completed} of {candidate.modules_total} modules done"
-    else:
-        fraction, why = 0.0, "not in training yet"
-    factors.append(
-        _factor(
-            "training", fraction, weights.training, why, "completing more training modules would add to it"
+    def _available(self, starts_on: date) -> _Part:
+        part = self._availability.get(starts_on)
+        if part is not None:
+            return part
+        earliest = self.earliest
+        if earliest is None or earliest <= starts_on:
+            fraction, why = 1.0, "available by the start date"
+        else:
+            late = (earliest - starts_on).days
+            fraction, why = max(0.0, 1 - late / 180), f"available {late} days after the start date"
+        part = _factor(
+            "availability", fraction, self.weights.availability, why, "an earlier start would add to it"
         )
-    )
-
-    # Availability.
-    if candidate.earliest_start is None or candidate.earliest_start <= vacancy.starts_on:
-        fraction, why = 1.0, "available by the start date"
-    else:
-        late = (candidate.earliest_start - vacancy.starts_on).days
-        fraction, why = max(0.0, 1 - late / 180), f"available {late} days after the start date"
-    factors.append(
-        _factor("availability", fraction, weights.availability, why, "an earlier start would add to it")
-    )
-
-    total = round(sum(f.points for f in factors), 2)
-    return Match(score=total, parts=tuple(factors), missing=tuple(missing), distance_km=km)
+        self._availability[starts_on] = part
+        return part
 
 
 # --------------------------------------------------------------------------------------------
@@ -392,6 +507,21 @@ def _offered(vacancy: Vacancy) -> frozenset[str]:
     return frozenset(offered)
 
 
+#: Small integers standing for the parts of vacancies that recur (see `Scorer`), so that scoring
+#: one candidate against many vacancies works each recurring part out once.
+_KEYS: dict[Any, int] = {}
+_NEXT_KEY = itertools.count(1)
+
+
+def _key(value: Any) -> int:
+    found = _KEYS.get(value)
+    if found is None:
+        if len(_KEYS) >= 100_000:
+            _KEYS.clear()  # new numbers from then on: never one number for two values
+        found = _KEYS[value] = next(_NEXT_KEY)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Scorer:
     """A vacancy and the weights in force, compiled for scoring many candidates (`quick_score`)."""
@@ -407,30 +537,50 @@ class Scorer:
     starts_on: date
     weights: tuple[float, ...]  # role fit, skills, experience, distance, flexible, training, availability
     full_experience_years: float
+    # The same number for the same weights (`weights` and `full_experience_years`), role fit
+    # (`programme`, `specialism`, `fitting`), distance (`bases`, `distance_matters`, `hybrid`),
+    # flexible working (`offered`) and start date.
+    weights_key: int = 0
+    role_key: int = 0
+    distance_key: int = 0
+    offered_key: int = 0
+    starts_key: int = 0
 
 
 def scorer(vacancy: Vacancy, weights: Weights) -> Scorer:
     """Compile a vacancy for `quick_score`."""
+    programme, specialism = vacancy.programme, vacancy.specialism
+    fitting = specialisms_with_role(vacancy.role) | ({specialism} if specialism else set())
+    bases = tuple((b.latitude, b.longitude, math.cos(math.radians(b.latitude))) for b in vacancy.bases)
+    distance_matters = vacancy.work_mode != WorkMode.REMOTE.value and bool(vacancy.bases)
+    hybrid = vacancy.work_mode == WorkMode.HYBRID.value
+    offered = _offered(vacancy)
+    numbers = (
+        weights.role_fit,
+        weights.skills,
+        weights.experience,
+        weights.distance,
+        weights.flexible_working,
+        weights.training,
+        weights.availability,
+    )
     return Scorer(
-        programme=vacancy.programme,
-        specialism=vacancy.specialism,
-        fitting=specialisms_with_role(vacancy.role) | ({vacancy.specialism} if vacancy.specialism else set()),
+        programme=programme,
+        specialism=specialism,
+        fitting=fitting,
         skills=tuple(sorted(vacancy.required_skills.items())),
-        bases=tuple((b.latitude, b.longitude, math.cos(math.radians(b.latitude))) for b in vacancy.bases),
-        distance_matters=vacancy.work_mode != WorkMode.REMOTE.value and bool(vacancy.bases),
-        hybrid=vacancy.work_mode == WorkMode.HYBRID.value,
-        offered=_offered(vacancy),
+        bases=bases,
+        distance_matters=distance_matters,
+        hybrid=hybrid,
+        offered=offered,
         starts_on=vacancy.starts_on,
-        weights=(
-            weights.role_fit,
-            weights.skills,
-            weights.experience,
-            weights.distance,
-            weights.flexible_working,
-            weights.training,
-            weights.availability,
-        ),
+        weights=numbers,
         full_experience_years=weights.full_experience_years,
+        weights_key=_key(("weights", numbers, weights.full_experience_years)),
+        role_key=_key(("role", programme, specialism, fitting)),
+        distance_key=_key(("distance", bases, distance_matters, hybrid)),
+        offered_key=_key(("offered", offered)),
+        starts_key=vacancy.starts_on.toordinal(),
     )
 
 
@@ -444,10 +594,26 @@ def quick_score(s: Scorer, facts: Sequence[Any]) -> tuple[float, bool]:
     return quick_scores(Facts(*facts[:12]), (s,))[0]
 
 
+class _Points:
+    """One candidate's points with one set of weights, for the parts that recur between
+    vacancies (each worked out the first time it is needed)."""
+
+    __slots__ = ("availability", "distance", "experience", "flexible", "role", "training")
+
+    def __init__(self, experience: float, training: float) -> None:
+        self.experience = experience
+        self.training = training
+        self.role: dict[int, float] = {}
+        self.distance: dict[int, float] = {}
+        self.flexible: dict[int, float] = {}
+        self.availability: dict[int, float] = {}
+
+
 def quick_scores(facts: Facts, scorers: Sequence[Scorer]) -> list[tuple[float, bool]]:
     """For one candidate and many vacancies, the totals `score` gives (exactly) and whether the
     candidate lacks a skill each vacancy needs; what depends on the candidate alone is worked out
-    once."""
+    once, and so is each part that recurs between the vacancies (a role fit, a set of bases, the
+    flexible working offered, a start date)."""
     (
         programme,
         latitude,
@@ -472,30 +638,43 @@ def quick_scores(facts: Facts, scorers: Sequence[Scorer]) -> list[tuple[float, b
         trained = 0.3 + 0.6 * done / modules
     else:
         trained = 0.0
-    by_weights: dict[tuple[tuple[float, ...], float], tuple[float, float]] = {}
-    results = []
+    held = skills.get
+    by_weights: dict[int, _Points] = {}
+    points_key = -1
+    points = _Points(0.0, 0.0)
+    results: list[tuple[float, bool]] = []
+    append = results.append
     for s in scorers:
-        w_role, w_skills, w_experience, w_distance, w_flexible, w_training, w_availability = s.weights
-        fixed = by_weights.get((s.weights, s.full_experience_years))
-        if fixed is None:
-            full = s.full_experience_years
-            fixed = (
-                round(w_experience * max(0.0, min(1.0, min(years, full) / full)), 2),
-                round(w_training * max(0.0, min(1.0, trained)), 2),
-            )
-            by_weights[(s.weights, s.full_experience_years)] = fixed
-        experience_points, training_points = fixed
-
-        if not s.fitting.isdisjoint(chosen) or (not s.specialism and not chosen and s.programme == programme):
-            total = round(w_role * 1.0, 2)
-        else:
-            total = round(w_role * 0.4, 2)
+        if s.weights_key != points_key or not points_key:
+            points_key = s.weights_key
+            found = by_weights.get(points_key) if points_key else None
+            if found is None:
+                w_experience, w_training, full = s.weights[2], s.weights[5], s.full_experience_years
+                found = _Points(
+                    round(w_experience * max(0.0, min(1.0, min(years, full) / full)), 2),
+                    round(w_training * max(0.0, min(1.0, trained)), 2),
+                )
+                if points_key:
+                    by_weights[points_key] = found
+            points = found
+        cached = points.role.get(s.role_key) if s.role_key else None
+        if cached is None:
+            w_role = s.weights[0]
+            if not s.fitting.isdisjoint(chosen) or (
+                not s.specialism and not chosen and s.programme == programme
+            ):
+                cached = round(w_role * 1.0, 2)
+            else:
+                cached = round(w_role * 0.4, 2)
+            if s.role_key:
+                points.role[s.role_key] = cached
+        total = cached
 
         lacks = False
         if s.skills:
             covered = 0.0
             for skill, needed in s.skills:
-                ratio = skills.get(skill, 0) / needed
+                ratio = held(skill, 0) / needed
                 if ratio < 1.0:
                     covered += ratio
                     lacks = True
@@ -504,34 +683,49 @@ def quick_scores(facts: Facts, scorers: Sequence[Scorer]) -> list[tuple[float, b
             coverage = covered / len(s.skills)
         else:
             coverage = 1.0
-        total += round(w_skills * max(0.0, min(1.0, coverage)), 2)
-        total += experience_points
+        total += round(s.weights[1] * max(0.0, min(1.0, coverage)), 2)
+        total += points.experience
 
-        fraction = 1.0
-        if s.distance_matters:
-            allowed = travel * 2 if s.hybrid else travel
-            km = -1.0
-            for base_latitude, base_longitude, cos2 in s.bases:
-                d_phi = _radians(base_latitude) - phi1
-                d_lambda = _radians(base_longitude - longitude)
-                h = _sin(d_phi / 2) ** 2 + cos1 * cos2 * _sin(d_lambda / 2) ** 2
-                d = 6371.0088 * 2 * _asin(_sqrt(h))
-                if km < 0 or d < km:
-                    km = d
-            if km > allowed:
-                fraction = max(0.0, 1 - (km - allowed) / max(allowed, 1.0))
-        total += round(w_distance * max(0.0, min(1.0, fraction)), 2)
-
-        fraction = len(wanted & s.offered) / len(wanted) if wanted else 1.0
-        total += round(w_flexible * max(0.0, min(1.0, fraction)), 2)
-        total += training_points
-
-        if earliest is None or earliest <= s.starts_on:
+        cached = points.distance.get(s.distance_key) if s.distance_key else None
+        if cached is None:
             fraction = 1.0
-        else:
-            fraction = max(0.0, 1 - (earliest - s.starts_on).days / 180)
-        total += round(w_availability * max(0.0, min(1.0, fraction)), 2)
-        results.append((round(total, 2), lacks))
+            if s.distance_matters:
+                allowed = travel * 2 if s.hybrid else travel
+                km = -1.0
+                for base_latitude, base_longitude, cos2 in s.bases:
+                    d_phi = _radians(base_latitude) - phi1
+                    d_lambda = _radians(base_longitude - longitude)
+                    h = _sin(d_phi / 2) ** 2 + cos1 * cos2 * _sin(d_lambda / 2) ** 2
+                    d = 6371.0088 * 2 * _asin(_sqrt(h))
+                    if km < 0 or d < km:
+                        km = d
+                if km > allowed:
+                    fraction = max(0.0, 1 - (km - allowed) / max(allowed, 1.0))
+            cached = round(s.weights[3] * max(0.0, min(1.0, fraction)), 2)
+            if s.distance_key:
+                points.distance[s.distance_key] = cached
+        total += cached
+
+        cached = points.flexible.get(s.offered_key) if s.offered_key else None
+        if cached is None:
+            fraction = len(wanted & s.offered) / len(wanted) if wanted else 1.0
+            cached = round(s.weights[4] * max(0.0, min(1.0, fraction)), 2)
+            if s.offered_key:
+                points.flexible[s.offered_key] = cached
+        total += cached
+        total += points.training
+
+        cached = points.availability.get(s.starts_key) if s.starts_key else None
+        if cached is None:
+            if earliest is None or earliest <= s.starts_on:
+                fraction = 1.0
+            else:
+                fraction = max(0.0, 1 - (earliest - s.starts_on).days / 180)
+            cached = round(s.weights[6] * max(0.0, min(1.0, fraction)), 2)
+            if s.starts_key:
+                points.availability[s.starts_key] = cached
+        total += cached
+        append((round(total, 2), lacks))
     return results
 
 

@@ -25,10 +25,12 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID, uuid4
 
+import pydantic_core
 from rtw_contracts import Event, FlexibleWorking, MatchProposed, SkillGapIdentified, caused_by
 from rtw_platform.uow import UnitOfWork
-from sqlalchemy import Float, Row, String, Table, Uuid, any_, bindparam, select, text, update
+from sqlalchemy import Row, String, Table, Uuid, any_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import NullType
 from sqlmodel import col
 
 from . import domain
@@ -181,27 +183,6 @@ def _target_of(vacancy: Vacancy) -> Target:
     return Target(vacancy.id, vacancy.council_id, vacancy_of(vacancy))
 
 
-def _explainable(facts: Sequence[Any], candidate_id: UUID) -> domain.Candidate:
-    """The candidate of a pool row, for `domain.score` (visibility is not part of the score)."""
-    return domain.Candidate(
-        candidate_id=str(candidate_id),
-        programme=facts[0],
-        home=domain.Place(facts[1], facts[2]),
-        region="",
-        specialisms=frozenset(facts[3]),
-        skills=facts[4] or {},
-        years_experience=facts[5],
-        flexible_working=frozenset(facts[6]),
-        max_travel_km=facts[7],
-        visible_to_regions=frozenset(),
-        visible_to_councils=frozenset(),
-        earliest_start=facts[8],
-        training_status=facts[9],
-        modules_completed=facts[10],
-        modules_total=facts[11],
-    )
-
-
 def _facts_of(profile: CandidateProfile) -> domain.Facts:
     return domain.Facts(
         profile.programme,
@@ -217,6 +198,11 @@ def _facts_of(profile: CandidateProfile) -> domain.Facts:
         profile.modules_completed,
         profile.modules_total,
     )
+
+
+#: The type of array parameters a statement casts itself (`CAST(:ids AS uuid[])`): handed to
+#: the driver as they are, without SQLAlchemy processing each item.
+_AS_IS = NullType()
 
 
 def _uuids(name: str, values: Sequence[UUID]) -> Any:
@@ -247,18 +233,42 @@ class _Cache(Generic[K, V]):
 #: Vacancies as scored, by id. What a vacancy requires never changes once it is posted (only its
 #: status does, and every query checks the status), so its parsed form can be kept.
 _TARGETS: _Cache[UUID, Target] = _Cache(20_000)
-#: Vacancies compiled for `domain.quick_score`, by id and the weights' numbers.
-_SCORERS: _Cache[tuple[UUID, tuple[Any, ...]], domain.Scorer] = _Cache(20_000)
+#: Vacancies compiled for `domain.quick_score`, by the weights' numbers and then by id.
+_SCORERS: dict[tuple[Any, ...], dict[UUID, domain.Scorer]] = {}
 
 
 def _weights_key(weights: domain.Weights) -> tuple[Any, ...]:
     return tuple(weights.model_dump(exclude={"version"}).values())
 
 
+def _compiled_with(key: tuple[Any, ...]) -> dict[UUID, domain.Scorer]:
+    compiled = _SCORERS.get(key)
+    if compiled is None or len(compiled) >= 20_000:
+        if len(_SCORERS) >= 8:
+            _SCORERS.clear()
+        compiled = _SCORERS[key] = {}
+    return compiled
+
+
 def scorer_for(target: Target, weights: domain.Weights, key: tuple[Any, ...] | None = None) -> domain.Scorer:
     """The vacancy compiled for `domain.quick_score` with these weights (cached)."""
-    cache_key = (target.id, key if key is not None else _weights_key(weights))
-    return _SCORERS.get(cache_key) or _SCORERS.put(cache_key, domain.scorer(target.vacancy, weights))
+    compiled = _compiled_with(key if key is not None else _weights_key(weights))
+    found = compiled.get(target.id)
+    if found is None:
+        found = compiled[target.id] = domain.scorer(target.vacancy, weights)
+    return found
+
+
+def scorers_for(targets: Sequence[Target], weights: domain.Weights) -> list[domain.Scorer]:
+    """`scorer_for` each of the vacancies."""
+    compiled = _compiled_with(_weights_key(weights))
+    found = []
+    for target in targets:
+        s = compiled.get(target.id)
+        if s is None:
+            s = compiled[target.id] = domain.scorer(target.vacancy, weights)
+        found.append(s)
+    return found
 
 
 async def open_vacancies_visible_to(uow: UnitOfWork, profile: CandidateProfile) -> list[Target]:
@@ -281,8 +291,63 @@ async def _targets(uow: UnitOfWork, ids: Sequence[UUID]) -> list[Target]:
             select(*VACANCY_COLUMNS).where(VACANCIES.c.id == _uuids("ids", missing))
         )
         for row in rows.all():
-            targets[row[0]] = _TARGETS.put(row[0], _target(row))
+            targets[row[0]] = _hold(_target(row))
     return [targets[i] for i in ids if i in targets]
+
+
+def _hold(target: Target) -> Target:
+    """Keep a parsed vacancy (and, in `_OPEN`, among its programme's)."""
+    _TARGETS.put(target.id, target)
+    known = _OPEN.get(target.vacancy.programme)
+    if known is not None:
+        known.add(target)
+    return target
+
+
+class _OpenVacancies:
+    """A programme's open vacancies as this process holds them, by region and by council."""
+
+    def __init__(self) -> None:
+        self.by_region: dict[str, dict[UUID, Target]] = {}
+        self.by_council: dict[str, dict[UUID, Target]] = {}
+
+    def add(self, target: Target) -> None:
+        self.by_region.setdefault(target.vacancy.council_region, {})[target.id] = target
+        self.by_council.setdefault(target.vacancy.council_gss, {})[target.id] = target
+
+    def discard(self, target: Target) -> None:
+        self.by_region.get(target.vacancy.council_region, {}).pop(target.id, None)
+        self.by_council.get(target.vacancy.council_gss, {}).pop(target.id, None)
+
+    def visible_to(self, regions: Sequence[str], councils: Sequence[str]) -> list[Target]:
+        """Those at a council in one of `regions`, or one of `councils` (each once)."""
+        found: dict[UUID, Target] = {}
+        for region in regions:
+            found.update(self.by_region.get(region, {}))
+        for council in councils:
+            found.update(self.by_council.get(council, {}))
+        return list(found.values())
+
+
+#: Per programme, the open vacancies this process holds, once it has read them all (the first
+#: time a candidate of the programme is matched). New vacancies join when first seen and closed
+#: ones leave when found closed, so the candidate's path can score a new candidate before its
+#: first statement and load the standing proposals of the vacancies that matter with it.
+_OPEN: dict[str, _OpenVacancies] = {}
+
+
+async def _hold_open(uow: UnitOfWork, programme: str) -> _OpenVacancies:
+    """The programme's open vacancies as this process holds them (read them all the first time)."""
+    known = _OPEN.get(programme)
+    if known is None:
+        rows = await uow.session.execute(
+            select(*VACANCY_COLUMNS).where(VACANCIES.c.programme == programme, VACANCIES.c.status == "open")
+        )
+        known = _OpenVacancies()
+        for row in rows.all():
+            known.add(_TARGETS.get(row[0]) or _TARGETS.put(row[0], _target(row)))
+        _OPEN[programme] = known
+    return known
 
 
 _POOL_MEMBER = (
@@ -487,6 +552,16 @@ class ProposalBook:
         for standing in self.standing.values():
             standing.displaceable.sort()
 
+    async def load_weakest(self, uow: UnitOfWork, vacancy_ids: list[UUID]) -> None:
+        """How many proposals stand on each vacancy and the weakest score that could give way
+        (kept as a proposal of unknown id: the write displaces the weakest it finds)."""
+        if not vacancy_ids:
+            return
+        for vacancy_id, n, weakest in (
+            await uow.session.execute(_STANDING, {"vacancies": vacancy_ids})
+        ).all():
+            self.standing[vacancy_id] = Standing(int(n), [] if weakest is None else [(weakest, "", None)])
+
     async def load_signals(self, uow: UnitOfWork, pairs: list[tuple[UUID, UUID]]) -> None:
         if not pairs:
             return
@@ -501,35 +576,53 @@ class ProposalBook:
 
 
 _CANDIDATE_WORLD = text(
-    "WITH visible AS (SELECT id FROM vacancies WHERE programme = :programme AND status = 'open'"
-    " AND (region = ANY(:regions) OR gss_code = ANY(:councils)))"
     # The weights in force.
-    " SELECT 0 AS kind, NULL::uuid AS vacancy_id, NULL::uuid AS id, NULL::float8 AS score,"
+    "SELECT 0 AS kind, NULL::uuid AS vacancy_id, NULL::uuid AS id, NULL::float8 AS score,"
     " NULL::float8 AS proposed, NULL::varchar AS status, version::bigint AS n, weights::text AS text"
     " FROM (SELECT version, weights FROM weights ORDER BY version DESC LIMIT 1) AS w"
-    # Each open vacancy the candidate allows: how many proposals stand, and the weakest score that
-    # could give way (which proposal that is, is looked for only if one does: see _WRITE).
-    " UNION ALL SELECT 1, v.id, NULL, s.weakest, NULL, NULL, s.n, NULL FROM visible AS v"
-    f" CROSS JOIN LATERAL (SELECT count(*) AS n, min(score) FILTER (WHERE status = '{DISPLACEABLE}')"
-    " AS weakest FROM matches WHERE vacancy_id = v.id AND proposed_score IS NOT NULL"
-    f" AND status NOT IN ({', '.join(repr(s) for s in NOT_STANDING)})) AS s"
+    # Each open vacancy of the candidate's profession at a council the candidate allows.
+    # (Index-only scans of ix_vacancies_visible: by region, then by council, each vacancy once.)
+    " UNION ALL SELECT 1, id, NULL, NULL, NULL, NULL, NULL, NULL FROM vacancies"
+    " WHERE programme = :programme AND status = 'open' AND region = ANY(CAST(:regions AS varchar[]))"
+    " UNION ALL SELECT 1, id, NULL, NULL, NULL, NULL, NULL, NULL FROM vacancies"
+    " WHERE cardinality(CAST(:councils AS varchar[])) > 0 AND programme = :programme AND status = 'open'"
+    " AND gss_code = ANY(CAST(:councils AS varchar[])) AND NOT region = ANY(CAST(:regions AS varchar[]))"
     # The candidate's pairs and the skill gaps they were told.
     " UNION ALL SELECT 2, vacancy_id, id, score, proposed_score, status, NULL, NULL"
     " FROM matches WHERE application_id = :application"
     " UNION ALL SELECT 3, vacancy_id, NULL, NULL, NULL, NULL, NULL, gaps_key"
     " FROM skill_gap_signals WHERE application_id = :application"
+    # How many proposals stand on each vacancy the candidate was scored high enough for (on the
+    # vacancies this process holds), and the weakest score that could give way (see _STANDING).
+    " UNION ALL SELECT 4, v.id, NULL, s.weakest, NULL, NULL, s.n, NULL"
+    " FROM unnest(CAST(:hopeful AS uuid[])) AS v(id)"
+    f" CROSS JOIN LATERAL (SELECT count(*) AS n, min(score) FILTER (WHERE status = '{DISPLACEABLE}')"
+    " AS weakest FROM matches WHERE vacancy_id = v.id AND proposed_score IS NOT NULL"
+    f" AND status NOT IN ({', '.join(repr(s) for s in NOT_STANDING)})) AS s"
 ).bindparams(
-    bindparam("regions", type_=ARRAY(String)),
-    bindparam("councils", type_=ARRAY(String)),
+    bindparam("regions", type_=_AS_IS),
+    bindparam("councils", type_=_AS_IS),
     bindparam("application", type_=Uuid),
+    bindparam("hopeful", type_=_AS_IS),
 )
+
+#: How many proposals stand on each of these vacancies, and the weakest score that could give way
+#: (which proposal that is, is looked for only if one does: see _WRITE).
+_STANDING = text(
+    "SELECT v.id, s.n, s.weakest FROM unnest(CAST(:vacancies AS uuid[])) AS v(id)"
+    f" CROSS JOIN LATERAL (SELECT count(*) AS n, min(score) FILTER (WHERE status = '{DISPLACEABLE}')"
+    " AS weakest FROM matches WHERE vacancy_id = v.id AND proposed_score IS NOT NULL"
+    f" AND status NOT IN ({', '.join(repr(s) for s in NOT_STANDING)})) AS s"
+).bindparams(bindparam("vacancies", type_=_AS_IS))
 
 
 async def candidate_world(
-    uow: UnitOfWork, profile: CandidateProfile
+    uow: UnitOfWork, profile: CandidateProfile, hopeful: Sequence[UUID] = ()
 ) -> tuple[WeightsInForce, list[Target], ProposalBook]:
     """In one round trip: the weights in force, the open vacancies the candidate could be seen
-    for (as `weights_in_force` and `open_vacancies_visible_to`) and what stands already."""
+    for (as `weights_in_force` and `open_vacancies_visible_to`), the candidate's own pairs and
+    signals, and the standing proposals of the `hopeful` vacancies (those the candidate scores
+    high enough to be proposed for; others' are loaded with `ProposalBook.load_weakest`)."""
     application_id = profile.application_id
     rows = await uow.session.execute(
         _CANDIDATE_WORLD,
@@ -538,6 +631,7 @@ async def candidate_world(
             "regions": list(profile.visible_regions),
             "councils": list(profile.visible_councils),
             "application": application_id,
+            "hopeful": list(hopeful),
         },
     )
     in_force: WeightsInForce | None = None
@@ -546,17 +640,28 @@ async def candidate_world(
     for kind, vacancy_id, id_, score, proposed, status, n, value in rows.all():
         if kind == 1:
             ids.append(vacancy_id)
-            book.standing[vacancy_id] = Standing(int(n), [] if score is None else [(score, "", None)])
         elif kind == 2:
             book.pairs[(vacancy_id, application_id)] = Pair(id_, score, proposed, status)
         elif kind == 3:
             book.signals[(vacancy_id, application_id)] = value
+        elif kind == 4:
+            book.standing[vacancy_id] = Standing(int(n), [] if score is None else [(score, "", None)])
         else:
-            in_force = WeightsInForce(f"v{n}", domain.Weights.model_validate_json(value))
+            in_force = WeightsInForce(f"v{n}", _weights_of(value))
     if in_force is None:
-        defaults = domain.Weights()
-        in_force = WeightsInForce(defaults.version, defaults)
+        in_force = _DEFAULT_WEIGHTS
     return in_force, await _targets(uow, ids), book
+
+
+_DEFAULT_WEIGHTS = WeightsInForce(domain.Weights().version, domain.Weights())
+
+
+#: Weights as saved, parsed (the few versions there are never change once saved).
+_WEIGHTS: _Cache[str, domain.Weights] = _Cache(100)
+
+
+def _weights_of(saved: str) -> domain.Weights:
+    return _WEIGHTS.get(saved) or _WEIGHTS.put(saved, domain.Weights.model_validate_json(saved))
 
 
 # --------------------------------------------------------------------------------------------
@@ -577,12 +682,18 @@ class Matched:
 
 
 def gaps_key(missing: Sequence[tuple[str, int, int]]) -> str:
-    """What identifies a set of skill gaps (the same gaps are not signalled twice)."""
-    gaps = [
-        {"current_level": held or None, "required_level": needed, "skill": skill}
+    """What identifies a set of skill gaps (the same gaps are not signalled twice): the SHA-256
+    of the gaps as JSON with sorted keys (`json.dumps(..., sort_keys=True)` of each gap's
+    `current_level` or null, `required_level` and `skill`), written out directly."""
+    body = ", ".join(
+        f'{{"current_level": {held or "null"}, "required_level": {needed}, "skill": {_json_string(skill)}}}'
         for skill, needed, held in missing
-    ]
-    return hashlib.sha256(json.dumps(gaps, sort_keys=True).encode()).hexdigest()
+    )
+    return hashlib.sha256(f"[{body}]".encode()).hexdigest()
+
+
+#: How `json.dumps` writes a string (ASCII only, escaped).
+_json_string = json.encoder.encode_basestring_ascii
 
 
 @dataclass
@@ -601,6 +712,15 @@ class _Run:
     displaced_weakest: list[UUID] = field(default_factory=list)  # vacancies
     signals: list[tuple[UUID, UUID, str]] = field(default_factory=list)
     proposed: int = 0
+    #: The last candidate explained, with their explainer (a run explains one candidate's pairs
+    #: together, or one pair per candidate).
+    _explaining: tuple[UUID, domain.Explainer] | None = None
+
+    def explainer(self, application_id: UUID, facts: Sequence[Any]) -> domain.Explainer:
+        """The candidate's explainer (a new one for each new candidate)."""
+        if self._explaining is None or self._explaining[0] != application_id:
+            self._explaining = (application_id, domain.Explainer(facts, self.in_force.weights))
+        return self._explaining[1]
 
     @property
     def displacements(self) -> int:
@@ -626,8 +746,10 @@ class _Run:
         lacks: bool,
         *,
         signal_gaps: bool,
+        compiled: domain.Scorer | None = None,
     ) -> None:
-        """Record what this pair calls for: a new score, a proposal, its skill gaps."""
+        """Record what this pair calls for: a new score, a proposal, its skill gaps (`compiled`:
+        the vacancy compiled with the weights in force, if at hand)."""
         weights = self.in_force.weights
         pair = self.book.pairs.get((target.id, application_id))
         if pair is None and total < weights.propose_at and not signal_gaps:
@@ -636,14 +758,14 @@ class _Run:
         propose = self.proposes(target, application_id, total)
         near = signal_gaps and domain.quick_near_fit(total, lacks, weights)
         if rescored or propose:
-            match = domain.score(_explainable(facts, candidate_id), target.vacancy, weights)
+            match = self.explainer(application_id, facts).explain(target.vacancy, compiled)
             factors = match.factor_rows
             if propose:
                 self._propose(target, application_id, candidate_id, pair, match, factors)
             elif pair is not None:
                 self._rescore(target, pair, match.score, factors)
         if near:
-            self._signal(target, application_id, candidate_id, total, facts[4] or {})
+            self._signal(target, application_id, candidate_id, total, facts[4] or {}, compiled)
 
     def _rescore(self, target: Target, pair: Pair, score: float, factors: Any) -> None:
         pair.score = score
@@ -726,16 +848,26 @@ class _Run:
                 candidate_id=candidate_id,
                 application_id=application_id,
                 score=match.score,
-                factors=match.factors,
+                factors=factors,  # the rows, validated as the event's ScoreFactor models
                 weights_version=self.in_force.version,
                 proposed_at=self.now,
             )
         )
 
     def _signal(
-        self, target: Target, application_id: UUID, candidate_id: UUID, score: float, skills: dict[str, int]
+        self,
+        target: Target,
+        application_id: UUID,
+        candidate_id: UUID,
+        score: float,
+        skills: dict[str, int],
+        compiled: domain.Scorer | None = None,
     ) -> None:
-        missing = domain.missing_skills(target.vacancy.required_skills, skills)
+        if compiled is not None:  # the required skills, sorted by name
+            get = skills.get
+            missing = tuple((k, n, get(k, 0)) for k, n in compiled.skills if get(k, 0) < n)
+        else:
+            missing = domain.missing_skills(target.vacancy.required_skills, skills)
         if not missing:
             return
         key = gaps_key(missing)
@@ -750,7 +882,11 @@ class _Run:
                 application_id=application_id,
                 vacancy_id=target.id,
                 council_id=target.council_id,
-                gaps=domain.gaps_of(missing),
+                # As `domain.gaps_of` makes them, validated as the event's SkillGap models.
+                gaps=[
+                    {"skill": skill, "required_level": needed, "current_level": held or None}
+                    for skill, needed, held in missing
+                ],
                 score=score,
                 identified_at=self.now,
             )
@@ -772,14 +908,15 @@ class _Run:
                 {
                     "now": self.now,
                     "version": self.in_force.version,
-                    "weakest_of": self.displaced_weakest,
+                    "weakest_of": list(dict.fromkeys(self.displaced_weakest)),  # each vacancy once
                     "n_id": list(new[0]),
                     "n_vacancy": list(new[1]),
                     "n_council": list(new[2]),
                     "n_application": list(new[3]),
                     "n_candidate": list(new[4]),
                     "n_score": list(new[5]),
-                    "n_factors": [json.dumps(f) for f in new[6]],
+                    # One JSON array of every new match's factors, taken apart in SQL.
+                    "n_factors": pydantic_core.to_json(list(new[6])).decode(),
                     "s_application": list(signals[0]),
                     "s_vacancy": list(signals[1]),
                     "s_key": list(signals[2]),
@@ -799,19 +936,22 @@ class _Run:
 
 _WRITE = text(
     "WITH weakest AS ("
+    # Each vacancy's weakest: the first of its displaceable proposals in ix_matches_proposals.
     " UPDATE matches AS m SET status = 'displaced', updated_at = :now FROM ("
-    " SELECT DISTINCT ON (vacancy_id) id FROM matches"
-    f" WHERE vacancy_id = ANY(:weakest_of) AND proposed_score IS NOT NULL AND status = '{DISPLACEABLE}'"
-    " ORDER BY vacancy_id, score, id) AS w"
+    " SELECT w.id FROM unnest(CAST(:weakest_of AS uuid[])) AS v(id) CROSS JOIN LATERAL ("
+    " SELECT id FROM matches WHERE vacancy_id = v.id AND proposed_score IS NOT NULL"
+    f" AND status = '{DISPLACEABLE}' ORDER BY score, id LIMIT 1) AS w) AS w"
     " WHERE m.id = w.id RETURNING m.id),"
     " new AS ("
     " INSERT INTO matches (id, vacancy_id, council_id, application_id, candidate_id, score, factors,"
     " weights_version, status, proposed_score, proposed_at, updated_at)"
-    f" SELECT n.id, n.vacancy_id, n.council_id, n.application_id, n.candidate_id, n.score, n.factors,"
+    " SELECT n.id, n.vacancy_id, n.council_id, n.application_id, n.candidate_id, n.score, n.factors,"
     f" :version, '{DISPLACEABLE}', n.score, :now, :now"
-    " FROM unnest(CAST(:n_id AS uuid[]), CAST(:n_vacancy AS uuid[]), CAST(:n_council AS uuid[]),"
-    " CAST(:n_application AS uuid[]), CAST(:n_candidate AS uuid[]), CAST(:n_score AS float8[]),"
-    " CAST(:n_factors AS jsonb[]))"
+    " FROM ROWS FROM (unnest(CAST(:n_id AS uuid[])), unnest(CAST(:n_vacancy AS uuid[])),"
+    " unnest(CAST(:n_council AS uuid[])), unnest(CAST(:n_application AS uuid[])),"
+    " unnest(CAST(:n_candidate AS uuid[])), unnest(CAST(:n_score AS float8[])),"
+    # The factors come as one JSON array, parsed once.
+    " jsonb_array_elements(CAST(:n_factors AS jsonb)))"
     " AS n(id, vacancy_id, council_id, application_id, candidate_id, score, factors)"
     " RETURNING id),"
     " signalled AS ("
@@ -824,17 +964,17 @@ _WRITE = text(
     " RETURNING application_id)"
     " SELECT (SELECT count(*) FROM weakest), (SELECT count(*) FROM new), (SELECT count(*) FROM signalled)"
 ).bindparams(
-    bindparam("weakest_of", type_=ARRAY(Uuid)),
-    bindparam("n_id", type_=ARRAY(Uuid)),
-    bindparam("n_vacancy", type_=ARRAY(Uuid)),
-    bindparam("n_council", type_=ARRAY(Uuid)),
-    bindparam("n_application", type_=ARRAY(Uuid)),
-    bindparam("n_candidate", type_=ARRAY(Uuid)),
-    bindparam("n_score", type_=ARRAY(Float)),
-    bindparam("n_factors", type_=ARRAY(String)),
-    bindparam("s_application", type_=ARRAY(Uuid)),
-    bindparam("s_vacancy", type_=ARRAY(Uuid)),
-    bindparam("s_key", type_=ARRAY(String)),
+    bindparam("weakest_of", type_=_AS_IS),
+    bindparam("n_id", type_=_AS_IS),
+    bindparam("n_vacancy", type_=_AS_IS),
+    bindparam("n_council", type_=_AS_IS),
+    bindparam("n_application", type_=_AS_IS),
+    bindparam("n_candidate", type_=_AS_IS),
+    bindparam("n_score", type_=_AS_IS),
+    bindparam("n_factors", type_=String),
+    bindparam("s_application", type_=_AS_IS),
+    bindparam("s_vacancy", type_=_AS_IS),
+    bindparam("s_key", type_=_AS_IS),
 )
 
 _RESCORE = (
@@ -860,36 +1000,83 @@ _REPROPOSE = _RESCORE.values(
 GAP_SIGNALS_PER_CANDIDATE = 25
 
 
+#: The weights the last candidate was scored with in this process (the candidate's path scores
+#: with them before it reads the weights in force, and again if those differ).
+_LAST_WEIGHTS: list[WeightsInForce] = []
+
+
+def _same_weights(a: WeightsInForce, b: WeightsInForce) -> bool:
+    return a.version == b.version and (a.weights is b.weights or a.weights == b.weights)
+
+
 async def match_candidate(uow: UnitOfWork, profile: CandidateProfile, *, cause: Event | None) -> Matched:
-    """Score a candidate against every open vacancy they could be seen for; propose and signal."""
+    """Score a candidate against every open vacancy they could be seen for; propose and signal.
+
+    Two round trips, as a rule: the candidate is scored first against the open vacancies this
+    process holds that they allow (with the weights last in force), so that one statement reads
+    what they could be seen for, what they were told already, the weights in force and the
+    standing proposals of the vacancies they score high enough to be proposed for (no other
+    vacancy's can change what is decided); one statement writes the decisions. A vacancy this
+    process does not hold yet, or weights changed since, cost a statement more."""
     started = time.perf_counter()
-    in_force, targets, book = await candidate_world(uow, profile)
-    weights = in_force.weights
-    key = _weights_key(weights)
+    programme = profile.programme
     facts = _facts_of(profile)
-    application_id = profile.application_id
-    near_fit = domain.quick_near_fit
-    totals = domain.quick_scores(facts, [scorer_for(t, weights, key) for t in targets])
-    scored = [(t, total, lacks) for t, (total, lacks) in zip(targets, totals, strict=True)]
+    guess = _LAST_WEIGHTS[-1] if _LAST_WEIGHTS else _DEFAULT_WEIGHTS
+    held = await _hold_open(uow, programme)
+    seen = held.visible_to(profile.visible_regions, profile.visible_councils)
+    scored = _score_all(facts, seen, guess)
+    hopeful = [t.id for t in seen if scored[t.id][0] >= guess.weights.propose_at]
+    in_force, targets, book = await candidate_world(uow, profile, hopeful)
+    weights = in_force.weights
+    if not _same_weights(in_force, guess):
+        scored = {}
+        _LAST_WEIGHTS[:] = [in_force]
+    visible = {t.id for t in targets}
+    for t in seen:
+        if t.id not in visible:  # closed (or no longer visible) since this process read it
+            held.discard(t)
+    fresh = [t for t in targets if t.id not in scored]
+    if fresh:  # vacancies not held before, or the weights changed
+        scored |= _score_all(facts, fresh, in_force)
+        await book.load_weakest(uow, [t.id for t in fresh if scored[t.id][0] >= weights.propose_at])
+    totals = [scored[t.id] for t in targets]
     # The candidate's closest near fits are told their gaps.
+    near_fit = domain.quick_near_fit
     near = sorted(
-        ((total, t.id) for t, total, lacks in scored if near_fit(total, lacks, weights)), key=lambda n: -n[0]
+        (
+            (total, t.id)
+            for t, (total, lacks, _) in zip(targets, totals, strict=True)
+            if near_fit(total, lacks, weights)
+        ),
+        key=lambda n: -n[0],
     )
     closest = {vacancy_id for _, vacancy_id in near[:GAP_SIGNALS_PER_CANDIDATE]}
     run = _Run(uow, in_force, cause, book)
-    for target, total, lacks in scored:
+    application_id, candidate_id = profile.application_id, profile.candidate_id
+    for target, (total, lacks, compiled) in zip(targets, totals, strict=True):
         run.consider(
             target,
             facts,
             application_id,
-            profile.candidate_id,
+            candidate_id,
             total,
             lacks,
             signal_gaps=target.id in closest,
+            compiled=compiled,
         )
     await run.write()
     seconds = time.perf_counter() - started
-    return Matched(len(scored), run.proposed, run.displacements, len(run.signals), seconds, len(scored))
+    return Matched(len(targets), run.proposed, run.displacements, len(run.signals), seconds, len(targets))
+
+
+def _score_all(
+    facts: domain.Facts, targets: Sequence[Target], in_force: WeightsInForce
+) -> dict[UUID, tuple[float, bool, domain.Scorer]]:
+    """The candidate's quick score for each vacancy, whether they lack a skill, and the vacancy
+    compiled with these weights."""
+    scorers = scorers_for(targets, in_force.weights)
+    totals = domain.quick_scores(facts, scorers)
+    return {t.id: (total, lacks, s) for t, s, (total, lacks) in zip(targets, scorers, totals, strict=True)}
 
 
 #: Pool rows fetched in the first batch when re-matching (more follow only if these do not settle
@@ -928,7 +1115,9 @@ async def match_vacancy(uow: UnitOfWork, vacancy: Vacancy, *, cause: Event | Non
         decided.add(application_id)
         signal = near_fits < GAP_SIGNALS_PER_VACANCY and domain.quick_near_fit(total, lacks, weights)
         near_fits += signal
-        run.consider(target, row, application_id, row[CANDIDATE], total, lacks, signal_gaps=signal)
+        run.consider(
+            target, row, application_id, row[CANDIDATE], total, lacks, signal_gaps=signal, compiled=compiled
+        )
 
     def settled(frontier: float) -> bool:
         """No row scoring at most `frontier` can be proposed or be a closest near fit."""
@@ -980,7 +1169,16 @@ async def match_vacancy(uow: UnitOfWork, vacancy: Vacancy, *, cause: Event | Non
         ranked += len(made_rows)
         for row in made_rows:
             total, lacks = quick(compiled, row)
-            run.consider(target, row, row[APPLICATION], row[CANDIDATE], total, lacks, signal_gaps=False)
+            run.consider(
+                target,
+                row,
+                row[APPLICATION],
+                row[CANDIDATE],
+                total,
+                lacks,
+                signal_gaps=False,
+                compiled=compiled,
+            )
     await run.write()
     seconds = time.perf_counter() - started
     return Matched(pool, run.proposed, run.displacements, len(run.signals), seconds, ranked)

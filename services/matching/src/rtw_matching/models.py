@@ -59,7 +59,18 @@ class Vacancy(MatchingTable, table=True):
     """A council's vacancy."""
 
     __tablename__ = "vacancies"
-    __table_args__ = (Index("ix_vacancies_open", "programme", "status"),)
+    __table_args__ = (
+        Index("ix_vacancies_open", "programme", "status"),
+        # The open vacancies a candidate could be seen for (matching reads only these columns).
+        Index(
+            "ix_vacancies_visible",
+            "programme",
+            "region",
+            "gss_code",
+            postgresql_include=["id"],
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     council_id: UUID = Field(index=True)
@@ -172,7 +183,8 @@ class CandidateMatch(MatchingTable, table=True):
     )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
-    vacancy_id: UUID = Field(index=True)
+    # No index of its own: the unique (vacancy_id, application_id) index serves it.
+    vacancy_id: UUID
     council_id: UUID = Field(index=True)
     application_id: UUID = Field(index=True)
     candidate_id: UUID = Field(index=True)
