@@ -18,7 +18,8 @@ from rtw_platform import reference
 from rtw_platform.auth import InvalidToken, Principal, Purpose, Role, redeem_once, verify_token
 from rtw_platform.errors import AlreadyApplied, Conflict, Forbidden, Invalid, NotFound, Refusal
 from rtw_platform.uow import UnitOfWork
-from sqlalchemy import func, insert, text
+from sqlalchemy import String, any_, bindparam, func, insert, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -407,17 +408,25 @@ async def submit_newcomers(
     """
     keys = [key for _, key in commands]
     emails = [str(command.email).lower() for command, _ in commands]
+    # `= ANY(array)`, not `IN (…)`: one parameter, and a generic plan that still uses the index
+    # (with IN and no statistics yet, a cached plan can scan the whole table for every batch).
     seen_keys = set(
         (
             await uow.session.exec(
                 select(Application.client_request_id).where(
-                    Application.client_request_id.in_(keys)  # type: ignore[union-attr]
+                    Application.client_request_id == any_(bindparam("keys", keys, type_=ARRAY(String)))
                 )
             )
         ).all()
     )
     known_emails = set(
-        (await uow.session.exec(select(Candidate.email).where(Candidate.email.in_(emails)))).all()  # type: ignore[union-attr]
+        (
+            await uow.session.exec(
+                select(Candidate.email).where(
+                    Candidate.email == any_(bindparam("emails", emails, type_=ARRAY(String)))
+                )
+            )
+        ).all()
     )
     cohorts: dict[str, Cohort | None] = {}
     for cohort_id in {command.cohort_id for command, _ in commands}:
