@@ -366,6 +366,27 @@ def _answers_of(command: NewApplication) -> ApplicationAnswers:
     )
 
 
+def _draft(
+    candidate_id: UUID,
+    cohort: Cohort,
+    answers: ApplicationAnswers,
+    client_request_id: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """A new application's values, as a draft (submitting then marks it submitted)."""
+    return {
+        "id": uuid4(),
+        "candidate_id": candidate_id,
+        "cohort_id": cohort.id,
+        "programme": cohort.programme,
+        "status": domain.Stage.DRAFT.value,
+        "client_request_id": client_request_id,
+        "answers": answers.model_dump(mode="json", exclude_unset=True),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def _new_application(
     uow: UnitOfWork,
     command: NewApplication,
@@ -374,18 +395,7 @@ def _new_application(
     answers: ApplicationAnswers,
     client_request_id: str | None,
 ) -> Application:
-    now = _now()
-    application = Application(
-        id=uuid4(),
-        candidate_id=candidate.id,
-        cohort_id=cohort.id,
-        programme=cohort.programme,
-        status=domain.Stage.DRAFT.value,
-        client_request_id=client_request_id,
-        answers=answers.model_dump(mode="json", exclude_unset=True),
-        created_at=now,
-        updated_at=now,
-    )
+    application = Application(**_draft(candidate.id, cohort, answers, client_request_id, _now()))
     uow.session.add(application)
     if command.equality_monitoring is not None:
         _store_equality(uow, application, command.equality_monitoring)
@@ -465,17 +475,7 @@ async def submit_newcomers(
     events: list[ApplicationSubmitted] = []
     for (command, key, cohort, answers), number in zip(plain, numbers, strict=True):
         candidate = _NewCandidateRow(id=uuid4(), email=str(command.email).lower(), created_at=now)
-        application = _NewApplicationRow(
-            id=uuid4(),
-            candidate_id=candidate.id,
-            cohort_id=cohort.id,
-            programme=cohort.programme,
-            status=domain.Stage.DRAFT.value,
-            client_request_id=key,
-            answers=answers.model_dump(mode="json", exclude_unset=True),
-            created_at=now,
-            updated_at=now,
-        )
+        application = _NewApplicationRow(**_draft(candidate.id, cohort, answers, key, now))
         events.append(_mark_submitted(application, candidate, answers, number, now))
         candidates.append(candidate)
         applications.append(application)
