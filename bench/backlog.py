@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import contextlib
 import csv
-import json
 import os
 import random
 import shutil
@@ -55,8 +54,8 @@ from rtw_platform.testing.mail import free_port
 from rtw_platform.topology import Topology
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from messaging import DEFAULT_AMQP_URL, DEFAULT_DATABASE_SERVER  # bench/messaging.py, beside this file
 from messaging import Scratch as MessagingScratch
+from messaging import add_server_arguments, run_benchmark  # bench/messaging.py, beside this file
 from rtw_applications.testing import insert_cohort
 
 EVENT = ApplicationSubmitted
@@ -471,12 +470,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         " assessment, matching, notifications, training)",
     )
     parser.add_argument("--publish-window", type=int, default=500, help="publishes in flight")
-    parser.add_argument(
-        "--database-server-url",
-        default=DEFAULT_DATABASE_SERVER,
-        help="admin URL of the PostgreSQL server (a scratch database is created on it)",
-    )
-    parser.add_argument("--amqp-url", default=DEFAULT_AMQP_URL)
+    add_server_arguments(parser)
     args = parser.parse_args(argv)
     args.services = [s.strip() for s in args.services.split(",") if s.strip()]
     consumers = {
@@ -489,9 +483,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 async def main(args: argparse.Namespace) -> dict[str, float | None]:
-    task = asyncio.current_task()
-    assert task is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     scratch = Scratch(args.database_server_url, args.amqp_url)
     drained = imported = None
     try:
@@ -519,10 +510,4 @@ async def main(args: argparse.Namespace) -> dict[str, float | None]:
 
 if __name__ == "__main__":
     arguments = parse_args()
-    try:
-        figures = asyncio.run(main(arguments))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        console.print("[red]interrupted; scratch database and broker names deleted[/]")
-        sys.exit(130)
-    sys.stdout.flush()
-    print(json.dumps(figures))
+    run_benchmark(main, arguments)

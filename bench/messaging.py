@@ -35,6 +35,7 @@ import sys
 import time
 import uuid
 import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -664,6 +665,37 @@ def report(raw: RawResult, commits: CommitResult, hop: HopResult, args: argparse
     console.print(table)
 
 
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """--database-server-url and --amqp-url: the servers the scratch names are made on."""
+    parser.add_argument(
+        "--database-server-url",
+        default=DEFAULT_DATABASE_SERVER,
+        help="admin URL of the PostgreSQL server (a scratch database is created on it)",
+    )
+    parser.add_argument("--amqp-url", default=DEFAULT_AMQP_URL)
+
+
+def run_benchmark(
+    main: Callable[[argparse.Namespace], Awaitable[dict[str, Any]]], args: argparse.Namespace
+) -> None:
+    """Run a benchmark's `main` and print its figures as the last line, one JSON object. SIGTERM
+    cancels the run like Ctrl-C does, so that its clean-up still happens."""
+
+    async def cancellable() -> dict[str, Any]:
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        return await main(args)
+
+    try:
+        figures = asyncio.run(cancellable())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        console.print("[red]interrupted; scratch database and broker names deleted[/]")
+        sys.exit(130)
+    sys.stdout.flush()
+    print(json.dumps(figures))
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     defaults = ServiceSettings()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -685,20 +717,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         " process of their own, as the producing service does in a deployment)",
     )
     parser.add_argument("--warmup", type=int, default=200, help="warm-up messages/events")
-    parser.add_argument(
-        "--database-server-url",
-        default=DEFAULT_DATABASE_SERVER,
-        help="admin URL of the PostgreSQL server (a scratch database is created on it)",
-    )
-    parser.add_argument("--amqp-url", default=DEFAULT_AMQP_URL)
+    add_server_arguments(parser)
     return parser.parse_args(argv)
 
 
 async def main(args: argparse.Namespace) -> dict[str, float]:
-    # SIGTERM cancels the run like Ctrl-C does, so that the clean-up below still happens.
-    task = asyncio.current_task()
-    assert task is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     scratch = Scratch(args.database_server_url, args.amqp_url)
     try:
         await scratch.create_database()
@@ -743,10 +766,4 @@ async def main(args: argparse.Namespace) -> dict[str, float]:
 if __name__ == "__main__":
     arguments = parse_args()
     configure_logging("bench", level="WARNING", json=False)
-    try:
-        figures = asyncio.run(main(arguments))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        console.print("[red]interrupted; scratch database and broker names deleted[/]")
-        sys.exit(130)
-    sys.stdout.flush()
-    print(json.dumps(figures))
+    run_benchmark(main, arguments)

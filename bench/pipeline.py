@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -54,11 +53,11 @@ from rtw_platform.testing.mail import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from messaging import (  # bench/messaging.py, beside this file
-    DEFAULT_AMQP_URL,
-    DEFAULT_DATABASE_SERVER,
     RawResult,
     Scratch,
+    add_server_arguments,
     raw_e2e,
+    run_benchmark,
     with_database,
 )
 
@@ -611,20 +610,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--raw-window", type=int, default=500)
     parser.add_argument("--raw-prefetch", type=int, default=500)
     parser.add_argument("--timeout", type=float, default=900, help="seconds a run may take to drain")
-    parser.add_argument(
-        "--database-server-url",
-        default=DEFAULT_DATABASE_SERVER,
-        help="admin URL of the PostgreSQL server (a scratch database is created on it)",
-    )
-    parser.add_argument("--amqp-url", default=DEFAULT_AMQP_URL)
+    add_server_arguments(parser)
     parser.add_argument("--keep-logs", action="store_true", help="print where the services' logs are")
     return parser.parse_args(argv)
 
 
 async def main(args: argparse.Namespace) -> dict[str, float]:
-    task = asyncio.current_task()
-    assert task is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     definitions = list(installed_services().values())
     scratch = Scratch(args.database_server_url, args.amqp_url)
     queues, exchanges = declared_names(scratch.prefix, definitions)
@@ -755,10 +746,4 @@ async def main(args: argparse.Namespace) -> dict[str, float]:
 
 if __name__ == "__main__":
     arguments = parse_args()
-    try:
-        results = asyncio.run(main(arguments))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        console.print("[red]interrupted; scratch database and broker names deleted[/]")
-        sys.exit(130)
-    sys.stdout.flush()
-    print(json.dumps(results))
+    run_benchmark(main, arguments)

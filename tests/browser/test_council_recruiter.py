@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from rtw_platform.auth import Role, verify_token
-from rtw_platform.testing.browser import LINK, RunningPlatform, check_page
+from rtw_platform.testing.browser import LINK, RunningPlatform, check_error_summary, check_page
 from rtw_platform.testing.events import selected
 from rtw_platform.testing.fixtures import BrokerNamespace
 from rtw_platform.testing.waiting import eventually
@@ -117,13 +117,13 @@ async def test_a_council_signs_up_finds_a_returner_reaches_out_and_hires(
     await page.goto(platform.url("/matching/councils/sign-up"))
     await check_page(page, "council-sign-up")
     await page.get_by_role("button", name="Sign up").click()
-    summary = page.locator(".govuk-error-summary")
-    assert "Select your council" in await summary.inner_text()
-    assert "Enter the name of the council's contact" in await summary.inner_text()
-    assert (await page.title()).startswith("Error: ")
-    await check_page(page, "council-sign-up-errors")
-    await summary.get_by_role("link", name="Select your council").click()
-    assert await page.evaluate("document.activeElement.id") == "gss_code"
+    await check_error_summary(
+        page,
+        "council-sign-up-errors",
+        ["Select your council", "Enter the name of the council's contact"],
+        link="Select your council",
+        focus="gss_code",
+    )
     await page.get_by_label("Software developer").check()
     await page.get_by_label("Part-time").check()
     await sign_up_council(page, WALSALL, "Morag Fairweather", contact)

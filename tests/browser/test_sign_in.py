@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from rtw_platform.auth import Role
-from rtw_platform.testing.browser import RunningPlatform, check_page
+from rtw_platform.testing.browser import RunningPlatform, check_error_summary, check_page
 
 pytestmark = pytest.mark.browser
 
@@ -30,13 +30,9 @@ async def test_a_sign_in_form_without_an_address_shows_the_error_summary(
     await page.goto(platform.url("/applications/account/sign-in"))
     await check_page(page, "sign-in")
     await page.get_by_role("button", name="Send me a link").click()
-    summary = page.locator(".govuk-error-summary")
-    assert "Enter your e-mail address" in await summary.inner_text()
-    assert (await page.title()).startswith("Error: ")
-    await check_page(page, "sign-in-error")
-    # the summary's link takes the keyboard to the field
-    await summary.get_by_role("link", name="Enter your e-mail address").click()
-    assert await page.evaluate("document.activeElement.id") == "email"
+    await check_error_summary(
+        page, "sign-in-error", ["Enter your e-mail address"], link="Enter your e-mail address", focus="email"
+    )
 
 
 async def test_a_staff_link_signs_in_once_and_sign_out_ends_the_session(

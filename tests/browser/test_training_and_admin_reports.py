@@ -15,7 +15,7 @@ from rtw_contracts import CandidateHired, CandidateSignInRequested
 from rtw_contracts.examples import example
 from rtw_platform import dlq
 from rtw_platform.auth import Principal, Role, issue_token, verify_token
-from rtw_platform.testing.browser import RunningPlatform, check_page
+from rtw_platform.testing.browser import RunningPlatform, check_error_summary, check_page
 from rtw_platform.testing.events import selected
 from rtw_platform.testing.fixtures import BrokerNamespace
 from rtw_platform.testing.waiting import eventually
@@ -93,13 +93,14 @@ async def test_a_provider_records_progress_and_the_candidate_gets_a_certificate_
     assert "0 of 5" in await page.locator(".govuk-summary-list").inner_text()
 
     await page.get_by_role("button", name="Record as completed").click()
-    summary = page.locator(".govuk-error-summary")
-    assert "Select the module the learner completed" in await summary.inner_text()
-    assert "Enter the hours the learner spent on the module" in await summary.inner_text()
-    assert (await page.title()).startswith("Error: ")
-    await check_page(page, "training-provider-learner-errors")
-    await summary.get_by_role("link", name="Enter the hours the learner spent on the module").click()
-    assert await page.evaluate("document.activeElement.id") == "hours"
+    hours = "Enter the hours the learner spent on the module"
+    await check_error_summary(
+        page,
+        "training-provider-learner-errors",
+        ["Select the module the learner completed", hours],
+        link=hours,
+        focus="hours",
+    )
 
     await record(page, "Technical skills refresher", "0")
     assert "Hours must be more than 0" in await page.locator("#hours-error").inner_text()

@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
-import pytest_asyncio
-from faststream.rabbit import TestRabbitBroker
 from rtw_assessment import screening, second_stage, selection
-from rtw_assessment.app import SERVICE
 from rtw_assessment.domain import default_config
 from rtw_assessment.models import Assignment
 from rtw_contracts import (
@@ -32,7 +28,6 @@ from rtw_contracts.examples import example
 from rtw_contracts.types import CareerBreak, SecondStageAnswer
 from rtw_platform.auth import Principal, Role, issue_token
 from rtw_platform.service import ServiceRuntime
-from rtw_platform.testing.fixtures import app_for
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -46,22 +41,6 @@ RECENT = (datetime.now(UTC).date() - timedelta(days=90)).replace(day=1)  # a bre
 ANSWER = "I rebuilt the housing repairs booking service so tenants could book online."
 
 # --------------------------------------------------------------------------- fixtures and helpers
-
-
-@pytest_asyncio.fixture
-async def service(start_service: Callable[..., Any], tmp_path: Path) -> ServiceRuntime:
-    runtime: ServiceRuntime = await start_service(
-        SERVICE, in_memory_broker=True, relay_enabled=False, file_store_url=f"file://{tmp_path}"
-    )
-    return runtime
-
-
-@pytest_asyncio.fixture
-async def client(service: ServiceRuntime) -> AsyncIterator[httpx.AsyncClient]:
-    async with TestRabbitBroker(service.broker):
-        transport = httpx.ASGITransport(app=app_for(service))
-        async with httpx.AsyncClient(transport=transport, base_url="http://assessment") as http:
-            yield http
 
 
 def as_(service: ServiceRuntime, subject: str, role: Role) -> dict[str, str]:

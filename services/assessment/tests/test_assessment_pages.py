@@ -4,18 +4,12 @@ PostgreSQL (the browser tests drive the same pages through the whole platform)."
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
-from pathlib import Path
-from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
-import pytest_asyncio
-from faststream.rabbit import TestRabbitBroker
 from rtw_assessment import screening, second_stage
-from rtw_assessment.app import SERVICE
 from rtw_assessment.configuration import config_in_force
 from rtw_assessment.domain import default_config
 from rtw_assessment.models import Assessor, Assignment
@@ -24,7 +18,6 @@ from rtw_contracts.examples import example
 from rtw_contracts.types import CareerBreak, SecondStageAnswer
 from rtw_platform.auth import Principal, Role, issue_token
 from rtw_platform.service import ServiceRuntime
-from rtw_platform.testing.fixtures import app_for
 from sqlmodel import select
 
 pytestmark = pytest.mark.component
@@ -33,22 +26,6 @@ COHORT = "ict-pages"
 CSRF = "test-csrf-token"
 T0 = datetime(2020, 10, 2, 9, 0, tzinfo=UTC)
 ICT = default_config(Programme.ICT)
-
-
-@pytest_asyncio.fixture
-async def service(start_service: Callable[..., Any], tmp_path: Path) -> ServiceRuntime:
-    runtime: ServiceRuntime = await start_service(
-        SERVICE, in_memory_broker=True, relay_enabled=False, file_store_url=f"file://{tmp_path}"
-    )
-    return runtime
-
-
-@pytest_asyncio.fixture
-async def client(service: ServiceRuntime) -> AsyncIterator[httpx.AsyncClient]:
-    async with TestRabbitBroker(service.broker):
-        transport = httpx.ASGITransport(app=app_for(service))
-        async with httpx.AsyncClient(transport=transport, base_url="http://assessment") as http:
-            yield http
 
 
 def signed_in_as(client: httpx.AsyncClient, service: ServiceRuntime, subject: str, role: Role) -> None:

@@ -19,7 +19,6 @@ from rtw_contracts import (
     VacancyPosted,
 )
 from rtw_platform.uow import UnitOfWork
-from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
@@ -85,10 +84,7 @@ async def add_first_steps(uow: UnitOfWork, firsts: list[tuple[UUID, UUID, domain
 async def _application(uow: UnitOfWork, application_id: UUID) -> Application | None:
     # Steps of one application arrive on different queues, handled in concurrent transactions:
     # one at a time (until the commit), or each would set the status from the steps it alone saw.
-    await uow.session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"applications.journey:{application_id}"},
-    )
+    await uow.lock(f"applications.journey:{application_id}")
     application = await uow.session.get(Application, application_id)
     if application is None or application.anonymised_at is not None:
         return None  # erased or never ours: nothing to record

@@ -3,7 +3,7 @@ pool and reach out, candidates answer, admins set the scoring weights."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,24 +17,11 @@ from sqlmodel import col, select
 from . import councils, outreach, search
 from .domain import Weights
 from .matchmaking import weights_in_force
-from .models import CandidateMatch, Council, MatchWeights, SearchAlert, Vacancy
-from .settings import MatchingSettings
+from .models import Council, MatchWeights, SearchAlert, Vacancy
+from .web.common import link_options, settings_of
+from .web.views import matches_of, vacancy_for
 
 router = APIRouter()
-
-
-def _settings(request: Request) -> MatchingSettings:
-    settings: MatchingSettings = request.app.state.settings
-    return settings
-
-
-def _link_options(request: Request) -> dict[str, Any]:
-    settings = _settings(request)
-    return {
-        "secret": settings.token_secret.get_secret_value(),
-        "public_url": settings.service_url("matching"),
-        "link_ttl": timedelta(minutes=settings.recruiter_link_minutes),
-    }
 
 
 async def _council(uow: Any, council_id: UUID, principal: Any) -> Council:
@@ -58,7 +45,7 @@ class SavedSearchIn(BaseModel):
 @router.post("/councils", status_code=status.HTTP_201_CREATED, tags=["councils"])
 async def sign_up(body: councils.CouncilSignUp, request: Request, uow: UnitOfWorkDep) -> dict[str, Any]:
     """Sign a council up; its contact gets an e-mailed link to sign in as its first recruiter."""
-    council = await councils.sign_up(uow, body, **_link_options(request))
+    council = await councils.sign_up(uow, body, **link_options(request))
     return {"council_id": str(council.id), "name": council.name, "region": council.region}
 
 
@@ -68,7 +55,7 @@ async def recruiter_sign_in(
 ) -> dict[str, str]:
     """Trade an invitation link's token for an access token."""
     access = await councils.recruiter_sign_in(
-        uow, token, secret=_settings(request).token_secret.get_secret_value()
+        uow, token, secret=settings_of(request).token_secret.get_secret_value()
     )
     return {"access_token": access, "token_type": "bearer"}
 
@@ -82,7 +69,7 @@ async def invite(
     principal: CurrentPrincipal,
 ) -> dict[str, str]:
     """Invite a colleague (they get an e-mailed sign-in link)."""
-    recruiter = await councils.invite_recruiter(uow, council_id, body, principal, **_link_options(request))
+    recruiter = await councils.invite_recruiter(uow, council_id, body, principal, **link_options(request))
     return {"recruiter_id": str(recruiter.id)}
 
 
@@ -136,20 +123,7 @@ async def vacancy_matches(
 ) -> list[dict[str, Any]]:
     """The proposed and shortlisted candidates of a vacancy, best first, pseudonymous (not those
     displaced by better candidates since: a search still finds them)."""
-    vacancy = await uow.session.get(Vacancy, vacancy_id)
-    if vacancy is None:
-        raise NotFound("There is no vacancy with that id.")
-    councils.ensure_council_access(principal, vacancy.council_id)
-    rows = (
-        await uow.session.exec(
-            select(CandidateMatch)
-            .where(
-                CandidateMatch.vacancy_id == vacancy.id,
-                col(CandidateMatch.status).not_in(["withdrawn", "displaced"]),
-            )
-            .order_by(col(CandidateMatch.score).desc())
-        )
-    ).all()
+    rows = await matches_of(uow, await vacancy_for(uow, vacancy_id, principal))
     return [
         {
             "match_id": str(m.id),

@@ -128,20 +128,6 @@ def roles_of(specialisms: frozenset[str]) -> frozenset[str]:
     return frozenset(roles)
 
 
-def nearest_base_km(candidate: Candidate, vacancy: Vacancy) -> float:
-    """Distance from the candidate's postcode district to the vacancy's nearest base."""
-    return min(distance_km(candidate.home, base) for base in vacancy.bases)
-
-
-def allowed_distance_km(candidate: Candidate, vacancy: Vacancy) -> float | None:
-    """How far the candidate would travel for this vacancy (None: distance does not matter)."""
-    if vacancy.work_mode == WorkMode.REMOTE.value:
-        return None
-    if vacancy.work_mode == WorkMode.HYBRID.value:
-        return candidate.max_travel_km * 2  # fewer days in the office
-    return candidate.max_travel_km
-
-
 class _Part(NamedTuple):
     name: str
     points: float

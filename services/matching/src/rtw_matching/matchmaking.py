@@ -363,12 +363,6 @@ def _pool_parameters(vacancy: Vacancy) -> dict[str, Any]:
     return {"programme": vacancy.programme, "region": vacancy.region, "gss": vacancy.gss_code}
 
 
-async def pool_for(uow: UnitOfWork, vacancy: Vacancy) -> Sequence[Row[Any]]:
-    """Pool members of the vacancy's profession who allow its council, as `POOL_COLUMNS` rows."""
-    statement = text(f"SELECT {_POOL_SELECT} FROM candidate_profiles WHERE {_POOL_MEMBER}")
-    return (await uow.session.execute(statement, _pool_parameters(vacancy))).all()
-
-
 #: Added to the SQL bound: each of the seven factors is rounded to 0.01 (±0.005) and the total too,
 #: and PostgreSQL's floating point may differ from Python's in the last digits.
 BOUND_MARGIN = 0.1

@@ -19,7 +19,7 @@ from rtw_contracts import (
 )
 from rtw_platform import reference
 from rtw_platform.uow import UnitOfWork
-from sqlalchemy import delete, text
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
@@ -42,10 +42,7 @@ async def _one_at_a_time(uow: UnitOfWork, application_id: UUID) -> None:
     queues and are handled in concurrent transactions, and each reads what the others write (an
     outcome that arrives before the application, say). The lock lasts until the commit; a deadlock
     between two batches is retried like any transient database failure."""
-    await uow.session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"matching.profile:{application_id}"},
-    )
+    await uow.lock(f"matching.profile:{application_id}")
 
 
 async def add_candidate(event: ApplicationSubmitted, uow: UnitOfWork) -> None:

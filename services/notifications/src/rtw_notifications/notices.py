@@ -120,6 +120,13 @@ class Notices:
     async def _note(self, uow: UnitOfWork, application_id: UUID) -> ApplicationNote | None:
         return await uow.session.get(ApplicationNote, application_id)
 
+    async def _known_note(self, uow: UnitOfWork, application_id: UUID) -> ApplicationNote:
+        note = await self._note(uow, application_id)
+        if note is None:
+            # The application's own event has not been handled yet (another queue): retry shortly.
+            raise LookupError(f"application {application_id} is not known yet")
+        return note
+
     async def _council_people(self, uow: UnitOfWork, council_id: UUID) -> list[Person]:
         rows = await uow.session.exec(select(Person).where(Person.council_id == council_id))
         return list(rows.all())
@@ -192,10 +199,7 @@ class Notices:
         template = OUTCOME_TEMPLATES.get(event.outcome)
         if template is None:
             return
-        note = await self._note(uow, event.application_id)
-        if note is None:
-            # The application's own event has not been handled yet (another queue): retry shortly.
-            raise LookupError(f"application {event.application_id} is not known yet")
+        note = await self._known_note(uow, event.application_id)
         person = await self._person(uow, event.candidate_id)
         language = person.language if person else "en"
         values: dict[str, Any] = {
@@ -259,10 +263,7 @@ class Notices:
 
     async def training_enrolled(self, event: TrainingEnrolled, uow: UnitOfWork) -> None:
         """Training starts."""
-        note = await self._note(uow, event.application_id)
-        if note is None:
-            # The application's own event has not been handled yet (another queue): retry shortly.
-            raise LookupError(f"application {event.application_id} is not known yet")
+        note = await self._known_note(uow, event.application_id)
         note.training_expected_end = event.expected_end
         uow.session.add(note)
         person = await self._person(uow, event.candidate_id)
@@ -280,10 +281,7 @@ class Notices:
 
     async def training_completed(self, event: TrainingCompleted, uow: UnitOfWork) -> None:
         """The certificate is ready."""
-        note = await self._note(uow, event.application_id)
-        if note is None:
-            # The application's own event has not been handled yet (another queue): retry shortly.
-            raise LookupError(f"application {event.application_id} is not known yet")
+        note = await self._known_note(uow, event.application_id)
         note.training_completed = True
         uow.session.add(note)
         person = await self._person(uow, event.candidate_id)
@@ -337,9 +335,7 @@ class Notices:
 
     async def match_proposed(self, event: MatchProposed, uow: UnitOfWork) -> None:
         """Alert the candidate and tell the council (both can opt out)."""
-        if await self._note(uow, event.application_id) is None:
-            # The application's own event has not been handled yet (another queue): retry shortly.
-            raise LookupError(f"application {event.application_id} is not known yet")
+        await self._known_note(uow, event.application_id)
         vacancy, council = await self._vacancy(uow, event.vacancy_id)
         values = {
             "vacancy": vacancy.title,

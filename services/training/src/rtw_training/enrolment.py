@@ -17,7 +17,6 @@ from rtw_contracts import (
     caused_by,
 )
 from rtw_platform.uow import UnitOfWork
-from sqlalchemy import text
 from sqlmodel import select
 
 from . import domain
@@ -32,10 +31,7 @@ async def _learner_of(
     learner arrive on different queues and are handled in concurrent transactions: each takes a
     transaction-scoped lock on the application first, so that none writes over what another
     decided from a stale read (an older outcome over a newer one)."""
-    await uow.session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"training.learner:{event.application_id}"},
-    )
+    await uow.lock(f"training.learner:{event.application_id}")
     learner = await uow.session.get(Learner, event.application_id)
     if learner is None:
         learner = Learner(

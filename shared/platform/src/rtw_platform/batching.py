@@ -7,9 +7,9 @@ and only then lets each message be acknowledged.
 The batch is written with set-based statements: one inbox `INSERT … ON CONFLICT DO NOTHING
 RETURNING` claims every message of the batch at once (the ones already marked are duplicates),
 the handlers then run one after the other in the same transaction without savepoints, the
-session is flushed once, every event the handlers published goes to the outbox in one `INSERT`
-and one NOTIFY, and the transaction commits. That is one round trip per message (its own
-writes), where a savepoint per message cost four.
+session is flushed once, every event the handlers published goes to the outbox in one `INSERT`,
+the transaction commits and the relay is woken once (see `UnitOfWork.commit`). That is one round
+trip per message (its own writes), where a savepoint per message cost four.
 
 If anything in that fast path fails, the transaction is rolled back and the batch is run again
 the careful way: each message inside its own savepoint (claim, handler, outbox), so a failing

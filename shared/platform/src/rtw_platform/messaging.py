@@ -136,14 +136,6 @@ def event_decoder(event: type[Event]) -> Callable[[Any], Awaitable[Event]]:
     return decode_event
 
 
-async def decode_json_body(message: Any) -> Any:
-    """Every event body is JSON, whatever content type (if any) the producer declared.
-
-    A body that is not JSON raises `JSONDecodeError`, which sends it to the DLQ with that error.
-    """
-    return json.loads(message.body)
-
-
 def document_publication(broker: RabbitBroker, topology: Topology, event: type[Event]) -> None:
     """Describe an event the service publishes (through its outbox) in its AsyncAPI document."""
     broker.publisher(

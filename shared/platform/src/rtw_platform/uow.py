@@ -16,8 +16,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .db import outbox_channel
 
-NOTIFY = text("SELECT pg_notify(:channel, '')")
-
 
 @functools.cache
 def _write_outbox_statement(schema: str, *, notify: bool) -> TextClause:
@@ -33,6 +31,9 @@ def _write_outbox_statement(schema: str, *, notify: bool) -> TextClause:
         return text(insert)
     # A data-modifying WITH runs exactly once, whatever the outer query reads.
     return text(f"WITH written AS ({insert} RETURNING 1) SELECT pg_notify(:channel, '')")
+
+
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
 class UnitOfWork:
@@ -56,7 +57,6 @@ class UnitOfWork:
         self._wake_relay = wake_relay
         self._metadata = metadata
         self._schema = metadata.schema or "public"
-        self._outbox = metadata.tables[f"{self._schema}.outbox"]
         self._inbox = metadata.tables[f"{self._schema}.inbox"]
         self._events: list[Event] = []
         self.committed = False
@@ -88,6 +88,13 @@ class UnitOfWork:
     def pending_events(self) -> tuple[Event, ...]:
         """Events queued in this unit of work and not yet committed."""
         return tuple(self._events)
+
+    async def lock(self, key: str) -> None:
+        """Wait for, then hold until this transaction ends, a lock on `key` (a PostgreSQL advisory
+        lock): units of work that take the same key run one after the other. For changes to one
+        thing that arrive by different queues in concurrent transactions, each reading what the
+        others write. A deadlock is retried like any transient database failure."""
+        await self.session.execute(_LOCK, {"key": key})
 
     async def claim_message(self, event_id: UUID, handler: str) -> bool:
         """Record that `handler` is processing `event_id`; False if it already did (a duplicate).

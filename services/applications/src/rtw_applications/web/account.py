@@ -8,21 +8,10 @@ from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.web import (
-    HOME_PAGES,
-    FormErrors,
-    current_principal,
-    form_text,
-    read_form,
-    redirect,
-    redirect_to,
-    safe_next,
-    start_session,
-)
+from rtw_platform.web import FormErrors, current_principal, form_text, read_form, redirect, sign_in_and_go
 
 from .. import cohorts, intake
-from ..settings import ApplicationsSettings
-from .common import PAGES, issuer_of
+from .common import PAGES, issuer_of, settings_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,8 +51,7 @@ async def sign_in_requested(request: Request, uow: UnitOfWorkDep) -> Response:
 @router.get("/account/check-your-email")
 async def check_your_email(request: Request) -> HTMLResponse:
     """Where the link went."""
-    settings: ApplicationsSettings = request.app.state.settings
-    return PAGES.render(request, "check_email.html", {"minutes": settings.sign_in_link_minutes})
+    return PAGES.render(request, "check_email.html", {"minutes": settings_of(request).sign_in_link_minutes})
 
 
 @router.get("/account/staff-sign-in")
@@ -83,11 +71,9 @@ async def link_landing(request: Request, token: str) -> HTMLResponse:
 async def link_used(request: Request, token: str, uow: UnitOfWorkDep) -> RedirectResponse:
     """Use the link once and start a session."""
     form = await read_form(request)
-    settings: ApplicationsSettings = request.app.state.settings
-    principal = await intake.redeem_sign_in_link(token, uow, settings.token_secret.get_secret_value())
-    response = redirect_to(safe_next(form_text(form, "next"), HOME_PAGES[principal.role]))
-    start_session(request, response, principal)
-    return response
+    secret = settings_of(request).token_secret.get_secret_value()
+    principal = await intake.redeem_sign_in_link(token, uow, secret)
+    return sign_in_and_go(request, principal, form_text(form, "next"))
 
 
 @router.get("/account/signed-out")

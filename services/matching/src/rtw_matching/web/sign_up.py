@@ -11,15 +11,7 @@ from rtw_platform import reference
 from rtw_platform.auth import verify_token
 from rtw_platform.errors import Conflict, Invalid
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.web import (
-    HOME_PAGES,
-    FormErrors,
-    read_form,
-    redirect,
-    redirect_to,
-    safe_next,
-    start_session,
-)
+from rtw_platform.web import FormErrors, read_form, redirect, sign_in_and_go
 
 from .. import councils
 from .common import LABELS, PAGES, link_options, settings_of
@@ -131,7 +123,4 @@ async def link_used(request: Request, uow: UnitOfWorkDep) -> RedirectResponse:
     form = await read_form(request)
     secret = settings_of(request).token_secret.get_secret_value()
     access = await councils.recruiter_sign_in(uow, text(form, "token"), secret=secret)
-    principal = verify_token(secret, access)
-    response = redirect_to(safe_next(text(form, "next"), HOME_PAGES[principal.role]))
-    start_session(request, response, principal)
-    return response
+    return sign_in_and_go(request, verify_token(secret, access), text(form, "next"))

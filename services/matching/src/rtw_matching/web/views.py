@@ -12,6 +12,7 @@ from rtw_platform.uow import UnitOfWork
 from sqlmodel import col, select
 
 from ..councils import ensure_council_access
+from ..matchmaking import NOT_STANDING
 from ..models import CandidateMatch, Council, Vacancy
 
 #: A match the council has taken up (from shortlisting on).
@@ -41,7 +42,7 @@ async def matches_of(uow: UnitOfWork, vacancy: Vacancy) -> Sequence[CandidateMat
         select(CandidateMatch)
         .where(
             CandidateMatch.vacancy_id == vacancy.id,
-            col(CandidateMatch.status).not_in(["withdrawn", "displaced"]),
+            col(CandidateMatch.status).not_in(NOT_STANDING),
         )
         .order_by(col(CandidateMatch.score).desc())
     )

@@ -58,15 +58,9 @@ def _settings(request: Request) -> ServiceSettings:
     return settings
 
 
-def every_queue(prefix: str) -> dict[str, str]:
-    """Every queue the installed services consume from (full name → owning service), as
-    `rtw dlq list` counts them."""
-    return consumed_queues(prefix)
-
-
 def _known(request: Request, queue: str) -> str:
     """The queue, if it is one of the platform's (a page never touches any other)."""
-    if queue not in every_queue(_settings(request).topology_prefix):
+    if queue not in consumed_queues(_settings(request).topology_prefix):
         raise NotFound(f"There is no queue called {queue}.")
     return queue
 
@@ -76,7 +70,7 @@ async def overview(request: Request, done: str | None = None, count: int | None 
     """Dead letters waiting per queue."""
     signed_in(request, Role.ADMIN)
     settings = _settings(request)
-    queues = every_queue(settings.topology_prefix)
+    queues = consumed_queues(settings.topology_prefix)
     with broker():
         counts = await dlq.count(settings.amqp_url.get_secret_value(), list(queues))
     rows = sorted(

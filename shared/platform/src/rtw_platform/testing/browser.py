@@ -159,3 +159,16 @@ async def check_page(page: Any, name: str) -> None:
         if v.get("impact") in ("serious", "critical")
     ]
     assert not bad, f"accessibility violations on {name} ({page.url}):\n" + "\n".join(bad)
+
+
+async def check_error_summary(page: Any, name: str, messages: list[str], link: str, focus: str) -> None:
+    """A form shown again with errors: the error summary holds every one of `messages`, the title
+    starts with "Error: ", the page passes `check_page` (as `name`), and the summary's link named
+    `link` takes the keyboard to the field whose id is `focus`."""
+    summary = page.locator(".govuk-error-summary")
+    for message in messages:
+        assert message in await summary.inner_text(), f"{message!r} not in the error summary"
+    assert (await page.title()).startswith("Error: ")
+    await check_page(page, name)
+    await summary.get_by_role("link", name=link).click()
+    assert await page.evaluate("document.activeElement.id") == focus

@@ -142,6 +142,13 @@ def safe_next(location: str | None, default: str) -> str:
     return default
 
 
+def sign_in_and_go(request: Request, principal: Principal, location: str | None) -> RedirectResponse:
+    """Start the person's session and send them on: to `location` when it is safe, else home."""
+    response = redirect_to(safe_next(location, HOME_PAGES[principal.role]))
+    start_session(request, response, principal)
+    return response
+
+
 async def read_form(request: Request) -> FormData:
     """The posted form, after checking its CSRF token against the browser's cookie."""
     form = await request.form()
