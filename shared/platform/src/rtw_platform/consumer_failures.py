@@ -90,6 +90,14 @@ class ConsumerFailurePolicy:
         self.retry_pause_s = retry_pause_s
         self.infrastructure_retry_for_s = infrastructure_retry_for_s
         self.broker: RabbitBroker | None = None
+        self._seconds: dict[str, Any] = {}
+
+    def observe_seconds(self, queue: str, seconds: float) -> None:
+        """Record how long a message of `queue` took (the labelled metric is looked up once)."""
+        metric = self._seconds.get(queue)
+        if metric is None:
+            metric = self._seconds[queue] = MESSAGE_SECONDS.labels(self.service, queue)
+        metric.observe(seconds)
 
     def __call__(self, msg: Any, /, *, context: ContextRepo) -> _ConsumerFailureMiddleware:
         return _ConsumerFailureMiddleware(msg, context=context, policy=self)
@@ -154,7 +162,7 @@ class _ConsumerFailureMiddleware(BaseMiddleware):
                 return None
             else:
                 await msg.ack()
-                MESSAGE_SECONDS.labels(self.policy.service, queue).observe(time.perf_counter() - started)
+                self.policy.observe_seconds(queue, time.perf_counter() - started)
                 return result
 
     async def after_processed(

@@ -12,22 +12,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
-import structlog
 from faststream import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitExchange
 from pydantic import ValidationError
 from rtw_contracts import Event
+from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from .batching import CommitBatcher
 from .consumer_failures import ConsumerFailurePolicy
-from .logging import get_logger
 from .metrics import MESSAGES_CONSUMED
 from .outbox import OutboxMessage, PartialPublish
 from .topology import Topology
 from .uow import UnitOfWork, UnitOfWorkFactory
 
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
-log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -81,21 +79,26 @@ def subscribe(
     handler = subscription.handler
 
     async def handle(event: Event, uow: UnitOfWork) -> None:
-        with structlog.contextvars.bound_contextvars(
+        # What the handler logs carries the message's ids (bound here, reset afterwards).
+        tokens = bind_contextvars(
             event_id=str(event.event_id),
             correlation_id=str(event.correlation_id),
             event_type=event.event_type,
             handler=handler_name,
-        ):
+        )
+        try:
             await handler(event, uow)
-            log.debug("message_handled", queue=queue.name)
+        finally:
+            reset_contextvars(**tokens)
 
     batcher = CommitBatcher(uow_factory, handle, handler_name, max_batch=max_batch)
 
+    processed = MESSAGES_CONSUMED.labels(service, queue.name, "processed")
+    duplicate = MESSAGES_CONSUMED.labels(service, queue.name, "duplicate")
+
     async def consume(event: Event) -> None:
         had_effect = await batcher.submit(event)
-        outcome = "processed" if had_effect else "duplicate"
-        MESSAGES_CONSUMED.labels(service, queue.name, outcome).inc()
+        (processed if had_effect else duplicate).inc()
 
     # FastStream reads the payload type (for validation and AsyncAPI) from the signature.
     parameter = inspect.Parameter(
