@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from rich.console import Console
 from rtw_platform.auth import Principal, Role, sign_in_link
 
-from .channels import OutgoingEmail, PermanentFailure, TransientFailure, channel_for
+from .channels import EmailChannel, OutgoingEmail, PermanentFailure, TransientFailure, channel_for
 from .rendering import long_date, render
 from .settings import NotificationsSettings
 
@@ -70,8 +70,16 @@ def send_sign_in(
         to=address, subject=message.subject, text=message.text, html=message.html, reference=str(uuid.uuid4())
     )
     try:
-        reference = asyncio.run(channel_for(settings).send(outgoing))
+        reference = asyncio.run(_send_once(channel_for(settings), outgoing))
     except (PermanentFailure, TransientFailure) as exc:
         errors.print(f"[red]error:[/red] the e-mail was not sent: {exc}")
         raise typer.Exit(1) from None
     console.print(f"sent a sign-in link for {staff_role.value} {subject} to {address} ({reference})")
+
+
+async def _send_once(channel: EmailChannel, outgoing: OutgoingEmail) -> str:
+    """Send one e-mail and let go of the connection."""
+    try:
+        return await channel.send(outgoing)
+    finally:
+        await channel.close()

@@ -7,6 +7,7 @@ message and that commit, it is sent again (at least once)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,8 +27,10 @@ CLAIM = text(
     " LIMIT :limit FOR UPDATE SKIP LOCKED"
 )
 SENT = text(
-    "UPDATE notifications.deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1,"
-    " provider_reference = :reference, last_error = NULL WHERE id = :id"
+    "UPDATE notifications.deliveries AS d SET status = 'sent', sent_at = now(),"
+    " attempts = d.attempts + 1, provider_reference = s.reference, last_error = NULL"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:references AS text[])) AS s(id, reference)"
+    " WHERE d.id = s.id"
 )
 RETRY = text(
     "UPDATE notifications.deliveries SET attempts = attempts + 1, last_error = :error,"
@@ -72,6 +75,10 @@ async def dispatch_once(runtime: ServiceRuntime, channel: EmailChannel) -> int:
         for row in rows:
             by_recipient.setdefault(row.to_address.lower(), []).append(row)
         await asyncio.gather(*(send_in_order(messages) for messages in by_recipient.values()))
+        sent = [row for row in rows if isinstance(outcomes[row.id], str)]
+        if sent:  # one statement for every message sent
+            references = [outcomes[row.id] for row in sent]
+            await conn.execute(SENT, {"ids": [row.id for row in sent], "references": references})
         for row in rows:
             await _record(conn, settings, row, outcomes[row.id])
     return len(rows)
@@ -80,9 +87,9 @@ async def dispatch_once(runtime: ServiceRuntime, channel: EmailChannel) -> int:
 async def _record(
     conn: AsyncConnection, settings: NotificationsSettings, row: Row[Any], outcome: str | BaseException
 ) -> None:
-    """Sent, failed for good, or due again after a backoff."""
+    """Sent (written already, with the batch's others), failed for good, or due again after a
+    backoff."""
     if isinstance(outcome, str):
-        await conn.execute(SENT, {"id": row.id, "reference": outcome})
         log.info("delivery_sent", delivery_id=str(row.id))
     elif isinstance(outcome, PermanentFailure):
         log.warning("delivery_failed", delivery_id=str(row.id), error=str(outcome)[:300])
@@ -107,11 +114,15 @@ async def run_dispatcher(runtime: ServiceRuntime) -> None:
     if not settings.dispatch_enabled:
         return
     channel = channel_for(settings)
-    while True:
-        try:
-            attempted = await dispatch_once(runtime, channel)
-        except Exception as exc:  # the database may be away: try again shortly
-            log.warning("dispatcher_waiting", error=repr(exc))
-            attempted = 0
-        if attempted < settings.dispatch_batch_size:
-            await asyncio.sleep(settings.dispatch_interval_s)
+    try:
+        while True:
+            try:
+                attempted = await dispatch_once(runtime, channel)
+            except Exception as exc:  # the database may be away: try again shortly
+                log.warning("dispatcher_waiting", error=repr(exc))
+                attempted = 0
+            if attempted < settings.dispatch_batch_size:
+                await asyncio.sleep(settings.dispatch_interval_s)
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.shield(channel.close())

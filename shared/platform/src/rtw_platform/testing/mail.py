@@ -65,6 +65,8 @@ class Mailbox:
     """How long the server takes over each message (to see senders overlap)."""
     in_flight: int = 0
     most_at_once: int = 0
+    peers: set[Any] = field(default_factory=set)
+    """The client ends (address, port) that delivered messages: one per connection used."""
 
     # aiosmtpd handler hooks (run in the server's thread)
     async def handle_RCPT(
@@ -85,6 +87,7 @@ class Mailbox:
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         with self.lock:
+            self.peers.add(session.peer)
             self.in_flight += 1
             self.most_at_once = max(self.most_at_once, self.in_flight)
         try:
