@@ -4,6 +4,7 @@ and the funnel."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from rtw_contracts import (
 from rtw_contracts.examples import example
 from rtw_contracts.types import CareerBreak, SecondStageAnswer
 from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.batching import CommitBatcher
 from rtw_platform.service import ServiceRuntime
 from sqlalchemy import text
 from sqlmodel import select
@@ -274,6 +276,40 @@ async def test_a_decision_records_the_configuration_version_in_force(
 
 
 # --------------------------------------------------------------------------- screening
+
+
+async def test_a_consumer_batch_screens_each_application_once_and_reads_new_defaults_back(
+    service: ServiceRuntime,
+) -> None:
+    """Messages delivered together share one transaction (CommitBatcher): the cohort's default
+    configuration written by the first is what the others use, and a copy of an application
+    published again in the same batch (a new event id) is screened once."""
+    cohort = f"ict-batch-{uuid4().hex[:8]}"  # no configuration yet: the first message writes it
+    strong, weak = application(cohort_id=cohort, **STRONG), application(cohort_id=cohort, **WEAK)
+    copy = strong.model_copy(update={"event_id": uuid4()})
+    batcher = CommitBatcher(service.uow_factory, screening.screen_application, "screen_application")
+    try:
+        await asyncio.gather(*(batcher.submit(event) for event in (strong, weak, copy)))
+    finally:
+        await batcher.close()
+
+    [shortlisted] = await published(service, strong)
+    [not_shortlisted] = await published(service, weak)
+    assert (shortlisted.outcome, not_shortlisted.outcome) == ("shortlisted", "not_shortlisted")
+    async with service.engine.connect() as conn:
+        versions = (
+            await conn.execute(
+                text("SELECT version FROM assessment.cohort_configs WHERE cohort_id = :c"),
+                {"c": cohort},
+            )
+        ).scalars()
+        assert list(versions) == [1]
+        decisions = (
+            await conn.execute(
+                text("SELECT config_version FROM assessment.decisions WHERE cohort_id = :c"), {"c": cohort}
+            )
+        ).scalars()
+        assert list(decisions) == [1, 1]
 
 
 async def test_threshold_screening_publishes_each_decision_with_its_breakdown(

@@ -23,10 +23,24 @@ class ConfigInForce:
     config: CohortConfig
 
 
+_CACHE = "rtw_assessment.config_in_force"
+"""The key of the configurations read in this transaction, in the session's `info`."""
+
+
 async def config_in_force(
     uow: UnitOfWork, cohort_id: str, programme: Programme | None = None
 ) -> ConfigInForce | None:
-    """The latest version; with a programme, version 1 from the programme's defaults if none."""
+    """The latest version; with a programme, version 1 from the programme's defaults if none.
+
+    A version read from the database is kept for the rest of the transaction (the session's
+    `info`): a consumer's batch screens many applications of one cohort, and each would otherwise
+    read and validate the same configuration again. Versions are only ever added, each in a
+    committed transaction of its own, so what was read stays true for the transaction (it may miss
+    a version saved while the transaction runs, as it would between its first and second read).
+    Defaults written here are not kept: this transaction could still roll them back."""
+    cache: dict[str, ConfigInForce] = uow.session.info.setdefault(_CACHE, {})
+    if (cached := cache.get(cohort_id)) is not None:
+        return cached
     statement = (
         select(CohortConfigVersion)
         .where(CohortConfigVersion.cohort_id == cohort_id)
@@ -35,7 +49,9 @@ async def config_in_force(
     )
     latest = (await uow.session.exec(statement)).first()
     if latest is not None:
-        return ConfigInForce(cohort_id, latest.version, CohortConfig.model_validate(latest.config))
+        found = ConfigInForce(cohort_id, latest.version, CohortConfig.model_validate(latest.config))
+        cache[cohort_id] = found
+        return found
     if programme is None:
         return None
     config = default_config(programme)
@@ -62,6 +78,7 @@ async def save_config(uow: UnitOfWork, cohort_id: str, config: CohortConfig, adm
             "its programme cannot change."
         )
     version = 1 if current is None else current.version + 1
+    uow.session.info.get(_CACHE, {}).pop(cohort_id, None)
     uow.session.add(
         CohortConfigVersion(
             cohort_id=cohort_id,

@@ -59,8 +59,13 @@ def _facts_record(event: ApplicationSubmitted) -> dict[str, Any]:
 async def screen_application(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
     """Screen a submitted application and publish the decision (or hold an eligible one until
     the shortlist closes, in a cohort that shortlists the best N)."""
-    if await uow.session.get(Candidacy, event.application_id) is not None:
-        return  # already screened (the same application published again)
+    # Already screened (the same application published again)? Looked up without flushing what
+    # this transaction's earlier messages wrote, so that a consumer's batch writes them all in one
+    # flush at its end. A copy in the same batch is then not seen here, but its row conflicts at
+    # that flush, the batch runs again one message at a time, and there the copy is seen.
+    with uow.session.no_autoflush:
+        if await uow.session.get(Candidacy, event.application_id) is not None:
+            return
     config = await config_in_force(uow, event.cohort_id, event.programme)
     assert config is not None
     if config.config.programme is not event.programme:
