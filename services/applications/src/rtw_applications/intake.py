@@ -27,7 +27,7 @@ from . import domain
 from .access import TokenIssuer, ensure_candidate_or_admin
 from .api_models import ApplicationAnswers, EqualityMonitoring, NewApplication, NewDraft
 from .cohorts import cohort_or_refuse, open_cohort_or_refuse
-from .journey import add_first_steps, add_step
+from .journey import add_first_steps
 from .models import (
     Application,
     Candidate,
@@ -523,7 +523,9 @@ async def _submit(
     uow.session.add(candidate)
     uow.session.add(application)
     await uow.session.flush()
-    await add_step(uow, application, event.event_id, domain.Stage.SUBMITTED, now)
+    # Submitting is an application's first step (a draft has none: a withdrawn draft is deleted),
+    # so the status set above is already its furthest stage: no need to read its steps back.
+    await add_first_steps(uow, [(application.id, event.event_id, domain.Stage.SUBMITTED, now)])
     uow.publish(event)
     await uow.commit()
 
