@@ -159,6 +159,22 @@ class Scratch:
         finally:
             await conn.close()
 
+    async def purge_queues(self) -> None:
+        """Empty the queues made so far (a hop starts from none left by the one before)."""
+        if not self.queues:
+            return
+        connection = await aio_pika.connect(self.amqp_url, timeout=10)
+        try:
+            for name in sorted(self.queues):
+                channel = await connection.channel()
+                with contextlib.suppress(ChannelClosed):  # not made yet
+                    queue = await channel.declare_queue(name, passive=True)
+                    await queue.purge()
+                if not channel.is_closed:
+                    await channel.close()
+        finally:
+            await connection.close()
+
     async def cleanup(self) -> list[str]:
         problems: list[str] = []
         if self.queues or self.exchanges:
@@ -483,6 +499,7 @@ async def platform_hop(
     producer_in_process: bool,
 ) -> HopResult:
     await create_bench_schema(scratch.database_url)
+    await scratch.purge_queues()
     overrides: dict[str, Any] = {
         "database_url": scratch.database_url,
         "amqp_url": scratch.amqp_url,

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiosmtplib
 import pytest
-from rtw_notifications.channels import OutgoingEmail, PermanentFailure, SmtpChannel
+from rtw_notifications.channels import OutgoingEmail, PermanentFailure, SmtpChannel, TransientFailure
 from rtw_notifications.settings import NotificationsSettings
 
 pytestmark = pytest.mark.component
@@ -137,3 +137,38 @@ async def test_welsh_and_other_non_ascii_text_arrives_as_written(smtp_server: An
     assert sender.addresses[0].display_name == SENDER_NAME
     assert sender.addresses[0].addr_spec == "no-reply@returners.example.org"
     assert mail.message["X-RTW-Reference"] == "ref-1"
+
+
+async def test_a_kept_connection_that_refuses_the_sender_hands_the_message_to_a_new_one(
+    smtp_server: Any,
+) -> None:
+    smtp_server.messages_per_connection = 1  # a relay's limit: 421 at MAIL FROM after one message
+    channel = channel_to(smtp_server)
+    for number in range(3):
+        await channel.send(email(number))
+    await channel.close()
+
+    assert sorted(mail.to for mail in smtp_server.received) == [f"person{n}@example.org" for n in range(3)]
+    assert len(smtp_server.peers) == 3
+
+
+async def test_a_new_connection_that_refuses_the_sender_is_a_failure_of_the_message(
+    failing_smtp_server: Any,
+) -> None:
+    busy = failing_smtp_server("451 4.3.0 try later", "RCPT")
+    busy.messages_per_connection = 0  # refuses every sender
+    channel = channel_to(busy)
+    with pytest.raises(TransientFailure, match="421"):
+        await channel.send(email(1))
+    assert busy.received == []
+
+
+async def test_an_international_address_is_sent_as_utf8(smtp_server: Any) -> None:
+    channel = channel_to(smtp_server)
+    await channel.send(email(1, to="siân.jones@enghraifft.cymru", subject="Croeso, Siân"))
+    await channel.close()
+
+    [mail] = smtp_server.received
+    assert mail.envelope_to == ["siân.jones@enghraifft.cymru"]
+    assert mail.message["To"].addresses[0].addr_spec == "siân.jones@enghraifft.cymru"
+    assert mail.subject == "Croeso, Siân"

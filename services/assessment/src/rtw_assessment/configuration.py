@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from rtw_contracts import Programme
@@ -23,8 +23,23 @@ class ConfigInForce:
     config: CohortConfig
 
 
-_CACHE = "rtw_assessment.config_in_force"
-"""The key of the configurations read in this transaction, in the session's `info`."""
+@dataclass
+class _Seen:
+    """What one session (a unit of work, or a consumer's batch) has read and written of cohorts'
+    configurations: versions read that another transaction committed are kept and used again;
+    a cohort whose configuration this session wrote is always read afresh (its write could still
+    be rolled back, and a batch that fails runs again in the same session)."""
+
+    read: dict[str, ConfigInForce] = field(default_factory=dict)
+    written: set[str] = field(default_factory=set)
+
+
+def _seen(uow: UnitOfWork) -> _Seen:
+    seen = uow.session.info.get(_Seen)
+    if seen is None:
+        seen = uow.session.info[_Seen] = _Seen()
+    assert isinstance(seen, _Seen)
+    return seen
 
 
 async def config_in_force(
@@ -32,15 +47,14 @@ async def config_in_force(
 ) -> ConfigInForce | None:
     """The latest version; with a programme, version 1 from the programme's defaults if none.
 
-    A version read from the database is kept for the rest of the transaction (the session's
-    `info`): a consumer's batch screens many applications of one cohort, and each would otherwise
-    read and validate the same configuration again. Versions are only ever added, each in a
-    committed transaction of its own, so what was read stays true for the transaction (it may miss
-    a version saved while the transaction runs, as it would between its first and second read).
-    Defaults written here are not kept: this transaction could still roll them back."""
-    cache: dict[str, ConfigInForce] = uow.session.info.setdefault(_CACHE, {})
-    if (cached := cache.get(cohort_id)) is not None:
-        return cached
+    A version read from the database is kept for the rest of the session (see `_Seen`): a
+    consumer's batch screens many applications of one cohort, and each would otherwise read and
+    validate the same configuration again. Versions are only ever added, each committed on its
+    own, so what another transaction committed stays true (the session may miss a version saved
+    while it runs, as it would between a first and a second read)."""
+    seen = _seen(uow)
+    if (kept := seen.read.get(cohort_id)) is not None:
+        return kept
     statement = (
         select(CohortConfigVersion)
         .where(CohortConfigVersion.cohort_id == cohort_id)
@@ -50,11 +64,13 @@ async def config_in_force(
     latest = (await uow.session.exec(statement)).first()
     if latest is not None:
         found = ConfigInForce(cohort_id, latest.version, CohortConfig.model_validate(latest.config))
-        cache[cohort_id] = found
+        if cohort_id not in seen.written:
+            seen.read[cohort_id] = found
         return found
     if programme is None:
         return None
     config = default_config(programme)
+    seen.written.add(cohort_id)
     uow.session.add(
         CohortConfigVersion(
             cohort_id=cohort_id,
@@ -78,7 +94,9 @@ async def save_config(uow: UnitOfWork, cohort_id: str, config: CohortConfig, adm
             "its programme cannot change."
         )
     version = 1 if current is None else current.version + 1
-    uow.session.info.get(_CACHE, {}).pop(cohort_id, None)
+    seen = _seen(uow)
+    seen.read.pop(cohort_id, None)
+    seen.written.add(cohort_id)
     uow.session.add(
         CohortConfigVersion(
             cohort_id=cohort_id,

@@ -8,10 +8,11 @@ import contextlib
 import time
 from dataclasses import dataclass
 from email.header import Header
+from email.message import EmailMessage, Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formataddr, make_msgid, parseaddr
-from typing import Any, Protocol
+from email.utils import make_msgid, parseaddr
+from typing import Protocol
 
 import aiosmtplib
 
@@ -52,8 +53,9 @@ class SmtpChannel:
     expect), up to `dispatch_concurrency` of them: connecting, greeting and logging in for every
     message cost more than sending it. A connection is closed after any failure. One that has
     been idle for a while is checked with NOOP before it is used, and one idle for longer than
-    servers usually keep them is closed unused; so a message is only ever sent once on a
-    connection known to be alive."""
+    servers usually keep them is closed unused. If a kept connection refuses the sender (a
+    server's limit of messages per connection), nothing of the message went: it is sent on a new
+    connection at once."""
 
     check_after_idle_s = 5.0
     """A connection idle for longer is checked with NOOP before it carries a message."""
@@ -64,19 +66,15 @@ class SmtpChannel:
         self.settings = settings
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
         self._keep = settings.dispatch_concurrency
+        self._closed = False
         _, sender = parseaddr(settings.mail_from)
-        self._msgid_domain = sender.rpartition("@")[2] or None
+        self._msgid_domain = sender.rpartition("@")[2] if "@" in sender else None
+        self._sender_is_ascii = settings.mail_from.isascii()
 
     async def send(self, email: OutgoingEmail) -> str:
         message = self._message(email)
         try:
-            client = await self._connection()
-            try:
-                await client.send_message(message)
-            except BaseException:
-                client.close()
-                raise
-            self._release(client)
+            await self._send(message)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [refusal.code for refusal in exc.recipients]
             if all(500 <= code < 600 for code in codes):
@@ -90,36 +88,76 @@ class SmtpChannel:
             raise TransientFailure(repr(exc)) from exc
         return str(message["Message-ID"])
 
-    def _message(self, email: OutgoingEmail) -> MIMEMultipart:
+    def _message(self, email: OutgoingEmail) -> Message:
         """The message: plain text and HTML alternatives, UTF-8, headers encoded where needed.
-        (Built with the `email` package's compat32 classes: the modern `EmailMessage` parses
-        every header it is given and cost three times as much per message.)"""
+
+        Built with the `email` package's compat32 classes, which cost a third of what the modern
+        `EmailMessage` does (it parses every header it is given); a subject in any language is
+        encoded (RFC 2047). Addresses with anything but ASCII in them (a display name in Welsh, an
+        internationalised address, sent with SMTPUTF8) go through `EmailMessage`, which writes
+        them as the standards want."""
+        msgid = make_msgid(idstring=email.reference, domain=self._msgid_domain)
+        if not (self._sender_is_ascii and email.to.isascii()):
+            modern = EmailMessage()
+            for name, value in (("From", self.settings.mail_from), ("To", email.to)):
+                modern[name] = value
+            modern["Subject"] = email.subject
+            modern["Message-ID"] = msgid
+            modern["X-RTW-Reference"] = email.reference
+            modern.set_content(email.text)
+            modern.add_alternative(email.html, subtype="html")
+            return modern
         message = MIMEMultipart("alternative")
-        message["From"] = _header(self.settings.mail_from)
-        message["To"] = _header(email.to)
-        message["Subject"] = _header(email.subject)
-        message["Message-ID"] = make_msgid(idstring=email.reference, domain=self._msgid_domain)
+        message["From"] = self.settings.mail_from
+        message["To"] = email.to
+        message["Subject"] = email.subject if email.subject.isascii() else Header(email.subject, "utf-8")  # type: ignore[assignment]
+        message["Message-ID"] = msgid
         message["X-RTW-Reference"] = email.reference
         message.attach(MIMEText(email.text, "plain", "utf-8"))
         message.attach(MIMEText(email.html, "html", "utf-8"))
         return message
 
-    async def _connection(self) -> aiosmtplib.SMTP:
-        """An idle connection that is alive, or a new one."""
+    async def _send(self, message: Message) -> None:
+        client, kept = await self._connection()
+        try:
+            await self._send_on(client, message)
+        except aiosmtplib.SMTPSenderRefused:
+            if not kept:
+                raise
+            await self._send_on(await self._connect(), message)
+
+    async def _send_on(self, client: aiosmtplib.SMTP, message: Message) -> None:
+        try:
+            await client.send_message(message)
+        except BaseException:
+            client.close()
+            raise
+        self._release(client)
+
+    async def _connection(self) -> tuple[aiosmtplib.SMTP, bool]:
+        """A kept connection that is alive (and True), or a new one (and False)."""
         now = time.monotonic()
+        alive = []
+        for client, idle_since in self._idle:
+            if client.is_connected and now - idle_since <= self.close_after_idle_s:
+                alive.append((client, idle_since))
+            else:
+                client.close()  # gone, or idle too long: not worth a QUIT on the way
+        self._idle = alive
         while self._idle:
             client, idle_since = self._idle.pop()
-            idle_for = now - idle_since
-            if not client.is_connected or idle_for > self.close_after_idle_s:
-                await _quit(client)
-                continue
-            if idle_for > self.check_after_idle_s:
+            if now - idle_since > self.check_after_idle_s:
                 try:
                     await client.noop()
-                except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                except BaseException as exc:
                     client.close()
+                    if not isinstance(exc, aiosmtplib.SMTPException | OSError | TimeoutError):
+                        raise
                     continue
-            return client
+            return client, True
+        return await self._connect(), False
+
+    async def _connect(self) -> aiosmtplib.SMTP:
         settings = self.settings
         client = aiosmtplib.SMTP(
             hostname=settings.smtp_host,
@@ -133,36 +171,26 @@ class SmtpChannel:
         return client
 
     def _release(self, client: aiosmtplib.SMTP) -> None:
-        if len(self._idle) < self._keep:
+        if not self._closed and len(self._idle) < self._keep:
             self._idle.append((client, time.monotonic()))
         else:
             client.close()
 
     async def close(self) -> None:
-        """Say goodbye on every idle connection."""
+        """Say goodbye on every kept connection; a send still running closes its own after."""
+        self._closed = True
         idle, self._idle = self._idle, []
-        for client, _ in idle:
-            await _quit(client)
+        await asyncio.gather(*(_quit(client) for client, _ in idle))
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:
     """QUIT politely if the connection is still there; close it either way."""
-    with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
-        if client.is_connected:
-            await client.quit()
-    client.close()
-
-
-def _header(value: str) -> Any:
-    """A header value as it can be sent (a str, or a `Header` the generator encodes): non-ASCII
-    text encoded (RFC 2047), with an address's display name encoded and its address kept
-    readable."""
-    if value.isascii():
-        return value
-    name, address = parseaddr(value)
-    if address and address.isascii() and name:
-        return formataddr((name, address), charset="utf-8")
-    return Header(value, "utf-8")
+    try:
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+            if client.is_connected:
+                await client.quit()
+    finally:
+        client.close()
 
 
 class NotifyChannel:

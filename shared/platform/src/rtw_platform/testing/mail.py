@@ -28,6 +28,8 @@ class Mail:
 
     envelope_to: list[str]
     message: EmailMessage
+    peer: Any = None
+    """The client end (address, port) of the connection that delivered it."""
 
     @property
     def to(self) -> str:
@@ -67,8 +69,24 @@ class Mailbox:
     most_at_once: int = 0
     peers: set[Any] = field(default_factory=set)
     """The client ends (address, port) that delivered messages: one per connection used."""
+    messages_per_connection: int | None = None
+    """Refuse the sender (421) on a connection that already delivered this many, as some relays
+    do; None: no limit."""
 
     # aiosmtpd handler hooks (run in the server's thread)
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        limit = self.messages_per_connection
+        if limit is not None:
+            with self.lock:
+                delivered = sum(1 for mail in self.received if mail.peer == session.peer)
+            if delivered >= limit:
+                return "421 4.7.0 too many messages on this connection"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
@@ -94,7 +112,7 @@ class Mailbox:
             if self.pause_s:
                 await asyncio.sleep(self.pause_s)
             with self.lock:
-                self.received.append(Mail(list(envelope.rcpt_tos), message))
+                self.received.append(Mail(list(envelope.rcpt_tos), message, session.peer))
         finally:
             with self.lock:
                 self.in_flight -= 1
@@ -123,7 +141,7 @@ class Mailbox:
 def serve_mailbox(answer: str | None = None, answer_at: str = "DATA") -> Iterator[Mailbox]:
     """An SMTP server answering every message with `answer` (None: accept it), until closed."""
     mailbox = Mailbox(port=free_port(), answer=answer, answer_at=answer_at)
-    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port, enable_SMTPUTF8=True)
     controller.start()
     try:
         yield mailbox
