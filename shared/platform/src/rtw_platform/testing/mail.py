@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
+from email import message_from_bytes, message_from_string, policy
 from email.message import EmailMessage
 from typing import Any
 
@@ -102,7 +102,13 @@ class Mailbox:
             with self.lock:
                 self.refused.append(list(envelope.rcpt_tos))
             return self.answer
-        message = message_from_bytes(envelope.content, policy=policy.default)
+        content: bytes = envelope.content
+        message = (
+            # Sent with SMTPUTF8: its headers are UTF-8 (internationalised addresses).
+            message_from_string(content.decode("utf-8"), policy=policy.default)
+            if envelope.smtp_utf8
+            else message_from_bytes(content, policy=policy.default)
+        )
         assert isinstance(message, EmailMessage)
         with self.lock:
             self.peers.add(session.peer)
