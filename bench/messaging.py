@@ -161,15 +161,28 @@ class Scratch:
 
     async def purge_queues(self) -> None:
         """Empty the queues made so far (a hop starts from none left by the one before)."""
-        if not self.queues:
+
+        async def purge(channel: aio_pika.abc.AbstractChannel, name: str) -> None:
+            queue = await channel.declare_queue(name, passive=True)
+            await queue.purge()
+
+        await self._on_each(sorted(self.queues), purge)
+
+    async def _on_each(
+        self,
+        names: list[str],
+        action: Callable[[aio_pika.abc.AbstractChannel, str], Awaitable[object]],
+    ) -> None:
+        """`action(channel, name)` for each broker name, on a channel of its own (an action on a
+        name that does not exist closes its channel, and is skipped)."""
+        if not names:
             return
         connection = await aio_pika.connect(self.amqp_url, timeout=10)
         try:
-            for name in sorted(self.queues):
+            for name in names:
                 channel = await connection.channel()
-                with contextlib.suppress(ChannelClosed):  # not made yet
-                    queue = await channel.declare_queue(name, passive=True)
-                    await queue.purge()
+                with contextlib.suppress(ChannelClosed):
+                    await action(channel, name)
                 if not channel.is_closed:
                     await channel.close()
         finally:
@@ -177,24 +190,11 @@ class Scratch:
 
     async def cleanup(self) -> list[str]:
         problems: list[str] = []
-        if self.queues or self.exchanges:
-            try:
-                connection = await aio_pika.connect(self.amqp_url, timeout=10)
-                try:
-                    for kind, items in (("queue", self.queues), ("exchange", self.exchanges)):
-                        for name in sorted(items):
-                            channel = await connection.channel()
-                            with contextlib.suppress(ChannelClosed):
-                                if kind == "queue":
-                                    await channel.queue_delete(name)
-                                else:
-                                    await channel.exchange_delete(name)
-                            if not channel.is_closed:
-                                await channel.close()
-                finally:
-                    await connection.close()
-            except Exception as exc:
-                problems.append(f"broker clean-up failed: {exc!r} (names under {self.prefix})")
+        try:
+            await self._on_each(sorted(self.queues), lambda channel, name: channel.queue_delete(name))
+            await self._on_each(sorted(self.exchanges), lambda channel, name: channel.exchange_delete(name))
+        except Exception as exc:
+            problems.append(f"broker clean-up failed: {exc!r} (names under {self.prefix})")
         if self.database_created:
             try:
                 conn = await asyncpg.connect(asyncpg_dsn(self.server_url))

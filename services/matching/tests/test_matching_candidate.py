@@ -7,54 +7,28 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from rtw_contracts import FlexibleWorking, IctSpecialism, MatchProposed, Region, SkillGapIdentified, WorkMode
+from rtw_contracts import FlexibleWorking, IctSpecialism, MatchProposed, Region, SkillGapIdentified
 from rtw_matching import domain
 from rtw_matching.app import SERVICE
 from rtw_matching.matchmaking import candidate_of, match_candidate, vacancy_of
 from rtw_matching.models import CandidateMatch, CandidateProfile, MatchWeights, Vacancy
+from rtw_matching.testing import COUNCIL, HOME, vacancy_values
 from rtw_platform import reference
 from rtw_platform.service import ServiceRuntime
 from sqlalchemy import insert, select, update
 
 pytestmark = pytest.mark.component
 
-HOME = Region.WEST_MIDLANDS
-COUNCIL = "E08000030"  # Walsall, West Midlands
-STARTS = date.today() + timedelta(days=30)
 SKILLS = sorted(reference.framework_skills())[:12]
 
 
 def vacancy_row(rng: random.Random, **changes: Any) -> dict[str, Any]:
-    specialism = rng.choice(list(IctSpecialism))
-    walsall = reference.councils()[COUNCIL]
-    values: dict[str, Any] = {
-        "id": uuid4(),
-        "council_id": uuid4(),
-        "gss_code": COUNCIL,
-        "region": HOME.value,
-        "title": "Test vacancy",
-        "programme": "ict",
-        "specialism": specialism.value,
-        "role": rng.choice(specialism.ddat_roles),
-        "role_level": "Test level",
-        "required_skills": {s: rng.randint(1, 4) for s in rng.sample(SKILLS, rng.randint(2, 6))},
-        "bases": [{"district": None, "latitude": walsall.latitude, "longitude": walsall.longitude}],
-        "work_mode": rng.choice([m.value for m in WorkMode]),
-        "flexible_working": [f.value for f in rng.sample(list(FlexibleWorking), rng.randint(0, 3))],
-        "salary_min_pence": 3_000_000,
-        "salary_max_pence": 3_500_000,
-        "hours_per_week": 37.0,
-        "closing_date": STARTS - timedelta(weeks=4),
-        "status": "open",
-        "posted_at": datetime.now(UTC),
-    }
-    values.update(changes)
-    return values
+    return vacancy_values(rng, SKILLS, (2, 6), **changes)
 
 
 def candidate(rng: random.Random, **changes: Any) -> CandidateProfile:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from rtw_contracts import FlexibleWorking, IctSpecialism, Region, WorkMode
+from rtw_contracts import FlexibleWorking, IctSpecialism, Region
 from rtw_matching import domain, matchmaking
 from rtw_matching.app import SERVICE
 from rtw_matching.matchmaking import (
@@ -23,15 +23,12 @@ from rtw_matching.matchmaking import (
     vacancy_of,
 )
 from rtw_matching.models import CandidateMatch, CandidateProfile, SkillGapSignal, Vacancy
+from rtw_matching.testing import COUNCIL, HOME, STARTS, vacancy_values
 from rtw_platform import reference
 from rtw_platform.service import ServiceRuntime
 from sqlalchemy import insert, select
 
 pytestmark = pytest.mark.component
-
-HOME = Region.WEST_MIDLANDS
-COUNCIL = "E08000030"  # Walsall, West Midlands
-STARTS = date.today() + timedelta(days=30)
 
 
 def profiles(rng: random.Random, n: int) -> list[dict[str, Any]]:
@@ -75,32 +72,7 @@ def profiles(rng: random.Random, n: int) -> list[dict[str, Any]]:
 
 
 def vacancy(rng: random.Random, **changes: Any) -> Vacancy:
-    skills = sorted(reference.framework_skills())[:25]
-    specialism = rng.choice(list(IctSpecialism))
-    walsall = reference.councils()[COUNCIL]
-    values: dict[str, Any] = {
-        "id": uuid4(),
-        "council_id": uuid4(),
-        "gss_code": COUNCIL,
-        "region": HOME.value,
-        "title": "Test vacancy",
-        "programme": "ict",
-        "specialism": specialism.value,
-        "role": rng.choice(specialism.ddat_roles),
-        "role_level": "Test level",
-        "required_skills": {s: rng.randint(1, 4) for s in rng.sample(skills, rng.randint(3, 8))},
-        "bases": [{"district": None, "latitude": walsall.latitude, "longitude": walsall.longitude}],
-        "work_mode": rng.choice([m.value for m in WorkMode]),
-        "flexible_working": [f.value for f in rng.sample(list(FlexibleWorking), rng.randint(0, 3))],
-        "salary_min_pence": 3_000_000,
-        "salary_max_pence": 3_500_000,
-        "hours_per_week": 37.0,
-        "closing_date": STARTS - timedelta(weeks=4),
-        "status": "open",
-        "posted_at": datetime.now(UTC),
-    }
-    values.update(changes)
-    return Vacancy(**values)
+    return Vacancy(**vacancy_values(rng, sorted(reference.framework_skills())[:25], (3, 8), **changes))
 
 
 @pytest.fixture

@@ -238,48 +238,37 @@ class Explainer:
     )
 
     def __init__(self, facts: Sequence[Any], weights: Weights) -> None:
-        (
-            programme,
-            latitude,
-            longitude,
-            specialisms,
-            skills,
-            years_experience,
-            flexible,
-            travel,
-            earliest,
-            training,
-            done,
-            modules,
-        ) = facts[:12]
+        f = Facts._make(facts[:12])
         self.weights = weights
-        self.programme = programme
-        self.chosen = specialisms if isinstance(specialisms, frozenset) else frozenset(specialisms)
-        self.wanted = flexible if isinstance(flexible, frozenset) else frozenset(flexible)
-        self.travel = travel
-        self.earliest = earliest
-        self._held: Mapping[str, int] = skills or {}
-        self._latitude, self._longitude = latitude, longitude
-        self._phi1 = math.radians(latitude)
+        self.programme = f.programme
+        self.chosen = f.specialisms if isinstance(f.specialisms, frozenset) else frozenset(f.specialisms)
+        self.wanted = (
+            f.flexible_working if isinstance(f.flexible_working, frozenset) else frozenset(f.flexible_working)
+        )
+        self.travel = f.max_travel_km
+        self.earliest = f.earliest_start
+        self._held: Mapping[str, int] = f.skills or {}
+        self._latitude, self._longitude = f.latitude, f.longitude
+        self._phi1 = math.radians(f.latitude)
         self._cos1 = math.cos(self._phi1)
         self._roles: frozenset[str] | None = None
         self._role: dict[tuple[str | None, str, str], _Part] = {}
         self._flexible: dict[int, _Part] = {}
         self._distances: dict[int, tuple[_Part, float | None]] = {}
         self._availability: dict[date, _Part] = {}
-        years = min(years_experience, weights.full_experience_years)
+        years = min(f.years_experience, weights.full_experience_years)
         self._experience = _factor(
             "experience",
             years / weights.full_experience_years,
             weights.experience,
-            f"{years_experience:g} years' experience",
+            f"{f.years_experience:g} years' experience",
             "more experience would add to it",
         )
-        if training == "completed":
+        if f.training_status == "completed":
             fraction, why = 1.0, "completed the programme's training"
-        elif training == "enrolled" and modules:
-            fraction = 0.3 + 0.6 * done / modules
-            why = f"in training: {done} of {modules} modules done"
+        elif f.training_status == "enrolled" and f.modules_total:
+            fraction = 0.3 + 0.6 * f.modules_completed / f.modules_total
+            why = f"in training: {f.modules_completed} of {f.modules_total} modules done"
         else:
             fraction, why = 0.0, "not in training yet"
         self._training = _factor(

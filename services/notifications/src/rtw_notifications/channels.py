@@ -99,8 +99,8 @@ class SmtpChannel:
         msgid = make_msgid(idstring=email.reference, domain=self._msgid_domain)
         if not (self._sender_is_ascii and email.to.isascii()):
             modern = EmailMessage()
-            for name, value in (("From", self.settings.mail_from), ("To", email.to)):
-                modern[name] = value
+            modern["From"] = self.settings.mail_from
+            modern["To"] = email.to
             modern["Subject"] = email.subject
             modern["Message-ID"] = msgid
             modern["X-RTW-Reference"] = email.reference

@@ -67,8 +67,6 @@ class Mailbox:
     """How long the server takes over each message (to see senders overlap)."""
     in_flight: int = 0
     most_at_once: int = 0
-    peers: set[Any] = field(default_factory=set)
-    """The client ends (address, port) that delivered messages: one per connection used."""
     messages_per_connection: int | None = None
     """Refuse the sender (421) on a connection that already delivered this many, as some relays
     do; None: no limit."""
@@ -111,7 +109,6 @@ class Mailbox:
         )
         assert isinstance(message, EmailMessage)
         with self.lock:
-            self.peers.add(session.peer)
             self.in_flight += 1
             self.most_at_once = max(self.most_at_once, self.in_flight)
         try:
@@ -128,6 +125,12 @@ class Mailbox:
     def to(self, address: str) -> list[Mail]:
         with self.lock:
             return [mail for mail in self.received if address in mail.envelope_to]
+
+    @property
+    def peers(self) -> set[Any]:
+        """The client ends (address, port) that delivered messages: one per connection used."""
+        with self.lock:
+            return {mail.peer for mail in self.received}
 
     def attempts(self) -> int:
         with self.lock:
