@@ -50,6 +50,7 @@ EXPECTED_ROUTING_KEYS = {
     "match.responded.v1": "matching",
     "match.candidate-hired.v1": "matching",
     "skills.gap-identified.v1": "matching",
+    "session.ended.v1": "platform",
 }
 
 

@@ -27,6 +27,7 @@ from rtw_contracts.events import (
     ReachOutSent,
     RecruiterInvited,
     SecondStageSubmitted,
+    SessionEnded,
     SkillGapIdentified,
     TrainingCompleted,
     TrainingEnrolled,
@@ -75,6 +76,7 @@ COUNCIL_ID = example_id("council/walsall")
 VACANCY_ID = example_id("vacancy/walsall-data-analyst")
 MATCH_ID = example_id("match/priya-shah-walsall-data-analyst")
 ENROLMENT_ID = example_id("enrolment/priya-shah-ict-2020")
+SESSION_ID = example_id("session/priya-shah-browser")
 COHORT = "ict-2020"
 
 
@@ -499,6 +501,16 @@ def _skill_gap_identified() -> SkillGapIdentified:
     )
 
 
+def _session_ended() -> SessionEnded:
+    return SessionEnded(
+        event_id=example_id("event/session-ended"),
+        occurred_at=_at(2, 10, minute=40),
+        correlation_id=SESSION_ID,
+        session_id=SESSION_ID,
+        expires_at=_at(2, 10, hour=18, minute=5),
+    )
+
+
 _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     ApplicationSubmitted: _application_submitted,
     SecondStageSubmitted: _second_stage_submitted,
@@ -517,6 +529,7 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     MatchResponded: _match_responded,
     CandidateHired: _candidate_hired,
     SkillGapIdentified: _skill_gap_identified,
+    SessionEnded: _session_ended,
 }
 
 

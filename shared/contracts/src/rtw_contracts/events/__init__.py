@@ -21,6 +21,7 @@ from rtw_contracts.events.matching import (
     SkillGapIdentified,
     VacancyPosted,
 )
+from rtw_contracts.events.sessions import SessionEnded
 from rtw_contracts.events.training import (
     TrainingCompleted,
     TrainingEnrolled,
@@ -41,6 +42,7 @@ __all__ = [
     "ReachOutSent",
     "RecruiterInvited",
     "SecondStageSubmitted",
+    "SessionEnded",
     "SkillGapIdentified",
     "TrainingCompleted",
     "TrainingEnrolled",
@@ -66,5 +68,6 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     MatchResponded,
     CandidateHired,
     SkillGapIdentified,
+    SessionEnded,
 )
 """Every current event model, in journey order (also the order of the docs)."""
