@@ -7,12 +7,14 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
 import pytest_asyncio
 from faststream.rabbit import TestRabbitBroker
 from rtw_applications.app import SERVICE
+from rtw_platform.auth import Principal, Role, sign_in_link, verify_session_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
 from sqlalchemy import text
@@ -223,6 +225,59 @@ async def test_the_second_stage_checks_the_video_and_is_sent_once(runtime: Servi
     assert "Start the second stage" not in after.text
 
 
+async def sign_in_by_link(runtime: ServiceRuntime, browser: Browser, candidate_id: UUID) -> str:
+    """Sign in with the e-mailed link, as a person does; the session cookie it set."""
+    secret = runtime.settings.token_secret.get_secret_value()
+    link = sign_in_link(secret, Principal(str(candidate_id), Role.CANDIDATE), "http://entry")
+    path = link.removeprefix("http://entry/applications")
+    signed_in = await browser.post(path, {"next": ""})
+    assert signed_in.status_code == 303, signed_in.text
+    assert signed_in.headers["location"] == "/applications/my"
+    return browser.http.cookies["rtw_session"]
+
+
+async def opens_my_page(runtime: ServiceRuntime, cookie: str) -> bool:
+    """Whether a browser holding only this session cookie gets the candidate's own page."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app_for(runtime)),
+        base_url="http://a",
+        cookies={"rtw_session": cookie},
+    ) as other:
+        response = await other.get("/my")
+    if response.status_code == 303:
+        assert response.headers["location"].startswith("/applications/account/sign-in?next=")
+        return False
+    assert response.status_code == 200, response.text
+    return True
+
+
+async def test_signing_out_ends_the_session_itself_not_only_the_cookie(runtime: ServiceRuntime) -> None:
+    browser = Browser(runtime)
+    candidate_id = uuid4()
+    cookie = await sign_in_by_link(runtime, browser, candidate_id)
+    assert await opens_my_page(runtime, cookie)  # a copy of the cookie works while signed in
+
+    signed_out = await browser.post("/account/sign-out", {}, page="/my")
+    assert signed_out.headers["location"] == "/applications/account/signed-out"
+    assert "rtw_session" not in browser.http.cookies
+    assert not await opens_my_page(runtime, cookie)  # the copy is refused at once
+
+    # Announced to the other services with the session's id and expiry only (nothing personal).
+    session_id = verify_session_token(runtime.settings.token_secret.get_secret_value(), cookie).id
+    async with runtime.engine.connect() as conn:
+        payloads = (
+            await conn.execute(
+                text("SELECT payload FROM applications.outbox WHERE routing_key = 'session.ended.v1'")
+            )
+        ).scalars().all()
+    assert len(payloads) == 1
+    assert payloads[0]["session_id"] == str(session_id)
+    assert str(candidate_id) not in json.dumps(payloads[0])
+
+    again = await sign_in_by_link(runtime, Browser(runtime), candidate_id)
+    assert await opens_my_page(runtime, again)  # a new session is a new id
+
+
 async def test_withdraw_download_and_erase(runtime: ServiceRuntime) -> None:
     browser = Browser(runtime)
     base = await start(browser)
@@ -238,7 +293,9 @@ async def test_withdraw_download_and_erase(runtime: ServiceRuntime) -> None:
     exported = json.loads(download.text)
     assert exported["candidate"]["email"] == "amara@example.org"
     assert exported["applications"][0]["status"] == "withdrawn"
+    cookie = browser.http.cookies["rtw_session"]
     erased = await browser.post("/my/data/erase", {})
     assert erased.headers["location"] == "/my/data/erased"
     assert "rtw_session" not in browser.http.cookies
     assert (await browser.http.get("/my")).status_code == 303  # signed out: off to sign in
+    assert not await opens_my_page(runtime, cookie)  # and the session itself has ended

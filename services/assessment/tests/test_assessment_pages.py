@@ -16,7 +16,7 @@ from rtw_assessment.models import Assessor, Assignment
 from rtw_contracts import ApplicationSubmitted, CareerBreakReason, Programme, SecondStageSubmitted
 from rtw_contracts.examples import example
 from rtw_contracts.types import CareerBreak, SecondStageAnswer
-from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.auth import Principal, Role, issue_session_token
 from rtw_platform.service import ServiceRuntime
 from sqlmodel import select
 
@@ -30,7 +30,7 @@ ICT = default_config(Programme.ICT)
 
 def signed_in_as(client: httpx.AsyncClient, service: ServiceRuntime, subject: str, role: Role) -> None:
     secret = service.settings.token_secret.get_secret_value()
-    client.cookies.set("rtw_session", issue_token(secret, Principal(subject=subject, role=role)))
+    client.cookies.set("rtw_session", issue_session_token(secret, Principal(subject=subject, role=role)))
     client.cookies.set("rtw_csrf", CSRF)
 
 

@@ -16,7 +16,7 @@ from faststream.rabbit import TestRabbitBroker
 from rtw_contracts import ApplicationSubmitted, AssessmentScored
 from rtw_contracts.examples import example
 from rtw_matching.app import SERVICE
-from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.auth import Principal, Role, issue_session_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
 from sqlalchemy import text
@@ -258,7 +258,7 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
     assert "Waiting for the candidate" in (await walsall.get(match_path)).text
 
     candidate = Browser(runtime)
-    token = issue_token(
+    token = issue_session_token(
         runtime.settings.token_secret.get_secret_value(),
         Principal(subject=str(returner.candidate_id), role=Role.CANDIDATE),
     )

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from rtw_notifications.app import SERVICE
-from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.auth import Principal, Role, issue_session_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
 
@@ -19,7 +19,9 @@ def browser(runtime: ServiceRuntime, principal: Principal | None) -> httpx.Async
     """A client with the session cookie a signed-in browser would send."""
     cookies = {}
     if principal is not None:
-        cookies["rtw_session"] = issue_token(runtime.settings.token_secret.get_secret_value(), principal)
+        cookies["rtw_session"] = issue_session_token(
+            runtime.settings.token_secret.get_secret_value(), principal
+        )
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app_for(runtime)), base_url="http://n", cookies=cookies
     )

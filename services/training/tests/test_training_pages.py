@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.auth import Principal, Role, issue_session_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
 from rtw_training.app import SERVICE
@@ -26,7 +26,7 @@ def browser(runtime: ServiceRuntime, principal: Principal | None) -> httpx.Async
     cookies = {"rtw_csrf": CSRF}
     if principal is not None:
         secret = runtime.settings.token_secret.get_secret_value()
-        cookies["rtw_session"] = issue_token(secret, principal)
+        cookies["rtw_session"] = issue_session_token(secret, principal)
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app_for(runtime)), base_url="http://t", cookies=cookies
     )

@@ -21,8 +21,10 @@ from rtw_platform.auth import (
     Purpose,
     Role,
     authenticated,
+    issue_session_token,
     issue_token,
     require,
+    verify_session_token,
     verify_token,
 )
 from rtw_platform.settings import ServiceSettings
@@ -130,6 +132,32 @@ def test_an_access_token_cannot_be_used_as_a_sign_in_link() -> None:
         verify_token(SECRET, token, purpose=Purpose.SIGN_IN)
 
 
+def test_a_session_token_carries_its_own_random_session_id_and_expiry() -> None:
+    principal = Principal("c-1", Role.CANDIDATE)
+    first = verify_session_token(SECRET, issue_session_token(SECRET, principal, ttl=timedelta(hours=8)))
+    second = verify_session_token(SECRET, issue_session_token(SECRET, principal))
+    assert first.principal == principal
+    assert first.id != second.id
+    assert timedelta(hours=7, minutes=59) < first.expires_at - now() <= timedelta(hours=8)
+
+
+def test_a_session_token_is_not_a_bearer_token_and_a_bearer_token_is_not_a_session() -> None:
+    # A session's cookie, once signed out of, must not work on the API instead.
+    with pytest.raises(InvalidToken, match="not for access"):
+        verify_token(SECRET, issue_session_token(SECRET, Principal("c-1", Role.CANDIDATE)))
+    with pytest.raises(InvalidToken, match="not for session"):
+        verify_session_token(SECRET, issue_token(SECRET, Principal("c-1", Role.CANDIDATE)))
+
+
+def test_a_session_token_without_a_session_id_is_refused() -> None:
+    with pytest.raises(InvalidToken, match="no session id"):
+        verify_session_token(SECRET, raw_token(purpose="session"))
+    with pytest.raises(InvalidToken, match="no session id"):
+        verify_session_token(SECRET, raw_token(purpose="session", sid="not-a-uuid"))
+    with pytest.raises(ValueError, match="session id"):
+        issue_token(SECRET, ADMIN, purpose=Purpose.SESSION)
+
+
 def test_a_token_without_a_purpose_is_refused() -> None:
     with pytest.raises(InvalidToken, match="not for access"):
         verify_token(SECRET, raw_token(purpose=None))
@@ -217,8 +245,9 @@ async def test_a_call_with_another_scheme_gets_401(client: httpx.AsyncClient) ->
             {"Authorization": f"Bearer {issue_token(SECRET, ADMIN, purpose=Purpose.SIGN_IN)}"},
             "not for access",
         ),
+        ({"Authorization": f"Bearer {issue_session_token(SECRET, ADMIN)}"}, "not for access"),
     ],
-    ids=["garbage", "wrong-secret", "expired", "sign-in-link"],
+    ids=["garbage", "wrong-secret", "expired", "sign-in-link", "session-cookie"],
 )
 async def test_a_bad_token_gets_401_saying_why(
     client: httpx.AsyncClient, headers: dict[str, str], reason: str

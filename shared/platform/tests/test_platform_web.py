@@ -4,15 +4,18 @@ and staff sign-in links from the CLI."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from rtw_platform.auth import Principal, Purpose, Role, verify_token
+from rtw_platform.auth import Principal, Purpose, Role, issue_token, verify_session_token, verify_token
 from rtw_platform.cli import app as cli
 from rtw_platform.errors import Invalid
+from rtw_platform.sessions import RevokedSessions
 from rtw_platform.settings import ServiceSettings
 from rtw_platform.web import FormErrors, Pages, read_form, safe_next, signed_in, start_session
 from rtw_platform.web.install import install_pages
@@ -32,6 +35,8 @@ def _app(tmp_path: Path) -> FastAPI:
     pages = Pages("test", tmp_path)
     app = FastAPI()
     app.state.settings = ServiceSettings(token_secret=SECRET)
+    app.state.revoked_sessions = RevokedSessions()
+    app.state.revoked_sessions.loaded_from([])
     install_pages(app)
 
     @app.get("/hello", include_in_schema=False)
@@ -83,8 +88,50 @@ async def test_a_protected_page_sends_the_wrong_person_to_sign_in_and_lets_the_r
         assert bounced.headers["location"] == "/applications/account/staff-sign-in?next=/assessment/private"
         await client.get("/start-session")
         session = client.cookies[SESSION_COOKIE]
-        assert verify_token(SECRET, session).role is Role.ASSESSOR
+        assert verify_session_token(SECRET, session).principal.role is Role.ASSESSOR
         assert (await client.get("/private")).text == "a-1"
+
+
+async def test_a_revoked_session_is_refused_without_asking_the_database(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with _client(app) as client:
+        await client.get("/start-session")
+        session = verify_session_token(SECRET, client.cookies[SESSION_COOKIE])
+        assert (await client.get("/private")).text == "a-1"
+        app.state.revoked_sessions.remember(session.id, session.expires_at)
+        refused = await client.get("/private")
+        assert refused.status_code == 303
+        assert refused.headers["location"].startswith("/applications/account/staff-sign-in")
+
+
+async def test_no_session_is_accepted_before_the_revoked_sessions_are_loaded(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with _client(app) as client:
+        await client.get("/start-session")
+        app.state.revoked_sessions = RevokedSessions()  # e.g. the database was away at start-up
+        assert (await client.get("/private")).status_code == 303
+        del app.state.revoked_sessions
+        assert (await client.get("/private")).status_code == 303
+
+
+async def test_a_bearer_token_planted_as_the_session_cookie_is_refused(tmp_path: Path) -> None:
+    async with _client(_app(tmp_path)) as client:
+        client.cookies.set(SESSION_COOKIE, issue_token(SECRET, Principal("a-1", Role.ASSESSOR)))
+        assert (await client.get("/private")).status_code == 303
+
+
+def test_revoked_sessions_are_forgotten_an_hour_after_they_would_have_expired() -> None:
+    revoked = RevokedSessions()
+    assert not revoked.admits(uuid4())
+    revoked.loaded_from([])
+    old, recent = uuid4(), uuid4()
+    at = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    revoked.remember(old, at - timedelta(hours=2))
+    revoked.remember(recent, at - timedelta(minutes=30))
+    assert not revoked.admits(old) and not revoked.admits(recent)
+    revoked.forget_expired(at)
+    assert len(revoked) == 1
+    assert not revoked.admits(recent)
 
 
 async def test_the_page_frame_names_the_service_without_gov_uk_branding(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from rtw_contracts import (
     CandidateErased,
     CandidateSignInRequested,
     SecondStageSubmitted,
+    SessionEnded,
 )
 from rtw_platform.filestore import file_store_from_url
 from rtw_platform.service import ServiceDefinition, ServiceRuntime
@@ -39,6 +40,7 @@ SERVICE = ServiceDefinition(
         ApplicationWithdrawn,
         CandidateErased,
         CandidateSignInRequested,
+        SessionEnded,
     ),
     routers=(router, pages),
     default_port=8001,

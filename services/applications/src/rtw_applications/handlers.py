@@ -15,6 +15,7 @@ from rtw_contracts import (
     VacancyPosted,
 )
 from rtw_platform.messaging import Subscription
+from rtw_platform.sessions import SESSION_ENDED
 
 from . import journey
 
@@ -29,4 +30,5 @@ SUBSCRIPTIONS = (
     Subscription(CandidateHired, journey.record_hire),
     Subscription(CouncilRegistered, journey.record_council),
     Subscription(VacancyPosted, journey.record_vacancy),
+    SESSION_ENDED,  # a session signed out of anywhere ends here too
 )

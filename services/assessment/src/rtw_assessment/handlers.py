@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rtw_contracts import ApplicationSubmitted, ApplicationWithdrawn, CandidateErased, SecondStageSubmitted
 from rtw_platform.messaging import Subscription
+from rtw_platform.sessions import SESSION_ENDED
 
 from . import screening, second_stage, selection
 
@@ -12,4 +13,5 @@ SUBSCRIPTIONS = (
     Subscription(SecondStageSubmitted, second_stage.record_second_stage),
     Subscription(ApplicationWithdrawn, selection.record_withdrawal),
     Subscription(CandidateErased, selection.erase_candidate),
+    SESSION_ENDED,  # a session signed out of anywhere ends here too
 )

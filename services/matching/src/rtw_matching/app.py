@@ -9,6 +9,7 @@ from rtw_contracts import (
     MatchResponded,
     ReachOutSent,
     RecruiterInvited,
+    SessionEnded,
     SkillGapIdentified,
     VacancyPosted,
 )
@@ -36,6 +37,7 @@ SERVICE = ServiceDefinition(
         MatchResponded,
         CandidateHired,
         SkillGapIdentified,
+        SessionEnded,
     ),
     routers=(pages, router),  # pages first: /councils/sign-up is not a council's id
     default_port=8003,

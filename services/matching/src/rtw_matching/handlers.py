@@ -12,6 +12,7 @@ from rtw_contracts import (
     TrainingModuleCompleted,
 )
 from rtw_platform.messaging import Subscription
+from rtw_platform.sessions import SESSION_ENDED
 
 from . import pool
 
@@ -23,4 +24,5 @@ SUBSCRIPTIONS = (
     Subscription(TrainingCompleted, pool.record_training_completed),
     Subscription(ApplicationWithdrawn, pool.record_withdrawal),
     Subscription(CandidateErased, pool.erase_candidate),
+    SESSION_ENDED,  # a session signed out of anywhere ends here too
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rtw_contracts import SessionEnded
 from rtw_platform.service import ServiceDefinition, ServiceRuntime
 
 from .api import router
@@ -26,7 +27,7 @@ SERVICE = ServiceDefinition(
     registry=REGISTRY,
     package_file=__file__,
     subscriptions=SUBSCRIPTIONS,
-    publishes=(),
+    publishes=(SessionEnded,),
     routers=(router, pages),
     default_port=8004,
     settings_class=NotificationsSettings,

@@ -20,6 +20,7 @@ from rtw_contracts import (
     VacancyPosted,
 )
 from rtw_platform.messaging import Subscription
+from rtw_platform.sessions import SESSION_ENDED
 
 from .notices import Notices
 from .settings import NotificationsSettings
@@ -43,4 +44,5 @@ SUBSCRIPTIONS = (
     Subscription(ReachOutSent, NOTICES.reach_out_sent),
     Subscription(MatchResponded, NOTICES.match_responded),
     Subscription(CandidateHired, NOTICES.candidate_hired),
+    SESSION_ENDED,  # a session signed out of anywhere ends here too
 )

@@ -10,6 +10,7 @@ from rtw_contracts import (
     SkillGapIdentified,
 )
 from rtw_platform.messaging import Subscription
+from rtw_platform.sessions import SESSION_ENDED
 
 from . import enrolment, recommendations
 
@@ -19,4 +20,5 @@ SUBSCRIPTIONS = (
     Subscription(ApplicationWithdrawn, enrolment.record_withdrawal),
     Subscription(CandidateErased, enrolment.erase_candidate),
     Subscription(SkillGapIdentified, recommendations.recommend_for_gap),
+    SESSION_ENDED,  # a session signed out of anywhere ends here too
 )

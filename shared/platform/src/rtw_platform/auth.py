@@ -3,6 +3,10 @@
 Every HTTP call but health, metrics and the AsyncAPI document is authenticated. People get a token
 through a link sent to their e-mail address (candidates, recruiters); staff tokens are issued by an
 operator with `rtw token issue`. A recruiter's token names one council and acts only for it.
+
+A browser's session cookie holds a token of its own purpose (`session`) with a random session id
+(`sid`): signing out revokes that id (see `rtw_platform.sessions`), and the token is never
+accepted as a bearer token, nor a bearer token as a session.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
+from uuid import UUID, uuid4
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
@@ -23,6 +28,8 @@ from .uow import UnitOfWork
 
 ALGORITHM = "HS256"
 ISSUER = "rtw"
+SESSION_TTL = timedelta(hours=8)
+"""How long a browser stays signed in."""
 
 
 class Role(StrEnum):
@@ -36,10 +43,12 @@ class Role(StrEnum):
 
 
 class Purpose(StrEnum):
-    """What a token may be used for: calling the APIs, or once, signing in from an e-mailed link."""
+    """What a token may be used for: calling the APIs, once signing in from an e-mailed link, or
+    a browser's session (the pages' cookie)."""
 
     ACCESS = "access"
     SIGN_IN = "sign-in"
+    SESSION = "session"
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,15 @@ class Principal:
         return self.role is Role.ADMIN
 
 
+@dataclass(frozen=True)
+class Session:
+    """A browser's signed-in session: who, its id (what signing out revokes), when it expires."""
+
+    principal: Principal
+    id: UUID
+    expires_at: datetime
+
+
 class InvalidToken(Exception):
     """The token is missing, malformed, expired, of another purpose or not signed by us."""
 
@@ -67,8 +85,12 @@ def issue_token(
     ttl: timedelta = timedelta(hours=8),
     purpose: Purpose = Purpose.ACCESS,
     now: datetime | None = None,
+    session_id: UUID | None = None,
 ) -> str:
-    """A signed token for the principal, valid for `ttl`."""
+    """A signed token for the principal, valid for `ttl`. A session token (purpose `session`)
+    needs its `session_id`; other tokens have none."""
+    if (purpose is Purpose.SESSION) != (session_id is not None):
+        raise ValueError("a session token, and only a session token, has a session id")
     issued = now or datetime.now(UTC)
     claims: dict[str, Any] = {
         "iss": ISSUER,
@@ -82,7 +104,16 @@ def issue_token(
         claims["council"] = principal.council_id
     if principal.provider_id is not None:
         claims["provider"] = principal.provider_id
+    if session_id is not None:
+        claims["sid"] = str(session_id)
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def issue_session_token(
+    secret: str, principal: Principal, *, ttl: timedelta = SESSION_TTL, now: datetime | None = None
+) -> str:
+    """A signed token for a new browser session of the principal, with a new random session id."""
+    return issue_token(secret, principal, ttl=ttl, purpose=Purpose.SESSION, now=now, session_id=uuid4())
 
 
 def sign_in_link(
@@ -96,6 +127,25 @@ def sign_in_link(
 
 def verify_token(secret: str, token: str, *, purpose: Purpose = Purpose.ACCESS) -> Principal:
     """The principal a token speaks for; raises InvalidToken saying why not."""
+    return _principal(_claims(secret, token, purpose))
+
+
+def verify_session_token(secret: str, token: str) -> Session:
+    """The session a session token stands for (whether it was revoked is not known here: see
+    `rtw_platform.sessions`); raises InvalidToken saying why not."""
+    claims = _claims(secret, token, Purpose.SESSION)
+    try:
+        session_id = UUID(str(claims["sid"]))
+    except (KeyError, ValueError) as exc:
+        raise InvalidToken("the session token has no session id") from exc
+    return Session(
+        principal=_principal(claims),
+        id=session_id,
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+    )
+
+
+def _claims(secret: str, token: str, purpose: Purpose) -> dict[str, Any]:
     try:
         claims = jwt.decode(
             token,
@@ -110,6 +160,10 @@ def verify_token(secret: str, token: str, *, purpose: Purpose = Purpose.ACCESS) 
         raise InvalidToken("the token is not valid") from exc
     if claims.get("purpose") != purpose.value:
         raise InvalidToken(f"this token is not for {purpose.value}")
+    return claims
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
     try:
         role = Role(claims["role"])
     except (KeyError, ValueError) as exc:

@@ -38,7 +38,8 @@ def service_registry(schema: str) -> registry:
 
     Use it as `class Base(SQLModel, registry=service_registry("applications"))` so the service's
     tables never mix with another service's (SQLModel otherwise shares one global MetaData).
-    The platform's outbox and inbox tables are added to the same MetaData, so Alembic sees them.
+    The platform's outbox, inbox and revoked-sessions tables are added to the same MetaData, so
+    Alembic sees them.
     """
     metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
     add_platform_tables(metadata)
@@ -46,7 +47,7 @@ def service_registry(schema: str) -> registry:
 
 
 def add_platform_tables(metadata: MetaData) -> None:
-    """Add the outbox and inbox tables to a service's MetaData (idempotent)."""
+    """Add the outbox, inbox and revoked-sessions tables to a service's MetaData (idempotent)."""
     if f"{metadata.schema}.outbox" in metadata.tables:
         return
     Table(
@@ -75,6 +76,15 @@ def add_platform_tables(metadata: MetaData) -> None:
         Column("handler", String(200), nullable=False),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         PrimaryKeyConstraint("event_id", "handler"),
+    )
+    # Sessions signed out of (in any service), until they would have expired: see sessions.py.
+    Table(
+        "revoked_sessions",
+        metadata,
+        Column("session_id", UUID(as_uuid=True), primary_key=True),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+        Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index("ix_revoked_sessions_recorded_at", "recorded_at"),
     )
 
 

@@ -77,6 +77,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.settings = settings
+    app.state.revoked_sessions = runtime.sessions.revoked
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

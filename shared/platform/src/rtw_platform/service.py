@@ -29,6 +29,7 @@ from .messaging import (
     subscribe,
 )
 from .outbox import OutboxRelay
+from .sessions import SessionRevocations
 from .settings import ServiceSettings
 from .topology import Topology
 from .uow import UnitOfWorkFactory
@@ -101,6 +102,7 @@ class ServiceRuntime:
             settings.sqlalchemy_url(), definition.schema, pool_size=settings.db_pool_size
         )
         self.uow_factory = UnitOfWorkFactory(self.engine, definition.metadata)
+        self.sessions = SessionRevocations(self.uow_factory, definition.name, definition.schema)
         self.failure_policy = ConsumerFailurePolicy(
             service=definition.name,
             dead_letter_exchange=self.topology.dead_letter_exchange,
@@ -158,6 +160,7 @@ class ServiceRuntime:
     async def start(self) -> None:
         """Start consuming and relaying. If the broker is away, keep trying in the background:
         the HTTP API serves meanwhile and events wait in the outbox."""
+        await self.sessions.start()
         for hook in self.definition.on_startup:
             result = hook(self)
             if asyncio.iscoroutine(result):
@@ -212,6 +215,7 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._background.clear()
+        await self.sessions.stop()
         if self._connect_task is not None:
             self._connect_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -80,6 +80,11 @@ class UnitOfWork:
             await self.session.rollback()
         await self.session.close()
 
+    @property
+    def schema(self) -> str:
+        """The service's PostgreSQL schema (its tables and the platform's)."""
+        return self._schema
+
     def publish(self, *events: Event) -> None:
         """Queue events to be written to the outbox in this transaction."""
         self._events.extend(events)

@@ -58,7 +58,7 @@ async def erased(request: Request, uow: UnitOfWorkDep) -> RedirectResponse:
     store: FileStore = request.app.state.runtime.state["file_store"]
     await privacy.erase_candidate(UUID(principal.subject), uow, store)
     response = redirect(request, "/my/data/erased")
-    end_session(response)
+    await end_session(request, response)
     return response
 
 

@@ -28,10 +28,10 @@ account_router = APIRouter(include_in_schema=False)
 
 @account_router.post("/account/sign-out")
 async def sign_out(request: Request) -> RedirectResponse:
-    """Forget the session on this browser."""
+    """End the browser's session, in every service (not only on this browser)."""
     await read_form(request)
     response = redirect_to("/applications/account/signed-out")
-    end_session(response)
+    await end_session(request, response)
     return response
 
 

@@ -12,7 +12,6 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -22,8 +21,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from starlette.datastructures import FormData
 
-from ..auth import InvalidToken, Principal, Role, issue_token, verify_token
+from ..auth import (
+    SESSION_TTL,
+    InvalidToken,
+    Principal,
+    Role,
+    Session,
+    issue_session_token,
+    verify_session_token,
+)
 from ..errors import Refusal
+from ..sessions import RevokedSessions
 
 SESSION_COOKIE = "rtw_session"
 CSRF_COOKIE = "rtw_csrf"
@@ -88,21 +96,37 @@ def redirect_to(location: str) -> RedirectResponse:
 
 
 def current_principal(request: Request) -> Principal | None:
-    """The signed-in person, from the session cookie; None when there is none or it expired.
-    Read once per request (the handler and the page frame both ask)."""
+    """The signed-in person, from the session cookie; None when there is none, it expired or was
+    signed out of (here or in any other service). Read once per request (the handler and the page
+    frame both ask); the revoked sessions are in memory, so this costs no query."""
     cached = getattr(request.state, "principal", _UNREAD)
     if cached is None or isinstance(cached, Principal):
         return cached
-    token = request.cookies.get(SESSION_COOKIE)
+    session = _cookie_session(request)
     principal = None
-    if token:
-        secret = request.app.state.settings.token_secret.get_secret_value()
-        try:
-            principal = verify_token(secret, token)
-        except InvalidToken:
-            principal = None
+    if session is not None and _revoked_sessions(request).admits(session.id):
+        principal = session.principal
     request.state.principal = principal
     return principal
+
+
+def _cookie_session(request: Request) -> Session | None:
+    """The session the browser's cookie stands for, revoked or not (None: no valid cookie)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    secret = request.app.state.settings.token_secret.get_secret_value()
+    try:
+        return verify_session_token(secret, token)
+    except InvalidToken:
+        return None
+
+
+def _revoked_sessions(request: Request) -> RevokedSessions:
+    """The app's revoked sessions (see `rtw_platform.sessions`); an app without them accepts no
+    session."""
+    revoked = getattr(request.app.state, "revoked_sessions", None)
+    return revoked if isinstance(revoked, RevokedSessions) else RevokedSessions()
 
 
 def signed_in(request: Request, *roles: Role) -> Principal:
@@ -115,14 +139,14 @@ def signed_in(request: Request, *roles: Role) -> Principal:
 
 
 def start_session(request: Request, response: HTMLResponse | RedirectResponse, principal: Principal) -> None:
-    """Sign the person in on this browser: an HttpOnly cookie holding an access token."""
+    """Sign the person in on this browser: an HttpOnly cookie holding a session token (a new
+    session id, which signing out revokes)."""
     settings = request.app.state.settings
-    hours = 8
-    token = issue_token(settings.token_secret.get_secret_value(), principal, ttl=timedelta(hours=hours))
+    token = issue_session_token(settings.token_secret.get_secret_value(), principal, ttl=SESSION_TTL)
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=hours * 3600,
+        max_age=int(SESSION_TTL.total_seconds()),
         path="/",
         httponly=True,
         samesite="lax",
@@ -130,8 +154,13 @@ def start_session(request: Request, response: HTMLResponse | RedirectResponse, p
     )
 
 
-def end_session(response: HTMLResponse | RedirectResponse) -> None:
-    """Sign out on this browser."""
+async def end_session(request: Request, response: HTMLResponse | RedirectResponse) -> None:
+    """Sign out: the browser's session is revoked in every service (refused here at once, in the
+    others as soon as they hear of it) and its cookie is deleted."""
+    session = _cookie_session(request)
+    if session is not None:
+        await request.app.state.runtime.sessions.end(session)
+    request.state.principal = None
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
