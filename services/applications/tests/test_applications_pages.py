@@ -266,10 +266,14 @@ async def test_signing_out_ends_the_session_itself_not_only_the_cookie(runtime: 
     session_id = verify_session_token(runtime.settings.token_secret.get_secret_value(), cookie).id
     async with runtime.engine.connect() as conn:
         payloads = (
-            await conn.execute(
-                text("SELECT payload FROM applications.outbox WHERE routing_key = 'session.ended.v1'")
+            (
+                await conn.execute(
+                    text("SELECT payload FROM applications.outbox WHERE routing_key = 'session.ended.v1'")
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     assert len(payloads) == 1
     assert payloads[0]["session_id"] == str(session_id)
     assert str(candidate_id) not in json.dumps(payloads[0])
