@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -225,10 +226,14 @@ async def test_the_second_stage_checks_the_video_and_is_sent_once(runtime: Servi
     assert "Start the second stage" not in after.text
 
 
-async def sign_in_by_link(runtime: ServiceRuntime, browser: Browser, candidate_id: UUID) -> str:
-    """Sign in with the e-mailed link, as a person does; the session cookie it set."""
+async def sign_in_by_link(
+    runtime: ServiceRuntime, browser: Browser, candidate_id: UUID, minutes: int = 30
+) -> str:
+    """Sign in with an e-mailed link (valid for `minutes`), as a person does; the session cookie
+    it set."""
     secret = runtime.settings.token_secret.get_secret_value()
-    link = sign_in_link(secret, Principal(str(candidate_id), Role.CANDIDATE), "http://entry")
+    principal = Principal(str(candidate_id), Role.CANDIDATE)
+    link = sign_in_link(secret, principal, "http://entry", ttl=timedelta(minutes=minutes))
     path = link.removeprefix("http://entry/applications")
     signed_in = await browser.post(path, {"next": ""})
     assert signed_in.status_code == 303, signed_in.text
@@ -278,7 +283,8 @@ async def test_signing_out_ends_the_session_itself_not_only_the_cookie(runtime: 
     assert payloads[0]["session_id"] == str(session_id)
     assert str(candidate_id) not in json.dumps(payloads[0])
 
-    again = await sign_in_by_link(runtime, Browser(runtime), candidate_id)
+    # (another link: one issued in the same second for the same person would be the same link)
+    again = await sign_in_by_link(runtime, Browser(runtime), candidate_id, minutes=29)
     assert await opens_my_page(runtime, again)  # a new session is a new id
 
 
