@@ -38,6 +38,8 @@ KEEP_AFTER_EXPIRY = timedelta(hours=1)
 #: A poll reads the rows recorded since the last one it saw, less this margin (a transaction may
 #: commit a little after its rows' `recorded_at`).
 RECORDING_LAG = timedelta(minutes=1)
+#: How long one read of the table may take before it counts as failed (and is tried again).
+REFRESH_TIMEOUT_S = 10.0
 
 
 class RevokedSessions:
@@ -184,7 +186,8 @@ class SessionRevocations:
 
     async def _refresh_or_log(self, *, full: bool) -> None:
         try:
-            await self.refresh(full=full)
+            # Bounded: an unreachable database must not hold up start-up or the next poll.
+            await asyncio.wait_for(self.refresh(full=full), timeout=REFRESH_TIMEOUT_S)
         except Exception as exc:
             if not self._failing:  # once per outage, not every second
                 log.warning("revoked_sessions_unreadable", error=repr(exc), loaded=self.revoked.loaded)
