@@ -752,9 +752,12 @@ async def test_only_the_person_or_an_admin_can_change_preferences(service: Any) 
 
     assert (await service.http.put(url, json={"non_essential": False})).status_code == 401
     someone_else = service.token(other.id, Role.CANDIDATE)
-    assert (
-        await service.http.put(url, json={"non_essential": False}, headers=someone_else)
-    ).status_code == 403
+    not_theirs = await service.http.put(url, json={"non_essential": False}, headers=someone_else)
+    unknown = await service.http.put(
+        f"/people/{uuid4()}/preferences", json={"non_essential": False}, headers=someone_else
+    )
+    assert not_theirs.status_code == unknown.status_code == 404  # as if there were none
+    assert not_theirs.json() == unknown.json() == {"detail": "We hold no contact details for that person."}
     assert (await service.person(priya.id)).non_essential_opt_out is False
     assert (
         await service.http.put(url, json={"non_essential": False}, headers=service.admin())
