@@ -59,7 +59,9 @@ def build_app(targets: dict[str, str]) -> Starlette:
         if request.client is not None:
             # As Caddy does: the caller's address goes last (services trust it only when told to).
             earlier = request.headers.get("x-forwarded-for")
-            headers["x-forwarded-for"] = f"{earlier}, {request.client.host}" if earlier else request.client.host
+            headers["x-forwarded-for"] = (
+                f"{earlier}, {request.client.host}" if earlier else request.client.host
+            )
         upstream = await client.request(
             request.method, url, params=request.query_params, headers=headers, content=await request.body()
         )

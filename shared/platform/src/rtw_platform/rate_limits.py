@@ -111,20 +111,20 @@ async def count_request(
     for limit, value in sorted(counted, key=lambda pair: pair[0].scope):
         started = _window_start(now, limit.window)
         ends = started + limit.window
-        statement = insert(table).values(
+        inserting = insert(table).values(
             key=_key(secret, limit.scope, value), window_started_at=started, hits=1, expires_at=ends
         )
-        current = table.c.window_started_at == statement.excluded.window_started_at
-        statement = statement.on_conflict_do_update(
+        current = table.c.window_started_at == inserting.excluded.window_started_at
+        upsert = inserting.on_conflict_do_update(
             index_elements=["key"],
             set_={
                 # A new window starts counting afresh; within one, each request adds one.
                 "hits": case((current, table.c.hits + 1), else_=1),
-                "window_started_at": statement.excluded.window_started_at,
-                "expires_at": statement.excluded.expires_at,
+                "window_started_at": inserting.excluded.window_started_at,
+                "expires_at": inserting.excluded.expires_at,
             },
         ).returning(table.c.hits)
-        hits = (await uow.session.execute(statement)).scalar_one()
+        hits = (await uow.session.execute(upsert)).scalar_one()
         if hits > limit.count:
             retry_after = max(retry_after, math.ceil((ends - now).total_seconds()))
     expired = select(table.c.key).where(table.c.expires_at < now).limit(100)
