@@ -417,6 +417,8 @@ async def test_every_application_reaches_its_final_state_once_through_restarts_a
         "RTW_RETRY_BASE_S": "1",
         "RTW_DISPATCH_INTERVAL_S": "0.5",
         "RTW_TOKEN_SECRET": secret,
+        # One address for the platform: e-mails link only under it (the invitation's link too).
+        "RTW_PUBLIC_URL": "http://127.0.0.1:8080",
     }
     services = {name: ServiceProcess(name, env, tmp_path) for name in SERVICES}
     queues = all_queues(prefix)

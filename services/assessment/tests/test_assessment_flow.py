@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -272,7 +272,7 @@ async def test_a_decision_records_the_configuration_version_in_force(
         f"/applications/{applied.application_id}/decisions",
         headers=as_(service, str(uuid4()), Role.CANDIDATE),
     )
-    assert stranger.status_code == 403
+    assert stranger.status_code == 404  # as if there were none
 
 
 # --------------------------------------------------------------------------- screening
@@ -571,7 +571,7 @@ async def test_assessors_see_the_answers_but_nothing_that_identifies_the_candida
     stranger = await client.get(
         f"/assessor/assignments/{mine.id}", headers=as_(service, other, Role.ASSESSOR)
     )
-    assert stranger.status_code == 403
+    assert stranger.status_code == 404  # as if there were none
     candidate = await client.get(
         f"/assessor/assignments/{mine.id}", headers=as_(service, str(applied.candidate_id), Role.CANDIDATE)
     )
@@ -827,7 +827,7 @@ async def test_a_candidate_appeals_an_ineligible_decision_once_and_an_upheld_app
     assert lodged.status_code == 201, lodged.text
     assert lodged.json()["status"] == "open"
     assert twice.status_code == 409
-    assert stranger.status_code == 403
+    assert stranger.status_code == 404  # another's application: as if there were none
     assert not_ineligible.status_code == 409
     assert admin_appealing.status_code == 403
     listed = (await client.get("/appeals", headers=admin(service))).json()
@@ -1024,3 +1024,43 @@ async def test_work_moves_to_an_assessor_who_joins_later(
         assert len(set(assigned)) == 2
         loads.update(assigned)
     assert loads == {"a1": 2, "a2": 2, "a3": 2}
+
+
+async def test_someone_elses_assignment_decisions_or_appeal_answer_like_an_unknown_id(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    """An assessor, or a candidate, learns nothing from another's id: the answer is the one an id
+    that does not exist gets."""
+    await configure(client, service)
+    await add_assessors(client, service, "a1", "a2", "a3")
+    [applied] = await shortlisted_with_second_stage(client, service, 1)
+    refused = application(**STRONG, right_to_work=False)
+    await screen(service, refused)
+    assigned = await assignments(service, applied)
+    outsider = ({"a1", "a2", "a3"} - {a.assessor_id for a in assigned}).pop()
+    as_outsider = as_(service, outsider, Role.ASSESSOR)
+    as_stranger = as_(service, str(uuid4()), Role.CANDIDATE)
+    grounds = "I have settled status and the right to work in the UK."
+
+    async def answers(assignment_id: UUID, application_id: UUID) -> list[tuple[int, Any]]:
+        base = f"/assessor/assignments/{assignment_id}"
+        found = [
+            await client.get(base, headers=as_outsider),
+            await client.get(f"{base}/video", headers=as_outsider),
+            await client.post(f"{base}/scorecard", json=card(3), headers=as_outsider),
+            await client.post(f"{base}/conflict", json={"reason": "I know them."}, headers=as_outsider),
+            await client.get(f"/applications/{application_id}/decisions", headers=as_stranger),
+            await client.post(
+                "/appeals",
+                json={"application_id": str(application_id), "grounds": grounds},
+                headers=as_stranger,
+            ),
+        ]
+        return [(r.status_code, r.json()) for r in found]
+
+    someone_elses = await answers(assigned[0].id, refused.application_id)
+    not_there = await answers(uuid4(), uuid4())
+
+    assert someone_elses == not_there
+    assert {status for status, _ in someone_elses} == {404}, someone_elses
+    assert {a.assessor_id for a in await assignments(service, applied)} == {a.assessor_id for a in assigned}

@@ -116,9 +116,14 @@ async def test_an_assessor_scores_a_blind_submission(
     for personal in ("Zebedee", "Quartermaine", "@example.org", "2016"):
         assert personal not in blind.text
 
-    other = await client.get(f"/queue/{(await assignment_of(service, 'assessor-2')).id}")
-    assert other.status_code == 403
-    assert "another assessor" in other.text
+    others = (await assignment_of(service, "assessor-2")).id
+    other = await client.get(f"/queue/{others}")
+    unknown = await client.get(f"/queue/{uuid4()}")
+    assert other.status_code == unknown.status_code == 404  # as if there were none
+    assert "There is no such assignment in your queue." in other.text
+    assert other.text == unknown.text
+    for page in (f"/queue/{others}/scorecard", f"/queue/{others}/conflict"):
+        assert (await client.get(page)).status_code == 404
 
     url = f"/queue/{assignment.id}/scorecard"
     form = await client.get(url)

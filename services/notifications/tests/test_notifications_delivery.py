@@ -287,7 +287,7 @@ async def test_a_candidate_is_told_their_application_was_received(service: Any, 
 
 async def test_a_sign_in_link_is_sent_with_its_expiry(service: Any, smtp_server: Any) -> None:
     amara = Candidate(name="Amara")
-    link = f"https://returners.example.org/sign-in/{uuid4().hex}"
+    link = f"{PORTAL}/applications/sign-in/{uuid4().hex}"
     await service.deliver(sign_in(amara, link, datetime(2031, 10, 2, 10, 30, tzinfo=UTC)))
 
     [mail] = await smtp_server.wait_for(amara.email)
@@ -450,7 +450,7 @@ async def test_a_council_is_welcomed_and_its_recruiter_gets_the_sign_in_link(
 ) -> None:
     walsall = Council(name="Walsall Metropolitan Borough Council")
     alex, jo = uuid4(), uuid4()
-    link = f"https://returners.example.org/recruiters/sign-in/{uuid4().hex}"
+    link = f"{PORTAL}/matching/recruiters/sign-in/{uuid4().hex}"
     await service.deliver(council_registered(walsall))
     await service.deliver(recruiter_invited(walsall, alex, "alex.jones@walsall.example.gov.uk", link))
     await service.deliver(recruiter_invited(walsall, jo, "jo.evans@walsall.example.gov.uk", None))
@@ -518,6 +518,30 @@ async def test_a_reach_out_tells_the_candidate_which_council_is_interested(
     assert mail.subject == "Powys would like to talk to you"
     assert "Powys is interested in you for Service desk analyst." in mail.text
     assert f"{PORTAL}/matching/my/interest" in mail.text
+
+
+EVIL_TITLE = "Analyst - apply at https://evil.example/jobs or www.evil.example"
+EVIL_HOST = re.compile(r"evil\.example", re.IGNORECASE)
+ANY_URL = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
+
+
+async def test_a_vacancy_title_with_a_url_is_not_a_link_in_the_candidates_mails(
+    service: Any, smtp_server: Any
+) -> None:
+    priya, evil = Candidate(), Council(name="Walsall www.evil.example", vacancy_title=EVIL_TITLE)
+    await service.deliver(submitted(priya))
+    await known_council(service, evil)
+    await service.deliver(match_proposed(evil, priya))
+    await service.deliver(reach_out(evil, priya))
+    await service.deliver(hired(evil, priya, date(2031, 4, 6)))
+
+    mails = await smtp_server.wait_for(priya.email, count=4)
+    for mail in mails:
+        for part in (mail.subject, mail.text, mail.html):
+            assert not EVIL_HOST.search(part), part
+            assert all(url.startswith(PORTAL + "/") for url in ANY_URL.findall(part))
+    about_the_vacancy = [m for m in mails if "evil[.]example/jobs" in m.subject + m.text]
+    assert len(about_the_vacancy) == 3  # the title is still there to read, in each of the three
 
 
 @pytest.mark.parametrize(
@@ -728,9 +752,12 @@ async def test_only_the_person_or_an_admin_can_change_preferences(service: Any) 
 
     assert (await service.http.put(url, json={"non_essential": False})).status_code == 401
     someone_else = service.token(other.id, Role.CANDIDATE)
-    assert (
-        await service.http.put(url, json={"non_essential": False}, headers=someone_else)
-    ).status_code == 403
+    not_theirs = await service.http.put(url, json={"non_essential": False}, headers=someone_else)
+    unknown = await service.http.put(
+        f"/people/{uuid4()}/preferences", json={"non_essential": False}, headers=someone_else
+    )
+    assert not_theirs.status_code == unknown.status_code == 404  # as if there were none
+    assert not_theirs.json() == unknown.json() == {"detail": "We hold no contact details for that person."}
     assert (await service.person(priya.id)).non_essential_opt_out is False
     assert (
         await service.http.put(url, json={"non_essential": False}, headers=service.admin())

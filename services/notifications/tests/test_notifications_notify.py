@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -131,6 +132,26 @@ async def test_a_message_is_posted_to_notify_with_the_template_and_personalisati
     assert claims["iss"] == SERVICE_ID
     assert row.attempts == 1
     assert UUID(row.provider_reference)  # Notify's id for the message
+
+
+async def test_the_personalisation_links_only_to_the_platform(
+    start_notifications: Callable[..., Any], fake_notify: FakeNotify
+) -> None:
+    service = await start_notifications(**notify_settings(fake_notify))
+    event = submitted("priya.links@example.org").model_copy(
+        update={"given_name": "Priya, see https://evil.example/x and www.evil.example"}
+    )
+    await service.deliver(event)
+
+    [post] = await fake_notify.wait_for("priya.links@example.org")
+    portal = service.runtime.settings.portal_url.rstrip("/")
+    for part in post["json"]["personalisation"].values():
+        assert "evil.example" not in part
+        assert all(url.startswith(portal + "/") for url in re.findall(r"https?://\S+", part, re.IGNORECASE))
+    assert (
+        "Dear Priya, see evil[.]example/x and www[.]evil[.]example,"
+        in post["json"]["personalisation"]["body"]
+    )
 
 
 async def test_a_request_notify_refuses_fails_at_once_with_the_reason(

@@ -1,7 +1,11 @@
-"""Every message template, in English and Welsh, with the values the service words it with."""
+"""Every message template, in English and Welsh, with the values the service words it with; and
+that e-mails link only to the platform, whatever people typed (vacancy titles, council and people's
+names, reasons, module titles): in the subject, the text and the HTML part."""
 
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +13,16 @@ import jinja2
 import pytest
 import rtw_notifications
 from jinja2 import meta
-from rtw_notifications.rendering import LANGUAGES, TEAM, programme_title, render, template_names
+from rtw_notifications.rendering import (
+    LANGUAGES,
+    LINK_VALUES,
+    TEAM,
+    ForeignLink,
+    defang,
+    programme_title,
+    render,
+    template_names,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -254,3 +267,108 @@ def test_programme_titles_are_translated() -> None:
     assert programme_title("ict", "cy") == "Dychwelyd i'r Gwaith - TGCh"
     assert programme_title("social_work", "cy") == "Dychwelyd i Waith Cymdeithasol"
     assert programme_title("planning", "fr") == "Return to Planning"
+
+
+# ---------------------------------------------------------------------------- links
+
+HOSTILE = (
+    "Data analyst https://evil.example/login?x=1 <a href='https://evil.example'>here</a> "
+    "www.evil.example HTTP://EVIL.EXAMPLE hthttp://tp://evil.example mailto:help@evil.example "
+    "http:\\\\evil.example evil。example"
+)
+ANY_URL = re.compile(r"(?:https?|ftp)\s*:\s*[/\\]+\S*", re.IGNORECASE)
+BARE_HOST = re.compile(r"evil(?:\.|。)example", re.IGNORECASE)
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.hrefs.extend(value or "" for name, value in attrs if name in ("href", "src", "action"))
+
+
+def links_of(html: str) -> list[str]:
+    """Every href (and src, action) of the HTML part's elements."""
+    parser = _Links()
+    parser.feed(html)
+    return parser.hrefs
+
+
+def hostile(value: Any) -> Any:
+    """The value as someone hostile would type it."""
+    if isinstance(value, str):
+        return f"{value} {HOSTILE}"
+    if isinstance(value, list):
+        return [hostile(item) for item in value]
+    return value
+
+
+def hostile_values(template: str) -> dict[str, Any]:
+    values = values_for(template, name=f"Priya {HOSTILE}")
+    return {key: value if key in LINK_VALUES else hostile(value) for key, value in values.items()}
+
+
+def assert_links_only_to_the_platform(part: str) -> None:
+    for url in ANY_URL.findall(part):
+        assert url.startswith(PORTAL + "/") or url == PORTAL, f"a link outside the platform: {url}"
+    assert not BARE_HOST.search(part), "a bare domain a mail client would link"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("template", sorted(CONTEXTS))
+def test_every_template_links_only_to_the_platform_whatever_people_typed(
+    template: str, language: str
+) -> None:
+    rendered = render(template, language, hostile_values(template))
+
+    for part in (rendered.subject, rendered.text, rendered.html):
+        assert_links_only_to_the_platform(part)
+    hrefs = links_of(rendered.html)
+    assert all(href.startswith(PORTAL + "/") for href in hrefs), hrefs
+
+
+def test_the_typed_text_is_still_readable() -> None:
+    rendered = render(
+        "vacancy_alert", "en", {**values_for("vacancy_alert"), "vacancy": "See www.evil.example/jobs"}
+    )
+
+    assert "See www[.]evil[.]example/jobs" in rendered.subject
+    assert "See www[.]evil[.]example/jobs" in rendered.text
+
+
+@pytest.mark.parametrize(
+    ("template", "key"),
+    [
+        ("sign_in_link", "link"),
+        ("certificate_issued", "certificate_url"),
+        ("vacancy_alert", "unsubscribe_url"),
+    ],
+)
+def test_a_link_value_outside_the_platform_is_refused(template: str, key: str) -> None:
+    values = {**values_for(template), key: "https://evil.example/sign-in/abc"}
+
+    with pytest.raises(ForeignLink):
+        render(template, "en", values)
+
+
+def test_a_look_alike_of_the_platform_is_not_the_platform() -> None:
+    values = {**values_for("sign_in_link"), "link": f"{PORTAL}.evil.example/sign-in/abc"}
+
+    with pytest.raises(ForeignLink):
+        render("sign_in_link", "en", values)
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("Data analyst (returner)", "Data analyst (returner)"),
+        ("Your career break is shorter than 2 years.", "Your career break is shorter than 2 years."),
+        ("Apply at https://evil.example/x", "Apply at evil[.]example/x"),
+        ("bob@evil.example", "bob@evil[.]example"),
+        ("Version 1.2 of J. Smith's notes", "Version 1.2 of J. Smith's notes"),
+    ],
+)
+def test_defanging_keeps_ordinary_text(typed: str, shown: str) -> None:
+    assert defang(typed) == shown

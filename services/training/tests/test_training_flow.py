@@ -371,7 +371,9 @@ async def test_who_may_record_and_read_progress(client: httpx.AsyncClient, servi
     _, elsewhere_id = await enrol(service, new_learner(cohort_id="ict-elsewhere"))
     await register(client, service, [ICT_COHORT])
 
-    assert (await complete(client, service, elsewhere_id, "technical-skills")).status_code == 403
+    assert (
+        await complete(client, service, elsewhere_id, "technical-skills")
+    ).status_code == 404  # not theirs
     as_candidate = await complete(
         client, service, enrolment_id, "technical-skills", candidate(learner.candidate_id)
     )
@@ -391,9 +393,41 @@ async def test_who_may_record_and_read_progress(client: httpx.AsyncClient, servi
     not_mine = await client.get(
         f"/enrolments/{elsewhere_id}", headers=auth(service, candidate(learner.candidate_id))
     )
-    assert not_mine.status_code == 403
+    assert not_mine.status_code == 404  # as if there were none
     assert (await client.get(f"/enrolments/{enrolment_id}")).status_code == 401
     assert (await client.get(f"/enrolments/{uuid4()}", headers=auth(service, ADMIN))).status_code == 404
+
+
+async def test_someone_elses_training_answers_like_an_unknown_id(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    """A trainer of another provider, or another candidate, learns nothing from an id: the answer
+    is the one an id that does not exist gets."""
+    learner, theirs = await enrol(service, new_learner("social_work", SW_COHORT))
+    await register(client, service, [SW_COHORT], provider_id="sw-provider")
+    await register(client, service, [ICT_COHORT])  # TRAINER's provider: not this learner's
+    stranger = candidate(uuid4())
+    unknown = uuid4()
+
+    async def answers(principal: Principal, enrolment_id: UUID, candidate_id: UUID) -> list[tuple[int, Any]]:
+        headers = auth(service, principal)
+        found = [
+            await client.get(f"/enrolments/{enrolment_id}", headers=headers),
+            await client.get(f"/enrolments/{enrolment_id}/cpd-evidence", headers=headers),
+        ]
+        if principal.role is Role.TRAINER:
+            found.append(await complete(client, service, enrolment_id, "law-and-policy", principal))
+        else:
+            found.append(await client.get(f"/candidates/{candidate_id}/training", headers=headers))
+            found.append(await client.get(f"/candidates/{candidate_id}/recommendations", headers=headers))
+        return [(r.status_code, r.json()) for r in found]
+
+    for principal in (TRAINER, stranger):
+        someone_elses = await answers(principal, theirs, learner.candidate_id)
+        not_there = await answers(principal, unknown, uuid4())
+        assert someone_elses == not_there, principal
+        assert {status for status, _ in someone_elses} == {404}, someone_elses
+    assert await progress_rows(service, theirs) == {}
 
 
 # --------------------------------------------------------------------------- certificates
@@ -740,7 +774,7 @@ async def test_skill_gaps_recommend_modules_until_they_are_completed(
     ]
     assert recommendation["all_closed"] is False
 
-    assert (await client.get(url, headers=auth(service, candidate(uuid4())))).status_code == 403
+    assert (await client.get(url, headers=auth(service, candidate(uuid4())))).status_code == 404
     assert (await client.get(url, headers=auth(service, TRAINER))).status_code == 403
     assert (await client.get(url, headers=auth(service, ADMIN))).status_code == 200
 

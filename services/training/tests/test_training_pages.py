@@ -146,3 +146,28 @@ async def test_a_candidate_sees_only_their_own_training(start_service: Callable[
         page = await someone_else.get("/my")
         assert "You have no training yet" in page.text
         assert "Overdue" not in page.text
+
+
+async def test_another_providers_learner_is_a_page_not_found_like_an_unknown_one(
+    start_service: Callable[..., Any],
+) -> None:
+    runtime = await start_service(SERVICE, in_memory_broker=True)
+    theirs = await enrol(runtime, weeks_ago=2)  # a learner of socitm's cohort
+    async with runtime.uow_factory() as uow:
+        uow.session.add(Provider(id="other", name="Other", cohorts=["sw-test"], created_at=datetime.now(UTC)))
+        await uow.commit()
+    other_trainer = Principal("trainer-2", Role.TRAINER, provider_id="other")
+    async with browser(runtime, other_trainer) as trainer:
+        answers = {}
+        for name, enrolment_id in (("theirs", theirs.id), ("unknown", uuid4())):
+            page = await trainer.get(f"/provider/learners/{enrolment_id}")
+            sent = await trainer.post(
+                f"/provider/learners/{enrolment_id}/modules",
+                data={"csrf_token": CSRF, "module": "interview-techniques", "hours": "4", "result": "passed"},
+            )
+            answers[name] = [(r.status_code, r.text.replace(str(enrolment_id), "ID")) for r in (page, sent)]
+
+    assert answers["theirs"] == answers["unknown"]
+    assert [status for status, _ in answers["theirs"]] == [404, 404]
+    assert "There is no enrolment with that id." in answers["theirs"][0][1]
+    assert "Joan Clarke" not in answers["theirs"][0][1]

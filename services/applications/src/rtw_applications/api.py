@@ -24,6 +24,7 @@ from rtw_platform.auth import AdminOnly, CurrentPrincipal, Role
 from rtw_platform.errors import Forbidden, Invalid
 from rtw_platform.filestore import FileStore
 from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.rate_limits import limit_link_request
 
 from . import cohorts, domain, intake, privacy, second_stage
 from .access import TokenIssuer, ensure_candidate_self, issuer_for
@@ -47,7 +48,7 @@ from .api_models import (
     Withdrawal,
 )
 from .journey import steps_of
-from .models import Application, SecondStageSubmission
+from .models import Application, RateLimitWindow, SecondStageSubmission
 from .settings import ApplicationsSettings
 
 router = APIRouter()
@@ -108,6 +109,7 @@ async def save_cohort(cohort_id: str, cohort: CohortIn, uow: UnitOfWorkDep, _: A
 @router.post("/sign-in", status_code=status.HTTP_202_ACCEPTED, tags=["sign-in"])
 async def request_sign_in(body: SignIn, request: Request, uow: UnitOfWorkDep) -> SignInRequested:
     """E-mail a sign-in link to a known address (the answer is the same either way)."""
+    await limit_link_request(request, uow, RateLimitWindow, str(body.email))
     await intake.request_sign_in(str(body.email), uow, _issuer(request))
     return SignInRequested(
         message=(
@@ -137,6 +139,7 @@ async def start_draft(
     body: NewDraft, request: Request, response: Response, uow: UnitOfWorkDep
 ) -> DraftCreated | SignInRequested:
     """Start an application to a cohort; save it and come back to it at any time."""
+    await limit_link_request(request, uow, RateLimitWindow, str(body.email))
     result = await intake.start_draft(body, uow, _issuer(request), _today())
     if isinstance(result, intake.SignInSent):
         response.status_code = status.HTTP_202_ACCEPTED

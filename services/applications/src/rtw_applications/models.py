@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from rtw_platform.db import service_registry, timestamp_field
-from sqlalchemy import BigInteger, Column, Date, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, Index, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -172,3 +172,16 @@ class Hire(ApplicationsTable, table=True):
     salary_max_pence: int
     start_date: date = Field(sa_column=Column(Date, nullable=False))
     hired_at: datetime = timestamp_field()
+
+
+class RateLimitWindow(ApplicationsTable, table=True):
+    """Requests for e-mailed links counted per address and per client in fixed windows
+    (rtw_platform.rate_limits). Keys are keyed hashes: no address is stored."""
+
+    __tablename__ = "rate_limit_windows"
+    __table_args__ = (Index("ix_rate_limit_windows_expires_at", "expires_at"),)
+
+    key: str = Field(primary_key=True, max_length=64)
+    window_started_at: datetime = timestamp_field()
+    hits: int
+    expires_at: datetime = timestamp_field()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pydantic import Field
+from rtw_platform.rate_limits import LinkLimitSettings
 from rtw_platform.settings import ServiceSettings
 
 
-class ApplicationsSettings(ServiceSettings):
+class ApplicationsSettings(ServiceSettings, LinkLimitSettings):
     """`RTW_*` settings the applications service adds."""
 
     file_store_url: str = Field(

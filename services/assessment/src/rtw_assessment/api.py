@@ -117,12 +117,14 @@ async def decisions(
 ) -> list[dict[str, Any]]:
     """Every decision on an application with its inputs, versions and reasons (admins; the
     candidate sees their own, without the assessors' identities)."""
-    candidacy = await uow.session.get(Candidacy, application_id)
-    if candidacy is None:
-        raise NotFound("Assessment has no application with that id.")
-    is_candidate = principal.role is Role.CANDIDATE and principal.subject == str(candidacy.candidate_id)
-    if not (principal.role is Role.ADMIN or is_candidate):
+    if principal.role not in (Role.ADMIN, Role.CANDIDATE):
         raise Forbidden("Only admins and the candidate can see these decisions.")
+    candidacy = await uow.session.get(Candidacy, application_id)
+    # Another candidate's application answers as one that does not exist (an id reveals nothing).
+    if candidacy is None or (
+        principal.role is Role.CANDIDATE and principal.subject != str(candidacy.candidate_id)
+    ):
+        raise NotFound(appeals.NO_APPLICATION)
     rows = (
         await uow.session.exec(
             select(Decision)

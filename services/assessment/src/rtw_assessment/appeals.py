@@ -62,10 +62,13 @@ class AppealDecisionIn(BaseModel):
     reason: str = Field(min_length=10, max_length=5000)
 
 
+NO_APPLICATION = "Assessment has no application with that id."
+
+
 async def _candidacy(uow: UnitOfWork, application_id: UUID) -> Candidacy:
     candidacy = await uow.session.get(Candidacy, application_id)
     if candidacy is None or candidacy.erased_at is not None:
-        raise NotFound("Assessment has no application with that id.")
+        raise NotFound(NO_APPLICATION)
     return candidacy
 
 
@@ -103,10 +106,13 @@ async def override(uow: UnitOfWork, application_id: UUID, change: OverrideIn, ad
 
 
 async def lodge_appeal(uow: UnitOfWork, appeal: AppealIn, principal: Principal) -> Appeal:
-    """A candidate appeals their own ineligible decision (once per application)."""
-    candidacy = await _candidacy(uow, appeal.application_id)
-    if principal.role is not Role.CANDIDATE or principal.subject != str(candidacy.candidate_id):
+    """A candidate appeals their own ineligible decision (once per application); another's
+    application answers as one that does not exist."""
+    if principal.role is not Role.CANDIDATE:
         raise Forbidden("Only the candidate can appeal their own decision.")
+    candidacy = await _candidacy(uow, appeal.application_id)
+    if principal.subject != str(candidacy.candidate_id):
+        raise NotFound(NO_APPLICATION)
     if candidacy.screening_outcome != AssessmentOutcome.INELIGIBLE.value:
         raise Conflict("Only a decision that you are not eligible can be appealed.")
     existing = (

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from rtw_contracts import AssessmentOutcome, AssessmentStage, ScoreFactor, SecondStageSubmitted
 from rtw_platform.auth import Principal
-from rtw_platform.errors import Conflict, Forbidden, Invalid, NotFound
+from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.logging import get_logger
 from rtw_platform.uow import UnitOfWork
 from sqlalchemy import func
@@ -180,10 +180,13 @@ async def _assignment_for(
     uow: UnitOfWork, assignment_id: UUID, principal: Principal
 ) -> tuple[Assignment, Candidacy]:
     assignment = await uow.session.get(Assignment, assignment_id)
-    if assignment is None or assignment.status == domain.AssignmentStatus.WITHDRAWN.value:
+    # Another assessor's assignment answers as one that does not exist (an id reveals nothing).
+    if (
+        assignment is None
+        or assignment.status == domain.AssignmentStatus.WITHDRAWN.value
+        or assignment.assessor_id != principal.subject
+    ):
         raise NotFound("There is no such assignment in your queue.")
-    if assignment.assessor_id != principal.subject:
-        raise Forbidden("This submission is assigned to another assessor.")
     candidacy = await uow.session.get(Candidacy, assignment.application_id)
     if candidacy is None or candidacy.erased_at is not None or candidacy.withdrawn_at is not None:
         raise NotFound("This candidate is no longer in the cohort.")

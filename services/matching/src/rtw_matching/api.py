@@ -12,12 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from rtw_platform.auth import AdminOnly, CurrentPrincipal, Role
 from rtw_platform.errors import Forbidden, NotFound
 from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.rate_limits import limit_link_request
 from sqlmodel import col, select
 
 from . import councils, outreach, search
 from .domain import Weights
 from .matchmaking import weights_in_force
-from .models import Council, MatchWeights, SearchAlert, Vacancy
+from .models import Council, MatchWeights, RateLimitWindow, SearchAlert, Vacancy
 from .web.common import link_options, settings_of
 from .web.views import matches_of, vacancy_for
 
@@ -45,6 +46,7 @@ class SavedSearchIn(BaseModel):
 @router.post("/councils", status_code=status.HTTP_201_CREATED, tags=["councils"])
 async def sign_up(body: councils.CouncilSignUp, request: Request, uow: UnitOfWorkDep) -> dict[str, Any]:
     """Sign a council up; its contact gets an e-mailed link to sign in as its first recruiter."""
+    await limit_link_request(request, uow, RateLimitWindow, str(body.contact_email))
     council = await councils.sign_up(uow, body, **link_options(request))
     return {"council_id": str(council.id), "name": council.name, "region": council.region}
 
@@ -69,6 +71,7 @@ async def invite(
     principal: CurrentPrincipal,
 ) -> dict[str, str]:
     """Invite a colleague (they get an e-mailed sign-in link)."""
+    await limit_link_request(request, uow, RateLimitWindow, str(body.email))
     recruiter = await councils.invite_recruiter(uow, council_id, body, principal, **link_options(request))
     return {"recruiter_id": str(recruiter.id)}
 

@@ -254,3 +254,16 @@ class UsedSignInToken(MatchingTable, table=True):
 
     token_hash: str = Field(primary_key=True, max_length=64)
     used_at: datetime = timestamp_field()
+
+
+class RateLimitWindow(MatchingTable, table=True):
+    """Requests for e-mailed links counted per address and per client in fixed windows
+    (rtw_platform.rate_limits). Keys are keyed hashes: no address is stored."""
+
+    __tablename__ = "rate_limit_windows"
+    __table_args__ = (Index("ix_rate_limit_windows_expires_at", "expires_at"),)
+
+    key: str = Field(primary_key=True, max_length=64)
+    window_started_at: datetime = timestamp_field()
+    hits: int
+    expires_at: datetime = timestamp_field()

@@ -64,7 +64,12 @@ def send_sign_in(
     message = render(
         "sign_in_link",
         "en",
-        {"name": name, "link": link, "expires": f"{expires:%H:%M} UTC, {long_date(expires, 'en')}"},
+        {
+            "name": name,
+            "link": link,
+            "portal_url": settings.portal_url,
+            "expires": f"{expires:%H:%M} UTC, {long_date(expires, 'en')}",
+        },
     )
     outgoing = OutgoingEmail(
         to=address, subject=message.subject, text=message.text, html=message.html, reference=str(uuid.uuid4())

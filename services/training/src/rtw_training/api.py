@@ -230,9 +230,11 @@ async def my_recommendations(
 def _self_or_admin(principal: Any, candidate_id: UUID) -> None:
     if principal.role is Role.ADMIN:
         return
-    if principal.role is Role.CANDIDATE and principal.subject == str(candidate_id):
-        return
-    raise Forbidden("You can only see your own training.")
+    if principal.role is not Role.CANDIDATE:
+        raise Forbidden("Only the candidate and admins see a candidate's training.")
+    if principal.subject != str(candidate_id):
+        # Another candidate's training answers as an unknown candidate's would.
+        raise NotFound("There is no candidate with that id.")
 
 
 async def _progress_view(uow: Any, enrolment: Enrolment) -> dict[str, Any]:

@@ -68,21 +68,28 @@ async def provider_of(uow: UnitOfWork, principal: Principal) -> Provider:
     return provider
 
 
+NO_ENROLMENT = "There is no enrolment with that id."
+
+
 async def enrolment_for(uow: UnitOfWork, enrolment_id: UUID, principal: Principal) -> Enrolment:
-    """The enrolment, if the caller may see it: admins; the candidate; the provider of its cohort."""
+    """The enrolment, if the caller may see it: admins; the candidate; the provider of its cohort.
+    Someone else's enrolment answers as one that does not exist (an id reveals nothing)."""
+    if principal.role not in (Role.ADMIN, Role.CANDIDATE, Role.TRAINER):
+        raise Forbidden("Only learners, their training providers and admins see enrolments.")
+    provider = await provider_of(uow, principal) if principal.role is Role.TRAINER else None
     enrolment = await uow.session.get(Enrolment, enrolment_id)
-    if enrolment is None:
-        raise NotFound("There is no enrolment with that id.")
+    if enrolment is None or not may_see(principal, enrolment, provider):
+        raise NotFound(NO_ENROLMENT)
+    return enrolment
+
+
+def may_see(principal: Principal, enrolment: Enrolment, provider: Provider | None) -> bool:
+    """Admins see every enrolment; a candidate their own; a provider those of its cohorts."""
     if principal.role is Role.ADMIN:
-        return enrolment
-    if principal.role is Role.CANDIDATE and principal.subject == str(enrolment.candidate_id):
-        return enrolment
-    if principal.role is Role.TRAINER:
-        provider = await provider_of(uow, principal)
-        if enrolment.cohort_id in provider.cohorts:
-            return enrolment
-        raise Forbidden("This learner is not in one of your cohorts.")
-    raise Forbidden("You cannot see this enrolment.")
+        return True
+    if principal.role is Role.CANDIDATE:
+        return principal.subject == str(enrolment.candidate_id)
+    return provider is not None and enrolment.cohort_id in provider.cohorts
 
 
 async def _editable(uow: UnitOfWork, enrolment_id: UUID, principal: Principal) -> Enrolment:

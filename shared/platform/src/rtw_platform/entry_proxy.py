@@ -56,6 +56,12 @@ def build_app(targets: dict[str, str]) -> Starlette:
         url = f"{targets[service]}/{request.path_params['rest']}"
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         headers["x-forwarded-prefix"] = f"/{service}"
+        if request.client is not None:
+            # As Caddy does: the caller's address goes last (services trust it only when told to).
+            earlier = request.headers.get("x-forwarded-for")
+            headers["x-forwarded-for"] = (
+                f"{earlier}, {request.client.host}" if earlier else request.client.host
+            )
         upstream = await client.request(
             request.method, url, params=request.query_params, headers=headers, content=await request.body()
         )

@@ -16,6 +16,11 @@ class Refusal(Exception):
         super().__init__(message)
         self.message = message
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries (e.g. Retry-After)."""
+        return {}
+
 
 class NotFound(Refusal):
     status = 404
@@ -35,6 +40,20 @@ class TooLarge(Refusal):
 
 class UnsupportedMedia(Refusal):
     status = 415
+
+
+class TooManyRequests(Refusal):
+    """Asked too often (e.g. for e-mailed links): try again after `retry_after` seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Invalid(Refusal):

@@ -120,7 +120,7 @@ def create_app(
         content: dict[str, Any] = {"detail": exc.message}
         if isinstance(exc, Invalid):
             content["errors"] = [{"field": f, "message": m} for f, m in exc.problems]
-        return JSONResponse(status_code=exc.status, content=content)
+        return JSONResponse(status_code=exc.status, content=content, headers=exc.headers)
 
     @app.exception_handler(DBAPIError)
     async def unstorable(request: Request, exc: DBAPIError) -> JSONResponse:

@@ -8,9 +8,11 @@ from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.rate_limits import limit_link_request
 from rtw_platform.web import FormErrors, current_principal, form_text, read_form, redirect, sign_in_and_go
 
 from .. import cohorts, intake
+from ..models import RateLimitWindow
 from .common import PAGES, issuer_of, settings_of
 
 router = APIRouter(include_in_schema=False)
@@ -44,6 +46,7 @@ async def sign_in_requested(request: Request, uow: UnitOfWorkDep) -> Response:
             errors.add("email", "Enter an e-mail address in the correct format, like name@example.com")
     if errors:
         return PAGES.render(request, "sign_in.html", {"email": email}, status_code=400, errors=errors)
+    await limit_link_request(request, uow, RateLimitWindow, email)
     await intake.request_sign_in(email, uow, issuer_of(request))
     return redirect(request, "/account/check-your-email")
 

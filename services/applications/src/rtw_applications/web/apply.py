@@ -12,11 +12,12 @@ from rtw_contracts import Programme
 from rtw_platform.auth import Principal, Role
 from rtw_platform.errors import Invalid, NotFound
 from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.rate_limits import limit_link_request
 from rtw_platform.web import FormErrors, current_principal, form_text, read_form, redirect, start_session, url
 
 from .. import cohorts, domain, intake
 from ..api_models import ApplicationAnswers, NewDraft
-from ..models import Application, EqualityMonitoringAnswers
+from ..models import Application, EqualityMonitoringAnswers, RateLimitWindow
 from .candidate import own_application, today
 from .common import PAGES, issuer_of
 from .form_fields import add_validation_errors
@@ -62,6 +63,7 @@ async def apply_started(request: Request, cohort_id: str, uow: UnitOfWorkDep) ->
         given_name=values["given_name"],
         family_name=values["family_name"],
     )
+    await limit_link_request(request, uow, RateLimitWindow, values["email"])
     started = await intake.start_draft(command, uow, issuer_of(request), today())
     if isinstance(started, intake.SignInSent):
         return redirect(request, f"/apply/{cohort.id}/check-your-email")

@@ -11,9 +11,11 @@ from rtw_platform import reference
 from rtw_platform.auth import verify_token
 from rtw_platform.errors import Conflict, Invalid
 from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.rate_limits import limit_link_request
 from rtw_platform.web import FormErrors, read_form, redirect, sign_in_and_go
 
 from .. import councils
+from ..models import RateLimitWindow
 from .common import LABELS, PAGES, link_options, settings_of
 from .forms import chosen, from_validation, text
 
@@ -84,6 +86,7 @@ async def sign_up_sent(request: Request, uow: UnitOfWorkDep) -> Response:
             )
     if errors:
         return _sign_up_page(request, answers, errors, 400)
+    await limit_link_request(request, uow, RateLimitWindow, str(answers["contact_email"]))
     try:
         signing_up = councils.CouncilSignUp.model_validate(answers)
         await councils.sign_up(uow, signing_up, **link_options(request))

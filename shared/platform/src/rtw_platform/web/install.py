@@ -76,6 +76,7 @@ def _heading(status_code: int) -> str:
         403: "You cannot see this page",
         404: "Page not found",
         409: "This has already been done",
+        429: "You have asked too many times",
     }.get(status_code, "There is a problem")
 
 
@@ -83,4 +84,6 @@ def refusal_page(request: Request, exc: Refusal) -> Response | None:
     """The refusal as a page when the request was for a page (None for the JSON API)."""
     if not is_page(request):
         return None
-    return error_page(request, _heading(exc.status), exc.message, exc.status)
+    page = error_page(request, _heading(exc.status), exc.message, exc.status)
+    page.headers.update(exc.headers)
+    return page
