@@ -1,7 +1,7 @@
-"""applications: counters of the limits on e-mailed links (per address and per client)
+"""matching: counters of the limits on e-mailed links (per address and per client)
 
-Revision ID: 4dfa06702176
-Revises: 53c3db5f34d7
+Revision ID: 0aceeb4c245c
+Revises: 772786565b1f
 Create Date: 2026-12-01 10:00:00.000000
 """
 
@@ -12,8 +12,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = "4dfa06702176"
-down_revision: str | None = "53c3db5f34d7"
+revision: str = "0aceeb4c245c"
+down_revision: str | None = "772786565b1f"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -26,17 +26,17 @@ def upgrade() -> None:
         sa.Column("hits", sa.Integer(), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_limit_windows")),
-        schema="applications",
+        schema="matching",
     )
     op.create_index(
         "ix_rate_limit_windows_expires_at",
         "rate_limit_windows",
         ["expires_at"],
         unique=False,
-        schema="applications",
+        schema="matching",
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_rate_limit_windows_expires_at", table_name="rate_limit_windows", schema="applications")
-    op.drop_table("rate_limit_windows", schema="applications")
+    op.drop_index("ix_rate_limit_windows_expires_at", table_name="rate_limit_windows", schema="matching")
+    op.drop_table("rate_limit_windows", schema="matching")
