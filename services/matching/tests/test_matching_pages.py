@@ -66,8 +66,18 @@ async def runtime(start_service: Callable[..., Any]) -> AsyncIterator[ServiceRun
         yield started
 
 
-async def sign_up_and_in(runtime: ServiceRuntime, gss: str) -> Browser:
+def signed_in_as(runtime: ServiceRuntime, principal: Principal) -> Browser:
     browser = Browser(runtime)
+    secret = runtime.settings.token_secret.get_secret_value()
+    browser.http.cookies.set("rtw_session", issue_token(secret, principal))
+    return browser
+
+
+async def sign_up_and_in(runtime: ServiceRuntime, gss: str) -> Browser:
+    """The council is claimed on the sign-up page, a programme admin approves the claim on the
+    claims page, and the contact signs in with the link e-mailed on approval."""
+    browser = Browser(runtime)
+    invited_before = await outbox(runtime, "RecruiterInvited")
     answer = await browser.post(
         "/councils/sign-up",
         {
@@ -79,6 +89,12 @@ async def sign_up_and_in(runtime: ServiceRuntime, gss: str) -> Browser:
     )
     assert answer.status_code == 303, answer.text
     assert answer.headers["location"] == "/councils/check-your-email"
+    assert await outbox(runtime, "RecruiterInvited") == invited_before  # nobody signs in on a claim
+    admin = signed_in_as(runtime, Principal(subject="admin-1", role=Role.ADMIN))
+    claims = await admin.get("/admin/councils")
+    claim_id = re.findall(r"/admin/councils/claims/([0-9a-f-]{36})/approve", claims.text)[-1]
+    approved = await admin.post(f"/admin/councils/claims/{claim_id}/approve", page="/admin/councils")
+    assert approved.status_code == 303, approved.text
     link = (await outbox(runtime, "RecruiterInvited"))[-1]["link"]
     assert link.startswith(f"{PUBLIC_URL}/matching/recruiters/sign-in/")
     path = link.removeprefix(f"{PUBLIC_URL}/matching")
@@ -88,6 +104,11 @@ async def sign_up_and_in(runtime: ServiceRuntime, gss: str) -> Browser:
     assert signed_in.status_code == 303, signed_in.text
     assert signed_in.headers["location"] == "/matching/council"
     return browser
+
+
+def main_of(page: httpx.Response) -> str:
+    """What a page says (its main content)."""
+    return page.text.split("<main", 1)[1].split("</main>", 1)[0]
 
 
 async def join_pool(runtime: ServiceRuntime) -> ApplicationSubmitted:
@@ -176,7 +197,7 @@ async def test_signing_up_shows_errors_and_a_second_sign_up_is_refused(runtime: 
         {"gss_code": WALSALL, "contact_name": "Someone Else", "contact_email": "else@walsall.example"},
     )
     assert again.status_code == 409
-    assert "Walsall has already signed up" in again.text
+    assert "Walsall is already on the programme" in again.text
     assert len(await outbox(runtime, "CouncilRegistered")) == 1
 
 
@@ -244,14 +265,25 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
     match_path = shortlisted.headers["location"]
     assert ref[:8].upper() in (await walsall.get("/council/shortlist")).text
 
-    # Another council's recruiter cannot open Walsall's vacancy, returner-for-vacancy or match pages.
+    # Another council's recruiter cannot open Walsall's vacancy, returner-for-vacancy or match
+    # pages: they answer exactly as pages of unknown ids do.
     birmingham = await sign_up_and_in(runtime, BIRMINGHAM)
-    for path in (vacancy_path, f"/council/candidates/{ref}?vacancy_id={vacancy_id}", match_path):
-        refused = await birmingham.get(path)
-        assert refused.status_code == 403, path
-        assert "your own council" in refused.text
+    unknown = uuid4()
+    for path, unknown_path in (
+        (vacancy_path, f"/council/vacancies/{unknown}"),
+        (
+            f"/council/candidates/{ref}?vacancy_id={vacancy_id}",
+            f"/council/candidates/{ref}?vacancy_id={unknown}",
+        ),
+        (match_path, f"/council/matches/{unknown}"),
+    ):
+        refused, as_unknown = await birmingham.get(path), await birmingham.get(unknown_path)
+        assert refused.status_code == 404, path
+        assert main_of(refused) == main_of(as_unknown), path
     refused = await birmingham.post(f"{match_path}/reach-out", page="/council")
-    assert refused.status_code == 403
+    assert refused.status_code == 404
+    for path in (f"{vacancy_path}/close", f"{match_path}/interview", f"{match_path}/outcome"):
+        assert (await birmingham.post(path, page="/council")).status_code == 404, path
 
     reached = await walsall.post(f"{match_path}/reach-out", page=match_path)
     assert reached.status_code == 303
