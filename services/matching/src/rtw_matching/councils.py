@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 from rtw_contracts import (
+    CouncilClaimRejected,
     CouncilRegistered,
     FlexibleWorking,
     IctSpecialism,
@@ -301,6 +302,25 @@ def _decide(claim: CouncilClaim, status: domain.ClaimStatus, admin: Principal, r
     claim.reason = reason
 
 
+def _tell_rejected(uow: UnitOfWork, claim: CouncilClaim, council: Council) -> None:
+    """The claimant is e-mailed why (CouncilClaimRejected)."""
+    assert claim.reason is not None
+    assert claim.decided_at is not None
+    uow.publish(
+        CouncilClaimRejected(
+            correlation_id=council.id,
+            claim_id=claim.id,
+            council_id=council.id,
+            gss_code=council.gss_code,
+            name=council.name,
+            contact_name=claim.contact_name,
+            contact_email=claim.contact_email,
+            reason=claim.reason,
+            rejected_at=claim.decided_at,
+        )
+    )
+
+
 async def approve_claim(
     uow: UnitOfWork,
     claim_id: UUID,
@@ -312,7 +332,7 @@ async def approve_claim(
 ) -> CouncilClaim:
     """A programme admin approves a claim: the council joins the programme (CouncilRegistered,
     which notifications welcomes), its claimant becomes its first recruiter (RecruiterInvited with
-    a sign-in link), and the council's other waiting claims are rejected."""
+    a sign-in link), and the council's other waiting claims are rejected (their claimants told)."""
     claim, council = await _claim_to_decide(uow, claim_id)
     if council.status == domain.ClaimStatus.APPROVED:
         raise Conflict(f"{council.name} is already on the programme, on another claim.")
@@ -328,10 +348,10 @@ async def approve_claim(
     uow.session.add_all([claim, council])
     for other in await _pending_claims(uow, council.id):
         if other.id != claim.id:
-            _decide(
-                other, domain.ClaimStatus.REJECTED, admin, f"Another claim for {council.name} was approved."
-            )
+            why = f"Another claim for {council.name} was approved."
+            _decide(other, domain.ClaimStatus.REJECTED, admin, why)
             uow.session.add(other)
+            _tell_rejected(uow, other, council)
     known = reference.councils()[council.gss_code]
     uow.publish(
         CouncilRegistered(
@@ -362,11 +382,12 @@ async def approve_claim(
 async def reject_claim(
     uow: UnitOfWork, claim_id: UUID, rejection: Rejection, admin: Principal
 ) -> CouncilClaim:
-    """A programme admin rejects a claim, saying why; a council with no claim left waiting (and
-    none approved) is rejected too."""
+    """A programme admin rejects a claim, saying why (the claimant is e-mailed it); a council with
+    no claim left waiting (and none approved) is rejected too."""
     claim, council = await _claim_to_decide(uow, claim_id)
     _decide(claim, domain.ClaimStatus.REJECTED, admin, rejection.reason.strip())
     uow.session.add(claim)
+    _tell_rejected(uow, claim, council)
     if council.status != domain.ClaimStatus.APPROVED and not [
         c for c in await _pending_claims(uow, council.id) if c.id != claim.id
     ]:

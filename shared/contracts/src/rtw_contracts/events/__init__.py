@@ -13,6 +13,7 @@ from rtw_contracts.events.applications import (
 from rtw_contracts.events.assessment import AssessmentScored
 from rtw_contracts.events.matching import (
     CandidateHired,
+    CouncilClaimRejected,
     CouncilRegistered,
     MatchProposed,
     MatchResponded,
@@ -35,6 +36,7 @@ __all__ = [
     "CandidateErased",
     "CandidateHired",
     "CandidateSignInRequested",
+    "CouncilClaimRejected",
     "CouncilRegistered",
     "MatchProposed",
     "MatchResponded",
@@ -59,6 +61,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     TrainingModuleCompleted,
     TrainingCompleted,
     CouncilRegistered,
+    CouncilClaimRejected,
     RecruiterInvited,
     VacancyPosted,
     MatchProposed,
