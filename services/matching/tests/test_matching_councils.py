@@ -243,6 +243,11 @@ async def test_an_approved_council_cannot_be_claimed_again_and_rival_claims_are_
     assert await api.claims() == []
     [lost] = [c for c in await api.claims("rejected") if c["claim_id"] == rival.json()["claim_id"]]
     assert "Another claim for Walsall was approved" in lost["reason"]
+    [told] = await api.outbox("CouncilClaimRejected")
+    assert (told["claim_id"], told["contact_email"]) == (
+        rival.json()["claim_id"],
+        "someone@elsewhere.example",
+    )
     assert (await api.approve(rival.json()["claim_id"])).status_code == 409
     assert (await api.approve(first.json()["claim_id"])).status_code == 409
     assert (await api.approve(str(uuid4()))).status_code == 404
@@ -280,6 +285,12 @@ async def test_a_rejected_claim_gives_the_council_nothing_and_it_can_be_claimed_
     assert await api.outbox("RecruiterInvited") == []
     [decided] = await api.claims("rejected")
     assert decided["reason"] == "Not a Walsall Council address"
+    [told] = await api.outbox("CouncilClaimRejected")
+    assert (told["contact_email"], told["name"], told["reason"]) == (
+        "impostor@freemail.example",
+        "Walsall",
+        "Not a Walsall Council address",
+    )
 
     real = await api.claim(WALSALL, "recruitment@walsall.gov.uk")
     assert real.status_code == 201

@@ -527,4 +527,3 @@ async def test_a_recruiter_invites_a_colleague_from_the_recruiters_page(runtime:
         await browser.post("/recruiters/sign-in", {"token": path.rsplit("/", 1)[1]}, page=path)
     ).status_code == 303
     assert "Vacancies" in (await browser.get("/council")).text
-
