@@ -308,6 +308,12 @@ async def main() -> int:
                     progress.advance(task)
                     continue  # signed up in an earlier demo run
                 council_id = signed.json()["council_id"]
+                # A sign-up is a claim: the programme team approves it before the council searches.
+                approved = await http.post(
+                    f"{URLS['matching']}/council-claims/{signed.json()['claim_id']}/approve",
+                    headers=token(Role.ADMIN, "demo-admin"),
+                )
+                approved.raise_for_status()
                 recruiter = token(Role.RECRUITER, f"demo-{council.gss_code}", council_id=council_id)
                 vacancy = await http.post(
                     f"{URLS['matching']}/councils/{council_id}/vacancies",
@@ -426,7 +432,7 @@ def _print_pages() -> None:
         f"Candidates start at {entry}/applications/ ; councils sign up at {entry}/matching/councils/sign-up"
     )
     console.print(
-        f"Programme admin (cohorts, funnel, reports, dead letters), one use, 30 minutes:\n{link(Role.ADMIN, 'demo-admin')}"
+        f"Programme admin (cohorts, funnel, reports, dead letters; councils' claims at {entry}/matching/admin/councils), one use, 30 minutes:\n{link(Role.ADMIN, 'demo-admin')}"
     )
 
 

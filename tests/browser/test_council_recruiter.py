@@ -1,5 +1,6 @@
-"""A council recruiter's journey in a real browser, from sign-up to a hire, and the candidate
-answering the council's interest; recruiters of another council cannot open its pages."""
+"""A council recruiter's journey in a real browser, from sign-up (a claim a programme admin
+approves) to a hire, and the candidate answering the council's interest; recruiters of another
+council cannot open its pages."""
 
 from __future__ import annotations
 
@@ -48,6 +49,30 @@ async def sign_up_council(page: Any, gss: str, contact: str, email: str) -> None
     await page.get_by_label("Contact's full name").fill(contact)
     await page.get_by_label("Contact's work e-mail address").fill(email)
     await page.get_by_role("button", name="Sign up").click()
+
+
+async def admin_approves(
+    platform: RunningPlatform, browser: Any, council: str, email: str, shot: str | None
+) -> None:
+    """A programme admin (on their own browser) approves the claim for `council` by `email`."""
+    context = await browser.new_context(viewport={"width": 1024, "height": 800}, locale="en-GB")
+    try:
+        admin = await context.new_page()
+        admin.set_default_timeout(15_000)
+        await admin.goto(platform.sign_in_link(Role.ADMIN, "admin-1"))
+        await admin.get_by_role("button", name="Continue").click()
+        await admin.wait_for_url("**/assessment/admin")
+        await admin.goto(platform.url("/matching/admin/councils"))
+        claim = admin.locator(".govuk-summary-card", has_text=email)
+        assert council in await claim.inner_text()
+        assert email.rsplit("@", 1)[1] in await claim.inner_text()
+        if shot:
+            await check_page(admin, shot)
+        await admin.get_by_role("button", name=f"Approve the claim for {council} by {email}").click()
+        await admin.wait_for_url("**/matching/admin/councils?done=approved")
+        assert "e-mailed a link to sign in" in await admin.locator("main").inner_text()
+    finally:
+        await context.close()
 
 
 async def invitation_link(platform: RunningPlatform, email: str) -> str:
@@ -128,18 +153,24 @@ async def test_a_council_signs_up_finds_a_returner_reaches_out_and_hires(
     await page.get_by_label("Part-time").check()
     await sign_up_council(page, WALSALL, "Morag Fairweather", contact)
     await page.wait_for_url("**/matching/councils/check-your-email")
+    assert "Your claim has been sent" in await page.locator("main").inner_text()
     await check_page(page, "council-check-your-email")
+
+    # Without a link, the sign-in page says how to sign in and offers a new link.
+    await page.goto(platform.url("/matching/council"))
+    await page.wait_for_url(re.compile(r"/matching/recruiters/sign-in\?next="))
+    await check_page(page, "recruiter-how-to-sign-in")
+
+    # A programme admin approves the claim, seeing the contact's domain.
+    await admin_approves(platform, browser, "Walsall", contact, "admin-council-claims")
 
     # A second sign-up of Walsall is refused, saying so beside the council.
     await page.goto(platform.url("/matching/councils/sign-up"))
     await sign_up_council(page, WALSALL, "Someone Else", f"else.{uuid4().hex[:6]}@walsall.example")
-    assert "Walsall has already signed up" in await page.locator(".govuk-error-summary").inner_text()
+    assert "Walsall is already on the programme" in await page.locator(".govuk-error-summary").inner_text()
     await check_page(page, "council-sign-up-twice")
 
-    # The recruiter signs in by the e-mailed link; without it, the sign-in page says how.
-    await page.goto(platform.url("/matching/council"))
-    await page.wait_for_url(re.compile(r"/matching/recruiters/sign-in\?next="))
-    await check_page(page, "recruiter-how-to-sign-in")
+    # The recruiter signs in by the link e-mailed on approval.
     await recruiter_signs_in(platform, page, contact, "walsall")
     await check_page(page, "council-vacancies-empty")
 
@@ -268,6 +299,7 @@ async def test_a_recruiter_of_another_council_cannot_open_its_candidate_and_outr
         walsall.set_default_timeout(15_000)
         await walsall.goto(platform.url("/matching/councils/sign-up"))
         await sign_up_council(walsall, WALSALL, "Morag Fairweather", walsall_contact)
+        await admin_approves(platform, browser, "Walsall", walsall_contact, None)
         await recruiter_signs_in(platform, walsall, walsall_contact, "walsall-2")
         await until_in_pool(platform, walsall, ref)
         await walsall.goto(platform.url("/matching/council/vacancies/new"))
@@ -285,20 +317,22 @@ async def test_a_recruiter_of_another_council_cannot_open_its_candidate_and_outr
     # Birmingham's recruiter sees the returner in its own pool, but not Walsall's pages.
     await page.goto(platform.url("/matching/councils/sign-up"))
     await sign_up_council(page, BIRMINGHAM, "Brenda Ashworth", birmingham_contact)
+    await admin_approves(platform, browser, "Birmingham", birmingham_contact, None)
     await recruiter_signs_in(platform, page, birmingham_contact, "birmingham")
     await until_in_pool(platform, page, ref)
-    for url, name in (
-        (vacancy_url, "other-council-vacancy"),
-        (candidate_url, "other-council-candidate"),
-        (match_url, "other-council-match"),
+    # They answer as pages of unknown ids do: nothing tells that they exist.
+    for url, name, message in (
+        (vacancy_url, "other-council-vacancy", "There is no vacancy with that id."),
+        (candidate_url, "other-council-candidate", "There is no vacancy with that id."),
+        (match_url, "other-council-match", "There is no such match"),
     ):
         answer = await page.goto(url)
-        assert answer.status == 403, url
-        assert await page.get_by_role("heading", level=1).inner_text() == "You cannot see this page"
-        assert "You can only act for your own council." in await page.locator("main").inner_text()
+        assert answer.status == 404, url
+        assert await page.get_by_role("heading", level=1).inner_text() == "Page not found"
+        assert message in await page.locator("main").inner_text()
         await check_page(page, name)
     # Nor can it act on them: reaching out with its own (valid) form token is refused.
     csrf = next(c["value"] for c in await page.context.cookies() if c["name"] == "rtw_csrf")
     refused = await page.request.post(f"{match_url}/reach-out", form={"csrf_token": csrf})
-    assert refused.status == 403
-    assert "own council" in await refused.text()
+    assert refused.status == 404
+    assert "There is no such match" in await refused.text()

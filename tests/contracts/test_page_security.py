@@ -38,6 +38,8 @@ PUBLIC_PAGES = {
     ("matching", "GET", "/recruiters/sign-in"),  # how recruiters sign in
     ("matching", "GET", "/recruiters/sign-in/{token}"),  # the invitation link
     ("matching", "POST", "/recruiters/sign-in"),  # the invitation's token, posted
+    ("matching", "POST", "/recruiters/new-link"),  # asking for a new link (same answer for anyone)
+    ("matching", "GET", "/recruiters/link-sent"),
 }
 
 

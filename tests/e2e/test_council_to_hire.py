@@ -1,7 +1,8 @@
 """From a council signing up to a hire, over the real broker: applications, assessment and matching
 running; the candidate applies, is selected (published as assessment would), Walsall signs up, its
-recruiter signs in from the invitation link and posts a vacancy; the match is proposed, the council
-reaches out, the candidate accepts, and the hire reaches the candidate's journey."""
+recruiter signs in from the invitation link (sent once a programme admin approved the council's
+claim) and posts a vacancy; the match is proposed, the council reaches out, the candidate accepts,
+and the hire reaches the candidate's journey."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from rtw_assessment.app import SERVICE as ASSESSMENT
 from rtw_contracts import AssessmentScored, MatchProposed
 from rtw_contracts.examples import example
 from rtw_matching.app import SERVICE as MATCHING
+from rtw_platform.auth import Principal, Role, issue_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import BrokerNamespace, app_for
 from rtw_platform.testing.waiting import eventually
@@ -76,7 +78,8 @@ async def test_a_council_signs_up_posts_a_vacancy_and_hires_a_returner(
     match = httpx.AsyncClient(transport=httpx.ASGITransport(app=app_for(matching)), base_url="http://m")
     try:
         async with apps, match:
-            # Walsall signs up; its contact signs in from the e-mailed link.
+            # Walsall is claimed; a programme admin approves the claim; its contact signs in from
+            # the link e-mailed on approval.
             signed_up = await match.post(
                 "/councils",
                 json={
@@ -89,6 +92,13 @@ async def test_a_council_signs_up_posts_a_vacancy_and_hires_a_returner(
             )
             assert signed_up.status_code == 201, signed_up.text
             council_id = signed_up.json()["council_id"]
+            assert await outbox(matching, "RecruiterInvited") == []  # nobody signs in on a claim
+            secret = matching.settings.token_secret.get_secret_value()
+            admin = bearer(issue_token(secret, Principal(subject="admin-1", role=Role.ADMIN)))
+            approved = await match.post(
+                f"/council-claims/{signed_up.json()['claim_id']}/approve", headers=admin
+            )
+            assert approved.status_code == 200, approved.text
             invited = await outbox(matching, "RecruiterInvited")
             assert [e["council_id"] for e in invited] == [council_id]
             link_token = invited[0]["link"].rsplit("/", 1)[1]

@@ -287,6 +287,8 @@ async def prepare(
         201,
     )
     council_id = signed_up["council_id"]
+    # A sign-up is a claim: the programme admin approves it, and the contact is invited.
+    _ok(await http.post(f"{matching_url}/council-claims/{signed_up['claim_id']}/approve", headers=admin))
     # The contact signs in from the invitation link (as e-mailed: the event carries it).
     [invited] = await fetch(
         database_url,

@@ -66,8 +66,18 @@ async def runtime(start_service: Callable[..., Any]) -> AsyncIterator[ServiceRun
         yield started
 
 
-async def sign_up_and_in(runtime: ServiceRuntime, gss: str) -> Browser:
+def signed_in_as(runtime: ServiceRuntime, principal: Principal) -> Browser:
     browser = Browser(runtime)
+    secret = runtime.settings.token_secret.get_secret_value()
+    browser.http.cookies.set("rtw_session", issue_token(secret, principal))
+    return browser
+
+
+async def sign_up_and_in(runtime: ServiceRuntime, gss: str) -> Browser:
+    """The council is claimed on the sign-up page, a programme admin approves the claim on the
+    claims page, and the contact signs in with the link e-mailed on approval."""
+    browser = Browser(runtime)
+    invited_before = await outbox(runtime, "RecruiterInvited")
     answer = await browser.post(
         "/councils/sign-up",
         {
@@ -79,6 +89,12 @@ async def sign_up_and_in(runtime: ServiceRuntime, gss: str) -> Browser:
     )
     assert answer.status_code == 303, answer.text
     assert answer.headers["location"] == "/councils/check-your-email"
+    assert await outbox(runtime, "RecruiterInvited") == invited_before  # nobody signs in on a claim
+    admin = signed_in_as(runtime, Principal(subject="admin-1", role=Role.ADMIN))
+    claims = await admin.get("/admin/councils")
+    claim_id = re.findall(r"/admin/councils/claims/([0-9a-f-]{36})/approve", claims.text)[-1]
+    approved = await admin.post(f"/admin/councils/claims/{claim_id}/approve", page="/admin/councils")
+    assert approved.status_code == 303, approved.text
     link = (await outbox(runtime, "RecruiterInvited"))[-1]["link"]
     assert link.startswith(f"{PUBLIC_URL}/matching/recruiters/sign-in/")
     path = link.removeprefix(f"{PUBLIC_URL}/matching")
@@ -88,6 +104,11 @@ async def sign_up_and_in(runtime: ServiceRuntime, gss: str) -> Browser:
     assert signed_in.status_code == 303, signed_in.text
     assert signed_in.headers["location"] == "/matching/council"
     return browser
+
+
+def main_of(page: httpx.Response) -> str:
+    """What a page says (its main content)."""
+    return page.text.split("<main", 1)[1].split("</main>", 1)[0]
 
 
 async def join_pool(runtime: ServiceRuntime) -> ApplicationSubmitted:
@@ -176,7 +197,7 @@ async def test_signing_up_shows_errors_and_a_second_sign_up_is_refused(runtime: 
         {"gss_code": WALSALL, "contact_name": "Someone Else", "contact_email": "else@walsall.example"},
     )
     assert again.status_code == 409
-    assert "Walsall has already signed up" in again.text
+    assert "Walsall is already on the programme" in again.text
     assert len(await outbox(runtime, "CouncilRegistered")) == 1
 
 
@@ -244,14 +265,25 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
     match_path = shortlisted.headers["location"]
     assert ref[:8].upper() in (await walsall.get("/council/shortlist")).text
 
-    # Another council's recruiter cannot open Walsall's vacancy, returner-for-vacancy or match pages.
+    # Another council's recruiter cannot open Walsall's vacancy, returner-for-vacancy or match
+    # pages: they answer exactly as pages of unknown ids do.
     birmingham = await sign_up_and_in(runtime, BIRMINGHAM)
-    for path in (vacancy_path, f"/council/candidates/{ref}?vacancy_id={vacancy_id}", match_path):
-        refused = await birmingham.get(path)
-        assert refused.status_code == 403, path
-        assert "your own council" in refused.text
+    unknown = uuid4()
+    for path, unknown_path in (
+        (vacancy_path, f"/council/vacancies/{unknown}"),
+        (
+            f"/council/candidates/{ref}?vacancy_id={vacancy_id}",
+            f"/council/candidates/{ref}?vacancy_id={unknown}",
+        ),
+        (match_path, f"/council/matches/{unknown}"),
+    ):
+        refused, as_unknown = await birmingham.get(path), await birmingham.get(unknown_path)
+        assert refused.status_code == 404, path
+        assert main_of(refused) == main_of(as_unknown), path
     refused = await birmingham.post(f"{match_path}/reach-out", page="/council")
-    assert refused.status_code == 403
+    assert refused.status_code == 404
+    for path in (f"{vacancy_path}/close", f"{match_path}/interview", f"{match_path}/outcome"):
+        assert (await birmingham.post(path, page="/council")).status_code == 404, path
 
     reached = await walsall.post(f"{match_path}/reach-out", page=match_path)
     assert reached.status_code == 303
@@ -295,3 +327,203 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
     assert "You hired this returner" in (await walsall.get(match_path)).text
     assert [e["match_id"] for e in await outbox(runtime, "CandidateHired")] == [match_path.rsplit("/", 1)[1]]
     assert "Filled" in (await walsall.get(vacancy_path)).text
+
+
+# --------------------------------------------------------------------------- claims and admins
+
+
+async def claim_on_the_page(runtime: ServiceRuntime, gss: str, email: str) -> None:
+    answer = await Browser(runtime).post(
+        "/councils/sign-up", {"gss_code": gss, "contact_name": "Morag Fairweather", "contact_email": email}
+    )
+    assert answer.status_code == 303, answer.text
+
+
+async def claim_ids(admin: Browser) -> list[str]:
+    page = await admin.get("/admin/councils")
+    assert page.status_code == 200, page.text
+    return re.findall(r"/admin/councils/claims/([0-9a-f-]{36})/approve", page.text)
+
+
+async def test_the_claims_page_shows_each_claims_domain_and_approves_or_rejects(
+    runtime: ServiceRuntime,
+) -> None:
+    await claim_on_the_page(runtime, WALSALL, "impostor@freemail.example")
+    await claim_on_the_page(runtime, BIRMINGHAM, "recruitment@birmingham.gov.uk")
+    admin = signed_in_as(runtime, Principal(subject="admin-1", role=Role.ADMIN))
+    page = await admin.get("/admin/councils")
+    shown = main_of(page)
+    assert shown.index("Walsall") < shown.index("Birmingham")  # oldest first
+    assert "freemail.example" in shown
+    assert "Not a council address" in shown
+    assert "birmingham.gov.uk" in shown
+    assert "Council's own domain" in shown
+    walsall_claim, birmingham_claim = await claim_ids(admin)
+
+    no_reason = await admin.post(
+        f"/admin/councils/claims/{walsall_claim}/reject", {"reason": ""}, page="/admin/councils"
+    )
+    assert no_reason.status_code == 400
+    assert "Enter the reason for rejecting the claim" in no_reason.text
+    assert f'href="#reason-{walsall_claim}"' in no_reason.text
+    rejected = await admin.post(
+        f"/admin/councils/claims/{walsall_claim}/reject",
+        {"reason": "Not a Walsall address"},
+        page="/admin/councils",
+    )
+    assert rejected.status_code == 303
+    approved = await admin.post(f"/admin/councils/claims/{birmingham_claim}/approve", page="/admin/councils")
+    assert approved.status_code == 303
+    after = main_of(await admin.get(approved.headers["location"]))
+    assert "contact has been e-mailed a link" in after
+    assert "No claim is waiting" in after
+    for decided in ("Rejected", "Not a Walsall address", "Approved"):
+        assert decided in after
+    assert [e["contact_email"] for e in await outbox(runtime, "CouncilRegistered")] == [
+        "recruitment@birmingham.gov.uk"
+    ]
+    assert [e["email"] for e in await outbox(runtime, "RecruiterInvited")] == [
+        "recruitment@birmingham.gov.uk"
+    ]
+    again = await admin.post(f"/admin/councils/claims/{walsall_claim}/approve", page="/admin/councils")
+    assert again.status_code == 409
+
+
+async def test_only_an_admin_with_the_forms_token_decides_a_claim(runtime: ServiceRuntime) -> None:
+    await claim_on_the_page(runtime, WALSALL, "someone@freemail.example")
+    admin = signed_in_as(runtime, Principal(subject="admin-1", role=Role.ADMIN))
+    [claim_id] = await claim_ids(admin)
+    recruiter = await sign_up_and_in(runtime, BIRMINGHAM)
+    candidate = signed_in_as(runtime, Principal(subject=str(uuid4()), role=Role.CANDIDATE))
+    for browser in (recruiter, candidate, Browser(runtime)):
+        listed = await browser.get("/admin/councils")
+        assert listed.status_code == 303
+        assert listed.headers["location"].startswith("/applications/account/staff-sign-in?next=")
+        for action in ("approve", "reject"):
+            refused = await browser.post(
+                f"/admin/councils/claims/{claim_id}/{action}", {"reason": "no"}, page="/councils/sign-up"
+            )
+            assert refused.status_code == 303, action
+            assert "staff-sign-in" in refused.headers["location"]
+    # The admin's own browser, but a form posted from elsewhere (no token of the session).
+    forged = await admin.http.post(
+        f"/admin/councils/claims/{claim_id}/approve", data={"csrf_token": "forged"}
+    )
+    assert forged.status_code == 400
+    assert "could not be sent" in forged.text
+    assert await claim_ids(admin) == [claim_id]  # still waiting
+    assert len(await outbox(runtime, "CouncilRegistered")) == 1  # Birmingham's, approved above
+
+
+async def test_a_pending_councils_recruiter_sees_only_that_it_awaits_approval(
+    runtime: ServiceRuntime,
+) -> None:
+    await claim_on_the_page(runtime, WALSALL, "early@walsall.gov.uk")
+    await join_pool(runtime)
+    admin = signed_in_as(runtime, Principal(subject="admin-1", role=Role.ADMIN))
+    [claim_id] = await claim_ids(admin)
+    async with runtime.engine.connect() as conn:
+        council_id = (
+            await conn.execute(text("SELECT id FROM matching.councils WHERE gss_code = :g"), {"g": WALSALL})
+        ).scalar_one()
+    # A recruiter of a council that signed up before claims were checked still has a session.
+    early = signed_in_as(
+        runtime, Principal(subject=str(uuid4()), role=Role.RECRUITER, council_id=str(council_id))
+    )
+    home = await early.get("/council")
+    assert home.status_code == 200
+    assert "Your claim is awaiting approval" in home.text
+    assert "awaiting approval by the programme team" in home.text
+    assert "Post a vacancy" not in home.text
+    for path in ("/council/search", "/council/shortlist", "/council/vacancies/new", "/council/recruiters"):
+        refused = await early.get(path)
+        assert refused.status_code == 403, path
+        assert "awaiting approval by the programme team" in refused.text, path
+    posted = await early.post("/council/vacancies/new", vacancy_form(), page="/council")
+    assert posted.status_code == 403
+    invited = await early.post(
+        "/council/recruiters", {"name": "A Colleague", "email": "c@x.example"}, page="/council"
+    )
+    assert invited.status_code == 403
+    assert await outbox(runtime, "RecruiterInvited") == []
+
+    approved = await admin.post(f"/admin/councils/claims/{claim_id}/approve", page="/admin/councils")
+    assert approved.status_code == 303
+    assert "Post a vacancy" in (await early.get("/council")).text
+    assert (await early.get("/council/search")).status_code == 200
+
+
+async def test_a_recruiter_asks_for_a_new_link_and_the_answer_never_tells_who_is_known(
+    runtime: ServiceRuntime,
+) -> None:
+    walsall = await sign_up_and_in(runtime, WALSALL)
+    address = (await outbox(runtime, "RecruiterInvited"))[-1]["email"]
+    await claim_on_the_page(runtime, BIRMINGHAM, "waiting@birmingham.gov.uk")  # not approved
+    before = len(await outbox(runtime, "RecruiterInvited"))
+
+    page = await Browser(runtime).get("/recruiters/sign-in")
+    assert "Send me a new link" in page.text
+    answers = []
+    for typed in (address.upper(), "nobody@walsall.gov.uk", "waiting@birmingham.gov.uk"):
+        answer = await Browser(runtime).post(
+            "/recruiters/new-link", {"email": typed}, page="/recruiters/sign-in"
+        )
+        answers.append((answer.status_code, answer.headers.get("location"), answer.text))
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][:2] == (303, "/recruiters/link-sent")
+    sent = (await outbox(runtime, "RecruiterInvited"))[before:]
+    assert [e["email"] for e in sent] == [address]
+    assert (
+        "If that address belongs to a recruiter" in (await Browser(runtime).get("/recruiters/link-sent")).text
+    )
+
+    path = sent[0]["link"].removeprefix(f"{PUBLIC_URL}/matching")
+    again = Browser(runtime)
+    signed_in = await again.post("/recruiters/sign-in", {"token": path.rsplit("/", 1)[1]}, page=path)
+    assert signed_in.status_code == 303
+    assert (await again.get("/council")).status_code == 200
+
+    bad = await Browser(runtime).post(
+        "/recruiters/new-link", {"email": "not an address"}, page="/recruiters/sign-in"
+    )
+    assert bad.status_code == 400
+    assert "correct format" in bad.text
+    assert walsall is not None
+
+
+async def test_a_recruiter_invites_a_colleague_from_the_recruiters_page(runtime: ServiceRuntime) -> None:
+    walsall = await sign_up_and_in(runtime, WALSALL)
+    home = await walsall.get("/council")
+    assert "Invite a colleague" in home.text
+    wrong = await walsall.post(
+        "/council/recruiters", {"name": "42", "email": "nope"}, page="/council/recruiters"
+    )
+    assert wrong.status_code == 400
+    assert "at least one letter" in wrong.text
+    assert "correct format" in wrong.text
+    hidden = await walsall.post(
+        "/council/recruiters",
+        {"name": "Col\u200bleague", "email": "c@walsall.gov.uk"},
+        page="/council/recruiters",
+    )
+    assert hidden.status_code == 400
+    assert "invisible or control characters" in hidden.text
+    invited = await walsall.post(
+        "/council/recruiters",
+        {"name": "Colleague Person", "email": "colleague@walsall.gov.uk"},
+        page="/council/recruiters",
+    )
+    assert invited.status_code == 303
+    assert invited.headers["location"] == "/council/recruiters?invited=1"
+    listed = await walsall.get("/council/recruiters", invited="1")
+    assert "We have e-mailed your colleague" in listed.text
+    assert "Colleague Person (colleague@walsall.gov.uk)" in listed.text
+    [colleague] = [
+        e for e in await outbox(runtime, "RecruiterInvited") if e["email"] == "colleague@walsall.gov.uk"
+    ]
+    path = colleague["link"].removeprefix(f"{PUBLIC_URL}/matching")
+    browser = Browser(runtime)
+    assert (
+        await browser.post("/recruiters/sign-in", {"token": path.rsplit("/", 1)[1]}, page=path)
+    ).status_code == 303
+    assert "Vacancies" in (await browser.get("/council")).text

@@ -23,6 +23,7 @@ from rtw_contracts import (
     CandidateErased,
     CandidateHired,
     CandidateSignInRequested,
+    CouncilClaimRejected,
     CouncilRegistered,
     MatchProposed,
     MatchResponded,
@@ -468,6 +469,35 @@ async def test_a_council_is_welcomed_and_its_recruiter_gets_the_sign_in_link(
     assert f"\n{link}\n" in invitation.text
     [without_link] = await smtp_server.wait_for("jo.evans@walsall.example.gov.uk")
     assert f"\n{PORTAL}/matching/recruiters/sign-in\n" in without_link.text
+
+
+async def test_someone_whose_claim_to_a_council_is_rejected_is_told_why_and_nothing_more(
+    service: Any, smtp_server: Any
+) -> None:
+    walsall, priya = Council(name="Walsall"), Candidate()
+    await service.deliver(submitted(priya))
+    await service.deliver(
+        example(
+            CouncilClaimRejected,
+            event_id=uuid4(),
+            claim_id=uuid4(),
+            council_id=walsall.id,
+            name="Walsall",
+            contact_name="Someone Else",
+            contact_email="someone.else@freemail.example",
+            reason="The address is not a Walsall Council one.",
+        )
+    )
+    [told] = await smtp_server.wait_for("someone.else@freemail.example")
+    assert told.subject == "Your sign-up for Walsall was not approved"
+    assert told.text.startswith("Dear Someone Else,")
+    assert "\nThe address is not a Walsall Council one.\n" in told.text
+    assert f"{PORTAL}/matching/councils/sign-up" in told.text
+    # The claimant is nobody of the council's: its messages (a proposal) never reach them.
+    await known_council(service, walsall)
+    await service.deliver(match_proposed(walsall, priya))
+    await smtp_server.wait_for(walsall.contact_email, count=2)
+    assert len(await smtp_server.wait_for("someone.else@freemail.example")) == 1
 
 
 async def test_a_match_alerts_the_candidate_and_tells_the_council(service: Any, smtp_server: Any) -> None:

@@ -83,6 +83,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     },
     "certificate_issued": {"certificate_url": f"{PORTAL}/certificates/5d1f0c1e-2b3a-4c5d-8e9f-001122334455"},
     "council_registered": {"council": "Walsall"},
+    "council_claim_rejected": {"council": "Walsall", "reason": "The address is not a Walsall Council one."},
     "recruiter_invited": {
         "council": "Walsall",
         "link": "https://returners.example.org/recruiters/sign-in/xyz",
@@ -148,7 +149,7 @@ TEMPLATES = Path(rtw_notifications.__file__).parent / "templates"
 def test_every_template_has_a_context_here() -> None:
     # If a template is added, this test must learn the values it is worded with.
     assert set(template_names()) == set(CONTEXTS)
-    assert len(template_names()) == 21
+    assert len(template_names()) == 22
 
 
 @pytest.mark.parametrize("template", sorted(CONTEXTS))

@@ -43,6 +43,7 @@ EXPECTED_ROUTING_KEYS = {
     "training.module-completed.v1": "training",
     "training.completed.v1": "training",
     "council.registered.v1": "matching",
+    "council.claim-rejected.v1": "matching",
     "council.recruiter-invited.v1": "matching",
     "vacancy.posted.v1": "matching",
     "match.proposed.v1": "matching",

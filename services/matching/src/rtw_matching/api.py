@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Request, status
+from fastapi import APIRouter, Body, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from rtw_platform.auth import AdminOnly, CurrentPrincipal, Role
 from rtw_platform.errors import Forbidden, NotFound
@@ -16,21 +16,13 @@ from rtw_platform.rate_limits import limit_link_request
 from sqlmodel import col, select
 
 from . import councils, outreach, search
-from .domain import Weights
+from .domain import ClaimStatus, Weights
 from .matchmaking import weights_in_force
-from .models import Council, MatchWeights, RateLimitWindow, SearchAlert, Vacancy
+from .models import MatchWeights, RateLimitWindow, SearchAlert, Vacancy
 from .web.common import link_options, settings_of
 from .web.views import matches_of, vacancy_for
 
 router = APIRouter()
-
-
-async def _council(uow: Any, council_id: UUID, principal: Any) -> Council:
-    councils.ensure_council_access(principal, council_id)
-    council: Council | None = await uow.session.get(Council, council_id)
-    if council is None:
-        raise NotFound("There is no council with that id.")
-    return council
 
 
 class SavedSearchIn(BaseModel):
@@ -45,10 +37,18 @@ class SavedSearchIn(BaseModel):
 
 @router.post("/councils", status_code=status.HTTP_201_CREATED, tags=["councils"])
 async def sign_up(body: councils.CouncilSignUp, request: Request, uow: UnitOfWorkDep) -> dict[str, Any]:
-    """Sign a council up; its contact gets an e-mailed link to sign in as its first recruiter."""
+    """Claim a council for its contact. The claim waits for a programme admin; once approved, the
+    contact is e-mailed a link to sign in as the council's first recruiter (409 if the council is
+    already on the programme)."""
     await limit_link_request(request, uow, RateLimitWindow, str(body.contact_email))
-    council = await councils.sign_up(uow, body, **link_options(request))
-    return {"council_id": str(council.id), "name": council.name, "region": council.region}
+    council, claim = await councils.sign_up(uow, body)
+    return {
+        "claim_id": str(claim.id),
+        "council_id": str(council.id),
+        "name": council.name,
+        "region": council.region,
+        "status": claim.status,
+    }
 
 
 @router.post("/recruiters/sign-in/token", tags=["councils"])
@@ -78,14 +78,15 @@ async def invite(
 
 @router.get("/councils/{council_id}", tags=["councils"])
 async def get_council(council_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, Any]:
-    """The council and its vacancies."""
-    council = await _council(uow, council_id, principal)
+    """The council, whether its claim is approved yet, and its vacancies."""
+    council = await councils.council_for(uow, principal, council_id, approved=False)
     vacancies = (await uow.session.exec(select(Vacancy).where(Vacancy.council_id == council.id))).all()
     return {
         "council_id": str(council.id),
         "name": council.name,
         "gss_code": council.gss_code,
         "region": council.region,
+        "status": council.status,
         "specialisms_needed": council.specialisms_needed,
         "flexible_working_offered": council.flexible_working_offered,
         "vacancies": [{"vacancy_id": str(v.id), "title": v.title, "status": v.status} for v in vacancies],
@@ -145,7 +146,7 @@ async def search_pool(
     council_id: UUID, filters: search.SearchFilters, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Search the candidates who allow your council (pseudonymous profiles)."""
-    council = await _council(uow, council_id, principal)
+    council = await councils.council_for(uow, principal, council_id)
     return await search.search(uow, council, filters)
 
 
@@ -154,7 +155,7 @@ async def save_search(
     council_id: UUID, body: SavedSearchIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> dict[str, str]:
     """Save a search; you are alerted when new candidates match it."""
-    council = await _council(uow, council_id, principal)
+    council = await councils.council_for(uow, principal, council_id)
     saved = await search.save_search(uow, council, body.name, body.filters, principal.subject)
     await uow.commit()
     return {"saved_search_id": str(saved.id)}
@@ -163,7 +164,7 @@ async def save_search(
 @router.get("/councils/{council_id}/alerts", tags=["councils"])
 async def alerts(council_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> list[dict[str, str]]:
     """New candidates matching your saved searches (each shown once)."""
-    council = await _council(uow, council_id, principal)
+    council = await councils.council_for(uow, principal, council_id)
     await search.refresh_alerts(uow, council)
     unseen = (
         await uow.session.exec(
@@ -233,11 +234,10 @@ async def my_matches(
     candidate_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> list[dict[str, Any]]:
     """Councils that reached out to you, and what followed."""
-    if not (
-        principal.role is Role.ADMIN
-        or (principal.role is Role.CANDIDATE and principal.subject == str(candidate_id))
-    ):
-        raise Forbidden("You can only see your own matches.")
+    if principal.role is Role.CANDIDATE and principal.subject != str(candidate_id):
+        raise NotFound("There is no candidate with that id.")  # as for an unknown id
+    if principal.role not in (Role.CANDIDATE, Role.ADMIN):
+        raise Forbidden("Only the candidate can see their matches.")
     return await outreach.matches_for_candidate(uow, candidate_id)
 
 
@@ -251,6 +251,36 @@ async def respond(
 
 
 # --------------------------------------------------------------------------- admins
+
+
+@router.get("/council-claims", tags=["admin"])
+async def council_claims(
+    uow: UnitOfWorkDep,
+    _: AdminOnly,
+    claim_status: Annotated[ClaimStatus, Query(alias="status")] = ClaimStatus.PENDING,
+) -> list[dict[str, Any]]:
+    """Claims to act for a council, with the contact's e-mail domain and whether it looks like the
+    council's own (waiting ones oldest first; decided ones, the latest 200)."""
+    return [view.as_json() for view in await councils.claims(uow, claim_status)]
+
+
+@router.post("/council-claims/{claim_id}/approve", tags=["admin"])
+async def approve_claim(
+    claim_id: UUID, request: Request, uow: UnitOfWorkDep, admin: AdminOnly
+) -> dict[str, str]:
+    """Approve a claim: the council joins and its contact is e-mailed a sign-in link (the council's
+    other waiting claims are rejected)."""
+    claim = await councils.approve_claim(uow, claim_id, admin, **link_options(request))
+    return {"claim_id": str(claim.id), "council_id": str(claim.council_id), "status": claim.status}
+
+
+@router.post("/council-claims/{claim_id}/reject", tags=["admin"])
+async def reject_claim(
+    claim_id: UUID, body: councils.Rejection, uow: UnitOfWorkDep, admin: AdminOnly
+) -> dict[str, str]:
+    """Reject a claim, saying why."""
+    claim = await councils.reject_claim(uow, claim_id, body, admin)
+    return {"claim_id": str(claim.id), "council_id": str(claim.council_id), "status": claim.status}
 
 
 @router.get("/weights", tags=["admin"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rtw_contracts import (
     CandidateHired,
+    CouncilClaimRejected,
     CouncilRegistered,
     MatchProposed,
     MatchResponded,
@@ -30,6 +31,7 @@ SERVICE = ServiceDefinition(
     subscriptions=SUBSCRIPTIONS,
     publishes=(
         CouncilRegistered,
+        CouncilClaimRejected,
         RecruiterInvited,
         VacancyPosted,
         MatchProposed,

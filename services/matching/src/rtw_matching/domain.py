@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
@@ -746,3 +748,97 @@ def near_fit_gaps(match: Match, weights: Weights) -> Sequence[SkillGap]:
     if not match.missing or match.score < weights.near_fit_at or match.score >= 100:
         return []
     return match.gaps
+
+
+# --------------------------------------------------------------------------- people and claims
+
+#: Characters a person's name never holds: controls, format characters (bidi overrides and
+#: isolates, zero-width spaces and joiners, the byte-order mark), surrogates, private use,
+#: unassigned code points, and line or paragraph separators.
+_NOT_IN_A_NAME = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+NAME_MAX_LENGTH = 200
+
+
+def person_name(typed: str) -> str:
+    """A person's name as kept: NFC-normalised, trimmed, runs of spaces made one. Raises
+    ValueError saying what to change when it has no letter, or holds an invisible or control
+    character (which could make it read differently from what it is, or hide in a list)."""
+    name = unicodedata.normalize("NFC", typed)
+    for character in name:
+        if unicodedata.category(character) in _NOT_IN_A_NAME:
+            raise ValueError(
+                "a name cannot contain invisible or control characters "
+                f"(U+{ord(character):04X}): type it again without them"
+            )
+    name = " ".join(name.split())
+    if not any(unicodedata.category(c).startswith("L") for c in name):
+        raise ValueError("a name must contain at least one letter")
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValueError(f"a name must be {NAME_MAX_LENGTH} characters or fewer")
+    return name
+
+
+def person_name_problem(typed: str) -> str | None:
+    """What is wrong with a typed name, said to a person (None when it will do)."""
+    try:
+        person_name(typed)
+    except ValueError as problem:
+        message = str(problem)
+        return message[0].upper() + message[1:]
+    return None
+
+
+#: Where UK councils' own e-mail addresses are (a council's address ends in one of these).
+GOVERNMENT_DOMAINS = ("gov.uk", "gov.wales", "llyw.cymru", "gov.scot")
+
+
+def email_domain(address: str) -> str:
+    """The domain of an e-mail address, lower case ('' when there is none)."""
+    _, at, domain = address.rpartition("@")
+    return domain.lower() if at else ""
+
+
+def is_government_domain(domain: str) -> bool:
+    """True when the domain is under a UK government domain (walsall.gov.uk, but not
+    walsall-gov.uk or gov.uk.example.com)."""
+    return any(domain == suffix or domain.endswith(f".{suffix}") for suffix in GOVERNMENT_DOMAINS)
+
+
+def domain_names_council(domain: str, council_name: str) -> bool:
+    """True when the domain's name (its labels before the government suffix) contains a word of
+    the council's name, letters only (walsall.gov.uk for Walsall, cityofyork.gov.uk for York)."""
+    labels = domain.split(".")
+    for suffix in GOVERNMENT_DOMAINS:
+        if domain.endswith(f".{suffix}"):
+            labels = domain.removesuffix(f".{suffix}").split(".")
+            break
+    own = "".join(labels)
+    words = ("".join(c for c in w if c.isalpha()).lower() for w in council_name.split())
+    return any(len(word) >= 4 and word in own for word in words if word not in _COMMON_WORDS)
+
+
+_COMMON_WORDS = frozenset({"city", "county", "council", "borough", "district", "metropolitan", "royal"})
+
+
+class ClaimStatus(StrEnum):
+    """Where a claim to act for a council stands."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+def council_refusal(status: str, *, own: bool) -> str | None:
+    """Why a council cannot search, post or reach out yet (None once it is approved)."""
+    whose = "Your council's" if own else "This council's"
+    if status == ClaimStatus.APPROVED:
+        return None
+    if status == ClaimStatus.REJECTED:
+        return (
+            f"{whose} claim to join the programme was not approved by the programme team, so it "
+            "cannot see returners. Sign the council up again with a council e-mail address."
+        )
+    return (
+        f"{whose} claim is awaiting approval by the programme team. Until it is approved, it "
+        "cannot see returners, post vacancies or invite colleagues; we will e-mail the contact."
+    )

@@ -27,7 +27,9 @@ class MatchingTable(SQLModel, registry=REGISTRY):
 
 
 class Council(MatchingTable, table=True):
-    """A council signed up to the programme."""
+    """A council claimed by someone who signed it up; it sees returners only once a programme
+    admin approved a claim (`status` approved). The contact is the approved claim's (until then,
+    the first claimant's)."""
 
     __tablename__ = "councils"
 
@@ -41,6 +43,34 @@ class Council(MatchingTable, table=True):
     specialisms_needed: list[str] = _texts()
     flexible_working_offered: list[str] = _texts()
     registered_at: datetime = timestamp_field()
+    status: str = Field(
+        default="pending",
+        max_length=20,
+        sa_column_kwargs={"server_default": "pending"},
+        description="pending (claimed, not approved yet), approved, or rejected (every claim).",
+    )
+    approved_at: datetime | None = timestamp_field(nullable=True)
+
+
+class CouncilClaim(MatchingTable, table=True):
+    """Someone's claim to act for a council, made by signing it up: a programme admin approves
+    it (the claimant becomes the council's first recruiter) or rejects it with a reason."""
+
+    __tablename__ = "council_claims"
+    __table_args__ = (Index("ix_council_claims_status", "status", "claimed_at"),)
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    council_id: UUID = Field(index=True)
+    contact_name: str = Field(max_length=200)
+    contact_email: str = Field(max_length=320)
+    contact_domain: str = Field(max_length=255)
+    specialisms_needed: list[str] = _texts()
+    flexible_working_offered: list[str] = _texts()
+    status: str = Field(max_length=20)
+    claimed_at: datetime = timestamp_field()
+    decided_at: datetime | None = timestamp_field(nullable=True)
+    decided_by: str | None = Field(default=None, max_length=200)
+    reason: str | None = Field(default=None, max_length=500)
 
 
 class Recruiter(MatchingTable, table=True):

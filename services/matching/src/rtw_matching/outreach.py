@@ -23,7 +23,7 @@ from rtw_platform.uow import UnitOfWork
 from sqlmodel import col, select
 
 from . import domain
-from .councils import ensure_council_access
+from .councils import NO_MATCH, NO_VACANCY, council_for
 from .matchmaking import candidate_of, vacancy_of, weights_in_force
 from .models import CandidateContact, CandidateMatch, CandidateProfile, Council, Vacancy
 
@@ -84,7 +84,14 @@ def _why_not(current: str, to: str) -> str:
 async def _match(uow: UnitOfWork, match_id: UUID) -> CandidateMatch:
     match = await uow.session.get(CandidateMatch, match_id)
     if match is None or match.status == "withdrawn":
-        raise NotFound("There is no such match (the candidate may have withdrawn).")
+        raise NotFound(NO_MATCH)
+    return match
+
+
+async def _councils_match(uow: UnitOfWork, match_id: UUID, principal: Principal) -> CandidateMatch:
+    """A match of a council the principal acts for (as unknown otherwise), once it is approved."""
+    match = await _match(uow, match_id)
+    await council_for(uow, principal, match.council_id, missing=NO_MATCH)
     return match
 
 
@@ -94,11 +101,9 @@ async def shortlist(
     """Shortlist a candidate for a vacancy (proposed by the platform, or found in a search)."""
     vacancy = await uow.session.get(Vacancy, vacancy_id)
     if vacancy is None:
-        raise NotFound("There is no vacancy with that id.")
-    ensure_council_access(principal, vacancy.council_id)
+        raise NotFound(NO_VACANCY)
+    council = await council_for(uow, principal, vacancy.council_id, missing=NO_VACANCY)
     profile = await uow.session.get(CandidateProfile, candidate_ref)
-    council = await uow.session.get(Council, vacancy.council_id)
-    assert council is not None
     if (
         profile is None
         or not profile.in_pool
@@ -135,8 +140,7 @@ async def shortlist(
 
 async def reach_out(uow: UnitOfWork, match_id: UUID, principal: Principal) -> CandidateMatch:
     """The council reaches out to a shortlisted candidate (ReachOutSent)."""
-    match = await _match(uow, match_id)
-    ensure_council_access(principal, match.council_id)
+    match = await _councils_match(uow, match_id, principal)
     _move(match, "reached_out")
     uow.session.add(match)
     uow.publish(
@@ -158,9 +162,11 @@ async def respond(
     uow: UnitOfWork, match_id: UUID, answer: ResponseIn, principal: Principal
 ) -> CandidateMatch:
     """The candidate accepts or declines a council's reach-out (MatchResponded)."""
-    match = await _match(uow, match_id)
-    if principal.role is not Role.CANDIDATE or principal.subject != str(match.candidate_id):
+    if principal.role is not Role.CANDIDATE:
         raise Forbidden("Only the candidate can answer a council's interest.")
+    match = await _match(uow, match_id)
+    if principal.subject != str(match.candidate_id):
+        raise NotFound(NO_MATCH)  # another candidate's match: as if there were none
     _move(match, "accepted" if answer.response is MatchResponse.ACCEPTED else "declined")
     uow.session.add(match)
     uow.publish(
@@ -181,8 +187,7 @@ async def respond(
 
 async def contact(uow: UnitOfWork, match_id: UUID, principal: Principal) -> dict[str, str]:
     """The candidate's contact details, once they accepted this council's reach-out."""
-    match = await _match(uow, match_id)
-    ensure_council_access(principal, match.council_id)
+    match = await _councils_match(uow, match_id, principal)
     if match.status not in CONTACT_RELEASED:
         raise Forbidden("Contact details are shared only after the candidate accepts your reach-out.")
     details = await uow.session.get(CandidateContact, match.candidate_id)
@@ -195,8 +200,7 @@ async def interview(
     uow: UnitOfWork, match_id: UUID, when: InterviewIn, principal: Principal
 ) -> CandidateMatch:
     """Record an interview."""
-    match = await _match(uow, match_id)
-    ensure_council_access(principal, match.council_id)
+    match = await _councils_match(uow, match_id, principal)
     _move(match, "interviewing")
     match.interview_at = when.at
     uow.session.add(match)
@@ -208,8 +212,7 @@ async def record_outcome(
     uow: UnitOfWork, match_id: UUID, outcome: OutcomeIn, principal: Principal
 ) -> CandidateMatch:
     """Hired (CandidateHired, and the vacancy is filled) or not hired."""
-    match = await _match(uow, match_id)
-    ensure_council_access(principal, match.council_id)
+    match = await _councils_match(uow, match_id, principal)
     if not outcome.hired:
         _move(match, "not_hired")
         uow.session.add(match)

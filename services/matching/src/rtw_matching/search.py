@@ -20,6 +20,8 @@ from .matchmaking import candidate_of, vacancy_of, weights_in_force
 from .models import CandidateProfile, Council, SavedSearch, SearchAlert, Vacancy
 
 KM_PER_DEGREE_LAT = 111.32
+#: Skills one search may require (a vacancy requires at most 30 too).
+MAX_SKILLS = 30
 
 
 class SearchFilters(BaseModel):
@@ -28,16 +30,26 @@ class SearchFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     programme: Programme = Programme.ICT
-    specialisms: list[IctSpecialism] = Field(default_factory=list, description="Any of these.")
-    skills: list[SkillClaim] = Field(default_factory=list, description="All of these, at least at the level.")
-    min_years_experience: float | None = Field(default=None, ge=0)
-    near: str | None = Field(default=None, description="A postcode district (default: the council).")
-    radius_km: float | None = Field(default=None, gt=0, le=1000)
-    region: str | None = None
-    flexible_working: list[FlexibleWorking] = Field(
-        default_factory=list, description="Candidates wanting all of these."
+    specialisms: list[IctSpecialism] = Field(
+        default_factory=list, max_length=len(IctSpecialism), description="Any of these."
     )
-    training_status: list[Literal["none", "enrolled", "completed"]] = Field(default_factory=list)
+    skills: list[SkillClaim] = Field(
+        default_factory=list,
+        max_length=MAX_SKILLS,
+        description=f"All of these, at least at the level (at most {MAX_SKILLS}).",
+    )
+    min_years_experience: float | None = Field(default=None, ge=0)
+    near: str | None = Field(
+        default=None, max_length=8, description="A postcode district (default: the council)."
+    )
+    radius_km: float | None = Field(default=None, gt=0, le=1000)
+    region: str | None = Field(default=None, max_length=40)
+    flexible_working: list[FlexibleWorking] = Field(
+        default_factory=list, max_length=len(FlexibleWorking), description="Candidates wanting all of these."
+    )
+    training_status: list[Literal["none", "enrolled", "completed"]] = Field(
+        default_factory=list, max_length=3
+    )
     available_by: date | None = None
     vacancy_id: UUID | None = Field(default=None, description="Score against this vacancy.")
     sort: Literal["score", "distance"] = "distance"

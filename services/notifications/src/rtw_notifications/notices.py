@@ -17,6 +17,7 @@ from rtw_contracts import (
     CandidateErased,
     CandidateHired,
     CandidateSignInRequested,
+    CouncilClaimRejected,
     CouncilRegistered,
     MatchProposed,
     MatchResponded,
@@ -306,6 +307,20 @@ class Notices:
             council_id=event.council_id,
         )
         await self.owe(uow, event.event_id, person, "council_registered", {"council": event.name})
+
+    async def council_claim_rejected(self, event: CouncilClaimRejected, uow: UnitOfWork) -> None:
+        """Tell someone who signed a council up that the programme team did not approve it. They
+        are nobody of the council's (no council_id): council messages never reach them."""
+        person = await self._upsert_person(
+            uow, event.claim_id, kind="claimant", email=str(event.contact_email), name=event.contact_name
+        )
+        await self.owe(
+            uow,
+            event.event_id,
+            person,
+            "council_claim_rejected",
+            {"council": event.name, "reason": event.reason},
+        )
 
     async def recruiter_invited(self, event: RecruiterInvited, uow: UnitOfWork) -> None:
         """Send a recruiter their sign-in link."""

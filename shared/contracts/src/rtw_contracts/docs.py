@@ -86,8 +86,8 @@ def _header() -> str:
         "(UTF-8, `application/json`) with the AMQP `message_id` set to its `event_id`. "
         "Consumers ignore fields they do not know. Personal data travels only where a "
         "consumer needs it: `ApplicationSubmitted` carries the candidate's name and e-mail "
-        "(for notifications), `CouncilRegistered` and `RecruiterInvited` organisational "
-        "contacts; everything else carries ids, codes and facts.\n"
+        "(for notifications), `CouncilRegistered`, `CouncilClaimRejected` and `RecruiterInvited` "
+        "organisational contacts; everything else carries ids, codes and facts.\n"
     )
 
 

@@ -21,6 +21,7 @@ from rtw_contracts.events import (
     CandidateErased,
     CandidateHired,
     CandidateSignInRequested,
+    CouncilClaimRejected,
     CouncilRegistered,
     MatchProposed,
     MatchResponded,
@@ -381,6 +382,20 @@ def _council_registered() -> CouncilRegistered:
     )
 
 
+def _council_claim_rejected() -> CouncilClaimRejected:
+    return CouncilClaimRejected(
+        **_council_envelope("council-claim-rejected", _at(1, 8, minute=30), None),
+        claim_id=example_id("claim/walsall-someone"),
+        council_id=COUNCIL_ID,
+        gss_code="E08000030",
+        name="Walsall",
+        contact_name="Someone Else",
+        contact_email="someone.else@example.com",
+        reason="The address is not a Walsall Council one: sign up again with your council address.",
+        rejected_at=_at(1, 8, minute=30),
+    )
+
+
 def _recruiter_invited() -> RecruiterInvited:
     return RecruiterInvited(
         **_council_envelope("recruiter-invited", _at(1, 9, minute=5), 2),
@@ -522,6 +537,7 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     TrainingModuleCompleted: _training_module_completed,
     TrainingCompleted: _training_completed,
     CouncilRegistered: _council_registered,
+    CouncilClaimRejected: _council_claim_rejected,
     RecruiterInvited: _recruiter_invited,
     VacancyPosted: _vacancy_posted,
     MatchProposed: _match_proposed,

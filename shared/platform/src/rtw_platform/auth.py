@@ -12,6 +12,7 @@ accepted as a bearer token, nor a bearer token as a session.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -100,6 +101,10 @@ def issue_token(
         "iat": int(issued.timestamp()),
         "exp": int((issued + ttl).timestamp()),
     }
+    if purpose is Purpose.SIGN_IN:
+        # Each single-use link is unique, even two for one person in the same second: otherwise
+        # the second would be refused as already used.
+        claims["jti"] = secrets.token_urlsafe(12)
     if principal.council_id is not None:
         claims["council"] = principal.council_id
     if principal.provider_id is not None:

@@ -10,11 +10,11 @@ from uuid import UUID
 from fastapi import Request
 from rtw_contracts import FlexibleWorking, IctSpecialism, Programme, SkillLevel, WorkMode
 from rtw_platform.auth import Principal, Role
-from rtw_platform.errors import Forbidden, NotFound
+from rtw_platform.errors import Forbidden
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import Pages, signed_in
 
-from ..councils import ensure_council_access
+from ..councils import council_for
 from ..models import Council
 from ..settings import MatchingSettings
 
@@ -105,16 +105,18 @@ def recruiter(request: Request) -> Principal:
     return signed_in(request, Role.RECRUITER)
 
 
-async def council_of(uow: UnitOfWork, principal: Principal) -> Council:
-    """The council the recruiter acts for."""
+async def council_of(uow: UnitOfWork, principal: Principal, *, approved: bool = True) -> Council:
+    """The council the recruiter acts for; unless `approved` is False, only once its claim is
+    approved (403 saying it awaits approval otherwise)."""
     if not principal.council_id:
         raise Forbidden("Your sign-in does not name a council.")
-    council_id = UUID(principal.council_id)
-    ensure_council_access(principal, council_id)
-    council = await uow.session.get(Council, council_id)
-    if council is None:
-        raise NotFound("Your council is not signed up any more.")
-    return council
+    return await council_for(
+        uow,
+        principal,
+        UUID(principal.council_id),
+        missing="Your council is not signed up any more.",
+        approved=approved,
+    )
 
 
 def pounds(pence: int) -> str:

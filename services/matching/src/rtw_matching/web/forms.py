@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import ValidationError
 from rtw_platform.web import FormErrors
 from starlette.datastructures import FormData, QueryParams
@@ -99,6 +100,18 @@ def read_pence(answers: Answers, name: str, what: str, errors: FormErrors) -> in
         errors.add(name, f"{what[0].upper()}{what[1:]} must be between £0 and £1,000,000")
         return None
     return int((amount * 100).quantize(Decimal(1)))
+
+
+def email_address_problem(typed: str, whose: str) -> str | None:
+    """What is wrong with a typed e-mail address, said to a person (None when it will do);
+    `whose` as in "Enter the contact's e-mail address"."""
+    if not typed:
+        return f"Enter {whose} e-mail address"
+    try:
+        validate_email(typed, check_deliverability=False)
+    except EmailNotValidError:
+        return "Enter an e-mail address in the correct format, like name@council.gov.uk"
+    return None
 
 
 def from_validation(problem: ValidationError, fields: Mapping[str, str], default: str) -> FormErrors:

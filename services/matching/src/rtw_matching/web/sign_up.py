@@ -1,8 +1,8 @@
-"""A council signs up; its recruiters sign in with the link in their invitation e-mail."""
+"""A council is claimed by signing it up (a programme admin approves the claim); its recruiters
+sign in with the link in their invitation e-mail, and ask for a new link when it has expired."""
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -14,10 +14,10 @@ from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.rate_limits import limit_link_request
 from rtw_platform.web import FormErrors, read_form, redirect, sign_in_and_go
 
-from .. import councils
+from .. import councils, domain
 from ..models import RateLimitWindow
 from .common import LABELS, PAGES, link_options, settings_of
-from .forms import chosen, from_validation, text
+from .forms import chosen, email_address_problem, from_validation, text
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,7 +57,7 @@ async def sign_up_form(request: Request) -> HTMLResponse:
 
 @router.post("/councils/sign-up")
 async def sign_up_sent(request: Request, uow: UnitOfWorkDep) -> Response:
-    """The council joins and its contact is e-mailed a link to sign in (as POST /councils)."""
+    """The council is claimed for its contact (as POST /councils); the claim waits for approval."""
     form = await read_form(request)
     answers: dict[str, object] = {
         "gss_code": text(form, "gss_code"),
@@ -71,25 +71,20 @@ async def sign_up_sent(request: Request, uow: UnitOfWorkDep) -> Response:
     errors = FormErrors()
     if answers["gss_code"] not in reference.councils():
         errors.add("gss_code", "Select your council")
+    name_problem = domain.person_name_problem(str(answers["contact_name"]))
     if not answers["contact_name"]:
         errors.add("contact_name", "Enter the name of the council's contact")
-    elif len(str(answers["contact_name"])) > 200:
-        errors.add("contact_name", "The contact's name must be 200 characters or fewer")
-    if not answers["contact_email"]:
-        errors.add("contact_email", "Enter the contact's e-mail address")
-    else:
-        try:
-            validate_email(str(answers["contact_email"]), check_deliverability=False)
-        except EmailNotValidError:
-            errors.add(
-                "contact_email", "Enter an e-mail address in the correct format, like name@council.gov.uk"
-            )
+    elif name_problem:
+        errors.add("contact_name", name_problem)
+    email_problem = email_address_problem(str(answers["contact_email"]), "the contact's")
+    if email_problem:
+        errors.add("contact_email", email_problem)
     if errors:
         return _sign_up_page(request, answers, errors, 400)
     await limit_link_request(request, uow, RateLimitWindow, str(answers["contact_email"]))
     try:
         signing_up = councils.CouncilSignUp.model_validate(answers)
-        await councils.sign_up(uow, signing_up, **link_options(request))
+        await councils.sign_up(uow, signing_up)
     except ValidationError as problem:
         return _sign_up_page(request, answers, from_validation(problem, FIELDS, "gss_code"), 400)
     except Invalid as refusal:
@@ -102,15 +97,46 @@ async def sign_up_sent(request: Request, uow: UnitOfWorkDep) -> Response:
 
 @router.get("/councils/check-your-email")
 async def check_your_email(request: Request) -> HTMLResponse:
-    """Where the sign-in link went."""
+    """The claim was sent: the programme team checks it before anyone signs in."""
     hours = settings_of(request).recruiter_link_minutes // 60
     return PAGES.render(request, "check_email.html", {"hours": hours})
 
 
+def _sign_in_page(
+    request: Request, answers: dict[str, str], errors: FormErrors | None = None, status_code: int = 200
+) -> HTMLResponse:
+    return PAGES.render(
+        request, "recruiter_sign_in.html", {"answers": answers}, errors=errors, status_code=status_code
+    )
+
+
 @router.get("/recruiters/sign-in")
 async def how_recruiters_sign_in(request: Request) -> HTMLResponse:
-    """Recruiters sign in with the link in their invitation e-mail."""
-    return PAGES.render(request, "recruiter_sign_in.html")
+    """Recruiters sign in with the link in their invitation e-mail, or ask for a new one."""
+    return _sign_in_page(request, {"email": ""})
+
+
+@router.post("/recruiters/new-link")
+async def new_link_asked(request: Request, uow: UnitOfWorkDep) -> Response:
+    """E-mail a new sign-in link to a recruiter of an approved council. The answer is the same
+    whether or not the address is known, so it tells nobody who recruits where."""
+    form = await read_form(request)
+    email = text(form, "email")
+    problem = email_address_problem(email, "your work")
+    if problem:
+        errors = FormErrors()
+        errors.add("email", problem)
+        return _sign_in_page(request, {"email": email}, errors, 400)
+    await limit_link_request(request, uow, RateLimitWindow, email)
+    await councils.send_sign_in_link(uow, email, **link_options(request))
+    return redirect(request, "/recruiters/link-sent")
+
+
+@router.get("/recruiters/link-sent")
+async def link_sent(request: Request) -> HTMLResponse:
+    """The same answer for every address."""
+    hours = settings_of(request).recruiter_link_minutes // 60
+    return PAGES.render(request, "link_sent.html", {"hours": hours})
 
 
 @router.get("/recruiters/sign-in/{token}")

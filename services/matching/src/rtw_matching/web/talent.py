@@ -101,9 +101,9 @@ def _answers(query: QueryParams) -> dict[str, Any]:
         "programme": text(query, "programme") or Programme.ICT.value,
         "vacancy_id": text(query, "vacancy_id"),
         "sort": text(query, "sort") or "distance",
-        "specialisms": query.getlist("specialisms"),
-        "flexible_working": query.getlist("flexible_working"),
-        "training_status": query.getlist("training_status"),
+        "specialisms": chosen(query, "specialisms", {s.value for s in IctSpecialism}),
+        "flexible_working": chosen(query, "flexible_working", {f.value for f in FlexibleWorking}),
+        "training_status": chosen(query, "training_status", TRAINING_STATUSES),
         "skills": [
             {"skill": text(query, f"skill-{n}"), "level": text(query, f"level-{n}")}
             for n in range(1, SKILL_ROWS + 1)

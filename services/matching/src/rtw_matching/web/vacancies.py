@@ -18,7 +18,7 @@ from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, read_form, redirect
 from starlette.datastructures import FormData
 
-from .. import councils
+from .. import councils, domain
 from .common import LABELS, PAGES, council_of, pounds, recruiter
 from .forms import chosen, date_answer, from_validation, read_date, read_number, read_pence, text
 from .views import matches_of, vacancies_of, vacancy_for
@@ -44,8 +44,19 @@ FIELDS = {
 
 @router.get("/council")
 async def council_home(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
-    """The council's vacancies."""
-    council = await council_of(uow, recruiter(request))
+    """The council's vacancies; while its claim is not approved, only that it is waiting."""
+    principal = recruiter(request)
+    council = await council_of(uow, principal, approved=False)
+    refusal = domain.council_refusal(council.status, own=True)
+    if refusal is not None:
+        heading = (
+            "Your claim is awaiting approval"
+            if council.status == "pending"
+            else "Your claim was not approved"
+        )
+        return PAGES.render(
+            request, "council_pending.html", {"council": council, "heading": heading, "message": refusal}
+        )
     vacancies = await vacancies_of(uow, council)
     return PAGES.render(
         request, "council.html", {"council": council, "vacancies": vacancies, "labels": LABELS}
@@ -93,9 +104,9 @@ def _form_page(
 
 
 @router.get("/council/vacancies/new")
-async def new_vacancy(request: Request) -> HTMLResponse:
-    """The form to post a vacancy."""
-    recruiter(request)
+async def new_vacancy(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
+    """The form to post a vacancy (an approved council's)."""
+    await council_of(uow, recruiter(request))
     return _form_page(request, _answers(None))
 
 

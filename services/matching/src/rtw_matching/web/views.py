@@ -11,7 +11,7 @@ from rtw_platform.errors import NotFound
 from rtw_platform.uow import UnitOfWork
 from sqlmodel import col, select
 
-from ..councils import ensure_council_access
+from ..councils import NO_MATCH, NO_VACANCY, council_for
 from ..matchmaking import NOT_STANDING
 from ..models import CandidateMatch, Council, Vacancy
 
@@ -28,11 +28,11 @@ async def vacancies_of(uow: UnitOfWork, council: Council) -> Sequence[Vacancy]:
 
 
 async def vacancy_for(uow: UnitOfWork, vacancy_id: UUID, principal: Principal) -> Vacancy:
-    """A vacancy, if the recruiter's council posted it."""
+    """A vacancy, if the recruiter's council posted it (as unknown otherwise) and is approved."""
     vacancy = await uow.session.get(Vacancy, vacancy_id)
     if vacancy is None:
-        raise NotFound("There is no vacancy with that id.")
-    ensure_council_access(principal, vacancy.council_id)
+        raise NotFound(NO_VACANCY)
+    await council_for(uow, principal, vacancy.council_id, missing=NO_VACANCY)
     return vacancy
 
 
@@ -53,11 +53,11 @@ async def match_for(uow: UnitOfWork, match_id: UUID, principal: Principal) -> tu
     """A match and its vacancy, if they are the recruiter's council's."""
     match = await uow.session.get(CandidateMatch, match_id)
     if match is None or match.status == "withdrawn":
-        raise NotFound("There is no such match (the candidate may have withdrawn).")
-    ensure_council_access(principal, match.council_id)
+        raise NotFound(NO_MATCH)
+    await council_for(uow, principal, match.council_id, missing=NO_MATCH)
     vacancy = await uow.session.get(Vacancy, match.vacancy_id)
     if vacancy is None:
-        raise NotFound("There is no vacancy with that id.")
+        raise NotFound(NO_VACANCY)
     return match, vacancy
 
 

@@ -13,6 +13,7 @@ from rtw_contracts.events.applications import (
 from rtw_contracts.events.assessment import AssessmentScored
 from rtw_contracts.events.matching import (
     CandidateHired,
+    CouncilClaimRejected,
     CouncilRegistered,
     MatchProposed,
     MatchResponded,
@@ -36,6 +37,7 @@ __all__ = [
     "CandidateErased",
     "CandidateHired",
     "CandidateSignInRequested",
+    "CouncilClaimRejected",
     "CouncilRegistered",
     "MatchProposed",
     "MatchResponded",
@@ -61,6 +63,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     TrainingModuleCompleted,
     TrainingCompleted,
     CouncilRegistered,
+    CouncilClaimRejected,
     RecruiterInvited,
     VacancyPosted,
     MatchProposed,

@@ -29,6 +29,7 @@ from rtw_contracts.types import (
 
 __all__ = [
     "CandidateHired",
+    "CouncilClaimRejected",
     "CouncilRegistered",
     "MatchProposed",
     "MatchResponded",
@@ -63,6 +64,28 @@ class CouncilRegistered(Event):
         description="Flexible-working arrangements the council offers."
     )
     registered_at: UtcDatetime = Field(description="When the council registered (UTC).")
+
+
+class CouncilClaimRejected(Event):
+    """Published when a programme admin rejects someone's claim to sign a council up (or another
+    claim for the council is approved). Nobody acts for the council on this claim.
+
+    Consumed by notifications (tells the claimant why). A claim that is approved is announced by
+    CouncilRegistered instead.
+    """
+
+    ROUTING_KEY: ClassVar[str] = "council.claim-rejected.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+
+    claim_id: UUID = Field(description="The claim.")
+    council_id: UUID = Field(description="The council claimed.")
+    gss_code: GssCode = Field(description="The council's ONS GSS code.")
+    name: str = Field(min_length=1, max_length=200, description="The council's name.")
+    contact_name: str = Field(min_length=1, max_length=200, description="The claimant's name.")
+    contact_email: EmailStr = Field(description="The claimant's e-mail address.")
+    reason: str = Field(min_length=1, max_length=500, description="Why, as the claimant reads it.")
+    rejected_at: UtcDatetime = Field(description="When the claim was rejected (UTC).")
 
 
 class RecruiterInvited(Event):
