@@ -69,7 +69,7 @@ async def runtime(start_service: Callable[..., Any]) -> AsyncIterator[ServiceRun
 def signed_in_as(runtime: ServiceRuntime, principal: Principal) -> Browser:
     browser = Browser(runtime)
     secret = runtime.settings.token_secret.get_secret_value()
-    browser.http.cookies.set("rtw_session", issue_token(secret, principal))
+    browser.http.cookies.set("rtw_session", issue_session_token(secret, principal))
     return browser
 
 
