@@ -154,7 +154,8 @@ def test_following_the_example_environment_gives_every_service_secrets_it_starts
     one_line_pem = subprocess.run(
         ["bash", "-o", "pipefail", "-c", command.group(1)], capture_output=True, text=True, check=True
     ).stdout
-    assert "\n" not in one_line_pem.strip() and "\\n" in one_line_pem
+    assert "\n" not in one_line_pem.strip()
+    assert "\\n" in one_line_pem
     filled = re.sub(
         r"^(RTW_TOKEN_SECRET|RTW_UNSUBSCRIBE_SECRET)=.*$",
         lambda m: f"{m.group(1)}={secrets.token_hex(32)}",

@@ -91,3 +91,19 @@ def test_a_token_is_issued_with_a_strong_secret(tmp_path: Path) -> None:
     result = _rtw("token", "issue", "--role", "admin", "--subject", "someone", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count(".") >= 1
+
+
+def test_a_setting_that_does_not_validate_is_named_in_one_line(tmp_path: Path) -> None:
+    env = _production_env(tmp_path) | {
+        "RTW_DEVELOPMENT_MODE": "true",
+        "RTW_CERTIFICATE_KEY": "-----BEGIN PRIVATE KEY-----\\nnot-a-key\\n-----END PRIVATE KEY-----",
+    }
+    result = _rtw("serve", "training", "--port", "18933", env=env)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [
+        "error: invalid settings: RTW_CERTIFICATE_KEY: not a readable Ed25519 private key in PEM "
+        "(make one with `openssl genpkey -algorithm ed25519`)"
+    ]
+    assert "not-a-key" not in result.stderr

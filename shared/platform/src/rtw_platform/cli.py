@@ -43,7 +43,8 @@ def _read_settings(read: type[Settings] | ServiceDefinition, **overrides: object
         return read()
     except ValidationError as exc:
         problems = "; ".join(
-            f"RTW_{str(e['loc'][0]).upper() if e['loc'] else '?'}: {e['msg']}" for e in exc.errors()
+            f"RTW_{str(e['loc'][0]).upper() if e['loc'] else '?'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
         )
         raise _fail(f"invalid settings: {problems}") from None
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pydantic import SecretStr
+
 from .logging import get_logger
 from .settings import ServiceSettings
 
@@ -52,7 +54,7 @@ def unsafe_secrets(settings: ServiceSettings) -> list[str]:
     fields = type(settings).model_fields
     for name, secret in settings.signing_secrets().items():
         default = fields[name].default if name in fields else None
-        public = default.get_secret_value() if hasattr(default, "get_secret_value") else None
+        public = default.get_secret_value() if isinstance(default, SecretStr) else None
         problem = secret_problem(secret.get_secret_value() if secret is not None else "", public)
         if problem is not None:
             problems.append(f"RTW_{name.upper()} {problem}")
