@@ -13,6 +13,10 @@ export UV_LINK_MODE := copy
 
 RTW_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/rtw
 export RTW_DATABASE_URL
+# Local runs, the demo, the tests and the benchmarks accept the public default secrets; without it
+# the services refuse to start on them. Never set it in deployment (docs/operations.md).
+RTW_DEVELOPMENT_MODE ?= true
+export RTW_DEVELOPMENT_MODE
 
 .PHONY: help install services database migrate run demo test test-unit test-component test-integration \
 	test-e2e test-contracts test-reliability test-browser browser assets lint typecheck format schemas docs bench-messaging bench-matching bench-backlog bench-pipeline clean

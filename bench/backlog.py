@@ -89,6 +89,7 @@ class Scratch(MessagingScratch):
             "RTW_LOG_JSON": "true",
             "RTW_FILE_STORE_URL": f"file://{self.folder}/files",
             "RTW_DISPATCH_ENABLED": "false",  # notifications: make the e-mails, send none
+            "RTW_DEVELOPMENT_MODE": "true",  # a scratch platform: the public default secrets will do
         }
 
     async def create_database(self) -> None:

@@ -508,6 +508,7 @@ async def platform_hop(
         "relay_batch_size": relay_batch_size,
         "db_pool_size": db_pool_size,
         "relay_poll_interval_s": relay_poll_interval_s,
+        "development_mode": True,  # a scratch service: the public default secrets will do
     }
     if producer_in_process:
         overrides["relay_enabled"] = False  # the producing service's process relays its outbox

@@ -642,6 +642,7 @@ async def main(args: argparse.Namespace) -> dict[str, float]:
             "RTW_LOG_LEVEL": "WARNING",
             "RTW_LOG_JSON": "true",
             "RTW_TOKEN_SECRET": secret,
+            "RTW_DEVELOPMENT_MODE": "true",  # a scratch platform: e.g. the default certificate key
             "RTW_SMTP_HOST": "127.0.0.1",
             "RTW_SMTP_PORT": str(sink.port),
             "RTW_EMAIL_BACKEND": "smtp",

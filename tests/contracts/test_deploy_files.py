@@ -4,13 +4,16 @@ PyPI, since no Docker engine runs here), RabbitMQ definitions and the Kubernetes
 from __future__ import annotations
 
 import json
+import os
 import re
+import secrets
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 from rtw_platform.registry import installed_services
+from rtw_platform.secret_checks import unsafe_secrets
 
 pytestmark = pytest.mark.contracts
 
@@ -101,3 +104,82 @@ def test_kubernetes_runs_replicas_behind_readiness_and_a_three_node_broker() -> 
         assert container["args"] == ["serve", name]
         assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
         assert f"migrate-{name}" in jobs
+
+
+def _environments(env_file: Path) -> dict[str, dict[str, str]]:
+    result = compose("config", "--format", "json", env_file=env_file)
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    return {name: services[name].get("environment") or {} for name in services}
+
+
+def _settings_in(environment: dict[str, str], name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The service's settings as its container would read them (no secret files)."""
+    for variable in [v for v in os.environ if v.startswith("RTW_")]:
+        monkeypatch.delenv(variable)
+    for variable, value in environment.items():
+        monkeypatch.setenv(variable, value)
+    return installed_services()[name].settings_class(_secrets_dir=str(tmp_path))
+
+
+def test_no_deploy_file_turns_development_mode_on() -> None:
+    for name, environment in _environments(DEPLOY / ".env.example").items():
+        assert "RTW_DEVELOPMENT_MODE" not in environment, name
+    documents = yaml.safe_load_all((DEPLOY / "kubernetes" / "base" / "platform.yaml").read_text())
+    for document in documents:
+        assert "RTW_DEVELOPMENT_MODE" not in json.dumps(document), document["metadata"]["name"]
+    assert "RTW_DEVELOPMENT_MODE" not in (DEPLOY / "Dockerfile").read_text()
+    assert "RTW_DEVELOPMENT_MODE" not in (DEPLOY / ".env.example").read_text()
+
+
+def test_the_example_environment_as_it_is_starts_no_service(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    environments = _environments(DEPLOY / ".env.example")
+    for name in installed_services():
+        problems = unsafe_secrets(_settings_in(environments[name], name, monkeypatch, tmp_path))
+        assert "RTW_TOKEN_SECRET is a placeholder" in problems, name
+    training = unsafe_secrets(_settings_in(environments["training"], "training", monkeypatch, tmp_path))
+    assert "RTW_CERTIFICATE_KEY is a placeholder" in training
+
+
+def test_following_the_example_environment_gives_every_service_secrets_it_starts_with(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each secret replaced as the example's comments say, the certificate key with its own
+    command (one line, `\\n` for line breaks), and passed through Compose as a container gets it."""
+    example = (DEPLOY / ".env.example").read_text()
+    command = re.search(r"^#\s+(openssl genpkey .*)$", example, re.MULTILINE)
+    assert command is not None, "the example shows how to make the certificate key"
+    one_line_pem = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command.group(1)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "\n" not in one_line_pem.strip()
+    assert "\\n" in one_line_pem
+    filled = re.sub(
+        r"^(RTW_TOKEN_SECRET|RTW_UNSUBSCRIBE_SECRET)=.*$",
+        lambda m: f"{m.group(1)}={secrets.token_hex(32)}",
+        example,
+        flags=re.MULTILINE,
+    )
+    filled = re.sub(
+        r"^RTW_CERTIFICATE_KEY=.*$",
+        lambda _: f"RTW_CERTIFICATE_KEY={one_line_pem}",
+        filled,
+        flags=re.MULTILINE,
+    )
+    env_file = tmp_path / ".env"
+    env_file.write_text(filled)
+    environments = _environments(env_file)
+    for name in installed_services():
+        settings = _settings_in(environments[name], name, monkeypatch, tmp_path)
+        assert settings.development_mode is False
+        assert unsafe_secrets(settings) == [], name
+    training = _settings_in(environments["training"], "training", monkeypatch, tmp_path)
+    from rtw_training.certificates import CertificateSigner
+
+    key = training.certificate_key.get_secret_value()
+    assert key.startswith("-----BEGIN PRIVATE KEY-----\n")
+    CertificateSigner.from_secret(key)  # a usable Ed25519 key
+    notifications = _settings_in(environments["notifications"], "notifications", monkeypatch, tmp_path)
+    assert notifications.unsubscribe_secret is not None

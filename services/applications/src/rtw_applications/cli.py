@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rtw_platform.cli import signing_settings
 from rtw_platform.db import create_engine
 from rtw_platform.filestore import file_store_from_url
 from rtw_platform.uow import UnitOfWorkFactory
@@ -49,7 +50,7 @@ def import_command(
     if not file.is_file():
         errors.print(f"[red]error:[/red] no such file: {file}")
         raise typer.Exit(2)
-    settings = ApplicationsSettings()
+    settings = signing_settings(ApplicationsSettings)  # it signs each candidate's sign-in token
     try:
         rows = list(read_rows(file))
     except (ImportFileProblem, UnicodeDecodeError, csv.Error) as exc:

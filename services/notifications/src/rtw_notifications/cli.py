@@ -11,6 +11,7 @@ import typer
 from email_validator import EmailNotValidError, validate_email
 from rich.console import Console
 from rtw_platform.auth import Principal, Role, sign_in_link
+from rtw_platform.cli import signing_settings
 
 from .channels import EmailChannel, OutgoingEmail, PermanentFailure, TransientFailure, channel_for
 from .rendering import long_date, render
@@ -56,7 +57,7 @@ def send_sign_in(
     except EmailNotValidError as exc:
         errors.print(f"[red]error:[/red] --email is not an e-mail address: {exc}")
         raise typer.Exit(2) from None
-    settings = NotificationsSettings()
+    settings = signing_settings(NotificationsSettings)
     principal = Principal(subject=subject, role=staff_role, provider_id=provider)
     expires = datetime.now(UTC) + timedelta(minutes=LINK_MINUTES)
     secret = settings.token_secret.get_secret_value()

@@ -418,8 +418,9 @@ class Notices:
 
 def unsubscribe_token(settings: NotificationsSettings, person_id: UUID) -> str:
     """`<person id>.<signature>`: stops non-essential messages, for this person only."""
-    key = settings.token_secret.get_secret_value().encode()
-    signature = hmac.new(key, f"unsubscribe:{person_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    signature = hmac.new(
+        settings.unsubscribe_key(), f"unsubscribe:{person_id}".encode(), hashlib.sha256
+    ).hexdigest()[:32]
     return f"{person_id}.{signature}"
 
 

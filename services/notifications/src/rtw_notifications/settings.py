@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from rtw_platform.settings import ServiceSettings
 
 
@@ -30,6 +30,13 @@ class NotificationsSettings(ServiceSettings):
         "the local entry proxy); links in e-mails point under it.",
     )
 
+    unsubscribe_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs the unsubscribe links in e-mails (a random value of at least 32 "
+        "characters). Unset, RTW_TOKEN_SECRET signs them; with its own key, rotating the token "
+        "secret leaves the links in e-mails already sent working.",
+    )
+
     dispatch_interval_s: float = Field(default=1.0, gt=0)
     dispatch_batch_size: int = Field(default=50, ge=1)
     dispatch_concurrency: int = Field(default=8, ge=1, le=100, description="E-mails sent at once.")
@@ -37,6 +44,22 @@ class NotificationsSettings(ServiceSettings):
     retry_base_s: float = Field(default=5.0, gt=0)
     reminder_interval_s: float = Field(default=300.0, gt=0)
     dispatch_enabled: bool = True
+
+    @field_validator("unsubscribe_secret")
+    @classmethod
+    def _empty_is_unset(cls, secret: SecretStr | None) -> SecretStr | None:
+        return secret if secret is not None and secret.get_secret_value().strip() else None
+
+    def signing_secrets(self) -> dict[str, SecretStr | None]:
+        """The token secret, and the unsubscribe secret when it is set."""
+        secrets = super().signing_secrets()
+        if self.unsubscribe_secret is not None:
+            secrets["unsubscribe_secret"] = self.unsubscribe_secret
+        return secrets
+
+    def unsubscribe_key(self) -> bytes:
+        """The key unsubscribe links are signed with."""
+        return (self.unsubscribe_secret or self.token_secret).get_secret_value().encode()
 
     @model_validator(mode="after")
     def _portal_defaults_to_the_public_url(self) -> NotificationsSettings:

@@ -28,7 +28,7 @@ class CertificateSigner:
     @classmethod
     def from_secret(cls, secret: str) -> CertificateSigner:
         """A key from a PEM private key, or derived from any secret string (development)."""
-        if "BEGIN PRIVATE KEY" in secret:
+        if "-----BEGIN" in secret:  # any PEM must be an Ed25519 private key, never a seed
             key = serialization.load_pem_private_key(secret.encode(), password=None)
             if not isinstance(key, Ed25519PrivateKey):
                 raise ValueError("the certificate key must be an Ed25519 private key")

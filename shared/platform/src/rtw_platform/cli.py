@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import dlq
 from .registry import UnknownService, installed_services, service
+from .secret_checks import UnsafeSecrets, refuse_unsafe_secrets, unsafe_secrets
+from .service import ServiceDefinition
 from .settings import ServiceSettings
 
 app = typer.Typer(help="Return to Work platform: run and operate the services.", no_args_is_help=True)
@@ -22,9 +26,39 @@ console = Console()
 errors = Console(stderr=True)
 
 
+Settings = TypeVar("Settings", bound=ServiceSettings)
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {message}")
+    errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)  # one line, never wrapped
     return typer.Exit(code)
+
+
+def _read_settings(read: type[Settings] | ServiceDefinition, **overrides: object) -> Settings:
+    """Settings from the environment and secret files; a value that does not validate ends the
+    command with one line naming its `RTW_*` variable."""
+    try:
+        if isinstance(read, ServiceDefinition):
+            return read.settings(**overrides)  # type: ignore[return-value]
+        return read()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"RTW_{str(e['loc'][0]).upper() if e['loc'] else '?'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise _fail(f"invalid settings: {problems}") from None
+
+
+def signing_settings(read: type[Settings] | ServiceDefinition, **overrides: object) -> Settings:
+    """Settings for a command that starts a service or signs something: it ends with one clear
+    line (exit 1) if a secret is public, a placeholder, short or missing outside development mode.
+    Services' own commands use it too."""
+    settings = _read_settings(read, **overrides)
+    try:
+        refuse_unsafe_secrets(settings)
+    except UnsafeSecrets as exc:
+        raise _fail(str(exc), 1) from None
+    return settings
 
 
 def _service(name: str):  # type: ignore[no-untyped-def]
@@ -62,7 +96,7 @@ def serve(
 
     definition = _service(name)
     overrides = {k: v for k, v in {"http_port": port, "http_host": host}.items() if v is not None}
-    settings = definition.settings(**overrides)
+    settings = signing_settings(definition, **overrides)
     uvicorn.run(
         create_app(definition, settings),
         host=settings.http_host,
@@ -80,6 +114,13 @@ def up(
     from .local_run import run_services
 
     definitions = [_service(n) for n in names] if names else list(installed_services().values())
+    problems: dict[str, None] = {}  # every service's, once each, in one line before anything starts
+    for definition in definitions:
+        settings = _read_settings(definition)
+        if not settings.development_mode:
+            problems.update(dict.fromkeys(unsafe_secrets(settings)))
+    if problems:
+        raise _fail(str(UnsafeSecrets(list(problems))), 1)
     raise typer.Exit(run_services(definitions))
 
 
@@ -159,7 +200,7 @@ def token_issue(
     if parsed is Role.RECRUITER and not council:
         raise _fail("a recruiter's token needs --council")
     principal = Principal(subject=subject, role=parsed, council_id=council, provider_id=provider)
-    settings = ServiceSettings()
+    settings = signing_settings(ServiceSettings)
     secret = settings.token_secret.get_secret_value()
     if link:
         if parsed is Role.RECRUITER:

@@ -18,7 +18,7 @@ from .service import ServiceDefinition
 console = Console()
 
 
-def run_services(definitions: Sequence[ServiceDefinition], *, ready_timeout_s: float = 60) -> int:
+def run_services(definitions: Sequence[ServiceDefinition], *, ready_timeout_s: float = 120) -> int:
     """Start the services, print their URLs, and stop them all on Ctrl-C or if one dies."""
     processes: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False

@@ -29,6 +29,7 @@ from .messaging import (
     subscribe,
 )
 from .outbox import OutboxRelay
+from .secret_checks import refuse_unsafe_secrets, warn_if_development_mode
 from .sessions import SessionRevocations
 from .settings import ServiceSettings
 from .topology import Topology
@@ -159,7 +160,10 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         """Start consuming and relaying. If the broker is away, keep trying in the background:
-        the HTTP API serves meanwhile and events wait in the outbox."""
+        the HTTP API serves meanwhile and events wait in the outbox. Refuses (`UnsafeSecrets`)
+        on a public, short or missing secret outside development mode."""
+        refuse_unsafe_secrets(self.settings)
+        warn_if_development_mode(self.settings)
         await self.sessions.start()
         for hook in self.definition.on_startup:
             result = hook(self)

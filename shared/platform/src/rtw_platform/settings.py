@@ -60,8 +60,19 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     token_secret: SecretStr = Field(
         default=SecretStr("dev-only-insecure-token-secret-change-me-in-deployment"),
-        description="Key that signs access tokens; set a long random value in deployment.",
+        description="Key that signs access tokens and sign-in links: a random value of at least 32 "
+        "characters (the default is public: accepted only in development mode).",
     )
+    development_mode: bool = Field(
+        default=False,
+        description="Local development and tests only: accept the public default secrets (and short "
+        "ones) instead of refusing to start. Never set it in deployment.",
+    )
+
+    def signing_secrets(self) -> dict[str, SecretStr | None]:
+        """The secrets this service signs with, by field name (checked before it starts, see
+        `rtw_platform.secret_checks`); a service's settings add their own."""
+        return {"token_secret": self.token_secret}
 
     def service_url(self, service: str) -> str:
         """Where people reach `service`: under the entry proxy when `public_url` is set, else the

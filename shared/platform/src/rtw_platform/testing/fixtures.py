@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -28,6 +29,13 @@ from ..registry import declared_names, installed_services
 from ..service import ServiceDefinition, ServiceRuntime
 from ..settings import ServiceSettings
 from .infrastructure import Unavailable, broker_server, database_server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests run in development mode: the services they start (in this process or as processes,
+    which inherit the environment) accept the public default secrets. Tests of the refusal
+    remove it."""
+    os.environ["RTW_DEVELOPMENT_MODE"] = "true"
 
 
 @pytest.fixture(scope="session")
@@ -209,6 +217,7 @@ def settings_for_test(
         "topology_prefix": namespace.prefix,
         "relay_poll_interval_s": 0.2,
         "db_pool_size": 5,
+        "development_mode": True,
     }
     values.update(overrides)
     return definition.settings_class.model_validate({"http_port": definition.default_port, **values})
