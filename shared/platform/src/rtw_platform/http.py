@@ -15,16 +15,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
+from starlette.types import ASGIApp
 
+from .body_limit import BodyLimit
 from .consumer_failures import is_infrastructure_error
 from .db import sqlstate_of
 from .errors import Invalid, Refusal
 from .logging import configure_logging, get_logger
 from .metrics import HTTP_REQUESTS, HTTP_SECONDS
+from .security_headers import SecurityHeaders
 from .service import ServiceDefinition, ServiceRuntime
 from .settings import ServiceSettings
 from .uow import UnitOfWork
-from .web.install import install_pages, refusal_page
+from .web.install import error_page, install_pages, refusal_page
 
 log = get_logger(__name__)
 
@@ -43,6 +46,22 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
 
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_uow)]
 RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+class ServiceApp(FastAPI):
+    """A service's FastAPI app whose every answer, its 500s included, carries the security headers
+    and whose request bodies are bounded: both wrap the whole middleware stack."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        settings: ServiceSettings = self.state.settings
+        bounded = BodyLimit(super().build_middleware_stack(), settings.max_body_bytes, too_large_page)
+        docs = {self.docs_url, self.redoc_url, self.swagger_ui_oauth2_redirect_url}
+        return SecurityHeaders(bounded, docs_paths={path for path in docs if path})
+
+
+def too_large_page(request: Request, message: str) -> Response:
+    """The 413 a browser gets for a form too large to take."""
+    return error_page(request, "What you sent is too large", message, 413)
 
 
 def create_app(
@@ -69,7 +88,7 @@ def create_app(
             await runtime.stop()
             log.info("service_stopped")
 
-    app = FastAPI(
+    app = ServiceApp(
         title=f"Return to Work: {definition.title}",
         description=definition.description,
         version=definition.version,

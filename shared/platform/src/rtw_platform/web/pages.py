@@ -126,7 +126,7 @@ def start_session(request: Request, response: HTMLResponse | RedirectResponse, p
         path="/",
         httponly=True,
         samesite="lax",
-        secure=settings.secure_cookies,
+        secure=settings.cookies_are_secure(),
     )
 
 
@@ -259,7 +259,7 @@ class Pages:
                 path="/",
                 httponly=True,
                 samesite="strict",
-                secure=request.app.state.settings.secure_cookies,
+                secure=request.app.state.settings.cookies_are_secure(),
             )
         response.headers["cache-control"] = "no-store"
         return response
