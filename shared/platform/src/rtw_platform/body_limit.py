@@ -7,12 +7,12 @@ takes with `@accepts_body_up_to(...)`."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MIB = 1024 * 1024
@@ -78,23 +78,20 @@ def wants_page(scope: Scope) -> bool:
 
 
 def route_allowance(scope: Scope) -> int | None:
-    """The larger limit the route answering this request takes, if it is marked with one."""
-    app = scope.get("app")
-    router = getattr(app, "router", None)
-    for route in getattr(router, "routes", []):
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            limit = getattr(getattr(route, "endpoint", None), _ALLOWANCE, None)
-            if limit is None:
-                return None
-            return int(limit(app.state.settings))  # type: ignore[union-attr]
-    return None
+    """The larger limit of the route answering this request, if it is marked with one (known once
+    the router has matched the request: by the time the route reads its body)."""
+    limit = getattr(scope.get("endpoint"), _ALLOWANCE, None)
+    if limit is None:
+        return None
+    return int(limit(scope["app"].state.settings))
 
 
 class BodyLimit:
     """ASGI middleware bounding every HTTP request's body at `max_bytes` (or the route's own
-    allowance): 413 before reading when the Content-Length is past it, 413 as soon as the bytes read
-    pass it. `page_for` makes the 413 a page for browsers."""
+    allowance). A body whose Content-Length is past it is refused when the route first asks for it,
+    before a byte is read (and if the route never asks, its answer is replaced by the 413 all the
+    same); a body without one is refused as soon as the bytes read pass the limit. `page_for`
+    makes the 413 a page for browsers."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, page_for: PageFor | None = None) -> None:
         self.app = app
@@ -107,11 +104,10 @@ class BodyLimit:
             return
         reading = _Reading(scope, self.max_bytes)
         declared = declared_length(scope)
-        if declared is not None and not reading.allows(declared):
-            await self._refuse(scope, send, reading.limit())
-            return
 
         async def bounded_receive() -> Message:
+            if declared is not None:
+                reading.check(declared)
             message = await receive()
             if message["type"] == "http.request":
                 reading.count(len(message.get("body", b"")))
@@ -121,8 +117,11 @@ class BodyLimit:
 
         async def guarded_send(message: Message) -> None:
             nonlocal started
+            if message["type"] == "http.response.start" and declared is not None and not reading.overflowed:
+                with contextlib.suppress(BodyTooLarge):
+                    reading.check(declared)
             if reading.overflowed:
-                return  # the app's answer to a body it could not read; ours is sent instead
+                return  # the app's answer to a body it could not (or did not) read: ours goes instead
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -163,19 +162,19 @@ class _Reading:
         """The most this request may send (as far as known)."""
         return self.max_bytes if self._allowance is None else max(self.max_bytes, self._allowance)
 
-    def allows(self, size: int) -> bool:
-        """True when a body of `size` bytes is within the limit."""
+    def check(self, size: int) -> None:
+        """Raises BodyTooLarge (and remembers it) when a body of `size` bytes is past the limit."""
         if size > self.max_bytes and not self._looked_up:
-            self._looked_up = True
             self._allowance = route_allowance(self.scope)
-        return size <= self.limit()
+            self._looked_up = self._allowance is not None or "endpoint" in self.scope
+        if size > self.limit():
+            self.overflowed = True
+            raise BodyTooLarge()
 
     def count(self, size: int) -> None:
         """Another `size` bytes were read; raises BodyTooLarge once past the limit."""
         self.read += size
-        if not self.allows(self.read):
-            self.overflowed = True
-            raise BodyTooLarge()
+        self.check(self.read)
 
 
 async def _nothing() -> Message:
