@@ -23,6 +23,7 @@ from rtw_platform.service import ServiceDefinition
 from rtw_platform.settings import ServiceSettings
 from rtw_platform.web import Pages, read_form, start_session
 from rtw_platform.web.pages import STATIC, width_class
+from structlog.testing import capture_logs
 
 pytestmark = pytest.mark.unit
 
@@ -225,8 +226,10 @@ async def test_a_streamed_body_is_cut_off_as_soon_as_it_passes_the_limit(tmp_pat
     app = _app(tmp_path, calls)
     chunks = _big_json(30 * MIB)
     conversation = Recorder({"content-type": "application/json", "transfer-encoding": "chunked"}, chunks)
-    await conversation.run(app, "POST", "/notes")
+    with capture_logs() as logs:
+        await conversation.run(app, "POST", "/notes")
     assert conversation.status == 413
+    assert [e["status"] for e in logs if e["event"] == "http_request"] == [413]  # logged as answered
     assert conversation.pulled == MIB // 65536 + 1  # the first chunk past 1 MB, no more
     assert calls == []
     assert "1 MB" in json.loads(conversation.body)["detail"]

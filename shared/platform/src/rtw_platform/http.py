@@ -49,14 +49,12 @@ RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 
 class ServiceApp(FastAPI):
-    """A service's FastAPI app whose every answer, its 500s included, carries the security headers
-    and whose request bodies are bounded: both wrap the whole middleware stack."""
+    """A service's FastAPI app whose every answer, its 500s included, carries the security headers:
+    they wrap the whole middleware stack (Starlette's error middleware too)."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        settings: ServiceSettings = self.state.settings
-        bounded = BodyLimit(super().build_middleware_stack(), settings.max_body_bytes, too_large_page)
         docs = {self.docs_url, self.redoc_url, self.swagger_ui_oauth2_redirect_url}
-        return SecurityHeaders(bounded, docs_paths={path for path in docs if path})
+        return SecurityHeaders(super().build_middleware_stack(), docs_paths={path for path in docs if path})
 
 
 def too_large_page(request: Request, message: str) -> Response:
@@ -96,6 +94,8 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.settings = settings
+    # Added first, so inside the request log: a body too large is logged and counted as the 413.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, page_for=too_large_page)
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
