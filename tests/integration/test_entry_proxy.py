@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -180,10 +179,7 @@ async def test_the_proxy_answers_413_for_a_body_past_its_limit() -> None:
             assert (await client.post("/svc/upload", content=b"z")).json() == {"bytes": 1}
 
         # A declared size past the limit is refused before the body is sent at all.
-        started = time.perf_counter()
-        status = await send_headers_only(proxy, "/svc/upload", 30 * 1024 * 1024)
-        assert status == 413
-        assert time.perf_counter() - started < 5
+        assert await send_headers_only(proxy, "/svc/upload", 30 * 1024 * 1024) == 413
 
 
 async def send_headers_only(base: str, path: str, length: int) -> int:
