@@ -183,3 +183,28 @@ def test_following_the_example_environment_gives_every_service_secrets_it_starts
     CertificateSigner.from_secret(key)  # a usable Ed25519 key
     notifications = _settings_in(environments["notifications"], "notifications", monkeypatch, tmp_path)
     assert notifications.unsubscribe_secret is not None
+
+
+def test_deployments_send_cookies_over_https_only_and_take_the_second_stage_video() -> None:
+    from rtw_applications.second_stage import upload_limit
+    from rtw_applications.settings import ApplicationsSettings
+    from rtw_platform.settings import ServiceSettings
+
+    documents = list(yaml.safe_load_all((DEPLOY / "kubernetes" / "base" / "platform.yaml").read_text()))
+    common = next(d for d in documents if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "rtw-common")
+    settings = ServiceSettings(
+        public_url=common["data"]["RTW_PUBLIC_URL"],
+        secure_cookies=common["data"].get("RTW_SECURE_COOKIES", "false") == "true",
+    )
+    assert settings.cookies_are_secure()
+
+    largest = upload_limit(ApplicationsSettings())
+    ingress = next(
+        d for d in documents if d["kind"] == "Ingress" and d["metadata"]["name"] == "rtw-applications"
+    )
+    size = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
+    assert size.endswith("m")
+    assert int(size[:-1]) * 1024 * 1024 >= largest
+    caddy = re.search(r"max_size (\d+)MB", (DEPLOY / "proxy" / "Caddyfile").read_text())
+    assert caddy is not None
+    assert int(caddy.group(1)) * 1000 * 1000 >= largest

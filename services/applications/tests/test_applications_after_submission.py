@@ -393,3 +393,29 @@ async def test_retention_anonymises_after_the_final_outcome(
     anonymised = {str(r.id) for r in rows if r.anonymised_at is not None}
     assert anonymised == {old["application_id"]}
     assert (await outbox(service, "CandidateErased"))[0]["application_ids"] == [old["application_id"]]
+
+
+async def test_a_second_stage_past_its_request_allowance_is_refused_unread(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    receipt = await applied(client, make_application)
+    auth = bearer(receipt["access_token"])
+    await deliver(service, scored(receipt, AssessmentOutcome.SHORTLISTED))
+    url = f"/applications/{receipt['application_id']}/second-stage"
+    form = {"answers": json.dumps(ANSWERS)}
+    mib = 1024 * 1024
+
+    # Past the service's 1 MB for other routes, within this route's (the video limit and 1 MB for
+    # the answers): the use case reads it and says what is wrong with the video.
+    past_default = await client.post(
+        url, data=form, files={"video": ("me.mp4", MP4 + b"\0" * mib, "video/mp4")}, headers=auth
+    )
+    assert past_default.status_code == 413
+    assert past_default.json()["detail"].startswith("The video is larger than")
+
+    # Past the route's allowance: refused before it is read.
+    past_allowance = await client.post(
+        url, data=form, files={"video": ("me.mp4", MP4 + b"\0" * (2 * mib), "video/mp4")}, headers=auth
+    )
+    assert past_allowance.status_code == 413
+    assert "larger than the 1 MB accepted here" in past_allowance.json()["detail"]

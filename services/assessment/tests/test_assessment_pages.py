@@ -194,5 +194,5 @@ async def test_an_admin_changes_capacity_as_a_new_version_and_sees_the_funnel(
 
     funnel = await client.get("/admin/funnel")
     assert funnel.status_code == 200
-    assert 'class="rtw-bar" style="width: 100.0%"' in funnel.text
+    assert 'class="rtw-bar rtw-width-100"' in funnel.text
     assert "Second stage sent: 1" in funnel.text

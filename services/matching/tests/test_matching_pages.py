@@ -33,8 +33,9 @@ class Browser:
 
     def __init__(self, runtime: ServiceRuntime) -> None:
         self.runtime = runtime
+        # Over HTTPS, as PUBLIC_URL says: the cookies are Secure and go over nothing else.
         self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app_for(runtime)), base_url="http://m"
+            transport=httpx.ASGITransport(app=app_for(runtime)), base_url="https://m"
         )
 
     async def get(self, path: str, **params: Any) -> httpx.Response:

@@ -150,7 +150,12 @@ def test_the_stylesheet_uses_no_gov_uk_typeface_or_images() -> None:
     assert css.startswith("/* govuk-frontend 6.")
     assert "GDS Transport" not in css
     assert "@font-face" not in css
-    assert {p.name for p in STATIC.iterdir()} == {"rtw.css", "govuk-frontend.min.js"}
+    assert {p.name for p in STATIC.iterdir()} == {
+        "rtw.css",
+        "govuk-frontend.min.js",
+        "rtw-js-enabled.js",
+        "rtw-init.js",
+    }
 
 
 async def test_the_stylesheet_is_served(tmp_path: Path) -> None:

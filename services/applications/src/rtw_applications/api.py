@@ -21,6 +21,7 @@ from fastapi import (
 )
 from rtw_contracts import Programme
 from rtw_platform.auth import AdminOnly, CurrentPrincipal, Role
+from rtw_platform.body_limit import accepts_body_up_to
 from rtw_platform.errors import Forbidden, Invalid
 from rtw_platform.filestore import FileStore
 from rtw_platform.http import UnitOfWorkDep
@@ -279,6 +280,7 @@ async def equality_monitoring(
     status_code=status.HTTP_201_CREATED,
     tags=["applications"],
 )
+@accepts_body_up_to(second_stage.upload_limit)
 async def submit_second_stage(
     application_id: UUID,
     request: Request,

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 from rtw_contracts import Programme, SecondStageAnswer, SecondStageSubmitted, VideoFile
 from rtw_platform.auth import Principal
+from rtw_platform.body_limit import FORM_OVERHEAD_BYTES
 from rtw_platform.errors import Conflict, Forbidden, Invalid, TooLarge, UnsupportedMedia
 from rtw_platform.filestore import FileStore
 from rtw_platform.uow import UnitOfWork
@@ -20,6 +21,7 @@ from .cohorts import cohort_or_refuse
 from .intake import application_or_refuse
 from .journey import add_step
 from .models import SecondStageSubmission
+from .settings import ApplicationsSettings
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,12 @@ async def submit_second_stage(
     uow.publish(event)
     await uow.commit()
     return submission
+
+
+def upload_limit(settings: ApplicationsSettings) -> int:
+    """The most the second-stage form or API takes in one request: the largest video, and room for
+    the answers beside it (larger requests are refused 413 unread)."""
+    return settings.video_max_bytes + FORM_OVERHEAD_BYTES
 
 
 async def read_video(upload: UploadFile, limit: int) -> bytes:

@@ -15,16 +15,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
+from starlette.types import ASGIApp
 
+from .body_limit import BodyLimit
 from .consumer_failures import is_infrastructure_error
 from .db import sqlstate_of
 from .errors import Invalid, Refusal
 from .logging import configure_logging, get_logger
 from .metrics import HTTP_REQUESTS, HTTP_SECONDS
+from .security_headers import SecurityHeaders
 from .service import ServiceDefinition, ServiceRuntime
 from .settings import ServiceSettings
 from .uow import UnitOfWork
-from .web.install import install_pages, refusal_page
+from .web.install import error_page, install_pages, refusal_page
 
 log = get_logger(__name__)
 
@@ -43,6 +46,20 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
 
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_uow)]
 RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+class ServiceApp(FastAPI):
+    """A service's FastAPI app whose every answer, its 500s included, carries the security headers:
+    they wrap the whole middleware stack (Starlette's error middleware too)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        docs = {self.docs_url, self.redoc_url, self.swagger_ui_oauth2_redirect_url}
+        return SecurityHeaders(super().build_middleware_stack(), docs_paths={path for path in docs if path})
+
+
+def too_large_page(request: Request, message: str) -> Response:
+    """The 413 a browser gets for a form too large to take."""
+    return error_page(request, "What you sent is too large", message, 413)
 
 
 def create_app(
@@ -69,7 +86,7 @@ def create_app(
             await runtime.stop()
             log.info("service_stopped")
 
-    app = FastAPI(
+    app = ServiceApp(
         title=f"Return to Work: {definition.title}",
         description=definition.description,
         version=definition.version,
@@ -78,6 +95,8 @@ def create_app(
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.revoked_sessions = runtime.sessions.revoked
+    # Added first, so inside the request log: a body too large is logged and counted as the 413.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, page_for=too_large_page)
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -46,7 +46,14 @@ class ServiceSettings(BaseSettings):
         "its own path there, e.g. <public_url>/applications.",
     )
     secure_cookies: bool = Field(
-        default=False, description="Send the pages' cookies over HTTPS only (set it behind TLS)."
+        default=False,
+        description="Send the pages' cookies over HTTPS only; always so when public_url is https://.",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body a route takes (routes taking files say their own); "
+        "a larger one is answered 413 unread.",
     )
     log_level: str = "INFO"
     log_json: bool | None = Field(
@@ -80,6 +87,10 @@ class ServiceSettings(BaseSettings):
         if self.public_url:
             return f"{self.public_url.rstrip('/')}/{service}"
         return f"http://{self.http_host}:{self.http_port}"
+
+    def cookies_are_secure(self) -> bool:
+        """Cookies go over HTTPS only when people reach the platform over HTTPS (or when told)."""
+        return self.secure_cookies or self.public_url.lower().startswith("https://")
 
     def sqlalchemy_url(self) -> str:
         """The database URL as a plain string."""

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from rtw_contracts import Programme
+from rtw_platform.body_limit import accepts_body_up_to
 from rtw_platform.errors import Invalid, TooLarge, UnsupportedMedia
 from rtw_platform.filestore import FileStore
 from rtw_platform.http import UnitOfWorkDep
@@ -38,6 +39,7 @@ async def second_stage_page(request: Request, application_id: str, uow: UnitOfWo
 
 
 @router.post("/my/applications/{application_id}/second-stage")
+@accepts_body_up_to(second_stage.upload_limit)
 async def second_stage_sent(request: Request, application_id: str, uow: UnitOfWorkDep) -> Response:
     """Send the second stage; problems with the answers or the video are shown beside them."""
     principal, application = await own_application(request, uow, application_id)

@@ -25,6 +25,7 @@ from ..registry import installed_services
 from ..service import ServiceRuntime
 from .fixtures import app_for
 from .mail import Mailbox, free_port
+from .servers import serve
 
 CHROMIUM = os.environ.get("RTW_CHROMIUM", "/usr/bin/chromium")
 #: Chromium's flags on a machine with no network beyond localhost (and running as root).
@@ -95,8 +96,8 @@ async def start_platform(
         runtimes[name] = runtime
         port = free_port()
         targets[name] = f"http://127.0.0.1:{port}"
-        servers.append(await _serve(app_for(runtime), port))
-    servers.append(await _serve(build_app(targets), entry_port))
+        servers.append(await serve(app_for(runtime), port))
+    servers.append(await serve(build_app(targets), entry_port))
     secret = next(iter(runtimes.values())).settings.token_secret.get_secret_value()
     return RunningPlatform(entry, mailbox, runtimes, secret, servers)
 
@@ -108,17 +109,6 @@ async def stop_platform(platform: RunningPlatform) -> None:
     for _, task in platform.servers:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, timeout=10)
-
-
-async def _serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.get_running_loop().create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    return server, task
 
 
 def chromium_missing() -> str | None:
