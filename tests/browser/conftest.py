@@ -15,6 +15,7 @@ from rtw_platform.testing.browser import (
     start_platform,
     stop_platform,
 )
+from rtw_platform.testing.infrastructure import skip_or_fail
 from rtw_platform.testing.mail import Mailbox, serve_mailbox
 
 pytestmark = pytest.mark.browser
@@ -40,10 +41,10 @@ async def platform(
 
 @pytest_asyncio.fixture(scope="session")
 async def browser() -> AsyncIterator[Any]:
-    """Headless Debian Chromium, shared by the session."""
+    """Headless Debian Chromium, shared by the session (skipped without it; failed in CI)."""
     missing = chromium_missing()
     if missing:
-        pytest.skip(missing)
+        skip_or_fail(missing)
     async with chromium() as launched:
         yield launched
 

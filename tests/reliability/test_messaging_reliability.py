@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
-from uuid import uuid4
 
 import pytest
 from rtw_platform import dlq
@@ -128,7 +126,15 @@ async def test_eventually_helper_reports_what_it_waited_for() -> None:
     async def never() -> bool:
         return False
 
-    with pytest.raises(AssertionError, match="the impossible"):
+    with pytest.raises(AssertionError, match=r"waiting for the impossible \(last: False\)"):
         await eventually(never, timeout=0.2, what="the impossible")
-    await asyncio.sleep(0)
-    assert uuid4()
+
+    calls: list[int] = []
+
+    async def third_time_lucky() -> int:
+        calls.append(len(calls) + 1)
+        return calls[-1] if len(calls) >= 3 else 0
+
+    # It asks again until the answer is truthy, and returns that answer.
+    assert await eventually(third_time_lucky, timeout=5, interval=0.01) == 3
+    assert calls == [1, 2, 3]

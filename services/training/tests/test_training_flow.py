@@ -257,7 +257,7 @@ async def test_a_stale_outcome_does_not_withdraw_but_an_override_does(
 
     await register(client, service, [ICT_COHORT])
     refused = await complete(client, service, enrolment_id, "technical-skills")
-    assert refused.status_code in (409, 422)
+    assert refused.status_code == 422
     assert "withdrawn" in refused.text
     assert await progress_rows(service, enrolment_id) == {}
 
@@ -496,7 +496,8 @@ async def test_completing_the_required_modules_issues_a_verifiable_certificate(
     )
     assert mine.json()["enrolments"][0]["certificate"]["url"] == f"/certificates/{certificate_id}"
     after = await complete(client, service, enrolment_id, "cloud-and-data")
-    assert after.status_code in (409, 422)
+    assert after.status_code == 422, after.text
+    assert "completed" in after.text
     assert len(await outbox(service, "TrainingCompleted", learner.application_id)) == 1
 
 
@@ -885,7 +886,7 @@ async def test_a_completion_time_without_time_zone_is_not_a_server_error(
         json={"hours": 30, "completed_at": "2026-06-01T10:00:00"},
         headers=auth(service, TRAINER),
     )
-    assert answer.status_code in (200, 422), answer.text
+    assert answer.status_code == 422, answer.text  # a time must say its zone
 
 
 async def test_a_garbled_signature_header_is_refused_not_a_server_error(

@@ -28,7 +28,7 @@ from ..migrations import upgrade
 from ..registry import declared_names, installed_services
 from ..service import ServiceDefinition, ServiceRuntime
 from ..settings import ServiceSettings
-from .infrastructure import Unavailable, broker_server, database_server
+from .infrastructure import Unavailable, broker_server, database_server, skip_or_fail
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -40,22 +40,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def database_server_url() -> Iterator[str]:
-    """Admin URL of the PostgreSQL server the tests use."""
+    """Admin URL of the PostgreSQL server the tests use (skipped without one; failed in CI)."""
     try:
         with database_server() as url:
             yield url
     except Unavailable as exc:
-        pytest.skip(str(exc))
+        skip_or_fail(str(exc))
 
 
 @pytest.fixture(scope="session")
 def amqp_url() -> Iterator[str]:
-    """URL of the RabbitMQ server the tests use."""
+    """URL of the RabbitMQ server the tests use (skipped without one; failed in CI)."""
     try:
         with broker_server() as url:
             yield url
     except Unavailable as exc:
-        pytest.skip(str(exc))
+        skip_or_fail(str(exc))
 
 
 def _with_database(url: str, database: str) -> str:
