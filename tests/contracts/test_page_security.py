@@ -37,7 +37,7 @@ import pytest_asyncio
 from rtw_applications.testing import TEST_COHORTS, application_form, insert_cohort
 from rtw_assessment.domain import default_config
 from rtw_contracts import Programme
-from rtw_platform.auth import Principal, Role, issue_token, verify_token
+from rtw_platform.auth import Principal, Role, issue_session_token, issue_token, verify_token
 from rtw_platform.db import asyncpg_dsn
 from rtw_platform.http import create_app
 from rtw_platform.registry import consumed_queues, installed_services
@@ -82,6 +82,7 @@ PAGE_ROLES = [
     ("applications", "/my", Role.CANDIDATE),
     ("assessment", "/queue", Role.ASSESSOR),
     ("assessment", "/admin", Role.ADMIN),
+    ("matching", "/admin/", Role.ADMIN),
     ("matching", "/council/", Role.RECRUITER),
     ("matching", "/council", Role.RECRUITER),
     ("matching", "/my/interest", Role.CANDIDATE),
@@ -119,6 +120,7 @@ FORM_FIELDS: dict[tuple[str, str], dict[str, str]] = {
         "given_name": "Forged",
         "family_name": "Name",
     },
+    ("matching", "/admin/councils/claims/{claim_id}/reject"): {"reason": "Not a council address"},
     ("matching", "/councils/sign-up"): {
         "gss_code": "E08000026",
         "contact_name": "Forged Contact",
@@ -155,7 +157,7 @@ WRONG_ROLES = [
 SOMEONE_ELSES = [
     p for p in PRIVATE if set(re.findall(r"\{(\w+)\}", p[2])) & OWNED.get(_role_of(p[0], p[2]), set())
 ]
-SHARED_PARAMETERS = {"cohort_id", "slug", "queue", "action"}
+SHARED_PARAMETERS = {"cohort_id", "slug", "queue", "action", "claim_id"}
 #: GET pages whose every parameter names something real: the right person is served them.
 SERVED = [
     p
@@ -285,6 +287,7 @@ async def world(
             result = hook(runtime)
             if result is not None:
                 await result
+        await runtime.sessions.start()  # which sessions were ended (cookies are refused until read)
         runtimes.append(runtime)
         apps[name] = create_app(definition, settings, runtime=runtime, configure_logs=False)
         token_secrets[name] = settings.token_secret.get_secret_value()
@@ -328,6 +331,11 @@ async def world(
             )
             assert council.status_code == 201, council.text
             council_id = council.json()["council_id"]
+            as_admin = {"Authorization": f"Bearer {issue_token(token_secrets['matching'], admin)}"}
+            approved = await matching.post(
+                f"/council-claims/{council.json()['claim_id']}/approve", headers=as_admin
+            )
+            assert approved.status_code == 200, approved.text
             recruiter = Principal(f"recruiter-{which}", Role.RECRUITER, council_id=council_id)
             headers = {"Authorization": f"Bearer {issue_token(token_secrets['matching'], recruiter)}"}
             posted = await matching.post(
@@ -349,7 +357,20 @@ async def world(
             )
             people[(Role.ADMIN, which)] = Person(Principal(f"admin-{which}", Role.ADMIN))
 
+        pending = await matching.post(
+            "/councils",
+            json={
+                "gss_code": "E08000029",
+                "contact_name": "Pending Claimant",
+                "contact_email": "claimant@council.example",
+                "specialisms_needed": ["software_developer"],
+                "flexible_working_offered": ["part_time"],
+            },
+        )
+        assert pending.status_code == 201, pending.text
+
     shared: dict[str, str] = {
+        "claim_id": pending.json()["claim_id"],
         "cohort_id": TEST_COHORTS["ict"],
         "slug": "name",
         "queue": sorted(consumed_queues(namespace.prefix))[0],
@@ -360,6 +381,7 @@ async def world(
         yield World(apps, token_secrets, database_url, namespace.prefix, people, shared)
     finally:
         for runtime in runtimes:
+            await runtime.sessions.stop()
             await runtime.engine.dispose()
 
 
@@ -393,7 +415,7 @@ async def _ask(
     `signed_in_as`; the CSRF cookie and the form's token from `csrf`) and the form's fields."""
     cookies = []
     if signed_in_as is not None:
-        cookies.append(f"{SESSION_COOKIE}={issue_token(world.secrets[service], signed_in_as)}")
+        cookies.append(f"{SESSION_COOKIE}={issue_session_token(world.secrets[service], signed_in_as)}")
     data = dict(fields or {})
     if csrf is not None:
         cookie, token = csrf
