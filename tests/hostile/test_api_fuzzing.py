@@ -233,6 +233,10 @@ async def seed(
         )
         assert council.status_code == 201, council.text
         council_id = council.json()["council_id"]
+        approved = await client.post(
+            f"/matching/council-claims/{council.json()['claim_id']}/approve", headers=as_admin
+        )
+        assert approved.status_code == 200, approved.text
         recruiter = Principal(f"recruiter-{person}", Role.RECRUITER, council_id=council_id)
         world.tokens[f"recruiter {person}"] = issue_token(secret, recruiter)
         world.things[person]["council_id"] = council_id
