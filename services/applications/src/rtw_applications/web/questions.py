@@ -19,6 +19,7 @@ from rtw_contracts import (
     SkillLevel,
 )
 from rtw_platform import reference
+from rtw_platform.names import person_name
 from rtw_platform.web import FormErrors, form_text
 from starlette.datastructures import FormData
 
@@ -105,12 +106,17 @@ def _parse_name(form: FormData, c: Context) -> Parsed:
     parsed = Parsed(
         {"given_name": form_text(form, "given_name"), "family_name": form_text(form, "family_name")}
     )
+    parsed.changes = dict(parsed.values)
     for name, message in (("given_name", "Enter your first name"), ("family_name", "Enter your last name")):
         if not parsed.values[name]:
             parsed.errors.add(name, message)
         elif len(parsed.values[name]) > 200:
             parsed.errors.add(name, "Names must be 200 characters or fewer")
-    parsed.changes = dict(parsed.values)
+        else:
+            try:
+                parsed.changes[name] = person_name(parsed.values[name])
+            except ValueError as problem:
+                parsed.errors.add(name, str(problem))
     return parsed
 
 
