@@ -303,6 +303,9 @@ async def test_the_second_stage_checks_the_video_and_is_sent_once(runtime: Servi
     assert not_video.status_code == 400
     assert "not an MP4, WebM or MOV video" in not_video.text
     assert 'href="#video"' in not_video.text
+    huge = await browser.post(path, full, headers={"Content-Length": str(300 * 1024 * 1024)})
+    assert huge.status_code == 413  # refused from its declared size, before any of it is read
+    assert "larger than the" in huge.text
     sent = await browser.post(path, full, files={"video": ("v.mp4", MP4, "video/mp4")})
     assert sent.status_code == 303, sent.text
     after = await browser.http.get(sent.headers["location"])

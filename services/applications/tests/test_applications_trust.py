@@ -195,6 +195,10 @@ async def test_an_idempotency_key_replayed_by_someone_else_gives_nothing_back(
     assert victim["application_id"] not in anonymous.text
     assert victim["reference"] not in anonymous.text
 
+    assessor = await client.post(
+        "/applications", json=make_application(), headers={**key, **bearer_for(secret, Role.ASSESSOR, "a-1")}
+    )
+    assert assessor.status_code == 403
     other_admin = await client.post(
         "/applications", json=make_application(), headers={**key, **bearer_for(secret, Role.ADMIN, "other")}
     )
@@ -215,6 +219,14 @@ async def test_an_idempotency_key_replayed_by_someone_else_gives_nothing_back(
     sent = await client.post(f"/applications/{draft_id}/submit", headers={**auth, **key})
     assert sent.status_code == 200
     assert sent.json()["application_id"] == draft_id
+    another = await client.post("/candidates/me/applications", json={"cohort_id": "legal-test"}, headers=auth)
+    reused = await client.post(
+        f"/applications/{another.json()['application_id']}/submit", headers={**auth, **key}
+    )
+    assert reused.status_code == 409  # the same caller's key for another request: no details
+    assert reused.json() == {
+        "detail": "This Idempotency-Key was already used for another request: send a new key."
+    }
     # Four applications for four callers with one key; five ApplicationSubmitted events in all.
     assert await submitted_events(service) == 5
 

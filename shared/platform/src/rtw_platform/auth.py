@@ -8,6 +8,7 @@ operator with `rtw token issue`. A recruiter's token names one council and acts 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -78,6 +79,9 @@ def issue_token(
         "iat": int(issued.timestamp()),
         "exp": int((issued + ttl).timestamp()),
     }
+    if purpose is Purpose.SIGN_IN:
+        # Each link is used once: two links asked for within the same second must differ.
+        claims["jti"] = secrets.token_urlsafe(12)
     if principal.council_id is not None:
         claims["council"] = principal.council_id
     if principal.provider_id is not None:

@@ -19,7 +19,6 @@ from rtw_contracts import (
     SkillLevel,
 )
 from rtw_platform import reference
-from rtw_platform.names import person_name
 from rtw_platform.web import FormErrors, form_text
 from starlette.datastructures import FormData
 
@@ -106,17 +105,12 @@ def _parse_name(form: FormData, c: Context) -> Parsed:
     parsed = Parsed(
         {"given_name": form_text(form, "given_name"), "family_name": form_text(form, "family_name")}
     )
-    parsed.changes = dict(parsed.values)
     for name, message in (("given_name", "Enter your first name"), ("family_name", "Enter your last name")):
         if not parsed.values[name]:
             parsed.errors.add(name, message)
         elif len(parsed.values[name]) > 200:
             parsed.errors.add(name, "Names must be 200 characters or fewer")
-        else:
-            try:
-                parsed.changes[name] = person_name(parsed.values[name])
-            except ValueError as problem:
-                parsed.errors.add(name, str(problem))
+    parsed.changes = dict(parsed.values)
     return parsed
 
 
