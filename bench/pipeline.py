@@ -346,8 +346,10 @@ async def submit(
     concurrency: int,
     rate: float | None,
     tag: str,
+    admin: str,
 ) -> Submitted:
-    """Submit `count` applications; as fast as answered (rate None) or paced at `rate` per second."""
+    """Submit `count` applications as a partner's service (an admin's token: anonymous callers
+    are only e-mailed a link); as fast as answered (rate None) or paced at `rate` per second."""
     result = Submitted()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     next_index = 0
@@ -357,7 +359,7 @@ async def submit(
         async def one(index: int) -> None:
             email = f"bench.{tag}.{index}.{uuid.uuid4().hex[:6]}@example.org"
             form = application_form(cohort_id=cohort_id, email=email)
-            headers = {"Idempotency-Key": str(uuid.uuid4())}
+            headers = {"Idempotency-Key": str(uuid.uuid4()), "Authorization": f"Bearer {admin}"}
             submitted_at = time.time()
             while True:
                 try:
@@ -435,12 +437,15 @@ async def run_load(
     concurrency: int,
     rate: float | None,
     timeout: float,
+    admin: str,
 ) -> RunResult:
     before = await watcher.progress()
     emails_before = sink.total
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     own_cpu = time.process_time()
-    submitted = await submit(url, cohort_id, count, concurrency=concurrency, rate=rate, tag=label)
+    submitted = await submit(
+        url, cohort_id, count, concurrency=concurrency, rate=rate, tag=label, admin=admin
+    )
     if submitted.refused:
         raise RuntimeError(f"{len(submitted.refused)} applications refused, e.g. {submitted.refused[0]}")
     after = await watcher.until_done(sink, timeout=timeout)
@@ -677,6 +682,7 @@ async def main(args: argparse.Namespace) -> dict[str, float]:
                 concurrency=min(args.concurrency, args.warmup),
                 rate=None,
                 timeout=args.timeout,
+                admin=admin,
             )
         console.print(f"[dim]max rate: {args.applications} applications, {args.concurrency} clients…[/]")
         full = await run_load(
@@ -690,6 +696,7 @@ async def main(args: argparse.Namespace) -> dict[str, float]:
             concurrency=args.concurrency,
             rate=None,
             timeout=args.timeout,
+            admin=admin,
         )
         half_count = (
             args.applications // 2 if args.half_rate_applications is None else args.half_rate_applications
@@ -708,6 +715,7 @@ async def main(args: argparse.Namespace) -> dict[str, float]:
                 concurrency=max(args.concurrency, 64),
                 rate=rate,
                 timeout=args.timeout,
+                admin=admin,
             )
         final = await watcher.progress()
         if final.emails_failed:

@@ -171,10 +171,14 @@ async def main() -> int:
             task = progress.add_task("candidates apply", total=APPLICANTS)
             for _ in range(APPLICANTS):
                 form = applicant(fake, rng, cohort, districts)
-                receipt = await http.post(f"{URLS['applications']}/applications", json=form)
+                # Sent as a partner's service would (an admin's token): an anonymous caller is only
+                # told that a link was e-mailed. Each candidate then acts with the token their
+                # e-mailed sign-in link would give them.
+                receipt = await http.post(f"{URLS['applications']}/applications", json=form, headers=admin)
                 if receipt.status_code == 201:
                     body = receipt.json()
-                    candidates[body["application_id"]] = {"token": body["access_token"], "form": form}
+                    signed_in = token(Role.CANDIDATE, body["candidate_id"])["Authorization"].split()[1]
+                    candidates[body["application_id"]] = {"token": signed_in, "form": form}
                 else:
                     console.print(
                         f"[yellow]an application was refused: {receipt.json().get('detail')}[/yellow]"

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from rtw_applications.testing import application_form
+from rtw_applications.testing import application_form, submitted_application
 from rtw_assessment.domain import default_config
 from rtw_contracts import Programme
 from rtw_platform.auth import Principal, Role, issue_token
@@ -61,12 +61,12 @@ async def configure(http: httpx.AsyncClient, platform: RunningPlatform) -> None:
     assert put.status_code == 200, put.text
 
 
-async def apply(http: httpx.AsyncClient, given: str, family: str, **changes: Any) -> Applicant:
+async def apply(
+    http: httpx.AsyncClient, platform: RunningPlatform, given: str, family: str, **changes: Any
+) -> Applicant:
     email = f"{given.lower()}.{family.lower()}@example.org"
     form = application_form(given_name=given, family_name=family, email=email, **changes)
-    response = await http.post("/applications/applications", json=form)
-    assert response.status_code == 201, response.text
-    receipt = response.json()
+    receipt = await submitted_application(http, platform.secret, form, path="/applications/applications")
     return Applicant(given, family, email, receipt["application_id"], receipt["access_token"])
 
 
@@ -83,7 +83,7 @@ async def shortlisted_with_assessors(platform: RunningPlatform) -> tuple[list[Ap
     number of submissions in each assessor's queue."""
     async with httpx.AsyncClient(base_url=platform.entry, timeout=30) as http:
         await configure(http, platform)
-        applicants = [await apply(http, given, family) for given, family in PEOPLE]
+        applicants = [await apply(http, platform, given, family) for given, family in PEOPLE]
         for applicant in applicants:
 
             async def shortlisted(applicant: Applicant = applicant) -> bool:
@@ -202,8 +202,8 @@ async def test_an_admin_changes_a_cohort_as_a_new_version_closes_it_and_reads_th
 ) -> None:
     async with httpx.AsyncClient(base_url=platform.entry, timeout=30) as http:
         await configure(http, platform)
-        eligible = await apply(http, *PEOPLE[0])
-        ineligible = await apply(http, *PEOPLE[1], right_to_work=False)
+        eligible = await apply(http, platform, *PEOPLE[0])
+        ineligible = await apply(http, platform, *PEOPLE[1], right_to_work=False)
         for applicant, outcome in ((eligible, "shortlisted"), (ineligible, "ineligible")):
 
             async def decided(applicant: Applicant = applicant, outcome: str = outcome) -> bool:

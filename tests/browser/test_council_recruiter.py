@@ -12,7 +12,8 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from rtw_platform.auth import Role, verify_token
+from rtw_applications.testing import submitted_application
+from rtw_platform.auth import Role
 from rtw_platform.testing.browser import LINK, RunningPlatform, check_error_summary, check_page
 from rtw_platform.testing.events import selected
 from rtw_platform.testing.fixtures import BrokerNamespace
@@ -30,11 +31,10 @@ async def selected_returner(
     """A returner applies (JSON API) and is selected (published as assessment would): they join the
     talent pool. Their application (the pool's reference) and candidate ids."""
     async with httpx.AsyncClient(timeout=30) as http:
-        sent = await http.post(platform.url("/applications/applications"), json=form)
-        assert sent.status_code == 201, sent.text
-    receipt = sent.json()
+        path = platform.url("/applications/applications")
+        receipt = await submitted_application(http, platform.secret, form, path=path)
     application_id = UUID(receipt["application_id"])
-    candidate_id = UUID(verify_token(platform.secret, receipt["access_token"]).subject)
+    candidate_id = UUID(receipt["candidate_id"])
     await namespace.publish_event(selected(application_id, candidate_id))
     return str(application_id), str(candidate_id)
 

@@ -11,10 +11,11 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from rtw_applications.testing import submitted_application
 from rtw_contracts import CandidateHired, CandidateSignInRequested
 from rtw_contracts.examples import example
 from rtw_platform import dlq
-from rtw_platform.auth import Principal, Role, issue_token, verify_token
+from rtw_platform.auth import Principal, Role, issue_token
 from rtw_platform.testing.browser import RunningPlatform, check_error_summary, check_page
 from rtw_platform.testing.events import selected
 from rtw_platform.testing.fixtures import BrokerNamespace
@@ -57,15 +58,12 @@ async def test_a_provider_records_progress_and_the_candidate_gets_a_certificate_
         # Six applications: five answer equality monitoring "female", one "male".
         receipts = []
         for sex in ("female",) * 5 + ("male",):
-            sent = await http.post(
-                platform.url("/applications/applications"),
-                json=make_application(equality_monitoring={"sex": sex}),
-            )
-            assert sent.status_code == 201, sent.text
-            receipts.append(sent.json())
+            form = make_application(equality_monitoring={"sex": sex})
+            path = platform.url("/applications/applications")
+            receipts.append(await submitted_application(http, platform.secret, form, path=path))
         receipt = receipts[0]
         application_id = UUID(receipt["application_id"])
-        candidate_id = UUID(verify_token(platform.secret, receipt["access_token"]).subject)
+        candidate_id = UUID(receipt["candidate_id"])
         provider = {"id": "socitm", "name": "Socitm", "cohorts": ["ict-test"]}
         put = await http.put(platform.url("/training/providers/socitm"), json=provider, headers=admin)
         assert put.status_code == 200, put.text

@@ -7,7 +7,6 @@ and the hire reaches the candidate's journey."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ import aio_pika
 import httpx
 import pytest
 from rtw_applications.app import SERVICE as APPLICATIONS
+from rtw_applications.testing import submitted_application
 from rtw_assessment.app import SERVICE as ASSESSMENT
 from rtw_contracts import AssessmentScored, MatchProposed
 from rtw_contracts.examples import example
@@ -37,11 +37,6 @@ SALARY = {"min_pence": 3_200_000, "max_pence": 3_800_000}
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def subject_of(token: str) -> str:
-    payload = token.split(".")[1]
-    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
 
 
 async def outbox(runtime: ServiceRuntime, event_type: str) -> list[dict[str, Any]]:
@@ -108,11 +103,10 @@ async def test_a_council_signs_up_posts_a_vacancy_and_hires_a_returner(
 
             # A returner applies (WS1, visible to the West Midlands) and is selected.
             form = make_application()
-            applied = await apps.post("/applications", json=form)
-            assert applied.status_code == 201, applied.text
-            receipt = applied.json()
+            secret = applications.settings.token_secret.get_secret_value()
+            receipt = await submitted_application(apps, secret, form)
             candidate = bearer(receipt["access_token"])
-            candidate_id = subject_of(receipt["access_token"])
+            candidate_id = receipt["candidate_id"]
             application_id = receipt["application_id"]
             selected = example(
                 AssessmentScored,

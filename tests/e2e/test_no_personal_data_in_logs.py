@@ -10,9 +10,11 @@ from typing import Any
 import httpx
 import pytest
 from rtw_applications.app import SERVICE as APPLICATIONS
+from rtw_applications.testing import bearer_for, submitted_application
 from rtw_assessment.app import SERVICE as ASSESSMENT
 from rtw_matching.app import SERVICE as MATCHING
 from rtw_notifications.app import SERVICE as NOTIFICATIONS
+from rtw_platform.auth import Role
 from rtw_platform.logging import configure_logging
 from rtw_platform.testing.fixtures import app_for
 from rtw_platform.testing.waiting import eventually
@@ -36,9 +38,14 @@ async def test_logs_of_a_journey_hold_no_names_or_addresses(
     )
     transport = httpx.ASGITransport(app=app_for(applications))
     async with httpx.AsyncClient(transport=transport, base_url="http://a") as client:
-        receipt = (await client.post("/applications", json=form)).json()
-        refused = await client.post("/applications", json=form)  # a duplicate: a refusal is logged too
+        secret = applications.settings.token_secret.get_secret_value()
+        receipt = await submitted_application(client, secret, form)
+        refused = await client.post(  # a duplicate: a refusal is logged too
+            "/applications", json=form, headers=bearer_for(secret, Role.ADMIN, "partner-service")
+        )
         assert refused.status_code == 409
+        anonymous = await client.post("/applications", json=form)  # the address is e-mailed a link
+        assert anonymous.status_code == 202
 
         async def screened() -> bool:
             view = await client.get(

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from rtw_applications.app import SERVICE as APPLICATIONS
-from rtw_applications.testing import application_form
+from rtw_applications.testing import application_form, submitted_application
 from rtw_assessment.app import SERVICE as ASSESSMENT
 from rtw_assessment.domain import default_config
 from rtw_assessment.models import Candidacy, Decision
@@ -104,9 +104,8 @@ async def test_a_pilot_sized_cohort_selects_twenty_with_every_decision_explained
 
         tokens: dict[str, str] = {}
         for index in range(APPLICANTS):
-            response = await apps_http.post("/applications", json=applicant(rng, index, districts))
-            assert response.status_code == 201, response.text
-            tokens[response.json()["application_id"]] = response.json()["access_token"]
+            receipt = await submitted_application(apps_http, secret, applicant(rng, index, districts))
+            tokens[receipt["application_id"]] = receipt["access_token"]
 
         async def all_screened() -> bool:
             funnel = (await assess_http.get(f"/cohorts/{cohort}/funnel", headers=admin)).json()

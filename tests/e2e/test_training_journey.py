@@ -4,7 +4,6 @@ running, the selection published as assessment would, a provider recording progr
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +13,7 @@ import aio_pika
 import httpx
 import pytest
 from rtw_applications.app import SERVICE as APPLICATIONS
+from rtw_applications.testing import submitted_application
 from rtw_contracts import AssessmentScored, TrainingCompleted
 from rtw_contracts.examples import example
 from rtw_platform.auth import Principal, Role, issue_token
@@ -53,10 +53,10 @@ async def test_a_selected_candidate_trains_and_gets_a_verifiable_certificate(
     train = httpx.AsyncClient(transport=httpx.ASGITransport(app=app_for(training)), base_url="http://t")
     try:
         async with apps, train:
-            receipt = (await apps.post("/applications", json=make_application())).json()
+            receipt = await submitted_application(apps, secret, make_application())
             candidate = {"Authorization": f"Bearer {receipt['access_token']}"}
             application_id = UUID(receipt["application_id"])
-            candidate_id = _candidate_of(receipt["access_token"])
+            candidate_id = UUID(receipt["candidate_id"])
             provider = {"id": "socitm", "name": "Socitm", "cohorts": ["ict-test"]}
             assert (await train.put("/providers/socitm", json=provider, headers=admin)).status_code == 200
 
@@ -125,10 +125,3 @@ async def _next_message(queue: aio_pika.abc.AbstractQueue) -> bytes:
             async with message.process():
                 return message.body
     raise AssertionError("the queue closed")
-
-
-def _candidate_of(token: str) -> UUID:
-    import base64
-
-    payload = token.split(".")[1]
-    return UUID(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])

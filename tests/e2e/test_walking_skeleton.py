@@ -9,6 +9,7 @@ from uuid import UUID
 import httpx
 import pytest
 from rtw_applications.app import SERVICE as APPLICATIONS
+from rtw_applications.testing import submitted_application
 from rtw_assessment.app import SERVICE as ASSESSMENT
 from rtw_assessment.models import Candidacy
 from rtw_matching.app import SERVICE as MATCHING
@@ -35,9 +36,8 @@ async def test_application_reaches_every_service(
 
     transport = httpx.ASGITransport(app=app_for(applications))
     async with httpx.AsyncClient(transport=transport, base_url="http://applications") as client:
-        response = await client.post("/applications", json=make_application())
-        assert response.status_code == 201, response.text
-        receipt = response.json()
+        secret = applications.settings.token_secret.get_secret_value()
+        receipt = await submitted_application(client, secret, make_application())
         application_id = UUID(receipt["application_id"])
         assert receipt["reference"].startswith("RTW-ICT-")
         client.headers["Authorization"] = f"Bearer {receipt['access_token']}"

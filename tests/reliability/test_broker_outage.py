@@ -11,6 +11,7 @@ from uuid import UUID
 import httpx
 import pytest
 from rtw_applications.app import SERVICE as APPLICATIONS
+from rtw_applications.testing import submitted_application
 from rtw_assessment.app import SERVICE as ASSESSMENT
 from rtw_assessment.models import Candidacy
 from rtw_platform.testing.fixtures import app_for
@@ -37,9 +38,9 @@ async def test_event_waits_in_the_outbox_while_the_broker_is_away(
         await proxy.cut()  # the applications service can no longer reach RabbitMQ
         transport = httpx.ASGITransport(app=app_for(applications))
         async with httpx.AsyncClient(transport=transport, base_url="http://applications") as client:
-            response = await client.post("/applications", json=make_application())
-            assert response.status_code == 201, response.text
-            application_id = UUID(response.json()["application_id"])
+            secret = applications.settings.token_secret.get_secret_value()
+            receipt = await submitted_application(client, secret, make_application())
+            application_id = UUID(receipt["application_id"])
             ready = await client.get("/health/ready")
             assert ready.status_code == 503
             assert ready.json()["checks"]["broker"] is False

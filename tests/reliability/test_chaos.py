@@ -92,8 +92,12 @@ class Load:
     on_accepted: Callable[[str, str], None] | None = None
 
 
-async def submit_steadily(url: str, make_application: Callable[..., dict[str, Any]], load: Load) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=15) as client:
+async def submit_steadily(
+    url: str, make_application: Callable[..., dict[str, Any]], load: Load, admin: dict[str, str]
+) -> None:
+    """Send applications as a partner's service (an admin's token: anonymous callers are only
+    e-mailed a link), each retried with its key until accepted."""
+    async with httpx.AsyncClient(base_url=url, timeout=15, headers=admin) as client:
         while not load.stop.is_set():
             form = make_application()
             key = str(uuid4())
@@ -462,7 +466,8 @@ async def test_every_application_reaches_its_final_state_once_through_restarts_a
         people.start_training()
         submitters = [
             asyncio.create_task(
-                submit_steadily(services["applications"].url, make_application, load), name=f"submit{i}"
+                submit_steadily(services["applications"].url, make_application, load, admin),
+                name=f"submit{i}",
             )
             for i in range(SUBMITTERS)
         ]

@@ -16,6 +16,7 @@ import pytest_asyncio
 from faststream.rabbit import TestRabbitBroker
 from rtw_applications.app import SERVICE
 from rtw_applications.privacy import apply_retention
+from rtw_applications.testing import submitted_application
 from rtw_contracts import (
     AssessmentOutcome,
     AssessmentScored,
@@ -119,9 +120,9 @@ def scored(
 
 
 async def applied(
-    client: httpx.AsyncClient, make_application: Callable[..., dict[str, Any]]
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
 ) -> dict[str, Any]:
-    receipt: dict[str, Any] = (await client.post("/applications", json=make_application())).json()
+    receipt = await submitted_application(client, secret_of(service), make_application())
     view = (
         await client.get(
             f"/applications/{receipt['application_id']}", headers=bearer(receipt["access_token"])
@@ -130,21 +131,17 @@ async def applied(
     assert view["status"] == "submitted"
     exported = await client.get("/applications", headers={})
     assert exported.status_code == 401
-    token_subject = _subject(receipt["access_token"])
-    return {**receipt, "candidate_id": token_subject}
+    return receipt
 
 
-def _subject(token: str) -> str:
-    import base64
-
-    payload = token.split(".")[1]
-    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
+def secret_of(service: ServiceRuntime) -> str:
+    return service.settings.token_secret.get_secret_value()
 
 
 async def test_the_journey_follows_events_whatever_their_order(
     client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
 ) -> None:
-    receipt = await applied(client, make_application)
+    receipt = await applied(client, service, make_application)
     auth = bearer(receipt["access_token"])
     base = datetime.now(UTC)
     shortlisted = scored(receipt, AssessmentOutcome.SHORTLISTED, at=base + timedelta(minutes=1))
@@ -195,7 +192,7 @@ async def test_second_stage_only_for_the_shortlisted_once_and_in_time(
     make_application: Callable[..., dict[str, Any]],
     tmp_path: Path,
 ) -> None:
-    receipt = await applied(client, make_application)
+    receipt = await applied(client, service, make_application)
     auth = bearer(receipt["access_token"])
     url = f"/applications/{receipt['application_id']}/second-stage"
     form = {"answers": json.dumps(ANSWERS)}
@@ -206,10 +203,10 @@ async def test_second_stage_only_for_the_shortlisted_once_and_in_time(
     assert "shortlisted" in not_yet.json()["detail"]
 
     await deliver(service, scored(receipt, AssessmentOutcome.SHORTLISTED))
-    someone_else = (await client.post("/applications", json=make_application())).json()
+    someone_else = await submitted_application(client, secret_of(service), make_application())
     assert (
         await client.post(url, data=form, files=video, headers=bearer(someone_else["access_token"]))
-    ).status_code == 403
+    ).status_code == 404
     assert (await client.post(url, data=form, files=video)).status_code == 401
 
     missing = await client.post(
@@ -252,7 +249,7 @@ async def test_second_stage_only_for_the_shortlisted_once_and_in_time(
 async def test_a_late_second_stage_is_refused(
     client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
 ) -> None:
-    receipt = await applied(client, make_application)
+    receipt = await applied(client, service, make_application)
     long_ago = datetime.now(UTC) - timedelta(days=30)
     await deliver(
         service,
@@ -276,7 +273,7 @@ async def test_a_late_second_stage_is_refused(
 async def test_withdrawal(
     client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
 ) -> None:
-    receipt = await applied(client, make_application)
+    receipt = await applied(client, service, make_application)
     auth = bearer(receipt["access_token"])
     url = f"/applications/{receipt['application_id']}/withdraw"
     assert (await client.post(url, json={"reason": "whatever"}, headers=auth)).status_code == 422
@@ -295,8 +292,8 @@ async def test_export_and_erasure(
     client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
 ) -> None:
     form = make_application(equality_monitoring={"sex": "female", "age_band": "35-44", "caring": "yes"})
-    receipt = (await client.post("/applications", json=form)).json()
-    candidate_id = _subject(receipt["access_token"])
+    receipt = await submitted_application(client, secret_of(service), form)
+    candidate_id = receipt["candidate_id"]
     auth = bearer(receipt["access_token"])
 
     mine = await client.get(f"/candidates/{candidate_id}/export", headers=auth)
@@ -311,10 +308,10 @@ async def test_export_and_erasure(
     }
     by_admin = (await client.get(f"/candidates/{candidate_id}/export", headers=admin(service))).json()
     assert "equality_monitoring" not in by_admin["applications"][0]  # staff never see it per person
-    other = (await client.post("/applications", json=make_application())).json()
+    other = await submitted_application(client, secret_of(service), make_application())
     assert (
         await client.get(f"/candidates/{candidate_id}/export", headers=bearer(other["access_token"]))
-    ).status_code == 403
+    ).status_code == 404
 
     # Equality answers never travel in an event.
     submitted = await outbox(service, "ApplicationSubmitted")
@@ -355,7 +352,14 @@ async def test_export_and_erasure(
         await client.post(f"/candidates/{candidate_id}/erasure", headers=admin(service))
     ).status_code == 404
     # The address can apply afresh.
-    assert (await client.post("/applications", json={**form, "email": form["email"]})).status_code == 201
+    afresh = await client.post("/applications", json={**form, "email": form["email"]})
+    assert afresh.status_code == 202
+    async with service.engine.connect() as conn:
+        assert (
+            await conn.execute(
+                text("SELECT count(*) FROM applications.candidates WHERE email = :e"), {"e": form["email"]}
+            )
+        ).scalar_one() == 1
 
 
 async def test_retention_anonymises_after_the_final_outcome(
@@ -364,9 +368,9 @@ async def test_retention_anonymises_after_the_final_outcome(
     make_application: Callable[..., dict[str, Any]],
     tmp_path: Path,
 ) -> None:
-    old = await applied(client, make_application)
-    recent = await applied(client, make_application)
-    active = await applied(client, make_application)
+    old = await applied(client, service, make_application)
+    recent = await applied(client, service, make_application)
+    active = await applied(client, service, make_application)
     now = datetime.now(UTC)
     await deliver(service, scored(old, AssessmentOutcome.INELIGIBLE, at=now - timedelta(days=800)))
     await deliver(service, scored(recent, AssessmentOutcome.INELIGIBLE, at=now - timedelta(days=30)))

@@ -16,8 +16,10 @@ import pytest
 import pytest_asyncio
 from faststream.rabbit import TestRabbitBroker
 from rtw_applications.app import SERVICE
+from rtw_applications.testing import bearer_for, submitted_application
 from rtw_contracts import AssessmentScored
 from rtw_contracts.examples import example
+from rtw_platform.auth import Role
 from rtw_platform.db import asyncpg_dsn
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
@@ -51,37 +53,46 @@ async def outbox_rows(runtime: ServiceRuntime) -> list[dict[str, Any]]:
 async def test_the_first_application_gets_reference_one(
     service: tuple[ServiceRuntime, httpx.AsyncClient], make_application: Callable[..., dict[str, Any]]
 ) -> None:
-    _, client = service
-    response = await client.post("/applications", json=make_application())
-    assert response.status_code == 201, response.text
-    assert response.json()["reference"] == "RTW-ICT-000001"
-    social = await client.post(
-        "/applications",
-        json=make_application(
+    runtime, client = service
+    secret = runtime.settings.token_secret.get_secret_value()
+    first = await submitted_application(client, secret, make_application())
+    assert first["reference"] == "RTW-ICT-000001"
+    social = await submitted_application(
+        client,
+        secret,
+        make_application(
             cohort_id="social-work-test",
             specialisms=[],
             skills=[],
             professional_registration={"body": "Social Work England"},
         ),
     )
-    assert social.json()["reference"] == "RTW-SW-000002"
+    assert social["reference"] == "RTW-SW-000002"
 
 
-async def test_the_same_email_may_apply_to_another_cohort(
+async def test_the_same_email_may_apply_to_another_cohort_signed_in(
     service: tuple[ServiceRuntime, httpx.AsyncClient], make_application: Callable[..., dict[str, Any]]
 ) -> None:
-    _, client = service
-    first = await client.post("/applications", json=make_application(email="two.cohorts@example.org"))
+    runtime, client = service
+    secret = runtime.settings.token_secret.get_secret_value()
+    first = await submitted_application(client, secret, make_application(email="two.cohorts@example.org"))
     other = await client.post(
         "/applications",
         json=make_application(
-            email="two.cohorts@example.org", cohort_id="planning-test", specialisms=[], skills=[]
+            email="Two.Cohorts@example.org", cohort_id="planning-test", specialisms=[], skills=[]
         ),
+        headers={"Authorization": f"Bearer {first['access_token']}"},
     )
-    assert first.status_code == 201, first.text
     assert other.status_code == 201, other.text
-    assert other.json()["reference"] != first.json()["reference"]
-    assert other.json()["access_token"] is None  # a known address signs in by e-mail link
+    assert other.json()["reference"] != first["reference"]
+    assert other.json()["candidate_id"] == first["candidate_id"]
+    not_mine = await client.post(
+        "/applications",
+        json=make_application(cohort_id="planning-test", specialisms=[], skills=[]),
+        headers={"Authorization": f"Bearer {first['access_token']}"},
+    )
+    assert not_mine.status_code == 422  # signed in, a candidate applies only as themself
+    assert "email" in {e["field"] for e in not_mine.json()["errors"]}
 
 
 async def test_an_assessment_of_an_unknown_application_changes_nothing(
@@ -107,7 +118,8 @@ async def test_the_submitted_event_is_relayed_to_the_broker(
 ) -> None:
     runtime, client = service
     async with TestRabbitBroker(runtime.broker):
-        receipt = (await client.post("/applications", json=make_application())).json()
+        secret = runtime.settings.token_secret.get_secret_value()
+        receipt = await submitted_application(client, secret, make_application())
 
         async def published() -> bool:
             async with runtime.uow_factory() as uow:
@@ -155,10 +167,13 @@ async def test_two_simultaneous_applications_with_one_email_quote_the_winners_re
     clean_database: str,
     make_application: Callable[..., dict[str, Any]],
 ) -> None:
-    _, client = service
+    runtime, client = service
     sent = make_application(email="racing@example.org")
+    admin = bearer_for(runtime.settings.token_secret.get_secret_value(), Role.ADMIN, "partner")
 
-    responses = await _race(clean_database, client, {"json": sent}, {"json": sent})
+    responses = await _race(
+        clean_database, client, {"json": sent, "headers": admin}, {"json": sent, "headers": admin}
+    )
 
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201, 409], [r.text for r in responses]
@@ -173,10 +188,28 @@ async def test_a_retry_racing_the_first_request_returns_the_same_application(
     make_application: Callable[..., dict[str, Any]],
 ) -> None:
     runtime, client = service
-    request = {"json": make_application(), "headers": {"Idempotency-Key": f"race-{uuid4()}"}}
+    admin = bearer_for(runtime.settings.token_secret.get_secret_value(), Role.ADMIN, "partner")
+    request = {"json": make_application(), "headers": {"Idempotency-Key": f"race-{uuid4()}", **admin}}
 
     responses = await _race(clean_database, client, request, request)
 
     assert [r.status_code for r in responses] == [201, 201], [r.text for r in responses]
     assert responses[0].json()["reference"] == responses[1].json()["reference"]
     assert len(await outbox_rows(runtime)) == 1
+
+
+async def test_two_simultaneous_anonymous_applications_with_one_new_email_make_one_and_say_nothing(
+    service: tuple[ServiceRuntime, httpx.AsyncClient],
+    clean_database: str,
+    make_application: Callable[..., dict[str, Any]],
+) -> None:
+    runtime, client = service
+    sent = make_application(email="racing.alone@example.org")
+
+    responses = await _race(clean_database, client, {"json": sent}, {"json": sent})
+
+    assert [r.status_code for r in responses] == [202, 202], [r.text for r in responses]
+    assert responses[0].json() == responses[1].json()
+    types = [row["event_type"] for row in await outbox_rows(runtime)]
+    assert types.count("ApplicationSubmitted") == 1
+    assert types.count("CandidateSignInRequested") == 2  # the winner's link to see it, the other's to sign in

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import json
 import os
 import re
@@ -21,12 +22,22 @@ import pytest_asyncio
 from rtw_applications.access import TokenIssuer
 from rtw_applications.api_models import NewApplication
 from rtw_applications.app import SERVICE
-from rtw_applications.bulk_import import COLUMNS, ImportReport, _command, import_file, read_rows
+from rtw_applications.bulk_import import (
+    COLUMNS,
+    IMPORTER,
+    ImportReport,
+    _command,
+    import_file,
+    import_key,
+    import_rows,
+    read_rows,
+)
 from rtw_applications.bulk_import_processes import import_in_processes, shares
 from rtw_applications.intake import submit_newcomers, submit_whole
 from rtw_applications.models import REGISTRY
 from rtw_applications.settings import ApplicationsSettings
-from rtw_applications.testing import application_form, insert_cohort
+from rtw_applications.testing import application_form, bearer_for, insert_cohort, submitted_application
+from rtw_platform.auth import Role
 from rtw_platform.db import asyncpg_dsn, create_engine
 from rtw_platform.testing.fixtures import app_for
 from rtw_platform.uow import UnitOfWorkFactory
@@ -273,9 +284,9 @@ async def test_a_row_for_someone_who_already_applied_through_the_api_is_rejected
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app_for(runtime)), base_url="http://applications"
     ) as client:
-        response = await client.post("/applications", json=application_form(email="api@example.org"))
-    assert response.status_code == 201, response.text
-    reference = response.json()["reference"]
+        secret = runtime.settings.token_secret.get_secret_value()
+        receipt = await submitted_application(client, secret, application_form(email="api@example.org"))
+    reference = receipt["reference"]
 
     rows = [good_row(email="API@example.org"), good_row(email="new@example.org")]
     report = await run_import(write_csv(tmp_path / "applications.csv", rows), uow_factory)
@@ -298,9 +309,9 @@ async def test_a_row_submitted_in_a_batch_is_stored_and_announced_as_one_submitt
     assert isinstance(alone, NewApplication)
     today = datetime.now(UTC).date()
     async with uow_factory() as uow:
-        assert await submit_newcomers([(batched, "import:batched")], uow, today=today) == []
+        assert await submit_newcomers([(batched, "import:batched")], uow, caller=IMPORTER, today=today) == []
     async with uow_factory() as uow:
-        await submit_whole(alone, uow, ISSUER, client_request_id="import:alone", today=today)
+        await submit_whole(alone, uow, ISSUER, caller=IMPORTER, client_request_id="import:alone", today=today)
 
     varying = {"id", "candidate_id", "number", "reference", "client_request_id", "email", "event_id"}
     varying |= {"application_id", "correlation_id", "occurred_at", "created_at", "updated_at"}
@@ -342,7 +353,12 @@ async def test_a_batch_leaves_to_one_at_a_time_what_is_not_plain(
     )
     async with uow_factory() as uow:
         await submit_whole(
-            _valid(good_row(email="known@example.org")), uow, ISSUER, client_request_id="k0", today=today
+            _valid(good_row(email="known@example.org")),
+            uow,
+            ISSUER,
+            caller=IMPORTER,
+            client_request_id="k0",
+            today=today,
         )
     commands = [
         (_valid(good_row(email="new@example.org")), "k1"),
@@ -360,7 +376,7 @@ async def test_a_batch_leaves_to_one_at_a_time_what_is_not_plain(
         (_valid(good_row(email="new2@example.org")), "k6"),
     ]
     async with uow_factory() as uow:
-        left = await submit_newcomers(commands, uow, today=today)
+        left = await submit_newcomers(commands, uow, caller=IMPORTER, today=today)
     assert left == [1, 2, 3, 4, 5]
     events = await submitted_events(clean_database)
     assert sorted(e["email"] for e in events) == ["known@example.org", "new2@example.org", "new@example.org"]
@@ -592,3 +608,43 @@ async def test_retention_dry_run_lists_what_is_due_and_changes_nothing_until_run
     recent = by_reference[references["recent@example.org"]]
     assert recent["anonymised_at"] is None
     assert recent["email"] == "recent@example.org"
+
+
+async def test_an_imported_rows_key_cannot_be_computed_and_gives_nothing_to_anyone_else(
+    tmp_path: Path,
+    uow_factory: UnitOfWorkFactory,
+    clean_database: str,
+    start_service: Callable[..., Any],
+) -> None:
+    row = good_row(email="imported@example.org")
+    report = await import_rows([(2, row)], uow_factory, ISSUER)
+    assert report.imported == 1
+    [imported] = await fetch(clean_database, "SELECT id::text, reference FROM applications.applications")
+    # The old key was sha256(cohort|e-mail): anyone could compute it. Now only the secret's holder can.
+    computable = "import:" + hashlib.sha256(b"ict-test|imported@example.org").hexdigest()[:40]
+    assert import_key(row, ISSUER.secret) != computable
+    assert import_key(row, ISSUER.secret) != import_key(row, "y" * 40)
+
+    runtime = await start_service(
+        SERVICE, in_memory_broker=True, relay_enabled=False, file_store_url=f"file://{tmp_path}/files"
+    )
+    partner = bearer_for(runtime.settings.token_secret.get_secret_value(), Role.ADMIN, "partner")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app_for(runtime)), base_url="http://applications"
+    ) as client:
+        for number, key in enumerate((computable, import_key(row, ISSUER.secret))):
+            form = application_form(email=f"replayer{number}@example.org")
+            anonymous = await client.post("/applications", json=form, headers={"Idempotency-Key": key})
+            assert anonymous.status_code == 202, anonymous.text
+            assert imported["id"] not in anonymous.text
+            assert imported["reference"] not in anonymous.text
+            # Another caller's replay is a new request: its own application, nothing of the import's.
+            staff = await client.post(
+                "/applications",
+                json=application_form(email=f"staff{number}@example.org"),
+                headers={"Idempotency-Key": key, **partner},
+            )
+            assert staff.status_code == 201, staff.text
+            assert staff.json()["application_id"] != imported["id"]
+    again = await import_rows([(2, row)], uow_factory, ISSUER)
+    assert (again.imported, again.already_imported, again.rejected) == (0, 1, [])  # still idempotent

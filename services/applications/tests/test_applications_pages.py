@@ -79,12 +79,40 @@ async def runtime(
         yield started
 
 
-async def start(browser: Browser, email: str = "amara@example.org") -> str:
+async def link_mailed_to(runtime: ServiceRuntime, email: str) -> str:
+    """The latest sign-in link in the outbox for `email` (notifications would e-mail it)."""
+    async with runtime.engine.connect() as conn:
+        found = await conn.execute(
+            text(
+                "SELECT payload->>'link' FROM applications.outbox"
+                " WHERE event_type = 'CandidateSignInRequested' AND payload->>'email' = :e ORDER BY id"
+            ),
+            {"e": email.lower()},
+        )
+        links = [row[0] for row in found]
+    assert links, f"no link for {email}"
+    return str(links[-1])
+
+
+async def use_link(browser: Browser, link: str) -> str:
+    """Open an e-mailed link and press its button; where it leads (a path on this service)."""
+    landing = "/sign-in/" + link.split("/sign-in/", 1)[1]
+    page = (await browser.http.get(landing)).text
+    then = re.search(r'name="next" value="([^"]*)"', page)
+    assert then is not None
+    signed_in = await browser.post(landing.split("?", 1)[0], {"next": then.group(1)}, page=landing)
+    assert signed_in.status_code == 303, signed_in.text
+    return str(signed_in.headers["location"]).removeprefix("/applications")
+
+
+async def start(browser: Browser, runtime: ServiceRuntime, email: str = "amara@example.org") -> str:
     started = await browser.post(
         "/apply/ict-test", {"email": email, "given_name": "Amara", "family_name": "Okafor"}
     )
     assert started.status_code == 303, started.text
-    location = started.headers["location"]
+    assert started.headers["location"] == "/apply/ict-test/check-your-email"
+    assert "rtw_session" not in browser.http.cookies  # nobody is signed in by typing an address
+    location = await use_link(browser, await link_mailed_to(runtime, email))
     assert re.fullmatch(r"/application/[0-9a-f-]{36}", location)
     return location
 
@@ -108,7 +136,7 @@ async def answer_everything(browser: Browser, base: str) -> None:
 
 async def test_a_candidate_applies_page_by_page_and_gets_a_reference(runtime: ServiceRuntime) -> None:
     browser = Browser(runtime)
-    base = await start(browser)
+    base = await start(browser, runtime)
     tasks = (await browser.http.get(base)).text
     assert "Your name" in tasks
     assert "Completed" in tasks
@@ -140,7 +168,7 @@ async def test_each_page_says_what_to_correct_beside_the_field(runtime: ServiceR
     assert refused.status_code == 400
     assert 'href="#email"' in refused.text
     assert 'href="#given_name"' in refused.text
-    base = await start(browser)
+    base = await start(browser, runtime)
     cases = [
         ("postcode", {"postcode": "ZZ99"}, "postcode", "postcode district"),
         (
@@ -182,17 +210,75 @@ async def test_each_page_says_what_to_correct_beside_the_field(runtime: ServiceR
     assert f"{base}/questions/postcode" in unfinished.text  # the summary links to the page that asks
 
 
-async def test_a_known_address_gets_a_sign_in_link_instead(runtime: ServiceRuntime) -> None:
-    await start(Browser(runtime), "known@example.org")
-    again = await Browser(runtime).post(
-        "/apply/ict-test", {"email": "Known@example.org", "given_name": "A", "family_name": "B"}
+async def test_a_known_address_is_answered_as_a_new_one_and_nothing_of_it_changes(
+    runtime: ServiceRuntime,
+) -> None:
+    owner = Browser(runtime)
+    base = await start(owner, runtime, "known@example.org")
+    await owner.post(f"{base}/questions/postcode", {"postcode": "ws1"})
+    stranger = Browser(runtime)
+    again = await stranger.post(
+        "/apply/ict-test", {"email": "Known@example.org", "given_name": "Mallory", "family_name": "B"}
     )
-    assert again.headers["location"] == "/apply/ict-test/check-your-email"
+    new = await Browser(runtime).post(
+        "/apply/ict-test", {"email": "someone.new@example.org", "given_name": "A", "family_name": "B"}
+    )
+    assert again.status_code == new.status_code == 303
+    assert again.headers["location"] == new.headers["location"] == "/apply/ict-test/check-your-email"
+    assert "rtw_session" not in stranger.http.cookies
+    page = await stranger.http.get(again.headers["location"])
+    assert "We have e-mailed a link to the address you gave" in page.text
+    assert "applied with us before, so" not in page.text
+    tasks = (await owner.http.get(base)).text
+    assert "Amara Okafor" in (await owner.http.get(f"{base}/check-answers")).text
+    assert "Mallory" not in tasks
+    # The known address's link leads to its applications, where the draft is waiting.
+    assert await use_link(Browser(runtime), await link_mailed_to(runtime, "known@example.org")) == "/my"
+
+
+async def test_someone_elses_application_pages_answer_as_unknown_ones(runtime: ServiceRuntime) -> None:
+    owner = Browser(runtime)
+    base = await start(owner, runtime, "owner@example.org")
+    other = Browser(runtime)
+    await start(other, runtime, "other@example.org")
+    unknown = f"/application/{uuid4()}"
+    for suffix in ("", "/questions/postcode", "/check-answers", "/equality"):
+        theirs = await other.http.get(base + suffix)
+        nobodys = await other.http.get(unknown + suffix)
+        assert theirs.status_code == nobodys.status_code == 404, suffix
+        assert theirs.text.replace(base, "") == nobodys.text.replace(unknown, ""), suffix
+    status_page = base.replace("/application/", "/my/applications/")
+    for suffix in ("", "/withdraw", "/second-stage"):
+        theirs = await other.http.get(status_page + suffix)
+        assert theirs.status_code == 404, suffix
+    sent = await other.post(
+        f"{status_page}/second-stage",
+        {"answer-ict-problem": "x"},
+        page="/my",
+        files={"video": ("v.mp4", MP4)},
+    )
+    assert sent.status_code == 404
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\u202eevil", "42"])
+async def test_a_name_with_no_letter_or_hidden_characters_is_refused_on_the_pages(
+    runtime: ServiceRuntime, name: str
+) -> None:
+    browser = Browser(runtime)
+    refused = await browser.post(
+        "/apply/ict-test", {"email": "named@example.org", "given_name": name, "family_name": "Okafor"}
+    )
+    assert refused.status_code == 400
+    assert 'href="#given_name"' in refused.text
+    base = await start(browser, runtime, "named@example.org")
+    answer = await browser.post(f"{base}/questions/name", {"given_name": name, "family_name": "Okafor"})
+    assert answer.status_code == 400
+    assert 'href="#given_name"' in answer.text
 
 
 async def test_the_second_stage_checks_the_video_and_is_sent_once(runtime: ServiceRuntime) -> None:
     browser = Browser(runtime)
-    base = await start(browser)
+    base = await start(browser, runtime)
     await answer_everything(browser, base)
     await browser.post(f"{base}/check-answers", {})
     async with runtime.engine.begin() as conn:
@@ -219,6 +305,9 @@ async def test_the_second_stage_checks_the_video_and_is_sent_once(runtime: Servi
     assert not_video.status_code == 400
     assert "not an MP4, WebM or MOV video" in not_video.text
     assert 'href="#video"' in not_video.text
+    huge = await browser.post(path, full, headers={"Content-Length": str(300 * 1024 * 1024)})
+    assert huge.status_code == 413  # refused from its declared size, before any of it is read
+    assert "larger than the" in huge.text
     sent = await browser.post(path, full, files={"video": ("v.mp4", MP4, "video/mp4")})
     assert sent.status_code == 303, sent.text
     after = await browser.http.get(sent.headers["location"])
@@ -290,7 +379,7 @@ async def test_signing_out_ends_the_session_itself_not_only_the_cookie(runtime: 
 
 async def test_withdraw_download_and_erase(runtime: ServiceRuntime) -> None:
     browser = Browser(runtime)
-    base = await start(browser)
+    base = await start(browser, runtime)
     await answer_everything(browser, base)
     await browser.post(f"{base}/check-answers", {})
     withdraw = base.replace("/application/", "/my/applications/") + "/withdraw"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ import pytest
 import pytest_asyncio
 from faststream.rabbit import TestRabbitBroker
 from rtw_applications.app import SERVICE
+from rtw_applications.testing import submitted_application
 from rtw_contracts import (
     AssessmentScored,
     CandidateHired,
@@ -47,11 +47,6 @@ async def service(
         transport = httpx.ASGITransport(app=app_for(runtime))
         async with httpx.AsyncClient(transport=transport, base_url="http://a") as client:
             yield runtime, client
-
-
-def candidate_of(token: str) -> UUID:
-    payload = token.split(".")[1]
-    return UUID(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
 
 
 async def deliver(runtime: ServiceRuntime, event: Event) -> None:
@@ -101,8 +96,8 @@ async def test_reports_match_a_cohort_with_known_answers(
             postcode_district=district, equality_monitoring={"sex": sex, "age_band": "35-44"}
         )
         form["work_preferences"] = {**form["work_preferences"], "visible_to_regions": [region]}
-        receipt = (await client.post("/applications", json=form)).json()
-        people.append((receipt["application_id"], candidate_of(receipt["access_token"]), sex))
+        receipt = await submitted_application(client, secret, form)
+        people.append((receipt["application_id"], UUID(receipt["candidate_id"]), sex))
         application_id, candidate_id, _ = people[-1]
         if sex == "male" and index == 19:
             await deliver(
@@ -241,3 +236,36 @@ async def test_reports_match_a_cohort_with_known_answers(
     ] == savings["total"]
     after = (await client.get("/reports/fairness?cohort_id=ict-test", headers=admin)).json()
     assert after == fairness
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "words"),
+    [
+        ("recruitment_cost_pence=-5", "recruitment_cost_pence", "greater than or equal to 0"),
+        ("agency_hourly_low_pence=-1", "agency_hourly_low_pence", "greater than or equal to 0"),
+        ("employed_hourly_pence=100000000000000000000000", "employed_hourly_pence", "less than or equal"),
+        ("recruitment_cost_pence=100000001", "recruitment_cost_pence", "less than or equal"),
+        (
+            "agency_hourly_low_pence=4000&agency_hourly_high_pence=3000",
+            "agency_hourly_high_pence",
+            "low and the high",
+        ),
+        ("employed_hourly_pence=ten", "employed_hourly_pence", "integer"),
+        ("programme=astronaut", "programme", "ict"),
+        (f"cohort_id={'x' * 65}", "cohort_id", "at most 64"),
+    ],
+)
+async def test_report_assumptions_and_filters_out_of_range_get_422_naming_them(
+    service: tuple[ServiceRuntime, httpx.AsyncClient], query: str, field: str, words: str
+) -> None:
+    runtime, client = service
+    secret = runtime.settings.token_secret.get_secret_value()
+    admin = {"Authorization": f"Bearer {issue_token(secret, Principal('admin', Role.ADMIN))}"}
+    for report in ("savings", "funnel"):
+        answer = await client.get(f"/reports/{report}?{query}", headers=admin)
+        assert answer.status_code == 422, (report, answer.text)
+        problems = {e["field"]: e["message"] for e in answer.json()["errors"]}
+        assert field in problems, problems
+        assert words in problems[field], problems
+    fine = await client.get("/reports/savings?recruitment_cost_pence=0&programme=ict", headers=admin)
+    assert fine.status_code == 200

@@ -307,3 +307,13 @@ async def test_the_secret_comes_from_the_service_settings(monkeypatch: pytest.Mo
         theirs = await http.get("/me", headers=bearer(ADMIN))
     assert ours.status_code == 200
     assert theirs.status_code == 401
+
+
+def test_two_sign_in_links_issued_in_the_same_second_differ() -> None:
+    """Each link works once: a second link asked for at once must not be the used first one."""
+    at = datetime.now(UTC)
+    principal = Principal(subject="c-1", role=Role.CANDIDATE)
+    first = issue_token(SECRET, principal, purpose=Purpose.SIGN_IN, now=at)
+    second = issue_token(SECRET, principal, purpose=Purpose.SIGN_IN, now=at)
+    assert first != second
+    assert verify_token(SECRET, second, purpose=Purpose.SIGN_IN) == principal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 from uuid import UUID
 
 from rtw_platform.auth import Principal, Purpose, Role, issue_token
@@ -29,8 +30,9 @@ class TokenIssuer:
             ttl=timedelta(hours=self.access_hours),
         )
 
-    def sign_in_link(self, candidate_id: UUID) -> tuple[str, datetime]:
-        """A single-use link to sign in, and when it expires."""
+    def sign_in_link(self, candidate_id: UUID, next_page: str | None = None) -> tuple[str, datetime]:
+        """A single-use link to sign in (then to go to `next_page`, a path on the platform such as
+        `/applications/application/…`), and when it expires."""
         ttl = timedelta(minutes=self.link_minutes)
         token = issue_token(
             self.secret,
@@ -39,7 +41,8 @@ class TokenIssuer:
             purpose=Purpose.SIGN_IN,
         )
         base = self.public_url.rstrip("/")
-        return f"{base}/sign-in/{token}", datetime.now(UTC) + ttl
+        then = f"?next={quote(next_page, safe='/')}" if next_page else ""
+        return f"{base}/sign-in/{token}{then}", datetime.now(UTC) + ttl
 
 
 def issuer_for(settings: ApplicationsSettings) -> TokenIssuer:
@@ -52,13 +55,20 @@ def issuer_for(settings: ApplicationsSettings) -> TokenIssuer:
     )
 
 
-def ensure_candidate_or_admin(principal: Principal, candidate_id: UUID) -> None:
-    """Candidates reach only their own applications; admins reach all."""
+def reaches(principal: Principal, candidate_id: UUID) -> bool:
+    """Candidates reach only their own applications and data; admins reach all. (What someone may
+    not reach is answered exactly as if it did not exist.)"""
     if principal.role is Role.ADMIN:
-        return
-    if principal.role is Role.CANDIDATE and principal.subject == str(candidate_id):
-        return
-    raise Forbidden("You can only see and change your own application.")
+        return True
+    return principal.role is Role.CANDIDATE and principal.subject == str(candidate_id)
+
+
+def caller_identity(principal: Principal | None, email: str) -> str:
+    """Who sent a request, for scoping its `Idempotency-Key`: the signed-in caller, or for an
+    anonymous caller the address they applied with (they are told nothing either way)."""
+    if principal is None:
+        return f"anonymous:{email.strip().lower()}"
+    return f"{principal.role.value}:{principal.subject}"
 
 
 def ensure_candidate_self(principal: Principal, candidate_id: UUID) -> None:

@@ -10,25 +10,26 @@ from uuid import UUID
 from fastapi import (
     APIRouter,
     Body,
-    File,
-    Form,
+    Depends,
     Header,
     Query,
     Request,
     Response,
-    UploadFile,
     status,
 )
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
 from rtw_contracts import Programme
-from rtw_platform.auth import AdminOnly, CurrentPrincipal, Role
+from rtw_platform.auth import AdminOnly, CurrentPrincipal, Principal, Role, authenticated
 from rtw_platform.body_limit import accepts_body_up_to
-from rtw_platform.errors import Forbidden, Invalid
+from rtw_platform.errors import Forbidden, Invalid, NotFound
 from rtw_platform.filestore import FileStore
-from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.http import UnitOfWorkDep, describe_validation_errors
 from rtw_platform.rate_limits import limit_link_request
+from starlette.datastructures import UploadFile as StarletteUpload
 
-from . import cohorts, domain, intake, privacy, second_stage
-from .access import TokenIssuer, ensure_candidate_self, issuer_for
+from . import cohorts, domain, intake, privacy, second_stage, uploads
+from .access import TokenIssuer, issuer_for, reaches
 from .api_models import (
     AccessToken,
     ApplicationAnswers,
@@ -38,7 +39,6 @@ from .api_models import (
     ApplicationView,
     CohortIn,
     CohortView,
-    DraftCreated,
     EqualityMonitoring,
     JourneyStepView,
     NewApplication,
@@ -130,29 +130,23 @@ async def exchange_sign_in(body: SignInExchange, request: Request, uow: UnitOfWo
 # --------------------------------------------------------------------------- applying
 
 
+LINK_SENT = (
+    "We have e-mailed a link to that address. Follow it to continue: it works once, for a short "
+    "time. (If the address has applied with us before, the link signs you in to your applications.)"
+)
+
+
 @router.post(
     "/applications/drafts",
-    status_code=status.HTTP_201_CREATED,
+    status_code=status.HTTP_202_ACCEPTED,
     tags=["applications"],
-    responses={202: {"model": SignInRequested, "description": "Known e-mail: a link was sent."}},
 )
-async def start_draft(
-    body: NewDraft, request: Request, response: Response, uow: UnitOfWorkDep
-) -> DraftCreated | SignInRequested:
-    """Start an application to a cohort; save it and come back to it at any time."""
+async def start_draft(body: NewDraft, request: Request, uow: UnitOfWorkDep) -> SignInRequested:
+    """Start an application to a cohort. The address is e-mailed a link to continue (nobody is
+    signed in by typing an address); the answer is the same whether the address is known or not."""
     await limit_link_request(request, uow, RateLimitWindow, str(body.email))
-    result = await intake.start_draft(body, uow, _issuer(request), _today())
-    if isinstance(result, intake.SignInSent):
-        response.status_code = status.HTTP_202_ACCEPTED
-        return SignInRequested(
-            message="You have applied with us before: we have e-mailed you a link to sign in and continue."
-        )
-    programme = Programme(result.application.programme)
-    return DraftCreated(
-        application_id=str(result.application.id),
-        access_token=result.access_token,
-        missing=[f for f, _ in intake.missing_answers(programme, ApplicationAnswers())],
-    )
+    await intake.start_draft(body, uow, _issuer(request), _today())
+    return SignInRequested(message=LINK_SENT)
 
 
 @router.post("/candidates/me/applications", status_code=status.HTTP_201_CREATED, tags=["applications"])
@@ -166,23 +160,50 @@ async def start_another(
     return await _view(uow, application)
 
 
-@router.post("/applications", status_code=status.HTTP_201_CREATED, tags=["applications"])
+_optional_bearer = HTTPBearer(auto_error=False, description="Optional: a candidate's or an admin's token.")
+
+
+async def _optional_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_optional_bearer)],
+) -> Principal | None:
+    """The caller if a token was sent (401 if it is not valid), else None (anonymous)."""
+    if credentials is None:
+        return None
+    return await authenticated(request, credentials)
+
+
+@router.post(
+    "/applications",
+    status_code=status.HTTP_201_CREATED,
+    tags=["applications"],
+    responses={202: {"model": SignInRequested, "description": "Anonymous: a link was e-mailed."}},
+)
 async def submit_whole(
     body: NewApplication,
     request: Request,
+    response: Response,
     uow: UnitOfWorkDep,
+    caller: Annotated[Principal | None, Depends(_optional_principal)],
     idempotency_key: IdempotencyKey = None,
-) -> ApplicationReceipt:
-    """Send a whole application at once (for services and imports; people use drafts)."""
-    application, token = await intake.submit_whole(
-        body, uow, _issuer(request), client_request_id=idempotency_key, today=_today()
+) -> ApplicationReceipt | SignInRequested:
+    """Send a whole application at once. Anonymous: 202 and a link e-mailed to the address,
+    nothing else. A signed-in candidate (as themself) or an admin (services, imports): 201 and
+    the receipt."""
+    if caller is None:  # an anonymous submission e-mails a link: limited as every link is
+        await limit_link_request(request, uow, RateLimitWindow, str(body.email))
+    result = await intake.submit_whole(
+        body, uow, _issuer(request), caller=caller, client_request_id=idempotency_key, today=_today()
     )
-    assert application.reference is not None
+    if isinstance(result, intake.LinkSent):
+        response.status_code = status.HTTP_202_ACCEPTED
+        return SignInRequested(message=LINK_SENT)
+    assert result.reference is not None
     return ApplicationReceipt(
-        application_id=str(application.id),
-        reference=application.reference,
-        status=application.status,
-        access_token=token,
+        application_id=str(result.id),
+        reference=result.reference,
+        status=result.status,
+        candidate_id=str(result.candidate_id),
     )
 
 
@@ -190,8 +211,8 @@ async def submit_whole(
 async def list_applications(
     uow: UnitOfWorkDep,
     _: AdminOnly,
-    cohort_id: str | None = None,
-    status_: Annotated[str | None, Query(alias="status")] = None,
+    cohort_id: Annotated[str | None, Query(max_length=64)] = None,
+    status_: Annotated[str | None, Query(alias="status", max_length=40)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ApplicationPage:
@@ -257,6 +278,7 @@ async def submit(
         application_id=str(application.id),
         reference=application.reference,
         status=application.status,
+        candidate_id=str(application.candidate_id),
     )
 
 
@@ -275,27 +297,57 @@ async def equality_monitoring(
     await intake.record_equality_monitoring(application_id, answers, principal, uow)
 
 
+_SECOND_STAGE_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["answers"],
+                    "properties": {
+                        "answers": {
+                            "type": "string",
+                            "description": 'JSON object: {"question id": "answer", …}',
+                        },
+                        "video": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "MP4, WebM or MOV video.",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
 @router.post(
     "/applications/{application_id}/second-stage",
     status_code=status.HTTP_201_CREATED,
     tags=["applications"],
+    openapi_extra=_SECOND_STAGE_FORM,
 )
 @accepts_body_up_to(second_stage.upload_limit)
 async def submit_second_stage(
-    application_id: UUID,
-    request: Request,
-    principal: CurrentPrincipal,
-    uow: UnitOfWorkDep,
-    answers: Annotated[str, Form(description='JSON object: {"question id": "answer", …}')],
-    video: Annotated[UploadFile | None, File(description="MP4, WebM or MOV video.")] = None,
+    application_id: UUID, request: Request, principal: CurrentPrincipal, uow: UnitOfWorkDep
 ) -> dict[str, str]:
     """Send the second stage: answers to the programme's questions and the video assessment."""
     settings = _settings(request)
-    parsed = _parse_answers(answers)
+    # Whose application it is comes from the address and the token: nothing of the body is read
+    # for anyone but its candidate, and then only up to the video limit.
+    await second_stage.may_send(application_id, principal, uow)
+    form = await uploads.bounded(request, settings.video_max_bytes).form(max_files=1, max_fields=10)
+    raw_answers = form.get("answers")
+    parsed = _parse_answers(raw_answers if isinstance(raw_answers, str) else "")
+    video = form.get("video")
     uploaded = None
-    if video is not None:
+    if isinstance(video, StarletteUpload):
         data = await second_stage.read_video(video, settings.video_max_bytes)
         uploaded = second_stage.UploadedVideo(data=data, filename=video.filename)
+    elif video:
+        raise Invalid([("video", "Send the video as a file (multipart/form-data).")])
     submission = await second_stage.submit_second_stage(
         application_id,
         parsed,
@@ -335,9 +387,9 @@ async def withdraw(
 @router.get("/candidates/{candidate_id}/export", tags=["privacy"])
 async def export(candidate_id: UUID, principal: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
     """Everything held here about a candidate (subject access): the candidate or an admin."""
-    is_self = principal.role is Role.CANDIDATE and principal.subject == str(candidate_id)
-    if not (is_self or principal.role is Role.ADMIN):
-        raise Forbidden("You can only download your own data.")
+    if not reaches(principal, candidate_id):
+        raise NotFound(privacy.NO_SUCH_CANDIDATE)  # someone else's: answered as an unknown id
+    is_self = principal.role is Role.CANDIDATE
     return await privacy.export_candidate(candidate_id, uow, include_equality_monitoring=is_self)
 
 
@@ -346,8 +398,8 @@ async def erase(
     candidate_id: UUID, request: Request, principal: CurrentPrincipal, uow: UnitOfWorkDep
 ) -> dict[str, Any]:
     """Erase a candidate's personal data here and in every other service."""
-    if principal.role is not Role.ADMIN:
-        ensure_candidate_self(principal, candidate_id)
+    if not reaches(principal, candidate_id):
+        raise NotFound(privacy.NO_SUCH_CANDIDATE)  # someone else's: answered as an unknown id
     affected = await privacy.erase_candidate(candidate_id, uow, _store(request))
     return {"status": "erased", "applications": [str(a) for a in affected]}
 
@@ -390,15 +442,17 @@ async def report(
     report: str,
     uow: UnitOfWorkDep,
     _: AdminOnly,
-    cohort_id: str | None = None,
-    programme: str | None = None,
+    cohort_id: Annotated[str | None, Query(max_length=64)] = None,
+    programme: Programme | None = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
     agency_hourly_low_pence: int = 3000,
     agency_hourly_high_pence: int = 3500,
     employed_hourly_pence: int = 1571,
     recruitment_cost_pence: int = 2_400_000,
 ) -> Any:
-    """The funnel, reach, fairness or savings of a cohort or programme (admins), as JSON or CSV."""
+    """The funnel, reach, fairness or savings of a cohort or programme (admins), as JSON or CSV.
+    The savings assumptions are whole pence: hourly rates up to £1,000, recruitment up to
+    £1,000,000, the agency's low estimate no more than its high one."""
     import csv
     import io
 
@@ -408,7 +462,20 @@ async def report(
 
     if report not in ("funnel", "reach", "fairness", "savings"):
         raise Invalid([("report", "one of: funnel, reach, fairness, savings")])
-    people = await reports.load_people(uow, cohort_id, programme)
+    try:
+        assumptions = reports.SavingsAssumptions(
+            agency_hourly_low_pence=agency_hourly_low_pence,
+            agency_hourly_high_pence=agency_hourly_high_pence,
+            employed_hourly_pence=employed_hourly_pence,
+            recruitment_cost_pence=recruitment_cost_pence,
+        )
+    except ValidationError as exc:
+        problems = describe_validation_errors(exc.errors())
+        raise Invalid(
+            [(p["field"], p["message"].removeprefix("Value error, ")) for p in problems],
+            "The savings assumptions need correcting.",
+        ) from None
+    people = await reports.load_people(uow, cohort_id, programme.value if programme else None)
     data: dict[str, Any]
     if report == "funnel":
         data = reports.funnel(people)
@@ -417,12 +484,6 @@ async def report(
     elif report == "fairness":
         data = await reports.fairness(uow, people)
     else:
-        assumptions = reports.SavingsAssumptions(
-            agency_hourly_low_pence=agency_hourly_low_pence,
-            agency_hourly_high_pence=agency_hourly_high_pence,
-            employed_hourly_pence=employed_hourly_pence,
-            recruitment_cost_pence=recruitment_cost_pence,
-        )
         data = await reports.savings(uow, people, assumptions)
     if format == "csv":
         columns, rows = reports.rows_for_csv(report, data)

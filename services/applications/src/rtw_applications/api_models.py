@@ -10,16 +10,19 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 from rtw_contracts import (
     CareerBreak,
+    FlexibleWorking,
     IctSpecialism,
     Language,
     ProfessionalRegistration,
     Programme,
+    Region,
     SkillClaim,
     WithdrawalReason,
     WorkPreferences,
 )
 from rtw_contracts.types import CohortId
 from rtw_platform import reference
+from rtw_platform.names import person_name
 
 _PHONE = re.compile(r"^\+?[0-9 ()-]{10,20}$")
 
@@ -51,10 +54,27 @@ def _known_skill(claims: list[SkillClaim]) -> list[SkillClaim]:
     return claims
 
 
+def _bounded_preferences(preferences: WorkPreferences) -> WorkPreferences:
+    # Each list holds distinct choices from a known set, so it can be no longer than that set.
+    limits = (
+        ("flexible_working", preferences.flexible_working, len(FlexibleWorking)),
+        ("visible_to_regions", preferences.visible_to_regions, len(Region)),
+        ("visible_to_councils", preferences.visible_to_councils, len(reference.councils())),
+    )
+    for name, chosen, largest in limits:
+        if len(chosen) > largest:
+            raise ValueError(f"{name}: choose at most {largest}")
+        if len(set(chosen)) != len(chosen):
+            raise ValueError(f"{name}: list each choice once")
+    return preferences
+
+
 KnownDistrict = Annotated[str, AfterValidator(_known_district)]
 Phone = Annotated[str, AfterValidator(_uk_phone)]
 FrameworkSkills = Annotated[list[SkillClaim], AfterValidator(_known_skill)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+#: A person's name: NFC, at least one letter, no hidden or text-direction characters.
+BoundedPreferences = Annotated[WorkPreferences, AfterValidator(_bounded_preferences)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(person_name)]
 
 
 class ApplicationAnswers(BaseModel):
@@ -76,7 +96,7 @@ class ApplicationAnswers(BaseModel):
     professional_registration: ProfessionalRegistration | None = None
     specialisms: list[IctSpecialism] | None = Field(default=None, max_length=11)
     skills: FrameworkSkills | None = Field(default=None, max_length=60)
-    work_preferences: WorkPreferences | None = None
+    work_preferences: BoundedPreferences | None = None
     privacy_notice_version: str | None = Field(default=None, min_length=1, max_length=50)
     consent_to_processing: bool | None = Field(
         default=None, description="The candidate agrees to the privacy notice."
@@ -149,23 +169,17 @@ class NewApplication(ApplicationAnswers):
     equality_monitoring: EqualityMonitoring | None = None
 
 
-class DraftCreated(BaseModel):
-    application_id: str
-    access_token: str = Field(description="Bearer token to continue this application.")
-    missing: list[str]
-
-
 class SignInRequested(BaseModel):
     message: str
 
 
 class ApplicationReceipt(BaseModel):
+    """A submitted application, as its sender (the signed-in candidate or an admin) sees it."""
+
     application_id: str
     reference: str
     status: str
-    access_token: str | None = Field(
-        default=None, description="Given to new candidates only; others sign in by e-mail link."
-    )
+    candidate_id: str
 
 
 class FieldProblem(BaseModel):

@@ -1,8 +1,10 @@
 """Bulk import of applications from CSV (e.g. a partner's paper or legacy-system applications).
 
 One row is one whole application. Lists inside a cell are separated by semicolons; skills are
-`Skill name:level` (level 1 to 4). Each row's import key is derived from its cohort and e-mail, so
-running the same file twice imports nothing the second time.
+`Skill name:level` (level 1 to 4). Each row's import key is derived from its cohort and e-mail,
+keyed with the service's secret (nobody else can compute it) and bound to the import as its
+caller, so running the same file twice imports nothing the second time and nobody can replay a
+row's key through the API to learn anything.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import hashlib
+import hmac
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from rtw_platform.auth import Principal, Role
 from rtw_platform.errors import AlreadyApplied, Refusal
 from rtw_platform.http import describe_validation_errors
 from rtw_platform.uow import UnitOfWorkFactory
@@ -26,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from .access import TokenIssuer
 from .api_models import NewApplication
 from .intake import submit_newcomers, submit_whole
+from .models import Application
 
 COLUMNS = (
     "cohort_id",
@@ -150,10 +155,17 @@ def row_to_form(row: dict[str, str]) -> dict[str, Any]:
     return {k: v for k, v in form.items() if v is not None}
 
 
-def import_key(row: dict[str, str]) -> str:
-    """The row's idempotency key: the same cohort and e-mail give the same key."""
+#: Who the bulk import applies as: an admin (a programme operator runs it), so its keys are bound
+#: to it and it may apply for people already known (their rows are answered as an API client is).
+IMPORTER = Principal(subject="bulk-import", role=Role.ADMIN)
+
+
+def import_key(row: dict[str, str], secret: str) -> str:
+    """The row's idempotency key: the same cohort and e-mail give the same key, which only someone
+    holding the service's secret can compute."""
     identity = f"{(row.get('cohort_id') or '').strip()}|{(row.get('email') or '').strip().lower()}"
-    return "import:" + hashlib.sha256(identity.encode()).hexdigest()[:40]
+    digest = hmac.new(secret.encode(), identity.encode(), hashlib.sha256).hexdigest()
+    return "import:" + digest[:40]
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -241,7 +253,7 @@ async def import_rows(
                     await counted(line, row, command_or_problem)
                 else:
                     valid.append((line, row, command_or_problem))
-            one_by_one = await _submit_batch(valid, uow_factory, today)
+            one_by_one = await _submit_batch(valid, uow_factory, issuer.secret, today)
             for position, (line, row, _) in enumerate(valid):
                 if position not in one_by_one:
                     await counted(line, row, "imported")
@@ -263,7 +275,10 @@ def _command(row: dict[str, str]) -> NewApplication | str:
 
 
 async def _submit_batch(
-    valid: list[tuple[int, dict[str, str], NewApplication]], uow_factory: UnitOfWorkFactory, today: date
+    valid: list[tuple[int, dict[str, str], NewApplication]],
+    uow_factory: UnitOfWorkFactory,
+    secret: str,
+    today: date,
 ) -> set[int]:
     """Submit the plain rows together; the positions of the rows to submit one at a time."""
     if not valid:
@@ -272,7 +287,10 @@ async def _submit_batch(
         async with uow_factory() as uow:
             return set(
                 await submit_newcomers(
-                    [(command, import_key(row)) for _, row, command in valid], uow, today=today
+                    [(command, import_key(row, secret)) for _, row, command in valid],
+                    uow,
+                    caller=IMPORTER,
+                    today=today,
                 )
             )
     except IntegrityError:
@@ -287,10 +305,12 @@ async def _import_row(
     issuer: TokenIssuer,
     today: date,
 ) -> str:
-    key = import_key(row)
+    key = import_key(row, issuer.secret)
     async with uow_factory() as uow:
         try:
-            application, _ = await submit_whole(command, uow, issuer, client_request_id=key, today=today)
+            application = await submit_whole(
+                command, uow, issuer, caller=IMPORTER, client_request_id=key, today=today
+            )
         except AlreadyApplied as exc:
             return f"already applied: {exc.message}"
         except Refusal as exc:
@@ -299,6 +319,7 @@ async def _import_row(
                 return "; ".join(f"{f}: {m}" for f, m in problems)
             return exc.message
     # An earlier run's row is found by its key and returned without a new commit.
+    assert isinstance(application, Application)  # an admin is answered with the application
     return "imported" if uow.committed and application.reference else "already"
 
 

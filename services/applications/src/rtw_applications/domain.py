@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -122,6 +123,17 @@ def stage_after_assessment(stage: AssessmentStage, outcome: AssessmentOutcome) -
 def stage_after_response(response: MatchResponse) -> Stage:
     """The journey stage after the candidate answered a council."""
     return Stage.ACCEPTED if response is MatchResponse.ACCEPTED else Stage.DECLINED
+
+
+# --------------------------------------------------------------------------- idempotency keys
+
+
+def request_key(caller: str, key: str) -> str:
+    """An `Idempotency-Key` as stored: bound to who sent it (see `access.caller_identity`), so the
+    same key sent by anyone else matches nothing and is simply a new request. Only a hash of the
+    two is kept."""
+    digest = hashlib.sha256(f"{caller}\n{key}".encode()).hexdigest()
+    return f"scoped:{digest}"
 
 
 # --------------------------------------------------------------------------- cohorts and windows

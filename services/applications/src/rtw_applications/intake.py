@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from rtw_contracts import (
     ApplicationSubmitted,
     CandidateSignInRequested,
+    Event,
     IctSpecialism,
     Language,
     Programme,
@@ -24,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from . import domain
-from .access import TokenIssuer, ensure_candidate_or_admin
+from .access import TokenIssuer, caller_identity, reaches
 from .api_models import ApplicationAnswers, EqualityMonitoring, NewApplication, NewDraft
 from .cohorts import cohort_or_refuse, open_cohort_or_refuse
 from .journey import add_first_steps
@@ -39,15 +40,13 @@ from .models import (
 NEXT_NUMBER = "SELECT nextval('applications.application_numbers')"
 
 
-@dataclass(frozen=True)
-class DraftStarted:
-    application: Application
-    access_token: str
+NO_SUCH_APPLICATION = "There is no application with that id."
 
 
 @dataclass(frozen=True)
-class SignInSent:
-    """The e-mail address is known: a sign-in link was sent instead of a token."""
+class LinkSent:
+    """All an anonymous caller learns: a link was e-mailed to the address they gave. Whether the
+    address was known, and anything of its account, stays with the address's owner."""
 
 
 def _now() -> datetime:
@@ -74,49 +73,64 @@ async def _new_candidate(uow: UnitOfWork, email: str, answers: ApplicationAnswer
     return candidate
 
 
-async def _send_sign_in(uow: UnitOfWork, candidate: Candidate, issuer: TokenIssuer) -> None:
-    link, expires_at = issuer.sign_in_link(candidate.id)
-    uow.publish(
-        CandidateSignInRequested(
-            correlation_id=candidate.id,
-            candidate_id=candidate.id,
-            email=candidate.email or "",
-            given_name=candidate.given_name or "there",
-            preferred_language=Language(candidate.preferred_language),
-            link=link,
-            expires_at=expires_at,
-        )
+def _sign_in_requested(
+    candidate: Candidate, issuer: TokenIssuer, next_page: str | None = None
+) -> CandidateSignInRequested:
+    """The event that has notifications e-mail the candidate a sign-in link (then to `next_page`)."""
+    link, expires_at = issuer.sign_in_link(candidate.id, next_page)
+    return CandidateSignInRequested(
+        correlation_id=candidate.id,
+        candidate_id=candidate.id,
+        email=candidate.email or "",
+        given_name=candidate.given_name or "there",
+        preferred_language=Language(candidate.preferred_language),
+        link=link,
+        expires_at=expires_at,
     )
 
 
+async def _send_sign_in(
+    uow: UnitOfWork, candidate: Candidate, issuer: TokenIssuer, next_page: str | None = None
+) -> None:
+    uow.publish(_sign_in_requested(candidate, issuer, next_page))
+
+
 async def start_draft(
-    command: NewDraft, uow: UnitOfWork, issuer: TokenIssuer, today: date
-) -> DraftStarted | SignInSent:
-    """Start an application. A new e-mail address gets a token at once; a known one gets a
-    sign-in link by e-mail (so nobody can open someone else's applications by typing their
-    address)."""
-    await open_cohort_or_refuse(uow, command.cohort_id, today)
+    command: NewDraft, uow: UnitOfWork, issuer: TokenIssuer, today: date, *, _retried: bool = False
+) -> LinkSent:
+    """Start an application for an address nobody has proven yet: the address is e-mailed a link,
+    and only following it signs anyone in. A new address gets its draft (the link leads to it); a
+    known one gets a link to sign in, and nothing of its account is read back or changed."""
+    cohort = await open_cohort_or_refuse(uow, command.cohort_id, today)
     existing = await candidate_by_email(uow, str(command.email))
     if existing is not None:
-        await _send_sign_in(uow, existing, issuer)
+        await _send_sign_in(uow, existing, issuer)  # to their applications, this cohort among them
         await uow.commit()
-        return SignInSent()
-    answers = ApplicationAnswers(given_name=command.given_name, family_name=command.family_name)
-    candidate = await _new_candidate(uow, str(command.email), answers)
-    cohort = await cohort_or_refuse(uow, command.cohort_id)
+        return LinkSent()
+    names = ApplicationAnswers(given_name=command.given_name, family_name=command.family_name)
+    candidate = await _new_candidate(uow, str(command.email), names)
     application = Application(
         id=uuid4(),
         candidate_id=candidate.id,
         cohort_id=cohort.id,
         programme=cohort.programme,
         status=domain.Stage.DRAFT.value,
-        answers={},
+        answers=names.model_dump(mode="json", exclude_none=True),
         created_at=_now(),
         updated_at=_now(),
     )
     uow.session.add(application)
+    try:
+        await uow.session.flush()
+    except IntegrityError:
+        # A concurrent request created this person first: answer as for a known address.
+        await uow.session.rollback()
+        if _retried:
+            raise Conflict("Another request for this address came at the same moment; try again.") from None
+        return await start_draft(command, uow, issuer, today, _retried=True)
+    await _send_sign_in(uow, candidate, issuer, f"/applications/application/{application.id}")
     await uow.commit()
-    return DraftStarted(application, issuer.access_token(candidate.id))
+    return LinkSent()
 
 
 async def start_draft_as(principal: Principal, cohort_id: str, uow: UnitOfWork, today: date) -> Application:
@@ -189,8 +203,9 @@ async def application_or_refuse(uow: UnitOfWork, application_id: UUID, principal
     """The application, if it exists and the caller may reach it."""
     application = await uow.session.get(Application, application_id)
     if application is None or application.anonymised_at is not None:
-        raise NotFound("There is no application with that id.")
-    ensure_candidate_or_admin(principal, application.candidate_id)
+        raise NotFound(NO_SUCH_APPLICATION)
+    if not reaches(principal, application.candidate_id):
+        raise NotFound(NO_SUCH_APPLICATION)  # someone else's: answered exactly as an unknown id
     return application
 
 
@@ -282,10 +297,13 @@ async def submit(
 ) -> Application:
     """Submit a draft: everything needed must be there and the window open."""
     application = await application_or_refuse(uow, application_id, principal)
+    key = _scoped(principal, "", client_request_id)
     if application.reference is not None:
-        if client_request_id is not None and application.client_request_id == client_request_id:
+        if key is not None and application.client_request_id == key:
             return application  # the same request again
         raise AlreadyApplied(application.reference)
+    if key is not None and await _by_request_key(uow, key) is not None:
+        raise Conflict("This Idempotency-Key was already used for another request: send a new key.")
     await open_cohort_or_refuse(uow, application.cohort_id, today)
     answers = ApplicationAnswers.model_validate(application.answers)
     problems = missing_answers(Programme(application.programme), answers)
@@ -293,9 +311,21 @@ async def submit(
         raise Invalid(problems, "Your application is not finished yet.")
     candidate = await uow.session.get(Candidate, application.candidate_id)
     assert candidate is not None
-    application.client_request_id = client_request_id
+    application.client_request_id = key
     await _submit(uow, application, candidate, answers)
     return application
+
+
+def _scoped(caller: Principal | None, email: str, client_request_id: str | None) -> str | None:
+    """The caller's `Idempotency-Key` as stored (bound to the caller), or None without one."""
+    if client_request_id is None:
+        return None
+    return domain.request_key(caller_identity(caller, email), client_request_id)
+
+
+async def _by_request_key(uow: UnitOfWork, key: str) -> Application | None:
+    statement = select(Application).where(Application.client_request_id == key)
+    return (await uow.session.exec(statement)).first()
 
 
 async def submit_whole(
@@ -303,61 +333,106 @@ async def submit_whole(
     uow: UnitOfWork,
     issuer: TokenIssuer,
     *,
+    caller: Principal | None,
     client_request_id: str | None = None,
     today: date,
     _retried: bool = False,
-) -> tuple[Application, str | None]:
-    """A whole application at once. Returns it, with an access token for a new candidate."""
-    if client_request_id is not None:
-        earlier = (
-            await uow.session.exec(
-                select(Application).where(Application.client_request_id == client_request_id)
-            )
-        ).first()
+) -> Application | LinkSent:
+    """A whole application at once, answered according to who sends it.
+
+    - Anonymous (`caller` None): the address is unproven, so the answer is only `LinkSent`. A new
+      address has its application submitted and is e-mailed a link to see it; a known address is
+      e-mailed a link to sign in, and nothing of its account is read back, changed or deleted.
+    - A signed-in candidate applies as themself only (the e-mail must be their own).
+    - An admin (a partner's service, the bulk import) applies for anyone and gets the application.
+
+    An `Idempotency-Key` is bound to its caller: the same key from anyone else is a new request.
+    """
+    if caller is not None and caller.role not in (Role.CANDIDATE, Role.ADMIN):
+        raise Forbidden("Only candidates and programme admins send applications.")
+    email = str(command.email)
+    key = _scoped(caller, email, client_request_id)
+    if key is not None:
+        earlier = await _by_request_key(uow, key)
         if earlier is not None:
-            return earlier, None
+            return LinkSent() if caller is None else earlier  # the same request again
     cohort = await open_cohort_or_refuse(uow, command.cohort_id, today)
     answers = _answers_of(command)
     problems = missing_answers(Programme(cohort.programme), answers)
     if problems:
         raise Invalid(problems)
-    candidate = await candidate_by_email(uow, str(command.email))
-    token: str | None = None
-    if candidate is None:
-        candidate = await _new_candidate(uow, str(command.email), answers)
-        token = issuer.access_token(candidate.id)
+    link: CandidateSignInRequested | None = None
+    if caller is None:
+        known = await candidate_by_email(uow, email)
+        if known is not None:
+            await _send_sign_in(uow, known, issuer)
+            await uow.commit()
+            return LinkSent()
+        candidate = await _new_candidate(uow, email, answers)
+    elif caller.role is Role.CANDIDATE:
+        candidate = await _signed_in_candidate(uow, caller, email)
+        await _replace_draft(uow, candidate, cohort)
     else:
-        earlier_application = (
-            await uow.session.exec(
-                select(Application).where(
-                    Application.candidate_id == candidate.id, Application.cohort_id == cohort.id
-                )
-            )
-        ).first()
-        if earlier_application is not None and earlier_application.reference is not None:
-            raise AlreadyApplied(earlier_application.reference)
-        if earlier_application is not None:  # an unfinished draft: the whole form replaces it
-            await uow.session.delete(earlier_application)
-            await uow.session.flush()
-    application = _new_application(uow, command, candidate, cohort, answers, client_request_id)
+        found = await candidate_by_email(uow, email)
+        if found is None:
+            candidate = await _new_candidate(uow, email, answers)
+        else:
+            candidate = found
+            await _replace_draft(uow, candidate, cohort)
+    application = _new_application(uow, command, candidate, cohort, answers, key)
+    if caller is None:
+        link = _sign_in_requested(candidate, issuer, f"/applications/my/applications/{application.id}")
     try:
-        await _submit(uow, application, candidate, answers)
+        await _submit(uow, application, candidate, answers, *([link] if link else []))
     except IntegrityError:
-        # Another request for the same application won the race: answer as if it had come first.
+        # Another request won a race: for the same key, answer as if it had come first.
         await uow.session.rollback()
-        winner = await _the_winner(uow, command, client_request_id)
+        winner = await _the_winner(uow, command, key, caller)
         if winner is not None:
-            return winner, None
+            return LinkSent() if caller is None else winner
         if _retried:
             raise Conflict(
                 "This application was being changed by another request at the same moment; try again."
             ) from None
-        # The race was over the candidate (one new person's applications to several cohorts at
-        # once): the candidate exists now, so try once more.
+        # The race was over the candidate (one person's applications to several cohorts at once,
+        # or the same new address twice): the candidate exists now, so try once more.
         return await submit_whole(
-            command, uow, issuer, client_request_id=client_request_id, today=today, _retried=True
+            command,
+            uow,
+            issuer,
+            caller=caller,
+            client_request_id=client_request_id,
+            today=today,
+            _retried=True,
         )
-    return application, token
+    return LinkSent() if caller is None else application
+
+
+async def _signed_in_candidate(uow: UnitOfWork, caller: Principal, email: str) -> Candidate:
+    """The signed-in candidate, applying with their own address."""
+    candidate = await uow.session.get(Candidate, UUID(caller.subject))
+    if candidate is None or candidate.erased_at is not None:
+        raise NotFound("Your account is no longer here (it was erased). Apply again without signing in.")
+    if candidate.email != email.lower():
+        raise Invalid([("email", "Apply with the e-mail address you signed in with.")])
+    return candidate
+
+
+async def _replace_draft(uow: UnitOfWork, candidate: Candidate, cohort: Cohort) -> None:
+    """Refuse a second application to the cohort; an unfinished draft is replaced by the whole form
+    (only ever for the candidate themself or an admin)."""
+    earlier = (
+        await uow.session.exec(
+            select(Application).where(
+                Application.candidate_id == candidate.id, Application.cohort_id == cohort.id
+            )
+        )
+    ).first()
+    if earlier is not None and earlier.reference is not None:
+        raise AlreadyApplied(earlier.reference)
+    if earlier is not None:
+        await uow.session.delete(earlier)
+        await uow.session.flush()
 
 
 def _answers_of(command: NewApplication) -> ApplicationAnswers:
@@ -403,11 +478,12 @@ def _new_application(
 
 
 async def submit_newcomers(
-    commands: list[tuple[NewApplication, str]], uow: UnitOfWork, *, today: date
+    commands: list[tuple[NewApplication, str]], uow: UnitOfWork, *, caller: Principal, today: date
 ) -> list[int]:
     """Whole applications from people not yet known, all in this unit of work's one transaction.
 
-    `commands` pairs each application with its idempotency key. Only the plain case is done here:
+    `commands` pairs each application with its idempotency key, bound to `caller` (an admin) as
+    `submit_whole` binds it. Only the plain case is done here:
     a new person, a new key, an open cohort, nothing missing, no equality monitoring. Its rows
     are written in a few statements, without ORM objects. Returns the positions of the others
     (someone known, a key seen before, the same person twice in the list, a closed cohort, missing
@@ -416,6 +492,8 @@ async def submit_newcomers(
     submit. A race with a concurrent request for the same person fails the commit; the caller then
     submits the batch one at a time.
     """
+    scope = caller_identity(caller, "")
+    commands = [(command, domain.request_key(scope, key)) for command, key in commands]
     keys = [key for _, key in commands]
     emails = [str(command.email).lower() for command, _ in commands]
     # `= ANY(array)`, not `IN (…)`: one parameter, and a generic plan that still uses the index
@@ -488,17 +566,16 @@ async def submit_newcomers(
 
 
 async def _the_winner(
-    uow: UnitOfWork, command: NewApplication, client_request_id: str | None
+    uow: UnitOfWork, command: NewApplication, key: str | None, caller: Principal | None
 ) -> Application | None:
-    """After losing a race: the same request's application, or the refusal of a duplicate."""
-    if client_request_id is not None:
-        same = (
-            await uow.session.exec(
-                select(Application).where(Application.client_request_id == client_request_id)
-            )
-        ).first()
+    """After losing a race: the same request's application, or (to a signed-in caller only) the
+    refusal of a duplicate. An anonymous caller is answered by trying again."""
+    if key is not None:
+        same = await _by_request_key(uow, key)
         if same is not None:
             return same
+    if caller is None:
+        return None
     candidate = await candidate_by_email(uow, str(command.email))
     if candidate is not None:
         earlier = (
@@ -515,8 +592,14 @@ async def _the_winner(
 
 
 async def _submit(
-    uow: UnitOfWork, application: Application, candidate: Candidate, answers: ApplicationAnswers
+    uow: UnitOfWork,
+    application: Application,
+    candidate: Candidate,
+    answers: ApplicationAnswers,
+    *also: Event,
 ) -> None:
+    """Mark the application submitted and commit it with its event (and `also`, published only
+    once the rows are written, so a lost race leaves nothing queued)."""
     now = _now()
     number = (await uow.session.execute(text(NEXT_NUMBER))).scalar_one()
     event = _mark_submitted(application, candidate, answers, number, now)
@@ -526,7 +609,7 @@ async def _submit(
     # Submitting is an application's first step (a draft has none: a withdrawn draft is deleted),
     # so the status set above is already its furthest stage: no need to read its steps back.
     await add_first_steps(uow, [(application.id, event.event_id, domain.Stage.SUBMITTED, now)])
-    uow.publish(event)
+    uow.publish(event, *also)
     await uow.commit()
 
 

@@ -24,6 +24,8 @@ from .models import (
     SecondStageSubmission,
 )
 
+NO_SUCH_CANDIDATE = "There is no candidate with that id."
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -80,7 +82,7 @@ async def erase_candidate(candidate_id: UUID, uow: UnitOfWork, store: FileStore)
     service told (CandidateErased). Returns the applications affected."""
     candidate = await uow.session.get(Candidate, candidate_id)
     if candidate is None or candidate.erased_at is not None:
-        raise NotFound("There is no candidate with that id (or they were already erased).")
+        raise NotFound(NO_SUCH_CANDIDATE)
     now = _now()
     applications = list(
         (await uow.session.exec(select(Application).where(Application.candidate_id == candidate_id))).all()
@@ -103,7 +105,7 @@ async def export_candidate(
     """
     candidate = await uow.session.get(Candidate, candidate_id)
     if candidate is None or candidate.erased_at is not None:
-        raise NotFound("There is no candidate with that id.")
+        raise NotFound(NO_SUCH_CANDIDATE)
     applications = (
         await uow.session.exec(select(Application).where(Application.candidate_id == candidate_id))
     ).all()

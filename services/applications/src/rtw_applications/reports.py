@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from rtw_platform import reference
 from rtw_platform.uow import UnitOfWork
 from sqlmodel import col, select
@@ -265,14 +265,33 @@ async def fairness(uow: UnitOfWork, people: Sequence[Person]) -> dict[str, Any]:
     return result
 
 
+#: The most an hourly rate may be in an assumption (£1,000 an hour): beyond is a typing mistake.
+MAX_HOURLY_PENCE = 100_000
+#: The most a recruitment cost may be (£1,000,000).
+MAX_RECRUITMENT_PENCE = 100_000_000
+
+
 class SavingsAssumptions(BaseModel):
     """What the savings estimate assumes (shown next to the numbers)."""
 
-    agency_hourly_low_pence: int = Field(default=3000, ge=0)
-    agency_hourly_high_pence: int = Field(default=3500, ge=0)
-    employed_hourly_pence: int = Field(default=1571, ge=0)
+    model_config = ConfigDict(extra="forbid")
+
+    agency_hourly_low_pence: int = Field(default=3000, ge=0, le=MAX_HOURLY_PENCE)
+    agency_hourly_high_pence: int = Field(default=3500, ge=0, le=MAX_HOURLY_PENCE)
+    employed_hourly_pence: int = Field(default=1571, ge=0, le=MAX_HOURLY_PENCE)
     weeks_per_year: float = Field(default=46, gt=0, le=52)
-    recruitment_cost_pence: int = Field(default=2_400_000, ge=0)
+    recruitment_cost_pence: int = Field(default=2_400_000, ge=0, le=MAX_RECRUITMENT_PENCE)
+
+    @field_validator("agency_hourly_high_pence")
+    @classmethod
+    def _high_not_below_low(cls, high: int, info: ValidationInfo) -> int:
+        low = info.data.get("agency_hourly_low_pence")
+        if low is not None and high < low:
+            raise ValueError(
+                "must not be less than agency_hourly_low_pence "
+                "(they are the low and the high estimate of the agency's hourly cost)"
+            )
+        return high
 
 
 async def savings(

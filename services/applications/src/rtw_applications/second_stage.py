@@ -20,8 +20,9 @@ from .access import ensure_candidate_self
 from .cohorts import cohort_or_refuse
 from .intake import application_or_refuse
 from .journey import add_step
-from .models import SecondStageSubmission
+from .models import Application, SecondStageSubmission
 from .settings import ApplicationsSettings
+from .uploads import too_large
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,14 @@ def check_video(video: UploadedVideo, max_bytes: int) -> str:
     return content_type
 
 
+async def may_send(application_id: UUID, principal: Principal, uow: UnitOfWork) -> Application:
+    """The application, if the caller is its candidate: checked from the address and the token
+    alone, before anything of an upload is read (someone else's is answered as unknown)."""
+    application = await application_or_refuse(uow, application_id, principal)
+    ensure_candidate_self(principal, application.candidate_id)
+    return application
+
+
 async def submit_second_stage(
     application_id: UUID,
     answers: dict[str, str],
@@ -60,8 +69,7 @@ async def submit_second_stage(
 ) -> SecondStageSubmission:
     """Accept a shortlisted candidate's second stage, once, before the deadline."""
     now = now or datetime.now(UTC)
-    application = await application_or_refuse(uow, application_id, principal)
-    ensure_candidate_self(principal, application.candidate_id)
+    application = await may_send(application_id, principal, uow)
     if application.shortlisted_at is None:
         raise Forbidden("Only shortlisted candidates are invited to the second stage.")
     if application.status == domain.Stage.WITHDRAWN.value:
@@ -135,9 +143,6 @@ async def read_video(upload: UploadFile, limit: int) -> bytes:
     while chunk := await upload.read(1024 * 1024):
         size += len(chunk)
         if size > limit:
-            raise TooLarge(
-                f"The video is larger than the {limit // (1024 * 1024)} MB accepted. "
-                "Record a shorter one or lower its resolution."
-            )
+            raise too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)

@@ -11,8 +11,10 @@ from typing import Any
 from uuid import uuid4
 
 import asyncpg
+import httpx
 import pytest
 import pytest_asyncio
+from rtw_platform.auth import Principal, Role, issue_token
 from rtw_platform.db import asyncpg_dsn
 
 #: Cohorts open around today in every test database, one per programme.
@@ -110,3 +112,28 @@ def application_form(**overrides: Any) -> dict[str, Any]:
 def make_application(open_cohorts: dict[str, str]) -> Callable[..., dict[str, Any]]:
     """Build application forms for the open test cohorts: `make_application(right_to_work=False)`."""
     return application_form
+
+
+def bearer_for(secret: str, role: Role, subject: str) -> dict[str, str]:
+    """The Authorization header of a token for `subject` in `role`."""
+    return {"Authorization": f"Bearer {issue_token(secret, Principal(subject=subject, role=role))}"}
+
+
+async def submitted_application(
+    client: httpx.AsyncClient,
+    secret: str,
+    form: dict[str, Any],
+    *,
+    path: str = "/applications",
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Send a whole application as a partner's service does (with an admin's token: anonymous
+    callers are told only that a link was e-mailed) and return the receipt, with `access_token`:
+    the candidate's own token, as the e-mailed sign-in link would give them."""
+    sent = await client.post(
+        path, json=form, headers={**bearer_for(secret, Role.ADMIN, "partner-service"), **(headers or {})}
+    )
+    assert sent.status_code == 201, sent.text
+    receipt: dict[str, Any] = sent.json()
+    candidate = Principal(subject=receipt["candidate_id"], role=Role.CANDIDATE)
+    return {**receipt, "access_token": issue_token(secret, candidate)}

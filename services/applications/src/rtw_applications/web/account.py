@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.rate_limits import limit_link_request
-from rtw_platform.web import FormErrors, current_principal, form_text, read_form, redirect, sign_in_and_go
+from rtw_platform.web import (
+    FormErrors,
+    current_principal,
+    form_text,
+    read_form,
+    redirect,
+    safe_next,
+    sign_in_and_go,
+)
 
 from .. import cohorts, intake
 from ..models import RateLimitWindow
@@ -64,10 +73,14 @@ async def staff_sign_in(request: Request) -> HTMLResponse:
 
 
 @router.get("/sign-in/{token}")
-async def link_landing(request: Request, token: str) -> HTMLResponse:
+async def link_landing(
+    request: Request, token: str, next: Annotated[str | None, Query(max_length=300)] = None
+) -> HTMLResponse:
     """The e-mailed link opens this page; signing in takes a press of the button, so a mail
-    scanner that follows links does not use the link up."""
-    return PAGES.render(request, "sign_in_link.html", {"token": token})
+    scanner that follows links does not use the link up. The link may say where to go next (a
+    new draft); only a path on this platform is followed."""
+    then = safe_next(next, "")
+    return PAGES.render(request, "sign_in_link.html", {"token": token, "request_next": then})
 
 
 @router.post("/sign-in/{token}")

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from rtw_contracts import Programme
-from rtw_platform.auth import Principal, Role
+from rtw_platform.auth import Role
 from rtw_platform.errors import Invalid, NotFound
 from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.names import person_name
 from rtw_platform.rate_limits import limit_link_request
-from rtw_platform.web import FormErrors, current_principal, form_text, read_form, redirect, start_session, url
+from rtw_platform.web import FormErrors, current_principal, form_text, read_form, redirect, url
 
 from .. import cohorts, domain, intake
 from ..api_models import ApplicationAnswers, NewDraft
@@ -44,8 +45,10 @@ async def apply_start(request: Request, cohort_id: str, uow: UnitOfWorkDep) -> H
 
 @router.post("/apply/{cohort_id}")
 async def apply_started(request: Request, cohort_id: str, uow: UnitOfWorkDep) -> Response:
-    """Create the draft (the same use case as POST /applications/drafts) and sign in here; a
-    known e-mail address gets a sign-in link instead."""
+    """A signed-in candidate starts (or resumes) their application here. Anyone else gives an
+    address, which is e-mailed a link to continue (the same use case as POST
+    /applications/drafts): nobody is signed in by typing an address, and the page says the same
+    whether the address is known or not."""
     form = await read_form(request)
     principal = current_principal(request)
     if principal is not None and principal.role is Role.CANDIDATE:
@@ -64,15 +67,8 @@ async def apply_started(request: Request, cohort_id: str, uow: UnitOfWorkDep) ->
         family_name=values["family_name"],
     )
     await limit_link_request(request, uow, RateLimitWindow, values["email"])
-    started = await intake.start_draft(command, uow, issuer_of(request), today())
-    if isinstance(started, intake.SignInSent):
-        return redirect(request, f"/apply/{cohort.id}/check-your-email")
-    candidate = Principal(subject=str(started.application.candidate_id), role=Role.CANDIDATE)
-    names = ApplicationAnswers(given_name=values["given_name"], family_name=values["family_name"])
-    await intake.save_answers(started.application.id, names, candidate, uow)
-    response = redirect(request, f"/application/{started.application.id}")
-    start_session(request, response, candidate)
-    return response
+    await intake.start_draft(command, uow, issuer_of(request), today())
+    return redirect(request, f"/apply/{cohort.id}/check-your-email")
 
 
 def _signed_in(request: Request) -> bool:
@@ -94,12 +90,17 @@ def _start_errors(values: dict[str, str]) -> FormErrors:
             errors.add(name, message)
         elif len(values[name]) > 200:
             errors.add(name, "Names must be 200 characters or fewer")
+        else:
+            try:
+                values[name] = person_name(values[name])
+            except ValueError as problem:
+                errors.add(name, str(problem))
     return errors
 
 
 @router.get("/apply/{cohort_id}/check-your-email")
 async def apply_check_email(request: Request, cohort_id: str, uow: UnitOfWorkDep) -> HTMLResponse:
-    """The address has applied before: a sign-in link was sent to it."""
+    """A link was e-mailed to the address given (whether or not it had applied before)."""
     cohort = await cohorts.cohort_or_refuse(uow, cohort_id)
     minutes = issuer_of(request).link_minutes
     return PAGES.render(request, "apply_check_email.html", {"cohort": cohort, "minutes": minutes})

@@ -32,7 +32,7 @@ def parse_id(application_id: str) -> UUID:
     try:
         return UUID(application_id)
     except ValueError:
-        raise NotFound("There is no application at this address.") from None
+        raise NotFound(intake.NO_SUCH_APPLICATION) from None
 
 
 async def own_application(

@@ -16,7 +16,7 @@ from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, form_text, read_form, redirect
 from starlette.datastructures import UploadFile
 
-from .. import cohorts, domain, second_stage
+from .. import cohorts, domain, second_stage, uploads
 from ..models import Application
 from .candidate import own_application
 from .common import PAGES, settings_of
@@ -43,11 +43,12 @@ async def second_stage_page(request: Request, application_id: str, uow: UnitOfWo
 async def second_stage_sent(request: Request, application_id: str, uow: UnitOfWorkDep) -> Response:
     """Send the second stage; problems with the answers or the video are shown beside them."""
     principal, application = await own_application(request, uow, application_id)
-    form = await read_form(request)
+    settings = settings_of(request)
+    # Only the application's candidate gets this far; their upload is read up to the limit.
+    form = await read_form(uploads.bounded(request, settings.video_max_bytes))
     questions = domain.SECOND_STAGE_QUESTIONS[Programme(application.programme)]
     answers = {q.id: form_text(form, _field(q.id)) for q in questions}
     values = {_field(q): text for q, text in answers.items()}
-    settings = settings_of(request)
     errors = FormErrors()
     upload = form.get("video")
     video = None
