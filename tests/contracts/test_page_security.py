@@ -34,7 +34,7 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from rtw_applications.testing import TEST_COHORTS, application_form, insert_cohort
+from rtw_applications.testing import TEST_COHORTS, application_form, insert_cohort, submitted_application
 from rtw_assessment.domain import default_config
 from rtw_contracts import Programme
 from rtw_platform.auth import Principal, Role, issue_session_token, issue_token, verify_token
@@ -309,9 +309,7 @@ async def world(
         assert configured.status_code == 200, configured.text
         for which in ("a", "b"):
             form = application_form(email=f"candidate.{which}.{uuid4().hex[:6]}@example.org")
-            applied = await applications.post("/applications", json=form)
-            assert applied.status_code == 201, applied.text
-            receipt = applied.json()
+            receipt = await submitted_application(applications, token_secrets["applications"], form)
             subject = verify_token(token_secrets["applications"], receipt["access_token"]).subject
             people[(Role.CANDIDATE, which)] = Person(
                 Principal(subject, Role.CANDIDATE),

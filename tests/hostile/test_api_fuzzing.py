@@ -36,7 +36,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from rtw_applications.testing import TEST_COHORTS
+from rtw_applications.testing import TEST_COHORTS, submitted_application
 from rtw_contracts import AssessmentScored
 from rtw_contracts.examples import example
 from rtw_platform.auth import Principal, Role, issue_token, verify_token
@@ -171,12 +171,12 @@ async def seed(
     for person in PEOPLE:
         given, family = CANDIDATES[person]
         email = f"{given}.{family}@example.org".lower()
-        applied = await client.post(
-            "/applications/applications",
-            json=make_application(given_name=given, family_name=family, email=email),
+        receipt = await submitted_application(
+            client,
+            secret,
+            make_application(given_name=given, family_name=family, email=email),
+            path="/applications/applications",
         )
-        assert applied.status_code == 201, applied.text
-        receipt = applied.json()
         candidate_id = verify_token(secret, receipt["access_token"]).subject
         world.tokens[f"candidate {person}"] = receipt["access_token"]
         world.things[person].update(

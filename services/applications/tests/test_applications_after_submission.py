@@ -402,7 +402,7 @@ async def test_retention_anonymises_after_the_final_outcome(
 async def test_a_second_stage_past_its_request_allowance_is_refused_unread(
     client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
 ) -> None:
-    receipt = await applied(client, make_application)
+    receipt = await applied(client, service, make_application)
     auth = bearer(receipt["access_token"])
     await deliver(service, scored(receipt, AssessmentOutcome.SHORTLISTED))
     url = f"/applications/{receipt['application_id']}/second-stage"
