@@ -39,6 +39,7 @@ pytestmark = pytest.mark.component
 
 PUBLIC_URL = "https://matching.rtw.example"
 WALSALL, BIRMINGHAM, MANCHESTER = "E08000030", "E08000025", "E08000003"
+WESTERN_ISLES = "S12000013"  # Na h-Eileanan Siar (Stornoway)
 GIVEN, FAMILY = "Zephyrine", "Quillfeather"
 SALARY = {"min_pence": 3_000_000, "max_pence": 3_600_000}
 HIRE = {"hired": True, "start_date": "2027-04-06", "hours_per_week": 30, "salary_band": SALARY}
@@ -765,6 +766,19 @@ async def test_search_pages_through_every_result_once(world: World, pool: dict[s
     assert [p["total"] for p in pages] == [4, 4, 4]
     assert [len(p["results"]) for p in pages] == [3, 1, 0]
     assert [r["candidate_ref"] for p in pages for r in p["results"]] == pool["p"]
+
+
+async def test_an_island_council_finds_its_own_islanders_nearby(world: World) -> None:
+    # Stornoway's council once saw its own HS1 candidates 272 km away (its centre was misplaced).
+    western_isles = await world.sign_up(WESTERN_ISLES)
+    islander = await world.join(district="HS1", regions=("scotland",))
+    await world.join(district="EH1", regions=("scotland",))
+
+    found = await world.search(western_isles)
+
+    nearest = found["results"][0]
+    assert (nearest["candidate_ref"], nearest["distance_km"] < 25) == (islander.ref, True)
+    assert await world.refs(western_isles, radius_km=25) == [islander.ref]
 
 
 # --------------------------------------------------------------------------- saved searches
