@@ -746,3 +746,11 @@ def near_fit_gaps(match: Match, weights: Weights) -> Sequence[SkillGap]:
     if not match.missing or match.score < weights.near_fit_at or match.score >= 100:
         return []
     return match.gaps
+
+
+def hire_refusal(*, interview_required: bool, interviewed: bool) -> str | None:
+    """Why a hire cannot be recorded yet, or None: a vacancy that asks for an interview hires
+    only someone interviewed (deciding not to hire needs no interview)."""
+    if interview_required and not interviewed:
+        return "This vacancy asks for an interview: record the interview before recording a hire."
+    return None
