@@ -385,3 +385,55 @@ def test_a_tie_goes_to_the_earlier_submission() -> None:
     assert chosen.selected == [early]
     assert chosen.waitlisted == [late]
     assert chosen.rejected == [weaker]
+
+
+# --------------------------------------------------------------------------- the break's length
+
+
+#: Decision dates biased towards the edges of months (first, last, leap days).
+def _edge_days(year: int, month: int) -> list[date]:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    last = following - timedelta(days=1)
+    return [date(year, month, 1), date(year, month, 2), last - timedelta(days=1), last]
+
+
+decision_days = st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31)) | st.builds(
+    lambda y, m, i: _edge_days(y, m)[i],
+    st.integers(2000, 2040),
+    st.integers(1, 12),
+    st.integers(0, 3),
+)
+
+
+@given(
+    start=st.dates(min_value=date(1999, 1, 1), max_value=date(2040, 12, 31)),
+    today=decision_days,
+    reason=st.sampled_from([CareerBreakReason.CARING, CareerBreakReason.LONG_TERM_UNEMPLOYED]),
+)
+@example(start=date(2026, 1, 1), today=date(2026, 12, 4), reason=CareerBreakReason.CARING)
+@example(start=date(2023, 3, 1), today=date(2024, 2, 29), reason=CareerBreakReason.CARING)
+@example(start=date(2023, 3, 1), today=date(2024, 3, 1), reason=CareerBreakReason.CARING)
+@settings(max_examples=400, deadline=None)
+def test_an_ongoing_break_is_long_enough_from_the_first_day_of_its_thirteenth_month(
+    start: date, today: date, reason: CareerBreakReason
+) -> None:
+    ongoing = CareerBreak(start=start, reason=reason)
+    first = ongoing.start  # the month the break began (its first day)
+    assume(first <= today)
+    thirteenth_month = date(first.year + 1, first.month, 1)
+    config = default_config(Programme.ICT)
+    facts = ApplicationFacts(
+        programme=Programme.ICT,
+        submitted_at=datetime(2020, 10, 2, tzinfo=UTC),
+        right_to_work=True,
+        career_break=ongoing,
+        years_experience=10,
+        professional_registration=None,
+        specialisms=(IctSpecialism.DATA_ANALYST,),
+        skills=(),
+    )
+
+    result = screen(facts, config, today)
+    too_short = any(r.code.value == "career_break_too_short" for r in result.reasons)
+
+    assert too_short == (today < thirteenth_month)

@@ -74,13 +74,45 @@ def test_a_break_of_eleven_months_is_too_short_and_twelve_is_enough(
     assert IneligibilityReason.CAREER_BREAK_TOO_SHORT not in enough
 
 
-def test_an_ongoing_break_is_counted_up_to_today() -> None:
+def test_an_ongoing_break_counts_only_the_whole_months_up_to_the_decision() -> None:
     ongoing = CareerBreak(start=date(2019, 12, 1), reason=CareerBreakReason.CARING)
+    too_short = [IneligibilityReason.CAREER_BREAK_TOO_SHORT]
 
-    assert reasons_for(Programme.ICT, today=date(2020, 10, 15), career_break=ongoing) == [
+    assert reasons_for(Programme.ICT, today=date(2020, 10, 15), career_break=ongoing) == too_short
+    # 11 months and 14 days, then 11 months and 29 days: the current month is not over.
+    assert reasons_for(Programme.ICT, today=date(2020, 11, 15), career_break=ongoing) == too_short
+    assert reasons_for(Programme.ICT, today=date(2020, 11, 30), career_break=ongoing) == too_short
+    assert reasons_for(Programme.ICT, today=date(2020, 12, 1), career_break=ongoing) == []
+
+
+@pytest.mark.parametrize(
+    ("reason", "start", "wording"),
+    [
+        # The cases: 11 months and 3 days, and 10 months and 3 days, on 4 December 2026.
+        (CareerBreakReason.LONG_TERM_UNEMPLOYED, date(2026, 1, 1), "time out of work is 11 months"),
+        (CareerBreakReason.CARING, date(2026, 2, 1), "career break to care for someone is 10 months"),
+    ],
+)
+def test_an_ongoing_break_is_not_rounded_up_to_the_current_month(
+    reason: CareerBreakReason, start: date, wording: str
+) -> None:
+    config = default_config(Programme.ICT)
+    ongoing = CareerBreak(start=start, reason=reason)
+
+    [found] = eligibility_reasons(facts(career_break=ongoing), config.eligibility, config, date(2026, 12, 4))
+
+    assert found.code is IneligibilityReason.CAREER_BREAK_TOO_SHORT
+    assert wording in found.message
+
+
+def test_a_break_that_ended_this_month_counts_only_up_to_the_decision() -> None:
+    # January to December, decided on 4 December: it ended at most 11 months and 3 days in.
+    ended = CareerBreak(start=date(2026, 1, 1), end=date(2026, 12, 1), reason=CareerBreakReason.CARING)
+
+    assert reasons_for(Programme.ICT, today=date(2026, 12, 4), career_break=ended) == [
         IneligibilityReason.CAREER_BREAK_TOO_SHORT
     ]
-    assert reasons_for(Programme.ICT, today=date(2020, 11, 15), career_break=ongoing) == []
+    assert reasons_for(Programme.ICT, today=date(2027, 1, 1), career_break=ended) == []
 
 
 @pytest.mark.parametrize(

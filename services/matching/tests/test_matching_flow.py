@@ -39,6 +39,7 @@ pytestmark = pytest.mark.component
 
 PUBLIC_URL = "https://matching.rtw.example"
 WALSALL, BIRMINGHAM, MANCHESTER = "E08000030", "E08000025", "E08000003"
+WESTERN_ISLES = "S12000013"  # Na h-Eileanan Siar (Stornoway)
 GIVEN, FAMILY = "Zephyrine", "Quillfeather"
 SALARY = {"min_pence": 3_000_000, "max_pence": 3_600_000}
 HIRE = {"hired": True, "start_date": "2027-04-06", "hours_per_week": 30, "salary_band": SALARY}
@@ -747,6 +748,19 @@ async def test_search_pages_through_every_result_once(world: World, pool: dict[s
     assert [r["candidate_ref"] for p in pages for r in p["results"]] == pool["p"]
 
 
+async def test_an_island_council_finds_its_own_islanders_nearby(world: World) -> None:
+    # Stornoway's council once saw its own HS1 candidates 272 km away (its centre was misplaced).
+    western_isles = await world.sign_up(WESTERN_ISLES)
+    islander = await world.join(district="HS1", regions=("scotland",))
+    await world.join(district="EH1", regions=("scotland",))
+
+    found = await world.search(western_isles)
+
+    nearest = found["results"][0]
+    assert (nearest["candidate_ref"], nearest["distance_km"] < 25) == (islander.ref, True)
+    assert await world.refs(western_isles, radius_km=25) == [islander.ref]
+
+
 # --------------------------------------------------------------------------- saved searches
 
 
@@ -883,6 +897,65 @@ async def test_from_proposal_to_hire_with_each_step_out_of_order_refused(world: 
     assert (
         await world.http.post(f"/matches/{match_id}/outcome", json={"hired": False}, headers=council)
     ).status_code == 409
+
+
+async def accepted_match(world: World, council: Council, vacancy_id: str, candidate: Pooled) -> str:
+    """Shortlist, reach out and have the candidate accept: the match's id."""
+    match_id = (
+        await world.http.post(
+            f"/vacancies/{vacancy_id}/shortlist",
+            json={"candidate_ref": candidate.ref},
+            headers=council.headers,
+        )
+    ).json()["match_id"]
+    await world.http.post(f"/matches/{match_id}/reach-out", headers=council.headers)
+    accepted = await world.http.post(
+        f"/matches/{match_id}/response", json={"response": "accepted"}, headers=candidate.headers
+    )
+    assert accepted.json()["status"] == "accepted", accepted.text
+    return str(match_id)
+
+
+async def test_a_vacancy_that_asks_for_an_interview_hires_only_after_one(world: World) -> None:
+    walsall = await world.sign_up(WALSALL)
+    candidate, other = await world.join(), await world.join()
+    vacancy_id = await world.post_vacancy(walsall, interview_required=True)
+    match_id = await accepted_match(world, walsall, vacancy_id, candidate)
+
+    early = await world.http.post(f"/matches/{match_id}/outcome", json=HIRE, headers=walsall.headers)
+
+    assert early.status_code == 409
+    assert early.json()["detail"] == (
+        "This vacancy asks for an interview: record the interview before recording a hire."
+    )
+    assert await world.outbox("CandidateHired") == []
+    interview = await world.http.post(
+        f"/matches/{match_id}/interview", json={"at": "2027-03-01T10:00:00Z"}, headers=walsall.headers
+    )
+    assert interview.json()["status"] == "interviewing"
+    hired = await world.http.post(f"/matches/{match_id}/outcome", json=HIRE, headers=walsall.headers)
+    assert hired.json() == {"match_id": match_id, "status": "hired"}
+    assert [e["match_id"] for e in await world.outbox("CandidateHired")] == [match_id]
+
+    # Deciding not to hire needs no interview (the candidate may have found other work).
+    second = await world.post_vacancy(walsall, interview_required=True)
+    not_hired = await world.http.post(
+        f"/matches/{await accepted_match(world, walsall, second, other)}/outcome",
+        json={"hired": False},
+        headers=walsall.headers,
+    )
+    assert not_hired.json()["status"] == "not_hired"
+
+
+async def test_a_vacancy_that_asks_for_no_interview_hires_without_one(world: World) -> None:
+    walsall = await world.sign_up(WALSALL)
+    candidate = await world.join()
+    vacancy_id = await world.post_vacancy(walsall)  # interview_required defaults to False
+    match_id = await accepted_match(world, walsall, vacancy_id, candidate)
+
+    hired = await world.http.post(f"/matches/{match_id}/outcome", json=HIRE, headers=walsall.headers)
+
+    assert hired.json() == {"match_id": match_id, "status": "hired"}
 
 
 async def test_a_declined_reach_out_releases_nothing(world: World) -> None:

@@ -528,3 +528,64 @@ async def test_a_recruiter_invites_a_colleague_from_the_recruiters_page(runtime:
         await browser.post("/recruiters/sign-in", {"token": path.rsplit("/", 1)[1]}, page=path)
     ).status_code == 303
     assert "Vacancies" in (await browser.get("/council")).text
+
+
+async def test_the_match_page_refuses_a_hire_before_the_interview_the_vacancy_asks_for(
+    runtime: ServiceRuntime,
+) -> None:
+    walsall = await sign_up_and_in(runtime, WALSALL)
+    returner = await join_pool(runtime)
+    ref = str(returner.application_id)
+    posted = await walsall.post("/council/vacancies/new", vacancy_form(interview_required="yes"))
+    assert posted.status_code == 303, posted.text
+    vacancy_path = posted.headers["location"].split("?")[0]
+    assert "Interview before hiring" in (await walsall.get(vacancy_path)).text
+    shortlisted = await walsall.post(
+        f"/council/candidates/{ref}/shortlist",
+        {"vacancy_id": vacancy_path.rsplit("/", 1)[1]},
+        page=f"/council/candidates/{ref}",
+    )
+    match_path = shortlisted.headers["location"]
+    await walsall.post(f"{match_path}/reach-out", page=match_path)
+    candidate = Browser(runtime)
+    candidate.http.cookies.set(
+        "rtw_session",
+        issue_token(
+            runtime.settings.token_secret.get_secret_value(),
+            Principal(subject=str(returner.candidate_id), role=Role.CANDIDATE),
+        ),
+    )
+    await candidate.post(
+        f"/my/interest/{match_path.rsplit('/', 1)[1]}", {"response": "accepted"}, page="/my/interest"
+    )
+    hire = {
+        "hired": "yes",
+        "start_date-day": "6",
+        "start_date-month": "4",
+        "start_date-year": "2027",
+        "hours_per_week": "30",
+        "salary_min": "30000",
+        "salary_max": "36000",
+        "contract": "permanent",
+    }
+
+    early = await walsall.post(f"{match_path}/outcome", hire, page=match_path)
+
+    assert early.status_code == 409
+    assert "record the interview before recording a hire" in early.text
+    assert 'href="#hired"' in early.text  # in the error summary, linked to the question
+    assert await outbox(runtime, "CandidateHired") == []
+    interviewed = await walsall.post(
+        f"{match_path}/interview",
+        {
+            "interview_date-day": "1",
+            "interview_date-month": "3",
+            "interview_date-year": "2027",
+            "interview_time": "10:00",
+        },
+        page=match_path,
+    )
+    assert interviewed.status_code == 303, interviewed.text
+    hired = await walsall.post(f"{match_path}/outcome", hire, page=match_path)
+    assert hired.status_code == 303, hired.text
+    assert "You hired this returner" in (await walsall.get(match_path)).text

@@ -519,3 +519,19 @@ def test_one_explainer_for_many_vacancies_explains_each_as_score_does() -> None:
                 want.missing,
                 want.distance_km,
             )
+
+
+# --------------------------------------------------------------------------- hiring
+
+
+@pytest.mark.parametrize(
+    ("interview_required", "interviewed", "refused"),
+    [(True, False, True), (True, True, False), (False, False, False), (False, True, False)],
+)
+def test_a_hire_waits_for_the_interview_only_where_the_vacancy_asks_for_one(
+    interview_required: bool, interviewed: bool, refused: bool
+) -> None:
+    refusal = domain.hire_refusal(interview_required=interview_required, interviewed=interviewed)
+    assert (refusal is not None) == refused
+    if refusal:
+        assert "record the interview before recording a hire" in refusal

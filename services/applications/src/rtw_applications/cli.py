@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .bulk_import import ImportFileProblem, ImportReport, read_rows, write_rejected
 from .bulk_import_processes import import_in_processes
+from .domain import MAX_RETENTION_MONTHS, MIN_RETENTION_MONTHS, retention_refusal
 from .models import REGISTRY
 from .privacy import RetentionItem, apply_retention
 from .settings import ApplicationsSettings
@@ -92,11 +94,25 @@ def import_command(
 @app.command("retention")
 def retention_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be anonymised.")] = False,
-    months: Annotated[int | None, typer.Option(help="Override RTW_RETENTION_MONTHS.")] = None,
+    months: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Override RTW_RETENTION_MONTHS ({MIN_RETENTION_MONTHS} to {MAX_RETENTION_MONTHS}).",
+        ),
+    ] = None,
 ) -> None:
     """Anonymise applications whose final outcome is older than the retention period."""
-    settings = ApplicationsSettings()
-    keep_for = months or settings.retention_months
+    try:
+        settings = ApplicationsSettings()
+    except ValidationError as problem:
+        errors.print(f"[red]error:[/red] {_setting_problem(problem)}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    keep_for = settings.retention_months if months is None else months
+    refusal = retention_refusal(keep_for)
+    if refusal is not None:
+        source = "--months" if months is not None else "RTW_RETENTION_MONTHS"
+        errors.print(f"[red]error:[/red] {source}: {refusal}", soft_wrap=True)
+        raise typer.Exit(2)
     store = file_store_from_url(settings.file_store_url)
 
     async def run() -> list[RetentionItem]:
@@ -115,6 +131,14 @@ def retention_command(
     for item in items:
         table.add_row(item.reference or "-", item.status, f"{item.final_outcome_at:%Y-%m-%d}")
     console.print(table)
+
+
+def _setting_problem(problem: ValidationError) -> str:
+    """The first wrong setting, as its variable and what is wrong with it."""
+    first = problem.errors()[0]
+    name = "RTW_" + "_".join(str(part) for part in first["loc"]).upper()
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{name}: {message}"
 
 
 report_app = typer.Typer(help="Programme insight: funnel, reach, fairness, savings.", no_args_is_help=True)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from rtw_contracts import AssessmentOutcome, AssessmentStage, MatchResponse, Programme
+from rtw_contracts.months import add_months
 
 
 class Stage(StrEnum):
@@ -338,23 +339,28 @@ def sniff_video(head: bytes) -> str | None:
 
 # --------------------------------------------------------------------------- retention
 
+#: The shortest retention period the law allows us: a candidate may bring a discrimination claim
+#: about a decision for three months less a day after it (longer with ACAS early conciliation), and
+#: may appeal it; the programme must still be able to show how the decision was made until then.
+MIN_RETENTION_MONTHS = 6
+#: The longest period accepted: nothing in the programme needs more, so a bigger number is a typo.
+MAX_RETENTION_MONTHS = 120
+
+
+def retention_refusal(months: int) -> str | None:
+    """Why `months` cannot be the retention period, or None if it can."""
+    if months < MIN_RETENTION_MONTHS:
+        return (
+            f"{months} months is shorter than the legal minimum of {MIN_RETENTION_MONTHS} months "
+            "(decisions must stay explainable while they can be appealed or challenged)"
+        )
+    if months > MAX_RETENTION_MONTHS:
+        return f"{months} months is longer than the longest period allowed, {MAX_RETENTION_MONTHS} months"
+    return None
+
 
 def retention_due(final_outcome_at: datetime | None, months: int, now: datetime) -> bool:
     """True once `months` whole months have passed since the application's final outcome."""
     if final_outcome_at is None:
         return False
-    due = _add_months(final_outcome_at, months)
-    return now >= due
-
-
-def _add_months(moment: datetime, months: int) -> datetime:
-    month_index = moment.month - 1 + months
-    year = moment.year + month_index // 12
-    month = month_index % 12 + 1
-    day = min(moment.day, _days_in_month(year, month))
-    return moment.replace(year=year, month=month, day=day)
-
-
-def _days_in_month(year: int, month: int) -> int:
-    following = date(year + (month == 12), month % 12 + 1, 1)
-    return (following - timedelta(days=1)).day
+    return now >= add_months(final_outcome_at, months)

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from rtw_contracts import ApplicationWithdrawn, CandidateErased, Programme, WithdrawalReason
 from rtw_platform.auth import Principal
-from rtw_platform.errors import Conflict, NotFound
+from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.filestore import FileStore
 from rtw_platform.uow import UnitOfWork
 from sqlmodel import select
@@ -201,7 +201,11 @@ async def apply_retention(
     uow: UnitOfWork, store: FileStore, *, months: int, now: datetime, dry_run: bool
 ) -> list[RetentionItem]:
     """Anonymise applications `months` after their final outcome (or list them, on a dry run).
-    A candidate with nothing left that is still active loses their contact details too."""
+    A candidate with nothing left that is still active loses their contact details too.
+    A period outside the legal limits is refused before anything is read."""
+    refusal = domain.retention_refusal(months)
+    if refusal is not None:
+        raise Invalid([("months", refusal)], refusal)
     statement = select(Application).where(
         Application.final_outcome_at.is_not(None),  # type: ignore[union-attr]
         Application.anonymised_at.is_(None),  # type: ignore[union-attr]

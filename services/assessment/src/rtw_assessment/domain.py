@@ -26,6 +26,7 @@ from rtw_contracts import (
     ScoreFactor,
     SkillClaim,
 )
+from rtw_contracts.months import whole_months
 from rtw_contracts.types import CareerBreak, ProfessionalRegistration
 from rtw_platform import reference
 
@@ -236,14 +237,9 @@ class ApplicationFacts:
     skills: tuple[SkillClaim, ...]
 
 
-def months_between(start: date, end: date) -> int:
-    """Whole months from the first month to the last, counting both (January to December = 12)."""
-    return (end.year - start.year) * 12 + (end.month - start.month) + 1
-
-
 def _years_between(start: date, end: date) -> float:
     """Years in whole calendar months (June 2017 to June 2019 is exactly 2)."""
-    return ((end.year - start.year) * 12 + (end.month - start.month)) / 12
+    return whole_months(start, end) / 12
 
 
 def eligibility_reasons(
@@ -269,7 +265,7 @@ def eligibility_reasons(
             f"The application arrived on {submitted:%d %B %Y}, outside the cohort's window.",
         )
     break_ = facts.career_break
-    months = months_between(break_.start, break_.end or today)
+    months = break_.months_as_of(today)  # whole months: the month under way does not count yet
     needs_break = break_.reason is not CareerBreakReason.CARING_COVID_UNEMPLOYED or (
         rules.covid_route_needs_break
     )
@@ -281,7 +277,8 @@ def eligibility_reasons(
         )
         fail(
             IneligibilityReason.CAREER_BREAK_TOO_SHORT,
-            f"Your {what} is {months} months; the programme is for {rules.min_break_months} months or more.",
+            f"Your {what} is {_months(months)}; "
+            f"the programme is for {rules.min_break_months} months or more.",
         )
     if facts.years_experience < rules.min_years_experience:
         fail(
@@ -321,6 +318,10 @@ def eligibility_reasons(
                 f"{high:g} years. The regulator's return-to-practice route may suit you.",
             )
     return reasons
+
+
+def _months(count: int) -> str:
+    return "1 month" if count == 1 else f"{count} months"
 
 
 def _either(options: Sequence[str]) -> str:

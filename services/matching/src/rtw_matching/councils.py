@@ -89,6 +89,7 @@ class VacancyIn(BaseModel):
     salary_band: SalaryBand
     hours_per_week: float = Field(gt=0, le=48)
     closing_date: date
+    interview_required: bool = Field(default=False, description="Hire only after an interview.")
 
     @model_validator(mode="after")
     def _known(self) -> VacancyIn:
@@ -532,6 +533,7 @@ async def post_vacancy(
         salary_max_pence=form.salary_band.max_pence,
         hours_per_week=form.hours_per_week,
         closing_date=form.closing_date,
+        interview_required=form.interview_required,
         status="open",
         posted_at=now,
     )

@@ -842,3 +842,11 @@ def council_refusal(status: str, *, own: bool) -> str | None:
         f"{whose} claim is awaiting approval by the programme team. Until it is approved, it "
         "cannot see returners, post vacancies or invite colleagues; we will e-mail the contact."
     )
+
+
+def hire_refusal(*, interview_required: bool, interviewed: bool) -> str | None:
+    """Why a hire cannot be recorded yet, or None: a vacancy that asks for an interview hires
+    only someone interviewed (deciding not to hire needs no interview)."""
+    if interview_required and not interviewed:
+        return "This vacancy asks for an interview: record the interview before recording a hire."
+    return None

@@ -119,6 +119,7 @@ class Vacancy(MatchingTable, table=True):
     salary_max_pence: int
     hours_per_week: float
     closing_date: date = Field(sa_column=Column(Date, nullable=False))
+    interview_required: bool = False  # a hire needs an interview recorded first
     status: str = Field(max_length=20)
     posted_at: datetime = timestamp_field()
 

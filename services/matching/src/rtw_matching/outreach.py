@@ -223,9 +223,15 @@ async def record_outcome(
         from rtw_platform.errors import Invalid
 
         raise Invalid([(f, "is needed to record a hire") for f in missing])
+    vacancy = await uow.session.get(Vacancy, match.vacancy_id)
+    refusal = domain.hire_refusal(
+        interview_required=vacancy is not None and vacancy.interview_required,
+        interviewed=match.interview_at is not None,
+    )
+    if refusal is not None:
+        raise Conflict(refusal)
     _move(match, "hired")
     uow.session.add(match)
-    vacancy = await uow.session.get(Vacancy, match.vacancy_id)
     if vacancy is not None and vacancy.status == "open":
         vacancy.status = "filled"
         uow.session.add(vacancy)

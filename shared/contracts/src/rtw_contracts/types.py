@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from rtw_contracts.months import add_months, whole_months
+
 __all__ = [
     "AssessmentOutcome",
     "AssessmentStage",
@@ -488,6 +490,13 @@ class CareerBreak(_Value):
         if self.end is not None and self.end < self.start:
             raise ValueError(f"end ({self.end}) must not be before start ({self.start})")
         return self
+
+    def months_as_of(self, on: date) -> int:
+        """Whole months the break has lasted as of `on` (the day of a decision). An ongoing break
+        counts up to `on` only: the month still under way is not a whole month yet. A break that
+        has ended counts its last month in full, but never past `on` (it ended by then)."""
+        after_last_month = on if self.end is None else min(add_months(self.end, 1), on)
+        return whole_months(self.start, after_last_month)
 
 
 class ProfessionalRegistration(_Value):

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from rtw_contracts import ContractType
-from rtw_platform.errors import Invalid
+from rtw_platform.errors import Conflict, Invalid
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, read_form, redirect
@@ -67,6 +67,7 @@ async def _match_page(
     *,
     form: FormData | None = None,
     errors: FormErrors | None = None,
+    status_code: int = 400,
 ) -> HTMLResponse:
     principal = recruiter(request)
     match, vacancy = await match_for(uow, match_id, principal)
@@ -86,7 +87,7 @@ async def _match_page(
             "labels": LABELS,
         },
         errors=errors,
-        status_code=400 if errors else 200,
+        status_code=status_code if errors else 200,
     )
 
 
@@ -171,4 +172,7 @@ async def outcome(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Respo
         return await _match_page(
             request, uow, match_id, form=form, errors=FormErrors.from_refusal(refusal, OUTCOME_FIELDS)
         )
+    except Conflict as refusal:  # e.g. the vacancy asks for an interview first
+        errors.add("hired", refusal.message)
+        return await _match_page(request, uow, match_id, form=form, errors=errors, status_code=409)
     return redirect(request, f"/council/matches/{match_id}")

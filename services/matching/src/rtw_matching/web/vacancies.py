@@ -39,6 +39,7 @@ FIELDS = {
     "salary_band": "salary_min",
     "hours_per_week": "hours_per_week",
     "closing_date": "closing_date-day",
+    "interview_required": "interview_required",
 }
 
 
@@ -88,6 +89,7 @@ def _answers(form: FormData | None) -> dict[str, Any]:
         "salary_max": text(form, "salary_max"),
         "hours_per_week": text(form, "hours_per_week"),
         "closing_date": date_answer(form, "closing_date"),
+        "interview_required": text(form, "interview_required") == "yes",
     }
 
 
@@ -175,6 +177,7 @@ def _vacancy_in(form: FormData, errors: FormErrors) -> dict[str, Any]:
         "salary_band": {"min_pence": low, "max_pence": high},
         "hours_per_week": hours,
         "closing_date": closing,
+        "interview_required": text(form, "interview_required") == "yes",
     }
 
 
