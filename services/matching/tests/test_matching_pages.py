@@ -550,7 +550,7 @@ async def test_the_match_page_refuses_a_hire_before_the_interview_the_vacancy_as
     candidate = Browser(runtime)
     candidate.http.cookies.set(
         "rtw_session",
-        issue_token(
+        issue_session_token(
             runtime.settings.token_secret.get_secret_value(),
             Principal(subject=str(returner.candidate_id), role=Role.CANDIDATE),
         ),
