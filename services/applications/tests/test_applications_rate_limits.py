@@ -15,8 +15,8 @@ import pytest
 import pytest_asyncio
 from faststream.rabbit import TestRabbitBroker
 from rtw_applications.app import SERVICE
-from rtw_applications.testing import submitted_application
 from rtw_applications.models import RateLimitWindow
+from rtw_applications.testing import submitted_application
 from rtw_platform.errors import TooManyRequests
 from rtw_platform.rate_limits import Limit, count_request
 from rtw_platform.service import ServiceRuntime
