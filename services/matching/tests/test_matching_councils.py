@@ -435,10 +435,9 @@ def test_a_name_is_kept_nfc_normalised_and_trimmed(typed: str, kept: str) -> Non
     [
         ("12345", "at least one letter"),
         ("-- --", "at least one letter"),
-        ("Morag\u202eriewhtaeF", "invisible or control characters (U+202E)"),  # right-to-left override
+        ("Morag\u202eriewhtaeF", "Remove the hidden characters"),  # right-to-left override
         ("Morag\u2066Admin\u2069", "U+2066"),  # left-to-right isolate
         ("Mor\u200bag", "U+200B"),  # zero-width space
-        ("Mor\u200dag", "U+200D"),  # zero-width joiner
         ("\ufeffMorag", "U+FEFF"),  # byte-order mark
         ("Morag\nFairweather", "U+000A"),
         ("Morag\x00", "U+0000"),

@@ -508,7 +508,7 @@ async def test_a_recruiter_invites_a_colleague_from_the_recruiters_page(runtime:
         page="/council/recruiters",
     )
     assert hidden.status_code == 400
-    assert "invisible or control characters" in hidden.text
+    assert "Remove the hidden characters" in hidden.text
     invited = await walsall.post(
         "/council/recruiters",
         {"name": "Colleague Person", "email": "colleague@walsall.gov.uk"},

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,6 +18,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rtw_contracts import FlexibleWorking, IctSpecialism, ScoreFactor, SkillGap, SkillLevel, WorkMode
+from rtw_platform import names
 
 LEVEL_NAMES = {1: "Awareness", 2: "Working", 3: "Practitioner", 4: "Expert"}
 
@@ -752,27 +752,14 @@ def near_fit_gaps(match: Match, weights: Weights) -> Sequence[SkillGap]:
 
 # --------------------------------------------------------------------------- people and claims
 
-#: Characters a person's name never holds: controls, format characters (bidi overrides and
-#: isolates, zero-width spaces and joiners, the byte-order mark), surrogates, private use,
-#: unassigned code points, and line or paragraph separators.
-_NOT_IN_A_NAME = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 NAME_MAX_LENGTH = 200
 
 
 def person_name(typed: str) -> str:
-    """A person's name as kept: NFC-normalised, trimmed, runs of spaces made one. Raises
-    ValueError saying what to change when it has no letter, or holds an invisible or control
-    character (which could make it read differently from what it is, or hide in a list)."""
-    name = unicodedata.normalize("NFC", typed)
-    for character in name:
-        if unicodedata.category(character) in _NOT_IN_A_NAME:
-            raise ValueError(
-                "a name cannot contain invisible or control characters "
-                f"(U+{ord(character):04X}): type it again without them"
-            )
-    name = " ".join(name.split())
-    if not any(unicodedata.category(c).startswith("L") for c in name):
-        raise ValueError("a name must contain at least one letter")
+    """A person's name as kept: the platform's one rule for names (`rtw_platform.names`: NFC, a
+    letter, nothing hidden), with runs of spaces made one and at most NAME_MAX_LENGTH characters.
+    Raises ValueError saying what to change."""
+    name = " ".join(names.person_name(typed).split())
     if len(name) > NAME_MAX_LENGTH:
         raise ValueError(f"a name must be {NAME_MAX_LENGTH} characters or fewer")
     return name

@@ -17,8 +17,8 @@ from pydantic import AfterValidator
 #: Joiners some scripts need inside a word (allowed only between two letters or marks).
 _JOINERS = frozenset({"\u200c", "\u200d"})
 #: Categories never allowed: controls, formatting (zero-width, bidi), line and paragraph
-#: separators, private use and surrogates.
-_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs"})
+#: separators, private use, surrogates and unassigned code points.
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
 
 NO_LETTER = "Enter a name with at least one letter"
 HIDDEN_CHARACTERS = (
@@ -44,7 +44,7 @@ def person_name(value: str) -> str:
             and _is_letter_or_mark(name[position + 1])
         )
         if not inside_a_word:
-            raise ValueError(HIDDEN_CHARACTERS)
+            raise ValueError(f"{HIDDEN_CHARACTERS} (U+{ord(character):04X})")
     if not any(unicodedata.category(character).startswith("L") for character in name):
         raise ValueError(NO_LETTER)
     return name
