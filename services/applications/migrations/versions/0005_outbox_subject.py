@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "86a9e5a8b483"
 down_revision: str | None = "4dfa06702176"
 branch_labels: str | Sequence[str] | None = None

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "d3a3cdef1652"
 down_revision: str | None = "4c5d3ce5c37d"
 branch_labels: str | Sequence[str] | None = None

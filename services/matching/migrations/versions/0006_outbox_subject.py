@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "2735f27916b0"
 down_revision: str | None = "0aceeb4c245c"
 branch_labels: str | Sequence[str] | None = None

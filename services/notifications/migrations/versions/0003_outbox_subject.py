@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "23c53aa715c1"
 down_revision: str | None = "66c476c7a905"
 branch_labels: str | Sequence[str] | None = None

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "cf3914f6085f"
 down_revision: str | None = "e108f25322a2"
 branch_labels: str | Sequence[str] | None = None
