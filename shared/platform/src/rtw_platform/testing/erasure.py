@@ -8,6 +8,7 @@ the numbers they were before.
     await assert_answers_without(http, traces, [("/applications/…/decisions", admin), …])
     assert await outbox_rows_with(runtime, traces) == []
     assert_counts_unchanged(before, await counts())
+    assert await stored_rows_with(runtime, PersonTraces.of("Zebedee", "zebedee@example.org", answer)) == []
 """
 
 from __future__ import annotations
@@ -77,6 +78,22 @@ async def outbox_rows_with(runtime: ServiceRuntime, traces: PersonTraces) -> lis
             for row in rows
             if traces.found_in(row.payload) or traces.found_in(row.correlation)
         ]
+
+
+async def stored_rows_with(runtime: ServiceRuntime, traces: PersonTraces) -> list[str]:
+    """Rows of any of the service's tables (the inbox aside: ids only) that hold a trace, as
+    `table: row`. Tombstones keep ids by design: look for names, e-mails and words here."""
+    schema = runtime.definition.schema
+    found = []
+    async with runtime.engine.connect() as conn:
+        tables = await conn.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = :schema AND tablename <> 'inbox'"),
+            {"schema": schema},
+        )
+        for (table,) in tables.all():
+            rows = await conn.execute(text(f'SELECT t::text AS row FROM {schema}."{table}" t'))
+            found += [f"{table}: {row.row}" for row in rows if traces.found_in(row.row)]
+    return found
 
 
 def assert_counts_unchanged(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
