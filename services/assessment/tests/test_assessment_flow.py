@@ -21,15 +21,24 @@ from rtw_contracts import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
     AssessmentScored,
+    CandidateErased,
     CareerBreakReason,
     Programme,
     SecondStageSubmitted,
 )
 from rtw_contracts.examples import example
 from rtw_contracts.types import CareerBreak, SecondStageAnswer
-from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.auth import Principal, Role, issue_session_token, issue_token
 from rtw_platform.batching import CommitBatcher
 from rtw_platform.service import ServiceRuntime
+from rtw_platform.testing.erasure import (
+    PersonTraces,
+    assert_answers_without,
+    assert_counts_unchanged,
+    outbox_rows_with,
+    stored_rows_with,
+)
+from rtw_platform.testing.fixtures import app_for
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -98,7 +107,9 @@ async def screen(service: ServiceRuntime, event: ApplicationSubmitted) -> None:
         await uow.commit()
 
 
-async def submit_second_stage(service: ServiceRuntime, applied: ApplicationSubmitted) -> None:
+async def submit_second_stage(
+    service: ServiceRuntime, applied: ApplicationSubmitted, answer: str = ANSWER
+) -> None:
     event = example(
         SecondStageSubmitted,
         event_id=uuid4(),
@@ -107,7 +118,7 @@ async def submit_second_stage(service: ServiceRuntime, applied: ApplicationSubmi
         candidate_id=applied.candidate_id,
         cohort_id=COHORT,
         submitted_at=T0 + timedelta(days=5),
-        answers=[SecondStageAnswer(question_id="ict-problem", answer=ANSWER)],
+        answers=[SecondStageAnswer(question_id="ict-problem", answer=answer)],
     )
     async with service.uow_factory() as uow:
         await second_stage.record_second_stage(event, uow)
@@ -1064,3 +1075,199 @@ async def test_someone_elses_assignment_decisions_or_appeal_answer_like_an_unkno
     assert someone_elses == not_there
     assert {status for status, _ in someone_elses} == {404}, someone_elses
     assert {a.assessor_id for a in await assignments(service, applied)} == {a.assessor_id for a in assigned}
+
+
+# --------------------------------------------------------------------------- erasure
+
+
+async def erase(service: ServiceRuntime, candidate_id: UUID, *applications: ApplicationSubmitted) -> None:
+    """CandidateErased delivered through the service's subscription, as the broker would."""
+    event = example(
+        CandidateErased,
+        event_id=uuid4(),
+        correlation_id=applications[0].application_id,
+        candidate_id=candidate_id,
+        application_ids=[a.application_id for a in applications],
+        erased_at=datetime.now(UTC),
+    )
+    await service.broker.publish(
+        event.model_dump(mode="json"),
+        exchange=service.topology.events_exchange,
+        routing_key=event.ROUTING_KEY,
+    )
+
+
+async def funnel_of(client: httpx.AsyncClient, service: ServiceRuntime) -> dict[str, Any]:
+    answer = await client.get(f"/cohorts/{COHORT}/funnel", headers=admin(service))
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def pages_as(service: ServiceRuntime, subject: str, role: Role) -> httpx.AsyncClient:
+    secret = service.settings.token_secret.get_secret_value()
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app_for(service)),
+        base_url="http://assessment",
+        cookies={
+            "rtw_session": issue_session_token(secret, Principal(subject=subject, role=role)),
+            "rtw_csrf": "c",
+        },
+    )
+
+
+async def test_erasure_after_selection_leaves_nothing_of_the_person_and_promotes_nobody(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    await configure(client, service, capacity=1, waitlist_size=1)
+    await add_assessors(client, service, "a1", "a2", "a3")
+    # Zebedee was selected; an earlier application of his was found ineligible and he appealed.
+    zebedee = uuid4()
+    his_break = CareerBreak(start=date(2016, 5, 1), end=None, reason=CareerBreakReason.CARING)
+    top = application(years_experience=8.75, candidate_id=zebedee, career_break=his_break)
+    refused = application(
+        candidate_id=zebedee, years_experience=1.75, right_to_work=False, career_break=his_break
+    )
+    middle, bottom = (application(**STRONG, submitted_at=T0 + timedelta(minutes=i)) for i in (1, 2))
+    his_words = "I ran the repairs hotline for Ladywood estate while caring for my father"
+    grounds = "My settled status letter from the Home Office arrived after I applied"
+    comment = "He mentioned his father's dementia diagnosis in the video"
+    conflict = "We sang in the Ladywood community choir together"
+    for event in (top, refused, middle, bottom):
+        await screen(service, event)
+    await submit_second_stage(service, top, his_words)
+    await submit_second_stage(service, middle)
+    await submit_second_stage(service, bottom)
+    his_assignments = await assignments(service, top)
+    for assignment in his_assignments:
+        sent = await send_scorecard(client, service, assignment, card(4) | {"comments": comment})
+        assert sent.status_code == 201, sent.text
+    await score_fully(client, service, middle, 3)
+    await score_fully(client, service, bottom, 2)
+    him = as_(service, str(zebedee), Role.CANDIDATE)
+    appealed = await client.post(
+        "/appeals", json={"application_id": str(refused.application_id), "grounds": grounds}, headers=him
+    )
+    assert appealed.status_code == 201, appealed.text
+    declared = await client.post(
+        "/conflicts",
+        json={"assessor_id": "a3", "candidate_id": str(zebedee), "reason": conflict},
+        headers=admin(service),
+    )
+    assert declared.status_code == 201, declared.text
+    closed = await client.post(f"/cohorts/{COHORT}/close", headers=admin(service))
+    assert closed.json() == {"selected": 1, "waitlisted": 1, "rejected": 1}
+    decisions_url = f"/applications/{top.application_id}/decisions"
+    assert "2016-05-01" in (await client.get(decisions_url, headers=admin(service))).text
+    refused_url = f"/applications/{refused.application_id}/decisions"
+    assert "you told us 1.75" in (await client.get(refused_url, headers=him)).text
+    traces = PersonTraces.of(
+        zebedee,
+        top.application_id,
+        refused.application_id,
+        *(a.id for a in his_assignments),
+        his_words,
+        grounds,
+        comment,
+        conflict,
+        "2016-05-01",
+        "you told us 1.75",
+        "8.75 years in the profession",
+    )
+    before = await funnel_of(client, service)
+    others = {middle.application_id, bottom.application_id}
+    finals_before = [e.event_id for e in await published(service) if e.application_id in others]
+
+    await erase(service, zebedee, top, refused)
+
+    a1 = as_(service, his_assignments[0].assessor_id, Role.ASSESSOR)
+    answers = await assert_answers_without(
+        client,
+        traces,
+        [
+            (decisions_url, admin(service)),
+            (decisions_url, him),
+            (f"/applications/{refused.application_id}/decisions", admin(service)),
+            (f"/assessor/assignments/{his_assignments[0].id}", a1),
+            (f"/assessor/assignments/{his_assignments[0].id}/video", a1),
+            ("/appeals?status=open", admin(service)),
+            ("/assessor/queue", a1),
+            (f"/cohorts/{COHORT}/funnel", admin(service)),
+        ],
+    )
+    assert [a.status_code for a in answers[:5]] == [404] * 5  # as for an id never seen
+    assert answers[5].json() == []
+    async with (
+        pages_as(service, "admin-1", Role.ADMIN) as admin_pages,
+        pages_as(service, his_assignments[0].assessor_id, Role.ASSESSOR) as assessor_pages,
+    ):
+        for page in (
+            await admin_pages.get("/admin"),
+            await admin_pages.get(f"/admin/cohorts/{COHORT}"),
+            await admin_pages.get("/admin/funnel"),
+            await assessor_pages.get("/queue"),
+        ):
+            assert page.status_code == 200, page.url
+            traces.assert_absent(str(page.url), page.text)
+        assert (await assessor_pages.get(f"/queue/{his_assignments[0].id}")).status_code == 404
+    assert await outbox_rows_with(service, traces) == []
+    assert (
+        await stored_rows_with(
+            service,
+            PersonTraces.of(
+                his_words, grounds, comment, conflict, "2016-05-01", "you told us 1.75", "8.75 years"
+            ),
+        )
+        == []
+    )
+    # His place stays his: nobody is promoted and every count is what it was.
+    assert [e.event_id for e in await published(service) if e.application_id in others] == finals_before
+    assert [e.outcome for e in await published(service, middle) if e.stage == "final"] == ["waitlisted"]
+    assert_counts_unchanged(before, await funnel_of(client, service))
+
+    # His application published again (another queue was behind) is not screened again.
+    await screen(service, top)
+    await erase(service, zebedee, top, refused)
+    assert (await client.get(decisions_url, headers=admin(service))).status_code == 404
+    assert await outbox_rows_with(service, traces) == []
+    assert_counts_unchanged(before, await funnel_of(client, service))
+
+
+async def test_erasure_before_selection_takes_the_person_out_as_a_withdrawal_does(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    await configure(client, service, capacity=1, waitlist_size=1)
+    await add_assessors(client, service, "a1", "a2")
+    leaving, staying, withdrawing, waiting = await shortlisted_with_second_stage(client, service, 4)
+    await score_fully(client, service, staying, 3)
+    await score_fully(client, service, waiting, 2)
+    before = await funnel_of(client, service)
+    assert before["pending_assignments"] == 4
+
+    await erase(service, leaving.candidate_id, leaving)
+    await withdraw(service, withdrawing)
+
+    after = await funnel_of(client, service)
+    # Their assessments end as a withdrawal's do; every other count stays.
+    assert after["pending_assignments"] == 0
+    assert_counts_unchanged({**before, "pending_assignments": 0, "withdrawn": 1}, after)
+    assert await assignments(service, leaving) == []
+    closed = await client.post(f"/cohorts/{COHORT}/close", headers=admin(service))
+    assert closed.json() == {"selected": 1, "waitlisted": 1, "rejected": 0}
+    finals = {e.application_id for e in await published(service) if e.stage == "final"}
+    assert finals == {staying.application_id, waiting.application_id}
+
+
+async def test_an_erasure_that_arrives_before_the_application_keeps_it_from_being_screened(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    await configure(client, service)
+    early = application(**STRONG)
+
+    await erase(service, early.candidate_id, early)
+    await screen(service, early)
+
+    assert await published(service, early) == []
+    answer = await client.get(f"/applications/{early.application_id}/decisions", headers=admin(service))
+    assert answer.status_code == 404
+    assert (await funnel_of(client, service))["applications"] == 0

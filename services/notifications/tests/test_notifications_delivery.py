@@ -38,9 +38,15 @@ from rtw_contracts import (
 from rtw_contracts.examples import example
 from rtw_notifications.channels import SmtpChannel
 from rtw_notifications.dispatch import dispatch_once
-from rtw_notifications.notices import Notices
+from rtw_notifications.notices import Notices, unsubscribe_token
 from rtw_notifications.reminders import send_due_reminders
 from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.testing.erasure import (
+    PersonTraces,
+    assert_answers_without,
+    outbox_rows_with,
+    stored_rows_with,
+)
 from sqlalchemy import text
 
 pytestmark = pytest.mark.component
@@ -954,25 +960,77 @@ async def test_an_unreachable_mail_server_is_retried(start_notifications: Callab
 # ---------------------------------------------------------------------------- erasure
 
 
-async def test_erasure_removes_the_address_and_every_message_written(service: Any, smtp_server: Any) -> None:
-    priya, walsall = Candidate(), Council()
-    await service.deliver(submitted(priya))
+async def test_erasure_leaves_nothing_of_the_person_and_writes_them_nothing_more(
+    service: Any, smtp_server: Any
+) -> None:
+    priya, amara, walsall = Candidate(), Candidate(name="Amara"), Council()
     await known_council(service, walsall)
-    await smtp_server.wait_for(priya.email)
+    await service.deliver(submitted(priya))
+    await service.deliver(submitted(amara))
+    await service.deliver(
+        sign_in(priya, f"{PORTAL}/applications/sign-in/t0k3n", datetime.now(UTC) + timedelta(hours=1))
+    )
+    await service.deliver(
+        scored(priya, AssessmentOutcome.SHORTLISTED, next_step_deadline=today() + timedelta(days=1))
+    )
+    await service.deliver(match_proposed(walsall, priya))
+    await smtp_server.wait_for(priya.email, count=4)
     await service.wait_for_status("sent", recipient_id=priya.id)
+    unsubscribe = f"/unsubscribe/{unsubscribe_token(service.runtime.settings, priya.id)}"
+    traces = PersonTraces.of(priya.id, priya.application_id, priya.email, priya.reference, "t0k3n")
+    admin = service.admin()
+
     await service.deliver(erased(priya))
 
-    person = await service.person(priya.id)
-    assert person is not None
-    assert (person.email, person.name, person.erased_at is not None) == (None, None, True)
-    [row] = await service.deliveries(recipient_id=priya.id)
-    assert row.status == "sent"
-    assert (row.to_address, row.subject, row.body_text, row.body_html) == (None, None, None, None)
+    mine, everyone, link = await assert_answers_without(
+        service.http,
+        traces,
+        [
+            (f"/deliveries?recipient_id={priya.id}", admin),
+            ("/deliveries?page_size=200", admin),
+            (unsubscribe, {}),
+        ],
+    )
+    assert mine.json() == {"total": 0, "items": []}
+    assert {i["recipient_id"] for i in everyone.json()["items"]} == {str(amara.id), str(walsall.id)}
+    assert link.status_code == 404  # as a link that was never made
+    preferences = await service.http.put(
+        f"/people/{priya.id}/preferences", json={"non_essential": False}, headers=admin
+    )
+    assert preferences.status_code == 404
+    assert (
+        await stored_rows_with(
+            service.runtime, PersonTraces.of(priya.email, priya.reference, "Priya", "t0k3n")
+        )
+        == []
+    )
+    assert await outbox_rows_with(service.runtime, traces) == []
 
-    await service.deliver(match_proposed(walsall, priya))
+    # Events about her that arrive afterwards write her nothing and keep nothing of her.
+    await service.deliver(submitted(priya))
     await service.deliver(scored(priya, AssessmentOutcome.SELECTED))
-    assert len(await service.deliveries(recipient_id=priya.id)) == 1
-    assert await run_reminders(service) == 0
+    await service.deliver(match_proposed(walsall, priya))
+    await service.deliver(reach_out(walsall, priya))
+    assert await run_reminders(service, datetime.now(UTC)) == 0
+    assert await service.deliveries(recipient_id=priya.id) == []
+    assert (
+        await stored_rows_with(service.runtime, PersonTraces.of(priya.email, priya.reference, "Priya")) == []
+    )
+    assert len(smtp_server.to(priya.email)) == 4
+
+
+async def test_erasure_before_the_application_is_known_keeps_it_from_being_written_to(
+    service: Any, smtp_server: Any
+) -> None:
+    zoe, amara = Candidate(name="Zoe"), Candidate(name="Amara")
+    await service.deliver(erased(zoe))
+    await service.deliver(submitted(zoe))
+    await service.deliver(submitted(amara))
+    await smtp_server.wait_for(amara.email)
+
+    assert await service.deliveries(recipient_id=zoe.id) == []
+    assert await stored_rows_with(service.runtime, PersonTraces.of(zoe.email, zoe.reference, "Zoe")) == []
+    assert smtp_server.to(zoe.email) == []
 
 
 async def test_erasure_cancels_messages_not_sent_yet(
@@ -987,15 +1045,13 @@ async def test_erasure_cancels_messages_not_sent_yet(
     await service.deliver(submitted(amara))
     await service.deliver(erased(priya))
 
-    rows = await service.deliveries(recipient_id=priya.id)
-    assert [(r.status, r.last_error) for r in rows] == [("cancelled", "the person's data was erased")] * 2
-    assert all(r.to_address is None and r.body_text is None for r in rows)
+    assert await service.deliveries(recipient_id=priya.id) == []
     assert await dispatch_once(service.runtime, SmtpChannel(service.runtime.settings)) == 1
     assert smtp_server.to(priya.email) == []
     assert len(smtp_server.to(amara.email)) == 1
 
 
-async def test_erasure_leaves_no_address_in_the_delivery_log(
+async def test_erasure_leaves_no_address_of_a_failed_message(
     start_notifications: Callable[..., Any], failing_smtp_server: Callable[..., Any]
 ) -> None:
     refusing = failing_smtp_server("550 5.1.1 mailbox unavailable", "RCPT")
@@ -1005,13 +1061,9 @@ async def test_erasure_leaves_no_address_in_the_delivery_log(
     await service.wait_for_status("failed", recipient_id=priya.id)
     await service.deliver(erased(priya))
 
-    log = (
-        await service.http.get("/deliveries", params={"recipient_id": str(priya.id)}, headers=service.admin())
-    ).json()
-    assert log["total"] == 1
-    assert priya.email not in str(log)
-    [row] = await service.deliveries(recipient_id=priya.id)
-    assert priya.email not in (row.last_error or "")
+    log = (await service.http.get("/deliveries", params={"status": "failed"}, headers=service.admin())).json()
+    assert log == {"total": 0, "items": []}
+    assert await stored_rows_with(service.runtime, PersonTraces.of(priya.email)) == []
 
 
 # ---------------------------------------------------------------------------- reminders

@@ -29,13 +29,20 @@ from rtw_contracts import (
     SkillGapIdentified,
 )
 from rtw_contracts.examples import example
-from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.auth import Principal, Role, issue_session_token, issue_token
 from rtw_platform.service import ServiceRuntime
+from rtw_platform.testing.erasure import (
+    PersonTraces,
+    assert_answers_without,
+    assert_counts_unchanged,
+    outbox_rows_with,
+    stored_rows_with,
+)
 from rtw_platform.testing.fixtures import app_for
 from rtw_training import domain
 from rtw_training.app import SERVICE
 from rtw_training.curricula import ICT, SOCIAL_WORK
-from rtw_training.models import Learner, ModuleProgress
+from rtw_training.models import ModuleProgress
 from rtw_training.progress import lms_signature
 from sqlalchemy import text
 from sqlmodel import select
@@ -791,50 +798,143 @@ async def test_skill_gaps_recommend_modules_until_they_are_completed(
 # --------------------------------------------------------------------------- erasure
 
 
-async def test_erasure_withdraws_the_certificate_and_forgets_the_name(
-    client: httpx.AsyncClient, service: ServiceRuntime
-) -> None:
-    learner, enrolment_id = await enrol(service)
-    await register(client, service, [ICT_COHORT])
-    await finish_ict(client, service, enrolment_id)
-    [completed] = await outbox(service, "TrainingCompleted", learner.application_id)
-    certificate_id = completed["certificate_id"]
-    assert "Amara Okafor" in (await client.get(f"/certificates/{certificate_id}")).text
-
-    erased = example(
+def erased(candidate_id: UUID, *application_ids: UUID) -> CandidateErased:
+    return example(
         CandidateErased,
         event_id=uuid4(),
-        candidate_id=learner.candidate_id,
-        application_ids=[learner.application_id],
+        candidate_id=candidate_id,
+        application_ids=list(application_ids),
         erased_at=datetime.now(UTC),
     )
-    await deliver(service, erased)
 
-    page = await client.get(f"/certificates/{certificate_id}")
-    assert page.status_code == 200
-    assert "withdrawn" in page.text
-    assert "genuine" not in page.text
-    assert "Amara" not in page.text
-    assert "Okafor" not in page.text
-    assert (await client.get(f"/certificates/{certificate_id}.pdf")).status_code == 404
-    as_json = (await client.get(f"/certificates/{certificate_id}.json")).json()
-    assert (as_json["revoked"], as_json["valid"]) == (True, False)
-    assert "Amara" not in json.dumps(as_json)
 
-    # A replayed application does not bring the name back.
-    await deliver(service, submitted(learner))
-    async with service.uow_factory() as uow:
-        found = await uow.session.get(Learner, learner.application_id)
-    assert found is not None
-    assert (found.given_name, found.family_name, found.last_practised) == (None, None, None)
+def pages_as(service: ServiceRuntime, principal: Principal) -> httpx.AsyncClient:
+    """A browser signed in as the principal."""
+    secret = service.settings.token_secret.get_secret_value()
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app_for(service)),
+        base_url="http://training",
+        cookies={"rtw_session": issue_session_token(secret, principal), "rtw_csrf": "csrf"},
+    )
 
-    mine = (
-        await client.get(
-            f"/candidates/{learner.candidate_id}/training",
-            headers=auth(service, candidate(learner.candidate_id)),
+
+async def cohort_counts(client: httpx.AsyncClient, service: ServiceRuntime) -> dict[str, Any]:
+    counts = {}
+    for cohort in (ICT_COHORT, SW_COHORT):
+        answer = await client.get(f"/cohorts/{cohort}/counts", headers=auth(service, ADMIN))
+        assert answer.status_code == 200, answer.text
+        counts[cohort] = answer.json()
+    return counts
+
+
+async def test_erasure_leaves_nothing_of_the_person_anywhere_and_every_count_as_it_was(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    await register(client, service, [ICT_COHORT, SW_COHORT], lms_secret=LMS_SECRET)
+    # Amara finished ICT training (a certificate) and is now training in social work: CPD in
+    # her provider's words, an LMS account, recommended modules.
+    amara = uuid4()
+    trained = Learnt(uuid4(), amara, ICT_COHORT, "ict")
+    training = Learnt(uuid4(), amara, SW_COHORT, "social_work")
+    _, trained_id = await enrol(service, trained)
+    await finish_ict(client, service, trained_id)
+    [completed] = await outbox(service, "TrainingCompleted", trained.application_id)
+    certificate_id = completed["certificate_id"]
+    _, training_id = await enrol(service, training)
+    words = "Shadowed the duty team at the Ladywood family hub"
+    assert (await cpd(client, service, training_id, 1, "structured", description=words)).status_code == 201
+    first_module = SOCIAL_WORK.required_modules[0].id
+    trainer = auth(service, TRAINER)
+    assert (
+        await client.put(
+            "/providers/socitm/lms/learners/4242", json={"enrolment_id": str(training_id)}, headers=trainer
         )
-    ).json()
-    assert mine["enrolments"][0]["certificate"] is None
+    ).status_code == 200
+    assert (
+        await client.put(
+            "/providers/socitm/lms/modules/2001", json={"module_id": first_module}, headers=trainer
+        )
+    ).status_code == 200
+    gap = [{"skill": "Accessibility", "required_level": 2}]
+    await deliver(
+        service,
+        example(
+            SkillGapIdentified,
+            event_id=uuid4(),
+            application_id=trained.application_id,
+            candidate_id=amara,
+            vacancy_id=uuid4(),
+            gaps=gap,
+        ),
+    )
+    # Joan is in Amara's ICT cohort and stays.
+    joan = new_learner()
+    await deliver(service, submitted(joan, given_name="Joan", family_name="Clarke"))
+    await deliver(service, scored(joan))
+    assert "Amara Okafor" in (await client.get(f"/certificates/{certificate_id}")).text
+    traces = PersonTraces.of(
+        amara,
+        trained.application_id,
+        training.application_id,
+        trained_id,
+        training_id,
+        certificate_id,
+        "Amara",
+        "Okafor",
+        words,
+    )
+    before = await cohort_counts(client, service)
+    assert before[ICT_COHORT] == {"enrolled": 1, "completed": 1, "withdrawn": 0}
+
+    await deliver(service, erased(amara, trained.application_id, training.application_id))
+
+    admin, her = auth(service, ADMIN), auth(service, candidate(amara))
+    answers = await assert_answers_without(
+        client,
+        traces,
+        [
+            (f"/candidates/{amara}/training", admin),
+            (f"/candidates/{amara}/training", her),
+            (f"/candidates/{amara}/recommendations", admin),
+            (f"/cohorts/{ICT_COHORT}/progress", trainer),
+            (f"/cohorts/{SW_COHORT}/progress", admin),
+            (f"/enrolments/{trained_id}", admin),
+            (f"/enrolments/{training_id}", trainer),
+            (f"/enrolments/{training_id}/cpd-evidence", admin),
+            (f"/enrolments/{training_id}/cpd-evidence?format=csv", admin),
+            (f"/certificates/{certificate_id}", {}),
+            (f"/certificates/{certificate_id}.pdf", {}),
+            (f"/certificates/{certificate_id}.json", {}),
+        ],
+    )
+    assert [a.status_code for a in answers[5:]] == [404] * 7  # as for ids never seen
+    assert answers[0].json() == {"enrolments": [], "recommendations": []}
+    assert [r["application_id"] for r in answers[3].json()] == [str(joan.application_id)]
+    async with pages_as(service, TRAINER) as provider, pages_as(service, candidate(amara)) as mine:
+        for page in (await provider.get("/provider"), await mine.get("/my")):
+            assert page.status_code == 200
+            traces.assert_absent(str(page.url), page.text)
+        assert "Joan Clarke" in (await provider.get("/provider")).text
+        assert (await provider.get(f"/provider/learners/{training_id}")).status_code == 404
+    lms = await moodle(client, module_event(4242, 2001))
+    assert lms.status_code == 404, lms.text
+    assert await outbox_rows_with(service, traces) == []
+    assert await stored_rows_with(service, PersonTraces.of("Amara", "Okafor", words)) == []
+    assert_counts_unchanged(before, await cohort_counts(client, service))
+
+    # Events about her that arrive afterwards (another queue was behind) bring nothing back.
+    await deliver(service, submitted(training))
+    await deliver(service, scored(trained, sequence=9))
+    late = erased(amara, uuid4())  # an application training never heard of, erased first
+    await deliver(service, late)
+    await deliver(service, submitted(Learnt(late.application_ids[0], amara, ICT_COHORT, "ict")))
+    await deliver(service, scored(Learnt(late.application_ids[0], amara, ICT_COHORT, "ict"), sequence=9))
+    await assert_answers_without(
+        client, traces, [(f"/candidates/{amara}/training", admin), (f"/cohorts/{ICT_COHORT}/progress", admin)]
+    )
+    assert (await client.get(f"/candidates/{amara}/training", headers=admin)).json()["enrolments"] == []
+    assert await outbox_rows_with(service, traces) == []
+    assert_counts_unchanged(before, await cohort_counts(client, service))
 
 
 # --------------------------------------------------------------------------- cohort progress

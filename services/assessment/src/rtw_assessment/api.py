@@ -121,8 +121,10 @@ async def decisions(
         raise Forbidden("Only admins and the candidate can see these decisions.")
     candidacy = await uow.session.get(Candidacy, application_id)
     # Another candidate's application answers as one that does not exist (an id reveals nothing).
-    if candidacy is None or (
-        principal.role is Role.CANDIDATE and principal.subject != str(candidacy.candidate_id)
+    if (
+        candidacy is None
+        or candidacy.erased_at is not None
+        or (principal.role is Role.CANDIDATE and principal.subject != str(candidacy.candidate_id))
     ):
         raise NotFound(appeals.NO_APPLICATION)
     rows = (

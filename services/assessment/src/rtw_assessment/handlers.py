@@ -6,12 +6,12 @@ from rtw_contracts import ApplicationSubmitted, ApplicationWithdrawn, CandidateE
 from rtw_platform.messaging import Subscription
 from rtw_platform.sessions import SESSION_ENDED
 
-from . import screening, second_stage, selection
+from . import erasure, screening, second_stage, selection
 
 SUBSCRIPTIONS = (
     Subscription(ApplicationSubmitted, screening.screen_application),
     Subscription(SecondStageSubmitted, second_stage.record_second_stage),
     Subscription(ApplicationWithdrawn, selection.record_withdrawal),
-    Subscription(CandidateErased, selection.erase_candidate),
+    Subscription(CandidateErased, erasure.erase_candidate),
     SESSION_ENDED,  # a session signed out of anywhere ends here too
 )

@@ -1,4 +1,4 @@
-"""Cohort selection, and what withdrawal and erasure change (waitlist promotion)."""
+"""Cohort selection, and what a withdrawal changes (waitlist promotion)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from rtw_contracts import (
     ApplicationWithdrawn,
     AssessmentOutcome,
     AssessmentStage,
-    CandidateErased,
     DecisionKind,
     Event,
     ScoreFactor,
@@ -166,8 +165,8 @@ def final_breakdown(
     ]
 
 
-async def _leave(uow: UnitOfWork, candidacy: Candidacy, cause: Event) -> None:
-    """A candidate left: their assignments end, and a selected place goes to the waitlist."""
+async def end_assignments(uow: UnitOfWork, candidacy: Candidacy) -> None:
+    """The candidate is no longer assessed: their pending assignments end."""
     for assignment in (
         await uow.session.exec(
             select(Assignment).where(Assignment.application_id == candidacy.application_id)
@@ -176,6 +175,11 @@ async def _leave(uow: UnitOfWork, candidacy: Candidacy, cause: Event) -> None:
         if assignment.status == domain.AssignmentStatus.PENDING.value:
             assignment.status = domain.AssignmentStatus.WITHDRAWN.value
             uow.session.add(assignment)
+
+
+async def _leave(uow: UnitOfWork, candidacy: Candidacy, cause: Event) -> None:
+    """A candidate left: their assignments end, and a selected place goes to the waitlist."""
+    await end_assignments(uow, candidacy)
     if candidacy.selection_outcome == AssessmentOutcome.SELECTED.value:
         await promote_from_waitlist(uow, candidacy.cohort_id, cause)
 
@@ -224,20 +228,3 @@ async def record_withdrawal(event: ApplicationWithdrawn, uow: UnitOfWork) -> Non
     candidacy.withdrawn_at = event.withdrawn_at
     uow.session.add(candidacy)
     await _leave(uow, candidacy, event)
-
-
-async def erase_candidate(event: CandidateErased, uow: UnitOfWork) -> None:
-    """Forget what could identify the candidate; keep outcomes and scores for the counts."""
-    rows = (
-        await uow.session.exec(select(Candidacy).where(Candidacy.candidate_id == event.candidate_id))
-    ).all()
-    for candidacy in rows:
-        if candidacy.erased_at is not None:
-            continue
-        candidacy.erased_at = event.erased_at
-        candidacy.second_stage = None
-        candidacy.facts = {
-            k: v for k, v in candidacy.facts.items() if k in {"right_to_work", "years_experience"}
-        }
-        uow.session.add(candidacy)
-        await _leave(uow, candidacy, event)

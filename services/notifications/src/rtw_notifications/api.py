@@ -98,7 +98,7 @@ async def unsubscribe(token: str, request: Request, uow: UnitOfWorkDep) -> HTMLR
     settings: NotificationsSettings = request.app.state.settings
     person_id = person_of_unsubscribe_token(settings, token)
     person = await uow.session.get(Person, person_id) if person_id else None
-    if person is None:
+    if person is None or person.erased_at is not None:  # an erased person's link was never made
         return HTMLResponse("<p>This link is not valid.</p>", status_code=404)
     person.non_essential_opt_out = True
     uow.session.add(person)

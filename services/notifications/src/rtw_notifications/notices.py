@@ -30,10 +30,10 @@ from rtw_contracts import (
     VacancyPosted,
 )
 from rtw_platform.uow import UnitOfWork
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import col, select
+from sqlmodel import select
 
+from .erasure import forget_candidate
 from .models import ApplicationNote, Council, Delivery, Person, Vacancy
 from .rendering import long_date, programme_title, render
 from .settings import NotificationsSettings
@@ -244,23 +244,8 @@ class Notices:
             )
 
     async def candidate_erased(self, event: CandidateErased, uow: UnitOfWork) -> None:
-        """Forget the person's contact details and every message written to them."""
-        person = await self._person(uow, event.candidate_id)
-        if person is not None:
-            person.email = None
-            person.name = None
-            person.erased_at = event.erased_at
-            uow.session.add(person)
-        await uow.session.execute(
-            update(Delivery)
-            .where(col(Delivery.recipient_id) == event.candidate_id)
-            .values(to_address=None, subject=None, body_text=None, body_html=None, last_error=None)
-        )
-        await uow.session.execute(
-            update(Delivery)
-            .where(col(Delivery.recipient_id) == event.candidate_id, col(Delivery.status) == "pending")
-            .values(status="cancelled", last_error="the person's data was erased")
-        )
+        """Forget the person and every message written to them (see erasure.py)."""
+        await forget_candidate(event, uow)
 
     async def training_enrolled(self, event: TrainingEnrolled, uow: UnitOfWork) -> None:
         """Training starts."""

@@ -95,6 +95,13 @@ async def cohort_progress(
     return await progress.cohort_progress(uow, cohort_id, principal)
 
 
+@router.get("/cohorts/{cohort_id}/counts", tags=["providers"])
+async def cohort_counts(cohort_id: str, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, int]:
+    """How many of the cohort's learners are enrolled, completed or withdrew (the cohort's
+    provider, admins); erased learners stay counted, without their records."""
+    return await progress.cohort_counts(uow, cohort_id, principal)
+
+
 # --------------------------------------------------------------------------- providers
 
 

@@ -10,7 +10,6 @@ from rtw_contracts import (
     AssessmentOutcome,
     AssessmentScored,
     AssessmentStage,
-    CandidateErased,
     Programme,
     TrainingEnrolled,
     TrainingModuleRef,
@@ -21,7 +20,7 @@ from sqlmodel import select
 
 from . import domain
 from .curricula import curriculum_for
-from .models import Certificate, Enrolment, Learner
+from .models import Enrolment, Learner
 
 
 async def _learner_of(
@@ -150,28 +149,3 @@ async def record_withdrawal(event: ApplicationWithdrawn, uow: UnitOfWork) -> Non
         enrolment.status = "withdrawn"
         enrolment.withdrawn_at = event.withdrawn_at
         uow.session.add(enrolment)
-
-
-async def erase_candidate(event: CandidateErased, uow: UnitOfWork) -> None:
-    """Forget the name; certificates are revoked (they named the person); counts stay."""
-    for learner in (
-        await uow.session.exec(select(Learner).where(Learner.candidate_id == event.candidate_id))
-    ).all():
-        learner.given_name = None
-        learner.family_name = None
-        learner.last_practised = None
-        learner.erased_at = event.erased_at
-        uow.session.add(learner)
-    for enrolment in (
-        await uow.session.exec(select(Enrolment).where(Enrolment.candidate_id == event.candidate_id))
-    ).all():
-        if enrolment.status == "enrolled":
-            enrolment.status = "withdrawn"
-            enrolment.withdrawn_at = event.erased_at
-            uow.session.add(enrolment)
-    for certificate in (
-        await uow.session.exec(select(Certificate).where(Certificate.candidate_id == event.candidate_id))
-    ).all():
-        certificate.facts = {"erased": True}
-        certificate.revoked_at = event.erased_at
-        uow.session.add(certificate)

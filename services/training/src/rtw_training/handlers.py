@@ -12,13 +12,13 @@ from rtw_contracts import (
 from rtw_platform.messaging import Subscription
 from rtw_platform.sessions import SESSION_ENDED
 
-from . import enrolment, recommendations
+from . import enrolment, erasure, recommendations
 
 SUBSCRIPTIONS = (
     Subscription(ApplicationSubmitted, enrolment.remember_applicant),
     Subscription(AssessmentScored, enrolment.record_assessment),
     Subscription(ApplicationWithdrawn, enrolment.record_withdrawal),
-    Subscription(CandidateErased, enrolment.erase_candidate),
+    Subscription(CandidateErased, erasure.erase_candidate),
     Subscription(SkillGapIdentified, recommendations.recommend_for_gap),
     SESSION_ENDED,  # a session signed out of anywhere ends here too
 )

@@ -147,3 +147,14 @@ class Recommendation(TrainingTable, table=True):
     gaps: list[dict[str, Any]] = json_field()
     modules: list[dict[str, Any]] = json_field()
     created_at: datetime = timestamp_field()
+
+
+class ErasedEnrolments(TrainingTable, table=True):
+    """How many of a cohort's enrolments were erased, by the status each had then: the cohort's
+    counts keep them without the person (their enrolment rows are deleted)."""
+
+    __tablename__ = "erased_enrolments"
+
+    cohort_id: str = Field(primary_key=True, max_length=64)
+    status: str = Field(primary_key=True, max_length=20)
+    count: int = 0

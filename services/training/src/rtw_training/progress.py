@@ -14,6 +14,7 @@ from rtw_contracts import Programme, TrainingCompleted, TrainingModuleCompleted
 from rtw_platform.auth import Principal, Role
 from rtw_platform.errors import Conflict, Forbidden, Invalid, NotFound
 from rtw_platform.uow import UnitOfWork
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from . import domain
@@ -23,6 +24,7 @@ from .models import (
     Certificate,
     CpdRecord,
     Enrolment,
+    ErasedEnrolments,
     Learner,
     LmsLearner,
     LmsModule,
@@ -365,14 +367,39 @@ async def receive_lms_event(
     return {"status": "recorded", "modules_completed": completed}
 
 
-async def cohort_progress(uow: UnitOfWork, cohort_id: str, principal: Principal) -> list[dict[str, Any]]:
-    """Every learner of a cohort: modules done, CPD, status (providers of the cohort, admins)."""
+async def _may_see_cohort(uow: UnitOfWork, cohort_id: str, principal: Principal) -> None:
     if principal.role is Role.TRAINER:
         provider = await provider_of(uow, principal)
         if cohort_id not in provider.cohorts:
             raise Forbidden("This is not one of your cohorts.")
     elif principal.role is not Role.ADMIN:
         raise Forbidden("Only providers and admins see cohort progress.")
+
+
+ENROLMENT_STATUSES = ("enrolled", "completed", "withdrawn")
+
+
+async def cohort_counts(uow: UnitOfWork, cohort_id: str, principal: Principal) -> dict[str, int]:
+    """How many of a cohort's learners are enrolled, completed or withdrew, erased ones included
+    (counted without them, see erasure.py): erasure changes none of these numbers."""
+    await _may_see_cohort(uow, cohort_id, principal)
+    counts = dict.fromkeys(ENROLMENT_STATUSES, 0)
+    live = await uow.session.exec(
+        select(Enrolment.status, func.count())
+        .where(Enrolment.cohort_id == cohort_id)
+        .group_by(col(Enrolment.status))
+    )
+    erased = await uow.session.exec(
+        select(ErasedEnrolments.status, ErasedEnrolments.count).where(ErasedEnrolments.cohort_id == cohort_id)
+    )
+    for status, count in [*live.all(), *erased.all()]:
+        counts[status] = counts.get(status, 0) + count
+    return counts
+
+
+async def cohort_progress(uow: UnitOfWork, cohort_id: str, principal: Principal) -> list[dict[str, Any]]:
+    """Every learner of a cohort: modules done, CPD, status (providers of the cohort, admins)."""
+    await _may_see_cohort(uow, cohort_id, principal)
     enrolments = (
         await uow.session.exec(
             select(Enrolment).where(Enrolment.cohort_id == cohort_id).order_by(col(Enrolment.enrolled_at))

@@ -63,6 +63,10 @@ def add_platform_tables(metadata: MetaData) -> None:
         Column("published_at", DateTime(timezone=True), nullable=True),
         Column("attempts", Integer, nullable=False, server_default=text("0")),
         Column("last_error", Text, nullable=True),
+        # The candidate the event is about (its `candidate_id`), so that erasure finds every row
+        # that mentions the person by an index instead of reading every payload.
+        Column("subject_id", UUID(as_uuid=True), nullable=True),
+        Index("ix_outbox_subject_id", "subject_id"),
         Index(
             "ix_outbox_unpublished",
             "id",

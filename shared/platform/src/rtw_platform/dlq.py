@@ -176,6 +176,40 @@ async def purge(url: str, queue: str) -> int:
         await connection.close()
 
 
+async def erase(url: str, queues: Iterable[str], needles: Iterable[str], *, limit: int = 10_000) -> int:
+    """Delete, from each queue's DLQ, every dead letter whose body or correlation id contains one
+    of `needles` (an erased person's ids); the others stay, in order. Reads at most `limit`
+    messages per DLQ (dead letters expire after 30 days, so a DLQ is short unless something is
+    badly wrong; what lies beyond the limit expires with the rest). How many were deleted."""
+    wanted = [needle for needle in needles if needle]
+    if not wanted:
+        return 0
+    patterns = [needle.encode() for needle in wanted]
+    erased = 0
+    connection = await aio_pika.connect(url, timeout=10)
+    try:
+        for queue in queues:
+            _, dlq = split_queue(queue)
+            channel = await connection.channel()
+            try:
+                source = await channel.declare_queue(dlq, passive=True)
+            except ChannelClosed:
+                continue  # no DLQ (never declared here): nothing dead-lettered
+            pending = min(source.declaration_result.message_count or 0, limit)
+            for _ in range(pending):
+                message = await source.get(no_ack=False, fail=False)
+                if message is None:
+                    break
+                if any(p in message.body for p in patterns) or (message.correlation_id or "") in wanted:
+                    await message.ack()
+                    erased += 1
+            # Closing the channel returns every message left unacknowledged to the DLQ, in order.
+            await channel.close()
+    finally:
+        await connection.close()
+    return erased
+
+
 def _describe(position: int, message: aio_pika.abc.AbstractIncomingMessage) -> DeadLetter:
     headers = message.headers or {}
     error = headers.get(ERROR_HEADER)

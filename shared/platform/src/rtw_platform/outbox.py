@@ -219,13 +219,19 @@ class OutboxRelay:
     def _on_notify(self, *_args: Any) -> None:
         self._wake.set()
 
+    async def purge_published(self, now: datetime | None = None) -> int:
+        """Delete the events published longer ago than `keep_published_for` (the outbox is not an
+        archive: a published payload may carry personal data); how many were deleted."""
+        pool = await self._ensure_pool()
+        status = await pool.execute(self._cleanup_sql, (now or datetime.now(UTC)) - self._keep_published_for)
+        return int(status.rsplit(" ", 1)[-1])
+
     async def _cleanup_if_due(self) -> None:
         now = datetime.now(UTC)
         if now - self._last_cleanup < timedelta(minutes=10):
             return
         self._last_cleanup = now
-        pool = await self._ensure_pool()
-        await pool.execute(self._cleanup_sql, now - self._keep_published_for)
+        await self.purge_published(now)
 
     async def _close_listener(self) -> None:
         if self._listener is not None:

@@ -7,6 +7,7 @@ import contextlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import registry as Registry
 
 from .consumer_failures import ConsumerFailurePolicy
 from .db import create_engine
+from .erasure import DeadLetterEraser, with_platform_erasure
 from .logging import get_logger
 from .messaging import (
     AmqpEventPublisher,
@@ -115,11 +117,21 @@ class ServiceRuntime:
             prefetch=settings.prefetch,
             failure_policy=self.failure_policy,
         )
+        # Every service's CandidateErased handler is followed by the platform's part of erasure
+        # (the person's outbox rows and dead letters): see erasure.py.
+        dead_letters = (
+            None
+            if in_memory_broker  # no DLQs are declared for the in-memory broker
+            else DeadLetterEraser(
+                settings.amqp_url.get_secret_value(),
+                tuple(self.topology.queue_name(s.event) for s in definition.subscriptions),
+            )
+        )
         self.batchers = [
             subscribe(
                 self.broker,
                 self.topology,
-                subscription,
+                with_platform_erasure(subscription, dead_letters=dead_letters),
                 self.uow_factory,
                 max_batch=settings.prefetch,
             )
@@ -143,6 +155,7 @@ class ServiceRuntime:
             service=definition.name,
             batch_size=settings.relay_batch_size,
             poll_interval_s=settings.relay_poll_interval_s,
+            keep_published_for=timedelta(days=settings.outbox_keep_published_days),
         )
         if settings.relay_enabled:
             # Commits made in this process wake its relay directly (no NOTIFY, which serialises

@@ -64,6 +64,13 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_interval_s: float = Field(default=1.0, gt=0)
     relay_enabled: bool = True
+    outbox_keep_published_days: float = Field(
+        default=7,
+        gt=0,
+        le=90,
+        description="Days a published event stays in the outbox (for operators) before the relay "
+        "deletes it; an erased person's rows go at once.",
+    )
     db_pool_size: int = Field(default=10, ge=1)
     token_secret: SecretStr = Field(
         default=SecretStr("dev-only-insecure-token-secret-change-me-in-deployment"),

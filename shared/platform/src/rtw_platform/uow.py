@@ -17,15 +17,25 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from .db import outbox_channel
 
 
+def subject_of(event: Event) -> UUID | None:
+    """The person an event is about (its `candidate_id`), kept beside it in the outbox so that
+    erasure can find the person's rows (None for events about no one person)."""
+    subject = getattr(event, "candidate_id", None)
+    return subject if isinstance(subject, UUID) else None
+
+
 @functools.cache
 def _write_outbox_statement(schema: str, *, notify: bool) -> TextClause:
     """Insert a list of events into the schema's outbox (and NOTIFY its relay), in one statement."""
     insert = (
-        f"INSERT INTO {schema}.outbox (event_id, event_type, routing_key, correlation_id, payload)"
-        " SELECT e.event_id, e.event_type, e.routing_key, e.correlation_id, CAST(e.payload AS jsonb)"
+        f"INSERT INTO {schema}.outbox"
+        " (event_id, event_type, routing_key, correlation_id, subject_id, payload)"
+        " SELECT e.event_id, e.event_type, e.routing_key, e.correlation_id, e.subject_id,"
+        " CAST(e.payload AS jsonb)"
         " FROM unnest(CAST(:event_ids AS uuid[]), CAST(:event_types AS text[]),"
-        " CAST(:routing_keys AS text[]), CAST(:correlation_ids AS uuid[]), CAST(:payloads AS text[]))"
-        " AS e(event_id, event_type, routing_key, correlation_id, payload)"
+        " CAST(:routing_keys AS text[]), CAST(:correlation_ids AS uuid[]),"
+        " CAST(:subject_ids AS uuid[]), CAST(:payloads AS text[]))"
+        " AS e(event_id, event_type, routing_key, correlation_id, subject_id, payload)"
     )
     if not notify:
         return text(insert)
@@ -150,6 +160,7 @@ class UnitOfWork:
                     "event_types": [event.event_type for event in events],
                     "routing_keys": [event.ROUTING_KEY for event in events],
                     "correlation_ids": [event.correlation_id for event in events],
+                    "subject_ids": [subject_of(event) for event in events],
                     "payloads": [event.model_dump_json() for event in events],
                     "channel": self._channel,
                 },

@@ -1,0 +1,31 @@
+"""outbox subject: the candidate each outbox row is about, indexed, so erasure finds the rows
+
+Revision ID: 2735f27916b0
+Revises: 7c1e4a9d2b60
+Create Date: 2026-12-07 10:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "2735f27916b0"
+down_revision: str | None = "7c1e4a9d2b60"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("outbox", sa.Column("subject_id", sa.UUID(), nullable=True), schema="matching")
+    # Rows written before this revision name their candidate only in the payload.
+    op.execute(
+        "UPDATE matching.outbox SET subject_id = (payload->>'candidate_id')::uuid"
+        " WHERE payload ? 'candidate_id'"
+    )
+    op.create_index("ix_outbox_subject_id", "outbox", ["subject_id"], unique=False, schema="matching")
+
+
+def downgrade() -> None:
+    op.drop_index("ix_outbox_subject_id", table_name="outbox", schema="matching")
+    op.drop_column("outbox", "subject_id", schema="matching")
