@@ -23,9 +23,13 @@ from rtw_contracts import (
     AssessmentStage,
     CandidateErased,
     CandidateHired,
+    CouncilRegistered,
     Event,
+    MatchProposed,
     SecondStageSubmitted,
+    TrainingCompleted,
     TrainingEnrolled,
+    TrainingModuleCompleted,
 )
 from rtw_contracts.examples import example
 from rtw_platform.auth import Principal, Role, issue_token
@@ -322,31 +326,21 @@ async def test_export_and_erasure(
     [event] = await outbox(service, "CandidateErased")
     assert CandidateErased.model_validate(event).application_ids == [UUID(receipt["application_id"])]
     async with service.engine.connect() as conn:
-        row = (
+        assert (
             await conn.execute(
-                text("SELECT email, given_name, erased_at FROM applications.candidates WHERE id = :i"),
-                {"i": candidate_id},
+                text("SELECT count(*) FROM applications.candidates WHERE id = :i"), {"i": candidate_id}
             )
-        ).one()
-        assert row.email is None
-        assert row.given_name is None
-        assert row.erased_at is not None
-        counted = (
+        ).scalar_one() == 0
+        assert (
             await conn.execute(
-                text(
-                    "SELECT count(*) FROM applications.applications"
-                    " WHERE cohort_id = 'ict-test' AND reference IS NOT NULL"
-                )
-            )
-        ).scalar_one()
-        assert counted == 2  # the counts in reports survive
-        answers = (
-            await conn.execute(
-                text("SELECT answers FROM applications.applications WHERE id = :i"),
+                text("SELECT count(*) FROM applications.applications WHERE id = :i"),
                 {"i": receipt["application_id"]},
             )
-        ).scalar_one()
-        assert answers == {}
+        ).scalar_one() == 0
+        kept = (await conn.execute(text("SELECT * FROM applications.anonymised_applications"))).all()
+        assert len(kept) == 1  # what the reports count of it, under an id of its own
+        assert str(kept[0].id) != receipt["application_id"]
+        assert kept[0].equality == {"sex": "female", "age_band": "35-44", "caring": "yes"}
     assert (await client.get(f"/applications/{receipt['application_id']}", headers=auth)).status_code == 404
     assert (
         await client.post(f"/candidates/{candidate_id}/erasure", headers=admin(service))
@@ -360,6 +354,91 @@ async def test_export_and_erasure(
                 text("SELECT count(*) FROM applications.candidates WHERE email = :e"), {"e": form["email"]}
             )
         ).scalar_one() == 1
+
+
+async def test_the_export_includes_the_decisions_scores_training_and_matches_received(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    receipt = await applied(client, service, make_application)
+    application_id, candidate_id = UUID(receipt["application_id"]), UUID(receipt["candidate_id"])
+    about = {"application_id": application_id, "candidate_id": candidate_id}
+    base = datetime.now(UTC) - timedelta(days=60)
+    council = uuid4()
+    events: list[Event] = [
+        scored(receipt, AssessmentOutcome.SHORTLISTED, at=base),
+        example(
+            AssessmentScored,
+            event_id=uuid4(),
+            **about,
+            cohort_id="ict-test",
+            decided_at=base + timedelta(days=5),
+        ),
+        scored(
+            receipt,
+            AssessmentOutcome.SELECTED,
+            at=base + timedelta(days=10),
+            score=78.0,
+            rank=3,
+            rubric_version="ict-rubric-2",
+        ),
+        example(TrainingEnrolled, event_id=uuid4(), **about, enrolled_at=base + timedelta(days=12)),
+        example(TrainingModuleCompleted, event_id=uuid4(), **about, completed_at=base + timedelta(days=20)),
+        example(TrainingCompleted, event_id=uuid4(), **about, completed_at=base + timedelta(days=30)),
+        example(CouncilRegistered, event_id=uuid4(), council_id=council, name="Walsall"),
+        example(
+            MatchProposed,
+            event_id=uuid4(),
+            **about,
+            match_id=uuid4(),
+            council_id=council,
+            score=71.5,
+            proposed_at=base + timedelta(days=31),
+        ),
+        example(
+            CandidateHired,
+            event_id=uuid4(),
+            **about,
+            council_id=council,
+            hours_per_week=30,
+            hired_at=base + timedelta(days=40),
+            start_date=date(2027, 2, 1),
+        ),
+    ]
+    for event in events:
+        await deliver(service, event)
+
+    mine = await client.get(f"/candidates/{candidate_id}/export", headers=bearer(receipt["access_token"]))
+    assert mine.status_code == 200, mine.text
+    [application] = mine.json()["applications"]
+    decisions = application["assessment_decisions"]
+    assert [(d["stage"], d["outcome"]) for d in decisions] == [
+        ("screening", "shortlisted"),
+        ("second_stage", "scored"),
+        ("final", "selected"),
+    ]
+    second_stage = decisions[1]
+    assert second_stage["score"] == 78.0
+    assert second_stage["decision_kind"] == "automatic"
+    assert second_stage["breakdown"][0]["name"] == "relevant_experience"
+    assert second_stage["breakdown"][0]["explanation"]
+    assert decisions[2]["rank"] == 3
+    assert decisions[2]["rubric_version"] == "ict-rubric-2"
+    assert decisions[0]["next_step_deadline"] is None
+    training = application["training"]
+    assert training["status"] == "trained"
+    assert training["modules_completed"] == [events[4].module_title]  # type: ignore[attr-defined]
+    assert str(events[5].certificate_id) in training["certificate"]  # type: ignore[attr-defined]
+    [proposal] = application["matching"]["proposals"]
+    assert proposal["score"] == 71.5
+    assert proposal["council"] == "Walsall"
+    assert proposal["factors"][0]["explanation"]
+    [hire] = application["matching"]["hires"]
+    assert (hire["council"], hire["start_date"], hire["hours_per_week"]) == ("Walsall", "2027-02-01", 30)
+    assert "salary_band" in hire
+    # An admin's export (a subject-access request handled by staff) carries the same decisions.
+    by_admin = (await client.get(f"/candidates/{candidate_id}/export", headers=admin(service))).json()
+    assert by_admin["applications"][0]["assessment_decisions"] == decisions
+    assert "/assessment/applications/" in by_admin["held_elsewhere"]
 
 
 async def test_retention_anonymises_after_the_final_outcome(
@@ -391,11 +470,12 @@ async def test_retention_anonymises_after_the_final_outcome(
         done = await apply_retention(uow, store, months=24, now=now, dry_run=False)
     assert len(done) == 1
     async with service.engine.connect() as conn:
-        rows = (
-            await conn.execute(text("SELECT id, anonymised_at, answers FROM applications.applications"))
-        ).all()
-    anonymised = {str(r.id) for r in rows if r.anonymised_at is not None}
-    assert anonymised == {old["application_id"]}
+        rows = (await conn.execute(text("SELECT id FROM applications.applications"))).all()
+        kept = (
+            await conn.execute(text("SELECT count(*) FROM applications.anonymised_applications"))
+        ).scalar_one()
+    assert {str(r.id) for r in rows} == {recent["application_id"], active["application_id"]}
+    assert kept == 1
     assert (await outbox(service, "CandidateErased"))[0]["application_ids"] == [old["application_id"]]
 
 

@@ -132,6 +132,60 @@ async def test_a_draft_is_saved_resumed_and_submitted(
     assert [s["label"] for s in status["journey"]] == ["Application received"]
 
 
+async def test_a_draft_keeps_the_names_it_was_started_with_and_a_known_address_keeps_its_own(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    form = make_application()
+    started = await client.post(
+        "/applications/drafts",
+        json={
+            "cohort_id": form["cohort_id"],
+            "email": form["email"],
+            "given_name": "Amara",
+            "family_name": "Okafor",
+        },
+    )
+    assert started.status_code == 202, started.text
+    auth = await follow(client, await link_to(service, form["email"]))
+    draft = await client.post(
+        "/candidates/me/applications", json={"cohort_id": form["cohort_id"]}, headers=auth
+    )
+    assert draft.status_code == 201, draft.text
+    assert draft.json()["answers"]["given_name"] == "Amara"
+    assert draft.json()["answers"]["family_name"] == "Okafor"
+    assert "given_name" not in draft.json()["missing"]
+
+    # Someone else starts a draft with the same address and other names: a link goes to the
+    # address, and nothing of the account or its draft changes.
+    again = await client.post(
+        "/applications/drafts",
+        json={
+            "cohort_id": form["cohort_id"],
+            "email": form["email"],
+            "given_name": "Mallory",
+            "family_name": "B",
+        },
+    )
+    assert again.status_code == 202, again.text
+    kept = await client.get(f"/applications/{draft.json()['application_id']}", headers=auth)
+    assert (kept.json()["answers"]["given_name"], kept.json()["answers"]["family_name"]) == (
+        "Amara",
+        "Okafor",
+    )
+    async with service.engine.connect() as conn:
+        people = (
+            await conn.execute(
+                text(
+                    "SELECT c.given_name, c.family_name, count(a.id) AS drafts FROM applications.candidates c"
+                    " JOIN applications.applications a ON a.candidate_id = c.id WHERE c.email = :e"
+                    " GROUP BY c.given_name, c.family_name"
+                ),
+                {"e": form["email"]},
+            )
+        ).all()
+    assert [(p.given_name, p.family_name, p.drafts) for p in people] == [("Amara", "Okafor", 1)]
+
+
 async def test_the_same_email_twice_to_a_cohort_gets_409_with_the_reference_for_an_admin(
     client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
 ) -> None:

@@ -15,6 +15,8 @@ import pytest
 import pytest_asyncio
 from faststream.rabbit import TestRabbitBroker
 from rtw_applications.app import SERVICE
+from rtw_contracts import AssessmentScored
+from rtw_contracts.examples import example
 from rtw_platform.auth import Principal, Role, sign_in_link, verify_session_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
@@ -382,6 +384,25 @@ async def test_withdraw_download_and_erase(runtime: ServiceRuntime) -> None:
     base = await start(browser, runtime)
     await answer_everything(browser, base)
     await browser.post(f"{base}/check-answers", {})
+    secret = runtime.settings.token_secret.get_secret_value()
+    candidate_id = verify_session_token(secret, browser.http.cookies["rtw_session"]).principal.subject
+    screened = example(
+        AssessmentScored,
+        event_id=uuid4(),
+        application_id=UUID(base.rsplit("/", 1)[1]),
+        candidate_id=UUID(candidate_id),
+        cohort_id="ict-test",
+        stage="screening",
+        outcome="shortlisted",
+        score=None,
+        breakdown=[],
+        next_step_deadline=None,
+    )
+    await runtime.broker.publish(
+        screened.model_dump(mode="json"),
+        exchange=runtime.topology.events_exchange,
+        routing_key=screened.ROUTING_KEY,
+    )
     withdraw = base.replace("/application/", "/my/applications/") + "/withdraw"
     assert (await browser.post(withdraw, {})).status_code == 400
     done = await browser.post(withdraw, {"reason": "found_work"})
@@ -392,6 +413,10 @@ async def test_withdraw_download_and_erase(runtime: ServiceRuntime) -> None:
     exported = json.loads(download.text)
     assert exported["candidate"]["email"] == "amara@example.org"
     assert exported["applications"][0]["status"] == "withdrawn"
+    decisions = exported["applications"][0]["assessment_decisions"]
+    assert [(d["stage"], d["outcome"], d["rule_set_version"]) for d in decisions] == [
+        ("screening", "shortlisted", screened.rule_set_version)
+    ]
     cookie = browser.http.cookies["rtw_session"]
     erased = await browser.post("/my/data/erase", {})
     assert erased.headers["location"] == "/my/data/erased"

@@ -41,6 +41,7 @@ NEXT_NUMBER = "SELECT nextval('applications.application_numbers')"
 
 
 NO_SUCH_APPLICATION = "There is no application with that id."
+ERASED_ACCOUNT = "Your account is no longer here (it was erased). Apply again without signing in."
 
 
 @dataclass(frozen=True)
@@ -134,9 +135,13 @@ async def start_draft(
 
 
 async def start_draft_as(principal: Principal, cohort_id: str, uow: UnitOfWork, today: date) -> Application:
-    """A signed-in candidate starts (or resumes) an application to another cohort."""
+    """A signed-in candidate starts (or resumes) an application to another cohort. A token that
+    outlived its candidate's erasure starts nothing (it is answered as for someone unknown)."""
     await open_cohort_or_refuse(uow, cohort_id, today)
     candidate_id = UUID(principal.subject)
+    candidate = await uow.session.get(Candidate, candidate_id)
+    if candidate is None or candidate.erased_at is not None:
+        raise NotFound(ERASED_ACCOUNT)
     existing = (
         await uow.session.exec(
             select(Application).where(
@@ -412,7 +417,7 @@ async def _signed_in_candidate(uow: UnitOfWork, caller: Principal, email: str) -
     """The signed-in candidate, applying with their own address."""
     candidate = await uow.session.get(Candidate, UUID(caller.subject))
     if candidate is None or candidate.erased_at is not None:
-        raise NotFound("Your account is no longer here (it was erased). Apply again without signing in.")
+        raise NotFound(ERASED_ACCOUNT)
     if candidate.email != email.lower():
         raise Invalid([("email", "Apply with the e-mail address you signed in with.")])
     return candidate

@@ -23,7 +23,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
 from . import domain
-from .models import Application, Hire, JourneyEntry, ReportCouncil, ReportVacancy
+from .models import (
+    Application,
+    AssessmentDecision,
+    Hire,
+    JourneyEntry,
+    MatchProposal,
+    ReportCouncil,
+    ReportVacancy,
+)
 
 
 async def steps_of(uow: UnitOfWork, application_id: UUID) -> list[JourneyEntry]:
@@ -106,6 +114,30 @@ async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
     detail = "; ".join(reason.message for reason in event.reasons) or None
     codes = [reason.code.value for reason in event.reasons] or None
     await add_step(uow, application, event.event_id, stage, event.decided_at, detail, codes)
+    await _keep_decision(uow, event)
+
+
+async def _keep_decision(uow: UnitOfWork, event: AssessmentScored) -> None:
+    """The decision as the candidate may ask to see it (subject access): outcome, score, why."""
+    await uow.session.execute(
+        insert(AssessmentDecision)
+        .values(
+            event_id=event.event_id,
+            application_id=event.application_id,
+            stage=event.stage.value,
+            outcome=event.outcome.value,
+            decision_kind=event.decision_kind.value,
+            score=event.score,
+            breakdown=[factor.model_dump(mode="json") for factor in event.breakdown],
+            reasons=[reason.model_dump(mode="json") for reason in event.reasons],
+            rule_set_version=event.rule_set_version,
+            rubric_version=event.rubric_version,
+            rank=event.rank,
+            next_step_deadline=event.next_step_deadline,
+            decided_at=event.decided_at,
+        )
+        .on_conflict_do_nothing(index_elements=["event_id"])
+    )
 
 
 async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:
@@ -141,9 +173,27 @@ async def record_training_completed(event: TrainingCompleted, uow: UnitOfWork) -
 
 
 async def record_match(event: MatchProposed, uow: UnitOfWork) -> None:
-    """The platform matched the candidate with a vacancy."""
+    """The platform matched the candidate with a vacancy (the latest score of each match is kept
+    for the candidate's subject-access export)."""
     if application := await _application(uow, event.application_id):
         await add_step(uow, application, event.event_id, domain.Stage.MATCHED, event.proposed_at)
+        values = {
+            "application_id": event.application_id,
+            "vacancy_id": event.vacancy_id,
+            "council_id": event.council_id,
+            "score": event.score,
+            "factors": [factor.model_dump(mode="json") for factor in event.factors],
+            "weights_version": event.weights_version,
+            "proposed_at": event.proposed_at,
+        }
+        statement = insert(MatchProposal).values(match_id=event.match_id, **values)
+        await uow.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["match_id"],
+                set_=values,
+                where=MatchProposal.proposed_at < statement.excluded.proposed_at,
+            )
+        )
 
 
 async def record_reach_out(event: ReachOutSent, uow: UnitOfWork) -> None:
@@ -162,7 +212,10 @@ async def record_response(event: MatchResponded, uow: UnitOfWork) -> None:
 
 
 async def record_hire(event: CandidateHired, uow: UnitOfWork) -> None:
-    """The candidate was hired."""
+    """The candidate was hired (kept for the savings and reach reports and the export)."""
+    application = await _application(uow, event.application_id)
+    if application is None:
+        return  # erased (its hire is counted in its anonymised row) or never ours
     await uow.session.execute(
         insert(Hire)
         .values(
@@ -177,15 +230,14 @@ async def record_hire(event: CandidateHired, uow: UnitOfWork) -> None:
         )
         .on_conflict_do_nothing(index_elements=["match_id"])
     )
-    if application := await _application(uow, event.application_id):
-        await add_step(
-            uow,
-            application,
-            event.event_id,
-            domain.Stage.HIRED,
-            event.hired_at,
-            detail=f"Starting {event.start_date:%d %B %Y}",
-        )
+    await add_step(
+        uow,
+        application,
+        event.event_id,
+        domain.Stage.HIRED,
+        event.hired_at,
+        detail=f"Starting {event.start_date:%d %B %Y}",
+    )
 
 
 async def record_council(event: CouncilRegistered, uow: UnitOfWork) -> None:

@@ -113,6 +113,43 @@ class JourneyEntry(ApplicationsTable, table=True):
     occurred_at: datetime = timestamp_field()
 
 
+class AssessmentDecision(ApplicationsTable, table=True):
+    """An assessment decision about an application, as AssessmentScored told it: kept for the
+    candidate's subject-access export (the outcome, its score and why). Erased with them."""
+
+    __tablename__ = "assessment_decisions"
+
+    event_id: UUID = Field(primary_key=True)
+    application_id: UUID = Field(index=True)
+    stage: str = Field(max_length=40)
+    outcome: str = Field(max_length=40)
+    decision_kind: str = Field(max_length=40)
+    score: float | None = None
+    breakdown: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    reasons: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    rule_set_version: str = Field(max_length=50)
+    rubric_version: str | None = Field(default=None, max_length=50)
+    rank: int | None = None
+    next_step_deadline: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    decided_at: datetime = timestamp_field()
+
+
+class MatchProposal(ApplicationsTable, table=True):
+    """A vacancy matching proposed for an application, with its score and factors (the latest
+    MatchProposed of each match): kept for the subject-access export. Erased with the candidate."""
+
+    __tablename__ = "match_proposals"
+
+    match_id: UUID = Field(primary_key=True)
+    application_id: UUID = Field(index=True)
+    vacancy_id: UUID
+    council_id: UUID
+    score: float
+    factors: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    weights_version: str = Field(max_length=50)
+    proposed_at: datetime = timestamp_field()
+
+
 class EqualityMonitoringAnswers(ApplicationsTable, table=True):
     """Optional equality-monitoring answers, apart from the application."""
 
@@ -123,6 +160,34 @@ class EqualityMonitoringAnswers(ApplicationsTable, table=True):
     programme: str = Field(max_length=20)
     answers: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     recorded_at: datetime = timestamp_field()
+
+
+class AnonymisedApplication(ApplicationsTable, table=True):
+    """What the programme's reports still count of an application whose person was erased (or
+    whose retention period ended), built by `reports.anonymised`: the reports' dimensions only,
+    under a new random id. No name, contact, answer in the person's words, application or
+    candidate id, reference or date: steps are kept as times after the application started."""
+
+    __tablename__ = "anonymised_applications"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    programme: str = Field(max_length=20)
+    cohort_id: str = Field(max_length=64, index=True)
+    region: str | None = Field(default=None, max_length=40)
+    postcode_district: str | None = Field(default=None, max_length=8)
+    max_travel_km: float | None = None
+    steps: dict[str, int] = Field(
+        sa_column=Column(JSONB, nullable=False), description="Funnel step -> microseconds after starting."
+    )
+    codes: dict[str, list[str]] = Field(
+        sa_column=Column(JSONB, nullable=False), description="Stage -> reason codes the funnel counts."
+    )
+    equality: dict[str, str] = Field(
+        sa_column=Column(JSONB, nullable=False), description="Fairness question -> answer."
+    )
+    hires: list[dict[str, Any]] = Field(
+        sa_column=Column(JSONB, nullable=False), description="Council id and hours of each hire."
+    )
 
 
 class UsedSignInToken(ApplicationsTable, table=True):

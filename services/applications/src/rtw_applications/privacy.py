@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,15 +13,21 @@ from rtw_platform.auth import Principal
 from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.filestore import FileStore
 from rtw_platform.uow import UnitOfWork
-from sqlmodel import select
+from sqlalchemy import delete, text
+from sqlmodel import col, select
 
-from . import domain
+from . import domain, reports
 from .intake import application_or_refuse
 from .journey import add_step, steps_of
 from .models import (
     Application,
+    AssessmentDecision,
     Candidate,
     EqualityMonitoringAnswers,
+    Hire,
+    JourneyEntry,
+    MatchProposal,
+    ReportCouncil,
     SecondStageSubmission,
 )
 
@@ -63,23 +70,55 @@ async def withdraw(
     return application
 
 
-async def _anonymise(uow: UnitOfWork, application: Application, store: FileStore, now: datetime) -> None:
-    """Remove personal data from an application, keeping what the programme's counts need:
-    programme, cohort, region, stage and dates."""
+#: Everything kept per application, by application id: deleted when the application is erased.
+_PER_APPLICATION = (
+    JourneyEntry,
+    AssessmentDecision,
+    MatchProposal,
+    Hire,
+    EqualityMonitoringAnswers,
+    SecondStageSubmission,
+)
+
+
+async def _anonymise(uow: UnitOfWork, application: Application, store: FileStore) -> None:
+    """Replace an application by its anonymised row (what the reports count, nothing of the
+    person) and delete everything else of it: answers, journey, decisions, matches, hires,
+    equality answers, second stage and video."""
+    [person] = await reports.people_of(uow, [application])
+    uow.session.add(reports.anonymised(person))
     submission = await uow.session.get(SecondStageSubmission, application.id)
-    if submission is not None:
-        if submission.video_key is not None:
-            await store.delete(submission.video_key)
-        await uow.session.delete(submission)
-    application.answers = {}
-    application.client_request_id = None
-    application.anonymised_at = now
-    uow.session.add(application)
+    if submission is not None and submission.video_key is not None:
+        await store.delete(submission.video_key)
+    for table in _PER_APPLICATION:
+        await uow.session.execute(delete(table).where(col(table.application_id) == application.id))
+    await uow.session.delete(application)
+
+
+async def scrub_outbox(uow: UnitOfWork, *, ids: Sequence[UUID], email: str | None) -> None:
+    """Delete every row of this service's outbox about a person, published or not: any whose
+    event mentions one of their ids (candidate, applications) or their e-mail address. An event
+    not yet sent about someone being erased is better never sent; the CandidateErased that this
+    transaction writes next is kept, to tell the other services.
+
+    (Applications' own scrub; the platform's purge of published rows runs beside it.)"""
+    needles = [str(i) for i in ids] + ([email.lower()] if email else [])
+    await uow.session.execute(
+        text(
+            "DELETE FROM applications.outbox WHERE correlation_id = ANY(CAST(:ids AS uuid[]))"
+            " OR EXISTS (SELECT 1 FROM unnest(CAST(:needles AS text[])) AS needle"
+            " WHERE strpos(lower(payload::text), needle) > 0)"
+        ),
+        {"ids": [str(i) for i in ids], "needles": needles},
+    )
 
 
 async def erase_candidate(candidate_id: UUID, uow: UnitOfWork, store: FileStore) -> list[UUID]:
-    """Erase a candidate: personal data deleted or anonymised everywhere here, and every other
-    service told (CandidateErased). Returns the applications affected."""
+    """Erase a candidate: everything of theirs here deleted (each application leaves only its
+    anonymised row for the reports, so no count changes), their outbox rows too, and every other
+    service told (CandidateErased). Erasure is not a withdrawal: it publishes none, at any stage
+    (the services that drop a candidacy do so on CandidateErased, and after selection nobody is
+    promoted in their place). Returns the applications affected."""
     candidate = await uow.session.get(Candidate, candidate_id)
     if candidate is None or candidate.erased_at is not None:
         raise NotFound(NO_SUCH_CANDIDATE)
@@ -88,17 +127,20 @@ async def erase_candidate(candidate_id: UUID, uow: UnitOfWork, store: FileStore)
         (await uow.session.exec(select(Application).where(Application.candidate_id == candidate_id))).all()
     )
     for application in applications:
-        await _anonymise(uow, application, store, now)
-    _forget(candidate, now)
-    uow.publish(_erased_event(uow, candidate_id, [a.id for a in applications], now))
+        await _anonymise(uow, application, store)
+    ids = [a.id for a in applications]
+    await _forget(uow, candidate, ids)
+    uow.publish(_erased_event(candidate_id, ids, now))
     await uow.commit()
-    return [a.id for a in applications]
+    return ids
 
 
 async def export_candidate(
     candidate_id: UUID, uow: UnitOfWork, *, include_equality_monitoring: bool
 ) -> dict[str, Any]:
-    """Everything held about a candidate, as JSON-ready data (subject access).
+    """Everything held about a candidate, as JSON-ready data (subject access): their details,
+    answers and journey, and the decisions about them this service received (assessment outcomes
+    with scores and reasons, training, matches with scores, hires).
 
     Equality-monitoring answers are included only when the candidate asks for their own data:
     staff never see them per person.
@@ -107,12 +149,19 @@ async def export_candidate(
     if candidate is None or candidate.erased_at is not None:
         raise NotFound(NO_SUCH_CANDIDATE)
     applications = (
-        await uow.session.exec(select(Application).where(Application.candidate_id == candidate_id))
+        await uow.session.exec(
+            select(Application).where(
+                Application.candidate_id == candidate_id,
+                Application.anonymised_at.is_(None),  # type: ignore[union-attr]
+            )
+        )
     ).all()
+    councils = {c.id: c.name for c in (await uow.session.exec(select(ReportCouncil))).all()}
     exported: list[dict[str, Any]] = []
     for application in applications:
         submission = await uow.session.get(SecondStageSubmission, application.id)
         equality = await uow.session.get(EqualityMonitoringAnswers, application.id)
+        journey = await steps_of(uow, application.id)
         entry: dict[str, Any] = {
             "application_id": str(application.id),
             "reference": application.reference,
@@ -127,8 +176,7 @@ async def export_candidate(
             "submitted_at": _iso(application.submitted_at),
             "withdrawn_at": _iso(application.withdrawn_at),
             "journey": [
-                {"stage": e.stage, "detail": e.detail, "occurred_at": _iso(e.occurred_at)}
-                for e in await steps_of(uow, application.id)
+                {"stage": e.stage, "detail": e.detail, "occurred_at": _iso(e.occurred_at)} for e in journey
             ],
             "second_stage": None
             if submission is None
@@ -143,6 +191,9 @@ async def export_candidate(
                 },
                 "submitted_at": _iso(submission.submitted_at),
             },
+            "assessment_decisions": await _assessment_decisions(uow, application.id),
+            "training": _training(journey),
+            "matching": await _matching(uow, application.id, councils),
         }
         if include_equality_monitoring:
             entry["equality_monitoring"] = None if equality is None else equality.answers
@@ -159,24 +210,122 @@ async def export_candidate(
             "created_at": _iso(candidate.created_at),
         },
         "applications": exported,
-        "held_elsewhere": (
-            "Assessment, training, matching and notifications keep their own copies of what "
-            "they need (ids, scores, training progress, your talent-pool profile, e-mails sent)."
-        ),
+        "held_elsewhere": HELD_ELSEWHERE,
     }
 
 
-def _forget(candidate: Candidate, now: datetime) -> None:
-    candidate.email = None
-    candidate.given_name = None
-    candidate.family_name = None
-    candidate.phone = None
-    candidate.erased_at = now
+#: Where the other services' own parts of a subject-access request are read (each exports its
+#: own: no service reads another's data).
+HELD_ELSEWHERE = (
+    "Each service exports what it holds. Above are the decisions, training and matches this "
+    "service was told about. The rest: assessment, every decision with the facts it used "
+    "(GET /assessment/applications/{application_id}/decisions); training, enrolments, modules and "
+    "certificates (GET /training/candidates/{candidate_id}/training); matching, your talent-pool "
+    "profile and matches (GET /matching/candidates/{candidate_id}/matches); notifications, the "
+    "e-mails sent to you (ask the programme team: they read GET /notifications/deliveries)."
+)
 
 
-def _erased_event(
-    uow: UnitOfWork, candidate_id: UUID, application_ids: list[UUID], now: datetime
-) -> CandidateErased:
+async def _assessment_decisions(uow: UnitOfWork, application_id: UUID) -> list[dict[str, Any]]:
+    rows = (
+        await uow.session.exec(
+            select(AssessmentDecision)
+            .where(AssessmentDecision.application_id == application_id)
+            .order_by(col(AssessmentDecision.decided_at))
+        )
+    ).all()
+    return [
+        {
+            "stage": d.stage,
+            "outcome": d.outcome,
+            "decision_kind": d.decision_kind,
+            "score": d.score,
+            "breakdown": d.breakdown,
+            "reasons": d.reasons,
+            "rank": d.rank,
+            "rule_set_version": d.rule_set_version,
+            "rubric_version": d.rubric_version,
+            "next_step_deadline": d.next_step_deadline.isoformat() if d.next_step_deadline else None,
+            "decided_at": _iso(d.decided_at),
+        }
+        for d in rows
+    ]
+
+
+_TRAINING_STAGES = (
+    domain.Stage.ENROLLED.value,
+    domain.Stage.MODULE_COMPLETED.value,
+    domain.Stage.TRAINED.value,
+)
+
+
+def _training(journey: Sequence[JourneyEntry]) -> dict[str, Any]:
+    """The training as this service heard of it (training's own export has the detail)."""
+    steps = [e for e in journey if e.stage in _TRAINING_STAGES]
+    trained = [e for e in steps if e.stage == domain.Stage.TRAINED.value]
+    status = (
+        "trained"
+        if trained
+        else "enrolled"
+        if any(e.stage == domain.Stage.ENROLLED.value for e in steps)
+        else None
+    )
+    return {
+        "status": status,
+        "enrolled_at": next(
+            (_iso(e.occurred_at) for e in steps if e.stage == domain.Stage.ENROLLED.value), None
+        ),
+        "modules_completed": [e.detail for e in steps if e.stage == domain.Stage.MODULE_COMPLETED.value],
+        "completed_at": _iso(trained[0].occurred_at) if trained else None,
+        "certificate": trained[0].detail if trained else None,
+    }
+
+
+async def _matching(uow: UnitOfWork, application_id: UUID, councils: dict[UUID, str]) -> dict[str, Any]:
+    proposals = (
+        await uow.session.exec(
+            select(MatchProposal)
+            .where(MatchProposal.application_id == application_id)
+            .order_by(col(MatchProposal.proposed_at))
+        )
+    ).all()
+    hires = (
+        await uow.session.exec(
+            select(Hire).where(Hire.application_id == application_id).order_by(col(Hire.hired_at))
+        )
+    ).all()
+    return {
+        "proposals": [
+            {
+                "vacancy_id": str(p.vacancy_id),
+                "council": councils.get(p.council_id, str(p.council_id)),
+                "score": p.score,
+                "factors": p.factors,
+                "weights_version": p.weights_version,
+                "proposed_at": _iso(p.proposed_at),
+            }
+            for p in proposals
+        ],
+        "hires": [
+            {
+                "council": councils.get(h.council_id, str(h.council_id)),
+                "start_date": h.start_date.isoformat(),
+                "hours_per_week": h.hours_per_week,
+                "salary_band": {"min_pence": h.salary_min_pence, "max_pence": h.salary_max_pence},
+                "hired_at": _iso(h.hired_at),
+            }
+            for h in hires
+        ],
+    }
+
+
+async def _forget(uow: UnitOfWork, candidate: Candidate, application_ids: Sequence[UUID]) -> None:
+    """Delete the candidate and every outbox row about them."""
+    await scrub_outbox(uow, ids=[candidate.id, *application_ids], email=candidate.email)
+    await uow.session.delete(candidate)
+
+
+def _erased_event(candidate_id: UUID, application_ids: list[UUID], now: datetime) -> CandidateErased:
     return CandidateErased(
         correlation_id=candidate_id,
         candidate_id=candidate_id,
@@ -200,8 +349,10 @@ class RetentionItem:
 async def apply_retention(
     uow: UnitOfWork, store: FileStore, *, months: int, now: datetime, dry_run: bool
 ) -> list[RetentionItem]:
-    """Anonymise applications `months` after their final outcome (or list them, on a dry run).
-    A candidate with nothing left that is still active loses their contact details too.
+    """Anonymise applications `months` after their final outcome (or list them, on a dry run),
+    exactly as erasure does: each leaves only its anonymised row, so no report's count changes,
+    and no withdrawal is published. A candidate with nothing left that is still active is erased
+    (everything of theirs here, and every other service told by CandidateErased).
     A period outside the legal limits is refused before anything is read."""
     refusal = domain.retention_refusal(months)
     if refusal is not None:
@@ -222,23 +373,23 @@ async def apply_retention(
     if dry_run or not due:
         return items
     for application in due:
-        await _anonymise(uow, application, store, now)
+        await _anonymise(uow, application, store)
+    await scrub_outbox(uow, ids=[a.id for a in due], email=None)
     await uow.session.flush()
     for candidate_id in {a.candidate_id for a in due}:
-        remaining = (
-            await uow.session.exec(
-                select(Application).where(
-                    Application.candidate_id == candidate_id,
-                    Application.anonymised_at.is_(None),  # type: ignore[union-attr]
-                )
-            )
-        ).first()
+        left = list(
+            (
+                await uow.session.exec(select(Application).where(Application.candidate_id == candidate_id))
+            ).all()
+        )
+        if any(a.anonymised_at is None for a in left):
+            continue  # something of theirs is still active: they stay
+        for application in left:  # anonymised in place before anonymised rows existed
+            await _anonymise(uow, application, store)
         candidate = await uow.session.get(Candidate, candidate_id)
-        if remaining is None and candidate is not None and candidate.erased_at is None:
-            _forget(candidate, now)
-            # Nothing of theirs is active any more: every other service forgets them too.
-            uow.publish(
-                _erased_event(uow, candidate_id, [a.id for a in due if a.candidate_id == candidate_id], now)
-            )
+        if candidate is not None and candidate.erased_at is None:
+            ids = [a.id for a in due if a.candidate_id == candidate_id] + [a.id for a in left]
+            await _forget(uow, candidate, ids)
+            uow.publish(_erased_event(candidate_id, ids, now))
     await uow.commit()
     return items

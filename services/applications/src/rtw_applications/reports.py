@@ -6,9 +6,10 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from rtw_platform import reference
@@ -16,7 +17,15 @@ from rtw_platform.uow import UnitOfWork
 from sqlmodel import col, select
 
 from .domain import Stage
-from .models import Application, EqualityMonitoringAnswers, Hire, JourneyEntry, ReportCouncil, ReportVacancy
+from .models import (
+    AnonymisedApplication,
+    Application,
+    EqualityMonitoringAnswers,
+    Hire,
+    JourneyEntry,
+    ReportCouncil,
+    ReportVacancy,
+)
 
 #: The funnel's steps, each with the journey stages that show a person reached it.
 FUNNEL: tuple[tuple[str, frozenset[str]], ...] = (
@@ -46,8 +55,19 @@ OUTSIDE = frozenset({"london", "south_east"})
 
 
 @dataclass(frozen=True)
+class HireFacts:
+    """What the savings report counts of a hire."""
+
+    council_id: UUID
+    hours_per_week: float
+
+
+@dataclass(frozen=True)
 class Person:
-    """An application as the reports see it: where it got to and when."""
+    """An application as the reports see it: where it got to and when.
+
+    Also what is left of an application whose person was erased (or whose retention period
+    ended): an anonymised row (`AnonymisedApplication`), whose id is its own random one."""
 
     application_id: UUID
     programme: str
@@ -57,22 +77,51 @@ class Person:
     max_travel_km: float | None
     reached: dict[str, Any]  # step -> first time reached
     codes: dict[str, list[str]]  # stage -> reason codes
+    equality: dict[str, str] = field(default_factory=dict)  # fairness question -> answer
+    hires: tuple[HireFacts, ...] = ()
+
+
+#: The equality-monitoring questions the fairness report groups people by.
+QUESTIONS = ("sex", "age_band", "ethnicity", "disability", "caring")
+#: The stages whose reason codes the funnel counts (the drop-off).
+COUNTED_CODES = frozenset({Stage.INELIGIBLE.value, Stage.WITHDRAWN.value, Stage.DECLINED.value})
+#: An anonymised row keeps no date: its steps are times after it started, from this origin.
+_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 async def load_people(uow: UnitOfWork, cohort_id: str | None, programme: str | None) -> list[Person]:
-    """Every application in scope, with the steps it reached (from its journey)."""
+    """Every application in scope, with the steps it reached (from its journey), and what is
+    left of erased ones (their anonymised rows)."""
     statement = select(Application)
+    kept = select(AnonymisedApplication)
     if cohort_id:
         statement = statement.where(Application.cohort_id == cohort_id)
+        kept = kept.where(AnonymisedApplication.cohort_id == cohort_id)
     if programme:
         statement = statement.where(Application.programme == programme)
-    applications = (await uow.session.exec(statement)).all()
+        kept = kept.where(AnonymisedApplication.programme == programme)
+    applications = list((await uow.session.exec(statement)).all())
+    anonymised = (await uow.session.exec(kept)).all()
+    return await people_of(uow, applications) + [_from_anonymised(row) for row in anonymised]
+
+
+async def people_of(uow: UnitOfWork, applications: Sequence[Application]) -> list[Person]:
+    """These applications as the reports see them."""
     ids = [a.id for a in applications]
+    if not ids:
+        return []
     entries = (
-        (await uow.session.exec(select(JourneyEntry).where(col(JourneyEntry.application_id).in_(ids)))).all()
-        if ids
-        else []
-    )
+        await uow.session.exec(select(JourneyEntry).where(col(JourneyEntry.application_id).in_(ids)))
+    ).all()
+    answers = (
+        await uow.session.exec(
+            select(EqualityMonitoringAnswers).where(col(EqualityMonitoringAnswers.application_id).in_(ids))
+        )
+    ).all()
+    equality = {a.application_id: a.answers for a in answers}
+    hires: dict[UUID, list[HireFacts]] = defaultdict(list)
+    for hire in (await uow.session.exec(select(Hire).where(col(Hire.application_id).in_(ids)))).all():
+        hires[hire.application_id].append(HireFacts(hire.council_id, hire.hours_per_week))
     by_application: dict[UUID, list[JourneyEntry]] = defaultdict(list)
     for entry in entries:
         by_application[entry.application_id].append(entry)
@@ -103,9 +152,61 @@ async def load_people(uow: UnitOfWork, cohort_id: str | None, programme: str | N
                 max_travel_km=preferences.get("max_travel_km"),
                 reached=reached,
                 codes=codes,
+                equality=equality.get(application.id, {}),
+                hires=tuple(
+                    sorted(hires.get(application.id, []), key=lambda h: (str(h.council_id), h.hours_per_week))
+                ),
             )
         )
     return people
+
+
+def anonymised(person: Person) -> AnonymisedApplication:
+    """What the reports keep of an application once its person is erased: only what each report
+    counts, under a new random id, with no date (each step as a time after the start), no answer
+    but the reports' dimensions, and nothing that links it to the person or to another row.
+
+    Every report gives the same numbers from it as from the application (`load_people` reads it
+    back into a `Person`)."""
+    started = person.reached["started"]
+    submitted = "submitted" in person.reached
+    return AnonymisedApplication(
+        id=uuid4(),
+        programme=person.programme,
+        cohort_id=person.cohort_id,
+        region=person.region,
+        # Reach counts applicants by the council nearest their postcode district, and looks for
+        # selected people within travel distance of each vacancy.
+        postcode_district=person.district if submitted else None,
+        max_travel_km=person.max_travel_km if "selected" in person.reached else None,
+        steps={step: _microseconds(at - started) for step, at in person.reached.items()},
+        codes={stage: list(codes) for stage, codes in person.codes.items() if stage in COUNTED_CODES},
+        equality={
+            question: answer
+            for question, answer in person.equality.items()
+            if submitted and question in QUESTIONS and answer and answer != "prefer_not_to_say"
+        },
+        hires=[{"council_id": str(h.council_id), "hours_per_week": h.hours_per_week} for h in person.hires],
+    )
+
+
+def _microseconds(delta: timedelta) -> int:
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _from_anonymised(row: AnonymisedApplication) -> Person:
+    return Person(
+        application_id=row.id,
+        programme=row.programme,
+        cohort_id=row.cohort_id,
+        region=row.region,
+        district=row.postcode_district,
+        max_travel_km=row.max_travel_km,
+        reached={step: _ORIGIN + timedelta(microseconds=us) for step, us in row.steps.items()},
+        codes={stage: list(codes) for stage, codes in row.codes.items()},
+        equality=dict(row.equality),
+        hires=tuple(HireFacts(UUID(h["council_id"]), float(h["hours_per_week"])) for h in row.hires),
+    )
 
 
 def funnel(people: Sequence[Person]) -> dict[str, Any]:
@@ -207,27 +308,14 @@ def _anyone_within_reach(
 async def fairness(uow: UnitOfWork, people: Sequence[Person]) -> dict[str, Any]:
     """Each group's pass rate at each step and its ratio to the best group's; ratios under four
     fifths are flagged; groups of fewer than 5 people are not shown."""
-    ids = [p.application_id for p in people]
-    answers = (
-        (
-            await uow.session.exec(
-                select(EqualityMonitoringAnswers).where(
-                    col(EqualityMonitoringAnswers.application_id).in_(ids)
-                )
-            )
-        ).all()
-        if ids
-        else []
-    )
-    by_id = {a.application_id: a.answers for a in answers}
     steps = ("eligible", "shortlisted", "selected", "hired")
     result: dict[str, Any] = {}
-    for question in ("sex", "age_band", "ethnicity", "disability", "caring"):
+    for question in QUESTIONS:
         groups: dict[str, list[Person]] = defaultdict(list)
         for person in people:
             if "submitted" not in person.reached:
                 continue
-            value = by_id.get(person.application_id, {}).get(question)
+            value = person.equality.get(question)
             if value and value != "prefer_not_to_say":
                 groups[value].append(person)
         rows: list[dict[str, Any]] = []
@@ -299,8 +387,6 @@ async def savings(
 ) -> dict[str, Any]:
     """Per hire: (agency hourly - employed hourly) x contracted hours x weeks, plus the avoided
     recruitment cost; totals per council, programme and cohort (a low and a high estimate)."""
-    in_scope = {p.application_id: p for p in people}
-    hires = [h for h in (await uow.session.exec(select(Hire))).all() if h.application_id in in_scope]
     councils = {c.id: c.name for c in (await uow.session.exec(select(ReportCouncil))).all()}
     totals: dict[str, dict[str, Counter[str]]] = {
         "council": defaultdict(Counter),
@@ -308,8 +394,7 @@ async def savings(
         "cohort": defaultdict(Counter),
     }
     overall: Counter[str] = Counter()
-    for hire in hires:
-        person = in_scope[hire.application_id]
+    for person, hire in [(p, h) for p in people for h in p.hires]:
         yearly_hours = hire.hours_per_week * assumptions.weeks_per_year
         low = (
             assumptions.agency_hourly_low_pence - assumptions.employed_hourly_pence
