@@ -10,10 +10,11 @@ from uuid import UUID
 
 from rtw_contracts import ApplicationWithdrawn, CandidateErased, Programme, WithdrawalReason
 from rtw_platform.auth import Principal
+from rtw_platform.erasure import erase_from_outbox
 from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.filestore import FileStore
 from rtw_platform.uow import UnitOfWork
-from sqlalchemy import delete, text
+from sqlalchemy import delete
 from sqlmodel import col, select
 
 from . import domain, reports
@@ -93,24 +94,6 @@ async def _anonymise(uow: UnitOfWork, application: Application, store: FileStore
     for table in _PER_APPLICATION:
         await uow.session.execute(delete(table).where(col(table.application_id) == application.id))
     await uow.session.delete(application)
-
-
-async def scrub_outbox(uow: UnitOfWork, *, ids: Sequence[UUID], email: str | None) -> None:
-    """Delete every row of this service's outbox about a person, published or not: any whose
-    event mentions one of their ids (candidate, applications) or their e-mail address. An event
-    not yet sent about someone being erased is better never sent; the CandidateErased that this
-    transaction writes next is kept, to tell the other services.
-
-    (Applications' own scrub; the platform's purge of published rows runs beside it.)"""
-    needles = [str(i) for i in ids] + ([email.lower()] if email else [])
-    await uow.session.execute(
-        text(
-            "DELETE FROM applications.outbox WHERE correlation_id = ANY(CAST(:ids AS uuid[]))"
-            " OR EXISTS (SELECT 1 FROM unnest(CAST(:needles AS text[])) AS needle"
-            " WHERE strpos(lower(payload::text), needle) > 0)"
-        ),
-        {"ids": [str(i) for i in ids], "needles": needles},
-    )
 
 
 async def erase_candidate(candidate_id: UUID, uow: UnitOfWork, store: FileStore) -> list[UUID]:
@@ -321,7 +304,10 @@ async def _matching(uow: UnitOfWork, application_id: UUID, councils: dict[UUID, 
 
 async def _forget(uow: UnitOfWork, candidate: Candidate, application_ids: Sequence[UUID]) -> None:
     """Delete the candidate and every outbox row about them."""
-    await scrub_outbox(uow, ids=[candidate.id, *application_ids], email=candidate.email)
+    # Every outbox row about them, published or not: an event not yet sent about someone being
+    # erased is better never sent; the CandidateErased this transaction writes next is kept.
+    mentions = [str(candidate.id), *(str(i) for i in application_ids), candidate.email or ""]
+    await erase_from_outbox(uow, candidate.id, correlation_ids=application_ids, mentions=mentions)
     await uow.session.delete(candidate)
 
 
@@ -374,7 +360,7 @@ async def apply_retention(
         return items
     for application in due:
         await _anonymise(uow, application, store)
-    await scrub_outbox(uow, ids=[a.id for a in due], email=None)
+    await erase_from_outbox(uow, None, correlation_ids=[a.id for a in due], mentions=[str(a.id) for a in due])
     await uow.session.flush()
     for candidate_id in {a.candidate_id for a in due}:
         left = list(

@@ -28,7 +28,7 @@ must go out), and `erase_dead_letters` for its own queues.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -62,12 +62,29 @@ class ErasedPerson:
         return [str(self.candidate_id), *(str(a) for a in self.application_ids)]
 
 
-async def erase_from_outbox(uow: UnitOfWork, candidate_id: UUID) -> int:
-    """Delete every row of the service's outbox about the candidate, published or not (in the
-    unit of work's transaction); how many. Events written later in the same unit of work (at its
-    commit) are kept: that is how applications still publishes CandidateErased itself."""
+async def erase_from_outbox(
+    uow: UnitOfWork,
+    candidate_id: UUID | None,
+    *,
+    correlation_ids: Sequence[UUID] = (),
+    mentions: Sequence[str] = (),
+) -> int:
+    """Delete every row of the service's outbox about a person, published or not (in the unit of
+    work's transaction); how many. A row is about them when its subject is `candidate_id`, its
+    correlation id is one of `correlation_ids` (their applications), or its payload mentions one
+    of `mentions` (case-insensitive: their e-mail address, for events written before the subject
+    column). Events written later in the same unit of work (at its commit) are kept: that is how
+    applications still publishes CandidateErased itself."""
+    ids = [str(i) for i in correlation_ids]
+    needles = [m.lower() for m in mentions if m]
     result = await uow.session.execute(
-        text(f"DELETE FROM {uow.schema}.outbox WHERE subject_id = :subject"), {"subject": candidate_id}
+        text(
+            f"DELETE FROM {uow.schema}.outbox WHERE subject_id = :subject"
+            " OR correlation_id = ANY(CAST(:ids AS uuid[]))"
+            " OR EXISTS (SELECT 1 FROM unnest(CAST(:needles AS text[])) AS needle"
+            " WHERE strpos(lower(payload::text), needle) > 0)"
+        ),
+        {"subject": candidate_id, "ids": ids, "needles": needles},
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

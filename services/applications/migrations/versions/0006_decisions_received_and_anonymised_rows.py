@@ -2,7 +2,7 @@
 the reports' counts of erased people
 
 Revision ID: 86b9d2264f1b
-Revises: 4dfa06702176
+Revises: 86a9e5a8b483
 Create Date: 2026-12-05 10:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "86b9d2264f1b"
-down_revision: str | None = "4dfa06702176"
+down_revision: str | None = "86a9e5a8b483"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
