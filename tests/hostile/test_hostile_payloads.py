@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from rtw_applications.app import SERVICE as APPLICATIONS
 from rtw_assessment.app import SERVICE as ASSESSMENT
-from rtw_contracts import Event
+from rtw_contracts import CandidateErased, Event
 from rtw_contracts.examples import example
 from rtw_matching.app import SERVICE as MATCHING
 from rtw_notifications.app import SERVICE as NOTIFICATIONS
@@ -204,10 +204,19 @@ async def publish(namespace: BrokerNamespace, messages: list[tuple[str, bytes, s
         await connection.close()
 
 
+def _someone_new(event: type[Event]) -> dict[str, Any]:
+    if event is CandidateErased:
+        return {"candidate_id": uuid4(), "application_ids": [uuid4()]}
+    return {}
+
+
 async def valid_round(runtime: ServiceRuntime, namespace: BrokerNamespace, database_url: str) -> None:
-    """A valid example event on every queue of the service, each processed (in the inbox)."""
+    """A valid example event on every queue of the service, each processed (in the inbox). The
+    erasure is of someone new: the hostile messages were made from the examples, so erasing the
+    example's person would rightly delete their dead letters too."""
     events = [
-        example(s.event, event_id=uuid4(), correlation_id=uuid4()) for s in runtime.definition.subscriptions
+        example(s.event, event_id=uuid4(), correlation_id=uuid4(), **_someone_new(s.event))
+        for s in runtime.definition.subscriptions
     ]
     await publish(namespace, [(e.ROUTING_KEY, e.model_dump_json().encode(), str(e.event_id)) for e in events])
     ids = [e.event_id for e in events]
