@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
@@ -29,6 +28,7 @@ from .body_limit import BodyTooLarge, too_large_message
 from .logging import get_logger
 from .registry import installed_services
 from .security_headers import security_headers
+from .serving import run_server
 
 log = get_logger(__name__)
 
@@ -245,12 +245,8 @@ def main() -> None:
         settings = definition.settings()
         targets[name] = f"http://{settings.http_host}:{settings.http_port}"
     limit = int(os.environ.get("RTW_ENTRY_MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES)))
-    uvicorn.run(
-        build_app(targets, max_body_bytes=limit),
-        host="127.0.0.1",
-        port=int(os.environ.get("RTW_ENTRY_PORT", "8080")),
-        log_level="warning",
-    )
+    port = int(os.environ.get("RTW_ENTRY_PORT", "8080"))
+    run_server(build_app(targets, max_body_bytes=limit), host="127.0.0.1", port=port)
 
 
 if __name__ == "__main__":
