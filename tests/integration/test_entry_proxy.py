@@ -290,3 +290,21 @@ async def test_a_caller_writing_x_forwarded_for_through_the_entry_url_is_still_o
                 body = {"email": f"someone{i}@example.org"}
                 answers.append(await flooder.post("/applications/sign-in", json=body, headers=spoofed))
     assert [a.status_code for a in answers] == [202, 202, 429]
+
+
+async def test_the_proxys_own_refusals_carry_the_security_headers(entry: Entry) -> None:
+    """What the proxy answers itself (a method it does not forward, an unknown service) carries the
+    same headers as every page: a browser is told not to frame it or guess its type."""
+    async with browser(entry) as client:
+        answers = [
+            await client.request("TRACE", "/applications/"),
+            await client.request("PROPFIND", "/applications/"),
+            await client.get("/nowhere/x"),
+        ]
+    for answer in answers:
+        assert answer.status_code in (404, 405), answer.status_code
+        assert "frame-ancestors 'none'" in answer.headers.get("content-security-policy", ""), answer
+        assert answer.headers.get("x-content-type-options") == "nosniff", answer
+        assert answer.headers.get_list("content-security-policy") == [
+            answer.headers["content-security-policy"]
+        ]

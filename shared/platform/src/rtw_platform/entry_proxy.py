@@ -20,6 +20,7 @@ from urllib.parse import quote
 import httpx
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -27,7 +28,7 @@ from starlette.routing import Route
 from .body_limit import BodyTooLarge, too_large_message
 from .logging import get_logger
 from .registry import installed_services
-from .security_headers import security_headers
+from .security_headers import SecurityHeaders, security_headers
 from .serving import run_server
 
 log = get_logger(__name__)
@@ -219,6 +220,9 @@ def build_app(
     app = Starlette(
         routes=[Route("/", index), Route("/{service}/{rest:path}", forward, methods=methods)],
         lifespan=lifespan,
+        # The proxy's own answers (a method it does not forward, too large, unreachable) carry the
+        # pages' headers too; a service's answer keeps its own (none is added twice).
+        middleware=[Middleware(SecurityHeaders)],
     )
     return app
 
