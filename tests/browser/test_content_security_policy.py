@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from rtw_applications.testing import submitted_application
-from rtw_platform.auth import Principal, Role, issue_session_token, verify_token
+from rtw_platform.auth import Principal, Role, issue_session_token
 from rtw_platform.security_headers import PAGE_POLICY
 from rtw_platform.testing.browser import LINK, RunningPlatform
 from rtw_platform.testing.waiting import eventually
@@ -78,10 +78,9 @@ async def test_pages_of_every_service_break_no_rule_of_their_policy(
 
     # A candidate.
     async with httpx.AsyncClient(timeout=30) as http:
-        receipt = await submitted_application(
-            http, platform.secret, make_application(), path=platform.url("/applications/applications")
-        )
-    candidate_id = verify_token(platform.secret, receipt["access_token"]).subject
+        path = platform.url("/applications/applications")
+        receipt = await submitted_application(http, platform.secret, make_application(), path=path)
+    candidate_id = receipt["candidate_id"]
     await watch.open(platform.sign_in_link(Role.CANDIDATE, candidate_id), "Sign in")
     await page.get_by_role("button", name="Continue").click()
     await page.wait_for_url("**/applications/my")
@@ -111,9 +110,8 @@ async def test_pages_of_every_service_break_no_rule_of_their_policy(
     try:
         trainer = await context.new_page()
         await context.add_init_script(RECORD_VIOLATIONS)
-        session = issue_session_token(
-            platform.secret, Principal(str(uuid4()), Role.TRAINER, provider_id="socitm")
-        )
+        trainer_principal = Principal(str(uuid4()), Role.TRAINER, provider_id="socitm")
+        session = issue_session_token(platform.secret, trainer_principal)
         await context.add_cookies([{"name": "rtw_session", "value": session, "url": platform.entry}])
         await PolicyWatch(trainer).open(platform.url("/training/provider"))
     finally:
@@ -128,11 +126,11 @@ async def test_pages_of_every_service_break_no_rule_of_their_policy(
     await page.get_by_role("button", name="Sign up").click()
     await page.wait_for_url("**/matching/councils/check-your-email")
     await watch.check("the council's check-your-email page")
-    # The admin (still signed in on this browser) approves the claim; only then is it invited.
+    # The programme admin (still signed in on this browser) approves the claim.
     await watch.open(platform.url("/matching/admin/councils"))
     await page.get_by_role("button", name=f"Approve the claim for Walsall by {contact}").click()
     await page.wait_for_url("**/matching/admin/councils?done=approved")
-    await watch.check("the council claims after approving one")
+    await watch.check("the councils' claims, one approved")
     invitation = await invitation_link(platform, contact)
     await watch.open(invitation)
     await page.get_by_role("button", name="Continue").click()

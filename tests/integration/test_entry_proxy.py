@@ -19,7 +19,8 @@ import httpx
 import pytest
 import pytest_asyncio
 from rtw_applications.app import SERVICE as APPLICATIONS
-from rtw_platform.auth import Principal, Role, sign_in_link, verify_token
+from rtw_applications.testing import submitted_application
+from rtw_platform.auth import Principal, Role, sign_in_link
 from rtw_platform.entry_proxy import build_app
 from rtw_platform.testing.fixtures import app_for
 from rtw_platform.testing.mail import free_port
@@ -56,11 +57,10 @@ async def entry(start_service: Callable[..., Any], open_cohorts: dict[str, str])
 
 
 async def apply(client: httpx.AsyncClient, form: dict[str, Any], secret: str) -> tuple[UUID, str]:
-    """Send a whole application; the candidate's id and the application's reference."""
-    sent = await client.post("/applications/applications", json=form)
-    assert sent.status_code == 201, sent.text
-    receipt = sent.json()
-    return UUID(verify_token(secret, receipt["access_token"]).subject), receipt["reference"]
+    """Send a whole application (as a partner's service: anonymous callers get only a link by
+    e-mail); the candidate's id and the application's reference."""
+    receipt = await submitted_application(client, secret, form, path="/applications/applications")
+    return UUID(receipt["candidate_id"]), receipt["reference"]
 
 
 async def sign_in(client: httpx.AsyncClient, entry: Entry, candidate_id: UUID) -> None:
@@ -268,3 +268,43 @@ async def test_behind_the_entry_proxy_each_caller_has_its_own_link_limit(
     finally:
         server.should_exit = True
         await task
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+async def test_a_caller_writing_x_forwarded_for_through_the_entry_url_is_still_one_caller(
+    start_service: Callable[..., Any], hops: int
+) -> None:
+    """The proxy and the service run on real servers as `rtw up` runs them, and the browser is on
+    127.0.0.1, like the proxy: a server that took X-Forwarded-For from a local peer for the
+    caller's address (uvicorn's default) would let each request pass as a new caller. Whatever the
+    trusted hops (0 locally, 1 behind Caddy), the caller is the one connection."""
+    runtime = await start_service(
+        APPLICATIONS, trusted_proxy_hops=hops, link_limit_per_client=2, link_limit_per_address=100
+    )
+    answers = []
+    async with served(app_for(runtime)) as applications:
+        proxied = build_app({"applications": applications})
+        async with served(proxied) as proxy, httpx.AsyncClient(base_url=proxy, timeout=30) as flooder:
+            for i in range(3):
+                spoofed = {"X-Forwarded-For": f"198.51.100.{i}", "Forwarded": f"for=198.51.100.{i}"}
+                body = {"email": f"someone{i}@example.org"}
+                answers.append(await flooder.post("/applications/sign-in", json=body, headers=spoofed))
+    assert [a.status_code for a in answers] == [202, 202, 429]
+
+
+async def test_the_proxys_own_refusals_carry_the_security_headers(entry: Entry) -> None:
+    """What the proxy answers itself (a method it does not forward, an unknown service) carries the
+    same headers as every page: a browser is told not to frame it or guess its type."""
+    async with browser(entry) as client:
+        answers = [
+            await client.request("TRACE", "/applications/"),
+            await client.request("PROPFIND", "/applications/"),
+            await client.get("/nowhere/x"),
+        ]
+    for answer in answers:
+        assert answer.status_code in (404, 405), answer.status_code
+        assert "frame-ancestors 'none'" in answer.headers.get("content-security-policy", ""), answer
+        assert answer.headers.get("x-content-type-options") == "nosniff", answer
+        assert answer.headers.get_list("content-security-policy") == [
+            answer.headers["content-security-policy"]
+        ]

@@ -95,7 +95,8 @@ async def test_an_anonymous_application_for_a_known_address_names_nothing_and_se
     assert theirs["reference"] not in taken.text
     assert theirs["application_id"] not in taken.text
     assert len(await links_to(service, victim["email"])) == 1  # the owner is told, by e-mail
-    assert await submitted_events(service) == 2  # the victim's and the unknown address's
+    # The victim's; the unknown address's application waits for its owner to send it.
+    assert await submitted_events(service) == 1
 
 
 async def test_an_anonymous_application_to_another_cohort_changes_nothing_of_the_account(
@@ -173,6 +174,36 @@ async def test_starting_a_draft_hands_no_token_to_an_unproven_address(
     assert len(await links_to(service, known_email)) == 1
 
 
+async def test_an_anonymous_application_for_a_new_address_waits_for_its_owner_to_send_it(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    """Anyone may fill in a whole application with an address nobody has proven: it is kept as a
+    finished draft, and only whoever reads that address's e-mail sends it (from the check-answers
+    page the link opens). Until then nothing is assessed in that person's name, and the cohort is
+    not taken from them."""
+    form = make_application(equality_monitoring={"sex": "female"})
+
+    sent = await client.post("/applications", json=form)
+
+    assert sent.status_code == 202, sent.text
+    assert await submitted_events(service) == 0
+    [draft] = await rows(
+        service,
+        "SELECT a.id, a.status, a.reference FROM applications.applications a"
+        " JOIN applications.candidates c ON c.id = a.candidate_id WHERE c.email = :e",
+        e=form["email"].lower(),
+    )
+    assert (draft.status, draft.reference) == ("draft", None)
+    [link] = await links_to(service, form["email"])
+    assert link.link.endswith(f"?next=/applications/application/{draft.id}/check-answers")
+    token = link.link.split("/sign-in/", 1)[1].split("?", 1)[0]
+    owner = bearer((await client.post("/sign-in/token", json={"token": token})).json()["access_token"])
+    submitted = await client.post(f"/applications/{draft.id}/submit", headers=owner)
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["reference"]
+    assert await submitted_events(service) == 1
+
+
 # --------------------------------------------------------------------------- idempotency keys
 
 
@@ -227,8 +258,8 @@ async def test_an_idempotency_key_replayed_by_someone_else_gives_nothing_back(
     assert reused.json() == {
         "detail": "This Idempotency-Key was already used for another request: send a new key."
     }
-    # Four applications for four callers with one key; five ApplicationSubmitted events in all.
-    assert await submitted_events(service) == 5
+    # One key, five callers: four submitted, and the anonymous caller's kept for its address's owner.
+    assert await submitted_events(service) == 4
 
 
 # --------------------------------------------------------------------------- someone else's = unknown

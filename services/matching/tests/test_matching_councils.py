@@ -501,6 +501,17 @@ async def test_contacts_and_recruiters_names_are_checked_and_kept_normalised(api
         ("walsall-gov.uk", "Walsall", False, True),
         ("gov.uk.walsall.example", "Walsall", False, True),
         ("gmail.com", "Walsall", False, False),
+        # Another council's address sharing a word with this one's name is not its own.
+        ("southtyneside.gov.uk", "North Tyneside", True, False),
+        ("northyorks.gov.uk", "North Tyneside", True, False),
+        ("eastsussex.gov.uk", "West Sussex", True, False),
+        ("westberks.gov.uk", "West Sussex", True, False),
+        ("eastriding.gov.uk", "East Lindsey", True, False),
+        # Every word of the name, or its first five letters, is there.
+        ("northyorks.gov.uk", "North Yorkshire", True, True),
+        ("westberks.gov.uk", "West Berkshire", True, True),
+        ("brighton-hove.gov.uk", "Brighton and Hove", True, True),
+        ("stoke.gov.uk", "Stoke-on-Trent", True, True),
     ],
 )
 def test_a_claims_domain_is_judged_against_the_council(

@@ -346,8 +346,10 @@ async def submit_whole(
     """A whole application at once, answered according to who sends it.
 
     - Anonymous (`caller` None): the address is unproven, so the answer is only `LinkSent`. A new
-      address has its application submitted and is e-mailed a link to see it; a known address is
-      e-mailed a link to sign in, and nothing of its account is read back, changed or deleted.
+      address has the application kept as a finished draft and is e-mailed a link to its
+      check-answers page, where its owner sends it (nothing is submitted in the name of an
+      address nobody has proven); a known address is e-mailed a link to sign in, and nothing of
+      its account is read back, changed or deleted.
     - A signed-in candidate applies as themself only (the e-mail must be their own).
     - An admin (a partner's service, the bulk import) applies for anyone and gets the application.
 
@@ -366,7 +368,6 @@ async def submit_whole(
     problems = missing_answers(Programme(cohort.programme), answers)
     if problems:
         raise Invalid(problems)
-    link: CandidateSignInRequested | None = None
     if caller is None:
         known = await candidate_by_email(uow, email)
         if known is not None:
@@ -385,10 +386,15 @@ async def submit_whole(
             candidate = found
             await _replace_draft(uow, candidate, cohort)
     application = _new_application(uow, command, candidate, cohort, answers, key)
-    if caller is None:
-        link = _sign_in_requested(candidate, issuer, f"/applications/my/applications/{application.id}")
     try:
-        await _submit(uow, application, candidate, answers, *([link] if link else []))
+        if caller is None:
+            # Kept as a finished draft: only the address's owner, by the link, sends it.
+            await uow.session.flush()  # before the link is queued: a lost race queues nothing
+            page = f"/applications/application/{application.id}/check-answers"
+            uow.publish(_sign_in_requested(candidate, issuer, page))
+            await uow.commit()
+        else:
+            await _submit(uow, application, candidate, answers)
     except IntegrityError:
         # Another request won a race: for the same key, answer as if it had come first.
         await uow.session.rollback()

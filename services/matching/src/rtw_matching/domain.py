@@ -792,19 +792,25 @@ def is_government_domain(domain: str) -> bool:
 
 
 def domain_names_council(domain: str, council_name: str) -> bool:
-    """True when the domain's name (its labels before the government suffix) contains a word of
-    the council's name, letters only (walsall.gov.uk for Walsall, cityofyork.gov.uk for York)."""
+    """True when the domain's name (its labels before the government suffix, letters only) holds
+    every distinctive word of the council's name, each whole or by its first five letters
+    (walsall.gov.uk for Walsall, cityofyork.gov.uk for York, northyorks.gov.uk for North
+    Yorkshire). One shared word is not enough: southtyneside.gov.uk is not North Tyneside's, nor
+    eastsussex.gov.uk West Sussex's. When unsure (no word of four letters or more) it says no."""
     labels = domain.split(".")
     for suffix in GOVERNMENT_DOMAINS:
         if domain.endswith(f".{suffix}"):
             labels = domain.removesuffix(f".{suffix}").split(".")
             break
-    own = "".join(labels)
-    words = ("".join(c for c in w if c.isalpha()).lower() for w in council_name.split())
-    return any(len(word) >= 4 and word in own for word in words if word not in _COMMON_WORDS)
+    own = "".join(c for c in "".join(labels) if c.isalpha())
+    words = ["".join(c for c in w if c.isalpha()).lower() for w in council_name.split()]
+    distinctive = [word for word in words if len(word) >= 4 and word not in _COMMON_WORDS]
+    return bool(distinctive) and all(word in own or word[:5] in own for word in distinctive)
 
 
-_COMMON_WORDS = frozenset({"city", "county", "council", "borough", "district", "metropolitan", "royal"})
+_COMMON_WORDS = frozenset(
+    {"city", "county", "council", "borough", "district", "metropolitan", "royal", "upon", "with"}
+)
 
 
 class ClaimStatus(StrEnum):

@@ -90,18 +90,16 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
 ) -> None:
     """Run one service: its HTTP API, consumers and outbox relay."""
-    import uvicorn
-
     from .http import create_app
+    from .serving import run_server
 
     definition = _service(name)
     overrides = {k: v for k, v in {"http_port": port, "http_host": host}.items() if v is not None}
     settings = signing_settings(definition, **overrides)
-    uvicorn.run(
+    run_server(
         create_app(definition, settings),
         host=settings.http_host,
         port=settings.http_port,
-        log_level="warning",
         timeout_graceful_shutdown=25,
     )
 

@@ -18,9 +18,9 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -28,7 +28,8 @@ from starlette.routing import Route
 from .body_limit import BodyTooLarge, too_large_message
 from .logging import get_logger
 from .registry import installed_services
-from .security_headers import security_headers
+from .security_headers import SecurityHeaders, security_headers
+from .serving import run_server
 
 log = get_logger(__name__)
 
@@ -219,6 +220,9 @@ def build_app(
     app = Starlette(
         routes=[Route("/", index), Route("/{service}/{rest:path}", forward, methods=methods)],
         lifespan=lifespan,
+        # The proxy's own answers (a method it does not forward, too large, unreachable) carry the
+        # pages' headers too; a service's answer keeps its own (none is added twice).
+        middleware=[Middleware(SecurityHeaders)],
     )
     return app
 
@@ -245,12 +249,8 @@ def main() -> None:
         settings = definition.settings()
         targets[name] = f"http://{settings.http_host}:{settings.http_port}"
     limit = int(os.environ.get("RTW_ENTRY_MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES)))
-    uvicorn.run(
-        build_app(targets, max_body_bytes=limit),
-        host="127.0.0.1",
-        port=int(os.environ.get("RTW_ENTRY_PORT", "8080")),
-        log_level="warning",
-    )
+    port = int(os.environ.get("RTW_ENTRY_PORT", "8080"))
+    run_server(build_app(targets, max_body_bytes=limit), host="127.0.0.1", port=port)
 
 
 if __name__ == "__main__":

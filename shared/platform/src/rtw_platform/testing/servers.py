@@ -9,12 +9,13 @@ from typing import Any
 
 import uvicorn
 
+from ..serving import server_config
 from .mail import free_port
 
 
 async def serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     """Start serving `app` on 127.0.0.1:`port` (its lifespan is not run); returns once it listens."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = server_config(app, host="127.0.0.1", port=port, lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.get_running_loop().create_task(server.serve())
     while not server.started:
