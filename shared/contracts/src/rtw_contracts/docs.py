@@ -146,20 +146,37 @@ def _subscribers() -> str:
     for key, event in EVENTS.items():
         for service, fields in event.SUBSCRIBERS.items():
             personal = [f"`{f}`" for f in fields if f in event.personal_fields()]
+            unused = [f"`{f}`" for f in event.personal_fields() if f not in fields]
             rows.append(
                 [
                     f"[{event.__name__}](#{event.__name__.lower()}) (`{key}`)",
                     f"`{service}`",
                     ", ".join(f"`{f}`" for f in fields),
                     ", ".join(personal) or "none",
+                    ", ".join(unused) or "none",
                 ]
             )
     return (
         "## Subscribers and the fields they need\n\n"
         "Every service that consumes each event, and the fields (envelope aside) it needs from "
-        "it, from each model's `SUBSCRIBERS`; a contract test holds them to the services' "
-        "subscriptions and handlers.\n\n"
-        + _table(["event", "subscriber", "fields it needs", "personal fields among them"], rows)
+        "it, from each model's `SUBSCRIBERS`; a contract test "
+        "(`tests/contracts/test_least_data_on_the_bus.py`) holds them to the services' "
+        "subscriptions and handlers. The last column is personal data a subscriber receives "
+        "with an event it needs but does not use (an event goes whole to every subscriber): it "
+        "does not keep it. Two such cases remain: training and notifications get all of "
+        "`ApplicationContactGiven` (training keeps the name, notifications the given name and "
+        "address), and applications gets the council's organisational contact with "
+        "`CouncilRegistered`, which notifications needs from the same event.\n\n"
+        + _table(
+            [
+                "event",
+                "subscriber",
+                "fields it needs",
+                "personal fields among them",
+                "personal fields unused",
+            ],
+            rows,
+        )
     )
 
 
