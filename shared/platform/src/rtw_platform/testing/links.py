@@ -12,9 +12,19 @@ from rtw_contracts import CandidateSignInRequestedV2, RecruiterInvitedV2
 
 from ..auth import Principal, Role, sign_in_link
 
+_MAILED: dict[tuple[str, str, str], str] = {}
+
 
 def mailed_link(payload: Mapping[str, Any], secret: str, entry_url: str = "http://entry") -> str:
-    """The link for a `CandidateSignInRequested` or `RecruiterInvited` (version 2) payload."""
+    """The link for a `CandidateSignInRequested` or `RecruiterInvited` (version 2) payload: one
+    e-mail per event, so asking again for the same event gives the same link."""
+    key = (str(payload["event_id"]), secret, entry_url)
+    if key not in _MAILED:
+        _MAILED[key] = _make_link(payload, secret, entry_url)
+    return _MAILED[key]
+
+
+def _make_link(payload: Mapping[str, Any], secret: str, entry_url: str) -> str:
     now = datetime.now(UTC)
     if payload.get("event_type") == "RecruiterInvited":
         invited = RecruiterInvitedV2.model_validate(payload)
