@@ -18,7 +18,7 @@ from rtw_assessment import screening, second_stage, selection
 from rtw_assessment.domain import default_config
 from rtw_assessment.models import Assignment
 from rtw_contracts import (
-    ApplicationSubmitted,
+    ApplicationSubmittedV2,
     ApplicationWithdrawn,
     AssessmentScored,
     CareerBreakReason,
@@ -69,7 +69,7 @@ async def configure(client: httpx.AsyncClient, service: ServiceRuntime, **change
     return body
 
 
-def application(**changes: Any) -> ApplicationSubmitted:
+def application(**changes: Any) -> ApplicationSubmittedV2:
     application_id = uuid4()
     values: dict[str, Any] = {
         "event_id": uuid4(),
@@ -78,27 +78,24 @@ def application(**changes: Any) -> ApplicationSubmitted:
         "candidate_id": uuid4(),
         "cohort_id": COHORT,
         "submitted_at": T0,
-        "given_name": "Zebedee",
-        "family_name": "Quartermaine",
-        "email": "zebedee.quartermaine@example.org",
         "postcode_district": "SW1A",
         "career_break": CareerBreak(start=date(2016, 4, 1), end=None, reason=CareerBreakReason.CARING),
     }
     values.update(changes)
-    return example(ApplicationSubmitted, **values)
+    return example(ApplicationSubmittedV2, **values)
 
 
 STRONG = {"years_experience": 8.5}  # 59.67 with the ICT defaults: shortlisted at 50
 WEAK = {"years_experience": 2}  # 42.33: not shortlisted
 
 
-async def screen(service: ServiceRuntime, event: ApplicationSubmitted) -> None:
+async def screen(service: ServiceRuntime, event: ApplicationSubmittedV2) -> None:
     async with service.uow_factory() as uow:
         await screening.screen_application(event, uow)
         await uow.commit()
 
 
-async def submit_second_stage(service: ServiceRuntime, applied: ApplicationSubmitted) -> None:
+async def submit_second_stage(service: ServiceRuntime, applied: ApplicationSubmittedV2) -> None:
     event = example(
         SecondStageSubmitted,
         event_id=uuid4(),
@@ -114,7 +111,7 @@ async def submit_second_stage(service: ServiceRuntime, applied: ApplicationSubmi
         await uow.commit()
 
 
-async def withdraw(service: ServiceRuntime, applied: ApplicationSubmitted) -> None:
+async def withdraw(service: ServiceRuntime, applied: ApplicationSubmittedV2) -> None:
     event = example(
         ApplicationWithdrawn,
         event_id=uuid4(),
@@ -129,7 +126,7 @@ async def withdraw(service: ServiceRuntime, applied: ApplicationSubmitted) -> No
 
 
 async def published(
-    service: ServiceRuntime, applied: ApplicationSubmitted | None = None
+    service: ServiceRuntime, applied: ApplicationSubmittedV2 | None = None
 ) -> list[AssessmentScored]:
     async with service.engine.connect() as conn:
         rows = await conn.execute(
@@ -141,7 +138,7 @@ async def published(
     return [e for e in events if e.application_id == applied.application_id]
 
 
-async def assignments(service: ServiceRuntime, applied: ApplicationSubmitted) -> list[Assignment]:
+async def assignments(service: ServiceRuntime, applied: ApplicationSubmittedV2) -> list[Assignment]:
     async with service.uow_factory() as uow:
         rows = (
             await uow.session.exec(
@@ -178,7 +175,7 @@ async def send_scorecard(
 
 
 async def score_fully(
-    client: httpx.AsyncClient, service: ServiceRuntime, applied: ApplicationSubmitted, value: int
+    client: httpx.AsyncClient, service: ServiceRuntime, applied: ApplicationSubmittedV2, value: int
 ) -> None:
     for assignment in await assignments(service, applied):
         response = await send_scorecard(client, service, assignment, card(value))
@@ -187,7 +184,7 @@ async def score_fully(
 
 async def shortlisted_with_second_stage(
     client: httpx.AsyncClient, service: ServiceRuntime, count: int
-) -> list[ApplicationSubmitted]:
+) -> list[ApplicationSubmittedV2]:
     applied = [application(**STRONG, submitted_at=T0 + timedelta(minutes=i)) for i in range(count)]
     for event in applied:
         await screen(service, event)
@@ -957,7 +954,7 @@ async def test_the_funnel_counts_screening_outcomes_and_why_people_were_ineligib
 
 async def _closed_cohort_of_three(
     client: httpx.AsyncClient, service: ServiceRuntime
-) -> tuple[ApplicationSubmitted, ApplicationSubmitted, ApplicationSubmitted]:
+) -> tuple[ApplicationSubmittedV2, ApplicationSubmittedV2, ApplicationSubmittedV2]:
     await configure(client, service, capacity=1, waitlist_size=1)
     await add_assessors(client, service, "a1", "a2")
     top, middle, bottom = await shortlisted_with_second_stage(client, service, 3)
