@@ -100,9 +100,7 @@ def test_rabbitmq_lets_each_service_publish_only_its_own_events() -> None:
     for name, definition in services.items():
         write = re.compile(rules[(f"rtw-{name}", "rtw.events")]["write"])
         own = {event.ROUTING_KEY for event in definition.publishes}
-        others = {
-            event.ROUTING_KEY for other in services.values() for event in other.publishes
-        } - own
+        others = {event.ROUTING_KEY for other in services.values() for event in other.publishes} - own
         assert all(write.match(key) for key in own), name
         assert not [key for key in others if write.match(key)], name
     applications = re.compile(rules[("rtw-applications", "rtw.events")]["write"])

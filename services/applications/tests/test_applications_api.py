@@ -124,7 +124,9 @@ async def test_the_submitted_event_is_relayed_to_the_broker(
         async def published() -> bool:
             async with runtime.uow_factory() as uow:
                 result = await uow.session.execute(
-                    text("SELECT count(*) = 2 AND bool_and(published_at IS NOT NULL) FROM applications.outbox")
+                    text(
+                        "SELECT count(*) = 2 AND bool_and(published_at IS NOT NULL) FROM applications.outbox"
+                    )
                 )  # the application's facts and, apart, its contact details
                 return bool(result.scalar_one())
 

@@ -42,8 +42,8 @@ from rtw_notifications.channels import SmtpChannel
 from rtw_notifications.dispatch import dispatch_once
 from rtw_notifications.notices import Notices
 from rtw_notifications.reminders import send_due_reminders
-from rtw_platform.testing.waiting import eventually
 from rtw_platform.auth import Principal, Purpose, Role, issue_token, verify_token
+from rtw_platform.testing.waiting import eventually
 from sqlalchemy import text
 
 pytestmark = pytest.mark.component

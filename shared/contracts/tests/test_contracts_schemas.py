@@ -11,6 +11,7 @@ import pytest
 from rtw_contracts import ApplicationWithdrawn, schemas
 from rtw_contracts.compatibility import breaking_changes
 from rtw_contracts.envelope import Event
+from rtw_contracts.events.applications import V1_RETIREMENT
 from rtw_contracts.registry import EVENTS
 from rtw_contracts.schemas import (
     NEW_VERSION_ADVICE,
@@ -204,7 +205,7 @@ def test_the_replaced_events_are_new_versions_with_the_old_ones_retiring() -> No
     for key, event in replaced.items():
         successor = EVENTS[str(event.SUPERSEDED_BY)]
         assert (successor.EVENT_TYPE, successor.EVENT_VERSION) == (event.EVENT_TYPE, 2)
-        assert event.RETIRES_ON == date(2027, 1, 4)
+        assert event.RETIRES_ON == V1_RETIREMENT == date(2027, 1, 4)
         # v2 is a new version, not a breaking change to v1: each has its own committed schema.
         committed = committed_schema(key)
         assert committed is not None

@@ -327,7 +327,8 @@ async def approve_claim(
 ) -> CouncilClaim:
     """A programme admin approves a claim: the council joins the programme (CouncilRegistered,
     which notifications welcomes), its claimant becomes its first recruiter (RecruiterInvited, for
-    which notifications e-mails a sign-in link), and the council's other waiting claims are rejected (their claimants told)."""
+    which notifications e-mails a sign-in link), and the council's other waiting claims are
+    rejected (their claimants told)."""
     claim, council = await _claim_to_decide(uow, claim_id)
     if council.status == domain.ClaimStatus.APPROVED:
         raise Conflict(f"{council.name} is already on the programme, on another claim.")

@@ -94,7 +94,7 @@ def _header() -> str:
 def _least_data() -> str:
     current = [event for event in EVENTS.values() if not event.is_deprecated()]
     personal = [
-        f"[{event.__name__}](#{event.__name__.lower()}) ({', '.join(f'`{f}`' for f in event.personal_fields())})"
+        f"[{event.__name__}](#{event.__name__.lower()}) ({_codes(event.personal_fields())})"
         for event in current
         if event.personal_fields()
     ]
@@ -347,6 +347,10 @@ def _enumerations(defs: Mapping[str, Schema]) -> str:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _codes(names: Iterable[str]) -> str:
+    return ", ".join(f"`{name}`" for name in names)
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:

@@ -4,9 +4,10 @@ A concrete event declares ``ROUTING_KEY``, ``EVENT_VERSION``, ``PRODUCER`` and `
 as class variables; ``EVENT_TYPE`` (the class name) and ``CONTEXT`` (the routing key's first
 segment) are derived unless declared. A version replaced by a newer one also declares
 ``SUPERSEDED_BY`` (the newer routing key) and ``RETIRES_ON`` (the day after which it is removed);
-its JSON Schema then says ``"deprecated": true`` with both, so the committed schema records them. The ``event_type``, ``event_version`` and ``producer`` fields then
-default from them, so callers never pass them, and a message whose ``event_type`` or
-``event_version`` does not match the model fails validation.
+its JSON Schema then says ``"deprecated": true`` with both, so the committed schema records them.
+The ``event_type``, ``event_version`` and ``producer`` fields then default from them, so callers
+never pass them, and a message whose ``event_type`` or ``event_version`` does not match the model
+fails validation.
 """
 
 from __future__ import annotations
