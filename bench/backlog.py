@@ -43,7 +43,7 @@ import asyncpg
 import httpx
 from rich.console import Console
 from rich.table import Table
-from rtw_contracts import ApplicationSubmitted
+from rtw_contracts import ApplicationSubmittedV2
 from rtw_contracts import topology as names
 from rtw_contracts.examples import example
 from rtw_platform.db import asyncpg_dsn
@@ -58,7 +58,7 @@ from messaging import Scratch as MessagingScratch
 from messaging import add_server_arguments, run_benchmark  # bench/messaging.py, beside this file
 from rtw_applications.testing import insert_cohort
 
-EVENT = ApplicationSubmitted
+EVENT = ApplicationSubmittedV2
 COHORT = "ict-backlog"
 console = Console(width=140)
 
@@ -160,7 +160,7 @@ async def stop(process: asyncio.subprocess.Process) -> None:
 def make_bodies(count: int) -> list[tuple[str, bytes]]:
     """(message id, body) of `count` ApplicationSubmitted events, each with its own ids."""
     bodies = []
-    for i in range(count):
+    for _ in range(count):
         application_id = uuid.uuid4()
         event = example(
             EVENT,
@@ -168,7 +168,6 @@ def make_bodies(count: int) -> list[tuple[str, bytes]]:
             application_id=application_id,
             correlation_id=application_id,
             candidate_id=uuid.uuid4(),
-            email=f"returner.{i}@example.org",
         )
         bodies.append((str(event.event_id), event.model_dump_json().encode()))
     return bodies
@@ -195,7 +194,7 @@ async def publish(scratch: Scratch, bodies: list[tuple[str, bytes]], window: int
                         message_id=message_id,
                         content_type="application/json",
                         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                        type=EVENT.__name__,
+                        type=EVENT.EVENT_TYPE,
                     ),
                     routing_key=EVENT.ROUTING_KEY,
                     timeout=60,

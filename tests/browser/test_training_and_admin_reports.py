@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from rtw_applications.testing import submitted_application
-from rtw_contracts import CandidateHired, CandidateSignInRequested
+from rtw_contracts import CandidateHired, CandidateSignInRequestedV2
 from rtw_contracts.examples import example
 from rtw_platform import dlq
 from rtw_platform.auth import Principal, Role, issue_token
@@ -204,10 +204,10 @@ async def test_a_provider_records_progress_and_the_candidate_gets_a_certificate_
 async def test_an_admin_sees_a_dead_letter_with_its_reason_and_deletes_it(
     platform: RunningPlatform, page: Any, broker_namespace: BrokerNamespace
 ) -> None:
-    queue = Topology("notifications", broker_namespace.prefix).queue_name(CandidateSignInRequested)
+    queue = Topology("notifications", broker_namespace.prefix).queue_name(CandidateSignInRequestedV2)
     short = queue.removeprefix(broker_namespace.prefix)
     await broker_namespace.publish(
-        b"<xml>not an event</xml>", CandidateSignInRequested.ROUTING_KEY, "garbage-1"
+        b"<xml>not an event</xml>", CandidateSignInRequestedV2.ROUTING_KEY, "garbage-1"
     )
 
     async def dead_lettered() -> bool:

@@ -89,6 +89,26 @@ def test_rabbitmq_gives_each_service_only_its_own_queues() -> None:
     assert definitions["policies"], "policies are defined"
 
 
+def test_rabbitmq_lets_each_service_publish_only_its_own_events() -> None:
+    """Notifications makes a sign-in link for whoever a sign-in or invitation event names: only
+    the service that owns such an event may publish it (and none may publish another's)."""
+    import re
+
+    definitions = json.loads((DEPLOY / "rabbitmq" / "definitions.json").read_text())
+    rules = {(p["user"], p["exchange"]): p for p in definitions["topic_permissions"]}
+    services = installed_services()
+    for name, definition in services.items():
+        write = re.compile(rules[(f"rtw-{name}", "rtw.events")]["write"])
+        own = {event.ROUTING_KEY for event in definition.publishes}
+        others = {event.ROUTING_KEY for other in services.values() for event in other.publishes} - own
+        assert all(write.match(key) for key in own), name
+        assert not [key for key in others if write.match(key)], name
+    applications = re.compile(rules[("rtw-applications", "rtw.events")]["write"])
+    matching = re.compile(rules[("rtw-matching", "rtw.events")]["write"])
+    assert not applications.match("council.recruiter-invited.v2")
+    assert not matching.match("candidate.sign-in-requested.v2")
+
+
 def test_kubernetes_runs_replicas_behind_readiness_and_a_three_node_broker() -> None:
     documents = list(yaml.safe_load_all((DEPLOY / "kubernetes" / "base" / "platform.yaml").read_text()))
     by_kind: dict[str, list[dict]] = {}

@@ -1,14 +1,15 @@
-"""From a council signing up to a hire, over the real broker: applications, assessment and matching
-running; the candidate applies, is selected (published as assessment would), Walsall signs up, its
-recruiter signs in from the invitation link (sent once a programme admin approved the council's
-claim) and posts a vacancy; the match is proposed, the council reaches out, the candidate accepts,
+"""From a council signing up to a hire, over the real broker: applications, assessment, matching and
+notifications running; the candidate applies, is selected (published as assessment would), Walsall
+signs up, its recruiter signs in from the invitation link (e-mailed by notifications once a
+programme admin approved the council's claim) and posts a vacancy; the match is proposed, the council reaches out, the candidate accepts,
 and the hire reaches the candidate's journey."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,11 @@ from rtw_assessment.app import SERVICE as ASSESSMENT
 from rtw_contracts import AssessmentScored, MatchProposed
 from rtw_contracts.examples import example
 from rtw_matching.app import SERVICE as MATCHING
+from rtw_notifications.app import SERVICE as NOTIFICATIONS
 from rtw_platform.auth import Principal, Role, issue_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import BrokerNamespace, app_for
+from rtw_platform.testing.mail import Mailbox, serve_mailbox
 from rtw_platform.testing.waiting import eventually
 from sqlalchemy import text
 
@@ -33,6 +36,11 @@ pytestmark = pytest.mark.e2e
 
 WALSALL = "E08000030"
 SALARY = {"min_pence": 3_200_000, "max_pence": 3_800_000}
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    yield from serve_mailbox()
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -52,11 +60,13 @@ async def test_a_council_signs_up_posts_a_vacancy_and_hires_a_returner(
     make_application: Callable[..., dict[str, Any]],
     broker_namespace: BrokerNamespace,
     tmp_path: Path,
+    mailbox: Mailbox,
 ) -> None:
     store = f"file://{tmp_path}"
     applications: ServiceRuntime = await start_service(APPLICATIONS, file_store_url=store)
     await start_service(ASSESSMENT, file_store_url=store)
     matching: ServiceRuntime = await start_service(MATCHING)
+    await start_service(NOTIFICATIONS, smtp_port=mailbox.port, dispatch_interval_s=0.1)
 
     # Watch the broker for MatchProposed, as another team's service would.
     watcher = f"{broker_namespace.prefix}watch.match-proposed"
@@ -96,7 +106,11 @@ async def test_a_council_signs_up_posts_a_vacancy_and_hires_a_returner(
             assert approved.status_code == 200, approved.text
             invited = await outbox(matching, "RecruiterInvited")
             assert [e["council_id"] for e in invited] == [council_id]
-            link_token = invited[0]["link"].rsplit("/", 1)[1]
+            assert "link" not in invited[0]  # the link is made where the e-mail is written
+            mails = await mailbox.wait_for("morag.fairweather@walsall.example", count=2, timeout=30)
+            links = [re.search(r"/matching/recruiters/sign-in/([\w.-]+)", m.text) for m in mails]
+            [link] = [found for found in links if found]  # the welcome, and the invitation
+            link_token = link.group(1)
             signed_in = await match.post("/recruiters/sign-in/token", json={"token": link_token})
             assert signed_in.status_code == 200, signed_in.text
             council = bearer(signed_in.json()["access_token"])

@@ -84,4 +84,11 @@ async def test_application_reaches_every_service(
         async with training.uow_factory() as uow:
             return await uow.session.get(Learner, application_id)
 
-    assert (await eventually(learner, what="training's copy")).assessment_outcome == "shortlisted"
+    copy = await eventually(learner, what="training's copy")
+    assert copy.assessment_outcome == "shortlisted"
+
+    async def named() -> Learner | None:  # the name comes apart, with ApplicationContactGiven
+        found = await learner()
+        return found if found is not None and found.given_name else None
+
+    assert (await eventually(named, what="training to know the name")).given_name == "Amara"

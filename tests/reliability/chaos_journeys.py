@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from typing import Any
 import httpx
 from rtw_applications.testing import TEST_COHORTS
 from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.testing.links import mailed_link, token_of
 from rtw_training.curricula import ICT
 
 from .chaos_support import fetch
@@ -268,6 +270,7 @@ async def prepare(
     matching_url: str,
     training_url: str,
     admin: dict[str, str],
+    secret: str,
 ) -> Council:
     """Before the load: weights, the training provider, a council with an open vacancy."""
     _ok(await http.put(f"{matching_url}/weights", json=WEIGHTS, headers=admin))
@@ -289,15 +292,14 @@ async def prepare(
     council_id = signed_up["council_id"]
     # A sign-up is a claim: the programme admin approves it, and the contact is invited.
     _ok(await http.post(f"{matching_url}/council-claims/{signed_up['claim_id']}/approve", headers=admin))
-    # The contact signs in from the invitation link (as e-mailed: the event carries it).
+    # The contact signs in from the invitation link (as notifications makes and e-mails it).
     [invited] = await fetch(
-        database_url,
-        "SELECT payload->>'link' AS link FROM matching.outbox WHERE event_type = 'RecruiterInvited'",
+        database_url, "SELECT payload FROM matching.outbox WHERE event_type = 'RecruiterInvited'"
     )
+    payload = invited["payload"] if isinstance(invited["payload"], dict) else json.loads(invited["payload"])
+    link = mailed_link(payload, secret)
     signed_in = _ok(
-        await http.post(
-            f"{matching_url}/recruiters/sign-in/token", json={"token": invited["link"].rsplit("/", 1)[1]}
-        )
+        await http.post(f"{matching_url}/recruiters/sign-in/token", json={"token": token_of(link)})
     )
     recruiter = {"Authorization": f"Bearer {signed_in['access_token']}"}
     closing = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()

@@ -456,6 +456,7 @@ async def test_every_application_reaches_its_final_state_once_through_restarts_a
             matching_url=services["matching"].url,
             training_url=services["training"].url,
             admin=admin,
+            secret=secret,
         )
         say(
             f"Walsall signed up, its recruiter signed in and posted vacancy {council.vacancy_id}; "

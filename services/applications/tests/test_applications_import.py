@@ -44,7 +44,7 @@ from rtw_platform.uow import UnitOfWorkFactory
 
 pytestmark = pytest.mark.component
 
-ISSUER = TokenIssuer(secret="x" * 40, public_url="http://t")
+ISSUER = TokenIssuer(secret="x" * 40)
 
 
 def good_row(**overrides: str) -> dict[str, str]:
@@ -100,16 +100,19 @@ def write_csv(path: Path, rows: list[dict[str, str]], columns: tuple[str, ...] =
 
 
 async def submitted_events(database_url: str) -> list[dict[str, Any]]:
-    """The ApplicationSubmitted events in the outbox, oldest first."""
+    """What the outbox says of each submission, oldest first: its ApplicationSubmitted facts with
+    the ApplicationContactGiven published with it (both must be there)."""
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         rows = await conn.fetch(
-            "SELECT payload::text AS body FROM applications.outbox"
-            " WHERE event_type = 'ApplicationSubmitted' ORDER BY id"
+            "SELECT f.payload::text AS facts, c.payload::text AS contact FROM applications.outbox f"
+            " JOIN applications.outbox c ON c.event_type = 'ApplicationContactGiven'"
+            " AND c.payload->>'application_id' = f.payload->>'application_id'"
+            " WHERE f.event_type = 'ApplicationSubmitted' ORDER BY f.id"
         )
     finally:
         await conn.close()
-    return [json.loads(row["body"]) for row in rows]
+    return [{**json.loads(row["contact"]), **json.loads(row["facts"])} for row in rows]
 
 
 async def fetch(database_url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
@@ -315,7 +318,7 @@ async def test_a_row_submitted_in_a_batch_is_stored_and_announced_as_one_submitt
 
     varying = {"id", "candidate_id", "number", "reference", "client_request_id", "email", "event_id"}
     varying |= {"application_id", "correlation_id", "occurred_at", "created_at", "updated_at"}
-    varying |= {"submitted_at", "consent_given_at"}
+    varying |= {"submitted_at", "consent_given_at", "given_at", "causation_id"}
 
     def same_part(record: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in record.items() if k not in varying}

@@ -20,6 +20,7 @@ from rtw_contracts.examples import example
 from rtw_platform.auth import Principal, Role, sign_in_link, verify_session_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
+from rtw_platform.testing.links import mailed_link
 from sqlalchemy import text
 
 pytestmark = pytest.mark.component
@@ -82,18 +83,18 @@ async def runtime(
 
 
 async def link_mailed_to(runtime: ServiceRuntime, email: str) -> str:
-    """The latest sign-in link in the outbox for `email` (notifications would e-mail it)."""
+    """The sign-in link notifications would e-mail `email` for the latest request in the outbox."""
     async with runtime.engine.connect() as conn:
         found = await conn.execute(
             text(
-                "SELECT payload->>'link' FROM applications.outbox"
+                "SELECT payload FROM applications.outbox"
                 " WHERE event_type = 'CandidateSignInRequested' AND payload->>'email' = :e ORDER BY id"
             ),
             {"e": email.lower()},
         )
-        links = [row[0] for row in found]
-    assert links, f"no link for {email}"
-    return str(links[-1])
+        asked = [row[0] for row in found]
+    assert asked, f"no link for {email}"
+    return mailed_link(asked[-1], runtime.settings.token_secret.get_secret_value())
 
 
 async def use_link(browser: Browser, link: str) -> str:

@@ -16,10 +16,11 @@ import pytest_asyncio
 from rtw_applications.api import LINK_SENT
 from rtw_applications.app import SERVICE
 from rtw_applications.testing import bearer_for, submitted_application
-from rtw_contracts import CandidateSignInRequested
+from rtw_contracts import CandidateSignInRequestedV2
 from rtw_platform.auth import Role
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
+from rtw_platform.testing.links import mailed_link, token_of
 from sqlalchemy import text
 
 pytestmark = pytest.mark.component
@@ -62,12 +63,12 @@ async def rows(service: ServiceRuntime, sql: str, **values: Any) -> list[Any]:
         return list((await conn.execute(text(sql), values)).all())
 
 
-async def links_to(service: ServiceRuntime, email: str) -> list[CandidateSignInRequested]:
+async def links_to(service: ServiceRuntime, email: str) -> list[CandidateSignInRequestedV2]:
     found = await rows(
         service,
         "SELECT payload FROM applications.outbox WHERE event_type = 'CandidateSignInRequested' ORDER BY id",
     )
-    links = [CandidateSignInRequested.model_validate(r.payload) for r in found]
+    links = [CandidateSignInRequestedV2.model_validate(r.payload) for r in found]
     return [link for link in links if link.email == email.lower()]
 
 
@@ -165,8 +166,9 @@ async def test_starting_a_draft_hands_no_token_to_an_unproven_address(
         " ON c.id = a.candidate_id WHERE c.email = :e",
         e=new_email,
     )
-    assert link.link.endswith(f"?next=/applications/application/{draft.id}")
-    token = link.link.split("/sign-in/", 1)[1].split("?", 1)[0]
+    assert link.next_page == f"/applications/application/{draft.id}"
+    assert mailed_link(link.model_dump(mode="json"), secret_of(service)).endswith(f"?next={link.next_page}")
+    token = token_of(mailed_link(link.model_dump(mode="json"), secret_of(service)))
     exchanged = await client.post("/sign-in/token", json={"token": token})
     assert exchanged.status_code == 200
     view = await client.get(f"/applications/{draft.id}", headers=bearer(exchanged.json()["access_token"]))

@@ -10,7 +10,7 @@ import pytest
 from faststream.rabbit import RabbitQueue, TestRabbitBroker
 from rtw_assessment.app import SERVICE
 from rtw_assessment.models import Candidacy, Decision
-from rtw_contracts import ApplicationSubmitted, AssessmentScored
+from rtw_contracts import ApplicationSubmittedV2, AssessmentScored
 from rtw_contracts.examples import example
 from rtw_platform.testing.waiting import eventually
 from sqlmodel import select
@@ -31,7 +31,7 @@ async def test_a_submitted_application_is_screened_and_the_decision_published(
 
     async with TestRabbitBroker(runtime.broker) as broker:
         submitted = example(
-            ApplicationSubmitted,
+            ApplicationSubmittedV2,
             event_id=uuid4(),
             application_id=uuid4(),
             right_to_work=False,
@@ -39,7 +39,7 @@ async def test_a_submitted_application_is_screened_and_the_decision_published(
         await broker.publish(
             submitted.model_dump(mode="json"),
             exchange=runtime.topology.events_exchange,
-            routing_key=ApplicationSubmitted.ROUTING_KEY,
+            routing_key=ApplicationSubmittedV2.ROUTING_KEY,
         )
         async with runtime.uow_factory() as uow:
             candidacy = await uow.session.get(Candidacy, submitted.application_id)

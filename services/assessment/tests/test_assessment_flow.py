@@ -18,7 +18,7 @@ from rtw_assessment import screening, second_stage, selection
 from rtw_assessment.domain import default_config
 from rtw_assessment.models import Assignment
 from rtw_contracts import (
-    ApplicationSubmitted,
+    ApplicationSubmittedV2,
     ApplicationWithdrawn,
     AssessmentScored,
     CandidateErased,
@@ -78,7 +78,7 @@ async def configure(client: httpx.AsyncClient, service: ServiceRuntime, **change
     return body
 
 
-def application(**changes: Any) -> ApplicationSubmitted:
+def application(**changes: Any) -> ApplicationSubmittedV2:
     application_id = uuid4()
     values: dict[str, Any] = {
         "event_id": uuid4(),
@@ -87,28 +87,25 @@ def application(**changes: Any) -> ApplicationSubmitted:
         "candidate_id": uuid4(),
         "cohort_id": COHORT,
         "submitted_at": T0,
-        "given_name": "Zebedee",
-        "family_name": "Quartermaine",
-        "email": "zebedee.quartermaine@example.org",
         "postcode_district": "SW1A",
         "career_break": CareerBreak(start=date(2016, 4, 1), end=None, reason=CareerBreakReason.CARING),
     }
     values.update(changes)
-    return example(ApplicationSubmitted, **values)
+    return example(ApplicationSubmittedV2, **values)
 
 
 STRONG = {"years_experience": 8.5}  # 59.67 with the ICT defaults: shortlisted at 50
 WEAK = {"years_experience": 2}  # 42.33: not shortlisted
 
 
-async def screen(service: ServiceRuntime, event: ApplicationSubmitted) -> None:
+async def screen(service: ServiceRuntime, event: ApplicationSubmittedV2) -> None:
     async with service.uow_factory() as uow:
         await screening.screen_application(event, uow)
         await uow.commit()
 
 
 async def submit_second_stage(
-    service: ServiceRuntime, applied: ApplicationSubmitted, answer: str = ANSWER
+    service: ServiceRuntime, applied: ApplicationSubmittedV2, answer: str = ANSWER
 ) -> None:
     event = example(
         SecondStageSubmitted,
@@ -125,7 +122,7 @@ async def submit_second_stage(
         await uow.commit()
 
 
-async def withdraw(service: ServiceRuntime, applied: ApplicationSubmitted) -> None:
+async def withdraw(service: ServiceRuntime, applied: ApplicationSubmittedV2) -> None:
     event = example(
         ApplicationWithdrawn,
         event_id=uuid4(),
@@ -140,7 +137,7 @@ async def withdraw(service: ServiceRuntime, applied: ApplicationSubmitted) -> No
 
 
 async def published(
-    service: ServiceRuntime, applied: ApplicationSubmitted | None = None
+    service: ServiceRuntime, applied: ApplicationSubmittedV2 | None = None
 ) -> list[AssessmentScored]:
     async with service.engine.connect() as conn:
         rows = await conn.execute(
@@ -152,7 +149,7 @@ async def published(
     return [e for e in events if e.application_id == applied.application_id]
 
 
-async def assignments(service: ServiceRuntime, applied: ApplicationSubmitted) -> list[Assignment]:
+async def assignments(service: ServiceRuntime, applied: ApplicationSubmittedV2) -> list[Assignment]:
     async with service.uow_factory() as uow:
         rows = (
             await uow.session.exec(
@@ -189,7 +186,7 @@ async def send_scorecard(
 
 
 async def score_fully(
-    client: httpx.AsyncClient, service: ServiceRuntime, applied: ApplicationSubmitted, value: int
+    client: httpx.AsyncClient, service: ServiceRuntime, applied: ApplicationSubmittedV2, value: int
 ) -> None:
     for assignment in await assignments(service, applied):
         response = await send_scorecard(client, service, assignment, card(value))
@@ -198,7 +195,7 @@ async def score_fully(
 
 async def shortlisted_with_second_stage(
     client: httpx.AsyncClient, service: ServiceRuntime, count: int
-) -> list[ApplicationSubmitted]:
+) -> list[ApplicationSubmittedV2]:
     applied = [application(**STRONG, submitted_at=T0 + timedelta(minutes=i)) for i in range(count)]
     for event in applied:
         await screen(service, event)
@@ -968,7 +965,7 @@ async def test_the_funnel_counts_screening_outcomes_and_why_people_were_ineligib
 
 async def _closed_cohort_of_three(
     client: httpx.AsyncClient, service: ServiceRuntime
-) -> tuple[ApplicationSubmitted, ApplicationSubmitted, ApplicationSubmitted]:
+) -> tuple[ApplicationSubmittedV2, ApplicationSubmittedV2, ApplicationSubmittedV2]:
     await configure(client, service, capacity=1, waitlist_size=1)
     await add_assessors(client, service, "a1", "a2")
     top, middle, bottom = await shortlisted_with_second_stage(client, service, 3)
@@ -1080,7 +1077,7 @@ async def test_someone_elses_assignment_decisions_or_appeal_answer_like_an_unkno
 # --------------------------------------------------------------------------- erasure
 
 
-async def erase(service: ServiceRuntime, candidate_id: UUID, *applications: ApplicationSubmitted) -> None:
+async def erase(service: ServiceRuntime, candidate_id: UUID, *applications: ApplicationSubmittedV2) -> None:
     """CandidateErased delivered through the service's subscription, as the broker would."""
     event = example(
         CandidateErased,

@@ -13,7 +13,7 @@ from rtw_assessment import screening, second_stage
 from rtw_assessment.configuration import config_in_force
 from rtw_assessment.domain import default_config
 from rtw_assessment.models import Assessor, Assignment
-from rtw_contracts import ApplicationSubmitted, CareerBreakReason, Programme, SecondStageSubmitted
+from rtw_contracts import ApplicationSubmittedV2, CareerBreakReason, Programme, SecondStageSubmitted
 from rtw_contracts.examples import example
 from rtw_contracts.types import CareerBreak, SecondStageAnswer
 from rtw_platform.auth import Principal, Role, issue_session_token
@@ -34,19 +34,16 @@ def signed_in_as(client: httpx.AsyncClient, service: ServiceRuntime, subject: st
     client.cookies.set("rtw_csrf", CSRF)
 
 
-async def submission_with_two_assessors(service: ServiceRuntime) -> ApplicationSubmitted:
+async def submission_with_two_assessors(service: ServiceRuntime) -> ApplicationSubmittedV2:
     application_id = uuid4()
     applied = example(
-        ApplicationSubmitted,
+        ApplicationSubmittedV2,
         event_id=uuid4(),
         correlation_id=application_id,
         application_id=application_id,
         candidate_id=uuid4(),
         cohort_id=COHORT,
         submitted_at=T0,
-        given_name="Zebedee",
-        family_name="Quartermaine",
-        email="zebedee.quartermaine@example.org",
         years_experience=8.5,
         career_break=CareerBreak(start=date(2016, 4, 1), end=None, reason=CareerBreakReason.CARING),
     )

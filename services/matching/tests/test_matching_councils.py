@@ -24,6 +24,7 @@ from rtw_matching.app import SERVICE
 from rtw_platform.auth import Principal, Role, issue_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
+from rtw_platform.testing.links import mailed_link, token_of
 from sqlalchemy import text
 
 pytestmark = pytest.mark.component
@@ -75,8 +76,9 @@ class Api:
 
     async def sign_in(self, email: str) -> dict[str, str]:
         """The recruiter signs in with the latest link e-mailed to this address."""
-        link = [e for e in await self.outbox("RecruiterInvited") if e["email"] == email][-1]["link"]
-        answer = await self.http.post("/recruiters/sign-in/token", json={"token": link.rsplit("/", 1)[1]})
+        invited = [e for e in await self.outbox("RecruiterInvited") if e["email"] == email][-1]
+        link = mailed_link(invited, self.runtime.settings.token_secret.get_secret_value())
+        answer = await self.http.post("/recruiters/sign-in/token", json={"token": token_of(link)})
         assert answer.status_code == 200, answer.text
         return bearer(answer.json()["access_token"])
 

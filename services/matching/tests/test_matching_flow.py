@@ -33,6 +33,7 @@ from rtw_platform import reference
 from rtw_platform.auth import Principal, Role, issue_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
+from rtw_platform.testing.links import mailed_link, token_of
 from sqlalchemy import text
 
 pytestmark = pytest.mark.component
@@ -205,7 +206,7 @@ class World:
         assert approved.status_code == 200, approved.text
         invited = [e for e in await self.outbox("RecruiterInvited") if e["council_id"] == council_id]
         assert len(invited) == 1
-        link = invited[0]["link"]
+        link = mailed_link(invited[0], self.secret)
         signed_in = await self.http.post("/recruiters/sign-in/token", json={"token": link.rsplit("/", 1)[1]})
         assert signed_in.status_code == 200, signed_in.text
         return Council(council_id, bearer(signed_in.json()["access_token"]), link)
@@ -304,7 +305,7 @@ async def test_an_invited_colleague_signs_in_and_acts_for_the_same_council(world
     ]
     assert len(links) == 1
     signed_in = await world.http.post(
-        "/recruiters/sign-in/token", json={"token": links[0]["link"].rsplit("/", 1)[1]}
+        "/recruiters/sign-in/token", json={"token": token_of(mailed_link(links[0], world.secret))}
     )
     assert signed_in.status_code == 200
     colleague = bearer(signed_in.json()["access_token"])

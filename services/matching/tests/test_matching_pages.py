@@ -19,6 +19,7 @@ from rtw_matching.app import SERVICE
 from rtw_platform.auth import Principal, Role, issue_session_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
+from rtw_platform.testing.links import mailed_link
 from sqlalchemy import text
 
 pytestmark = pytest.mark.component
@@ -67,6 +68,11 @@ async def runtime(start_service: Callable[..., Any]) -> AsyncIterator[ServiceRun
         yield started
 
 
+def link_in(invited: dict[str, Any], runtime: ServiceRuntime) -> str:
+    """The sign-in link notifications would e-mail for this invitation in the outbox."""
+    return mailed_link(invited, runtime.settings.token_secret.get_secret_value(), PUBLIC_URL)
+
+
 def signed_in_as(runtime: ServiceRuntime, principal: Principal) -> Browser:
     browser = Browser(runtime)
     secret = runtime.settings.token_secret.get_secret_value()
@@ -96,7 +102,7 @@ async def sign_up_and_in(runtime: ServiceRuntime, gss: str) -> Browser:
     claim_id = re.findall(r"/admin/councils/claims/([0-9a-f-]{36})/approve", claims.text)[-1]
     approved = await admin.post(f"/admin/councils/claims/{claim_id}/approve", page="/admin/councils")
     assert approved.status_code == 303, approved.text
-    link = (await outbox(runtime, "RecruiterInvited"))[-1]["link"]
+    link = link_in((await outbox(runtime, "RecruiterInvited"))[-1], runtime)
     assert link.startswith(f"{PUBLIC_URL}/matching/recruiters/sign-in/")
     path = link.removeprefix(f"{PUBLIC_URL}/matching")
     landing = await browser.get(path)
@@ -204,7 +210,7 @@ async def test_signing_up_shows_errors_and_a_second_sign_up_is_refused(runtime: 
 
 async def test_a_used_link_does_not_sign_in_again(runtime: ServiceRuntime) -> None:
     await sign_up_and_in(runtime, WALSALL)
-    link = (await outbox(runtime, "RecruiterInvited"))[-1]["link"]
+    link = link_in((await outbox(runtime, "RecruiterInvited"))[-1], runtime)
     path = link.removeprefix(f"{PUBLIC_URL}/matching")
     again = await Browser(runtime).post("/recruiters/sign-in", {"token": path.rsplit("/", 1)[1]}, page=path)
     assert again.status_code == 403
@@ -478,7 +484,7 @@ async def test_a_recruiter_asks_for_a_new_link_and_the_answer_never_tells_who_is
         "If that address belongs to a recruiter" in (await Browser(runtime).get("/recruiters/link-sent")).text
     )
 
-    path = sent[0]["link"].removeprefix(f"{PUBLIC_URL}/matching")
+    path = link_in(sent[0], runtime).removeprefix(f"{PUBLIC_URL}/matching")
     again = Browser(runtime)
     signed_in = await again.post("/recruiters/sign-in", {"token": path.rsplit("/", 1)[1]}, page=path)
     assert signed_in.status_code == 303
@@ -522,7 +528,7 @@ async def test_a_recruiter_invites_a_colleague_from_the_recruiters_page(runtime:
     [colleague] = [
         e for e in await outbox(runtime, "RecruiterInvited") if e["email"] == "colleague@walsall.gov.uk"
     ]
-    path = colleague["link"].removeprefix(f"{PUBLIC_URL}/matching")
+    path = link_in(colleague, runtime).removeprefix(f"{PUBLIC_URL}/matching")
     browser = Browser(runtime)
     assert (
         await browser.post("/recruiters/sign-in", {"token": path.rsplit("/", 1)[1]}, page=path)

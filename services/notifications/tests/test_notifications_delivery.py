@@ -13,8 +13,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+import jwt
 import pytest
 from rtw_contracts import (
+    ApplicationContactGiven,
     ApplicationSubmitted,
     ApplicationWithdrawn,
     AssessmentOutcome,
@@ -22,14 +24,14 @@ from rtw_contracts import (
     AssessmentStage,
     CandidateErased,
     CandidateHired,
-    CandidateSignInRequested,
+    CandidateSignInRequestedV2,
     CouncilClaimRejected,
     CouncilRegistered,
     MatchProposed,
     MatchResponded,
     MatchResponse,
     ReachOutSent,
-    RecruiterInvited,
+    RecruiterInvitedV2,
     SecondStageSubmitted,
     TrainingCompleted,
     TrainingEnrolled,
@@ -40,13 +42,14 @@ from rtw_notifications.channels import SmtpChannel
 from rtw_notifications.dispatch import dispatch_once
 from rtw_notifications.notices import Notices, unsubscribe_token
 from rtw_notifications.reminders import send_due_reminders
-from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.auth import Principal, Purpose, Role, issue_token, verify_token
 from rtw_platform.testing.erasure import (
     PersonTraces,
     assert_answers_without,
     outbox_rows_with,
     stored_rows_with,
 )
+from rtw_platform.testing.waiting import eventually
 from sqlalchemy import text
 
 pytestmark = pytest.mark.component
@@ -84,9 +87,10 @@ class Council:
         self.contact_email = self.contact_email or f"recruitment.{uuid4().hex[:8]}@walsall.example.gov.uk"
 
 
-def submitted(c: Candidate) -> ApplicationSubmitted:
+def submitted(c: Candidate) -> ApplicationContactGiven:
+    """What notifications hears of a submission: who applied and how to reach them."""
     return example(
-        ApplicationSubmitted,
+        ApplicationContactGiven,
         event_id=uuid4(),
         application_id=c.application_id,
         candidate_id=c.id,
@@ -97,15 +101,15 @@ def submitted(c: Candidate) -> ApplicationSubmitted:
     )
 
 
-def sign_in(c: Candidate, link: str, expires_at: datetime) -> CandidateSignInRequested:
+def sign_in(c: Candidate, expires_at: datetime, next_page: str | None = None) -> CandidateSignInRequestedV2:
     return example(
-        CandidateSignInRequested,
+        CandidateSignInRequestedV2,
         event_id=uuid4(),
         candidate_id=c.id,
         email=c.email,
         given_name=c.name,
         preferred_language=c.language,
-        link=link,
+        next_page=next_page,
         expires_at=expires_at,
     )
 
@@ -180,16 +184,28 @@ def council_registered(k: Council) -> CouncilRegistered:
     )
 
 
-def recruiter_invited(k: Council, recruiter_id: UUID, email: str, link: str | None) -> RecruiterInvited:
+def recruiter_invited(
+    k: Council, recruiter_id: UUID, email: str, expires_at: datetime | None = None
+) -> RecruiterInvitedV2:
     return example(
-        RecruiterInvited,
+        RecruiterInvitedV2,
         event_id=uuid4(),
         council_id=k.id,
         recruiter_id=recruiter_id,
         name="Alex Jones",
         email=email,
-        link=link,
+        expires_at=expires_at or datetime.now(UTC) + timedelta(hours=24),
     )
+
+
+LINK = re.compile(r"(http\S+/sign-in/)([A-Za-z0-9._-]+)(\?next=\S+)?")
+
+
+def link_in(text: str) -> tuple[str, str, str]:
+    """The sign-in link in an e-mail: where it opens, its token and where it leads after."""
+    found = LINK.search(text)
+    assert found is not None, text
+    return found.group(1), found.group(2), found.group(3) or ""
 
 
 def vacancy_posted(k: Council) -> VacancyPosted:
@@ -292,17 +308,88 @@ async def test_a_candidate_is_told_their_application_was_received(service: Any, 
     assert mail.message["X-RTW-Reference"] == str(delivery.id)
 
 
-async def test_a_sign_in_link_is_sent_with_its_expiry(service: Any, smtp_server: Any) -> None:
-    amara = Candidate(name="Amara")
-    link = f"{PORTAL}/applications/sign-in/{uuid4().hex}"
-    await service.deliver(sign_in(amara, link, datetime(2031, 10, 2, 10, 30, tzinfo=UTC)))
+async def test_a_submission_still_published_as_version_1_is_acknowledged(
+    service: Any, smtp_server: Any
+) -> None:
+    priya = Candidate()
+    old = example(
+        ApplicationSubmitted,
+        event_id=uuid4(),
+        application_id=priya.application_id,
+        candidate_id=priya.id,
+        reference=priya.reference,
+        given_name=priya.name,
+        email=priya.email,
+    )
+    await service.deliver(old)
+    await service.deliver(old)  # redelivered: still one message
 
-    [mail] = await smtp_server.wait_for(amara.email)
-    assert mail.subject == "Your sign-in link"
-    assert mail.text.startswith("Dear Amara,")
-    assert f"\n{link}\n" in mail.text
-    assert "until 10:30 UTC, 02 October 2031" in mail.text
-    assert f'<a href="{link}">' in mail.html
+    [mail] = await smtp_server.wait_for(priya.email)
+    assert mail.subject == f"We have received your application {priya.reference}"
+    [delivery] = await service.wait_for_status("sent", recipient_id=priya.id)
+    assert delivery.template == "application_received"
+
+
+async def test_a_sign_in_link_is_made_here_for_the_candidate_alone_with_its_expiry(
+    service: Any, smtp_server: Any
+) -> None:
+    amara = Candidate(name="Amara")
+    expires = (datetime.now(UTC) + timedelta(minutes=30)).replace(microsecond=0)
+    page = f"/applications/my/applications/{amara.application_id}"
+    await service.deliver(sign_in(amara, expires, page))
+    await service.deliver(sign_in(amara, expires))
+
+    first, second = await smtp_server.wait_for(amara.email, count=2)
+    assert first.subject == "Your sign-in link"
+    assert first.text.startswith("Dear Amara,")
+    opens, token, then = link_in(first.text)
+    assert opens == f"{PORTAL}/applications/sign-in/"
+    assert then == f"?next={page}"
+    assert f'<a href="{opens}{token}{then}">' in first.html
+    assert f"until {expires:%H:%M} UTC, " in first.text
+    secret = service.runtime.settings.token_secret.get_secret_value()
+    principal = verify_token(secret, token, purpose=Purpose.SIGN_IN)
+    assert (principal.subject, principal.role, principal.council_id) == (str(amara.id), Role.CANDIDATE, None)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["exp"] == int(expires.timestamp())
+    _, other_token, no_page = link_in(second.text)
+    assert other_token != token  # each link is single-use on its own
+    assert no_page == ""
+
+
+async def test_a_link_asked_for_too_late_is_not_sent(service: Any, smtp_server: Any) -> None:
+    late = Candidate(name="Late")
+    walsall = Council()
+    await service.deliver(council_registered(walsall))
+    too_late = datetime.now(UTC) - timedelta(seconds=1)
+    events = [sign_in(late, too_late), recruiter_invited(walsall, uuid4(), late.email, too_late)]
+    for event in events:
+        await service.deliver(event)
+
+    async def handled() -> int:
+        async with service.runtime.engine.connect() as conn:
+            found = await conn.execute(
+                text("SELECT count(*) FROM notifications.inbox WHERE event_id = ANY(:ids)"),
+                {"ids": [e.event_id for e in events]},
+            )
+            return int(found.scalar_one())
+
+    async def both_handled() -> bool:
+        return await handled() == 2
+
+    await eventually(both_handled, what="both requests handled")
+    assert await service.deliveries(to_address=late.email) == []
+    assert smtp_server.received == []
+
+
+async def test_no_link_made_here_lasts_longer_than_a_week(service: Any, smtp_server: Any) -> None:
+    greedy = Candidate(name="Greedy")
+    await service.deliver(sign_in(greedy, datetime.now(UTC) + timedelta(days=365)))
+
+    [mail] = await smtp_server.wait_for(greedy.email)
+    _, token, _ = link_in(mail.text)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["exp"] <= (datetime.now(UTC) + timedelta(days=7)).timestamp()
 
 
 DECISIONS = [
@@ -452,15 +539,14 @@ async def test_training_enrolment_lists_the_modules_and_completion_links_the_cer
 # ---------------------------------------------------------------------------- councils
 
 
-async def test_a_council_is_welcomed_and_its_recruiter_gets_the_sign_in_link(
+async def test_a_council_is_welcomed_and_its_recruiter_gets_a_sign_in_link_for_it(
     service: Any, smtp_server: Any
 ) -> None:
     walsall = Council(name="Walsall Metropolitan Borough Council")
-    alex, jo = uuid4(), uuid4()
-    link = f"{PORTAL}/matching/recruiters/sign-in/{uuid4().hex}"
+    alex = uuid4()
+    expires = (datetime.now(UTC) + timedelta(hours=24)).replace(microsecond=0)
     await service.deliver(council_registered(walsall))
-    await service.deliver(recruiter_invited(walsall, alex, "alex.jones@walsall.example.gov.uk", link))
-    await service.deliver(recruiter_invited(walsall, jo, "jo.evans@walsall.example.gov.uk", None))
+    await service.deliver(recruiter_invited(walsall, alex, "alex.jones@walsall.example.gov.uk", expires))
 
     [welcome] = await smtp_server.wait_for(walsall.contact_email)
     assert welcome.subject == "Welcome to the Return to Work programme, Walsall Metropolitan Borough Council"
@@ -472,9 +558,17 @@ async def test_a_council_is_welcomed_and_its_recruiter_gets_the_sign_in_link(
         == "Sign in to the Return to Work programme for Walsall Metropolitan Borough Council"
     )
     assert invitation.text.startswith("Dear Alex Jones,")
-    assert f"\n{link}\n" in invitation.text
-    [without_link] = await smtp_server.wait_for("jo.evans@walsall.example.gov.uk")
-    assert f"\n{PORTAL}/matching/recruiters/sign-in\n" in without_link.text
+    opens, token, then = link_in(invitation.text)
+    assert (opens, then) == (f"{PORTAL}/matching/recruiters/sign-in/", "")
+    assert f"\n{opens}{token}\n" in invitation.text
+    secret = service.runtime.settings.token_secret.get_secret_value()
+    principal = verify_token(secret, token, purpose=Purpose.SIGN_IN)
+    assert (principal.subject, principal.role, principal.council_id) == (
+        str(alex),
+        Role.RECRUITER,
+        str(walsall.id),
+    )
+    assert jwt.decode(token, options={"verify_signature": False})["exp"] == int(expires.timestamp())
 
 
 async def test_someone_whose_claim_to_a_council_is_rejected_is_told_why_and_nothing_more(
@@ -511,7 +605,7 @@ async def test_a_match_alerts_the_candidate_and_tells_the_council(service: Any, 
     recruiter = uuid4()
     await service.deliver(submitted(priya))
     await known_council(service, walsall)
-    await service.deliver(recruiter_invited(walsall, recruiter, "alex.jones@walsall.example.gov.uk", None))
+    await service.deliver(recruiter_invited(walsall, recruiter, "alex.jones@walsall.example.gov.uk"))
     await service.deliver(match_proposed(walsall, priya, score=81.6))
 
     alert = (await smtp_server.wait_for(priya.email, count=2))[1]

@@ -18,7 +18,7 @@ from uuid import UUID, uuid4
 
 import jwt
 import pytest
-from rtw_contracts import ApplicationSubmitted
+from rtw_contracts import ApplicationContactGiven
 from rtw_contracts.examples import example
 from rtw_notifications.channels import NotifyChannel
 from rtw_notifications.dispatch import dispatch_once
@@ -90,9 +90,9 @@ def fake_notify() -> Iterator[FakeNotify]:
         server.server_close()
 
 
-def submitted(email: str) -> ApplicationSubmitted:
+def submitted(email: str) -> ApplicationContactGiven:
     return example(
-        ApplicationSubmitted,
+        ApplicationContactGiven,
         event_id=uuid4(),
         application_id=uuid4(),
         candidate_id=uuid4(),

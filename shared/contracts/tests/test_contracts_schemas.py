@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
-from rtw_contracts import schemas
+from rtw_contracts import ApplicationWithdrawn, schemas
 from rtw_contracts.compatibility import breaking_changes
 from rtw_contracts.envelope import Event
+from rtw_contracts.events.applications import V1_RETIREMENT
 from rtw_contracts.registry import EVENTS
 from rtw_contracts.schemas import (
     NEW_VERSION_ADVICE,
@@ -18,6 +21,7 @@ from rtw_contracts.schemas import (
     committed_text,
     current_schema,
     render,
+    version_problems,
     write_schemas,
 )
 from rtw_contracts.schemas.__main__ import main
@@ -124,3 +128,94 @@ def test_check_reports_stale_orphaned_and_breaking(schema_dir: Path) -> None:
     assert changed == ["wrote application.submitted.v1.json"]
     assert refused == []
     assert check_schemas() == []
+
+
+# ---------------------------------------------------------------------- versions and retirement
+
+
+def _family(*, deprecate: bool, retires: date | None = date(2027, 1, 4)) -> list[type[Event]]:
+    """A v1 and a v2 of one event type, the v1 deprecated or not."""
+
+    class Thing(Event):
+        ROUTING_KEY: ClassVar[str] = "thing.happened.v1"
+        EVENT_VERSION: ClassVar[int] = 1
+        PRODUCER: ClassVar[str] = "applications"
+        SUPERSEDED_BY: ClassVar[str | None] = "thing.happened.v2" if deprecate else None
+        RETIRES_ON: ClassVar[date | None] = retires if deprecate else None
+
+        name: str
+
+    class ThingV2(Event):
+        ROUTING_KEY: ClassVar[str] = "thing.happened.v2"
+        EVENT_TYPE: ClassVar[str] = "Thing"
+        EVENT_VERSION: ClassVar[int] = 2
+        PRODUCER: ClassVar[str] = "applications"
+
+    return [Thing, ThingV2]
+
+
+def test_a_new_version_needs_the_old_one_deprecated_with_a_retirement_day() -> None:
+    assert version_problems(_family(deprecate=True), today=date(2026, 12, 4)) == []
+    assert version_problems(_family(deprecate=False), today=date(2026, 12, 4)) == [
+        "thing.happened.v1: thing.happened.v2 replaces it: declare SUPERSEDED_BY "
+        "'thing.happened.v2' and the day it retires (RETIRES_ON)"
+    ]
+    assert version_problems(_family(deprecate=True, retires=None), today=date(2026, 12, 4)) == [
+        "thing.happened.v1: deprecated without a retirement day (RETIRES_ON)"
+    ]
+
+
+def test_a_deprecated_version_fails_the_check_after_its_retirement_day() -> None:
+    family = _family(deprecate=True)
+    assert version_problems(family, today=date(2027, 1, 4)) == []  # its last day
+    assert version_problems(family, today=date(2027, 1, 5)) == [
+        "thing.happened.v1: retired on 2027-01-04: remove its model, its schema and every subscription to it"
+    ]
+
+
+def test_the_successor_must_be_a_newer_version_of_the_same_type() -> None:
+    old, new = _family(deprecate=True)
+    assert "thing.happened.v1: superseded by thing.happened.v2, which is no event" in version_problems(
+        [old], today=date(2026, 12, 4)
+    )
+    assert version_problems([old, new], today=date(2026, 12, 4)) == []
+
+    class Stray(Event):
+        ROUTING_KEY: ClassVar[str] = "thing.happened.v3"
+        EVENT_TYPE: ClassVar[str] = "Other"
+        EVENT_VERSION: ClassVar[int] = 3
+        PRODUCER: ClassVar[str] = "applications"
+        SUPERSEDED_BY: ClassVar[str | None] = "application.withdrawn.v1"
+        RETIRES_ON: ClassVar[date | None] = date(2027, 1, 4)
+
+    problems = version_problems([Stray, ApplicationWithdrawn], today=date(2026, 12, 4))
+    assert "thing.happened.v3: the newest version of Other cannot be superseded" in problems
+    assert (
+        "thing.happened.v3: superseded by application.withdrawn.v1, which is not a newer version of Other"
+    ) in problems
+
+
+def test_the_replaced_events_are_new_versions_with_the_old_ones_retiring() -> None:
+    replaced = {key: event for key, event in EVENTS.items() if event.is_deprecated()}
+    assert set(replaced) == {
+        "application.submitted.v1",
+        "candidate.sign-in-requested.v1",
+        "council.recruiter-invited.v1",
+    }
+    for key, event in replaced.items():
+        successor = EVENTS[str(event.SUPERSEDED_BY)]
+        assert (successor.EVENT_TYPE, successor.EVENT_VERSION) == (event.EVENT_TYPE, 2)
+        assert event.RETIRES_ON == V1_RETIREMENT == date(2027, 1, 4)
+        # v2 is a new version, not a breaking change to v1: each has its own committed schema.
+        committed = committed_schema(key)
+        assert committed is not None
+        assert committed["deprecated"] is True
+        assert committed["x-superseded-by"] == successor.ROUTING_KEY
+        assert committed["x-retires-on"] == "2027-01-04"
+        assert committed_schema(successor.ROUTING_KEY) == current_schema(successor)
+        assert "deprecated" not in current_schema(successor)
+    assert check_schemas(today=date(2027, 1, 4)) == []
+    assert [p for p in check_schemas(today=date(2027, 1, 5)) if "retired on" in p] == [
+        f"{key}: retired on 2027-01-04: remove its model, its schema and every subscription to it"
+        for key in replaced
+    ]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
 from uuid import UUID
 
-from rtw_platform.auth import Principal, Purpose, Role, issue_token
+from rtw_platform.auth import Principal, Role, issue_token
 from rtw_platform.errors import Forbidden
 
 from .settings import ApplicationsSettings
@@ -15,10 +14,9 @@ from .settings import ApplicationsSettings
 
 @dataclass(frozen=True)
 class TokenIssuer:
-    """Issues candidates' access tokens and sign-in links."""
+    """Issues candidates' access tokens, and says how long their sign-in links last."""
 
     secret: str
-    public_url: str
     access_hours: float = 12.0
     link_minutes: int = 30
 
@@ -30,26 +28,16 @@ class TokenIssuer:
             ttl=timedelta(hours=self.access_hours),
         )
 
-    def sign_in_link(self, candidate_id: UUID, next_page: str | None = None) -> tuple[str, datetime]:
-        """A single-use link to sign in (then to go to `next_page`, a path on the platform such as
-        `/applications/application/…`), and when it expires."""
-        ttl = timedelta(minutes=self.link_minutes)
-        token = issue_token(
-            self.secret,
-            Principal(subject=str(candidate_id), role=Role.CANDIDATE),
-            ttl=ttl,
-            purpose=Purpose.SIGN_IN,
-        )
-        base = self.public_url.rstrip("/")
-        then = f"?next={quote(next_page, safe='/')}" if next_page else ""
-        return f"{base}/sign-in/{token}{then}", datetime.now(UTC) + ttl
+    def link_expiry(self) -> datetime:
+        """When a sign-in link asked for now must stop working. Notifications makes the link
+        itself, for the candidate only, where it writes the e-mail: no link travels on the bus."""
+        return datetime.now(UTC) + timedelta(minutes=self.link_minutes)
 
 
 def issuer_for(settings: ApplicationsSettings) -> TokenIssuer:
     """The token issuer configured by the service's settings."""
     return TokenIssuer(
         secret=settings.token_secret.get_secret_value(),
-        public_url=settings.service_url("applications"),
         access_hours=settings.candidate_token_hours,
         link_minutes=settings.sign_in_link_minutes,
     )

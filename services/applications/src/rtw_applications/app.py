@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from rtw_contracts import (
-    ApplicationSubmitted,
+    ApplicationContactGiven,
+    ApplicationSubmittedV2,
     ApplicationWithdrawn,
     CandidateErased,
-    CandidateSignInRequested,
+    CandidateSignInRequestedV2,
     SecondStageSubmitted,
     SessionEnded,
 )
@@ -35,11 +36,12 @@ SERVICE = ServiceDefinition(
     package_file=__file__,
     subscriptions=SUBSCRIPTIONS,
     publishes=(
-        ApplicationSubmitted,
+        ApplicationSubmittedV2,
+        ApplicationContactGiven,
         SecondStageSubmitted,
         ApplicationWithdrawn,
         CandidateErased,
-        CandidateSignInRequested,
+        CandidateSignInRequestedV2,
         SessionEnded,
     ),
     routers=(router, pages),

@@ -29,9 +29,7 @@ _rows_done: Synchronized[int] | None = None
 
 
 def issuer_for(settings: ApplicationsSettings) -> TokenIssuer:
-    return TokenIssuer(
-        secret=settings.token_secret.get_secret_value(), public_url=settings.service_url("applications")
-    )
+    return TokenIssuer(secret=settings.token_secret.get_secret_value())
 
 
 def shares(rows: Rows, workers: int) -> list[Rows]:

@@ -8,8 +8,9 @@ from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from rtw_contracts import (
-    ApplicationSubmitted,
-    CandidateSignInRequested,
+    ApplicationContactGiven,
+    ApplicationSubmittedV2,
+    CandidateSignInRequestedV2,
     Event,
     IctSpecialism,
     Language,
@@ -76,17 +77,17 @@ async def _new_candidate(uow: UnitOfWork, email: str, answers: ApplicationAnswer
 
 def _sign_in_requested(
     candidate: Candidate, issuer: TokenIssuer, next_page: str | None = None
-) -> CandidateSignInRequested:
-    """The event that has notifications e-mail the candidate a sign-in link (then to `next_page`)."""
-    link, expires_at = issuer.sign_in_link(candidate.id, next_page)
-    return CandidateSignInRequested(
+) -> CandidateSignInRequestedV2:
+    """The event that has notifications make and e-mail the candidate a sign-in link (then to
+    `next_page`): who it is for, where to send it and until when it works, never the link."""
+    return CandidateSignInRequestedV2(
         correlation_id=candidate.id,
         candidate_id=candidate.id,
         email=candidate.email or "",
         given_name=candidate.given_name or "there",
         preferred_language=Language(candidate.preferred_language),
-        link=link,
-        expires_at=expires_at,
+        next_page=next_page,
+        expires_at=issuer.link_expiry(),
     )
 
 
@@ -561,7 +562,7 @@ async def submit_newcomers(
     now = _now()
     candidates: list[_NewCandidateRow] = []
     applications: list[_NewApplicationRow] = []
-    events: list[ApplicationSubmitted] = []
+    events: list[tuple[ApplicationSubmittedV2, ApplicationContactGiven]] = []
     for (command, key, cohort, answers), number in zip(plain, numbers, strict=True):
         candidate = _NewCandidateRow(id=uuid4(), email=str(command.email).lower(), created_at=now)
         application = _NewApplicationRow(**_draft(candidate.id, cohort, answers, key, now))
@@ -570,8 +571,10 @@ async def submit_newcomers(
         applications.append(application)
     await uow.session.execute(insert(Candidate), [vars(c) for c in candidates])
     await uow.session.execute(insert(Application), [vars(a) for a in applications])
-    await add_first_steps(uow, [(e.application_id, e.event_id, domain.Stage.SUBMITTED, now) for e in events])
-    uow.publish(*events)
+    await add_first_steps(
+        uow, [(e.application_id, e.event_id, domain.Stage.SUBMITTED, now) for e, _contact in events]
+    )
+    uow.publish(*(event for pair in events for event in pair))
     await uow.commit()
     return left
 
@@ -613,14 +616,14 @@ async def _submit(
     once the rows are written, so a lost race leaves nothing queued)."""
     now = _now()
     number = (await uow.session.execute(text(NEXT_NUMBER))).scalar_one()
-    event = _mark_submitted(application, candidate, answers, number, now)
+    event, contact = _mark_submitted(application, candidate, answers, number, now)
     uow.session.add(candidate)
     uow.session.add(application)
     await uow.session.flush()
     # Submitting is an application's first step (a draft has none: a withdrawn draft is deleted),
     # so the status set above is already its furthest stage: no need to read its steps back.
     await add_first_steps(uow, [(application.id, event.event_id, domain.Stage.SUBMITTED, now)])
-    uow.publish(event, *also)
+    uow.publish(event, contact, *also)
     await uow.commit()
 
 
@@ -693,8 +696,10 @@ def _mark_submitted(
     answers: ApplicationAnswers,
     number: int,
     now: datetime,
-) -> ApplicationSubmitted:
-    """Give the application its number and reference, mark it submitted; the event that says so."""
+) -> tuple[ApplicationSubmittedV2, ApplicationContactGiven]:
+    """Give the application its number and reference, mark it submitted; the events that say so:
+    its facts (for screening, matching and training, nothing that names the candidate) and, apart,
+    who applied and how to reach them (for the services that contact or show the person)."""
     programme = Programme(application.programme)
     district = reference.postcode_district(answers.postcode_district or "")
     assert district is not None  # validated with the answers
@@ -718,7 +723,7 @@ def _mark_submitted(
     assert answers.work_preferences is not None
     assert answers.right_to_work is not None
     assert answers.years_experience is not None
-    event = ApplicationSubmitted(
+    facts = ApplicationSubmittedV2(
         correlation_id=application.id,
         sequence=application.event_sequence,
         application_id=application.id,
@@ -727,10 +732,6 @@ def _mark_submitted(
         programme=programme,
         cohort_id=application.cohort_id,
         submitted_at=now,
-        given_name=answers.given_name or "",
-        family_name=answers.family_name or "",
-        email=candidate.email or "",
-        preferred_language=Language(candidate.preferred_language),
         postcode_district=district.code,
         region=district.region,
         right_to_work=answers.right_to_work,
@@ -742,7 +743,21 @@ def _mark_submitted(
         work_preferences=answers.work_preferences,
         privacy_notice_version=answers.privacy_notice_version or "",
     )
-    return event
+    contact = ApplicationContactGiven(
+        correlation_id=application.id,
+        causation_id=facts.event_id,
+        application_id=application.id,
+        candidate_id=candidate.id,
+        reference=application.reference,
+        programme=programme,
+        cohort_id=application.cohort_id,
+        given_name=answers.given_name or "",
+        family_name=answers.family_name or "",
+        email=candidate.email or "",
+        preferred_language=Language(candidate.preferred_language),
+        given_at=now,
+    )
+    return facts, contact
 
 
 def _store_equality(uow: UnitOfWork, application: Application, answers: EqualityMonitoring) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from rtw_contracts import ApplicationSubmitted, ApplicationWithdrawn, CandidateErased, SecondStageSubmitted
+from rtw_contracts import ApplicationSubmittedV2, ApplicationWithdrawn, CandidateErased, SecondStageSubmitted
 from rtw_platform.messaging import Subscription
 from rtw_platform.sessions import SESSION_ENDED
 
 from . import erasure, screening, second_stage, selection
 
 SUBSCRIPTIONS = (
-    Subscription(ApplicationSubmitted, screening.screen_application),
+    Subscription(ApplicationSubmittedV2, screening.screen_application),
     Subscription(SecondStageSubmitted, second_stage.record_second_stage),
     Subscription(ApplicationWithdrawn, selection.record_withdrawal),
     Subscription(CandidateErased, erasure.erase_candidate),

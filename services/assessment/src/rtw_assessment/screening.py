@@ -1,5 +1,5 @@
-"""Screening: eligibility gates and the stage-1 score, on ApplicationSubmitted; and closing the
-shortlist of a cohort that shortlists the best N."""
+"""Screening: eligibility gates and the stage-1 score, on ApplicationSubmitted (version 2, which
+names nobody); and closing the shortlist of a cohort that shortlists the best N."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rtw_contracts import (
-    ApplicationSubmitted,
+    ApplicationSubmittedV2,
     AssessmentOutcome,
     AssessmentStage,
     IctSpecialism,
@@ -43,7 +43,7 @@ def facts_of(candidacy: Candidacy) -> domain.ApplicationFacts:
     )
 
 
-def _facts_record(event: ApplicationSubmitted) -> dict[str, Any]:
+def _facts_record(event: ApplicationSubmittedV2) -> dict[str, Any]:
     return {
         "right_to_work": event.right_to_work,
         "career_break": event.career_break.model_dump(mode="json"),
@@ -56,7 +56,7 @@ def _facts_record(event: ApplicationSubmitted) -> dict[str, Any]:
     }
 
 
-async def screen_application(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
+async def screen_application(event: ApplicationSubmittedV2, uow: UnitOfWork) -> None:
     """Screen a submitted application and publish the decision (or hold an eligible one until
     the shortlist closes, in a cohort that shortlists the best N)."""
     # Already screened (the same application published again)? Looked up without flushing what
@@ -99,7 +99,7 @@ async def screen_application(event: ApplicationSubmitted, uow: UnitOfWork) -> No
         )
 
 
-def domain_mismatch(event: ApplicationSubmitted, programme: Programme) -> Exception:
+def domain_mismatch(event: ApplicationSubmittedV2, programme: Programme) -> Exception:
     """An application naming a cohort of another programme cannot be screened: a poison message."""
     from rtw_platform.consumer_failures import PermanentFailure
 

@@ -9,7 +9,7 @@ from rtw_contracts import (
     MatchProposed,
     MatchResponded,
     ReachOutSent,
-    RecruiterInvited,
+    RecruiterInvitedV2,
     SessionEnded,
     SkillGapIdentified,
     VacancyPosted,
@@ -32,7 +32,7 @@ SERVICE = ServiceDefinition(
     publishes=(
         CouncilRegistered,
         CouncilClaimRejected,
-        RecruiterInvited,
+        RecruiterInvitedV2,
         VacancyPosted,
         MatchProposed,
         ReachOutSent,

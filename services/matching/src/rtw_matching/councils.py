@@ -16,7 +16,7 @@ from rtw_contracts import (
     FlexibleWorking,
     IctSpecialism,
     Programme,
-    RecruiterInvited,
+    RecruiterInvitedV2,
     SalaryBand,
     SkillClaim,
     VacancyPosted,
@@ -323,17 +323,12 @@ def _tell_rejected(uow: UnitOfWork, claim: CouncilClaim, council: Council) -> No
 
 
 async def approve_claim(
-    uow: UnitOfWork,
-    claim_id: UUID,
-    admin: Principal,
-    *,
-    secret: str,
-    public_url: str,
-    link_ttl: timedelta,
+    uow: UnitOfWork, claim_id: UUID, admin: Principal, *, link_ttl: timedelta
 ) -> CouncilClaim:
     """A programme admin approves a claim: the council joins the programme (CouncilRegistered,
-    which notifications welcomes), its claimant becomes its first recruiter (RecruiterInvited with
-    a sign-in link), and the council's other waiting claims are rejected (their claimants told)."""
+    which notifications welcomes), its claimant becomes its first recruiter (RecruiterInvited, for
+    which notifications e-mails a sign-in link), and the council's other waiting claims are
+    rejected (their claimants told)."""
     claim, council = await _claim_to_decide(uow, claim_id)
     if council.status == domain.ClaimStatus.APPROVED:
         raise Conflict(f"{council.name} is already on the programme, on another claim.")
@@ -368,14 +363,7 @@ async def approve_claim(
             registered_at=now,
         )
     )
-    await _invite(
-        uow,
-        council,
-        RecruiterIn(name=claim.contact_name, email=claim.contact_email),
-        secret,
-        public_url,
-        link_ttl,
-    )
+    await _invite(uow, council, RecruiterIn(name=claim.contact_name, email=claim.contact_email), link_ttl)
     await uow.commit()
     return claim
 
@@ -398,9 +386,7 @@ async def reject_claim(
     return claim
 
 
-async def _invite(
-    uow: UnitOfWork, council: Council, who: RecruiterIn, secret: str, public_url: str, ttl: timedelta
-) -> Recruiter:
+async def _invite(uow: UnitOfWork, council: Council, who: RecruiterIn, ttl: timedelta) -> Recruiter:
     """E-mail a sign-in link to the council's recruiter with this address (added if new)."""
     recruiter = (
         await uow.session.exec(
@@ -419,21 +405,23 @@ async def _invite(
             invited_at=datetime.now(UTC),
         )
         uow.session.add(recruiter)
-    _send_link(uow, recruiter, secret, public_url, ttl)
+    _send_link(uow, recruiter, ttl)
     return recruiter
 
 
-def _send_link(uow: UnitOfWork, recruiter: Recruiter, secret: str, public_url: str, ttl: timedelta) -> None:
-    token = recruiter_token(secret, recruiter, purpose=Purpose.SIGN_IN, ttl=ttl)
+def _send_link(uow: UnitOfWork, recruiter: Recruiter, ttl: timedelta) -> None:
+    """Have notifications make and e-mail the recruiter a sign-in link for their council, working
+    for `ttl`: the event says who it is for and until when, never the link."""
+    now = datetime.now(UTC)
     uow.publish(
-        RecruiterInvited(
+        RecruiterInvitedV2(
             correlation_id=recruiter.council_id,
             council_id=recruiter.council_id,
             recruiter_id=recruiter.id,
             name=recruiter.name,
             email=recruiter.email,
-            invited_at=datetime.now(UTC),
-            link=f"{public_url.rstrip('/')}/recruiters/sign-in/{token}",
+            invited_at=now,
+            expires_at=now + ttl,
         )
     )
 
@@ -444,13 +432,11 @@ async def invite_recruiter(
     who: RecruiterIn,
     principal: Principal,
     *,
-    secret: str,
-    public_url: str,
     link_ttl: timedelta,
 ) -> Recruiter:
     """An approved council's recruiter (or an admin) invites a colleague by e-mail link."""
     council = await council_for(uow, principal, council_id)
-    recruiter = await _invite(uow, council, who, secret, public_url, link_ttl)
+    recruiter = await _invite(uow, council, who, link_ttl)
     await uow.commit()
     return recruiter
 
@@ -461,9 +447,7 @@ async def recruiters_of(uow: UnitOfWork, council: Council) -> Sequence[Recruiter
     return (await uow.session.exec(statement)).all()
 
 
-async def send_sign_in_link(
-    uow: UnitOfWork, email: str, *, secret: str, public_url: str, link_ttl: timedelta
-) -> None:
+async def send_sign_in_link(uow: UnitOfWork, email: str, *, link_ttl: timedelta) -> None:
     """A recruiter asks for a new sign-in link: one is e-mailed for each approved council the
     address recruits for; an unknown address gets nothing. The caller answers the same either
     way, so the answer never tells whether an address is known."""
@@ -478,7 +462,7 @@ async def send_sign_in_link(
         .limit(LINKS_PER_REQUEST)
     )
     for recruiter in (await uow.session.exec(statement)).all():
-        _send_link(uow, recruiter, secret, public_url, link_ttl)
+        _send_link(uow, recruiter, link_ttl)
     await uow.commit()
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from rtw_contracts import (
+    ApplicationContactGiven,
     ApplicationSubmitted,
+    ApplicationSubmittedV2,
     ApplicationWithdrawn,
     AssessmentScored,
     CandidateErased,
@@ -17,7 +19,9 @@ from rtw_platform.sessions import SESSION_ENDED
 from . import pool
 
 SUBSCRIPTIONS = (
-    Subscription(ApplicationSubmitted, pool.add_candidate),
+    Subscription(ApplicationSubmittedV2, pool.add_candidate),
+    Subscription(ApplicationContactGiven, pool.record_contact),
+    Subscription(ApplicationSubmitted, pool.add_candidate_v1),  # drained until v1 retires
     Subscription(AssessmentScored, pool.record_assessment),
     Subscription(TrainingEnrolled, pool.record_enrolment),
     Subscription(TrainingModuleCompleted, pool.record_module),

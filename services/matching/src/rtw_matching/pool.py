@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from rtw_contracts import (
+    ApplicationContactGiven,
     ApplicationSubmitted,
+    ApplicationSubmittedV2,
     ApplicationWithdrawn,
     AssessmentOutcome,
     AssessmentScored,
@@ -45,8 +47,35 @@ async def _one_at_a_time(uow: UnitOfWork, application_id: UUID) -> None:
     await uow.lock(f"matching.profile:{application_id}")
 
 
-async def add_candidate(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
-    """Keep the facts matching needs (and, apart, the contact details for an accepted reach-out)."""
+async def add_candidate_v1(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
+    """A version-1 submission still queued (or replayed) until v1 retires: its facts and its
+    contact details, handled as the two version-2 events it stands for."""
+    facts, contact = event.split()
+    await add_candidate(facts, uow)
+    await record_contact(contact, uow)
+
+
+async def record_contact(event: ApplicationContactGiven, uow: UnitOfWork) -> None:
+    """Keep the candidate's name and e-mail apart from the profile: a council sees them only once
+    the candidate accepts its reach-out."""
+    if await uow.session.get(Departure, event.candidate_id) is not None:
+        return  # erased before their contact details reached us: keep nothing
+    statement = insert(CandidateContact).values(
+        candidate_id=event.candidate_id,
+        given_name=event.given_name,
+        family_name=event.family_name,
+        email=str(event.email),
+    )
+    await uow.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["candidate_id"],
+            set_={k: statement.excluded[k] for k in ("given_name", "family_name", "email")},
+        )
+    )
+
+
+async def add_candidate(event: ApplicationSubmittedV2, uow: UnitOfWork) -> None:
+    """Keep the facts matching needs (the contact details come apart: ApplicationContactGiven)."""
     await _one_at_a_time(uow, event.application_id)
     if await uow.session.get(Departure, event.candidate_id) is not None:
         return  # erased before their application reached us: keep nothing
@@ -90,18 +119,6 @@ async def add_candidate(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
         profile.assessment_sequence = record.sequence
         profile.in_pool = record.outcome in POOL_OUTCOMES and not profile.withdrawn
     uow.session.add(profile)
-    statement = insert(CandidateContact).values(
-        candidate_id=event.candidate_id,
-        given_name=event.given_name,
-        family_name=event.family_name,
-        email=str(event.email),
-    )
-    await uow.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["candidate_id"],
-            set_={k: statement.excluded[k] for k in ("given_name", "family_name", "email")},
-        )
-    )
     await uow.session.flush()
     if profile.in_pool:
         await match_candidate(uow, profile, cause=event)

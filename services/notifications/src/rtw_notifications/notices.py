@@ -10,33 +10,38 @@ from typing import Any
 from uuid import UUID
 
 from rtw_contracts import (
+    ApplicationContactGiven,
     ApplicationSubmitted,
     ApplicationWithdrawn,
     AssessmentOutcome,
     AssessmentScored,
     CandidateErased,
     CandidateHired,
-    CandidateSignInRequested,
+    CandidateSignInRequestedV2,
     CouncilClaimRejected,
     CouncilRegistered,
     MatchProposed,
     MatchResponded,
     MatchResponse,
     ReachOutSent,
-    RecruiterInvited,
+    RecruiterInvitedV2,
     SecondStageSubmitted,
     TrainingCompleted,
     TrainingEnrolled,
     VacancyPosted,
 )
+from rtw_platform.logging import get_logger
 from rtw_platform.uow import UnitOfWork
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
 from .erasure import forget_candidate
+from .links import candidate_sign_in_link, link_expiry, recruiter_sign_in_link
 from .models import ApplicationNote, Council, Delivery, Person, Vacancy
 from .rendering import long_date, programme_title, render
 from .settings import NotificationsSettings
+
+log = get_logger(__name__)
 
 #: Templates people can opt out of; every other message is essential (decisions, links).
 NON_ESSENTIAL = frozenset({"vacancy_alert", "match_proposed", "second_stage_reminder", "training_overdue"})
@@ -142,7 +147,13 @@ class Notices:
 
     # ------------------------------------------------------------------ candidates
 
-    async def application_submitted(self, event: ApplicationSubmitted, uow: UnitOfWork) -> None:
+    async def application_submitted_v1(self, event: ApplicationSubmitted, uow: UnitOfWork) -> None:
+        """A version-1 submission still queued (or replayed) until v1 retires: handled as the
+        contact details it carries."""
+        _facts, contact = event.split()
+        await self.contact_given(contact, uow)
+
+    async def contact_given(self, event: ApplicationContactGiven, uow: UnitOfWork) -> None:
         """Keep the candidate's contact details; confirm the application."""
         person = await self._upsert_person(
             uow,
@@ -174,8 +185,14 @@ class Notices:
             },
         )
 
-    async def sign_in_requested(self, event: CandidateSignInRequested, uow: UnitOfWork) -> None:
-        """E-mail a sign-in link."""
+    async def sign_in_requested(self, event: CandidateSignInRequestedV2, uow: UnitOfWork) -> None:
+        """Make the candidate's single-use sign-in link and e-mail it (none once it would have
+        expired)."""
+        now = datetime.now(UTC)
+        expires = link_expiry(event.expires_at, now)
+        if expires is None:
+            log.info("sign_in_link_expired_unsent", candidate_id=str(event.candidate_id))
+            return
         person = await self._upsert_person(
             uow,
             event.candidate_id,
@@ -184,15 +201,13 @@ class Notices:
             name=event.given_name,
             language=event.preferred_language.value,
         )
+        link = candidate_sign_in_link(self.settings, event.candidate_id, expires, now, event.next_page)
         await self.owe(
             uow,
             event.event_id,
             person,
             "sign_in_link",
-            {
-                "link": event.link,
-                "expires": f"{event.expires_at:%H:%M} UTC, {long_date(event.expires_at, person.language)}",
-            },
+            {"link": link, "expires": f"{expires:%H:%M} UTC, {long_date(expires, person.language)}"},
         )
 
     async def assessment_scored(self, event: AssessmentScored, uow: UnitOfWork) -> None:
@@ -307,11 +322,17 @@ class Notices:
             {"council": event.name, "reason": event.reason},
         )
 
-    async def recruiter_invited(self, event: RecruiterInvited, uow: UnitOfWork) -> None:
-        """Send a recruiter their sign-in link."""
+    async def recruiter_invited(self, event: RecruiterInvitedV2, uow: UnitOfWork) -> None:
+        """Make a recruiter's single-use sign-in link for their council and e-mail it (none once
+        it would have expired)."""
         council = await uow.session.get(Council, event.council_id)
         if council is None:
             raise LookupError(f"council {event.council_id} is not known yet")
+        now = datetime.now(UTC)
+        expires = link_expiry(event.expires_at, now)
+        if expires is None:
+            log.info("sign_in_link_expired_unsent", recruiter_id=str(event.recruiter_id))
+            return
         person = await self._upsert_person(
             uow,
             event.recruiter_id,
@@ -320,7 +341,7 @@ class Notices:
             name=event.name,
             council_id=event.council_id,
         )
-        link = event.link or f"{self.settings.portal_url.rstrip('/')}/matching/recruiters/sign-in"
+        link = recruiter_sign_in_link(self.settings, event.recruiter_id, event.council_id, expires, now)
         await self.owe(
             uow, event.event_id, person, "recruiter_invited", {"council": council.name, "link": link}
         )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from rtw_contracts import (
+    ApplicationContactGiven,
     ApplicationSubmitted,
+    ApplicationSubmittedV2,
     ApplicationWithdrawn,
     AssessmentOutcome,
     AssessmentScored,
@@ -24,7 +26,8 @@ from .models import Enrolment, Learner
 
 
 async def _learner_of(
-    uow: UnitOfWork, event: ApplicationSubmitted | AssessmentScored | ApplicationWithdrawn
+    uow: UnitOfWork,
+    event: ApplicationSubmittedV2 | ApplicationContactGiven | AssessmentScored | ApplicationWithdrawn,
 ) -> Learner:
     """The learner an event is about, new if training has not heard of them yet. Events about one
     learner arrive on different queues and are handled in concurrent transactions: each takes a
@@ -42,15 +45,32 @@ async def _learner_of(
     return learner
 
 
-async def remember_applicant(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
-    """Keep the name (for the certificate) and when the candidate last practised (for the CPD
-    rule); nothing else of the application."""
+async def remember_applicant_v1(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
+    """A version-1 submission still queued (or replayed) until v1 retires: handled as the two
+    version-2 events it stands for."""
+    facts, contact = event.split()
+    await remember_applicant(facts, uow)
+    await remember_name(contact, uow)
+
+
+async def remember_name(event: ApplicationContactGiven, uow: UnitOfWork) -> None:
+    """Keep the name (for the certificate and the trainers' pages); nothing else of the contact
+    details."""
+    learner = await _learner_of(uow, event)
+    if learner.erased_at is not None:
+        return
+    learner.given_name = event.given_name
+    learner.family_name = event.family_name
+    uow.session.add(learner)
+
+
+async def remember_applicant(event: ApplicationSubmittedV2, uow: UnitOfWork) -> None:
+    """Keep when the candidate last practised (for the CPD rule); nothing else of the
+    application."""
     learner = await _learner_of(uow, event)
     if learner.erased_at is not None:
         return
     registration = event.professional_registration
-    learner.given_name = event.given_name
-    learner.family_name = event.family_name
     learner.last_practised = (
         registration.last_practised if registration else None
     ) or event.career_break.start

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from rtw_contracts import (
+    ApplicationContactGiven,
     ApplicationSubmitted,
+    ApplicationSubmittedV2,
     ApplicationWithdrawn,
     AssessmentScored,
     CandidateErased,
@@ -15,7 +17,9 @@ from rtw_platform.sessions import SESSION_ENDED
 from . import enrolment, erasure, recommendations
 
 SUBSCRIPTIONS = (
-    Subscription(ApplicationSubmitted, enrolment.remember_applicant),
+    Subscription(ApplicationSubmittedV2, enrolment.remember_applicant),
+    Subscription(ApplicationContactGiven, enrolment.remember_name),
+    Subscription(ApplicationSubmitted, enrolment.remember_applicant_v1),  # drained until v1 retires
     Subscription(AssessmentScored, enrolment.record_assessment),
     Subscription(ApplicationWithdrawn, enrolment.record_withdrawal),
     Subscription(CandidateErased, erasure.erase_candidate),

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rtw_contracts import types as contract_types
-from rtw_contracts.envelope import Event
+from rtw_contracts.envelope import PERSONAL, Event
 from rtw_contracts.examples import example
 from rtw_contracts.registry import EVENTS
 from rtw_contracts.schemas import NEW_VERSION_ADVICE, current_schema
@@ -64,6 +64,8 @@ def render() -> str:
         _header(),
         _envelope(),
         _topology(),
+        _least_data(),
+        _subscribers(),
         _versioning(),
         "## Events\n",
         *(_event(event, schemas[key]) for key, event in EVENTS.items()),
@@ -84,10 +86,97 @@ def _header() -> str:
         "The services talk to each other only through these events. Every event is a frozen "
         "pydantic model in `shared/contracts` (`rtw_contracts`), published as JSON "
         "(UTF-8, `application/json`) with the AMQP `message_id` set to its `event_id`. "
-        "Consumers ignore fields they do not know. Personal data travels only where a "
-        "consumer needs it: `ApplicationSubmitted` carries the candidate's name and e-mail "
-        "(for notifications), `CouncilRegistered`, `CouncilClaimRejected` and `RecruiterInvited` "
-        "organisational contacts; everything else carries ids, codes and facts.\n"
+        "Consumers ignore fields they do not know. Each event carries the least its "
+        "subscribers need and never a credential (see [Least data on the bus](#least-data-on-the-bus)).\n"
+    )
+
+
+def _least_data() -> str:
+    current = [event for event in EVENTS.values() if not event.is_deprecated()]
+    personal = [
+        f"[{event.__name__}](#{event.__name__.lower()}) ({_codes(event.personal_fields())})"
+        for event in current
+        if event.personal_fields()
+    ]
+    return (
+        "## Least data on the bus\n\n"
+        "Anyone who can read a queue (an operator, a dead-letter dump, a compromised consumer) "
+        "reads what the events carry, so they carry the least each subscriber needs:\n\n"
+        '- **Personal fields** (marked `"x-personal": true` in the schemas) travel only to the '
+        "services that must contact or show the person: notifications (writes to them), "
+        "training (prints the name on certificates and the trainers' pages), matching (releases "
+        "the contact details to a council once the candidate accepts its reach-out) and the "
+        "council events' organisational contacts. Current events with personal fields: "
+        + "; ".join(personal)
+        + ". Every other event carries ids, codes and facts.\n"
+        "- **Assessment is blind**: it receives nothing that names or reaches a candidate. A "
+        "submission is published as two events: `ApplicationSubmitted` version 2 (the facts "
+        "screening and matching need, no name, e-mail or phone) and `ApplicationContactGiven` "
+        "(who applied and how to reach them), to which assessment does not subscribe. The "
+        "postcode district (an outward code shared by thousands of addresses) stays with the "
+        "facts, for matching's distances; the second stage's answers and video are the "
+        "candidate's submission for scoring, referenced by storage key.\n"
+        "- **No credential on the bus**. Sign-in links and recruiter invitations are made where "
+        "the e-mail is sent: `CandidateSignInRequested` and `RecruiterInvited` (version 2) carry "
+        "who the link is for (candidate, or recruiter and council), where to send it, where it "
+        "leads and when it must stop working; notifications signs the single-use token with the "
+        "platform's token secret (which it already holds, as every service does) and puts the "
+        "link in the e-mail. Unsubscribe links are signed by notifications alone and never "
+        "published. Minting at the sender was chosen over sealing the link for notifications: "
+        "it needs no new key to hold, rotate and check, and nothing a reader of a queue could "
+        "replay exists until the e-mail is written. Notifications refuses to make a link that "
+        "has already expired, and never one valid for longer than a week. The broker lets each "
+        "service publish only its own routing keys (`topic_permissions` in "
+        "`deploy/rabbitmq/definitions.json`), so a service cannot ask for a link in another's name.\n"
+        "- Version 1 of those three events carried names, e-mail and links to every subscriber. "
+        "Publishers publish only version 2 now; each version 1 stays in the contracts, "
+        "deprecated, until its retirement day (below). Training, matching and notifications "
+        "drain `ApplicationSubmitted` v1 (queued or replayed from a dead-letter queue) through "
+        "`ApplicationSubmitted.split()`; assessment stopped reading it at once, since it must "
+        "never see a name. Nobody reads the v1 sign-in and invitation events any more: a link "
+        "lasts 30 minutes, an invitation a day, and anyone whose link was lost asks again, "
+        "whereas a consumer that still mailed links taken off the bus would keep the door open. "
+        "Deploy the consumers before the publishers (they declare the version-2 queues), or all "
+        "services at once as the compose file and the cluster manifests do.\n"
+    )
+
+
+def _subscribers() -> str:
+    rows = []
+    for key, event in EVENTS.items():
+        for service, fields in event.SUBSCRIBERS.items():
+            personal = [f"`{f}`" for f in fields if f in event.personal_fields()]
+            unused = [f"`{f}`" for f in event.personal_fields() if f not in fields]
+            rows.append(
+                [
+                    f"[{event.__name__}](#{event.__name__.lower()}) (`{key}`)",
+                    f"`{service}`",
+                    ", ".join(f"`{f}`" for f in fields),
+                    ", ".join(personal) or "none",
+                    ", ".join(unused) or "none",
+                ]
+            )
+    return (
+        "## Subscribers and the fields they need\n\n"
+        "Every service that consumes each event, and the fields (envelope aside) it needs from "
+        "it, from each model's `SUBSCRIBERS`; a contract test "
+        "(`tests/contracts/test_least_data_on_the_bus.py`) holds them to the services' "
+        "subscriptions and handlers. The last column is personal data a subscriber receives "
+        "with an event it needs but does not use (an event goes whole to every subscriber): it "
+        "does not keep it. Two such cases remain: training and notifications get all of "
+        "`ApplicationContactGiven` (training keeps the name, notifications the given name and "
+        "address), and applications gets the council's organisational contact with "
+        "`CouncilRegistered`, which notifications needs from the same event.\n\n"
+        + _table(
+            [
+                "event",
+                "subscriber",
+                "fields it needs",
+                "personal fields among them",
+                "personal fields unused",
+            ],
+            rows,
+        )
     )
 
 
@@ -150,7 +239,23 @@ def _versioning() -> str:
         "type narrowed or changed, a new required field, an enum value removed, a "
         "constraint tightened. Adding an optional field, widening a type or adding an enum "
         "value is compatible (and the regenerated schema must still be committed). "
-        f"For a breaking change, {NEW_VERSION_ADVICE}.\n"
+        f"For a breaking change, {NEW_VERSION_ADVICE}. The old version stays, deprecated: it "
+        "names its successor (`SUPERSEDED_BY`) and the day it retires (`RETIRES_ON`), both "
+        "recorded in its committed schema (`deprecated`, `x-superseded-by`, `x-retires-on`); the "
+        "check fails for an older version without them, and after that day until the old "
+        "version is removed.\n\n"
+        + _table(
+            ["deprecated version", "replaced by", "retires after"],
+            [
+                [
+                    f"`{key}`",
+                    f"`{event.SUPERSEDED_BY}`",
+                    event.RETIRES_ON.isoformat() if event.RETIRES_ON else "—",
+                ]
+                for key, event in EVENTS.items()
+                if event.is_deprecated()
+            ],
+        )
     )
 
 
@@ -162,17 +267,26 @@ def _event(event: type[Event], schema: Schema) -> str:
             f"`{name}`",
             _type_label(prop),
             "yes" if name in required else "no",
-            prop.get("description", ""),
+            ("Personal. " if prop.get(PERSONAL) else "") + prop.get("description", ""),
         ]
         for name, prop in schema["properties"].items()
         if name not in envelope
     ]
     body = json.dumps(example(event).model_dump(mode="json"), indent=2, ensure_ascii=False)
+    status = ""
+    if event.is_deprecated():
+        retires = event.RETIRES_ON.isoformat() if event.RETIRES_ON else "—"
+        status = f"- Deprecated: replaced by `{event.SUPERSEDED_BY}`; retires after {retires}\n"
+    subscribers = ", ".join(f"`{s}`" for s in event.SUBSCRIBERS) or "none"
+    personal = ", ".join(f"`{f}`" for f in event.personal_fields()) or "none"
     return (
         f"### {event.__name__}\n\n"
         f"- Routing key: `{event.ROUTING_KEY}`\n"
         f"- Producer: `{event.PRODUCER}`\n"
-        f"- Version: {event.EVENT_VERSION}\n"
+        f"- Version: {event.EVENT_VERSION} (event type `{event.EVENT_TYPE}`)\n"
+        + status
+        + f"- Subscribers: {subscribers}\n"
+        f"- Personal fields: {personal}\n"
         f"- Schema: `shared/contracts/src/rtw_contracts/schemas/{event.ROUTING_KEY}.json`\n\n"
         f"{inspect.cleandoc(event.__doc__ or '')}\n\n"
         + _table(["field", "type", "required", "description"], rows)
@@ -233,6 +347,10 @@ def _enumerations(defs: Mapping[str, Schema]) -> str:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _codes(names: Iterable[str]) -> str:
+    return ", ".join(f"`{name}`" for name in names)
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:

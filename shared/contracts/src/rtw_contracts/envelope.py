@@ -1,15 +1,19 @@
 """The event envelope: fields every event carries, and class-level metadata.
 
-A concrete event declares ``ROUTING_KEY``, ``EVENT_VERSION`` and ``PRODUCER`` as class
-variables; ``EVENT_TYPE`` (the class name) and ``CONTEXT`` (the routing key's first segment)
-are derived unless declared. The ``event_type``, ``event_version`` and ``producer`` fields then
-default from them, so callers never pass them, and a message whose ``event_type`` or
-``event_version`` does not match the model fails validation.
+A concrete event declares ``ROUTING_KEY``, ``EVENT_VERSION``, ``PRODUCER`` and ``SUBSCRIBERS``
+as class variables; ``EVENT_TYPE`` (the class name) and ``CONTEXT`` (the routing key's first
+segment) are derived unless declared. A version replaced by a newer one also declares
+``SUPERSEDED_BY`` (the newer routing key) and ``RETIRES_ON`` (the day after which it is removed);
+its JSON Schema then says ``"deprecated": true`` with both, so the committed schema records them.
+The ``event_type``, ``event_version`` and ``producer`` fields then default from them, so callers
+never pass them, and a message whose ``event_type`` or ``event_version`` does not match the model
+fails validation.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, TypedDict
 from uuid import UUID, uuid4
 
@@ -18,7 +22,16 @@ from pydantic.fields import FieldInfo
 
 from rtw_contracts.types import UtcDatetime
 
-__all__ = ["CausedBy", "Event", "caused_by"]
+__all__ = ["PERSONAL", "CausedBy", "Event", "caused_by", "personal"]
+
+PERSONAL = "x-personal"
+"""JSON Schema keyword marking a field that holds personal data (a name, an address, a phone)."""
+
+
+def personal(description: str, **constraints: Any) -> Any:
+    """A field holding personal data about someone (their name, how to reach them): marked in the
+    schema (``"x-personal": true``) so the docs and the contract tests see where it travels."""
+    return Field(description=description, json_schema_extra={PERSONAL: True}, **constraints)
 
 
 def _now() -> datetime:
@@ -40,6 +53,14 @@ class Event(BaseModel):
     """The service that owns and publishes the event."""
     CONTEXT: ClassVar[str]
     """The routing key's context segment (e.g. ``application``)."""
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    """Each service that consumes the event → the fields it needs (envelope fields aside). The
+    docs are generated from it and a contract test holds it to the services' subscriptions."""
+    SUPERSEDED_BY: ClassVar[str | None] = None
+    """For a deprecated version: the routing key of the version that replaces it."""
+    RETIRES_ON: ClassVar[date | None] = None
+    """For a deprecated version: the last day it may exist; after it, the schema check fails
+    until the model, its schema and its subscriptions are removed."""
 
     event_id: UUID = Field(
         default_factory=uuid4,
@@ -85,7 +106,27 @@ class Event(BaseModel):
             json_schema_extra={"const": cls.EVENT_VERSION},
         )
         fields["producer"] = FieldInfo.merge_field_infos(fields["producer"], default=cls.PRODUCER)
+        if cls.RETIRES_ON is not None or cls.SUPERSEDED_BY is not None:
+            cls.model_config["json_schema_extra"] = {
+                "deprecated": True,
+                "x-superseded-by": cls.SUPERSEDED_BY,
+                "x-retires-on": cls.RETIRES_ON.isoformat() if cls.RETIRES_ON else None,
+            }
         cls.model_rebuild(force=True)
+
+    @classmethod
+    def personal_fields(cls) -> tuple[str, ...]:
+        """The fields holding personal data (declared with :func:`personal`)."""
+        return tuple(
+            name
+            for name, info in cls.model_fields.items()
+            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get(PERSONAL)
+        )
+
+    @classmethod
+    def is_deprecated(cls) -> bool:
+        """True for a version replaced by a newer one (it has ``SUPERSEDED_BY``)."""
+        return cls.SUPERSEDED_BY is not None
 
     @classmethod
     def _is_concrete(cls) -> bool:

@@ -15,18 +15,22 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from rtw_contracts.envelope import Event
 from rtw_contracts.events import (
+    ApplicationContactGiven,
     ApplicationSubmitted,
+    ApplicationSubmittedV2,
     ApplicationWithdrawn,
     AssessmentScored,
     CandidateErased,
     CandidateHired,
     CandidateSignInRequested,
+    CandidateSignInRequestedV2,
     CouncilClaimRejected,
     CouncilRegistered,
     MatchProposed,
     MatchResponded,
     ReachOutSent,
     RecruiterInvited,
+    RecruiterInvitedV2,
     SecondStageSubmitted,
     SessionEnded,
     SkillGapIdentified,
@@ -177,6 +181,16 @@ def _application_submitted() -> ApplicationSubmitted:
     )
 
 
+def _application_submitted_v2() -> ApplicationSubmittedV2:
+    facts, _contact = _application_submitted().split()
+    return facts
+
+
+def _application_contact_given() -> ApplicationContactGiven:
+    _facts, contact = _application_submitted().split()
+    return contact
+
+
 def _screening_scored() -> AssessmentScored:
     return AssessmentScored(
         **_envelope("assessment-scored-screening", _at(2, 10, minute=1)),
@@ -255,6 +269,18 @@ def _candidate_sign_in_requested() -> CandidateSignInRequested:
         given_name="Amara",
         preferred_language=Language.EN,
         link="https://returners.example.org/sign-in/eyJhbGciOiJIUzI1NiJ9.example",
+        expires_at=_at(2, 10, minute=30),
+    )
+
+
+def _candidate_sign_in_requested_v2() -> CandidateSignInRequestedV2:
+    return CandidateSignInRequestedV2(
+        **_envelope("candidate-sign-in-requested-v2", _at(2, 10), sequence=None),
+        candidate_id=CANDIDATE_ID,
+        email="priya.shah@example.org",
+        given_name="Priya",
+        preferred_language=Language.EN,
+        next_page=f"/applications/my/applications/{APPLICATION_ID}",
         expires_at=_at(2, 10, minute=30),
     )
 
@@ -407,6 +433,18 @@ def _recruiter_invited() -> RecruiterInvited:
     )
 
 
+def _recruiter_invited_v2() -> RecruiterInvitedV2:
+    return RecruiterInvitedV2(
+        **_council_envelope("recruiter-invited-v2", _at(1, 9, minute=5), 2),
+        council_id=COUNCIL_ID,
+        recruiter_id=example_id("recruiter/walsall-alex-jones"),
+        name="Alex Jones",
+        email="alex.jones@walsall.example.gov.uk",
+        invited_at=_at(1, 9, minute=5),
+        expires_at=_at(2, 9, minute=5),
+    )
+
+
 def _vacancy_posted() -> VacancyPosted:
     return VacancyPosted(
         **_council_envelope("vacancy-posted", _at(15, 1, year=2021), 1),
@@ -528,10 +566,13 @@ def _session_ended() -> SessionEnded:
 
 _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     ApplicationSubmitted: _application_submitted,
+    ApplicationSubmittedV2: _application_submitted_v2,
+    ApplicationContactGiven: _application_contact_given,
     SecondStageSubmitted: _second_stage_submitted,
     ApplicationWithdrawn: _application_withdrawn,
     CandidateErased: _candidate_erased,
     CandidateSignInRequested: _candidate_sign_in_requested,
+    CandidateSignInRequestedV2: _candidate_sign_in_requested_v2,
     AssessmentScored: _assessment_scored,
     TrainingEnrolled: _training_enrolled,
     TrainingModuleCompleted: _training_module_completed,
@@ -539,6 +580,7 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     CouncilRegistered: _council_registered,
     CouncilClaimRejected: _council_claim_rejected,
     RecruiterInvited: _recruiter_invited,
+    RecruiterInvitedV2: _recruiter_invited_v2,
     VacancyPosted: _vacancy_posted,
     MatchProposed: _match_proposed,
     ReachOutSent: _reach_out_sent,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID, uuid4
 
 import jwt
@@ -121,13 +122,28 @@ def issue_session_token(
     return issue_token(secret, principal, ttl=ttl, purpose=Purpose.SESSION, now=now, session_id=uuid4())
 
 
+SIGN_IN_PATHS = {Role.RECRUITER: "/matching/recruiters/sign-in/"}
+"""Where a sign-in link of a role opens, under the entry URL (others: `/applications/sign-in/`)."""
+
+
 def sign_in_link(
-    secret: str, principal: Principal, entry_url: str, *, ttl: timedelta = timedelta(minutes=30)
+    secret: str,
+    principal: Principal,
+    entry_url: str,
+    *,
+    ttl: timedelta = timedelta(minutes=30),
+    next_page: str | None = None,
+    now: datetime | None = None,
 ) -> str:
-    """A single-use link to the pages that signs this person in (a candidate or a member of staff;
-    recruiters are invited by matching). `entry_url` is where people reach the platform."""
-    token = issue_token(secret, principal, ttl=ttl, purpose=Purpose.SIGN_IN)
-    return f"{entry_url.rstrip('/')}/applications/sign-in/{token}"
+    """A single-use link to the pages that signs this person in, valid for `ttl` from `now`:
+    a candidate or a member of staff at applications (then on to `next_page`, a path on the
+    platform), a recruiter at matching (for the council the principal names). `entry_url` is
+    where people reach the platform. Made only where the e-mail is written (notifications, the
+    operator's CLI): a link is a credential and never travels on the bus."""
+    token = issue_token(secret, principal, ttl=ttl, purpose=Purpose.SIGN_IN, now=now)
+    path = SIGN_IN_PATHS.get(principal.role, "/applications/sign-in/")
+    then = f"?next={quote(next_page, safe='/')}" if next_page else ""
+    return f"{entry_url.rstrip('/')}{path}{token}{then}"
 
 
 def verify_token(secret: str, token: str, *, purpose: Purpose = Purpose.ACCESS) -> Principal:

@@ -91,13 +91,9 @@ def settings_of(request: Request) -> MatchingSettings:
 
 
 def link_options(request: Request) -> dict[str, Any]:
-    """How invitation links are made: they open this service's sign-in page under the entry proxy."""
+    """How long invitation links work (notifications makes them, where it writes the e-mail)."""
     settings = settings_of(request)
-    return {
-        "secret": settings.token_secret.get_secret_value(),
-        "public_url": settings.service_url("matching"),
-        "link_ttl": timedelta(minutes=settings.recruiter_link_minutes),
-    }
+    return {"link_ttl": timedelta(minutes=settings.recruiter_link_minutes)}
 
 
 def recruiter(request: Request) -> Principal:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from rtw_contracts.envelope import Event
 from rtw_contracts.events.applications import (
+    ApplicationContactGiven,
     ApplicationSubmitted,
+    ApplicationSubmittedV2,
     ApplicationWithdrawn,
     CandidateErased,
     CandidateSignInRequested,
+    CandidateSignInRequestedV2,
     SecondStageSubmitted,
 )
 from rtw_contracts.events.assessment import AssessmentScored
@@ -19,6 +22,7 @@ from rtw_contracts.events.matching import (
     MatchResponded,
     ReachOutSent,
     RecruiterInvited,
+    RecruiterInvitedV2,
     SkillGapIdentified,
     VacancyPosted,
 )
@@ -31,18 +35,22 @@ from rtw_contracts.events.training import (
 
 __all__ = [
     "ALL_EVENTS",
+    "ApplicationContactGiven",
     "ApplicationSubmitted",
+    "ApplicationSubmittedV2",
     "ApplicationWithdrawn",
     "AssessmentScored",
     "CandidateErased",
     "CandidateHired",
     "CandidateSignInRequested",
+    "CandidateSignInRequestedV2",
     "CouncilClaimRejected",
     "CouncilRegistered",
     "MatchProposed",
     "MatchResponded",
     "ReachOutSent",
     "RecruiterInvited",
+    "RecruiterInvitedV2",
     "SecondStageSubmitted",
     "SessionEnded",
     "SkillGapIdentified",
@@ -53,18 +61,19 @@ __all__ = [
 ]
 
 ALL_EVENTS: tuple[type[Event], ...] = (
-    ApplicationSubmitted,
+    ApplicationSubmittedV2,
+    ApplicationContactGiven,
     SecondStageSubmitted,
     ApplicationWithdrawn,
     CandidateErased,
-    CandidateSignInRequested,
+    CandidateSignInRequestedV2,
     AssessmentScored,
     TrainingEnrolled,
     TrainingModuleCompleted,
     TrainingCompleted,
     CouncilRegistered,
     CouncilClaimRejected,
-    RecruiterInvited,
+    RecruiterInvitedV2,
     VacancyPosted,
     MatchProposed,
     ReachOutSent,
@@ -72,5 +81,9 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CandidateHired,
     SkillGapIdentified,
     SessionEnded,
+    # Deprecated versions, until they retire (see each one's RETIRES_ON).
+    ApplicationSubmitted,
+    CandidateSignInRequested,
+    RecruiterInvited,
 )
-"""Every current event model, in journey order (also the order of the docs)."""
+"""Every event model, in journey order (also the order of the docs); deprecated versions last."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from typing import ClassVar
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from pydantic import EmailStr, Field
 
-from rtw_contracts.envelope import Event
+from rtw_contracts.envelope import Event, personal
 from rtw_contracts.types import (
     CareerBreak,
     CohortId,
@@ -26,27 +28,79 @@ from rtw_contracts.types import (
 )
 
 __all__ = [
+    "NEXT_PAGE_PATTERN",
+    "V1_RETIREMENT",
+    "ApplicationContactGiven",
     "ApplicationSubmitted",
+    "ApplicationSubmittedV2",
     "ApplicationWithdrawn",
     "CandidateErased",
     "CandidateSignInRequested",
+    "CandidateSignInRequestedV2",
     "SecondStageSubmitted",
 ]
 
 _PRODUCER = "applications"
 
+V1_RETIREMENT = date(2027, 1, 4)
+"""The day the version-1 events replaced on 2026-12-04 (their names, e-mail and links off the
+bus) retire: four weeks for queued and dead-lettered v1 messages to be drained or replayed."""
+
+NEXT_PAGE_PATTERN = r"^(/[A-Za-z0-9_.-]+)+/?$"
+"""A path on the platform (no scheme, host, query or empty segment): where a sign-in link leads."""
+
 
 class ApplicationSubmitted(Event):
-    """Published when a candidate submits an application to a cohort.
+    """Published (until version 2 replaced it) when a candidate submitted an application.
 
-    Consumed by assessment (screens it against the cohort's eligibility rules), matching
-    (builds the candidate's talent-pool profile) and notifications (keeps the contact details
-    and sends the acknowledgement). The only event that carries a candidate's name and e-mail.
+    Deprecated: it carried the candidate's name and e-mail to every subscriber, the blind
+    assessment service among them. Applications publishes ApplicationSubmittedV2 and
+    ApplicationContactGiven instead; `split()` turns a v1 message into those two. Consumed by
+    training, matching and notifications until it retires: they drain v1 messages still queued or
+    dead-lettered by handling their split. Assessment stopped reading it at once.
     """
 
     ROUTING_KEY: ClassVar[str] = "application.submitted.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUPERSEDED_BY: ClassVar[str | None] = "application.submitted.v2"
+    RETIRES_ON: ClassVar[date | None] = V1_RETIREMENT
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "training": (
+            "application_id",
+            "candidate_id",
+            "cohort_id",
+            "programme",
+            "given_name",
+            "family_name",
+            "career_break",
+            "professional_registration",
+        ),
+        "matching": (
+            "application_id",
+            "candidate_id",
+            "cohort_id",
+            "programme",
+            "given_name",
+            "family_name",
+            "email",
+            "postcode_district",
+            "years_experience",
+            "specialisms",
+            "skills",
+            "work_preferences",
+        ),
+        "notifications": (
+            "application_id",
+            "candidate_id",
+            "cohort_id",
+            "programme",
+            "reference",
+            "given_name",
+            "email",
+            "preferred_language",
+        ),
+    }
 
     application_id: UUID = Field(description="The application.")
     candidate_id: UUID = Field(description="The candidate (stable across applications).")
@@ -57,9 +111,9 @@ class ApplicationSubmitted(Event):
     programme: Programme = Field(description="The programme applied to.")
     cohort_id: CohortId = Field(description="The cohort applied to.")
     submitted_at: UtcDatetime = Field(description="When the candidate submitted (UTC).")
-    given_name: str = Field(min_length=1, max_length=200, description="Candidate's given name.")
-    family_name: str = Field(min_length=1, max_length=200, description="Candidate's family name.")
-    email: EmailStr = Field(description="Candidate's e-mail address (for notifications).")
+    given_name: str = personal("Candidate's given name.", min_length=1, max_length=200)
+    family_name: str = personal("Candidate's family name.", min_length=1, max_length=200)
+    email: EmailStr = personal("Candidate's e-mail address (for notifications).")
     preferred_language: Language = Field(description="Language to write to the candidate in.")
     postcode_district: PostcodeDistrict = Field(
         description="Candidate's postcode district (outward code only), upper case."
@@ -80,6 +134,151 @@ class ApplicationSubmitted(Event):
         min_length=1, max_length=50, description="Version of the privacy notice accepted."
     )
 
+    def split(self) -> tuple[ApplicationSubmittedV2, ApplicationContactGiven]:
+        """The two version-2 events this message stands for: the facts (same `event_id`) and the
+        contact details (an `event_id` derived from it, so handling it twice is one event)."""
+        facts = ApplicationSubmittedV2.model_validate(
+            self.model_dump(exclude={"event_type", "event_version", "producer"})
+        )
+        contact = ApplicationContactGiven(
+            event_id=uuid5(self.event_id, "contact"),
+            occurred_at=self.occurred_at,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+            sequence=self.sequence,
+            application_id=self.application_id,
+            candidate_id=self.candidate_id,
+            reference=self.reference,
+            programme=self.programme,
+            cohort_id=self.cohort_id,
+            given_name=self.given_name,
+            family_name=self.family_name,
+            email=self.email,
+            preferred_language=self.preferred_language,
+            given_at=self.submitted_at,
+        )
+        return facts, contact
+
+
+class ApplicationSubmittedV2(Event):
+    """Published when a candidate submits an application to a cohort: the application's facts,
+    nothing that names the candidate or reaches them (ApplicationContactGiven, published with it,
+    carries that to the services that must contact or show the person).
+
+    Consumed by assessment (screens it against the cohort's eligibility rules, blind: it never
+    learns who applied), matching (builds the candidate's talent-pool profile) and training (when
+    the candidate last practised, for the CPD rule). The postcode district (an outward code, some
+    thousands of addresses) is kept: matching measures distances with it.
+    """
+
+    ROUTING_KEY: ClassVar[str] = "application.submitted.v2"
+    EVENT_TYPE: ClassVar[str] = "ApplicationSubmitted"
+    EVENT_VERSION: ClassVar[int] = 2
+    PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "assessment": (
+            "application_id",
+            "candidate_id",
+            "cohort_id",
+            "programme",
+            "submitted_at",
+            "right_to_work",
+            "career_break",
+            "years_experience",
+            "professional_registration",
+            "specialisms",
+            "skills",
+        ),
+        "training": (
+            "application_id",
+            "candidate_id",
+            "cohort_id",
+            "programme",
+            "career_break",
+            "professional_registration",
+        ),
+        "matching": (
+            "application_id",
+            "candidate_id",
+            "cohort_id",
+            "programme",
+            "postcode_district",
+            "years_experience",
+            "specialisms",
+            "skills",
+            "work_preferences",
+        ),
+    }
+
+    application_id: UUID = Field(description="The application.")
+    candidate_id: UUID = Field(description="The candidate (stable across applications).")
+    reference: str = Field(
+        pattern=r"^RTW-[A-Z]+-[0-9]+$",
+        description="Human reference quoted to the candidate, e.g. `RTW-ICT-000123`.",
+    )
+    programme: Programme = Field(description="The programme applied to.")
+    cohort_id: CohortId = Field(description="The cohort applied to.")
+    submitted_at: UtcDatetime = Field(description="When the candidate submitted (UTC).")
+    postcode_district: PostcodeDistrict = Field(
+        description="Candidate's postcode district (outward code only), upper case."
+    )
+    region: Region = Field(description="Region of the postcode district.")
+    right_to_work: bool = Field(description="Candidate declares the right to work in the UK.")
+    career_break: CareerBreak = Field(description="The candidate's career break.")
+    years_experience: float = Field(ge=0, le=70, description="Years of experience in the profession.")
+    professional_registration: ProfessionalRegistration | None = Field(
+        default=None, description="Registration with a professional body (social work, …)."
+    )
+    specialisms: list[IctSpecialism] = Field(
+        description="Desired ICT specialisms claimed (empty for other programmes)."
+    )
+    skills: list[SkillClaim] = Field(description="Skills the candidate claims, with levels.")
+    work_preferences: WorkPreferences = Field(description="How and where the candidate wants to work.")
+    privacy_notice_version: str = Field(
+        min_length=1, max_length=50, description="Version of the privacy notice accepted."
+    )
+
+
+class ApplicationContactGiven(Event):
+    """Published with every ApplicationSubmittedV2: who applied and how to reach them, the
+    personal half of a submission, for the services that must contact or show the person.
+
+    Consumed by notifications (keeps the contact details, acknowledges the application), training
+    (the name, for certificates and the trainers' progress pages) and matching (kept apart, shown
+    to a council only once the candidate accepts its reach-out). Never by assessment.
+    """
+
+    ROUTING_KEY: ClassVar[str] = "application.contact-given.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "training": ("application_id", "candidate_id", "cohort_id", "programme", "given_name", "family_name"),
+        "matching": ("candidate_id", "given_name", "family_name", "email"),
+        "notifications": (
+            "application_id",
+            "candidate_id",
+            "programme",
+            "reference",
+            "given_name",
+            "email",
+            "preferred_language",
+        ),
+    }
+
+    application_id: UUID = Field(description="The application.")
+    candidate_id: UUID = Field(description="The candidate.")
+    reference: str = Field(
+        pattern=r"^RTW-[A-Z]+-[0-9]+$",
+        description="Human reference quoted to the candidate, e.g. `RTW-ICT-000123`.",
+    )
+    programme: Programme = Field(description="The programme applied to.")
+    cohort_id: CohortId = Field(description="The cohort applied to.")
+    given_name: str = personal("Candidate's given name.", min_length=1, max_length=200)
+    family_name: str = personal("Candidate's family name.", min_length=1, max_length=200)
+    email: EmailStr = personal("Candidate's e-mail address.")
+    preferred_language: Language = Field(description="Language to write to the candidate in.")
+    given_at: UtcDatetime = Field(description="When the candidate submitted the application (UTC).")
+
 
 class SecondStageSubmitted(Event):
     """Published when a shortlisted candidate submits the second-stage form (and video).
@@ -91,6 +290,10 @@ class SecondStageSubmitted(Event):
     ROUTING_KEY: ClassVar[str] = "application.second-stage-submitted.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "assessment": ("application_id", "submitted_at", "answers", "video"),
+        "notifications": ("application_id", "candidate_id"),
+    }
 
     application_id: UUID = Field(description="The application.")
     candidate_id: UUID = Field(description="The candidate.")
@@ -114,6 +317,12 @@ class ApplicationWithdrawn(Event):
     ROUTING_KEY: ClassVar[str] = "application.withdrawn.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "assessment": ("application_id", "candidate_id", "withdrawn_at"),
+        "training": ("application_id", "candidate_id", "cohort_id", "programme", "withdrawn_at"),
+        "matching": ("application_id",),
+        "notifications": ("application_id", "candidate_id"),
+    }
 
     application_id: UUID = Field(description="The application.")
     candidate_id: UUID = Field(description="The candidate.")
@@ -133,6 +342,12 @@ class CandidateErased(Event):
     ROUTING_KEY: ClassVar[str] = "candidate.erased.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "assessment": ("candidate_id", "erased_at"),
+        "training": ("candidate_id", "erased_at"),
+        "matching": ("candidate_id",),
+        "notifications": ("candidate_id", "erased_at"),
+    }
 
     candidate_id: UUID = Field(description="The candidate whose data must be erased.")
     application_ids: list[UUID] = Field(description="Every application the candidate made.")
@@ -140,19 +355,61 @@ class CandidateErased(Event):
 
 
 class CandidateSignInRequested(Event):
-    """Published when a known candidate asks to sign in (or to resume a saved application).
+    """Published (until version 2 replaced it) when a known candidate asked to sign in.
 
-    Consumed by notifications, which e-mails the link. The link holds a single-use sign-in token
-    valid until `expires_at`; it is the only event carrying a sign-in link.
+    Deprecated: it carried the sign-in link itself, a credential any reader of a queue could use.
+    Consumed by nobody any more (notifications stopped at once: a link lasts half an hour, and
+    whoever did not get one asks again); the model stays until it retires so that dead letters of
+    it still parse (to be inspected or erased).
     """
 
     ROUTING_KEY: ClassVar[str] = "candidate.sign-in-requested.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUPERSEDED_BY: ClassVar[str | None] = "candidate.sign-in-requested.v2"
+    RETIRES_ON: ClassVar[date | None] = V1_RETIREMENT
 
     candidate_id: UUID = Field(description="The candidate.")
-    email: EmailStr = Field(description="Where to send the link.")
-    given_name: str = Field(min_length=1, max_length=200, description="Name to greet.")
+    email: EmailStr = personal("Where to send the link.")
+    given_name: str = personal("Name to greet.", min_length=1, max_length=200)
     preferred_language: Language = Field(description="Language to write in.")
     link: str = Field(min_length=1, max_length=2000, description="The sign-in link to send.")
     expires_at: UtcDatetime = Field(description="When the link stops working (UTC).")
+
+
+class CandidateSignInRequestedV2(Event):
+    """Published when a known candidate asks to sign in (or to resume a saved application), or
+    when an application sent without signing in must be confirmed from the address it gives.
+
+    Consumed by notifications, which makes the single-use sign-in link itself (signed with the
+    platform's token secret, for this candidate only, working until `expires_at`) and e-mails it.
+    The event carries what addresses the person and scopes the link, never the link.
+    """
+
+    ROUTING_KEY: ClassVar[str] = "candidate.sign-in-requested.v2"
+    EVENT_TYPE: ClassVar[str] = "CandidateSignInRequested"
+    EVENT_VERSION: ClassVar[int] = 2
+    PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "notifications": (
+            "candidate_id",
+            "email",
+            "given_name",
+            "preferred_language",
+            "next_page",
+            "expires_at",
+        ),
+    }
+
+    candidate_id: UUID = Field(description="The candidate the link signs in.")
+    email: EmailStr = personal("Where to send the link.")
+    given_name: str = personal("Name to greet.", min_length=1, max_length=200)
+    preferred_language: Language = Field(description="Language to write in.")
+    next_page: str | None = Field(
+        default=None,
+        max_length=500,
+        pattern=NEXT_PAGE_PATTERN,
+        description="Where the link leads once signed in: a path on the platform, e.g. "
+        "`/applications/my/applications/…` (none: the candidate's applications).",
+    )
+    expires_at: UtcDatetime = Field(description="When the link must stop working (UTC).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import ClassVar
 from uuid import UUID
@@ -40,6 +41,27 @@ class AssessmentScored(Event):
     ROUTING_KEY: ClassVar[str] = "assessment.scored.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "applications": ("application_id", "stage", "outcome", "reasons", "next_step_deadline", "decided_at"),
+        "training": (
+            "application_id",
+            "candidate_id",
+            "cohort_id",
+            "programme",
+            "stage",
+            "outcome",
+            "decided_at",
+        ),
+        "matching": ("application_id", "candidate_id", "outcome"),
+        "notifications": (
+            "application_id",
+            "candidate_id",
+            "programme",
+            "outcome",
+            "reasons",
+            "next_step_deadline",
+        ),
+    }
 
     application_id: UUID = Field(description="The application.")
     candidate_id: UUID = Field(description="The candidate.")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from rtw_contracts.envelope import Event
+from rtw_contracts.envelope import Event, personal
+from rtw_contracts.events.applications import V1_RETIREMENT
 from rtw_contracts.types import (
     ContractType,
     FlexibleWorking,
@@ -35,6 +37,7 @@ __all__ = [
     "MatchResponded",
     "ReachOutSent",
     "RecruiterInvited",
+    "RecruiterInvitedV2",
     "SkillGapIdentified",
     "VacancyPosted",
 ]
@@ -52,13 +55,17 @@ class CouncilRegistered(Event):
     ROUTING_KEY: ClassVar[str] = "council.registered.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "applications": ("council_id", "gss_code", "name", "region", "registered_at"),
+        "notifications": ("council_id", "name", "contact_name", "contact_email"),
+    }
 
     council_id: UUID = Field(description="The council.")
     gss_code: GssCode = Field(description="The council's ONS GSS code.")
     name: str = Field(min_length=1, max_length=200, description="The council's name.")
     region: Region = Field(description="The council's region.")
-    contact_name: str = Field(min_length=1, max_length=200, description="Organisational contact's name.")
-    contact_email: EmailStr = Field(description="Organisational contact's e-mail address.")
+    contact_name: str = personal("Organisational contact's name.", min_length=1, max_length=200)
+    contact_email: EmailStr = personal("Organisational contact's e-mail address.")
     specialisms_needed: list[IctSpecialism] = Field(description="ICT specialisms the council wants.")
     flexible_working_offered: list[FlexibleWorking] = Field(
         description="Flexible-working arrangements the council offers."
@@ -77,37 +84,71 @@ class CouncilClaimRejected(Event):
     ROUTING_KEY: ClassVar[str] = "council.claim-rejected.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "notifications": ("claim_id", "name", "contact_name", "contact_email", "reason"),
+    }
 
     claim_id: UUID = Field(description="The claim.")
     council_id: UUID = Field(description="The council claimed.")
     gss_code: GssCode = Field(description="The council's ONS GSS code.")
     name: str = Field(min_length=1, max_length=200, description="The council's name.")
-    contact_name: str = Field(min_length=1, max_length=200, description="The claimant's name.")
-    contact_email: EmailStr = Field(description="The claimant's e-mail address.")
+    contact_name: str = personal("The claimant's name.", min_length=1, max_length=200)
+    contact_email: EmailStr = personal("The claimant's e-mail address.")
     reason: str = Field(min_length=1, max_length=500, description="Why, as the claimant reads it.")
     rejected_at: UtcDatetime = Field(description="When the claim was rejected (UTC).")
 
 
 class RecruiterInvited(Event):
-    """Published when a council invites a recruiter to use the platform.
+    """Published (until version 2 replaced it) when a council invited a recruiter.
 
-    Consumed by notifications (sends the recruiter a sign-in link).
+    Deprecated: it carried the invitation's sign-in link, a credential any reader of a queue
+    could trade for the council's access. Consumed by nobody any more (notifications stopped at
+    once: an invitation lasts a day, and the recruiter can ask for a new link); the model stays
+    until it retires so that dead letters of it still parse.
     """
 
     ROUTING_KEY: ClassVar[str] = "council.recruiter-invited.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUPERSEDED_BY: ClassVar[str | None] = "council.recruiter-invited.v2"
+    RETIRES_ON: ClassVar[date | None] = V1_RETIREMENT
 
     council_id: UUID = Field(description="The council.")
     recruiter_id: UUID = Field(description="The recruiter.")
-    name: str = Field(min_length=1, max_length=200, description="The recruiter's name.")
-    email: EmailStr = Field(description="The recruiter's work e-mail address.")
+    name: str = personal("The recruiter's name.", min_length=1, max_length=200)
+    email: EmailStr = personal("The recruiter's work e-mail address.")
     invited_at: UtcDatetime = Field(description="When the recruiter was invited (UTC).")
     link: str | None = Field(
         default=None,
         max_length=2000,
         description="A single-use sign-in link for the recruiter (absent: they ask for one).",
     )
+
+
+class RecruiterInvitedV2(Event):
+    """Published when a recruiter is to be sent a sign-in link for their council: invited by a
+    colleague, made the council's first recruiter when a programme admin approves its claim, or
+    asking for a new link.
+
+    Consumed by notifications, which makes the single-use link itself (signed with the platform's
+    token secret, for this recruiter and council only, working until `expires_at`) and e-mails
+    it. The event carries what addresses the person and scopes the link, never the link.
+    """
+
+    ROUTING_KEY: ClassVar[str] = "council.recruiter-invited.v2"
+    EVENT_TYPE: ClassVar[str] = "RecruiterInvited"
+    EVENT_VERSION: ClassVar[int] = 2
+    PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "notifications": ("council_id", "recruiter_id", "name", "email", "expires_at"),
+    }
+
+    council_id: UUID = Field(description="The council the link signs in for.")
+    recruiter_id: UUID = Field(description="The recruiter the link signs in.")
+    name: str = personal("The recruiter's name.", min_length=1, max_length=200)
+    email: EmailStr = personal("The recruiter's work e-mail address.")
+    invited_at: UtcDatetime = Field(description="When the link was asked for (UTC).")
+    expires_at: UtcDatetime = Field(description="When the link must stop working (UTC).")
 
 
 class VacancyPosted(Event):
@@ -120,6 +161,17 @@ class VacancyPosted(Event):
     ROUTING_KEY: ClassVar[str] = "vacancy.posted.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "applications": (
+            "vacancy_id",
+            "council_id",
+            "programme",
+            "work_mode",
+            "base_postcode_districts",
+            "posted_at",
+        ),
+        "notifications": ("vacancy_id", "council_id", "title"),
+    }
 
     vacancy_id: UUID = Field(description="The vacancy.")
     council_id: UUID = Field(description="The council.")
@@ -157,6 +209,10 @@ class MatchProposed(Event):
     ROUTING_KEY: ClassVar[str] = "match.proposed.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "applications": ("application_id", "proposed_at"),
+        "notifications": ("application_id", "candidate_id", "vacancy_id", "council_id", "score"),
+    }
 
     match_id: UUID = Field(description="The match.")
     vacancy_id: UUID = Field(description="The vacancy.")
@@ -181,6 +237,10 @@ class ReachOutSent(Event):
     ROUTING_KEY: ClassVar[str] = "match.reach-out-sent.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "applications": ("application_id", "sent_at"),
+        "notifications": ("candidate_id", "vacancy_id"),
+    }
 
     match_id: UUID = Field(description="The match.")
     vacancy_id: UUID = Field(description="The vacancy.")
@@ -200,6 +260,10 @@ class MatchResponded(Event):
     ROUTING_KEY: ClassVar[str] = "match.responded.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "applications": ("application_id", "response", "responded_at"),
+        "notifications": ("vacancy_id", "council_id", "response"),
+    }
 
     match_id: UUID = Field(description="The match.")
     vacancy_id: UUID = Field(description="The vacancy.")
@@ -220,6 +284,18 @@ class CandidateHired(Event):
     ROUTING_KEY: ClassVar[str] = "match.candidate-hired.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "applications": (
+            "match_id",
+            "council_id",
+            "application_id",
+            "start_date",
+            "hours_per_week",
+            "salary_band",
+            "hired_at",
+        ),
+        "notifications": ("candidate_id", "vacancy_id", "council_id", "start_date"),
+    }
 
     match_id: UUID = Field(description="The match.")
     vacancy_id: UUID = Field(description="The vacancy.")
@@ -243,6 +319,9 @@ class SkillGapIdentified(Event):
     ROUTING_KEY: ClassVar[str] = "skills.gap-identified.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "training": ("application_id", "candidate_id", "vacancy_id", "gaps"),
+    }
 
     candidate_id: UUID = Field(description="The candidate.")
     application_id: UUID = Field(description="The candidate's application.")

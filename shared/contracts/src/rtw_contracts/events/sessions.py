@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 from uuid import UUID
 
@@ -27,6 +28,13 @@ class SessionEnded(Event):
     ROUTING_KEY: ClassVar[str] = "session.ended.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = "platform"
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "applications": ("session_id", "expires_at"),
+        "assessment": ("session_id", "expires_at"),
+        "training": ("session_id", "expires_at"),
+        "matching": ("session_id", "expires_at"),
+        "notifications": ("session_id", "expires_at"),
+    }
 
     session_id: UUID = Field(description="The session that ended (the `sid` of its signed token).")
     expires_at: UtcDatetime = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import ClassVar
 from uuid import UUID
@@ -26,6 +27,11 @@ class TrainingEnrolled(Event):
     ROUTING_KEY: ClassVar[str] = "training.enrolled.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "applications": ("application_id", "enrolled_at"),
+        "matching": ("application_id", "modules"),
+        "notifications": ("application_id", "candidate_id", "programme", "modules", "expected_end"),
+    }
 
     enrolment_id: UUID = Field(description="The enrolment.")
     application_id: UUID = Field(description="The application that was selected.")
@@ -55,6 +61,10 @@ class TrainingModuleCompleted(Event):
     ROUTING_KEY: ClassVar[str] = "training.module-completed.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "applications": ("application_id", "module_title", "completed_at"),
+        "matching": ("application_id", "skills"),
+    }
 
     enrolment_id: UUID = Field(description="The enrolment.")
     application_id: UUID = Field(description="The application.")
@@ -77,6 +87,11 @@ class TrainingCompleted(Event):
     ROUTING_KEY: ClassVar[str] = "training.completed.v1"
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "applications": ("application_id", "certificate_id", "completed_at"),
+        "matching": ("application_id", "skills_gained"),
+        "notifications": ("application_id", "candidate_id", "certificate_id"),
+    }
 
     enrolment_id: UUID = Field(description="The enrolment.")
     application_id: UUID = Field(description="The application.")

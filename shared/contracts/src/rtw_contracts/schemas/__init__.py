@@ -5,16 +5,25 @@ accepts (what :func:`rtw_contracts.registry.parse_event` validates), which is wh
 compatibility is about. Envelope fields with defaults (``event_id``, ``occurred_at``, …) are
 therefore not listed as required, although producers always send them.
 
+A breaking change is a new version: a new model (``EVENT_VERSION`` + 1, routing key
+``.v<N+1>``) with its own schema, while the old model stays, marked deprecated (``SUPERSEDED_BY``
+the new routing key, ``RETIRES_ON`` a stated day), until it retires. :func:`version_problems`
+holds every event type to that: only its newest version may be current, each older one names its
+successor and its retirement day, and past that day the check fails until the old model, its
+schema and its subscriptions are gone.
+
 ``python -m rtw_contracts.schemas write`` regenerates the files (refusing, unless
 ``--allow-breaking``, to overwrite a schema with an incompatible one); ``python -m
-rtw_contracts.schemas check`` lists problems (missing, stale, orphaned or incompatible schemas)
-and exits 1 if there are any.
+rtw_contracts.schemas check`` lists problems (missing, stale, orphaned or incompatible schemas,
+versions not retired as declared) and exits 1 if there are any.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +40,7 @@ __all__ = [
     "current_schema",
     "render",
     "schema_path",
+    "version_problems",
     "write_schemas",
 ]
 
@@ -39,7 +49,8 @@ SCHEMA_DIR = Path(__file__).resolve().parent
 
 NEW_VERSION_ADVICE = (
     "publish a new version: a new model with EVENT_VERSION+1 and routing key .vN+1, "
-    "and keep publishing the old one during deprecation"
+    "and keep the old one, deprecated (SUPERSEDED_BY the new routing key, RETIRES_ON a stated "
+    "day), while its consumers drain it"
 )
 REGENERATE_ADVICE = "run `make schemas`"
 
@@ -108,9 +119,59 @@ def write_schemas(*, allow_breaking: bool = False) -> tuple[list[str], list[str]
     return changed, refused
 
 
-def check_schemas() -> list[str]:
-    """Return every problem with the committed schemas (an empty list when all is well)."""
+def version_problems(events: Iterable[type[Event]] | None = None, today: date | None = None) -> list[str]:
+    """Return what is wrong with the versions of each event type (an empty list when all is well).
+
+    Every version of an event type but the newest must be deprecated: ``SUPERSEDED_BY`` a newer
+    registered version of the same type and ``RETIRES_ON`` a stated day; the newest must not be.
+    After ``RETIRES_ON`` (``today``, by default the current UTC day) the old version is reported
+    until it is removed.
+    """
+    models = list(EVENTS.values() if events is None else events)
+    today = today or datetime.now(UTC).date()
+    by_key = {event.ROUTING_KEY: event for event in models}
+    versions: dict[str, list[type[Event]]] = defaultdict(list)
+    for event in models:
+        versions[event.EVENT_TYPE].append(event)
     problems: list[str] = []
+    for event_type, family in versions.items():
+        family.sort(key=lambda e: e.EVENT_VERSION)
+        newest = family[-1]
+        if newest.is_deprecated():
+            problems.append(f"{newest.ROUTING_KEY}: the newest version of {event_type} cannot be superseded")
+        for old in family[:-1]:
+            if not old.is_deprecated():
+                problems.append(
+                    f"{old.ROUTING_KEY}: {newest.ROUTING_KEY} replaces it: declare SUPERSEDED_BY "
+                    f"{newest.ROUTING_KEY!r} and the day it retires (RETIRES_ON)"
+                )
+    for event in models:
+        if not event.is_deprecated():
+            if event.RETIRES_ON is not None:
+                problems.append(f"{event.ROUTING_KEY}: RETIRES_ON without SUPERSEDED_BY")
+            continue
+        successor = by_key.get(event.SUPERSEDED_BY or "")
+        if successor is None:
+            problems.append(f"{event.ROUTING_KEY}: superseded by {event.SUPERSEDED_BY}, which is no event")
+        elif successor.EVENT_TYPE != event.EVENT_TYPE or successor.EVENT_VERSION <= event.EVENT_VERSION:
+            problems.append(
+                f"{event.ROUTING_KEY}: superseded by {successor.ROUTING_KEY}, which is not a newer "
+                f"version of {event.EVENT_TYPE}"
+            )
+        if event.RETIRES_ON is None:
+            problems.append(f"{event.ROUTING_KEY}: deprecated without a retirement day (RETIRES_ON)")
+        elif today > event.RETIRES_ON:
+            problems.append(
+                f"{event.ROUTING_KEY}: retired on {event.RETIRES_ON.isoformat()}: remove its model, "
+                "its schema and every subscription to it"
+            )
+    return problems
+
+
+def check_schemas(today: date | None = None) -> list[str]:
+    """Return every problem with the committed schemas and the event versions (an empty list when
+    all is well)."""
+    problems: list[str] = version_problems(today=today)
     for key, event in EVENTS.items():
         committed = committed_schema(key)
         if committed is None:
