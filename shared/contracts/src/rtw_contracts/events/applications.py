@@ -343,8 +343,8 @@ class CandidateErased(Event):
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        "assessment": ("candidate_id", "erased_at"),
-        "training": ("candidate_id", "erased_at"),
+        "assessment": ("candidate_id", "application_ids", "erased_at"),
+        "training": ("candidate_id", "application_ids", "erased_at"),
         "matching": ("candidate_id",),
         "notifications": ("candidate_id", "erased_at"),
     }

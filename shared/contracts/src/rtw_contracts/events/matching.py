@@ -210,7 +210,16 @@ class MatchProposed(Event):
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        "applications": ("application_id", "proposed_at"),
+        "applications": (
+            "application_id",
+            "proposed_at",
+            "match_id",
+            "vacancy_id",
+            "council_id",
+            "score",
+            "factors",
+            "weights_version",
+        ),
         "notifications": ("application_id", "candidate_id", "vacancy_id", "council_id", "score"),
     }
 
