@@ -105,10 +105,12 @@ async def test_links_arrive_by_e_mail_and_work_while_no_queue_or_outbox_holds_on
             assert signed_in.status_code == 200, signed_in.text
             candidate = bearer(signed_in.json()["access_token"])
             mails = " ".join(m.text for m in mailbox.to(form["email"]))
-            leads_to = re.search(r"\?next=/applications/my/applications/([0-9a-f-]{36})", mails)
-            assert leads_to is not None  # the link leads to the application it confirms
+            leads_to = re.search(r"\?next=/applications/application/([0-9a-f-]{36})/check-answers", mails)
+            assert leads_to is not None  # the link leads to the application, for its owner to send
             mine = await apps.get(f"/applications/{leads_to.group(1)}", headers=candidate)
             assert mine.status_code == 200, mine.text
+            sent_by_owner = await apps.post(f"/applications/{leads_to.group(1)}/submit", headers=candidate)
+            assert sent_by_owner.status_code == 200, sent_by_owner.text  # now it is submitted
             assert (await apps.post("/sign-in/token", json={"token": first})).status_code == 403  # once
 
             # They ask for a new link later: it works too.
