@@ -113,7 +113,9 @@ def submitted(
     )
 
 
-def selected(application: ApplicationSubmitted, outcome: str = "selected") -> AssessmentScored:
+def selected(
+    application: ApplicationSubmitted, outcome: str = "selected", *, sequence: int = 5, **more: Any
+) -> AssessmentScored:
     return example(
         AssessmentScored,
         event_id=uuid4(),
@@ -122,8 +124,15 @@ def selected(application: ApplicationSubmitted, outcome: str = "selected") -> As
         candidate_id=application.candidate_id,
         stage="final",
         outcome=outcome,
-        sequence=5,
+        sequence=sequence,
+        **more,
     )
+
+
+def promoted(application: ApplicationSubmitted) -> AssessmentScored:
+    """A selected candidate left the cohort: the first on the waiting list takes the place (as
+    assessment's `promote_from_waitlist` publishes it)."""
+    return selected(application, sequence=6, decision_kind="waitlist_promotion")
 
 
 def about(application: ApplicationSubmitted) -> dict[str, Any]:
@@ -784,6 +793,59 @@ async def test_a_saved_search_alerts_once_for_each_candidate_who_comes_to_match_
     assert alerts == [{"saved_search_id": saved.json()["saved_search_id"], "candidate_ref": newcomer.ref}]
     assert already.ref not in json.dumps(alerts)
     assert (await world.http.get(alerts_url, headers=walsall.headers)).json() == []
+
+
+# --------------------------------------------------------------------------- who is in the pool
+
+
+async def test_the_waiting_list_is_not_in_the_pool_until_promoted(world: World) -> None:
+    """Councils connect with returners developing their skills through the programme: those
+    selected, and those promoted from the waiting list, never the waiting list itself."""
+    walsall = await world.sign_up(WALSALL)
+    saved = await world.http.post(
+        f"/councils/{walsall.id}/saved-searches",
+        json={"name": "everyone", "filters": {}},
+        headers=walsall.headers,
+    )
+    assert saved.status_code == 201, saved.text
+    alerts_url = f"/councils/{walsall.id}/alerts"
+    vacancy_id = await world.post_vacancy(walsall)
+    waiting = submitted()
+    await world.deliver(waiting, selected(waiting, "waitlisted"))  # joins after the vacancy
+    chosen = await world.join(district="B15")
+    waiting_ref = str(waiting.application_id)
+
+    assert await world.refs(walsall) == [chosen.ref]
+    assert [p["candidate_id"] for p in await world.proposals(vacancy_id)] == [chosen.candidate_id]
+    second = await world.post_vacancy(walsall, title="Another data analyst")  # the pool matched at once
+    assert [p["candidate_id"] for p in await world.proposals(second)] == [chosen.candidate_id]
+    alerts = (await world.http.get(alerts_url, headers=walsall.headers)).json()
+    assert [a["candidate_ref"] for a in alerts] == [chosen.ref]
+    refused = await world.http.post(
+        f"/vacancies/{vacancy_id}/shortlist", json={"candidate_ref": waiting_ref}, headers=walsall.headers
+    )
+    assert refused.status_code == 404
+    assert await world.outbox("SkillGapIdentified") == []
+
+    await world.deliver(promoted(waiting))
+
+    assert sorted(await world.refs(walsall)) == sorted([chosen.ref, waiting_ref])
+    for vacancy in (vacancy_id, second):
+        proposed = [p["candidate_id"] for p in await world.proposals(vacancy)]
+        assert proposed == [chosen.candidate_id, str(waiting.candidate_id)]
+    alerts = (await world.http.get(alerts_url, headers=walsall.headers)).json()
+    assert [a["candidate_ref"] for a in alerts] == [waiting_ref]
+
+
+async def test_a_waitlisted_outcome_that_arrives_before_the_application_keeps_them_out(world: World) -> None:
+    walsall = await world.sign_up(WALSALL)
+    vacancy_id = await world.post_vacancy(walsall)
+    waiting = submitted()
+    await world.deliver(selected(waiting, "waitlisted"), waiting)
+    assert await world.refs(walsall) == []
+    assert await world.proposals(vacancy_id) == []
+    await world.deliver(promoted(waiting))
+    assert await world.refs(walsall) == [str(waiting.application_id)]
 
 
 # --------------------------------------------------------------------------- reach-out to hire

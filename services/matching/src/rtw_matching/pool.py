@@ -9,7 +9,6 @@ from uuid import UUID
 from rtw_contracts import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
-    AssessmentOutcome,
     AssessmentScored,
     CandidateErased,
     SkillClaim,
@@ -23,6 +22,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
+from . import domain
 from .matchmaking import match_candidate
 from .models import (
     AssessmentOutcomeRecord,
@@ -32,9 +32,6 @@ from .models import (
     Departure,
     SkillGapSignal,
 )
-
-#: Outcomes that put a candidate in the pool councils can search.
-POOL_OUTCOMES = {AssessmentOutcome.SELECTED.value, AssessmentOutcome.WAITLISTED.value}
 
 
 async def _one_at_a_time(uow: UnitOfWork, application_id: UUID) -> None:
@@ -88,7 +85,7 @@ async def add_candidate(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
     if record is not None and record.sequence >= profile.assessment_sequence:
         profile.assessment_outcome = record.outcome
         profile.assessment_sequence = record.sequence
-        profile.in_pool = record.outcome in POOL_OUTCOMES and not profile.withdrawn
+        profile.in_pool = domain.in_pool(record.outcome, withdrawn=profile.withdrawn)
     uow.session.add(profile)
     statement = insert(CandidateContact).values(
         candidate_id=event.candidate_id,
@@ -108,8 +105,8 @@ async def add_candidate(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
 
 
 async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
-    """Keep the latest outcome (even before the application arrives); selected and waitlisted
-    candidates join the pool and are matched; others leave it."""
+    """Keep the latest outcome (even before the application arrives); selected candidates (and
+    those promoted from the waiting list) join the pool and are matched; others leave it."""
     await _one_at_a_time(uow, event.application_id)
     sequence = event.sequence or 0
     statement = insert(AssessmentOutcomeRecord).values(
@@ -131,7 +128,7 @@ async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
     was_in_pool = profile.in_pool
     profile.assessment_outcome = event.outcome.value
     profile.assessment_sequence = sequence
-    profile.in_pool = event.outcome.value in POOL_OUTCOMES and not profile.withdrawn
+    profile.in_pool = domain.in_pool(event.outcome.value, withdrawn=profile.withdrawn)
     profile.updated_at = datetime.now(UTC)
     uow.session.add(profile)
     await uow.session.flush()
