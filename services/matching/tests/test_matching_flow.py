@@ -84,6 +84,7 @@ def submitted(
     regions: tuple[str, ...] = ("west_midlands",),
     councils: tuple[str, ...] = (),
     earliest: str | None = None,
+    phone: str | None = None,
 ) -> ApplicationSubmitted:
     found = reference.postcode_district(district)
     assert found is not None
@@ -98,6 +99,7 @@ def submitted(
         given_name=GIVEN,
         family_name=FAMILY,
         email=f"zq.{uuid4().hex[:10]}@example.org",
+        phone=phone,
         postcode_district=district,
         region=found.region.value,
         years_experience=years,
@@ -624,11 +626,45 @@ async def test_councils_see_no_name_or_email_until_the_candidate_accepts(world: 
         "given_name": GIVEN,
         "family_name": FAMILY,
         "email": str(candidate.application.email),
+        "phone": None,  # none was given
     }
     # Released to this council for this match only: search stays pseudonymous.
     assert_pseudonymous(
         await world.http.post(f"/councils/{walsall.id}/search", json={}, headers=walsall.headers), candidate
     )
+
+
+@pytest.mark.parametrize("phone", ["+44 7700 900 982", None])
+async def test_the_phone_given_for_a_council_to_call_is_released_with_the_contact_details(
+    world: World, phone: str | None
+) -> None:
+    walsall = await world.sign_up(WALSALL)
+    candidate = await world.join(phone=phone)
+    vacancy_id = await world.post_vacancy(walsall)
+    match_id = (
+        await world.http.post(
+            f"/vacancies/{vacancy_id}/shortlist",
+            json={"candidate_ref": candidate.ref},
+            headers=walsall.headers,
+        )
+    ).json()["match_id"]
+    await world.http.post(f"/matches/{match_id}/reach-out", headers=walsall.headers)
+    before = await world.http.get(f"/matches/{match_id}/contact", headers=walsall.headers)
+    assert before.status_code == 403
+    searched = await world.http.post(f"/councils/{walsall.id}/search", json={}, headers=walsall.headers)
+    matches = await world.http.get(f"/vacancies/{vacancy_id}/matches", headers=walsall.headers)
+    if phone is not None:
+        for answer in (before, searched, matches):
+            assert phone not in answer.text
+
+    await world.http.post(
+        f"/matches/{match_id}/response", json={"response": "accepted"}, headers=candidate.headers
+    )
+
+    contact = await world.http.get(f"/matches/{match_id}/contact", headers=walsall.headers)
+    assert contact.status_code == 200, contact.text
+    assert contact.json()["phone"] == phone
+    assert contact.json()["email"] == str(candidate.application.email)
 
 
 async def test_the_pool_keeps_no_name_or_email_in_a_profile(world: World) -> None:

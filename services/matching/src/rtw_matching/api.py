@@ -203,8 +203,9 @@ async def reach_out(match_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrinci
 
 
 @router.get("/matches/{match_id}/contact", tags=["councils"])
-async def contact(match_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, str]:
-    """The candidate's contact details (after they accepted)."""
+async def contact(match_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, str | None]:
+    """The candidate's contact details (after they accepted): name, e-mail, and the telephone
+    number if they gave one for a council to call (null otherwise)."""
     return await outreach.contact(uow, match_id, principal)
 
 

@@ -182,6 +182,9 @@ class CandidateContact(MatchingTable, table=True):
     given_name: str = Field(max_length=200)
     family_name: str = Field(max_length=200)
     email: str = Field(max_length=320)
+    phone: str | None = Field(
+        default=None, max_length=30, description="Only if the candidate gave it for a council to call."
+    )
 
 
 class MatchWeights(MatchingTable, table=True):

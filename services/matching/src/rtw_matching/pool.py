@@ -92,11 +92,12 @@ async def add_candidate(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
         given_name=event.given_name,
         family_name=event.family_name,
         email=str(event.email),
+        phone=event.phone,  # given (or not) for a council to call about a job
     )
     await uow.session.execute(
         statement.on_conflict_do_update(
             index_elements=["candidate_id"],
-            set_={k: statement.excluded[k] for k in ("given_name", "family_name", "email")},
+            set_={k: statement.excluded[k] for k in ("given_name", "family_name", "email", "phone")},
         )
     )
     await uow.session.flush()

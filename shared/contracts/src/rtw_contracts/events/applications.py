@@ -41,7 +41,8 @@ class ApplicationSubmitted(Event):
 
     Consumed by assessment (screens it against the cohort's eligibility rules), matching
     (builds the candidate's talent-pool profile) and notifications (keeps the contact details
-    and sends the acknowledgement). The only event that carries a candidate's name and e-mail.
+    and sends the acknowledgement). The only event that carries a candidate's name, e-mail and
+    telephone number.
     """
 
     ROUTING_KEY: ClassVar[str] = "application.submitted.v1"
@@ -60,6 +61,15 @@ class ApplicationSubmitted(Event):
     given_name: str = Field(min_length=1, max_length=200, description="Candidate's given name.")
     family_name: str = Field(min_length=1, max_length=200, description="Candidate's family name.")
     email: EmailStr = Field(description="Candidate's e-mail address (for notifications).")
+    phone: str | None = Field(
+        default=None,
+        max_length=30,
+        description=(
+            "Telephone number the candidate gave for a council to call them about a job (matching"
+            " releases it with the name and e-mail once the candidate accepts a council's interest);"
+            " absent when not given."
+        ),
+    )
     preferred_language: Language = Field(description="Language to write to the candidate in.")
     postcode_district: PostcodeDistrict = Field(
         description="Candidate's postcode district (outward code only), upper case."
