@@ -232,6 +232,19 @@ class CandidateMatch(MatchingTable, table=True):
     updated_at: datetime = timestamp_field()
 
 
+class ErasedMatchTally(MatchingTable, table=True):
+    """What erased candidates' matches added to a vacancy's counts, kept without them: how many
+    the platform proposed and how many were hired. The numbers a council sees (and the vacancy's
+    status) stay as they were after the candidates and their matches are gone."""
+
+    __tablename__ = "erased_match_tallies"
+
+    vacancy_id: UUID = Field(primary_key=True)
+    council_id: UUID = Field(index=True)
+    proposed: int = 0
+    hired: int = 0
+
+
 class SkillGapSignal(MatchingTable, table=True):
     """The last skill gaps sent for a candidate and vacancy (sent again only when they change)."""
 

@@ -10,7 +10,6 @@ from rtw_contracts import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
     AssessmentScored,
-    CandidateErased,
     SkillClaim,
     TrainingCompleted,
     TrainingEnrolled,
@@ -18,9 +17,8 @@ from rtw_contracts import (
 )
 from rtw_platform import reference
 from rtw_platform.uow import UnitOfWork
-from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import col, select
+from sqlmodel import select
 
 from . import domain
 from .matchmaking import match_candidate
@@ -30,11 +28,10 @@ from .models import (
     CandidateMatch,
     CandidateProfile,
     Departure,
-    SkillGapSignal,
 )
 
 
-async def _one_at_a_time(uow: UnitOfWork, application_id: UUID) -> None:
+async def one_at_a_time(uow: UnitOfWork, application_id: UUID) -> None:
     """Serialise the changes to one application's profile: events about it arrive on different
     queues and are handled in concurrent transactions, and each reads what the others write (an
     outcome that arrives before the application, say). The lock lasts until the commit; a deadlock
@@ -44,7 +41,7 @@ async def _one_at_a_time(uow: UnitOfWork, application_id: UUID) -> None:
 
 async def add_candidate(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
     """Keep the facts matching needs (and, apart, the contact details for an accepted reach-out)."""
-    await _one_at_a_time(uow, event.application_id)
+    await one_at_a_time(uow, event.application_id)
     if await uow.session.get(Departure, event.candidate_id) is not None:
         return  # erased before their application reached us: keep nothing
     district = reference.postcode_district(event.postcode_district)
@@ -108,7 +105,9 @@ async def add_candidate(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
 async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
     """Keep the latest outcome (even before the application arrives); selected candidates (and
     those promoted from the waiting list) join the pool and are matched; others leave it."""
-    await _one_at_a_time(uow, event.application_id)
+    await one_at_a_time(uow, event.application_id)
+    if await uow.session.get(Departure, event.candidate_id) is not None:
+        return  # erased: nothing about them is kept, even an outcome arriving late
     sequence = event.sequence or 0
     statement = insert(AssessmentOutcomeRecord).values(
         application_id=event.application_id,
@@ -139,7 +138,7 @@ async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
 
 async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:
     """In training: counts towards the score."""
-    await _one_at_a_time(uow, event.application_id)
+    await one_at_a_time(uow, event.application_id)
     profile = await _profile_for_training(uow, event)
     if profile is None or profile.training_status == "completed":
         return
@@ -153,7 +152,7 @@ async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:
 
 async def record_module(event: TrainingModuleCompleted, uow: UnitOfWork) -> None:
     """A module completed: the skills it builds raise the candidate's levels, so scores rise."""
-    await _one_at_a_time(uow, event.application_id)
+    await one_at_a_time(uow, event.application_id)
     profile = await _profile_for_training(uow, event)
     if profile is None:
         return
@@ -169,7 +168,7 @@ async def record_module(event: TrainingModuleCompleted, uow: UnitOfWork) -> None
 
 async def record_training_completed(event: TrainingCompleted, uow: UnitOfWork) -> None:
     """Training completed."""
-    await _one_at_a_time(uow, event.application_id)
+    await one_at_a_time(uow, event.application_id)
     profile = await _profile_for_training(uow, event)
     if profile is None:
         return
@@ -203,8 +202,8 @@ def _raise_skills(profile: CandidateProfile, claims: Iterable[SkillClaim]) -> No
 
 async def record_withdrawal(event: ApplicationWithdrawn, uow: UnitOfWork) -> None:
     """A withdrawn candidate leaves the pool; open matches end."""
-    await _one_at_a_time(uow, event.application_id)
-    await _remember_departure(uow, event.application_id, "withdrawn")
+    await one_at_a_time(uow, event.application_id)
+    await remember_departure(uow, event.application_id, "withdrawn")
     profile = await uow.session.get(CandidateProfile, event.application_id)
     if profile is None:
         return
@@ -214,25 +213,9 @@ async def record_withdrawal(event: ApplicationWithdrawn, uow: UnitOfWork) -> Non
     await _end_matches(uow, [event.application_id])
 
 
-async def erase_candidate(event: CandidateErased, uow: UnitOfWork) -> None:
-    """Delete everything about the candidate (matches keep only counts: candidate anonymised)."""
-    await _remember_departure(uow, event.candidate_id, "erased")
-    await uow.session.execute(
-        delete(CandidateContact).where(col(CandidateContact.candidate_id) == event.candidate_id)
-    )
-    profiles = (
-        await uow.session.exec(
-            select(CandidateProfile).where(CandidateProfile.candidate_id == event.candidate_id)
-        )
-    ).all()
-    ids = [p.application_id for p in profiles]
-    for profile in profiles:
-        await uow.session.delete(profile)
-    await uow.session.execute(delete(SkillGapSignal).where(SkillGapSignal.application_id.in_(ids)))  # type: ignore[attr-defined]
-    await _end_matches(uow, ids)
-
-
-async def _remember_departure(uow: UnitOfWork, subject: UUID, kind: str) -> None:
+async def remember_departure(uow: UnitOfWork, subject: UUID, kind: str) -> None:
+    """Remember that an application was withdrawn or a candidate erased (the id only), so that
+    events about them that arrive later bring nothing back."""
     await uow.session.execute(
         insert(Departure)
         .values(id=subject, kind=kind, at=datetime.now(UTC))
