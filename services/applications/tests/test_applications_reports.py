@@ -236,11 +236,6 @@ async def test_reports_match_a_cohort_with_known_answers(
     ] == savings["total"]
     after = (await client.get("/reports/fairness?cohort_id=ict-test", headers=admin)).json()
     assert after == fairness
-    # Reach by region and by council too: the erased hire still counts where they lived.
-    assert reach["per_council"]["Walsall"] == {"applicants": 20, "selected": 2, "hired": 2}
-    reach_after = (await client.get("/reports/reach?cohort_id=ict-test", headers=admin)).json()
-    for key in ("per_region", "per_council", "share_outside_london_and_south_east"):
-        assert reach_after[key] == reach[key], key
 
 
 @pytest.mark.parametrize(

@@ -71,11 +71,6 @@ class Application(ApplicationsTable, table=True):
     client_request_id: str | None = Field(default=None, max_length=100)
     answers: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     region: str | None = Field(default=None, max_length=40)
-    council_gss: str | None = Field(
-        default=None,
-        max_length=9,
-        description="The council of the postcode district, kept for the reports once the answers are erased.",
-    )
     consent_given_at: datetime | None = timestamp_field(nullable=True)
     privacy_notice_version: str | None = Field(default=None, max_length=50)
     created_at: datetime = timestamp_field()

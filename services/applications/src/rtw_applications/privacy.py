@@ -14,7 +14,7 @@ from rtw_platform.filestore import FileStore
 from rtw_platform.uow import UnitOfWork
 from sqlmodel import select
 
-from . import domain, reports
+from . import domain
 from .intake import application_or_refuse
 from .journey import add_step, steps_of
 from .models import (
@@ -65,14 +65,12 @@ async def withdraw(
 
 async def _anonymise(uow: UnitOfWork, application: Application, store: FileStore, now: datetime) -> None:
     """Remove personal data from an application, keeping what the programme's counts need:
-    programme, cohort, region, council, stage and dates."""
+    programme, cohort, region, stage and dates."""
     submission = await uow.session.get(SecondStageSubmission, application.id)
     if submission is not None:
         if submission.video_key is not None:
             await store.delete(submission.video_key)
         await uow.session.delete(submission)
-    answers = application.answers or {}
-    application.council_gss = application.council_gss or reports.council_of(answers.get("postcode_district"))
     application.answers = {}
     application.client_request_id = None
     application.anonymised_at = now

@@ -57,7 +57,6 @@ class Person:
     max_travel_km: float | None
     reached: dict[str, Any]  # step -> first time reached
     codes: dict[str, list[str]]  # stage -> reason codes
-    council_gss: str | None = None  # kept when the answers are erased; else the district's council
 
 
 async def load_people(uow: UnitOfWork, cohort_id: str | None, programme: str | None) -> list[Person]:
@@ -104,16 +103,9 @@ async def load_people(uow: UnitOfWork, cohort_id: str | None, programme: str | N
                 max_travel_km=preferences.get("max_travel_km"),
                 reached=reached,
                 codes=codes,
-                council_gss=application.council_gss,
             )
         )
     return people
-
-
-def council_of(district_code: Any) -> str | None:
-    """The GSS code of the council whose area a postcode district is in (None if unknown)."""
-    district = reference.postcode_district(district_code) if isinstance(district_code, str) else None
-    return district.nearest_council_gss if district else None
 
 
 def funnel(people: Sequence[Person]) -> dict[str, Any]:
@@ -160,8 +152,8 @@ async def reach(uow: UnitOfWork, people: Sequence[Person]) -> dict[str, Any]:
     for person in people:
         if "submitted" not in person.reached:
             continue
-        gss = person.council_gss or council_of(person.district)
-        council = councils.get(gss) if gss else None
+        district = reference.postcode_district(person.district) if person.district else None
+        council = councils.get(district.nearest_council_gss) if district else None
         for step in ("submitted", "selected", "hired"):
             if step in person.reached:
                 key = "applicants" if step == "submitted" else step
