@@ -390,7 +390,8 @@ class World:
         completed = {"none": 0, "enrolled": rng.randint(0, MODULES_TOTAL - 1), "completed": MODULES_TOTAL}[
             training
         ]
-        outcome = "selected" if rng.random() < 0.7 else "waitlisted"
+        rng.random()  # drawn as before, so the generated pool is the same
+        outcome = "selected"  # the pool holds those selected (and promoted), never the waiting list
         return {
             "application_id": uuid.uuid4(),
             "candidate_id": uuid.uuid4(),

@@ -207,6 +207,7 @@ async def test_a_council_signs_up_posts_a_vacancy_and_hires_a_returner(
                 "given_name": form["given_name"],
                 "family_name": form["family_name"],
                 "email": form["email"],
+                "phone": form["phone"],  # given "for a council to call you about a job"
             }
             interview = await match.post(
                 f"/matches/{match_id}/interview", json={"at": "2027-02-15T10:00:00Z"}, headers=council

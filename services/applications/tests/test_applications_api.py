@@ -70,6 +70,25 @@ async def test_the_first_application_gets_reference_one(
     assert social["reference"] == "RTW-SW-000002"
 
 
+@pytest.mark.parametrize("phone", ["01632 960 001", None])
+async def test_the_submitted_event_carries_the_phone_only_when_given_for_a_council_to_call(
+    service: tuple[ServiceRuntime, httpx.AsyncClient],
+    make_application: Callable[..., dict[str, Any]],
+    phone: str | None,
+) -> None:
+    """The form asks for a telephone number "for a council to call you about a job": matching
+    releases it with the contact details once the candidate accepts a council's interest."""
+    runtime, client = service
+    form = make_application(phone=phone) if phone else make_application()
+    if phone is None:
+        form.pop("phone")
+    await submitted_application(client, runtime.settings.token_secret.get_secret_value(), form)
+    [submitted] = [
+        r["payload"] for r in await outbox_rows(runtime) if r["event_type"] == "ApplicationSubmitted"
+    ]
+    assert submitted.get("phone") == phone
+
+
 async def test_the_same_email_may_apply_to_another_cohort_signed_in(
     service: tuple[ServiceRuntime, httpx.AsyncClient], make_application: Callable[..., dict[str, Any]]
 ) -> None:

@@ -30,7 +30,7 @@ from rtw_contracts.examples import example
 from rtw_matching.app import SERVICE
 from rtw_matching.models import CandidateContact, CandidateProfile
 from rtw_platform import reference
-from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.auth import Principal, Role, issue_session_token, issue_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
 from rtw_platform.testing.links import mailed_link, token_of
@@ -85,6 +85,7 @@ def submitted(
     regions: tuple[str, ...] = ("west_midlands",),
     councils: tuple[str, ...] = (),
     earliest: str | None = None,
+    phone: str | None = None,
 ) -> ApplicationSubmitted:
     found = reference.postcode_district(district)
     assert found is not None
@@ -99,6 +100,7 @@ def submitted(
         given_name=GIVEN,
         family_name=FAMILY,
         email=f"zq.{uuid4().hex[:10]}@example.org",
+        phone=phone,
         postcode_district=district,
         region=found.region.value,
         years_experience=years,
@@ -114,7 +116,9 @@ def submitted(
     )
 
 
-def selected(application: ApplicationSubmitted, outcome: str = "selected") -> AssessmentScored:
+def selected(
+    application: ApplicationSubmitted, outcome: str = "selected", *, sequence: int = 5, **more: Any
+) -> AssessmentScored:
     return example(
         AssessmentScored,
         event_id=uuid4(),
@@ -123,8 +127,15 @@ def selected(application: ApplicationSubmitted, outcome: str = "selected") -> As
         candidate_id=application.candidate_id,
         stage="final",
         outcome=outcome,
-        sequence=5,
+        sequence=sequence,
+        **more,
     )
+
+
+def promoted(application: ApplicationSubmitted) -> AssessmentScored:
+    """A selected candidate left the cohort: the first on the waiting list takes the place (as
+    assessment's `promote_from_waitlist` publishes it)."""
+    return selected(application, sequence=6, decision_kind="waitlist_promotion")
 
 
 def about(application: ApplicationSubmitted) -> dict[str, Any]:
@@ -350,7 +361,7 @@ async def test_recruiters_act_only_for_their_own_council(world: World) -> None:
 
     # Nothing happened: the vacancy is still open and the match still proposed.
     assert (await world.http.get(f"/councils/{walsall.id}", headers=walsall.headers)).json()["vacancies"] == [
-        {"vacancy_id": vacancy_id, "title": "Data analyst", "status": "open"}
+        {"vacancy_id": vacancy_id, "title": "Data analyst", "status": "open", "proposed": 1, "hired": 0}
     ]
     assert [m["status"] for m in await world.matches(walsall, vacancy_id)] == ["proposed"]
     assert await world.outbox("ReachOutSent") == []
@@ -616,11 +627,45 @@ async def test_councils_see_no_name_or_email_until_the_candidate_accepts(world: 
         "given_name": GIVEN,
         "family_name": FAMILY,
         "email": str(candidate.application.email),
+        "phone": None,  # none was given
     }
     # Released to this council for this match only: search stays pseudonymous.
     assert_pseudonymous(
         await world.http.post(f"/councils/{walsall.id}/search", json={}, headers=walsall.headers), candidate
     )
+
+
+@pytest.mark.parametrize("phone", ["+44 7700 900 982", None])
+async def test_the_phone_given_for_a_council_to_call_is_released_with_the_contact_details(
+    world: World, phone: str | None
+) -> None:
+    walsall = await world.sign_up(WALSALL)
+    candidate = await world.join(phone=phone)
+    vacancy_id = await world.post_vacancy(walsall)
+    match_id = (
+        await world.http.post(
+            f"/vacancies/{vacancy_id}/shortlist",
+            json={"candidate_ref": candidate.ref},
+            headers=walsall.headers,
+        )
+    ).json()["match_id"]
+    await world.http.post(f"/matches/{match_id}/reach-out", headers=walsall.headers)
+    before = await world.http.get(f"/matches/{match_id}/contact", headers=walsall.headers)
+    assert before.status_code == 403
+    searched = await world.http.post(f"/councils/{walsall.id}/search", json={}, headers=walsall.headers)
+    matches = await world.http.get(f"/vacancies/{vacancy_id}/matches", headers=walsall.headers)
+    if phone is not None:
+        for answer in (before, searched, matches):
+            assert phone not in answer.text
+
+    await world.http.post(
+        f"/matches/{match_id}/response", json={"response": "accepted"}, headers=candidate.headers
+    )
+
+    contact = await world.http.get(f"/matches/{match_id}/contact", headers=walsall.headers)
+    assert contact.status_code == 200, contact.text
+    assert contact.json()["phone"] == phone
+    assert contact.json()["email"] == str(candidate.application.email)
 
 
 async def test_the_pool_keeps_no_name_or_email_in_a_profile(world: World) -> None:
@@ -785,6 +830,59 @@ async def test_a_saved_search_alerts_once_for_each_candidate_who_comes_to_match_
     assert alerts == [{"saved_search_id": saved.json()["saved_search_id"], "candidate_ref": newcomer.ref}]
     assert already.ref not in json.dumps(alerts)
     assert (await world.http.get(alerts_url, headers=walsall.headers)).json() == []
+
+
+# --------------------------------------------------------------------------- who is in the pool
+
+
+async def test_the_waiting_list_is_not_in_the_pool_until_promoted(world: World) -> None:
+    """Councils connect with returners developing their skills through the programme: those
+    selected, and those promoted from the waiting list, never the waiting list itself."""
+    walsall = await world.sign_up(WALSALL)
+    saved = await world.http.post(
+        f"/councils/{walsall.id}/saved-searches",
+        json={"name": "everyone", "filters": {}},
+        headers=walsall.headers,
+    )
+    assert saved.status_code == 201, saved.text
+    alerts_url = f"/councils/{walsall.id}/alerts"
+    vacancy_id = await world.post_vacancy(walsall)
+    waiting = submitted()
+    await world.deliver(waiting, selected(waiting, "waitlisted"))  # joins after the vacancy
+    chosen = await world.join(district="B15")
+    waiting_ref = str(waiting.application_id)
+
+    assert await world.refs(walsall) == [chosen.ref]
+    assert [p["candidate_id"] for p in await world.proposals(vacancy_id)] == [chosen.candidate_id]
+    second = await world.post_vacancy(walsall, title="Another data analyst")  # the pool matched at once
+    assert [p["candidate_id"] for p in await world.proposals(second)] == [chosen.candidate_id]
+    alerts = (await world.http.get(alerts_url, headers=walsall.headers)).json()
+    assert [a["candidate_ref"] for a in alerts] == [chosen.ref]
+    refused = await world.http.post(
+        f"/vacancies/{vacancy_id}/shortlist", json={"candidate_ref": waiting_ref}, headers=walsall.headers
+    )
+    assert refused.status_code == 404
+    assert await world.outbox("SkillGapIdentified") == []
+
+    await world.deliver(promoted(waiting))
+
+    assert sorted(await world.refs(walsall)) == sorted([chosen.ref, waiting_ref])
+    for vacancy in (vacancy_id, second):
+        proposed = [p["candidate_id"] for p in await world.proposals(vacancy)]
+        assert proposed == [chosen.candidate_id, str(waiting.candidate_id)]
+    alerts = (await world.http.get(alerts_url, headers=walsall.headers)).json()
+    assert [a["candidate_ref"] for a in alerts] == [waiting_ref]
+
+
+async def test_a_waitlisted_outcome_that_arrives_before_the_application_keeps_them_out(world: World) -> None:
+    walsall = await world.sign_up(WALSALL)
+    vacancy_id = await world.post_vacancy(walsall)
+    waiting = submitted()
+    await world.deliver(selected(waiting, "waitlisted"), waiting)
+    assert await world.refs(walsall) == []
+    assert await world.proposals(vacancy_id) == []
+    await world.deliver(promoted(waiting))
+    assert await world.refs(walsall) == [str(waiting.application_id)]
 
 
 # --------------------------------------------------------------------------- reach-out to hire
@@ -1073,6 +1171,145 @@ async def test_an_erased_candidate_is_gone_from_the_pool_and_their_details_from_
         assert await uow.session.get(CandidateContact, erased.application.candidate_id) is None
     second = await world.post_vacancy(walsall, title="Another data analyst")
     assert [p["candidate_id"] for p in await world.proposals(second)] == [staying.candidate_id]
+
+
+def erasure_of(who: Pooled) -> CandidateErased:
+    return example(
+        CandidateErased,
+        event_id=uuid4(),
+        correlation_id=who.application.application_id,
+        candidate_id=who.application.candidate_id,
+        application_ids=[who.application.application_id],
+    )
+
+
+async def council_counts(world: World, council: Council) -> dict[str, Any]:
+    """The numbers a council sees: its hires, and each vacancy's status, proposals and hires."""
+    answer = await world.http.get(f"/councils/{council.id}", headers=council.headers)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    return {
+        "hires": body["hires"],
+        **{
+            v["vacancy_id"]: (v["status"], v["proposed"], v["hired"])
+            for v in sorted(body["vacancies"], key=lambda v: v["vacancy_id"])
+        },
+    }
+
+
+async def rows_naming(world: World, traces: list[str]) -> list[str]:
+    """Rows of matching's tables holding any of the traces (the inbox, the outbox — erased by the
+    platform's part of erasure — and the departures tombstone, which keeps the id to refuse late
+    events, aside)."""
+    found: list[str] = []
+    async with world.service.engine.connect() as conn:
+        tables = await conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'matching'"
+                " AND tablename NOT IN ('inbox', 'outbox', 'departures', 'alembic_version')"
+            )
+        )
+        for (table,) in tables.all():
+            rows = await conn.execute(text(f'SELECT t::text AS row FROM matching."{table}" t'))
+            found += [f"{table}: {r.row}" for r in rows if any(t.lower() in r.row.lower() for t in traces)]
+    return found
+
+
+async def test_erasing_a_hired_candidate_leaves_nothing_of_them_and_every_count_as_it_was(
+    world: World,
+) -> None:
+    walsall = await world.sign_up(WALSALL)
+    saved = await world.http.post(
+        f"/councils/{walsall.id}/saved-searches", json={"name": "all", "filters": {}}, headers=walsall.headers
+    )
+    assert saved.status_code == 201
+    application = submitted(phone="01632 960 417").model_copy(
+        update={"given_name": "Ottoline", "family_name": "Brackenridge"}
+    )
+    erased = await world.join(application)
+    staying = await world.join(district="B15")
+    assert len((await world.http.get(f"/councils/{walsall.id}/alerts", headers=walsall.headers)).json()) == 2
+    vacancy_id = await world.post_vacancy(walsall)
+    match_id = await accepted_match(world, walsall, vacancy_id, erased)
+    assert (await world.http.post(f"/matches/{match_id}/outcome", json=HIRE, headers=walsall.headers)).json()[
+        "status"
+    ] == "hired"
+    second = await world.post_vacancy(walsall, title="Another data analyst")  # both proposed
+    assert len(await world.proposals(second)) == 2
+    before = await council_counts(world, walsall)
+    assert before["hires"] == 1
+    assert before[vacancy_id] == ("filled", 2, 1)
+    assert before[second] == ("open", 2, 0)
+
+    await world.deliver(erasure_of(erased))
+
+    assert await council_counts(world, walsall) == before
+    traces = [
+        erased.ref[:8],  # pages show "Returner 1A2B3C4D"
+        erased.candidate_id,
+        match_id,
+        "Ottoline",
+        "Brackenridge",
+        str(application.email),
+        "01632 960 417",
+    ]
+
+    def assert_without(where: str, answer: httpx.Response) -> None:
+        assert answer.status_code in (200, 404), f"{where}: {answer.status_code} {answer.text}"
+        held = [t for t in traces if t.lower() in answer.text.lower()]
+        assert not held, f"{where} still answers with the erased person: {held}"
+
+    council = walsall.headers
+    api = {
+        "candidate's matches": await world.http.get(
+            f"/candidates/{erased.candidate_id}/matches", headers=erased.headers
+        ),
+        "contact": await world.http.get(f"/matches/{match_id}/contact", headers=council),
+        "council": await world.http.get(f"/councils/{walsall.id}", headers=council),
+        "search": await world.http.post(f"/councils/{walsall.id}/search", json={}, headers=council),
+        "alerts": await world.http.get(f"/councils/{walsall.id}/alerts", headers=council),
+        **{
+            f"matches of {v}": await world.http.get(f"/vacancies/{v}/matches", headers=council)
+            for v in (vacancy_id, second)
+        },
+    }
+    for where, answer in api.items():
+        assert_without(where, answer)
+    assert api["candidate's matches"].json() == []
+    assert api["contact"].status_code == 404
+    assert [m["candidate_ref"] for m in api[f"matches of {second}"].json()] == [staying.ref]
+
+    secret = world.secret
+    recruiter = issue_session_token(secret, Principal("recruiter-1", Role.RECRUITER, council_id=walsall.id))
+    candidate = issue_session_token(secret, Principal(erased.candidate_id, Role.CANDIDATE))
+    for token, paths in (
+        (
+            recruiter,
+            [
+                "/council",
+                f"/council/vacancies/{vacancy_id}",
+                f"/council/vacancies/{second}",
+                "/council/shortlist",
+                f"/council/matches/{match_id}",
+                f"/council/candidates/{erased.ref}?vacancy_id={vacancy_id}",
+                "/council/search",
+            ],
+        ),
+        (candidate, ["/my/interest"]),
+    ):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app_for(world.service)),
+            base_url="https://matching",
+            cookies={"rtw_session": token},
+        ) as pages:
+            for path in paths:
+                assert_without(path, await pages.get(path))
+
+    assert await rows_naming(world, traces) == []
+    # A late event about them (another queue was behind) brings nothing back.
+    await world.deliver(selected(erased.application, sequence=9))
+    assert await rows_naming(world, traces) == []
+    assert await council_counts(world, walsall) == before
 
 
 async def test_a_candidate_who_leaves_frees_their_place_among_the_proposals(world: World) -> None:

@@ -118,7 +118,7 @@ def main_of(page: httpx.Response) -> str:
     return page.text.split("<main", 1)[1].split("</main>", 1)[0]
 
 
-async def join_pool(runtime: ServiceRuntime) -> ApplicationSubmitted:
+async def join_pool(runtime: ServiceRuntime, phone: str | None = None) -> ApplicationSubmitted:
     application_id = uuid4()
     application = example(
         ApplicationSubmitted,
@@ -129,6 +129,7 @@ async def join_pool(runtime: ServiceRuntime) -> ApplicationSubmitted:
         given_name="Zephyrine",
         family_name="Quillfeather",
         email=f"zq.{uuid4().hex[:10]}@example.org",
+        phone=phone,
         postcode_district="WS1",
         region="west_midlands",
         years_experience=8,
@@ -228,7 +229,7 @@ async def test_pages_need_a_signed_in_recruiter(runtime: ServiceRuntime) -> None
 
 async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -> None:
     walsall = await sign_up_and_in(runtime, WALSALL)
-    returner = await join_pool(runtime)
+    returner = await join_pool(runtime, phone="01632 960 001")
     ref = str(returner.application_id)
 
     wrong = await walsall.post(
@@ -294,7 +295,9 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
 
     reached = await walsall.post(f"{match_path}/reach-out", page=match_path)
     assert reached.status_code == 303
-    assert "Waiting for the candidate" in (await walsall.get(match_path)).text
+    waiting = await walsall.get(match_path)
+    assert "Waiting for the candidate" in waiting.text
+    assert "01632" not in waiting.text
 
     candidate = Browser(runtime)
     token = issue_session_token(
@@ -312,6 +315,7 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
 
     with_contact = await walsall.get(match_path)
     assert "Zephyrine Quillfeather" in with_contact.text
+    assert "01632 960 001" in main_of(with_contact)  # given for a council to call about a job
     missing = await walsall.post(f"{match_path}/outcome", {"hired": "yes"}, page=match_path)
     assert missing.status_code == 400
     assert "Enter the start date" in missing.text

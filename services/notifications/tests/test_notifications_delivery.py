@@ -705,6 +705,77 @@ async def test_a_hire_is_told_to_the_candidate_and_the_council(service: Any, smt
         assert "starting on 07 April 2031" in mail.text
 
 
+def received_by(smtp_server: Any, address: str) -> list[Any]:
+    """Every message whose envelope names the address, whatever the case it was written in."""
+    with smtp_server.lock:
+        return [m for m in smtp_server.received if address.lower() in (a.lower() for a in m.envelope_to)]
+
+
+async def test_a_contact_who_is_also_a_recruiter_gets_one_mail_per_step(
+    service: Any, smtp_server: Any
+) -> None:
+    """On approval the council's contact is welcomed (CouncilRegistered, as the council) and invited
+    as its first recruiter (RecruiterInvited, as a recruiter): two records, one address. Every later
+    council message reaches that address once; a colleague with an address of their own gets theirs."""
+    priya, walsall = Candidate(), Council()
+    contact = walsall.contact_email
+    colleague = f"jo.evans.{uuid4().hex[:6]}@walsall.example.gov.uk"
+    await service.deliver(submitted(priya))
+    await known_council(service, walsall)
+    # The invitation names the same address, as the contact typed it on another day.
+    await service.deliver(recruiter_invited(walsall, uuid4(), contact.upper(), None))
+    await service.deliver(recruiter_invited(walsall, uuid4(), colleague, None))
+    proposals = [match_proposed(walsall, priya) for _ in range(3)]
+    answers = [responded(walsall, priya, MatchResponse.ACCEPTED) for _ in range(2)]
+    for event in [*proposals, *answers, hired(walsall, priya, date(2031, 4, 7))]:
+        await service.deliver(event)
+
+    # welcome + invitation + 3 proposals + 2 answers + 1 hire
+    await smtp_server.wait_for(colleague, count=7)
+    await service.wait_for_status("sent", event_id=answers[-1].event_id)
+    await service.wait_for_status("sent", template="hired")
+    mails = received_by(smtp_server, contact)
+    subjects = [m.subject for m in mails]
+    assert len(mails) == 8, subjects
+    assert sum("matches your vacancy" in s for s in subjects) == 3
+    assert sum("accepted your interest" in s for s in subjects) == 2
+    assert sum(s.startswith("Hired:") for s in subjects) == 1
+    assert len(smtp_server.to(colleague)) == 7
+    for event in [*proposals, *answers]:
+        rows = await service.deliveries(event_id=event.event_id)
+        addresses = [d.to_address.lower() for d in rows if d.template != "vacancy_alert"]
+        assert sorted(addresses) == sorted({contact.lower(), colleague}), addresses
+
+
+@pytest.mark.parametrize("through", ["recruiter", "contact"])
+async def test_an_address_that_turned_alerts_off_through_either_record_gets_none(
+    service: Any, smtp_server: Any, through: str
+) -> None:
+    priya, walsall = Candidate(), Council()
+    recruiter = uuid4()
+    await service.deliver(submitted(priya))
+    await known_council(service, walsall)
+    await service.deliver(recruiter_invited(walsall, recruiter, walsall.contact_email, None))
+    await service.wait_for_status("sent", recipient_id=recruiter)
+    record = recruiter if through == "recruiter" else walsall.id
+    opted_out = await service.http.put(
+        f"/people/{record}/preferences", json={"non_essential": False}, headers=service.admin()
+    )
+    assert opted_out.status_code == 200, opted_out.text
+
+    proposal = match_proposed(walsall, priya)
+    await service.deliver(proposal)
+    await service.deliver(responded(walsall, priya, MatchResponse.DECLINED))  # essential: still sent
+
+    await smtp_server.wait_for(walsall.contact_email, count=3)
+    [delivery] = await service.deliveries(event_id=proposal.event_id, template="match_proposed")
+    assert delivery.status == "suppressed"
+    await service.wait_for_status("sent", template="candidate_answer")
+    subjects = [m.subject for m in smtp_server.to(walsall.contact_email)]
+    assert len(subjects) == 3, subjects
+    assert subjects[2].startswith("A returner has declined")
+
+
 # ---------------------------------------------------------------------------- once, and in Welsh
 
 
@@ -1092,9 +1163,7 @@ async def test_erasure_leaves_nothing_of_the_person_and_writes_them_nothing_more
     )
     assert preferences.status_code == 404
     assert (
-        await stored_rows_with(
-            service.runtime, PersonTraces.of(priya.email, priya.reference, "Priya", token)
-        )
+        await stored_rows_with(service.runtime, PersonTraces.of(priya.email, priya.reference, "Priya", token))
         == []
     )
     assert await outbox_rows_with(service.runtime, traces) == []

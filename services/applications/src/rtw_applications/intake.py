@@ -754,6 +754,7 @@ def _mark_submitted(
         given_name=answers.given_name or "",
         family_name=answers.family_name or "",
         email=candidate.email or "",
+        phone=answers.phone,  # given (or not) for a council to call about a job
         preferred_language=Language(candidate.preferred_language),
         given_at=now,
     )

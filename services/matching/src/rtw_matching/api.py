@@ -20,7 +20,7 @@ from .domain import ClaimStatus, Weights
 from .matchmaking import weights_in_force
 from .models import MatchWeights, RateLimitWindow, SearchAlert, Vacancy
 from .web.common import link_options, settings_of
-from .web.views import matches_of, vacancy_for
+from .web.views import VacancyCounts, matches_of, vacancy_counts, vacancy_for
 
 router = APIRouter()
 
@@ -78,9 +78,12 @@ async def invite(
 
 @router.get("/councils/{council_id}", tags=["councils"])
 async def get_council(council_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, Any]:
-    """The council, whether its claim is approved yet, and its vacancies."""
+    """The council, whether its claim is approved yet, its hires, and its vacancies with how many
+    returners were proposed for each and hired (counts that erasure leaves as they were)."""
     council = await councils.council_for(uow, principal, council_id, approved=False)
     vacancies = (await uow.session.exec(select(Vacancy).where(Vacancy.council_id == council.id))).all()
+    counts = await vacancy_counts(uow, council.id)
+    none = VacancyCounts()
     return {
         "council_id": str(council.id),
         "name": council.name,
@@ -89,7 +92,17 @@ async def get_council(council_id: UUID, uow: UnitOfWorkDep, principal: CurrentPr
         "status": council.status,
         "specialisms_needed": council.specialisms_needed,
         "flexible_working_offered": council.flexible_working_offered,
-        "vacancies": [{"vacancy_id": str(v.id), "title": v.title, "status": v.status} for v in vacancies],
+        "hires": sum(c.hired for c in counts.values()),
+        "vacancies": [
+            {
+                "vacancy_id": str(v.id),
+                "title": v.title,
+                "status": v.status,
+                "proposed": counts.get(v.id, none).proposed,
+                "hired": counts.get(v.id, none).hired,
+            }
+            for v in vacancies
+        ],
     }
 
 
@@ -203,8 +216,9 @@ async def reach_out(match_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrinci
 
 
 @router.get("/matches/{match_id}/contact", tags=["councils"])
-async def contact(match_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, str]:
-    """The candidate's contact details (after they accepted)."""
+async def contact(match_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, str | None]:
+    """The candidate's contact details (after they accepted): name, e-mail, and the telephone
+    number if they gave one for a council to call (null otherwise)."""
     return await outreach.contact(uow, match_id, principal)
 
 

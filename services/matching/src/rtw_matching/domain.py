@@ -17,7 +17,15 @@ from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from rtw_contracts import FlexibleWorking, IctSpecialism, ScoreFactor, SkillGap, SkillLevel, WorkMode
+from rtw_contracts import (
+    AssessmentOutcome,
+    FlexibleWorking,
+    IctSpecialism,
+    ScoreFactor,
+    SkillGap,
+    SkillLevel,
+    WorkMode,
+)
 from rtw_platform import names
 
 LEVEL_NAMES = {1: "Awareness", 2: "Working", 3: "Practitioner", 4: "Expert"}
@@ -111,6 +119,14 @@ class Vacancy:
     work_mode: str
     flexible_working: frozenset[str]
     starts_on: date
+
+
+def in_pool(outcome: str | None, *, withdrawn: bool) -> bool:
+    """Whether a candidate is in the talent pool councils search and are proposed. Councils connect
+    with returners developing their skills through the programme: those selected (in or past
+    training, and those promoted from the waiting list, which assessment publishes as a later
+    `selected`), never the waiting list itself, and nobody who withdrew."""
+    return outcome == AssessmentOutcome.SELECTED.value and not withdrawn
 
 
 def visible_to(candidate: Candidate, council_gss: str, council_region: str) -> bool:

@@ -16,7 +16,7 @@ from rtw_contracts import (
 from rtw_platform.messaging import Subscription
 from rtw_platform.sessions import SESSION_ENDED
 
-from . import pool
+from . import erasure, pool
 
 SUBSCRIPTIONS = (
     Subscription(ApplicationSubmittedV2, pool.add_candidate),
@@ -27,6 +27,6 @@ SUBSCRIPTIONS = (
     Subscription(TrainingModuleCompleted, pool.record_module),
     Subscription(TrainingCompleted, pool.record_training_completed),
     Subscription(ApplicationWithdrawn, pool.record_withdrawal),
-    Subscription(CandidateErased, pool.erase_candidate),
+    Subscription(CandidateErased, erasure.erase_candidate),
     SESSION_ENDED,  # a session signed out of anywhere ends here too
 )

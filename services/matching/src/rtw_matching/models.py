@@ -182,6 +182,9 @@ class CandidateContact(MatchingTable, table=True):
     given_name: str = Field(max_length=200)
     family_name: str = Field(max_length=200)
     email: str = Field(max_length=320)
+    phone: str | None = Field(
+        default=None, max_length=30, description="Only if the candidate gave it for a council to call."
+    )
 
 
 class MatchWeights(MatchingTable, table=True):
@@ -227,6 +230,19 @@ class CandidateMatch(MatchingTable, table=True):
     proposed_at: datetime | None = timestamp_field(nullable=True)
     interview_at: datetime | None = timestamp_field(nullable=True)
     updated_at: datetime = timestamp_field()
+
+
+class ErasedMatchTally(MatchingTable, table=True):
+    """What erased candidates' matches added to a vacancy's counts, kept without them: how many
+    the platform proposed and how many were hired. The numbers a council sees (and the vacancy's
+    status) stay as they were after the candidates and their matches are gone."""
+
+    __tablename__ = "erased_match_tallies"
+
+    vacancy_id: UUID = Field(primary_key=True)
+    council_id: UUID = Field(index=True)
+    proposed: int = 0
+    hired: int = 0
 
 
 class SkillGapSignal(MatchingTable, table=True):

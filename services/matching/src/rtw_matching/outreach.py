@@ -185,15 +185,21 @@ async def respond(
     return match
 
 
-async def contact(uow: UnitOfWork, match_id: UUID, principal: Principal) -> dict[str, str]:
-    """The candidate's contact details, once they accepted this council's reach-out."""
+async def contact(uow: UnitOfWork, match_id: UUID, principal: Principal) -> dict[str, str | None]:
+    """The candidate's contact details, once they accepted this council's reach-out: name, e-mail,
+    and the telephone number if they gave one for a council to call (None otherwise)."""
     match = await _councils_match(uow, match_id, principal)
     if match.status not in CONTACT_RELEASED:
         raise Forbidden("Contact details are shared only after the candidate accepts your reach-out.")
     details = await uow.session.get(CandidateContact, match.candidate_id)
     if details is None:
         raise NotFound("The candidate's contact details are no longer held.")
-    return {"given_name": details.given_name, "family_name": details.family_name, "email": details.email}
+    return {
+        "given_name": details.given_name,
+        "family_name": details.family_name,
+        "email": details.email,
+        "phone": details.phone,
+    }
 
 
 async def interview(

@@ -11,9 +11,7 @@ from rtw_contracts import (
     ApplicationSubmitted,
     ApplicationSubmittedV2,
     ApplicationWithdrawn,
-    AssessmentOutcome,
     AssessmentScored,
-    CandidateErased,
     SkillClaim,
     TrainingCompleted,
     TrainingEnrolled,
@@ -21,10 +19,10 @@ from rtw_contracts import (
 )
 from rtw_platform import reference
 from rtw_platform.uow import UnitOfWork
-from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import col, select
+from sqlmodel import select
 
+from . import domain
 from .matchmaking import match_candidate
 from .models import (
     AssessmentOutcomeRecord,
@@ -32,14 +30,10 @@ from .models import (
     CandidateMatch,
     CandidateProfile,
     Departure,
-    SkillGapSignal,
 )
 
-#: Outcomes that put a candidate in the pool councils can search.
-POOL_OUTCOMES = {AssessmentOutcome.SELECTED.value, AssessmentOutcome.WAITLISTED.value}
 
-
-async def _one_at_a_time(uow: UnitOfWork, application_id: UUID) -> None:
+async def one_at_a_time(uow: UnitOfWork, application_id: UUID) -> None:
     """Serialise the changes to one application's profile: events about it arrive on different
     queues and are handled in concurrent transactions, and each reads what the others write (an
     outcome that arrives before the application, say). The lock lasts until the commit; a deadlock
@@ -56,8 +50,8 @@ async def add_candidate_v1(event: ApplicationSubmitted, uow: UnitOfWork) -> None
 
 
 async def record_contact(event: ApplicationContactGiven, uow: UnitOfWork) -> None:
-    """Keep the candidate's name and e-mail apart from the profile: a council sees them only once
-    the candidate accepts its reach-out."""
+    """Keep the candidate's name, e-mail and phone (if given) apart from the profile: a council
+    sees them only once the candidate accepts its reach-out."""
     if await uow.session.get(Departure, event.candidate_id) is not None:
         return  # erased before their contact details reached us: keep nothing
     statement = insert(CandidateContact).values(
@@ -65,18 +59,19 @@ async def record_contact(event: ApplicationContactGiven, uow: UnitOfWork) -> Non
         given_name=event.given_name,
         family_name=event.family_name,
         email=str(event.email),
+        phone=event.phone,  # given (or not) for a council to call about a job
     )
     await uow.session.execute(
         statement.on_conflict_do_update(
             index_elements=["candidate_id"],
-            set_={k: statement.excluded[k] for k in ("given_name", "family_name", "email")},
+            set_={k: statement.excluded[k] for k in ("given_name", "family_name", "email", "phone")},
         )
     )
 
 
 async def add_candidate(event: ApplicationSubmittedV2, uow: UnitOfWork) -> None:
     """Keep the facts matching needs (the contact details come apart: ApplicationContactGiven)."""
-    await _one_at_a_time(uow, event.application_id)
+    await one_at_a_time(uow, event.application_id)
     if await uow.session.get(Departure, event.candidate_id) is not None:
         return  # erased before their application reached us: keep nothing
     district = reference.postcode_district(event.postcode_district)
@@ -117,7 +112,7 @@ async def add_candidate(event: ApplicationSubmittedV2, uow: UnitOfWork) -> None:
     if record is not None and record.sequence >= profile.assessment_sequence:
         profile.assessment_outcome = record.outcome
         profile.assessment_sequence = record.sequence
-        profile.in_pool = record.outcome in POOL_OUTCOMES and not profile.withdrawn
+        profile.in_pool = domain.in_pool(record.outcome, withdrawn=profile.withdrawn)
     uow.session.add(profile)
     await uow.session.flush()
     if profile.in_pool:
@@ -125,9 +120,11 @@ async def add_candidate(event: ApplicationSubmittedV2, uow: UnitOfWork) -> None:
 
 
 async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
-    """Keep the latest outcome (even before the application arrives); selected and waitlisted
-    candidates join the pool and are matched; others leave it."""
-    await _one_at_a_time(uow, event.application_id)
+    """Keep the latest outcome (even before the application arrives); selected candidates (and
+    those promoted from the waiting list) join the pool and are matched; others leave it."""
+    await one_at_a_time(uow, event.application_id)
+    if await uow.session.get(Departure, event.candidate_id) is not None:
+        return  # erased: nothing about them is kept, even an outcome arriving late
     sequence = event.sequence or 0
     statement = insert(AssessmentOutcomeRecord).values(
         application_id=event.application_id,
@@ -148,7 +145,7 @@ async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
     was_in_pool = profile.in_pool
     profile.assessment_outcome = event.outcome.value
     profile.assessment_sequence = sequence
-    profile.in_pool = event.outcome.value in POOL_OUTCOMES and not profile.withdrawn
+    profile.in_pool = domain.in_pool(event.outcome.value, withdrawn=profile.withdrawn)
     profile.updated_at = datetime.now(UTC)
     uow.session.add(profile)
     await uow.session.flush()
@@ -158,7 +155,7 @@ async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
 
 async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:
     """In training: counts towards the score."""
-    await _one_at_a_time(uow, event.application_id)
+    await one_at_a_time(uow, event.application_id)
     profile = await _profile_for_training(uow, event)
     if profile is None or profile.training_status == "completed":
         return
@@ -172,7 +169,7 @@ async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:
 
 async def record_module(event: TrainingModuleCompleted, uow: UnitOfWork) -> None:
     """A module completed: the skills it builds raise the candidate's levels, so scores rise."""
-    await _one_at_a_time(uow, event.application_id)
+    await one_at_a_time(uow, event.application_id)
     profile = await _profile_for_training(uow, event)
     if profile is None:
         return
@@ -188,7 +185,7 @@ async def record_module(event: TrainingModuleCompleted, uow: UnitOfWork) -> None
 
 async def record_training_completed(event: TrainingCompleted, uow: UnitOfWork) -> None:
     """Training completed."""
-    await _one_at_a_time(uow, event.application_id)
+    await one_at_a_time(uow, event.application_id)
     profile = await _profile_for_training(uow, event)
     if profile is None:
         return
@@ -222,8 +219,8 @@ def _raise_skills(profile: CandidateProfile, claims: Iterable[SkillClaim]) -> No
 
 async def record_withdrawal(event: ApplicationWithdrawn, uow: UnitOfWork) -> None:
     """A withdrawn candidate leaves the pool; open matches end."""
-    await _one_at_a_time(uow, event.application_id)
-    await _remember_departure(uow, event.application_id, "withdrawn")
+    await one_at_a_time(uow, event.application_id)
+    await remember_departure(uow, event.application_id, "withdrawn")
     profile = await uow.session.get(CandidateProfile, event.application_id)
     if profile is None:
         return
@@ -233,25 +230,9 @@ async def record_withdrawal(event: ApplicationWithdrawn, uow: UnitOfWork) -> Non
     await _end_matches(uow, [event.application_id])
 
 
-async def erase_candidate(event: CandidateErased, uow: UnitOfWork) -> None:
-    """Delete everything about the candidate (matches keep only counts: candidate anonymised)."""
-    await _remember_departure(uow, event.candidate_id, "erased")
-    await uow.session.execute(
-        delete(CandidateContact).where(col(CandidateContact.candidate_id) == event.candidate_id)
-    )
-    profiles = (
-        await uow.session.exec(
-            select(CandidateProfile).where(CandidateProfile.candidate_id == event.candidate_id)
-        )
-    ).all()
-    ids = [p.application_id for p in profiles]
-    for profile in profiles:
-        await uow.session.delete(profile)
-    await uow.session.execute(delete(SkillGapSignal).where(SkillGapSignal.application_id.in_(ids)))  # type: ignore[attr-defined]
-    await _end_matches(uow, ids)
-
-
-async def _remember_departure(uow: UnitOfWork, subject: UUID, kind: str) -> None:
+async def remember_departure(uow: UnitOfWork, subject: UUID, kind: str) -> None:
+    """Remember that an application was withdrawn or a candidate erased (the id only), so that
+    events about them that arrive later bring nothing back."""
     await uow.session.execute(
         insert(Departure)
         .values(id=subject, kind=kind, at=datetime.now(UTC))

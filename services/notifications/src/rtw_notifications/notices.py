@@ -33,8 +33,9 @@ from rtw_contracts import (
 from rtw_platform.logging import get_logger
 from rtw_platform.uow import UnitOfWork
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import select
+from sqlmodel import col, select
 
+from .domain import one_per_address
 from .erasure import forget_candidate
 from .links import candidate_sign_in_link, link_expiry, recruiter_sign_in_link
 from .models import ApplicationNote, Council, Delivery, Person, Vacancy
@@ -134,8 +135,12 @@ class Notices:
         return note
 
     async def _council_people(self, uow: UnitOfWork, council_id: UUID) -> list[Person]:
-        rows = await uow.session.exec(select(Person).where(Person.council_id == council_id))
-        return list(rows.all())
+        """The council's contact and recruiters, one per address (the contact is also its first
+        recruiter: one person, one message)."""
+        rows = await uow.session.exec(
+            select(Person).where(Person.council_id == council_id).order_by(col(Person.id))
+        )
+        return one_per_address(rows.all())
 
     async def _vacancy(self, uow: UnitOfWork, vacancy_id: UUID) -> tuple[Vacancy, Council]:
         vacancy = await uow.session.get(Vacancy, vacancy_id)
@@ -408,10 +413,10 @@ class Notices:
     async def candidate_hired(self, event: CandidateHired, uow: UnitOfWork) -> None:
         """Congratulate the candidate and confirm to the council."""
         vacancy, council = await self._vacancy(uow, event.vacancy_id)
-        people = [
-            await self._person(uow, event.candidate_id),
-            *await self._council_people(uow, event.council_id),
-        ]
+        candidate = await self._person(uow, event.candidate_id)
+        people = one_per_address(
+            [*([candidate] if candidate else []), *await self._council_people(uow, event.council_id)]
+        )
         for person in people:
             language = person.language if person else "en"
             values = {

@@ -21,7 +21,7 @@ from starlette.datastructures import FormData
 from .. import councils, domain
 from .common import LABELS, PAGES, council_of, pounds, recruiter
 from .forms import chosen, date_answer, from_validation, read_date, read_number, read_pence, text
-from .views import matches_of, vacancies_of, vacancy_for
+from .views import VacancyCounts, matches_of, vacancies_of, vacancy_counts, vacancy_for
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,8 +59,16 @@ async def council_home(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
             request, "council_pending.html", {"council": council, "heading": heading, "message": refusal}
         )
     vacancies = await vacancies_of(uow, council)
+    counts = await vacancy_counts(uow, council.id)
     return PAGES.render(
-        request, "council.html", {"council": council, "vacancies": vacancies, "labels": LABELS}
+        request,
+        "council.html",
+        {
+            "council": council,
+            "vacancies": vacancies,
+            "counts": {v.id: counts.get(v.id, VacancyCounts()) for v in vacancies},
+            "labels": LABELS,
+        },
     )
 
 
@@ -209,12 +217,14 @@ async def vacancy_page(
     """A vacancy, its proposed and shortlisted candidates, and closing or filling it."""
     vacancy = await vacancy_for(uow, vacancy_id, recruiter(request))
     matches = await matches_of(uow, vacancy)
+    counts = (await vacancy_counts(uow, vacancy.council_id)).get(vacancy.id, VacancyCounts())
     return PAGES.render(
         request,
         "vacancy.html",
         {
             "vacancy": vacancy,
             "matches": matches,
+            "counts": counts,
             "proposed": proposed,
             "salary": f"{pounds(vacancy.salary_min_pence)} to {pounds(vacancy.salary_max_pence)}",
             "labels": LABELS,

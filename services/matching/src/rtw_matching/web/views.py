@@ -4,16 +4,18 @@ recruiter's own council."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from uuid import UUID
 
 from rtw_platform.auth import Principal
 from rtw_platform.errors import NotFound
 from rtw_platform.uow import UnitOfWork
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from ..councils import NO_MATCH, NO_VACANCY, council_for
 from ..matchmaking import NOT_STANDING
-from ..models import CandidateMatch, Council, Vacancy
+from ..models import CandidateMatch, Council, ErasedMatchTally, Vacancy
 
 #: A match the council has taken up (from shortlisting on).
 TAKEN_UP = ["shortlisted", "reached_out", "accepted", "declined", "interviewing", "hired", "not_hired"]
@@ -78,3 +80,37 @@ async def match_of(uow: UnitOfWork, vacancy: Vacancy, application_id: UUID) -> C
         CandidateMatch.vacancy_id == vacancy.id, CandidateMatch.application_id == application_id
     )
     return (await uow.session.exec(statement)).first()
+
+
+@dataclass(frozen=True)
+class VacancyCounts:
+    """How many returners the platform proposed for a vacancy, and how many it hired: erased
+    candidates' matches are gone, and still counted (from their tallies)."""
+
+    proposed: int = 0
+    hired: int = 0
+
+
+async def vacancy_counts(uow: UnitOfWork, council_id: UUID) -> dict[UUID, VacancyCounts]:
+    """Each of the council's vacancies' counts (vacancies with none are left out)."""
+    live = (
+        await uow.session.exec(
+            select(
+                CandidateMatch.vacancy_id,
+                func.count().filter(col(CandidateMatch.proposed_score).is_not(None)),
+                func.count().filter(col(CandidateMatch.status) == "hired"),
+            )
+            .where(CandidateMatch.council_id == council_id)
+            .group_by(col(CandidateMatch.vacancy_id))
+        )
+    ).all()
+    erased = (
+        await uow.session.exec(select(ErasedMatchTally).where(ErasedMatchTally.council_id == council_id))
+    ).all()
+    counts: dict[UUID, VacancyCounts] = {}
+    for vacancy_id, proposed, hired in live:
+        counts[vacancy_id] = VacancyCounts(proposed, hired)
+    for tally in erased:
+        held = counts.get(tally.vacancy_id, VacancyCounts())
+        counts[tally.vacancy_id] = VacancyCounts(held.proposed + tally.proposed, held.hired + tally.hired)
+    return counts

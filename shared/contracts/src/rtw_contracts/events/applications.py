@@ -253,7 +253,7 @@ class ApplicationContactGiven(Event):
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "training": ("application_id", "candidate_id", "cohort_id", "programme", "given_name", "family_name"),
-        "matching": ("candidate_id", "given_name", "family_name", "email"),
+        "matching": ("candidate_id", "given_name", "family_name", "email", "phone"),
         "notifications": (
             "application_id",
             "candidate_id",
@@ -276,6 +276,12 @@ class ApplicationContactGiven(Event):
     given_name: str = personal("Candidate's given name.", min_length=1, max_length=200)
     family_name: str = personal("Candidate's family name.", min_length=1, max_length=200)
     email: EmailStr = personal("Candidate's e-mail address.")
+    phone: str | None = personal(
+        "The phone number the candidate gave for a council to call about a job (absent: none given); "
+        "matching releases it with the contact details once the candidate accepts a reach-out.",
+        default=None,
+        max_length=30,
+    )
     preferred_language: Language = Field(description="Language to write to the candidate in.")
     given_at: UtcDatetime = Field(description="When the candidate submitted the application (UTC).")
 
