@@ -129,7 +129,6 @@ async def join_pool(runtime: ServiceRuntime, phone: str | None = None) -> Applic
         given_name="Zephyrine",
         family_name="Quillfeather",
         email=f"zq.{uuid4().hex[:10]}@example.org",
-        phone=phone,
         postcode_district="WS1",
         region="west_midlands",
         years_experience=8,
@@ -153,7 +152,9 @@ async def join_pool(runtime: ServiceRuntime, phone: str | None = None) -> Applic
         outcome="selected",
         sequence=5,
     )
-    for event in (application, scored):
+    facts, contact = application.split()  # as applications publishes them (version 2)
+    contact = contact.model_copy(update={"phone": phone})  # the phone travels with the contact only
+    for event in (facts, contact, scored):
         await runtime.broker.publish(
             event.model_dump(mode="json"),
             exchange=runtime.topology.events_exchange,

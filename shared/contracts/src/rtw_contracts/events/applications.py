@@ -351,7 +351,7 @@ class CandidateErased(Event):
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "assessment": ("candidate_id", "application_ids", "erased_at"),
         "training": ("candidate_id", "application_ids", "erased_at"),
-        "matching": ("candidate_id",),
+        "matching": ("candidate_id", "application_ids"),
         "notifications": ("candidate_id", "erased_at"),
     }
 
