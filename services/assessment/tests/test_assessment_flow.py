@@ -161,6 +161,15 @@ async def assignments(service: ServiceRuntime, applied: ApplicationSubmittedV2) 
         return list(rows)
 
 
+async def test_an_assessors_programmes_are_a_bounded_list(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    body = {"id": "a-1", "display_name": "Assessor", "programmes": ["ict"] * 1000}
+    flooded = await client.put("/assessors/a-1", json=body, headers=admin(service))
+    assert flooded.status_code == 422
+    assert "programmes" in flooded.text
+
+
 async def add_assessors(client: httpx.AsyncClient, service: ServiceRuntime, *ids: str) -> None:
     for assessor_id in ids:
         response = await client.put(

@@ -322,6 +322,16 @@ async def test_only_admins_register_providers(client: httpx.AsyncClient, service
     )
     assert mismatched.status_code == 422
 
+    flooded = await client.put(
+        "/providers/socitm", json=body | {"cohorts": [ICT_COHORT] * 201}, headers=auth(service, ADMIN)
+    )
+    assert flooded.status_code == 422  # a bounded list
+    assert "cohorts" in flooded.text
+    odd = await client.put(
+        "/providers/socitm", json=body | {"cohorts": ["x" * 500]}, headers=auth(service, ADMIN)
+    )
+    assert odd.status_code == 422  # a cohort id, not any text
+
     registered = await client.put("/providers/socitm", json=body, headers=auth(service, ADMIN))
     assert registered.status_code == 200
     assert registered.json() == {"id": "socitm", "name": "Socitm", "cohorts": [ICT_COHORT], "lms": False}

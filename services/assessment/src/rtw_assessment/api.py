@@ -35,7 +35,7 @@ class AssessorIn(BaseModel):
 
     id: str = Field(pattern=r"^[A-Za-z0-9._@-]{2,100}$")
     display_name: str = Field(min_length=1, max_length=200)
-    programmes: list[Programme] = Field(min_length=1)
+    programmes: list[Programme] = Field(min_length=1, max_length=len(Programme))
     active: bool = True
 
 

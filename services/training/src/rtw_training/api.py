@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
+from rtw_contracts.types import CohortId
 from rtw_platform.auth import AdminOnly, CurrentPrincipal, Role
 from rtw_platform.errors import Forbidden, Invalid, NotFound
 from rtw_platform.http import UnitOfWorkDep
@@ -35,7 +36,7 @@ class ProviderIn(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,99}$")
     name: str = Field(min_length=1, max_length=200)
-    cohorts: list[str]
+    cohorts: list[CohortId] = Field(max_length=200)
     lms_secret: str | None = Field(default=None, min_length=16, max_length=200)
 
 
