@@ -48,7 +48,12 @@ async def test_event_waits_in_the_outbox_while_the_broker_is_away(
         async def relay_has_tried() -> bool:
             async with applications.engine.connect() as conn:
                 row = (
-                    await conn.execute(text("SELECT published_at, attempts FROM applications.outbox"))
+                    await conn.execute(
+                        text(
+                            "SELECT published_at, attempts FROM applications.outbox"
+                            " WHERE event_type = 'ApplicationSubmitted'"
+                        )
+                    )
                 ).one()
             return row.published_at is None and row.attempts >= 1
 
