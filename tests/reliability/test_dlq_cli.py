@@ -65,7 +65,7 @@ async def test_operator_lists_shows_replays_and_purges_dead_letters(
     assert code == 0
     counts = json.loads(out)
     assert counts[queue] == 2
-    assert counts[f"{broker_namespace.prefix}assessment.application-submitted"] is None  # no DLQ
+    assert counts[f"{broker_namespace.prefix}assessment.application-submitted-v2"] is None  # no DLQ
 
     code, out, _ = await rtw(broker_namespace, "dlq", "show", queue)
     assert code == 0
