@@ -14,7 +14,7 @@ known to training, with exactly one e-mail of each kind, all sent. The selected 
 final decision and event, enrolled once, each module recorded once, one certificate (which
 verifies) and one TrainingCompleted, one match proposal for the vacancy and one MatchProposed,
 at the end of their journey ("matched"), and exactly one e-mail each of selection, enrolment,
-vacancy alert and certificate (and one proposal e-mail to each of the council's people). No DLQ
+vacancy alert and certificate (and one proposal e-mail to the council's address, once however many of its people share it). No DLQ
 holds anything, no queue holds anything, and every queue had a consumer again within 10 s of the
 broker's return.
 
@@ -244,7 +244,7 @@ async def tally(
         " FROM notifications.deliveries"
     )
 
-    # E-mails: a candidate's by (address, kind); a proposal's to the council by (person, pair).
+    # E-mails: a candidate's by (address, kind); a proposal's to the council by (address, pair).
     proposal_of = {r["e"]: (r["v"], r["a"]) for r in proposed_events}
     made: Counter[tuple[str, str]] = Counter()
     sent: Counter[tuple[str, str]] = Counter()
@@ -255,7 +255,8 @@ async def tally(
     for d in deliveries:
         if d["email"] == COUNCIL_EMAIL:
             if d["template"] == "match_proposed" and d["e"] in proposal_of:
-                key = (d["r"], *proposal_of[d["e"]])
+                # One e-mail per address per step (the contact is also the first recruiter).
+                key = (COUNCIL_EMAIL, *proposal_of[d["e"]])
                 council_made[key] += 1
                 council_sent[key] += d["status"] == "sent"
             elif d["template"] in COUNCIL_TEMPLATES:
@@ -272,7 +273,7 @@ async def tally(
     owed = [(e, t) for e in emails for t in EVERY_APPLICANT] + [
         (e, t) for e in chosen_emails for t in SELECTED_ALSO
     ]
-    council_owed = [(p, v, a) for p in council.people for v, a in proposals_expected]
+    council_owed = [(COUNCIL_EMAIL, v, a) for v, a in proposals_expected]
 
     matched: Counter[tuple[str, str]] = Counter()
     for r in matches:
