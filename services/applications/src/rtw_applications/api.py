@@ -401,6 +401,7 @@ async def erase(
     if not reaches(principal, candidate_id):
         raise NotFound(privacy.NO_SUCH_CANDIDATE)  # someone else's: answered as an unknown id
     affected = await privacy.erase_candidate(candidate_id, uow, _store(request))
+    await privacy.erase_dead_letters(request.app.state.runtime.dead_letter_eraser, candidate_id, affected)
     return {"status": "erased", "applications": [str(a) for a in affected]}
 
 

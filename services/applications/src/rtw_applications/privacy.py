@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +10,7 @@ from uuid import UUID
 
 from rtw_contracts import ApplicationWithdrawn, CandidateErased, Programme, WithdrawalReason
 from rtw_platform.auth import Principal
-from rtw_platform.erasure import erase_from_outbox
+from rtw_platform.erasure import ErasedPerson, erase_from_outbox
 from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.filestore import FileStore
 from rtw_platform.uow import UnitOfWork
@@ -94,6 +94,17 @@ async def _anonymise(uow: UnitOfWork, application: Application, store: FileStore
     for table in _PER_APPLICATION:
         await uow.session.execute(delete(table).where(col(table.application_id) == application.id))
     await uow.session.delete(application)
+
+
+async def erase_dead_letters(
+    eraser: Callable[[ErasedPerson], Awaitable[int]] | None,
+    candidate_id: UUID,
+    application_ids: Sequence[UUID],
+) -> None:
+    """After an erasure has committed: delete this service's dead letters about the person (the
+    other services do theirs when CandidateErased reaches them). Harmless to repeat."""
+    if eraser is not None:
+        await eraser(ErasedPerson(candidate_id, tuple(application_ids)))
 
 
 async def erase_candidate(candidate_id: UUID, uow: UnitOfWork, store: FileStore) -> list[UUID]:

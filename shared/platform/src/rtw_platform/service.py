@@ -127,6 +127,10 @@ class ServiceRuntime:
                 tuple(self.topology.queue_name(s.event) for s in definition.subscriptions),
             )
         )
+        #: Erases a person's dead letters from this service's DLQs (None on the in-memory broker);
+        #: the erasure wrapper calls it, and a service that publishes CandidateErased itself
+        #: (applications) calls it after its own erasure.
+        self.dead_letter_eraser = dead_letters
         self.batchers = [
             subscribe(
                 self.broker,

@@ -56,7 +56,9 @@ async def erased(request: Request, uow: UnitOfWorkDep) -> RedirectResponse:
     principal = candidate(request)
     await read_form(request)
     store: FileStore = request.app.state.runtime.state["file_store"]
-    await privacy.erase_candidate(UUID(principal.subject), uow, store)
+    candidate_id = UUID(principal.subject)
+    affected = await privacy.erase_candidate(candidate_id, uow, store)
+    await privacy.erase_dead_letters(request.app.state.runtime.dead_letter_eraser, candidate_id, affected)
     response = redirect(request, "/my/data/erased")
     await end_session(request, response)
     return response
