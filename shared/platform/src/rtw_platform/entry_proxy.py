@@ -73,6 +73,18 @@ def upstream_client(timeout: float = 60.0) -> httpx.AsyncClient:
     )
 
 
+def _hop_by_hop(headers: list[tuple[bytes, bytes]]) -> set[bytes]:
+    """The connection's own headers (never forwarded): the standard ones and those the
+    Connection header names."""
+    named_in_connection = {
+        token.strip().lower().encode()
+        for name, value in headers
+        if name.lower() == b"connection"
+        for token in value.decode("latin-1").split(",")
+    }
+    return {name.encode() for name in HOP_BY_HOP} | named_in_connection
+
+
 def forwarded_headers(
     raw: Iterable[tuple[bytes, bytes]], service: str, client_host: str | None = None
 ) -> list[tuple[bytes, bytes]]:
@@ -81,17 +93,7 @@ def forwarded_headers(
     browser is replaced. As Caddy does, the caller's address goes last in X-Forwarded-For
     (services trust it only when RTW_TRUSTED_PROXY_HOPS says so)."""
     headers = list(raw)
-    named_in_connection = {
-        token.strip().lower().encode()
-        for name, value in headers
-        if name.lower() == b"connection"
-        for token in value.decode("latin-1").split(",")
-    }
-    drop = (
-        {name.encode() for name in HOP_BY_HOP}
-        | named_in_connection
-        | {b"host", b"x-forwarded-prefix", b"x-forwarded-for"}
-    )
+    drop = _hop_by_hop(headers) | {b"host", b"x-forwarded-prefix", b"x-forwarded-for"}
     kept = [(name, value) for name, value in headers if name.lower() not in drop]
     forwarded = [(b"x-forwarded-prefix", f"/{service}".encode())]
     if client_host is not None:
@@ -104,13 +106,7 @@ def answered_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, by
     """The service's answer headers for the browser, every one as sent (Set-Cookie included),
     less the connection's."""
     headers = list(raw)
-    named_in_connection = {
-        token.strip().lower().encode()
-        for name, value in headers
-        if name.lower() == b"connection"
-        for token in value.decode("latin-1").split(",")
-    }
-    drop = {name.encode() for name in HOP_BY_HOP} | named_in_connection
+    drop = _hop_by_hop(headers)
     return [(name.lower(), value) for name, value in headers if name.lower() not in drop]
 
 
