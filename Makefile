@@ -22,7 +22,7 @@ export RTW_DEVELOPMENT_MODE
 	test-e2e test-contracts test-reliability test-browser browser assets lint typecheck format schemas docs bench-messaging bench-matching bench-backlog bench-pipeline clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 $(UV):
 	python3 -m venv $(TOOLS)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import json
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -144,7 +146,7 @@ def _setting_problem(problem: ValidationError) -> str:
 report_app = typer.Typer(help="Programme insight: funnel, reach, fairness, savings.", no_args_is_help=True)
 
 
-def _report(name: str, cohort: str | None, programme: str | None) -> None:
+def _report(name: str, cohort: str | None, programme: str | None, output: str = "table") -> None:
     from . import reports
 
     settings = ApplicationsSettings()
@@ -166,6 +168,14 @@ def _report(name: str, cohort: str | None, programme: str | None) -> None:
 
     data = asyncio.run(run())
     columns, rows = reports.rows_for_csv(name, data)
+    if output == "json":
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+        return
+    if output == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(["" if v is None else v for v in row] for row in rows)
+        return
     table = Table(
         *columns, title=f"{name} of {cohort or 'every cohort'}{' (' + programme + ')' if programme else ''}"
     )
@@ -181,30 +191,61 @@ def _report(name: str, cohort: str | None, programme: str | None) -> None:
 
 
 CohortOption = Annotated[str | None, typer.Option("--cohort", help="A cohort id (default: all).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON (as the API gives it).")]
+CsvOption = Annotated[bool, typer.Option("--csv", help="Print the report's table as CSV.")]
+
+
+def _output(as_json: bool, as_csv: bool) -> str:
+    if as_json and as_csv:
+        errors.print("[red]error:[/red] choose one of --json and --csv")
+        raise typer.Exit(2)
+    return "json" if as_json else "csv" if as_csv else "table"
+
+
 ProgrammeOption = Annotated[
     str | None, typer.Option("--programme", help="ict, social_work, planning or legal.")
 ]
 
 
 @report_app.command("funnel")
-def funnel_command(cohort: CohortOption = None, programme: ProgrammeOption = None) -> None:
+def funnel_command(
+    cohort: CohortOption = None,
+    programme: ProgrammeOption = None,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
     """How many reached each step, and why people dropped out."""
-    _report("funnel", cohort, programme)
+    _report("funnel", cohort, programme, _output(as_json, as_csv))
 
 
 @report_app.command("reach")
-def reach_command(cohort: CohortOption = None, programme: ProgrammeOption = None) -> None:
+def reach_command(
+    cohort: CohortOption = None,
+    programme: ProgrammeOption = None,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
     """Applicants, selections and hires per region."""
-    _report("reach", cohort, programme)
+    _report("reach", cohort, programme, _output(as_json, as_csv))
 
 
 @report_app.command("fairness")
-def fairness_command(cohort: CohortOption = None, programme: ProgrammeOption = None) -> None:
+def fairness_command(
+    cohort: CohortOption = None,
+    programme: ProgrammeOption = None,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
     """Pass rates per equality-monitoring group, with the four-fifths flag."""
-    _report("fairness", cohort, programme)
+    _report("fairness", cohort, programme, _output(as_json, as_csv))
 
 
 @report_app.command("savings")
-def savings_command(cohort: CohortOption = None, programme: ProgrammeOption = None) -> None:
+def savings_command(
+    cohort: CohortOption = None,
+    programme: ProgrammeOption = None,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
     """Savings against agency hiring, with the assumptions."""
-    _report("savings", cohort, programme)
+    _report("savings", cohort, programme, _output(as_json, as_csv))

@@ -14,12 +14,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import dlq
+from .cli_failures import REFUSED, UNREACHABLE, WRONG_INPUT, debugging, describe_failure, exit_codes_help
 from .registry import UnknownService, installed_services, service
 from .secret_checks import UnsafeSecrets, refuse_unsafe_secrets, unsafe_secrets
 from .service import ServiceDefinition
 from .settings import ServiceSettings
 
-app = typer.Typer(help="Return to Work platform: run and operate the services.", no_args_is_help=True)
+app = typer.Typer(
+    help="Return to Work platform: run and operate the services.",
+    epilog=exit_codes_help(),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 dlq_app = typer.Typer(help="Dead letters: list, show, replay, purge.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 console = Console()
@@ -29,7 +35,7 @@ errors = Console(stderr=True)
 Settings = TypeVar("Settings", bound=ServiceSettings)
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
+def _fail(message: str, code: int = WRONG_INPUT) -> typer.Exit:
     errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)  # one line, never wrapped
     return typer.Exit(code)
 
@@ -57,7 +63,7 @@ def signing_settings(read: type[Settings] | ServiceDefinition, **overrides: obje
     try:
         refuse_unsafe_secrets(settings)
     except UnsafeSecrets as exc:
-        raise _fail(str(exc), 1) from None
+        raise _fail(str(exc), REFUSED) from None
     return settings
 
 
@@ -118,18 +124,59 @@ def up(
         if not settings.development_mode:
             problems.update(dict.fromkeys(unsafe_secrets(settings)))
     if problems:
-        raise _fail(str(UnsafeSecrets(list(problems))), 1)
+        raise _fail(str(UnsafeSecrets(list(problems))), REFUSED)
     raise typer.Exit(run_services(definitions))
+
+
+def _version(value: bool) -> None:
+    if not value:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "not installed"
+
+    lines = [f"rtw {of('rtw-platform')} (contracts {of('rtw-contracts')})"]
+    lines += [f"{name} {of(f'rtw-{name}')}" for name in installed_services()]
+    sys.stdout.write("\n".join(lines) + "\n")
+    raise typer.Exit(0)
+
+
+@app.callback()
+def rtw(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the versions of the platform and its services.",
+            callback=_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Return to Work platform: run and operate the services."""
 
 
 @app.command()
 def migrate(
-    names: Annotated[list[str] | None, typer.Argument(help="Services (default: all).")] = None,
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Services (default: all); or `status` [services] to show where each schema is."),
+    ] = None,
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    as_json: Annotated[bool, typer.Option("--json", help="With `status`: print JSON.")] = False,
 ) -> None:
-    """Migrate each service's schema (a one-shot step before starting the services)."""
+    """Migrate each service's schema (a one-shot step before starting the services).
+    `rtw migrate status` changes nothing: it shows each schema's revision against the code's head
+    and exits 1 when any has migrations pending."""
     from .migrations import upgrade
 
+    if names and names[0] == "status":
+        _migration_status(names[1:], as_json=as_json)
+        return
     definitions = [_service(n) for n in names] if names else list(installed_services().values())
     from alembic.util import CommandError
 
@@ -138,10 +185,28 @@ def migrate(
         try:
             upgrade(definition, settings.sqlalchemy_url(), revision)
         except CommandError as exc:
-            raise _fail(f"{definition.name}: {exc} (is this database from another version?)", 1) from None
+            raise _fail(
+                f"{definition.name}: {exc} (is this database from another version?)", REFUSED
+            ) from None
         except OSError as exc:
-            raise _fail(f"{definition.name}: cannot reach the database: {exc}", 1) from None
+            raise _fail(f"{definition.name}: cannot reach the database: {exc}", UNREACHABLE) from None
         console.print(f"migrated [bold]{definition.name}[/bold] to {revision}")
+
+
+def _migration_status(names: list[str], *, as_json: bool) -> None:
+    from .migrations import status
+
+    definitions = [_service(n) for n in names] if names else list(installed_services().values())
+    rows = [status(definition, definition.settings().sqlalchemy_url()) for definition in definitions]
+    if as_json:
+        sys.stdout.write(json.dumps([row.as_dict() for row in rows], indent=2) + "\n")
+    else:
+        table = Table("service", "schema", "database is at", "code's head", "state")
+        for row in rows:
+            table.add_row(row.service, row.schema, row.current or "nothing yet", row.head, row.state)
+        console.print(table)
+    if any(not row.up_to_date for row in rows):
+        raise typer.Exit(REFUSED)
 
 
 @app.command("make-migration")
@@ -217,6 +282,13 @@ def _all_queues(prefix: str) -> list[str]:
 
 
 def _amqp_url() -> str:
+    """The broker's address, for a dead-letter command; the broker clients' own log lines
+    (a refused connection logged before it is raised) are kept off the terminal: the command
+    says what failed in its one line."""
+    import logging
+
+    for client in ("aiormq", "aio_pika"):
+        logging.getLogger(client).setLevel(logging.CRITICAL)
     return ServiceSettings().amqp_url.get_secret_value()
 
 
@@ -235,7 +307,7 @@ def dlq_list(
     try:
         counts = asyncio.run(dlq.count(_amqp_url(), queues))
     except OSError as exc:
-        raise _fail(f"cannot reach RabbitMQ: {exc}") from None
+        raise _fail(f"cannot reach RabbitMQ (check RTW_AMQP_URL): {exc}", UNREACHABLE) from None
     if as_json:
         sys.stdout.write(json.dumps(counts, indent=2) + "\n")
         return
@@ -276,12 +348,24 @@ def dlq_replay(
     message_id: Annotated[str | None, typer.Option(help="Replay only this message.")] = None,
 ) -> None:
     """Send dead letters back to the queue they failed in."""
-    try:
-        replayed = asyncio.run(dlq.replay(_amqp_url(), queue, limit=limit, message_id=message_id))
-    except dlq.QueueNotFound as exc:
-        raise _fail(f"no such queue: {exc}") from None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    # Progress on stderr: stdout keeps only the result line.
+    bar = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn())
+    with Progress(*bar, console=errors, disable=not errors.is_terminal) as progress:
+        task = progress.add_task("replay", total=None)
+
+        def show(done: int, at_most: int) -> None:
+            progress.update(task, completed=done, total=at_most)
+
+        try:
+            replayed = asyncio.run(
+                dlq.replay(_amqp_url(), queue, limit=limit, message_id=message_id, on_progress=show)
+            )
+        except dlq.QueueNotFound as exc:
+            raise _fail(f"no such queue: {exc}") from None
     if message_id is not None and replayed == 0:
-        raise _fail(f"no dead letter with message id {message_id}", code=1)
+        raise _fail(f"no dead letter with message id {message_id}", code=REFUSED)
     console.print(f"replayed {replayed} message(s) to {dlq.split_queue(queue)[0]}")
 
 
@@ -309,9 +393,17 @@ def _add_service_commands() -> None:
 
 
 def main() -> None:
-    """Entry point of the `rtw` command."""
+    """Entry point of the `rtw` command: a failure no command handled ends with one line and a
+    documented exit code (`rtw --help`), never a traceback unless RTW_DEBUG=1."""
     _add_service_commands()
-    app()
+    try:
+        app()
+    except (Exception, KeyboardInterrupt) as exc:
+        if debugging():
+            raise
+        message, code = describe_failure(exc)
+        errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -108,11 +108,19 @@ async def peek(url: str, queue: str, limit: int = 20) -> list[DeadLetter]:
     return letters
 
 
-async def replay(url: str, queue: str, *, limit: int | None = None, message_id: str | None = None) -> int:
+async def replay(
+    url: str,
+    queue: str,
+    *,
+    limit: int | None = None,
+    message_id: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Send dead letters back to the queue they failed in (not to every subscriber of the event).
 
     Each is published persistent with confirms before it is removed from the DLQ, so a failure
-    half-way loses nothing. With `message_id`, only that message is replayed.
+    half-way loses nothing. With `message_id`, only that message is replayed. `on_progress` is
+    told (replayed so far, how many at most) before the first and after each message.
     """
     source_queue, dlq = split_queue(queue)
     connection = await aio_pika.connect(url, timeout=10)
@@ -125,6 +133,9 @@ async def replay(url: str, queue: str, *, limit: int | None = None, message_id: 
         except ChannelClosed as exc:
             raise QueueNotFound(f"{source_queue} or {dlq}") from exc
         pending = source.declaration_result.message_count or 0
+        at_most = min(pending, limit if limit is not None else pending, 1 if message_id else pending)
+        if on_progress is not None:
+            on_progress(0, at_most)
         for _ in range(pending):
             if limit is not None and replayed >= limit:
                 break
@@ -154,6 +165,8 @@ async def replay(url: str, queue: str, *, limit: int | None = None, message_id: 
             )
             await message.ack()
             replayed += 1
+            if on_progress is not None:
+                on_progress(replayed, at_most)
         await channel.close()
     finally:
         await connection.close()

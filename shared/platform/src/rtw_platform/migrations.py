@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from alembic import command
@@ -29,6 +30,59 @@ def alembic_config(definition: ServiceDefinition, database_url: str) -> Config:
 def upgrade(definition: ServiceDefinition, database_url: str, revision: str = "head") -> None:
     """Migrate the service's schema (blocking; run it as a one-shot step, never at start-up)."""
     command.upgrade(alembic_config(definition, database_url), revision)
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    """Where one service's schema is against the code's head revision."""
+
+    service: str
+    schema: str
+    current: str | None
+    head: str
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+    @property
+    def state(self) -> str:
+        if self.current is None:
+            return "not migrated: run `rtw migrate`"
+        return "up to date" if self.up_to_date else "migrations pending: run `rtw migrate`"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "service": self.service,
+            "schema": self.schema,
+            "current": self.current,
+            "head": self.head,
+            "up_to_date": self.up_to_date,
+        }
+
+
+def status(definition: ServiceDefinition, database_url: str) -> MigrationStatus:
+    """The service's schema revision in this database and the code's head (reads only)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(definition, database_url)).get_current_head()
+
+    def read(connection: Connection) -> str | None:
+        context = MigrationContext.configure(
+            connection, opts={"version_table": VERSION_TABLE, "version_table_schema": definition.schema}
+        )
+        return context.get_current_revision()
+
+    async def current() -> str | None:
+        engine = create_async_engine(database_url, poolclass=pool.NullPool)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(read)
+        finally:
+            await engine.dispose()
+
+    return MigrationStatus(definition.name, definition.schema, asyncio.run(current()), head or "")
 
 
 def revision(definition: ServiceDefinition, database_url: str, message: str) -> None:
