@@ -18,3 +18,25 @@ copyFileSync(
   new URL("govuk-frontend.min.js", out),
 );
 console.log(`built rtw.css and govuk-frontend.min.js from govuk-frontend ${version}`);
+
+// The interactive API documentation (each service's /docs and /redoc) is served from here too,
+// so it works on a locked-down network: Swagger UI and ReDoc with their licences.
+const docs = new URL("api-docs/", out);
+mkdirSync(docs, { recursive: true });
+for (const [from, to] of [
+  ["swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui-bundle.js"],
+  ["swagger-ui-dist/swagger-ui.css", "swagger-ui.css"],
+  ["swagger-ui-dist/LICENSE", "swagger-ui.LICENSE.txt"],
+  ["redoc/bundles/redoc.standalone.js", "redoc.standalone.js"],
+  ["redoc/bundles/redoc.standalone.js.LICENSE.txt", "redoc.standalone.js.LICENSE.txt"],
+  ["redoc/LICENSE", "redoc.LICENSE.txt"],
+]) {
+  copyFileSync(new URL(`node_modules/${from}`, import.meta.url), new URL(to, docs));
+}
+// ReDoc's footer shows its logo from its CDN: an empty image instead, so nothing is fetched elsewhere.
+const redoc = new URL("redoc.standalone.js", docs);
+writeFileSync(
+  redoc,
+  readFileSync(redoc, "utf8").replaceAll("https://cdn.redoc.ly/redoc/logo-mini.svg", "data:image/svg+xml,%3Csvg%20xmlns='http://www.w3.org/2000/svg'/%3E"),
+);
+console.log("copied Swagger UI and ReDoc into static/api-docs");

@@ -101,7 +101,8 @@ def test_version_names_the_platform_and_every_service(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     first, *services = result.stdout.splitlines()
-    assert first.startswith("rtw ") and "contracts" in first
+    assert first.startswith("rtw ")
+    assert "contracts" in first
     assert {line.split()[0] for line in services} == set(installed_services())
 
 
@@ -164,7 +165,9 @@ def test_migrate_status_tells_pending_from_up_to_date_and_reports_print_json_and
     before = _rtw("migrate", "status", "applications", "--json", env=env)
     assert before.returncode == 1, before.stderr  # pending: an operator's script can tell
     [row] = json.loads(before.stdout)
-    assert row["service"] == "applications" and row["current"] is None and row["up_to_date"] is False
+    assert row["service"] == "applications"
+    assert row["current"] is None
+    assert row["up_to_date"] is False
 
     assert _rtw("migrate", "applications", env=env).returncode == 0
 

@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp
 
+from .api_docs import API_DOCS_PATHS, install_api_docs
 from .body_limit import BodyLimit
 from .consumer_failures import is_infrastructure_error
 from .db import sqlstate_of
@@ -53,8 +54,7 @@ class ServiceApp(FastAPI):
     they wrap the whole middleware stack (Starlette's error middleware too)."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        docs = {self.docs_url, self.redoc_url, self.swagger_ui_oauth2_redirect_url}
-        return SecurityHeaders(super().build_middleware_stack(), docs_paths={path for path in docs if path})
+        return SecurityHeaders(super().build_middleware_stack(), docs_paths=API_DOCS_PATHS)
 
 
 def too_large_page(request: Request, message: str) -> Response:
@@ -91,7 +91,12 @@ def create_app(
         description=definition.description,
         version=definition.version,
         lifespan=lifespan,
+        # Served by install_api_docs: under the entry proxy's path, from the platform's own files.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
+    install_api_docs(app)
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.revoked_sessions = runtime.sessions.revoked

@@ -28,15 +28,16 @@ PAGE_POLICY = _policy(
     "frame-ancestors 'none'",
 )
 
-#: The interactive API documentation (FastAPI's /docs and /redoc) loads Swagger UI and ReDoc from
-#: their CDN and starts them with an inline script: it gets its own, wider policy. It holds no
-#: personal data and has no forms of ours; it still cannot be framed.
+#: The interactive API documentation (each service's /docs and /redoc, rtw_platform.api_docs) loads
+#: Swagger UI and ReDoc from the platform's own files, started by a script file; both inject their
+#: own styles, and ReDoc searches in a worker. It holds no personal data and has no forms of ours;
+#: it still cannot be framed, and nothing is loaded from another origin.
 API_DOCS_POLICY = _policy(
     "default-src 'self'",
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com",
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly",
-    "font-src 'self' https://fonts.gstatic.com",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
     "worker-src 'self' blob:",
     "connect-src 'self'",
     "object-src 'none'",
