@@ -142,7 +142,7 @@ async def wait_ready(scratch: Scratch, name: str, process: asyncio.subprocess.Pr
                 tail = (scratch.folder / f"{name}.log").read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"{name} exited ({process.returncode}):\n{tail}")
             with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"http://127.0.0.1:{port}/health/ready", timeout=5)).status_code == 200:
+                if (await client.get(f"http://127.0.0.1:{port}/health/consuming", timeout=5)).status_code == 200:
                     return
             await asyncio.sleep(0.2)
     raise RuntimeError(f"{name} not ready after 120 s")

@@ -216,7 +216,7 @@ async def wait_ready(services: list[ServiceProcess], timeout: float = 120) -> No
                 if service.process.poll() is not None:
                     raise RuntimeError(f"{service.name} exited during start-up:\n{service.log_tail()}")
                 with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"{service.url}/health/ready")).status_code == 200:
+                    if (await client.get(f"{service.url}/health/consuming")).status_code == 200:
                         pending.remove(service)
             if time.monotonic() > deadline:
                 raise RuntimeError(f"not ready after {timeout:.0f}s: {[s.name for s in pending]}")

@@ -122,7 +122,7 @@ async def main() -> int:
     async with httpx.AsyncClient(timeout=30) as http:
         for name, url in URLS.items():
             try:
-                ready = await http.get(f"{url}/health/ready")
+                ready = await http.get(f"{url}/health/consuming")
             except httpx.HTTPError:
                 ready = None
             if ready is None or ready.status_code != 200:

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.contracts
 PUBLIC = {
     ("*", "GET", "/health/live"),  # orchestrators
     ("*", "GET", "/health/ready"),
+    ("*", "GET", "/health/consuming"),
     ("*", "GET", "/asyncapi.json"),  # other teams read the event contract
     ("applications", "GET", "/cohorts"),  # the front door: which cohorts are open
     ("applications", "POST", "/applications/drafts"),  # starting an application

@@ -26,6 +26,8 @@ PLATFORM_PATHS = [
     ("GET", "/health/live"),
     ("GET", "/asyncapi.json"),
     ("GET", "/openapi.json"),
+    ("GET", "/health/consuming"),
+    ("GET", "/static/api-docs/swagger-ui-bundle.js"),
     ("GET", "/static/rtw.css"),
     ("GET", "/static/rtw-init.js"),
     ("GET", "/no-such-page"),

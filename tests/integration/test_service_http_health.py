@@ -22,12 +22,15 @@ async def test_a_running_service_reports_itself_healthy_and_observable(
     transport = httpx.ASGITransport(app=app_for(runtime))
     async with httpx.AsyncClient(transport=transport, base_url="http://applications") as client:
         ready = await client.get("/health/ready")
+        consuming = await client.get("/health/consuming")
         live = await client.get("/health/live")
         metrics = await client.get("/metrics")
         asyncapi = await client.get("/asyncapi.json")
 
     assert ready.status_code == 200, ready.text
-    assert ready.json() == {"status": "ok", "checks": {"database": True, "broker": True}}
+    assert ready.json() == {"status": "ok", "checks": {"database": True}}
+    assert consuming.status_code == 200, consuming.text
+    assert consuming.json() == {"status": "ok", "checks": {"database": True, "broker": True}}
     assert live.status_code == 200
     assert live.json() == {"status": "ok"}
     assert ready.headers["x-request-id"]
@@ -80,10 +83,13 @@ async def test_readiness_fails_while_the_database_is_unreachable(
         transport = httpx.ASGITransport(app=app_for(runtime))
         async with httpx.AsyncClient(transport=transport, base_url="http://applications") as c:
             ready = await c.get("/health/ready")
+            consuming = await c.get("/health/consuming")
             live = await c.get("/health/live")
     finally:
         await runtime.stop()
 
     assert ready.status_code == 503
-    assert ready.json() == {"status": "unavailable", "checks": {"database": False, "broker": True}}
+    assert ready.json() == {"status": "unavailable", "checks": {"database": False}}
+    assert consuming.status_code == 503
+    assert consuming.json()["checks"] == {"database": False, "broker": True}
     assert live.status_code == 200

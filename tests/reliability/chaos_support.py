@@ -152,7 +152,7 @@ class ServiceProcess:
         log.close()
 
     async def wait_ready(self, client: httpx.AsyncClient, timeout: float = 90) -> float:
-        """Seconds until /health/ready answered 200."""
+        """Seconds until /health/consuming answered 200 (consumers back)."""
         started = time.monotonic()
         deadline = started + timeout
         while time.monotonic() < deadline:
@@ -160,7 +160,7 @@ class ServiceProcess:
             if self.process.returncode is not None:
                 raise AssertionError(f"{self.name} exited ({self.process.returncode}): {self.log_tail()}")
             with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"{self.url}/health/ready", timeout=5)).status_code == 200:
+                if (await client.get(f"{self.url}/health/consuming", timeout=5)).status_code == 200:
                     return time.monotonic() - started
             await asyncio.sleep(0.2)
         raise AssertionError(f"{self.name} not ready after {timeout}s: {self.log_tail()}")

@@ -602,22 +602,23 @@ async def test_every_application_reaches_its_final_state_once_through_restarts_a
         mailboxes.close()
 
 
-async def test_readiness_names_a_queue_without_a_consumer(
+async def test_consuming_names_a_queue_without_a_consumer_while_pages_stay_ready(
     start_service: Callable[..., Any],
 ) -> None:
     runtime = await start_service(APPLICATIONS)
     transport = httpx.ASGITransport(app=app_for(runtime))
     async with httpx.AsyncClient(transport=transport, base_url="http://applications") as client:
-        assert (await client.get("/health/ready")).status_code == 200
+        assert (await client.get("/health/consuming")).status_code == 200
         subscriber = next(iter(runtime.broker.subscribers))
         queue = subscriber.queue.name
         await subscriber.stop()  # its consumer is cancelled; the others go on
-        ready = await client.get("/health/ready")
+        assert (await client.get("/health/ready")).status_code == 200  # pages still served
+        ready = await client.get("/health/consuming")
         assert ready.status_code == 503
         assert ready.json()["checks"]["broker"] is False
         assert ready.json()["queues_without_consumer"] == [queue]
 
         await subscriber.start()
-        ready = await client.get("/health/ready")
+        ready = await client.get("/health/consuming")
         assert ready.status_code == 200, ready.text
         assert "queues_without_consumer" not in ready.json()

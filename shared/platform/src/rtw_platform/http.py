@@ -167,8 +167,18 @@ def create_app(
 
     @app.get("/health/ready", tags=["health"])
     async def ready(response: Response) -> dict[str, Any]:
-        """The database answers, the broker connection is up and every consumed queue has a
-        consumer (the queues without one are listed)."""
+        """The service can serve its pages and API: the database answers. The broker is not
+        asked: while it is away, pages still work and events wait in the outbox (a cluster keeps
+        the pod in its Service); `/health/consuming` says whether events are being consumed."""
+        checks = {"database": await runtime.check_database()}
+        ok = all(checks.values())
+        response.status_code = 200 if ok else 503
+        return {"status": "ok" if ok else "unavailable", "checks": checks}
+
+    @app.get("/health/consuming", tags=["health"])
+    async def consuming(response: Response) -> dict[str, Any]:
+        """Events are being consumed: the database answers, the broker connection is up and every
+        consumed queue has a consumer (the queues without one are listed)."""
         checks = {
             "database": await runtime.check_database(),
             "broker": await runtime.check_broker(),

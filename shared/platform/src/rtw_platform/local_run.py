@@ -109,7 +109,7 @@ def _wait_until_ready(
                 console.print(f"[red]{name} exited during start-up ({processes[name].returncode})[/red]")
                 return False
             try:
-                if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/health/consuming", timeout=2).status_code == 200:
                     del pending[name]
             except httpx.HTTPError:
                 pass
@@ -123,7 +123,7 @@ def _wait_until_ready(
 def _print_urls(definitions: Sequence[ServiceDefinition]) -> None:
     entry = os.environ.get("RTW_ENTRY_PORT", "8080")
     console.print(f"[bold]Entry:[/bold] http://127.0.0.1:{entry}/ (every service under /<service>/)")
-    console.print("Each service answers /docs (API), /health/ready, /asyncapi.json and /metrics:")
+    console.print("Each service answers /docs (API), /health/ready (pages), /health/consuming (events), /asyncapi.json and /metrics:")
     for definition in definitions:
         console.print(f"  {definition.name:<14} {base_url(definition)}", soft_wrap=True)
 

@@ -6,9 +6,13 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 
+from ..api_docs import API_DOCS_PATHS
 from ..http import create_app
 from ..registry import installed_services
 from ..service import ServiceRuntime
+
+#: The platform's own documents every service serves, checked on their own (not pages, not API).
+PLATFORM_DOCUMENTS = frozenset({"/metrics", "/openapi.json", *API_DOCS_PATHS})
 
 
 def service_routes(*, pages: bool) -> list[tuple[str, str, str]]:
@@ -19,7 +23,7 @@ def service_routes(*, pages: bool) -> list[tuple[str, str, str]]:
         runtime = ServiceRuntime(definition, definition.settings())
         app = create_app(definition, runtime.settings, runtime=runtime, configure_logs=False)
         for route in _flatten(app.routes):
-            if not isinstance(route, APIRoute) or route.path == "/metrics":
+            if not isinstance(route, APIRoute) or route.path in PLATFORM_DOCUMENTS:
                 continue
             if (route.include_in_schema is False) == pages:
                 methods = sorted((route.methods or set()) - {"HEAD", "OPTIONS"})
