@@ -142,7 +142,8 @@ async def wait_ready(scratch: Scratch, name: str, process: asyncio.subprocess.Pr
                 tail = (scratch.folder / f"{name}.log").read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"{name} exited ({process.returncode}):\n{tail}")
             with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"http://127.0.0.1:{port}/health/consuming", timeout=5)).status_code == 200:
+                consuming = await client.get(f"http://127.0.0.1:{port}/health/consuming", timeout=5)
+                if consuming.status_code == 200:
                     return
             await asyncio.sleep(0.2)
     raise RuntimeError(f"{name} not ready after 120 s")

@@ -126,3 +126,28 @@ def test_lines_below_the_level_are_not_written(
     err = capsys.readouterr().err
     assert "quiet" not in err
     assert "loud" in err
+
+
+def test_library_lines_and_their_tracebacks_are_json_too(
+    capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    import logging
+
+    configure_logging("tests", level="INFO", json=True)
+    try:
+        raise RuntimeError("the broker went away")
+    except RuntimeError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+    logging.getLogger("aiormq.connection").warning("Connection attempt to %s failed", "amqp://x")
+    logging.getLogger("rtw.broker").error("handler failed", extra={"email": "a@b.org"})
+
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    parsed = [json.loads(line) for line in lines]  # fails on any plain-text line
+    assert len(parsed) == 3, lines
+    failure = parsed[0]
+    assert failure["logger"] == "uvicorn.error"
+    assert failure["level"] == "error"
+    assert failure["service"] == "tests"
+    assert "RuntimeError: the broker went away" in failure["exception"]
+    assert parsed[1]["event"] == "Connection attempt to amqp://x failed"
+    assert parsed[2]["logger"] == "rtw.broker"

@@ -26,7 +26,7 @@ from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from .body_limit import BodyTooLarge, too_large_message
-from .logging import get_logger
+from .logging import configure_logging, get_logger
 from .registry import installed_services
 from .security_headers import SecurityHeaders, security_headers
 from .serving import run_server
@@ -246,6 +246,7 @@ def main() -> None:
         targets[name] = f"http://{settings.http_host}:{settings.http_port}"
     limit = int(os.environ.get("RTW_ENTRY_MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES)))
     port = int(os.environ.get("RTW_ENTRY_PORT", "8080"))
+    configure_logging("entry-proxy")
     run_server(build_app(targets, max_body_bytes=limit), host="127.0.0.1", port=port)
 
 

@@ -123,7 +123,10 @@ def _wait_until_ready(
 def _print_urls(definitions: Sequence[ServiceDefinition]) -> None:
     entry = os.environ.get("RTW_ENTRY_PORT", "8080")
     console.print(f"[bold]Entry:[/bold] http://127.0.0.1:{entry}/ (every service under /<service>/)")
-    console.print("Each service answers /docs (API), /health/ready (pages), /health/consuming (events), /asyncapi.json and /metrics:")
+    console.print(
+        "Each service answers /docs (API), /health/ready (pages), /health/consuming (events),"
+        " /asyncapi.json and /metrics:"
+    )
     for definition in definitions:
         console.print(f"  {definition.name:<14} {base_url(definition)}", soft_wrap=True)
 

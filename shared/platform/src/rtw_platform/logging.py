@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -62,14 +62,20 @@ def _redact_value(value: Any) -> Any:
 
 
 def configure_logging(service: str, *, level: str = "INFO", json: bool | None = None) -> None:
-    """Configure structlog and the standard library for one process."""
+    """Configure structlog and the standard library for one process: one kind of log line.
+
+    The platform's own lines (structlog) and every library's (uvicorn, aio-pika, FastStream,
+    SQLAlchemy, asyncio: the standard library's `logging`) go through the same processors, so off
+    a terminal every line is one JSON object with the service, level, time and any exception
+    (its traceback inside the `exception` field, never as lines of its own), and personal data is
+    redacted in both. An exception nothing caught is logged the same way before the process ends."""
     use_json = (not sys.stderr.isatty()) if json is None else json
-    shared: Iterable[Any] = (
+    shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         strip_personal_data,
-    )
+    ]
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if use_json
@@ -86,9 +92,30 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool | None = 
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service)
-    # Libraries (uvicorn, aio-pika, faststream) log through the standard library; keep them quiet
-    # and in the same stream.
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s %(message)s")
+    # Libraries log through the standard library: warnings and worse only, rendered as above.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
+
+
+def _log_uncaught(kind: type[BaseException], error: BaseException, trace: Any) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, trace)
+        return
+    logging.getLogger("rtw").critical("uncaught_exception", exc_info=(kind, error, trace))
 
 
 def get_logger(name: str | None = None) -> Any:

@@ -55,7 +55,10 @@ def create_broker(
         # (`model_validate_json`) and the handler takes nothing else.
         apply_types=False,
         app_id=f"rtw-{topology.service}",
-        log_level=logging.DEBUG,  # FastStream's own chatter; our logs say what matters
+        # FastStream's own chatter at DEBUG, through the standard library's logging as every
+        # library's lines (JSON, rtw_platform.logging), not its own plain-text handler on stdout.
+        logger=logging.getLogger("rtw.broker"),
+        log_level=logging.DEBUG,
     )
     failure_policy.broker = broker
     return broker

@@ -17,7 +17,9 @@ def server_config(app: Any, *, host: str, port: int, **options: Any) -> uvicorn.
     nothing. Here the connection's peer is always the caller as uvicorn reports it; whom to trust
     in `X-Forwarded-For` is decided in one place, `rate_limits.client_address`
     (`RTW_TRUSTED_PROXY_HOPS`)."""
-    settings: dict[str, Any] = {"log_level": "warning", **options}
+    # uvicorn's own lines go through the process's logging (rtw_platform.logging: JSON like every
+    # other line), not through handlers of its own.
+    settings: dict[str, Any] = {"log_level": "warning", "log_config": None, **options}
     settings["proxy_headers"] = False
     return uvicorn.Config(app, host=host, port=port, **settings)
 
