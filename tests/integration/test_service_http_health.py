@@ -93,3 +93,45 @@ async def test_readiness_fails_while_the_database_is_unreachable(
     assert consuming.status_code == 503
     assert consuming.json()["checks"] == {"database": False, "broker": True}
     assert live.status_code == 200
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+async def test_metrics_show_outbox_lag_queue_depth_consumers_and_dead_letters(
+    start_service: Callable[..., Any],
+    make_application: Callable[..., dict[str, Any]],
+) -> None:
+    import asyncio
+
+    import aio_pika
+    from rtw_applications.testing import submitted_application
+    from rtw_contracts.topology import dead_letter_queue_name
+
+    runtime = await start_service(APPLICATIONS, relay_enabled=False)  # the event waits in the outbox
+    queue = sorted(runtime.queue_names)[0]
+    connection = await aio_pika.connect(runtime.settings.amqp_url.get_secret_value())
+    async with connection:
+        channel = await connection.channel()
+        await channel.default_exchange.publish(
+            aio_pika.Message(b'{"not": "an event"}'), routing_key=dead_letter_queue_name(queue)
+        )
+    transport = httpx.ASGITransport(app=app_for(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://applications") as client:
+        secret = runtime.settings.token_secret.get_secret_value()
+        await submitted_application(client, secret, make_application())
+        await asyncio.sleep(1.2)
+        samples = _samples((await client.get("/metrics")).text)
+
+    service = ("service", "applications")
+    assert samples[("rtw_outbox_backlog", (service,))] >= 1
+    assert samples[("rtw_outbox_oldest_unpublished_seconds", (service,))] >= 1.0
+    assert samples[("rtw_dead_letters", (("queue", queue), service))] == 1
+    assert samples[("rtw_queue_consumers", (("queue", queue), service))] == 1
+    for name in runtime.queue_names:
+        assert ("rtw_queue_messages", (("queue", name), service)) in samples

@@ -11,15 +11,25 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from prometheus_client import Counter
 from rtw_platform.logging import get_logger
 from rtw_platform.service import ServiceRuntime
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .channels import EmailChannel, OutgoingEmail, PermanentFailure, channel_for
+from .domain import retry_delay_s
 from .settings import NotificationsSettings
 
 log = get_logger(__name__)
+
+EMAILS = Counter(
+    "rtw_emails_total",
+    "E-mail attempts by outcome: sent (the mail server or Notify took it), retried (a transient "
+    "failure, tried again later), failed (given up for good), bounced (Notify's receipt said it "
+    "could not be delivered).",
+    ["outcome"],
+)
 
 CLAIM = text(
     "SELECT id, to_address, subject, body_text, body_html, attempts FROM notifications.deliveries"
@@ -90,18 +100,24 @@ async def _record(
     """Sent (written already, with the batch's others), failed for good, or due again after a
     backoff."""
     if isinstance(outcome, str):
+        EMAILS.labels("sent").inc()
         log.info("delivery_sent", delivery_id=str(row.id))
     elif isinstance(outcome, PermanentFailure):
+        EMAILS.labels("failed").inc()
         log.warning("delivery_failed", delivery_id=str(row.id), error=str(outcome)[:300])
         await conn.execute(FAILED, {"id": row.id, "error": str(outcome)[:2000]})
     else:  # transient, or unexpected: either way, try again later
         attempts = row.attempts + 1
         if attempts >= settings.delivery_max_attempts:
+            EMAILS.labels("failed").inc()
             log.warning("delivery_gave_up", delivery_id=str(row.id), attempts=attempts)
             error = f"gave up after {attempts} attempts: {outcome}"[:2000]
             await conn.execute(FAILED, {"id": row.id, "error": error})
         else:
-            backoff = settings.retry_base_s * 2 ** (attempts - 1)
+            EMAILS.labels("retried").inc()
+            backoff = retry_delay_s(
+                attempts, base_s=settings.retry_base_s, cap_s=settings.retry_max_backoff_s
+            )
             log.info("delivery_retry", delivery_id=str(row.id), attempts=attempts, retry_in_s=backoff)
             next_attempt = datetime.now(UTC) + timedelta(seconds=backoff)
             await conn.execute(RETRY, {"id": row.id, "error": str(outcome)[:2000], "next": next_attempt})

@@ -54,3 +54,31 @@ def _stands_before(person: Recipient, other: Recipient) -> bool:
         return (not p.non_essential_opt_out, _KIND_ORDER.get(p.kind, 2), str(p.id))
 
     return rank(person) < rank(other)
+
+
+#: What GOV.UK Notify's delivery receipt says → the delivery's status here. A bounce (the address
+#: does not exist or the inbox refused it) is final; a technical failure at Notify is a failure an
+#: admin can resend; "delivered" confirms a sent message.
+RECEIPT_STATUSES = {
+    "delivered": "delivered",
+    "permanent-failure": "bounced",
+    "temporary-failure": "bounced",
+    "technical-failure": "failed",
+}
+
+#: Deliveries an admin can send again: given up on, or failed at Notify. A bounce is not among them:
+#: the same address would bounce again.
+RESENDABLE = ("failed",)
+
+
+def retry_delay_s(attempts: int, *, base_s: float, cap_s: float) -> float:
+    """Seconds before trying again after `attempts` tries: doubling from `base_s`, never more
+    than `cap_s`, so a mail server away for hours is still waited for."""
+    if attempts < 1:
+        return 0.0
+    return min(cap_s, base_s * 2 ** min(attempts - 1, 62))
+
+
+def seconds_tried_for(max_attempts: int, *, base_s: float, cap_s: float) -> float:
+    """How long a message is retried before it is given up on."""
+    return sum(retry_delay_s(n, base_s=base_s, cap_s=cap_s) for n in range(1, max_attempts))

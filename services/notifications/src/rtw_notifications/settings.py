@@ -40,8 +40,18 @@ class NotificationsSettings(ServiceSettings):
     dispatch_interval_s: float = Field(default=1.0, gt=0)
     dispatch_batch_size: int = Field(default=50, ge=1)
     dispatch_concurrency: int = Field(default=8, ge=1, le=100, description="E-mails sent at once.")
-    delivery_max_attempts: int = Field(default=6, ge=1)
+    delivery_max_attempts: int = Field(
+        default=30,
+        ge=1,
+        description="Tries before a message is given up on (with the backoff below, about a day).",
+    )
     retry_base_s: float = Field(default=5.0, gt=0)
+    retry_max_backoff_s: float = Field(default=3600.0, gt=0, description="The longest wait between tries.")
+    notify_callback_token: SecretStr | None = Field(
+        default=None,
+        description="The bearer token GOV.UK Notify sends with its delivery receipts (set the same "
+        "in Notify's callback settings); unset, receipts are refused.",
+    )
     reminder_interval_s: float = Field(default=300.0, gt=0)
     dispatch_enabled: bool = True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 import uuid
@@ -194,10 +195,12 @@ def create_app(
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def metrics() -> Response:
-        if settings.relay_enabled:
-            # The backlog gauge keeps its last value if the database does not answer.
-            with contextlib.suppress(Exception):
-                await runtime.relay.backlog()
+        # The outbox's gauges (every replica reads the same table, whether or not it relays)
+        # keep their last value if the database does not answer.
+        with contextlib.suppress(Exception):
+            await runtime.relay.backlog()
+        with contextlib.suppress(Exception):  # the queue gauges likewise, if the broker does not
+            await asyncio.wait_for(runtime.observe_queues(), timeout=5)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/asyncapi.json", tags=["contracts"])

@@ -18,6 +18,20 @@ MESSAGE_SECONDS = Histogram(
 OUTBOX_BACKLOG = Gauge(
     "rtw_outbox_backlog", "Events written to the outbox and not yet published.", ["service"]
 )
+OUTBOX_OLDEST_SECONDS = Gauge(
+    "rtw_outbox_oldest_unpublished_seconds",
+    "Age of the oldest event not yet published (0 when none waits): the outbox's lag.",
+    ["service"],
+)
+QUEUE_MESSAGES = Gauge(
+    "rtw_queue_messages",
+    "Messages waiting in a consumed queue, not yet delivered to a consumer (consumer lag).",
+    ["service", "queue"],
+)
+QUEUE_CONSUMERS = Gauge("rtw_queue_consumers", "Consumers on a consumed queue.", ["service", "queue"])
+DEAD_LETTERS = Gauge(
+    "rtw_dead_letters", "Messages in a consumed queue's dead-letter queue.", ["service", "queue"]
+)
 OUTBOX_PUBLISHED = Counter(
     "rtw_outbox_published_total", "Events the relay published with a broker confirm.", ["service"]
 )

@@ -22,7 +22,7 @@ import asyncpg
 
 from .db import asyncpg_dsn, outbox_channel
 from .logging import get_logger
-from .metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
+from .metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_SECONDS, OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 
 log = get_logger(__name__)
 
@@ -96,7 +96,10 @@ class OutboxRelay:
             f"UPDATE {schema}.outbox SET attempts = attempts + 1, last_error = $2"
             f" WHERE id = ANY($1::bigint[])"
         )
-        self._backlog_sql = f"SELECT count(*) FROM {schema}.outbox WHERE published_at IS NULL"
+        self._backlog_sql = (
+            f"SELECT count(*) AS waiting, coalesce(extract(epoch FROM now() - min(created_at)), 0)"
+            f" AS oldest_s FROM {schema}.outbox WHERE published_at IS NULL"
+        )
         self._cleanup_sql = (
             f"DELETE FROM {schema}.outbox WHERE published_at IS NOT NULL AND published_at < $1"
         )
@@ -121,11 +124,13 @@ class OutboxRelay:
         self._wake.set()
 
     async def backlog(self) -> int:
-        """How many events wait to be published."""
+        """How many events wait to be published (and the age of the oldest, as a gauge)."""
         pool = await self._ensure_pool()
-        count = await pool.fetchval(self._backlog_sql)
+        row = await pool.fetchrow(self._backlog_sql)
+        count = int(row["waiting"]) if row is not None else 0
         OUTBOX_BACKLOG.labels(self._service).set(count)
-        return int(count)
+        OUTBOX_OLDEST_SECONDS.labels(self._service).set(float(row["oldest_s"]) if row is not None else 0.0)
+        return count
 
     async def relay_once(self) -> int:
         """Claim and publish one batch; how many events were published."""

@@ -15,6 +15,7 @@ from fastapi import APIRouter
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 from rtw_contracts import Event
+from rtw_contracts.topology import dead_letter_queue_name
 from sqlalchemy import MetaData, text
 from sqlalchemy.orm import registry as Registry
 
@@ -30,6 +31,7 @@ from .messaging import (
     document_publication,
     subscribe,
 )
+from .metrics import DEAD_LETTERS, QUEUE_CONSUMERS, QUEUE_MESSAGES
 from .outbox import OutboxRelay
 from .secret_checks import refuse_unsafe_secrets, warn_if_development_mode
 from .sessions import SessionRevocations
@@ -269,36 +271,63 @@ class ServiceRuntime:
         except Exception:
             return False
 
-    async def queues_without_consumer(self) -> list[str]:
-        """The consumed queues the broker reports no consumer on (readiness): a queue nobody
-        consumes fills up unseen. Every queue is reported when the broker cannot be asked."""
+    async def _declare_passively(self, names: list[str]) -> dict[str, tuple[int, int] | None] | None:
+        """(messages ready, consumers) of each queue as the broker reports them, None for a queue
+        that does not exist; None in all when the broker cannot be asked."""
         connection = getattr(self.broker, "_connection", None)
-        if self.in_memory_broker or not self.queue_names:
-            return []
         if connection is None or not self.broker_connected.is_set():
-            return list(self.queue_names)
-        missing: list[str] = []
+            return None
+        found: dict[str, tuple[int, int] | None] = {}
         try:
             channel = await asyncio.wait_for(connection.channel(), timeout=3)
         except Exception:
-            return list(self.queue_names)
+            return None
         try:
-            for name in self.queue_names:
+            for name in names:
                 if channel.is_closed:  # a queue that does not exist closes the channel
                     channel = await asyncio.wait_for(connection.channel(), timeout=3)
                 try:
                     queue = await channel.declare_queue(name, passive=True, robust=False, timeout=3)
-                    if not queue.declaration_result.consumer_count:
-                        missing.append(name)
+                    result = queue.declaration_result
+                    found[name] = (int(result.message_count or 0), int(result.consumer_count or 0))
                 except Exception:
-                    missing.append(name)
+                    found[name] = None
         except Exception:
-            return list(self.queue_names)
+            return None
         finally:
             with contextlib.suppress(Exception):
                 if not channel.is_closed:
                     await asyncio.wait_for(channel.close(), timeout=3)
-        return missing
+        return found
+
+    async def queues_without_consumer(self) -> list[str]:
+        """The consumed queues the broker reports no consumer on (readiness): a queue nobody
+        consumes fills up unseen. Every queue is reported when the broker cannot be asked."""
+        if self.in_memory_broker or not self.queue_names:
+            return []
+        found = await self._declare_passively(list(self.queue_names))
+        if found is None:
+            return list(self.queue_names)
+        return [name for name, depth in found.items() if depth is None or depth[1] == 0]
+
+    async def observe_queues(self) -> None:
+        """Set the queue gauges for Prometheus: messages waiting in each consumed queue (consumer
+        lag), its consumers, and the dead letters in its DLQ. Left as they were when the broker
+        cannot be asked."""
+        if self.in_memory_broker or not self.queue_names:
+            return
+        dead_letter_queues = {name: dead_letter_queue_name(name) for name in self.queue_names}
+        found = await self._declare_passively([*self.queue_names, *dead_letter_queues.values()])
+        if found is None:
+            return
+        service = self.definition.name
+        for name, dlq in dead_letter_queues.items():
+            depth = found.get(name)
+            if depth is not None:
+                QUEUE_MESSAGES.labels(service, name).set(depth[0])
+                QUEUE_CONSUMERS.labels(service, name).set(depth[1])
+            dead = found.get(dlq)
+            DEAD_LETTERS.labels(service, name).set(dead[0] if dead is not None else 0)
 
     def asyncapi(self) -> dict[str, Any]:
         """The service's AsyncAPI 3.0 document."""
