@@ -173,7 +173,8 @@ async def test_an_erased_hire_is_gone_from_every_service_every_figure_stays_and_
     secret = applications.settings.token_secret.get_secret_value()
     admin = bearer(issue_token(secret, Principal(subject="admin-1", role=Role.ADMIN)))
     assessors = {
-        f"assessor-{n}": bearer(issue_token(secret, Principal(f"assessor-{n}", Role.ASSESSOR))) for n in (1, 2)
+        f"assessor-{n}": bearer(issue_token(secret, Principal(f"assessor-{n}", Role.ASSESSOR)))
+        for n in (1, 2)
     }
     apps, assess, train, match, notify = (client(r) for r in runtimes)
     async with apps, assess, train, match, notify:
@@ -211,11 +212,15 @@ async def test_an_erased_hire_is_gone_from_every_service_every_figure_stays_and_
                 "waitlist_size": WAITLIST,
             }
         )
-        put = await assess.put(f"/cohorts/{cohort}/config", json=config.model_dump(mode="json"), headers=admin)
+        put = await assess.put(
+            f"/cohorts/{cohort}/config", json=config.model_dump(mode="json"), headers=admin
+        )
         assert put.status_code == 200, put.text
         for assessor_id in assessors:
             body = {"id": assessor_id, "display_name": assessor_id.title(), "programmes": ["ict"]}
-            assert (await assess.put(f"/assessors/{assessor_id}", json=body, headers=admin)).status_code == 200
+            assert (
+                await assess.put(f"/assessors/{assessor_id}", json=body, headers=admin)
+            ).status_code == 200
 
         # A draft started with names keeps them (the sign-in link comes by e-mail).
         drafter = f"wilhelmina.{uuid4().hex[:8]}@example.org"
@@ -294,7 +299,9 @@ async def test_an_erased_hire_is_gone_from_every_service_every_figure_stays_and_
             now = await statuses()
             return now if Counter(now.values())["shortlisted"] == 5 else {}
 
-        assert (await eventually(shortlisted, timeout=30, what="five shortlisted"))["ineligible"] == "ineligible"
+        assert (await eventually(shortlisted, timeout=30, what="five shortlisted"))[
+            "ineligible"
+        ] == "ineligible"
 
         # Second stages, each with its own words and its own video.
         for applicant in COHORT:
@@ -324,14 +331,16 @@ async def test_an_erased_hire_is_gone_from_every_service_every_figure_stays_and_
         by_words = {words[a.key]: a for a in COHORT}
         person_assignment: tuple[str, dict[str, str]] | None = None
         opinion = f"about-them-{uuid4().hex[:10]}"
-        for assessor_id, assessor in assessors.items():
+        for assessor in assessors.values():
             for item in await ok(assess, "/assessor/queue", assessor):
                 blind = await ok(assess, f"/assessor/assignments/{item['assignment_id']}", assessor)
                 [applicant] = [a for w, a in by_words.items() if w in blind["answers"]["ict-problem"]]
                 assert applicant.given_name not in json.dumps(blind)
                 assert applicant.scores is not None
                 criteria = [c["id"] for c in blind["rubric"]["criteria"]]
-                scores = {c: applicant.scores[min(i, len(applicant.scores) - 1)] for i, c in enumerate(criteria)}
+                scores = {
+                    c: applicant.scores[min(i, len(applicant.scores) - 1)] for i, c in enumerate(criteria)
+                }
                 comments = f"Clear and current ({opinion})." if applicant.key == "person" else ""
                 card = {"scores": scores, "recommendation": "yes", "comments": comments}
                 scored = await assess.post(
@@ -518,7 +527,9 @@ async def test_an_erased_hire_is_gone_from_every_service_every_figure_stays_and_
             words["person"],
             opinion,
         )
-        before_answers = [(await http.get(path, headers=dict(headers))).text for http, path, headers in served]
+        before_answers = [
+            (await http.get(path, headers=dict(headers))).text for http, path, headers in served
+        ]
         # Each answer named them before (assessment's decisions name nobody: it is blind).
         for (_, path, _), answer in zip(served, before_answers, strict=True):
             assert traces.found_in(answer) or path.endswith("/decisions"), f"GET {path} did not name them"
@@ -527,7 +538,9 @@ async def test_an_erased_hire_is_gone_from_every_service_every_figure_stays_and_
         async def figures() -> dict[str, Any]:
             found: dict[str, Any] = {}
             for report in ("funnel", "reach", "fairness", "savings"):
-                found[f"applications {report}"] = await ok(apps, f"/reports/{report}?cohort_id={cohort}", admin)
+                found[f"applications {report}"] = await ok(
+                    apps, f"/reports/{report}?cohort_id={cohort}", admin
+                )
                 found[f"applications {report} csv"] = (
                     await apps.get(f"/reports/{report}?cohort_id={cohort}&format=csv", headers=admin)
                 ).text
@@ -544,7 +557,13 @@ async def test_an_erased_hire_is_gone_from_every_service_every_figure_stays_and_
         assert before["training counts"]["enrolled"] == 2
         assert before["assessment funnel"]["selection"] == {"selected": 2, "waitlisted": 2, "rejected": 1}
         steps = {s["step"]: s["people"] for s in before["applications funnel"]["steps"]}
-        assert (steps["started"], steps["submitted"], steps["eligible"], steps["selected"], steps["hired"]) == (
+        assert (
+            steps["started"],
+            steps["submitted"],
+            steps["eligible"],
+            steps["selected"],
+            steps["hired"],
+        ) == (
             7,
             6,
             5,
@@ -568,11 +587,17 @@ async def test_an_erased_hire_is_gone_from_every_service_every_figure_stays_and_
         async def the_others() -> dict[str, Any]:
             return {
                 "outcomes published": sorted(
-                    outcome for outcome in (await selections_published(assessment)).values()
+                    outcome
+                    for outcome in (await selections_published(assessment)).values()
                     if outcome[0] != application_id
                 ),
-                "decisions": {key: await ok(assess, f"/applications/{app_id[key]}/decisions", admin) for key in others},
-                "journeys": {key: (await ok(apps, f"/applications/{app_id[key]}", token[key]))["status"] for key in others},
+                "decisions": {
+                    key: await ok(assess, f"/applications/{app_id[key]}/decisions", admin) for key in others
+                },
+                "journeys": {
+                    key: (await ok(apps, f"/applications/{app_id[key]}", token[key]))["status"]
+                    for key in others
+                },
                 "enrolments": {key: len(await enrolments_of(key)) for key in others},
             }
 
@@ -625,9 +650,17 @@ async def test_an_erased_hire_is_gone_from_every_service_every_figure_stays_and_
         # (2) Every figure is what it was.
         assert_counts_unchanged(before, after)
 
-        # (3) No API of any service answers with them.
+        # (3) No API of any service answers with them; their decisions (blind, so without their
+        # name) and their blind submission answer as for an unknown id.
         for http, path, headers in served:
             await assert_answers_without(http, traces, [(path, headers)])
+        for path, headers in [
+            (f"/applications/{application_id}/decisions", admin),
+            (f"/applications/{application_id}/decisions", candidate),
+            person_assignment,
+        ]:
+            gone = await assess.get(path, headers=headers)
+            assert gone.status_code == 404, f"GET {path}: {gone.status_code} {gone.text}"
 
         # (4) No outbox row, and no stored row, of any schema holds them (applications keeps
         # the CandidateErased row, by id only, until the relay's purge); their video is gone.
@@ -637,9 +670,17 @@ async def test_an_erased_hire_is_gone_from_every_service_every_figure_stays_and_
                 rows = [r for r in rows if not r.startswith("CandidateErased:")]
             assert rows == [], f"{runtime.definition.schema}.outbox still holds them: {rows}"
         their_words = PersonTraces.of(
-            form["email"], form["given_name"], form["family_name"], form["phone"], reference, words["person"], opinion
+            form["email"],
+            form["given_name"],
+            form["family_name"],
+            form["phone"],
+            reference,
+            words["person"],
+            opinion,
         )
         for runtime in runtimes:
             stored = await stored_rows_with(runtime, their_words)
             assert stored == [], f"{runtime.definition.schema} still stores them: {stored}"
-        assert not [p for p in tmp_path.rglob("*") if p.is_file() and words["person"].encode() in p.read_bytes()]
+        assert not [
+            p for p in tmp_path.rglob("*") if p.is_file() and words["person"].encode() in p.read_bytes()
+        ]
