@@ -35,6 +35,7 @@ PUBLIC = {
     ("training", "GET", "/certificates/{certificate_id}.json"),
     ("training", "POST", "/lms/moodle/{provider_id}"),  # signed with the provider's HMAC secret
     ("notifications", "GET", "/unsubscribe/{token}"),  # signed link in the e-mail
+    ("notifications", "POST", "/notify/receipts"),  # GOV.UK Notify, with the callback bearer token
 }
 
 

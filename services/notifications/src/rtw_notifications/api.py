@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -9,11 +11,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict
 from rtw_platform.auth import AdminOnly, CurrentPrincipal, Role
-from rtw_platform.errors import NotFound
+from rtw_platform.errors import NotFound, Unauthorised
 from rtw_platform.http import UnitOfWorkDep
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from .delivery_repair import BadReceipt, ResendFilter, read_receipt, record_receipt, resend
 from .models import Delivery, Person
 from .notices import person_of_unsubscribe_token
 from .settings import NotificationsSettings
@@ -74,6 +77,48 @@ async def delivery_log(
             for d in rows
         ],
     }
+
+
+class ResendIn(BaseModel):
+    """Which failed deliveries to send again (every failed one when nothing is given)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template: str | None = None
+    since: datetime | None = None
+    recipient_id: UUID | None = None
+    delivery_ids: list[UUID] = []
+    dry_run: bool = False
+
+
+@router.post("/deliveries/resend", tags=["admin"])
+async def resend_failed(uow: UnitOfWorkDep, _: AdminOnly, body: ResendIn) -> dict[str, Any]:
+    """Send failed deliveries again (given up on after their tries, or failed at Notify): they
+    go back to the dispatcher, due now. A bounced address is not resent."""
+    which = ResendFilter(body.template, body.since, body.recipient_id, tuple(body.delivery_ids))
+    count = await resend(uow, which, dry_run=body.dry_run)
+    return {"would_resend" if body.dry_run else "resent": count}
+
+
+@router.post("/notify/receipts", tags=["providers"], status_code=200)
+async def notify_receipt(request: Request, uow: UnitOfWorkDep) -> dict[str, Any]:
+    """GOV.UK Notify's delivery receipt (its callback, with the bearer token set in Notify's
+    callback settings and in RTW_NOTIFY_CALLBACK_TOKEN): delivered, or bounced, recorded on the
+    delivery."""
+    settings = request.app.state.settings
+    assert isinstance(settings, NotificationsSettings)
+    expected = settings.notify_callback_token
+    given = request.headers.get("authorization", "")
+    if expected is None or not hmac.compare_digest(
+        given.encode(), f"Bearer {expected.get_secret_value()}".encode()
+    ):
+        raise Unauthorised("A delivery receipt needs the callback's bearer token.")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise BadReceipt("A delivery receipt is a JSON object.") from None
+    recorded = await record_receipt(uow, read_receipt(body))
+    return {"recorded": recorded}
 
 
 @router.put("/people/{person_id}/preferences", tags=["people"])

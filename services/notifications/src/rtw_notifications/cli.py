@@ -17,7 +17,9 @@ from .channels import EmailChannel, OutgoingEmail, PermanentFailure, TransientFa
 from .rendering import long_date, render
 from .settings import NotificationsSettings
 
-app = typer.Typer(help="Notifications: staff sign-in links by e-mail.", no_args_is_help=True)
+app = typer.Typer(
+    help="Notifications: staff sign-in links by e-mail; failed e-mails sent again.", no_args_is_help=True
+)
 console = Console()
 errors = Console(stderr=True)
 
@@ -89,3 +91,46 @@ async def _send_once(channel: EmailChannel, outgoing: OutgoingEmail) -> str:
         return await channel.send(outgoing)
     finally:
         await channel.close()
+
+
+@app.command("resend")
+def resend_command(
+    template: Annotated[str | None, typer.Option(help="Only this template (e.g. match_proposed).")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only deliveries created on or after this day (YYYY-MM-DD).")
+    ] = None,
+    recipient_id: Annotated[str | None, typer.Option(help="Only this person's deliveries.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count them; send nothing.")] = False,
+) -> None:
+    """Send failed e-mails again (given up on after their tries, or failed at Notify): they go
+    back to the running service's dispatcher, due now. Bounced addresses are not resent."""
+    from rtw_platform.db import create_engine
+    from rtw_platform.uow import UnitOfWorkFactory
+
+    from .delivery_repair import ResendFilter, resend
+    from .models import REGISTRY
+
+    try:
+        day = datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=UTC) if since else None
+    except ValueError:
+        errors.print(f"[red]error:[/red] --since must be a day as YYYY-MM-DD, not {since!r}")
+        raise typer.Exit(2) from None
+    try:
+        person = uuid.UUID(recipient_id) if recipient_id else None
+    except ValueError:
+        errors.print(f"[red]error:[/red] --recipient-id must be a person's id (a UUID), not {recipient_id!r}")
+        raise typer.Exit(2) from None
+    settings = NotificationsSettings()
+    which = ResendFilter(template=template, since=day, recipient_id=person)
+
+    async def run() -> int:
+        engine = create_engine(settings.sqlalchemy_url(), "notifications", pool_size=1)
+        try:
+            async with UnitOfWorkFactory(engine, REGISTRY.metadata)() as uow:
+                return await resend(uow, which, dry_run=dry_run)
+        finally:
+            await engine.dispose()
+
+    count = asyncio.run(run())
+    verb = "would send again" if dry_run else "sending again"
+    console.print(f"{verb}: {count} failed e-mail(s)")

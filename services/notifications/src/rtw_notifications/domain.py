@@ -76,7 +76,7 @@ def retry_delay_s(attempts: int, *, base_s: float, cap_s: float) -> float:
     than `cap_s`, so a mail server away for hours is still waited for."""
     if attempts < 1:
         return 0.0
-    return min(cap_s, base_s * 2 ** min(attempts - 1, 62))
+    return float(min(cap_s, base_s * 2 ** min(attempts - 1, 62)))
 
 
 def seconds_tried_for(max_attempts: int, *, base_s: float, cap_s: float) -> float:

@@ -26,6 +26,12 @@ class NotFound(Refusal):
     status = 404
 
 
+class Unauthorised(Refusal):
+    """No credentials, or not the expected ones (for callers outside the platform's sign-in)."""
+
+    status = 401
+
+
 class Forbidden(Refusal):
     status = 403
 
