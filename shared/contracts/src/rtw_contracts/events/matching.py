@@ -303,6 +303,7 @@ class CandidateHired(Event):
             "salary_band",
             "hired_at",
         ),
+        "assessment": ("application_id", "hired_at"),
         "notifications": ("candidate_id", "vacancy_id", "council_id", "start_date"),
     }
 

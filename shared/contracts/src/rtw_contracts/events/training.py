@@ -29,6 +29,7 @@ class TrainingEnrolled(Event):
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "applications": ("application_id", "enrolled_at"),
+        "assessment": ("application_id", "enrolled_at"),
         "matching": ("application_id", "modules"),
         "notifications": ("application_id", "candidate_id", "programme", "modules", "expected_end"),
     }
@@ -89,6 +90,7 @@ class TrainingCompleted(Event):
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "applications": ("application_id", "certificate_id", "completed_at"),
+        "assessment": ("application_id", "completed_at"),
         "matching": ("application_id", "skills_gained"),
         "notifications": ("application_id", "candidate_id", "certificate_id"),
     }
