@@ -22,7 +22,6 @@ def upgrade() -> None:
         sa.Column("revision", sa.Integer(), nullable=False, server_default="0"),
         schema="applications",
     )
-    op.alter_column("cohorts", "revision", server_default=None, schema="applications")
     op.add_column(
         "cohorts",
         sa.Column("selection_closed_at", sa.DateTime(timezone=True), nullable=True),
