@@ -33,7 +33,15 @@ class CohortScheduled(Event):
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = "applications"
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        "assessment": ("cohort_id", "programme", "title", "opens_on", "closes_on", "video_required"),
+        "assessment": (
+            "cohort_id",
+            "programme",
+            "title",
+            "opens_on",
+            "closes_on",
+            "video_required",
+            "changed_at",
+        ),
     }
 
     cohort_id: CohortId = Field(description="The cohort.")
