@@ -93,7 +93,9 @@ async def cohort_state(page: Any, platform: RunningPlatform, state: str, timeout
     return await eventually(shown, timeout=timeout, interval=1, what=f"the cohort page to show {state}")
 
 
-async def apply_through_pages(page: Any, platform: RunningPlatform, candidate: Candidate, shots: bool) -> None:
+async def apply_through_pages(
+    page: Any, platform: RunningPlatform, candidate: Candidate, shots: bool
+) -> None:
     """From the start page to 'Application sent', one question per page."""
     await page.goto(platform.url("/applications/"))
     await submit(page, f"Start your application to {TITLE}")
@@ -141,9 +143,7 @@ async def apply_through_pages(page: Any, platform: RunningPlatform, candidate: C
     assert "Application sent" in await page.locator(".govuk-panel").inner_text()
 
 
-async def second_stage_through_pages(
-    page: Any, platform: RunningPlatform, video: Path, shots: bool
-) -> None:
+async def second_stage_through_pages(page: Any, platform: RunningPlatform, video: Path, shots: bool) -> None:
     """Invited by screening, the candidate sends the second stage on their application's page."""
 
     async def invited() -> bool:
@@ -180,7 +180,9 @@ async def score_queue_through_pages(page: Any, shots: bool) -> int:
             await page.check(f"#scores-{criterion}-3")
         await page.check("#recommendation-3")
         await submit(page, "Send scorecard")
-        assert "Your scorecard has been sent." in await page.locator(".govuk-notification-banner").inner_text()
+        assert (
+            "Your scorecard has been sent." in await page.locator(".govuk-notification-banner").inner_text()
+        )
         scored += 1
     return scored
 
@@ -217,7 +219,9 @@ async def test_a_whole_cohort_runs_from_a_new_window_to_a_certificate_through_th
     async with httpx.AsyncClient(timeout=30) as http:
         for assessor_id, name in ASSESSORS.items():
             body = {"id": assessor_id, "display_name": name, "programmes": ["ict"]}
-            put = await http.put(platform.url(f"/assessment/assessors/{assessor_id}"), json=body, headers=admin_api)
+            put = await http.put(
+                platform.url(f"/assessment/assessors/{assessor_id}"), json=body, headers=admin_api
+            )
             assert put.status_code == 200, put.text
 
     # 2. Two candidates apply, page by page, each in their own browser.
@@ -267,7 +271,9 @@ async def test_a_whole_cohort_runs_from_a_new_window_to_a_certificate_through_th
     # TODO(page): register the training provider on the providers set-up page once it exists.
     async with httpx.AsyncClient(timeout=30) as http:
         provider = {"id": "whole-provider", "name": "Whole Cohort Training", "cohorts": [COHORT]}
-        put = await http.put(platform.url("/training/providers/whole-provider"), json=provider, headers=admin_api)
+        put = await http.put(
+            platform.url("/training/providers/whole-provider"), json=provider, headers=admin_api
+        )
         assert put.status_code == 200, put.text
     trainer = await signed_in(
         browser, platform, platform.sign_in_link(Role.TRAINER, "trainer-w", provider_id="whole-provider")
@@ -277,7 +283,9 @@ async def test_a_whole_cohort_runs_from_a_new_window_to_a_certificate_through_th
 
         async def listed(candidate: Candidate = candidate) -> bool:
             await trainer.goto(platform.url("/training/provider"))
-            return await trainer.get_by_role("link", name=f"{candidate.given} {candidate.family}").count() == 1
+            return (
+                await trainer.get_by_role("link", name=f"{candidate.given} {candidate.family}").count() == 1
+            )
 
         await eventually(listed, timeout=60, interval=1, what=f"{candidate.given} to be enrolled")
         async with trainer.expect_navigation():
@@ -286,10 +294,13 @@ async def test_a_whole_cohort_runs_from_a_new_window_to_a_certificate_through_th
             await trainer.get_by_label(module).check()
             await trainer.get_by_label("Hours spent on the module").fill(hours)
             await submit(trainer, "Record as completed")
-            assert f"{module} is recorded as completed" in await trainer.locator(
-                ".govuk-notification-banner--success"
-            ).inner_text()
-        assert "the certificate was issued" in await trainer.locator(".govuk-notification-banner").inner_text()
+            assert (
+                f"{module} is recorded as completed"
+                in await trainer.locator(".govuk-notification-banner--success").inner_text()
+            )
+        assert (
+            "the certificate was issued" in await trainer.locator(".govuk-notification-banner").inner_text()
+        )
     main = await cohort_state(page, platform, "Matching")
     assert "2 trained returners wait for a council to hire them" in main
     await check_page(page, "whole-cohort-matching")

@@ -27,7 +27,9 @@ TODAY = datetime.now(UTC).date()
 
 
 @pytest_asyncio.fixture
-async def runtime(start_service: Callable[..., Any], open_cohorts: dict[str, str]) -> AsyncIterator[ServiceRuntime]:
+async def runtime(
+    start_service: Callable[..., Any], open_cohorts: dict[str, str]
+) -> AsyncIterator[ServiceRuntime]:
     started: ServiceRuntime = await start_service(SERVICE, in_memory_broker=True, relay_enabled=False)
     async with TestRabbitBroker(started.broker):
         yield started
@@ -37,7 +39,9 @@ def client_of(runtime: ServiceRuntime, role: Role | None = None) -> httpx.AsyncC
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app_for(runtime)), base_url="http://a")
     if role is not None:
         secret = runtime.settings.token_secret.get_secret_value()
-        client.cookies.set("rtw_session", issue_session_token(secret, Principal(subject="admin-1", role=role)))
+        client.cookies.set(
+            "rtw_session", issue_session_token(secret, Principal(subject="admin-1", role=role))
+        )
     return client
 
 
@@ -64,13 +68,19 @@ async def scheduled_events(runtime: ServiceRuntime) -> list[CohortScheduled]:
         return [CohortScheduled.model_validate(row.payload) for row in rows]
 
 
-async def test_creating_and_changing_a_window_tells_the_other_services_in_order(runtime: ServiceRuntime) -> None:
+async def test_creating_and_changing_a_window_tells_the_other_services_in_order(
+    runtime: ServiceRuntime,
+) -> None:
     async with client_of(runtime) as http:
         opens, closes = TODAY + timedelta(days=7), TODAY + timedelta(days=37)
-        created = await http.put("/cohorts/ict-life", json=window("ict-life", opens, closes), headers=admin(runtime))
+        created = await http.put(
+            "/cohorts/ict-life", json=window("ict-life", opens, closes), headers=admin(runtime)
+        )
         assert created.status_code == 200, created.text
         changed = await http.put(
-            "/cohorts/ict-life", json=window("ict-life", opens, closes, "Return to ICT, 2027"), headers=admin(runtime)
+            "/cohorts/ict-life",
+            json=window("ict-life", opens, closes, "Return to ICT, 2027"),
+            headers=admin(runtime),
         )
         assert changed.status_code == 200, changed.text
 
@@ -91,7 +101,11 @@ async def test_creating_and_changing_a_window_tells_the_other_services_in_order(
 async def test_a_cohort_not_yet_open_says_when_it_opens_and_is_not_offered(runtime: ServiceRuntime) -> None:
     opens = TODAY + timedelta(days=7)
     async with client_of(runtime) as http:
-        await http.put("/cohorts/ict-soon", json=window("ict-soon", opens, opens + timedelta(days=30)), headers=admin(runtime))
+        await http.put(
+            "/cohorts/ict-soon",
+            json=window("ict-soon", opens, opens + timedelta(days=30)),
+            headers=admin(runtime),
+        )
         start = await http.get("/")
         apply = await http.get("/apply/ict-soon")
     async with client_of(runtime, Role.ADMIN) as staff:
@@ -109,7 +123,9 @@ async def test_a_cohort_not_yet_open_says_when_it_opens_and_is_not_offered(runti
 async def test_an_application_after_the_window_is_refused_naming_the_window(
     runtime: ServiceRuntime, clean_database: str, make_application: Callable[..., dict[str, Any]]
 ) -> None:
-    await insert_cohort(clean_database, "ict-past", "ict", TODAY - timedelta(days=40), TODAY - timedelta(days=1))
+    await insert_cohort(
+        clean_database, "ict-past", "ict", TODAY - timedelta(days=40), TODAY - timedelta(days=1)
+    )
     async with client_of(runtime) as http:
         refused = await http.post("/applications", json=make_application(cohort_id="ict-past"))
         page = await http.get("/apply/ict-past")

@@ -115,7 +115,8 @@ async def test_a_scheduled_cohort_is_known_and_configurable_before_any_applicati
     assert configured.json()["version"] == 1
     view = await state_of(service)
     assert view.lifecycle.state is CohortState.DRAFT
-    assert view.scheduled is not None and view.scheduled.title == "ICT returners"
+    assert view.scheduled is not None
+    assert view.scheduled.title == "ICT returners"
 
     changed = ICT.model_dump(mode="json") | {"capacity": 3}
     saved = await client.put(f"/cohorts/{COHORT}/config", json=changed, headers=admin(service))
@@ -131,7 +132,8 @@ async def test_a_later_change_of_the_window_wins_and_an_older_one_arriving_late_
 
     async with service.uow_factory() as uow:
         kept = await uow.session.get(ScheduledCohort, COHORT)
-    assert kept is not None and kept.title == "Renamed"
+    assert kept is not None
+    assert kept.title == "Renamed"
     assert (await state_of(service)).lifecycle.state is CohortState.OPEN
 
 
@@ -152,7 +154,8 @@ async def test_after_selection_closed_a_new_applicant_is_not_invited_to_the_seco
     assert about_late[0].next_step_deadline is None
     async with service.uow_factory() as uow:
         candidacy = await uow.session.get(Candidacy, late.application_id)
-    assert candidacy is not None and candidacy.screening_outcome == "not_shortlisted"
+    assert candidacy is not None
+    assert candidacy.screening_outcome == "not_shortlisted"
 
 
 async def test_closing_selection_tells_applications_through_the_outbox(
@@ -204,7 +207,9 @@ async def test_the_state_follows_second_stage_scoring_selection_training_and_hir
 
     async with service.uow_factory() as uow:
         assigned = (
-            await uow.session.exec(select(Assignment).where(Assignment.application_id == applied.application_id))
+            await uow.session.exec(
+                select(Assignment).where(Assignment.application_id == applied.application_id)
+            )
         ).all()
     for assignment in assigned:
         sent = await client.post(
@@ -225,7 +230,9 @@ async def test_the_state_follows_second_stage_scoring_selection_training_and_hir
         await uow.commit()
     view = await state_of(service)
     assert view.lifecycle.state is CohortState.MATCHING
-    assert view.lifecycle.waiting == ("1 trained returner waits for a council to hire them: waiting for councils.",)
+    assert view.lifecycle.waiting == (
+        "1 trained returner waits for a council to hire them: waiting for councils.",
+    )
 
     async with service.uow_factory() as uow:
         await lifecycle.record_hire(example(CandidateHired, event_id=uuid4(), **ids), uow)

@@ -20,7 +20,9 @@ def life(**facts: object) -> Lifecycle:
 
 
 def test_a_cohort_before_its_window_is_a_draft_that_says_when_it_opens() -> None:
-    draft = cohort_lifecycle(CohortProgress(opens_on=TODAY + timedelta(days=1), closes_on=date(2027, 4, 30)), TODAY)
+    draft = cohort_lifecycle(
+        CohortProgress(opens_on=TODAY + timedelta(days=1), closes_on=date(2027, 4, 30)), TODAY
+    )
     assert draft.state is CohortState.DRAFT
     assert "Applications open on 16 March 2027" in draft.next_step
     assert "Set the configuration" in draft.next_step
@@ -33,7 +35,9 @@ def test_a_cohort_is_open_on_every_day_of_its_window_both_ends_included(today: d
 
 def test_a_window_not_known_counts_as_open_until_something_later_happens() -> None:
     assert cohort_lifecycle(CohortProgress(None, None), TODAY).state is CohortState.OPEN
-    assert cohort_lifecycle(CohortProgress(None, None, selection_closed=True), TODAY).state is CohortState.CLOSED
+    assert (
+        cohort_lifecycle(CohortProgress(None, None, selection_closed=True), TODAY).state is CohortState.CLOSED
+    )
 
 
 def test_a_cohort_shortlisting_the_best_n_waits_for_the_admin_after_its_window() -> None:
@@ -44,7 +48,12 @@ def test_a_cohort_shortlisting_the_best_n_waits_for_the_admin_after_its_window()
 
 
 def test_the_second_stage_waits_for_candidates_until_their_deadline() -> None:
-    due = life(second_stage_due=2, second_stage_deadline=date(2027, 3, 20), awaiting_scorecards=1, assessors_owing=("Ada",))
+    due = life(
+        second_stage_due=2,
+        second_stage_deadline=date(2027, 3, 20),
+        awaiting_scorecards=1,
+        assessors_owing=("Ada",),
+    )
     assert due.state is CohortState.SECOND_STAGE
     assert due.waiting == (
         "2 shortlisted candidates have not sent their second stage yet (until 20 March 2027): waiting for candidates.",
@@ -84,12 +93,22 @@ def test_after_selection_the_cohort_trains_then_matches_then_closes() -> None:
 
 
 def test_a_closed_selection_wins_over_a_window_still_open() -> None:
-    assert cohort_lifecycle(CohortProgress(**WINDOW, selection_closed=True), TODAY).state is CohortState.CLOSED  # type: ignore[arg-type]
+    assert (
+        cohort_lifecycle(CohortProgress(**WINDOW, selection_closed=True), TODAY).state is CohortState.CLOSED
+    )  # type: ignore[arg-type]
 
 
 def test_the_steps_mark_what_is_done_current_and_to_come_in_order() -> None:
     steps = life(awaiting_scorecards=1, assessors_owing=("Ada",)).steps
     assert [s.value for s, _ in steps] == [
-        "draft", "open", "shortlisting", "second_stage", "scoring", "selection", "training", "matching", "closed"
+        "draft",
+        "open",
+        "shortlisting",
+        "second_stage",
+        "scoring",
+        "selection",
+        "training",
+        "matching",
+        "closed",
     ]
     assert [w for _, w in steps] == ["done"] * 4 + ["current"] + ["to come"] * 4

@@ -105,7 +105,9 @@ async def cohort_view(uow: UnitOfWork, cohort_id: str, today: date) -> CohortVie
     config = await config_in_force(uow, cohort_id)
     closures = {
         c.step
-        for c in (await uow.session.exec(select(CohortClosure).where(CohortClosure.cohort_id == cohort_id))).all()
+        for c in (
+            await uow.session.exec(select(CohortClosure).where(CohortClosure.cohort_id == cohort_id))
+        ).all()
     }
     candidacies = [
         c
@@ -113,7 +115,9 @@ async def cohort_view(uow: UnitOfWork, cohort_id: str, today: date) -> CohortVie
         if c.withdrawn_at is None and c.erased_at is None
     ]
     shortlisted = [c for c in candidacies if c.screening_outcome == AssessmentOutcome.SHORTLISTED.value]
-    deadlines = await _second_stage_deadlines(uow, cohort_id, config.config.second_stage_days if config else 14)
+    deadlines = await _second_stage_deadlines(
+        uow, cohort_id, config.config.second_stage_days if config else 14
+    )
     selection_closed = "selection" in closures
     due = [
         c
@@ -144,7 +148,10 @@ async def cohort_view(uow: UnitOfWork, cohort_id: str, today: date) -> CohortVie
         applications=len(candidacies),
         eligible_waiting=sum(1 for c in candidacies if c.screening_outcome == "eligible"),
         second_stage_due=len(due),
-        second_stage_deadline=max((deadlines[str(c.application_id)] for c in due if str(c.application_id) in deadlines), default=None),
+        second_stage_deadline=max(
+            (deadlines[str(c.application_id)] for c in due if str(c.application_id) in deadlines),
+            default=None,
+        ),
         awaiting_scorecards=sum(
             1 for c in shortlisted if c.second_stage_submitted_at and c.second_stage_score is None
         )

@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from rtw_contracts.envelope import Event
-from rtw_contracts.events.cohorts import cohort_journey
 from rtw_contracts.events import (
     ApplicationContactGiven,
     ApplicationSubmitted,
@@ -42,6 +41,7 @@ from rtw_contracts.events import (
     TrainingModuleCompleted,
     VacancyPosted,
 )
+from rtw_contracts.events.cohorts import cohort_journey
 from rtw_contracts.types import (
     AssessmentOutcome,
     AssessmentStage,

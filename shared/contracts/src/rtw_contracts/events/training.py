@@ -20,8 +20,9 @@ _PRODUCER = "training"
 class TrainingEnrolled(Event):
     """Published when a selected candidate is enrolled on the cohort's curriculum.
 
-    Consumed by applications (the candidate's journey), matching (training progress in the
-    talent-pool profile) and notifications (welcome to training).
+    Consumed by applications (the candidate's journey), assessment (the cohort's state),
+    matching (training progress in the talent-pool profile) and notifications (welcome to
+    training).
     """
 
     ROUTING_KEY: ClassVar[str] = "training.enrolled.v1"
@@ -80,7 +81,8 @@ class TrainingModuleCompleted(Event):
 class TrainingCompleted(Event):
     """Published when a candidate completes the curriculum and a certificate is issued.
 
-    Consumed by applications (the candidate's journey and reports), matching (marks the
+    Consumed by applications (the candidate's journey and reports), assessment (the cohort's
+    state: the returner moves from training to matching), matching (marks the
     profile as trained and adds the skills gained) and notifications (congratulations, with
     the certificate).
     """
