@@ -32,7 +32,14 @@ async def record_schedule(event: CohortScheduled, uow: UnitOfWork) -> None:
     if cohort is not None and (cohort.sequence or 0) >= (event.sequence or 0):
         return  # an older change arriving late
     if cohort is None:
-        cohort = ScheduledCohort(cohort_id=event.cohort_id, programme=event.programme.value)
+        cohort = ScheduledCohort(
+            cohort_id=event.cohort_id,
+            programme=event.programme.value,
+            title=event.title,
+            opens_on=event.opens_on,
+            closes_on=event.closes_on,
+            changed_at=event.changed_at,
+        )
     cohort.programme = event.programme.value
     cohort.title = event.title
     cohort.opens_on = event.opens_on
@@ -42,16 +49,6 @@ async def record_schedule(event: CohortScheduled, uow: UnitOfWork) -> None:
     cohort.changed_at = event.changed_at
     uow.session.add(cohort)
     await config_in_force(uow, event.cohort_id, event.programme)
-
-
-async def scheduled_cohorts(uow: UnitOfWork) -> dict[str, ScheduledCohort]:
-    """Every cohort applications has scheduled, by id."""
-    return {c.cohort_id: c for c in (await uow.session.exec(select(ScheduledCohort))).all()}
-
-
-async def selection_is_closed(uow: UnitOfWork, cohort_id: str) -> bool:
-    """Whether the cohort's selection is closed (nobody new may be invited to its second stage)."""
-    return await uow.session.get(CohortClosure, (cohort_id, "selection")) is not None
 
 
 def selection_closed(cohort_id: str, programme: Programme, now: datetime) -> CohortSelectionClosed:
