@@ -238,3 +238,21 @@ async def test_the_state_follows_second_stage_scoring_selection_training_and_hir
         await lifecycle.record_hire(example(CandidateHired, event_id=uuid4(), **ids), uow)
         await uow.commit()
     assert (await state_of(service)).lifecycle.state is CohortState.CLOSED
+
+
+async def test_after_a_best_n_shortlist_closed_a_new_applicant_is_told_not_shortlisted_not_left_waiting(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    await record(service, schedule(opens_on=TODAY - timedelta(days=20), closes_on=TODAY + timedelta(days=5)))
+    best_n = ICT.model_dump(mode="json") | {"shortlist_size": 1, "shortlist_threshold": None}
+    assert (
+        await client.put(f"/cohorts/{COHORT}/config", json=best_n, headers=admin(service))
+    ).status_code == 200
+    await screen(service, application())
+    assert (await client.post(f"/cohorts/{COHORT}/shortlist", headers=admin(service))).status_code == 200
+
+    late = application(submitted_at=datetime.now(UTC))
+    await screen(service, late)
+
+    decisions = [AssessmentScored.model_validate(p) for p in await outbox(service, "AssessmentScored")]
+    assert [d.outcome for d in decisions if d.application_id == late.application_id] == ["not_shortlisted"]
