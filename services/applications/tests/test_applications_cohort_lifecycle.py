@@ -4,10 +4,14 @@ closes its selection (CohortSelectionClosed) nobody may start or send an applica
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
@@ -16,6 +20,7 @@ from rtw_applications.app import SERVICE
 from rtw_applications.testing import bearer_for, insert_cohort, submitted_application
 from rtw_contracts import CohortScheduled, CohortSelectionClosed, Programme, cohort_journey
 from rtw_platform.auth import Principal, Role, issue_session_token
+from rtw_platform.db import asyncpg_dsn
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
 from rtw_platform.testing.waiting import eventually
@@ -174,3 +179,37 @@ async def test_once_selection_closed_nobody_starts_or_sends_an_application_to_th
     [shown] = [c for c in listed if c["id"] == cohort_id]
     assert shown["is_open"] is False
     assert shown["status"] == "Selection closed"
+
+
+async def test_the_operator_announces_cohorts_created_before_the_event_existed(
+    open_cohorts: dict[str, str], clean_database: str, tmp_path: Any
+) -> None:
+    env = {
+        **os.environ,
+        "RTW_DATABASE_URL": clean_database,
+        "RTW_FILE_STORE_URL": f"file://{tmp_path}",
+        "COLUMNS": "200",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "rtw_platform.cli",
+        "applications",
+        "announce-cohorts",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+
+    assert process.returncode == 0, out.decode() + err.decode()
+    assert f"{len(open_cohorts)} cohort(s) announced" in out.decode()
+    conn = await asyncpg.connect(asyncpg_dsn(clean_database))
+    try:
+        rows = await conn.fetch(
+            "SELECT payload::text AS payload FROM applications.outbox WHERE event_type = 'CohortScheduled'"
+        )
+    finally:
+        await conn.close()
+    announced = {CohortScheduled.model_validate_json(row["payload"]).cohort_id for row in rows}
+    assert announced == set(open_cohorts.values())

@@ -71,6 +71,19 @@ async def save_cohort(uow: UnitOfWork, cohort_in: CohortIn) -> Cohort:
     return cohort
 
 
+async def announce_all(uow: UnitOfWork) -> list[str]:
+    """Tell the other services every cohort's window again (each one's next revision): for cohorts
+    created before CohortScheduled existed, or a consumer whose copy was lost."""
+    now = datetime.now(UTC)
+    every = await list_cohorts(uow)
+    for cohort in every:
+        cohort.revision += 1
+        uow.session.add(cohort)
+        uow.publish(scheduled(cohort, now))
+    await uow.commit()
+    return [cohort.id for cohort in every]
+
+
 def scheduled(cohort: Cohort, now: datetime) -> CohortScheduled:
     """The event telling other services the cohort's window as it now is."""
     return CohortScheduled(
