@@ -33,6 +33,8 @@ pytestmark = pytest.mark.contracts
 EVENT_PARAMS = [pytest.param(event, id=key) for key, event in EVENTS.items()]
 
 EXPECTED_ROUTING_KEYS = {
+    "cohort.scheduled.v1": "applications",
+    "cohort.selection-closed.v1": "assessment",
     "application.submitted.v1": "applications",
     "application.submitted.v2": "applications",
     "application.contact-given.v1": "applications",

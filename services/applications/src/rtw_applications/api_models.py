@@ -269,5 +269,6 @@ class CohortIn(BaseModel):
 
 class CohortView(CohortIn):
     is_open: bool
+    status: str
     window: str
     questions: list[dict[str, str | int]]

@@ -8,6 +8,7 @@ from rtw_contracts import (
     ApplicationWithdrawn,
     CandidateErased,
     CandidateSignInRequestedV2,
+    CohortScheduled,
     SecondStageSubmitted,
     SessionEnded,
 )
@@ -42,6 +43,7 @@ SERVICE = ServiceDefinition(
         ApplicationWithdrawn,
         CandidateErased,
         CandidateSignInRequestedV2,
+        CohortScheduled,
         SessionEnded,
     ),
     routers=(router, pages),

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .bulk_import import ImportFileProblem, ImportReport, read_rows, write_rejected
 from .bulk_import_processes import import_in_processes
+from .cohorts import announce_all
 from .domain import MAX_RETENTION_MONTHS, MIN_RETENTION_MONTHS, retention_refusal
 from .models import REGISTRY
 from .privacy import RetentionItem, apply_retention
@@ -133,6 +134,28 @@ def retention_command(
     for item in items:
         table.add_row(item.reference or "-", item.status, f"{item.final_outcome_at:%Y-%m-%d}")
     console.print(table)
+
+
+@app.command("announce-cohorts")
+def announce_cohorts_command() -> None:
+    """Publish every cohort's window again (CohortScheduled), e.g. once after upgrading, so that
+    assessment knows cohorts created before the event existed."""
+    try:
+        settings = ApplicationsSettings()
+    except ValidationError as problem:
+        errors.print(f"[red]error:[/red] {_setting_problem(problem)}", soft_wrap=True)
+        raise typer.Exit(2) from None
+
+    async def run() -> list[str]:
+        factory, engine = _factory(settings)
+        try:
+            async with factory() as uow:
+                return await announce_all(uow)
+        finally:
+            await engine.dispose()
+
+    announced = asyncio.run(run())
+    console.print(f"{len(announced)} cohort(s) announced: {', '.join(announced) or 'none'}")
 
 
 def _setting_problem(problem: ValidationError) -> str:

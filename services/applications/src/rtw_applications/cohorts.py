@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from rtw_contracts import Programme
+from rtw_contracts import CohortScheduled, CohortSelectionClosed, Programme, cohort_journey
 from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.uow import UnitOfWork
 from sqlmodel import select
@@ -27,19 +27,27 @@ async def cohort_or_refuse(uow: UnitOfWork, cohort_id: str) -> Cohort:
     return cohort
 
 
+def refusal_of(cohort: Cohort, today: date) -> str | None:
+    """Why nobody may apply to the cohort today (its selection closed, or its window is not
+    open); None if they may."""
+    if cohort.selection_closed_at is not None:
+        return domain.selection_closed_refusal(cohort.selection_closed_at.date())
+    return domain.window_refusal(window_of(cohort), today)
+
+
 async def open_cohort_or_refuse(uow: UnitOfWork, cohort_id: str, today: date) -> Cohort:
-    """The cohort if its window is open today; otherwise a refusal naming the window."""
+    """The cohort if it takes applications today; otherwise a refusal naming why."""
     cohort = await cohort_or_refuse(uow, cohort_id)
-    refusal = domain.window_refusal(window_of(cohort), today)
+    refusal = refusal_of(cohort, today)
     if refusal is not None:
         raise Conflict(refusal)
     return cohort
 
 
 async def list_cohorts(uow: UnitOfWork, *, open_on: date | None = None) -> list[Cohort]:
-    """Every cohort (or those open on a day), by programme and opening date."""
+    """Every cohort (or those taking applications on a day), by programme and opening date."""
     cohorts = (await uow.session.exec(select(Cohort))).all()
-    chosen = [c for c in cohorts if open_on is None or window_of(c).is_open(open_on)]
+    chosen = [c for c in cohorts if open_on is None or refusal_of(c, open_on) is None]
     return sorted(chosen, key=lambda c: (c.programme, c.opens_on, c.id))
 
 
@@ -56,9 +64,48 @@ async def save_cohort(uow: UnitOfWork, cohort_in: CohortIn) -> Cohort:
         for field in ("title", "opens_on", "closes_on", "video_required"):
             setattr(cohort, field, getattr(cohort_in, field))
         cohort.updated_at = now
+    cohort.revision += 1
     uow.session.add(cohort)
+    uow.publish(scheduled(cohort, now))
     await uow.commit()
     return cohort
+
+
+async def announce_all(uow: UnitOfWork) -> list[str]:
+    """Tell the other services every cohort's window again (each one's next revision): for cohorts
+    created before CohortScheduled existed, or a consumer whose copy was lost."""
+    now = datetime.now(UTC)
+    every = await list_cohorts(uow)
+    for cohort in every:
+        cohort.revision += 1
+        uow.session.add(cohort)
+        uow.publish(scheduled(cohort, now))
+    await uow.commit()
+    return [cohort.id for cohort in every]
+
+
+def scheduled(cohort: Cohort, now: datetime) -> CohortScheduled:
+    """The event telling other services the cohort's window as it now is."""
+    return CohortScheduled(
+        correlation_id=cohort_journey(cohort.id),
+        sequence=cohort.revision,
+        cohort_id=cohort.id,
+        programme=Programme(cohort.programme),
+        title=cohort.title,
+        opens_on=cohort.opens_on,
+        closes_on=cohort.closes_on,
+        video_required=cohort.video_required,
+        changed_at=now,
+    )
+
+
+async def record_selection_closed(event: CohortSelectionClosed, uow: UnitOfWork) -> None:
+    """Assessment closed the cohort's selection: from now on nobody starts an application to it."""
+    cohort = await uow.session.get(Cohort, event.cohort_id)
+    if cohort is None or cohort.selection_closed_at is not None:
+        return
+    cohort.selection_closed_at = event.closed_at
+    uow.session.add(cohort)
 
 
 def view(cohort: Cohort, today: date) -> CohortView:
@@ -72,7 +119,8 @@ def view(cohort: Cohort, today: date) -> CohortView:
         opens_on=cohort.opens_on,
         closes_on=cohort.closes_on,
         video_required=cohort.video_required,
-        is_open=window.is_open(today),
+        is_open=refusal_of(cohort, today) is None,
+        status=domain.cohort_status(window, today, cohort.selection_closed_at),
         window=window.describe(),
         questions=[
             {"id": q.id, "text": q.text, "max_words": q.max_words}

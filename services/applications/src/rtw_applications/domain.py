@@ -171,6 +171,25 @@ def window_refusal(window: Window, today: date) -> str | None:
     return None
 
 
+def selection_closed_refusal(closed_on: date) -> str:
+    """Why nobody may apply once the cohort's selection is closed."""
+    return (
+        f"Selection for this cohort closed on {_long_date(closed_on)}: it takes no more applications. "
+        "Look for a programme open now on the start page."
+    )
+
+
+def cohort_status(window: Window, today: date, selection_closed_at: datetime | None) -> str:
+    """How a cohort stands for applicants, e.g. 'Opens on 5 January 2027', 'Open', 'Closed'."""
+    if selection_closed_at is not None:
+        return "Selection closed"
+    if today < window.opens_on:
+        return f"Opens on {_long_date(window.opens_on)}"
+    if today > window.closes_on:
+        return "Closed"
+    return "Open"
+
+
 # --------------------------------------------------------------------------- programme data
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rtw_contracts import (
     AssessmentScored,
     CandidateHired,
+    CohortSelectionClosed,
     CouncilRegistered,
     MatchProposed,
     MatchResponded,
@@ -17,7 +18,7 @@ from rtw_contracts import (
 from rtw_platform.messaging import Subscription
 from rtw_platform.sessions import SESSION_ENDED
 
-from . import journey
+from . import cohorts, journey
 
 SUBSCRIPTIONS = (
     Subscription(AssessmentScored, journey.record_assessment),
@@ -30,5 +31,6 @@ SUBSCRIPTIONS = (
     Subscription(CandidateHired, journey.record_hire),
     Subscription(CouncilRegistered, journey.record_council),
     Subscription(VacancyPosted, journey.record_vacancy),
+    Subscription(CohortSelectionClosed, cohorts.record_selection_closed),
     SESSION_ENDED,  # a session signed out of anywhere ends here too
 )

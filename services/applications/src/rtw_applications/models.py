@@ -35,6 +35,10 @@ class Cohort(ApplicationsTable, table=True):
     video_required: bool = True
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
+    #: How many times the window was created or changed (the CohortScheduled sequence).
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    #: When assessment closed the cohort's selection (CohortSelectionClosed): nobody starts then.
+    selection_closed_at: datetime | None = timestamp_field(nullable=True)
 
 
 class Candidate(ApplicationsTable, table=True):

@@ -563,3 +563,202 @@ class AssignmentStatus(StrEnum):
     PENDING = "pending"
     SUBMITTED = "submitted"
     WITHDRAWN = "withdrawn"
+
+
+# --------------------------------------------------------------------------- cohort lifecycle
+
+
+class CohortState(StrEnum):
+    """Where a cohort stands, in the order a cohort lives them."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    SHORTLISTING = "shortlisting"
+    SECOND_STAGE = "second_stage"
+    SCORING = "scoring"
+    SELECTION = "selection"
+    TRAINING = "training"
+    MATCHING = "matching"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        """The state as the admin reads it."""
+        return _STATE_LABELS[self]
+
+
+_STATE_LABELS = {
+    CohortState.DRAFT: "Draft",
+    CohortState.OPEN: "Open for applications",
+    CohortState.SHORTLISTING: "Shortlisting",
+    CohortState.SECOND_STAGE: "Second stage",
+    CohortState.SCORING: "Scoring",
+    CohortState.SELECTION: "Selection",
+    CohortState.TRAINING: "Training",
+    CohortState.MATCHING: "Matching",
+    CohortState.CLOSED: "Closed",
+}
+
+
+@dataclass(frozen=True)
+class CohortProgress:
+    """The facts a cohort's state is derived from (counts, never people)."""
+
+    opens_on: date | None
+    closes_on: date | None
+    shortlist_by_size: bool = False
+    shortlisting_closed: bool = False
+    selection_closed: bool = False
+    applications: int = 0
+    eligible_waiting: int = 0
+    second_stage_due: int = 0
+    second_stage_deadline: date | None = None
+    awaiting_scorecards: int = 0
+    assessors_owing: tuple[str, ...] = ()
+    selected: int = 0
+    in_training: int = 0
+    awaiting_hire: int = 0
+    hired: int = 0
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A cohort's state, who is waiting on whom, and what comes next."""
+
+    state: CohortState
+    waiting: tuple[str, ...]
+    next_step: str
+
+    @property
+    def steps(self) -> list[tuple[CohortState, str]]:
+        """Every state with 'done', 'current' or 'to come'."""
+        order = list(CohortState)
+        here = order.index(self.state)
+        return [
+            (state, "done" if i < here else "current" if i == here else "to come")
+            for i, state in enumerate(order)
+        ]
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _long_day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _names(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _waiting_lines(progress: CohortProgress) -> list[str]:
+    lines = []
+    if progress.shortlist_by_size and not progress.shortlisting_closed and progress.eligible_waiting:
+        lines.append(
+            _plural(progress.eligible_waiting, "eligible candidate waits", "eligible candidates wait")
+            + " for the programme team to close shortlisting."
+        )
+    if progress.second_stage_due:
+        until = (
+            f" (until {_long_day(progress.second_stage_deadline)})" if progress.second_stage_deadline else ""
+        )
+        lines.append(
+            _plural(progress.second_stage_due, "shortlisted candidate has", "shortlisted candidates have")
+            + f" not sent their second stage yet{until}: waiting for candidates."
+        )
+    if progress.awaiting_scorecards:
+        what = _plural(progress.awaiting_scorecards, "second stage is", "second stages are")
+        if progress.assessors_owing:
+            lines.append(
+                f"{what} waiting for scorecards from "
+                + ("assessor " if len(progress.assessors_owing) == 1 else "assessors ")
+                + _names(progress.assessors_owing)
+                + "."
+            )
+        else:
+            lines.append(
+                f"{what} waiting for scorecards, and no assessor is assigned: register active "
+                "assessors for the programme."
+            )
+    if progress.in_training:
+        lines.append(
+            _plural(progress.in_training, "selected candidate is", "selected candidates are")
+            + " in training: waiting for training providers to record their modules."
+        )
+    if progress.awaiting_hire:
+        lines.append(
+            _plural(progress.awaiting_hire, "trained returner waits", "trained returners wait")
+            + " for a council to hire them: waiting for councils."
+        )
+    return lines
+
+
+def cohort_lifecycle(progress: CohortProgress, today: date) -> Lifecycle:
+    """The cohort's state (the earliest stage not finished), who waits on whom, and what is next.
+
+    Without a known window (a cohort only ever seen through its applications) the window is
+    taken as open until something later has happened."""
+    waiting = tuple(_waiting_lines(progress))
+    p = progress
+    if p.selection_closed:
+        if p.in_training:
+            return Lifecycle(
+                CohortState.TRAINING,
+                waiting,
+                "Each returner moves to matching when their training provider records the last module.",
+            )
+        if p.awaiting_hire:
+            return Lifecycle(
+                CohortState.MATCHING,
+                waiting,
+                "The cohort closes when every trained returner is hired or has left the programme.",
+            )
+        return Lifecycle(
+            CohortState.CLOSED,
+            waiting,
+            f"Nothing is left to do: {_plural(p.hired, 'returner was', 'returners were')} hired.",
+        )
+    if p.opens_on is not None and today < p.opens_on:
+        return Lifecycle(
+            CohortState.DRAFT,
+            waiting,
+            f"Applications open on {_long_day(p.opens_on)}. Set the configuration (places, "
+            "shortlisting, second-stage time) before then.",
+        )
+    window_open = p.closes_on is None or today <= p.closes_on
+    if window_open:
+        closes = f" until {_long_day(p.closes_on)}" if p.closes_on else ""
+        return Lifecycle(
+            CohortState.OPEN,
+            waiting,
+            f"Candidates apply{closes} ({_plural(p.applications, 'application', 'applications')} so far). "
+            + (
+                "Shortlisting can be closed once the window has closed."
+                if p.shortlist_by_size
+                else "Those scoring above the threshold are invited to the second stage as they apply."
+            ),
+        )
+    if p.shortlist_by_size and not p.shortlisting_closed:
+        return Lifecycle(
+            CohortState.SHORTLISTING,
+            waiting,
+            "Close shortlisting: the best are invited to the second stage and the others are told.",
+        )
+    if p.second_stage_due:
+        return Lifecycle(
+            CohortState.SECOND_STAGE,
+            waiting,
+            "Assessors score each second stage as it arrives; selection waits until they are scored.",
+        )
+    if p.awaiting_scorecards:
+        return Lifecycle(
+            CohortState.SCORING,
+            waiting,
+            "When every scorecard is in, close the cohort and select.",
+        )
+    return Lifecycle(
+        CohortState.SELECTION,
+        waiting,
+        "Every second stage is scored: close the cohort and select. The selected are enrolled in training.",
+    )

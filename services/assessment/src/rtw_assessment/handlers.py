@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from rtw_contracts import ApplicationSubmittedV2, ApplicationWithdrawn, CandidateErased, SecondStageSubmitted
+from rtw_contracts import (
+    ApplicationSubmittedV2,
+    ApplicationWithdrawn,
+    CandidateErased,
+    CandidateHired,
+    CohortScheduled,
+    SecondStageSubmitted,
+    TrainingCompleted,
+    TrainingEnrolled,
+)
 from rtw_platform.messaging import Subscription
 from rtw_platform.sessions import SESSION_ENDED
 
-from . import erasure, screening, second_stage, selection
+from . import erasure, lifecycle, screening, second_stage, selection
 
 SUBSCRIPTIONS = (
     Subscription(ApplicationSubmittedV2, screening.screen_application),
     Subscription(SecondStageSubmitted, second_stage.record_second_stage),
     Subscription(ApplicationWithdrawn, selection.record_withdrawal),
     Subscription(CandidateErased, erasure.erase_candidate),
+    Subscription(CohortScheduled, lifecycle.record_schedule),
+    Subscription(TrainingEnrolled, lifecycle.record_enrolment),
+    Subscription(TrainingCompleted, lifecycle.record_training_completed),
+    Subscription(CandidateHired, lifecycle.record_hire),
     SESSION_ENDED,  # a session signed out of anywhere ends here too
 )

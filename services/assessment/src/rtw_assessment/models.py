@@ -6,12 +6,12 @@ screening needs.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from rtw_platform.db import json_field, service_registry, timestamp_field
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Date, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -20,6 +20,21 @@ REGISTRY = service_registry("assessment")
 
 class AssessmentTable(SQLModel, registry=REGISTRY):
     """Base of every table of this service."""
+
+
+class ScheduledCohort(AssessmentTable, table=True):
+    """A cohort as applications scheduled it (CohortScheduled): its title and application window."""
+
+    __tablename__ = "scheduled_cohorts"
+
+    cohort_id: str = Field(primary_key=True, max_length=64)
+    programme: str = Field(max_length=20)
+    title: str = Field(max_length=200)
+    opens_on: date = Field(sa_column=Column(Date, nullable=False))
+    closes_on: date = Field(sa_column=Column(Date, nullable=False))
+    video_required: bool = True
+    sequence: int = 0
+    changed_at: datetime = timestamp_field()
 
 
 class CohortConfigVersion(AssessmentTable, table=True):
@@ -58,6 +73,9 @@ class Candidacy(AssessmentTable, table=True):
     withdrawn_at: datetime | None = timestamp_field(nullable=True)
     erased_at: datetime | None = timestamp_field(nullable=True)
     sequence: int = 0
+    training_enrolled_at: datetime | None = timestamp_field(nullable=True)
+    training_completed_at: datetime | None = timestamp_field(nullable=True)
+    hired_at: datetime | None = timestamp_field(nullable=True)
 
 
 class Decision(AssessmentTable, table=True):

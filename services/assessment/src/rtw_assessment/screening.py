@@ -80,6 +80,9 @@ async def screen_application(event: ApplicationSubmittedV2, uow: UnitOfWork) -> 
     )
     now = datetime.now(UTC)
     result = domain.screen(facts_of(candidacy), config.config, now.date())
+    late = await _too_late_for(uow, event.cohort_id, result)
+    if late is not None:
+        result = domain.ScreeningResult(AssessmentOutcome.NOT_SHORTLISTED, result.score, result.breakdown, [])
     candidacy.stage1_score = result.score
     candidacy.screening_outcome = result.outcome.value if result.outcome else "eligible"
     uow.session.add(candidacy)
@@ -93,10 +96,31 @@ async def screen_application(event: ApplicationSubmittedV2, uow: UnitOfWork) -> 
             score=result.score,
             breakdown=result.breakdown,
             reasons=result.reasons,
-            inputs=candidacy.facts,
+            inputs=candidacy.facts if late is None else {**candidacy.facts, "closed": late},
+            justification=None if late is None else CLOSED_STAGE_REASONS[late],
             cause=event,
             now=now,
         )
+
+
+#: Why an eligible application that arrives after a closed stage is not shortlisted.
+CLOSED_STAGE_REASONS = {
+    "selection": "The cohort's selection had closed when this application arrived: nobody new is "
+    "invited to its second stage.",
+    "shortlisting": "The cohort's shortlist had closed when this application arrived: nobody new is "
+    "invited to its second stage.",
+}
+
+
+async def _too_late_for(uow: UnitOfWork, cohort_id: str, result: domain.ScreeningResult) -> str | None:
+    """The closed step ('selection' or 'shortlisting') that keeps an eligible application from the
+    second stage, or None (an ineligible one, or the stages still open)."""
+    if result.outcome is AssessmentOutcome.INELIGIBLE:
+        return None
+    for step in ("selection", "shortlisting"):
+        if await uow.session.get(CohortClosure, (cohort_id, step)) is not None:
+            return step
+    return None
 
 
 def domain_mismatch(event: ApplicationSubmittedV2, programme: Programme) -> Exception:

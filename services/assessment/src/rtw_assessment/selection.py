@@ -16,7 +16,7 @@ from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.uow import UnitOfWork
 from sqlmodel import col, select
 
-from . import domain
+from . import domain, lifecycle
 from .configuration import config_in_force
 from .decisions import decide
 from .models import Assignment, Candidacy, CohortClosure
@@ -126,6 +126,7 @@ async def close_cohort(uow: UnitOfWork, cohort_id: str, admin: str, *, force: bo
             closed_at=now,
         )
     )
+    uow.publish(lifecycle.selection_closed(cohort_id, config.config.programme, now))
     await uow.commit()
     return {
         "selected": len(selection.selected),

@@ -17,6 +17,8 @@ from rtw_contracts.events import (
     CandidateHired,
     CandidateSignInRequested,
     CandidateSignInRequestedV2,
+    CohortScheduled,
+    CohortSelectionClosed,
     CouncilClaimRejected,
     CouncilRegistered,
     MatchProposed,
@@ -32,6 +34,7 @@ from rtw_contracts.events import (
     TrainingModuleCompleted,
     VacancyPosted,
 )
+from rtw_contracts.events.cohorts import cohort_journey
 from rtw_contracts.registry import EVENTS, UnknownEventError, event_for, parse_event
 from rtw_contracts.types import (
     AssessmentOutcome,
@@ -81,6 +84,8 @@ __all__ = [
     "CareerBreak",
     "CareerBreakReason",
     "CausedBy",
+    "CohortScheduled",
+    "CohortSelectionClosed",
     "ContractType",
     "CouncilClaimRejected",
     "CouncilRegistered",
@@ -122,6 +127,7 @@ __all__ = [
     "WorkMode",
     "WorkPreferences",
     "caused_by",
+    "cohort_journey",
     "event_for",
     "parse_event",
     "personal",

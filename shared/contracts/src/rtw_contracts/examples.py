@@ -24,6 +24,8 @@ from rtw_contracts.events import (
     CandidateHired,
     CandidateSignInRequested,
     CandidateSignInRequestedV2,
+    CohortScheduled,
+    CohortSelectionClosed,
     CouncilClaimRejected,
     CouncilRegistered,
     MatchProposed,
@@ -39,6 +41,7 @@ from rtw_contracts.events import (
     TrainingModuleCompleted,
     VacancyPosted,
 )
+from rtw_contracts.events.cohorts import cohort_journey
 from rtw_contracts.types import (
     AssessmentOutcome,
     AssessmentStage,
@@ -564,6 +567,33 @@ def _session_ended() -> SessionEnded:
     )
 
 
+def _cohort_scheduled() -> CohortScheduled:
+    return CohortScheduled(
+        event_id=example_id("event/cohort-scheduled"),
+        occurred_at=_at(1, 9),
+        correlation_id=cohort_journey(COHORT),
+        sequence=1,
+        cohort_id=COHORT,
+        programme=Programme.ICT,
+        title="ICT returners, spring 2020",
+        opens_on=date(2020, 1, 6),
+        closes_on=date(2020, 1, 31),
+        video_required=True,
+        changed_at=_at(1, 9),
+    )
+
+
+def _cohort_selection_closed() -> CohortSelectionClosed:
+    return CohortSelectionClosed(
+        event_id=example_id("event/cohort-selection-closed"),
+        occurred_at=_at(20, 3, minute=5),
+        correlation_id=cohort_journey(COHORT),
+        cohort_id=COHORT,
+        programme=Programme.ICT,
+        closed_at=_at(20, 3, minute=5),
+    )
+
+
 _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     ApplicationSubmitted: _application_submitted,
     ApplicationSubmittedV2: _application_submitted_v2,
@@ -573,7 +603,9 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     CandidateErased: _candidate_erased,
     CandidateSignInRequested: _candidate_sign_in_requested,
     CandidateSignInRequestedV2: _candidate_sign_in_requested_v2,
+    CohortScheduled: _cohort_scheduled,
     AssessmentScored: _assessment_scored,
+    CohortSelectionClosed: _cohort_selection_closed,
     TrainingEnrolled: _training_enrolled,
     TrainingModuleCompleted: _training_module_completed,
     TrainingCompleted: _training_completed,

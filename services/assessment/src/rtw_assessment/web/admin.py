@@ -13,7 +13,7 @@ from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, read_form, redirect, signed_in
 
-from .. import configuration, funnel, screening, selection
+from .. import configuration, funnel, lifecycle, screening, selection
 from ..configuration import ConfigInForce
 from .cohort_records import closures_of, cohort_summaries, config_history
 from .common import PAGES
@@ -33,15 +33,18 @@ NOTICES = {
 async def cohorts(request: Request, uow: UnitOfWorkDep) -> Response:
     """Every cohort: its configuration version, places, applications and state."""
     signed_in(request, Role.ADMIN)
-    return PAGES.render(request, "cohorts.html", {"cohorts": await cohort_summaries(uow)})
+    summaries = await cohort_summaries(uow)
+    today = lifecycle.today()
+    lives = {s.cohort_id: await lifecycle.cohort_view(uow, s.cohort_id, today) for s in summaries}
+    return PAGES.render(request, "cohorts.html", {"cohorts": summaries, "lives": lives})
 
 
 async def _in_force(uow: UnitOfWork, cohort_id: str) -> ConfigInForce:
     found = await configuration.config_in_force(uow, cohort_id)
     if found is None:
         raise NotFound(
-            f"Cohort {cohort_id} has no configuration yet: it gets its programme's defaults with "
-            "its first application."
+            f"There is no cohort {cohort_id}: open its application window on "
+            "/applications/admin/cohorts first (the cohort then gets its programme's defaults)."
         )
     return found
 
@@ -67,6 +70,8 @@ async def _cohort_page(
             "closures": await closures_of(uow, cohort_id),
             "counts": counts,
             "notice": notice,
+            "life": await lifecycle.cohort_view(uow, cohort_id, lifecycle.today()),
+            "today": lifecycle.today(),
         },
         status_code=400 if errors else 200,
         errors=errors,

@@ -14,6 +14,7 @@ from rtw_contracts.events.applications import (
     SecondStageSubmitted,
 )
 from rtw_contracts.events.assessment import AssessmentScored
+from rtw_contracts.events.cohorts import CohortScheduled, CohortSelectionClosed
 from rtw_contracts.events.matching import (
     CandidateHired,
     CouncilClaimRejected,
@@ -44,6 +45,8 @@ __all__ = [
     "CandidateHired",
     "CandidateSignInRequested",
     "CandidateSignInRequestedV2",
+    "CohortScheduled",
+    "CohortSelectionClosed",
     "CouncilClaimRejected",
     "CouncilRegistered",
     "MatchProposed",
@@ -61,6 +64,7 @@ __all__ = [
 ]
 
 ALL_EVENTS: tuple[type[Event], ...] = (
+    CohortScheduled,
     ApplicationSubmittedV2,
     ApplicationContactGiven,
     SecondStageSubmitted,
@@ -68,6 +72,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CandidateErased,
     CandidateSignInRequestedV2,
     AssessmentScored,
+    CohortSelectionClosed,
     TrainingEnrolled,
     TrainingModuleCompleted,
     TrainingCompleted,

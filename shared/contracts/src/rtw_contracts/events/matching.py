@@ -286,8 +286,9 @@ class MatchResponded(Event):
 class CandidateHired(Event):
     """Published when a council records that it hired a candidate.
 
-    Consumed by applications (outcomes and savings in programme reports), training (closes
-    any open enrolment) and notifications (congratulations).
+    Consumed by applications (outcomes and savings in programme reports), assessment (the
+    cohort's state: a hired returner no longer waits in matching), training (closes any open
+    enrolment) and notifications (congratulations).
     """
 
     ROUTING_KEY: ClassVar[str] = "match.candidate-hired.v1"
@@ -303,6 +304,7 @@ class CandidateHired(Event):
             "salary_band",
             "hired_at",
         ),
+        "assessment": ("application_id", "hired_at"),
         "notifications": ("candidate_id", "vacancy_id", "council_id", "start_date"),
     }
 

@@ -20,8 +20,9 @@ _PRODUCER = "training"
 class TrainingEnrolled(Event):
     """Published when a selected candidate is enrolled on the cohort's curriculum.
 
-    Consumed by applications (the candidate's journey), matching (training progress in the
-    talent-pool profile) and notifications (welcome to training).
+    Consumed by applications (the candidate's journey), assessment (the cohort's state),
+    matching (training progress in the talent-pool profile) and notifications (welcome to
+    training).
     """
 
     ROUTING_KEY: ClassVar[str] = "training.enrolled.v1"
@@ -29,6 +30,7 @@ class TrainingEnrolled(Event):
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "applications": ("application_id", "enrolled_at"),
+        "assessment": ("application_id", "enrolled_at"),
         "matching": ("application_id", "modules"),
         "notifications": ("application_id", "candidate_id", "programme", "modules", "expected_end"),
     }
@@ -79,7 +81,8 @@ class TrainingModuleCompleted(Event):
 class TrainingCompleted(Event):
     """Published when a candidate completes the curriculum and a certificate is issued.
 
-    Consumed by applications (the candidate's journey and reports), matching (marks the
+    Consumed by applications (the candidate's journey and reports), assessment (the cohort's
+    state: the returner moves from training to matching), matching (marks the
     profile as trained and adds the skills gained) and notifications (congratulations, with
     the certificate).
     """
@@ -89,6 +92,7 @@ class TrainingCompleted(Event):
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "applications": ("application_id", "certificate_id", "completed_at"),
+        "assessment": ("application_id", "completed_at"),
         "matching": ("application_id", "skills_gained"),
         "notifications": ("application_id", "candidate_id", "certificate_id"),
     }
