@@ -13,7 +13,7 @@ from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, read_form, redirect, signed_in
 
-from .. import configuration, funnel, screening, selection
+from .. import calibration, configuration, funnel, screening, selection
 from ..configuration import ConfigInForce
 from .cohort_records import closures_of, cohort_summaries, config_history
 from .common import PAGES
@@ -66,6 +66,7 @@ async def _cohort_page(
             "history": await config_history(uow, cohort_id),
             "closures": await closures_of(uow, cohort_id),
             "counts": counts,
+            "open_disagreements": await calibration.open_disagreements(uow, cohort_id),
             "notice": notice,
         },
         status_code=400 if errors else 200,
