@@ -123,9 +123,16 @@ async def test_an_assessor_scores_a_blind_submission(
         assert (await client.get(page)).status_code == 404
 
     url = f"/queue/{assignment.id}/scorecard"
-    form = await client.get(url)
+    moved = await client.get(url)  # the scorecard is on the submission's page
+    assert (moved.status_code, moved.headers["location"]) == (303, f"/queue/{assignment.id}#scorecard")
+    form = await client.get(f"/queue/{assignment.id}")
     assert form.status_code == 200
+    # the evidence under its question, and the scorecard with this criterion's own anchors
+    assert "Tell us about a technical problem you solved for the people who used your service." in form.text
+    assert "Answer to question" not in form.text
+    assert "Solid hands-on work in the specialism" in form.text
     assert form.text.count('type="radio"') == 4 * len(ICT.rubric.criteria) + 4
+    assert "checked" not in form.text  # nothing chosen for the assessor
     assert re.search(r'<textarea[^>]*name="comments"[^>]*></textarea>', form.text)  # empty, not "None"
 
     partial = await client.post(url, data={"csrf_token": CSRF, "scores-technical_depth": "3"})
@@ -145,8 +152,10 @@ async def test_an_assessor_scores_a_blind_submission(
     after = await client.get(sent.headers["location"])
     assert "Your scorecard has been sent." in after.text
     assert (await assignment_of(service, "assessor-1")).status == "submitted"
-    again = await client.post(url, data={"csrf_token": CSRF, **full, "recommendation": "yes"})
-    assert again.status_code == 409
+    mine = await client.get(f"/queue/{assignment.id}")  # my scorecard, as I sent it
+    assert mine.text.count("checked") == len(ICT.rubric.criteria) + 1
+    assert "Save changes to my scorecard" in mine.text
+    assert ">Clear.</textarea>" in mine.text
 
 
 async def test_an_admin_changes_capacity_as_a_new_version_and_sees_the_funnel(

@@ -885,9 +885,9 @@ def selection_refusal(open_disagreements: int) -> str | None:
     """Why selection cannot go ahead while assessors' disagreements are unresolved."""
     if open_disagreements == 0:
         return None
-    plural = "s are" if open_disagreements != 1 else " is"
+    plural = "s between assessors are" if open_disagreements != 1 else " between assessors is"
     return (
-        f"{open_disagreements} disagreement{plural} between assessors still open: resolve "
+        f"{open_disagreements} disagreement{plural} still open: resolve "
         f"{'them' if open_disagreements != 1 else 'it'} on the calibration page (ask a third "
         "assessor or moderate) before selecting."
     )
