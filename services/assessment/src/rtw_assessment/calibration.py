@@ -386,6 +386,11 @@ async def moderate(
     calibration.resolved_by = admin
     calibration.resolved_at = now
     uow.session.add(calibration)
+    if calibration.third_assignment_id is not None:  # the third assessor is no longer needed
+        third = await uow.session.get(Assignment, calibration.third_assignment_id)
+        if third is not None and third.status == domain.AssignmentStatus.PENDING.value:
+            third.status = domain.AssignmentStatus.WITHDRAWN.value
+            uow.session.add(third)
     scorecards = await sent_scorecards(uow, application_id)
     await _publish_score(
         uow,
