@@ -94,7 +94,9 @@ def test_a_disagreement_is_open_until_a_third_scorecard_settles_it_by_the_closes
 
 
 def test_a_correction_that_makes_assessors_agree_closes_the_disagreement() -> None:
-    corrected = second_stage_outcome(RUBRIC, [card(4, R.YES), card(4, R.YES, learning_plan=2)], CalibrationStatus.OPEN)
+    corrected = second_stage_outcome(
+        RUBRIC, [card(4, R.YES), card(4, R.YES, learning_plan=2)], CalibrationStatus.OPEN
+    )
     assert corrected.status is CalibrationStatus.AGREED
     assert not corrected.status.blocks_selection
 

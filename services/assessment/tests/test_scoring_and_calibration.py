@@ -146,7 +146,9 @@ async def calibration_of(service: ServiceRuntime, application_id: UUID) -> Calib
         return await uow.session.get(Calibration, application_id)
 
 
-async def disagreeing(client: httpx.AsyncClient, service: ServiceRuntime, *assessors: str) -> ApplicationSubmittedV2:
+async def disagreeing(
+    client: httpx.AsyncClient, service: ServiceRuntime, *assessors: str
+) -> ApplicationSubmittedV2:
     """A candidate one assessor scored strong yes and the other strong no."""
     applied = await candidate_with_second_stage(service, *assessors)
     first, second = [a for a in await assignments_of(service, applied.application_id)][:2]
@@ -172,7 +174,9 @@ async def test_an_assessor_corrects_their_scorecard_and_the_candidate_is_scored_
     [first] = await second_stage_decisions(service, applied.application_id)
     assert first.score == pytest.approx(200 / 3, abs=0.01)
 
-    changed = await client.post(f"/queue/{mine.id}/scorecard", data=form(4, "strong_yes", comments="Re-read."))
+    changed = await client.post(
+        f"/queue/{mine.id}/scorecard", data=form(4, "strong_yes", comments="Re-read.")
+    )
 
     assert (changed.status_code, changed.headers["location"]) == (303, "/queue?done=changed")
     assert "Your scorecard has been changed." in (await client.get(changed.headers["location"])).text
@@ -287,8 +291,12 @@ async def test_an_open_disagreement_blocks_selection_forced_or_not(
     listed = await client.get(CALIBRATION)
     assert listed.status_code == 200
     assert "strong no against strong yes" in listed.text
-    assert listed.text.count("<td class=\"govuk-table__cell govuk-table__cell--numeric\">4</td>") == len(CRITERIA)
-    assert listed.text.count("<td class=\"govuk-table__cell govuk-table__cell--numeric\">1</td>") == len(CRITERIA)
+    assert listed.text.count('<td class="govuk-table__cell govuk-table__cell--numeric">4</td>') == len(
+        CRITERIA
+    )
+    assert listed.text.count('<td class="govuk-table__cell govuk-table__cell--numeric">1</td>') == len(
+        CRITERIA
+    )
 
 
 async def test_a_third_assessor_without_a_conflict_settles_a_disagreement(

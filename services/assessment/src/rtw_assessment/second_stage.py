@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from rtw_contracts import SecondStageSubmitted
-from rtw_contracts.questions import question_text
+from rtw_contracts.questions import in_question_order
 from rtw_platform.auth import Principal
 from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.logging import get_logger
@@ -240,12 +240,8 @@ async def blind_submission(uow: UnitOfWork, assignment_id: UUID, principal: Prin
         "professional_body": registration["body"] if registration else None,
         "answers": second.get("answers", {}),
         "questions": [
-            {
-                "id": question_id,
-                "text": question_text(question_id) or f"Question {question_id}",
-                "answer": answer,
-            }
-            for question_id, answer in second.get("answers", {}).items()
+            {"id": question_id, "text": text, "answer": answer}
+            for question_id, text, answer in in_question_order(second.get("answers", {}))
         ],
         "video": None
         if video is None

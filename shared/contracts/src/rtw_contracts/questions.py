@@ -61,3 +61,11 @@ def question_text(question_id: str) -> str | None:
             if question.id == question_id:
                 return question.text
     return None
+
+
+def in_question_order(answers: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(question id, question text, answer) in the order the form asks them; answers to an id
+    no programme asks come last, under their id."""
+    order = {q.id: (n, q.text) for qs in SECOND_STAGE_QUESTIONS.values() for n, q in enumerate(qs)}
+    ranked = sorted(answers.items(), key=lambda item: (order.get(item[0], (len(order), ""))[0], item[0]))
+    return [(qid, order[qid][1] if qid in order else f"Question {qid}", answer) for qid, answer in ranked]
