@@ -1,5 +1,6 @@
 """The cohort configuration form: the application window, capacity, waiting list, shortlisting
-rule, second-stage time and when assessors are said to disagree. The rest of the configuration (rules, weights, rubric) is kept."""
+rule, second-stage time and when assessors are said to disagree. The rest of the configuration
+(rules, weights, the rubric's criteria and anchors) is kept."""
 
 from __future__ import annotations
 
