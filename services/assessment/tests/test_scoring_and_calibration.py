@@ -443,3 +443,29 @@ async def test_calibration_is_for_admins_and_its_actions_need_the_forms_csrf_tok
     malformed = await client.get(f"{CALIBRATION}/not-an-id/moderation")
     assert unknown.status_code == malformed.status_code == 404
     assert "There is no such disagreement in this cohort." in malformed.text
+
+
+async def test_a_third_assessor_who_knows_the_candidate_gives_the_disagreement_back_to_the_admin(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    applied = await disagreeing(client, service, "a1", "a2", "a3")
+    admin = api_as(service, "admin-1", Role.ADMIN)
+    asked = await client.post(
+        f"/cohorts/{COHORT}/calibration/{applied.application_id}/third-assessor", headers=admin
+    )
+    assert asked.json() == {"assessor_id": "a3"}
+    third = next(a for a in await assignments_of(service, applied.application_id) if a.assessor_id == "a3")
+
+    declared = await client.post(
+        f"/assessor/assignments/{third.id}/conflict",
+        json={"reason": "We worked together."},
+        headers=api_as(service, "a3", Role.ASSESSOR),
+    )
+
+    assert declared.status_code == 200, declared.text
+    found = await calibration_of(service, applied.application_id)
+    assert found is not None
+    assert (found.status, found.third_assignment_id) == ("open", None)
+    listed = (await client.get(f"/cohorts/{COHORT}/calibration", headers=admin)).json()
+    assert listed["open"] == 1
+    assert (await client.post(f"/cohorts/{COHORT}/close", headers=admin)).status_code == 409
