@@ -469,3 +469,24 @@ async def test_a_third_assessor_who_knows_the_candidate_gives_the_disagreement_b
     listed = (await client.get(f"/cohorts/{COHORT}/calibration", headers=admin)).json()
     assert listed["open"] == 1
     assert (await client.post(f"/cohorts/{COHORT}/close", headers=admin)).status_code == 409
+
+
+async def test_a_correction_that_makes_the_assessors_agree_resolves_the_disagreement(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    applied = await disagreeing(client, service, "a1", "a2")
+    _, strong_no = (await assignments_of(service, applied.application_id))[:2]
+    pages_as(client, service, strong_no.assessor_id, Role.ASSESSOR)
+
+    corrected = await client.post(f"/queue/{strong_no.id}/scorecard", data=form(4, "yes"))
+
+    assert corrected.headers["location"] == "/queue?done=changed"
+    found = await calibration_of(service, applied.application_id)
+    assert found is not None
+    assert (found.status, found.resolved_by) == ("agreed", "assessment")
+    assert (await candidacy_of(service, applied.application_id)).second_stage_score == 100
+    again = await client.post(f"/queue/{strong_no.id}/scorecard", data=form(1, "strong_no"))
+    assert again.status_code == 303
+    found = await calibration_of(service, applied.application_id)
+    assert found is not None
+    assert (found.status, found.resolved_by) == ("open", None)  # disagreeing again

@@ -79,9 +79,9 @@ async def score_candidate(
             )
         calibration.status = outcome.status.value
         calibration.reasons = outcome.reasons or calibration.reasons
-        if not outcome.status.blocks_selection:
-            calibration.resolved_by = "assessment"
-            calibration.resolved_at = now
+        resolved = not outcome.status.blocks_selection
+        calibration.resolved_by = "assessment" if resolved else None
+        calibration.resolved_at = now if resolved else None
         uow.session.add(calibration)
     if candidacy.second_stage_score == outcome.score:
         return True
