@@ -24,6 +24,7 @@ from rtw_assessment.domain import (
     selection_refusal,
 )
 from rtw_contracts import Programme, Recommendation
+from rtw_contracts.questions import in_question_order
 
 pytestmark = pytest.mark.unit
 
@@ -148,3 +149,15 @@ def test_a_criterion_without_anchors_uses_the_generic_scale_and_anchors_come_in_
     stored.pop("score_gap")
     old = Rubric.model_validate(stored)  # a configuration saved before anchors still reads
     assert (old.recommendation_spread, old.score_gap) == (2, 25)
+
+
+def test_answers_are_shown_under_their_questions_in_the_forms_order() -> None:
+    shown = in_question_order({"ict-council": "C", "ict-problem": "P", "unknown-q": "U", "ict-change": "X"})
+    assert [(qid, answer) for qid, _, answer in shown] == [
+        ("ict-problem", "P"),
+        ("ict-change", "X"),
+        ("ict-council", "C"),
+        ("unknown-q", "U"),
+    ]
+    assert shown[1][1].startswith("How has technology in your field changed")
+    assert shown[3][1] == "Question unknown-q"
