@@ -251,6 +251,19 @@ async def main() -> int:
                         json={"scores": scores, "recommendation": rng.choice(["yes", "strong_yes", "no"])},
                     )
                     progress.advance(task)
+        calibration = (
+            await http.get(f"{URLS['assessment']}/cohorts/{cohort}/calibration", headers=admin)
+        ).json()
+        for disputed in calibration["disagreements"]:  # the programme team moderates disagreements
+            if disputed["status"] == "open":
+                await http.post(
+                    f"{URLS['assessment']}/cohorts/{cohort}/calibration/{disputed['application_id']}/moderation",
+                    headers=admin,
+                    json={
+                        "scores": dict.fromkeys(disputed["scorecards"][0]["scores"], 3),
+                        "reason": "The panel settled on the middle view.",
+                    },
+                )
         await http.post(f"{URLS['assessment']}/cohorts/{cohort}/close?force=true", headers=admin)
 
         async def selected() -> list[str] | None:

@@ -136,10 +136,12 @@ async def test_an_assessor_scores_a_blind_submission_and_declares_a_conflict(
     assert "You have 2 submissions to score" in await page.locator("main").inner_text()
     await check_page(page, "assessor-queue")
 
-    # the blind submission: the answers and video, never a name or contact details
+    # the blind submission: the answers under their questions and the video, never a name or
+    # contact details; the scorecard on the same page
     await page.get_by_role("link", name="Submission").first.click()
     main = await page.locator("main").inner_text()
     assert ANSWERS["ict-problem"] in main
+    assert "Tell us about a technical problem you solved" in main
     assert "Years of experience" in main
     for applicant in applicants:
         for personal in (applicant.given_name, applicant.family_name, applicant.email, "example.org"):
@@ -154,10 +156,8 @@ async def test_an_assessor_scores_a_blind_submission_and_declares_a_conflict(
     await check_page(page, "assessor-submission")
 
     # the scorecard: a missing answer shows the error summary and the error beside the field
-    await page.get_by_role("button", name="Score this submission").click()
     assert await page.locator("input[type=radio]").count() == 4 * len(CRITERIA) + 4
     assert await page.input_value("#comments") == ""
-    await check_page(page, "assessor-scorecard")
     await page.check(f"#scores-{CRITERIA[0]}-3")
     await page.get_by_role("button", name="Send scorecard").click()
     summary = page.locator(".govuk-error-summary")

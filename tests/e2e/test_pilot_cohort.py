@@ -180,6 +180,20 @@ async def test_a_pilot_sized_cohort_selects_twenty_with_every_decision_explained
         assert sum(loads.values()) == 2 * SHORTLIST
         assert max(loads.values()) - min(loads.values()) <= 1  # spread evenly
 
+        # random scorecards disagree now and then: each open disagreement blocks selection until
+        # the programme team moderates it
+        calibration = (await assess_http.get(f"/cohorts/{cohort}/calibration", headers=admin)).json()
+        for disputed in calibration["disagreements"]:
+            if disputed["status"] == "open":
+                moderated = await assess_http.post(
+                    f"/cohorts/{cohort}/calibration/{disputed['application_id']}/moderation",
+                    json={
+                        "scores": dict.fromkeys(disputed["scorecards"][0]["scores"], 3),
+                        "reason": "Panel view.",
+                    },
+                    headers=admin,
+                )
+                assert moderated.status_code == 200, moderated.text
         closed = await assess_http.post(f"/cohorts/{cohort}/close", headers=admin)
         assert closed.status_code == 200, closed.text
         assert closed.json() == {

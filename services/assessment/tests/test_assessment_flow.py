@@ -641,7 +641,7 @@ async def test_the_second_stage_is_scored_after_the_last_scorecard_and_disagreem
     scored = [e for e in await published(service, disputed) if e.stage == "second_stage"]
     assert len(scored) == 1
     assert (scored[0].outcome, scored[0].decision_kind) == ("scored", "automatic")
-    assert scored[0].rubric_version == "ict-rubric-1"
+    assert scored[0].rubric_version == "ict-rubric-2"
     assert scored[0].score == pytest.approx((100 + 100 * (12 - 3) / 12) / 2, abs=0.01)
     depth = next(f for f in scored[0].breakdown if f.name == "technical_depth")
     assert "calibration" in depth.explanation

@@ -123,9 +123,16 @@ async def test_an_assessor_scores_a_blind_submission(
         assert (await client.get(page)).status_code == 404
 
     url = f"/queue/{assignment.id}/scorecard"
-    form = await client.get(url)
+    moved = await client.get(url)  # the scorecard is on the submission's page
+    assert (moved.status_code, moved.headers["location"]) == (303, f"/queue/{assignment.id}#scorecard")
+    form = await client.get(f"/queue/{assignment.id}")
     assert form.status_code == 200
+    # the evidence under its question, and the scorecard with this criterion's own anchors
+    assert "Tell us about a technical problem you solved for the people who used your service." in form.text
+    assert "Answer to question" not in form.text
+    assert "Solid hands-on work in the specialism" in form.text
     assert form.text.count('type="radio"') == 4 * len(ICT.rubric.criteria) + 4
+    assert "checked" not in form.text  # nothing chosen for the assessor
     assert re.search(r'<textarea[^>]*name="comments"[^>]*></textarea>', form.text)  # empty, not "None"
 
     partial = await client.post(url, data={"csrf_token": CSRF, "scores-technical_depth": "3"})
@@ -145,8 +152,10 @@ async def test_an_assessor_scores_a_blind_submission(
     after = await client.get(sent.headers["location"])
     assert "Your scorecard has been sent." in after.text
     assert (await assignment_of(service, "assessor-1")).status == "submitted"
-    again = await client.post(url, data={"csrf_token": CSRF, **full, "recommendation": "yes"})
-    assert again.status_code == 409
+    mine = await client.get(f"/queue/{assignment.id}")  # my scorecard, as I sent it
+    assert mine.text.count("checked") == len(ICT.rubric.criteria) + 1
+    assert "Save changes to my scorecard" in mine.text
+    assert ">Clear.</textarea>" in mine.text
 
 
 async def test_an_admin_changes_capacity_as_a_new_version_and_sees_the_funnel(
@@ -177,16 +186,25 @@ async def test_an_admin_changes_capacity_as_a_new_version_and_sees_the_funnel(
     assert wrong.status_code == 400
     assert 'href="#capacity"' in wrong.text
     assert 'href="#window_closes_on-day"' in wrong.text
-    saved = await client.post(url, data=fields)
+    assert re.search(r'<input[^>]*name="score_gap"[^>]*value="25"', form.text)
+    out_of_range = await client.post(url, data={**fields, "recommendation_spread": "4", "score_gap": ""})
+    assert out_of_range.status_code == 400
+    assert 'href="#recommendation_spread"' in out_of_range.text
+    assert 'href="#score_gap"' in out_of_range.text
+    saved = await client.post(url, data=fields)  # a form without the calibration fields keeps them
     assert saved.status_code == 303
+    calibrated = await client.post(url, data={**fields, "recommendation_spread": "3", "score_gap": "40"})
+    assert calibrated.status_code == 303
     async with service.uow_factory() as uow:
         in_force = await config_in_force(uow, COHORT)
     assert in_force is not None
-    assert (in_force.version, in_force.config.capacity, in_force.config.waitlist_size) == (2, 12, 3)
+    assert (in_force.version, in_force.config.capacity, in_force.config.waitlist_size) == (3, 12, 3)
     assert in_force.config.window_opens_on == date(2020, 9, 1)
-    assert in_force.config.rubric == ICT.rubric  # the rest is kept
+    assert in_force.config.rubric == ICT.rubric.model_copy(
+        update={"recommendation_spread": 3, "score_gap": 40}
+    )
     page = await client.get(saved.headers["location"])
-    assert "Configuration in force: version 2" in page.text
+    assert "Configuration in force: version 3" in page.text
     assert "admin-1" in page.text  # the history names who saved it
 
     funnel = await client.get("/admin/funnel")

@@ -9,6 +9,8 @@ from enum import StrEnum
 
 from rtw_contracts import AssessmentOutcome, AssessmentStage, MatchResponse, Programme
 from rtw_contracts.months import add_months
+from rtw_contracts.questions import SECOND_STAGE_QUESTIONS as SECOND_STAGE_QUESTIONS  # shared
+from rtw_contracts.questions import SecondStageQuestion as SecondStageQuestion
 
 
 class Stage(StrEnum):
@@ -250,51 +252,6 @@ def reference_for(programme: Programme, number: int) -> str:
     """The reference quoted to the candidate, e.g. RTW-ICT-000123."""
     return f"RTW-{PROGRAMMES[programme].code}-{number:06d}"
 
-
-@dataclass(frozen=True)
-class SecondStageQuestion:
-    """A question of the second-stage form."""
-
-    id: str
-    text: str
-    max_words: int
-
-
-SECOND_STAGE_QUESTIONS: dict[Programme, tuple[SecondStageQuestion, ...]] = {
-    Programme.ICT: (
-        SecondStageQuestion(
-            "ict-problem",
-            "Tell us about a technical problem you solved for the people who used your service.",
-            500,
-        ),
-        SecondStageQuestion(
-            "ict-change",
-            "How has technology in your field changed during your break, and how will you catch up?",
-            400,
-        ),
-        SecondStageQuestion("ict-council", "Why do you want to work in digital services for a council?", 300),
-    ),
-    Programme.SOCIAL_WORK: (
-        SecondStageQuestion(
-            "sw-practice",
-            "Describe a piece of practice you are proud of and what you learned.",
-            500,
-        ),
-        SecondStageQuestion("sw-change", "What has changed in social work since you last practised?", 400),
-    ),
-    Programme.PLANNING: (
-        SecondStageQuestion(
-            "pln-case", "Describe a planning case you handled from application to decision.", 500
-        ),
-        SecondStageQuestion("pln-change", "Which policy changes will you need to catch up on?", 400),
-    ),
-    Programme.LEGAL: (
-        SecondStageQuestion(
-            "lgl-matter", "Describe a matter you advised a public body on and its outcome.", 500
-        ),
-        SecondStageQuestion("lgl-change", "Which changes in the law will you need to catch up on?", 400),
-    ),
-}
 
 #: Days a shortlisted candidate has for the second stage when assessment sets no deadline.
 DEFAULT_SECOND_STAGE_DAYS = 14

@@ -16,7 +16,7 @@ from rtw_platform.filestore import FileNotStored, FileStore
 from rtw_platform.http import UnitOfWorkDep
 from sqlmodel import col, select
 
-from . import appeals, configuration, funnel, screening, second_stage, selection
+from . import appeals, calibration, configuration, funnel, screening, second_stage, selection
 from .domain import CohortConfig, ScorecardIn
 from .models import Appeal, Assessor, Candidacy, Decision
 
@@ -45,6 +45,13 @@ class ConflictIn(BaseModel):
     assessor_id: str
     candidate_id: UUID
     reason: str = Field(min_length=5, max_length=500)
+
+
+class ModerationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scores: dict[str, int] = Field(max_length=20)
+    reason: str = Field(max_length=2000)
 
 
 class AssessorConflictIn(BaseModel):
@@ -100,6 +107,49 @@ async def close_cohort(
 ) -> dict[str, int]:
     """Select up to capacity, waitlist the next, reject the rest."""
     return await selection.close_cohort(uow, cohort_id, admin.subject, force=force)
+
+
+@router.get("/cohorts/{cohort_id}/calibration", tags=["admin"])
+async def get_calibration(cohort_id: str, uow: UnitOfWorkDep, _: AdminOnly) -> dict[str, Any]:
+    """Disagreements between assessors (open ones block selection), scorecards side by side."""
+    found = await calibration.disagreements_of(uow, cohort_id)
+    return {
+        "open": sum(1 for d in found if d.status.blocks_selection),
+        "disagreements": [
+            {
+                "application_id": str(d.application_id),
+                "status": d.status.value,
+                "reasons": d.reasons,
+                "scorecards": [
+                    {"assessor_id": c.assessor_id, "scores": c.scores, "recommendation": c.recommendation}
+                    for c in d.cards
+                ],
+                "third_assessor": d.third_assessor,
+                "second_stage_score": d.second_stage_score,
+                "moderation_reason": d.moderation_reason,
+            }
+            for d in found
+        ],
+    }
+
+
+@router.post("/cohorts/{cohort_id}/calibration/{application_id}/third-assessor", tags=["admin"])
+async def ask_third_assessor(
+    cohort_id: str, application_id: UUID, uow: UnitOfWorkDep, _: AdminOnly
+) -> dict[str, str]:
+    """Give an open disagreement to a further assessor (active, no conflict, least loaded)."""
+    return {"assessor_id": await calibration.ask_third_assessor(uow, cohort_id, application_id)}
+
+
+@router.post("/cohorts/{cohort_id}/calibration/{application_id}/moderation", tags=["admin"])
+async def moderate(
+    cohort_id: str, application_id: UUID, body: ModerationIn, uow: UnitOfWorkDep, admin: AdminOnly
+) -> dict[str, float]:
+    """Settle a disagreement with moderated scores and a reason: selection uses them."""
+    score = await calibration.moderate(
+        uow, cohort_id, application_id, body.scores, body.reason, admin.subject
+    )
+    return {"second_stage_score": score}
 
 
 @router.post("/applications/{application_id}/override", tags=["admin"])
@@ -274,6 +324,14 @@ async def scorecard(
 ) -> dict[str, Any]:
     """Send my scorecard (1-4 per criterion and a recommendation)."""
     return await second_stage.submit_scorecard(uow, assignment_id, card, assessor)
+
+
+@router.put("/assessor/assignments/{assignment_id}/scorecard", tags=["assessors"])
+async def change_scorecard(
+    assignment_id: UUID, card: ScorecardIn, uow: UnitOfWorkDep, assessor: AssessorOnly
+) -> dict[str, Any]:
+    """Correct my scorecard (until the cohort's selection closes scoring)."""
+    return await second_stage.change_scorecard(uow, assignment_id, card, assessor)
 
 
 @router.post("/assessor/assignments/{assignment_id}/conflict", tags=["assessors"])

@@ -69,8 +69,17 @@ class Stage1Weights(BaseModel):
         return self
 
 
+#: The generic 1-4 scale, for a criterion whose configuration gives no anchors of its own.
+GENERIC_ANCHORS: tuple[str, str, str, str] = (
+    "Little or no evidence for this criterion",
+    "Some evidence, with important gaps",
+    "Good evidence, with minor gaps",
+    "Strong, consistent evidence throughout",
+)
+
+
 class Criterion(BaseModel):
-    """A rubric criterion scored 1 (weak) to 4 (strong)."""
+    """A rubric criterion scored 1 (weak) to 4 (strong), with what each score looks like."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -78,10 +87,26 @@ class Criterion(BaseModel):
     title: str
     weight: float = Field(gt=0)
     from_video: bool = False
+    anchors: tuple[str, ...] = Field(
+        default=(),
+        description="What a 1, 2, 3 and 4 look like on this criterion (four texts, weakest first).",
+    )
+
+    @model_validator(mode="after")
+    def _four_anchors(self) -> Criterion:
+        if self.anchors and (
+            len(self.anchors) != 4 or any(not 1 <= len(a.strip()) <= 300 for a in self.anchors)
+        ):
+            raise ValueError("give four anchors (for 1, 2, 3 and 4), each up to 300 characters")
+        return self
+
+    def anchor(self, score: int) -> str:
+        """What a score on this criterion means (the generic scale when none is configured)."""
+        return (self.anchors or GENERIC_ANCHORS)[score - 1]
 
 
 class Rubric(BaseModel):
-    """The second-stage rubric (versioned)."""
+    """The second-stage rubric (versioned), with when two assessors are said to disagree."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -90,6 +115,21 @@ class Rubric(BaseModel):
     assessors_per_candidate: int = Field(default=2, ge=2, le=5)
     calibration_spread: int = Field(
         default=1, ge=0, le=3, description="Largest allowed gap between assessors on a criterion."
+    )
+    recommendation_spread: int = Field(
+        default=2,
+        ge=1,
+        le=3,
+        description=(
+            "Recommendations this many steps apart are a disagreement (strong no, no, yes, strong "
+            "yes: 3 is strong no against strong yes)."
+        ),
+    )
+    score_gap: float = Field(
+        default=25,
+        ge=0,
+        le=100,
+        description="Scorecards more than this many points apart (of 100) are a disagreement.",
     )
 
 
@@ -126,23 +166,148 @@ class CohortConfig(BaseModel):
         return self
 
 
-_ICT_RUBRIC = Rubric(
-    version="ict-rubric-1",
-    criteria=(
-        Criterion(id="technical_depth", title="Technical depth and currency", weight=3),
-        Criterion(id="problem_solving", title="Solving problems for users", weight=3),
-        Criterion(id="public_service", title="Motivation for public service", weight=2),
-        Criterion(id="learning_plan", title="A credible plan to catch up", weight=2),
-        Criterion(id="communication", title="Clear communication (video)", weight=2, from_video=True),
+# Anchors follow the programme pack: the ICT pack asks for current technical skills, an
+# understanding of digital services in local government, self-awareness about learning, and soft
+# skills; the practice programmes look for reflective practice and awareness of what changed.
+_VIDEO = Criterion(
+    id="communication",
+    title="Clear communication (video)",
+    weight=2,
+    from_video=True,
+    anchors=(
+        "Hard to follow; the main points do not come across",
+        "Understandable, but rambling or unclear in places",
+        "Clear and organised; explains ideas so a colleague would follow",
+        "Clear, concise and confident; adapts the explanation to a non-specialist",
     ),
 )
-_PRACTICE_RUBRIC = Rubric(
-    version="practice-rubric-1",
+_ICT_RUBRIC = Rubric(
+    version="ict-rubric-2",
     criteria=(
-        Criterion(id="professional_practice", title="Quality of professional practice", weight=3),
-        Criterion(id="reflection", title="Reflection and learning", weight=3),
-        Criterion(id="currency", title="Awareness of what has changed", weight=2),
-        Criterion(id="communication", title="Clear communication (video)", weight=2, from_video=True),
+        Criterion(
+            id="technical_depth",
+            title="Technical depth and currency",
+            weight=3,
+            anchors=(
+                "No concrete technical work described, or only tools long out of use",
+                "Some hands-on work, but shallow or with no sense of current practice",
+                "Solid hands-on work in the specialism; aware of current tools such as cloud hosting",
+                "Deep, specific technical detail, and keeps it current with recent practice",
+            ),
+        ),
+        Criterion(
+            id="problem_solving",
+            title="Solving problems for users",
+            weight=3,
+            anchors=(
+                "No problem described, or users play no part in it",
+                "A problem solved, but the users' needs or the result are vague",
+                "A real problem solved for users, with the approach and result explained",
+                "A clear account of users' needs, trade-offs weighed and a measured result",
+            ),
+        ),
+        Criterion(
+            id="public_service",
+            title="Motivation for public service",
+            weight=2,
+            anchors=(
+                "No reason given for working for a council",
+                "A general wish to work, with little about councils or residents",
+                "Understands what councils' digital services do for residents",
+                "A specific, well-informed motivation tied to council services and residents",
+            ),
+        ),
+        Criterion(
+            id="learning_plan",
+            title="A credible plan to catch up",
+            weight=2,
+            anchors=(
+                "No awareness of what changed during the break",
+                "Knows things changed, but no plan to catch up",
+                "Names the changes and a reasonable plan to learn them",
+                "A specific plan already under way, with self-awareness about how they learn",
+            ),
+        ),
+        _VIDEO,
+    ),
+)
+
+
+def _practice_rubric(programme: str, practice: tuple[str, ...], currency: tuple[str, ...]) -> Rubric:
+    return Rubric(
+        version=f"{programme}-rubric-2",
+        criteria=(
+            Criterion(
+                id="professional_practice",
+                title="Quality of professional practice",
+                weight=3,
+                anchors=practice,
+            ),
+            Criterion(
+                id="reflection",
+                title="Reflection and learning",
+                weight=3,
+                anchors=(
+                    "Describes events only; no reflection on their own part",
+                    "Some reflection, but general or without what they would do differently",
+                    "Reflects on their own practice and what they learned from it",
+                    "Insightful reflection that shaped later practice, with specific examples",
+                ),
+            ),
+            Criterion(
+                id="currency",
+                title="Awareness of what has changed",
+                weight=2,
+                anchors=currency,
+            ),
+            _VIDEO,
+        ),
+    )
+
+
+_SOCIAL_WORK_RUBRIC = _practice_rubric(
+    "social-work",
+    (
+        "No piece of practice described, or one with no part for the person supported",
+        "Practice described, but the person's needs or the outcome are vague",
+        "Sound, person-centred practice with the outcome explained",
+        "Excellent person-centred practice, working with partners, with a clear outcome",
+    ),
+    (
+        "Unaware of changes in social work since they last practised",
+        "Aware of some changes, with no plan to catch up",
+        "Names key changes in law, guidance or practice and how they will catch up",
+        "A thorough grasp of the changes and a specific return-to-practice plan",
+    ),
+)
+_PLANNING_RUBRIC = _practice_rubric(
+    "planning",
+    (
+        "No planning case described, or no part of the process explained",
+        "A case described, but the steps from application to decision are vague",
+        "A case handled from application to decision, with the judgement explained",
+        "A complex case handled well, balancing policy, consultees and the public",
+    ),
+    (
+        "Unaware of policy changes since they last practised",
+        "Aware of some policy changes, with no plan to catch up",
+        "Names the main policy changes and how they will catch up",
+        "A thorough grasp of the policy changes and a specific plan to catch up",
+    ),
+)
+_LEGAL_RUBRIC = _practice_rubric(
+    "legal",
+    (
+        "No matter described, or no advice given",
+        "A matter described, but the advice or the outcome is vague",
+        "Sound advice to a public body, with the outcome explained",
+        "Excellent advice on a complex matter, with the risks weighed and a clear outcome",
+    ),
+    (
+        "Unaware of changes in the law since they last practised",
+        "Aware of some changes, with no plan to catch up",
+        "Names the main changes in the law and how they will catch up",
+        "A thorough grasp of the changes and a specific plan to catch up",
     ),
 )
 
@@ -192,7 +357,7 @@ def default_config(programme: Programme) -> CohortConfig:
                 max_years_out_of_practice=10,
             ),
             weights=Stage1Weights(experience=100),
-            rubric=_PRACTICE_RUBRIC,
+            rubric=_SOCIAL_WORK_RUBRIC,
         )
     if programme is Programme.PLANNING:
         return CohortConfig(
@@ -200,7 +365,7 @@ def default_config(programme: Programme) -> CohortConfig:
             shortlist_threshold=40,
             eligibility=EligibilityRules(version="planning-rules-1", min_years_experience=2),
             weights=Stage1Weights(experience=100),
-            rubric=_PRACTICE_RUBRIC,
+            rubric=_PLANNING_RUBRIC,
         )
     return CohortConfig(
         programme=programme,
@@ -216,7 +381,7 @@ def default_config(programme: Programme) -> CohortConfig:
             ),
         ),
         weights=Stage1Weights(experience=100),
-        rubric=_PRACTICE_RUBRIC,
+        rubric=_LEGAL_RUBRIC,
     )
 
 
@@ -761,4 +926,168 @@ def cohort_lifecycle(progress: CohortProgress, today: date) -> Lifecycle:
         CohortState.SELECTION,
         waiting,
         "Every second stage is scored: close the cohort and select. The selected are enrolled in training.",
+    )
+
+
+
+# --------------------------------------------------------------------------- calibration
+
+#: Recommendations in order, as steps apart (strong no to strong yes is 3 steps).
+RECOMMENDATION_STEPS: dict[Recommendation, int] = {
+    Recommendation.STRONG_NO: 0,
+    Recommendation.NO: 1,
+    Recommendation.YES: 2,
+    Recommendation.STRONG_YES: 3,
+}
+RECOMMENDATION_NAMES: dict[Recommendation, str] = {
+    Recommendation.STRONG_NO: "strong no",
+    Recommendation.NO: "no",
+    Recommendation.YES: "yes",
+    Recommendation.STRONG_YES: "strong yes",
+}
+
+
+@dataclass(frozen=True)
+class Card:
+    """One assessor's sent scorecard, as the calibration rules see it."""
+
+    assessor_id: str
+    scores: Mapping[str, int]
+    recommendation: Recommendation
+
+
+def disagreement(rubric: Rubric, cards: Sequence[Card]) -> list[str]:
+    """Why the assessors disagree, in plain English (empty when they agree): recommendations
+    at least the rubric's `recommendation_spread` steps apart, or scorecards more than its
+    `score_gap` points apart."""
+    if len(cards) < 2:
+        return []
+    reasons = []
+    ordered = sorted(cards, key=lambda c: RECOMMENDATION_STEPS[c.recommendation])
+    low, high = ordered[0].recommendation, ordered[-1].recommendation
+    steps = RECOMMENDATION_STEPS[high] - RECOMMENDATION_STEPS[low]
+    if steps >= rubric.recommendation_spread:
+        reasons.append(
+            f"Recommendations differ by {steps} step{'s' if steps != 1 else ''}: "
+            f"{RECOMMENDATION_NAMES[low]} against {RECOMMENDATION_NAMES[high]} "
+            f"(the cohort flags {rubric.recommendation_spread} or more)."
+        )
+    points = [scorecard_points(rubric, c.scores) for c in cards]
+    gap = round(max(points) - min(points), 2)
+    if gap > rubric.score_gap:
+        reasons.append(
+            f"Scorecards are {gap:g} points apart out of 100 (the cohort flags more than "
+            f"{rubric.score_gap:g})."
+        )
+    return reasons
+
+
+class CalibrationStatus(StrEnum):
+    """Where a disagreement between assessors stands. Open ones block selection."""
+
+    OPEN = "open"
+    THIRD_ASKED = "third_asked"
+    SETTLED_BY_THIRD = "settled_by_third"
+    AGREED = "agreed"
+    MODERATED = "moderated"
+
+    @property
+    def blocks_selection(self) -> bool:
+        return self in (CalibrationStatus.OPEN, CalibrationStatus.THIRD_ASKED)
+
+
+@dataclass(frozen=True)
+class SecondStageOutcome:
+    """The second-stage score of a candidate's scorecards and whether the assessors disagree."""
+
+    score: float
+    reasons: list[str]
+    status: CalibrationStatus | None
+
+
+def closest_cards(rubric: Rubric, cards: Sequence[Card]) -> list[Card]:
+    """The `assessors_per_candidate` scorecards closest together in points (ties: the earliest
+    in the order given)."""
+    wanted = rubric.assessors_per_candidate
+    if len(cards) <= wanted:
+        return list(cards)
+    ordered = sorted(cards, key=lambda c: scorecard_points(rubric, c.scores))
+    windows = [ordered[i : i + wanted] for i in range(len(ordered) - wanted + 1)]
+    return min(
+        windows,
+        key=lambda w: scorecard_points(rubric, w[-1].scores) - scorecard_points(rubric, w[0].scores),
+    )
+
+
+def second_stage_outcome(
+    rubric: Rubric, cards: Sequence[Card], current: CalibrationStatus | None = None
+) -> SecondStageOutcome:
+    """Score the scorecards and say where calibration stands.
+
+    Assessors who agree: the mean of their scorecards. Assessors who disagree: the disagreement
+    is open (or stays waiting for the third assessor asked) and the mean stands until it is
+    resolved. Once a further assessor's scorecard is in, the closest scorecards settle it (the
+    mean of the `assessors_per_candidate` closest). A disagreement that a correction removes is
+    closed as agreed. A moderated outcome is not this function's business (it stands)."""
+    reasons = disagreement(rubric, cards)
+    if len(cards) > rubric.assessors_per_candidate and (reasons or current is not None):
+        used = closest_cards(rubric, cards)
+        score = second_stage_score(rubric, [c.scores for c in used])
+        return SecondStageOutcome(score, reasons, CalibrationStatus.SETTLED_BY_THIRD)
+    score = second_stage_score(rubric, [c.scores for c in cards])
+    if not reasons:
+        return SecondStageOutcome(score, [], None if current is None else CalibrationStatus.AGREED)
+    status = (
+        CalibrationStatus.THIRD_ASKED if current is CalibrationStatus.THIRD_ASKED else CalibrationStatus.OPEN
+    )
+    return SecondStageOutcome(score, reasons, status)
+
+
+MIN_MODERATION_REASON = 10
+
+
+def moderation_problems(rubric: Rubric, scores: Mapping[str, int], reason: str) -> list[tuple[str, str]]:
+    """(field, message) for a moderation that cannot be recorded."""
+    problems = scorecard_problems(rubric, scores)
+    reason = reason.strip()
+    if not reason:
+        problems.append(("reason", "Give the reason for the moderated scores."))
+    elif len(reason) < MIN_MODERATION_REASON:
+        problems.append(
+            (
+                "reason",
+                f"Give the reason for the moderated scores in at least {MIN_MODERATION_REASON} characters.",
+            )
+        )
+    elif len(reason) > 2000:
+        problems.append(("reason", "Keep the reason to 2,000 characters or fewer."))
+    return problems
+
+
+def moderated_score(rubric: Rubric, scores: Mapping[str, int]) -> float:
+    """The moderated second-stage score: the moderator's scorecard alone, 0-100."""
+    return scorecard_points(rubric, scores)
+
+
+def scorecard_change_refusal(cohort_id: str, selection_closed_at: datetime | None) -> str | None:
+    """Why an assessor can no longer send or change a scorecard (None while they can): scoring
+    is open until the cohort's selection is closed."""
+    if selection_closed_at is None:
+        return None
+    return (
+        f"Scoring for cohort {cohort_id} closed on {selection_closed_at:%-d %B %Y} when candidates "
+        "were selected: scorecards can no longer be sent or changed. Ask the programme team if "
+        "something in your scorecard is wrong."
+    )
+
+
+def selection_refusal(open_disagreements: int) -> str | None:
+    """Why selection cannot go ahead while assessors' disagreements are unresolved."""
+    if open_disagreements == 0:
+        return None
+    plural = "s between assessors are" if open_disagreements != 1 else " between assessors is"
+    return (
+        f"{open_disagreements} disagreement{plural} still open: resolve "
+        f"{'them' if open_disagreements != 1 else 'it'} on the calibration page (ask a third "
+        "assessor or moderate) before selecting."
     )

@@ -10,17 +10,17 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, or_, select
 
-from .models import Appeal, Candidacy, ConflictOfInterest, Decision, Scorecard
+from .models import Appeal, Calibration, Candidacy, ConflictOfInterest, Decision, Scorecard
 from .selection import end_assignments
 
 
 async def erase_candidate(event: CandidateErased, uow: UnitOfWork) -> None:
     """Delete what the person gave and what was written about them: the application's facts
     (career break, experience, skills…), the second-stage answers and video key, every decision's
-    inputs, breakdown, messages and justification, the assessors' comments, appeals and declared
-    conflicts. Each application stays a tombstone with its outcomes, so the funnel counts it as
-    before, and answers as unknown everywhere. Their pending assessments end, as on withdrawal;
-    but a place they were given stays given: erasure after selection promotes nobody."""
+    inputs, breakdown, messages and justification, the assessors' comments, moderators' reasons,
+    appeals and declared conflicts. Each application stays a tombstone with its outcomes, so the
+    funnel counts it as before, and answers as unknown everywhere. Their pending assessments end,
+    as on withdrawal; but a place they were given stays given: erasure after selection promotes nobody."""
     known = (
         await uow.session.exec(
             select(Candidacy).where(
@@ -75,6 +75,11 @@ async def _forget_what_was_written(uow: UnitOfWork, candidate_id: UUID, applicat
         uow.session.add(decision)
     await uow.session.execute(
         update(Scorecard).where(col(Scorecard.application_id).in_(application_ids)).values(comments="")
+    )
+    await uow.session.execute(  # the moderator's reason was written about the person
+        update(Calibration)
+        .where(col(Calibration.application_id).in_(application_ids))
+        .values(moderation_reason=None)
     )
     await uow.session.execute(
         delete(Appeal).where(

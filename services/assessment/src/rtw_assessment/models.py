@@ -140,6 +140,28 @@ class Scorecard(AssessmentTable, table=True):
     comments: str = ""
     rubric_version: str = Field(max_length=40)
     submitted_at: datetime = timestamp_field()
+    changed_at: datetime | None = timestamp_field(nullable=True)
+    changes: int = 0
+
+
+class Calibration(AssessmentTable, table=True):
+    """Two (or more) assessors who disagree about a candidate, and how the disagreement was
+    resolved: a third assessor's scorecard, a correction that made them agree, or an admin's
+    moderated scores with the reason. Open ones block the cohort's selection."""
+
+    __tablename__ = "calibrations"
+
+    application_id: UUID = Field(primary_key=True)
+    cohort_id: str = Field(max_length=64, index=True)
+    status: str = Field(max_length=20)
+    reasons: list[str] = json_field()
+    opened_at: datetime = timestamp_field()
+    third_assignment_id: UUID | None = None
+    moderated_scores: dict[str, int] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    moderated_score: float | None = None
+    moderation_reason: str | None = None
+    resolved_by: str | None = Field(default=None, max_length=200)
+    resolved_at: datetime | None = timestamp_field(nullable=True)
 
 
 class ConflictOfInterest(AssessmentTable, table=True):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from rtw_contracts import AssessmentOutcome, AssessmentStage, ScoreFactor, SecondStageSubmitted
+from rtw_contracts import SecondStageSubmitted
+from rtw_contracts.questions import in_question_order
 from rtw_platform.auth import Principal
 from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.logging import get_logger
@@ -16,9 +16,8 @@ from rtw_platform.uow import UnitOfWork
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from . import domain
+from . import calibration, domain
 from .configuration import ConfigInForce, config_in_force
-from .decisions import decide
 from .models import Assessor, Assignment, Candidacy, ConflictOfInterest, Scorecard
 
 log = get_logger(__name__)
@@ -240,6 +239,10 @@ async def blind_submission(uow: UnitOfWork, assignment_id: UUID, principal: Prin
         "skills": facts["skills"],
         "professional_body": registration["body"] if registration else None,
         "answers": second.get("answers", {}),
+        "questions": [
+            {"id": question_id, "text": text, "answer": answer}
+            for question_id, text, answer in in_question_order(second.get("answers", {}))
+        ],
         "video": None
         if video is None
         else {
@@ -248,6 +251,25 @@ async def blind_submission(uow: UnitOfWork, assignment_id: UUID, principal: Prin
             "url": f"/assessor/assignments/{assignment.id}/video",
         },
         "rubric": config.config.rubric.model_dump(mode="json"),
+        "my_scorecard": await _my_scorecard(uow, assignment),
+        "scoring_closed": domain.scorecard_change_refusal(
+            candidacy.cohort_id, await calibration.selection_closed_at(uow, candidacy.cohort_id)
+        ),
+    }
+
+
+async def _my_scorecard(uow: UnitOfWork, assignment: Assignment) -> dict[str, Any] | None:
+    """The assessor's own scorecard for the assignment, as last sent (None before sending)."""
+    card = await uow.session.get(Scorecard, assignment.id)
+    if card is None or assignment.status != domain.AssignmentStatus.SUBMITTED.value:
+        return None
+    return {
+        "scores": card.scores,
+        "recommendation": card.recommendation,
+        "comments": card.comments,
+        "submitted_at": card.submitted_at.isoformat(),
+        "changed_at": card.changed_at.isoformat() if card.changed_at else None,
+        "changes": card.changes,
     }
 
 
@@ -266,13 +288,12 @@ async def submit_scorecard(
     """Record a scorecard; when the candidate's last one is in, the second stage is scored."""
     assignment, candidacy = await _assignment_for(uow, assignment_id, principal)
     if assignment.status == domain.AssignmentStatus.SUBMITTED.value:
-        raise Conflict("You have already sent your scorecard for this candidate.")
+        raise Conflict("You have already sent your scorecard for this candidate; change it instead.")
+    await calibration.refuse_if_scoring_closed(uow, candidacy.cohort_id)
     config = await config_in_force(uow, candidacy.cohort_id)
     assert config is not None
     rubric = config.config.rubric
-    problems = domain.scorecard_problems(rubric, card.scores)
-    if problems:
-        raise Invalid(problems, "The scorecard needs correcting.")
+    _check(rubric, card)
     now = datetime.now(UTC)
     uow.session.add(
         Scorecard(
@@ -289,70 +310,44 @@ async def submit_scorecard(
     assignment.status = domain.AssignmentStatus.SUBMITTED.value
     uow.session.add(assignment)
     await uow.session.flush()
-    finished = await _score_if_complete(uow, candidacy, config, now)
+    finished = await calibration.score_candidate(uow, candidacy, config, now)
     await uow.commit()
     return {"status": "received", "second_stage_final": finished}
 
 
-async def _score_if_complete(
-    uow: UnitOfWork, candidacy: Candidacy, config: ConfigInForce, now: datetime
-) -> bool:
-    rubric = config.config.rubric
-    cards = (
-        await uow.session.exec(
-            select(Scorecard)
-            .join(Assignment, Assignment.id == Scorecard.assignment_id)  # type: ignore[arg-type]
-            .where(
-                Scorecard.application_id == candidacy.application_id,
-                Assignment.status == domain.AssignmentStatus.SUBMITTED.value,
-            )
-        )
-    ).all()
-    if len(cards) < rubric.assessors_per_candidate or candidacy.second_stage_score is not None:
-        return False
-    scores = [card.scores for card in cards]
-    second = domain.second_stage_score(rubric, scores)
-    flagged = domain.needs_calibration(rubric, scores)
-    candidacy.second_stage_score = second
-    candidacy.calibration = flagged
-    candidacy.final_score = domain.final_score(config.config, candidacy.stage1_score or 0, second)
-    total_weight = sum(c.weight for c in rubric.criteria)
-    breakdown = []
-    for criterion in rubric.criteria:
-        mean = statistics.fmean(card[criterion.id] for card in scores)
-        maximum = round(100 * criterion.weight / total_weight, 2)
-        breakdown.append(
-            ScoreFactor(
-                name=criterion.id,
-                points=round(maximum * (mean - 1) / 3, 2),
-                max_points=maximum,
-                share=0.0,
-                explanation=f"{criterion.title}: {mean:.1f} of 4 from {len(scores)} assessors"
-                + (" (assessors disagree: calibration needed)" if criterion.id in flagged else ""),
-                would_rise_if=None,
-            )
-        )
-    await decide(
-        uow,
-        candidacy,
-        config,
-        stage=AssessmentStage.SECOND_STAGE,
-        outcome=AssessmentOutcome.SCORED,
-        score=second,
-        breakdown=[
-            f.model_copy(update={"share": round(f.points / second, 4) if second else 0.0}) for f in breakdown
-        ],
-        inputs={
-            "scorecards": [
-                {"assessor_id": c.assessor_id, "scores": c.scores, "recommendation": c.recommendation}
-                for c in cards
-            ],
-            "calibration": flagged,
-            "final_score": candidacy.final_score,
-        },
-        now=now,
+async def change_scorecard(
+    uow: UnitOfWork, assignment_id: UUID, card: domain.ScorecardIn, principal: Principal
+) -> dict[str, Any]:
+    """The assessor corrects their own scorecard (until the cohort's scoring closes); a scored
+    candidate is scored again and calibration looks at the scorecards afresh."""
+    assignment, candidacy = await _assignment_for(uow, assignment_id, principal)
+    existing = await uow.session.get(Scorecard, assignment.id)
+    if assignment.status != domain.AssignmentStatus.SUBMITTED.value or existing is None:
+        raise Conflict("You have not sent a scorecard for this candidate yet; send one first.")
+    await calibration.refuse_if_scoring_closed(uow, candidacy.cohort_id)
+    config = await config_in_force(uow, candidacy.cohort_id)
+    assert config is not None
+    _check(config.config.rubric, card)
+    now = datetime.now(UTC)
+    existing.scores = card.scores
+    existing.recommendation = card.recommendation.value
+    existing.comments = card.comments
+    existing.rubric_version = config.config.rubric.version
+    existing.changed_at = now
+    existing.changes += 1
+    uow.session.add(existing)
+    await uow.session.flush()
+    finished = await calibration.score_candidate(
+        uow, candidacy, config, now, why=f"Assessor {principal.subject} corrected their scorecard."
     )
-    return True
+    await uow.commit()
+    return {"status": "changed", "second_stage_final": finished}
+
+
+def _check(rubric: domain.Rubric, card: domain.ScorecardIn) -> None:
+    problems = domain.scorecard_problems(rubric, card.scores)
+    if problems:
+        raise Invalid(problems, "The scorecard needs correcting.")
 
 
 async def declare_conflict(
@@ -364,6 +359,7 @@ async def declare_conflict(
         raise Conflict("You already scored this candidate; ask an admin to set your scorecard aside.")
     assignment.status = domain.AssignmentStatus.WITHDRAWN.value
     uow.session.add(assignment)
+    await calibration.third_assessor_stepped_back(uow, assignment)
     await record_conflict(uow, principal.subject, candidacy.candidate_id, reason, principal.subject)
     await uow.session.flush()
     config = await config_in_force(uow, candidacy.cohort_id)
@@ -411,6 +407,7 @@ async def admin_declare_conflict(
         for assignment in pending:
             assignment.status = domain.AssignmentStatus.WITHDRAWN.value
             uow.session.add(assignment)
+            await calibration.third_assessor_stepped_back(uow, assignment)
         if pending:
             await uow.session.flush()
             config = await config_in_force(uow, candidacy.cohort_id)

@@ -16,7 +16,7 @@ from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.uow import UnitOfWork
 from sqlmodel import col, select
 
-from . import domain, lifecycle
+from . import calibration, domain, lifecycle
 from .configuration import config_in_force
 from .decisions import decide
 from .models import Assignment, Candidacy, CohortClosure
@@ -26,12 +26,14 @@ async def close_cohort(uow: UnitOfWork, cohort_id: str, admin: str, *, force: bo
     """Rank the scored candidates, select up to capacity, waitlist the next, reject the rest.
 
     Refused while scorecards are outstanding unless forced (then those candidates are ranked
-    out: rejected, with the reason)."""
+    out: rejected, with the reason); refused, forced or not, while a disagreement between
+    assessors is open (the moderated or settled score is what is ranked)."""
     config = await config_in_force(uow, cohort_id)
     if config is None:
         raise NotFound(f"Cohort {cohort_id} has no applications or configuration yet.")
     if await uow.session.get(CohortClosure, (cohort_id, "selection")) is not None:
         raise Conflict(f"Cohort {cohort_id} is already closed.")
+    await calibration.refuse_selection_while_open(uow, cohort_id)
     shortlisted = list(
         (
             await uow.session.exec(

@@ -13,7 +13,7 @@ from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, read_form, redirect, signed_in
 
-from .. import configuration, funnel, lifecycle, screening, selection
+from .. import calibration, configuration, funnel, lifecycle, screening, selection
 from ..configuration import ConfigInForce
 from .cohort_records import closures_of, cohort_summaries, config_history
 from .common import PAGES
@@ -69,6 +69,7 @@ async def _cohort_page(
             "history": await config_history(uow, cohort_id),
             "closures": await closures_of(uow, cohort_id),
             "counts": counts,
+            "open_disagreements": await calibration.open_disagreements(uow, cohort_id),
             "notice": notice,
             "life": await lifecycle.cohort_view(uow, cohort_id, lifecycle.today()),
             "today": lifecycle.today(),

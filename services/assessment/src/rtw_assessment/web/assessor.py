@@ -1,29 +1,41 @@
-"""The assessor's pages: my queue, the blind submission (with its video), the scorecard and the
-conflict-of-interest declaration."""
+"""The assessor's pages: my queue, the blind submission (its answers under their questions, its
+video) with my scorecard on the same page (sent once, then changed until the cohort's scoring
+closes), and the conflict-of-interest declaration."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from rtw_platform.auth import Principal, Role
-from rtw_platform.errors import Invalid, NotFound
+from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.filestore import FileNotStored, FileStore
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+from rtw_platform.web.install import error_page
 
 from .. import second_stage
 from ..domain import Rubric
-from .common import PAGES
-from .scorecard_form import RECOMMENDATIONS, SCALE, ScorecardForm, read_scorecard, score_field
+from .common import PAGES, when
+from .scorecard_form import (
+    RECOMMENDATIONS,
+    SCALE,
+    ScorecardForm,
+    read_scorecard,
+    recommendation_name,
+    score_field,
+    values_of,
+)
 
 router = APIRouter(include_in_schema=False)
 
 NOTICES = {
     "scored": "Your scorecard has been sent.",
+    "changed": "Your scorecard has been changed.",
     "declared": "Your conflict of interest is recorded: the submission has gone to another assessor.",
 }
 
@@ -54,10 +66,10 @@ async def queue(request: Request, uow: UnitOfWorkDep, done: str | None = None) -
 
 @router.get("/queue/{assignment_id}")
 async def submission(assignment_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
-    """The submission, blind: exactly what the assessor API shows."""
+    """The submission, blind (exactly what the assessor API shows), and my scorecard beside it."""
     assessor = signed_in(request, Role.ASSESSOR)
-    blind = await second_stage.blind_submission(uow, assignment_id_of(assignment_id), assessor)
-    return PAGES.render(request, "submission.html", {"submission": blind})
+    blind, rubric = await _blind(uow, assignment_id, assessor)
+    return _submission_page(request, blind, rubric)
 
 
 @router.get("/queue/{assignment_id}/video")
@@ -78,18 +90,24 @@ async def _blind(uow: UnitOfWork, assignment_id: str, assessor: Principal) -> tu
     return blind, Rubric.model_validate(blind["rubric"])
 
 
-def _scorecard_page(
+def _submission_page(
     request: Request, blind: dict[str, Any], rubric: Rubric, form: ScorecardForm | None = None
 ) -> Response:
+    mine = blind["my_scorecard"]
     return PAGES.render(
         request,
-        "scorecard.html",
+        "submission.html",
         {
             "submission": blind,
             "rubric": rubric,
-            "values": form.values if form else {},
+            "mine": mine,
+            "sent_at": when(datetime.fromisoformat(mine["changed_at"] or mine["submitted_at"]))
+            if mine
+            else "",
+            "values": form.values if form else values_of(rubric, mine),
             "scale": SCALE,
             "recommendations": RECOMMENDATIONS,
+            "recommendation_name": recommendation_name,
             "score_field": score_field,
         },
         status_code=400 if form and form.errors else 200,
@@ -99,29 +117,33 @@ def _scorecard_page(
 
 @router.get("/queue/{assignment_id}/scorecard")
 async def scorecard_form(assignment_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
-    """The scorecard: each criterion on the 1-4 scale, a recommendation and notes."""
+    """The scorecard is on the submission's page (this address is kept for old links)."""
     assessor = signed_in(request, Role.ASSESSOR)
-    blind, rubric = await _blind(uow, assignment_id, assessor)
-    if blind["status"] != "pending":
-        return redirect(request, f"/queue/{blind['assignment_id']}")
-    return _scorecard_page(request, blind, rubric)
+    blind, _ = await _blind(uow, assignment_id, assessor)
+    return redirect(request, f"/queue/{blind['assignment_id']}#scorecard")
 
 
 @router.post("/queue/{assignment_id}/scorecard")
 async def scorecard_sent(assignment_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
-    """Send the scorecard; back to the queue when it is in."""
+    """Send my scorecard, or change the one I sent; back to the queue when it is in."""
     assessor = signed_in(request, Role.ASSESSOR)
     form = await read_form(request)
     blind, rubric = await _blind(uow, assignment_id, assessor)
+    if blind["scoring_closed"]:
+        return error_page(request, "Scoring has closed", blind["scoring_closed"], 409)
     answers = read_scorecard(form, rubric)
     if answers.card is None:
-        return _scorecard_page(request, blind, rubric, answers)
+        return _submission_page(request, blind, rubric, answers)
+    change = blind["my_scorecard"] is not None
+    use_case = second_stage.change_scorecard if change else second_stage.submit_scorecard
     try:
-        await second_stage.submit_scorecard(uow, UUID(blind["assignment_id"]), answers.card, assessor)
+        await use_case(uow, UUID(blind["assignment_id"]), answers.card, assessor)
     except Invalid as refusal:
         answers.errors = FormErrors.from_refusal(refusal)
-        return _scorecard_page(request, blind, rubric, answers)
-    return redirect(request, "/queue?done=scored")
+        return _submission_page(request, blind, rubric, answers)
+    except Conflict as refusal:
+        return error_page(request, "Your scorecard was not saved", refusal.message, 409)
+    return redirect(request, f"/queue?done={'changed' if change else 'scored'}")
 
 
 @router.get("/queue/{assignment_id}/conflict")

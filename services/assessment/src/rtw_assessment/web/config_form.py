@@ -1,5 +1,6 @@
 """The cohort configuration form: the application window, capacity, waiting list, shortlisting
-rule and second-stage time. The rest of the configuration (rules, weights, rubric) is kept."""
+rule, second-stage time and when assessors are said to disagree. The rest of the configuration
+(rules, weights, the rubric's criteria and anchors) is kept."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ WHOLE_NUMBERS = {
     "waitlist_size": ("the size of the waiting list", 0, 10_000),
     "shortlist_size": ("how many to shortlist", 1, 10_000),
     "second_stage_days": ("the days for the second stage", 1, 90),
+    "recommendation_spread": ("the steps between recommendations that count as disagreeing", 1, 3),
+    "score_gap": ("the points between scorecards that count as disagreeing", 0, 100),
 }
+CALIBRATION = ("recommendation_spread", "score_gap")
 
 
 @dataclass
@@ -44,6 +48,8 @@ def values_of(config: CohortConfig) -> dict[str, str]:
         if config.shortlist_threshold is None
         else f"{config.shortlist_threshold:g}",
         "second_stage_days": str(config.second_stage_days),
+        "recommendation_spread": str(config.rubric.recommendation_spread),
+        "score_gap": f"{config.rubric.score_gap:g}",
     }
     for name in DATES:
         moment: date | None = getattr(config, name)
@@ -62,8 +68,13 @@ def read_config(form: FormData, current: CohortConfig) -> ConfigForm:
         "shortlist_size",
         "shortlist_threshold",
         "second_stage_days",
+        *CALIBRATION,
     ]
     values = {name: _text(form, name) for name in names}
+    kept = values_of(current)
+    for name in CALIBRATION:  # a form without these fields (an older page) keeps them as they are
+        if name not in form:
+            values[name] = kept[name]
     errors = FormErrors()
     changes: dict[str, Any] = {}
     for name in DATES:
@@ -82,6 +93,10 @@ def read_config(form: FormData, current: CohortConfig) -> ConfigForm:
     else:
         errors.add("shortlist_rule", "Choose how candidates are shortlisted.")
     changes["second_stage_days"] = _whole(values, "second_stage_days", errors)
+    changes["rubric"] = {
+        **current.rubric.model_dump(),
+        **{name: _whole(values, name, errors) for name in CALIBRATION},
+    }
     if errors:
         return ConfigForm(values, errors, None)
     try:

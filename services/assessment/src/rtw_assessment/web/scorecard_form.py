@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rtw_contracts import Recommendation
 from rtw_platform.web import FormErrors
@@ -12,12 +13,12 @@ from ..domain import Rubric, ScorecardIn, scorecard_problems
 
 MAX_NOTES = 5000
 
-#: The 1-4 scale as assessors see it.
-SCALE: tuple[tuple[str, str, str], ...] = (
-    ("1", "1: weak", "Little or no evidence for this criterion"),
-    ("2", "2: some evidence", "Some evidence, with important gaps"),
-    ("3", "3: good", "Good evidence, with minor gaps"),
-    ("4", "4: strong", "Strong, consistent evidence throughout"),
+#: The 1-4 scale as assessors see it (each criterion's anchors say what each score means there).
+SCALE: tuple[tuple[str, str], ...] = (
+    ("1", "1: weak"),
+    ("2", "2: some evidence"),
+    ("3", "3: good"),
+    ("4", "4: strong"),
 )
 
 RECOMMENDATIONS: tuple[tuple[str, str], ...] = (
@@ -26,6 +27,21 @@ RECOMMENDATIONS: tuple[tuple[str, str], ...] = (
     (Recommendation.YES.value, "Yes"),
     (Recommendation.STRONG_YES.value, "Strong yes"),
 )
+
+
+def recommendation_name(value: str) -> str:
+    """A recommendation as assessors read it, e.g. 'Strong yes'."""
+    return dict(RECOMMENDATIONS).get(value, value.replace("_", " ").capitalize())
+
+
+def values_of(rubric: Rubric, mine: dict[str, Any] | None) -> dict[str, str]:
+    """The form as the assessor last sent it (empty before they send it: nothing pre-selected)."""
+    if mine is None:
+        return {}
+    values = {score_field(c.id): str(mine["scores"].get(c.id, "")) for c in rubric.criteria}
+    values["recommendation"] = mine["recommendation"]
+    values["comments"] = mine["comments"]
+    return values
 
 
 def score_field(criterion_id: str) -> str:
@@ -51,7 +67,7 @@ def read_scorecard(form: FormData, rubric: Rubric) -> ScorecardForm:
     scores: dict[str, int] = {}
     for criterion in rubric.criteria:
         raw = values[score_field(criterion.id)]
-        if raw in {value for value, _, _ in SCALE}:
+        if raw in {value for value, _ in SCALE}:
             scores[criterion.id] = int(raw)
         elif raw:
             errors.add(score_field(criterion.id), "Use the scale 1 (weak) to 4 (strong).")
