@@ -214,7 +214,7 @@ async def test_the_last_module_recorded_on_the_grid_issues_the_certificate(
         sent = await trainer.post("/provider/cohorts/ict-test", data=fields)
         assert sent.headers["location"] == f"/provider/cohorts/ict-test?recorded={len(REQUIRED)}&certified=1"
         page = await trainer.get(sent.headers["location"])
-        assert "the certificate were issued" in page.text or "certificate" in page.text
+        assert "1 learner has now completed every required module: the certificate was issued." in page.text
     assert (await enrolment_now(runtime, joan)).status == "completed"
     assert len(await published(runtime, "TrainingModuleCompleted", joan)) == len(REQUIRED)
     assert len(await published(runtime, "TrainingCompleted", joan)) == 1
@@ -359,9 +359,7 @@ async def test_after_the_certificate_a_correction_is_refused_with_the_reason(
     async with browser(runtime, TRAINER) as trainer:
         form = await trainer.get(path)
         assert "its certificate was issued" in form.text
-        assert '<form method="post"' not in form.text.split("</header>")[-1].split("<footer")[0] or (
-            "Save the correction" not in form.text
-        )
+        assert "Save the correction" not in form.text
         refused = await trainer.post(
             path, data={"csrf_token": CSRF, "outcome": "not_completed", "reason": "Should not have passed"}
         )
