@@ -519,3 +519,13 @@ async def test_training_without_a_cpd_ledger_offers_no_cpd_form(start_service: C
         assert refused.status_code == 400
         assert "keeps no CPD ledger" in refused.text
     assert await cpd_of(runtime, joan) == []
+
+
+async def test_a_learners_name_is_shown_as_text_on_the_grid(start_service: Callable[..., Any]) -> None:
+    runtime = await start_service(SERVICE, in_memory_broker=True)
+    await providers(runtime)
+    await enrol(runtime, '<img src=x onerror="alert(1)">')
+    async with browser(runtime, TRAINER) as trainer:
+        page = await trainer.get("/provider/cohorts/ict-test")
+    assert "<img src=x" not in page.text
+    assert "&lt;img src=x" in page.text
