@@ -159,6 +159,9 @@ async def test_a_provider_records_several_outcomes_in_one_submit(start_service: 
         assert sent.headers["location"] == "/provider/cohorts/ict-test?recorded=3&certified=0"
         shown = await trainer.get(sent.headers["location"])
         assert "3 outcomes recorded." in shown.text
+        odd = await trainer.get("/provider/cohorts/ict-test?recorded=lots&certified=-1")
+        assert odd.status_code == 200
+        assert "outcomes recorded" not in odd.text
 
     joans = await progress_of(runtime, joan)
     assert (joans["technical-skills"].status, joans["technical-skills"].hours) == ("completed", 28)

@@ -23,11 +23,22 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/provider/cohorts/{cohort_id}")
 async def grid(
-    request: Request, cohort_id: str, uow: UnitOfWorkDep, recorded: int | None = None, certified: int = 0
+    request: Request,
+    cohort_id: str,
+    uow: UnitOfWorkDep,
+    recorded: str | None = None,
+    certified: str | None = None,
 ) -> Response:
-    """The cohort's grid, with nothing chosen."""
+    """The cohort's grid, with nothing chosen (after a submit, how many outcomes it recorded)."""
     principal = signed_in(request, Role.TRAINER)
-    return await _grid_page(request, uow, principal, cohort_id, recorded=recorded, certified=certified)
+    return await _grid_page(
+        request, uow, principal, cohort_id, recorded=_count(recorded), certified=_count(certified) or 0
+    )
+
+
+def _count(text: str | None) -> int | None:
+    """A count from the address after a submit (anything else is ignored, not an error)."""
+    return int(text) if text and text.isdigit() and len(text) < 6 else None
 
 
 @router.post("/provider/cohorts/{cohort_id}")
