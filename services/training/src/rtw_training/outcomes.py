@@ -43,9 +43,15 @@ class GridOutcome:
     certified: list[UUID]
 
 
-async def cohort_grid(uow: UnitOfWork, cohort_id: str, principal: Principal) -> list[GridRow]:
-    """The cohort's learners and each module's recorded state, for its provider (or an admin)."""
+async def cohort_grid(
+    uow: UnitOfWork, cohort_id: str, principal: Principal, *, to_record: bool = False
+) -> list[GridRow]:
+    """The cohort's learners and each module's recorded state, for its provider (or an admin).
+    `to_record`: the grid's submits for a cohort run one at a time (until the transaction ends), so
+    what the checks read is what the submit changes."""
     await may_record_for(uow, cohort_id, principal)
+    if to_record:
+        await uow.lock(f"training.grid:{cohort_id}")
     enrolments = (
         await uow.session.exec(
             select(Enrolment).where(Enrolment.cohort_id == cohort_id).order_by(col(Enrolment.enrolled_at))

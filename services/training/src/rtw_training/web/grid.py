@@ -47,7 +47,7 @@ async def record_grid(request: Request, cohort_id: str, uow: UnitOfWorkDep) -> R
     principal = signed_in(request, Role.TRAINER)
     form = await read_form(request)
     fields = {name: form_text(form, name) for name in form}
-    rows = await outcomes.cohort_grid(uow, cohort_id, principal)
+    rows = await outcomes.cohort_grid(uow, cohort_id, principal, to_record=True)
     changes, problems = outcomes.read_grid(rows, fields)
     errors = FormErrors()
     for name, message in problems.items():
