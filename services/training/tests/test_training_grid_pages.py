@@ -4,6 +4,7 @@ own test, which fails when that protection alone is switched off."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -532,3 +533,19 @@ async def test_a_learners_name_is_shown_as_text_on_the_grid(start_service: Calla
         page = await trainer.get("/provider/cohorts/ict-test")
     assert "<img src=x" not in page.text
     assert "&lt;img src=x" in page.text
+
+
+async def test_two_grids_sent_at_once_record_a_module_once(start_service: Callable[..., Any]) -> None:
+    runtime = await start_service(SERVICE, in_memory_broker=True)
+    await providers(runtime)
+    joan = await enrol(runtime, "Joan")
+    fields = {"csrf_token": CSRF, **cell(joan, "technical-skills", "passed")}
+    async with browser(runtime, TRAINER) as first, browser(runtime, TRAINER) as second:
+        answers = await asyncio.gather(
+            first.post("/provider/cohorts/ict-test", data=fields),
+            second.post("/provider/cohorts/ict-test", data=fields),
+        )
+    assert sorted(a.status_code for a in answers) == [303, 400]
+    refused = next(a for a in answers if a.status_code == 400)
+    assert "This module is already recorded: use Correct to change it" in refused.text
+    assert len(await published(runtime, "TrainingModuleCompleted", joan)) == 1
