@@ -43,6 +43,7 @@ async def sign_in(page: Any, link: str, lands_on: str) -> None:
 async def record(page: Any, module: str, hours: str) -> None:
     await page.get_by_label(module).check()
     await page.get_by_label("Hours spent on the module").fill(hours)
+    await page.get_by_label("Passed").check()  # nothing is chosen for the provider
     await page.get_by_role("button", name="Record as completed").click()
 
 
@@ -95,7 +96,7 @@ async def test_a_provider_records_progress_and_the_candidate_gets_a_certificate_
     await check_error_summary(
         page,
         "training-provider-learner-errors",
-        ["Select the module the learner completed", hours],
+        ["Select the module the learner completed", hours, "Select the result the learner got"],
         link=hours,
         focus="hours",
     )

@@ -877,6 +877,18 @@ async def test_erasure_leaves_nothing_of_the_person_anywhere_and_every_count_as_
             gaps=gap,
         ),
     )
+    # Her provider corrected a module, giving a reason in its own words.
+    done = await client.post(
+        f"/enrolments/{training_id}/modules/{first_module}/complete", json={"hours": 6}, headers=trainer
+    )
+    assert done.status_code == 200, done.text
+    because = "Amara sat the Ladywood assessment twice"
+    async with pages_as(service, TRAINER) as provider:
+        corrected = await provider.post(
+            f"/provider/learners/{training_id}/modules/{first_module}/correction",
+            data={"csrf_token": "csrf", "outcome": "merit", "reason": because},
+        )
+        assert corrected.status_code == 303, corrected.text
     # Joan is in Amara's ICT cohort and stays.
     joan = new_learner()
     await deliver(service, submitted(joan, given_name="Joan", family_name="Clarke"))
@@ -892,6 +904,7 @@ async def test_erasure_leaves_nothing_of_the_person_anywhere_and_every_count_as_
         "Amara",
         "Okafor",
         words,
+        because,
     )
     before = await cohort_counts(client, service)
     assert before[ICT_COHORT] == {"enrolled": 1, "completed": 1, "withdrawn": 0}
@@ -929,7 +942,7 @@ async def test_erasure_leaves_nothing_of_the_person_anywhere_and_every_count_as_
     lms = await moodle(client, module_event(4242, 2001))
     assert lms.status_code == 404, lms.text
     assert await outbox_rows_with(service, traces) == []
-    assert await stored_rows_with(service, PersonTraces.of("Amara", "Okafor", words)) == []
+    assert await stored_rows_with(service, PersonTraces.of("Amara", "Okafor", words, because)) == []
     assert_counts_unchanged(before, await cohort_counts(client, service))
 
     # Events about her that arrive afterwards (another queue was behind) bring nothing back.

@@ -81,7 +81,7 @@ async def test_the_pages_ask_the_right_people_to_sign_in(start_service: Callable
     async with browser(runtime, Principal("nobody", Role.TRAINER, provider_id="unknown")) as stranger:
         refused = await stranger.get("/provider")
         assert refused.status_code == 403
-        assert "names no registered training provider" in refused.text
+        assert "Your provider is not registered yet" in refused.text
 
 
 async def test_a_provider_sees_overdue_training_and_the_form_checks_the_hours(

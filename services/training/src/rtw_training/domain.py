@@ -3,6 +3,7 @@ Pure functions: no I/O."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,12 @@ class CpdKind(StrEnum):
 
     STRUCTURED = "structured"
     PRIVATE_STUDY = "private_study"
+
+
+CPD_KINDS = {
+    CpdKind.STRUCTURED.value: "Structured learning (a course, supervised practice)",
+    CpdKind.PRIVATE_STUDY.value: "Private study",
+}
 
 
 @dataclass(frozen=True)
@@ -101,3 +108,148 @@ def recommend_modules(
         if closes:
             recommended.append((module, closes))
     return sorted(recommended, key=lambda item: (-len(item[1]), item[0].id))
+
+
+# --------------------------------------------------------------------------- recording outcomes
+
+#: What a provider records for a module: in progress, or completed with a result.
+STARTED = "started"
+RESULTS = {"passed": "Passed", "merit": "Merit", "distinction": "Distinction"}
+OUTCOMES = {STARTED: "In progress", **RESULTS}
+#: A correction that takes a recorded completion back (the module counts as not done).
+NOT_COMPLETED = "not_completed"
+CORRECTIONS = {**RESULTS, NOT_COMPLETED: "Not completed (take the recorded completion back)"}
+MAX_HOURS = 500
+REASON_LENGTH = (5, 500)
+
+
+class Problem(ValueError):
+    """Something a person entered that cannot be used, with the field it is about and what to do."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A module's recorded state: status (not_started, started, completed), result and hours."""
+
+    status: str
+    result: str | None = None
+    hours: float | None = None
+
+
+@dataclass(frozen=True)
+class CellChange:
+    """What one cell of the progress grid asks for: an outcome, and hours for a completion."""
+
+    outcome: str
+    hours: float | None
+
+
+def hours_from(text: str, field: str = "hours") -> float | None:
+    """Hours as entered: blank is None; otherwise a number more than 0 and at most 500."""
+    if not text:
+        return None
+    try:
+        hours = float(text)
+    except ValueError:
+        raise Problem(field, "Hours must be a number, like 6 or 7.5") from None
+    if not math.isfinite(hours) or hours <= 0 or hours > MAX_HOURS:
+        raise Problem(field, f"Hours must be more than 0 and no more than {MAX_HOURS}")
+    return hours
+
+
+def cell_change(outcome: str, hours_text: str, current: Recorded, planned_hours: float) -> CellChange | None:
+    """What a cell of the grid asks for (None: blank, no change). Blank hours on a completion are
+    the module's planned hours; a recorded completion is changed by a correction, not here."""
+    if not outcome:
+        if hours_text:
+            raise Problem("outcome", "Choose an outcome for the hours you entered, or clear the hours")
+        return None
+    if outcome not in OUTCOMES:
+        raise Problem("outcome", "Choose an outcome from the list")
+    if current.status == "completed":
+        raise Problem("outcome", "This module is already recorded: use Correct to change it")
+    hours = hours_from(hours_text)
+    if outcome == STARTED:
+        if hours is not None:
+            raise Problem("hours", "Leave the hours blank for a module in progress")
+        return None if current.status == STARTED else CellChange(STARTED, None)
+    return CellChange(outcome, planned_hours if hours is None else hours)
+
+
+def correction_of(
+    current: Recorded, outcome: str, hours_text: str, reason: str, *, enrolment_status: str
+) -> tuple[Recorded | None, list[Problem]]:
+    """The state a correction leaves a recorded module in, or every problem with it at once.
+    Only a recorded completion is corrected, with a reason, while the training is under way: once
+    it is complete its certificate is signed, so nothing behind it changes (see docs/training.md)."""
+    if enrolment_status == "completed":
+        return None, [
+            Problem(
+                "form",
+                "This training is complete and its certificate was issued, so its outcomes can no "
+                "longer be corrected. Ask the programme team if the certificate is wrong.",
+            )
+        ]
+    if enrolment_status != "enrolled":
+        return None, [
+            Problem("form", f"This learner's training is {enrolment_status}: nothing can be corrected")
+        ]
+    if current.status != "completed":
+        return None, [
+            Problem("form", "Only a recorded completion can be corrected: record it on the progress grid")
+        ]
+    problems: list[Problem] = []
+    hours: float | None = None
+    if outcome not in CORRECTIONS:
+        problems.append(Problem("outcome", "Select the outcome the learner actually got"))
+    try:
+        hours = hours_from(hours_text)
+    except Problem as problem:
+        problems.append(problem)
+    if outcome == NOT_COMPLETED and hours is not None:
+        problems.append(Problem("hours", "Leave the hours blank when taking a completion back"))
+    low, high = REASON_LENGTH
+    if len(reason) < low:
+        problems.append(Problem("reason", "Give the reason for the correction (at least 5 characters)"))
+    elif len(reason) > high:
+        problems.append(Problem("reason", f"The reason must be {high} characters or fewer"))
+    if problems:
+        return None, problems
+    if outcome == NOT_COMPLETED:
+        corrected = Recorded(STARTED)
+    else:
+        corrected = Recorded("completed", outcome, current.hours if hours is None else hours)
+    if corrected == current:
+        return None, [Problem("outcome", "That is what is already recorded: change the outcome or the hours")]
+    return corrected, []
+
+
+def day_from(day: str, month: str, year: str, *, today: date) -> date:
+    """A date entered as day, month and year: a real day, not in the future."""
+    if not (day and month and year):
+        raise Problem("day", "Enter the date of the CPD, with day, month and year")
+    try:
+        when = date(int(year), int(month), int(day))
+    except ValueError:
+        raise Problem("day", "Enter a real date, like 27 3 2027") from None
+    if when > today:
+        raise Problem("day", "The date must be today or in the past")
+    return when
+
+
+def cpd_days_from(text: str) -> float:
+    """Days of CPD as entered: half days from 0.5 to 5 (one entry a day or a few)."""
+    if not text:
+        raise Problem("days", "Enter how many days of CPD, like 1 or 0.5")
+    try:
+        days = float(text)
+    except ValueError:
+        raise Problem("days", "Days must be a number, like 1 or 0.5") from None
+    if not math.isfinite(days) or days <= 0 or days > 5 or (days * 2) % 1:
+        raise Problem("days", "Days must be in half days, from 0.5 to 5")
+    return days

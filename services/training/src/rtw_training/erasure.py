@@ -17,15 +17,16 @@ from .models import (
     ErasedEnrolments,
     Learner,
     LmsLearner,
+    ModuleCorrection,
     ModuleProgress,
     Recommendation,
 )
 
 
 async def erase_candidate(event: CandidateErased, uow: UnitOfWork) -> None:
-    """Delete the person's enrolments with their progress, CPD, certificates, LMS links and
-    recommendations, and their name; each enrolment is counted in its cohort's erased enrolments
-    (by the status it had), so the cohort's counts stay as they were. The learner stays as a
+    """Delete the person's enrolments with their progress (and its corrections), CPD, certificates,
+    LMS links and recommendations, and their name; each enrolment is counted in its cohort's
+    erased enrolments (by the status it had), so the cohort's counts stay as they were. The learner stays as a
     tombstone (ids and when erased, nothing else): events about the person that arrive later
     neither bring the name back nor enrol them."""
     application_ids = sorted({*event.application_ids}, key=str)
@@ -85,6 +86,7 @@ async def _count_erased(uow: UnitOfWork, enrolment: Enrolment) -> None:
 async def _delete_records(uow: UnitOfWork, candidate_id: UUID, enrolment_ids: list[UUID]) -> None:
     for table, column in (
         (ModuleProgress, ModuleProgress.enrolment_id),
+        (ModuleCorrection, ModuleCorrection.enrolment_id),
         (CpdRecord, CpdRecord.enrolment_id),
         (LmsLearner, LmsLearner.enrolment_id),
         (Certificate, Certificate.enrolment_id),

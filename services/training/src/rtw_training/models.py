@@ -83,6 +83,28 @@ class ModuleProgress(TrainingTable, table=True):
     source: str = Field(max_length=20)
     started_at: datetime | None = timestamp_field(nullable=True)
     completed_at: datetime | None = timestamp_field(nullable=True)
+    announced_at: datetime | None = timestamp_field(nullable=True)
+    """When TrainingModuleCompleted was published for it: once, even if a correction takes the
+    completion back and it is recorded again."""
+
+
+class ModuleCorrection(TrainingTable, table=True):
+    """A provider's correction of a recorded outcome: before, after, why, who and when."""
+
+    __tablename__ = "module_corrections"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    enrolment_id: UUID = Field(index=True)
+    module_id: str = Field(max_length=60)
+    previous_status: str = Field(max_length=20)
+    previous_result: str | None = Field(default=None, max_length=20)
+    previous_hours: float | None = None
+    status: str = Field(max_length=20)
+    result: str | None = Field(default=None, max_length=20)
+    hours: float | None = None
+    reason: str = Field(max_length=500)
+    corrected_by: str = Field(max_length=200)
+    corrected_at: datetime = timestamp_field()
 
 
 class CpdRecord(TrainingTable, table=True):

@@ -62,11 +62,17 @@ def curriculum_of(enrolment: Enrolment) -> Curriculum:
     return found
 
 
+UNREGISTERED = (
+    "Your training provider is not registered yet. Ask the programme team to register it with the "
+    "cohorts you train, then sign in again."
+)
+
+
 async def provider_of(uow: UnitOfWork, principal: Principal) -> Provider:
     """The provider a trainer's token speaks for."""
     provider = await uow.session.get(Provider, principal.provider_id or principal.subject)
     if provider is None:
-        raise Forbidden("Your token names no registered training provider.")
+        raise Forbidden(UNREGISTERED)
     return provider
 
 
@@ -103,7 +109,8 @@ async def _editable(uow: UnitOfWork, enrolment_id: UUID, principal: Principal) -
     return enrolment
 
 
-def _module(curriculum_: Curriculum, module_id: str) -> Any:
+def module_of(curriculum_: Curriculum, module_id: str) -> Any:
+    """The curriculum's module, or a NotFound naming the modules it has."""
     module = curriculum_.module(module_id)
     if module is None:
         known = ", ".join(m.id for m in curriculum_.modules)
@@ -116,7 +123,7 @@ async def start_module(
 ) -> ModuleProgress:
     """Record that a learner started a module."""
     enrolment = await _editable(uow, enrolment_id, principal)
-    _module(curriculum_of(enrolment), module_id)
+    module_of(curriculum_of(enrolment), module_id)
     progress = await uow.session.get(ModuleProgress, (enrolment.id, module_id))
     if progress is None:
         progress = ModuleProgress(
@@ -140,9 +147,21 @@ async def complete_module(
     source: str,
     signer: CertificateSigner,
 ) -> ModuleProgress:
-    """Record a completed module (once), publish it, and complete the training if it was the last."""
+    """Record a completed module (once), publish it, and complete the training if it was the last;
+    commits."""
+    progress = await record_completion(uow, enrolment, module_id, completion, source=source)
+    await complete_if_done(uow, enrolment, signer)
+    return progress
+
+
+async def record_completion(
+    uow: UnitOfWork, enrolment: Enrolment, module_id: str, completion: ModuleCompletion, *, source: str
+) -> ModuleProgress:
+    """Record a completed module (once) and publish TrainingModuleCompleted, the first time only: a
+    module whose completion a correction took back and that is recorded again was announced already
+    (the events have no retraction, see docs/training.md). Neither commits nor completes."""
     curriculum_ = curriculum_of(enrolment)
-    module = _module(curriculum_, module_id)
+    module = module_of(curriculum_, module_id)
     progress = await uow.session.get(ModuleProgress, (enrolment.id, module_id))
     if progress is not None and progress.status == "completed":
         raise Conflict(f"Module {module_id!r} was already completed on {progress.completed_at:%d %B %Y}.")
@@ -158,6 +177,16 @@ async def complete_module(
     progress.completed_at = completed_at
     progress.started_at = progress.started_at or completed_at
     uow.session.add(progress)
+    if progress.announced_at is None:
+        progress.announced_at = datetime.now(UTC)
+        _announce(uow, enrolment, module, completion.hours, completed_at)
+    await uow.session.flush()
+    return progress
+
+
+def _announce(
+    uow: UnitOfWork, enrolment: Enrolment, module: Any, hours: float, completed_at: datetime
+) -> None:
     enrolment.sequence += 1
     uow.session.add(enrolment)
     uow.publish(
@@ -169,14 +198,11 @@ async def complete_module(
             candidate_id=enrolment.candidate_id,
             module_id=module.id,
             module_title=module.title,
-            hours=completion.hours,
+            hours=hours,
             skills=list(module.skills),
             completed_at=completed_at,
         )
     )
-    await uow.session.flush()
-    await complete_if_done(uow, enrolment, signer)
-    return progress
 
 
 async def completed_module_ids(uow: UnitOfWork, enrolment_id: UUID) -> list[str]:
@@ -205,8 +231,13 @@ async def cpd_of(uow: UnitOfWork, enrolment: Enrolment) -> domain.CpdStatus | No
 async def record_cpd(
     uow: UnitOfWork, enrolment_id: UUID, entry: CpdIn, principal: Principal, signer: CertificateSigner
 ) -> domain.CpdStatus:
-    """Add CPD to the ledger (social work's restoration needs it)."""
-    enrolment = await _editable(uow, enrolment_id, principal)
+    """Add CPD to the ledger (social work's restoration needs it): the learner's provider, an admin,
+    or the learner themselves."""
+    if principal.role not in (Role.TRAINER, Role.ADMIN, Role.CANDIDATE):
+        raise Forbidden("Only the learner, their training provider or an admin records CPD.")
+    enrolment = await enrolment_for(uow, enrolment_id, principal)
+    if enrolment.status != "enrolled":
+        raise Conflict(f"This enrolment is {enrolment.status}: no more CPD can be recorded.")
     if curriculum_of(enrolment).cpd is None:
         raise Conflict("This programme's training keeps no CPD ledger.")
     if entry.day > datetime.now(UTC).date():
@@ -234,11 +265,23 @@ async def complete_if_done(
 ) -> Certificate | None:
     """When every required module is done (and the CPD ledger met, where there is one), issue the
     certificate and publish TrainingCompleted; commits."""
+    certificate = await certify_if_done(uow, enrolment, signer)
+    await uow.commit()
+    return certificate
+
+
+async def certify_if_done(
+    uow: UnitOfWork, enrolment: Enrolment, signer: CertificateSigner
+) -> Certificate | None:
+    """As `complete_if_done`, without committing (the caller's transaction holds more)."""
     curriculum_ = curriculum_of(enrolment)
     done = await completed_module_ids(uow, enrolment.id)
     cpd = await cpd_of(uow, enrolment)
-    if domain.missing_modules(curriculum_, done) or (cpd is not None and not cpd.met):
-        await uow.commit()
+    if (
+        enrolment.status != "enrolled"
+        or domain.missing_modules(curriculum_, done)
+        or (cpd is not None and not cpd.met)
+    ):
         return None
     learner = await uow.session.get(Learner, enrolment.application_id)
     now = datetime.now(UTC)
@@ -277,7 +320,7 @@ async def complete_if_done(
             completed_at=now,
         )
     )
-    await uow.commit()
+    await uow.session.flush()
     return certificate
 
 
@@ -353,7 +396,7 @@ async def receive_lms_event(
         progress = await uow.session.get(ModuleProgress, (enrolment.id, module_id))
         if progress is not None and progress.status == "completed":
             continue  # an LMS resends; already recorded
-        module = _module(curriculum_, module_id)
+        module = module_of(curriculum_, module_id)
         await complete_module(
             uow,
             enrolment,

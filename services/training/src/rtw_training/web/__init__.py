@@ -3,10 +3,13 @@ docs/pages.md."""
 
 from fastapi import APIRouter
 
-from . import learner, provider
+from . import corrections, cpd, grid, learner, provider
 
 router = APIRouter(include_in_schema=False)
 router.include_router(provider.router)
+router.include_router(grid.router)
+router.include_router(corrections.router)
 router.include_router(learner.router)
+router.include_router(cpd.router)
 
 __all__ = ["router"]

@@ -8,6 +8,7 @@ from fastapi import Request
 from rtw_platform.web import Pages
 
 from ..certificates import CertificateSigner
+from ..domain import CPD_KINDS
 
 PAGES = Pages("training", Path(__file__).parent / "templates")
 
@@ -24,3 +25,4 @@ def number(value: float | None) -> str:
 
 
 PAGES.environment.filters["number"] = number
+PAGES.environment.globals["cpd_kinds"] = CPD_KINDS

@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/my")
-async def my_training(request: Request, uow: UnitOfWorkDep) -> Response:
+async def my_training(request: Request, uow: UnitOfWorkDep, cpd: str | None = None) -> Response:
     """The signed-in candidate's training: modules done and to do, hours, CPD, certificate."""
     principal = signed_in(request, Role.CANDIDATE)
     try:
@@ -36,4 +36,5 @@ async def my_training(request: Request, uow: UnitOfWorkDep) -> Response:
     ).all()
     views = [await learner_view(uow, enrolment) for enrolment in enrolments]
     suggested = await recommendations.recommendations_for(uow, candidate_id)
-    return PAGES.render(request, "my_training.html", {"views": views, "recommendations": suggested})
+    context = {"views": views, "recommendations": suggested, "cpd_added": cpd == "added"}
+    return PAGES.render(request, "my_training.html", context)

@@ -14,21 +14,28 @@ from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
 
-from .. import progress
+from .. import domain, progress
+from ..models import Provider
 from ..progress import ModuleCompletion
 from .common import PAGES, signer_of
 from .views import learner_view, names_of
 
 router = APIRouter(include_in_schema=False)
 
-RESULTS = (("passed", "Passed"), ("merit", "Merit"), ("distinction", "Distinction"))
+RESULTS = tuple(domain.RESULTS.items())
 
 
 @router.get("/provider")
 async def cohorts(request: Request, uow: UnitOfWorkDep) -> Response:
     """Every learner of the provider's cohorts, with how far each has got."""
     principal = signed_in(request, Role.TRAINER)
-    provider = await progress.provider_of(uow, principal)
+    provider_id = principal.provider_id or principal.subject
+    provider = await uow.session.get(Provider, provider_id)
+    if provider is None:
+        # Signed in before the programme registered the organisation: say so, and what to do.
+        return PAGES.render(
+            request, "provider_unregistered.html", {"provider_id": provider_id}, status_code=403
+        )
     groups = []
     for cohort_id in provider.cohorts:
         rows = await progress.cohort_progress(uow, cohort_id, principal)
@@ -38,11 +45,15 @@ async def cohorts(request: Request, uow: UnitOfWorkDep) -> Response:
 
 @router.get("/provider/learners/{enrolment_id}")
 async def learner(
-    request: Request, enrolment_id: UUID, uow: UnitOfWorkDep, recorded: str | None = None
+    request: Request,
+    enrolment_id: UUID,
+    uow: UnitOfWorkDep,
+    recorded: str | None = None,
+    corrected: str | None = None,
 ) -> Response:
-    """A learner's modules and the form to record one completed."""
+    """A learner's modules, the corrections made, and the form to record one completed."""
     principal = signed_in(request, Role.TRAINER)
-    return await _learner_page(request, uow, principal, enrolment_id, recorded=recorded)
+    return await _learner_page(request, uow, principal, enrolment_id, recorded=recorded, corrected=corrected)
 
 
 @router.post("/provider/learners/{enrolment_id}/modules")
@@ -85,7 +96,7 @@ def _completion(values: dict[str, str], errors: FormErrors) -> ModuleCompletion 
         errors.add("hours", "Hours must be a number, like 6 or 7.5")
         return None
     try:
-        return ModuleCompletion(hours=hours, result=values["result"] or "passed")
+        return ModuleCompletion(hours=hours, result=values["result"])
     except ValidationError as invalid:
         for problem in invalid.errors():
             if problem["loc"] and problem["loc"][0] == "hours":
@@ -102,6 +113,7 @@ async def _learner_page(
     values: dict[str, str] | None = None,
     errors: FormErrors | None = None,
     recorded: str | None = None,
+    corrected: str | None = None,
 ) -> Response:
     enrolment = await progress.enrolment_for(uow, enrolment_id, principal)
     view = await learner_view(uow, enrolment)
@@ -110,9 +122,10 @@ async def _learner_page(
     )
     context: dict[str, Any] = {
         "view": view,
-        "values": values or {"module": "", "hours": "", "result": "passed"},
+        "values": values or {"module": "", "hours": "", "result": ""},
         "results": RESULTS,
         "recorded": recorded_title,
+        "corrected": next((m.title for m in view.modules if m.id == corrected), None),
     }
     return PAGES.render(
         request, "provider_learner.html", context, errors=errors, status_code=400 if errors else 200

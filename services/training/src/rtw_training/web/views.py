@@ -9,11 +9,11 @@ from typing import Any
 from uuid import UUID
 
 from rtw_platform.uow import UnitOfWork
-from sqlmodel import select
+from sqlmodel import col, select
 
-from .. import domain, progress
+from .. import domain, outcomes, progress
 from ..curricula import Curriculum
-from ..models import Certificate, Enrolment, Learner, ModuleProgress
+from ..models import Certificate, CpdRecord, Enrolment, Learner, ModuleProgress
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,25 @@ class ModuleView:
 
 
 @dataclass(frozen=True)
+class CorrectionView:
+    """A correction in a learner's history, in words."""
+
+    module_title: str
+    before: str
+    after: str
+    reason: str
+    corrected_on: date
+
+
+def outcome_words(status: str, result: str | None, hours: float | None) -> str:
+    """A recorded outcome as a person reads it: 'Merit, 6 hours' or 'Not completed'."""
+    if status != "completed":
+        return "Not completed"
+    text = domain.RESULTS.get(result or "", "Completed")
+    return f"{text}, {hours:g} hours" if hours is not None else text
+
+
+@dataclass(frozen=True)
 class LearnerView:
     """A learner's training."""
 
@@ -47,6 +66,8 @@ class LearnerView:
     required_total: int
     cpd: domain.CpdStatus | None
     certificate_id: str | None
+    corrections: list[CorrectionView]
+    cpd_entries: list[CpdRecord]
 
     @property
     def open_modules(self) -> list[ModuleView]:
@@ -95,6 +116,22 @@ async def learner_view(uow: UnitOfWork, enrolment: Enrolment, *, today: date | N
     ).first()
     learner = await uow.session.get(Learner, enrolment.application_id)
     required = [m for m in modules if m.required]
+    titles = {m.id: m.title for m in curriculum.modules}
+    corrections = [
+        CorrectionView(
+            module_title=titles.get(c.module_id, c.module_id),
+            before=outcome_words(c.previous_status, c.previous_result, c.previous_hours),
+            after=outcome_words(c.status, c.result, c.hours),
+            reason=c.reason,
+            corrected_on=c.corrected_at.date(),
+        )
+        for c in await outcomes.corrections_of(uow, enrolment.id)
+    ]
+    cpd_entries = (
+        await uow.session.exec(
+            select(CpdRecord).where(CpdRecord.enrolment_id == enrolment.id).order_by(col(CpdRecord.day))
+        )
+    ).all()
     return LearnerView(
         enrolment=enrolment,
         name=learner_name(learner),
@@ -108,6 +145,8 @@ async def learner_view(uow: UnitOfWork, enrolment: Enrolment, *, today: date | N
         required_total=len(required),
         cpd=await progress.cpd_of(uow, enrolment),
         certificate_id=str(certificate.id) if certificate and certificate.revoked_at is None else None,
+        corrections=corrections,
+        cpd_entries=list(cpd_entries),
     )
 
 

@@ -1,0 +1,104 @@
+"""The progress grid: a cohort's learners by modules on one page, where the provider records many
+outcomes in one submit (blank cells change nothing; nothing is saved while any cell is wrong)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from rtw_platform.auth import Principal, Role
+from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.uow import UnitOfWork
+from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+
+from .. import domain, outcomes, progress
+from ..curricula import Module
+from ..models import Learner
+from .common import PAGES, signer_of
+from .views import learner_name
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/provider/cohorts/{cohort_id}")
+async def grid(
+    request: Request,
+    cohort_id: str,
+    uow: UnitOfWorkDep,
+    recorded: str | None = None,
+    certified: str | None = None,
+) -> Response:
+    """The cohort's grid, with nothing chosen (after a submit, how many outcomes it recorded)."""
+    principal = signed_in(request, Role.TRAINER)
+    return await _grid_page(
+        request, uow, principal, cohort_id, recorded=_count(recorded), certified=_count(certified) or 0
+    )
+
+
+def _count(text: str | None) -> int | None:
+    """A count from the address after a submit (anything else is ignored, not an error)."""
+    return int(text) if text and text.isdigit() and len(text) < 6 else None
+
+
+@router.post("/provider/cohorts/{cohort_id}")
+async def record_grid(request: Request, cohort_id: str, uow: UnitOfWorkDep) -> Response:
+    """Record every filled cell at once, or show every problem at once and save nothing."""
+    principal = signed_in(request, Role.TRAINER)
+    form = await read_form(request)
+    fields = {name: form_text(form, name) for name in form}
+    rows = await outcomes.cohort_grid(uow, cohort_id, principal, to_record=True)
+    changes, problems = outcomes.read_grid(rows, fields)
+    errors = FormErrors()
+    for name, message in problems.items():
+        errors.add(name, message)
+    if not errors and not changes:
+        errors.add("form", "Choose an outcome for at least one learner and module")
+    if errors:
+        return await _grid_page(request, uow, principal, cohort_id, values=fields, errors=errors)
+    done = await outcomes.record_grid(uow, rows, changes, signer_of(request))
+    return redirect(
+        request, f"/provider/cohorts/{cohort_id}?recorded={done.recorded}&certified={len(done.certified)}"
+    )
+
+
+async def _grid_page(
+    request: Request,
+    uow: UnitOfWork,
+    principal: Principal,
+    cohort_id: str,
+    *,
+    values: dict[str, str] | None = None,
+    errors: FormErrors | None = None,
+    recorded: int | None = None,
+    certified: int = 0,
+) -> Response:
+    rows = await outcomes.cohort_grid(uow, cohort_id, principal)
+    modules: dict[str, Module] = {}
+    learners = []
+    for row in rows:
+        curriculum_ = progress.curriculum_of(row.enrolment)
+        for module in curriculum_.modules:
+            modules.setdefault(module.id, module)
+        learner = await uow.session.get(Learner, row.enrolment.application_id)
+        learners.append(
+            {
+                "row": row,
+                "name": learner_name(learner) or "Name not known",
+                "module_ids": {m.id for m in curriculum_.modules},
+            }
+        )
+    context: dict[str, Any] = {
+        "cohort_id": cohort_id,
+        "modules": list(modules.values()),
+        "learners": learners,
+        "values": values or {},
+        "outcomes": domain.OUTCOMES,
+        "results": domain.RESULTS,
+        "cell": outcomes.cell_name,
+        "recorded": recorded,
+        "certified": certified,
+    }
+    return PAGES.render(
+        request, "provider_grid.html", context, errors=errors, status_code=400 if errors else 200
+    )
