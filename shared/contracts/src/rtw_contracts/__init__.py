@@ -13,6 +13,7 @@ from rtw_contracts.events import (
     ApplicationSubmittedV2,
     ApplicationWithdrawn,
     AssessmentScored,
+    AssessorChanged,
     CandidateErased,
     CandidateHired,
     CandidateSignInRequested,
@@ -30,6 +31,7 @@ from rtw_contracts.events import (
     TrainingCompleted,
     TrainingEnrolled,
     TrainingModuleCompleted,
+    TrainingProviderChanged,
     VacancyPosted,
 )
 from rtw_contracts.registry import EVENTS, UnknownEventError, event_for, parse_event
@@ -73,6 +75,7 @@ __all__ = [
     "ApplicationWithdrawn",
     "AssessmentOutcome",
     "AssessmentScored",
+    "AssessorChanged",
     "AssessmentStage",
     "CandidateErased",
     "CandidateHired",
@@ -114,6 +117,7 @@ __all__ = [
     "TrainingCompleted",
     "TrainingEnrolled",
     "TrainingModuleCompleted",
+    "TrainingProviderChanged",
     "TrainingModuleRef",
     "UnknownEventError",
     "VacancyPosted",

@@ -20,6 +20,7 @@ from rtw_contracts.events import (
     ApplicationSubmittedV2,
     ApplicationWithdrawn,
     AssessmentScored,
+    AssessorChanged,
     CandidateErased,
     CandidateHired,
     CandidateSignInRequested,
@@ -37,6 +38,7 @@ from rtw_contracts.events import (
     TrainingCompleted,
     TrainingEnrolled,
     TrainingModuleCompleted,
+    TrainingProviderChanged,
     VacancyPosted,
 )
 from rtw_contracts.types import (
@@ -564,6 +566,32 @@ def _session_ended() -> SessionEnded:
     )
 
 
+def _assessor_changed() -> AssessorChanged:
+    return AssessorChanged(
+        event_id=example_id("event/assessor-changed"),
+        occurred_at=_at(1, 9),
+        correlation_id=example_id("staff/assessor-jo-okafor"),
+        assessor_id="jo-okafor",
+        display_name="Jo Okafor",
+        programmes=[Programme.ICT],
+        active=True,
+        changed_at=_at(1, 9),
+    )
+
+
+def _training_provider_changed() -> TrainingProviderChanged:
+    return TrainingProviderChanged(
+        event_id=example_id("event/training-provider-changed"),
+        occurred_at=_at(1, 9, minute=5),
+        correlation_id=example_id("staff/provider-digital-skills-college"),
+        provider_id="digital-skills-college",
+        name="Digital Skills College",
+        cohorts=["ict-2020"],
+        active=True,
+        changed_at=_at(1, 9, minute=5),
+    )
+
+
 _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     ApplicationSubmitted: _application_submitted,
     ApplicationSubmittedV2: _application_submitted_v2,
@@ -588,6 +616,8 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     CandidateHired: _candidate_hired,
     SkillGapIdentified: _skill_gap_identified,
     SessionEnded: _session_ended,
+    AssessorChanged: _assessor_changed,
+    TrainingProviderChanged: _training_provider_changed,
 }
 
 
