@@ -3,10 +3,11 @@ docs/pages.md."""
 
 from fastapi import APIRouter
 
-from . import learner, provider
+from . import admin_providers, learner, provider
 
 router = APIRouter(include_in_schema=False)
 router.include_router(provider.router)
 router.include_router(learner.router)
+router.include_router(admin_providers.router)
 
 __all__ = ["router"]
