@@ -13,7 +13,7 @@ from rtw_platform.service import ServiceRuntime
 from sqlalchemy import text
 from sqlmodel import select
 
-from .test_assessment_pages import CSRF, submission_with_two_assessors, signed_in_as
+from .test_assessment_pages import CSRF, signed_in_as, submission_with_two_assessors
 
 pytestmark = pytest.mark.component
 
@@ -40,7 +40,12 @@ async def test_an_admin_registers_retires_and_activates_an_assessor(
 
     registered = await client.post(
         "/admin/assessors",
-        data={"csrf_token": CSRF, "id": "jo.okafor", "display_name": "Jo Okafor", "programmes": ["ict", "legal"]},
+        data={
+            "csrf_token": CSRF,
+            "id": "jo.okafor",
+            "display_name": "Jo Okafor",
+            "programmes": ["ict", "legal"],
+        },
     )
     assert registered.status_code == 303
     after = await client.get(registered.headers["location"])
@@ -50,7 +55,9 @@ async def test_an_admin_registers_retires_and_activates_an_assessor(
     assert "email" not in str(await changes(service))
 
     # Retiring gives their unscored work to another assessor of the programme.
-    retired = await client.post("/admin/assessors/assessor-1/active", data={"csrf_token": CSRF, "active": "no"})
+    retired = await client.post(
+        "/admin/assessors/assessor-1/active", data={"csrf_token": CSRF, "active": "no"}
+    )
     assert retired.status_code == 303
     async with service.uow_factory() as uow:
         assert (await uow.session.get(Assessor, "assessor-1")).active is False  # type: ignore[union-attr]
@@ -65,7 +72,9 @@ async def test_an_admin_registers_retires_and_activates_an_assessor(
     assert "Assessor assessor-1 is retired" in page.text
     assert "Make active" in page.text
 
-    activated = await client.post("/admin/assessors/assessor-1/active", data={"csrf_token": CSRF, "active": "yes"})
+    activated = await client.post(
+        "/admin/assessors/assessor-1/active", data={"csrf_token": CSRF, "active": "yes"}
+    )
     assert activated.status_code == 303
     assert (await changes(service))[-1]["active"] is True
 
@@ -89,7 +98,9 @@ async def test_bad_answers_are_said_beside_their_fields(
     assert "There is no programme called astrology" in unknown.text
     assert "with no spaces" in unknown.text
     assert "Enter the assessor&#39;s name" in unknown.text
-    none = await client.post("/admin/assessors", data={"csrf_token": CSRF, "id": "ok-id", "display_name": "A"})
+    none = await client.post(
+        "/admin/assessors", data={"csrf_token": CSRF, "id": "ok-id", "display_name": "A"}
+    )
     assert "Choose at least one programme" in none.text
     missing = await client.post("/admin/assessors/nobody/active", data={"csrf_token": CSRF, "active": "no"})
     assert missing.status_code == 404
@@ -113,7 +124,9 @@ async def test_only_admins_with_the_forms_token_change_assessors(
     signed_in_as(client, service, "admin-1", Role.ADMIN)
     for response in (
         await client.post("/admin/assessors", data={"csrf_token": "forged", **form}),
-        await client.post("/admin/assessors/assessor-2/active", data={"csrf_token": "forged", "active": "no"}),
+        await client.post(
+            "/admin/assessors/assessor-2/active", data={"csrf_token": "forged", "active": "no"}
+        ),
     ):
         assert response.status_code == 400
         assert "could not be sent" in response.text

@@ -24,7 +24,9 @@ ADMIN = Principal("admin-1", Role.ADMIN)
 async def changes(runtime: ServiceRuntime) -> list[dict[str, Any]]:
     async with runtime.uow_factory() as uow:
         rows = await uow.session.execute(
-            text("SELECT payload FROM training.outbox WHERE event_type = 'TrainingProviderChanged' ORDER BY id")
+            text(
+                "SELECT payload FROM training.outbox WHERE event_type = 'TrainingProviderChanged' ORDER BY id"
+            )
         )
         return [row[0] for row in rows.all()]
 
@@ -40,16 +42,25 @@ async def test_an_admin_registers_changes_and_retires_a_provider(start_service: 
 
         registered = await admin.post(
             "/admin/providers",
-            data={"csrf_token": CSRF, "id": "digital-skills", "name": "Digital Skills College", "cohorts": "ict-2027, legal-2027"},
+            data={
+                "csrf_token": CSRF,
+                "id": "digital-skills",
+                "name": "Digital Skills College",
+                "cohorts": "ict-2027, legal-2027",
+            },
         )
         assert registered.status_code == 303
-        assert "Training provider digital-skills is registered" in (await admin.get(registered.headers["location"])).text
+        assert (
+            "Training provider digital-skills is registered"
+            in (await admin.get(registered.headers["location"])).text
+        )
         assert [(c["provider_id"], c["cohorts"]) for c in await changes(runtime)] == [
             ("digital-skills", ["ict-2027", "legal-2027"])
         ]
 
         changed = await admin.post(
-            "/admin/providers/socitm", data={"csrf_token": CSRF, "name": "Socitm Advisory", "cohorts": "ict-test ict-2027"}
+            "/admin/providers/socitm",
+            data={"csrf_token": CSRF, "name": "Socitm Advisory", "cohorts": "ict-test ict-2027"},
         )
         assert changed.status_code == 303
         async with runtime.uow_factory() as uow:
@@ -60,7 +71,9 @@ async def test_an_admin_registers_changes_and_retires_a_provider(start_service: 
     async with browser(runtime, TRAINER) as trainer:
         assert (await trainer.get("/provider")).status_code == 200
     async with browser(runtime, ADMIN) as admin:
-        retired = await admin.post("/admin/providers/socitm/active", data={"csrf_token": CSRF, "active": "no"})
+        retired = await admin.post(
+            "/admin/providers/socitm/active", data={"csrf_token": CSRF, "active": "no"}
+        )
         assert retired.status_code == 303
         assert "is retired" in (await admin.get(retired.headers["location"])).text
     last = (await changes(runtime))[-1]
@@ -81,7 +94,8 @@ async def test_bad_answers_are_said_beside_their_fields(start_service: Callable[
     await enrol(runtime, weeks_ago=1)
     async with browser(runtime, ADMIN) as admin:
         duplicate = await admin.post(
-            "/admin/providers", data={"csrf_token": CSRF, "id": "socitm", "name": "Other", "cohorts": "ict-test"}
+            "/admin/providers",
+            data={"csrf_token": CSRF, "id": "socitm", "name": "Other", "cohorts": "ict-test"},
         )
         assert duplicate.status_code == 400
         assert "There is already a training provider with the id socitm (Socitm)" in duplicate.text
@@ -95,7 +109,9 @@ async def test_bad_answers_are_said_beside_their_fields(start_service: Callable[
         unknown = await admin.get("/admin/providers/nobody")
         assert unknown.status_code == 404
         assert "There is no training provider with the id nobody" in unknown.text
-        empty = await admin.post("/admin/providers/socitm", data={"csrf_token": CSRF, "name": "Socitm", "cohorts": ""})
+        empty = await admin.post(
+            "/admin/providers/socitm", data={"csrf_token": CSRF, "name": "Socitm", "cohorts": ""}
+        )
         assert "Enter the cohorts the provider trains" in empty.text
     assert await changes(runtime) == []
 
@@ -125,5 +141,7 @@ async def test_only_admins_with_the_forms_token_change_providers(start_service: 
     async with runtime.uow_factory() as uow:
         assert await uow.session.get(Provider, "new-one") is None
         socitm = await uow.session.get(Provider, "socitm")
-        assert socitm is not None and socitm.active and socitm.name == "Socitm"
+        assert socitm is not None
+        assert socitm.active
+        assert socitm.name == "Socitm"
     assert await changes(runtime) == []

@@ -3,7 +3,6 @@ appeals, assessors), assessors (queue, blind submission, scorecard), candidates 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 

@@ -38,7 +38,9 @@ class ProviderIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     cohorts: list[CohortId] = Field(max_length=200)
     lms_secret: str | None = Field(default=None, min_length=16, max_length=200)
-    active: bool | None = Field(default=None, description="False retires the provider; unset keeps it as it is.")
+    active: bool | None = Field(
+        default=None, description="False retires the provider; unset keeps it as it is."
+    )
 
 
 class LmsLearnerIn(BaseModel):

@@ -34,7 +34,9 @@ class ProviderRow:
 
 async def list_providers(uow: UnitOfWork) -> list[ProviderRow]:
     """Every provider, by name, with the learners enrolled in its cohorts."""
-    providers = (await uow.session.exec(select(Provider).order_by(col(Provider.name), col(Provider.id)))).all()
+    providers = (
+        await uow.session.exec(select(Provider).order_by(col(Provider.name), col(Provider.id)))
+    ).all()
     per_cohort = dict(
         (
             await uow.session.exec(
@@ -44,7 +46,12 @@ async def list_providers(uow: UnitOfWork) -> list[ProviderRow]:
     )
     return [
         ProviderRow(
-            p.id, p.name, list(p.cohorts), p.active, sum(per_cohort.get(c, 0) for c in p.cohorts), bool(p.lms_secret)
+            p.id,
+            p.name,
+            list(p.cohorts),
+            p.active,
+            sum(per_cohort.get(c, 0) for c in p.cohorts),
+            bool(p.lms_secret),
         )
         for p in providers
     ]

@@ -24,7 +24,7 @@ router = APIRouter(include_in_schema=False)
 STAFF_ID = re.compile(r"^[A-Za-z0-9._@-]{2,100}$")
 NOTICES = {
     "registered": "is registered. Send them a sign-in link so they can see their queue.",
-    "retired": "is retired: they can no longer sign in, and their unscored assignments go to other assessors.",
+    "retired": "is retired: they can no longer sign in, and their unscored assignments go to others.",
     "activated": "is active again.",
 }
 
@@ -109,4 +109,6 @@ async def activate_or_retire(assessor_id: str, request: Request, uow: UnitOfWork
     form = await read_form(request)
     active = form_text(form, "active") == "yes"
     await assessors.set_active(uow, assessor_id, active)
-    return redirect(request, f"/admin/assessors?done={'activated' if active else 'retired'}&id={quote(assessor_id)}")
+    return redirect(
+        request, f"/admin/assessors?done={'activated' if active else 'retired'}&id={quote(assessor_id)}"
+    )

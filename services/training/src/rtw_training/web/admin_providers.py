@@ -32,7 +32,11 @@ NOTICES = {
 
 
 def _answers(form: FormData) -> dict[str, str]:
-    return {"id": form_text(form, "id"), "name": form_text(form, "name"), "cohorts": form_text(form, "cohorts")}
+    return {
+        "id": form_text(form, "id"),
+        "name": form_text(form, "name"),
+        "cohorts": form_text(form, "cohorts"),
+    }
 
 
 def _check(answers: dict[str, str], errors: FormErrors) -> list[str]:
@@ -48,7 +52,8 @@ def _check(answers: dict[str, str], errors: FormErrors) -> list[str]:
     elif wrong:
         errors.add(
             "cohorts",
-            f"{wrong[0]} is not a cohort id: a cohort id is 3 to 64 lowercase letters, digits or hyphens, like ict-2027",
+            f"{wrong[0]} is not a cohort id: a cohort id is 3 to 64 lowercase letters, digits or "
+            "hyphens, like ict-2027",
         )
     return cohorts
 
@@ -89,7 +94,9 @@ async def register(request: Request, uow: UnitOfWorkDep) -> Response:
     if not answers["id"]:
         errors.add("id", "Enter an id for the provider, like digital-skills-college")
     elif not PROVIDER_ID.match(answers["id"]):
-        errors.add("id", "An id is 2 to 100 lowercase letters, digits or hyphens, starting with a letter or digit")
+        errors.add(
+            "id", "An id is 2 to 100 lowercase letters, digits or hyphens, starting with a letter or digit"
+        )
     cohorts = _check(answers, errors)
     if errors:
         return await _list_page(request, uow, answers, errors=errors)
@@ -101,7 +108,11 @@ async def register(request: Request, uow: UnitOfWorkDep) -> Response:
 
 
 async def _provider_page(
-    request: Request, uow: UnitOfWork, provider_id: str, answers: dict[str, str] | None, errors: FormErrors | None
+    request: Request,
+    uow: UnitOfWork,
+    provider_id: str,
+    answers: dict[str, str] | None,
+    errors: FormErrors | None,
 ) -> Response:
     provider = await providers.get_provider(uow, provider_id)
     shown = answers or {"id": provider.id, "name": provider.name, "cohorts": ", ".join(provider.cohorts)}
@@ -143,4 +154,6 @@ async def activate_or_retire(provider_id: str, request: Request, uow: UnitOfWork
     form = await read_form(request)
     active = form_text(form, "active") == "yes"
     await providers.set_active(uow, provider_id, active)
-    return redirect(request, f"/admin/providers?done={'activated' if active else 'retired'}&id={quote(provider_id)}")
+    return redirect(
+        request, f"/admin/providers?done={'activated' if active else 'retired'}&id={quote(provider_id)}"
+    )

@@ -110,7 +110,9 @@ class AssessorChanged(Event):
     }
 
     assessor_id: str = Field(min_length=1, max_length=100, description="The assessor's staff id.")
-    display_name: str = Field(min_length=1, max_length=200, description="The assessor's name, as staff see it.")
+    display_name: str = Field(
+        min_length=1, max_length=200, description="The assessor's name, as staff see it."
+    )
     programmes: list[Programme] = Field(description="The programmes they assess.")
     active: bool = Field(description="Whether they are active (a retired assessor may not sign in).")
     changed_at: UtcDatetime = Field(description="When the change was made (UTC).")
