@@ -134,9 +134,10 @@ async def send_page(
     staff_id: ShortText = None,
     provider_id: ShortText = None,
 ) -> Response:
-    """The form: the address (and name) to e-mail this member of staff's sign-in link to."""
+    """The form: the address (and name) to e-mail this member of staff's sign-in link to (without
+    a role: a programme admin's)."""
     signed_in(request, Role.ADMIN)
-    return await _send_page(request, uow, _role(role), staff_id, provider_id)
+    return await _send_page(request, uow, _role(role or "admin"), staff_id, provider_id)
 
 
 @router.post("/admin/staff/send")
