@@ -155,7 +155,7 @@ async def give_address(
                 select(StaffAddress).where(StaffAddress.role == role.value, StaffAddress.staff_id == staff_id)
             )
         ).first()
-    if False:
+    if holder is not None and holder is not entry:
         raise Conflict(
             f"{email} is already the address of {ROLE_NAMES[Role(holder.role)].lower()} {holder.name} "
             f"({holder.staff_id}). Each member of staff needs their own address."
