@@ -125,7 +125,11 @@ FORM_FIELDS: dict[tuple[str, str], dict[str, str]] = {
         "family_name": "Name",
     },
     ("matching", "/admin/councils/claims/{claim_id}/reject"): {"reason": "Not a council address"},
-    ("assessment", "/admin/assessors"): {"id": "forged.assessor", "display_name": "Forged", "programmes": "ict"},
+    ("assessment", "/admin/assessors"): {
+        "id": "forged.assessor",
+        "display_name": "Forged",
+        "programmes": "ict",
+    },
     ("training", "/admin/providers"): {"id": "forged-provider", "name": "Forged", "cohorts": "ict-forged"},
     ("notifications", "/admin/staff/send"): {
         "role": "admin",

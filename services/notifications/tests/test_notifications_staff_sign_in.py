@@ -296,3 +296,48 @@ async def test_only_admins_with_the_forms_token_use_the_directory(service: Notif
         assert forged.status_code == 400
     assert await addresses(service) == []
     assert await service.deliveries(template="staff_sign_in_link") == []
+
+
+async def test_an_admin_sets_up_a_team_in_one_sitting_but_no_address_is_mailed_past_its_limit(
+    start_notifications: StartNotifications, smtp_server: Mailbox
+) -> None:
+    service = await start_notifications(
+        smtp_host="127.0.0.1", smtp_port=smtp_server.port, link_limit_per_address=2, link_limit_per_client=3
+    )
+    await service.deliver(example(TrainingProviderChanged))
+    fields = {"csrf_token": CSRF, "role": "trainer", "provider_id": "digital-skills-college", "name": "T"}
+    async with browser(service, ADMIN) as admin:
+        team = [
+            await admin.post("/admin/staff/send", data={**fields, "email": f"trainer{n}@dsc.example.org"})
+            for n in range(5)
+        ]
+        assert [r.status_code for r in team] == [303] * 5  # more than one client may ask for
+        again = await admin.post("/admin/staff/send", data={**fields, "email": "trainer0@dsc.example.org"})
+        assert again.status_code == 303
+        limited = await admin.post("/admin/staff/send", data={**fields, "email": "trainer0@dsc.example.org"})
+        assert limited.status_code == 429
+
+
+async def test_a_removed_address_is_sent_nothing(service: Notifications, smtp_server: Mailbox) -> None:
+    await service.deliver(assessor())
+    async with browser(service, ADMIN) as admin:
+        await admin.post(
+            "/admin/staff/send",
+            data={
+                "csrf_token": CSRF,
+                "role": "assessor",
+                "staff_id": "jo-okafor",
+                "name": "Jo",
+                "email": "jo@example.org",
+            },
+        )
+        (entry,) = await addresses(service)
+        removed = await admin.post(f"/admin/staff/{entry.id}/remove", data={"csrf_token": CSRF})
+        assert removed.status_code == 303
+        assert "The address is removed" in (await admin.get(removed.headers["location"])).text
+        gone = await admin.post(f"/admin/staff/{entry.id}/remove", data={"csrf_token": CSRF})
+        assert gone.status_code == 404
+    async with browser(service) as anyone:
+        await anyone.post("/staff/sign-in", data={"csrf_token": CSRF, "email": "jo@example.org"})
+    assert await addresses(service) == []
+    assert len(await service.deliveries(template="staff_sign_in_link")) == 1

@@ -5,6 +5,7 @@ is written (staff.py); both ways are limited like every request that e-mails a l
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -14,7 +15,7 @@ from fastapi.responses import Response
 from rtw_platform.auth import Role
 from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.rate_limits import limit_link_request
+from rtw_platform.rate_limits import Limit, count_request, limit_link_request
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
 
@@ -166,7 +167,7 @@ async def send(request: Request, uow: UnitOfWorkDep) -> Response:
         )
     if errors:
         return await _send_page(request, uow, role, staff_id, provider_id, answers, errors)
-    await limit_link_request(request, uow, RateLimitWindow, email)
+    await _limit_per_address(request, uow, email)
     try:
         entry = await staff.give_address(
             uow,
@@ -183,6 +184,17 @@ async def send(request: Request, uow: UnitOfWorkDep) -> Response:
         )
     await staff.send_link(uow, _settings(request), entry)
     return redirect(request, "/admin/staff?done=sent")
+
+
+async def _limit_per_address(request: Request, uow: UnitOfWork, email: str) -> None:
+    """An admin's sends count against the address's limit (no address is mailed more often than
+    anyone may ask for it), not the client's: one admin may set up a whole team in a sitting."""
+    settings = _settings(request)
+    window = timedelta(seconds=settings.link_limit_address_window_s)
+    limit = Limit("link-address", settings.link_limit_per_address, window)
+    await count_request(
+        uow, RateLimitWindow, [(limit, email)], secret=settings.token_secret.get_secret_value()
+    )
 
 
 def _valid_staff_id(value: str) -> bool:
