@@ -72,6 +72,9 @@ PUBLIC_PAGES = {
     ("matching", "POST", "/recruiters/sign-in"),  # the invitation's token, posted
     ("matching", "POST", "/recruiters/new-link"),  # asking for a new link (same answer for anyone)
     ("matching", "GET", "/recruiters/link-sent"),
+    ("notifications", "GET", "/staff/sign-in"),  # staff ask for a new link (same answer for anyone)
+    ("notifications", "POST", "/staff/sign-in"),
+    ("notifications", "GET", "/staff/sign-in/check-your-email"),
 }
 
 #: Who may open the private pages: (service, path prefix) → the one role; the first match wins.
@@ -87,6 +90,7 @@ PAGE_ROLES = [
     ("matching", "/council", Role.RECRUITER),
     ("matching", "/my/interest", Role.CANDIDATE),
     ("notifications", "/admin/", Role.ADMIN),
+    ("training", "/admin/", Role.ADMIN),
     ("training", "/provider", Role.TRAINER),
     ("training", "/my", Role.CANDIDATE),
 ]
@@ -121,6 +125,19 @@ FORM_FIELDS: dict[tuple[str, str], dict[str, str]] = {
         "family_name": "Name",
     },
     ("matching", "/admin/councils/claims/{claim_id}/reject"): {"reason": "Not a council address"},
+    ("assessment", "/admin/assessors"): {
+        "id": "forged.assessor",
+        "display_name": "Forged",
+        "programmes": "ict",
+    },
+    ("training", "/admin/providers"): {"id": "forged-provider", "name": "Forged", "cohorts": "ict-forged"},
+    ("notifications", "/admin/staff/send"): {
+        "role": "admin",
+        "staff_id": "forged.admin",
+        "name": "Forged",
+        "email": "forged.admin@example.org",
+    },
+    ("notifications", "/staff/sign-in"): {"email": "{email}"},
     ("matching", "/councils/sign-up"): {
         "gss_code": "E08000026",
         "contact_name": "Forged Contact",

@@ -1,6 +1,7 @@
 """No credential on the bus, and assessment blind, over the real broker with all five services:
 a candidate applies without signing in and asks for a link again, a council is approved and
-invites a colleague. Every link arrives by e-mail and works once; a queue bound to every routing
+invites a colleague, an admin registers an assessor and sends them a link from the pages, the
+assessor asks for another. Every link arrives by e-mail and works once; a queue bound to every routing
 key (anyone able to read a queue) and every service's outbox hold none of them, nor anything
 shaped like a token, and the messages that reach assessment name nobody."""
 
@@ -18,7 +19,7 @@ from rtw_applications.app import SERVICE as APPLICATIONS
 from rtw_assessment.app import SERVICE as ASSESSMENT
 from rtw_matching.app import SERVICE as MATCHING
 from rtw_notifications.app import SERVICE as NOTIFICATIONS
-from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.auth import Principal, Role, issue_session_token, issue_token
 from rtw_platform.registry import installed_services
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import BrokerNamespace, app_for
@@ -151,7 +152,58 @@ async def test_links_arrive_by_e_mail_and_work_while_no_queue_or_outbox_holds_on
             assert joined.status_code == 200, joined.text
             assert (await match.post("/recruiters/sign-in/token", json={"token": theirs})).status_code == 403
 
-            tokens = [first, second, invitation, theirs]
+            # An admin registers an assessor (assessment tells notifications, without any address)
+            # and gives their address on notifications' page, where the link is made; the
+            # assessor later asks for a new one.
+            staff_address = "jo.okafor@lga.example"
+            assess = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app_for(assessment)), base_url="http://s"
+            )
+            async with assess:
+                body = {"id": "jo-okafor", "display_name": "Jo Okafor", "programmes": ["ict"]}
+                registered = await assess.put("/assessors/jo-okafor", json=body, headers=admin)
+                assert registered.status_code == 200, registered.text
+            admin_session = issue_session_token(secret, Principal(subject="admin-1", role=Role.ADMIN))
+            staff_pages = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app_for(notifications)),
+                base_url="http://n",
+                cookies={"rtw_csrf": "csrf", "rtw_session": admin_session},
+            )
+            async with staff_pages:
+
+                async def notifications_knows_the_assessor() -> bool:
+                    form_page = await staff_pages.get("/admin/staff/send?role=assessor&staff_id=jo-okafor")
+                    return form_page.status_code == 200
+
+                await eventually(notifications_knows_the_assessor, timeout=30, what="AssessorChanged handled")
+                fields = {
+                    "role": "assessor",
+                    "staff_id": "jo-okafor",
+                    "name": "Jo Okafor",
+                    "email": staff_address,
+                }
+                given = await staff_pages.post("/admin/staff/send", data={"csrf_token": "csrf", **fields})
+                assert given.status_code == 303, given.text
+                staff_first = await link_token(mailbox, staff_address, 1)
+                asked = await staff_pages.post(
+                    "/staff/sign-in", data={"csrf_token": "csrf", "email": staff_address}
+                )
+                assert asked.status_code == 303, asked.text
+                staff_second = await link_token(mailbox, staff_address, 2)
+            # Each link signs the assessor in on the pages once (applications redeems it).
+            for staff_token in (staff_first, staff_second):
+                async with httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app_for(applications)),
+                    base_url="http://a",
+                    cookies={"rtw_csrf": "csrf"},
+                ) as browser:
+                    used = await browser.post(f"/sign-in/{staff_token}", data={"csrf_token": "csrf"})
+                    assert used.status_code == 303, used.text
+                    assert used.headers["location"] == "/assessment/queue"
+                    again = await browser.post(f"/sign-in/{staff_token}", data={"csrf_token": "csrf"})
+                    assert again.status_code == 403, again.text
+
+            tokens = [first, second, invitation, theirs, staff_first, staff_second]
 
             async def everything_published() -> bool:
                 for runtime in runtimes:
@@ -180,6 +232,7 @@ async def test_links_arrive_by_e_mail_and_work_while_no_queue_or_outbox_holds_on
             payloads.extend((row[0], row[1]) for row in rows)
     for key, payload in payloads:
         assert not CREDENTIAL.search(payload), (key, payload)
+        assert staff_address not in payload, key  # staff addresses stay with notifications
         assert not [t for t in tokens if t in payload or t.split(".")[-1] in payload], key
     keys = {key for key, _ in payloads}
     assert {
@@ -187,6 +240,7 @@ async def test_links_arrive_by_e_mail_and_work_while_no_queue_or_outbox_holds_on
         "application.contact-given.v1",
         "candidate.sign-in-requested.v2",
         "council.recruiter-invited.v2",
+        "assessment.assessor-changed.v1",
     } <= keys
 
     # Assessment's queues carried nothing that names or reaches the candidate.

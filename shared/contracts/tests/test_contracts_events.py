@@ -58,6 +58,8 @@ EXPECTED_ROUTING_KEYS = {
     "match.candidate-hired.v1": "matching",
     "skills.gap-identified.v1": "matching",
     "session.ended.v1": "platform",
+    "assessment.assessor-changed.v1": "assessment",
+    "training.provider-changed.v1": "training",
 }
 
 

@@ -3,7 +3,6 @@ appeals, assessors), assessors (queue, blind submission, scorecard), candidates 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,7 +15,7 @@ from rtw_platform.filestore import FileNotStored, FileStore
 from rtw_platform.http import UnitOfWorkDep
 from sqlmodel import col, select
 
-from . import appeals, calibration, configuration, funnel, screening, second_stage, selection
+from . import appeals, assessors, calibration, configuration, funnel, screening, second_stage, selection
 from .domain import CohortConfig, ScorecardIn
 from .models import Appeal, Assessor, Candidacy, Decision
 
@@ -239,23 +238,12 @@ async def put_assessor(
     """Add or change an assessor; waiting submissions get the assessors they lack."""
     if body.id != assessor_id:
         raise Invalid([("id", f"must match the address ({assessor_id})")])
-    assessor = await uow.session.get(Assessor, assessor_id)
-    if assessor is None:
-        assessor = Assessor(
-            id=assessor_id, display_name=body.display_name, programmes=[], created_at=datetime.now(UTC)
-        )
-    assessor.display_name = body.display_name
-    assessor.programmes = [p.value for p in body.programmes]
-    assessor.active = body.active
-    uow.session.add(assessor)
-    await uow.session.flush()
-    missing = await second_stage.assign_waiting(uow)
-    await uow.commit()
+    saved = await assessors.save_assessor(uow, assessor_id, body.display_name, body.programmes, body.active)
     return {
-        "id": assessor.id,
-        "programmes": assessor.programmes,
-        "active": assessor.active,
-        "assignments_still_missing": missing,
+        "id": saved.assessor.id,
+        "programmes": saved.assessor.programmes,
+        "active": saved.assessor.active,
+        "assignments_still_missing": saved.assignments_still_missing,
     }
 
 

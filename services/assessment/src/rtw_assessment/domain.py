@@ -929,7 +929,6 @@ def cohort_lifecycle(progress: CohortProgress, today: date) -> Lifecycle:
     )
 
 
-
 # --------------------------------------------------------------------------- calibration
 
 #: Recommendations in order, as steps apart (strong no to strong yes is 3 steps).

@@ -7,6 +7,7 @@ from rtw_contracts import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
     AssessmentScored,
+    AssessorChanged,
     CandidateErased,
     CandidateHired,
     CandidateSignInRequestedV2,
@@ -19,11 +20,13 @@ from rtw_contracts import (
     SecondStageSubmitted,
     TrainingCompleted,
     TrainingEnrolled,
+    TrainingProviderChanged,
     VacancyPosted,
 )
 from rtw_platform.messaging import Subscription
 from rtw_platform.sessions import SESSION_ENDED
 
+from . import staff
 from .notices import Notices
 from .settings import NotificationsSettings
 
@@ -50,5 +53,8 @@ SUBSCRIPTIONS = (
     Subscription(ReachOutSent, NOTICES.reach_out_sent),
     Subscription(MatchResponded, NOTICES.match_responded),
     Subscription(CandidateHired, NOTICES.candidate_hired),
+    # The staff directory: whether an assessor or a provider's trainers may be sent a link.
+    Subscription(AssessorChanged, staff.assessor_changed),
+    Subscription(TrainingProviderChanged, staff.provider_changed),
     SESSION_ENDED,  # a session signed out of anywhere ends here too
 )

@@ -1,7 +1,8 @@
 """Sign-in links, made here where the e-mail is written: the events that ask for one say whom it
 is for, where to send it and until when it works, and never carry it (docs/events.md). The token
 is signed with the platform's token secret, single-use and scoped to the person (and a
-recruiter's council); applications and matching redeem it once."""
+recruiter's council, a trainer's provider); applications and matching redeem it once. Staff links
+are made from the staff directory held here (staff.py), asked for on this service's pages."""
 
 from __future__ import annotations
 
@@ -39,6 +40,16 @@ def recruiter_sign_in_link(
 ) -> str:
     """A single-use link that signs this recruiter in for this council until `expires`."""
     principal = Principal(subject=str(recruiter_id), role=Role.RECRUITER, council_id=str(council_id))
+    return _link(settings, principal, expires, now)
+
+
+def staff_sign_in_link(
+    settings: NotificationsSettings, principal: Principal, expires: datetime, now: datetime
+) -> str:
+    """A single-use link that signs this member of staff (assessor, trainer of a provider, admin)
+    in until `expires`; the staff directory decides whom it is made for (staff.py)."""
+    if principal.role not in (Role.ASSESSOR, Role.TRAINER, Role.ADMIN):
+        raise ValueError(f"{principal.role.value} is not a staff role")
     return _link(settings, principal, expires, now)
 
 

@@ -1,5 +1,6 @@
 """The notifications service's tables, in its own schema `notifications`: its own contact
-directory (from events), what it needs to word messages, and the delivery log."""
+directory (from events), the staff directory (addresses admins gave, and the assessors and
+providers their services announced), what it needs to word messages, and the delivery log."""
 
 from __future__ import annotations
 
@@ -104,3 +105,47 @@ class ReminderLog(NotificationsTable, table=True):
     kind: str = Field(primary_key=True, max_length=40)
     subject_id: UUID = Field(primary_key=True)
     created_at: datetime = timestamp_field()
+
+
+class StaffRecord(NotificationsTable, table=True):
+    """An assessor or a training provider as its service last announced it (AssessorChanged,
+    TrainingProviderChanged): whether its staff may be sent sign-in links."""
+
+    __tablename__ = "staff_records"
+
+    kind: str = Field(primary_key=True, max_length=20)
+    id: str = Field(primary_key=True, max_length=100)
+    name: str = Field(max_length=200)
+    active: bool
+    changed_at: datetime = timestamp_field()
+
+
+class StaffAddress(NotificationsTable, table=True):
+    """A member of staff's e-mail address, given by a programme admin: the only place staff
+    addresses are held, and where their sign-in links are made (docs/notifications.md)."""
+
+    __tablename__ = "staff_addresses"
+    __table_args__ = (UniqueConstraint("role", "staff_id"),)
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    role: str = Field(max_length=20)
+    staff_id: str = Field(max_length=100)
+    provider_id: str | None = Field(default=None, max_length=100)
+    name: str = Field(max_length=200)
+    added_by: str = Field(max_length=100)
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
+
+
+class RateLimitWindow(NotificationsTable, table=True):
+    """Requests for e-mailed staff links counted per address and per client in fixed windows
+    (rtw_platform.rate_limits). Keys are keyed hashes: no address is stored."""
+
+    __tablename__ = "rate_limit_windows"
+    __table_args__ = (Index("ix_rate_limit_windows_expires_at", "expires_at"),)
+
+    key: str = Field(primary_key=True, max_length=64)
+    window_started_at: datetime = timestamp_field()
+    hits: int
+    expires_at: datetime = timestamp_field()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
+from rtw_platform.rate_limits import LinkLimitSettings
 from rtw_platform.settings import ServiceSettings
 
 
-class NotificationsSettings(ServiceSettings):
+class NotificationsSettings(ServiceSettings, LinkLimitSettings):
     """`RTW_*` settings the notifications service adds."""
 
     email_backend: Literal["smtp", "notify"] = "smtp"

@@ -18,7 +18,7 @@ from rtw_platform.errors import Forbidden, Invalid, NotFound
 from rtw_platform.http import UnitOfWorkDep
 from sqlmodel import col, select
 
-from . import documents, progress, recommendations
+from . import documents, progress, providers, recommendations
 from .certificates import CertificateSigner
 from .models import Certificate, CpdRecord, Enrolment, LmsLearner, LmsModule, ModuleProgress, Provider
 from .progress import CpdIn, ModuleCompletion, curriculum_of
@@ -38,6 +38,9 @@ class ProviderIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     cohorts: list[CohortId] = Field(max_length=200)
     lms_secret: str | None = Field(default=None, min_length=16, max_length=200)
+    active: bool | None = Field(
+        default=None, description="False retires the provider; unset keeps it as it is."
+    )
 
 
 class LmsLearnerIn(BaseModel):
@@ -69,22 +72,15 @@ async def put_provider(
     """Register a training provider and the cohorts it trains."""
     if body.id != provider_id:
         raise Invalid([("id", f"must match the address ({provider_id})")])
-    from datetime import UTC, datetime
-
-    provider = await uow.session.get(Provider, provider_id) or Provider(
-        id=provider_id, name=body.name, cohorts=[], created_at=datetime.now(UTC)
+    provider = await providers.save_provider(
+        uow, provider_id, body.name, body.cohorts, lms_secret=body.lms_secret, active=body.active
     )
-    provider.name = body.name
-    provider.cohorts = body.cohorts
-    if body.lms_secret is not None:
-        provider.lms_secret = body.lms_secret
-    uow.session.add(provider)
-    await uow.commit()
     return {
         "id": provider.id,
         "name": provider.name,
         "cohorts": provider.cohorts,
         "lms": bool(provider.lms_secret),
+        "active": provider.active,
     }
 
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from rtw_contracts import SessionEnded, TrainingCompleted, TrainingEnrolled, TrainingModuleCompleted
+from rtw_contracts import (
+    SessionEnded,
+    TrainingCompleted,
+    TrainingEnrolled,
+    TrainingModuleCompleted,
+    TrainingProviderChanged,
+)
 from rtw_platform.service import ServiceDefinition, ServiceRuntime
 
 from .api import router
@@ -29,7 +35,13 @@ SERVICE = ServiceDefinition(
     registry=REGISTRY,
     package_file=__file__,
     subscriptions=SUBSCRIPTIONS,
-    publishes=(TrainingEnrolled, TrainingModuleCompleted, TrainingCompleted, SessionEnded),
+    publishes=(
+        TrainingEnrolled,
+        TrainingModuleCompleted,
+        TrainingCompleted,
+        TrainingProviderChanged,
+        SessionEnded,
+    ),
     routers=(router, pages),
     default_port=8005,
     settings_class=TrainingSettings,

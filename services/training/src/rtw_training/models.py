@@ -47,6 +47,7 @@ class Provider(TrainingTable, table=True):
     name: str = Field(max_length=200)
     cohorts: list[str] = json_field()
     lms_secret: str | None = Field(default=None, max_length=200)
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": "true"})
     created_at: datetime = timestamp_field()
 
 

@@ -73,6 +73,8 @@ async def provider_of(uow: UnitOfWork, principal: Principal) -> Provider:
     provider = await uow.session.get(Provider, principal.provider_id or principal.subject)
     if provider is None:
         raise Forbidden(UNREGISTERED)
+    if not provider.active:
+        raise Forbidden(f"{provider.name} has been retired from the programme: ask the programme team.")
     return provider
 
 

@@ -13,6 +13,7 @@ from rtw_contracts.events import (
     ApplicationSubmittedV2,
     ApplicationWithdrawn,
     AssessmentScored,
+    AssessorChanged,
     CandidateErased,
     CandidateHired,
     CandidateSignInRequested,
@@ -32,6 +33,7 @@ from rtw_contracts.events import (
     TrainingCompleted,
     TrainingEnrolled,
     TrainingModuleCompleted,
+    TrainingProviderChanged,
     VacancyPosted,
 )
 from rtw_contracts.events.cohorts import cohort_journey
@@ -77,6 +79,7 @@ __all__ = [
     "AssessmentOutcome",
     "AssessmentScored",
     "AssessmentStage",
+    "AssessorChanged",
     "CandidateErased",
     "CandidateHired",
     "CandidateSignInRequested",
@@ -120,6 +123,7 @@ __all__ = [
     "TrainingEnrolled",
     "TrainingModuleCompleted",
     "TrainingModuleRef",
+    "TrainingProviderChanged",
     "UnknownEventError",
     "VacancyPosted",
     "VideoFile",

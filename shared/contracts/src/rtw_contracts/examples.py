@@ -20,6 +20,7 @@ from rtw_contracts.events import (
     ApplicationSubmittedV2,
     ApplicationWithdrawn,
     AssessmentScored,
+    AssessorChanged,
     CandidateErased,
     CandidateHired,
     CandidateSignInRequested,
@@ -39,6 +40,7 @@ from rtw_contracts.events import (
     TrainingCompleted,
     TrainingEnrolled,
     TrainingModuleCompleted,
+    TrainingProviderChanged,
     VacancyPosted,
 )
 from rtw_contracts.events.cohorts import cohort_journey
@@ -583,6 +585,19 @@ def _cohort_scheduled() -> CohortScheduled:
     )
 
 
+def _assessor_changed() -> AssessorChanged:
+    return AssessorChanged(
+        event_id=example_id("event/assessor-changed"),
+        occurred_at=_at(1, 9),
+        correlation_id=example_id("staff/assessor-jo-okafor"),
+        assessor_id="jo-okafor",
+        display_name="Jo Okafor",
+        programmes=[Programme.ICT],
+        active=True,
+        changed_at=_at(1, 9),
+    )
+
+
 def _cohort_selection_closed() -> CohortSelectionClosed:
     return CohortSelectionClosed(
         event_id=example_id("event/cohort-selection-closed"),
@@ -591,6 +606,19 @@ def _cohort_selection_closed() -> CohortSelectionClosed:
         cohort_id=COHORT,
         programme=Programme.ICT,
         closed_at=_at(20, 3, minute=5),
+    )
+
+
+def _training_provider_changed() -> TrainingProviderChanged:
+    return TrainingProviderChanged(
+        event_id=example_id("event/training-provider-changed"),
+        occurred_at=_at(1, 9, minute=5),
+        correlation_id=example_id("staff/provider-digital-skills-college"),
+        provider_id="digital-skills-college",
+        name="Digital Skills College",
+        cohorts=["ict-2020"],
+        active=True,
+        changed_at=_at(1, 9, minute=5),
     )
 
 
@@ -620,6 +648,8 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     CandidateHired: _candidate_hired,
     SkillGapIdentified: _skill_gap_identified,
     SessionEnded: _session_ended,
+    AssessorChanged: _assessor_changed,
+    TrainingProviderChanged: _training_provider_changed,
 }
 
 

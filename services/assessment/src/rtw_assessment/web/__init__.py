@@ -5,11 +5,13 @@ from fastapi import APIRouter
 
 from .admin import router as admin_pages
 from .assessor import router as assessor_pages
+from .assessors import router as assessors_pages
 from .calibration_pages import router as calibration_pages
 
 router = APIRouter(include_in_schema=False)
 router.include_router(assessor_pages)
 router.include_router(admin_pages)
 router.include_router(calibration_pages)
+router.include_router(assessors_pages)
 
 __all__ = ["router"]

@@ -13,7 +13,7 @@ from rtw_contracts.events.applications import (
     CandidateSignInRequestedV2,
     SecondStageSubmitted,
 )
-from rtw_contracts.events.assessment import AssessmentScored
+from rtw_contracts.events.assessment import AssessmentScored, AssessorChanged
 from rtw_contracts.events.cohorts import CohortScheduled, CohortSelectionClosed
 from rtw_contracts.events.matching import (
     CandidateHired,
@@ -32,6 +32,7 @@ from rtw_contracts.events.training import (
     TrainingCompleted,
     TrainingEnrolled,
     TrainingModuleCompleted,
+    TrainingProviderChanged,
 )
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "ApplicationSubmittedV2",
     "ApplicationWithdrawn",
     "AssessmentScored",
+    "AssessorChanged",
     "CandidateErased",
     "CandidateHired",
     "CandidateSignInRequested",
@@ -60,6 +62,7 @@ __all__ = [
     "TrainingCompleted",
     "TrainingEnrolled",
     "TrainingModuleCompleted",
+    "TrainingProviderChanged",
     "VacancyPosted",
 ]
 
@@ -86,6 +89,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CandidateHired,
     SkillGapIdentified,
     SessionEnded,
+    AssessorChanged,
+    TrainingProviderChanged,
     # Deprecated versions, until they retire (see each one's RETIRES_ON).
     ApplicationSubmitted,
     CandidateSignInRequested,

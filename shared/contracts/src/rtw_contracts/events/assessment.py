@@ -22,7 +22,7 @@ from rtw_contracts.types import (
     UtcDatetime,
 )
 
-__all__ = ["AssessmentScored"]
+__all__ = ["AssessmentScored", "AssessorChanged"]
 
 _PRODUCER = "assessment"
 
@@ -90,3 +90,29 @@ class AssessmentScored(Event):
         default=None, description="Deadline for the candidate's next step (e.g. second stage)."
     )
     decided_at: UtcDatetime = Field(description="When the decision was made (UTC).")
+
+
+class AssessorChanged(Event):
+    """Published when a programme admin registers an assessor, changes one, or activates or
+    retires one (pages or `PUT /assessors/{id}`): the assessor's staff identity and whether they
+    may sign in. No e-mail address and no link: notifications holds staff addresses and makes the
+    links (docs/notifications.md, "Staff directory").
+
+    Consumed by notifications (whether an address registered for this assessor may be sent a
+    sign-in link). A later change supersedes an earlier one (`changed_at`).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "assessment.assessor-changed.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "notifications": ("assessor_id", "display_name", "active", "changed_at"),
+    }
+
+    assessor_id: str = Field(min_length=1, max_length=100, description="The assessor's staff id.")
+    display_name: str = Field(
+        min_length=1, max_length=200, description="The assessor's name, as staff see it."
+    )
+    programmes: list[Programme] = Field(description="The programmes they assess.")
+    active: bool = Field(description="Whether they are active (a retired assessor may not sign in).")
+    changed_at: UtcDatetime = Field(description="When the change was made (UTC).")

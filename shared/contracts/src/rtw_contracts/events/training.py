@@ -12,7 +12,7 @@ from pydantic import Field
 from rtw_contracts.envelope import Event
 from rtw_contracts.types import CohortId, Programme, SkillClaim, TrainingModuleRef, UtcDatetime
 
-__all__ = ["TrainingCompleted", "TrainingEnrolled", "TrainingModuleCompleted"]
+__all__ = ["TrainingCompleted", "TrainingEnrolled", "TrainingModuleCompleted", "TrainingProviderChanged"]
 
 _PRODUCER = "training"
 
@@ -104,3 +104,27 @@ class TrainingCompleted(Event):
     certificate_id: UUID = Field(description="The certificate issued.")
     skills_gained: list[SkillClaim] = Field(description="Skills gained through the training.")
     completed_at: UtcDatetime = Field(description="When the training was completed (UTC).")
+
+
+class TrainingProviderChanged(Event):
+    """Published when a programme admin registers a training provider, changes its name or
+    cohorts, or retires or reactivates it (pages or `PUT /providers/{id}`). No e-mail address and
+    no link: notifications holds the trainers' addresses and makes the links (docs/notifications.md,
+    "Staff directory").
+
+    Consumed by notifications (whether an address registered for one of the provider's trainers
+    may be sent a sign-in link). A later change supersedes an earlier one (`changed_at`).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "training.provider-changed.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "notifications": ("provider_id", "name", "active", "changed_at"),
+    }
+
+    provider_id: str = Field(min_length=1, max_length=100, description="The provider's id.")
+    name: str = Field(min_length=1, max_length=200, description="The provider's name.")
+    cohorts: list[CohortId] = Field(description="The cohorts it trains.")
+    active: bool = Field(description="Whether it is active (a retired provider's trainers may not sign in).")
+    changed_at: UtcDatetime = Field(description="When the change was made (UTC).")
