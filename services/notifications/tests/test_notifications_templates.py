@@ -75,6 +75,11 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "application_id": APPLICATION_ID,
         "programme_title": "Return to Work - ICT",
     },
+    "selection_reopened": {
+        "reference": "RTW-ICT-000123",
+        "application_id": APPLICATION_ID,
+        "programme_title": "Return to Work - ICT",
+    },
     "second_stage_received": {"reference": "RTW-ICT-000123"},
     "application_withdrawn": {"reference": "RTW-ICT-000123"},
     "training_enrolled": {

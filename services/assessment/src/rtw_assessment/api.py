@@ -16,7 +16,7 @@ from rtw_platform.filestore import FileNotStored, FileStore
 from rtw_platform.http import UnitOfWorkDep
 from sqlmodel import col, select
 
-from . import appeals, configuration, funnel, screening, second_stage, selection
+from . import appeals, configuration, funnel, reopening, screening, second_stage, selection
 from .domain import CohortConfig, ScorecardIn
 from .models import Appeal, Assessor, Candidacy, Decision
 
@@ -100,6 +100,21 @@ async def close_cohort(
 ) -> dict[str, int]:
     """Select up to capacity, waitlist the next, reject the rest."""
     return await selection.close_cohort(uow, cohort_id, admin.subject, force=force)
+
+
+class ReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(max_length=2000, description="Why selection is reopened (kept with it).")
+
+
+@router.post("/cohorts/{cohort_id}/reopen", tags=["admin"])
+async def reopen_selection(
+    cohort_id: str, body: ReopenIn, uow: UnitOfWorkDep, admin: AdminOnly
+) -> dict[str, int]:
+    """Reopen a confirmed selection within the cohort's window (`reopen_hours`): every final
+    decision is taken back (SelectionReopened) and the cohort can be selected again."""
+    return await reopening.reopen_selection(uow, cohort_id, admin.subject, body.reason)
 
 
 @router.post("/applications/{application_id}/override", tags=["admin"])

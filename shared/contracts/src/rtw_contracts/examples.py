@@ -32,6 +32,7 @@ from rtw_contracts.events import (
     RecruiterInvited,
     RecruiterInvitedV2,
     SecondStageSubmitted,
+    SelectionReopened,
     SessionEnded,
     SkillGapIdentified,
     TrainingCompleted,
@@ -554,6 +555,19 @@ def _skill_gap_identified() -> SkillGapIdentified:
     )
 
 
+def _selection_reopened() -> SelectionReopened:
+    return SelectionReopened(
+        **_envelope("selection-reopened", _at(2, 12, hour=9), sequence=4),
+        application_id=APPLICATION_ID,
+        candidate_id=CANDIDATE_ID,
+        cohort_id=COHORT,
+        programme=Programme.ICT,
+        withdrawn_outcome=AssessmentOutcome.SELECTED,
+        selection_closed_at=_at(1, 12, hour=15),
+        reopened_at=_at(2, 12, hour=9),
+    )
+
+
 def _session_ended() -> SessionEnded:
     return SessionEnded(
         event_id=example_id("event/session-ended"),
@@ -574,6 +588,7 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     CandidateSignInRequested: _candidate_sign_in_requested,
     CandidateSignInRequestedV2: _candidate_sign_in_requested_v2,
     AssessmentScored: _assessment_scored,
+    SelectionReopened: _selection_reopened,
     TrainingEnrolled: _training_enrolled,
     TrainingModuleCompleted: _training_module_completed,
     TrainingCompleted: _training_completed,

@@ -1,5 +1,5 @@
 """The cohort configuration form: the application window, capacity, waiting list, shortlisting
-rule and second-stage time. The rest of the configuration (rules, weights, rubric) is kept."""
+rule, second-stage time and the hours in which a confirmed selection can be reopened. The rest of the configuration (rules, weights, rubric) is kept."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ WHOLE_NUMBERS = {
     "waitlist_size": ("the size of the waiting list", 0, 10_000),
     "shortlist_size": ("how many to shortlist", 1, 10_000),
     "second_stage_days": ("the days for the second stage", 1, 90),
+    "reopen_hours": ("the hours in which selection can be reopened", 0, 168),
 }
 
 
@@ -44,6 +45,7 @@ def values_of(config: CohortConfig) -> dict[str, str]:
         if config.shortlist_threshold is None
         else f"{config.shortlist_threshold:g}",
         "second_stage_days": str(config.second_stage_days),
+        "reopen_hours": str(config.reopen_hours),
     }
     for name in DATES:
         moment: date | None = getattr(config, name)
@@ -62,6 +64,7 @@ def read_config(form: FormData, current: CohortConfig) -> ConfigForm:
         "shortlist_size",
         "shortlist_threshold",
         "second_stage_days",
+        "reopen_hours",
     ]
     values = {name: _text(form, name) for name in names}
     errors = FormErrors()
@@ -82,6 +85,8 @@ def read_config(form: FormData, current: CohortConfig) -> ConfigForm:
     else:
         errors.add("shortlist_rule", "Choose how candidates are shortlisted.")
     changes["second_stage_days"] = _whole(values, "second_stage_days", errors)
+    if "reopen_hours" in form:  # a form from before the field existed keeps the hours in force
+        changes["reopen_hours"] = _whole(values, "reopen_hours", errors)
     if errors:
         return ConfigForm(values, errors, None)
     try:

@@ -13,7 +13,7 @@ from rtw_contracts.events.applications import (
     CandidateSignInRequestedV2,
     SecondStageSubmitted,
 )
-from rtw_contracts.events.assessment import AssessmentScored
+from rtw_contracts.events.assessment import AssessmentScored, SelectionReopened
 from rtw_contracts.events.matching import (
     CandidateHired,
     CouncilClaimRejected,
@@ -52,6 +52,7 @@ __all__ = [
     "RecruiterInvited",
     "RecruiterInvitedV2",
     "SecondStageSubmitted",
+    "SelectionReopened",
     "SessionEnded",
     "SkillGapIdentified",
     "TrainingCompleted",
@@ -68,6 +69,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CandidateErased,
     CandidateSignInRequestedV2,
     AssessmentScored,
+    SelectionReopened,
     TrainingEnrolled,
     TrainingModuleCompleted,
     TrainingCompleted,
