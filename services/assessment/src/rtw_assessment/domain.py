@@ -119,8 +119,7 @@ class CohortConfig(BaseModel):
         default=24,
         ge=0,
         le=168,
-        description="For how many hours after selection is confirmed an admin may reopen it "
-        "(0: never).",
+        description="For how many hours after selection is confirmed an admin may reopen it (0: never).",
     )
 
     @model_validator(mode="after")

@@ -54,7 +54,7 @@ async def reopen_selection(
         )
     ).all()
     for candidacy in decided:
-        taken_back = AssessmentOutcome(candidacy.selection_outcome)
+        taken_back = AssessmentOutcome(candidacy.selection_outcome or AssessmentOutcome.REJECTED)
         candidacy.selection_outcome = None
         candidacy.rank = None
         candidacy.sequence += 1

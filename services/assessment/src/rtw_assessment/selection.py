@@ -23,7 +23,6 @@ from .configuration import config_in_force
 from .decisions import decide
 from .models import Assignment, Candidacy, CohortClosure
 
-
 #: Checks that may refuse selection of a cohort: each answers why not (or None). Other rules
 #: add theirs here (calibration: a disagreement between assessors left open blocks selection).
 SelectionBlocker = Callable[[UnitOfWork, str], Awaitable[str | None]]

@@ -123,7 +123,9 @@ async def add_candidate(event: ApplicationSubmittedV2, uow: UnitOfWork) -> None:
 async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
     """Keep the latest outcome (even before the application arrives); selected candidates (and
     those promoted from the waiting list) join the pool and are matched; others leave it."""
-    profile = await _record_outcome(uow, event.application_id, event.candidate_id, event.outcome.value, event.sequence or 0)
+    profile = await _record_outcome(
+        uow, event.application_id, event.candidate_id, event.outcome.value, event.sequence or 0
+    )
     if profile is not None and profile.in_pool:
         await match_candidate(uow, profile, cause=event)
 

@@ -151,7 +151,9 @@ async def _enrol(uow: UnitOfWork, learner: Learner, cause: AssessmentScored) -> 
 async def has_begun(uow: UnitOfWork, enrolment: Enrolment) -> bool:
     """Whether the learner has begun training: any module started or finished, or any CPD."""
     progress = (
-        await uow.session.exec(select(ModuleProgress.module_id).where(ModuleProgress.enrolment_id == enrolment.id))
+        await uow.session.exec(
+            select(ModuleProgress.module_id).where(ModuleProgress.enrolment_id == enrolment.id)
+        )
     ).first()
     cpd = (await uow.session.exec(select(CpdRecord.id).where(CpdRecord.enrolment_id == enrolment.id))).first()
     return progress is not None or cpd is not None

@@ -12,7 +12,7 @@ from rtw_platform.auth import Role
 from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, read_form, redirect, signed_in
+from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
 
 from .. import configuration, funnel, reopening, screening, selection
 from ..configuration import ConfigInForce
@@ -184,7 +184,7 @@ async def selection_reopened(cohort_id: str, request: Request, uow: UnitOfWorkDe
     """Reopen a confirmed selection within its window, with a reason."""
     admin = signed_in(request, Role.ADMIN)
     form = await read_form(request)
-    reason = form.get("reason", "")
+    reason = form_text(form, "reason")
     try:
         await reopening.reopen_selection(uow, cohort_id, admin.subject, reason)
     except (Conflict, Invalid) as refusal:

@@ -1,5 +1,6 @@
 """The cohort configuration form: the application window, capacity, waiting list, shortlisting
-rule, second-stage time and the hours in which a confirmed selection can be reopened. The rest of the configuration (rules, weights, rubric) is kept."""
+rule, second-stage time and the hours in which a confirmed selection can be reopened. The rest
+of the configuration (rules, weights, rubric) is kept."""
 
 from __future__ import annotations
 

@@ -53,7 +53,9 @@ async def _flags(uow: UnitOfWork, candidacies: list[Candidacy]) -> dict[UUID, li
     kinds: dict[UUID, set[str]] = defaultdict(set)
     for application_id, kind in (
         await uow.session.exec(
-            select(Decision.application_id, Decision.decision_kind).where(col(Decision.application_id).in_(ids))
+            select(Decision.application_id, Decision.decision_kind).where(
+                col(Decision.application_id).in_(ids)
+            )
         )
     ).all():
         kinds[application_id].add(kind)
@@ -80,7 +82,13 @@ async def _flags(uow: UnitOfWork, candidacies: list[Candidacy]) -> dict[UUID, li
 
 def _row(c: Candidacy, rank: int | None, outcome: str, flags: dict[UUID, list[str]]) -> SelectionRow:
     return SelectionRow(
-        c.application_id, rank, outcome, c.final_score, c.stage1_score, c.second_stage_score, flags[c.application_id]
+        c.application_id,
+        rank,
+        outcome,
+        c.final_score,
+        c.stage1_score,
+        c.second_stage_score,
+        flags[c.application_id],
     )
 
 
