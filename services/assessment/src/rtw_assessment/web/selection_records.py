@@ -44,8 +44,9 @@ class SelectionState:
     blockers: list[str]
     reopenings: list[SelectionReopening]
 
-    def count(self, outcome: AssessmentOutcome) -> int:
-        return sum(1 for row in self.rows if row.outcome == outcome.value)
+    def count(self, outcome: str) -> int:
+        """How many rows have this outcome ('selected', 'waitlisted', 'rejected')."""
+        return sum(1 for row in self.rows if row.outcome == outcome)
 
 
 async def _flags(uow: UnitOfWork, candidacies: list[Candidacy]) -> dict[UUID, list[str]]:
