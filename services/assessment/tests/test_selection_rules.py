@@ -55,7 +55,8 @@ def test_outstanding_scorecards_refuse_unless_forced_and_a_blocker_refuses_even_
     assert selection_refusal(awaiting=0, force=False, blockers=[]) is None
     assert selection_refusal(awaiting=2, force=True, blockers=[]) is None
     waiting = selection_refusal(awaiting=2, force=False, blockers=[])
-    assert waiting is not None and "2 candidate(s) still await scorecards" in waiting
+    assert waiting is not None
+    assert "2 candidate(s) still await scorecards" in waiting
     blocked = "1 disagreement between assessors is still open."
     assert selection_refusal(awaiting=0, force=True, blockers=[blocked]) == blocked
 
@@ -102,13 +103,15 @@ def test_a_selection_can_be_reopened_until_the_configured_hours_have_passed_and_
     assert "override" in at_the_end
     assert reopen_window_refusal(T0, 2, T0 + timedelta(hours=3)) is not None
     never = reopen_window_refusal(T0, 0, T0)
-    assert never is not None and "allows no reopening" in never
+    assert never is not None
+    assert "allows no reopening" in never
 
 
 def test_reopening_needs_a_reason_of_some_substance() -> None:
     assert reopen_reason_problem(REASON) is None
     short = reopen_reason_problem("oops")
-    assert short is not None and f"at least {REOPEN_REASON_MIN} characters" in short
+    assert short is not None
+    assert f"at least {REOPEN_REASON_MIN} characters" in short
     assert reopen_reason_problem(" " * 40) is not None
     assert reopen_reason_problem("x" * 2001) is not None
 
