@@ -121,7 +121,9 @@ FORM_FIELDS: dict[tuple[str, str], dict[str, str]] = {
         "family_name": "Name",
     },
     ("matching", "/admin/councils/claims/{claim_id}/reject"): {"reason": "Not a council address"},
-    ("assessment", "/admin/cohorts/{cohort_id}/reopen"): {"reason": "A forged reason for reopening selection"},
+    ("assessment", "/admin/cohorts/{cohort_id}/reopen"): {
+        "reason": "A forged reason for reopening selection"
+    },
     ("matching", "/councils/sign-up"): {
         "gss_code": "E08000026",
         "contact_name": "Forged Contact",
