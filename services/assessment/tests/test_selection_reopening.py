@@ -280,6 +280,12 @@ async def test_reopening_is_refused_after_the_window_without_a_reason_or_before_
         "/cohorts/no-such-cohort/reopen", json={"reason": REASON}, headers=admin(service)
     )
     assert unknown.status_code == 404
+    too_long = await client.post(
+        f"/cohorts/{'x' * 200}/reopen", json={"reason": REASON}, headers=admin(service)
+    )
+    assert too_long.status_code == 404
+    for body in ({}, {"reason": REASON, "extra": 1}, {"reason": "x" * 2001}, {"reason": None}):
+        assert (await client.post(url, json=body, headers=admin(service))).status_code == 422
 
 
 async def test_the_window_is_the_one_configured_when_selection_was_confirmed(
