@@ -247,11 +247,14 @@ async def test_an_admin_changes_a_cohort_as_a_new_version_closes_it_and_reads_th
     assert (first[0], first[4]) == ("1", "20")
     await check_page(page, "admin-cohort-saved")
 
-    # close the cohort: nobody has a scored second stage, so nobody is selected
-    await page.get_by_role("button", name="Close the cohort and select").click()
-    assert "The cohort is closed" in await page.locator(".govuk-notification-banner").inner_text()
+    # confirm selection from the ranked list: nobody has a scored second stage, so nobody is
+    # selected (selection with scored candidates and reopening: test_selection.py)
+    await page.get_by_role("button", name="See the ranked list").click()
+    await page.get_by_role("button", name="Confirm selection").click()
+    assert "Selection is confirmed" in await page.locator(".govuk-notification-banner").inner_text()
+    await page.get_by_role("link", name=f"Cohort {COHORT}").click()
     assert "0 selected" in await main.inner_text()
-    assert await page.get_by_role("button", name="Close the cohort and select").count() == 0
+    assert await page.get_by_role("button", name="See the ranked list").count() == 0
     await check_page(page, "admin-cohort-closed")
 
     # the funnel: a table and a bar chart from the same numbers

@@ -138,6 +138,9 @@ FORM_FIELDS: dict[tuple[str, str], dict[str, str]] = {
         "email": "forged.admin@example.org",
     },
     ("notifications", "/staff/sign-in"): {"email": "{email}"},
+    ("assessment", "/admin/cohorts/{cohort_id}/reopen"): {
+        "reason": "A forged reason for reopening selection"
+    },
     ("matching", "/councils/sign-up"): {
         "gss_code": "E08000026",
         "contact_name": "Forged Contact",

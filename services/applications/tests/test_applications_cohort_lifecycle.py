@@ -213,3 +213,59 @@ async def test_the_operator_announces_cohorts_created_before_the_event_existed(
         await conn.close()
     announced = {CohortScheduled.model_validate_json(row["payload"]).cohort_id for row in rows}
     assert announced == set(open_cohorts.values())
+
+
+async def test_a_reopened_selection_offers_the_cohort_again_until_it_closes_again(
+    runtime: ServiceRuntime, open_cohorts: dict[str, str]
+) -> None:
+    from uuid import uuid4
+
+    from rtw_contracts import AssessmentOutcome, SelectionReopened
+
+    cohort_id = open_cohorts["ict"]
+    closed_at = datetime.now(UTC) - timedelta(hours=1)
+
+    async def tell(event: Any) -> None:
+        await runtime.broker.publish(
+            event.model_dump(mode="json"),
+            exchange=runtime.topology.events_exchange,
+            routing_key=event.ROUTING_KEY,
+        )
+
+    closed = CohortSelectionClosed(
+        correlation_id=cohort_journey(cohort_id),
+        cohort_id=cohort_id,
+        programme=Programme.ICT,
+        closed_at=closed_at,
+    )
+    await tell(closed)
+    async with client_of(runtime) as http:
+
+        async def status() -> str:
+            [shown] = [c for c in (await http.get("/cohorts")).json() if c["id"] == cohort_id]
+            return str(shown["status"])
+
+        await eventually(lambda: _is(status, "Selection closed"), what="selection closed")
+        application_id = uuid4()
+        await tell(
+            SelectionReopened(
+                correlation_id=application_id,
+                sequence=3,
+                application_id=application_id,
+                candidate_id=uuid4(),
+                cohort_id=cohort_id,
+                programme=Programme.ICT,
+                withdrawn_outcome=AssessmentOutcome.SELECTED,
+                selection_closed_at=closed_at,
+                reopened_at=datetime.now(UTC),
+            )
+        )
+        await eventually(lambda: _is(status, "Open"), what="the cohort offered again")
+        assert f"/apply/{cohort_id}" in (await http.get("/")).text
+
+        await tell(closed.model_copy(update={"event_id": uuid4(), "closed_at": datetime.now(UTC)}))
+        await eventually(lambda: _is(status, "Selection closed"), what="selection closed again")
+
+
+async def _is(read: Callable[[], Any], expected: str) -> bool:
+    return bool(await read() == expected)

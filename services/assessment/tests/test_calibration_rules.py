@@ -16,12 +16,12 @@ from rtw_assessment.domain import (
     closest_cards,
     default_config,
     disagreement,
+    disagreements_refusal,
     moderated_score,
     moderation_problems,
     scorecard_change_refusal,
     scorecard_points,
     second_stage_outcome,
-    selection_refusal,
 )
 from rtw_contracts import Programme, Recommendation
 from rtw_contracts.questions import in_question_order
@@ -122,9 +122,9 @@ def test_scorecards_change_until_selection_closes() -> None:
 
 
 def test_open_disagreements_block_selection_naming_how_many() -> None:
-    assert selection_refusal(0) is None
-    assert (selection_refusal(1) or "").startswith("1 disagreement between assessors is still open")
-    assert (selection_refusal(3) or "").startswith("3 disagreements between assessors are still open")
+    assert disagreements_refusal(0) is None
+    assert (disagreements_refusal(1) or "").startswith("1 disagreement between assessors is still open")
+    assert (disagreements_refusal(3) or "").startswith("3 disagreements between assessors are still open")
 
 
 def test_each_programme_has_four_anchors_for_every_criterion_of_its_own() -> None:

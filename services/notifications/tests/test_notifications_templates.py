@@ -75,6 +75,11 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "application_id": APPLICATION_ID,
         "programme_title": "Return to Work - ICT",
     },
+    "selection_reopened": {
+        "reference": "RTW-ICT-000123",
+        "application_id": APPLICATION_ID,
+        "programme_title": "Return to Work - ICT",
+    },
     "second_stage_received": {"reference": "RTW-ICT-000123"},
     "application_withdrawn": {"reference": "RTW-ICT-000123"},
     "training_enrolled": {
@@ -149,7 +154,7 @@ TEMPLATES = Path(rtw_notifications.__file__).parent / "templates"
 def test_every_template_has_a_context_here() -> None:
     # If a template is added, this test must learn the values it is worded with.
     assert set(template_names()) == set(CONTEXTS)
-    assert len(template_names()) == 22
+    assert len(template_names()) == 23
 
 
 @pytest.mark.parametrize("template", sorted(CONTEXTS))

@@ -45,6 +45,7 @@ EXPECTED_ROUTING_KEYS = {
     "candidate.erased.v1": "applications",
     "candidate.sign-in-requested.v1": "applications",
     "assessment.scored.v1": "assessment",
+    "assessment.selection-reopened.v1": "assessment",
     "training.enrolled.v1": "training",
     "training.module-completed.v1": "training",
     "training.completed.v1": "training",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from rtw_contracts import CohortScheduled, CohortSelectionClosed, Programme, cohort_journey
+from rtw_contracts import CohortScheduled, CohortSelectionClosed, Programme, SelectionReopened, cohort_journey
 from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.uow import UnitOfWork
 from sqlmodel import select
@@ -106,6 +106,18 @@ async def record_selection_closed(event: CohortSelectionClosed, uow: UnitOfWork)
         return
     cohort.selection_closed_at = event.closed_at
     uow.session.add(cohort)
+
+
+async def record_selection_reopened(event: SelectionReopened, uow: UnitOfWork) -> None:
+    """Assessment reopened the cohort's selection (within its window): the closure it took back
+    no longer stands, so the cohort is as it was before selection (offered again while its
+    window is open) until selection closes again (a later CohortSelectionClosed)."""
+    cohort = await uow.session.get(Cohort, event.cohort_id)
+    if cohort is None or cohort.selection_closed_at is None:
+        return
+    if cohort.selection_closed_at <= event.selection_closed_at:
+        cohort.selection_closed_at = None
+        uow.session.add(cohort)
 
 
 def view(cohort: Cohort, today: date) -> CohortView:

@@ -36,6 +36,7 @@ class Stage(StrEnum):
     HIRED = "hired"
     WITHDRAWN = "withdrawn"
     ERASED = "erased"
+    SELECTION_REOPENED = "selection_reopened"
 
 
 #: What candidates see for each stage (they see "Application received", not "screening").
@@ -60,6 +61,7 @@ CANDIDATE_LABELS: dict[Stage, str] = {
     Stage.HIRED: "Hired",
     Stage.WITHDRAWN: "Application withdrawn",
     Stage.ERASED: "Personal data erased",
+    Stage.SELECTION_REOPENED: "Decision being looked at again",
 }
 
 #: How far along each stage is: the journey's current stage is the furthest reached, whatever
@@ -85,7 +87,12 @@ _RANK: dict[Stage, int] = {
     Stage.HIRED: 12,
     Stage.WITHDRAWN: 100,
     Stage.ERASED: 101,
+    # Never the furthest step: it takes back the selection's steps before it (see current_stage).
+    Stage.SELECTION_REOPENED: 1,
 }
+
+#: The steps a reopened selection takes back: its decisions and the training they started.
+REOPENED_STAGES = frozenset({Stage.SELECTED, Stage.WAITLISTED, Stage.REJECTED, Stage.ENROLLED})
 
 #: Stages after which nothing more happens to the application (the retention clock starts).
 FINAL_STAGES = frozenset(
@@ -109,8 +116,14 @@ class JourneyStep:
 def current_stage(steps: list[JourneyStep]) -> Stage:
     """The stage an application is in: the furthest step, the latest among equals.
 
-    Repeated or out-of-order events therefore never move an application backwards.
+    Repeated or out-of-order events therefore never move an application backwards, except that
+    a reopened selection takes back the selection decisions (and enrolments) before it: the
+    application is back where it was before selection, until the new selection decides.
     """
+    reopened = [s.occurred_at for s in steps if s.stage is Stage.SELECTION_REOPENED]
+    if reopened:
+        last = max(reopened)
+        steps = [s for s in steps if not (s.stage in REOPENED_STAGES and s.occurred_at <= last)]
     if not steps:
         return Stage.DRAFT
     return max(steps, key=lambda s: (rank(s.stage), s.occurred_at)).stage

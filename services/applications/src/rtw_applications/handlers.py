@@ -10,6 +10,7 @@ from rtw_contracts import (
     MatchProposed,
     MatchResponded,
     ReachOutSent,
+    SelectionReopened,
     TrainingCompleted,
     TrainingEnrolled,
     TrainingModuleCompleted,
@@ -22,6 +23,7 @@ from . import cohorts, journey
 
 SUBSCRIPTIONS = (
     Subscription(AssessmentScored, journey.record_assessment),
+    Subscription(SelectionReopened, journey.record_selection_reopened),
     Subscription(TrainingEnrolled, journey.record_enrolment),
     Subscription(TrainingModuleCompleted, journey.record_module),
     Subscription(TrainingCompleted, journey.record_training_completed),

@@ -13,6 +13,7 @@ from rtw_contracts import (
     MatchProposed,
     MatchResponded,
     ReachOutSent,
+    SelectionReopened,
     TrainingCompleted,
     TrainingEnrolled,
     TrainingModuleCompleted,
@@ -22,7 +23,7 @@ from rtw_platform.uow import UnitOfWork
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
-from . import domain
+from . import cohorts, domain
 from .models import (
     Application,
     AssessmentDecision,
@@ -115,6 +116,17 @@ async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
     codes = [reason.code.value for reason in event.reasons] or None
     await add_step(uow, application, event.event_id, stage, event.decided_at, detail, codes)
     await _keep_decision(uow, event)
+
+
+async def record_selection_reopened(event: SelectionReopened, uow: UnitOfWork) -> None:
+    """The cohort's selection is reopened: a step in the timeline ("Decision being looked at
+    again"), and the application's status goes back to where it was before selection (the
+    journey rule takes back the selection's steps before this one)."""
+    await cohorts.record_selection_reopened(event, uow)
+    application = await _application(uow, event.application_id)
+    if application is None:
+        return
+    await add_step(uow, application, event.event_id, domain.Stage.SELECTION_REOPENED, event.reopened_at)
 
 
 async def _keep_decision(uow: UnitOfWork, event: AssessmentScored) -> None:

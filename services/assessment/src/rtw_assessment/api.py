@@ -15,7 +15,17 @@ from rtw_platform.filestore import FileNotStored, FileStore
 from rtw_platform.http import UnitOfWorkDep
 from sqlmodel import col, select
 
-from . import appeals, assessors, calibration, configuration, funnel, screening, second_stage, selection
+from . import (
+    appeals,
+    assessors,
+    calibration,
+    configuration,
+    funnel,
+    reopening,
+    screening,
+    second_stage,
+    selection,
+)
 from .domain import CohortConfig, ScorecardIn
 from .models import Appeal, Assessor, Candidacy, Decision
 
@@ -149,6 +159,21 @@ async def moderate(
         uow, cohort_id, application_id, body.scores, body.reason, admin.subject
     )
     return {"second_stage_score": score}
+
+
+class ReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(max_length=2000, description="Why selection is reopened (kept with it).")
+
+
+@router.post("/cohorts/{cohort_id}/reopen", tags=["admin"])
+async def reopen_selection(
+    cohort_id: str, body: ReopenIn, uow: UnitOfWorkDep, admin: AdminOnly
+) -> dict[str, int]:
+    """Reopen a confirmed selection within the cohort's window (`reopen_hours`): every final
+    decision is taken back (SelectionReopened) and the cohort can be selected again."""
+    return await reopening.reopen_selection(uow, cohort_id, admin.subject, body.reason)
 
 
 @router.post("/applications/{application_id}/override", tags=["admin"])

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from rtw_contracts import AssessmentScored, AssessorChanged, CohortSelectionClosed, SessionEnded
+from rtw_contracts import (
+    AssessmentScored,
+    AssessorChanged,
+    CohortSelectionClosed,
+    SelectionReopened,
+    SessionEnded,
+)
 from rtw_platform.filestore import file_store_from_url
 from rtw_platform.service import ServiceDefinition, ServiceRuntime
 
@@ -27,7 +33,7 @@ SERVICE = ServiceDefinition(
     registry=REGISTRY,
     package_file=__file__,
     subscriptions=SUBSCRIPTIONS,
-    publishes=(AssessmentScored, AssessorChanged, CohortSelectionClosed, SessionEnded),
+    publishes=(AssessmentScored, AssessorChanged, CohortSelectionClosed, SelectionReopened, SessionEnded),
     routers=(router, pages),
     default_port=8002,
     settings_class=AssessmentSettings,

@@ -1,6 +1,6 @@
 """Scoring the second stage from its scorecards, and calibration: disagreements between assessors
 found by the cohort's thresholds, resolved by a third assessor or an admin's moderation. A
-disagreement left open blocks the cohort's selection (see `refuse_selection_while_open`)."""
+disagreement left open blocks the cohort's selection (see `open_disagreements_blocker`)."""
 
 from __future__ import annotations
 
@@ -179,11 +179,10 @@ async def open_disagreements(uow: UnitOfWork, cohort_id: str) -> int:
     return int(count)
 
 
-async def refuse_selection_while_open(uow: UnitOfWork, cohort_id: str) -> None:
-    """Selection (whichever page or API asks for it) waits until every disagreement is resolved."""
-    refusal = domain.selection_refusal(await open_disagreements(uow, cohort_id))
-    if refusal is not None:
-        raise Conflict(refusal)
+async def open_disagreements_blocker(uow: UnitOfWork, cohort_id: str) -> str | None:
+    """Selection (whichever page or API asks for it) waits until every disagreement is resolved:
+    a selection blocker (`selection.SELECTION_BLOCKERS`)."""
+    return domain.disagreements_refusal(await open_disagreements(uow, cohort_id))
 
 
 @dataclass(frozen=True)

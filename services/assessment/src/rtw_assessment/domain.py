@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 
@@ -155,6 +155,12 @@ class CohortConfig(BaseModel):
     specialism_demand: dict[IctSpecialism, float] = Field(default_factory=dict)
     rubric: Rubric
     final_weight_stage1: float = Field(default=0.3, ge=0, le=1)
+    reopen_hours: int = Field(
+        default=24,
+        ge=0,
+        le=168,
+        description="For how many hours after selection is confirmed an admin may reopen it (0: never).",
+    )
 
     @model_validator(mode="after")
     def _one_shortlisting_rule(self) -> CohortConfig:
@@ -655,6 +661,110 @@ def select(candidates: Iterable[Ranked], capacity: int, waitlist_size: int) -> S
     )
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where selection puts one ranked candidate: the outcome and the rank (1 is best)."""
+
+    ranked: Ranked
+    outcome: AssessmentOutcome
+    rank: int
+
+
+def placements(candidates: Iterable[Ranked], capacity: int, waitlist_size: int) -> list[Placement]:
+    """Every ranked candidate in rank order with the outcome selection gives them: the first
+    `capacity` selected, the next `waitlist_size` waitlisted, the rest rejected. What the admin
+    sees before confirming is what confirming records."""
+    chosen = select(candidates, capacity, waitlist_size)
+    groups = (
+        (AssessmentOutcome.SELECTED, chosen.selected),
+        (AssessmentOutcome.WAITLISTED, chosen.waitlisted),
+        (AssessmentOutcome.REJECTED, chosen.rejected),
+    )
+    ordered = [(outcome, ranked) for outcome, group in groups for ranked in group]
+    return [Placement(ranked, outcome, position) for position, (outcome, ranked) in enumerate(ordered, 1)]
+
+
+def selection_refusal(*, awaiting: int, force: bool, blockers: Sequence[str]) -> str | None:
+    """Why selection may not be confirmed now, or None. A blocker (e.g. a disagreement between
+    assessors left open) refuses even a forced close; outstanding scorecards refuse unless the
+    admin forces the close (those candidates are then not ranked)."""
+    if blockers:
+        return " ".join(blockers)
+    if awaiting and not force:
+        return (
+            f"{awaiting} candidate(s) still await scorecards; close again when they are in, "
+            "or force the close to rank them out."
+        )
+    return None
+
+
+def selection_flags(
+    *,
+    disagreements: Sequence[str],
+    conflicts: int,
+    decision_kinds: Iterable[str],
+    second_stage_sent: bool,
+    scored: bool,
+) -> list[str]:
+    """What an admin should look at before confirming a candidate's place, in words: assessors
+    who disagree (criteria flagged for calibration), conflicts of interest declared, earlier
+    overrides and upheld appeals, and why an unscored candidate is not ranked."""
+    flags: list[str] = []
+    if not second_stage_sent:
+        flags.append("Not ranked: no second stage was received")
+    elif not scored:
+        flags.append("Not ranked: the second stage is not fully scored")
+    if disagreements:
+        flags.append(f"Assessors disagree on {_count(len(disagreements), 'criterion', 'criteria')}")
+    if conflicts:
+        flags.append(f"{_count(conflicts, 'conflict', 'conflicts')} of interest declared")
+    kinds = set(decision_kinds)
+    if "override" in kinds:
+        flags.append("An admin overrode an earlier decision")
+    if "appeal" in kinds:
+        flags.append("Screened again after an upheld appeal")
+    if "waitlist_promotion" in kinds:
+        flags.append("Promoted from the waiting list")
+    return flags
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+#: The fewest characters of a reason for reopening a selection (it is kept with the reopening).
+REOPEN_REASON_MIN = 20
+
+
+def reopen_until(closed_at: datetime, reopen_hours: int) -> datetime:
+    """The moment after which a selection confirmed at `closed_at` can no longer be reopened."""
+    return closed_at + timedelta(hours=reopen_hours)
+
+
+def reopen_window_refusal(closed_at: datetime, reopen_hours: int, now: datetime) -> str | None:
+    """Why a selection confirmed at `closed_at` may no longer be reopened, or None. The window
+    is half open: at `reopen_until` exactly it has closed."""
+    until = reopen_until(closed_at, reopen_hours)
+    if now < until:
+        return None
+    if reopen_hours == 0:
+        return "This cohort's configuration allows no reopening of a confirmed selection."
+    return (
+        f"Selection can no longer be reopened: it could be reopened for {reopen_hours} hours "
+        f"after it was confirmed, until {until:%-d %B %Y, %H:%M} UTC. Change single outcomes "
+        "with an override instead."
+    )
+
+
+def reopen_reason_problem(reason: str) -> str | None:
+    """What is wrong with a reason given for reopening a selection, or None."""
+    if len(reason.strip()) < REOPEN_REASON_MIN:
+        return f"Give the reason for reopening selection in at least {REOPEN_REASON_MIN} characters."
+    if len(reason) > 2000:
+        return "Give the reason for reopening selection in 2,000 characters or fewer."
+    return None
+
+
 # --------------------------------------------------------------------------- second stage
 
 
@@ -1080,7 +1190,7 @@ def scorecard_change_refusal(cohort_id: str, selection_closed_at: datetime | Non
     )
 
 
-def selection_refusal(open_disagreements: int) -> str | None:
+def disagreements_refusal(open_disagreements: int) -> str | None:
     """Why selection cannot go ahead while assessors' disagreements are unresolved."""
     if open_disagreements == 0:
         return None

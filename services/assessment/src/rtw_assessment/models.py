@@ -202,3 +202,20 @@ class CohortClosure(AssessmentTable, table=True):
     config_version: int
     closed_by: str = Field(max_length=200)
     closed_at: datetime = timestamp_field()
+
+
+class SelectionReopening(AssessmentTable, table=True):
+    """A confirmed selection an admin reopened within its window: when it had been confirmed and
+    by whom, who reopened it, when and why, and how many decisions it took back (kept for good)."""
+
+    __tablename__ = "selection_reopenings"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    cohort_id: str = Field(max_length=64, index=True)
+    config_version: int
+    closed_by: str = Field(max_length=200)
+    closed_at: datetime = timestamp_field()
+    reopened_by: str = Field(max_length=200)
+    reopened_at: datetime = timestamp_field()
+    reason: str = Field(max_length=2000)
+    decisions_taken_back: int

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from rtw_contracts import (
@@ -21,20 +23,21 @@ from .configuration import config_in_force
 from .decisions import decide
 from .models import Assignment, Candidacy, CohortClosure
 
+#: Checks that may refuse selection of a cohort: each answers why not (or None). Other rules
+#: add theirs here (calibration: a disagreement between assessors left open blocks selection).
+SelectionBlocker = Callable[[UnitOfWork, str], Awaitable[str | None]]
+SELECTION_BLOCKERS: list[SelectionBlocker] = [calibration.open_disagreements_blocker]
 
-async def close_cohort(uow: UnitOfWork, cohort_id: str, admin: str, *, force: bool = False) -> dict[str, int]:
-    """Rank the scored candidates, select up to capacity, waitlist the next, reject the rest.
 
-    Refused while scorecards are outstanding unless forced (then those candidates are ranked
-    out: rejected, with the reason); refused, forced or not, while a disagreement between
-    assessors is open (the moderated or settled score is what is ranked)."""
-    config = await config_in_force(uow, cohort_id)
-    if config is None:
-        raise NotFound(f"Cohort {cohort_id} has no applications or configuration yet.")
-    if await uow.session.get(CohortClosure, (cohort_id, "selection")) is not None:
-        raise Conflict(f"Cohort {cohort_id} is already closed.")
-    await calibration.refuse_selection_while_open(uow, cohort_id)
-    shortlisted = list(
+async def selection_blockers(uow: UnitOfWork, cohort_id: str) -> list[str]:
+    """Why each registered check refuses selection of the cohort now (empty: none does)."""
+    found = [await check(uow, cohort_id) for check in SELECTION_BLOCKERS]
+    return [reason for reason in found if reason]
+
+
+async def shortlisted_in(uow: UnitOfWork, cohort_id: str) -> list[Candidacy]:
+    """The candidates selection ranks: shortlisted, neither withdrawn nor erased."""
+    return list(
         (
             await uow.session.exec(
                 select(Candidacy).where(
@@ -46,53 +49,73 @@ async def close_cohort(uow: UnitOfWork, cohort_id: str, admin: str, *, force: bo
             )
         ).all()
     )
-    awaiting = [c for c in shortlisted if c.second_stage_submitted_at and c.final_score is None]
-    if awaiting and not force:
-        raise Conflict(
-            f"{len(awaiting)} candidate(s) still await scorecards; close again when they are in, "
-            "or force the close to rank them out."
-        )
-    scored = [c for c in shortlisted if c.final_score is not None]
-    unscored = [c for c in shortlisted if c.final_score is None]
-    by_id = {str(c.application_id): c for c in scored}
-    selection = domain.select(
-        [domain.Ranked(str(c.application_id), c.final_score or 0, c.submitted_at) for c in scored],
-        config.config.capacity,
-        config.config.waitlist_size,
+
+
+def awaiting_scorecards(candidacies: list[Candidacy]) -> list[Candidacy]:
+    """Second stages sent but not fully scored."""
+    return [c for c in candidacies if c.second_stage_submitted_at and c.final_score is None]
+
+
+def ranked(candidacies: list[Candidacy]) -> list[domain.Ranked]:
+    """The scored candidates, as ranking sees them."""
+    return [
+        domain.Ranked(str(c.application_id), c.final_score or 0, c.submitted_at)
+        for c in candidacies
+        if c.final_score is not None
+    ]
+
+
+async def close_cohort(uow: UnitOfWork, cohort_id: str, admin: str, *, force: bool = False) -> dict[str, int]:
+    """Rank the scored candidates, select up to capacity, waitlist the next, reject the rest.
+
+    Refused while scorecards are outstanding unless forced (then those candidates are ranked
+    out: rejected, with the reason), and whenever a selection blocker says so."""
+    await uow.lock(f"assessment.selection:{cohort_id}")
+    config = await config_in_force(uow, cohort_id)
+    if config is None:
+        raise NotFound(f"Cohort {cohort_id} has no applications or configuration yet.")
+    if await uow.session.get(CohortClosure, (cohort_id, "selection")) is not None:
+        raise Conflict(f"Cohort {cohort_id} is already closed.")
+    shortlisted = await shortlisted_in(uow, cohort_id)
+    refusal = domain.selection_refusal(
+        awaiting=len(awaiting_scorecards(shortlisted)),
+        force=force,
+        blockers=await selection_blockers(uow, cohort_id),
     )
+    if refusal:
+        raise Conflict(refusal)
+    scored = ranked(shortlisted)
+    unscored = [c for c in shortlisted if c.final_score is None]
+    by_id = {str(c.application_id): c for c in shortlisted}
+    placed = domain.placements(scored, config.config.capacity, config.config.waitlist_size)
     now = datetime.now(UTC)
-    position = 0
-    for outcome, group in (
-        (AssessmentOutcome.SELECTED, selection.selected),
-        (AssessmentOutcome.WAITLISTED, selection.waitlisted),
-        (AssessmentOutcome.REJECTED, selection.rejected),
-    ):
-        for ranked in group:
-            position += 1
-            candidacy = by_id[ranked.application_id]
-            candidacy.selection_outcome = outcome.value
-            candidacy.rank = position
-            await decide(
-                uow,
-                candidacy,
-                config,
-                stage=AssessmentStage.FINAL,
-                outcome=outcome,
-                score=candidacy.final_score,
-                breakdown=final_breakdown(candidacy, config.config, position, len(scored)),
-                inputs={
-                    "rank": position,
-                    "capacity": config.config.capacity,
-                    "waitlist_size": config.config.waitlist_size,
-                    "stage1_score": candidacy.stage1_score,
-                    "second_stage_score": candidacy.second_stage_score,
-                },
-                decided_by=admin,
-                rank=position,
-                now=now,
-            )
+    for placement in placed:
+        position = placement.rank
+        candidacy = by_id[placement.ranked.application_id]
+        candidacy.selection_outcome = placement.outcome.value
+        candidacy.rank = position
+        await decide(
+            uow,
+            candidacy,
+            config,
+            stage=AssessmentStage.FINAL,
+            outcome=placement.outcome,
+            score=candidacy.final_score,
+            breakdown=final_breakdown(candidacy, config.config, position, len(scored)),
+            inputs={
+                "rank": position,
+                "capacity": config.config.capacity,
+                "waitlist_size": config.config.waitlist_size,
+                "stage1_score": candidacy.stage1_score,
+                "second_stage_score": candidacy.second_stage_score,
+            },
+            decided_by=admin,
+            rank=position,
+            now=now,
+        )
     for candidacy in unscored:
         candidacy.selection_outcome = AssessmentOutcome.REJECTED.value
+        candidacy.rank = None
         why = (
             "no second stage was received"
             if candidacy.second_stage_submitted_at is None
@@ -130,10 +153,11 @@ async def close_cohort(uow: UnitOfWork, cohort_id: str, admin: str, *, force: bo
     )
     uow.publish(lifecycle.selection_closed(cohort_id, config.config.programme, now))
     await uow.commit()
+    counts = Counter(p.outcome for p in placed)
     return {
-        "selected": len(selection.selected),
-        "waitlisted": len(selection.waitlisted),
-        "rejected": len(selection.rejected) + len(unscored),
+        "selected": counts[AssessmentOutcome.SELECTED],
+        "waitlisted": counts[AssessmentOutcome.WAITLISTED],
+        "rejected": counts[AssessmentOutcome.REJECTED] + len(unscored),
     }
 
 

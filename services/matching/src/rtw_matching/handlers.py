@@ -9,6 +9,7 @@ from rtw_contracts import (
     ApplicationWithdrawn,
     AssessmentScored,
     CandidateErased,
+    SelectionReopened,
     TrainingCompleted,
     TrainingEnrolled,
     TrainingModuleCompleted,
@@ -23,6 +24,7 @@ SUBSCRIPTIONS = (
     Subscription(ApplicationContactGiven, pool.record_contact),
     Subscription(ApplicationSubmitted, pool.add_candidate_v1),  # drained until v1 retires
     Subscription(AssessmentScored, pool.record_assessment),
+    Subscription(SelectionReopened, pool.record_selection_reopened),
     Subscription(TrainingEnrolled, pool.record_enrolment),
     Subscription(TrainingModuleCompleted, pool.record_module),
     Subscription(TrainingCompleted, pool.record_training_completed),

@@ -12,6 +12,7 @@ from rtw_contracts import (
     ApplicationSubmittedV2,
     ApplicationWithdrawn,
     AssessmentScored,
+    SelectionReopened,
     SkillClaim,
     TrainingCompleted,
     TrainingEnrolled,
@@ -122,14 +123,35 @@ async def add_candidate(event: ApplicationSubmittedV2, uow: UnitOfWork) -> None:
 async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
     """Keep the latest outcome (even before the application arrives); selected candidates (and
     those promoted from the waiting list) join the pool and are matched; others leave it."""
-    await one_at_a_time(uow, event.application_id)
-    if await uow.session.get(Departure, event.candidate_id) is not None:
-        return  # erased: nothing about them is kept, even an outcome arriving late
-    sequence = event.sequence or 0
+    profile = await _record_outcome(
+        uow, event.application_id, event.candidate_id, event.outcome.value, event.sequence or 0
+    )
+    if profile is not None and profile.in_pool:
+        await match_candidate(uow, profile, cause=event)
+
+
+#: The outcome kept while a reopened selection is being decided again (never in the pool).
+REOPENED = "reopened"
+
+
+async def record_selection_reopened(event: SelectionReopened, uow: UnitOfWork) -> None:
+    """The selection that put the candidate in the pool is reopened: they leave it (councils no
+    longer find or are proposed them) until a new selection selects them again."""
+    await _record_outcome(uow, event.application_id, event.candidate_id, REOPENED, event.sequence or 0)
+
+
+async def _record_outcome(
+    uow: UnitOfWork, application_id: UUID, candidate_id: UUID, outcome: str, sequence: int
+) -> CandidateProfile | None:
+    """Keep the outcome unless a later one is kept already; the profile, when it has just joined
+    the pool (to be matched), else None."""
+    await one_at_a_time(uow, application_id)
+    if await uow.session.get(Departure, candidate_id) is not None:
+        return None  # erased: nothing about them is kept, even an outcome arriving late
     statement = insert(AssessmentOutcomeRecord).values(
-        application_id=event.application_id,
-        candidate_id=event.candidate_id,
-        outcome=event.outcome.value,
+        application_id=application_id,
+        candidate_id=candidate_id,
+        outcome=outcome,
         sequence=sequence,
     )
     await uow.session.execute(
@@ -139,18 +161,17 @@ async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
             where=AssessmentOutcomeRecord.sequence <= sequence,  # type: ignore[arg-type]
         )
     )
-    profile = await uow.session.get(CandidateProfile, event.application_id)
+    profile = await uow.session.get(CandidateProfile, application_id)
     if profile is None or sequence < profile.assessment_sequence:
-        return
+        return None
     was_in_pool = profile.in_pool
-    profile.assessment_outcome = event.outcome.value
+    profile.assessment_outcome = outcome
     profile.assessment_sequence = sequence
-    profile.in_pool = domain.in_pool(event.outcome.value, withdrawn=profile.withdrawn)
+    profile.in_pool = domain.in_pool(outcome, withdrawn=profile.withdrawn)
     profile.updated_at = datetime.now(UTC)
     uow.session.add(profile)
     await uow.session.flush()
-    if profile.in_pool and not was_in_pool:
-        await match_candidate(uow, profile, cause=event)
+    return profile if profile.in_pool and not was_in_pool else None
 
 
 async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:

@@ -18,6 +18,7 @@ from rtw_contracts import (
     ReachOutSent,
     RecruiterInvitedV2,
     SecondStageSubmitted,
+    SelectionReopened,
     TrainingCompleted,
     TrainingEnrolled,
     TrainingProviderChanged,
@@ -40,6 +41,7 @@ SUBSCRIPTIONS = (
     # nobody (docs/events.md).
     Subscription(CandidateSignInRequestedV2, NOTICES.sign_in_requested),
     Subscription(AssessmentScored, NOTICES.assessment_scored),
+    Subscription(SelectionReopened, NOTICES.selection_reopened),
     Subscription(SecondStageSubmitted, NOTICES.second_stage_submitted),
     Subscription(ApplicationWithdrawn, NOTICES.application_withdrawn),
     Subscription(CandidateErased, NOTICES.candidate_erased),

@@ -26,6 +26,7 @@ from rtw_contracts import (
     ReachOutSent,
     RecruiterInvitedV2,
     SecondStageSubmitted,
+    SelectionReopened,
     TrainingCompleted,
     TrainingEnrolled,
     VacancyPosted,
@@ -240,6 +241,24 @@ class Notices:
                 long_date(deadline, language) if deadline else "the date on your application page"
             )
         await self.owe(uow, event.event_id, person, template, values)
+
+    async def selection_reopened(self, event: SelectionReopened, uow: UnitOfWork) -> None:
+        """Tell the candidate their selection decision is being looked at again (one e-mail per
+        reopening: the new decision follows as an AssessmentScored of its own)."""
+        note = await self._known_note(uow, event.application_id)
+        person = await self._person(uow, event.candidate_id)
+        language = person.language if person else "en"
+        await self.owe(
+            uow,
+            event.event_id,
+            person,
+            "selection_reopened",
+            {
+                "reference": note.reference,
+                "application_id": str(event.application_id),
+                "programme_title": programme_title(event.programme.value, language),
+            },
+        )
 
     async def second_stage_submitted(self, event: SecondStageSubmitted, uow: UnitOfWork) -> None:
         """Confirm the second stage (and stop its reminder)."""

@@ -13,6 +13,7 @@ from rtw_contracts import (
     AssessmentScored,
     AssessmentStage,
     Programme,
+    SelectionReopened,
     TrainingEnrolled,
     TrainingModuleRef,
     caused_by,
@@ -22,12 +23,16 @@ from sqlmodel import select
 
 from . import domain
 from .curricula import curriculum_for
-from .models import Enrolment, Learner
+from .models import CpdRecord, Enrolment, Learner, ModuleProgress
 
 
 async def _learner_of(
     uow: UnitOfWork,
-    event: ApplicationSubmittedV2 | ApplicationContactGiven | AssessmentScored | ApplicationWithdrawn,
+    event: ApplicationSubmittedV2
+    | ApplicationContactGiven
+    | AssessmentScored
+    | ApplicationWithdrawn
+    | SelectionReopened,
 ) -> Learner:
     """The learner an event is about, new if training has not heard of them yet. Events about one
     learner arrive on different queues and are handled in concurrent transactions: each takes a
@@ -106,9 +111,14 @@ async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
         if enrolment is None:
             await _enrol(uow, learner, event)
         elif enrolment.status == "withdrawn" and enrolment.completed_at is None:
+            # Selected again (a new selection after a reopening, or an override): the enrolment
+            # starts again, and is announced again, as a new enrolment would be.
             enrolment.status = "enrolled"
             enrolment.withdrawn_at = None
+            enrolment.enrolled_at = datetime.now(UTC)
+            enrolment.sequence += 1
             uow.session.add(enrolment)
+            _announce(uow, learner, enrolment, event)
     elif enrolment is not None and enrolment.status == "enrolled":
         enrolment.status = "withdrawn"
         enrolment.withdrawn_at = event.decided_at
@@ -134,6 +144,51 @@ async def _enrol(uow: UnitOfWork, learner: Learner, cause: AssessmentScored) -> 
         sequence=1,
     )
     uow.session.add(enrolment)
+    _announce(uow, learner, enrolment, cause)
+    return enrolment
+
+
+async def has_begun(uow: UnitOfWork, enrolment: Enrolment) -> bool:
+    """Whether the learner has begun training: any module started or finished, or any CPD."""
+    progress = (
+        await uow.session.exec(
+            select(ModuleProgress.module_id).where(ModuleProgress.enrolment_id == enrolment.id)
+        )
+    ).first()
+    cpd = (await uow.session.exec(select(CpdRecord.id).where(CpdRecord.enrolment_id == enrolment.id))).first()
+    return progress is not None or cpd is not None
+
+
+async def record_selection_reopened(event: SelectionReopened, uow: UnitOfWork) -> None:
+    """The selection that decided the candidate's place is reopened: the final outcome no longer
+    stands, and an enrolment that selection made (since it was confirmed) is withdrawn unless
+    training has begun (a module or CPD recorded): a learner already at work keeps it, and the
+    new selection's decision then applies to it as any later decision does. A later decision
+    already held (higher sequence) makes this one stale."""
+    learner = await _learner_of(uow, event)
+    sequence = event.sequence or 0
+    if learner.erased_at is not None or sequence < learner.assessment_sequence:
+        return  # stale
+    learner.assessment_outcome = None
+    learner.assessment_sequence = sequence
+    uow.session.add(learner)
+    enrolment = (
+        await uow.session.exec(select(Enrolment).where(Enrolment.application_id == event.application_id))
+    ).first()
+    if (
+        enrolment is not None
+        and enrolment.status == "enrolled"
+        and enrolment.enrolled_at >= event.selection_closed_at
+        and not await has_begun(uow, enrolment)
+    ):
+        enrolment.status = "withdrawn"
+        enrolment.withdrawn_at = event.reopened_at
+        uow.session.add(enrolment)
+
+
+def _announce(uow: UnitOfWork, learner: Learner, enrolment: Enrolment, cause: AssessmentScored) -> None:
+    """Publish TrainingEnrolled for the enrolment as it now stands."""
+    curriculum = curriculum_for(Programme(learner.programme))
     uow.publish(
         TrainingEnrolled(
             **caused_by(cause),
@@ -143,17 +198,16 @@ async def _enrol(uow: UnitOfWork, learner: Learner, cause: AssessmentScored) -> 
             candidate_id=learner.candidate_id,
             programme=Programme(learner.programme),
             cohort_id=learner.cohort_id,
-            curriculum_id=curriculum.id,
-            curriculum_version=curriculum.version,
+            curriculum_id=enrolment.curriculum_id,
+            curriculum_version=enrolment.curriculum_version,
             modules=[
                 TrainingModuleRef(module_id=m.id, title=m.title, required=m.required)
                 for m in curriculum.modules
             ],
-            enrolled_at=now,
-            expected_end=(now + timedelta(weeks=curriculum.weeks)).date(),
+            enrolled_at=enrolment.enrolled_at,
+            expected_end=(enrolment.enrolled_at + timedelta(weeks=curriculum.weeks)).date(),
         )
     )
-    return enrolment
 
 
 async def record_withdrawal(event: ApplicationWithdrawn, uow: UnitOfWork) -> None:

@@ -9,6 +9,7 @@ from rtw_contracts import (
     ApplicationWithdrawn,
     AssessmentScored,
     CandidateErased,
+    SelectionReopened,
     SkillGapIdentified,
 )
 from rtw_platform.messaging import Subscription
@@ -21,6 +22,7 @@ SUBSCRIPTIONS = (
     Subscription(ApplicationContactGiven, enrolment.remember_name),
     Subscription(ApplicationSubmitted, enrolment.remember_applicant_v1),  # drained until v1 retires
     Subscription(AssessmentScored, enrolment.record_assessment),
+    Subscription(SelectionReopened, enrolment.record_selection_reopened),
     Subscription(ApplicationWithdrawn, enrolment.record_withdrawal),
     Subscription(CandidateErased, erasure.erase_candidate),
     Subscription(SkillGapIdentified, recommendations.recommend_for_gap),

@@ -35,6 +35,7 @@ from rtw_contracts.events import (
     RecruiterInvited,
     RecruiterInvitedV2,
     SecondStageSubmitted,
+    SelectionReopened,
     SessionEnded,
     SkillGapIdentified,
     TrainingCompleted,
@@ -559,6 +560,19 @@ def _skill_gap_identified() -> SkillGapIdentified:
     )
 
 
+def _selection_reopened() -> SelectionReopened:
+    return SelectionReopened(
+        **_envelope("selection-reopened", _at(2, 12, hour=9), sequence=4),
+        application_id=APPLICATION_ID,
+        candidate_id=CANDIDATE_ID,
+        cohort_id=COHORT,
+        programme=Programme.ICT,
+        withdrawn_outcome=AssessmentOutcome.SELECTED,
+        selection_closed_at=_at(1, 12, hour=15),
+        reopened_at=_at(2, 12, hour=9),
+    )
+
+
 def _session_ended() -> SessionEnded:
     return SessionEnded(
         event_id=example_id("event/session-ended"),
@@ -634,6 +648,7 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     CohortScheduled: _cohort_scheduled,
     AssessmentScored: _assessment_scored,
     CohortSelectionClosed: _cohort_selection_closed,
+    SelectionReopened: _selection_reopened,
     TrainingEnrolled: _training_enrolled,
     TrainingModuleCompleted: _training_module_completed,
     TrainingCompleted: _training_completed,

@@ -1,5 +1,6 @@
 """The programme admin's pages: cohorts, a cohort's configuration (a new version on every
-change) and its closing, and the funnel of every cohort."""
+change), its ranked list with confirming and reopening selection, and the funnel of every
+cohort."""
 
 from __future__ import annotations
 
@@ -8,24 +9,27 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from rtw_platform.auth import Role
-from rtw_platform.errors import Conflict, NotFound
+from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, read_form, redirect, signed_in
+from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
 
-from .. import calibration, configuration, funnel, lifecycle, screening, selection
+from .. import calibration, configuration, funnel, lifecycle, reopening, screening, selection
 from ..configuration import ConfigInForce
 from .cohort_records import closures_of, cohort_summaries, config_history
 from .common import PAGES
 from .config_form import ConfigForm, read_config, values_of
 from .funnel_view import funnel_stages, other_counts
+from .selection_records import selection_state
 
 router = APIRouter(include_in_schema=False)
 
 NOTICES = {
     "saved": "The new configuration is saved and in force.",
     "shortlisted": "Shortlisting is closed: the shortlisted are being invited to the second stage.",
-    "closed": "The cohort is closed: candidates are being told whether they were selected.",
+    "closed": "Selection is confirmed: candidates are being told whether they were selected.",
+    "reopened": "Selection is reopened: the decisions are taken back and the candidates are being "
+    "told their decision is being looked at again.",
 }
 
 
@@ -129,9 +133,45 @@ async def shortlist_closed(cohort_id: str, request: Request, uow: UnitOfWorkDep)
     return redirect(request, f"/admin/cohorts/{quote(cohort_id, safe='')}?done=shortlisted")
 
 
+async def _selection_page(
+    request: Request,
+    uow: UnitOfWork,
+    cohort_id: str,
+    *,
+    notice: str | None = None,
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+    reason: str = "",
+) -> Response:
+    in_force = await _in_force(uow, cohort_id)
+    return PAGES.render(
+        request,
+        "selection.html",
+        {
+            "cohort_id": cohort_id,
+            "config": in_force.config,
+            "state": await selection_state(uow, in_force),
+            "notice": notice,
+            "reason": reason,
+        },
+        status_code=status_code,
+        errors=errors,
+    )
+
+
+@router.get("/admin/cohorts/{cohort_id}/selection")
+async def selection_page(
+    cohort_id: str, request: Request, uow: UnitOfWorkDep, done: str | None = None
+) -> Response:
+    """The ranked list with scores, flags and places: before confirming, what confirming would
+    decide; after, what was decided and until when it can be reopened."""
+    signed_in(request, Role.ADMIN)
+    return await _selection_page(request, uow, cohort_id, notice=NOTICES.get(done or ""))
+
+
 @router.post("/admin/cohorts/{cohort_id}/close")
 async def cohort_closed(cohort_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
-    """Select up to capacity, waitlist the next, reject the rest."""
+    """Confirm selection: select up to capacity, waitlist the next, reject the rest."""
     admin = signed_in(request, Role.ADMIN)
     form = await read_form(request)
     force = form.get("force") == "yes"
@@ -141,8 +181,27 @@ async def cohort_closed(cohort_id: str, request: Request, uow: UnitOfWorkDep) ->
         await uow.session.rollback()
         errors = FormErrors()
         errors.add("force", refusal.message)
-        return await _cohort_page(request, uow, cohort_id, errors=errors)
-    return redirect(request, f"/admin/cohorts/{quote(cohort_id, safe='')}?done=closed")
+        return await _selection_page(request, uow, cohort_id, errors=errors, status_code=409)
+    return redirect(request, f"/admin/cohorts/{quote(cohort_id, safe='')}/selection?done=closed")
+
+
+@router.post("/admin/cohorts/{cohort_id}/reopen")
+async def selection_reopened(cohort_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
+    """Reopen a confirmed selection within its window, with a reason."""
+    admin = signed_in(request, Role.ADMIN)
+    form = await read_form(request)
+    reason = form_text(form, "reason")
+    try:
+        await reopening.reopen_selection(uow, cohort_id, admin.subject, reason)
+    except (Conflict, Invalid) as refusal:
+        await uow.session.rollback()
+        errors = FormErrors()
+        errors.add("reason", refusal.message)
+        status_code = 400 if isinstance(refusal, Invalid) else 409
+        return await _selection_page(
+            request, uow, cohort_id, errors=errors, status_code=status_code, reason=reason
+        )
+    return redirect(request, f"/admin/cohorts/{quote(cohort_id, safe='')}/selection?done=reopened")
 
 
 @router.get("/admin/funnel")

@@ -1,6 +1,7 @@
 """The cohort configuration form: the application window, capacity, waiting list, shortlisting
-rule, second-stage time and when assessors are said to disagree. The rest of the configuration
-(rules, weights, the rubric's criteria and anchors) is kept."""
+rule, second-stage time, when assessors are said to disagree and the hours in which a confirmed
+selection can be reopened. The rest of the configuration (rules, weights, the rubric's criteria and
+anchors) is kept."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ WHOLE_NUMBERS = {
     "second_stage_days": ("the days for the second stage", 1, 90),
     "recommendation_spread": ("the steps between recommendations that count as disagreeing", 1, 3),
     "score_gap": ("the points between scorecards that count as disagreeing", 0, 100),
+    "reopen_hours": ("the hours in which selection can be reopened", 0, 168),
 }
 CALIBRATION = ("recommendation_spread", "score_gap")
 
@@ -50,6 +52,7 @@ def values_of(config: CohortConfig) -> dict[str, str]:
         "second_stage_days": str(config.second_stage_days),
         "recommendation_spread": str(config.rubric.recommendation_spread),
         "score_gap": f"{config.rubric.score_gap:g}",
+        "reopen_hours": str(config.reopen_hours),
     }
     for name in DATES:
         moment: date | None = getattr(config, name)
@@ -69,6 +72,7 @@ def read_config(form: FormData, current: CohortConfig) -> ConfigForm:
         "shortlist_threshold",
         "second_stage_days",
         *CALIBRATION,
+        "reopen_hours",
     ]
     values = {name: _text(form, name) for name in names}
     kept = values_of(current)
@@ -97,6 +101,8 @@ def read_config(form: FormData, current: CohortConfig) -> ConfigForm:
         **current.rubric.model_dump(),
         **{name: _whole(values, name, errors) for name in CALIBRATION},
     }
+    if "reopen_hours" in form:  # a form from before the field existed keeps the hours in force
+        changes["reopen_hours"] = _whole(values, "reopen_hours", errors)
     if errors:
         return ConfigForm(values, errors, None)
     try:

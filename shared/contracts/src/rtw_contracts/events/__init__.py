@@ -13,7 +13,7 @@ from rtw_contracts.events.applications import (
     CandidateSignInRequestedV2,
     SecondStageSubmitted,
 )
-from rtw_contracts.events.assessment import AssessmentScored, AssessorChanged
+from rtw_contracts.events.assessment import AssessmentScored, AssessorChanged, SelectionReopened
 from rtw_contracts.events.cohorts import CohortScheduled, CohortSelectionClosed
 from rtw_contracts.events.matching import (
     CandidateHired,
@@ -57,6 +57,7 @@ __all__ = [
     "RecruiterInvited",
     "RecruiterInvitedV2",
     "SecondStageSubmitted",
+    "SelectionReopened",
     "SessionEnded",
     "SkillGapIdentified",
     "TrainingCompleted",
@@ -76,6 +77,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CandidateSignInRequestedV2,
     AssessmentScored,
     CohortSelectionClosed,
+    SelectionReopened,
     TrainingEnrolled,
     TrainingModuleCompleted,
     TrainingCompleted,

@@ -22,7 +22,7 @@ from rtw_contracts.types import (
     UtcDatetime,
 )
 
-__all__ = ["AssessmentScored", "AssessorChanged"]
+__all__ = ["AssessmentScored", "AssessorChanged", "SelectionReopened"]
 
 _PRODUCER = "assessment"
 
@@ -116,3 +116,51 @@ class AssessorChanged(Event):
     programmes: list[Programme] = Field(description="The programmes they assess.")
     active: bool = Field(description="Whether they are active (a retired assessor may not sign in).")
     changed_at: UtcDatetime = Field(description="When the change was made (UTC).")
+
+
+class SelectionReopened(Event):
+    """Published for each application whose final decision an admin takes back by reopening a
+    cohort's selection (allowed for a short window after it was confirmed; see assessment.md).
+
+    The final decision (selected, waitlisted or not selected) no longer stands: the application
+    is back where it was before selection, waiting for the cohort to be selected again; that new
+    selection publishes AssessmentScored with a higher `sequence`. `sequence` is the
+    application's assessment sequence (one above the decision it takes back), so consumers
+    ignore it when they already hold a later decision. Carries ids only: the admin's reason
+    stays in assessment.
+
+    Consumed by training (withdraws the enrolment this selection made, unless training has
+    started), applications (puts the application's status back and adds the step to the
+    candidate's timeline), matching (takes the candidate out of the talent pool) and
+    notifications (tells the candidate the decision is being looked at again: one e-mail).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "assessment.selection-reopened.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "applications": ("application_id", "reopened_at"),
+        "training": (
+            "application_id",
+            "candidate_id",
+            "cohort_id",
+            "programme",
+            "selection_closed_at",
+            "reopened_at",
+        ),
+        "matching": ("application_id", "candidate_id"),
+        "notifications": ("application_id", "candidate_id", "programme"),
+    }
+
+    application_id: UUID = Field(description="The application whose final decision is taken back.")
+    candidate_id: UUID = Field(description="The candidate.")
+    cohort_id: CohortId = Field(description="The cohort whose selection was reopened.")
+    programme: Programme = Field(description="The programme.")
+    withdrawn_outcome: AssessmentOutcome = Field(
+        description="The final outcome taken back (`selected`, `waitlisted` or `rejected`)."
+    )
+    selection_closed_at: UtcDatetime = Field(
+        description="When the selection being reopened was confirmed (UTC): what it caused since "
+        "then is what is put back."
+    )
+    reopened_at: UtcDatetime = Field(description="When the selection was reopened (UTC).")
