@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rtw_contracts import AssessmentScored, SessionEnded
+from rtw_contracts import AppealDecided, AppealLodged, AssessmentScored, SessionEnded
 from rtw_platform.filestore import file_store_from_url
 from rtw_platform.service import ServiceDefinition, ServiceRuntime
 
@@ -27,7 +27,7 @@ SERVICE = ServiceDefinition(
     registry=REGISTRY,
     package_file=__file__,
     subscriptions=SUBSCRIPTIONS,
-    publishes=(AssessmentScored, SessionEnded),
+    publishes=(AssessmentScored, AppealLodged, AppealDecided, SessionEnded),
     routers=(router, pages),
     default_port=8002,
     settings_class=AssessmentSettings,

@@ -8,6 +8,8 @@ from __future__ import annotations
 from rtw_contracts.envelope import CausedBy, Event, caused_by, personal
 from rtw_contracts.events import (
     ALL_EVENTS,
+    AppealDecided,
+    AppealLodged,
     ApplicationContactGiven,
     ApplicationSubmitted,
     ApplicationSubmittedV2,
@@ -69,6 +71,8 @@ __all__ = [
     "EVENTS",
     "ApplicationContactGiven",
     "ApplicationSubmitted",
+    "AppealDecided",
+    "AppealLodged",
     "ApplicationSubmittedV2",
     "ApplicationWithdrawn",
     "AssessmentOutcome",

@@ -13,7 +13,7 @@ from rtw_contracts.events.applications import (
     CandidateSignInRequestedV2,
     SecondStageSubmitted,
 )
-from rtw_contracts.events.assessment import AssessmentScored
+from rtw_contracts.events.assessment import AppealDecided, AppealLodged, AssessmentScored
 from rtw_contracts.events.matching import (
     CandidateHired,
     CouncilClaimRejected,
@@ -35,6 +35,8 @@ from rtw_contracts.events.training import (
 
 __all__ = [
     "ALL_EVENTS",
+    "AppealDecided",
+    "AppealLodged",
     "ApplicationContactGiven",
     "ApplicationSubmitted",
     "ApplicationSubmittedV2",
@@ -68,6 +70,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CandidateErased,
     CandidateSignInRequestedV2,
     AssessmentScored,
+    AppealLodged,
+    AppealDecided,
     TrainingEnrolled,
     TrainingModuleCompleted,
     TrainingCompleted,
