@@ -1,13 +1,15 @@
 """The pages of assessors (queue, blind submission, scorecard) and programme admins (cohorts,
-configuration, closing, funnel); see docs/pages.md."""
+configuration, closing, funnel, appeals) and candidates (their appeal); see docs/pages.md."""
 
 from fastapi import APIRouter
 
 from .admin import router as admin_pages
+from .appeals_pages import router as appeal_pages
 from .assessor import router as assessor_pages
 
 router = APIRouter(include_in_schema=False)
 router.include_router(assessor_pages)
 router.include_router(admin_pages)
+router.include_router(appeal_pages)
 
 __all__ = ["router"]
