@@ -344,3 +344,36 @@ async def test_deciding_without_the_forms_token_is_refused(
     assert [a.status for a in await appeals_of(service, applied.application_id)] == ["open"]
     assert (await client.get(f"/admin/appeals/{uuid4()}")).status_code == 404
     assert (await client.get("/admin/appeals/nonsense")).status_code == 404
+
+
+async def test_two_appeals_sent_at_once_leave_one_and_a_clear_refusal(service: ServiceRuntime) -> None:
+    import asyncio
+
+    from rtw_assessment import appeals
+    from rtw_platform.errors import Conflict
+
+    applied = await refused(service)
+    me = Principal(subject=str(applied.candidate_id), role=Role.CANDIDATE)
+    both_read = asyncio.Barrier(2)
+
+    async def send() -> str:
+        async with service.uow_factory() as uow:
+            original = uow.session.flush
+
+            async def flush_after_both_read(*args: Any, **kwargs: Any) -> None:
+                await both_read.wait()  # both have checked that there is no appeal yet
+                await original(*args, **kwargs)
+
+            uow.session.flush = flush_after_both_read  # type: ignore[method-assign]
+            try:
+                await appeals.lodge_appeal(
+                    uow, appeals.AppealIn(application_id=applied.application_id, grounds=GROUNDS), me
+                )
+            except Conflict as refusal:
+                return refusal.message
+            return "lodged"
+
+    results = sorted(await asyncio.gather(send(), send()))
+    assert results[1] == "lodged"
+    assert "You can appeal a decision only once" in results[0]
+    assert len(await appeals_of(service, applied.application_id)) == 1
