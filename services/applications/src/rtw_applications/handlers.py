@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from rtw_contracts import (
+    AppealDecided,
+    AppealLodged,
     AssessmentScored,
     CandidateHired,
     CouncilRegistered,
@@ -21,6 +23,8 @@ from . import journey
 
 SUBSCRIPTIONS = (
     Subscription(AssessmentScored, journey.record_assessment),
+    Subscription(AppealLodged, journey.record_appeal_lodged),
+    Subscription(AppealDecided, journey.record_appeal_decided),
     Subscription(TrainingEnrolled, journey.record_enrolment),
     Subscription(TrainingModuleCompleted, journey.record_module),
     Subscription(TrainingCompleted, journey.record_training_completed),
