@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rtw_contracts import (
+    AppealDecided,
     ApplicationContactGiven,
     ApplicationSubmitted,
     ApplicationWithdrawn,
@@ -37,6 +38,7 @@ SUBSCRIPTIONS = (
     # nobody (docs/events.md).
     Subscription(CandidateSignInRequestedV2, NOTICES.sign_in_requested),
     Subscription(AssessmentScored, NOTICES.assessment_scored),
+    Subscription(AppealDecided, NOTICES.appeal_decided),
     Subscription(SecondStageSubmitted, NOTICES.second_stage_submitted),
     Subscription(ApplicationWithdrawn, NOTICES.application_withdrawn),
     Subscription(CandidateErased, NOTICES.candidate_erased),
