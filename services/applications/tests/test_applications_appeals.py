@@ -165,6 +165,8 @@ async def test_an_upheld_appeal_shows_in_the_journey_and_puts_the_application_ba
     assert "Your appeal was upheld" in page
     assert "Your share code shows that you have the right to work in the UK." in page
     assert "…" in page  # the long reason is shortened in the journey
+    # In the journey, the upheld appeal reads before the invitation it led to (same moment).
+    assert page.index("Your appeal was upheld") < page.rindex("Invited to the second stage")
     application = await status_of(service, application_id)
     assert application.status == "shortlisted"
     assert application.final_outcome_at is None

@@ -12,7 +12,6 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from rtw_assessment import screening
-from rtw_assessment.domain import default_config
 from rtw_assessment.models import Appeal, Decision
 from rtw_contracts import (
     AppealDecided,
@@ -20,7 +19,6 @@ from rtw_contracts import (
     ApplicationSubmittedV2,
     AssessmentScored,
     CareerBreakReason,
-    Programme,
 )
 from rtw_contracts.examples import example
 from rtw_contracts.types import CareerBreak

@@ -69,10 +69,10 @@ from rtw_contracts.types import (
 __all__ = [
     "ALL_EVENTS",
     "EVENTS",
-    "ApplicationContactGiven",
-    "ApplicationSubmitted",
     "AppealDecided",
     "AppealLodged",
+    "ApplicationContactGiven",
+    "ApplicationSubmitted",
     "ApplicationSubmittedV2",
     "ApplicationWithdrawn",
     "AssessmentOutcome",

@@ -20,6 +20,7 @@ from .candidate import applications_of, candidate, cohort_titles, own_applicatio
 from .common import PAGES
 
 router = APIRouter(include_in_schema=False)
+APPEAL_STEPS = {stage.value for stage in domain.APPEAL_STAGES}
 
 WITHDRAWAL_REASONS = {
     WithdrawalReason.FOUND_WORK: "I have found work",
@@ -125,7 +126,8 @@ async def application_status(
             "detail": entry.detail,
             "when": entry.occurred_at,
         }
-        for entry in entries
+        # At the same moment, an appeal's answer reads before the decision it leads to.
+        for entry in sorted(entries, key=lambda e: (e.occurred_at, e.stage not in APPEAL_STEPS))
     ]
     context: dict[str, Any] = {
         "application": application,
