@@ -196,7 +196,9 @@ async def test_another_candidates_application_is_not_found(
 
     assert seen.status_code == 404
     assert "Page not found" in seen.text
+    assert "We have no decision on this application that you could appeal" in page_text(seen)
     assert posted.status_code == 404
+    assert "We have no decision on this application that you could appeal" in page_text(posted)
     assert await appeals_of(service, theirs.application_id) == []
     assert (await client.get("/my/applications/not-an-id/appeal")).status_code == 404
 

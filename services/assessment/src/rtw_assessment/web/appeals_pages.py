@@ -26,6 +26,11 @@ router = APIRouter(include_in_schema=False)
 GROUNDS_MIN, GROUNDS_MAX = 20, 5000
 REASON_MIN, REASON_MAX = 10, 5000
 NO_APPEAL = "There is no appeal at this address."
+#: Another's application, or one whose decision has not reached assessment yet, reads the same.
+NOTHING_TO_APPEAL = (
+    "We have no decision on this application that you could appeal. If you applied only now, "
+    "try again in a few minutes, from your application's page."
+)
 STATUS_LABELS = {"open": "Waiting for a decision", "upheld": "Upheld", "dismissed": "Not upheld"}
 
 
@@ -58,7 +63,10 @@ async def _candidate_page(
     notice: bool = False,
 ) -> Response:
     principal = signed_in(request, Role.CANDIDATE)
-    found = await appeals.standing(uow, application_id, principal, datetime.now(UTC))
+    try:
+        found = await appeals.standing(uow, application_id, principal, datetime.now(UTC))
+    except NotFound:
+        raise NotFound(NOTHING_TO_APPEAL) from None
     context: dict[str, Any] = {
         "application_id": str(application_id),
         "standing": found,
@@ -78,7 +86,7 @@ async def appeal_form(application_id: str, request: Request, uow: UnitOfWorkDep,
     appeal once made (and its outcome)."""
     signed_in(request, Role.CANDIDATE)
     return await _candidate_page(
-        request, uow, _uuid(application_id, appeals.NO_APPLICATION), notice=done == "lodged"
+        request, uow, _uuid(application_id, NOTHING_TO_APPEAL), notice=done == "lodged"
     )
 
 
@@ -86,7 +94,7 @@ async def appeal_form(application_id: str, request: Request, uow: UnitOfWorkDep,
 async def appeal_lodged(application_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
     """Make the appeal (POST /appeals's use case): once per decision, within 28 days of it."""
     principal = signed_in(request, Role.CANDIDATE)
-    the_id = _uuid(application_id, appeals.NO_APPLICATION)
+    the_id = _uuid(application_id, NOTHING_TO_APPEAL)
     form = await read_form(request)
     grounds = form_text(form, "grounds").strip()
     errors = FormErrors()
@@ -98,6 +106,8 @@ async def appeal_lodged(application_id: str, request: Request, uow: UnitOfWorkDe
         return await _candidate_page(request, uow, the_id, grounds=grounds, errors=errors, status_code=400)
     try:
         await appeals.lodge_appeal(uow, appeals.AppealIn(application_id=the_id, grounds=grounds), principal)
+    except NotFound:
+        raise NotFound(NOTHING_TO_APPEAL) from None
     except Conflict as refusal:
         await uow.session.rollback()
         errors.add("form", refusal.message)
