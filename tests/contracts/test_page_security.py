@@ -36,7 +36,8 @@ import pytest
 import pytest_asyncio
 from rtw_applications.testing import TEST_COHORTS, application_form, insert_cohort, submitted_application
 from rtw_assessment.domain import default_config
-from rtw_contracts import Programme
+from rtw_assessment.screening import screen_application
+from rtw_contracts import ApplicationSubmittedV2, Programme
 from rtw_platform.auth import Principal, Role, issue_session_token, issue_token, verify_token
 from rtw_platform.db import asyncpg_dsn
 from rtw_platform.http import create_app
@@ -85,6 +86,7 @@ PAGE_ROLES = [
     ("applications", "/my", Role.CANDIDATE),
     ("assessment", "/queue", Role.ASSESSOR),
     ("assessment", "/admin", Role.ADMIN),
+    ("assessment", "/my/", Role.CANDIDATE),
     ("matching", "/admin/", Role.ADMIN),
     ("matching", "/council/", Role.RECRUITER),
     ("matching", "/council", Role.RECRUITER),
@@ -109,6 +111,13 @@ FORM_FIELDS: dict[tuple[str, str], dict[str, str]] = {
         "family_name": "Person",
     },
     ("applications", "/my/applications/{application_id}/withdraw"): {"reason": "personal_circumstances"},
+    ("assessment", "/my/applications/{application_id}/appeal"): {
+        "grounds": "I have settled status and the right to work in the UK."
+    },
+    ("assessment", "/admin/appeals/{appeal_id}"): {
+        "upheld": "yes",
+        "reason": "Share code checked by the team.",
+    },
     ("applications", "/admin/cohorts"): {
         "id": "forged-cohort",
         "programme": "ict",
@@ -386,6 +395,22 @@ async def world(
             },
         )
         assert pending.status_code == 201, pending.text
+
+    # Assessment hears of the applications as its consumer would (no broker runs here), so that
+    # the candidates' appeal pages have an application to show.
+    assessing = next(r for r in runtimes if r.definition.name == "assessment")
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        payloads = await conn.fetch(
+            "SELECT payload::text AS payload FROM applications.outbox"
+            " WHERE event_type = 'ApplicationSubmitted' AND (payload->>'event_version')::int = 2"
+        )
+    finally:
+        await conn.close()
+    for row in payloads:
+        async with assessing.uow_factory() as uow:
+            await screen_application(ApplicationSubmittedV2.model_validate_json(row["payload"]), uow)
+            await uow.commit()
 
     shared: dict[str, str] = {
         "claim_id": pending.json()["claim_id"],

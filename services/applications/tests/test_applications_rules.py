@@ -11,12 +11,14 @@ from pydantic import ValidationError
 from rtw_applications.api_models import ApplicationAnswers, NewApplication
 from rtw_applications.domain import (
     CANDIDATE_LABELS,
+    FINAL_STAGES,
     PROGRAMMES,
     SECOND_STAGE_QUESTIONS,
     JourneyStep,
     SecondStageQuestion,
     Stage,
     Window,
+    appeal_offer,
     current_stage,
     reference_for,
     retention_due,
@@ -495,3 +497,45 @@ def test_a_whole_application_needs_a_valid_cohort_id_and_e_mail() -> None:
     with pytest.raises(ValidationError) as caught:
         NewApplication.model_validate(form)
     assert {error["loc"][0] for error in caught.value.errors()} == {"cohort_id", "email"}
+
+
+# --------------------------------------------------------------------------- appeals
+
+
+@pytest.mark.parametrize(
+    ("appeal_step", "decision"),
+    [(Stage.APPEAL_UPHELD, Stage.SHORTLISTED), (Stage.APPEAL_DISMISSED, Stage.INELIGIBLE)],
+)
+@pytest.mark.parametrize("appeal_first", [True, False])
+def test_the_decision_an_appeal_leads_to_stands_before_the_appeal_made_at_the_same_moment(
+    appeal_step: Stage, decision: Stage, appeal_first: bool
+) -> None:
+    same = at("2026-11-03")
+    answered = [JourneyStep(appeal_step, same), JourneyStep(decision, same)]
+    steps = [
+        JourneyStep(Stage.SUBMITTED, at("2026-11-01")),
+        JourneyStep(Stage.INELIGIBLE, at("2026-11-01", 13)),
+        JourneyStep(Stage.APPEALED, at("2026-11-02")),
+        *(answered if appeal_first else reversed(answered)),
+    ]
+    assert current_stage(steps) is decision
+
+
+def test_an_open_appeal_and_an_upheld_one_waiting_for_screening_are_not_the_end() -> None:
+    steps = [JourneyStep(Stage.INELIGIBLE, at("2026-11-01")), JourneyStep(Stage.APPEALED, at("2026-11-02"))]
+    assert current_stage(steps) is Stage.APPEALED
+    assert Stage.APPEALED not in FINAL_STAGES
+    steps.append(JourneyStep(Stage.APPEAL_UPHELD, at("2026-11-03")))
+    assert current_stage(steps) is Stage.APPEAL_UPHELD
+    assert Stage.APPEAL_UPHELD not in FINAL_STAGES
+    assert Stage.APPEAL_DISMISSED in FINAL_STAGES
+
+
+def test_the_appeal_is_offered_to_the_last_day_and_only_for_a_first_ineligible_decision() -> None:
+    last = date(2026, 11, 29)
+    assert appeal_offer(Stage.INELIGIBLE, False, False, last, last) == "open"
+    assert appeal_offer(Stage.INELIGIBLE, False, False, last, last + timedelta(days=1)) == "closed"
+    assert appeal_offer(Stage.INELIGIBLE, False, False, None, last) == "open"  # decided before deadlines
+    assert appeal_offer(Stage.INELIGIBLE, True, False, last, last + timedelta(days=9)) == "appealed"
+    assert appeal_offer(Stage.INELIGIBLE, False, True, None, last) == ""  # an appeal's answer is final
+    assert appeal_offer(Stage.SHORTLISTED, False, False, None, last) == ""

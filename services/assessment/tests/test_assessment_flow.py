@@ -374,7 +374,10 @@ async def test_threshold_screening_publishes_each_decision_with_its_breakdown(
     assert ineligible.score is None
     assert ineligible.breakdown == []
     assert [r.code for r in ineligible.reasons] == ["no_right_to_work"]
-    assert ineligible.next_step_deadline is None
+    assert ineligible.next_step_deadline in {
+        today + timedelta(days=28),
+        today + timedelta(days=29),
+    }  # to appeal
 
 
 async def test_size_mode_waits_then_shortlists_the_best_n_with_ties_to_the_earlier_submission(

@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 import jwt
 import pytest
 from rtw_contracts import (
+    AppealDecided,
     ApplicationContactGiven,
     ApplicationSubmitted,
     ApplicationWithdrawn,
@@ -399,13 +400,14 @@ DECISIONS = [
             "reasons": [
                 {"code": "career_break_too_short", "message": "Your career break is shorter than 2 years."},
                 {"code": "no_right_to_work", "message": "You need the right to work in the UK."},
-            ]
+            ],
+            "next_step_deadline": date(2031, 11, 6),
         },
         "Your application {ref}: not eligible",
         [
             "* Your career break is shorter than 2 years.\n* You need the right to work in the UK.\n",
-            "you can appeal within 28 days",
-            "{portal}/applications/my/applications/{app}",
+            "you can appeal until 06 November 2031",
+            "{portal}/assessment/my/applications/{app}/appeal",
         ],
         id="ineligible-with-reasons",
     ),
@@ -413,7 +415,7 @@ DECISIONS = [
         AssessmentOutcome.INELIGIBLE,
         {"reasons": []},
         "Your application {ref}: not eligible",
-        ["* The application does not meet the criteria.\n"],
+        ["* The application does not meet the criteria.\n", "you can appeal within 28 days"],
         id="ineligible-without-reasons",
     ),
     pytest.param(
@@ -480,6 +482,53 @@ async def test_each_decision_is_told_to_the_candidate(
     for fragment in fragments:
         assert fragment.format(portal=PORTAL, app=priya.application_id) in decision.text
     assert len(await service.deliveries(recipient_id=priya.id)) == 2
+
+
+def appeal_decided(c: Candidate, upheld: bool, reason: str) -> AppealDecided:
+    return example(
+        AppealDecided,
+        event_id=uuid4(),
+        application_id=c.application_id,
+        candidate_id=c.id,
+        upheld=upheld,
+        reason=reason,
+    )
+
+
+async def test_the_appeal_outcome_is_told_with_the_reason_in_the_candidates_language(
+    service: Any, smtp_server: Any
+) -> None:
+    priya = Candidate()
+    rhys = Candidate(name="Rhys", language="cy")
+    for person in (priya, rhys):
+        await service.deliver(submitted(person))
+    await service.deliver(appeal_decided(priya, True, "Your share code shows the right to work."))
+    await service.deliver(appeal_decided(rhys, False, "The share code you gave was not valid."))
+
+    [_, upheld] = await smtp_server.wait_for(priya.email, count=2)
+    [_, dismissed] = await smtp_server.wait_for(rhys.email, count=2)
+    assert upheld.subject == f"Your appeal was upheld ({priya.reference})"
+    assert "Your share code shows the right to work." in upheld.text
+    assert f"{PORTAL}/applications/my/applications/{priya.application_id}" in upheld.text
+    assert dismissed.subject == f"Ni chafodd eich apêl ei chadarnhau ({rhys.reference})"
+    assert "The share code you gave was not valid." in dismissed.text
+
+
+async def test_a_dismissed_appeal_is_not_told_again_as_a_new_not_eligible_decision(
+    service: Any, smtp_server: Any
+) -> None:
+    priya = Candidate()
+    await service.deliver(submitted(priya))
+    standing = scored(priya, AssessmentOutcome.INELIGIBLE, decision_kind="appeal")
+    await service.deliver(standing)
+    await service.deliver(appeal_decided(priya, False, "The share code you gave was not valid."))
+
+    mails = await smtp_server.wait_for(priya.email, count=2)
+    assert [m.subject for m in mails] == [
+        f"We have received your application {priya.reference}",
+        f"Your appeal was not upheld ({priya.reference})",
+    ]
+    assert await service.deliveries(event_id=standing.event_id) == []
 
 
 async def test_a_second_stage_score_alone_is_not_a_message(service: Any, smtp_server: Any) -> None:

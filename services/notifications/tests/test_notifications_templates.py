@@ -48,6 +48,19 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "application_id": APPLICATION_ID,
         "programme_title": "Return to Work - ICT",
         "reasons": ["Your career break is shorter than 2 years.", "You need the right to work in the UK."],
+        "appeal_by": "30 October 2020",
+    },
+    "appeal_upheld": {
+        "reference": "RTW-ICT-000123",
+        "application_id": APPLICATION_ID,
+        "programme_title": "Return to Work - ICT",
+        "reason": "Your share code shows that you have the right to work in the UK.",
+    },
+    "appeal_dismissed": {
+        "reference": "RTW-ICT-000123",
+        "application_id": APPLICATION_ID,
+        "programme_title": "Return to Work - ICT",
+        "reason": "The share code you gave was not valid.",
     },
     "shortlisted": {
         "reference": "RTW-ICT-000123",
@@ -124,6 +137,8 @@ CONTEXTS: dict[str, dict[str, Any]] = {
 #: Values that must be visible in the message (the rest may be worded around).
 SHOWN = {
     "reference",
+    "reason",
+    "appeal_by",
     "programme_title",
     "link",
     "expires",
@@ -154,7 +169,7 @@ TEMPLATES = Path(rtw_notifications.__file__).parent / "templates"
 def test_every_template_has_a_context_here() -> None:
     # If a template is added, this test must learn the values it is worded with.
     assert set(template_names()) == set(CONTEXTS)
-    assert len(template_names()) == 23
+    assert len(template_names()) == 25
 
 
 @pytest.mark.parametrize("template", sorted(CONTEXTS))
@@ -204,11 +219,31 @@ def test_the_reasons_are_listed_and_the_link_is_given_when_not_eligible() -> Non
     assert "* Your career break is shorter than 2 years.\n* You need the right to work in the UK.\n" in (
         rendered.text
     )
-    assert f"{PORTAL}/applications/my/applications/{APPLICATION_ID}\n" in rendered.text
+    assert "you can appeal until 30 October 2020." in rendered.text
+    assert f"{PORTAL}/assessment/my/applications/{APPLICATION_ID}/appeal\n" in rendered.text
     assert (
         "<ul><li>Your career break is shorter than 2 years.</li><li>You need the right to work in the UK.</li></ul>"
         in rendered.html
     )
+
+
+def test_without_a_known_last_day_the_not_eligible_message_gives_the_28_days() -> None:
+    rendered = render("not_eligible", "cy", {**values_for("not_eligible"), "appeal_by": None})
+    assert "gallwch apelio o fewn 28 diwrnod." in rendered.text
+    assert "None" not in rendered.text
+
+
+def test_the_appeal_outcome_gives_the_reason_and_links_the_application() -> None:
+    upheld = render("appeal_upheld", "en", values_for("appeal_upheld"))
+    dismissed = render("appeal_dismissed", "cy", values_for("appeal_dismissed"))
+
+    assert upheld.subject == "Your appeal was upheld (RTW-ICT-000123)"
+    assert "Your share code shows that you have the right to work in the UK." in upheld.text
+    assert "Your application is back in the selection." in upheld.text
+    assert f"{PORTAL}/applications/my/applications/{APPLICATION_ID}\n" in upheld.text
+    assert dismissed.subject == "Ni chafodd eich apêl ei chadarnhau (RTW-ICT-000123)"
+    assert "The share code you gave was not valid." in dismissed.text
+    assert "Mae'r penderfyniad hwn yn derfynol." in dismissed.text
 
 
 def test_the_council_answer_links_the_vacancy_only_when_accepted() -> None:

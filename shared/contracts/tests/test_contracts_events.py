@@ -46,6 +46,8 @@ EXPECTED_ROUTING_KEYS = {
     "candidate.sign-in-requested.v1": "applications",
     "assessment.scored.v1": "assessment",
     "assessment.selection-reopened.v1": "assessment",
+    "assessment.appeal-lodged.v1": "assessment",
+    "assessment.appeal-decided.v1": "assessment",
     "training.enrolled.v1": "training",
     "training.module-completed.v1": "training",
     "training.completed.v1": "training",

@@ -37,6 +37,9 @@ class Stage(StrEnum):
     WITHDRAWN = "withdrawn"
     ERASED = "erased"
     SELECTION_REOPENED = "selection_reopened"
+    APPEALED = "appealed"
+    APPEAL_UPHELD = "appeal_upheld"
+    APPEAL_DISMISSED = "appeal_dismissed"
 
 
 #: What candidates see for each stage (they see "Application received", not "screening").
@@ -62,6 +65,9 @@ CANDIDATE_LABELS: dict[Stage, str] = {
     Stage.WITHDRAWN: "Application withdrawn",
     Stage.ERASED: "Personal data erased",
     Stage.SELECTION_REOPENED: "Decision being looked at again",
+    Stage.APPEALED: "You appealed the decision",
+    Stage.APPEAL_UPHELD: "Your appeal was upheld",
+    Stage.APPEAL_DISMISSED: "Your appeal was not upheld",
 }
 
 #: How far along each stage is: the journey's current stage is the furthest reached, whatever
@@ -72,6 +78,11 @@ _RANK: dict[Stage, int] = {
     Stage.INELIGIBLE: 2,
     Stage.NOT_SHORTLISTED: 2,
     Stage.SHORTLISTED: 2,
+    # An appeal and its answer are screening steps too: the latest of them stands, and while an
+    # appeal is open (or upheld, before the new screening decision) the application is not over.
+    Stage.APPEALED: 2,
+    Stage.APPEAL_UPHELD: 2,
+    Stage.APPEAL_DISMISSED: 2,
     Stage.SECOND_STAGE_SUBMITTED: 3,
     Stage.SCORED: 4,
     Stage.SELECTED: 5,
@@ -96,8 +107,19 @@ REOPENED_STAGES = frozenset({Stage.SELECTED, Stage.WAITLISTED, Stage.REJECTED, S
 
 #: Stages after which nothing more happens to the application (the retention clock starts).
 FINAL_STAGES = frozenset(
-    {Stage.INELIGIBLE, Stage.NOT_SHORTLISTED, Stage.REJECTED, Stage.HIRED, Stage.WITHDRAWN}
+    {
+        Stage.INELIGIBLE,
+        Stage.NOT_SHORTLISTED,
+        Stage.REJECTED,
+        Stage.HIRED,
+        Stage.WITHDRAWN,
+        Stage.APPEAL_DISMISSED,
+    }
 )
+
+#: The appeal's own steps: at the same moment as a decision, the decision stands before them (an
+#: upheld appeal and the screening it leads to are made together).
+APPEAL_STAGES = frozenset({Stage.APPEALED, Stage.APPEAL_UPHELD, Stage.APPEAL_DISMISSED})
 
 
 def rank(stage: Stage) -> int:
@@ -126,7 +148,20 @@ def current_stage(steps: list[JourneyStep]) -> Stage:
         steps = [s for s in steps if not (s.stage in REOPENED_STAGES and s.occurred_at <= last)]
     if not steps:
         return Stage.DRAFT
-    return max(steps, key=lambda s: (rank(s.stage), s.occurred_at)).stage
+    return max(steps, key=lambda s: (rank(s.stage), s.occurred_at, s.stage not in APPEAL_STAGES)).stage
+
+
+def appeal_offer(
+    status: Stage, appealed: bool, decided_by_appeal: bool, deadline: date | None, today: date
+) -> str:
+    """What the status page offers about appealing: 'open' (the candidate may appeal, until the
+    deadline if one is known), 'closed' (the time to appeal has passed), 'appealed' (an appeal
+    was made: see it), or '' (nothing to appeal)."""
+    if appealed:
+        return "appealed"
+    if status is not Stage.INELIGIBLE or decided_by_appeal:
+        return ""
+    return "closed" if deadline is not None and today > deadline else "open"
 
 
 def stage_after_assessment(stage: AssessmentStage, outcome: AssessmentOutcome) -> Stage:

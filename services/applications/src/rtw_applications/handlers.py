@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from rtw_contracts import (
+    AppealDecided,
+    AppealLodged,
     AssessmentScored,
     CandidateHired,
     CohortSelectionClosed,
@@ -24,6 +26,8 @@ from . import cohorts, journey
 SUBSCRIPTIONS = (
     Subscription(AssessmentScored, journey.record_assessment),
     Subscription(SelectionReopened, journey.record_selection_reopened),
+    Subscription(AppealLodged, journey.record_appeal_lodged),
+    Subscription(AppealDecided, journey.record_appeal_decided),
     Subscription(TrainingEnrolled, journey.record_enrolment),
     Subscription(TrainingModuleCompleted, journey.record_module),
     Subscription(TrainingCompleted, journey.record_training_completed),

@@ -6,6 +6,8 @@ from datetime import datetime
 from uuid import UUID
 
 from rtw_contracts import (
+    AppealDecided,
+    AppealLodged,
     AssessmentOutcome,
     AssessmentScored,
     CandidateHired,
@@ -150,6 +152,34 @@ async def _keep_decision(uow: UnitOfWork, event: AssessmentScored) -> None:
         )
         .on_conflict_do_nothing(index_elements=["event_id"])
     )
+
+
+async def record_appeal_lodged(event: AppealLodged, uow: UnitOfWork) -> None:
+    """The candidate appealed a decision that they are not eligible."""
+    if application := await _application(uow, event.application_id):
+        await add_step(uow, application, event.event_id, domain.Stage.APPEALED, event.lodged_at)
+
+
+#: A journey step's detail holds this much of an appeal's reason (the whole reason is on the
+#: appeal's own page and in the e-mail).
+DETAIL_LENGTH = 300
+
+
+def shortened(text: str, limit: int = DETAIL_LENGTH) -> str:
+    """The text, cut at a word to fit `limit` characters with an ellipsis when it is longer."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
+
+
+async def record_appeal_decided(event: AppealDecided, uow: UnitOfWork) -> None:
+    """The programme team upheld or dismissed the appeal, and why."""
+    if application := await _application(uow, event.application_id):
+        stage = domain.Stage.APPEAL_UPHELD if event.upheld else domain.Stage.APPEAL_DISMISSED
+        await add_step(
+            uow, application, event.event_id, stage, event.decided_at, detail=shortened(event.reason)
+        )
 
 
 async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:

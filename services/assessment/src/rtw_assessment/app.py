@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from rtw_contracts import (
+    AppealDecided,
+    AppealLodged,
     AssessmentScored,
     AssessorChanged,
     CohortSelectionClosed,
@@ -33,7 +35,15 @@ SERVICE = ServiceDefinition(
     registry=REGISTRY,
     package_file=__file__,
     subscriptions=SUBSCRIPTIONS,
-    publishes=(AssessmentScored, AssessorChanged, CohortSelectionClosed, SelectionReopened, SessionEnded),
+    publishes=(
+        AssessmentScored,
+        AppealLodged,
+        AppealDecided,
+        AssessorChanged,
+        CohortSelectionClosed,
+        SelectionReopened,
+        SessionEnded,
+    ),
     routers=(router, pages),
     default_port=8002,
     settings_class=AssessmentSettings,

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
-from rtw_contracts import AssessmentOutcome, AssessmentStage, DecisionKind, ReasonCode
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from rtw_contracts import (
+    AppealDecided,
+    AppealLodged,
+    AssessmentOutcome,
+    AssessmentStage,
+    DecisionKind,
+    Programme,
+    ReasonCode,
+)
 from rtw_platform.auth import Principal, Role
 from rtw_platform.errors import Conflict, Forbidden, Invalid, NotFound
 from rtw_platform.uow import UnitOfWork
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from . import domain
@@ -61,6 +71,14 @@ class AppealDecisionIn(BaseModel):
     upheld: bool
     reason: str = Field(min_length=10, max_length=5000)
 
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if len(value) < 10:
+            raise ValueError("give the candidate a reason of at least 10 characters")
+        return value
+
 
 NO_APPLICATION = "Assessment has no application with that id."
 
@@ -105,29 +123,115 @@ async def override(uow: UnitOfWork, application_id: UUID, change: OverrideIn, ad
     return decision
 
 
-async def lodge_appeal(uow: UnitOfWork, appeal: AppealIn, principal: Principal) -> Appeal:
-    """A candidate appeals their own ineligible decision (once per application); another's
-    application answers as one that does not exist."""
+@dataclass(frozen=True)
+class Standing:
+    """Where a candidate's application stands for appealing: the latest screening decision, the
+    latest appeal, the last day to appeal, and why a new appeal cannot be made (None: it can)."""
+
+    candidacy: Candidacy
+    decision: Decision | None
+    appeal: Appeal | None
+    deadline: date | None
+    refusal: str | None
+
+
+def _day(value: date | datetime) -> str:
+    return value.strftime("%-d %B %Y")
+
+
+async def _latest_screening(uow: UnitOfWork, application_id: UUID) -> Decision | None:
+    return (
+        await uow.session.exec(
+            select(Decision)
+            .where(
+                Decision.application_id == application_id, Decision.stage == AssessmentStage.SCREENING.value
+            )
+            .order_by(col(Decision.decided_at).desc())
+        )
+    ).first()
+
+
+async def _latest_appeal(uow: UnitOfWork, application_id: UUID) -> Appeal | None:
+    return (
+        await uow.session.exec(
+            select(Appeal)
+            .where(Appeal.application_id == application_id)
+            .order_by(col(Appeal.created_at).desc())
+        )
+    ).first()
+
+
+async def standing(uow: UnitOfWork, application_id: UUID, principal: Principal, now: datetime) -> Standing:
+    """The candidate's own application as it stands for appealing; another's application (or
+    anyone who is not a candidate) is refused as in `lodge_appeal`."""
     if principal.role is not Role.CANDIDATE:
         raise Forbidden("Only the candidate can appeal their own decision.")
-    candidacy = await _candidacy(uow, appeal.application_id)
+    candidacy = await _candidacy(uow, application_id)
     if principal.subject != str(candidacy.candidate_id):
         raise NotFound(NO_APPLICATION)
-    if candidacy.screening_outcome != AssessmentOutcome.INELIGIBLE.value:
-        raise Conflict("Only a decision that you are not eligible can be appealed.")
-    existing = (
-        await uow.session.exec(select(Appeal).where(Appeal.application_id == appeal.application_id))
-    ).first()
-    if existing is not None:
-        raise Conflict(f"You already appealed this decision (appeal {existing.id}, {existing.status}).")
+    decision = await _latest_screening(uow, application_id)
+    appeal = await _latest_appeal(uow, application_id)
+    deadline = None
+    refusal: str | None = None
+    if candidacy.withdrawn_at is not None:
+        refusal = "You withdrew this application, so there is no decision to appeal."
+    elif decision is None or decision.outcome != AssessmentOutcome.INELIGIBLE.value:
+        refusal = "Only a decision that you are not eligible can be appealed."
+    elif decision.decision_kind == DecisionKind.APPEAL.value:
+        refusal = (
+            f"Your appeal was decided on {_day(decision.decided_at)}. That decision is final and "
+            "cannot be appealed again."
+        )
+    elif appeal is not None and appeal.decision_id in (None, decision.id):
+        refusal = (
+            f"You appealed this decision on {_day(appeal.created_at)}. You can appeal a decision only once."
+        )
+    else:
+        deadline = domain.appeal_deadline(decision.decided_at)
+        if not domain.in_time_to_appeal(decision.decided_at, now):
+            refusal = (
+                f"The time to appeal this decision ended on {_day(deadline)}: you had "
+                f"{domain.APPEAL_DAYS} days from the decision on {_day(decision.decided_at)}."
+            )
+    return Standing(candidacy, decision, appeal, deadline, refusal)
+
+
+async def lodge_appeal(
+    uow: UnitOfWork, appeal: AppealIn, principal: Principal, now: datetime | None = None
+) -> Appeal:
+    """A candidate appeals their own ineligible decision: once per decision, within 28 days of
+    it. Another's application answers as one that does not exist."""
+    now = now or datetime.now(UTC)
+    found = await standing(uow, appeal.application_id, principal, now)
+    if found.refusal is not None or found.decision is None:
+        raise Conflict(found.refusal or "Only a decision that you are not eligible can be appealed.")
+    candidacy = found.candidacy
     record = Appeal(
         application_id=candidacy.application_id,
         candidate_id=candidacy.candidate_id,
+        decision_id=found.decision.id,
         grounds=appeal.grounds,
         status="open",
-        created_at=datetime.now(UTC),
+        created_at=now,
     )
     uow.session.add(record)
+    try:
+        await uow.session.flush()
+    except IntegrityError:
+        # The same decision appealed at the same moment from another tab: one appeal stands.
+        raise Conflict(
+            "You have already appealed this decision. You can appeal a decision only once."
+        ) from None
+    uow.publish(
+        AppealLodged(
+            correlation_id=candidacy.application_id,
+            appeal_id=record.id,
+            application_id=candidacy.application_id,
+            candidate_id=candidacy.candidate_id,
+            decision_id=found.decision.id,
+            lodged_at=now,
+        )
+    )
     await uow.commit()
     return record
 
@@ -213,5 +317,17 @@ async def decide_appeal(uow: UnitOfWork, appeal_id: UUID, answer: AppealDecision
             justification=answer.reason,
             now=now,
         )
+    uow.publish(
+        AppealDecided(
+            correlation_id=candidacy.application_id,
+            appeal_id=appeal.id,
+            application_id=candidacy.application_id,
+            candidate_id=candidacy.candidate_id,
+            programme=Programme(candidacy.programme),
+            upheld=answer.upheld,
+            reason=answer.reason,
+            decided_at=now,
+        )
+    )
     await uow.commit()
     return appeal

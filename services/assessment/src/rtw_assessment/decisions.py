@@ -19,6 +19,7 @@ from rtw_contracts import (
 from rtw_platform.uow import UnitOfWork
 
 from .configuration import ConfigInForce
+from .domain import appeal_deadline
 from .models import Candidacy, Decision
 
 
@@ -47,6 +48,8 @@ async def decide(
     deadline: date | None = None
     if outcome is AssessmentOutcome.SHORTLISTED:
         deadline = (now + timedelta(days=config.config.second_stage_days)).date()
+    elif outcome is AssessmentOutcome.INELIGIBLE and kind is not DecisionKind.APPEAL:
+        deadline = appeal_deadline(now)  # the last day to appeal (an appeal's answer is final)
     envelope: dict[str, Any] = (
         dict(caused_by(cause)) if cause is not None else {"correlation_id": candidacy.application_id}
     )

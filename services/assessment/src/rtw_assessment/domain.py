@@ -1,5 +1,5 @@
-"""Assessment rules: eligibility gates, the stage-1 score, the second-stage rubric and cohort
-selection. Pure functions over plain data: no I/O, no frameworks.
+"""Assessment rules: eligibility gates, the stage-1 score, the second-stage rubric, cohort
+selection and the time to appeal. Pure functions over plain data: no I/O, no frameworks.
 
 Everything configurable is a versioned `CohortConfig`; every decision records the versions used.
 The length of a career break is an eligibility fact only: no score function takes it as input.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 
@@ -1200,3 +1200,20 @@ def disagreements_refusal(open_disagreements: int) -> str | None:
         f"{'them' if open_disagreements != 1 else 'it'} on the calibration page (ask a third "
         "assessor or moderate) before selecting."
     )
+
+
+# --------------------------------------------------------------------------- appeals
+
+#: Days a candidate has to appeal a decision that they are not eligible.
+APPEAL_DAYS = 28
+
+
+def appeal_deadline(decided_at: datetime) -> date:
+    """The last day an appeal is accepted: the 28th day after the day of the decision (UTC
+    days, as every deadline of the platform)."""
+    return decided_at.astimezone(UTC).date() + timedelta(days=APPEAL_DAYS)
+
+
+def in_time_to_appeal(decided_at: datetime, now: datetime) -> bool:
+    """True until the end of the last day to appeal (and never before the decision)."""
+    return decided_at <= now and now.astimezone(UTC).date() <= appeal_deadline(decided_at)

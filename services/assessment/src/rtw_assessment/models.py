@@ -184,6 +184,9 @@ class Appeal(AssessmentTable, table=True):
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     application_id: UUID = Field(index=True)
     candidate_id: UUID
+    #: The decision appealed against: one appeal per decision (null on appeals made before this
+    #: was recorded, which were one per application).
+    decision_id: UUID | None = Field(default=None, unique=True)
     grounds: str
     status: str = Field(max_length=20)
     decision_reason: str | None = None

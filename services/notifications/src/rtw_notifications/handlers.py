@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rtw_contracts import (
+    AppealDecided,
     ApplicationContactGiven,
     ApplicationSubmitted,
     ApplicationWithdrawn,
@@ -42,6 +43,7 @@ SUBSCRIPTIONS = (
     Subscription(CandidateSignInRequestedV2, NOTICES.sign_in_requested),
     Subscription(AssessmentScored, NOTICES.assessment_scored),
     Subscription(SelectionReopened, NOTICES.selection_reopened),
+    Subscription(AppealDecided, NOTICES.appeal_decided),
     Subscription(SecondStageSubmitted, NOTICES.second_stage_submitted),
     Subscription(ApplicationWithdrawn, NOTICES.application_withdrawn),
     Subscription(CandidateErased, NOTICES.candidate_erased),

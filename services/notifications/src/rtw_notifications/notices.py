@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from rtw_contracts import (
+    AppealDecided,
     ApplicationContactGiven,
     ApplicationSubmitted,
     ApplicationWithdrawn,
@@ -20,6 +21,7 @@ from rtw_contracts import (
     CandidateSignInRequestedV2,
     CouncilClaimRejected,
     CouncilRegistered,
+    DecisionKind,
     MatchProposed,
     MatchResponded,
     MatchResponse,
@@ -221,6 +223,8 @@ class Notices:
         template = OUTCOME_TEMPLATES.get(event.outcome)
         if template is None:
             return
+        if event.outcome is AssessmentOutcome.INELIGIBLE and event.decision_kind is DecisionKind.APPEAL:
+            return  # a dismissed appeal: its own message says so (appeal_decided), with the reason
         note = await self._known_note(uow, event.application_id)
         person = await self._person(uow, event.candidate_id)
         language = person.language if person else "en"
@@ -233,6 +237,8 @@ class Notices:
             values["reasons"] = [r.message for r in event.reasons] or [
                 "The application does not meet the criteria."
             ]
+            last_day = event.next_step_deadline
+            values["appeal_by"] = long_date(last_day, language) if last_day else None
         if event.outcome is AssessmentOutcome.SHORTLISTED:
             deadline = event.next_step_deadline
             note.second_stage_deadline = deadline
@@ -257,6 +263,24 @@ class Notices:
                 "reference": note.reference,
                 "application_id": str(event.application_id),
                 "programme_title": programme_title(event.programme.value, language),
+            },
+        )
+
+    async def appeal_decided(self, event: AppealDecided, uow: UnitOfWork) -> None:
+        """Tell the candidate whether their appeal was upheld, and why."""
+        note = await self._known_note(uow, event.application_id)
+        person = await self._person(uow, event.candidate_id)
+        language = person.language if person else "en"
+        await self.owe(
+            uow,
+            event.event_id,
+            person,
+            "appeal_upheld" if event.upheld else "appeal_dismissed",
+            {
+                "reference": note.reference,
+                "application_id": str(event.application_id),
+                "programme_title": programme_title(event.programme.value, language),
+                "reason": event.reason,
             },
         )
 

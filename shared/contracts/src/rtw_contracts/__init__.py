@@ -8,6 +8,8 @@ from __future__ import annotations
 from rtw_contracts.envelope import CausedBy, Event, caused_by, personal
 from rtw_contracts.events import (
     ALL_EVENTS,
+    AppealDecided,
+    AppealLodged,
     ApplicationContactGiven,
     ApplicationSubmitted,
     ApplicationSubmittedV2,
@@ -73,6 +75,8 @@ from rtw_contracts.types import (
 __all__ = [
     "ALL_EVENTS",
     "EVENTS",
+    "AppealDecided",
+    "AppealLodged",
     "ApplicationContactGiven",
     "ApplicationSubmitted",
     "ApplicationSubmittedV2",

@@ -15,6 +15,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from rtw_contracts.envelope import Event
 from rtw_contracts.events import (
+    AppealDecided,
+    AppealLodged,
     ApplicationContactGiven,
     ApplicationSubmitted,
     ApplicationSubmittedV2,
@@ -636,6 +638,30 @@ def _training_provider_changed() -> TrainingProviderChanged:
     )
 
 
+def _appeal_lodged() -> AppealLodged:
+    return AppealLodged(
+        **_envelope("appeal-lodged", _at(4, 9)),
+        appeal_id=example_id("appeal/1"),
+        application_id=APPLICATION_ID,
+        candidate_id=CANDIDATE_ID,
+        decision_id=example_id("decision/screening"),
+        lodged_at=_at(4, 9),
+    )
+
+
+def _appeal_decided() -> AppealDecided:
+    return AppealDecided(
+        **_envelope("appeal-decided", _at(15, 9)),
+        appeal_id=example_id("appeal/1"),
+        application_id=APPLICATION_ID,
+        candidate_id=CANDIDATE_ID,
+        programme=Programme.ICT,
+        upheld=True,
+        reason="Your share code shows you have the right to work in the UK.",
+        decided_at=_at(15, 9),
+    )
+
+
 _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     ApplicationSubmitted: _application_submitted,
     ApplicationSubmittedV2: _application_submitted_v2,
@@ -649,6 +675,8 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     AssessmentScored: _assessment_scored,
     CohortSelectionClosed: _cohort_selection_closed,
     SelectionReopened: _selection_reopened,
+    AppealLodged: _appeal_lodged,
+    AppealDecided: _appeal_decided,
     TrainingEnrolled: _training_enrolled,
     TrainingModuleCompleted: _training_module_completed,
     TrainingCompleted: _training_completed,

@@ -8,17 +8,19 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from rtw_contracts import WithdrawalReason
+from rtw_contracts import AssessmentStage, DecisionKind, WithdrawalReason
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, form_text, read_form, redirect
+from sqlmodel import col, select
 
 from .. import cohorts, domain, privacy
 from ..journey import steps_of
-from ..models import Application, SecondStageSubmission
+from ..models import Application, AssessmentDecision, SecondStageSubmission
 from .candidate import applications_of, candidate, cohort_titles, own_application, today
 from .common import PAGES
 
 router = APIRouter(include_in_schema=False)
+APPEAL_STEPS = {stage.value for stage in domain.APPEAL_STAGES}
 
 WITHDRAWAL_REASONS = {
     WithdrawalReason.FOUND_WORK: "I have found work",
@@ -36,6 +38,8 @@ _COLOURS = {
     domain.Stage.SHORTLISTED: "govuk-tag--green",
     domain.Stage.SELECTED: "govuk-tag--green",
     domain.Stage.HIRED: "govuk-tag--green",
+    domain.Stage.APPEAL_UPHELD: "govuk-tag--green",
+    domain.Stage.APPEAL_DISMISSED: "govuk-tag--red",
 }
 
 
@@ -80,6 +84,33 @@ async def second_stage_state(uow: UnitOfWorkDep, application: Application) -> st
     return "open" if invited and in_time else ""
 
 
+async def appeal_context(uow: UnitOfWorkDep, application: Application, stages: set[str]) -> dict[str, Any]:
+    """Whether the candidate can appeal (and until when), could have, or did."""
+    latest = (
+        await uow.session.exec(
+            select(AssessmentDecision)
+            .where(
+                AssessmentDecision.application_id == application.id,
+                AssessmentDecision.stage == AssessmentStage.SCREENING.value,
+            )
+            .order_by(col(AssessmentDecision.decided_at).desc())
+        )
+    ).first()
+    deadline = latest.next_step_deadline if latest and latest.outcome == "ineligible" else None
+    offer = domain.appeal_offer(
+        domain.Stage(application.status),
+        appealed=domain.Stage.APPEALED.value in stages,
+        decided_by_appeal=latest is not None and latest.decision_kind == DecisionKind.APPEAL.value,
+        deadline=deadline,
+        today=today(),
+    )
+    return {
+        "offer": offer,
+        "deadline": deadline,
+        "url": f"/assessment/my/applications/{application.id}/appeal",
+    }
+
+
 @router.get("/my/applications/{application_id}")
 async def application_status(
     request: Request, application_id: str, uow: UnitOfWorkDep, sent: str = ""
@@ -88,13 +119,15 @@ async def application_status(
     _, application = await own_application(request, uow, application_id)
     if application.reference is None:
         return redirect(request, f"/application/{application.id}")
+    entries = await steps_of(uow, application.id)
     journey = [
         {
             "label": domain.CANDIDATE_LABELS[domain.Stage(entry.stage)],
             "detail": entry.detail,
             "when": entry.occurred_at,
         }
-        for entry in await steps_of(uow, application.id)
+        # At the same moment, an appeal's answer reads before the decision it leads to.
+        for entry in sorted(entries, key=lambda e: (e.occurred_at, e.stage not in APPEAL_STEPS))
     ]
     context: dict[str, Any] = {
         "application": application,
@@ -104,6 +137,7 @@ async def application_status(
         "second_stage": await second_stage_state(uow, application),
         "can_withdraw": can_withdraw(application),
         "just_sent": sent == "second-stage",
+        "appeal": await appeal_context(uow, application, {e.stage for e in entries}),
     }
     return PAGES.render(request, "application_status.html", context)
 

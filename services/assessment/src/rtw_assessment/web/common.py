@@ -45,6 +45,12 @@ def day(value: date | str | None) -> str:
     return moment.strftime("%-d %B %Y")
 
 
+def month(value: str | None) -> str:
+    """A month from an ISO date string as people read it, e.g. 'April 2016'."""
+    return date.fromisoformat(value).strftime("%B %Y") if value else ""
+
+
 PAGES.environment.filters["when"] = when
+PAGES.environment.filters["month"] = month
 PAGES.environment.filters["day"] = day
 PAGES.environment.filters["specialisms"] = specialism_names

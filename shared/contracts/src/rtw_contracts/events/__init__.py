@@ -13,7 +13,13 @@ from rtw_contracts.events.applications import (
     CandidateSignInRequestedV2,
     SecondStageSubmitted,
 )
-from rtw_contracts.events.assessment import AssessmentScored, AssessorChanged, SelectionReopened
+from rtw_contracts.events.assessment import (
+    AppealDecided,
+    AppealLodged,
+    AssessmentScored,
+    AssessorChanged,
+    SelectionReopened,
+)
 from rtw_contracts.events.cohorts import CohortScheduled, CohortSelectionClosed
 from rtw_contracts.events.matching import (
     CandidateHired,
@@ -37,6 +43,8 @@ from rtw_contracts.events.training import (
 
 __all__ = [
     "ALL_EVENTS",
+    "AppealDecided",
+    "AppealLodged",
     "ApplicationContactGiven",
     "ApplicationSubmitted",
     "ApplicationSubmittedV2",
@@ -78,6 +86,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     AssessmentScored,
     CohortSelectionClosed,
     SelectionReopened,
+    AppealLodged,
+    AppealDecided,
     TrainingEnrolled,
     TrainingModuleCompleted,
     TrainingCompleted,

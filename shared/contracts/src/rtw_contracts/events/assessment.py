@@ -22,7 +22,7 @@ from rtw_contracts.types import (
     UtcDatetime,
 )
 
-__all__ = ["AssessmentScored", "AssessorChanged", "SelectionReopened"]
+__all__ = ["AppealDecided", "AppealLodged", "AssessmentScored", "AssessorChanged", "SelectionReopened"]
 
 _PRODUCER = "assessment"
 
@@ -58,6 +58,7 @@ class AssessmentScored(Event):
             "candidate_id",
             "programme",
             "outcome",
+            "decision_kind",
             "reasons",
             "next_step_deadline",
         ),
@@ -87,7 +88,9 @@ class AssessmentScored(Event):
     )
     rank: int | None = Field(default=None, ge=1, description="Rank within the cohort at final selection.")
     next_step_deadline: date | None = Field(
-        default=None, description="Deadline for the candidate's next step (e.g. second stage)."
+        default=None,
+        description="Deadline for the candidate's next step: the second stage when shortlisted, "
+        "the last day to appeal when found ineligible (not after an appeal).",
     )
     decided_at: UtcDatetime = Field(description="When the decision was made (UTC).")
 
@@ -164,3 +167,56 @@ class SelectionReopened(Event):
         "then is what is put back."
     )
     reopened_at: UtcDatetime = Field(description="When the selection was reopened (UTC).")
+
+
+class AppealLodged(Event):
+    """Published when a candidate appeals a decision that they are not eligible (one appeal per
+    decision, within 28 days of it).
+
+    Consumed by applications (the appeal is a step of the candidate's journey, and the
+    application is no longer finished while it is considered).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "assessment.appeal-lodged.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "applications": ("appeal_id", "application_id", "lodged_at"),
+    }
+
+    appeal_id: UUID = Field(description="The appeal.")
+    application_id: UUID = Field(description="The application whose decision is appealed.")
+    candidate_id: UUID = Field(description="The candidate who appealed.")
+    decision_id: UUID = Field(description="The decision appealed against (assessment's id).")
+    lodged_at: UtcDatetime = Field(description="When the appeal was made (UTC).")
+
+
+class AppealDecided(Event):
+    """Published when a programme admin upholds or dismisses an appeal, with the reason given to
+    the candidate. An upheld appeal also puts the candidate back into the flow: the screening
+    decision that follows is an AssessmentScored of kind `appeal` (at once, or when the cohort's
+    shortlisting closes).
+
+    Consumed by applications (the outcome is a step of the candidate's journey) and
+    notifications (e-mails the candidate the outcome and the reason).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "assessment.appeal-decided.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "applications": ("appeal_id", "application_id", "upheld", "reason", "decided_at"),
+        "notifications": ("application_id", "candidate_id", "programme", "upheld", "reason"),
+    }
+
+    appeal_id: UUID = Field(description="The appeal.")
+    application_id: UUID = Field(description="The application whose decision was appealed.")
+    candidate_id: UUID = Field(description="The candidate who appealed.")
+    programme: Programme = Field(description="The programme.")
+    upheld: bool = Field(description="True if the appeal was upheld, false if it was dismissed.")
+    reason: str = Field(
+        min_length=1,
+        max_length=5000,
+        description="Why, in the admin's words to the candidate (names nobody else).",
+    )
+    decided_at: UtcDatetime = Field(description="When the appeal was decided (UTC).")
