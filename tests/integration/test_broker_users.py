@@ -232,7 +232,13 @@ def test_rtw_dlq_uses_the_dead_letter_user(set_up: Broker) -> None:
     assert "RTW_DLQ_AMQP_URL" in refused.stderr
     assert "Traceback" not in refused.stderr
     shown = _rtw(
-        broker, "dlq", "show", queue, "--json", **as_notifications, RTW_DLQ_AMQP_URL=broker.url("dead-letters")
+        broker,
+        "dlq",
+        "show",
+        queue,
+        "--json",
+        **as_notifications,
+        RTW_DLQ_AMQP_URL=broker.url("dead-letters"),
     )
     assert shown.returncode == 0, shown.stderr
     assert '"message_id": "m-1"' in shown.stdout
