@@ -41,10 +41,12 @@ def test_every_container_restarts_is_bounded_and_rotates_its_logs() -> None:
         expected = "no" if name in JOBS else "unless-stopped"
         assert service.get("restart") == expected, name
         limits = service["deploy"]["resources"]["limits"]
-        assert float(limits["cpus"]) > 0 and int(limits["memory"]) > 0, name
+        assert float(limits["cpus"]) > 0, name
+        assert int(limits["memory"]) > 0, name
         logging = service["logging"]
         assert logging["driver"] == "json-file", name
-        assert logging["options"]["max-size"] and int(logging["options"]["max-file"]) >= 1, name
+        assert logging["options"]["max-size"], name
+        assert int(logging["options"]["max-file"]) >= 1, name
 
 
 def test_start_order_waits_for_health_and_for_the_jobs() -> None:
@@ -120,7 +122,7 @@ def test_broker_passwords_reach_the_setup_job_as_files() -> None:
         assert config["secrets"][user.secret_file].get("environment"), user.secret_file
     assert setup["environment"]["RTW_BROKER_PASSWORDS_DIR"] == "/run/secrets"
     assert "rtw_broker_admin_password" in mounted
-    for name, value in setup["environment"].items():
+    for name in setup["environment"]:
         assert "PASSWORD" not in name or name.endswith("_DIR"), name  # never in its environment
     notifications = config["services"]["notifications"]["environment"]
     assert notifications["RTW_DLQ_AMQP_URL"].startswith("amqp://rtw-dead-letters:")
@@ -141,7 +143,8 @@ def test_the_build_context_is_small_and_holds_no_local_state() -> None:
             assert unwanted not in parts, path
     size = sum((root / path).stat().st_size for path in files)
     assert size < 20 * 1024 * 1024, f"build context of {size} bytes"
-    assert "uv.lock" in files and "shared/platform/pyproject.toml" in files
+    assert "uv.lock" in files
+    assert "shared/platform/pyproject.toml" in files
     for name in installed_services():
         assert f"services/{name}/pyproject.toml" in files
         assert any(path.startswith(f"services/{name}/migrations/") for path in files), name

@@ -109,8 +109,10 @@ def test_rabbitmq_lets_each_service_publish_only_its_own_events() -> None:
 def test_the_dead_letter_user_reaches_every_dead_letter_queue_and_no_source_queue() -> None:
     user = next(u for u in platform_users() if u.role == DEAD_LETTERS)
     for queue in consumed_queues(""):
-        assert re.match(user.read, f"{queue}.dlq") and re.match(user.configure, f"{queue}.dlq")
-        assert not re.match(user.read, queue) and not re.match(user.configure, queue)
+        assert re.match(user.read, f"{queue}.dlq")
+        assert re.match(user.configure, f"{queue}.dlq")
+        assert not re.match(user.read, queue)
+        assert not re.match(user.configure, queue)
         assert not re.match(user.write, queue)
     assert re.match(user.write, "amq.default")  # a replay goes back through the default exchange
     assert not re.match(user.write, "rtw.events")
@@ -192,7 +194,8 @@ def test_following_the_example_environment_gives_every_service_secrets_it_starts
     printed = subprocess.run(
         ["bash", "-o", "pipefail", "-c", command.group(1)], capture_output=True, text=True, check=True
     ).stdout
-    assert printed.endswith("\n") and printed.count("\n") == 1, "one line, to append to .env"
+    assert printed.endswith("\n"), "a line to append to .env"
+    assert printed.count("\n") == 1, "one line"
     one_line_pem = printed.strip().removeprefix("RTW_CERTIFICATE_KEY=")
     assert "\\n" in one_line_pem
     filled = re.sub(
