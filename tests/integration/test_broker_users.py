@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import aio_pika
@@ -242,3 +244,49 @@ def test_rtw_dlq_uses_the_dead_letter_user(set_up: Broker) -> None:
     )
     assert shown.returncode == 0, shown.stderr
     assert '"message_id": "m-1"' in shown.stdout
+
+
+async def test_the_dead_letter_page_acts_with_the_dead_letter_user(
+    set_up: Broker, start_service: Callable[..., Any]
+) -> None:
+    """The notifications service's page under compose: its own user is refused another service's
+    dead letters (said on the page); with RTW_DLQ_AMQP_URL it shows, replays and purges them."""
+    from rtw_notifications.app import SERVICE
+    from rtw_platform.auth import Principal, Role, issue_session_token
+    from rtw_platform.registry import consumed_queues
+    from rtw_platform.testing.fixtures import app_for
+
+    broker = set_up
+    queue = next(name for name, owner in consumed_queues("").items() if owner == "assessment")
+    await _dead_letter_in(broker.url("assessment"), queue)
+
+    async def page(runtime: Any, method: str, path: str) -> httpx.Response:
+        token = issue_session_token(
+            runtime.settings.token_secret.get_secret_value(), Principal("a", Role.ADMIN)
+        )
+        transport = httpx.ASGITransport(app=app_for(runtime))
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://n", cookies={"rtw_session": token}
+        ) as admin:
+            if method == "GET":
+                return await admin.get(path)
+            form = await admin.get(path)
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert csrf is not None, form.text
+            return await admin.post(path, data={"csrf_token": csrf.group(1)})
+
+    own_user = {"amqp_url": broker.url("notifications"), "topology_prefix": ""}
+    refused = await start_service(SERVICE, in_memory_broker=True, **own_user)
+    answer = await page(refused, "GET", f"/admin/dead-letters/{queue}")
+    assert answer.status_code == 503
+    assert "RTW_DLQ_AMQP_URL" in answer.text
+
+    allowed = await start_service(
+        SERVICE, in_memory_broker=True, dlq_amqp_url=broker.url("dead-letters"), **own_user
+    )
+    shown = await page(allowed, "GET", f"/admin/dead-letters/{queue}")
+    assert shown.status_code == 200
+    assert "m-1" in shown.text
+    replayed = await page(allowed, "POST", f"/admin/dead-letters/{queue}/replay")
+    assert replayed.status_code == 303
+    assert "count=1" in replayed.headers["location"]
