@@ -148,3 +148,13 @@ def test_the_build_context_is_small_and_holds_no_local_state() -> None:
     for name in installed_services():
         assert f"services/{name}/pyproject.toml" in files
         assert any(path.startswith(f"services/{name}/migrations/") for path in files), name
+
+
+def test_the_operators_env_file_and_certificates_are_never_committed() -> None:
+    import subprocess
+
+    for path in ("deploy/.env", "deploy/proxy/certificates/privkey.pem"):
+        ignored = subprocess.run(
+            ["git", "check-ignore", "-q", path], cwd=DEPLOY.parent, check=False, timeout=30
+        )
+        assert ignored.returncode == 0, f"{path} is not ignored by git"
