@@ -76,6 +76,8 @@ PUBLIC_PAGES = {
     ("notifications", "GET", "/staff/sign-in"),  # staff ask for a new link (same answer for anyone)
     ("notifications", "POST", "/staff/sign-in"),
     ("notifications", "GET", "/staff/sign-in/check-your-email"),
+    ("training", "GET", "/certificates"),  # anyone looks a certificate up by its number
+    ("training", "GET", "/certificates/{certificate_id}"),  # and checks it is genuine
 }
 
 #: Who may open the private pages: (service, path prefix) → the one role; the first match wins.

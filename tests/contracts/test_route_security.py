@@ -30,7 +30,6 @@ PUBLIC = {
     ("matching", "POST", "/recruiters/sign-in/token"),  # a recruiter uses the invitation
     ("training", "GET", "/certificates/public-key"),  # anyone checks a certificate
     ("training", "POST", "/certificates/verify"),
-    ("training", "GET", "/certificates/{certificate_id}"),
     ("training", "GET", "/certificates/{certificate_id}.pdf"),
     ("training", "GET", "/certificates/{certificate_id}.json"),
     ("training", "POST", "/lms/moodle/{provider_id}"),  # signed with the provider's HMAC secret

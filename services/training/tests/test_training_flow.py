@@ -334,7 +334,13 @@ async def test_only_admins_register_providers(client: httpx.AsyncClient, service
 
     registered = await client.put("/providers/socitm", json=body, headers=auth(service, ADMIN))
     assert registered.status_code == 200
-    assert registered.json() == {"id": "socitm", "name": "Socitm", "cohorts": [ICT_COHORT], "lms": False}
+    assert registered.json() == {
+        "id": "socitm",
+        "name": "Socitm",
+        "cohorts": [ICT_COHORT],
+        "lms": False,
+        "active": True,
+    }
 
     again = await client.put(
         "/providers/socitm",
@@ -469,10 +475,28 @@ async def test_completing_the_required_modules_issues_a_verifiable_certificate(
     assert completed[0]["skills_gained"] == [s.model_dump(mode="json") for s in expected_skills]
     certificate_id = completed[0]["certificate_id"]
 
-    page = await client.get(f"/certificates/{certificate_id}")
+    page = await client.get(f"/certificates/{certificate_id}", headers={"x-forwarded-prefix": "/training"})
     assert page.status_code == 200
-    assert "genuine" in page.text
+    assert "This certificate is genuine" in page.text
     assert "Amara Okafor" in page.text
+    assert "govuk-summary-list" in page.text  # in the pages' own design
+    assert "<style>" not in page.text  # nothing the pages' policy would block
+    issued = date.fromisoformat(
+        json.loads((await client.get(f"/certificates/{certificate_id}.json")).text)["facts"]["issued_on"]
+    )
+    assert f"{issued.day} {issued:%B %Y}" in page.text  # the day in words
+    assert f'href="/training/certificates/{certificate_id}.pdf"' in page.text
+
+    found = await client.get("/certificates", params={"number": f"  {certificate_id} "})
+    assert found.status_code == 303
+    assert found.headers["location"] == f"/certificates/{certificate_id}"
+    unknown = await client.get("/certificates", params={"number": str(uuid4())})
+    assert unknown.status_code == 404
+    assert "No certificate has that number" in unknown.text
+    garbled = await client.get("/certificates", params={"number": "ABC-123"})
+    assert garbled.status_code == 400
+    assert "Enter the certificate number as it is printed" in garbled.text
+    assert (await client.get("/certificates")).status_code == 200
 
     as_json = (await client.get(f"/certificates/{certificate_id}.json")).json()
     assert as_json["valid"] is True
@@ -486,6 +510,9 @@ async def test_completing_the_required_modules_issues_a_verifiable_certificate(
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
+    text = pdf_text(pdf.content)
+    assert f"/training/certificates/{certificate_id}" in text  # where the page really is
+    assert f"{issued.day} {issued:%B %Y}" in text
 
     verify = "/certificates/verify"
     assert (await client.post(verify, json={"facts": facts, "signature": signature})).json() == {
@@ -511,11 +538,26 @@ async def test_completing_the_required_modules_issues_a_verifiable_certificate(
     mine = await client.get(
         f"/candidates/{learner.candidate_id}/training", headers=auth(service, candidate(learner.candidate_id))
     )
-    assert mine.json()["enrolments"][0]["certificate"]["url"] == f"/certificates/{certificate_id}"
+    assert mine.json()["enrolments"][0]["certificate"]["url"] == f"/training/certificates/{certificate_id}"
     after = await complete(client, service, enrolment_id, "cloud-and-data")
     assert after.status_code == 422, after.text
     assert "completed" in after.text
     assert len(await outbox(service, "TrainingCompleted", learner.application_id)) == 1
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text a PDF shows, its lines joined (the shown strings of every content stream)."""
+    import re
+    import zlib
+
+    shown = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            content = zlib.decompress(stream)
+        except zlib.error:
+            content = stream
+        shown += re.findall(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", content)
+    return "".join(part.decode("latin-1").replace("\\(", "(").replace("\\)", ")") for part in shown)
 
 
 async def test_an_unknown_certificate_is_not_found(

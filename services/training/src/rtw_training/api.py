@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Request, Response, status
-from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from rtw_contracts.types import CohortId
 from rtw_platform.auth import AdminOnly, CurrentPrincipal, Role
@@ -273,7 +272,7 @@ async def _progress_view(uow: Any, enrolment: Enrolment) -> dict[str, Any]:
         else {"required_days": cpd.required_days, "counted_days": cpd.counted_days, "met": cpd.met},
         "certificate": None
         if certificate is None or certificate.revoked_at is not None
-        else {"certificate_id": str(certificate.id), "url": f"/certificates/{certificate.id}"},
+        else {"certificate_id": str(certificate.id), "url": f"/training/certificates/{certificate.id}"},
     }
 
 
@@ -353,12 +352,17 @@ async def _certificate(uow: Any, certificate_id: str) -> Certificate:
 
 
 @router.get("/certificates/{certificate_id}.pdf", tags=["certificates"])
-async def certificate_pdf(certificate_id: str, uow: UnitOfWorkDep) -> Response:
+async def certificate_pdf(certificate_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
     """The certificate as a PDF."""
     found = await _certificate(uow, certificate_id)
     if found.revoked_at is not None:
         raise NotFound("This certificate was withdrawn.")
-    return Response(documents.certificate_pdf(found.facts, found.signature), media_type="application/pdf")
+    settings = request.app.state.settings
+    check_at = (
+        f"{(settings.public_url or 'http://127.0.0.1:8080').rstrip('/')}/training/certificates/{found.id}"
+    )
+    pdf = documents.certificate_pdf(found.facts, found.signature, check_at=check_at)
+    return Response(pdf, media_type="application/pdf")
 
 
 @router.get("/certificates/{certificate_id}.json", tags=["certificates"])
@@ -372,14 +376,3 @@ async def certificate_json(certificate_id: str, request: Request, uow: UnitOfWor
         "revoked": revoked,
         "valid": not revoked and _signer(request).verify(found.facts, found.signature),
     }
-
-
-@router.get("/certificates/{certificate_id}", response_class=HTMLResponse, tags=["certificates"])
-async def certificate_page(certificate_id: str, request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
-    """The certificate as a page that says whether it is genuine."""
-    found = await _certificate(uow, certificate_id)
-    revoked = found.revoked_at is not None
-    valid = not revoked and _signer(request).verify(found.facts, found.signature)
-    return HTMLResponse(
-        documents.certificate_page(found.facts, found.signature, valid=valid, revoked=revoked)
-    )

@@ -1,0 +1,85 @@
+"""Certificates for anyone: look one up by its number, and see whether it is genuine (the page a
+candidate shares with an employer)."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.web import FormErrors, redirect
+
+from ..certificates import CertificateSigner
+from ..models import Certificate
+from .common import PAGES
+
+router = APIRouter(include_in_schema=False)
+
+NUMBER_HELP = "The certificate number is the long code under 'Certificate number' on the certificate."
+
+
+def in_words(day: str | date | None) -> str:
+    """A day as people write it: 4 December 2026 (the ISO form when it is not a date)."""
+    if day is None:
+        return ""
+    try:
+        parsed = day if isinstance(day, date) else date.fromisoformat(str(day))
+    except ValueError:
+        return str(day)
+    return f"{parsed.day} {parsed:%B %Y}"
+
+
+def _signer(request: Request) -> CertificateSigner:
+    signer: CertificateSigner = request.app.state.runtime.state["certificate_signer"]
+    return signer
+
+
+@router.get("/certificates")
+async def look_up(request: Request, uow: UnitOfWorkDep, number: str | None = None) -> Response:
+    """Ask for a certificate's number; a known one opens its page."""
+    errors = FormErrors()
+    if number is not None:
+        given = number.strip()
+        if not given:
+            errors.add("number", "Enter the certificate number")
+        else:
+            try:
+                key = UUID(given)
+            except ValueError:
+                errors.add("number", f"Enter the certificate number as it is printed. {NUMBER_HELP}")
+            else:
+                if await uow.session.get(Certificate, key) is not None:
+                    return redirect(request, f"/certificates/{key}")
+                errors.add("number", "No certificate has that number. Check it against the certificate.")
+    context: dict[str, Any] = {"number": number or ""}
+    message = errors.message("number")
+    status = 200 if message is None else 404 if message["text"].startswith("No certificate") else 400
+    return PAGES.render(request, "certificate_lookup.html", context, errors=errors, status_code=status)
+
+
+@router.get("/certificates/{certificate_id}")
+async def certificate_page(certificate_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
+    """The certificate, and whether its signature matches the platform's published key."""
+    found = None
+    with contextlib.suppress(ValueError):
+        found = await uow.session.get(Certificate, UUID(certificate_id))
+    if found is None:
+        errors = FormErrors()
+        errors.add("number", "No certificate has that number. Check it against the certificate.")
+        shown: dict[str, Any] = {"number": ""}  # not echoed: an erased person's certificate is gone
+        return PAGES.render(request, "certificate_lookup.html", shown, errors=errors, status_code=404)
+    revoked = found.revoked_at is not None
+    valid = not revoked and _signer(request).verify(found.facts, found.signature)
+    context: dict[str, Any] = {
+        "facts": found.facts,
+        "signature": found.signature,
+        "valid": valid,
+        "revoked": revoked,
+        "issued_on": in_words(found.facts.get("issued_on")),
+        "revoked_on": in_words(found.revoked_at.date()) if found.revoked_at else "",
+    }
+    return PAGES.render(request, "certificate.html", context)
