@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from rtw_contracts import Programme, Region
+from rtw_contracts.labels import labels_for
 from rtw_platform.auth import Role
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import signed_in
@@ -25,12 +26,7 @@ QUESTIONS = {
     "caring": "Caring responsibilities",
 }
 STEPS = {"eligible": "Eligible", "shortlisted": "Shortlisted", "selected": "Selected", "hired": "Hired"}
-PROGRAMMES = {
-    Programme.ICT.value: "ICT",
-    Programme.SOCIAL_WORK.value: "Social work",
-    Programme.PLANNING.value: "Planning",
-    Programme.LEGAL.value: "Legal",
-}
+PROGRAMMES = labels_for(Programme)
 
 
 @router.get("/admin/reports")
