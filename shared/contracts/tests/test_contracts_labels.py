@@ -8,7 +8,7 @@ from enum import Enum
 
 import pytest
 import rtw_contracts
-from rtw_contracts import Language, Programme, WorkMode, FlexibleWorking, WithdrawalReason, types
+from rtw_contracts import FlexibleWorking, Language, Programme, WithdrawalReason, WorkMode, types
 from rtw_contracts.labels import ENGLISH, LABELS, label_for_code, labels_for
 
 pytestmark = pytest.mark.unit
@@ -25,7 +25,9 @@ ENUMS = sorted(
 
 
 def test_the_contracts_have_enums_to_label() -> None:
-    assert Programme in ENUMS and WithdrawalReason in ENUMS and len(ENUMS) >= 17
+    assert Programme in ENUMS
+    assert WithdrawalReason in ENUMS
+    assert len(ENUMS) >= 17
 
 
 @pytest.mark.parametrize("kind", ENUMS, ids=lambda kind: kind.__name__)

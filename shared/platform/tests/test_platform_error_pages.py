@@ -60,17 +60,21 @@ async def test_an_unknown_or_malformed_id_on_a_page_is_a_styled_404_and_on_the_a
         api_malformed = await client.get("/api/things/not-an-id", headers=BROWSER)
     for page in (unknown, malformed):
         assert page.status_code == 404
-        assert "Page not found" in page.text and 'href="/applications/"' in page.text
+        assert "Page not found" in page.text
+        assert 'href="/applications/"' in page.text
     assert "There is no such thing." in unknown.text
-    assert api_unknown.status_code == 404 and api_unknown.json() == {"detail": "There is no such thing."}
-    assert api_malformed.status_code == 422 and api_malformed.json()["errors"][0]["field"] == "thing_id"
+    assert api_unknown.status_code == 404
+    assert api_unknown.json() == {"detail": "There is no such thing."}
+    assert api_malformed.status_code == 422
+    assert api_malformed.json()["errors"][0]["field"] == "thing_id"
 
 
 async def test_a_malformed_query_on_a_page_is_a_400_page() -> None:
     async with _client() as client:
         page = await client.get("/things/00000000-0000-0000-0000-000000000000?page=x")
     assert page.status_code == 400
-    assert "There is a problem" in page.text and "rtw.css" in page.text
+    assert "There is a problem" in page.text
+    assert "rtw.css" in page.text
 
 
 async def test_a_defect_behind_a_page_is_a_styled_500_and_behind_the_api_plain() -> None:
@@ -78,6 +82,8 @@ async def test_a_defect_behind_a_page_is_a_styled_500_and_behind_the_api_plain()
         page = await client.get("/broken")
         api = await client.get("/api/broken", headers=BROWSER)
     assert page.status_code == 500
-    assert "Sorry, there is a problem with the service" in page.text and "rtw.css" in page.text
+    assert "Sorry, there is a problem with the service" in page.text
+    assert "rtw.css" in page.text
     assert "a defect" not in page.text
-    assert api.status_code == 500 and api.text == "Internal Server Error"
+    assert api.status_code == 500
+    assert api.text == "Internal Server Error"

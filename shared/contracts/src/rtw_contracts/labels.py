@@ -64,7 +64,9 @@ ENGLISH: Labels = {
     },
     CareerBreakReason: {
         CareerBreakReason.CARING: "I took a break to care for someone (a child or an adult)",
-        CareerBreakReason.CARING_COVID_UNEMPLOYED: "I was caring for someone and lost my job because of COVID-19",
+        CareerBreakReason.CARING_COVID_UNEMPLOYED: (
+            "I was caring for someone and lost my job because of COVID-19"
+        ),
         CareerBreakReason.LONG_TERM_UNEMPLOYED: "I have been out of work for a long time",
     },
     IctSpecialism: {
@@ -125,7 +127,9 @@ ENGLISH: Labels = {
         IneligibilityReason.NO_QUALIFYING_BREAK: "No career break that qualifies for the programme",
         IneligibilityReason.INSUFFICIENT_EXPERIENCE: "Not enough experience in the profession",
         IneligibilityReason.NOT_PREVIOUSLY_REGISTERED: "Not registered with the professional body before",
-        IneligibilityReason.OUT_OF_PRACTICE_TOO_SHORT: "Out of practice for less time than the programme asks for",
+        IneligibilityReason.OUT_OF_PRACTICE_TOO_SHORT: (
+            "Out of practice for less time than the programme asks for"
+        ),
         IneligibilityReason.OUT_OF_PRACTICE_TOO_LONG: "Out of practice for longer than the programme allows",
         IneligibilityReason.NO_RIGHT_TO_WORK: "No right to work in the UK",
         IneligibilityReason.OUTSIDE_WINDOW: "Applied when the cohort was not open for applications",

@@ -108,7 +108,6 @@ class Nation(Labelled, StrEnum):
     NORTHERN_IRELAND = "northern_ireland"
 
 
-
 class Region(Labelled, StrEnum):
     """England's nine regions plus Wales, Scotland and Northern Ireland (ONS naming)."""
 
@@ -210,7 +209,6 @@ class SkillLevel(Labelled, IntEnum):
     WORKING = 2
     PRACTITIONER = 3
     EXPERT = 4
-
 
 
 class FlexibleWorking(Labelled, StrEnum):

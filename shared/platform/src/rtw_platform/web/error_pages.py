@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import Refusal
-from .pages import STATIC, HOME_PAGES, Pages, current_principal
+from .pages import HOME_PAGES, STATIC, Pages, current_principal
 
 PLATFORM_PAGES = Pages("platform", STATIC.parent / "templates")
 
@@ -127,8 +127,7 @@ def invalid_request_page(request: Request, exc: RequestValidationError) -> HTMLR
     return error_page(
         request,
         heading_for(400),
-        "The address of this page is not one it can show. Go back and follow a link or use the "
-        "page's form.",
+        "The address of this page is not one it can show. Go back and follow a link or use the page's form.",
         400,
     )
 
