@@ -670,7 +670,7 @@ async def test_a_recruiter_saves_a_search_is_shown_new_returners_and_runs_switch
     assert f"/council/candidates/{after_on.application_id}" in listed.text
 
     confirm = await walsall.get(f"/council/saved-searches/{saved_id}/delete")
-    assert "Delete the saved search ‘Analysts near us’?" in confirm.text
+    assert "Delete the saved search \N{LEFT SINGLE QUOTATION MARK}Analysts near us" in confirm.text
     deleted = await walsall.post(
         f"/council/saved-searches/{saved_id}/delete", page=f"/council/saved-searches/{saved_id}/delete"
     )

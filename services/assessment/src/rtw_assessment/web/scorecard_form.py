@@ -20,12 +20,7 @@ SCALE: tuple[tuple[str, str, str], ...] = (
     ("4", "4: strong", "Strong, consistent evidence throughout"),
 )
 
-RECOMMENDATIONS: tuple[tuple[str, str], ...] = (
-    (Recommendation.STRONG_NO.value, "Strong no"),
-    (Recommendation.NO.value, "No"),
-    (Recommendation.YES.value, "Yes"),
-    (Recommendation.STRONG_YES.value, "Strong yes"),
-)
+RECOMMENDATIONS: tuple[tuple[str, str], ...] = tuple((r.value, r.label) for r in Recommendation)
 
 
 def score_field(criterion_id: str) -> str:

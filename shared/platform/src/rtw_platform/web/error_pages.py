@@ -9,7 +9,7 @@ as before (`{"detail": …}`), so API clients and their tests see no change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -110,7 +110,7 @@ def refusal_page(request: Request, exc: Refusal) -> Response | None:
     return page
 
 
-def http_error_page(request: Request, status_code: int, headers: dict[str, str] | None) -> HTMLResponse:
+def http_error_page(request: Request, status_code: int, headers: Mapping[str, str] | None) -> HTMLResponse:
     """An HTTP error (no such address, a method the address does not take) as a page."""
     message = MESSAGES.get(status_code) or HTTPStatus(status_code).phrase
     page = error_page(request, heading_for(status_code), message, status_code)
