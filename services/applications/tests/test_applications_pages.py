@@ -424,3 +424,46 @@ async def test_withdraw_download_and_erase(runtime: ServiceRuntime) -> None:
     assert "rtw_session" not in browser.http.cookies
     assert (await browser.http.get("/my")).status_code == 303  # signed out: off to sign in
     assert not await opens_my_page(runtime, cookie)  # and the session itself has ended
+
+
+SNAKE_CASE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
+
+
+def words_of(page: httpx.Response) -> str:
+    """What a person reads in a page's main content (no tags, no attributes)."""
+    main = page.text.split("<main", 1)[1].split("</main>", 1)[0]
+    return re.sub(r"<[^>]+>", " ", "<main" + main)
+
+
+async def test_the_timeline_shows_labels_never_codes(runtime: ServiceRuntime) -> None:
+    browser = Browser(runtime)
+    base = await start(browser, runtime)
+    await answer_everything(browser, base)
+    await browser.post(f"{base}/check-answers", {})
+    secret = runtime.settings.token_secret.get_secret_value()
+    candidate_id = verify_session_token(secret, browser.http.cookies["rtw_session"]).principal.subject
+    screened = example(
+        AssessmentScored,
+        event_id=uuid4(),
+        application_id=UUID(base.rsplit("/", 1)[1]),
+        candidate_id=UUID(candidate_id),
+        cohort_id="ict-test",
+        stage="screening",
+        outcome="shortlisted",
+        score=None,
+        breakdown=[],
+        next_step_deadline=None,
+    )
+    await runtime.broker.publish(
+        screened.model_dump(mode="json"),
+        exchange=runtime.topology.events_exchange,
+        routing_key=screened.ROUTING_KEY,
+    )
+    status = base.replace("/application/", "/my/applications/")
+    done = await browser.post(f"{status}/withdraw", {"reason": "programme_not_suitable"})
+    assert done.status_code == 303, done.text
+    timeline = await browser.http.get(status)
+    assert timeline.status_code == 200
+    shown = words_of(timeline)
+    assert "The programme is not right for me" in shown
+    assert not SNAKE_CASE.findall(shown), SNAKE_CASE.findall(shown)

@@ -23,7 +23,7 @@ from rtw_contracts import (
     WithdrawalReason,
 )
 from rtw_contracts.examples import example
-from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.auth import Principal, Role, issue_session_token, issue_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
 
@@ -216,6 +216,7 @@ async def test_reports_match_a_cohort_with_known_answers(
         await client.get("/reports/savings?cohort_id=ict-test&recruitment_cost_pence=0", headers=admin)
     ).json()
     assert custom["total"]["low_pence"] == 2 * (LOW_PER_HIRE - 2_400_000)
+    await the_reports_page_works_out_savings_with_the_admins_assumptions(runtime)
 
     csv_text = (await client.get("/reports/funnel?cohort_id=ict-test&format=csv", headers=admin)).text
     assert csv_text.splitlines()[0] == "step,people,median_days_to_next"
@@ -269,3 +270,40 @@ async def test_report_assumptions_and_filters_out_of_range_get_422_naming_them(
         assert words in problems[field], problems
     fine = await client.get("/reports/savings?recruitment_cost_pence=0&programme=ict", headers=admin)
     assert fine.status_code == 200
+
+
+async def the_reports_page_works_out_savings_with_the_admins_assumptions(runtime: ServiceRuntime) -> None:
+    """On the reports page an admin changes the savings assumptions (in pounds) and sees the
+    estimate worked out with them, as the API's query does; mistakes are shown beside the boxes."""
+    secret = runtime.settings.token_secret.get_secret_value()
+    base = "/admin/reports?cohort_id=ict-test&programme="
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app_for(runtime)), base_url="http://a"
+    ) as page:
+        # Only an admin sees it.
+        page.cookies.set("rtw_session", issue_session_token(secret, Principal("c-1", Role.CANDIDATE)))
+        assert (await page.get(base)).status_code == 303
+        page.cookies.set("rtw_session", issue_session_token(secret, Principal("admin", Role.ADMIN)))
+        standard = await page.get(base)
+        assert standard.status_code == 200
+        assert f"£{round(2 * LOW_PER_HIRE / 100):,}" in standard.text
+        assert 'value="15.71"' in standard.text  # the standard assumptions fill the boxes
+
+        changed = await page.get(
+            base + "&agency_low=£30&agency_high=35.00&employed=15.71&weeks=46&recruitment=0"
+        )
+        assert changed.status_code == 200, changed.text
+        assert f"£{round(2 * (LOW_PER_HIRE - 2_400_000) / 100):,}" in changed.text
+        assert "use the assumptions you entered" in changed.text
+
+        wrong = await page.get(base + "&agency_low=30&agency_high=20&employed=lots&weeks=60&recruitment=")
+        assert wrong.status_code == 400
+        for message in (
+            "The agency&#39;s high hourly cost must not be less than its low one",
+            "Enter the returner&#39;s hourly cost as an amount of money",
+            "Enter the working weeks a year",
+            "Enter the recruitment cost avoided, in pounds",
+        ):
+            assert message in wrong.text
+        assert 'href="#agency_high"' in wrong.text
+        assert f"£{round(2 * LOW_PER_HIRE / 100):,}" in wrong.text  # the standard estimate meanwhile

@@ -835,6 +835,48 @@ async def test_a_saved_search_alerts_once_for_each_candidate_who_comes_to_match_
     assert (await world.http.get(alerts_url, headers=walsall.headers)).json() == []
 
 
+async def test_a_saved_searchs_alerts_are_switched_off_and_on_and_it_is_deleted_only_by_its_council(
+    world: World,
+) -> None:
+    walsall = await world.sign_up(WALSALL)
+    birmingham = await world.sign_up(BIRMINGHAM)
+    searches = f"/councils/{walsall.id}/saved-searches"
+    saved = await world.http.post(
+        searches,
+        json={"name": "Analysts", "filters": {"specialisms": ["data_analyst"]}},
+        headers=walsall.headers,
+    )
+    saved_id = saved.json()["saved_search_id"]
+    [listed] = (await world.http.get(searches, headers=walsall.headers)).json()
+    assert (listed["saved_search_id"], listed["name"], listed["alerts_on"]) == (saved_id, "Analysts", True)
+    alerts_url = f"/councils/{walsall.id}/alerts"
+    one = f"{searches}/{saved_id}"
+
+    # Another council's recruiter: as unknown as a missing search; their own list is empty.
+    for method, body in (("PATCH", {"alerts_on": False}), ("DELETE", None)):
+        other = await world.http.request(method, one, json=body, headers=birmingham.headers)
+        assert other.status_code == 404, other.text
+    theirs = await world.http.get(f"/councils/{birmingham.id}/saved-searches", headers=birmingham.headers)
+    assert theirs.json() == []
+    assert (await world.http.get(searches, headers=birmingham.headers)).status_code == 404
+
+    off = await world.http.patch(one, json={"alerts_on": False}, headers=walsall.headers)
+    assert off.json() == {"saved_search_id": saved_id, "alerts_on": False}
+    while_off = await world.join()
+    assert (await world.http.get(alerts_url, headers=walsall.headers)).json() == []
+    await world.http.patch(one, json={"alerts_on": True}, headers=walsall.headers)
+    assert (await world.http.get(alerts_url, headers=walsall.headers)).json() == []  # the new baseline
+    after = await world.join()
+    alerts = (await world.http.get(alerts_url, headers=walsall.headers)).json()
+    assert alerts == [{"saved_search_id": saved_id, "candidate_ref": after.ref}]
+    assert while_off.ref not in json.dumps(alerts)
+
+    deleted = await world.http.delete(one, headers=walsall.headers)
+    assert deleted.status_code == 204
+    assert (await world.http.get(searches, headers=walsall.headers)).json() == []
+    assert (await world.http.delete(one, headers=walsall.headers)).status_code == 404
+
+
 # --------------------------------------------------------------------------- who is in the pool
 
 

@@ -600,3 +600,142 @@ async def test_the_match_page_refuses_a_hire_before_the_interview_the_vacancy_as
     hired = await walsall.post(f"{match_path}/outcome", hire, page=match_path)
     assert hired.status_code == 303, hired.text
     assert "You hired this returner" in (await walsall.get(match_path)).text
+
+
+def saved_search_ids(page: httpx.Response) -> list[str]:
+    return re.findall(r"/council/saved-searches/([0-9a-f-]{36})/delete", page.text)
+
+
+async def test_a_recruiter_saves_a_search_is_shown_new_returners_and_runs_switches_and_deletes_it(
+    runtime: ServiceRuntime,
+) -> None:
+    walsall = await sign_up_and_in(runtime, WALSALL)
+    assert "no saved searches yet" in (await walsall.get("/council/saved-searches")).text
+    before = await join_pool(runtime)
+
+    found = await walsall.get("/council/search", radius_km="50", specialisms="data_analyst")
+    save_link = re.search(r'href="((?:/matching)?/council/saved-searches/new\?[^"]+)"', found.text)
+    assert save_link, "the search page offers to save the search"
+    new_page = save_link.group(1).replace("&amp;", "&").removeprefix("/matching")
+    naming = await walsall.get(new_page)
+    assert "within 50 km of your council" in naming.text
+    assert "Data analyst" in naming.text
+    query = new_page.split("?", 1)[1]
+    unnamed = await walsall.post("/council/saved-searches", {"name": "", "query": query}, page=new_page)
+    assert unnamed.status_code == 400
+    assert "Enter a name for the search" in unnamed.text
+    saved = await walsall.post(
+        "/council/saved-searches", {"name": "Analysts near us", "query": query}, page=new_page
+    )
+    assert saved.status_code == 303, saved.text
+    assert saved.headers["location"] == "/council/saved-searches?done=saved"
+
+    listed = await walsall.get("/council/saved-searches")
+    [saved_id] = saved_search_ids(listed)
+    assert "Analysts near us" in listed.text
+    assert str(before.application_id)[:8].upper() not in listed.text  # matched before: no alert
+    assert "None since you last looked" in listed.text
+
+    # A returner who joins after the search was saved is shown under it; running it finds them.
+    later = await join_pool(runtime)
+    listed = await walsall.get("/council/saved-searches")
+    assert f"/council/candidates/{later.application_id}" in listed.text
+    run = re.search(r'href="(?:/matching)?(/council/search\?[^"]+)"', listed.text)
+    assert run
+    ran = await walsall.get(run.group(1).replace("&amp;", "&"))
+    assert ran.status_code == 200
+    assert str(later.application_id)[:8].upper() in ran.text
+    seen = await walsall.post(f"/council/saved-searches/{saved_id}/seen", page="/council/saved-searches")
+    assert seen.headers["location"] == "/council/saved-searches?done=seen"
+    assert (
+        f"/council/candidates/{later.application_id}"
+        not in (await walsall.get("/council/saved-searches")).text
+    )
+
+    # Alerts off: nobody new is listed; on again: only those who join from then on.
+    off = await walsall.post(
+        f"/council/saved-searches/{saved_id}/alerts", {"alerts": "off"}, page="/council/saved-searches"
+    )
+    assert off.headers["location"] == "/council/saved-searches?done=alerts-off"
+    while_off = await join_pool(runtime)
+    listed = await walsall.get("/council/saved-searches")
+    assert "Turn alerts on" in listed.text
+    assert f"/council/candidates/{while_off.application_id}" not in listed.text
+    await walsall.post(
+        f"/council/saved-searches/{saved_id}/alerts", {"alerts": "on"}, page="/council/saved-searches"
+    )
+    after_on = await join_pool(runtime)
+    listed = await walsall.get("/council/saved-searches")
+    assert f"/council/candidates/{while_off.application_id}" not in listed.text
+    assert f"/council/candidates/{after_on.application_id}" in listed.text
+
+    confirm = await walsall.get(f"/council/saved-searches/{saved_id}/delete")
+    assert "Delete the saved search \N{LEFT SINGLE QUOTATION MARK}Analysts near us" in confirm.text
+    deleted = await walsall.post(
+        f"/council/saved-searches/{saved_id}/delete", page=f"/council/saved-searches/{saved_id}/delete"
+    )
+    assert deleted.headers["location"] == "/council/saved-searches?done=deleted"
+    assert saved_search_ids(await walsall.get("/council/saved-searches")) == []
+
+
+async def test_only_the_councils_own_recruiters_with_the_forms_token_change_a_saved_search(
+    runtime: ServiceRuntime,
+) -> None:
+    walsall = await sign_up_and_in(runtime, WALSALL)
+    query = "programme=ict&radius_km=30"
+    page = f"/council/saved-searches/new?{query}"
+    saved = await walsall.post("/council/saved-searches", {"name": "Near", "query": query}, page=page)
+    assert saved.status_code == 303, saved.text
+    [saved_id] = saved_search_ids(await walsall.get("/council/saved-searches"))
+    actions = [
+        f"/council/saved-searches/{saved_id}/delete",
+        f"/council/saved-searches/{saved_id}/alerts",
+        f"/council/saved-searches/{saved_id}/seen",
+    ]
+
+    # Another council's recruiter: the search is as unknown as a missing one.
+    birmingham = await sign_up_and_in(runtime, BIRMINGHAM)
+    assert "Near" not in (await birmingham.get("/council/saved-searches")).text
+    assert (await birmingham.get(actions[0])).status_code == 404
+    for action in actions:
+        answer = await birmingham.post(action, {"alerts": "off"}, page="/council/saved-searches")
+        assert answer.status_code == 404, action
+        assert "Page not found" in answer.text
+
+    # Without the form's token nothing changes.
+    for action in actions:
+        refused = await walsall.http.post(action, data={"alerts": "off"})
+        assert refused.status_code == 400, action
+        assert "could not be sent" in refused.text
+
+    # Nobody signed in, or someone who is not a recruiter, is sent to sign in.
+    admin = signed_in_as(runtime, Principal(subject="admin-1", role=Role.ADMIN))
+    for browser in (Browser(runtime), admin):
+        assert (await browser.get("/council/saved-searches")).status_code == 303
+        assert (await browser.get(page)).status_code == 303
+        assert (await browser.http.post(actions[0], data={})).status_code == 303
+
+    listed = await walsall.get("/council/saved-searches")
+    assert "Turn alerts off" in listed.text  # still on: nothing above changed it
+    assert saved_search_ids(listed) == [saved_id]
+
+    # A saved search may name only the council's own vacancy.
+    foreign = await walsall.post(
+        "/council/saved-searches",
+        {"name": "Theirs", "query": f"vacancy_id={uuid4()}"},
+        page=page,
+    )
+    assert foreign.status_code == 404
+    assert saved_search_ids(await walsall.get("/council/saved-searches")) == [saved_id]
+
+
+async def test_only_a_recruiter_with_the_forms_token_invites_a_colleague(runtime: ServiceRuntime) -> None:
+    walsall = await sign_up_and_in(runtime, WALSALL)
+    invited_before = len(await outbox(runtime, "RecruiterInvited"))
+    form = {"name": "Colleague Person", "email": "colleague@walsall.gov.uk"}
+    refused = await walsall.http.post("/council/recruiters", data=form)
+    assert refused.status_code == 400
+    admin = signed_in_as(runtime, Principal(subject="admin-1", role=Role.ADMIN))
+    assert (await admin.http.post("/council/recruiters", data=form)).status_code == 303
+    assert (await Browser(runtime).http.post("/council/recruiters", data=form)).status_code == 303
+    assert len(await outbox(runtime, "RecruiterInvited")) == invited_before

@@ -174,6 +174,60 @@ async def save_search(
     return {"saved_search_id": str(saved.id)}
 
 
+@router.get("/councils/{council_id}/saved-searches", tags=["councils"])
+async def saved_searches(
+    council_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> list[dict[str, Any]]:
+    """Your council's saved searches, newest first."""
+    council = await councils.council_for(uow, principal, council_id)
+    return [
+        {
+            "saved_search_id": str(saved.id),
+            "name": saved.name,
+            "filters": saved.filters,
+            "alerts_on": saved.alerts_on,
+            "created_at": saved.created_at.isoformat(),
+        }
+        for saved in await search.saved_searches_of(uow, council)
+    ]
+
+
+class AlertsSwitch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    alerts_on: bool
+
+
+@router.patch("/councils/{council_id}/saved-searches/{saved_search_id}", tags=["councils"])
+async def switch_alerts(
+    council_id: UUID,
+    saved_search_id: UUID,
+    body: AlertsSwitch,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+) -> dict[str, Any]:
+    """Turn a saved search's alerts off or on (on again: alerts are for candidates matching from
+    then on)."""
+    council = await councils.council_for(uow, principal, council_id)
+    saved = await search.saved_search_for(uow, council, saved_search_id)
+    await search.set_alerts(uow, council, saved, body.alerts_on)
+    return {"saved_search_id": str(saved.id), "alerts_on": body.alerts_on}
+
+
+@router.delete(
+    "/councils/{council_id}/saved-searches/{saved_search_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["councils"],
+)
+async def delete_saved_search(
+    council_id: UUID, saved_search_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> None:
+    """Delete a saved search and its alerts."""
+    council = await councils.council_for(uow, principal, council_id)
+    saved = await search.saved_search_for(uow, council, saved_search_id)
+    await search.delete_saved_search(uow, saved)
+
+
 @router.get("/councils/{council_id}/alerts", tags=["councils"])
 async def alerts(council_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> list[dict[str, str]]:
     """New candidates matching your saved searches (each shown once)."""

@@ -26,9 +26,10 @@ from rtw_contracts import (
     SkillLevel,
     WorkMode,
 )
+from rtw_contracts.labels import label_for_code
 from rtw_platform import names
 
-LEVEL_NAMES = {1: "Awareness", 2: "Working", 3: "Practitioner", 4: "Expert"}
+LEVEL_NAMES = {int(level): level.label for level in SkillLevel}
 
 
 class Weights(BaseModel):
@@ -410,7 +411,7 @@ class Explainer:
         wanted, offered = self.wanted, s.offered
         met = wanted & offered
         fraction = len(met) / len(wanted) if wanted else 1.0
-        unmet = sorted(wanted - offered)
+        unmet = ", ".join(label_for_code(m, FlexibleWorking).lower() for m in sorted(wanted - offered))
         part = _factor(
             "flexible_working",
             fraction,
@@ -418,7 +419,7 @@ class Explainer:
             f"meets {len(met)} of {len(wanted)} flexible-working needs"
             if wanted
             else "no flexible-working needs",
-            f"offering {', '.join(m.replace('_', ' ') for m in unmet)} would add to it",
+            f"offering {unmet} would add to it",
         )
         if s.offered_key:
             self._flexible[s.offered_key] = part

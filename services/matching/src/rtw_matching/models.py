@@ -267,6 +267,7 @@ class SavedSearch(MatchingTable, table=True):
     filters: dict[str, Any] = json_field()
     created_by: str = Field(max_length=200)
     created_at: datetime = timestamp_field()
+    alerts_on: bool = True  # off: no alerts are raised for it (turning on again starts afresh)
 
 
 class SearchAlert(MatchingTable, table=True):

@@ -166,6 +166,7 @@ async def save_search(
     uow: UnitOfWork, council: Council, name: str, filters: SearchFilters, by: str
 ) -> SavedSearch:
     """Save a search; new candidates matching it raise alerts."""
+    await check_room_for_another(uow, council)
     saved = SavedSearch(
         council_id=council.id,
         name=name,
@@ -188,7 +189,13 @@ async def refresh_alerts(
     searches = (
         [only]
         if only
-        else (await uow.session.exec(select(SavedSearch).where(SavedSearch.council_id == council.id))).all()
+        else (
+            await uow.session.exec(
+                select(SavedSearch).where(
+                    SavedSearch.council_id == council.id, col(SavedSearch.alerts_on).is_(True)
+                )
+            )
+        ).all()
     )
     for saved in searches:
         filters = SearchFilters.model_validate({**saved.filters, "page_size": 100})
@@ -221,3 +228,86 @@ async def refresh_alerts(
             page += 1
     await uow.commit()
     return created
+
+
+#: The most searches one council may save (each is run again for every alerts check).
+MAX_SAVED_SEARCHES = 50
+
+
+async def saved_searches_of(uow: UnitOfWork, council: Council) -> list[SavedSearch]:
+    """The council's saved searches, newest first."""
+    statement = (
+        select(SavedSearch)
+        .where(SavedSearch.council_id == council.id)
+        .order_by(col(SavedSearch.created_at).desc())
+    )
+    return list((await uow.session.exec(statement)).all())
+
+
+async def saved_search_for(uow: UnitOfWork, council: Council, saved_search_id: UUID) -> SavedSearch:
+    """One of the council's saved searches (another council's is as unknown as a missing one)."""
+    saved = await uow.session.get(SavedSearch, saved_search_id)
+    if saved is None or saved.council_id != council.id:
+        raise NotFound("Your council has no saved search with that id.")
+    return saved
+
+
+async def check_room_for_another(uow: UnitOfWork, council: Council) -> None:
+    """Refuse a search beyond the council's limit."""
+    if len(await saved_searches_of(uow, council)) >= MAX_SAVED_SEARCHES:
+        raise Invalid(
+            [("name", f"Your council has {MAX_SAVED_SEARCHES} saved searches: delete one first")],
+            "Your council has as many saved searches as it may keep.",
+        )
+
+
+async def unseen_alerts(uow: UnitOfWork, council: Council) -> dict[UUID, list[SearchAlert]]:
+    """The council's alerts nobody has seen yet, by saved search, oldest first."""
+    statement = (
+        select(SearchAlert)
+        .where(SearchAlert.council_id == council.id, col(SearchAlert.seen_at).is_(None))
+        .order_by(col(SearchAlert.created_at))
+    )
+    found: dict[UUID, list[SearchAlert]] = {}
+    for alert in (await uow.session.exec(statement)).all():
+        found.setdefault(alert.saved_search_id, []).append(alert)
+    return found
+
+
+async def mark_seen(uow: UnitOfWork, saved: SavedSearch) -> int:
+    """Mark a saved search's alerts seen; how many were new."""
+    statement = select(SearchAlert).where(
+        SearchAlert.saved_search_id == saved.id, col(SearchAlert.seen_at).is_(None)
+    )
+    alerts = (await uow.session.exec(statement)).all()
+    now = datetime.now(UTC)
+    for alert in alerts:
+        alert.seen_at = now
+        uow.session.add(alert)
+    await uow.commit()
+    return len(alerts)
+
+
+async def set_alerts(uow: UnitOfWork, council: Council, saved: SavedSearch, on: bool) -> None:
+    """Turn a saved search's alerts on or off. Turned on again, those who match now are the new
+    baseline: alerts are for candidates who match from then on."""
+    if saved.alerts_on == on:
+        return
+    saved.alerts_on = on
+    uow.session.add(saved)
+    await uow.session.flush()
+    if on:
+        await refresh_alerts(uow, council, only=saved, mark_seen=True)
+    else:
+        await uow.commit()
+
+
+async def delete_saved_search(uow: UnitOfWork, saved: SavedSearch) -> None:
+    """Delete a saved search and its alerts."""
+    alerts = (
+        await uow.session.exec(select(SearchAlert).where(SearchAlert.saved_search_id == saved.id))
+    ).all()
+    for alert in alerts:
+        await uow.session.delete(alert)
+    await uow.session.delete(saved)
+    await uow.commit()

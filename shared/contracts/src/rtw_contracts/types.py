@@ -73,7 +73,24 @@ __all__ = [
 # --------------------------------------------------------------------------- enums
 
 
-class Programme(StrEnum):
+class Labelled:
+    """Every enum of the contracts has a name for people (see `rtw_contracts.labels`, the one
+    source of them): `.label` in English, `.label_in(language)` in another (English until that
+    language has it)."""
+
+    @property
+    def label(self) -> str:
+        """The name people read, in English, e.g. ``Programme.ICT.label == "ICT and digital"``."""
+        return self.label_in("en")
+
+    def label_in(self, language: str) -> str:
+        """The name people read in `language` (`Language.EN`, `Language.CY`)."""
+        from .labels import label_of
+
+        return label_of(self, language)  # type: ignore[arg-type]
+
+
+class Programme(Labelled, StrEnum):
     """A Return to Work programme (one per council profession)."""
 
     ICT = "ict"
@@ -82,7 +99,7 @@ class Programme(StrEnum):
     LEGAL = "legal"
 
 
-class Nation(StrEnum):
+class Nation(Labelled, StrEnum):
     """A nation of the United Kingdom."""
 
     ENGLAND = "england"
@@ -90,21 +107,8 @@ class Nation(StrEnum):
     SCOTLAND = "scotland"
     NORTHERN_IRELAND = "northern_ireland"
 
-    @property
-    def label(self) -> str:
-        """The human name, e.g. ``"Northern Ireland"``."""
-        return _NATION_LABELS[self]
 
-
-_NATION_LABELS: dict[Nation, str] = {
-    Nation.ENGLAND: "England",
-    Nation.WALES: "Wales",
-    Nation.SCOTLAND: "Scotland",
-    Nation.NORTHERN_IRELAND: "Northern Ireland",
-}
-
-
-class Region(StrEnum):
+class Region(Labelled, StrEnum):
     """England's nine regions plus Wales, Scotland and Northern Ireland (ONS naming)."""
 
     EAST_MIDLANDS = "east_midlands"
@@ -121,14 +125,9 @@ class Region(StrEnum):
     YORKSHIRE_AND_THE_HUMBER = "yorkshire_and_the_humber"
 
     @property
-    def label(self) -> str:
-        """The human (ONS) name, e.g. ``"Yorkshire and The Humber"``."""
-        return _REGION_DATA[self][0]
-
-    @property
     def nation(self) -> Nation:
         """The nation the region belongs to."""
-        return _REGION_DATA[self][1]
+        return _REGION_NATIONS[self]
 
     @classmethod
     def from_label(cls, label: str) -> Region:
@@ -137,29 +136,29 @@ class Region(StrEnum):
         Raises ``ValueError`` for an unknown name.
         """
         key = " ".join(label.split()).casefold()
-        for region, (name, _) in _REGION_DATA.items():
-            if name.casefold() == key:
+        for region in cls:
+            if region.label.casefold() == key:
                 return region
         raise ValueError(f"unknown region label: {label!r}")
 
 
-_REGION_DATA: dict[Region, tuple[str, Nation]] = {
-    Region.EAST_MIDLANDS: ("East Midlands", Nation.ENGLAND),
-    Region.EAST_OF_ENGLAND: ("East of England", Nation.ENGLAND),
-    Region.LONDON: ("London", Nation.ENGLAND),
-    Region.NORTH_EAST: ("North East", Nation.ENGLAND),
-    Region.NORTH_WEST: ("North West", Nation.ENGLAND),
-    Region.NORTHERN_IRELAND: ("Northern Ireland", Nation.NORTHERN_IRELAND),
-    Region.SCOTLAND: ("Scotland", Nation.SCOTLAND),
-    Region.SOUTH_EAST: ("South East", Nation.ENGLAND),
-    Region.SOUTH_WEST: ("South West", Nation.ENGLAND),
-    Region.WALES: ("Wales", Nation.WALES),
-    Region.WEST_MIDLANDS: ("West Midlands", Nation.ENGLAND),
-    Region.YORKSHIRE_AND_THE_HUMBER: ("Yorkshire and The Humber", Nation.ENGLAND),
+_REGION_NATIONS: dict[Region, Nation] = {
+    Region.EAST_MIDLANDS: Nation.ENGLAND,
+    Region.EAST_OF_ENGLAND: Nation.ENGLAND,
+    Region.LONDON: Nation.ENGLAND,
+    Region.NORTH_EAST: Nation.ENGLAND,
+    Region.NORTH_WEST: Nation.ENGLAND,
+    Region.NORTHERN_IRELAND: Nation.NORTHERN_IRELAND,
+    Region.SCOTLAND: Nation.SCOTLAND,
+    Region.SOUTH_EAST: Nation.ENGLAND,
+    Region.SOUTH_WEST: Nation.ENGLAND,
+    Region.WALES: Nation.WALES,
+    Region.WEST_MIDLANDS: Nation.ENGLAND,
+    Region.YORKSHIRE_AND_THE_HUMBER: Nation.ENGLAND,
 }
 
 
-class CareerBreakReason(StrEnum):
+class CareerBreakReason(Labelled, StrEnum):
     """Why the candidate is out of work (each is a qualifying route onto the programme)."""
 
     CARING = "caring"
@@ -167,7 +166,7 @@ class CareerBreakReason(StrEnum):
     LONG_TERM_UNEMPLOYED = "long_term_unemployed"
 
 
-class IctSpecialism(StrEnum):
+class IctSpecialism(Labelled, StrEnum):
     """The eleven desired specialisms of the Return to Work - ICT council information pack."""
 
     IT_TECHNICAL_SUPPORT = "it_technical_support"
@@ -183,50 +182,27 @@ class IctSpecialism(StrEnum):
     INFORMATION_MANAGEMENT_SPECIALIST = "information_management_specialist"
 
     @property
-    def label(self) -> str:
-        """The human name, e.g. ``"IT technical support"``."""
-        return _SPECIALISM_DATA[self][0]
-
-    @property
     def ddat_roles(self) -> tuple[str, ...]:
         """The nearest roles of the government DDaT capability framework."""
-        return _SPECIALISM_DATA[self][1]
+        return _SPECIALISM_ROLES[self]
 
 
-_SPECIALISM_DATA: dict[IctSpecialism, tuple[str, tuple[str, ...]]] = {
-    IctSpecialism.IT_TECHNICAL_SUPPORT: (
-        "IT technical support",
-        ("End user computing engineer", "Service desk manager"),
-    ),
-    IctSpecialism.SOFTWARE_DEVELOPER: (
-        "Software developer",
-        ("Software developer", "Frontend developer"),
-    ),
-    IctSpecialism.DATA_ANALYST: ("Data analyst", ("Data analyst", "Performance analyst")),
-    IctSpecialism.IT_ADMINISTRATOR: (
-        "IT administrator",
-        ("Infrastructure operations engineer", "Application operations engineer"),
-    ),
-    IctSpecialism.PROJECT_MANAGER: (
-        "Project manager",
-        ("Delivery manager", "Programme delivery manager"),
-    ),
-    IctSpecialism.ENTERPRISE_ARCHITECT: ("Enterprise architect", ("Enterprise architect",)),
-    IctSpecialism.TECHNICAL_ARCHITECT: ("Technical architect", ("Technical architect",)),
-    IctSpecialism.SOLUTION_ARCHITECT: ("Solution architect", ("Solution architect",)),
-    IctSpecialism.SECURITY_SPECIALIST: (
-        "Security specialist",
-        ("Security architect", "Infrastructure engineer"),
-    ),
-    IctSpecialism.SECURITY_ARCHITECT: ("Security architect", ("Security architect",)),
-    IctSpecialism.INFORMATION_MANAGEMENT_SPECIALIST: (
-        "Information management specialist",
-        ("Data governance manager",),
-    ),
+_SPECIALISM_ROLES: dict[IctSpecialism, tuple[str, ...]] = {
+    IctSpecialism.IT_TECHNICAL_SUPPORT: ("End user computing engineer", "Service desk manager"),
+    IctSpecialism.SOFTWARE_DEVELOPER: ("Software developer", "Frontend developer"),
+    IctSpecialism.DATA_ANALYST: ("Data analyst", "Performance analyst"),
+    IctSpecialism.IT_ADMINISTRATOR: ("Infrastructure operations engineer", "Application operations engineer"),
+    IctSpecialism.PROJECT_MANAGER: ("Delivery manager", "Programme delivery manager"),
+    IctSpecialism.ENTERPRISE_ARCHITECT: ("Enterprise architect",),
+    IctSpecialism.TECHNICAL_ARCHITECT: ("Technical architect",),
+    IctSpecialism.SOLUTION_ARCHITECT: ("Solution architect",),
+    IctSpecialism.SECURITY_SPECIALIST: ("Security architect", "Infrastructure engineer"),
+    IctSpecialism.SECURITY_ARCHITECT: ("Security architect",),
+    IctSpecialism.INFORMATION_MANAGEMENT_SPECIALIST: ("Data governance manager",),
 }
 
 
-class SkillLevel(IntEnum):
+class SkillLevel(Labelled, IntEnum):
     """A DDaT framework skill level (ordered: a higher value is a deeper skill)."""
 
     AWARENESS = 1
@@ -234,13 +210,8 @@ class SkillLevel(IntEnum):
     PRACTITIONER = 3
     EXPERT = 4
 
-    @property
-    def label(self) -> str:
-        """The framework's name for the level, e.g. ``"Practitioner"``."""
-        return self.name.capitalize()
 
-
-class FlexibleWorking(StrEnum):
+class FlexibleWorking(Labelled, StrEnum):
     """A flexible-working arrangement a candidate wants or a council offers."""
 
     PART_TIME = "part_time"
@@ -252,7 +223,7 @@ class FlexibleWorking(StrEnum):
     CHOICE_OF_BASE = "choice_of_base"
 
 
-class WorkMode(StrEnum):
+class WorkMode(Labelled, StrEnum):
     """Where a vacancy's work is done."""
 
     ON_SITE = "on_site"
@@ -260,7 +231,7 @@ class WorkMode(StrEnum):
     REMOTE = "remote"
 
 
-class AssessmentStage(StrEnum):
+class AssessmentStage(Labelled, StrEnum):
     """The stage of assessment a decision belongs to."""
 
     SCREENING = "screening"
@@ -268,7 +239,7 @@ class AssessmentStage(StrEnum):
     FINAL = "final"
 
 
-class AssessmentOutcome(StrEnum):
+class AssessmentOutcome(Labelled, StrEnum):
     """The outcome of an assessment decision."""
 
     INELIGIBLE = "ineligible"
@@ -280,7 +251,7 @@ class AssessmentOutcome(StrEnum):
     REJECTED = "rejected"
 
 
-class DecisionKind(StrEnum):
+class DecisionKind(Labelled, StrEnum):
     """How an assessment decision was made."""
 
     AUTOMATIC = "automatic"
@@ -289,7 +260,7 @@ class DecisionKind(StrEnum):
     WAITLIST_PROMOTION = "waitlist_promotion"
 
 
-class IneligibilityReason(StrEnum):
+class IneligibilityReason(Labelled, StrEnum):
     """A failed eligibility gate."""
 
     CAREER_BREAK_TOO_SHORT = "career_break_too_short"
@@ -303,7 +274,7 @@ class IneligibilityReason(StrEnum):
     MISSING_PROFESSIONAL_BODY = "missing_professional_body"
 
 
-class WithdrawalReason(StrEnum):
+class WithdrawalReason(Labelled, StrEnum):
     """Why a candidate withdrew."""
 
     FOUND_WORK = "found_work"
@@ -312,21 +283,21 @@ class WithdrawalReason(StrEnum):
     OTHER = "other"
 
 
-class MatchResponse(StrEnum):
+class MatchResponse(Labelled, StrEnum):
     """A candidate's answer to a council's reach-out."""
 
     ACCEPTED = "accepted"
     DECLINED = "declined"
 
 
-class Language(StrEnum):
+class Language(Labelled, StrEnum):
     """The language a candidate wants to be written to in."""
 
     EN = "en"
     CY = "cy"
 
 
-class Recommendation(StrEnum):
+class Recommendation(Labelled, StrEnum):
     """An assessor's overall recommendation on a second-stage submission."""
 
     STRONG_NO = "strong_no"
@@ -335,7 +306,7 @@ class Recommendation(StrEnum):
     STRONG_YES = "strong_yes"
 
 
-class ContractType(StrEnum):
+class ContractType(Labelled, StrEnum):
     """The kind of employment contract of a hire."""
 
     PERMANENT = "permanent"

@@ -29,7 +29,8 @@ from .security_headers import SecurityHeaders
 from .service import ServiceDefinition, ServiceRuntime
 from .settings import ServiceSettings
 from .uow import UnitOfWork
-from .web.install import error_page, install_pages, refusal_page
+from .web.error_pages import error_page, heading_for, invalid_request_page, is_page, refusal_page
+from .web.install import install_pages
 
 log = get_logger(__name__)
 
@@ -128,7 +129,9 @@ def create_app(
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if is_page(request):
+            return invalid_request_page(request, exc)
         return JSONResponse(
             status_code=422,
             content={
@@ -148,16 +151,22 @@ def create_app(
         return JSONResponse(status_code=exc.status, content=content, headers=exc.headers)
 
     @app.exception_handler(DBAPIError)
-    async def unstorable(request: Request, exc: DBAPIError) -> JSONResponse:
+    async def unstorable(request: Request, exc: DBAPIError) -> Response:
         # SQLSTATE class 22 is "data exception": a value the database cannot store or compare
         # (a NUL character, a number out of range). That is the caller's input, not our fault.
         if sqlstate_of(exc).startswith("22"):
             message = "A value sent cannot be stored: check for control characters or large numbers."
+            if is_page(request):
+                return error_page(request, heading_for(422), message, 422)
             return JSONResponse(status_code=422, content={"detail": message})
         if is_infrastructure_error(exc):
             # The database is restarting or away: nothing was done, and trying again will work.
             log.warning("database_unavailable", error=type(exc).__name__, sqlstate=sqlstate_of(exc))
             message = "The service is briefly unavailable: nothing was changed. Please try again shortly."
+            if is_page(request):
+                page = error_page(request, heading_for(503), message, 503)
+                page.headers["retry-after"] = "5"
+                return page
             return JSONResponse(status_code=503, content={"detail": message}, headers={"retry-after": "5"})
         raise exc
 

@@ -8,7 +8,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from rtw_contracts import AssessmentStage, DecisionKind, WithdrawalReason
+from rtw_contracts import AssessmentStage, DecisionKind, IneligibilityReason, MatchResponse, WithdrawalReason
+from rtw_contracts.labels import label_for_code
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, form_text, read_form, redirect
 from sqlmodel import col, select
@@ -22,12 +23,19 @@ from .common import PAGES
 router = APIRouter(include_in_schema=False)
 APPEAL_STEPS = {stage.value for stage in domain.APPEAL_STAGES}
 
-WITHDRAWAL_REASONS = {
-    WithdrawalReason.FOUND_WORK: "I have found work",
-    WithdrawalReason.PERSONAL_CIRCUMSTANCES: "My circumstances have changed",
-    WithdrawalReason.PROGRAMME_NOT_SUITABLE: "The programme is not right for me",
-    WithdrawalReason.OTHER: "Another reason",
-}
+WITHDRAWAL_REASONS = {reason: reason.label for reason in WithdrawalReason}
+#: The codes a journey step may carry (why it was withdrawn, not eligible, answered).
+STEP_CODES = (WithdrawalReason, IneligibilityReason, MatchResponse)
+
+
+def step_detail(detail: str | None, codes: list[str] | None) -> str | None:
+    """A step's detail as people read it: a detail that is only a code (a withdrawal's reason)
+    becomes that code's label (rtw_contracts.labels)."""
+    if detail is not None and codes and detail in codes:
+        return "; ".join(label_for_code(code, *STEP_CODES) for code in codes)
+    return detail
+
+
 #: Tag colours of the stages a candidate sees.
 _COLOURS = {
     domain.Stage.DRAFT: "govuk-tag--grey",
@@ -123,7 +131,7 @@ async def application_status(
     journey = [
         {
             "label": domain.CANDIDATE_LABELS[domain.Stage(entry.stage)],
-            "detail": entry.detail,
+            "detail": step_detail(entry.detail, entry.codes),
             "when": entry.occurred_at,
         }
         # At the same moment, an appeal's answer reads before the decision it leads to.

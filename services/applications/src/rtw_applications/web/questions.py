@@ -28,21 +28,10 @@ from .form_fields import choices, day_of, day_parts, month_of, month_parts, numb
 #: The privacy notice candidates agree to (shown at /applications/privacy-notice).
 PRIVACY_NOTICE_VERSION = "2026-09"
 
-REASONS = {
-    CareerBreakReason.CARING: "I took a break to care for someone (a child or an adult)",
-    CareerBreakReason.CARING_COVID_UNEMPLOYED: "I was caring for someone and lost my job because of COVID-19",
-    CareerBreakReason.LONG_TERM_UNEMPLOYED: "I have been out of work for a long time",
-}
-FLEXIBLE = {
-    FlexibleWorking.PART_TIME: "Part-time",
-    FlexibleWorking.JOB_SHARE: "Job share",
-    FlexibleWorking.COMPRESSED_HOURS: "Compressed hours",
-    FlexibleWorking.TERM_TIME: "Term-time only",
-    FlexibleWorking.REMOTE: "Working from home",
-    FlexibleWorking.HYBRID: "Hybrid (some days at an office)",
-    FlexibleWorking.CHOICE_OF_BASE: "A choice of office",
-}
-LANGUAGES = {Language.EN: "English", Language.CY: "Cymraeg (Welsh)"}
+#: The contracts' labels (rtw_contracts.labels, the one source of names for codes).
+REASONS = {reason: reason.label for reason in CareerBreakReason}
+FLEXIBLE = {arrangement: arrangement.label for arrangement in FlexibleWorking}
+LANGUAGES = {language: language.label for language in Language}
 NOT_REGISTERED = "none"
 
 

@@ -8,12 +8,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from rtw_contracts import Programme, Region
+from rtw_contracts.labels import labels_for
 from rtw_platform.auth import Role
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import signed_in
 
 from .. import cohorts, reports
 from .common import PAGES
+from .savings_form import read_savings
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,12 +27,7 @@ QUESTIONS = {
     "caring": "Caring responsibilities",
 }
 STEPS = {"eligible": "Eligible", "shortlisted": "Shortlisted", "selected": "Selected", "hired": "Hired"}
-PROGRAMMES = {
-    Programme.ICT.value: "ICT",
-    Programme.SOCIAL_WORK.value: "Social work",
-    Programme.PLANNING.value: "Planning",
-    Programme.LEGAL.value: "Legal",
-}
+PROGRAMMES = labels_for(Programme)
 
 
 @router.get("/admin/reports")
@@ -44,7 +41,8 @@ async def reports_page(
     people = await reports.load_people(uow, cohort_id, programme)
     reach = await reports.reach(uow, people)
     fairness = await reports.fairness(uow, people)
-    savings = await reports.savings(uow, people, reports.SavingsAssumptions())
+    assumptions = read_savings(request.query_params)
+    savings = await reports.savings(uow, people, assumptions.assumptions)
     context = {
         "cohorts": await cohorts.list_cohorts(uow),
         "programmes": PROGRAMMES,
@@ -53,8 +51,15 @@ async def reports_page(
         "fairness": fairness_tables(fairness),
         "savings": savings_tables(savings),
         "small_group": reports.SMALL_GROUP,
+        "assumptions": assumptions,
     }
-    return PAGES.render(request, "reports.html", context)
+    return PAGES.render(
+        request,
+        "reports.html",
+        context,
+        errors=assumptions.errors,
+        status_code=400 if assumptions.errors else 200,
+    )
 
 
 def region_label(key: str) -> str:

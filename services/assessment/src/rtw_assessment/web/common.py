@@ -5,28 +5,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from rtw_contracts import IctSpecialism
+from rtw_contracts import IctSpecialism, IneligibilityReason, Programme
+from rtw_contracts.labels import label_for_code, labels_for
 from rtw_platform.web import Pages
 
 PAGES = Pages("assessment", Path(__file__).parent / "templates")
 
-PROGRAMMES = {
-    "ict": "ICT",
-    "social_work": "Social work",
-    "planning": "Planning",
-    "legal": "Legal",
-}
+PROGRAMMES = labels_for(Programme)
 
 
 def programme_name(value: str) -> str:
     """A programme as people call it."""
-    return PROGRAMMES.get(value, value.replace("_", " ").capitalize())
+    return label_for_code(value, Programme)
 
 
 def specialism_names(values: list[str]) -> str:
     """ICT specialisms as people call them, e.g. 'Software developer, Data analyst'."""
-    known = {s.value: s.label for s in IctSpecialism}
-    return ", ".join(known.get(v, v.replace("_", " ")) for v in values)
+    return ", ".join(label_for_code(v, IctSpecialism) for v in values)
 
 
 def when(moment: datetime | None) -> str:
@@ -54,3 +49,11 @@ PAGES.environment.filters["when"] = when
 PAGES.environment.filters["month"] = month
 PAGES.environment.filters["day"] = day
 PAGES.environment.filters["specialisms"] = specialism_names
+
+
+def reason_name(code: str) -> str:
+    """A reason code (why a candidate was not eligible) as people read it."""
+    return label_for_code(code, IneligibilityReason)
+
+
+PAGES.environment.filters["reason"] = reason_name

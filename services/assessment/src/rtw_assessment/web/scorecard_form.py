@@ -21,12 +21,7 @@ SCALE: tuple[tuple[str, str], ...] = (
     ("4", "4: strong"),
 )
 
-RECOMMENDATIONS: tuple[tuple[str, str], ...] = (
-    (Recommendation.STRONG_NO.value, "Strong no"),
-    (Recommendation.NO.value, "No"),
-    (Recommendation.YES.value, "Yes"),
-    (Recommendation.STRONG_YES.value, "Strong yes"),
-)
+RECOMMENDATIONS: tuple[tuple[str, str], ...] = tuple((r.value, r.label) for r in Recommendation)
 
 
 def recommendation_name(value: str) -> str:

@@ -7,6 +7,7 @@ from .admin_councils import router as admin_pages
 from .interest import router as interest_pages
 from .outreach_pages import router as outreach_pages
 from .recruiters import router as recruiter_pages
+from .saved_searches import router as saved_search_pages
 from .sign_up import router as sign_up_pages
 from .talent import router as talent_pages
 from .vacancies import router as vacancy_pages
@@ -16,6 +17,7 @@ for pages in (
     sign_up_pages,
     vacancy_pages,
     talent_pages,
+    saved_search_pages,
     outreach_pages,
     recruiter_pages,
     interest_pages,

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from fastapi import Request
 from rtw_contracts import FlexibleWorking, IctSpecialism, Programme, SkillLevel, WorkMode
+from rtw_contracts.labels import labels_for
 from rtw_platform.auth import Principal, Role
 from rtw_platform.errors import Forbidden
 from rtw_platform.uow import UnitOfWork
@@ -20,28 +21,11 @@ from ..settings import MatchingSettings
 
 PAGES = Pages("matching", Path(__file__).parent / "templates")
 
-PROGRAMMES = {
-    Programme.ICT.value: "ICT and digital",
-    Programme.SOCIAL_WORK.value: "Social work",
-    Programme.PLANNING.value: "Planning",
-    Programme.LEGAL.value: "Legal",
-}
-SPECIALISMS = {s.value: s.label for s in IctSpecialism}
-FLEXIBLE_WORKING = {
-    FlexibleWorking.PART_TIME.value: "Part-time",
-    FlexibleWorking.JOB_SHARE.value: "Job share",
-    FlexibleWorking.COMPRESSED_HOURS.value: "Compressed hours",
-    FlexibleWorking.TERM_TIME.value: "Term-time only",
-    FlexibleWorking.REMOTE.value: "Working from home",
-    FlexibleWorking.HYBRID.value: "Hybrid (some days in the office)",
-    FlexibleWorking.CHOICE_OF_BASE.value: "Choice of office",
-}
-WORK_MODES = {
-    WorkMode.ON_SITE.value: "On site",
-    WorkMode.HYBRID.value: "Hybrid",
-    WorkMode.REMOTE.value: "Remote",
-}
-LEVELS = {int(level): level.label for level in SkillLevel}
+PROGRAMMES = labels_for(Programme)
+SPECIALISMS = labels_for(IctSpecialism)
+FLEXIBLE_WORKING = labels_for(FlexibleWorking)
+WORK_MODES = labels_for(WorkMode)
+LEVELS = labels_for(SkillLevel)
 TRAINING = {"none": "Not in training yet", "enrolled": "In training", "completed": "Training completed"}
 FACTORS = {
     "role_fit": "Role fit",

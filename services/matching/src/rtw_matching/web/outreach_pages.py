@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from rtw_contracts import ContractType
+from rtw_contracts.labels import labels_for
 from rtw_platform.errors import Conflict, Invalid
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
@@ -33,7 +34,7 @@ OUTCOME_FIELDS = {
     "salary_band": "salary_min",
     "contract": "contract",
 }
-CONTRACTS = {ContractType.PERMANENT.value: "Permanent", ContractType.FIXED_TERM.value: "Fixed term"}
+CONTRACTS = labels_for(ContractType)
 
 
 @router.get("/council/shortlist")

@@ -45,7 +45,7 @@ FIELDS = {
 }
 
 
-def _filters(query: QueryParams, errors: FormErrors) -> dict[str, Any]:
+def filters_from_query(query: QueryParams, errors: FormErrors) -> dict[str, Any]:
     """The filter panel's answers as POST /councils/{id}/search takes them."""
     filters: dict[str, Any] = {
         "programme": text(query, "programme") or Programme.ICT.value,
@@ -126,7 +126,7 @@ async def search_page(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
     council = await council_of(uow, recruiter(request))
     vacancies = [v for v in await vacancies_of(uow, council) if v.status == "open"]
     errors = FormErrors()
-    filters = _filters(request.query_params, errors)
+    filters = filters_from_query(request.query_params, errors)
     found: dict[str, Any] | None = None
     if not errors:
         try:
@@ -154,6 +154,7 @@ async def search_page(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
             "skills": sorted(reference.framework_skills()),
             "training_statuses": TRAINING_STATUSES,
             "labels": LABELS,
+            "save_link": "/council/saved-searches/new?" + request.url.query,
         },
         errors=errors,
         status_code=400 if errors else 200,

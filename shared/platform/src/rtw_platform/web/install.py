@@ -6,22 +6,21 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from ..errors import Refusal
+from .error_pages import error_page, install_error_pages, is_page, refusal_page
 from .pages import (
     SIGN_IN_PAGES,
     STATIC,
     CsrfFailed,
-    Pages,
     SignInRequired,
     end_session,
     read_form,
     redirect_to,
 )
 
-PLATFORM_PAGES = Pages("platform", STATIC.parent / "templates")
+__all__ = ["error_page", "install_pages", "is_page", "refusal_page"]
 
 account_router = APIRouter(include_in_schema=False)
 
@@ -35,26 +34,12 @@ async def sign_out(request: Request) -> RedirectResponse:
     return response
 
 
-def is_page(request: Request) -> bool:
-    """True when the request was for a page (routes for people are not in the OpenAPI document)."""
-    route = request.scope.get("route")
-    return route is not None and getattr(route, "include_in_schema", True) is False
-
-
-def error_page(request: Request, heading: str, message: str, status_code: int) -> HTMLResponse:
-    """A page saying what went wrong and what to do."""
-    return PLATFORM_PAGES.render(
-        request,
-        "error.html",
-        {"heading": heading, "message": message, "back": request.headers.get("referer")},
-        status_code=status_code,
-    )
-
-
 def install_pages(app: FastAPI) -> None:
-    """Serve the assets and sign-out, and turn page errors into pages."""
+    """Serve the assets and sign-out, and turn page errors into pages (every HTTP error too, for
+    a browser: see error_pages.py)."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(account_router)
+    install_error_pages(app)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired) -> Response:
@@ -69,21 +54,3 @@ def install_pages(app: FastAPI) -> None:
             "The form had expired or came from somewhere else. Go back, reload the page and try again.",
             400,
         )
-
-
-def _heading(status_code: int) -> str:
-    return {
-        403: "You cannot see this page",
-        404: "Page not found",
-        409: "This has already been done",
-        429: "You have asked too many times",
-    }.get(status_code, "There is a problem")
-
-
-def refusal_page(request: Request, exc: Refusal) -> Response | None:
-    """The refusal as a page when the request was for a page (None for the JSON API)."""
-    if not is_page(request):
-        return None
-    page = error_page(request, _heading(exc.status), exc.message, exc.status)
-    page.headers.update(exc.headers)
-    return page

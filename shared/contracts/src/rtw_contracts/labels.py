@@ -1,0 +1,190 @@
+"""The names people read for the contracts' codes: one source for every page, e-mail and report.
+
+Each enum of the contracts has a label per member, per language (`LABELS[Language.EN]`). Every
+enum member has `.label` (English) and `.label_in(language)`; a language without a member's label
+yet (Welsh, for now) falls back to English. `labels_for(Programme)` gives a form's choices in order.
+The test `shared/contracts/tests/test_contracts_labels.py` fails when any member has no English label.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from .types import (
+    AssessmentOutcome,
+    AssessmentStage,
+    CareerBreakReason,
+    ContractType,
+    DecisionKind,
+    FlexibleWorking,
+    IctSpecialism,
+    IneligibilityReason,
+    Language,
+    MatchResponse,
+    Nation,
+    Programme,
+    Recommendation,
+    Region,
+    SkillLevel,
+    WithdrawalReason,
+    WorkMode,
+)
+
+#: Labels by enum, then by the member's value (members of different enums may share a value, as
+#: `WorkMode.HYBRID` and `FlexibleWorking.HYBRID` do, so one flat mapping would mix them up).
+Labels = dict[type[Enum], dict[Any, str]]
+
+ENGLISH: Labels = {
+    Programme: {
+        Programme.ICT: "ICT and digital",
+        Programme.SOCIAL_WORK: "Social work",
+        Programme.PLANNING: "Planning",
+        Programme.LEGAL: "Legal",
+    },
+    Nation: {
+        Nation.ENGLAND: "England",
+        Nation.WALES: "Wales",
+        Nation.SCOTLAND: "Scotland",
+        Nation.NORTHERN_IRELAND: "Northern Ireland",
+    },
+    Region: {
+        Region.EAST_MIDLANDS: "East Midlands",
+        Region.EAST_OF_ENGLAND: "East of England",
+        Region.LONDON: "London",
+        Region.NORTH_EAST: "North East",
+        Region.NORTH_WEST: "North West",
+        Region.NORTHERN_IRELAND: "Northern Ireland",
+        Region.SCOTLAND: "Scotland",
+        Region.SOUTH_EAST: "South East",
+        Region.SOUTH_WEST: "South West",
+        Region.WALES: "Wales",
+        Region.WEST_MIDLANDS: "West Midlands",
+        Region.YORKSHIRE_AND_THE_HUMBER: "Yorkshire and The Humber",
+    },
+    CareerBreakReason: {
+        CareerBreakReason.CARING: "I took a break to care for someone (a child or an adult)",
+        CareerBreakReason.CARING_COVID_UNEMPLOYED: (
+            "I was caring for someone and lost my job because of COVID-19"
+        ),
+        CareerBreakReason.LONG_TERM_UNEMPLOYED: "I have been out of work for a long time",
+    },
+    IctSpecialism: {
+        IctSpecialism.IT_TECHNICAL_SUPPORT: "IT technical support",
+        IctSpecialism.SOFTWARE_DEVELOPER: "Software developer",
+        IctSpecialism.DATA_ANALYST: "Data analyst",
+        IctSpecialism.IT_ADMINISTRATOR: "IT administrator",
+        IctSpecialism.PROJECT_MANAGER: "Project manager",
+        IctSpecialism.ENTERPRISE_ARCHITECT: "Enterprise architect",
+        IctSpecialism.TECHNICAL_ARCHITECT: "Technical architect",
+        IctSpecialism.SOLUTION_ARCHITECT: "Solution architect",
+        IctSpecialism.SECURITY_SPECIALIST: "Security specialist",
+        IctSpecialism.SECURITY_ARCHITECT: "Security architect",
+        IctSpecialism.INFORMATION_MANAGEMENT_SPECIALIST: "Information management specialist",
+    },
+    SkillLevel: {
+        SkillLevel.AWARENESS: "Awareness",
+        SkillLevel.WORKING: "Working",
+        SkillLevel.PRACTITIONER: "Practitioner",
+        SkillLevel.EXPERT: "Expert",
+    },
+    FlexibleWorking: {
+        FlexibleWorking.PART_TIME: "Part-time",
+        FlexibleWorking.JOB_SHARE: "Job share",
+        FlexibleWorking.COMPRESSED_HOURS: "Compressed hours",
+        FlexibleWorking.TERM_TIME: "Term-time only",
+        FlexibleWorking.REMOTE: "Working from home",
+        FlexibleWorking.HYBRID: "Hybrid (some days at an office)",
+        FlexibleWorking.CHOICE_OF_BASE: "A choice of office",
+    },
+    WorkMode: {
+        WorkMode.ON_SITE: "On site",
+        WorkMode.HYBRID: "Hybrid",
+        WorkMode.REMOTE: "Remote",
+    },
+    AssessmentStage: {
+        AssessmentStage.SCREENING: "Eligibility screening",
+        AssessmentStage.SECOND_STAGE: "Second stage",
+        AssessmentStage.FINAL: "Final selection",
+    },
+    AssessmentOutcome: {
+        AssessmentOutcome.INELIGIBLE: "Not eligible",
+        AssessmentOutcome.SHORTLISTED: "Shortlisted",
+        AssessmentOutcome.NOT_SHORTLISTED: "Not shortlisted",
+        AssessmentOutcome.SCORED: "Scored",
+        AssessmentOutcome.SELECTED: "Selected",
+        AssessmentOutcome.WAITLISTED: "On the waiting list",
+        AssessmentOutcome.REJECTED: "Not selected",
+    },
+    DecisionKind: {
+        DecisionKind.AUTOMATIC: "Decided by the programme's rules",
+        DecisionKind.OVERRIDE: "Changed by the programme team",
+        DecisionKind.APPEAL: "Decided on appeal",
+        DecisionKind.WAITLIST_PROMOTION: "A place offered from the waiting list",
+    },
+    IneligibilityReason: {
+        IneligibilityReason.CAREER_BREAK_TOO_SHORT: "The career break is shorter than the programme asks for",
+        IneligibilityReason.NO_QUALIFYING_BREAK: "No career break that qualifies for the programme",
+        IneligibilityReason.INSUFFICIENT_EXPERIENCE: "Not enough experience in the profession",
+        IneligibilityReason.NOT_PREVIOUSLY_REGISTERED: "Not registered with the professional body before",
+        IneligibilityReason.OUT_OF_PRACTICE_TOO_SHORT: (
+            "Out of practice for less time than the programme asks for"
+        ),
+        IneligibilityReason.OUT_OF_PRACTICE_TOO_LONG: "Out of practice for longer than the programme allows",
+        IneligibilityReason.NO_RIGHT_TO_WORK: "No right to work in the UK",
+        IneligibilityReason.OUTSIDE_WINDOW: "Applied when the cohort was not open for applications",
+        IneligibilityReason.MISSING_PROFESSIONAL_BODY: "The professional body was not given",
+    },
+    WithdrawalReason: {
+        WithdrawalReason.FOUND_WORK: "I have found work",
+        WithdrawalReason.PERSONAL_CIRCUMSTANCES: "My circumstances have changed",
+        WithdrawalReason.PROGRAMME_NOT_SUITABLE: "The programme is not right for me",
+        WithdrawalReason.OTHER: "Another reason",
+    },
+    MatchResponse: {
+        MatchResponse.ACCEPTED: "Accepted",
+        MatchResponse.DECLINED: "Declined",
+    },
+    Language: {
+        Language.EN: "English",
+        Language.CY: "Cymraeg (Welsh)",
+    },
+    Recommendation: {
+        Recommendation.STRONG_NO: "Strong no",
+        Recommendation.NO: "No",
+        Recommendation.YES: "Yes",
+        Recommendation.STRONG_YES: "Strong yes",
+    },
+    ContractType: {
+        ContractType.PERMANENT: "Permanent",
+        ContractType.FIXED_TERM: "Fixed term",
+    },
+}
+
+#: Welsh labels (issue 21): a member missing here is shown in English.
+WELSH: Labels = {}
+
+LABELS: dict[Language, Labels] = {Language.EN: ENGLISH, Language.CY: WELSH}
+
+
+def label_of(member: Enum, language: Language | str = Language.EN) -> str:
+    """The member's name for people, in the language (English when it has none there yet)."""
+    kind = type(member)
+    chosen = LABELS.get(Language(language), {}).get(kind, {}).get(member.value)
+    return chosen or ENGLISH[kind][member.value]
+
+
+def labels_for(kind: type[Enum], language: Language | str = Language.EN) -> dict[str, Any]:
+    """Every member's label, by value, in the enum's order (a form's choices, a template's table)."""
+    return {member.value: label_of(member, language) for member in kind}
+
+
+def label_for_code(code: str, *kinds: type[Enum], language: Language | str = Language.EN) -> str:
+    """The label of a code stored as text (a timeline's reason), from the first of `kinds` that
+    has it; a code none has is shown as words rather than as a code."""
+    for kind in kinds:
+        try:
+            return label_of(kind(code), language)
+        except ValueError:
+            continue
+    return code.replace("_", " ").capitalize()
