@@ -5,9 +5,10 @@ page and are screened, send their second stage on their own page; the assessors,
 their mailed links, score on the submission page and disagree about one candidate, which the admin
 moderates on the calibration page; the admin closes the window, sees the ranked list and confirms
 selection; the trainer, signed in from their mailed link, records every module on the cohort's
-grid, and the candidate's certificate is shown. The cohort's page follows every state on the way.
-Only the platform itself (the services, the operator's bootstrap link for the first admin) is set
-up outside the pages.
+grid, and the candidate's certificate is shown. A third candidate, found not eligible, appeals on
+their pages and the admin decides the appeal on the appeals page. The cohort's page follows every
+state on the way. Only the platform itself (the services, the operator's bootstrap link for the
+first admin) is set up outside the pages.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 4000
 CRITERIA = [c.id for c in default_config(Programme.ICT).rubric.criteria]
 ASSESSORS = {"assessor-w1": "Ada Whole", "assessor-w2": "Bo Whole"}
 PROVIDER = "Whole Cohort Training"
+GROUNDS = "My settled status lets me work in the UK; the form's question confused me."
+DISMISSED = "Your share code shows no right to work in the UK yet."
 #: The ICT curriculum's required modules and the hours spent on each.
 REQUIRED = (
     ("Technical skills refresher", "30"),
@@ -48,6 +51,7 @@ class Candidate:
     given: str
     family: str
     email: str
+    right_to_work: bool = True
     page: Any = None
 
 
@@ -117,7 +121,7 @@ async def apply_through_pages(
     await submit(page, "Save and continue")
     await page.get_by_label("What is the first part of your postcode?").fill("WS1")
     await submit(page, "Save and continue")
-    await page.get_by_label("Yes").check()
+    await page.get_by_label("Yes" if candidate.right_to_work else "No", exact=True).check()
     await submit(page, "Save and continue")
     start = page.get_by_role("group", name="When did your career break start?")
     await start.get_by_label("Month").fill("3")
@@ -190,6 +194,29 @@ async def score_queue_through_pages(page: Any, shots: bool, disagree: bool = Fal
         )
         scored += 1
     return scored
+
+
+async def appeal_through_pages(page: Any, platform: RunningPlatform, shots: bool) -> str:
+    """Found not eligible, the candidate appeals from their application's page; its address."""
+    await page.goto(platform.url("/applications/my"))
+    async with page.expect_navigation():
+        await page.get_by_role("link", name=f"See your application to {TITLE}").click()
+    status_page = str(page.url)
+
+    async def appeal_offered() -> bool:
+        await page.goto(status_page)
+        return await page.get_by_role("button", name="Appeal this decision").count() == 1
+
+    await eventually(appeal_offered, timeout=60, interval=1, what="screening to find them not eligible")
+    assert "Not eligible for this programme" in await page.locator("main").inner_text()
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Appeal this decision").click()
+    if shots:
+        await check_page(page, "whole-cohort-appeal")
+    await page.get_by_label("Why is the decision wrong?").fill(GROUNDS)
+    await submit(page, "Send your appeal")
+    assert "Your appeal has been sent" in await page.locator("main").inner_text()
+    return status_page
 
 
 async def open_send_form(page: Any, link_name: str) -> None:
@@ -266,11 +293,36 @@ async def test_a_whole_cohort_runs_from_a_new_window_to_a_certificate_through_th
         Candidate("Imogen", "Whitlock", f"imogen.{uuid4().hex[:8]}@example.org"),
         Candidate("Tobias", "Fenwright", f"tobias.{uuid4().hex[:8]}@example.org"),
     ]
-    for number, candidate in enumerate(candidates):
+    ineligible = Candidate("Nadia", "Haddad", f"nadia.{uuid4().hex[:8]}@example.org", right_to_work=False)
+    for number, candidate in enumerate([*candidates, ineligible]):
         context = await browser.new_context(viewport={"width": 1024, "height": 800}, locale="en-GB")
         candidate.page = await context.new_page()
         candidate.page.set_default_timeout(15_000)
         await apply_through_pages(candidate.page, platform, candidate, shots=number == 0)
+
+    # A third, found not eligible (no right to work), appeals on the pages; the admin decides it
+    # on the appeals page: the decision stands, and the candidate sees why in their journey.
+    status_page = await appeal_through_pages(ineligible.page, platform, shots=True)
+    await page.goto(platform.url("/assessment/admin"))
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Appeals", exact=True).click()
+    assert "Waiting for a decision (1)" in await page.locator("main").inner_text()
+    await check_page(page, "whole-cohort-appeals")
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Decide the appeal of").click()
+    assert GROUNDS in await page.locator("main").inner_text()
+    await page.get_by_label("No, the decision stands").check()
+    await page.get_by_label("Your reason, for the candidate").fill(DISMISSED)
+    await submit(page, "Decide the appeal")
+    assert "The appeal is not upheld" in await page.locator("main").inner_text()
+
+    async def dismissal_shown() -> bool:
+        await ineligible.page.goto(status_page)
+        return "Your appeal was not upheld" in await ineligible.page.locator("main").inner_text()
+
+    await eventually(dismissal_shown, timeout=30, interval=0.5, what="the appeal's outcome in the journey")
+    assert DISMISSED in await ineligible.page.locator("main").inner_text()
+    await check_page(ineligible.page, "whole-cohort-appeal-dismissed")
 
     # 4. The window closes (the admin ends it early, on the windows page): the second stage is next.
     await page.goto(platform.url(f"/applications/admin/cohorts/{COHORT}"))
