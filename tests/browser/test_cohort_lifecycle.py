@@ -99,8 +99,13 @@ async def test_a_window_is_followed_to_its_cohort_page_configured_as_a_draft_and
     assert "Nobody is waiting." in main
     await check_page(page, "lifecycle-cohort-selection")
 
-    await page.get_by_role("button", name="Close the cohort and select").click()
-    await page.wait_for_url(f"**/assessment/admin/cohorts/{COHORT}?done=closed")
+    # Selection is confirmed from the ranked list (empty here), then the cohort's page says closed.
+    await page.get_by_role("button", name="See the ranked list").click()
+    await page.wait_for_url(f"**/assessment/admin/cohorts/{COHORT}/selection")
+    assert "No shortlisted candidate is in the cohort yet." in await page.locator("main").inner_text()
+    await page.get_by_role("button", name="Confirm selection").click()
+    await page.wait_for_url(f"**/assessment/admin/cohorts/{COHORT}/selection?done=closed")
+    await page.goto(platform.url(f"/assessment/admin/cohorts/{COHORT}"))
     main = await page.locator("main").inner_text()
     assert "Where the cohort stands: Closed" in main
     await check_page(page, "lifecycle-cohort-closed")

@@ -1,10 +1,14 @@
-"""A whole cohort, from a new application window to a certificate, through the pages: a programme
-admin opens the window and configures the cohort, two candidates apply page by page and are
-screened, send their second stage on their own page, two assessors score on theirs, the admin
-closes the window and then selects on the cohort's page, a training provider records the modules,
-and the candidate's certificate is shown. The cohort's page follows every state on the way.
-
-Steps with no page yet go through the JSON API, each marked `TODO(page)` with the page it waits for.
+"""A whole cohort, from a new application window to a certificate, through the pages only: a
+programme admin opens the window and configures the cohort, registers two assessors and a training
+provider on the set-up pages and sends each a sign-in link by e-mail; two candidates apply page by
+page and are screened, send their second stage on their own page; the assessors, signed in from
+their mailed links, score on the submission page and disagree about one candidate, which the admin
+moderates on the calibration page; the admin closes the window, sees the ranked list and confirms
+selection; the trainer, signed in from their mailed link, records every module on the cohort's
+grid, and the candidate's certificate is shown. A third candidate, found not eligible, appeals on
+their pages and the admin decides the appeal on the appeals page. The cohort's page follows every
+state on the way. Only the platform itself (the services, the operator's bootstrap link for the
+first admin) is set up outside the pages.
 """
 
 from __future__ import annotations
@@ -15,11 +19,10 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import httpx
 import pytest
 from rtw_assessment.domain import default_config
 from rtw_contracts import Programme
-from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.auth import Role
 from rtw_platform.testing.browser import LINK, RunningPlatform, check_page
 from rtw_platform.testing.waiting import eventually
 
@@ -30,6 +33,9 @@ TITLE = "Return to ICT, whole cohort"
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 4000
 CRITERIA = [c.id for c in default_config(Programme.ICT).rubric.criteria]
 ASSESSORS = {"assessor-w1": "Ada Whole", "assessor-w2": "Bo Whole"}
+PROVIDER = "Whole Cohort Training"
+GROUNDS = "My settled status lets me work in the UK; the form's question confused me."
+DISMISSED = "Your share code shows no right to work in the UK yet."
 #: The ICT curriculum's required modules and the hours spent on each.
 REQUIRED = (
     ("Technical skills refresher", "30"),
@@ -45,6 +51,7 @@ class Candidate:
     given: str
     family: str
     email: str
+    right_to_work: bool = True
     page: Any = None
 
 
@@ -114,7 +121,7 @@ async def apply_through_pages(
     await submit(page, "Save and continue")
     await page.get_by_label("What is the first part of your postcode?").fill("WS1")
     await submit(page, "Save and continue")
-    await page.get_by_label("Yes").check()
+    await page.get_by_label("Yes" if candidate.right_to_work else "No", exact=True).check()
     await submit(page, "Save and continue")
     start = page.get_by_role("group", name="When did your career break start?")
     await start.get_by_label("Month").fill("3")
@@ -167,18 +174,20 @@ async def second_stage_through_pages(page: Any, platform: RunningPlatform, video
     assert "Your second stage has been sent." in await page.locator("main").inner_text()
 
 
-async def score_queue_through_pages(page: Any, shots: bool) -> int:
-    """The assessor scores every submission in their queue; how many they scored."""
+async def score_queue_through_pages(page: Any, shots: bool, disagree: bool = False) -> int:
+    """The assessor scores every submission in their queue on the submission page, beside the
+    evidence: 3 of 4 and "yes" for each, except (`disagree`) a strong no with 1s for the last."""
     scored = 0
-    while await page.get_by_role("row").filter(has_text="To score").count():
+    while count := await page.get_by_role("row").filter(has_text="To score").count():
         async with page.expect_navigation():
             await page.get_by_role("row").filter(has_text="To score").get_by_role("link").first.click()
-        await submit(page, "Score this submission")
+        assert "Your scorecard" in await page.locator("main").inner_text()
         if shots and not scored:
-            await check_page(page, "whole-cohort-scorecard")
+            await check_page(page, "whole-cohort-submission")
+        low = disagree and count == 1
         for criterion in CRITERIA:
-            await page.check(f"#scores-{criterion}-3")
-        await page.check("#recommendation-3")
+            await page.check(f"#scores-{criterion}" if low else f"#scores-{criterion}-3")
+        await page.check("#recommendation" if low else "#recommendation-3")  # strong no / yes
         await submit(page, "Send scorecard")
         assert (
             "Your scorecard has been sent." in await page.locator(".govuk-notification-banner").inner_text()
@@ -187,11 +196,57 @@ async def score_queue_through_pages(page: Any, shots: bool) -> int:
     return scored
 
 
+async def appeal_through_pages(page: Any, platform: RunningPlatform, shots: bool) -> str:
+    """Found not eligible, the candidate appeals from their application's page; its address."""
+    await page.goto(platform.url("/applications/my"))
+    async with page.expect_navigation():
+        await page.get_by_role("link", name=f"See your application to {TITLE}").click()
+    status_page = str(page.url)
+
+    async def appeal_offered() -> bool:
+        await page.goto(status_page)
+        return await page.get_by_role("button", name="Appeal this decision").count() == 1
+
+    await eventually(appeal_offered, timeout=60, interval=1, what="screening to find them not eligible")
+    assert "Not eligible for this programme" in await page.locator("main").inner_text()
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Appeal this decision").click()
+    if shots:
+        await check_page(page, "whole-cohort-appeal")
+    await page.get_by_label("Why is the decision wrong?").fill(GROUNDS)
+    await submit(page, "Send your appeal")
+    assert "Your appeal has been sent" in await page.locator("main").inner_text()
+    return status_page
+
+
+async def open_send_form(page: Any, link_name: str) -> None:
+    """Follow the set-up page's link to the send form; notifications hears of new staff by an
+    event, so the form may need a moment (the page says to reload)."""
+    async with page.expect_navigation():
+        await page.get_by_role("link", name=link_name).click()
+
+    async def ready() -> bool:
+        if await page.get_by_label("Their e-mail address").count():
+            return True
+        assert "has not heard of" in await page.locator("main").inner_text()
+        await page.reload()
+        return False
+
+    await eventually(ready, timeout=30, interval=0.5, what=f"the form behind {link_name!r}")
+
+
+async def send_staff_link(page: Any, link_name: str, name: str, email: str) -> None:
+    await open_send_form(page, link_name)
+    await page.get_by_label("Their name").fill(name)
+    await page.get_by_label("Their e-mail address").fill(email)
+    await submit(page, "Send the sign-in link")
+    assert "The sign-in link is on its way" in await page.locator("main").inner_text()
+
+
 async def test_a_whole_cohort_runs_from_a_new_window_to_a_certificate_through_the_pages(
     platform: RunningPlatform, page: Any, browser: Any, tmp_path: Path
 ) -> None:
     today = date.today()
-    admin_api = {"Authorization": f"Bearer {issue_token(platform.secret, Principal('admin-1', Role.ADMIN))}"}
     video = tmp_path / "me.mp4"
     video.write_bytes(MP4)
 
@@ -215,27 +270,61 @@ async def test_a_whole_cohort_runs_from_a_new_window_to_a_certificate_through_th
     assert "Configuration in force: version 2" in await page.locator("main").inner_text()
     await check_page(page, "whole-cohort-configured")
 
-    # TODO(page): register assessors on the assessors set-up page once it exists.
-    async with httpx.AsyncClient(timeout=30) as http:
-        for assessor_id, name in ASSESSORS.items():
-            body = {"id": assessor_id, "display_name": name, "programmes": ["ict"]}
-            put = await http.put(
-                platform.url(f"/assessment/assessors/{assessor_id}"), json=body, headers=admin_api
-            )
-            assert put.status_code == 200, put.text
+    # 2. The admin registers the assessors on the set-up page and e-mails each a sign-in link.
+    await page.goto(platform.url("/assessment/admin"))
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Assessors").click()
+    for assessor_id, name in ASSESSORS.items():
+        await page.get_by_label("Staff id").fill(assessor_id)
+        await page.get_by_label("Name", exact=True).fill(name)
+        await page.get_by_label("ICT", exact=True).check()
+        await submit(page, "Register the assessor")
+        assert f"Assessor {assessor_id} is registered" in await page.locator("main").inner_text()
+    await check_page(page, "whole-cohort-assessors")
+    for assessor_id, name in ASSESSORS.items():
+        await page.goto(platform.url("/assessment/admin/assessors"))
+        await send_staff_link(
+            page, f"Send a sign-in link to {name} (ICT)", name, f"{assessor_id}@lga.example.org"
+        )
+    await check_page(page, "whole-cohort-staff-directory")
 
-    # 2. Two candidates apply, page by page, each in their own browser.
+    # 3. Two candidates apply, page by page, each in their own browser.
     candidates = [
         Candidate("Imogen", "Whitlock", f"imogen.{uuid4().hex[:8]}@example.org"),
         Candidate("Tobias", "Fenwright", f"tobias.{uuid4().hex[:8]}@example.org"),
     ]
-    for number, candidate in enumerate(candidates):
+    ineligible = Candidate("Nadia", "Haddad", f"nadia.{uuid4().hex[:8]}@example.org", right_to_work=False)
+    for number, candidate in enumerate([*candidates, ineligible]):
         context = await browser.new_context(viewport={"width": 1024, "height": 800}, locale="en-GB")
         candidate.page = await context.new_page()
         candidate.page.set_default_timeout(15_000)
         await apply_through_pages(candidate.page, platform, candidate, shots=number == 0)
 
-    # 3. The window closes (the admin ends it early, on the windows page): the second stage is next.
+    # A third, found not eligible (no right to work), appeals on the pages; the admin decides it
+    # on the appeals page: the decision stands, and the candidate sees why in their journey.
+    status_page = await appeal_through_pages(ineligible.page, platform, shots=True)
+    await page.goto(platform.url("/assessment/admin"))
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Appeals", exact=True).click()
+    assert "Waiting for a decision (1)" in await page.locator("main").inner_text()
+    await check_page(page, "whole-cohort-appeals")
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Decide the appeal of").click()
+    assert GROUNDS in await page.locator("main").inner_text()
+    await page.get_by_label("No, the decision stands").check()
+    await page.get_by_label("Your reason, for the candidate").fill(DISMISSED)
+    await submit(page, "Decide the appeal")
+    assert "The appeal is not upheld" in await page.locator("main").inner_text()
+
+    async def dismissal_shown() -> bool:
+        await ineligible.page.goto(status_page)
+        return "Your appeal was not upheld" in await ineligible.page.locator("main").inner_text()
+
+    await eventually(dismissal_shown, timeout=30, interval=0.5, what="the appeal's outcome in the journey")
+    assert DISMISSED in await ineligible.page.locator("main").inner_text()
+    await check_page(ineligible.page, "whole-cohort-appeal-dismissed")
+
+    # 4. The window closes (the admin ends it early, on the windows page): the second stage is next.
     await page.goto(platform.url(f"/applications/admin/cohorts/{COHORT}"))
     await fill_date(page, "opens", today - timedelta(days=1))
     await fill_date(page, "closes", today - timedelta(days=1))
@@ -245,67 +334,94 @@ async def test_a_whole_cohort_runs_from_a_new_window_to_a_certificate_through_th
     await page.goto(platform.url("/applications/"))
     assert await page.get_by_role("button", name=f"Start your application to {TITLE}").count() == 0
 
-    # 4. Screened and invited, each sends the second stage on their own page.
+    # 5. Screened and invited, each sends the second stage on their own page.
     for number, candidate in enumerate(candidates):
         await second_stage_through_pages(candidate.page, platform, video, shots=number == 0)
     main = await cohort_state(page, platform, "Scoring")
     assert "2 second stages are waiting for scorecards from assessors Ada Whole and Bo Whole." in main
     await check_page(page, "whole-cohort-scoring")
 
-    # 5. Each assessor scores their queue.
+    # 6. Each assessor signs in from the mailed link and scores their queue beside the evidence;
+    # the second disagrees about their last submission.
     for number, assessor_id in enumerate(ASSESSORS):
-        assessor = await signed_in(browser, platform, platform.sign_in_link(Role.ASSESSOR, assessor_id))
+        link = await platform.link_mailed_to(f"{assessor_id}@lga.example.org")
+        assessor = await signed_in(browser, platform, link)
         await assessor.wait_for_url("**/assessment/queue")
-        assert await score_queue_through_pages(assessor, shots=number == 0) == 2
+        assert await score_queue_through_pages(assessor, shots=number == 0, disagree=number == 1) == 2
+        await assessor.context.close()
+
+    # 7. The admin moderates the disagreement on the calibration page.
+    await page.goto(platform.url(f"/assessment/admin/cohorts/{COHORT}"))
+    assert "1 disagreement is between assessors open" in await page.locator("main").inner_text()
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="See the cohort's calibration").click()
+    assert "1 disagreement is open" in await page.locator("main").inner_text()
+    await check_page(page, "whole-cohort-calibration")
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Moderate").click()
+    for criterion in CRITERIA:
+        await page.check(f"#scores-{criterion}-2")
+    await page.fill(
+        "#reason", "The answers show current practice; the low scores read the video too harshly."
+    )
+    await submit(page, "Record the moderated scores")
+    assert "Every disagreement is resolved" in await page.locator("main").inner_text()
     main = await cohort_state(page, platform, "Selection")
     assert "Nobody is waiting." in main
+    assert "No disagreement between assessors is open." in main
 
-    # 6. The admin closes the cohort and selects, on its page.
-    await submit(page, "Close the cohort and select")
-    assert "The cohort is closed" in await page.locator(".govuk-notification-banner").inner_text()
+    # 8. The admin sees the ranked list and confirms selection.
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="See the ranked list").click()
+    assert "Nothing is decided or sent until you confirm" in await page.locator("main").inner_text()
+    ranked = page.locator("table.rtw-ranked-list tbody tr")
+    assert await ranked.count() == 2
+    assert [await ranked.nth(n).locator("td").nth(2).inner_text() for n in (0, 1)] == ["Selected", "Selected"]
+    await check_page(page, "whole-cohort-ranked-list")
+    await submit(page, "Confirm selection")
+    assert "Selection is confirmed" in await page.locator(".govuk-notification-banner").inner_text()
     main = await cohort_state(page, platform, "Training")
     assert "2 selected candidates are in training: waiting for training providers" in main
     await check_page(page, "whole-cohort-training")
 
-    # 7. The training provider records every module of each learner.
-    # TODO(page): register the training provider on the providers set-up page once it exists.
-    async with httpx.AsyncClient(timeout=30) as http:
-        provider = {"id": "whole-provider", "name": "Whole Cohort Training", "cohorts": [COHORT]}
-        put = await http.put(
-            platform.url("/training/providers/whole-provider"), json=provider, headers=admin_api
-        )
-        assert put.status_code == 200, put.text
-    trainer = await signed_in(
-        browser, platform, platform.sign_in_link(Role.TRAINER, "trainer-w", provider_id="whole-provider")
+    # 9. The admin registers the training provider and e-mails its trainer a sign-in link.
+    await page.goto(platform.url("/assessment/admin"))
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Training providers").click()
+    await page.get_by_label("Id", exact=True).fill("whole-provider")
+    await page.get_by_label("Name", exact=True).fill(PROVIDER)
+    await page.get_by_label("Cohorts it trains").fill(COHORT)
+    await submit(page, "Register the provider")
+    assert "Training provider whole-provider is registered" in await page.locator("main").inner_text()
+    await check_page(page, "whole-cohort-providers")
+    await send_staff_link(
+        page, f"Send a trainer a sign-in link for {PROVIDER}", "Tess Trainer", "tess@whole.example.org"
     )
+
+    # 10. The trainer signs in from the mailed link and records every module on the cohort's grid.
+    trainer = await signed_in(browser, platform, await platform.link_mailed_to("tess@whole.example.org"))
     await trainer.wait_for_url("**/training/provider")
-    for candidate in candidates:
+    names = [f"{candidate.given} {candidate.family}" for candidate in candidates]
 
-        async def listed(candidate: Candidate = candidate) -> bool:
-            await trainer.goto(platform.url("/training/provider"))
-            return (
-                await trainer.get_by_role("link", name=f"{candidate.given} {candidate.family}").count() == 1
-            )
+    async def on_the_grid() -> bool:
+        await trainer.goto(platform.url(f"/training/provider/cohorts/{COHORT}"))
+        return all([await trainer.get_by_role("link", name=name).count() == 1 for name in names])
 
-        await eventually(listed, timeout=60, interval=1, what=f"{candidate.given} to be enrolled")
-        async with trainer.expect_navigation():
-            await trainer.get_by_role("link", name=f"{candidate.given} {candidate.family}").click()
+    await eventually(on_the_grid, timeout=60, interval=1, what="both learners on the grid")
+    await check_page(trainer, "whole-cohort-grid")
+    for name in names:
         for module, hours in REQUIRED:
-            await trainer.get_by_label(module).check()
-            await trainer.get_by_label("Hours spent on the module").fill(hours)
-            await submit(trainer, "Record as completed")
-            assert (
-                f"{module} is recorded as completed"
-                in await trainer.locator(".govuk-notification-banner--success").inner_text()
-            )
-        assert (
-            "the certificate was issued" in await trainer.locator(".govuk-notification-banner").inner_text()
-        )
+            await trainer.get_by_label(f"Outcome of {module} for {name}").select_option("passed")
+            await trainer.get_by_label(f"Hours on {module} for {name}").fill(hours)
+    await submit(trainer, "Record these outcomes")
+    banner = await trainer.locator(".govuk-notification-banner--success").inner_text()
+    assert f"{2 * len(REQUIRED)} outcomes recorded." in banner
+    assert "2 learners have now completed every required module" in banner
     main = await cohort_state(page, platform, "Matching")
     assert "2 trained returners wait for a council to hire them" in main
     await check_page(page, "whole-cohort-matching")
 
-    # 8. The candidate sees their certificate.
+    # 11. The candidate sees their certificate.
     learner = candidates[0].page
 
     async def certificate_offered() -> bool:
