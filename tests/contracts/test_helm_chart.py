@@ -326,3 +326,15 @@ def test_cookies_are_secure_and_the_ingress_terminates_tls_and_takes_the_video(
     ]
     assert size.endswith("m")
     assert int(size[:-1]) * 1024 * 1024 >= upload_limit(ApplicationsSettings())
+
+
+def test_the_values_schema_refuses_a_misspelt_service_a_plain_http_url_and_weakened_pods() -> None:
+    values = production_values()
+    values["services"]["aplications"] = values["services"].pop("applications")
+    assert "aplications" in render_error(values)
+    values = production_values()
+    values["publicUrl"] = "http://returners.example.org"
+    assert "publicUrl" in render_error(values)
+    values = production_values()
+    values["securityContext"] = {"allowPrivilegeEscalation": True}
+    assert "allowPrivilegeEscalation" in render_error(values)
