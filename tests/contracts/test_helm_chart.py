@@ -129,8 +129,6 @@ def test_every_pod_meets_the_restricted_pod_security_standard(documents: list[di
 def test_each_service_runs_its_image_behind_probes_that_keep_pages_up_without_the_broker(
     documents: list[dict[str, Any]],
 ) -> None:
-    from rtw_platform.http import create_app  # noqa: F401  (the probed paths are the platform's)
-
     deployments = of_kind(documents, "Deployment")
     assert set(deployments) == {f"rtw-{name}" for name in SERVICES}
     for name in SERVICES:
