@@ -7,7 +7,9 @@ disruption budgets, autoscalers, network policies, TLS, and secrets only by refe
 from __future__ import annotations
 
 import copy
+import os
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -290,6 +292,9 @@ def test_the_chart_refuses_to_render_without_the_shared_secret_or_https() -> Non
     values = production_values()
     values["publicUrl"] = "http://returners.example.org"
     assert "https://" in render_error(values)
+    values = production_values()
+    values["config"]["fileStoreUrl"] = ""
+    assert "config.fileStoreUrl is required" in render_error(values)
     # The chart's own defaults name no Secret and no URL: nothing installs without the operator's.
     defaults = yaml.safe_load((CHART / "values.yaml").read_text())
     assert "is required" in render_error(copy.deepcopy(defaults))
@@ -336,3 +341,59 @@ def test_the_values_schema_refuses_a_misspelt_service_a_plain_http_url_and_weake
     values = production_values()
     values["securityContext"] = {"allowPrivilegeEscalation": True}
     assert "allowPrivilegeEscalation" in render_error(values)
+
+
+def _filled(env: list[dict[str, Any]]) -> dict[str, str]:
+    """A container's environment with each Secret reference given a value as the operator's
+    Secret would (random secrets, a real Ed25519 key); optional references left out."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    pem = (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        .decode()
+    )
+    examples = {
+        "RTW_DATABASE_URL": "postgresql+asyncpg://rtw_service:" + secrets.token_hex(16) + "@db.internal/rtw",
+        "RTW_AMQP_URL": "amqps://rtw-service:" + secrets.token_hex(16) + "@rabbitmq.internal/rtw",
+        "RTW_CERTIFICATE_KEY": pem,
+    }
+    filled = {}
+    for variable in env:
+        if "value" in variable:
+            filled[variable["name"]] = variable["value"]
+        elif not variable["valueFrom"]["secretKeyRef"].get("optional"):
+            filled[variable["name"]] = examples.get(variable["name"], secrets.token_hex(32))
+    return filled
+
+
+def test_each_service_starts_on_the_environment_the_chart_gives_it(
+    documents: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every RTW_* variable the chart sets is one the platform reads (a misspelt name would be
+    ignored silently), and with the Secrets filled in each service accepts its secrets."""
+    from rtw_platform.secret_checks import unsafe_secrets
+
+    filestore = (
+        Path(__file__).resolve().parents[2] / "shared/platform/src/rtw_platform/filestore.py"
+    ).read_text()
+    deployments = of_kind(documents, "Deployment")
+    services = installed_services()
+    fields = {f"RTW_{field.upper()}" for d in services.values() for field in d.settings_class.model_fields}
+    for name, definition in services.items():
+        env = _filled(deployments[f"rtw-{name}"]["spec"]["template"]["spec"]["containers"][0]["env"])
+        for variable in env:
+            if variable.startswith("RTW_"):
+                assert variable in fields or f'"{variable}"' in filestore, (name, variable)
+        for variable in [v for v in os.environ if v.startswith("RTW_")]:
+            monkeypatch.delenv(variable)
+        for variable, value in env.items():
+            monkeypatch.setenv(variable, value)
+        settings = definition.settings_class(_secrets_dir=str(tmp_path))
+        assert settings.development_mode is False, name
+        assert unsafe_secrets(settings) == [], name
+        assert settings.cookies_are_secure(), name
+        assert settings.public_url == "https://returners.example.org", name

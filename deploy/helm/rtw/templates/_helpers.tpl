@@ -60,7 +60,6 @@ app.kubernetes.io/component: service
 {{- $secret := include "rtw.serviceSecret" . -}}
 {{- $shared := required "secrets.shared is required: the name of a Secret you created with the key token-secret" $root.Values.secrets.shared -}}
 - {name: RTW_PUBLIC_URL, value: {{ include "rtw.publicUrl" $root | quote }}}
-- {name: RTW_PORTAL_URL, value: {{ default (include "rtw.publicUrl" $root) $root.Values.portalUrl | quote }}}
 - {name: RTW_SECURE_COOKIES, value: "true"}
 - {name: RTW_TRUSTED_PROXY_HOPS, value: {{ $root.Values.config.trustedProxyHops | quote }}}
 - {name: RTW_LOG_LEVEL, value: {{ $root.Values.config.logLevel | quote }}}
@@ -69,8 +68,14 @@ app.kubernetes.io/component: service
 - {name: RTW_HTTP_PORT, value: "8000"}
 - {name: PYTHONDONTWRITEBYTECODE, value: "1"}
 - {name: TMPDIR, value: /tmp}
-{{- if $root.Values.config.fileStoreUrl }}
-- {name: RTW_FILE_STORE_URL, value: {{ $root.Values.config.fileStoreUrl | quote }}}
+{{- if has .name (list "applications" "assessment") }}
+{{- $store := required "config.fileStoreUrl is required (s3://BUCKET?region=…): uploads must outlive a pod and be shared by its replicas" $root.Values.config.fileStoreUrl }}
+{{- if not (hasPrefix "s3://" $store) }}
+{{- fail (printf "config.fileStoreUrl must be an s3:// URL (got %q): the root filesystem is read-only and replicas share no disk" $store) }}
+{{- end }}
+- {name: RTW_FILE_STORE_URL, value: {{ $store | quote }}}
+{{ include "rtw.secretEnv" (dict "env" "RTW_S3_ACCESS_KEY_ID" "secret" $secret "key" $keys.s3AccessKeyId "optional" true) }}
+{{ include "rtw.secretEnv" (dict "env" "RTW_S3_SECRET_ACCESS_KEY" "secret" $secret "key" $keys.s3SecretAccessKey "optional" true) }}
 {{- end }}
 {{- range $variable, $value := $root.Values.config.extraEnv }}
 - {name: {{ $variable }}, value: {{ $value | quote }}}
@@ -83,6 +88,7 @@ app.kubernetes.io/component: service
 {{- end }}
 {{- if eq .name "notifications" }}
 {{- $email := $root.Values.email }}
+- {name: RTW_PORTAL_URL, value: {{ default (include "rtw.publicUrl" $root) $root.Values.portalUrl | quote }}}
 - {name: RTW_EMAIL_BACKEND, value: {{ $email.backend | quote }}}
 - {name: RTW_MAIL_FROM, value: {{ $email.mailFrom | quote }}}
 {{- if eq $email.backend "smtp" }}
