@@ -100,7 +100,8 @@ def test_helm_lints_the_chart_and_every_manifest_is_valid_for_the_kubernetes_api
     assert kinds >= {"Deployment", "Service", "Job", "PodDisruptionBudget", "HorizontalPodAutoscaler"}
     assert kinds >= {"NetworkPolicy", "Ingress"}
     for document in documents + render(production_values(), upgrade=True):
-        kubernetes_validate.validate(document, KUBERNETES, strict=True)
+        if not document["apiVersion"].startswith("rabbitmq.com/"):  # the operator's own kinds: below
+            kubernetes_validate.validate(document, KUBERNETES, strict=True)
 
 
 def test_every_pod_meets_the_restricted_pod_security_standard(documents: list[dict[str, Any]]) -> None:
@@ -397,3 +398,48 @@ def test_each_service_starts_on_the_environment_the_chart_gives_it(
         assert unsafe_secrets(settings) == [], name
         assert settings.cookies_are_secure(), name
         assert settings.public_url == "https://returners.example.org", name
+
+
+def test_the_broker_gives_each_service_its_own_user_queues_and_events(
+    documents: list[dict[str, Any]],
+) -> None:
+    """With the RabbitMQ Messaging Topology Operator: one user per service from the operator's
+    Secret, configure/read/write on its own queues and the two exchanges only, and publishing
+    on rtw.events only the events that service owns (the contracts say which)."""
+    topology = [d for d in documents if d["apiVersion"] == "rabbitmq.com/v1beta1"]
+    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    for document in topology:
+        by_kind.setdefault(document["kind"], {})[document["metadata"]["name"]] = document["spec"]
+    assert {spec["name"] for spec in by_kind["Exchange"].values()} == {"rtw.events", "rtw.dlx"}
+    assert {spec["name"] for spec in by_kind["Policy"].values()} == {
+        "quorum-leaders-balanced",
+        "dead-letters-kept-30-days",
+    }
+    values = production_values()["rabbitmq"]["topology"]
+    services = installed_services()
+    for name, definition in services.items():
+        user = f"rtw-{name}-broker-user"
+        assert by_kind["User"][user]["importCredentialsSecret"] == {"name": values["userSecrets"][name]}
+        permission = by_kind["Permission"][user]
+        assert permission["userReference"] == {"name": user}
+        others = [o for o in services if o != name]
+        for kind in ("configure", "read", "write"):
+            pattern = re.compile(permission["permissions"][kind])
+            assert pattern.match(f"{name}.application-submitted")
+            assert pattern.match(f"{name}.application-submitted.dlq")
+            assert not any(pattern.match(f"{o}.application-submitted") for o in others), (name, kind)
+        topic = by_kind["TopicPermission"][user]
+        assert topic["permissions"]["exchange"] == "rtw.events"
+        write = re.compile(topic["permissions"]["write"])
+        own = {event.ROUTING_KEY for event in definition.publishes}
+        theirs = {event.ROUTING_KEY for other in services.values() for event in other.publishes} - own
+        assert all(write.match(key) for key in own), name
+        assert not [key for key in theirs if write.match(key)], name
+    for document in topology:
+        assert document["spec"]["rabbitmqClusterReference"] == {
+            "name": "rtw-rabbitmq",
+            "namespace": "rabbitmq",
+        }
+    values = production_values()
+    values["rabbitmq"]["topology"]["userSecrets"]["matching"] = ""
+    assert "rabbitmq.topology.userSecrets.matching is required" in render_error(values)
