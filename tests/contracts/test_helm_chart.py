@@ -53,7 +53,9 @@ def render(values: dict[str, Any], *, upgrade: bool = False) -> list[dict[str, A
         is_upgrade=upgrade,
     )
     documents = []
-    for text in manifests.values():
+    for path, text in manifests.items():
+        if path.endswith("NOTES.txt"):  # shown after install, never applied (as `helm template`)
+            continue
         documents += [d for d in yaml.load_all(text, Loader=_UniqueKeyLoader) if d]
     return documents
 
