@@ -316,7 +316,19 @@ def test_cookies_are_secure_and_the_ingress_terminates_tls_and_takes_the_video(
             name
         )
     ingresses = of_kind(documents, "Ingress")
-    assert set(ingresses) == {f"rtw-{name}" for name in SERVICES}
+    assert set(ingresses) == {f"rtw-{name}" for name in SERVICES} | {
+        f"rtw-{name}-metrics" for name in SERVICES
+    }
+    for name in SERVICES:
+        # The metrics (a database and broker query each) are not served to the internet.
+        blocked = ingresses.pop(f"rtw-{name}-metrics")
+        assert (
+            blocked["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"]
+            == "127.0.0.1/32"
+        )
+        (path,) = blocked["spec"]["rules"][0]["http"]["paths"]
+        assert path["path"] == f"/{name}/metrics"
+        assert path["backend"] == ingresses[f"rtw-{name}"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]
     for name, ingress in ingresses.items():
         (tls,) = ingress["spec"]["tls"]
         assert tls["secretName"] == "rtw-tls"
