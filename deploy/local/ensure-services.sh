@@ -31,3 +31,12 @@ if ! answers 5672; then
     exit 1
   fi
 fi
+
+# The broker-setup tests (`rtw broker setup`) use RabbitMQ's management API: enable it, without a
+# restart, on 127.0.0.1 only, if it is not answering yet.
+if ! answers 15672 && command -v rabbitmq-plugins >/dev/null; then
+  echo "enabling RabbitMQ's management API on 127.0.0.1:15672"
+  rabbitmqctl eval 'application:load(rabbitmq_management), application:set_env(rabbitmq_management, tcp_config, [{port,15672},{ip,"127.0.0.1"}]).' >/dev/null
+  rabbitmq-plugins enable --online rabbitmq_management >/dev/null
+  wait_for 15672 "RabbitMQ's management API" 60
+fi

@@ -11,7 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from rtw_platform.registry import installed_services
+from rtw_platform.broker_users import DEAD_LETTERS, platform_users
+from rtw_platform.registry import consumed_queues, installed_services
 from rtw_platform.secret_checks import unsafe_secrets
 
 pytestmark = pytest.mark.contracts
@@ -64,7 +65,7 @@ def test_every_service_is_deployed_with_its_migration_health_and_grace() -> None
         assert service["stop_grace_period"] in ("1m0s", "60s", 60_000_000_000)
         assert f"rtw_{name}:" in service["environment"]["RTW_DATABASE_URL"]  # its own database role
         assert f"rtw-{name}:" in service["environment"]["RTW_AMQP_URL"]  # its own broker user
-    for infrastructure in ("rabbitmq", "postgres", "mailpit", "proxy"):
+    for infrastructure in ("rabbitmq", "postgres", "broker-setup", "proxy"):
         assert infrastructure in config
     assert "healthcheck" in config["rabbitmq"]
     assert "healthcheck" in config["postgres"]
@@ -74,13 +75,12 @@ def test_rabbitmq_gives_each_service_only_its_own_queues() -> None:
     definitions = json.loads((DEPLOY / "rabbitmq" / "definitions.json").read_text())
     exchanges = {e["name"]: e["type"] for e in definitions["exchanges"]}
     assert exchanges == {"rtw.events": "topic", "rtw.dlx": "direct"}
-    permissions = {p["user"]: p for p in definitions["permissions"]}
-    import re
-
+    permissions = {user.role: user for user in platform_users()}
     for name in installed_services():
-        rule = permissions[f"rtw-{name}"]
+        rule = permissions[name]
+        assert rule.name == f"rtw-{name}"
         for kind in ("configure", "read"):
-            pattern = re.compile(rule[kind])
+            pattern = re.compile(getattr(rule, kind))
             assert pattern.match(f"{name}.application-submitted")
             assert pattern.match(f"{name}.application-submitted.dlq")
             others = [o for o in installed_services() if o != name]
@@ -91,21 +91,41 @@ def test_rabbitmq_gives_each_service_only_its_own_queues() -> None:
 def test_rabbitmq_lets_each_service_publish_only_its_own_events() -> None:
     """Notifications makes a sign-in link for whoever a sign-in or invitation event names: only
     the service that owns such an event may publish it (and none may publish another's)."""
-    import re
-
-    definitions = json.loads((DEPLOY / "rabbitmq" / "definitions.json").read_text())
-    rules = {(p["user"], p["exchange"]): p for p in definitions["topic_permissions"]}
+    rules = {user.role: user for user in platform_users()}
     services = installed_services()
     for name, definition in services.items():
-        write = re.compile(rules[(f"rtw-{name}", "rtw.events")]["write"])
+        write = re.compile(rules[name].topic_write or "")
         own = {event.ROUTING_KEY for event in definition.publishes}
         others = {event.ROUTING_KEY for other in services.values() for event in other.publishes} - own
         assert all(write.match(key) for key in own), name
         assert not [key for key in others if write.match(key)], name
-    applications = re.compile(rules[("rtw-applications", "rtw.events")]["write"])
-    matching = re.compile(rules[("rtw-matching", "rtw.events")]["write"])
+    applications = re.compile(rules["applications"].topic_write or "")
+    matching = re.compile(rules["matching"].topic_write or "")
     assert not applications.match("council.recruiter-invited.v2")
     assert not matching.match("candidate.sign-in-requested.v2")
+
+
+def test_the_dead_letter_user_reaches_every_dead_letter_queue_and_no_source_queue() -> None:
+    user = next(u for u in platform_users() if u.role == DEAD_LETTERS)
+    for queue in consumed_queues(""):
+        assert re.match(user.read, f"{queue}.dlq")
+        assert re.match(user.configure, f"{queue}.dlq")
+        assert not re.match(user.read, queue)
+        assert not re.match(user.configure, queue)
+        assert not re.match(user.write, queue)
+    assert re.match(user.write, "amq.default")  # a replay goes back through the default exchange
+    assert not re.match(user.write, "rtw.events")
+
+
+def test_no_committed_file_holds_a_broker_user_or_password() -> None:
+    """Users come from secrets at every start (broker-setup): definitions imported at boot would
+    put back the committed passwords after a rotation."""
+    definitions = json.loads((DEPLOY / "rabbitmq" / "definitions.json").read_text())
+    for key in ("users", "permissions", "topic_permissions"):
+        assert not definitions.get(key), key
+    assert "password" not in json.dumps(definitions)
+    conf = (DEPLOY / "rabbitmq" / "rabbitmq.conf").read_text()
+    assert not [line for line in conf.splitlines() if "load_definitions" in line.split("#")[0]]
 
 
 def _environments(env_file: Path) -> dict[str, dict[str, str]]:
@@ -151,12 +171,14 @@ def test_following_the_example_environment_gives_every_service_secrets_it_starts
     """Each secret replaced as the example's comments say, the certificate key with its own
     command (one line, `\\n` for line breaks), and passed through Compose as a container gets it."""
     example = (DEPLOY / ".env.example").read_text()
-    command = re.search(r"^#\s+(openssl genpkey .*)$", example, re.MULTILINE)
+    command = re.search(r"^#\s+(printf 'RTW_CERTIFICATE_KEY=.*openssl genpkey .*)$", example, re.MULTILINE)
     assert command is not None, "the example shows how to make the certificate key"
-    one_line_pem = subprocess.run(
+    printed = subprocess.run(
         ["bash", "-o", "pipefail", "-c", command.group(1)], capture_output=True, text=True, check=True
     ).stdout
-    assert "\n" not in one_line_pem.strip()
+    assert printed.endswith("\n"), "a line to append to .env"
+    assert printed.count("\n") == 1, "one line"
+    one_line_pem = printed.strip().removeprefix("RTW_CERTIFICATE_KEY=")
     assert "\\n" in one_line_pem
     filled = re.sub(
         r"^(RTW_TOKEN_SECRET|RTW_UNSUBSCRIBE_SECRET)=.*$",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -28,6 +29,8 @@ app = typer.Typer(
 )
 dlq_app = typer.Typer(help="Dead letters: list, show, replay, purge.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+broker_app = typer.Typer(help="The broker's users and topology.", no_args_is_help=True)
+app.add_typer(broker_app, name="broker")
 console = Console()
 errors = Console(stderr=True)
 
@@ -289,7 +292,7 @@ def _amqp_url() -> str:
 
     for client in ("aiormq", "aio_pika"):
         logging.getLogger(client).setLevel(logging.CRITICAL)
-    return ServiceSettings().amqp_url.get_secret_value()
+    return ServiceSettings().dead_letter_amqp_url()
 
 
 QueueArg = Annotated[str, typer.Argument(help="Queue (e.g. assessment.application-submitted) or its DLQ.")]
@@ -382,6 +385,31 @@ def dlq_purge(
     except dlq.QueueNotFound as exc:
         raise _fail(f"no dead-letter queue {exc}") from None
     console.print(f"purged {purged} message(s) from {dlq.split_queue(queue)[1]}")
+
+
+@broker_app.command("setup")
+def broker_setup(
+    definitions: Annotated[
+        Path | None,
+        typer.Option(help="Topology to import first (exchanges, policies; no users), e.g. definitions.json."),
+    ] = None,
+) -> None:
+    """Create or update the vhost and every platform user from its password's secret file, with
+    its permissions (RTW_BROKER_ADMIN_URL, _USER, _PASSWORD, _VHOST, _PASSWORDS_DIR). Run it
+    again after changing a password's secret: that is the rotation."""
+    from .broker_setup import BrokerSetupFailed, BrokerSetupSettings, setup_broker
+
+    if definitions is not None and not definitions.is_file():
+        raise _fail(f"no definitions file {definitions}")
+    try:
+        settings = BrokerSetupSettings()
+    except ValidationError as exc:
+        raise _fail(f"invalid settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+    try:
+        result = setup_broker(settings, definitions)
+    except BrokerSetupFailed as exc:
+        raise _fail(str(exc), UNREACHABLE if "cannot reach" in str(exc) else REFUSED) from None
+    console.print(f"vhost {result.vhost}: users {', '.join(result.users)} set up")
 
 
 def _add_service_commands() -> None:

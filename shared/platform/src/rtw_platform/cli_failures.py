@@ -76,6 +76,10 @@ def describe_failure(exc: BaseException) -> tuple[str, int]:
     """One line for the terminal and the exit code, for a failure no command handled itself."""
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted", INTERRUPTED
+    from .dlq import AccessRefused
+
+    if isinstance(exc, AccessRefused):
+        return str(exc), REFUSED
     where = _where_raised(exc)
     if where == "database":
         if _not_migrated(exc):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import aio_pika
 from aio_pika.exceptions import ChannelClosed
+from aiormq.exceptions import ChannelAccessRefused
 from rtw_contracts.topology import dead_letter_queue_name
 
 from .consumer_failures import (
@@ -36,6 +38,34 @@ _RTW_FAILURE_HEADERS = (
 
 class QueueNotFound(LookupError):
     """The broker has no such queue."""
+
+
+class AccessRefused(Exception):
+    """The broker user may not touch this queue: the dead-letter tools need the dead-letter
+    user's URL (RTW_DLQ_AMQP_URL), not a service's own."""
+
+    def __init__(self, queue: str) -> None:
+        super().__init__(
+            f"the broker refused access to {queue}: give the dead-letter tools the dead-letter "
+            "user (RTW_DLQ_AMQP_URL), which may act on every dead-letter queue"
+        )
+        self.queue = queue
+
+
+@contextmanager
+def _refusals(queue: str) -> Iterator[None]:
+    """A refusal anywhere (a get, a purge, a publish) said as `AccessRefused`."""
+    try:
+        yield
+    except ChannelAccessRefused:
+        raise AccessRefused(queue) from None
+
+
+def _missing(exc: ChannelClosed, queue: str) -> Exception:
+    """A passive declaration failed: the queue is missing, or the user may not touch it."""
+    if isinstance(exc, ChannelAccessRefused):
+        return AccessRefused(queue)
+    return QueueNotFound(queue)
 
 
 @dataclass(frozen=True)
@@ -75,6 +105,8 @@ async def count(url: str, queues: Iterable[str]) -> dict[str, int | None]:
             try:
                 declared = await channel.declare_queue(dlq, passive=True)
                 result[queue] = declared.declaration_result.message_count
+            except ChannelAccessRefused:
+                raise AccessRefused(dlq) from None
             except ChannelClosed:
                 result[queue] = None
             finally:
@@ -85,7 +117,7 @@ async def count(url: str, queues: Iterable[str]) -> dict[str, int | None]:
     return result
 
 
-async def peek(url: str, queue: str, limit: int = 20) -> list[DeadLetter]:
+async def _peek(url: str, queue: str, limit: int = 20) -> list[DeadLetter]:
     """Read up to `limit` dead letters without removing them (they are returned unacknowledged)."""
     _, dlq = split_queue(queue)
     connection = await aio_pika.connect(url, timeout=10)
@@ -95,7 +127,7 @@ async def peek(url: str, queue: str, limit: int = 20) -> list[DeadLetter]:
         try:
             source = await channel.declare_queue(dlq, passive=True)
         except ChannelClosed as exc:
-            raise QueueNotFound(dlq) from exc
+            raise _missing(exc, dlq) from exc
         for position in range(1, limit + 1):
             message = await source.get(no_ack=False, fail=False)
             if message is None:
@@ -108,7 +140,7 @@ async def peek(url: str, queue: str, limit: int = 20) -> list[DeadLetter]:
     return letters
 
 
-async def replay(
+async def _replay(
     url: str,
     queue: str,
     *,
@@ -131,7 +163,7 @@ async def replay(
             source = await channel.declare_queue(dlq, passive=True)
             await channel.declare_queue(source_queue, passive=True)
         except ChannelClosed as exc:
-            raise QueueNotFound(f"{source_queue} or {dlq}") from exc
+            raise _missing(exc, f"{source_queue} or {dlq}") from exc
         pending = source.declaration_result.message_count or 0
         at_most = min(pending, limit if limit is not None else pending, 1 if message_id else pending)
         if on_progress is not None:
@@ -173,7 +205,7 @@ async def replay(
     return replayed
 
 
-async def purge(url: str, queue: str) -> int:
+async def _purge(url: str, queue: str) -> int:
     """Delete every dead letter of a queue; how many were deleted."""
     _, dlq = split_queue(queue)
     connection = await aio_pika.connect(url, timeout=10)
@@ -182,7 +214,7 @@ async def purge(url: str, queue: str) -> int:
         try:
             declared = await channel.declare_queue(dlq, passive=True)
         except ChannelClosed as exc:
-            raise QueueNotFound(dlq) from exc
+            raise _missing(exc, dlq) from exc
         result = await declared.purge()
         return int(result.message_count or 0)
     finally:
@@ -206,6 +238,8 @@ async def erase(url: str, queues: Iterable[str], needles: Iterable[str], *, limi
             channel = await connection.channel()
             try:
                 source = await channel.declare_queue(dlq, passive=True)
+            except ChannelAccessRefused:
+                raise AccessRefused(dlq) from None
             except ChannelClosed:
                 continue  # no DLQ (never declared here): nothing dead-lettered
             pending = min(source.declaration_result.message_count or 0, limit)
@@ -221,6 +255,31 @@ async def erase(url: str, queues: Iterable[str], needles: Iterable[str], *, limi
     finally:
         await connection.close()
     return erased
+
+
+async def peek(url: str, queue: str, limit: int = 20) -> list[DeadLetter]:
+    """Read up to `limit` dead letters without removing them (they are returned unacknowledged)."""
+    with _refusals(split_queue(queue)[1]):
+        return await _peek(url, queue, limit)
+
+
+async def replay(
+    url: str,
+    queue: str,
+    *,
+    limit: int | None = None,
+    message_id: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Send dead letters back to the queue they failed in (see `_replay`)."""
+    with _refusals(split_queue(queue)[1]):
+        return await _replay(url, queue, limit=limit, message_id=message_id, on_progress=on_progress)
+
+
+async def purge(url: str, queue: str) -> int:
+    """Delete every dead letter of a queue; how many were deleted."""
+    with _refusals(split_queue(queue)[1]):
+        return await _purge(url, queue)
 
 
 def _describe(position: int, message: aio_pika.abc.AbstractIncomingMessage) -> DeadLetter:

@@ -120,7 +120,13 @@ def run_migrations(definition: ServiceDefinition) -> None:
         return
 
     def migrate(connection: Connection) -> None:
-        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        # Only when missing: a deployment's service role owns its schema (made by the database's
+        # set-up) but may not create schemas, and PostgreSQL checks that right even with IF NOT EXISTS.
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_namespace WHERE nspname = :schema"), {"schema": schema}
+        ).first()
+        if exists is None:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         connection.commit()
         context.configure(connection=connection, **options)
         with context.begin_transaction():

@@ -34,6 +34,12 @@ class ServiceSettings(BaseSettings):
         description="SQLAlchemy URL of the PostgreSQL database (asyncpg driver).",
     )
     amqp_url: SecretStr = Field(default=SecretStr(DEFAULT_AMQP_URL), description="RabbitMQ URL (AMQP 0.9.1).")
+    dlq_amqp_url: SecretStr | None = Field(
+        default=None,
+        description="RabbitMQ URL of the dead-letter tools (the admin page and `rtw dlq`): a user "
+        "that may act on every service's dead-letter queue (`rtw-dead-letters`). Unset: RTW_AMQP_URL, "
+        "which can reach only the service's own queues unless it is an administrator's.",
+    )
     topology_prefix: str = Field(
         default="",
         description="Prefix for every exchange and queue name (tests use a random one).",
@@ -98,6 +104,10 @@ class ServiceSettings(BaseSettings):
     def cookies_are_secure(self) -> bool:
         """Cookies go over HTTPS only when people reach the platform over HTTPS (or when told)."""
         return self.secure_cookies or self.public_url.lower().startswith("https://")
+
+    def dead_letter_amqp_url(self) -> str:
+        """The broker URL the dead-letter tools use (RTW_DLQ_AMQP_URL, else RTW_AMQP_URL)."""
+        return (self.dlq_amqp_url or self.amqp_url).get_secret_value()
 
     def sqlalchemy_url(self) -> str:
         """The database URL as a plain string."""

@@ -44,11 +44,23 @@ class BrokerUnreachable(Refusal):
     status = 503
 
 
+class BrokerRefused(Refusal):
+    """The broker user of the dead-letter tools may not act on a queue (RTW_DLQ_AMQP_URL unset
+    or a service's own user)."""
+
+    status = 503
+
+
 @contextmanager
 def broker() -> Iterator[None]:
     """Say so on a page when RabbitMQ cannot be reached."""
     try:
         yield
+    except dlq.AccessRefused:
+        raise BrokerRefused(
+            "The message broker refused access to the dead-letter queues. An operator must give "
+            "this service the dead-letter user (RTW_DLQ_AMQP_URL)."
+        ) from None
     except (OSError, AMQPError):
         raise BrokerUnreachable("The message broker cannot be reached. Try again in a minute.") from None
 
@@ -72,7 +84,7 @@ async def overview(request: Request, done: str | None = None, count: int | None 
     settings = _settings(request)
     queues = consumed_queues(settings.topology_prefix)
     with broker():
-        counts = await dlq.count(settings.amqp_url.get_secret_value(), list(queues))
+        counts = await dlq.count(settings.dead_letter_amqp_url(), list(queues))
     rows = sorted(
         (
             QueueRow(name, name.removeprefix(settings.topology_prefix), service, counts.get(name))
@@ -96,10 +108,10 @@ async def messages(request: Request, queue: str) -> Response:
     name = _known(request, queue)
     with broker():
         try:
-            letters = await dlq.peek(settings.amqp_url.get_secret_value(), name, SHOWN)
+            letters = await dlq.peek(settings.dead_letter_amqp_url(), name, SHOWN)
         except dlq.QueueNotFound:
             letters = []
-        waiting = (await dlq.count(settings.amqp_url.get_secret_value(), [name]))[name]
+        waiting = (await dlq.count(settings.dead_letter_amqp_url(), [name]))[name]
     return PAGES.render(
         request,
         "dead_letter_queue.html",
@@ -122,7 +134,7 @@ async def confirm(request: Request, queue: str, action: str) -> Response:
     if action not in ACTIONS:
         raise NotFound("There is no such action.")
     with broker():
-        waiting = (await dlq.count(settings.amqp_url.get_secret_value(), [name]))[name]
+        waiting = (await dlq.count(settings.dead_letter_amqp_url(), [name]))[name]
     return PAGES.render(
         request,
         "dead_letter_confirm.html",
@@ -146,7 +158,7 @@ async def act(request: Request, queue: str, action: str) -> Response:
     name = _known(request, queue)
     if action not in ACTIONS:
         raise NotFound("There is no such action.")
-    url = settings.amqp_url.get_secret_value()
+    url = settings.dead_letter_amqp_url()
     with broker():
         try:
             count = await (dlq.replay(url, name) if action == "replay" else dlq.purge(url, name))

@@ -1,0 +1,145 @@
+"""`rtw broker setup`: the broker's vhost, topology and users, from secrets, over RabbitMQ's
+management HTTP API. Idempotent: run it at every start (Compose runs it as a one-off job before
+the services); each run sets every user's password to its secret's current value, so rotation is
+changing the secret and running it again, and nothing puts an old password back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .broker_users import EVENTS_EXCHANGE, BrokerUser, platform_users
+from .settings import _secrets_dir
+
+
+class BrokerSetupSettings(BaseSettings):
+    """`RTW_BROKER_*` settings of the setup job (the administrator's password may come from the
+    secret file `rtw_broker_admin_password`)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RTW_BROKER_", secrets_dir=_secrets_dir(), extra="ignore", case_sensitive=False
+    )
+
+    admin_url: str = Field(
+        default="http://127.0.0.1:15672", description="RabbitMQ's management API (no credentials)."
+    )
+    admin_user: str = "guest"
+    admin_password: SecretStr = SecretStr("guest")
+    vhost: str = "rtw"
+    passwords_dir: Path = Field(
+        default=Path("/run/secrets"),
+        description="Folder of the users' password files (`rtw_amqp_password_<service>`, "
+        "`rtw_amqp_password_dead_letters`).",
+    )
+    user_prefix: str = Field(default="", description="Prefix of every user name (tests).")
+
+
+class BrokerSetupFailed(RuntimeError):
+    """The setup could not be completed (message says what to do)."""
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    """What a run did."""
+
+    vhost: str
+    users: list[str]
+    definitions_imported: bool
+
+
+def read_passwords(users: list[BrokerUser], folder: Path) -> dict[str, str]:
+    """Each user's password from its secret file; a missing or empty file is named."""
+    passwords: dict[str, str] = {}
+    missing = []
+    for user in users:
+        path = folder / user.secret_file
+        value = path.read_text().strip() if path.is_file() else ""
+        if not value:
+            missing.append(str(path))
+        passwords[user.name] = value
+    if missing:
+        raise BrokerSetupFailed(f"no password in {', '.join(missing)}")
+    return passwords
+
+
+def _for_vhost(definitions: dict[str, Any], vhost: str) -> dict[str, Any]:
+    """The committed topology (exchanges, queues, bindings, policies) moved into `vhost`; users
+    and permissions in a definitions file are refused (they come from secrets)."""
+    if definitions.get("users") or definitions.get("permissions") or definitions.get("topic_permissions"):
+        raise BrokerSetupFailed(
+            "the definitions file holds users or permissions: they come from secrets (rtw broker setup)"
+        )
+    moved: dict[str, Any] = {}
+    for kind in ("exchanges", "queues", "bindings", "policies", "parameters"):
+        moved[kind] = [{**item, "vhost": vhost} for item in definitions.get(kind, [])]
+    return moved
+
+
+class ManagementApi:
+    """The few calls of RabbitMQ's management API the setup makes."""
+
+    def __init__(self, settings: BrokerSetupSettings) -> None:
+        self._client = httpx.Client(
+            base_url=settings.admin_url.rstrip("/") + "/api",
+            auth=(settings.admin_user, settings.admin_password.get_secret_value()),
+            timeout=15,
+        )
+
+    def __enter__(self) -> ManagementApi:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._client.close()
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        response = self._client.request(method, path, json=body)
+        if response.status_code == 401:
+            raise BrokerSetupFailed(
+                "the management API refused the administrator (check RTW_BROKER_ADMIN_USER and "
+                "RTW_BROKER_ADMIN_PASSWORD)"
+            )
+        if response.status_code >= 400:
+            raise BrokerSetupFailed(f"{method} {path}: {response.status_code} {response.text[:200]}")
+        return response.json() if response.content else None
+
+
+def setup_broker(settings: BrokerSetupSettings, definitions: Path | None = None) -> SetupResult:
+    """Create or update the vhost, the committed topology and every platform user with its
+    password from its secret file and its permissions."""
+    users = platform_users(settings.user_prefix)
+    passwords = read_passwords(users, settings.passwords_dir)
+    vhost = quote(settings.vhost, safe="")
+    try:
+        with ManagementApi(settings) as api:
+            api.call("PUT", f"/vhosts/{vhost}", {})
+            if definitions is not None:
+                topology = _for_vhost(json.loads(definitions.read_text()), settings.vhost)
+                api.call("POST", f"/definitions/{vhost}", topology)
+            for user in users:
+                name = quote(user.name, safe="")
+                # PUT sets the password every time: the secret's current value wins.
+                api.call("PUT", f"/users/{name}", {"password": passwords[user.name], "tags": ""})
+                api.call(
+                    "PUT",
+                    f"/permissions/{vhost}/{name}",
+                    {"configure": user.configure, "write": user.write, "read": user.read},
+                )
+                if user.topic_write is not None:
+                    api.call(
+                        "PUT",
+                        f"/topic-permissions/{vhost}/{name}",
+                        {"exchange": EVENTS_EXCHANGE, "write": user.topic_write, "read": ".*"},
+                    )
+    except httpx.TransportError as exc:
+        raise BrokerSetupFailed(
+            f"cannot reach RabbitMQ's management API at {settings.admin_url} (check "
+            f"RTW_BROKER_ADMIN_URL): {exc}"
+        ) from None
+    return SetupResult(settings.vhost, [user.name for user in users], definitions is not None)

@@ -1,0 +1,75 @@
+"""The RabbitMQ users the platform runs with and what each may do: one per service (its own
+queues, the platform's exchanges, and publishing only its own events) and one for the
+dead-letter tools (every dead-letter queue, and sending a dead letter back to its queue).
+
+Nothing here holds a password: `rtw broker setup` (see `broker_setup`) reads them from secret
+files and creates or updates the users, so rotating a password is changing its secret and
+running the setup again; no definitions file puts an old one back at the broker's next start.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .registry import installed_services
+
+DEAD_LETTERS = "dead-letters"
+"""The dead-letter tools' user (`rtw-dead-letters`): the admin page and `rtw dlq`."""
+
+EVENTS_EXCHANGE = "rtw.events"
+
+
+@dataclass(frozen=True)
+class BrokerUser:
+    """A broker user's name and its permissions in the platform's vhost (regular expressions,
+    as RabbitMQ takes them)."""
+
+    role: str
+    """`applications`, …, or `dead-letters`: names the user and its password's secret file."""
+    name: str
+    configure: str
+    write: str
+    read: str
+    topic_write: str | None = None
+    """Routing keys the user may publish to the events exchange with (None: no topic rule)."""
+
+    @property
+    def secret_file(self) -> str:
+        """The file (in the secrets folder) holding this user's password."""
+        return f"rtw_amqp_password_{self.role.replace('-', '_')}"
+
+
+def _exactly(names: list[str]) -> str:
+    return "^(" + "|".join(re.escape(name) for name in sorted(set(names))) + ")$"
+
+
+def platform_users(user_prefix: str = "") -> list[BrokerUser]:
+    """Every user the platform needs; `user_prefix` (tests) keeps throwaway users apart."""
+    users = []
+    for name, definition in installed_services().items():
+        own = rf"^({re.escape(name)}\..*|rtw\.events|rtw\.dlx)$"
+        users.append(
+            BrokerUser(
+                role=name,
+                name=f"{user_prefix}rtw-{name}",
+                configure=own,
+                write=own,
+                read=own,
+                topic_write=_exactly([event.ROUTING_KEY for event in definition.publishes]),
+            )
+        )
+    users.append(
+        BrokerUser(
+            role=DEAD_LETTERS,
+            name=f"{user_prefix}rtw-{DEAD_LETTERS}",
+            # Reading, purging and taking messages off any dead-letter queue; a replay publishes
+            # through the default exchange (its permission name is `amq.default`) to the queue
+            # the message failed in. It may declare (or delete) no other queue or exchange.
+            configure=r"^.*\.dlq$",
+            write=r"^(amq\.default|.*\.dlq)$",
+            read=r"^.*\.dlq$",
+            topic_write="^$",
+        )
+    )
+    return users
