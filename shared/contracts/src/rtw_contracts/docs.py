@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rtw_contracts import types as contract_types
-from rtw_contracts.envelope import PERSONAL, Event
+from rtw_contracts.envelope import ALWAYS_SENT, PERSONAL, Event
 from rtw_contracts.examples import example
 from rtw_contracts.registry import EVENTS
 from rtw_contracts.schemas import NEW_VERSION_ADVICE, current_schema
@@ -196,7 +196,7 @@ def _envelope() -> str:
         [
             f"`{name}`",
             _type_label(prop),
-            "yes" if name in schema.get("required", ()) else "no",
+            "yes" if name in schema.get("required", ()) or name in ALWAYS_SENT else "no",
             _ENVELOPE_DEFAULTS.get(name, ""),
             prop.get("description", ""),
         ]
@@ -210,7 +210,10 @@ def _envelope() -> str:
         "model for its routing key fails validation. Datetimes must carry a time zone and "
         "are converted to UTC. A follow-on event takes `**caused_by(parent)`, which sets its "
         "`correlation_id` to the parent's and its `causation_id` to the parent's "
-        "`event_id`.\n\n" + _table(["field", "type", "required", "default", "description"], rows)
+        "`event_id`. The fields marked required with a default are filled in by the model and "
+        "sent on every message, so the published schemas require them: a subscriber may rely "
+        "on `event_id` to de-duplicate.\n\n"
+        + _table(["field", "type", "required", "default", "description"], rows)
     )
 
 
