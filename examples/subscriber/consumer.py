@@ -17,7 +17,7 @@ Run it (see docs/subscribers.md)::
 
 ``candidate.erased.v1`` is always bound: a subscriber that keeps personal data must honour it.
 It prints one line per message (``accepted``, ``duplicate``, ``stale``, ``rejected``,
-``erased``) and stops on SIGINT/SIGTERM.
+``erased``, ``ignored-erased`` for a late event about someone already erased) and stops on SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -63,6 +63,9 @@ CREATE TABLE IF NOT EXISTS rejected (       -- messages that failed their schema
     routing_key TEXT NOT NULL,
     reason      TEXT NOT NULL,
     received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS erased_ids (     -- tombstones: a late event about them is not kept
+    id TEXT PRIMARY KEY
 );
 CREATE TABLE IF NOT EXISTS erasures (       -- proof of erasure: ids only, no personal data
     event_id     TEXT PRIMARY KEY,
@@ -123,6 +126,10 @@ class Store:
     def _apply(self, routing_key: str, event: Mapping[str, Any]) -> str:
         if routing_key == ERASED:
             return self._erase(event)
+        ids = [event["correlation_id"], *([event["candidate_id"]] if event.get("candidate_id") else [])]
+        marks = ", ".join("?" for _ in ids)
+        if self.db.execute(f"SELECT 1 FROM erased_ids WHERE id IN ({marks})", ids).fetchone():
+            return "ignored-erased"  # arrived late, after the person's erasure: keep nothing
         sequence = event.get("sequence")
         if sequence is not None:
             row = self.db.execute(
@@ -157,6 +164,7 @@ class Store:
             (candidate, *journeys),
         ).rowcount
         self.db.execute(f"DELETE FROM sequences WHERE correlation_id IN ({marks})", journeys)
+        self.db.executemany("INSERT OR IGNORE INTO erased_ids VALUES (?)", [(i,) for i in journeys])
         self.db.execute(
             "INSERT INTO erasures VALUES (?, ?, ?, ?)", (event["event_id"], candidate, erased, _now())
         )

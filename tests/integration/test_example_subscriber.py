@@ -1,7 +1,8 @@
 """The example subscriber (examples/subscriber/consumer.py), run as another team would run it,
 against the local RabbitMQ in a throwaway namespace, fed by the platform's own publisher: it
 receives what it bound, validates against the published JSON files, de-duplicates a redelivery,
-rejects an invalid message, ignores a stale sequence and erases on CandidateErased."""
+rejects an invalid message, ignores a stale sequence, erases on CandidateErased and keeps nothing
+from a late event about someone erased."""
 
 from __future__ import annotations
 
@@ -160,6 +161,17 @@ async def test_example_subscriber_validates_deduplicates_and_erases(
         assert _rows(store, "SELECT event_id FROM records") == [(str(someone_else.event_id),)]
         assert _rows(store, "SELECT candidate_id, records FROM erasures") == [(str(candidate), 1)]
         assert not _rows(store, f"SELECT * FROM records WHERE body LIKE '%{candidate}%'")
+        # another queue was behind: an event about them arriving after the erasure is not kept
+        late = example(
+            ApplicationWithdrawn,
+            candidate_id=candidate,
+            application_id=application,
+            correlation_id=application,
+            event_id=uuid4(),
+        )
+        await publisher([_outbox(late, 5)])
+        await _until(lambda: len(_rows(store, "SELECT * FROM processed")) == 5, "the late event")
+        assert _rows(store, "SELECT event_id FROM records") == [(str(someone_else.event_id),)]
     finally:
         await publisher.close()
         process.send_signal(signal.SIGTERM)
@@ -174,3 +186,4 @@ async def test_example_subscriber_validates_deduplicates_and_erases(
     assert f"duplicate {ApplicationSubmittedV2.ROUTING_KEY} {submitted.event_id}" in output
     assert f"stale {ApplicationSubmittedV2.ROUTING_KEY} {stale.event_id}" in output
     assert f"erased {CandidateErased.ROUTING_KEY} {erased.event_id}" in output
+    assert f"ignored-erased {ApplicationWithdrawn.ROUTING_KEY} {late.event_id}" in output

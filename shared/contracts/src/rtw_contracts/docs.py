@@ -257,6 +257,16 @@ def _versioning() -> str:
         "recorded in its committed schema (`deprecated`, `x-superseded-by`, `x-retires-on`); the "
         "check fails for an older version without them, and after that day until the old "
         "version is removed.\n\n"
+        "Compatibility is checked against the last *released* schema set too, kept in the "
+        "repository under `shared/contracts/released/<version>/`: an event of that release may "
+        "change only compatibly (the check names the field otherwise), and may disappear only "
+        "after its retirement day; an event added since may still change until it is released. "
+        "To release, set `version` in `shared/contracts/pyproject.toml`, then run "
+        "`python -m rtw_contracts.schemas release <version>` (it refuses while the check reports "
+        "a problem) and commit the new directory. One tightening is accepted by name: the "
+        "envelope fields every producer always sent (`event_id`, `event_type`, `event_version`, "
+        "`occurred_at`, `producer`) became required in the published schemas after release "
+        "1.0.0, where they were optional although always present.\n\n"
         + _table(
             ["deprecated version", "replaced by", "retires after"],
             [
