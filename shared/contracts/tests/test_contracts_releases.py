@@ -7,10 +7,12 @@ import json
 from datetime import date
 from pathlib import Path
 
+import jsonschema
 import pytest
 from rtw_contracts import schemas
 from rtw_contracts.compatibility import breaking_changes
-from rtw_contracts.envelope import ALWAYS_SENT
+from rtw_contracts.envelope import ALWAYS_SENT, Event
+from rtw_contracts.examples import example
 from rtw_contracts.registry import EVENTS
 from rtw_contracts.schemas import (
     NEW_VERSION_ADVICE,
@@ -41,7 +43,6 @@ def test_published_schema_requires_the_envelope(key: str) -> None:
 
 
 def test_a_message_without_event_id_fails_the_published_schema() -> None:
-    jsonschema = pytest.importorskip("jsonschema")
     event = EVENTS["application.withdrawn.v1"]
     schema = committed_schema("application.withdrawn.v1")
     assert schema is not None
@@ -52,9 +53,7 @@ def test_a_message_without_event_id_fails_the_published_schema() -> None:
         jsonschema.validate(body, schema)
 
 
-def _sample(event: type) -> dict[str, object]:
-    from rtw_contracts.examples import example
-
+def _sample(event: type[Event]) -> dict[str, object]:
     return example(event).model_dump()
 
 
