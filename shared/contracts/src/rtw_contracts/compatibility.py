@@ -17,11 +17,15 @@ through nested objects, unions and array items:
 
 Adding an optional property, widening a type, adding an enum value and loosening a constraint
 are compatible. Titles, descriptions, defaults and examples are ignored.
+
+One tightening is accepted by name: a top-level field listed in ``always_sent`` (the envelope's
+:data:`rtw_contracts.envelope.ALWAYS_SENT`) may go from optional to required, because every
+producer has always sent it (the model fills it in); only the schema failed to say so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 __all__ = ["breaking_changes"]
@@ -34,23 +38,28 @@ _UPPER_LIMITS = ("maxLength", "maxItems", "maxProperties")
 _ANY = "any"
 
 
-def breaking_changes(old: Schema, new: Schema) -> list[str]:
+def breaking_changes(old: Schema, new: Schema, *, always_sent: Collection[str] = ()) -> list[str]:
     """Return the breaking changes from ``old`` to ``new``, one message per change.
 
     Each message starts with the path of the change, rooted at the schema's title, e.g.
     ``ApplicationSubmitted.work_preferences.max_travel_km: type narrowed from number to
     integer``; ``[]`` stands for the items of an array. An empty list means compatible.
+    A top-level property named in ``always_sent`` that becomes required is not reported.
     """
-    checker = _Checker(old, new)
     root = str(old.get("title") or new.get("title") or "$")
+    checker = _Checker(old, new, root, frozenset(always_sent))
     checker.compare(old, new, root, frozenset())
     return list(dict.fromkeys(checker.problems))
 
 
 class _Checker:
-    def __init__(self, old_root: Schema, new_root: Schema) -> None:
+    def __init__(
+        self, old_root: Schema, new_root: Schema, root_path: str, always_sent: frozenset[str]
+    ) -> None:
         self.old_root = old_root
         self.new_root = new_root
+        self.root_path = root_path
+        self.always_sent = always_sent
         self.problems: list[str] = []
 
     def report(self, path: str, message: str) -> None:
@@ -179,6 +188,8 @@ class _Checker:
         old_required = set(old.get("required", ()))
         for name in new.get("required", ()):
             if name not in old_required:
+                if path == self.root_path and name in self.always_sent and name in old_properties:
+                    continue  # always sent by every producer: the schema now says so
                 if name in old_properties:
                     self.report(f"{path}.{name}", "optional field became required")
                 else:

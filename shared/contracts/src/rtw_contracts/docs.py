@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rtw_contracts import types as contract_types
-from rtw_contracts.envelope import PERSONAL, Event
+from rtw_contracts.envelope import ALWAYS_SENT, PERSONAL, Event
 from rtw_contracts.examples import example
 from rtw_contracts.registry import EVENTS
 from rtw_contracts.schemas import NEW_VERSION_ADVICE, current_schema
@@ -196,7 +196,7 @@ def _envelope() -> str:
         [
             f"`{name}`",
             _type_label(prop),
-            "yes" if name in schema.get("required", ()) else "no",
+            "yes" if name in schema.get("required", ()) or name in ALWAYS_SENT else "no",
             _ENVELOPE_DEFAULTS.get(name, ""),
             prop.get("description", ""),
         ]
@@ -210,7 +210,10 @@ def _envelope() -> str:
         "model for its routing key fails validation. Datetimes must carry a time zone and "
         "are converted to UTC. A follow-on event takes `**caused_by(parent)`, which sets its "
         "`correlation_id` to the parent's and its `causation_id` to the parent's "
-        "`event_id`.\n\n" + _table(["field", "type", "required", "default", "description"], rows)
+        "`event_id`. The fields marked required with a default are filled in by the model and "
+        "sent on every message, so the published schemas require them: a subscriber may rely "
+        "on `event_id` to de-duplicate.\n\n"
+        + _table(["field", "type", "required", "default", "description"], rows)
     )
 
 
@@ -254,6 +257,16 @@ def _versioning() -> str:
         "recorded in its committed schema (`deprecated`, `x-superseded-by`, `x-retires-on`); the "
         "check fails for an older version without them, and after that day until the old "
         "version is removed.\n\n"
+        "Compatibility is checked against the last *released* schema set too, kept in the "
+        "repository under `shared/contracts/released/<version>/`: an event of that release may "
+        "change only compatibly (the check names the field otherwise), and may disappear only "
+        "after its retirement day; an event added since may still change until it is released. "
+        "To release, set `version` in `shared/contracts/pyproject.toml`, then run "
+        "`python -m rtw_contracts.schemas release <version>` (it refuses while the check reports "
+        "a problem) and commit the new directory. One tightening is accepted by name: the "
+        "envelope fields every producer always sent (`event_id`, `event_type`, `event_version`, "
+        "`occurred_at`, `producer`) became required in the published schemas after release "
+        "1.0.0, where they were optional although always present.\n\n"
         + _table(
             ["deprecated version", "replaced by", "retires after"],
             [

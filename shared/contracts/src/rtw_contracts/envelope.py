@@ -22,7 +22,14 @@ from pydantic.fields import FieldInfo
 
 from rtw_contracts.types import UtcDatetime
 
-__all__ = ["PERSONAL", "CausedBy", "Event", "caused_by", "personal"]
+__all__ = ["ALWAYS_SENT", "PERSONAL", "CausedBy", "Event", "caused_by", "personal"]
+
+ALWAYS_SENT: tuple[str, ...] = ("event_id", "event_type", "event_version", "occurred_at", "producer")
+"""Envelope fields with a default that every message nevertheless carries: the model fills them
+(``event_id`` a new UUID, ``occurred_at`` now, the others from the class) and serialises them
+always. The published JSON Schemas list them as required, so a subscriber may rely on them
+(``event_id`` is the de-duplication key); making them required was never a breaking change,
+since no producer ever sent a message without them."""
 
 PERSONAL = "x-personal"
 """JSON Schema keyword marking a field that holds personal data (a name, an address, a phone)."""

@@ -2,8 +2,10 @@
 
 The schemas are generated in pydantic's *validation* mode: they describe what a consumer
 accepts (what :func:`rtw_contracts.registry.parse_event` validates), which is what backward
-compatibility is about. Envelope fields with defaults (``event_id``, ``occurred_at``, …) are
-therefore not listed as required, although producers always send them.
+compatibility is about. The envelope fields every producer sends although the model gives them a
+default (:data:`rtw_contracts.envelope.ALWAYS_SENT`: ``event_id``, ``event_type``,
+``event_version``, ``occurred_at``, ``producer``) are then listed as required, so a subscriber
+can rely on them (``event_id`` is its de-duplication key).
 
 A breaking change is a new version: a new model (``EVENT_VERSION`` + 1, routing key
 ``.v<N+1>``) with its own schema, while the old model stays, marked deprecated (``SUPERSEDED_BY``
@@ -12,15 +14,26 @@ holds every event type to that: only its newest version may be current, each old
 successor and its retirement day, and past that day the check fails until the old model, its
 schema and its subscriptions are gone.
 
+Compatibility is checked twice: against the committed schemas (the working tree) and against
+the *last released schema set*, kept in the repository under ``shared/contracts/released/
+<version>/`` (:data:`RELEASED_DIR`). An event of the last release may change only compatibly; a
+released event may disappear only once its deprecation has run out (``x-retires-on`` past). An
+event added since the last release may still change freely until it is released.
+
 ``python -m rtw_contracts.schemas write`` regenerates the files (refusing, unless
 ``--allow-breaking``, to overwrite a schema with an incompatible one); ``python -m
 rtw_contracts.schemas check`` lists problems (missing, stale, orphaned or incompatible schemas,
-versions not retired as declared) and exits 1 if there are any.
+breaking changes against the last release, versions not retired as declared) and exits 1 if
+there are any; ``python -m rtw_contracts.schemas release VERSION`` snapshots the committed
+schemas as release ``VERSION`` (which must be newer than the last release and equal the
+contracts package's version), refusing while the check reports problems.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
@@ -28,16 +41,22 @@ from pathlib import Path
 from typing import Any
 
 from rtw_contracts.compatibility import breaking_changes
-from rtw_contracts.envelope import Event
+from rtw_contracts.envelope import ALWAYS_SENT, Event
 from rtw_contracts.registry import EVENTS
 
 __all__ = [
     "NEW_VERSION_ADVICE",
+    "RELEASED_DIR",
     "SCHEMA_DIR",
+    "ReleaseError",
     "check_schemas",
     "committed_schema",
     "committed_text",
     "current_schema",
+    "last_release",
+    "release_problems",
+    "release_schemas",
+    "released_versions",
     "render",
     "schema_path",
     "version_problems",
@@ -54,10 +73,27 @@ NEW_VERSION_ADVICE = (
 )
 REGENERATE_ADVICE = "run `make schemas`"
 
+RELEASED_DIR = SCHEMA_DIR.parents[2] / "released"
+"""Released schema sets, one directory per contracts version (``released/1.0.0/*.json``); in
+the repository only (not in the wheel)."""
+
+_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+
+
+class ReleaseError(ValueError):
+    """A release cannot be taken (bad or old version, or the schemas have problems)."""
+
 
 def current_schema(event: type[Event]) -> dict[str, Any]:
-    """Return the JSON Schema (validation mode) of ``event`` as generated from the model."""
-    return event.model_json_schema(mode="validation")
+    """Return the published JSON Schema of ``event``: the model's validation-mode schema, with
+    the always-sent envelope fields (:data:`~rtw_contracts.envelope.ALWAYS_SENT`) required."""
+    schema = event.model_json_schema(mode="validation")
+    required = list(schema.get("required", ()))
+    for name in ALWAYS_SENT:
+        if name in schema["properties"] and name not in required:
+            required.append(name)
+    schema["required"] = required
+    return schema
 
 
 def render(schema: Mapping[str, Any]) -> str:
@@ -105,7 +141,7 @@ def write_schemas(*, allow_breaking: bool = False) -> tuple[list[str], list[str]
         committed = committed_schema(key)
         if committed_text(key) == text:
             continue
-        breaking = [] if committed is None else breaking_changes(committed, current)
+        breaking = [] if committed is None else breaking_changes(committed, current, always_sent=ALWAYS_SENT)
         if breaking and not allow_breaking:
             refused.extend(f"{key}: breaking change: {change}" for change in breaking)
             refused.append(f"{key}: not written; {NEW_VERSION_ADVICE}")
@@ -178,7 +214,7 @@ def check_schemas(today: date | None = None) -> list[str]:
             problems.append(f"{key}: no committed schema; {REGENERATE_ADVICE}")
             continue
         current = current_schema(event)
-        breaking = breaking_changes(committed, current)
+        breaking = breaking_changes(committed, current, always_sent=ALWAYS_SENT)
         if breaking:
             problems.extend(f"{key}: breaking change: {change}" for change in breaking)
             problems.append(f"{key}: {NEW_VERSION_ADVICE}")
@@ -189,4 +225,96 @@ def check_schemas(today: date | None = None) -> list[str]:
     for key in committed_routing_keys():
         if key not in EVENTS:
             problems.append(f"{key}.json: committed schema of no current event; {REGENERATE_ADVICE}")
+    problems.extend(release_problems(today=today))
     return problems
+
+
+# ---------------------------------------------------------------------- releases
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def released_versions() -> list[str]:
+    """Return the released versions kept in :data:`RELEASED_DIR`, oldest first."""
+    if not RELEASED_DIR.is_dir():
+        return []
+    found = [p.name for p in RELEASED_DIR.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+    return sorted(found, key=_version_key)
+
+
+def last_release() -> tuple[str, dict[str, dict[str, Any]]] | None:
+    """Return ``(version, {routing key: schema})`` of the last released set, or None."""
+    versions = released_versions()
+    if not versions:
+        return None
+    version = versions[-1]
+    schemas = {
+        path.name.removesuffix(".json"): json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted((RELEASED_DIR / version).glob("*.json"))
+    }
+    return version, schemas
+
+
+def _retired(schema: Mapping[str, Any], today: date) -> bool:
+    retires_on = schema.get("x-retires-on")
+    return (
+        bool(schema.get("deprecated")) and retires_on is not None and today > date.fromisoformat(retires_on)
+    )
+
+
+def release_problems(today: date | None = None) -> list[str]:
+    """Return the breaking changes of the current models against the last released schema set:
+    a released event changed incompatibly (naming the field), or removed before its declared
+    retirement. A new version of an event (a new routing key) is not in the release, so it is
+    free. An empty list when all is well, or when nothing has been released yet."""
+    release = last_release()
+    if release is None:
+        return []
+    version, released = release
+    today = today or datetime.now(UTC).date()
+    problems: list[str] = []
+    for key, old in released.items():
+        event = EVENTS.get(key)
+        if event is None:
+            if not _retired(old, today):
+                problems.append(
+                    f"{key}: released in {version} but no longer an event; a released event may "
+                    "be removed only after its deprecation (x-retires-on) has passed"
+                )
+            continue
+        breaking = breaking_changes(old, current_schema(event), always_sent=ALWAYS_SENT)
+        if breaking:
+            problems.extend(
+                f"{key}: breaking change against release {version}: {change}" for change in breaking
+            )
+            problems.append(f"{key}: {NEW_VERSION_ADVICE}")
+    return problems
+
+
+def release_schemas(version: str, *, package_version: str | None = None) -> Path:
+    """Snapshot the committed schemas as release ``version`` under :data:`RELEASED_DIR`.
+
+    Refuses (:class:`ReleaseError`) a malformed version, one not newer than the last release,
+    one other than ``package_version`` when given (the contracts package's version), and any
+    release while :func:`check_schemas` reports problems. Returns the new directory.
+    """
+    if not _VERSION.match(version):
+        raise ReleaseError(f"release version {version!r} is not of the form MAJOR.MINOR.PATCH")
+    if package_version is not None and version != package_version:
+        raise ReleaseError(
+            f"release {version} is not the contracts package's version {package_version}: "
+            "set `version` in shared/contracts/pyproject.toml first"
+        )
+    versions = released_versions()
+    if versions and _version_key(version) <= _version_key(versions[-1]):
+        raise ReleaseError(f"release {version} is not newer than the last release {versions[-1]}")
+    problems = check_schemas()
+    if problems:
+        raise ReleaseError("the schemas have problems; fix them first:\n" + "\n".join(problems))
+    target = RELEASED_DIR / version
+    target.mkdir(parents=True)
+    for key in committed_routing_keys():
+        shutil.copyfile(schema_path(key), target / f"{key}.json")
+    return target

@@ -1,0 +1,237 @@
+"""An example subscriber to the Return to Work events, written as another team would write it.
+
+It uses only aio-pika, jsonschema and SQLite (no code of the platform): it binds a queue of its
+own to the events exchange for the routing keys it chose, validates each message against the
+published JSON Schema of its routing key, de-duplicates on ``event_id`` (a message may arrive
+more than once), ignores a stale message when ``sequence`` is set, keeps what it needs in a
+small SQLite store, and erases a candidate's data when ``candidate.erased.v1`` arrives.
+
+Run it (see docs/subscribers.md)::
+
+    pip install -r examples/subscriber/requirements.txt
+    python examples/subscriber/consumer.py \\
+        --amqp-url amqp://USER:PASSWORD@HOST:5672/rtw \\
+        --schemas shared/contracts/src/rtw_contracts/schemas \\
+        --store inbox.sqlite3 --queue ext.example.events \\
+        --bind application.submitted.v2 --bind application.withdrawn.v1
+
+``candidate.erased.v1`` is always bound: a subscriber that keeps personal data must honour it.
+It prints one line per message (``accepted``, ``duplicate``, ``stale``, ``rejected``,
+``erased``, ``ignored-erased`` for a late event about someone already erased) and stops on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sqlite3
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+from jsonschema import Draft202012Validator, FormatChecker
+
+ERASED = "candidate.erased.v1"
+
+SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS processed (      -- every event_id handled: the de-duplication key
+    event_id    TEXT PRIMARY KEY,
+    routing_key TEXT NOT NULL,
+    deliveries  INTEGER NOT NULL DEFAULT 1,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (        -- what this team keeps (may hold personal data)
+    event_id       TEXT PRIMARY KEY,
+    routing_key    TEXT NOT NULL,
+    correlation_id TEXT NOT NULL,
+    candidate_id   TEXT,
+    body           TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sequences (      -- newest sequence seen per event type and journey
+    event_type     TEXT NOT NULL,
+    correlation_id TEXT NOT NULL,
+    sequence       INTEGER NOT NULL,
+    PRIMARY KEY (event_type, correlation_id)
+);
+CREATE TABLE IF NOT EXISTS rejected (       -- messages that failed their schema (no body kept)
+    message_id  TEXT,
+    routing_key TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS erased_ids (     -- tombstones: a late event about them is not kept
+    id TEXT PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS erasures (       -- proof of erasure: ids only, no personal data
+    event_id     TEXT PRIMARY KEY,
+    candidate_id TEXT NOT NULL,
+    records      INTEGER NOT NULL,
+    erased_at    TEXT NOT NULL
+);
+"""
+
+
+def load_validators(schema_dir: Path, routing_keys: list[str]) -> dict[str, Draft202012Validator]:
+    """One validator per routing key from ``<schema_dir>/<routing key>.json``."""
+    validators = {}
+    for key in routing_keys:
+        path = schema_dir / f"{key}.json"
+        if not path.is_file():
+            raise SystemExit(f"no schema for {key}: {path} is missing")
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        Draft202012Validator.check_schema(schema)
+        validators[key] = Draft202012Validator(schema, format_checker=FormatChecker())
+    return validators
+
+
+class Store:
+    """The team's SQLite store: de-duplication, the kept records, erasure."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.executescript(SCHEMA_SQL)
+
+    def reject(self, message_id: str | None, routing_key: str, reason: str) -> None:
+        self.db.execute(
+            "INSERT INTO rejected VALUES (?, ?, ?, ?)", (message_id, routing_key, reason[:500], _now())
+        )
+
+    def handle(self, routing_key: str, event: Mapping[str, Any]) -> str:
+        """Apply one valid event exactly once; return what happened."""
+        event_id = event["event_id"]
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            seen = self.db.execute(
+                "UPDATE processed SET deliveries = deliveries + 1 WHERE event_id = ?", (event_id,)
+            ).rowcount
+            if seen:
+                self.db.execute("COMMIT")
+                return "duplicate"
+            self.db.execute(
+                "INSERT INTO processed (event_id, routing_key, received_at) VALUES (?, ?, ?)",
+                (event_id, routing_key, _now()),
+            )
+            outcome = self._apply(routing_key, event)
+            self.db.execute("COMMIT")
+            return outcome
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _apply(self, routing_key: str, event: Mapping[str, Any]) -> str:
+        if routing_key == ERASED:
+            return self._erase(event)
+        ids = [event["correlation_id"], *([event["candidate_id"]] if event.get("candidate_id") else [])]
+        marks = ", ".join("?" for _ in ids)
+        if self.db.execute(f"SELECT 1 FROM erased_ids WHERE id IN ({marks})", ids).fetchone():
+            return "ignored-erased"  # arrived late, after the person's erasure: keep nothing
+        sequence = event.get("sequence")
+        if sequence is not None:
+            row = self.db.execute(
+                "SELECT sequence FROM sequences WHERE event_type = ? AND correlation_id = ?",
+                (event["event_type"], event["correlation_id"]),
+            ).fetchone()
+            if row is not None and row[0] >= sequence:
+                return "stale"
+            self.db.execute(
+                "INSERT INTO sequences VALUES (?, ?, ?) ON CONFLICT (event_type, correlation_id)"
+                " DO UPDATE SET sequence = excluded.sequence",
+                (event["event_type"], event["correlation_id"], sequence),
+            )
+        self.db.execute(
+            "INSERT INTO records VALUES (?, ?, ?, ?, ?)",
+            (
+                event["event_id"],
+                routing_key,
+                event["correlation_id"],
+                event.get("candidate_id"),
+                json.dumps(event, sort_keys=True),
+            ),
+        )
+        return "accepted"
+
+    def _erase(self, event: Mapping[str, Any]) -> str:
+        candidate = event["candidate_id"]
+        journeys = [candidate, *event.get("application_ids", [])]
+        marks = ", ".join("?" for _ in journeys)
+        erased = self.db.execute(
+            f"DELETE FROM records WHERE candidate_id = ? OR correlation_id IN ({marks})",
+            (candidate, *journeys),
+        ).rowcount
+        self.db.execute(f"DELETE FROM sequences WHERE correlation_id IN ({marks})", journeys)
+        self.db.executemany("INSERT OR IGNORE INTO erased_ids VALUES (?)", [(i,) for i in journeys])
+        self.db.execute(
+            "INSERT INTO erasures VALUES (?, ?, ?, ?)", (event["event_id"], candidate, erased, _now())
+        )
+        return "erased"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+async def consume(args: argparse.Namespace, stop: asyncio.Event) -> None:
+    """Bind, then handle messages until ``stop`` is set."""
+    keys = sorted({*args.bind, ERASED})
+    validators = load_validators(Path(args.schemas), keys)
+    store = Store(Path(args.store))
+    connection = await aio_pika.connect_robust(args.amqp_url, timeout=10)
+    async with connection:
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=20)
+        exchange = await channel.get_exchange(args.exchange, ensure=True)  # declared by the platform
+        queue = await channel.declare_queue(args.queue, durable=True)
+        for key in keys:
+            await queue.bind(exchange, routing_key=key)
+        print(f"bound {args.queue} to {args.exchange} for {', '.join(keys)}", flush=True)
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            key = message.routing_key or ""
+            validator = validators.get(key)
+            try:
+                event = json.loads(message.body)
+                errors = [] if validator is None else sorted(validator.iter_errors(event), key=str)
+                if validator is None or errors:
+                    raise ValueError(errors[0].message if errors else f"no schema bound for {key}")
+            except ValueError as error:  # not JSON, or not valid against the schema
+                store.reject(message.message_id, key, str(error))
+                print(f"rejected {key} {message.message_id}: {error}", flush=True)
+                await message.reject(requeue=False)  # to the queue's dead-letter, if configured
+                return
+            outcome = store.handle(key, event)
+            print(f"{outcome} {key} {event['event_id']}", flush=True)
+            await message.ack()
+
+        tag = await queue.consume(on_message)
+        await stop.wait()
+        await queue.cancel(tag)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--amqp-url", required=True, help="amqp://user:password@host:5672/vhost")
+    parser.add_argument("--exchange", default="rtw.events", help="the platform's events exchange")
+    parser.add_argument("--queue", required=True, help="your team's queue, e.g. ext.<team>.events")
+    parser.add_argument("--bind", action="append", default=[], help="a routing key (repeatable)")
+    parser.add_argument("--schemas", required=True, help="directory of <routing key>.json schemas")
+    parser.add_argument("--store", default="inbox.sqlite3", help="the SQLite file to keep data in")
+    args = parser.parse_args(argv)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await consume(args, stop)
+
+    asyncio.run(run())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""The example subscriber (examples/subscriber/consumer.py), run as another team would run it,
+against the local RabbitMQ in a throwaway namespace, fed by the platform's own publisher: it
+receives what it bound, validates against the published JSON files, de-duplicates a redelivery,
+rejects an invalid message, ignores a stale sequence, erases on CandidateErased and keeps nothing
+from a late event about someone erased."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from faststream.rabbit import ExchangeType, RabbitExchange
+from rtw_contracts import ApplicationSubmittedV2, ApplicationWithdrawn, CandidateErased, Event
+from rtw_contracts import topology as names
+from rtw_contracts.examples import example
+from rtw_contracts.schemas import SCHEMA_DIR
+from rtw_platform.messaging import AmqpEventPublisher
+from rtw_platform.outbox import OutboxMessage
+from rtw_platform.testing.fixtures import BrokerNamespace
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+ROOT = Path(__file__).resolve().parents[2]
+CONSUMER = ROOT / "examples" / "subscriber" / "consumer.py"
+
+
+def _outbox(event: Event, row: int) -> OutboxMessage:
+    return OutboxMessage(
+        id=row,
+        event_id=event.event_id,
+        event_type=event.EVENT_TYPE,
+        routing_key=event.ROUTING_KEY,
+        correlation_id=event.correlation_id,
+        body=event.model_dump_json().encode(),
+        created_at=datetime.now(UTC),
+    )
+
+
+def _rows(store: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(store) as db:
+        return db.execute(sql).fetchall()
+
+
+async def _until(condition, what: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+async def test_example_subscriber_validates_deduplicates_and_erases(
+    broker_namespace: BrokerNamespace, tmp_path: Path
+) -> None:
+    exchange_name = names.exchange_name(names.EVENTS_EXCHANGE, broker_namespace.prefix)
+    queue = f"{broker_namespace.prefix}ext.example.events"
+    broker_namespace.extra_queues.add(queue)
+    publisher = AmqpEventPublisher(
+        broker_namespace.amqp_url,
+        RabbitExchange(exchange_name, type=ExchangeType.TOPIC, durable=True),
+        app_id="applications",
+    )
+    store = tmp_path / "inbox.sqlite3"
+    await publisher([])  # declares the events exchange, as a running platform has
+    process = subprocess.Popen(  # noqa: ASYNC220 - starting it does not block; its output is read by a thread
+        [
+            sys.executable,
+            str(CONSUMER),
+            "--amqp-url",
+            broker_namespace.amqp_url,
+            "--exchange",
+            exchange_name,
+            "--queue",
+            queue,
+            "--bind",
+            ApplicationSubmittedV2.ROUTING_KEY,
+            "--bind",
+            ApplicationWithdrawn.ROUTING_KEY,
+            "--schemas",
+            str(SCHEMA_DIR),  # the published JSON files, not the models
+            "--store",
+            str(store),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
+    reader.start()
+    try:
+        await _until(
+            lambda: any(line.startswith("bound ") for line in lines) or process.poll() is not None,
+            "the consumer to bind",
+        )
+        assert process.poll() is None, "".join(lines)
+        candidate, other = uuid4(), uuid4()
+        application = uuid4()
+        submitted = example(
+            ApplicationSubmittedV2,
+            candidate_id=candidate,
+            application_id=application,
+            correlation_id=application,
+            sequence=2,
+        )
+        someone_else = example(
+            ApplicationSubmittedV2, candidate_id=other, event_id=uuid4(), correlation_id=uuid4()
+        )
+        stale = example(
+            ApplicationSubmittedV2,
+            candidate_id=candidate,
+            application_id=application,
+            correlation_id=application,
+            event_id=uuid4(),
+            sequence=1,
+        )
+        await publisher([_outbox(submitted, 1), _outbox(someone_else, 2)])
+        await publisher([_outbox(submitted, 1)])  # the outbox sends it again: a redelivery
+        await publisher([_outbox(stale, 3)])
+        # a message whose body lacks event_id fails the published schema
+        invalid = submitted.model_dump(mode="json")
+        del invalid["event_id"]
+        await broker_namespace.publish(
+            json.dumps(invalid).encode(), ApplicationSubmittedV2.ROUTING_KEY, "no-event-id"
+        )
+        await _until(
+            lambda: (
+                len(_rows(store, "SELECT * FROM processed")) == 3
+                and len(_rows(store, "SELECT * FROM rejected")) == 1
+            ),
+            "the events to be handled",
+        )
+        assert sorted(_rows(store, "SELECT event_id, deliveries FROM processed")) == sorted(
+            [(str(submitted.event_id), 2), (str(someone_else.event_id), 1), (str(stale.event_id), 1)]
+        )
+        assert sorted(_rows(store, "SELECT event_id FROM records")) == sorted(
+            [(str(submitted.event_id),), (str(someone_else.event_id),)]
+        )  # kept once; the stale sequence ignored
+        [(message_id, reason)] = _rows(store, "SELECT message_id, reason FROM rejected")
+        assert message_id == "no-event-id"
+        assert "'event_id' is a required property" in reason
+
+        erased = example(
+            CandidateErased,
+            candidate_id=candidate,
+            application_ids=[application],
+            correlation_id=application,
+            event_id=uuid4(),
+        )
+        await publisher([_outbox(erased, 4)])
+        await _until(lambda: len(_rows(store, "SELECT * FROM erasures")) == 1, "the erasure")
+        assert _rows(store, "SELECT event_id FROM records") == [(str(someone_else.event_id),)]
+        assert _rows(store, "SELECT candidate_id, records FROM erasures") == [(str(candidate), 1)]
+        assert not _rows(store, f"SELECT * FROM records WHERE body LIKE '%{candidate}%'")
+        # another queue was behind: an event about them arriving after the erasure is not kept
+        late = example(
+            ApplicationWithdrawn,
+            candidate_id=candidate,
+            application_id=application,
+            correlation_id=application,
+            event_id=uuid4(),
+        )
+        await publisher([_outbox(late, 5)])
+        await _until(lambda: len(_rows(store, "SELECT * FROM processed")) == 5, "the late event")
+        assert _rows(store, "SELECT event_id FROM records") == [(str(someone_else.event_id),)]
+    finally:
+        await publisher.close()
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        reader.join(timeout=5)
+    output = "".join(lines)
+    assert process.returncode == 0, output
+    assert f"duplicate {ApplicationSubmittedV2.ROUTING_KEY} {submitted.event_id}" in output
+    assert f"stale {ApplicationSubmittedV2.ROUTING_KEY} {stale.event_id}" in output
+    assert f"erased {CandidateErased.ROUTING_KEY} {erased.event_id}" in output
+    assert f"ignored-erased {ApplicationWithdrawn.ROUTING_KEY} {late.event_id}" in output
