@@ -155,7 +155,11 @@ def test_the_stylesheet_uses_no_gov_uk_typeface_or_images() -> None:
         "govuk-frontend.min.js",
         "rtw-js-enabled.js",
         "rtw-init.js",
+        "rtw-api-docs.js",  # starts Swagger UI on /docs
+        "api-docs",  # Swagger UI and ReDoc, served locally (rtw_platform.api_docs)
     }
+    for viewer in (STATIC / "api-docs").iterdir():
+        assert "GDS Transport" not in viewer.read_text(errors="replace")
 
 
 async def test_the_stylesheet_is_served(tmp_path: Path) -> None:
