@@ -1,0 +1,149 @@
+"""Traces: one HTTP request to applications, through its outbox, the broker and notifications'
+consumer, to the e-mail sent, is one trace; no span carries personal data; off unless configured."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from rtw_applications.app import SERVICE as APPLICATIONS
+from rtw_applications.testing import submitted_application
+from rtw_notifications.app import SERVICE as NOTIFICATIONS
+from rtw_platform.testing.fixtures import app_for
+from rtw_platform.testing.mail import Mailbox, serve_mailbox
+from rtw_platform.testing.waiting import eventually
+from rtw_platform.tracing import configure_tracing, tracing_enabled, use_tracer_provider
+from sqlalchemy import text
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Tracing on for this test, its spans kept in memory (set before any service starts)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    use_tracer_provider(provider)
+    yield exporter
+    use_tracer_provider(None)
+    provider.shutdown()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    yield from serve_mailbox()
+
+
+def _values(span: ReadableSpan) -> list[str]:
+    """Everything a span says: its name, attributes, events' and links' attributes, status."""
+    said = [span.name, str(span.status.description or "")]
+    said += [str(value) for value in (span.attributes or {}).values()]
+    for event in span.events:
+        said += [event.name, *(str(value) for value in (event.attributes or {}).values())]
+    for link in span.links:
+        said += [str(value) for value in (link.attributes or {}).values()]
+    return said
+
+
+async def _submit_and_wait_for_mail(
+    start_service: Callable[..., Any],
+    make_application: Callable[..., dict[str, Any]],
+    mailbox: Mailbox,
+) -> tuple[dict[str, Any], Any, Any]:
+    applications = await start_service(APPLICATIONS)
+    notifications = await start_service(NOTIFICATIONS, smtp_port=mailbox.port, dispatch_interval_s=0.1)
+    form = make_application()
+    transport = httpx.ASGITransport(app=app_for(applications))
+    async with httpx.AsyncClient(transport=transport, base_url="http://applications") as client:
+        secret = applications.settings.token_secret.get_secret_value()
+        await submitted_application(client, secret, form)
+    await mailbox.wait_for(form["email"], timeout=30)
+    return form, applications, notifications
+
+
+async def test_request_outbox_broker_consumer_and_email_share_one_trace(
+    spans: InMemorySpanExporter,
+    start_service: Callable[..., Any],
+    make_application: Callable[..., dict[str, Any]],
+    mailbox: Mailbox,
+) -> None:
+    form, _, _ = await _submit_and_wait_for_mail(start_service, make_application, mailbox)
+
+    async def email_span() -> ReadableSpan | None:
+        return next((s for s in spans.get_finished_spans() if s.name == "email send"), None)
+
+    email = await eventually(email_span, what="the e-mail's span")
+    finished = list(spans.get_finished_spans())
+    request = [s for s in finished if s.kind == SpanKind.SERVER]
+    assert [s.name for s in request] == ["POST /applications"]
+    trace_id = request[0].context.trace_id
+
+    # Every step is there: the relay's publish, FastStream's consume, the handler, the e-mail.
+    names = {s.name for s in finished}
+    assert any(name.endswith(" publish") for name in names), names
+    assert any(name.endswith(" process") for name in names), names
+    handlers = [s for s in finished if s.name.startswith("handle ")]
+    assert handlers, names
+    assert email.attributes is not None
+    assert email.attributes["rtw.email_outcome"] == "sent"
+    # The e-mail's span continues the trace of the handler that owed it.
+    assert email.parent is not None
+    assert email.parent.span_id in {s.context.span_id for s in handlers}
+    # One trace, from the request to the e-mail: nothing started a trace of its own.
+    assert {s.context.trace_id for s in finished} == {trace_id}
+
+    # No personal data in any span.
+    personal = [form["email"], form["given_name"], form["family_name"]]
+    for span in finished:
+        for value in _values(span):
+            for datum in personal:
+                assert datum.lower() not in value.lower(), (span.name, value)
+
+
+async def test_tracing_is_off_unless_configured(
+    start_service: Callable[..., Any],
+    make_application: Callable[..., dict[str, Any]],
+    mailbox: Mailbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("RTW_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    assert configure_tracing("applications") is None
+    assert not tracing_enabled()
+    _, applications, notifications = await _submit_and_wait_for_mail(start_service, make_application, mailbox)
+    # No trace is noted anywhere, and the HTTP app has no tracing middleware.
+    assert getattr(app_for(applications), "traced_as", "missing") is None
+    async with applications.engine.connect() as conn:
+        noted = (await conn.execute(text("SELECT count(traceparent) FROM applications.outbox"))).scalar()
+    async with notifications.engine.connect() as conn:
+        owed = (await conn.execute(text("SELECT count(traceparent) FROM notifications.deliveries"))).scalar()
+    assert (noted, owed) == (0, 0)
+
+
+def test_otlp_endpoint_turns_tracing_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", raising=False)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+    provider = configure_tracing("applications", set_global=False)
+    try:
+        assert provider is not None
+        assert tracing_enabled()
+    finally:
+        use_tracer_provider(None)
+        if provider is not None:
+            provider.shutdown()
+    provider = configure_tracing("applications", "http://collector:4318/", set_global=False)
+    try:
+        assert provider is not None
+        exporter = provider._active_span_processor._span_processors[0].span_exporter  # type: ignore[attr-defined]
+        assert exporter._endpoint == "http://collector:4318/v1/traces"
+    finally:
+        use_tracer_provider(None)
+        if provider is not None:
+            provider.shutdown()
