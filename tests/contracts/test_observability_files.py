@@ -13,11 +13,10 @@ from typing import Any
 
 import promql_parser
 import pytest
-import yaml
-from prometheus_client import REGISTRY
-
 import rtw_notifications.dispatch  # noqa: F401  (registers rtw_emails_total)
 import rtw_platform.metrics  # noqa: F401  (registers the platform's metrics)
+import yaml
+from prometheus_client import REGISTRY
 
 pytestmark = pytest.mark.contracts
 
@@ -34,7 +33,7 @@ SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), 
 def exported_metrics() -> dict[str, set[str]]:
     """Every series name the registered metrics export, with the labels each may carry."""
     labels_of: dict[str, set[str]] = {}
-    for collector in list(REGISTRY._collector_to_names):  # noqa: SLF001
+    for collector in list(REGISTRY._collector_to_names):
         names = getattr(collector, "_labelnames", ())
         for family in collector.collect():
             for suffix in SUFFIXES.get(family.type, ("",)):
@@ -57,9 +56,9 @@ def selectors(expr: str) -> list[Any]:
 
 def grouping_labels(expr: str) -> set[str]:
     """Labels named in `by (...)` clauses."""
-    return {label.strip() for group in re.findall(r"\bby\s*\(([^)]*)\)", expr) for label in group.split(",")} - {
-        ""
-    }
+    return {
+        label.strip() for group in re.findall(r"\bby\s*\(([^)]*)\)", expr) for label in group.split(",")
+    } - {""}
 
 
 def check_expression(expr: str) -> list[str]:
@@ -97,7 +96,8 @@ def alert_rules() -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = []
     for group in document["groups"]:
         assert set(group) <= {"name", "rules", "interval", "limit"}, group.keys()
-        assert group["name"] and group["rules"]
+        assert group["name"]
+        assert group["rules"]
         rules += group["rules"]
     return rules
 
@@ -124,10 +124,12 @@ def test_the_alert_rules_are_rule_groups_of_valid_alerts() -> None:
     anchors = heading_anchors(OPERATIONS.read_text())
     for rule in rules:
         assert set(rule) <= {"alert", "expr", "for", "labels", "annotations", "keep_firing_for"}, rule
-        assert "for" in rule and re.fullmatch(r"\d+[smh]", str(rule["for"])), rule["alert"]
+        assert "for" in rule, rule["alert"]
+        assert re.fullmatch(r"\d+[smh]", str(rule["for"])), rule["alert"]
         assert rule["labels"]["severity"] in SEVERITIES, rule["alert"]
         annotations = rule["annotations"]
-        assert annotations.get("summary") and annotations.get("description"), rule["alert"]
+        assert annotations.get("summary"), rule["alert"]
+        assert annotations.get("description"), rule["alert"]
         runbook = annotations.get("runbook", "")
         link = re.match(r"docs/operations\.md#([\w-]+): \S", runbook)
         assert link, f"{rule['alert']}: the runbook line names its section of docs/operations.md"
@@ -160,12 +162,14 @@ def test_an_unknown_metric_or_bad_query_is_caught() -> None:
 
 def test_the_dashboard_panels_query_exported_metrics() -> None:
     dashboard = json.loads((OBSERVABILITY / "dashboard.json").read_text())
-    assert dashboard["title"] and dashboard["uid"]
+    assert dashboard["title"]
+    assert dashboard["uid"]
     panels = dashboard["panels"]
     assert len({panel["id"] for panel in panels}) == len(panels)
     queried: set[str] = set()
     for panel in panels:
-        assert panel["title"] and panel["targets"], panel
+        assert panel["title"], panel
+        assert panel["targets"], panel
         for target in panel["targets"]:
             assert check_expression(target["expr"]) == [], panel["title"]
             queried |= {s.name for s in selectors(target["expr"])}

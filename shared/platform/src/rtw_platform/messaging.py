@@ -215,7 +215,7 @@ class AmqpEventPublisher:
             raise PartialPublish(published, errors[0])
 
     async def _publish(
-        self, exchange: aio_pika.abc.AbstractExchange, message: OutboxMessage, headers: dict[str, str]
+        self, exchange: aio_pika.abc.AbstractExchange, message: OutboxMessage, headers: dict[str, Any]
     ) -> None:
         await exchange.publish(
             aio_pika.Message(
@@ -254,7 +254,7 @@ class BrokerEventPublisher:
             with publishing(message.traceparent, message.routing_key) as headers:
                 await self._publish(message, headers)
 
-    async def _publish(self, message: OutboxMessage, headers: dict[str, str]) -> None:
+    async def _publish(self, message: OutboxMessage, headers: dict[str, Any]) -> None:
         await self._broker.publish(
             message.body,
             headers=headers,
