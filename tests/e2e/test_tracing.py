@@ -56,16 +56,20 @@ async def _submit_and_wait_for_mail(
     start_service: Callable[..., Any],
     make_application: Callable[..., dict[str, Any]],
     mailbox: Mailbox,
-) -> tuple[dict[str, Any], Any, Any]:
+    *,
+    applicants: int = 1,
+) -> tuple[list[dict[str, Any]], Any, Any]:
     applications = await start_service(APPLICATIONS)
     notifications = await start_service(NOTIFICATIONS, smtp_port=mailbox.port, dispatch_interval_s=0.1)
-    form = make_application()
+    forms = [make_application() for _ in range(applicants)]
     transport = httpx.ASGITransport(app=app_for(applications))
     async with httpx.AsyncClient(transport=transport, base_url="http://applications") as client:
         secret = applications.settings.token_secret.get_secret_value()
-        await submitted_application(client, secret, form)
-    await mailbox.wait_for(form["email"], timeout=30)
-    return form, applications, notifications
+        for form in forms:
+            await submitted_application(client, secret, form)
+    for form in forms:
+        await mailbox.wait_for(form["email"], timeout=30)
+    return forms, applications, notifications
 
 
 async def test_request_outbox_broker_consumer_and_email_share_one_trace(
@@ -74,33 +78,41 @@ async def test_request_outbox_broker_consumer_and_email_share_one_trace(
     make_application: Callable[..., dict[str, Any]],
     mailbox: Mailbox,
 ) -> None:
-    form, _, _ = await _submit_and_wait_for_mail(start_service, make_application, mailbox)
+    # Two people apply, in two requests: each request's work is its own trace, even where one
+    # consumer (and one batch worker) handles both.
+    forms, _, _ = await _submit_and_wait_for_mail(start_service, make_application, mailbox, applicants=2)
 
-    async def email_span() -> ReadableSpan | None:
-        return next((s for s in spans.get_finished_spans() if s.name == "email send"), None)
+    async def email_spans() -> list[ReadableSpan] | None:
+        found = [s for s in spans.get_finished_spans() if s.name == "email send"]
+        return found if len(found) == 2 else None
 
-    email = await eventually(email_span, what="the e-mail's span")
+    emails = await eventually(email_spans, what="the e-mails' spans")
     finished = list(spans.get_finished_spans())
-    request = [s for s in finished if s.kind == SpanKind.SERVER]
-    assert [s.name for s in request] == ["POST /applications"]
-    trace_id = request[0].context.trace_id
+    requests = [s for s in finished if s.kind == SpanKind.SERVER]
+    assert [s.name for s in requests] == ["POST /applications", "POST /applications"]
+    traces = {s.context.trace_id for s in requests}
+    assert len(traces) == 2
+    # Nothing started a trace of its own: every span belongs to one of the requests' traces.
+    assert {s.context.trace_id for s in finished} == traces
+    assert {s.context.trace_id for s in emails} == traces
 
-    # Every step is there: the relay's publish, FastStream's consume, the handler, the e-mail.
-    names = {s.name for s in finished}
-    assert any(name.endswith(" publish") for name in names), names
-    assert any(name.endswith(" process") for name in names), names
-    handlers = [s for s in finished if s.name.startswith("handle ")]
-    assert handlers, names
-    assert email.attributes is not None
-    assert email.attributes["rtw.email_outcome"] == "sent"
-    # The e-mail's span continues the trace of the handler that owed it.
-    assert email.parent is not None
-    assert email.parent.span_id in {s.context.span_id for s in handlers}
-    # One trace, from the request to the e-mail: nothing started a trace of its own.
-    assert {s.context.trace_id for s in finished} == {trace_id}
+    for trace_id in traces:
+        steps = [s for s in finished if s.context.trace_id == trace_id]
+        names = {s.name for s in steps}
+        # Every step is there: the relay's publish, FastStream's consume, the handler, the e-mail.
+        assert any(name.endswith(" publish") for name in names), names
+        assert any(name.endswith(" process") for name in names), names
+        handlers = [s for s in steps if s.name.startswith("handle ")]
+        assert handlers, names
+        [email] = [s for s in steps if s.name == "email send"]
+        assert email.attributes is not None
+        assert email.attributes["rtw.email_outcome"] == "sent"
+        # The e-mail's span continues the trace of the handler that owed it.
+        assert email.parent is not None
+        assert email.parent.span_id in {s.context.span_id for s in handlers}
 
     # No personal data in any span.
-    personal = [form["email"], form["given_name"], form["family_name"]]
+    personal = [datum for form in forms for datum in (form["email"], form["given_name"], form["family_name"])]
     for span in finished:
         for value in _values(span):
             for datum in personal:
