@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -14,12 +15,15 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from rtw_applications.app import SERVICE as APPLICATIONS
 from rtw_applications.testing import submitted_application
+from rtw_contracts.examples import example
 from rtw_notifications.app import SERVICE as NOTIFICATIONS
-from rtw_platform.testing.fixtures import app_for
+from rtw_platform.testing.fixtures import BrokerNamespace, app_for
 from rtw_platform.testing.mail import Mailbox, serve_mailbox
+from rtw_platform.testing.probe import PROBE_EVENT, Behaviour, create_tables, probe_definition
 from rtw_platform.testing.waiting import eventually
 from rtw_platform.tracing import configure_tracing, tracing_enabled, use_tracer_provider
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 pytestmark = pytest.mark.e2e
 
@@ -159,3 +163,31 @@ def test_otlp_endpoint_turns_tracing_on(monkeypatch: pytest.MonkeyPatch) -> None
         use_tracer_provider(None)
         if provider is not None:
             provider.shutdown()
+
+
+async def test_a_failing_handler_leaves_its_error_text_out_of_the_spans(
+    spans: InMemorySpanExporter,
+    start_service: Callable[..., Any],
+    clean_database: str,
+    broker_namespace: BrokerNamespace,
+) -> None:
+    # An exception's text may quote what the handler worked on (an address, a name). A message
+    # whose handler fails is dead-lettered with its error (the failure policy catches it inside
+    # FastStream's telemetry middleware): its spans say it was sent on, never the error's text.
+    engine = create_async_engine(clean_database)
+    await create_tables(engine)
+    await engine.dispose()
+    event = example(PROBE_EVENT, event_id=uuid4(), correlation_id=uuid4())
+    await start_service(probe_definition(Behaviour(always_fail={event.event_id})))
+    await broker_namespace.publish_event(event)
+
+    async def dead_lettered() -> list[ReadableSpan] | None:
+        names = [s.name for s in spans.get_finished_spans()]
+        consumed = any(name.endswith(" process") for name in names)
+        sent_on = any(".rtw.dlx." in name and name.endswith(" publish") for name in names)
+        return list(spans.get_finished_spans()) if consumed and sent_on else None
+
+    finished = await eventually(dead_lettered, timeout=30, what="the message consumed and dead-lettered")
+    for span in finished:
+        for value in _values(span):
+            assert "the probe always fails" not in value, (span.name, value)

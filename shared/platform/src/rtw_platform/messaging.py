@@ -57,6 +57,8 @@ def create_broker(
     message's trace from its `traceparent` header."""
     middlewares: tuple[Any, ...] = (failure_policy,)
     if tracer_provider is not None:
+        # Outside the failure policy, which catches a handler's error: the span never records the
+        # error's text (it may quote personal data), only that the message was dead-lettered.
         middlewares = (RabbitTelemetryMiddleware(tracer_provider=tracer_provider), *middlewares)
     broker = RabbitBroker(
         url,
