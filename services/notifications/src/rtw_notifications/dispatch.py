@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from prometheus_client import Counter
 from rtw_platform.logging import get_logger
 from rtw_platform.service import ServiceRuntime
+from rtw_platform.tracing import span_after
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -32,7 +35,8 @@ EMAILS = Counter(
 )
 
 CLAIM = text(
-    "SELECT id, to_address, subject, body_text, body_html, attempts FROM notifications.deliveries"
+    "SELECT id, template, to_address, subject, body_text, body_html, attempts, traceparent"
+    " FROM notifications.deliveries"
     " WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY created_at"
     " LIMIT :limit FOR UPDATE SKIP LOCKED"
 )
@@ -76,10 +80,12 @@ async def dispatch_once(runtime: ServiceRuntime, channel: EmailChannel) -> int:
                         html=row.body_html,
                         reference=str(row.id),
                     )
-                    try:
-                        outcomes[row.id] = await channel.send(email)
-                    except Exception as exc:  # recorded below, per message
-                        outcomes[row.id] = exc
+                    with sending_span(row) as span:
+                        try:
+                            outcomes[row.id] = await channel.send(email)
+                        except Exception as exc:  # recorded below, per message
+                            outcomes[row.id] = exc
+                        note_outcome(span, outcomes[row.id])
 
         by_recipient: dict[str, list[Row[Any]]] = {}
         for row in rows:
@@ -92,6 +98,30 @@ async def dispatch_once(runtime: ServiceRuntime, channel: EmailChannel) -> int:
         for row in rows:
             await _record(conn, settings, row, outcomes[row.id])
     return len(rows)
+
+
+def sending_span(row: Row[Any]) -> AbstractContextManager[Span | None]:
+    """The span of sending one e-mail, in the trace of the event that owed it (when traced): it
+    names the delivery and its template, never the address or the content."""
+    return span_after(
+        row.traceparent,
+        "email send",
+        kind=SpanKind.CLIENT,
+        **{"rtw.delivery_id": str(row.id), "rtw.template": row.template, "rtw.attempt": row.attempts + 1},
+    )
+
+
+def note_outcome(span: Span | None, outcome: str | BaseException) -> None:
+    """Mark the sending span with what happened (the error's kind, not its text: a mail server's
+    answer may quote the address)."""
+    if span is None:
+        return
+    if isinstance(outcome, BaseException):
+        kind = "failed" if isinstance(outcome, PermanentFailure) else "retry"
+        span.set_attribute("rtw.email_outcome", kind)
+        span.set_status(Status(StatusCode.ERROR, type(outcome).__name__))
+    else:
+        span.set_attribute("rtw.email_outcome", "sent")
 
 
 async def _record(

@@ -95,6 +95,8 @@ class Delivery(NotificationsTable, table=True):
     provider_reference: str | None = Field(default=None, max_length=200)
     created_at: datetime = timestamp_field()
     sent_at: datetime | None = timestamp_field(nullable=True)
+    traceparent: str | None = Field(default=None, max_length=55)
+    """The trace of the event that owed the message (W3C), continued by the span that sends it."""
 
 
 class ReminderLog(NotificationsTable, table=True):

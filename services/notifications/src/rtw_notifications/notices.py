@@ -34,6 +34,7 @@ from rtw_contracts import (
     VacancyPosted,
 )
 from rtw_platform.logging import get_logger
+from rtw_platform.tracing import current_traceparent
 from rtw_platform.uow import UnitOfWork
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
@@ -108,6 +109,7 @@ class Notices:
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
+                traceparent=current_traceparent(),
             )
             .on_conflict_do_nothing(index_elements=["event_id", "recipient_id", "template"])
         )

@@ -18,6 +18,7 @@ from rtw_contracts import AssessorChanged, TrainingProviderChanged
 from rtw_platform.auth import Principal, Role
 from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.logging import get_logger
+from rtw_platform.tracing import current_traceparent
 from rtw_platform.uow import UnitOfWork
 from sqlmodel import col, select
 
@@ -223,6 +224,7 @@ async def send_link(uow: UnitOfWork, settings: NotificationsSettings, entry: Sta
             attempts=0,
             next_attempt_at=now,
             created_at=now,
+            traceparent=current_traceparent(),
         )
     )
     await uow.commit()

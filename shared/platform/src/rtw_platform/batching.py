@@ -28,12 +28,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
+from opentelemetry import context as otel_context
 from rtw_contracts import Event
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .uow import UnitOfWork, UnitOfWorkFactory
+from .tracing import tracer, tracing_enabled, within
+from .uow import PendingEvent, UnitOfWork, UnitOfWorkFactory
 
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
 
@@ -44,7 +46,8 @@ class Duplicate:
 
 DUPLICATE = Duplicate()
 
-_Item = tuple[Event, "asyncio.Future[object]"]
+_Item = tuple[Event, "asyncio.Future[object]", "otel_context.Context | None"]
+"""A message, the future its delivery waits on, and its trace (None when tracing is off)."""
 _Outcomes = list[tuple["asyncio.Future[object]", object, BaseException | None]]
 
 
@@ -84,7 +87,9 @@ class CommitBatcher:
                 for i in range(self._workers_wanted)
             ]
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((event, future))
+        # The worker that runs the handler is another task: the message's trace goes with it.
+        trace = otel_context.get_current() if tracing_enabled() else None
+        self._queue.put_nowait((event, future, trace))
         result = await future
         return result is not DUPLICATE
 
@@ -136,25 +141,24 @@ class CommitBatcher:
 
     @staticmethod
     def _fail_all(batch: list[_Item], exc: BaseException) -> None:
-        for _event, future in batch:
+        for _event, future, _trace in batch:
             if not future.done():
                 future.set_exception(exc)
 
     async def _fast(self, session: AsyncSession, batch: list[_Item]) -> _Outcomes:
         """The whole batch in one transaction with set-based inbox and outbox writes."""
         outcomes: _Outcomes = []
-        events: list[Event] = []
+        events: list[PendingEvent] = []
         async with session.begin():
-            claimed = await self._claim(session, sorted({event.event_id for event, _ in batch}))
-            for index, (event, future) in enumerate(batch):
+            claimed = await self._claim(session, sorted({event.event_id for event, _, _ in batch}))
+            for index, (event, future, trace) in enumerate(batch):
                 if event.event_id not in claimed:
                     outcomes.append((future, DUPLICATE, None))
                     continue
                 claimed.discard(event.event_id)  # a second copy in this batch is a duplicate
                 uow = self._uow_factory.within(session, outbox_sink=events)
                 try:
-                    await self._handler(event, uow)
-                    await uow.commit()
+                    await self._run_handler(event, uow, trace)
                 except Exception as exc:
                     if _connection_lost(exc):
                         raise
@@ -171,6 +175,24 @@ class CommitBatcher:
             self._uow_factory.events_committed()
         return outcomes
 
+    async def _run_handler(self, event: Event, uow: UnitOfWork, trace: otel_context.Context | None) -> None:
+        """The handler, then its unit of work's commit, in the message's trace (when traced)."""
+        if trace is None:
+            await self._handler(event, uow)
+            await uow.commit()
+            return
+        with (
+            within(trace),
+            tracer().start_as_current_span(
+                f"handle {self._handler_name}",
+                attributes={"rtw.handler": self._handler_name, "rtw.event_type": event.event_type},
+                record_exception=False,  # an exception's message may quote the event
+                set_status_on_exception=False,
+            ),
+        ):
+            await self._handler(event, uow)
+            await uow.commit()
+
     async def _claim(self, session: AsyncSession, event_ids: list[UUID]) -> set[UUID]:
         """Mark every event of the batch in the inbox; the ids that were not marked before."""
         result = await session.execute(self._claim_batch, {"ids": event_ids, "handler": self._handler_name})
@@ -180,7 +202,7 @@ class CommitBatcher:
         """The batch again, each message in its own savepoint (after the fast path failed)."""
         outcomes: _Outcomes = []
         async with session.begin():
-            for index, (event, future) in enumerate(batch):
+            for index, (event, future, trace) in enumerate(batch):
                 if index == failure.index and not isinstance(failure.error, DBAPIError):
                     # The handler's own failure: not run twice for one delivery.
                     outcomes.append((future, None, failure.error))
@@ -191,8 +213,7 @@ class CommitBatcher:
                         if not await uow.claim_message(event.event_id, self._handler_name):
                             outcomes.append((future, DUPLICATE, None))
                             continue
-                        await self._handler(event, uow)
-                        await uow.commit()
+                        await self._run_handler(event, uow, trace)
                     outcomes.append((future, None, None))
                 except Exception as exc:
                     outcomes.append((future, None, exc))

@@ -66,6 +66,9 @@ def add_platform_tables(metadata: MetaData) -> None:
         # The candidate the event is about (its `candidate_id`), so that erasure finds every row
         # that mentions the person by an index instead of reading every payload.
         Column("subject_id", UUID(as_uuid=True), nullable=True),
+        # The W3C trace context of the transaction that wrote the event (None when tracing was
+        # off): the relay publishes the event in that trace (see tracing.py).
+        Column("traceparent", String(55), nullable=True),
         Index("ix_outbox_subject_id", "subject_id"),
         Index(
             "ix_outbox_unpublished",

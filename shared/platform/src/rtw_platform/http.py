@@ -23,11 +23,13 @@ from .body_limit import BodyLimit
 from .consumer_failures import is_infrastructure_error
 from .db import sqlstate_of
 from .errors import Invalid, Refusal
+from .http_tracing import HttpTracing
 from .logging import configure_logging, get_logger
 from .metrics import HTTP_REQUESTS, HTTP_SECONDS
 from .security_headers import SecurityHeaders
 from .service import ServiceDefinition, ServiceRuntime
 from .settings import ServiceSettings
+from .tracing import configure_tracing, tracing_enabled
 from .uow import UnitOfWork
 from .web.error_pages import error_page, heading_for, invalid_request_page, is_page, refusal_page
 from .web.install import install_pages
@@ -55,8 +57,14 @@ class ServiceApp(FastAPI):
     """A service's FastAPI app whose every answer, its 500s included, carries the security headers:
     they wrap the whole middleware stack (Starlette's error middleware too)."""
 
+    traced_as: str | None = None
+    """The service whose requests get a server span (None: tracing off)."""
+
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack(), docs_paths=API_DOCS_PATHS)
+        stack = super().build_middleware_stack()
+        if self.traced_as is not None:
+            stack = HttpTracing(stack, service=self.traced_as)
+        return SecurityHeaders(stack, docs_paths=API_DOCS_PATHS)
 
 
 def too_large_page(request: Request, message: str) -> Response:
@@ -76,6 +84,7 @@ def create_app(
     settings = settings or definition.settings()
     if configure_logs:
         configure_logging(definition.name, level=settings.log_level, json=settings.log_json)
+        configure_tracing(definition.name, settings.otlp_endpoint)
     runtime = runtime or ServiceRuntime(definition, settings)
 
     @asynccontextmanager
@@ -98,6 +107,8 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
+    if tracing_enabled():
+        app.traced_as = definition.name
     install_api_docs(app)
     app.state.runtime = runtime
     app.state.settings = settings

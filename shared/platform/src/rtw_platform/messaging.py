@@ -14,6 +14,8 @@ from typing import Any
 import aio_pika
 from faststream import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitExchange
+from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
+from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 from rtw_contracts import Event
 from structlog.contextvars import bind_contextvars, reset_contextvars
@@ -23,6 +25,7 @@ from .consumer_failures import ConsumerFailurePolicy
 from .metrics import MESSAGES_CONSUMED
 from .outbox import OutboxMessage, PartialPublish
 from .topology import Topology
+from .tracing import publishing
 from .uow import UnitOfWork, UnitOfWorkFactory
 
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
@@ -42,13 +45,25 @@ class Subscription:
 
 
 def create_broker(
-    url: str, topology: Topology, *, prefetch: int, failure_policy: ConsumerFailurePolicy
+    url: str,
+    topology: Topology,
+    *,
+    prefetch: int,
+    failure_policy: ConsumerFailurePolicy,
+    tracer_provider: TracerProvider | None = None,
 ) -> RabbitBroker:
-    """A broker for one service: confirms on, prefetch set, the failure policy on every consumer."""
+    """A broker for one service: confirms on, prefetch set, the failure policy on every consumer;
+    with a tracer provider, FastStream's OpenTelemetry middleware (outermost) continues each
+    message's trace from its `traceparent` header."""
+    middlewares: tuple[Any, ...] = (failure_policy,)
+    if tracer_provider is not None:
+        # Outside the failure policy, which catches a handler's error: the span never records the
+        # error's text (it may quote personal data), only that the message was dead-lettered.
+        middlewares = (RabbitTelemetryMiddleware(tracer_provider=tracer_provider), *middlewares)
     broker = RabbitBroker(
         url,
         default_channel=Channel(prefetch_count=prefetch, publisher_confirms=True),
-        middlewares=(failure_policy,),
+        middlewares=middlewares,
         fail_fast=True,
         graceful_timeout=20.0,
         # No FastDepends per message: each subscriber's decoder validates the body into its event
@@ -190,27 +205,35 @@ class AmqpEventPublisher:
         async def publish(message: OutboxMessage) -> None:
             # The timeout runs from when the message is sent, not from the start of the batch:
             # a large batch on a slow broker is not a failure of its last messages.
+            trace = {"messaging.message.id": str(message.event_id), "rtw.event_type": message.event_type}
             async with in_flight:
-                await exchange.publish(
-                    aio_pika.Message(
-                        message.body,
-                        message_id=str(message.event_id),
-                        correlation_id=str(message.correlation_id),
-                        content_type="application/json",
-                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                        type=message.event_type,
-                        app_id=self._app_id,
-                        timestamp=message.created_at,
-                    ),
-                    routing_key=message.routing_key,
-                    timeout=self.timeout_s,
-                )
+                with publishing(message.traceparent, message.routing_key, **trace) as headers:
+                    await self._publish(exchange, message, headers)
             published.add(message.id)
 
         results = await asyncio.gather(*(publish(message) for message in batch), return_exceptions=True)
         errors = [result for result in results if isinstance(result, BaseException)]
         if errors:
             raise PartialPublish(published, errors[0])
+
+    async def _publish(
+        self, exchange: aio_pika.abc.AbstractExchange, message: OutboxMessage, headers: dict[str, Any]
+    ) -> None:
+        await exchange.publish(
+            aio_pika.Message(
+                message.body,
+                headers=headers,
+                message_id=str(message.event_id),
+                correlation_id=str(message.correlation_id),
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                type=message.event_type,
+                app_id=self._app_id,
+                timestamp=message.created_at,
+            ),
+            routing_key=message.routing_key,
+            timeout=self.timeout_s,
+        )
 
     async def close(self) -> None:
         """Close the connection."""
@@ -230,17 +253,22 @@ class BrokerEventPublisher:
 
     async def __call__(self, batch: Sequence[OutboxMessage]) -> None:
         for message in batch:
-            await self._broker.publish(
-                message.body,
-                exchange=self._exchange,
-                routing_key=message.routing_key,
-                persist=True,
-                mandatory=False,
-                message_id=str(message.event_id),
-                correlation_id=str(message.correlation_id),
-                content_type="application/json",
-                message_type=message.event_type,
-            )
+            with publishing(message.traceparent, message.routing_key) as headers:
+                await self._publish(message, headers)
+
+    async def _publish(self, message: OutboxMessage, headers: dict[str, Any]) -> None:
+        await self._broker.publish(
+            message.body,
+            headers=headers,
+            exchange=self._exchange,
+            routing_key=message.routing_key,
+            persist=True,
+            mandatory=False,
+            message_id=str(message.event_id),
+            correlation_id=str(message.correlation_id),
+            content_type="application/json",
+            message_type=message.event_type,
+        )
 
     async def close(self) -> None:
         """Nothing to close: the broker is owned by the runtime."""

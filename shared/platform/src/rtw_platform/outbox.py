@@ -38,6 +38,8 @@ class OutboxMessage:
     correlation_id: UUID
     body: bytes
     created_at: datetime
+    traceparent: str | None = None
+    """The trace of the transaction that wrote the event (W3C), continued by its consumers."""
 
 
 PublishBatch = Callable[[Sequence[OutboxMessage]], Awaitable[None]]
@@ -85,7 +87,7 @@ class OutboxRelay:
         self._last_cleanup = datetime.min.replace(tzinfo=UTC)
         self._claim_sql = (
             f"SELECT id, event_id, event_type, routing_key, correlation_id, payload::text AS body,"
-            f" created_at FROM {schema}.outbox WHERE published_at IS NULL"
+            f" created_at, traceparent FROM {schema}.outbox WHERE published_at IS NULL"
             f" ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
         )
         self._mark_sql = (
@@ -148,6 +150,7 @@ class OutboxRelay:
                     correlation_id=row["correlation_id"],
                     body=row["body"].encode(),
                     created_at=row["created_at"],
+                    traceparent=row["traceparent"],
                 )
                 for row in rows
             ]

@@ -37,6 +37,7 @@ from .secret_checks import refuse_unsafe_secrets, warn_if_development_mode
 from .sessions import SessionRevocations
 from .settings import ServiceSettings
 from .topology import Topology
+from .tracing import tracer_provider
 from .uow import UnitOfWorkFactory
 
 log = get_logger(__name__)
@@ -118,6 +119,7 @@ class ServiceRuntime:
             self.topology,
             prefetch=settings.prefetch,
             failure_policy=self.failure_policy,
+            tracer_provider=tracer_provider(),
         )
         # Every service's CandidateErased handler is followed by the platform's part of erasure
         # (the person's outbox rows and dead letters): see erasure.py.

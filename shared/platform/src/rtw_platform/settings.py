@@ -65,6 +65,11 @@ class ServiceSettings(BaseSettings):
     log_json: bool | None = Field(
         default=None, description="JSON logs; by default JSON unless writing to a terminal."
     )
+    otlp_endpoint: str = Field(
+        default="",
+        description="OpenTelemetry collector (OTLP over HTTP, e.g. http://otel-collector:4318) to send "
+        "traces to; empty: the standard OTEL_EXPORTER_OTLP_ENDPOINT if set, else no tracing at all.",
+    )
     prefetch: int = Field(default=128, ge=1, le=1000)
     delivery_limit: int = Field(default=5, ge=1, le=100)
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)

@@ -15,6 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .db import outbox_channel
+from .tracing import current_traceparent
+
+PendingEvent = tuple[Event, str | None]
+"""An event queued for the outbox, with the `traceparent` of the work that published it."""
 
 
 def subject_of(event: Event) -> UUID | None:
@@ -29,13 +33,13 @@ def _write_outbox_statement(schema: str, *, notify: bool) -> TextClause:
     """Insert a list of events into the schema's outbox (and NOTIFY its relay), in one statement."""
     insert = (
         f"INSERT INTO {schema}.outbox"
-        " (event_id, event_type, routing_key, correlation_id, subject_id, payload)"
+        " (event_id, event_type, routing_key, correlation_id, subject_id, payload, traceparent)"
         " SELECT e.event_id, e.event_type, e.routing_key, e.correlation_id, e.subject_id,"
-        " CAST(e.payload AS jsonb)"
+        " CAST(e.payload AS jsonb), e.traceparent"
         " FROM unnest(CAST(:event_ids AS uuid[]), CAST(:event_types AS text[]),"
         " CAST(:routing_keys AS text[]), CAST(:correlation_ids AS uuid[]),"
-        " CAST(:subject_ids AS uuid[]), CAST(:payloads AS text[]))"
-        " AS e(event_id, event_type, routing_key, correlation_id, subject_id, payload)"
+        " CAST(:subject_ids AS uuid[]), CAST(:payloads AS text[]), CAST(:traceparents AS text[]))"
+        " AS e(event_id, event_type, routing_key, correlation_id, subject_id, payload, traceparent)"
     )
     if not notify:
         return text(insert)
@@ -58,7 +62,7 @@ class UnitOfWork:
         metadata: MetaData,
         *,
         owns_transaction: bool = True,
-        outbox_sink: list[Event] | None = None,
+        outbox_sink: list[PendingEvent] | None = None,
         wake_relay: Callable[[], None] | None = None,
     ) -> None:
         self.session = session
@@ -68,7 +72,7 @@ class UnitOfWork:
         self._metadata = metadata
         self._schema = metadata.schema or "public"
         self._inbox = metadata.tables[f"{self._schema}.inbox"]
-        self._events: list[Event] = []
+        self._events: list[PendingEvent] = []
         self.committed = False
         self._channel = outbox_channel(self._schema)
         self._write_outbox_sql = _write_outbox_statement(self._schema, notify=wake_relay is None)
@@ -96,13 +100,15 @@ class UnitOfWork:
         return self._schema
 
     def publish(self, *events: Event) -> None:
-        """Queue events to be written to the outbox in this transaction."""
-        self._events.extend(events)
+        """Queue events to be written to the outbox in this transaction (each with the current
+        trace, which the relay and the consumers continue)."""
+        traceparent = current_traceparent()
+        self._events.extend((event, traceparent) for event in events)
 
     @property
     def pending_events(self) -> tuple[Event, ...]:
         """Events queued in this unit of work and not yet committed."""
-        return tuple(self._events)
+        return tuple(event for event, _ in self._events)
 
     async def lock(self, key: str) -> None:
         """Wait for, then hold until this transaction ends, a lock on `key` (a PostgreSQL advisory
@@ -152,10 +158,11 @@ class UnitOfWork:
             # the relay is woken only if the commit succeeds). NOTIFY serialises every commit
             # that issues it on one lock held through the commit's disk flush, so a process that
             # runs its own relay wakes it in process after the commit instead.
-            events = self._events
+            events = [event for event, _ in self._events]
             await self.session.execute(
                 self._write_outbox_sql,
                 {
+                    "traceparents": [traceparent for _, traceparent in self._events],
                     "event_ids": [event.event_id for event in events],
                     "event_types": [event.event_type for event in events],
                     "routing_keys": [event.ROUTING_KEY for event in events],
@@ -192,7 +199,7 @@ class UnitOfWorkFactory:
         """A new session (the caller manages its transaction)."""
         return self._sessions()
 
-    def within(self, session: AsyncSession, *, outbox_sink: list[Event] | None = None) -> UnitOfWork:
+    def within(self, session: AsyncSession, *, outbox_sink: list[PendingEvent] | None = None) -> UnitOfWork:
         """A unit of work inside a transaction someone else commits (and then calls
         `events_committed`); with `outbox_sink`, the events it commits are appended there for the
         owner of the transaction to write."""
@@ -204,12 +211,12 @@ class UnitOfWorkFactory:
             wake_relay=self._wake_relay,
         )
 
-    async def write_outbox(self, session: AsyncSession, events: list[Event]) -> None:
-        """Write `events` to the outbox in the session's transaction (call `events_committed`
-        after the commit)."""
+    async def write_outbox(self, session: AsyncSession, events: list[PendingEvent]) -> None:
+        """Write `events` (each with its trace) to the outbox in the session's transaction (call
+        `events_committed` after the commit)."""
         if events:
             uow = self.within(session)
-            uow.publish(*events)
+            uow._events.extend(events)
             await uow._write_outbox()
 
     def events_committed(self) -> None:
