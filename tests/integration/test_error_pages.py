@@ -60,10 +60,10 @@ CASES = {
     ),
     "training": Case(
         TRAINING,
-        Principal(subject="trainer-1", role=Role.TRAINER, provider_id=str(uuid4())),
-        f"/certificates/{uuid4()}",  # the page that says whether a certificate is genuine
+        Principal(subject="admin-1", role=Role.ADMIN),
+        "/admin/providers/no-such-provider",  # (an unknown certificate number has its own lookup page)
         "/provider/learners/not-an-id",
-        "/training/provider",
+        "/assessment/admin",
         "/account/sign-out",
     ),
     "matching": Case(
