@@ -29,7 +29,7 @@ from .security_headers import SecurityHeaders
 from .service import ServiceDefinition, ServiceRuntime
 from .settings import ServiceSettings
 from .uow import UnitOfWork
-from .web.install import error_page, install_pages, refusal_page
+from .web.install import error_page, install_pages, is_page, refusal_page
 
 log = get_logger(__name__)
 
@@ -128,7 +128,11 @@ def create_app(
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if is_page(request):
+            # A page's address with an id or a value it cannot read (pages read forms themselves).
+            message = "This address is not one we recognise: check the address, or go back and follow a link."
+            return error_page(request, "Page not found", message, 404)
         return JSONResponse(
             status_code=422,
             content={
@@ -148,11 +152,13 @@ def create_app(
         return JSONResponse(status_code=exc.status, content=content, headers=exc.headers)
 
     @app.exception_handler(DBAPIError)
-    async def unstorable(request: Request, exc: DBAPIError) -> JSONResponse:
+    async def unstorable(request: Request, exc: DBAPIError) -> Response:
         # SQLSTATE class 22 is "data exception": a value the database cannot store or compare
         # (a NUL character, a number out of range). That is the caller's input, not our fault.
         if sqlstate_of(exc).startswith("22"):
             message = "A value sent cannot be stored: check for control characters or large numbers."
+            if is_page(request):
+                return error_page(request, "There is a problem", f"{message} Go back and try again.", 422)
             return JSONResponse(status_code=422, content={"detail": message})
         if is_infrastructure_error(exc):
             # The database is restarting or away: nothing was done, and trying again will work.
