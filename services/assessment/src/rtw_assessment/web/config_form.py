@@ -159,6 +159,6 @@ def _date(values: dict[str, str], name: str, errors: FormErrors) -> date | None:
         if len(year) != 4:
             raise ValueError(year)
         return date(int(year), int(month), int(day))
-    except ValueError:
+    except (ValueError, OverflowError):
         errors.add(f"{name}-day", f"Enter a real date the window {what}, like 27 3 2027.")
         return None
