@@ -126,7 +126,7 @@ def _whole(values: dict[str, str], name: str, errors: FormErrors) -> int | None:
     if not raw:
         errors.add(name, f"Enter {what}.")
         return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not raw.isdecimal() or not low <= int(raw) <= high:
         errors.add(name, f"Enter {what} as a whole number from {low:,} to {high:,}.")
         return None
     return int(raw)
