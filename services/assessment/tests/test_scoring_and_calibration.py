@@ -4,6 +4,7 @@ Over HTTP (the pages and the API) with the in-memory broker and real PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -263,6 +264,26 @@ async def test_after_selection_closes_scoring_a_scorecard_cannot_change(
         kept = await uow.session.get(Scorecard, mine.id)
     assert kept is not None
     assert (kept.recommendation, kept.changes) == ("yes", 0)
+
+
+async def test_a_scorecard_sent_twice_at_once_is_saved_once_and_the_other_is_told(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    applied = await candidate_with_second_stage(service, "a1", "a2")
+    mine, _ = await assignments_of(service, applied.application_id)
+    pages_as(client, service, "a1", Role.ASSESSOR)
+
+    answers = await asyncio.gather(
+        *(client.post(f"/queue/{mine.id}/scorecard", data=form(3, "yes")) for _ in range(4))
+    )
+
+    assert sorted(a.status_code for a in answers) == [303, 409, 409, 409], [a.text[:300] for a in answers]
+    refused = next(a for a in answers if a.status_code == 409)
+    assert "change it instead" in refused.text
+    async with service.uow_factory() as uow:
+        kept = await uow.session.get(Scorecard, mine.id)
+    assert kept is not None
+    assert kept.changes == 0
 
 
 # --------------------------------------------------------------------------- calibration

@@ -192,6 +192,19 @@ async def _assignment_for(
     return assignment, candidacy
 
 
+async def _scoring(
+    uow: UnitOfWork, assignment_id: UUID, principal: Principal
+) -> tuple[Assignment, Candidacy]:
+    """The assignment to score, read again once this transaction holds the cohort's selection
+    lock: a scorecard sent twice at once is saved once, and none is saved after selection closed
+    (closing takes the same lock and reads the scorecards)."""
+    assignment, candidacy = await _assignment_for(uow, assignment_id, principal)
+    await uow.lock(f"assessment.selection:{candidacy.cohort_id}")
+    await uow.session.refresh(assignment)
+    await uow.session.refresh(candidacy)
+    return await _assignment_for(uow, assignment_id, principal)
+
+
 @dataclass(frozen=True)
 class QueueItem:
     assignment_id: UUID
@@ -286,7 +299,7 @@ async def submit_scorecard(
     uow: UnitOfWork, assignment_id: UUID, card: domain.ScorecardIn, principal: Principal
 ) -> dict[str, Any]:
     """Record a scorecard; when the candidate's last one is in, the second stage is scored."""
-    assignment, candidacy = await _assignment_for(uow, assignment_id, principal)
+    assignment, candidacy = await _scoring(uow, assignment_id, principal)
     if assignment.status == domain.AssignmentStatus.SUBMITTED.value:
         raise Conflict("You have already sent your scorecard for this candidate; change it instead.")
     await calibration.refuse_if_scoring_closed(uow, candidacy.cohort_id)
@@ -320,7 +333,7 @@ async def change_scorecard(
 ) -> dict[str, Any]:
     """The assessor corrects their own scorecard (until the cohort's scoring closes); a scored
     candidate is scored again and calibration looks at the scorecards afresh."""
-    assignment, candidacy = await _assignment_for(uow, assignment_id, principal)
+    assignment, candidacy = await _scoring(uow, assignment_id, principal)
     existing = await uow.session.get(Scorecard, assignment.id)
     if assignment.status != domain.AssignmentStatus.SUBMITTED.value or existing is None:
         raise Conflict("You have not sent a scorecard for this candidate yet; send one first.")
