@@ -365,6 +365,23 @@ async def test_a_third_assessor_without_a_conflict_settles_a_disagreement(
     assert closed.status_code == 200, closed.text
 
 
+async def test_a_third_assessor_asked_twice_at_once_is_asked_once(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    applied = await disagreeing(client, service, "a1", "a2")
+    await candidate_with_second_stage(service, "a3", "a4")  # two more ICT assessors, one free of it
+    pages_as(client, service, "admin-1", Role.ADMIN)
+    url = f"{CALIBRATION}/{applied.application_id}/third-assessor"
+
+    answers = await asyncio.gather(*(client.post(url, data={"csrf_token": CSRF}) for _ in range(3)))
+
+    assert sorted(a.status_code for a in answers) == [303, 409, 409], [a.text[-300:] for a in answers]
+    assert "Only an open disagreement can go to a third assessor." in next(
+        a.text for a in answers if a.status_code == 409
+    )
+    assert len(await assignments_of(service, applied.application_id)) == 3
+
+
 async def test_with_no_free_assessor_the_admin_is_told_to_add_one_or_moderate(
     client: httpx.AsyncClient, service: ServiceRuntime
 ) -> None:
