@@ -108,3 +108,17 @@ async def test_an_address_a_page_cannot_read_is_a_page_not_json(path: str) -> No
     assert response.headers["content-type"].startswith("text/html")
     assert "Page not found" in response.text
     assert "check the address" in response.text
+
+
+async def test_an_address_no_page_has_is_a_page_for_a_browser_and_json_for_the_api() -> None:
+    async with _pages_app() as client:
+        browser = await client.get("/things/<b>x</b>/page", headers={"accept": "text/html,*/*;q=0.8"})
+        wrong_method = await client.delete("/things/page", headers={"accept": "text/html"})
+        api = await client.get("/no/such/thing", headers={"accept": "application/json"})
+    assert browser.status_code == 404
+    assert browser.headers["content-type"].startswith("text/html")
+    assert "Page not found" in browser.text
+    assert "<b>x</b>" not in browser.text
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"].startswith("text/html")
+    assert (api.status_code, api.json()) == (404, {"detail": "Not Found"})
