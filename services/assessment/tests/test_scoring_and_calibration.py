@@ -286,6 +286,37 @@ async def test_a_scorecard_sent_twice_at_once_is_saved_once_and_the_other_is_tol
     assert kept.changes == 0
 
 
+async def test_a_retired_assessor_still_signed_in_sees_and_changes_nothing(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    applied = await candidate_with_second_stage(service, "a1", "a2")
+    mine, _ = await assignments_of(service, applied.application_id)
+    await send(client, service, mine, card(3, "yes"))
+    retired = await client.put(
+        "/assessors/a1",
+        json={"id": "a1", "display_name": "a1", "programmes": ["ict"], "active": False},
+        headers=api_as(service, "admin-1", Role.ADMIN),
+    )
+    assert retired.status_code == 200, retired.text
+    pages_as(client, service, "a1", Role.ASSESSOR)  # a session from before they were retired
+
+    queue = await client.get("/queue")
+    seen = await client.get(f"/queue/{mine.id}")
+    changed = await client.post(f"/queue/{mine.id}/scorecard", data=form(1, "strong_no"))
+    api = await client.put(
+        f"/assessor/assignments/{mine.id}/scorecard",
+        json=card(1, "strong_no"),
+        headers=api_as(service, "a1", Role.ASSESSOR),
+    )
+
+    assert queue.status_code == seen.status_code == changed.status_code == api.status_code == 403
+    assert "retired" in changed.text
+    async with service.uow_factory() as uow:
+        kept = await uow.session.get(Scorecard, mine.id)
+    assert kept is not None
+    assert (kept.recommendation, kept.changes) == ("yes", 0)
+
+
 # --------------------------------------------------------------------------- calibration
 
 

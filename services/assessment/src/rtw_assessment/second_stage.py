@@ -10,7 +10,7 @@ from uuid import UUID
 from rtw_contracts import SecondStageSubmitted
 from rtw_contracts.questions import in_question_order
 from rtw_platform.auth import Principal
-from rtw_platform.errors import Conflict, Invalid, NotFound
+from rtw_platform.errors import Conflict, Forbidden, Invalid, NotFound
 from rtw_platform.logging import get_logger
 from rtw_platform.uow import UnitOfWork
 from sqlalchemy import func
@@ -175,9 +175,20 @@ async def rebalance(uow: UnitOfWork) -> int:
     return moved
 
 
+async def refuse_if_retired(uow: UnitOfWork, principal: Principal) -> None:
+    """A retired assessor sees and scores nothing, even in a session from before they retired."""
+    assessor = await uow.session.get(Assessor, principal.subject)
+    if assessor is not None and not assessor.active:
+        raise Forbidden(
+            "You are retired as an assessor, so you can no longer see or score submissions. "
+            "If this is wrong, ask the programme team to make you active again."
+        )
+
+
 async def _assignment_for(
     uow: UnitOfWork, assignment_id: UUID, principal: Principal
 ) -> tuple[Assignment, Candidacy]:
+    await refuse_if_retired(uow, principal)
     assignment = await uow.session.get(Assignment, assignment_id)
     # Another assessor's assignment answers as one that does not exist (an id reveals nothing).
     if (
@@ -216,6 +227,7 @@ class QueueItem:
 
 async def queue_of(uow: UnitOfWork, principal: Principal) -> list[QueueItem]:
     """An assessor's assignments, oldest first (pending before done)."""
+    await refuse_if_retired(uow, principal)
     rows = (
         await uow.session.exec(
             select(Assignment, Candidacy)
