@@ -269,3 +269,24 @@ async def test_a_reopened_selection_offers_the_cohort_again_until_it_closes_agai
 
 async def _is(read: Callable[[], Any], expected: str) -> bool:
     return bool(await read() == expected)
+
+
+async def test_a_window_saved_twice_at_once_is_told_in_order_with_no_sequence_twice(
+    runtime: ServiceRuntime,
+) -> None:
+    opens, closes = TODAY + timedelta(days=7), TODAY + timedelta(days=37)
+    async with client_of(runtime) as http:
+        answers = await asyncio.gather(
+            *(
+                http.put(
+                    "/cohorts/ict-twice",
+                    json=window("ict-twice", opens, closes, f"Return to ICT {n}"),
+                    headers=admin(runtime),
+                )
+                for n in range(3)
+            )
+        )
+
+    assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
+    told = [e for e in await scheduled_events(runtime) if e.cohort_id == "ict-twice"]
+    assert sorted(e.sequence for e in told) == [1, 2, 3]

@@ -377,3 +377,27 @@ async def test_two_appeals_sent_at_once_leave_one_and_a_clear_refusal(service: S
     assert results[1] == "lodged"
     assert "You can appeal a decision only once" in results[0]
     assert len(await appeals_of(service, applied.application_id)) == 1
+
+
+async def test_an_appeal_decided_twice_at_once_is_decided_once(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    import asyncio
+
+    applied = await refused(service)
+    appeal_id = await lodge(client, service, applied)
+    signed_in_as(client, service, "admin-1", Role.ADMIN)
+    answers = await asyncio.gather(
+        client.post(
+            f"/admin/appeals/{appeal_id}",
+            data={"csrf_token": CSRF, "upheld": "yes", "reason": "Your share code shows the right to work."},
+        ),
+        client.post(
+            f"/admin/appeals/{appeal_id}",
+            data={"csrf_token": CSRF, "upheld": "no", "reason": "The share code does not match your name."},
+        ),
+    )
+
+    assert sorted(a.status_code for a in answers) == [303, 409], [a.text[-300:] for a in answers]
+    assert "This appeal was already" in page_text(next(a for a in answers if a.status_code == 409))
+    assert len(await outbox(service, "AppealDecided")) == 1

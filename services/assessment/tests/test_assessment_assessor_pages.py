@@ -3,6 +3,7 @@ admins, only with the form's CSRF token; every change told to notifications (Ass
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -134,3 +135,18 @@ async def test_only_admins_with_the_forms_token_change_assessors(
         assert await uow.session.get(Assessor, "jo.okafor") is None
         assert (await uow.session.get(Assessor, "assessor-2")).active is True  # type: ignore[union-attr]
     assert await changes(service) == []
+
+
+async def test_the_same_assessor_registered_twice_at_once_is_registered_once(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    signed_in_as(client, service, "admin-1", Role.ADMIN)
+    form = {"csrf_token": CSRF, "id": "sam.twice", "display_name": "Sam Twice", "programmes": ["ict"]}
+
+    answers = await asyncio.gather(*(client.post("/admin/assessors", data=form) for _ in range(4)))
+
+    assert sorted(a.status_code for a in answers) == [303, 400, 400, 400], [a.text[-400:] for a in answers]
+    assert "There is already an assessor with the id sam.twice" in next(
+        a.text for a in answers if a.status_code == 400
+    )
+    assert [c["assessor_id"] for c in await changes(service)] == ["sam.twice"]

@@ -4,6 +4,7 @@ Over HTTP (the pages and the API) with the in-memory broker and real PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -265,6 +266,57 @@ async def test_after_selection_closes_scoring_a_scorecard_cannot_change(
     assert (kept.recommendation, kept.changes) == ("yes", 0)
 
 
+async def test_a_scorecard_sent_twice_at_once_is_saved_once_and_the_other_is_told(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    applied = await candidate_with_second_stage(service, "a1", "a2")
+    mine, _ = await assignments_of(service, applied.application_id)
+    pages_as(client, service, "a1", Role.ASSESSOR)
+
+    answers = await asyncio.gather(
+        *(client.post(f"/queue/{mine.id}/scorecard", data=form(3, "yes")) for _ in range(4))
+    )
+
+    assert sorted(a.status_code for a in answers) == [303, 409, 409, 409], [a.text[:300] for a in answers]
+    refused = next(a for a in answers if a.status_code == 409)
+    assert "change it instead" in refused.text
+    async with service.uow_factory() as uow:
+        kept = await uow.session.get(Scorecard, mine.id)
+    assert kept is not None
+    assert kept.changes == 0
+
+
+async def test_a_retired_assessor_still_signed_in_sees_and_changes_nothing(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    applied = await candidate_with_second_stage(service, "a1", "a2")
+    mine, _ = await assignments_of(service, applied.application_id)
+    await send(client, service, mine, card(3, "yes"))
+    retired = await client.put(
+        "/assessors/a1",
+        json={"id": "a1", "display_name": "a1", "programmes": ["ict"], "active": False},
+        headers=api_as(service, "admin-1", Role.ADMIN),
+    )
+    assert retired.status_code == 200, retired.text
+    pages_as(client, service, "a1", Role.ASSESSOR)  # a session from before they were retired
+
+    queue = await client.get("/queue")
+    seen = await client.get(f"/queue/{mine.id}")
+    changed = await client.post(f"/queue/{mine.id}/scorecard", data=form(1, "strong_no"))
+    api = await client.put(
+        f"/assessor/assignments/{mine.id}/scorecard",
+        json=card(1, "strong_no"),
+        headers=api_as(service, "a1", Role.ASSESSOR),
+    )
+
+    assert queue.status_code == seen.status_code == changed.status_code == api.status_code == 403
+    assert "retired" in changed.text
+    async with service.uow_factory() as uow:
+        kept = await uow.session.get(Scorecard, mine.id)
+    assert kept is not None
+    assert (kept.recommendation, kept.changes) == ("yes", 0)
+
+
 # --------------------------------------------------------------------------- calibration
 
 
@@ -342,6 +394,23 @@ async def test_a_third_assessor_without_a_conflict_settles_a_disagreement(
     assert decisions[-1].score == pytest.approx((100 + 200 / 3) / 2, abs=0.01)  # the closest two
     closed = await client.post(f"/cohorts/{COHORT}/close", headers=api_as(service, "admin-1", Role.ADMIN))
     assert closed.status_code == 200, closed.text
+
+
+async def test_a_third_assessor_asked_twice_at_once_is_asked_once(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    applied = await disagreeing(client, service, "a1", "a2")
+    await candidate_with_second_stage(service, "a3", "a4")  # two more ICT assessors, one free of it
+    pages_as(client, service, "admin-1", Role.ADMIN)
+    url = f"{CALIBRATION}/{applied.application_id}/third-assessor"
+
+    answers = await asyncio.gather(*(client.post(url, data={"csrf_token": CSRF}) for _ in range(3)))
+
+    assert sorted(a.status_code for a in answers) == [303, 409, 409], [a.text[-300:] for a in answers]
+    assert "Only an open disagreement can go to a third assessor." in next(
+        a.text for a in answers if a.status_code == 409
+    )
+    assert len(await assignments_of(service, applied.application_id)) == 3
 
 
 async def test_with_no_free_assessor_the_admin_is_told_to_add_one_or_moderate(

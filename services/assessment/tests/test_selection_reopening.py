@@ -463,3 +463,28 @@ async def test_the_selection_pages_need_an_admin_and_a_genuine_form(
     assert await reopened(service) == []
     unknown = await client.get("/admin/cohorts/no-such-cohort/selection")
     assert unknown.status_code == 404
+
+
+async def test_confirming_or_reopening_twice_at_once_is_done_once(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    import asyncio
+
+    await scored_cohort(client, service)
+    pages_as(client, service, "admin-1", Role.ADMIN)
+
+    confirms = await asyncio.gather(
+        *(client.post(f"/admin/cohorts/{COHORT}/close", data={"csrf_token": CSRF}) for _ in range(2))
+    )
+    assert sorted(a.status_code for a in confirms) == [303, 409], [a.text[-300:] for a in confirms]
+    assert "already closed" in next(a.text for a in confirms if a.status_code == 409)
+    assert len(await finals(service)) == 3
+
+    reopens = await asyncio.gather(
+        *(
+            client.post(f"/admin/cohorts/{COHORT}/reopen", data={"csrf_token": CSRF, "reason": REASON})
+            for _ in range(2)
+        )
+    )
+    assert sorted(a.status_code for a in reopens) == [303, 409], [a.text[-300:] for a in reopens]
+    assert len(await reopened(service)) == 3  # one reopening: one event per candidate taken back

@@ -5,6 +5,7 @@ limited per address; only admins, with the form's CSRF token, use the directory'
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -341,3 +342,19 @@ async def test_a_removed_address_is_sent_nothing(service: Notifications, smtp_se
         await anyone.post("/staff/sign-in", data={"csrf_token": CSRF, "email": "jo@example.org"})
     assert await addresses(service) == []
     assert len(await service.deliveries(template="staff_sign_in_link")) == 1
+
+
+async def test_an_address_sent_twice_at_once_is_listed_once(service: Notifications) -> None:
+    await service.deliver(assessor())  # jo-okafor, Jo Okafor, active
+    form = {
+        "csrf_token": CSRF,
+        "role": "assessor",
+        "staff_id": "jo-okafor",
+        "name": "Jo Okafor",
+        "email": "jo.twice@council.example.gov.uk",
+    }
+    async with browser(service, ADMIN) as admin:
+        answers = await asyncio.gather(*(admin.post("/admin/staff/send", data=form) for _ in range(3)))
+
+    assert [a.status_code for a in answers] == [303, 303, 303], [a.text[-300:] for a in answers]
+    assert [a.email for a in await addresses(service)] == ["jo.twice@council.example.gov.uk"]

@@ -549,3 +549,63 @@ async def test_two_grids_sent_at_once_record_a_module_once(start_service: Callab
     refused = next(a for a in answers if a.status_code == 400)
     assert "This module is already recorded: use Correct to change it" in refused.text
     assert len(await published(runtime, "TrainingModuleCompleted", joan)) == 1
+
+
+async def test_the_last_cpd_sent_twice_at_once_issues_one_certificate(
+    start_service: Callable[..., Any],
+) -> None:
+    """Social work's CPD ledger is the last thing missing: two entries that each meet it, sent at
+    once, issue one certificate; the other is told the training is complete."""
+    runtime = await start_service(SERVICE, in_memory_broker=True, relay_enabled=False)
+    await providers(runtime)
+    sue = await enrol(runtime, "Sue", cohort_id="social-work-test", curriculum=SOCIAL_WORK)
+    now = datetime.now(UTC)
+    async with runtime.uow_factory() as uow:
+        for module in SOCIAL_WORK.modules:
+            uow.session.add(
+                ModuleProgress(
+                    enrolment_id=sue.id,
+                    module_id=module.id,
+                    status="completed",
+                    result="passed",
+                    hours=module.hours,
+                    source="provider",
+                    started_at=now,
+                    completed_at=now,
+                )
+            )
+        for n in range(5):  # 25 of the 30 days
+            uow.session.add(
+                CpdRecord(
+                    enrolment_id=sue.id,
+                    day=date(2026, 1, 5 + n),
+                    days=5,
+                    kind="structured",
+                    description="A week's course",
+                    recorded_by="trainer-1",
+                    recorded_at=now,
+                )
+            )
+        await uow.commit()
+    today = now.date()
+    form = {
+        "csrf_token": CSRF,
+        "day-day": str(today.day),
+        "day-month": str(today.month),
+        "day-year": str(today.year),
+        "days": "5",
+        "kind": "structured",
+        "description": "Supervised practice week",
+    }
+    learner = Principal(str(sue.candidate_id), Role.CANDIDATE)
+    async with browser(runtime, learner) as first, browser(runtime, learner) as second:
+        answers = await asyncio.gather(
+            first.post(f"/my/enrolments/{sue.id}/cpd", data=form),
+            second.post(f"/my/enrolments/{sue.id}/cpd", data=form),
+        )
+
+    assert sorted(a.status_code for a in answers) == [303, 400], [a.text[-300:] for a in answers]
+    assert "no more CPD can be recorded" in next(a.text for a in answers if a.status_code == 400)
+    async with runtime.uow_factory() as uow:
+        issued = (await uow.session.exec(select(Certificate).where(Certificate.enrolment_id == sue.id))).all()
+    assert len(issued) == 1

@@ -150,3 +150,13 @@ def test_cpd_is_counted_in_half_days_up_to_five(text: str, days: float) -> None:
 @pytest.mark.parametrize("text", ["", "0", "0.3", "5.5", "-1", "inf", "one"])
 def test_other_cpd_days_are_refused(text: str) -> None:
     assert problem(domain.cpd_days_from, text)[0] == "days"
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "year"), [("1", "1", "99999999999999999999"), ("1", "99999999999999999999", "2026")]
+)
+def test_a_cpd_day_with_huge_numbers_is_a_problem_not_a_crash(day: str, month: str, year: str) -> None:
+    assert problem(domain.day_from, day, month, year, today=TODAY) == (
+        "day",
+        "Enter a real date, like 27 3 2027",
+    )

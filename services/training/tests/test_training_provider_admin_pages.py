@@ -4,6 +4,7 @@ notifications (TrainingProviderChanged, no address)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -145,3 +146,18 @@ async def test_only_admins_with_the_forms_token_change_providers(start_service: 
         assert socitm.active
         assert socitm.name == "Socitm"
     assert await changes(runtime) == []
+
+
+async def test_the_same_provider_registered_twice_at_once_is_registered_once(
+    start_service: Callable[..., Any],
+) -> None:
+    runtime = await start_service(SERVICE, in_memory_broker=True, relay_enabled=False)
+    form = {"csrf_token": CSRF, "id": "twice-college", "name": "Twice College", "cohorts": "ict-2031"}
+    async with browser(runtime, ADMIN) as admin:
+        answers = await asyncio.gather(*(admin.post("/admin/providers", data=form) for _ in range(4)))
+
+    assert sorted(a.status_code for a in answers) == [303, 400, 400, 400], [a.text[-300:] for a in answers]
+    assert "There is already a training provider with the id twice-college" in next(
+        a.text for a in answers if a.status_code == 400
+    )
+    assert [c["provider_id"] for c in await changes(runtime)] == ["twice-college"]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+from uuid import UUID
+
 import httpx
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from rtw_platform.db import service_registry
 from rtw_platform.http import create_app
 from rtw_platform.service import ServiceDefinition
@@ -59,3 +62,63 @@ async def test_any_other_database_error_is_a_500() -> None:
     async with _app("42P01") as client:
         response = await client.post("/things")
     assert response.status_code == 500
+
+
+def _pages_app() -> httpx.AsyncClient:
+    """A service with two pages (routes left out of the OpenAPI document, as every page is)."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.post("/things/page")
+    async def things_page() -> None:
+        raise DBAPIError("INSERT", {}, _SqlState("22021"))
+
+    @router.get("/things/{thing_id}/page")
+    async def thing_page(thing_id: UUID, count: Annotated[int | None, Query(le=5)] = None) -> str:
+        return str(thing_id)
+
+    definition = ServiceDefinition(
+        name="things",
+        title="Things",
+        description="",
+        registry=service_registry("things"),
+        package_file=__file__,
+        routers=(router,),
+    )
+    app = create_app(definition, configure_logs=False)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t"
+    )
+
+
+async def test_a_value_the_database_cannot_store_on_a_page_is_a_page_not_json() -> None:
+    async with _pages_app() as client:
+        response = await client.post("/things/page")
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert "control characters" in response.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/things/not-an-id/page", "/things/00000000-0000-0000-0000-000000000000/page?count=x"]
+)
+async def test_an_address_a_page_cannot_read_is_a_page_not_json(path: str) -> None:
+    async with _pages_app() as client:
+        response = await client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Page not found" in response.text
+    assert "check the address" in response.text
+
+
+async def test_an_address_no_page_has_is_a_page_for_a_browser_and_json_for_the_api() -> None:
+    async with _pages_app() as client:
+        browser = await client.get("/things/<b>x</b>/page", headers={"accept": "text/html,*/*;q=0.8"})
+        wrong_method = await client.delete("/things/page", headers={"accept": "text/html"})
+        api = await client.get("/no/such/thing", headers={"accept": "application/json"})
+    assert browser.status_code == 404
+    assert browser.headers["content-type"].startswith("text/html")
+    assert "Page not found" in browser.text
+    assert "<b>x</b>" not in browser.text
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"].startswith("text/html")
+    assert (api.status_code, api.json()) == (404, {"detail": "Not Found"})

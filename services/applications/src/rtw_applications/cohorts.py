@@ -52,9 +52,11 @@ async def list_cohorts(uow: UnitOfWork, *, open_on: date | None = None) -> list[
 
 
 async def save_cohort(uow: UnitOfWork, cohort_in: CohortIn) -> Cohort:
-    """Create or change a cohort."""
+    """Create or change a cohort. Saves of one cohort run one after the other: saved twice at once,
+    it is created once and each change is told with its own revision."""
+    await uow.lock(f"applications.cohort:{cohort_in.id}")
     now = datetime.now(UTC)
-    cohort = await uow.session.get(Cohort, cohort_in.id)
+    cohort = await uow.session.get(Cohort, cohort_in.id, populate_existing=True)
     if cohort is None:
         cohort = Cohort(**cohort_in.model_dump(), created_at=now, updated_at=now)
         cohort.programme = cohort_in.programme.value

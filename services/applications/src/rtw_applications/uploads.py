@@ -24,7 +24,7 @@ def bounded(request: Request, max_video_bytes: int) -> Request:
     only after the caller was found to own what they upload to."""
     limit = max_video_bytes + FORM_ALLOWANCE_BYTES
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdecimal() and int(declared) > limit:
         raise too_large(max_video_bytes)
     received = 0
 

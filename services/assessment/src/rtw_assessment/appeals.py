@@ -237,8 +237,9 @@ async def lodge_appeal(
 
 
 async def decide_appeal(uow: UnitOfWork, appeal_id: UUID, answer: AppealDecisionIn, admin: str) -> Appeal:
-    """Uphold (screen again, the gates set aside) or dismiss; either way the candidate is told."""
-    appeal = await uow.session.get(Appeal, appeal_id)
+    """Uphold (screen again, the gates set aside) or dismiss; either way the candidate is told.
+    The appeal's row is locked first: decided twice at once, it is decided once."""
+    appeal = await uow.session.get(Appeal, appeal_id, with_for_update=True, populate_existing=True)
     if appeal is None:
         raise NotFound("There is no appeal with that id.")
     if appeal.status != "open":

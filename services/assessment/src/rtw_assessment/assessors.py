@@ -72,8 +72,10 @@ async def save_assessor(
     new: bool = False,
 ) -> Saved:
     """Add or change an assessor (`new`: refuse an id already registered). Retiring one gives
-    their unstarted assignments back to be shared out; any change shares out waiting work."""
-    assessor = await uow.session.get(Assessor, assessor_id)
+    their unstarted assignments back to be shared out; any change shares out waiting work. Changes
+    to one assessor run one after the other (the same id registered twice at once: once)."""
+    await uow.lock(f"assessment.assessor:{assessor_id}")
+    assessor = await uow.session.get(Assessor, assessor_id, populate_existing=True)
     if assessor is not None and new:
         raise Conflict(
             f"There is already an assessor with the id {assessor_id} ({assessor.display_name}). "

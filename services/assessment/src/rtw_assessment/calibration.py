@@ -256,6 +256,16 @@ async def _calibration(
     return calibration, candidacy
 
 
+async def _to_settle(uow: UnitOfWork, cohort_id: str, application_id: UUID) -> tuple[Calibration, Candidacy]:
+    """The disagreement read again once this transaction holds the cohort's selection lock: an
+    action sent twice at once is done once, and none after selection closed."""
+    calibration, candidacy = await _calibration(uow, cohort_id, application_id)
+    await uow.lock(f"assessment.selection:{cohort_id}")
+    await uow.session.refresh(calibration)
+    await uow.session.refresh(candidacy)
+    return await _calibration(uow, cohort_id, application_id)
+
+
 async def _shown(
     uow: UnitOfWork, calibration: Calibration, candidacy: Candidacy, config: ConfigInForce | None
 ) -> Disagreement:
@@ -297,7 +307,7 @@ async def _shown(
 async def ask_third_assessor(uow: UnitOfWork, cohort_id: str, application_id: UUID) -> str:
     """Give an open disagreement to a further assessor: active, of the programme, not yet
     assigned to the candidate, without a conflict, the least loaded. Returns who."""
-    calibration, candidacy = await _calibration(uow, cohort_id, application_id)
+    calibration, candidacy = await _to_settle(uow, cohort_id, application_id)
     await refuse_if_scoring_closed(uow, cohort_id)
     if calibration.status != domain.CalibrationStatus.OPEN.value:
         raise Conflict("Only an open disagreement can go to a third assessor.")
@@ -366,7 +376,7 @@ async def moderate(
     uow: UnitOfWork, cohort_id: str, application_id: UUID, scores: dict[str, int], reason: str, admin: str
 ) -> float:
     """The admin's moderated scores and reason settle the disagreement: selection uses them."""
-    calibration, candidacy = await _calibration(uow, cohort_id, application_id)
+    calibration, candidacy = await _to_settle(uow, cohort_id, application_id)
     await refuse_if_scoring_closed(uow, cohort_id)
     if calibration.status == domain.CalibrationStatus.MODERATED.value:
         raise Conflict("This disagreement is already moderated.")

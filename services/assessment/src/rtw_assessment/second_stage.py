@@ -10,7 +10,7 @@ from uuid import UUID
 from rtw_contracts import SecondStageSubmitted
 from rtw_contracts.questions import in_question_order
 from rtw_platform.auth import Principal
-from rtw_platform.errors import Conflict, Invalid, NotFound
+from rtw_platform.errors import Conflict, Forbidden, Invalid, NotFound
 from rtw_platform.logging import get_logger
 from rtw_platform.uow import UnitOfWork
 from sqlalchemy import func
@@ -175,9 +175,20 @@ async def rebalance(uow: UnitOfWork) -> int:
     return moved
 
 
+async def refuse_if_retired(uow: UnitOfWork, principal: Principal) -> None:
+    """A retired assessor sees and scores nothing, even in a session from before they retired."""
+    assessor = await uow.session.get(Assessor, principal.subject)
+    if assessor is not None and not assessor.active:
+        raise Forbidden(
+            "You are retired as an assessor, so you can no longer see or score submissions. "
+            "If this is wrong, ask the programme team to make you active again."
+        )
+
+
 async def _assignment_for(
     uow: UnitOfWork, assignment_id: UUID, principal: Principal
 ) -> tuple[Assignment, Candidacy]:
+    await refuse_if_retired(uow, principal)
     assignment = await uow.session.get(Assignment, assignment_id)
     # Another assessor's assignment answers as one that does not exist (an id reveals nothing).
     if (
@@ -192,6 +203,19 @@ async def _assignment_for(
     return assignment, candidacy
 
 
+async def _scoring(
+    uow: UnitOfWork, assignment_id: UUID, principal: Principal
+) -> tuple[Assignment, Candidacy]:
+    """The assignment to score, read again once this transaction holds the cohort's selection
+    lock: a scorecard sent twice at once is saved once, and none is saved after selection closed
+    (closing takes the same lock and reads the scorecards)."""
+    assignment, candidacy = await _assignment_for(uow, assignment_id, principal)
+    await uow.lock(f"assessment.selection:{candidacy.cohort_id}")
+    await uow.session.refresh(assignment)
+    await uow.session.refresh(candidacy)
+    return await _assignment_for(uow, assignment_id, principal)
+
+
 @dataclass(frozen=True)
 class QueueItem:
     assignment_id: UUID
@@ -203,6 +227,7 @@ class QueueItem:
 
 async def queue_of(uow: UnitOfWork, principal: Principal) -> list[QueueItem]:
     """An assessor's assignments, oldest first (pending before done)."""
+    await refuse_if_retired(uow, principal)
     rows = (
         await uow.session.exec(
             select(Assignment, Candidacy)
@@ -286,7 +311,7 @@ async def submit_scorecard(
     uow: UnitOfWork, assignment_id: UUID, card: domain.ScorecardIn, principal: Principal
 ) -> dict[str, Any]:
     """Record a scorecard; when the candidate's last one is in, the second stage is scored."""
-    assignment, candidacy = await _assignment_for(uow, assignment_id, principal)
+    assignment, candidacy = await _scoring(uow, assignment_id, principal)
     if assignment.status == domain.AssignmentStatus.SUBMITTED.value:
         raise Conflict("You have already sent your scorecard for this candidate; change it instead.")
     await calibration.refuse_if_scoring_closed(uow, candidacy.cohort_id)
@@ -320,7 +345,7 @@ async def change_scorecard(
 ) -> dict[str, Any]:
     """The assessor corrects their own scorecard (until the cohort's scoring closes); a scored
     candidate is scored again and calibration looks at the scorecards afresh."""
-    assignment, candidacy = await _assignment_for(uow, assignment_id, principal)
+    assignment, candidacy = await _scoring(uow, assignment_id, principal)
     existing = await uow.session.get(Scorecard, assignment.id)
     if assignment.status != domain.AssignmentStatus.SUBMITTED.value or existing is None:
         raise Conflict("You have not sent a scorecard for this candidate yet; send one first.")

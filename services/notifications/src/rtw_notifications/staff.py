@@ -129,7 +129,9 @@ async def give_address(
     admin: Principal,
 ) -> StaffAddress:
     """Record (or change) the address of a member of staff, who must be active: an assessor by
-    their staff id, an admin by theirs, a trainer of a provider (a new trainer each new address)."""
+    their staff id, an admin by theirs, a trainer of a provider (a new trainer each new address).
+    Changes to the directory run one after the other (a form sent twice at once: one address)."""
+    await uow.lock("notifications.staff-directory")
     email = email.strip().lower()
     if role is not Role.ADMIN:
         record = await record_of(uow, role, staff_id, provider_id)

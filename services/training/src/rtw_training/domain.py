@@ -235,7 +235,7 @@ def day_from(day: str, month: str, year: str, *, today: date) -> date:
         raise Problem("day", "Enter the date of the CPD, with day, month and year")
     try:
         when = date(int(year), int(month), int(day))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise Problem("day", "Enter a real date, like 27 3 2027") from None
     if when > today:
         raise Problem("day", "The date must be today or in the past")

@@ -102,10 +102,19 @@ def may_see(principal: Principal, enrolment: Enrolment, provider: Provider | Non
     return provider is not None and enrolment.cohort_id in provider.cohorts
 
 
+async def locked(uow: UnitOfWork, enrolment: Enrolment) -> Enrolment:
+    """The enrolment read again once this transaction holds its cohort's grid lock (the lock the
+    grid's submits take): what completes the training (a module, the last CPD) is recorded one
+    at a time, so the certificate is issued once."""
+    await uow.lock(f"training.grid:{enrolment.cohort_id}")
+    await uow.session.refresh(enrolment)
+    return enrolment
+
+
 async def _editable(uow: UnitOfWork, enrolment_id: UUID, principal: Principal) -> Enrolment:
     if principal.role not in (Role.TRAINER, Role.ADMIN):
         raise Forbidden("Only the training provider (or an admin) records progress.")
-    enrolment = await enrolment_for(uow, enrolment_id, principal)
+    enrolment = await locked(uow, await enrolment_for(uow, enrolment_id, principal))
     if enrolment.status != "enrolled":
         raise Conflict(f"This enrolment is {enrolment.status}: no more progress can be recorded.")
     return enrolment
@@ -237,7 +246,7 @@ async def record_cpd(
     or the learner themselves."""
     if principal.role not in (Role.TRAINER, Role.ADMIN, Role.CANDIDATE):
         raise Forbidden("Only the learner, their training provider or an admin records CPD.")
-    enrolment = await enrolment_for(uow, enrolment_id, principal)
+    enrolment = await locked(uow, await enrolment_for(uow, enrolment_id, principal))
     if enrolment.status != "enrolled":
         raise Conflict(f"This enrolment is {enrolment.status}: no more CPD can be recorded.")
     if curriculum_of(enrolment).cpd is None:

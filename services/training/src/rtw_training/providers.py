@@ -75,8 +75,10 @@ async def save_provider(
     active: bool | None = None,
     new: bool = False,
 ) -> Provider:
-    """Add or change a provider (`new`: refuse an id already registered; `active` None: as it is)."""
-    provider = await uow.session.get(Provider, provider_id)
+    """Add or change a provider (`new`: refuse an id already registered; `active` None: as it is).
+    Changes to one provider run one after the other (the same id registered twice at once: once)."""
+    await uow.lock(f"training.provider:{provider_id}")
+    provider = await uow.session.get(Provider, provider_id, populate_existing=True)
     if provider is not None and new:
         raise Conflict(
             f"There is already a training provider with the id {provider_id} ({provider.name}). "

@@ -160,7 +160,7 @@ def build_app(
                 404, "Page not found", f"No service called {service!r}. Services: {', '.join(targets)}."
             )
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
+        if declared is not None and declared.isdecimal() and int(declared) > max_body_bytes:
             return proxy_page(413, "What you sent is too large", too_large_message(max_body_bytes))
         has_body = declared is not None or "transfer-encoding" in request.headers
         # The path as the browser sent it (still percent-encoded), less the service's prefix.

@@ -12,10 +12,12 @@ from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from .api_docs import API_DOCS_PATHS, install_api_docs
@@ -150,6 +152,23 @@ def create_app(
                 "errors": describe_validation_errors(exc.errors()),
             },
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # An address no route has (or a method it does not take), asked for by a browser: a page.
+        route = request.scope.get("route")
+        browser = route is None and "text/html" in request.headers.get("accept", "")
+        if exc.status_code in (404, 405) and (browser or is_page(request)):
+            message = (
+                "This address is not one we recognise: check the address, or go back and follow a link."
+                if exc.status_code == 404
+                else "This page cannot be used that way: go back and follow a link."
+            )
+            heading = "Page not found" if exc.status_code == 404 else "There is a problem"
+            page = error_page(request, heading, message, exc.status_code)
+            page.headers.update(exc.headers or {})
+            return page
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(Refusal)
     async def refused(request: Request, exc: Refusal) -> Response:

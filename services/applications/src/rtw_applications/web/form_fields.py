@@ -28,10 +28,10 @@ def month_of(
         if required:
             errors.add(key, f"Enter the month and year {what}")
         return None
-    if not month.isdigit() or not 1 <= int(month) <= 12:
+    if not month.isdecimal() or not 1 <= int(month) <= 12:
         errors.add(key, f"The month {what} must be a number from 1 to 12")
         return None
-    if not year.isdigit() or len(year) != 4 or int(year) < 1950:
+    if not year.isdecimal() or len(year) != 4 or int(year) < 1950:
         errors.add(key, f"The year {what} must be 4 digits, like 2021")
         return None
     if date(int(year), int(month), 1) > today:
@@ -48,7 +48,7 @@ def day_of(form: FormData, prefix: str, what: str, errors: FormErrors) -> str | 
     try:
         day, month, year = (int(part) for part in parts)
         return date(year, month, day).isoformat()
-    except ValueError:
+    except (ValueError, OverflowError):
         errors.add(f"{prefix}-day", f"{what} must be a real date, like 4 1 2027")
         return None
 

@@ -393,7 +393,7 @@ def _parse_work(form: FormData, c: Context) -> Parsed:
     travel = parsed.values["travel"]
     if not travel:
         errors.add("travel", "Enter the furthest you could travel to work each day, in kilometres")
-    elif not travel.isdigit() or int(travel) > 1000:
+    elif not travel.isdecimal() or int(travel) > 1000:
         errors.add("travel", "The distance must be a whole number of kilometres from 0 to 1000")
     if not set(parsed.values["regions"]) <= {r.value for r in Region}:
         errors.add("regions", "Select the regions whose councils may see your profile")
@@ -413,7 +413,7 @@ def _parse_work(form: FormData, c: Context) -> Parsed:
     parsed.changes = {
         "work_preferences": {
             "flexible_working": parsed.values["flexible"],
-            "max_travel_km": int(travel) if travel.isdigit() else 0,
+            "max_travel_km": int(travel) if travel.isdecimal() else 0,
             "visible_to_regions": parsed.values["regions"],
             "visible_to_councils": sorted(set(gss_codes)),
             "earliest_start": earliest,

@@ -126,7 +126,7 @@ def _whole(values: dict[str, str], name: str, errors: FormErrors) -> int | None:
     if not raw:
         errors.add(name, f"Enter {what}.")
         return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not raw.isdecimal() or not low <= int(raw) <= high:
         errors.add(name, f"Enter {what} as a whole number from {low:,} to {high:,}.")
         return None
     return int(raw)
@@ -159,6 +159,6 @@ def _date(values: dict[str, str], name: str, errors: FormErrors) -> date | None:
         if len(year) != 4:
             raise ValueError(year)
         return date(int(year), int(month), int(day))
-    except ValueError:
+    except (ValueError, OverflowError):
         errors.add(f"{name}-day", f"Enter a real date the window {what}, like 27 3 2027.")
         return None

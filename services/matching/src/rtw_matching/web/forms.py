@@ -50,7 +50,7 @@ def read_date(answers: Answers, name: str, what: str, errors: FormErrors, *, req
         return None
     try:
         return date(int(typed["year"]), int(typed["month"]), int(typed["day"]))
-    except ValueError:
+    except (ValueError, OverflowError):
         errors.add(key, f"{what[0].upper()}{what[1:]} must be a real date")
         return None
 

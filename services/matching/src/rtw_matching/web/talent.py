@@ -92,7 +92,7 @@ def filters_from_query(query: QueryParams, errors: FormErrors) -> dict[str, Any]
     if filters["sort"] == "score" and not vacancy_id:
         errors.add("sort", "Select a vacancy to sort by how well returners fit it")
     page = text(query, "page")
-    filters["page"] = int(page) if page.isdigit() and 0 < int(page) <= 100_000 else 1
+    filters["page"] = int(page) if page.isdecimal() and 0 < int(page) <= 100_000 else 1
     return filters
 
 

@@ -38,7 +38,7 @@ async def grid(
 
 def _count(text: str | None) -> int | None:
     """A count from the address after a submit (anything else is ignored, not an error)."""
-    return int(text) if text and text.isdigit() and len(text) < 6 else None
+    return int(text) if text and text.isdecimal() and len(text) < 6 else None
 
 
 @router.post("/provider/cohorts/{cohort_id}")
