@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from rtw_applications.web.form_fields import day_of, month_of
 from rtw_assessment.web.config_form import _whole
-from rtw_matching.web.talent import _filters
+from rtw_matching.web.talent import filters_from_query
 from rtw_platform.web import FormErrors
 from rtw_training.web.grid import _count
 from starlette.datastructures import FormData, QueryParams
@@ -42,4 +42,4 @@ def test_an_application_day_with_huge_numbers_is_a_problem() -> None:
 
 
 def test_a_talent_search_page_in_superscript_is_the_first_page() -> None:
-    assert _filters(QueryParams("page=²"), FormErrors())["page"] == 1
+    assert filters_from_query(QueryParams("page=²"), FormErrors())["page"] == 1

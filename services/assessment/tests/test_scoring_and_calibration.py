@@ -335,7 +335,7 @@ async def test_an_open_disagreement_blocks_selection_forced_or_not(
 
     assert api.status_code == 409
     assert api.json()["detail"].startswith("1 disagreement between assessors is still open")
-    assert page.status_code == 400
+    assert page.status_code == 409  # refused on the selection page, as the API refuses it
     assert "1 disagreement between assessors is still open" in page.text
     assert (await candidacy_of(service, applied.application_id)).selection_outcome is None
     cohort = await client.get(f"/admin/cohorts/{COHORT}")

@@ -99,15 +99,23 @@ async def test_a_value_the_database_cannot_store_on_a_page_is_a_page_not_json() 
 
 
 @pytest.mark.parametrize(
-    "path", ["/things/not-an-id/page", "/things/00000000-0000-0000-0000-000000000000/page?count=x"]
+    ("path", "status", "says"),
+    [
+        ("/things/not-an-id/page", 404, "Page not found"),  # a malformed id: no such page
+        (
+            "/things/00000000-0000-0000-0000-000000000000/page?count=x",
+            400,
+            "The address of this page is not one it can show",
+        ),
+    ],
 )
-async def test_an_address_a_page_cannot_read_is_a_page_not_json(path: str) -> None:
+async def test_an_address_a_page_cannot_read_is_a_page_not_json(path: str, status: int, says: str) -> None:
     async with _pages_app() as client:
         response = await client.get(path)
-    assert response.status_code == 404
+    assert response.status_code == status
     assert response.headers["content-type"].startswith("text/html")
-    assert "Page not found" in response.text
-    assert "check the address" in response.text
+    assert says in response.text
+    assert '"detail"' not in response.text
 
 
 async def test_an_address_no_page_has_is_a_page_for_a_browser_and_json_for_the_api() -> None:
