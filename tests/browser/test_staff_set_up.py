@@ -52,11 +52,11 @@ async def test_an_admin_sets_up_an_assessor_who_signs_in_from_the_mailed_link(
         "Choose at least one programme",
         "programmes",
     )
-    await page.get_by_label("ICT").check()
+    await page.get_by_label("ICT and digital", exact=True).check()
     await page.get_by_role("button", name="Register the assessor").click()
     assert "Assessor jo.okafor is registered" in await page.locator("main").inner_text()
 
-    await open_send_form(page, "Send a sign-in link to Jo Okafor (ICT)")
+    await open_send_form(page, "Send a sign-in link to Jo Okafor (ICT and digital)")
     assert await page.get_by_label("Their name").input_value() == "Jo Okafor"
     await check_page(page, "admin-send-staff-link")
     await page.get_by_label("Their e-mail address").fill("jo.okafor@lga.example.org")

@@ -142,7 +142,9 @@ async def test_a_provider_records_progress_and_the_candidate_gets_a_certificate_
         assert "This certificate is genuine" in await learner.locator("main").inner_text()
         assert "Amara Okafor" in await learner.locator("main").inner_text()
         await check_page(learner, "training-certificate")
-        pdf_link = await learner.get_by_role("link", name="Download as PDF").get_attribute("href")
+        pdf_link = await learner.get_by_role("link", name="Download the certificate as a PDF").get_attribute(
+            "href"
+        )
         pdf = await learner.request.get(urljoin(learner.url, pdf_link))
         assert pdf.status == 200
         assert pdf.headers["content-type"] == "application/pdf"

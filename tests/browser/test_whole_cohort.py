@@ -255,7 +255,7 @@ async def test_a_whole_cohort_runs_from_a_new_window_to_a_certificate_through_th
     await submit(page, "Continue")
     await page.goto(platform.url("/applications/admin/cohorts"))
     await page.fill("#id", COHORT)
-    await page.get_by_label("ICT", exact=True).check()
+    await page.get_by_label("ICT and digital", exact=True).check()
     await page.fill("#title", TITLE)
     await fill_date(page, "opens", today)
     await fill_date(page, "closes", today + timedelta(days=30))
@@ -277,14 +277,14 @@ async def test_a_whole_cohort_runs_from_a_new_window_to_a_certificate_through_th
     for assessor_id, name in ASSESSORS.items():
         await page.get_by_label("Staff id").fill(assessor_id)
         await page.get_by_label("Name", exact=True).fill(name)
-        await page.get_by_label("ICT", exact=True).check()
+        await page.get_by_label("ICT and digital", exact=True).check()
         await submit(page, "Register the assessor")
         assert f"Assessor {assessor_id} is registered" in await page.locator("main").inner_text()
     await check_page(page, "whole-cohort-assessors")
     for assessor_id, name in ASSESSORS.items():
         await page.goto(platform.url("/assessment/admin/assessors"))
         await send_staff_link(
-            page, f"Send a sign-in link to {name} (ICT)", name, f"{assessor_id}@lga.example.org"
+            page, f"Send a sign-in link to {name} (ICT and digital)", name, f"{assessor_id}@lga.example.org"
         )
     await check_page(page, "whole-cohort-staff-directory")
 
