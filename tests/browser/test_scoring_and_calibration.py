@@ -143,7 +143,7 @@ async def test_an_assessor_scores_beside_the_evidence_corrects_it_and_an_admin_r
         await sign_in(admin, platform, Role.ADMIN, "admin-1", "/assessment/admin")
         await admin.goto(platform.url(f"/assessment/admin/cohorts/{COHORT}"))
         main = admin.locator("main")
-        assert "1 disagreement is between assessors open" in await main.inner_text()
+        assert "1 disagreement between assessors is still open" in await main.inner_text()
         await admin.get_by_role("link", name="See the cohort's calibration").click()
         assert await admin.get_by_role("heading", level=1).inner_text() == "Calibration"
         text = await main.inner_text()

@@ -352,7 +352,7 @@ async def test_a_whole_cohort_runs_from_a_new_window_to_a_certificate_through_th
 
     # 7. The admin moderates the disagreement on the calibration page.
     await page.goto(platform.url(f"/assessment/admin/cohorts/{COHORT}"))
-    assert "1 disagreement is between assessors open" in await page.locator("main").inner_text()
+    assert "1 disagreement between assessors is still open" in await page.locator("main").inner_text()
     async with page.expect_navigation():
         await page.get_by_role("link", name="See the cohort's calibration").click()
     assert "1 disagreement is open" in await page.locator("main").inner_text()

@@ -257,6 +257,7 @@ def test_the_chart_makes_no_secret_and_takes_every_secret_by_reference(
         "RTW_NOTIFY_API_KEY",
         "RTW_NOTIFY_CALLBACK_TOKEN",
         "RTW_SMTP_PASSWORD",
+        "RTW_DLQ_AMQP_URL",
     }
     values = production_values()
     for name, pod in pod_specs(documents).items():
@@ -278,7 +279,7 @@ def test_the_chart_makes_no_secret_and_takes_every_secret_by_reference(
     notifications = {
         e["name"] for e in pod_specs(documents)["Deployment/rtw-notifications"]["containers"][0]["env"]
     }
-    assert {"RTW_UNSUBSCRIBE_SECRET", "RTW_NOTIFY_API_KEY"} <= notifications
+    assert {"RTW_UNSUBSCRIBE_SECRET", "RTW_NOTIFY_API_KEY", "RTW_DLQ_AMQP_URL"} <= notifications
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -339,7 +339,7 @@ async def test_an_open_disagreement_blocks_selection_forced_or_not(
     assert "1 disagreement between assessors is still open" in page.text
     assert (await candidacy_of(service, applied.application_id)).selection_outcome is None
     cohort = await client.get(f"/admin/cohorts/{COHORT}")
-    assert "1 disagreement is between assessors open" in cohort.text
+    assert "1 disagreement between assessors is still open" in cohort.text
     listed = await client.get(CALIBRATION)
     assert listed.status_code == 200
     assert "strong no against strong yes" in listed.text

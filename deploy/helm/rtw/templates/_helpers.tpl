@@ -63,6 +63,9 @@ app.kubernetes.io/component: service
 - {name: RTW_SECURE_COOKIES, value: "true"}
 - {name: RTW_TRUSTED_PROXY_HOPS, value: {{ $root.Values.config.trustedProxyHops | quote }}}
 - {name: RTW_LOG_LEVEL, value: {{ $root.Values.config.logLevel | quote }}}
+{{- if $root.Values.config.otlpEndpoint }}
+- {name: RTW_OTLP_ENDPOINT, value: {{ $root.Values.config.otlpEndpoint | quote }}}
+{{- end }}
 - {name: RTW_LOG_JSON, value: "true"}
 - {name: RTW_HTTP_HOST, value: "0.0.0.0"}
 - {name: RTW_HTTP_PORT, value: "8000"}
@@ -105,6 +108,7 @@ app.kubernetes.io/component: service
 {{ include "rtw.secretEnv" (dict "env" "RTW_NOTIFY_CALLBACK_TOKEN" "secret" $secret "key" $keys.notifyCallbackToken "optional" true) }}
 {{- end }}
 {{ include "rtw.secretEnv" (dict "env" "RTW_UNSUBSCRIBE_SECRET" "secret" $secret "key" $keys.unsubscribeSecret) }}
+{{ include "rtw.secretEnv" (dict "env" "RTW_DLQ_AMQP_URL" "secret" $secret "key" $keys.dlqAmqpUrl "optional" true) }}
 {{- end }}
 {{- end -}}
 
