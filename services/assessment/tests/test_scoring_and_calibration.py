@@ -559,3 +559,18 @@ async def test_a_correction_that_makes_the_assessors_agree_resolves_the_disagree
     found = await calibration_of(service, applied.application_id)
     assert found is not None
     assert (found.status, found.resolved_by) == ("open", None)  # disagreeing again
+
+
+async def test_scorecards_that_score_one_criterion_only_are_scored_not_refused(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    """Every criterion but one at the lowest: that criterion is the whole score, and its share,
+    worked out from a rounded maximum, must not come out above 1 (it did: a 500)."""
+    applied = await candidate_with_second_stage(service, "a1", "a2")
+    first, second = await assignments_of(service, applied.application_id)
+    lopsided = {"scores": {c: (2 if n == 0 else 1) for n, c in enumerate(CRITERIA)}, "recommendation": "yes"}
+    await send(client, service, first, lopsided)
+    await send(client, service, second, lopsided)
+    decisions = await second_stage_decisions(service, applied.application_id)
+    assert decisions, "no second-stage decision was published"
+    assert all(0 <= factor.share <= 1 for d in decisions for factor in d.breakdown)

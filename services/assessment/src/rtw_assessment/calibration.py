@@ -135,7 +135,8 @@ async def _publish_score(
                 name=criterion.id,
                 points=round(maximum * (mean - 1) / 3, 2),
                 max_points=maximum,
-                share=round(maximum * (mean - 1) / 3 / score, 4) if score else 0.0,
+                # Capped: the rounded maximum may exceed the unrounded score by a hundredth.
+                share=min(1.0, round(maximum * (mean - 1) / 3 / score, 4)) if score else 0.0,
                 explanation=f"{criterion.title}: {mean:.1f} of 4 from {source}"
                 + (" (assessors disagree: calibration needed)" if criterion.id in flagged else ""),
                 would_rise_if=None,
