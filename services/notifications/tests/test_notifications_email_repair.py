@@ -235,3 +235,29 @@ async def test_the_cli_sends_failed_emails_again_with_a_filter(
     [row] = await service.deliveries(id=failed.id)
     assert (row.status, row.attempts) == ("pending", 0)
     assert isinstance(row.id, UUID)
+
+
+async def test_hostile_notify_receipts_are_refused_without_a_server_error(
+    start_notifications: Callable[..., Any], smtp_server: Mailbox
+) -> None:
+    service = await start_notifications(
+        smtp_host="127.0.0.1", smtp_port=smtp_server.port, notify_callback_token=CALLBACK_TOKEN
+    )
+    fine = contact("priya@example.org")
+    await service.deliver(fine)
+    [sent] = await service.wait_for_status("sent", recipient_id=fine.candidate_id)
+    token = {"Authorization": f"Bearer {CALLBACK_TOKEN}", "Content-Type": "application/json"}
+    hostile: list[bytes] = [
+        b'{"id": "x", "status": ["delivered"]}',
+        b'{"id": "x", "status": {"a": 1}}',
+        b'{"id": "a\\u0000b", "status": "delivered"}',
+        b"[" * 50_000 + b"]" * 50_000,
+        b'{"id": "x", "status": "delivered", "reference": 12}',
+        b"\xff\xfe not utf-8",
+        b"",
+        b"null",
+    ]
+    for body in hostile:
+        answer = await service.http.post("/notify/receipts", content=body, headers=token)
+        assert 400 <= answer.status_code < 500, (body[:60], answer.status_code, answer.text[:200])
+    assert (await service.deliveries(id=sent.id))[0].status == "sent"
