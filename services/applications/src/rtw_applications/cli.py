@@ -14,8 +14,10 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rtw_contracts import Programme
 from rtw_platform.cli import signing_settings
 from rtw_platform.db import create_engine
 from rtw_platform.filestore import file_store_from_url
@@ -172,6 +174,13 @@ report_app = typer.Typer(help="Programme insight: funnel, reach, fairness, savin
 def _report(name: str, cohort: str | None, programme: str | None, output: str = "table") -> None:
     from . import reports
 
+    if programme is not None and programme not in {p.value for p in Programme}:
+        errors.print(
+            f"error: no programme {programme!r}: one of ict, social_work, planning or legal",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(2)
     settings = ApplicationsSettings()
 
     async def run() -> dict[str, object]:
@@ -200,7 +209,8 @@ def _report(name: str, cohort: str | None, programme: str | None, output: str = 
         writer.writerows(["" if v is None else v for v in row] for row in rows)
         return
     table = Table(
-        *columns, title=f"{name} of {cohort or 'every cohort'}{' (' + programme + ')' if programme else ''}"
+        *columns,
+        title=escape(f"{name} of {cohort or 'every cohort'}{' (' + programme + ')' if programme else ''}"),
     )
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
