@@ -55,13 +55,13 @@ def import_command(
 ) -> None:
     """Import applications from CSV; rejected rows are written with their reasons."""
     if not file.is_file():
-        errors.print(f"[red]error:[/red] no such file: {file}")
+        errors.print(f"[red]error:[/red] {escape(f'no such file: {file}')}", soft_wrap=True)
         raise typer.Exit(2)
     settings = signing_settings(ApplicationsSettings)  # it signs each candidate's sign-in token
     try:
         rows = list(read_rows(file))
     except (ImportFileProblem, UnicodeDecodeError, csv.Error) as exc:
-        errors.print(f"[red]error:[/red] {exc}")
+        errors.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     rejected_path = rejected or file.with_suffix(".rejected.csv")
     processes = workers or min(os.cpu_count() or 1, 4)
@@ -116,7 +116,7 @@ def retention_command(
     refusal = retention_refusal(keep_for)
     if refusal is not None:
         source = "--months" if months is not None else "RTW_RETENTION_MONTHS"
-        errors.print(f"[red]error:[/red] {source}: {refusal}", soft_wrap=True)
+        errors.print(f"[red]error:[/red] {escape(f'{source}: {refusal}')}", soft_wrap=True)
         raise typer.Exit(2)
     store = file_store_from_url(settings.file_store_url)
 
