@@ -120,12 +120,12 @@ def resend_command(
     try:
         day = datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=UTC) if since else None
     except ValueError:
-        _refuse(f"--since must be a day as YYYY-MM-DD, not {since[:80]!r}")
+        _refuse(f"--since must be a day as YYYY-MM-DD, not {(since or '')[:80]!r}")
         raise typer.Exit(2) from None
     try:
         person = uuid.UUID(recipient_id) if recipient_id else None
     except ValueError:
-        _refuse(f"--recipient-id must be a person's id (a UUID), not {recipient_id[:80]!r}")
+        _refuse(f"--recipient-id must be a person's id (a UUID), not {(recipient_id or '')[:80]!r}")
         raise typer.Exit(2) from None
     settings = NotificationsSettings()
     which = ResendFilter(template=template, since=day, recipient_id=person)
