@@ -235,3 +235,45 @@ async def test_the_cli_sends_failed_emails_again_with_a_filter(
     [row] = await service.deliveries(id=failed.id)
     assert (row.status, row.attempts) == ("pending", 0)
     assert isinstance(row.id, UUID)
+
+
+async def test_hostile_notify_receipts_are_refused_without_a_server_error(
+    start_notifications: Callable[..., Any], smtp_server: Mailbox
+) -> None:
+    service = await start_notifications(
+        smtp_host="127.0.0.1", smtp_port=smtp_server.port, notify_callback_token=CALLBACK_TOKEN
+    )
+    fine = contact("priya@example.org")
+    await service.deliver(fine)
+    [sent] = await service.wait_for_status("sent", recipient_id=fine.candidate_id)
+    token = {"Authorization": f"Bearer {CALLBACK_TOKEN}", "Content-Type": "application/json"}
+    hostile: list[bytes] = [
+        b'{"id": "x", "status": ["delivered"]}',
+        b'{"id": "x", "status": {"a": 1}}',
+        b'{"id": "a\\u0000b", "status": "delivered"}',
+        b"[" * 50_000 + b"]" * 50_000,
+        b'{"id": "x", "status": "delivered", "reference": 12}',
+        b"\xff\xfe not utf-8",
+        b"",
+        b"null",
+    ]
+    for body in hostile:
+        answer = await service.http.post("/notify/receipts", content=body, headers=token)
+        assert 400 <= answer.status_code < 500, (body[:60], answer.status_code, answer.text[:200])
+    assert (await service.deliveries(id=sent.id))[0].status == "sent"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("option", ["--since", "--recipient-id"])
+@pytest.mark.parametrize("value", ["[/]", "[bold]x", "x" * 5000])
+def test_resend_refuses_a_wrong_filter_in_one_line_whatever_it_holds(
+    option: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Brackets are printed, not read as terminal markup (which ended in exit 4), and a huge value
+    is cut short so the refusal stays one line."""
+    monkeypatch.setenv("RTW_DATABASE_URL", "postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    monkeypatch.setenv("COLUMNS", "80")
+    result = CliRunner().invoke(cli, ["resend", option, value, "--dry-run"])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert f"{option} must be" in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output

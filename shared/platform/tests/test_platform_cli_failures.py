@@ -187,3 +187,17 @@ def test_migrate_status_tells_pending_from_up_to_date_and_reports_print_json_and
     both = _rtw("report", "reach", "--csv", "--json", env=env)
     assert both.returncode == 2
     assert "choose one of --json and --csv" in _one_error_line(both)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("queue", ["[/]", "a b", "x" * 300, "q;rm"])
+@pytest.mark.parametrize("verb", ["show", "replay", "purge"])
+def test_a_queue_name_amqp_cannot_carry_is_wrong_input_not_an_unreachable_broker(
+    tmp_path: Path, verb: str, queue: str
+) -> None:
+    """Refused before the broker is asked (which is nowhere here): exit 2, naming the argument."""
+    args = ("dlq", verb, queue, *(("--yes",) if verb == "purge" else ()))
+    result = _rtw(*args, env=_env(tmp_path))
+    line = _one_error_line(result)
+    assert result.returncode == 2, line
+    assert "not a queue name" in line

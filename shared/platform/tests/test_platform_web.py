@@ -205,3 +205,14 @@ def test_an_operator_prints_a_single_use_sign_in_link_for_staff(monkeypatch: pyt
         cli, ["token", "issue", "--role", "recruiter", "--subject", "r", "--council", "E1", "--link"]
     )
     assert refused.exit_code == 2
+
+
+async def test_a_forwarded_prefix_that_is_not_a_plain_path_is_ignored(tmp_path: Path) -> None:
+    """Reached directly (not through the entry proxy, which sets the header itself), a client's own
+    X-Forwarded-Prefix must not send redirects, scripts or the API document to another host."""
+    async with _client(_app(tmp_path)) as client:
+        for hostile in ("//evil.example", "/\\evil.example", '/a"><script>x</script>', "/a b", "/%2f%2fevil"):
+            bounced = await client.get("/private", headers={"x-forwarded-prefix": hostile})
+            assert bounced.headers["location"] == "/applications/account/staff-sign-in?next=/private", hostile
+            html = (await client.get("/hello", headers={"x-forwarded-prefix": hostile})).text
+            assert 'href="/static/rtw.css"' in html, hostile

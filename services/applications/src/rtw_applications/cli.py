@@ -14,8 +14,10 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rtw_contracts import Programme
 from rtw_platform.cli import signing_settings
 from rtw_platform.db import create_engine
 from rtw_platform.filestore import file_store_from_url
@@ -53,13 +55,13 @@ def import_command(
 ) -> None:
     """Import applications from CSV; rejected rows are written with their reasons."""
     if not file.is_file():
-        errors.print(f"[red]error:[/red] no such file: {file}")
+        errors.print(f"[red]error:[/red] {escape(f'no such file: {file}')}", soft_wrap=True)
         raise typer.Exit(2)
     settings = signing_settings(ApplicationsSettings)  # it signs each candidate's sign-in token
     try:
         rows = list(read_rows(file))
     except (ImportFileProblem, UnicodeDecodeError, csv.Error) as exc:
-        errors.print(f"[red]error:[/red] {exc}")
+        errors.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     rejected_path = rejected or file.with_suffix(".rejected.csv")
     processes = workers or min(os.cpu_count() or 1, 4)
@@ -114,7 +116,7 @@ def retention_command(
     refusal = retention_refusal(keep_for)
     if refusal is not None:
         source = "--months" if months is not None else "RTW_RETENTION_MONTHS"
-        errors.print(f"[red]error:[/red] {source}: {refusal}", soft_wrap=True)
+        errors.print(f"[red]error:[/red] {escape(f'{source}: {refusal}')}", soft_wrap=True)
         raise typer.Exit(2)
     store = file_store_from_url(settings.file_store_url)
 
@@ -172,6 +174,13 @@ report_app = typer.Typer(help="Programme insight: funnel, reach, fairness, savin
 def _report(name: str, cohort: str | None, programme: str | None, output: str = "table") -> None:
     from . import reports
 
+    if programme is not None and programme not in {p.value for p in Programme}:
+        errors.print(
+            f"error: no programme {programme!r}: one of ict, social_work, planning or legal",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(2)
     settings = ApplicationsSettings()
 
     async def run() -> dict[str, object]:
@@ -200,7 +209,8 @@ def _report(name: str, cohort: str | None, programme: str | None, output: str = 
         writer.writerows(["" if v is None else v for v in row] for row in rows)
         return
     table = Table(
-        *columns, title=f"{name} of {cohort or 'every cohort'}{' (' + programme + ')' if programme else ''}"
+        *columns,
+        title=escape(f"{name} of {cohort or 'every cohort'}{' (' + programme + ')' if programme else ''}"),
     )
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))

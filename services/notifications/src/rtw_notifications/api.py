@@ -115,7 +115,7 @@ async def notify_receipt(request: Request, uow: UnitOfWorkDep) -> dict[str, Any]
         raise Unauthorised("A delivery receipt needs the callback's bearer token.")
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read
         raise BadReceipt("A delivery receipt is a JSON object.") from None
     recorded = await record_receipt(uow, read_receipt(body))
     return {"recorded": recorded}

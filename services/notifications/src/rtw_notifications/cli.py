@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from email_validator import EmailNotValidError, validate_email
 from rich.console import Console
+from rich.markup import escape
 from rtw_platform.auth import Principal, Role, sign_in_link
 from rtw_platform.cli import signing_settings
 
@@ -22,6 +23,12 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True)
+
+
+def _refuse(message: str) -> None:
+    """One line on stderr, the operator's input printed as written (never read as markup)."""
+    errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+
 
 STAFF = (Role.ASSESSOR, Role.TRAINER, Role.ADMIN)
 
@@ -57,7 +64,7 @@ def send_sign_in(
     try:
         address = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        errors.print(f"[red]error:[/red] --email is not an e-mail address: {exc}")
+        _refuse(f"--email is not an e-mail address: {exc}")
         raise typer.Exit(2) from None
     settings = signing_settings(NotificationsSettings)
     principal = Principal(subject=subject, role=staff_role, provider_id=provider)
@@ -80,7 +87,7 @@ def send_sign_in(
     try:
         reference = asyncio.run(_send_once(channel_for(settings), outgoing))
     except (PermanentFailure, TransientFailure) as exc:
-        errors.print(f"[red]error:[/red] the e-mail was not sent: {exc}")
+        _refuse(f"the e-mail was not sent: {exc}")
         raise typer.Exit(1) from None
     console.print(f"sent a sign-in link for {staff_role.value} {subject} to {address} ({reference})")
 
@@ -113,12 +120,12 @@ def resend_command(
     try:
         day = datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=UTC) if since else None
     except ValueError:
-        errors.print(f"[red]error:[/red] --since must be a day as YYYY-MM-DD, not {since!r}")
+        _refuse(f"--since must be a day as YYYY-MM-DD, not {(since or '')[:80]!r}")
         raise typer.Exit(2) from None
     try:
         person = uuid.UUID(recipient_id) if recipient_id else None
     except ValueError:
-        errors.print(f"[red]error:[/red] --recipient-id must be a person's id (a UUID), not {recipient_id!r}")
+        _refuse(f"--recipient-id must be a person's id (a UUID), not {(recipient_id or '')[:80]!r}")
         raise typer.Exit(2) from None
     settings = NotificationsSettings()
     which = ResendFilter(template=template, since=day, recipient_id=person)

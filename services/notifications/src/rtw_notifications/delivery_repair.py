@@ -83,8 +83,9 @@ def read_receipt(body: Any) -> Receipt:
     notify_id, status, reference = body.get("id"), body.get("status"), body.get("reference")
     if not isinstance(notify_id, str) or not notify_id:
         raise BadReceipt("The receipt has no notification id ('id').")
-    if status not in RECEIPT_STATUSES:
-        raise BadReceipt(f"Unknown receipt status {status!r}; expected one of {', '.join(RECEIPT_STATUSES)}.")
+    if not isinstance(status, str) or status not in RECEIPT_STATUSES:
+        shown = status if isinstance(status, str) else type(status).__name__
+        raise BadReceipt(f"Unknown receipt status {shown!r}; expected one of {', '.join(RECEIPT_STATUSES)}.")
     if reference is not None and not isinstance(reference, str):
         raise BadReceipt("The receipt's 'reference' must be a string.")
     return Receipt(notify_id=notify_id, reference=reference, status=status)

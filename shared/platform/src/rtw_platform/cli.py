@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -295,7 +296,19 @@ def _amqp_url() -> str:
     return ServiceSettings().dead_letter_amqp_url()
 
 
-QueueArg = Annotated[str, typer.Argument(help="Queue (e.g. assessment.application-submitted) or its DLQ.")]
+def _queue_name(value: str) -> str:
+    """A name AMQP can carry (letters, digits, `-_.:`; 255 characters with `.dlq`), or exit 2."""
+    if not _QUEUE_NAME.fullmatch(value) or len(dlq.split_queue(value)[1]) > 255:
+        raise _fail(f"{value[:80]!r} is not a queue name (e.g. assessment.application-submitted)")
+    return value
+
+
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9_.:-]+")
+
+QueueArg = Annotated[
+    str,
+    typer.Argument(help="Queue (e.g. assessment.application-submitted) or its DLQ.", callback=_queue_name),
+]
 
 
 @dlq_app.command("list")

@@ -9,6 +9,7 @@ page links to its own service with `url()` and to another service with `/<servic
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,10 +75,15 @@ class CsrfFailed(Exception):
     """A form arrived without the token of the browser's session."""
 
 
+_PLAIN_PREFIX = re.compile(r"(/[A-Za-z0-9_-]+)+")
+
+
 def prefix(request: Request) -> str:
     """The path the entry proxy serves this service under ('' when reached directly)."""
-    value = request.headers.get("x-forwarded-prefix", "")
-    return value.rstrip("/") if value.startswith("/") else ""
+    value = request.headers.get("x-forwarded-prefix", "").rstrip("/")
+    # Only a plain path (`/applications`): a client reaching a service directly could otherwise
+    # send its redirects, scripts and API document to another host (`//evil.example`).
+    return value if _PLAIN_PREFIX.fullmatch(value) else ""
 
 
 def url(request: Request, path: str) -> str:
