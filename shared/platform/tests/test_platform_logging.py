@@ -134,6 +134,13 @@ def test_library_lines_and_their_tracebacks_are_json_too(
     import logging
 
     configure_logging("tests", level="INFO", json=True)
+    # As in a service process (rtw_platform.serving gives uvicorn no logging config of its own):
+    # other tests in this process may have run uvicorn with its default config, which stops its
+    # loggers from propagating.
+    for name in ("uvicorn", "uvicorn.error", "aiormq.connection", "rtw.broker"):
+        library = logging.getLogger(name)
+        library.handlers, library.propagate, library.disabled = [], True, False
+        library.setLevel(logging.NOTSET)
     try:
         raise RuntimeError("the broker went away")
     except RuntimeError:
