@@ -11,7 +11,7 @@ from uuid import UUID
 
 from rtw_platform.errors import Refusal
 from rtw_platform.uow import UnitOfWork
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 
 from .dispatch import EMAILS
@@ -51,7 +51,8 @@ async def resend(uow: UnitOfWork, which: ResendFilter, *, dry_run: bool = False)
     """Put the chosen failed deliveries back in the dispatcher's queue, due now, with their tries
     counted from zero; how many. Commits unless `dry_run`."""
     if dry_run:
-        return len(await failed_deliveries(uow, which, limit=1_000_000))
+        counted = await uow.session.exec(select(func.count()).select_from(Delivery).where(*which.where()))
+        return int(counted.one())
     result = await uow.session.execute(
         update(Delivery)
         .where(*which.where())

@@ -8,10 +8,13 @@ from typing import Any
 from fpdf import FPDF
 
 
-def _in_words(day: str) -> str:
+def in_words(day: str | date | None) -> str:
+    """A day as people write it: 4 December 2026 (as given when it is not a date)."""
+    if day is None:
+        return ""
     try:
-        parsed = date.fromisoformat(day)
-    except (TypeError, ValueError):
+        parsed = day if isinstance(day, date) else date.fromisoformat(str(day))
+    except ValueError:
         return str(day)
     return f"{parsed.day} {parsed:%B %Y}"
 
@@ -32,7 +35,7 @@ def certificate_pdf(facts: dict[str, Any], signature: str, *, check_at: str) -> 
     lines = [
         f"Awarded to: {facts['name']}",
         f"Training: {facts['curriculum']}, by {facts['provider']}",
-        f"Issued on: {_in_words(facts['issued_on'])}",
+        f"Issued on: {in_words(facts['issued_on'])}",
         "Modules completed: " + "; ".join(facts["modules"]),
         "Skills gained: " + "; ".join(f"{s['skill']} (level {s['level']})" for s in facts["skills"]),
     ]

@@ -4,7 +4,6 @@ candidate shares with an employer)."""
 from __future__ import annotations
 
 import contextlib
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -14,23 +13,13 @@ from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, redirect
 
 from ..certificates import CertificateSigner
+from ..documents import in_words
 from ..models import Certificate
 from .common import PAGES
 
 router = APIRouter(include_in_schema=False)
 
 NUMBER_HELP = "The certificate number is the long code under 'Certificate number' on the certificate."
-
-
-def in_words(day: str | date | None) -> str:
-    """A day as people write it: 4 December 2026 (the ISO form when it is not a date)."""
-    if day is None:
-        return ""
-    try:
-        parsed = day if isinstance(day, date) else date.fromisoformat(str(day))
-    except ValueError:
-        return str(day)
-    return f"{parsed.day} {parsed:%B %Y}"
 
 
 def _signer(request: Request) -> CertificateSigner:
