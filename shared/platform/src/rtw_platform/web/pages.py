@@ -264,7 +264,11 @@ class Pages:
             autoescape=select_autoescape(default=True, default_for_string=True),
             trim_blocks=True,
             lstrip_blocks=True,
+            extensions=["jinja2.ext.i18n"],
         )
+        # Words on pages are marked for translation: `{{ _("Apply") }}`, `{% trans %}…{% endtrans %}`
+        # (English until a catalogue is installed for the request's language).
+        self.environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
         self.environment.filters["width_class"] = width_class
 
     def render(
