@@ -77,11 +77,12 @@ test-reliability: install services ## Reliability tests only
 test-browser: install services browser ## Browser tests only (Playwright + Debian's Chromium, axe)
 	$(PYTEST) -q -m browser
 
-lint: install ## ruff
+lint: install ## ruff (style, complexity), formatting, and the import rules between layers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
-typecheck: install ## mypy
+typecheck: install ## mypy, strict, over the code, the tests and the tools
 	$(VENV)/bin/mypy
 
 format: install ## Format the code

@@ -399,10 +399,8 @@ async def main() -> int:
                 progress.advance(task)
 
         funnel = (await http.get(f"{URLS['assessment']}/cohorts/{cohort}/funnel", headers=admin)).json()
-        regions = [
-            reference.postcode_district(c["form"]["postcode_district"]).region.value
-            for c in candidates.values()
-        ]  # type: ignore[union-attr]
+        places = [reference.postcode_district(c["form"]["postcode_district"]) for c in candidates.values()]
+        regions = [d.region.value for d in places if d is not None]
         outside = sum(1 for r in regions if r not in ("london", "south_east")) / max(1, len(regions))
         mails = len(list(Path(os.environ.get("RTW_MAILDIR", "var/mail"), "new").glob("*")))
         table = Table("step", "people", title="Funnel")

@@ -205,7 +205,7 @@ async def appeal_through_pages(page: Any, platform: RunningPlatform, shots: bool
 
     async def appeal_offered() -> bool:
         await page.goto(status_page)
-        return await page.get_by_role("button", name="Appeal this decision").count() == 1
+        return bool(await page.get_by_role("button", name="Appeal this decision").count() == 1)
 
     await eventually(appeal_offered, timeout=60, interval=1, what="screening to find them not eligible")
     assert "Not eligible for this programme" in await page.locator("main").inner_text()
@@ -426,7 +426,7 @@ async def test_a_whole_cohort_runs_from_a_new_window_to_a_certificate_through_th
 
     async def certificate_offered() -> bool:
         await learner.goto(platform.url("/training/my"))
-        return await learner.get_by_role("link", name="View your certificate").count() == 1
+        return bool(await learner.get_by_role("link", name="View your certificate").count() == 1)
 
     await eventually(certificate_offered, timeout=60, interval=1, what="the certificate to be offered")
     async with learner.expect_navigation():

@@ -68,7 +68,7 @@ def context_files(root: Path) -> list[str]:
     """Every file of the build context rooted at `root`, relative, sorted."""
     rules = _rules(root)
     negations = _negations(root)
-    files = []
+    files: list[str] = []
     for folder, dirs, names in os.walk(root):
         relative = os.path.relpath(folder, root)
         base = "" if relative == "." else relative.replace(os.sep, "/") + "/"

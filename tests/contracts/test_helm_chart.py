@@ -36,7 +36,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def production_values() -> dict[str, Any]:
-    return yaml.safe_load(PRODUCTION.read_text())
+    values: dict[str, Any] = yaml.safe_load(PRODUCTION.read_text())
+    return values
 
 
 def render(values: dict[str, Any], *, upgrade: bool = False) -> list[dict[str, Any]]:

@@ -70,7 +70,7 @@ def test_the_documented_files_supply_every_services_settings(secrets_dir: Path) 
     written = {p.name: p.read_text().strip() for p in secrets_dir.iterdir()}
     assert {"rtw_token_secret", "rtw_certificate_key", "rtw_database_url", "rtw_amqp_url"} <= set(written)
     for definition in installed_services().values():
-        settings = definition.settings_class(_secrets_dir=str(secrets_dir))  # type: ignore[call-arg]
+        settings = definition.settings_class(_secrets_dir=str(secrets_dir))
         for file, value in written.items():
             field = file.removeprefix("rtw_")
             if field in type(settings).model_fields:
@@ -82,14 +82,14 @@ def test_the_documented_files_supply_every_services_settings(secrets_dir: Path) 
 
 def test_without_the_documented_certificate_key_file_training_is_refused(secrets_dir: Path) -> None:
     (secrets_dir / "rtw_certificate_key").unlink()
-    training = installed_services()["training"].settings_class(_secrets_dir=str(secrets_dir))  # type: ignore[call-arg]
+    training = installed_services()["training"].settings_class(_secrets_dir=str(secrets_dir))
     assert unsafe_secrets(training) == ["RTW_CERTIFICATE_KEY is the public default"]
 
 
 def test_a_file_named_after_the_field_alone_is_not_read(secrets_dir: Path) -> None:
     """What the docs used to say: `token_secret` leaves the public default in force."""
     (secrets_dir / "rtw_token_secret").rename(secrets_dir / "token_secret")
-    training = installed_services()["training"].settings_class(_secrets_dir=str(secrets_dir))  # type: ignore[call-arg]
+    training = installed_services()["training"].settings_class(_secrets_dir=str(secrets_dir))
     assert unsafe_secrets(training) == ["RTW_TOKEN_SECRET is the public default"]
 
 

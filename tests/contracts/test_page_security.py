@@ -101,7 +101,7 @@ PAGE_ROLES = [
 
 #: Path parameters naming something a person of the role owns (the signed-in right person owns
 #: it; the "someone else" case signs in as another person of the same role).
-OWNED = {Role.CANDIDATE: {"application_id"}, Role.RECRUITER: {"vacancy_id"}}
+OWNED: dict[Role | None, set[str]] = {Role.CANDIDATE: {"application_id"}, Role.RECRUITER: {"vacancy_id"}}
 
 #: Fields a form needs to do its work, so a form whose CSRF check was skipped would change
 #: something (withdraw an application, close a vacancy, create a cohort…), not just show errors.

@@ -157,7 +157,7 @@ async def test_a_pilot_sized_cohort_selects_twenty_with_every_decision_explained
             )
 
         await eventually(all_assigned, timeout=60, what="two assessors for every second stage")
-        loads = Counter()
+        loads: Counter[int] = Counter()
         for number in range(1, 4):
             token = issue_token(secret, Principal(f"assessor-{number}", Role.ASSESSOR))
             assessor = {"Authorization": f"Bearer {token}"}
@@ -203,7 +203,7 @@ async def test_a_pilot_sized_cohort_selects_twenty_with_every_decision_explained
         }
 
         async def journeys_final() -> Counter[str]:
-            statuses = Counter()
+            statuses: Counter[str] = Counter()
             for application_id, token in tokens.items():
                 view = (
                     await apps_http.get(

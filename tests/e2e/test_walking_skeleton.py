@@ -82,7 +82,8 @@ async def test_application_reaches_every_service(
 
     async def learner() -> Learner | None:
         async with training.uow_factory() as uow:
-            return await uow.session.get(Learner, application_id)
+            found: Learner | None = await uow.session.get(Learner, application_id)
+            return found
 
     copy = await eventually(learner, what="training's copy")
     assert copy.assessment_outcome == "shortlisted"

@@ -47,6 +47,7 @@ from rtw_platform.testing.fixtures import BrokerNamespace
 from rtw_platform.testing.mail import serve_mailbox
 from rtw_platform.testing.routes import service_routes
 from rtw_platform.testing.waiting import eventually
+from schemathesis.core.result import Err
 
 pytestmark = pytest.mark.reliability
 
@@ -362,6 +363,7 @@ async def bodies(client: httpx.AsyncClient) -> dict[tuple[str, str, str], Any]:
         assert document.status_code == 200, document.text
         schema = schemathesis.openapi.from_dict(document.json())
         for result in schema.get_all_operations():
+            assert not isinstance(result, Err), result
             operation = result.ok()
             drawn: list[Any] = []
             _draw_one(operation.as_strategy(), drawn)

@@ -69,7 +69,7 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
     settings = BrokerSetupSettings(
         admin_url=MANAGEMENT,
         admin_user="guest",
-        admin_password="guest",  # type: ignore[arg-type]
+        admin_password="guest",
         vhost=f"t-{tag}",
         passwords_dir=tmp_path,
         user_prefix=f"t-{tag}-",

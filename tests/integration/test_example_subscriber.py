@@ -147,7 +147,7 @@ async def test_example_subscriber_validates_deduplicates_and_erases(
         )  # kept once; the stale sequence ignored
         [(message_id, reason)] = _rows(store, "SELECT message_id, reason FROM rejected")
         assert message_id == "no-event-id"
-        assert "'event_id' is a required property" in reason
+        assert "'event_id' is a required property" in str(reason)
 
         erased = example(
             CandidateErased,

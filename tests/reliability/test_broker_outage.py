@@ -69,7 +69,8 @@ async def test_event_waits_in_the_outbox_while_the_broker_is_away(
 
         async def screened() -> Candidacy | None:
             async with assessment.uow_factory() as uow:
-                return await uow.session.get(Candidacy, application_id)
+                found: Candidacy | None = await uow.session.get(Candidacy, application_id)
+                return found
 
         decision = await eventually(screened, timeout=60, what="the event to arrive after the outage")
         assert decision.screening_outcome == "shortlisted"

@@ -289,4 +289,4 @@ async def test_a_window_saved_twice_at_once_is_told_in_order_with_no_sequence_tw
 
     assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
     told = [e for e in await scheduled_events(runtime) if e.cohort_id == "ict-twice"]
-    assert sorted(e.sequence for e in told) == [1, 2, 3]
+    assert sorted(e.sequence or 0 for e in told) == [1, 2, 3]

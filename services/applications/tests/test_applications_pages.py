@@ -27,7 +27,7 @@ pytestmark = pytest.mark.component
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 2000
-ICT_PAGES: list[tuple[str, dict[str, Any]]] = [
+ICT_PAGES: list[tuple[str, dict[str, Any] | None]] = [
     ("contact", {"phone": "01632 960 001", "language": "en"}),
     ("postcode", {"postcode": "ws1"}),
     ("right-to-work", {"right_to_work": "yes"}),

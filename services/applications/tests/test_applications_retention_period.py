@@ -90,7 +90,7 @@ async def test_the_use_case_refuses_a_period_outside_the_limits_too(months: int)
     with pytest.raises(Invalid) as refused:
         await apply_retention(
             Untouchable(),  # type: ignore[arg-type]
-            Untouchable(),  # type: ignore[arg-type]
+            Untouchable(),
             months=months,
             now=datetime.now(UTC),
             dry_run=True,

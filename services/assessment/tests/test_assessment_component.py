@@ -25,7 +25,9 @@ async def test_a_submitted_application_is_screened_and_the_decision_published(
 
     observer_queue = RabbitQueue("observer", routing_key=AssessmentScored.ROUTING_KEY)
 
-    @runtime.broker.subscriber(observer_queue, exchange=runtime.topology.events_exchange)
+    @runtime.broker.subscriber(  # type: ignore[untyped-decorator]
+        observer_queue, exchange=runtime.topology.events_exchange
+    )
     async def observe(event: AssessmentScored) -> None:
         """Watch what assessment publishes."""
 
@@ -56,11 +58,11 @@ async def test_a_submitted_application_is_screened_and_the_decision_published(
         assert decision.rule_set_version == "ict-rules-1"
 
         async def relayed() -> bool:
-            return bool(observe.mock.called)  # type: ignore[attr-defined]
+            return bool(observe.mock.called)
 
         await eventually(relayed, what="the decision to be relayed from the outbox")
-        observe.mock.assert_called_once()  # type: ignore[attr-defined]
-        published = AssessmentScored.model_validate(observe.mock.call_args.args[0])  # type: ignore[attr-defined]
+        observe.mock.assert_called_once()
+        published = AssessmentScored.model_validate(observe.mock.call_args.args[0])
         assert published.application_id == submitted.application_id
         assert published.causation_id == submitted.event_id
         assert published.correlation_id == submitted.correlation_id

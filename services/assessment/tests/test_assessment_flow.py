@@ -695,7 +695,10 @@ async def test_closing_selects_waitlists_and_rejects_and_a_withdrawal_promotes_t
         ("waitlisted", 2),
         ("rejected", 3),
     ]
-    assert finals[top.application_id].score > finals[middle.application_id].score
+    top_score, middle_score = finals[top.application_id].score, finals[middle.application_id].score
+    assert top_score is not None
+    assert middle_score is not None
+    assert top_score > middle_score
     assert {f.name for f in finals[top.application_id].breakdown} == {"stage1", "second_stage"}
     assert (finals[unfinished.application_id].outcome, finals[unfinished.application_id].rank) == (
         "rejected",

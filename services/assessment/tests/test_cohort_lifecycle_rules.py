@@ -4,6 +4,7 @@ is waiting on whom, and what comes next."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from rtw_assessment.domain import CohortProgress, CohortState, Lifecycle, cohort_lifecycle
@@ -11,7 +12,7 @@ from rtw_assessment.domain import CohortProgress, CohortState, Lifecycle, cohort
 pytestmark = pytest.mark.unit
 
 TODAY = date(2027, 3, 15)
-WINDOW = {"opens_on": date(2027, 3, 1), "closes_on": date(2027, 3, 31)}
+WINDOW: dict[str, Any] = {"opens_on": date(2027, 3, 1), "closes_on": date(2027, 3, 31)}
 AFTER = {"opens_on": date(2027, 2, 1), "closes_on": date(2027, 2, 28)}
 
 
@@ -30,7 +31,7 @@ def test_a_cohort_before_its_window_is_a_draft_that_says_when_it_opens() -> None
 
 @pytest.mark.parametrize("today", [date(2027, 3, 1), TODAY, date(2027, 3, 31)])
 def test_a_cohort_is_open_on_every_day_of_its_window_both_ends_included(today: date) -> None:
-    assert cohort_lifecycle(CohortProgress(**WINDOW), today).state is CohortState.OPEN  # type: ignore[arg-type]
+    assert cohort_lifecycle(CohortProgress(**WINDOW), today).state is CohortState.OPEN
 
 
 def test_a_window_not_known_counts_as_open_until_something_later_happens() -> None:
@@ -95,7 +96,7 @@ def test_after_selection_the_cohort_trains_then_matches_then_closes() -> None:
 def test_a_closed_selection_wins_over_a_window_still_open() -> None:
     assert (
         cohort_lifecycle(CohortProgress(**WINDOW, selection_closed=True), TODAY).state is CohortState.CLOSED
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_the_steps_mark_what_is_done_current_and_to_come_in_order() -> None:

@@ -97,7 +97,7 @@ async def assignments_of(service: ServiceRuntime, application_id: UUID) -> list[
         rows = await uow.session.exec(
             select(Assignment)
             .where(Assignment.application_id == application_id)
-            .order_by(Assignment.assessor_id)  # type: ignore[arg-type]
+            .order_by(Assignment.assessor_id)
         )
         return list(rows.all())
 
@@ -453,7 +453,8 @@ async def test_a_moderated_outcome_with_its_reason_is_what_selection_uses(
     assert (found.status, found.resolved_by) == ("moderated", "admin-1")
     assert found.moderation_reason == "The answers lack any current practice."
     moderated = (await second_stage_decisions(service, applied.application_id))[-1]
-    assert (moderated.decision_kind, moderated.score) == ("override", pytest.approx(100 / 3, abs=0.01))
+    assert moderated.decision_kind == "override"
+    assert moderated.score == pytest.approx(100 / 3, abs=0.01)
     candidacy = await candidacy_of(service, applied.application_id)
     assert candidacy.second_stage_score == pytest.approx(100 / 3, abs=0.01)
     listed = await client.get(f"{CALIBRATION}?done=moderated")

@@ -174,13 +174,13 @@ async def test_recorded_as_decided_one_by_one_and_never_twice(service: ServiceRu
     for event in proposed:
         assert event.factors == expected[event.vacancy_id][0].factors
     signalled = [e for e in events if isinstance(e, SkillGapIdentified)]
-    for event in signalled:
+    for signal in signalled:
         match = domain.score(
             candidate_of(profile),
-            vacancy_of(Vacancy(**next(v for v in open_here if v["id"] == event.vacancy_id))),
+            vacancy_of(Vacancy(**next(v for v in open_here if v["id"] == signal.vacancy_id))),
             domain.Weights(),
         )
-        assert event.gaps == match.gaps
+        assert signal.gaps == match.gaps
 
     # Nothing moved: the same pairs are neither proposed nor signalled again.
     again = await run(service, profile)

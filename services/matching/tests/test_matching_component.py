@@ -198,7 +198,7 @@ async def test_an_outcome_and_its_application_handled_at_the_same_time_both_coun
         # outcome's commit, not read the state from before it.
         async def second_handler() -> None:
             async with runtime.uow_factory() as second:
-                await pool.add_candidate(application, second)
+                await pool.add_candidate(application.split()[0], second)
                 await second.commit()
 
         other = asyncio.create_task(second_handler())

@@ -27,6 +27,7 @@ from rtw_matching.testing import COUNCIL, HOME, STARTS, vacancy_values
 from rtw_platform import reference
 from rtw_platform.service import ServiceRuntime
 from sqlalchemy import insert, select
+from sqlmodel import col
 
 pytestmark = pytest.mark.component
 
@@ -128,12 +129,16 @@ async def test_rematching_proposes_the_best_and_signals_the_closest_as_scoring_e
         async with service.uow_factory() as uow:
             proposed = (
                 await uow.session.execute(
-                    select(CandidateMatch.proposed_score).where(CandidateMatch.vacancy_id == target.id)  # type: ignore[arg-type]
+                    select(col(CandidateMatch.proposed_score)).where(
+                        col(CandidateMatch.vacancy_id) == target.id
+                    )
                 )
             ).scalars()
             signalled = (
                 await uow.session.execute(
-                    select(SkillGapSignal.application_id).where(SkillGapSignal.vacancy_id == target.id)  # type: ignore[arg-type]
+                    select(col(SkillGapSignal.application_id)).where(
+                        col(SkillGapSignal.vacancy_id) == target.id
+                    )
                 )
             ).scalars()
             proposed_scores = sorted(proposed, reverse=True)

@@ -5,6 +5,7 @@ reads an Ed25519 PEM however the operator passes it (file, multi-line value, one
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -35,8 +36,8 @@ def pem() -> tuple[Ed25519PrivateKey, str]:
     return key, text
 
 
-def settings(tmp_path: Path, **values: object) -> TrainingSettings:
-    return TrainingSettings(  # type: ignore[arg-type]
+def settings(tmp_path: Path, **values: Any) -> TrainingSettings:
+    return TrainingSettings(
         _secrets_dir=str(tmp_path), token_secret=TOKEN_SECRET, relay_enabled=False, **values
     )
 

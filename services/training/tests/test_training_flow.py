@@ -1061,7 +1061,7 @@ async def test_a_garbled_signature_header_is_refused_not_a_server_error(
     answer = await lenient.post(
         "/lms/moodle/socitm",
         content=json.dumps(module_event(42, 1001)).encode(),
-        headers={"X-RTW-Signature": "sha256=caf\xe9".encode("latin-1")},
+        headers=[(b"X-RTW-Signature", "sha256=caf\xe9".encode("latin-1"))],
     )
     assert answer.status_code == 403
     assert await progress_rows(service, enrolment_id) == {}

@@ -47,7 +47,7 @@ def test_labels_name_only_members_that_exist() -> None:
 
 
 def test_members_sharing_a_value_keep_their_own_labels() -> None:
-    assert WorkMode.HYBRID == FlexibleWorking.HYBRID  # the same code …
+    assert WorkMode.HYBRID.value == FlexibleWorking.HYBRID.value  # the same code …
     assert WorkMode.HYBRID.label != FlexibleWorking.HYBRID.label  # … with a label of its own
 
 

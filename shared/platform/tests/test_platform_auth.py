@@ -177,8 +177,9 @@ def test_a_token_with_an_unknown_or_no_role_is_refused(role: str | None) -> None
 
 @pytest.mark.parametrize("missing", ["exp", "iat", "sub", "iss"])
 def test_a_token_missing_a_required_claim_is_refused(missing: str) -> None:
+    claims: dict[str, Any] = {missing: None}
     with pytest.raises(InvalidToken, match="not valid"):
-        verify_token(SECRET, raw_token(**{missing: None}))
+        verify_token(SECRET, raw_token(**claims))
 
 
 def test_a_token_from_another_issuer_is_refused() -> None:

@@ -59,7 +59,7 @@ class TestLocalFileStore:
         await store.put("video.mp4", b"the whole first video", "video/mp4")
         real_write = pathlib.Path.write_bytes
 
-        def disk_full(self: pathlib.Path, data: bytes) -> int:  # type: ignore[override]
+        def disk_full(self: pathlib.Path, data: bytes) -> int:
             real_write(self, bytes(data)[: len(data) // 2])
             raise OSError(28, "No space left on device")
 

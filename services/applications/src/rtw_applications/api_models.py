@@ -182,11 +182,6 @@ class ApplicationReceipt(BaseModel):
     candidate_id: str
 
 
-class FieldProblem(BaseModel):
-    field: str
-    message: str
-
-
 class JourneyStepView(BaseModel):
     stage: str
     label: str

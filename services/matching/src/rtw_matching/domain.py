@@ -603,7 +603,7 @@ class _Points:
         self.availability: dict[int, float] = {}
 
 
-def quick_scores(facts: Facts, scorers: Sequence[Scorer]) -> list[tuple[float, bool]]:
+def quick_scores(facts: Facts, scorers: Sequence[Scorer]) -> list[tuple[float, bool]]:  # noqa: C901 (issue 21)
     """For one candidate and many vacancies, the totals `score` gives (exactly) and whether the
     candidate lacks a skill each vacancy needs; what depends on the candidate alone is worked out
     once, and so is each part that recurs between the vacancies (a role fit, a set of bases, the

@@ -79,7 +79,7 @@ def profile_view(
     }
 
 
-async def search(uow: UnitOfWork, council: Council, filters: SearchFilters) -> dict[str, Any]:
+async def search(uow: UnitOfWork, council: Council, filters: SearchFilters) -> dict[str, Any]:  # noqa: C901 (issue 21)
     """The pool as this council may see it, filtered, sorted and paged."""
     if filters.near:
         district = reference.postcode_district(filters.near)

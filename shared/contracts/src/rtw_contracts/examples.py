@@ -199,28 +199,6 @@ def _application_contact_given() -> ApplicationContactGiven:
     return contact
 
 
-def _screening_scored() -> AssessmentScored:
-    return AssessmentScored(
-        **_envelope("assessment-scored-screening", _at(2, 10, minute=1)),
-        causation_id=example_id("event/application-submitted"),
-        application_id=APPLICATION_ID,
-        candidate_id=CANDIDATE_ID,
-        cohort_id=COHORT,
-        programme=Programme.ICT,
-        stage=AssessmentStage.SCREENING,
-        outcome=AssessmentOutcome.SHORTLISTED,
-        decision_kind=DecisionKind.AUTOMATIC,
-        score=None,
-        breakdown=[],
-        reasons=[],
-        rule_set_version="ict-2020.1",
-        rubric_version=None,
-        rank=None,
-        next_step_deadline=date(2020, 11, 6),
-        decided_at=_at(2, 10, minute=1),
-    )
-
-
 def _second_stage_submitted() -> SecondStageSubmitted:
     return SecondStageSubmitted(
         **_envelope("second-stage-submitted", _at(20, 10, hour=20, minute=15), sequence=2),
@@ -694,11 +672,6 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     AssessorChanged: _assessor_changed,
     TrainingProviderChanged: _training_provider_changed,
 }
-
-
-def screening_example() -> AssessmentScored:
-    """Return an example screening decision (shortlisted, unscored)."""
-    return _screening_scored()
 
 
 def example(event_cls: type[E], **overrides: Any) -> E:

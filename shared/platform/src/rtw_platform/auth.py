@@ -243,12 +243,6 @@ CurrentPrincipal = Annotated[Principal, Depends(authenticated)]
 AdminOnly = Annotated[Principal, Depends(require(Role.ADMIN))]
 
 
-def forbid_unless(allowed: bool, message: str = "You cannot see or change this.") -> None:
-    """403 unless `allowed`."""
-    if not allowed:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=message)
-
-
 async def redeem_once(uow: UnitOfWork, used_tokens: type[Any], token: str) -> bool:
     """Record that a single-use token (a sign-in link) was used, and commit; False if it had been
     used before. `used_tokens` is the service's table with `token_hash` (primary key) and

@@ -52,7 +52,6 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
 
 
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_uow)]
-RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 
 class ServiceApp(FastAPI):
@@ -118,6 +117,24 @@ def create_app(
     # Added first, so inside the request log: a body too large is logged and counted as the 413.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, page_for=too_large_page)
 
+    _install_request_log(app, definition.name)
+    _install_error_handlers(app)
+    _install_health(app, runtime)
+
+    @app.get("/asyncapi.json", tags=["contracts"])
+    async def asyncapi() -> dict[str, Any]:
+        """The AsyncAPI 3.0 document of the events this service consumes and publishes."""
+        return runtime.asyncapi()
+
+    install_pages(app)
+    for router in definition.routers:
+        app.include_router(router)
+    return app
+
+
+def _install_request_log(app: FastAPI, service: str) -> None:
+    """Every request logged (by its route's template) and counted, with its request id."""
+
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
@@ -126,9 +143,9 @@ def create_app(
             response = await call_next(request)
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
-        HTTP_REQUESTS.labels(definition.name, request.method, path, str(response.status_code)).inc()
+        HTTP_REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
         elapsed = time.perf_counter() - started
-        HTTP_SECONDS.labels(definition.name, request.method, path).observe(elapsed)
+        HTTP_SECONDS.labels(service, request.method, path).observe(elapsed)
         # The route's template, never the concrete path or query (they may hold personal data).
         log.info(
             "http_request",
@@ -140,6 +157,10 @@ def create_app(
         )
         response.headers["x-request-id"] = request_id
         return response
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Errors as pages for browsers and as JSON for the API; never a 500 for the caller's input."""
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -200,6 +221,10 @@ def create_app(
             return JSONResponse(status_code=503, content={"detail": message}, headers={"retry-after": "5"})
         raise exc
 
+
+def _install_health(app: FastAPI, runtime: ServiceRuntime) -> None:
+    """Liveness, readiness, consumption and the Prometheus metrics."""
+
     @app.get("/health/live", tags=["health"])
     async def live() -> dict[str, str]:
         """The process is up."""
@@ -241,16 +266,6 @@ def create_app(
         with contextlib.suppress(Exception):  # the queue gauges likewise, if the broker does not
             await asyncio.wait_for(runtime.observe_queues(), timeout=5)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    @app.get("/asyncapi.json", tags=["contracts"])
-    async def asyncapi() -> dict[str, Any]:
-        """The AsyncAPI 3.0 document of the events this service consumes and publishes."""
-        return runtime.asyncapi()
-
-    install_pages(app)
-    for router in definition.routers:
-        app.include_router(router)
-    return app
 
 
 def describe_validation_errors(errors: Any) -> list[dict[str, str]]:

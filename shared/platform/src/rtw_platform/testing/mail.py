@@ -6,7 +6,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from email import message_from_bytes, message_from_string, policy
 from email.message import EmailMessage
@@ -147,7 +147,7 @@ class Mailbox:
         raise AssertionError(f"timed out waiting for {count} message(s) to {address}: {self.to(address)}")
 
 
-def serve_mailbox(answer: str | None = None, answer_at: str = "DATA") -> Iterator[Mailbox]:
+def serve_mailbox(answer: str | None = None, answer_at: str = "DATA") -> Generator[Mailbox, None, None]:
     """An SMTP server answering every message with `answer` (None: accept it), until closed."""
     mailbox = Mailbox(port=free_port(), answer=answer, answer_at=answer_at)
     controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port, enable_SMTPUTF8=True)
