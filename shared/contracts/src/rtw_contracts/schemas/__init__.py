@@ -58,6 +58,7 @@ __all__ = [
     "release_schemas",
     "released_versions",
     "render",
+    "schema_id",
     "schema_path",
     "version_problems",
     "write_schemas",
@@ -84,10 +85,25 @@ class ReleaseError(ValueError):
     """A release cannot be taken (bad or old version, or the schemas have problems)."""
 
 
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+"""The ``$schema`` of every published schema."""
+
+
+def schema_id(routing_key: str) -> str:
+    """The stable ``$id`` of the schema of ``routing_key`` (which ends in the event's version):
+    a URN, the same wherever the file is copied to (``urn:rtw:event:application.submitted.v2``)."""
+    return f"urn:rtw:event:{routing_key}"
+
+
 def current_schema(event: type[Event]) -> dict[str, Any]:
     """Return the published JSON Schema of ``event``: the model's validation-mode schema, with
-    the always-sent envelope fields (:data:`~rtw_contracts.envelope.ALWAYS_SENT`) required."""
-    schema = event.model_json_schema(mode="validation")
+    the always-sent envelope fields (:data:`~rtw_contracts.envelope.ALWAYS_SENT`) required, its
+    dialect (``$schema``) and its stable id (``$id``, :func:`schema_id`)."""
+    schema = {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "$id": schema_id(event.ROUTING_KEY),
+        **event.model_json_schema(mode="validation"),
+    }
     required = list(schema.get("required", ()))
     for name in ALWAYS_SENT:
         if name in schema["properties"] and name not in required:
