@@ -1415,3 +1415,32 @@ async def test_training_that_overtakes_the_application_counts_once_the_applicati
         profile = await uow.session.get(CandidateProfile, application.application_id)
     assert profile is not None
     assert profile.training_status == "enrolled"
+
+
+async def test_every_event_of_a_match_is_numbered_in_the_order_of_its_changes(world: World) -> None:
+    walsall = await world.sign_up(WALSALL)
+    candidate = await world.join()
+    vacancy_id = await world.post_vacancy(walsall)
+    match_id = await world.match_id(walsall, vacancy_id, candidate)
+    council = walsall.headers
+    shortlist = {"candidate_ref": candidate.ref}
+    assert (
+        await world.http.post(f"/vacancies/{vacancy_id}/shortlist", json=shortlist, headers=council)
+    ).status_code == 201
+    assert (await world.http.post(f"/matches/{match_id}/reach-out", headers=council)).status_code == 200
+    accept = {"response": "accepted"}
+    answer = await world.http.post(f"/matches/{match_id}/response", json=accept, headers=candidate.headers)
+    assert answer.status_code == 200
+    assert (
+        await world.http.post(f"/matches/{match_id}/outcome", json=HIRE, headers=council)
+    ).status_code == 200
+
+    told = [
+        (kind, event["sequence"])
+        for kind in ("MatchProposed", "ReachOutSent", "MatchResponded", "CandidateHired")
+        for event in await world.outbox(kind)
+        if event["match_id"] == match_id
+    ]
+    assert told == [("MatchProposed", 1), ("ReachOutSent", 2), ("MatchResponded", 3), ("CandidateHired", 4)]
+    for kind in ("VacancyPosted", "CouncilRegistered", "RecruiterInvited"):
+        assert [event["sequence"] for event in await world.outbox(kind)] == [1], kind

@@ -6,12 +6,14 @@ itself (`SEQUENCE_SET_BY_PRODUCER`), the unit of work numbers each event from a 
 aggregate in the service's `event_sequences` table, in the transaction that writes the outbox. The
 upsert locks that row until the transaction ends, so concurrent transactions changing one
 aggregate take their numbers one after the other, in commit order: strictly increasing, never
-the same twice.
+the same twice. The counter row is keyed by a SHA-256 digest of the aggregate's ids, not the ids
+themselves: once a person is erased, nothing left in it names them.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
 
@@ -28,7 +30,7 @@ def aggregate_of(event: Event) -> tuple[str, str] | None:
     if event.sequence is not None or event.SEQUENCE_SET_BY_PRODUCER:
         return None
     key = "|".join(str(getattr(event, field)) for field in event.SEQUENCE_KEY)
-    return event.SEQUENCE_OF, key
+    return event.SEQUENCE_OF, hashlib.sha256(key.encode()).hexdigest()
 
 
 @functools.cache
