@@ -24,6 +24,7 @@ from rtw_contracts.types import UtcDatetime
 
 __all__ = [
     "ALWAYS_SENT",
+    "DEPRECATION_DAYS",
     "PERSONAL",
     "PERSONAL_DATA",
     "CausedBy",
@@ -41,6 +42,12 @@ ALWAYS_SENT: tuple[str, ...] = ("event_id", "event_type", "event_version", "occu
 always. The published JSON Schemas list them as required, so a subscriber may rely on them
 (``event_id`` is the de-duplication key); making them required was never a breaking change,
 since no producer ever sent a message without them."""
+
+DEPRECATION_DAYS = 90
+"""The least number of days a deprecated version stays published and in the contracts between the
+day it is deprecated (``DEPRECATED_ON``) and the day it retires (``RETIRES_ON``): time for teams
+outside the platform to plan, build and deploy the move to the new version, and for queued and
+dead-lettered messages of the old one to be drained or replayed."""
 
 PERSONAL = "x-personal"
 """JSON Schema keyword marking a field that names or reaches someone (a name, an e-mail address,
@@ -112,6 +119,9 @@ class Event(BaseModel):
     RETIRES_ON: ClassVar[date | None] = None
     """For a deprecated version: the last day it may exist; after it, the schema check fails
     until the model, its schema and its subscriptions are removed."""
+    DEPRECATED_ON: ClassVar[date | None] = None
+    """For a deprecated version: the day it was deprecated; ``RETIRES_ON`` is at least
+    :data:`DEPRECATION_DAYS` later."""
     SEQUENCE_OF: ClassVar[str]
     """The aggregate whose changes ``sequence`` counts, in a word or two (``"match"``): events of
     one producer with the same ``SEQUENCE_OF`` and the same ``SEQUENCE_KEY`` values share one
@@ -182,6 +192,7 @@ class Event(BaseModel):
                     "deprecated": True,
                     "x-superseded-by": cls.SUPERSEDED_BY,
                     "x-retires-on": cls.RETIRES_ON.isoformat() if cls.RETIRES_ON else None,
+                    "x-deprecated-on": cls.DEPRECATED_ON.isoformat() if cls.DEPRECATED_ON else None,
                 }
             )
         if extra:

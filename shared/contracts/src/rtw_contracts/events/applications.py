@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import ClassVar
 from uuid import UUID, uuid5
 
 from pydantic import EmailStr, Field
 
-from rtw_contracts.envelope import Event, not_personal, personal, personal_data
+from rtw_contracts.envelope import DEPRECATION_DAYS, Event, not_personal, personal, personal_data
 from rtw_contracts.types import (
     CareerBreak,
     CohortId,
@@ -29,6 +29,7 @@ from rtw_contracts.types import (
 
 __all__ = [
     "NEXT_PAGE_PATTERN",
+    "V1_DEPRECATION",
     "V1_RETIREMENT",
     "ApplicationContactGiven",
     "ApplicationSubmitted",
@@ -42,9 +43,11 @@ __all__ = [
 
 _PRODUCER = "applications"
 
-V1_RETIREMENT = date(2027, 1, 4)
-"""The day the version-1 events replaced on 2026-12-04 (their names, e-mail and links off the
-bus) retire: four weeks for queued and dead-lettered v1 messages to be drained or replayed."""
+V1_DEPRECATION = date(2026, 12, 4)
+"""The day the version-1 events were replaced (their names, e-mail and links off the bus)."""
+V1_RETIREMENT = V1_DEPRECATION + timedelta(days=DEPRECATION_DAYS)
+"""The day they retire: the platform's deprecation period (:data:`DEPRECATION_DAYS`) after it,
+for outside subscribers to move and queued and dead-lettered v1 messages to be drained."""
 
 NEXT_PAGE_PATTERN = r"^(/[A-Za-z0-9_.-]+)+/?$"
 """A path on the platform (no scheme, host, query or empty segment): where a sign-in link leads."""
@@ -68,6 +71,7 @@ class ApplicationSubmitted(Event):
     PRODUCER: ClassVar[str] = _PRODUCER
     SUPERSEDED_BY: ClassVar[str | None] = "application.submitted.v2"
     RETIRES_ON: ClassVar[date | None] = V1_RETIREMENT
+    DEPRECATED_ON: ClassVar[date | None] = V1_DEPRECATION
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "training": (
             "application_id",
@@ -410,6 +414,7 @@ class CandidateSignInRequested(Event):
     PRODUCER: ClassVar[str] = _PRODUCER
     SUPERSEDED_BY: ClassVar[str | None] = "candidate.sign-in-requested.v2"
     RETIRES_ON: ClassVar[date | None] = V1_RETIREMENT
+    DEPRECATED_ON: ClassVar[date | None] = V1_DEPRECATION
 
     candidate_id: UUID = Field(description="The candidate.")
     email: EmailStr = personal("Where to send the link.", what="e-mail address")

@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import EmailStr, Field
 
 from rtw_contracts.envelope import Event, not_personal, personal, personal_data
-from rtw_contracts.events.applications import V1_RETIREMENT
+from rtw_contracts.events.applications import V1_DEPRECATION, V1_RETIREMENT
 from rtw_contracts.types import (
     ContractType,
     FlexibleWorking,
@@ -118,6 +118,7 @@ class RecruiterInvited(Event):
     PRODUCER: ClassVar[str] = _PRODUCER
     SUPERSEDED_BY: ClassVar[str | None] = "council.recruiter-invited.v2"
     RETIRES_ON: ClassVar[date | None] = V1_RETIREMENT
+    DEPRECATED_ON: ClassVar[date | None] = V1_DEPRECATION
 
     council_id: UUID = Field(description="The council.")
     recruiter_id: UUID = Field(description="The recruiter.")

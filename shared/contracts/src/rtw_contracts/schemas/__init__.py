@@ -11,8 +11,9 @@ A breaking change is a new version: a new model (``EVENT_VERSION`` + 1, routing 
 ``.v<N+1>``) with its own schema, while the old model stays, marked deprecated (``SUPERSEDED_BY``
 the new routing key, ``RETIRES_ON`` a stated day), until it retires. :func:`version_problems`
 holds every event type to that: only its newest version may be current, each older one names its
-successor and its retirement day, and past that day the check fails until the old model, its
-schema and its subscriptions are gone.
+successor, the day it was deprecated and its retirement day, at least
+:data:`~rtw_contracts.envelope.DEPRECATION_DAYS` (90) days later, and past that day the check
+fails until the old model, its schema and its subscriptions are gone.
 
 Compatibility is checked twice: against the committed schemas (the working tree) and against
 the *last released schema set*, kept in the repository under ``shared/contracts/released/
@@ -41,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from rtw_contracts.compatibility import breaking_changes
-from rtw_contracts.envelope import ALWAYS_SENT, Event
+from rtw_contracts.envelope import ALWAYS_SENT, DEPRECATION_DAYS, Event
 from rtw_contracts.registry import EVENTS
 
 __all__ = [
@@ -209,6 +210,15 @@ def version_problems(events: Iterable[type[Event]] | None = None, today: date | 
             problems.append(
                 f"{event.ROUTING_KEY}: superseded by {successor.ROUTING_KEY}, which is not a newer "
                 f"version of {event.EVENT_TYPE}"
+            )
+        if event.DEPRECATED_ON is None:
+            problems.append(f"{event.ROUTING_KEY}: deprecated without the day it was (DEPRECATED_ON)")
+        elif event.RETIRES_ON is not None and (event.RETIRES_ON - event.DEPRECATED_ON).days < (
+            DEPRECATION_DAYS
+        ):
+            problems.append(
+                f"{event.ROUTING_KEY}: retires on {event.RETIRES_ON.isoformat()}, less than the "
+                f"deprecation period ({DEPRECATION_DAYS} days) after {event.DEPRECATED_ON.isoformat()}"
             )
         if event.RETIRES_ON is None:
             problems.append(f"{event.ROUTING_KEY}: deprecated without a retirement day (RETIRES_ON)")
