@@ -92,8 +92,8 @@ format: install ## Format the code
 schemas: install ## Regenerate the committed event JSON Schemas
 	$(VENV)/bin/python -m rtw_contracts.schemas write
 
-docs: install ## Regenerate docs/events.md from the contracts
-	$(VENV)/bin/python -m rtw_contracts.docs > docs/events.md
+docs: install ## Regenerate docs/events.md (and the table in docs/subscribers.md) from the contracts
+	$(VENV)/bin/python -m rtw_contracts.docs --subscribers docs/subscribers.md > docs/events.md
 
 bench-messaging: install services ## Messaging benchmark: raw broker limit vs the platform hop
 	$(VENV)/bin/python bench/messaging.py

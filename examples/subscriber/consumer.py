@@ -3,7 +3,8 @@
 It uses only aio-pika, jsonschema and SQLite (no code of the platform): it binds a queue of its
 own to the events exchange for the routing keys it chose, validates each message against the
 published JSON Schema of its routing key, de-duplicates on ``event_id`` (a message may arrive
-more than once), ignores a stale message when ``sequence`` is set, keeps what it needs in a
+more than once), ignores a stale message (a ``sequence`` lower than the highest applied for the
+aggregate its schema names in ``x-sequence-of``/``x-sequence-key``), keeps what it needs in a
 small SQLite store, and erases a candidate's data when ``candidate.erased.v1`` arrives.
 
 Run it (see docs/subscribers.md)::
@@ -52,11 +53,12 @@ CREATE TABLE IF NOT EXISTS records (        -- what this team keeps (may hold pe
     candidate_id   TEXT,
     body           TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS sequences (      -- newest sequence seen per event type and journey
-    event_type     TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS sequences (      -- highest sequence applied per aggregate
+    aggregate      TEXT NOT NULL,               -- the schema's x-sequence-of and producer
+    aggregate_key  TEXT NOT NULL,               -- the values of its x-sequence-key fields
     correlation_id TEXT NOT NULL,
     sequence       INTEGER NOT NULL,
-    PRIMARY KEY (event_type, correlation_id)
+    PRIMARY KEY (aggregate, aggregate_key)
 );
 CREATE TABLE IF NOT EXISTS rejected (       -- messages that failed their schema (no body kept)
     message_id  TEXT,
@@ -89,6 +91,16 @@ def load_validators(schema_dir: Path, routing_keys: list[str]) -> dict[str, Draf
     return validators
 
 
+def aggregate_of(validator: Draft202012Validator, event: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The aggregate whose changes the event's ``sequence`` counts, as its schema names it
+    (``x-sequence-of`` and the fields of ``x-sequence-key``), or None if it names none."""
+    schema = validator.schema
+    of, fields = schema.get("x-sequence-of"), schema.get("x-sequence-key")
+    if not of or not fields:
+        return None
+    return f"{event.get('producer')}:{of}", "|".join(str(event.get(field)) for field in fields)
+
+
 class Store:
     """The team's SQLite store: de-duplication, the kept records, erasure."""
 
@@ -101,8 +113,11 @@ class Store:
             "INSERT INTO rejected VALUES (?, ?, ?, ?)", (message_id, routing_key, reason[:500], _now())
         )
 
-    def handle(self, routing_key: str, event: Mapping[str, Any]) -> str:
-        """Apply one valid event exactly once; return what happened."""
+    def handle(
+        self, routing_key: str, event: Mapping[str, Any], aggregate: tuple[str, str] | None = None
+    ) -> str:
+        """Apply one valid event exactly once (``aggregate``: what its ``sequence`` counts);
+        return what happened."""
         event_id = event["event_id"]
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -116,14 +131,14 @@ class Store:
                 "INSERT INTO processed (event_id, routing_key, received_at) VALUES (?, ?, ?)",
                 (event_id, routing_key, _now()),
             )
-            outcome = self._apply(routing_key, event)
+            outcome = self._apply(routing_key, event, aggregate)
             self.db.execute("COMMIT")
             return outcome
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
 
-    def _apply(self, routing_key: str, event: Mapping[str, Any]) -> str:
+    def _apply(self, routing_key: str, event: Mapping[str, Any], aggregate: tuple[str, str] | None) -> str:
         if routing_key == ERASED:
             return self._erase(event)
         ids = [event["correlation_id"], *([event["candidate_id"]] if event.get("candidate_id") else [])]
@@ -131,17 +146,16 @@ class Store:
         if self.db.execute(f"SELECT 1 FROM erased_ids WHERE id IN ({marks})", ids).fetchone():
             return "ignored-erased"  # arrived late, after the person's erasure: keep nothing
         sequence = event.get("sequence")
-        if sequence is not None:
+        if sequence is not None and aggregate is not None:
             row = self.db.execute(
-                "SELECT sequence FROM sequences WHERE event_type = ? AND correlation_id = ?",
-                (event["event_type"], event["correlation_id"]),
+                "SELECT sequence FROM sequences WHERE aggregate = ? AND aggregate_key = ?", aggregate
             ).fetchone()
-            if row is not None and row[0] >= sequence:
-                return "stale"
+            if row is not None and row[0] > sequence:
+                return "stale"  # a later change of the same aggregate was applied already
             self.db.execute(
-                "INSERT INTO sequences VALUES (?, ?, ?) ON CONFLICT (event_type, correlation_id)"
-                " DO UPDATE SET sequence = excluded.sequence",
-                (event["event_type"], event["correlation_id"], sequence),
+                "INSERT INTO sequences VALUES (?, ?, ?, ?) ON CONFLICT (aggregate, aggregate_key)"
+                " DO UPDATE SET sequence = max(sequence, excluded.sequence)",
+                (*aggregate, event["correlation_id"], sequence),
             )
         self.db.execute(
             "INSERT INTO records VALUES (?, ?, ?, ?, ?)",
@@ -163,7 +177,10 @@ class Store:
             f"DELETE FROM records WHERE candidate_id = ? OR correlation_id IN ({marks})",
             (candidate, *journeys),
         ).rowcount
-        self.db.execute(f"DELETE FROM sequences WHERE correlation_id IN ({marks})", journeys)
+        mentions = " OR ".join("instr(aggregate_key, ?) > 0" for _ in journeys)
+        self.db.execute(
+            f"DELETE FROM sequences WHERE correlation_id IN ({marks}) OR {mentions}", (*journeys, *journeys)
+        )
         self.db.executemany("INSERT OR IGNORE INTO erased_ids VALUES (?)", [(i,) for i in journeys])
         self.db.execute(
             "INSERT INTO erasures VALUES (?, ?, ?, ?)", (event["event_id"], candidate, erased, _now())
@@ -203,7 +220,7 @@ async def consume(args: argparse.Namespace, stop: asyncio.Event) -> None:
                 print(f"rejected {key} {message.message_id}: {error}", flush=True)
                 await message.reject(requeue=False)  # to the queue's dead-letter, if configured
                 return
-            outcome = store.handle(key, event)
+            outcome = store.handle(key, event, aggregate_of(validator, event))
             print(f"{outcome} {key} {event['event_id']}", flush=True)
             await message.ack()
 

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -91,13 +92,13 @@ def test_the_document_does_not_reveal_the_brokers_password(name: str) -> None:
     assert "mq.internal" in text
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "rtw_platform.cli", *args],
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", **env},
         check=False,
     )
 
@@ -118,3 +119,51 @@ def test_the_cli_refuses_an_unknown_service_naming_the_installed_ones() -> None:
     assert "payroll" in result.stderr
     for name in SERVICES:
         assert name in result.stderr
+
+
+def test_the_cli_prints_the_platforms_one_document_on_the_configured_virtual_host() -> None:
+    result = _cli("asyncapi", RTW_AMQP_URL="amqp://rtw-x:pa55w0rd-xyz@mq.internal:5672/rtw")
+
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["servers"]["production"]["host"] == "mq.internal:5672"
+    assert printed["servers"]["production"]["x-vhost"] == "rtw"
+    assert printed["servers"]["development"]["x-vhost"] == "/"
+    assert "pa55w0rd-xyz" not in result.stdout
+    published = {event.ROUTING_KEY for definition in SERVICES.values() for event in definition.publishes}
+    assert set(printed["channels"]) >= published
+
+
+def test_contracts_export_writes_plain_files(tmp_path: Path) -> None:
+    result = _cli(
+        "contracts", "export", str(tmp_path / "out"), "--production-url", "amqp://mq.example:5672/rtw"
+    )
+
+    assert result.returncode == 0, result.stderr
+    written = json.loads((tmp_path / "out" / "asyncapi.json").read_text(encoding="utf-8"))
+    assert written["servers"]["production"]["pathname"] == "/rtw"
+    for channel in written["components"]["messages"].values():
+        assert (tmp_path / "out" / channel["payload"]["schema"]["$ref"]).is_file()
+
+
+@pytest.mark.parametrize(
+    ("target", "option", "said"),
+    [
+        ("a-file", None, "is a file, not a directory"),
+        ("out", "http://mq.example/rtw", "not an AMQP URL"),
+    ],
+)
+def test_contracts_export_refuses_in_one_line(
+    tmp_path: Path, target: str, option: str | None, said: str
+) -> None:
+    (tmp_path / "a-file").write_text("x")
+    args = ["contracts", "export", str(tmp_path / target)]
+    if option:
+        args += ["--production-url", option]
+
+    result = _cli(*args)
+
+    assert result.returncode == 2
+    assert said in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr

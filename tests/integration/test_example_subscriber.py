@@ -19,7 +19,7 @@ from uuid import uuid4
 
 import pytest
 from faststream.rabbit import ExchangeType, RabbitExchange
-from rtw_contracts import ApplicationSubmittedV2, ApplicationWithdrawn, CandidateErased, Event
+from rtw_contracts import ApplicationSubmittedV2, ApplicationWithdrawn, CandidateErased, Event, MatchProposed
 from rtw_contracts import topology as names
 from rtw_contracts.examples import example
 from rtw_contracts.schemas import SCHEMA_DIR
@@ -85,6 +85,8 @@ async def test_example_subscriber_validates_deduplicates_and_erases(
             ApplicationSubmittedV2.ROUTING_KEY,
             "--bind",
             ApplicationWithdrawn.ROUTING_KEY,
+            "--bind",
+            MatchProposed.ROUTING_KEY,
             "--schemas",
             str(SCHEMA_DIR),  # the published JSON files, not the models
             "--store",
@@ -123,7 +125,20 @@ async def test_example_subscriber_validates_deduplicates_and_erases(
             event_id=uuid4(),
             sequence=1,
         )
+        # two matches of one application: each its own aggregate, both numbered 1, neither stale
+        proposals = [
+            example(
+                MatchProposed,
+                event_id=uuid4(),
+                match_id=uuid4(),
+                candidate_id=other,
+                correlation_id=someone_else.correlation_id,
+                sequence=1,
+            )
+            for _ in range(2)
+        ]
         await publisher([_outbox(submitted, 1), _outbox(someone_else, 2)])
+        await publisher([_outbox(proposal, 10 + n) for n, proposal in enumerate(proposals)])
         await publisher([_outbox(submitted, 1)])  # the outbox sends it again: a redelivery
         await publisher([_outbox(stale, 3)])
         # a message whose body lacks event_id fails the published schema
@@ -134,16 +149,22 @@ async def test_example_subscriber_validates_deduplicates_and_erases(
         )
         await _until(
             lambda: (
-                len(_rows(store, "SELECT * FROM processed")) == 3
+                len(_rows(store, "SELECT * FROM processed")) == 5
                 and len(_rows(store, "SELECT * FROM rejected")) == 1
             ),
             "the events to be handled",
         )
         assert sorted(_rows(store, "SELECT event_id, deliveries FROM processed")) == sorted(
-            [(str(submitted.event_id), 2), (str(someone_else.event_id), 1), (str(stale.event_id), 1)]
+            [
+                (str(submitted.event_id), 2),
+                (str(someone_else.event_id), 1),
+                (str(stale.event_id), 1),
+                *((str(proposal.event_id), 1) for proposal in proposals),
+            ]
         )
+        kept_about_others = [(str(someone_else.event_id),), *((str(p.event_id),) for p in proposals)]
         assert sorted(_rows(store, "SELECT event_id FROM records")) == sorted(
-            [(str(submitted.event_id),), (str(someone_else.event_id),)]
+            [(str(submitted.event_id),), *kept_about_others]
         )  # kept once; the stale sequence ignored
         [(message_id, reason)] = _rows(store, "SELECT message_id, reason FROM rejected")
         assert message_id == "no-event-id"
@@ -158,7 +179,7 @@ async def test_example_subscriber_validates_deduplicates_and_erases(
         )
         await publisher([_outbox(erased, 4)])
         await _until(lambda: len(_rows(store, "SELECT * FROM erasures")) == 1, "the erasure")
-        assert _rows(store, "SELECT event_id FROM records") == [(str(someone_else.event_id),)]
+        assert sorted(_rows(store, "SELECT event_id FROM records")) == sorted(kept_about_others)
         assert _rows(store, "SELECT candidate_id, records FROM erasures") == [(str(candidate), 1)]
         assert not _rows(store, f"SELECT * FROM records WHERE body LIKE '%{candidate}%'")
         # another queue was behind: an event about them arriving after the erasure is not kept
@@ -170,8 +191,8 @@ async def test_example_subscriber_validates_deduplicates_and_erases(
             event_id=uuid4(),
         )
         await publisher([_outbox(late, 5)])
-        await _until(lambda: len(_rows(store, "SELECT * FROM processed")) == 5, "the late event")
-        assert _rows(store, "SELECT event_id FROM records") == [(str(someone_else.event_id),)]
+        await _until(lambda: len(_rows(store, "SELECT * FROM processed")) == 7, "the late event")
+        assert sorted(_rows(store, "SELECT event_id FROM records")) == sorted(kept_about_others)
     finally:
         await publisher.close()
         process.send_signal(signal.SIGTERM)

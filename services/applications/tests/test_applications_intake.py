@@ -131,6 +131,7 @@ async def test_a_draft_is_saved_resumed_and_submitted(
         "Amara",
     )
     assert contact.causation_id == event.event_id
+    assert contact.sequence == event.sequence == 1  # one change of the application, one number
 
     changed = await client.patch(f"/applications/{application_id}", json={"given_name": "A"}, headers=auth)
     assert changed.status_code == 409

@@ -4,6 +4,7 @@ saved-search alerts, skill gaps, reach-out to hire, and candidates leaving the p
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -1415,3 +1416,58 @@ async def test_training_that_overtakes_the_application_counts_once_the_applicati
         profile = await uow.session.get(CandidateProfile, application.application_id)
     assert profile is not None
     assert profile.training_status == "enrolled"
+
+
+async def test_every_event_of_a_match_is_numbered_in_the_order_of_its_changes(world: World) -> None:
+    walsall = await world.sign_up(WALSALL)
+    candidate = await world.join()
+    vacancy_id = await world.post_vacancy(walsall)
+    match_id = await world.match_id(walsall, vacancy_id, candidate)
+    council = walsall.headers
+    shortlist = {"candidate_ref": candidate.ref}
+    assert (
+        await world.http.post(f"/vacancies/{vacancy_id}/shortlist", json=shortlist, headers=council)
+    ).status_code == 201
+    assert (await world.http.post(f"/matches/{match_id}/reach-out", headers=council)).status_code == 200
+    accept = {"response": "accepted"}
+    answer = await world.http.post(f"/matches/{match_id}/response", json=accept, headers=candidate.headers)
+    assert answer.status_code == 200
+    assert (
+        await world.http.post(f"/matches/{match_id}/outcome", json=HIRE, headers=council)
+    ).status_code == 200
+
+    told = [
+        (kind, event["sequence"])
+        for kind in ("MatchProposed", "ReachOutSent", "MatchResponded", "CandidateHired")
+        for event in await world.outbox(kind)
+        if event["match_id"] == match_id
+    ]
+    assert told == [("MatchProposed", 1), ("ReachOutSent", 2), ("MatchResponded", 3), ("CandidateHired", 4)]
+    for kind in ("VacancyPosted", "CouncilRegistered", "RecruiterInvited"):
+        assert [event["sequence"] for event in await world.outbox(kind)] == [1], kind
+
+
+async def test_invitations_sent_at_once_to_one_recruiter_are_numbered_one_after_the_other(
+    world: World,
+) -> None:
+    walsall = await world.sign_up(WALSALL)
+    colleague = {"name": "Colleague", "email": "colleague@walsall.example"}
+    first = await world.http.post(
+        f"/councils/{walsall.id}/recruiters", json=colleague, headers=walsall.headers
+    )
+    assert first.status_code == 201, first.text
+    recruiter_id = first.json()["recruiter_id"]
+
+    again = await asyncio.gather(
+        *(
+            world.http.post(f"/councils/{walsall.id}/recruiters", json=colleague, headers=walsall.headers)
+            for _ in range(3)  # within the rate limit on invitations
+        )
+    )
+
+    assert [answer.status_code for answer in again] == [201] * 3, again[0].text
+    assert {answer.json()["recruiter_id"] for answer in again} == {recruiter_id}
+    numbers = [
+        e["sequence"] for e in await world.outbox("RecruiterInvited") if e["recruiter_id"] == recruiter_id
+    ]
+    assert numbers == [1, 2, 3, 4]  # in the order written: no number twice, none skipped

@@ -10,8 +10,8 @@ from typing import ClassVar
 import pytest
 from rtw_contracts import ApplicationWithdrawn, schemas
 from rtw_contracts.compatibility import breaking_changes
-from rtw_contracts.envelope import Event
-from rtw_contracts.events.applications import V1_RETIREMENT
+from rtw_contracts.envelope import DEPRECATION_DAYS, Event
+from rtw_contracts.events.applications import V1_DEPRECATION, V1_RETIREMENT
 from rtw_contracts.registry import EVENTS
 from rtw_contracts.schemas import (
     NEW_VERSION_ADVICE,
@@ -133,7 +133,12 @@ def test_check_reports_stale_orphaned_and_breaking(schema_dir: Path) -> None:
 # ---------------------------------------------------------------------- versions and retirement
 
 
-def _family(*, deprecate: bool, retires: date | None = date(2027, 1, 4)) -> list[type[Event]]:
+def _family(
+    *,
+    deprecate: bool,
+    retires: date | None = date(2027, 1, 4),
+    deprecated_on: date | None = date(2026, 10, 1),
+) -> list[type[Event]]:
     """A v1 and a v2 of one event type, the v1 deprecated or not."""
 
     class Thing(Event):
@@ -142,6 +147,9 @@ def _family(*, deprecate: bool, retires: date | None = date(2027, 1, 4)) -> list
         PRODUCER: ClassVar[str] = "applications"
         SUPERSEDED_BY: ClassVar[str | None] = "thing.happened.v2" if deprecate else None
         RETIRES_ON: ClassVar[date | None] = retires if deprecate else None
+        DEPRECATED_ON: ClassVar[date | None] = deprecated_on if deprecate else None
+        SEQUENCE_OF: ClassVar[str] = "thing"
+        SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("name",)
 
         name: str
 
@@ -150,8 +158,22 @@ def _family(*, deprecate: bool, retires: date | None = date(2027, 1, 4)) -> list
         EVENT_TYPE: ClassVar[str] = "Thing"
         EVENT_VERSION: ClassVar[int] = 2
         PRODUCER: ClassVar[str] = "applications"
+        SEQUENCE_OF: ClassVar[str] = "thing"
+        SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("correlation_id",)
 
     return [Thing, ThingV2]
+
+
+def test_a_deprecated_version_stays_for_the_deprecation_period() -> None:
+    assert DEPRECATION_DAYS == 90
+    today = date(2026, 10, 1)
+    assert version_problems(_family(deprecate=True, deprecated_on=date(2026, 10, 6)), today=today) == []
+    assert version_problems(_family(deprecate=True, deprecated_on=date(2026, 10, 7)), today=today) == [
+        "thing.happened.v1: retires on 2027-01-04, less than the deprecation period (90 days) after 2026-10-07"
+    ]
+    assert version_problems(_family(deprecate=True, deprecated_on=None), today=today) == [
+        "thing.happened.v1: deprecated without the day it was (DEPRECATED_ON)"
+    ]
 
 
 def test_a_new_version_needs_the_old_one_deprecated_with_a_retirement_day() -> None:
@@ -205,17 +227,20 @@ def test_the_replaced_events_are_new_versions_with_the_old_ones_retiring() -> No
     for key, event in replaced.items():
         successor = EVENTS[str(event.SUPERSEDED_BY)]
         assert (successor.EVENT_TYPE, successor.EVENT_VERSION) == (event.EVENT_TYPE, 2)
-        assert event.RETIRES_ON == V1_RETIREMENT == date(2027, 1, 4)
+        assert event.RETIRES_ON == V1_RETIREMENT == date(2027, 3, 4)
+        assert (event.DEPRECATED_ON, event.RETIRES_ON) == (V1_DEPRECATION, V1_RETIREMENT)
+        assert V1_DEPRECATION.isoformat() == "2026-12-04"
         # v2 is a new version, not a breaking change to v1: each has its own committed schema.
         committed = committed_schema(key)
         assert committed is not None
         assert committed["deprecated"] is True
         assert committed["x-superseded-by"] == successor.ROUTING_KEY
-        assert committed["x-retires-on"] == "2027-01-04"
+        assert committed["x-retires-on"] == "2027-03-04"
+        assert committed["x-deprecated-on"] == "2026-12-04"
         assert committed_schema(successor.ROUTING_KEY) == current_schema(successor)
         assert "deprecated" not in current_schema(successor)
-    assert check_schemas(today=date(2027, 1, 4)) == []
-    assert [p for p in check_schemas(today=date(2027, 1, 5)) if "retired on" in p] == [
-        f"{key}: retired on 2027-01-04: remove its model, its schema and every subscription to it"
+    assert check_schemas(today=date(2027, 3, 4)) == []
+    assert [p for p in check_schemas(today=date(2027, 3, 5)) if "retired on" in p] == [
+        f"{key}: retired on 2027-03-04: remove its model, its schema and every subscription to it"
         for key in replaced
     ]

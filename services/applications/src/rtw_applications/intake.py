@@ -746,6 +746,7 @@ def _mark_submitted(
     contact = ApplicationContactGiven(
         correlation_id=application.id,
         causation_id=facts.event_id,
+        sequence=facts.sequence,  # the same change as the facts: the same number
         application_id=application.id,
         candidate_id=candidate.id,
         reference=application.reference,

@@ -22,7 +22,19 @@ from pydantic.fields import FieldInfo
 
 from rtw_contracts.types import UtcDatetime
 
-__all__ = ["ALWAYS_SENT", "PERSONAL", "CausedBy", "Event", "caused_by", "personal"]
+__all__ = [
+    "ALWAYS_SENT",
+    "DEPRECATION_DAYS",
+    "PERSONAL",
+    "PERSONAL_DATA",
+    "CausedBy",
+    "Event",
+    "caused_by",
+    "not_personal",
+    "personal",
+    "personal_data",
+    "sequence_description",
+]
 
 ALWAYS_SENT: tuple[str, ...] = ("event_id", "event_type", "event_version", "occurred_at", "producer")
 """Envelope fields with a default that every message nevertheless carries: the model fills them
@@ -31,14 +43,53 @@ always. The published JSON Schemas list them as required, so a subscriber may re
 (``event_id`` is the de-duplication key); making them required was never a breaking change,
 since no producer ever sent a message without them."""
 
+DEPRECATION_DAYS = 90
+"""The least number of days a deprecated version stays published and in the contracts between the
+day it is deprecated (``DEPRECATED_ON``) and the day it retires (``RETIRES_ON``): time for teams
+outside the platform to plan, build and deploy the move to the new version, and for queued and
+dead-lettered messages of the old one to be drained or replayed."""
+
 PERSONAL = "x-personal"
-"""JSON Schema keyword marking a field that holds personal data (a name, an address, a phone)."""
+"""JSON Schema keyword marking a field that names or reaches someone (a name, an e-mail address,
+a phone): ``true`` on those fields (see :func:`personal`)."""
+
+PERSONAL_DATA = "x-personal-data"
+"""JSON Schema keyword classifying every field that could carry personal data (any text, or a
+value holding text): what personal data it carries, in words (``"name"``, ``"the candidate's own
+words (free text)"``), or ``false`` for none. :mod:`rtw_contracts.personal_data` reads it, and a
+contract test fails on a field that could carry text and is classified neither way."""
 
 
-def personal(description: str, **constraints: Any) -> Any:
-    """A field holding personal data about someone (their name, how to reach them): marked in the
-    schema (``"x-personal": true``) so the docs and the contract tests see where it travels."""
-    return Field(description=description, json_schema_extra={PERSONAL: True}, **constraints)
+def personal(description: str, *, what: str, **constraints: Any) -> Any:
+    """A field that names or reaches someone (``what``: their name, e-mail address, phone number):
+    marked ``"x-personal": true`` and ``"x-personal-data": what`` in the schema, so the docs and
+    the contract tests see where it travels."""
+    return Field(
+        description=description, json_schema_extra={PERSONAL: True, PERSONAL_DATA: what}, **constraints
+    )
+
+
+def personal_data(what: str, **field: Any) -> Any:
+    """A field carrying personal data other than a name or a way to reach someone (``what``: free
+    text in someone's words, a key to their video, reasons that mention their circumstances…):
+    ``"x-personal-data": what`` in the schema."""
+    return Field(json_schema_extra={PERSONAL_DATA: what}, **field)
+
+
+def not_personal(**field: Any) -> Any:
+    """A text field that carries no personal data (a code, a title, an organisation's name):
+    ``"x-personal-data": false`` in the schema, classified so that it cannot drift unseen."""
+    return Field(json_schema_extra={PERSONAL_DATA: False}, **field)
+
+
+def sequence_description(aggregate: str, key: tuple[str, ...]) -> str:
+    """The ``sequence`` field's description for an event that counts ``aggregate``'s changes."""
+    named = ", ".join(f"`{field}`" for field in key)
+    return (
+        f"Counts the changes of the {aggregate} ({named}): set on every message, never lower than "
+        "on an earlier change of the same one; ignore a message whose sequence is lower than the "
+        "highest you applied for it."
+    )
 
 
 def _now() -> datetime:
@@ -68,6 +119,20 @@ class Event(BaseModel):
     RETIRES_ON: ClassVar[date | None] = None
     """For a deprecated version: the last day it may exist; after it, the schema check fails
     until the model, its schema and its subscriptions are removed."""
+    DEPRECATED_ON: ClassVar[date | None] = None
+    """For a deprecated version: the day it was deprecated; ``RETIRES_ON`` is at least
+    :data:`DEPRECATION_DAYS` later."""
+    SEQUENCE_OF: ClassVar[str]
+    """The aggregate whose changes ``sequence`` counts, in a word or two (``"match"``): events of
+    one producer with the same ``SEQUENCE_OF`` and the same ``SEQUENCE_KEY`` values share one
+    counter. Every concrete event declares it; it is rendered into the schema (``x-sequence-of``
+    and the ``sequence`` field's description) and the docs."""
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]]
+    """The fields naming the aggregate instance (``("match_id",)``)."""
+    SEQUENCE_SET_BY_PRODUCER: ClassVar[bool] = False
+    """True when the producing service counts the aggregate's changes itself (a counter column on
+    the aggregate's row, changed under its lock); otherwise the outbox write numbers the event from
+    a per-aggregate counter row in the same transaction (``rtw_platform.uow``)."""
 
     event_id: UUID = Field(
         default_factory=uuid4,
@@ -113,12 +178,25 @@ class Event(BaseModel):
             json_schema_extra={"const": cls.EVENT_VERSION},
         )
         fields["producer"] = FieldInfo.merge_field_infos(fields["producer"], default=cls.PRODUCER)
+        if hasattr(cls, "SEQUENCE_OF"):
+            fields["sequence"] = FieldInfo.merge_field_infos(
+                fields["sequence"], description=sequence_description(cls.SEQUENCE_OF, cls.SEQUENCE_KEY)
+            )
+        extra: dict[str, Any] = {}
+        if hasattr(cls, "SEQUENCE_OF"):
+            extra["x-sequence-of"] = cls.SEQUENCE_OF
+            extra["x-sequence-key"] = list(cls.SEQUENCE_KEY)
         if cls.RETIRES_ON is not None or cls.SUPERSEDED_BY is not None:
-            cls.model_config["json_schema_extra"] = {
-                "deprecated": True,
-                "x-superseded-by": cls.SUPERSEDED_BY,
-                "x-retires-on": cls.RETIRES_ON.isoformat() if cls.RETIRES_ON else None,
-            }
+            extra.update(
+                {
+                    "deprecated": True,
+                    "x-superseded-by": cls.SUPERSEDED_BY,
+                    "x-retires-on": cls.RETIRES_ON.isoformat() if cls.RETIRES_ON else None,
+                    "x-deprecated-on": cls.DEPRECATED_ON.isoformat() if cls.DEPRECATED_ON else None,
+                }
+            )
+        if extra:
+            cls.model_config["json_schema_extra"] = extra
         cls.model_rebuild(force=True)
 
     @classmethod

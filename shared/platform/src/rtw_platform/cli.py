@@ -226,13 +226,50 @@ def make_migration(
 
 
 @app.command()
-def asyncapi(name: Annotated[str, typer.Argument(help="Service.")]) -> None:
-    """Print a service's AsyncAPI 3.0 document as JSON."""
+def asyncapi(
+    name: Annotated[
+        str | None, typer.Argument(help="Service; without it, the platform's one document of every event.")
+    ] = None,
+) -> None:
+    """Print an AsyncAPI 3.0 document as JSON: the platform's (every event, for subscribers
+    outside it; the same as `rtw contracts export` writes), or one service's."""
+    if name is None:
+        from .contracts_export import platform_document
+
+        sys.stdout.write(json.dumps(platform_document(_read_settings(ServiceSettings)), indent=2) + "\n")
+        return
     from .service import ServiceRuntime
 
     definition = _service(name)
     runtime = ServiceRuntime(definition, definition.settings())
     sys.stdout.write(json.dumps(runtime.asyncapi(), indent=2) + "\n")
+
+
+contracts_app = typer.Typer(help="The event contracts, for teams outside the platform.", no_args_is_help=True)
+app.add_typer(contracts_app, name="contracts")
+
+
+@contracts_app.command("export")
+def contracts_export(
+    directory: Annotated[Path, typer.Argument(help="Where to write (created if missing).")],
+    production_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The production broker's AMQP URL (credentials are dropped). Default: RTW_AMQP_URL."
+        ),
+    ] = None,
+) -> None:
+    """Write every event's JSON Schema (DIR/schemas/<routing key>.json) and the platform's one
+    AsyncAPI document (DIR/asyncapi.json) as plain files, usable without Python."""
+    from rtw_contracts.asyncapi import ExportError
+
+    from .contracts_export import export_contracts
+
+    try:
+        written = export_contracts(directory, _read_settings(ServiceSettings), production_url=production_url)
+    except ExportError as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"wrote {len(written)} files to {directory}")
 
 
 token_app = typer.Typer(help="Access tokens for staff and tests.", no_args_is_help=True)

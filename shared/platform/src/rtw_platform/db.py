@@ -47,7 +47,8 @@ def service_registry(schema: str) -> registry:
 
 
 def add_platform_tables(metadata: MetaData) -> None:
-    """Add the outbox, inbox and revoked-sessions tables to a service's MetaData (idempotent)."""
+    """Add the outbox, inbox, event-sequence and revoked-sessions tables to a service's MetaData
+    (idempotent)."""
     if f"{metadata.schema}.outbox" in metadata.tables:
         return
     Table(
@@ -83,6 +84,15 @@ def add_platform_tables(metadata: MetaData) -> None:
         Column("handler", String(200), nullable=False),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         PrimaryKeyConstraint("event_id", "handler"),
+    )
+    # The last `sequence` given to each aggregate's events (see sequencing.py).
+    Table(
+        "event_sequences",
+        metadata,
+        Column("aggregate", String(100), nullable=False),
+        Column("aggregate_key", String(200), nullable=False),
+        Column("last", BigInteger, nullable=False),
+        PrimaryKeyConstraint("aggregate", "aggregate_key"),
     )
     # Sessions signed out of (in any service), until they would have expired: see sessions.py.
     Table(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .db import outbox_channel
+from .sequencing import number_events
 from .tracing import current_traceparent
 
 PendingEvent = tuple[Event, str | None]
@@ -158,7 +159,7 @@ class UnitOfWork:
             # the relay is woken only if the commit succeeds). NOTIFY serialises every commit
             # that issues it on one lock held through the commit's disk flush, so a process that
             # runs its own relay wakes it in process after the commit instead.
-            events = [event for event, _ in self._events]
+            events = await number_events(self.session, self._schema, [event for event, _ in self._events])
             await self.session.execute(
                 self._write_outbox_sql,
                 {

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import ClassVar
 from uuid import UUID, uuid5
 
 from pydantic import EmailStr, Field
 
-from rtw_contracts.envelope import Event, personal
+from rtw_contracts.envelope import DEPRECATION_DAYS, Event, not_personal, personal, personal_data
 from rtw_contracts.types import (
     CareerBreak,
     CohortId,
@@ -29,6 +29,7 @@ from rtw_contracts.types import (
 
 __all__ = [
     "NEXT_PAGE_PATTERN",
+    "V1_DEPRECATION",
     "V1_RETIREMENT",
     "ApplicationContactGiven",
     "ApplicationSubmitted",
@@ -42,9 +43,11 @@ __all__ = [
 
 _PRODUCER = "applications"
 
-V1_RETIREMENT = date(2027, 1, 4)
-"""The day the version-1 events replaced on 2026-12-04 (their names, e-mail and links off the
-bus) retire: four weeks for queued and dead-lettered v1 messages to be drained or replayed."""
+V1_DEPRECATION = date(2026, 12, 4)
+"""The day the version-1 events were replaced (their names, e-mail and links off the bus)."""
+V1_RETIREMENT = V1_DEPRECATION + timedelta(days=DEPRECATION_DAYS)
+"""The day they retire: the platform's deprecation period (:data:`DEPRECATION_DAYS`) after it,
+for outside subscribers to move and queued and dead-lettered v1 messages to be drained."""
 
 NEXT_PAGE_PATTERN = r"^(/[A-Za-z0-9_.-]+)+/?$"
 """A path on the platform (no scheme, host, query or empty segment): where a sign-in link leads."""
@@ -61,10 +64,14 @@ class ApplicationSubmitted(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "application.submitted.v1"
+    SEQUENCE_OF: ClassVar[str] = "application"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("application_id",)
+    SEQUENCE_SET_BY_PRODUCER: ClassVar[bool] = True
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUPERSEDED_BY: ClassVar[str | None] = "application.submitted.v2"
     RETIRES_ON: ClassVar[date | None] = V1_RETIREMENT
+    DEPRECATED_ON: ClassVar[date | None] = V1_DEPRECATION
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "training": (
             "application_id",
@@ -104,33 +111,39 @@ class ApplicationSubmitted(Event):
 
     application_id: UUID = Field(description="The application.")
     candidate_id: UUID = Field(description="The candidate (stable across applications).")
-    reference: str = Field(
+    reference: str = not_personal(
         pattern=r"^RTW-[A-Z]+-[0-9]+$",
         description="Human reference quoted to the candidate, e.g. `RTW-ICT-000123`.",
     )
     programme: Programme = Field(description="The programme applied to.")
-    cohort_id: CohortId = Field(description="The cohort applied to.")
+    cohort_id: CohortId = not_personal(description="The cohort applied to.")
     submitted_at: UtcDatetime = Field(description="When the candidate submitted (UTC).")
-    given_name: str = personal("Candidate's given name.", min_length=1, max_length=200)
-    family_name: str = personal("Candidate's family name.", min_length=1, max_length=200)
-    email: EmailStr = personal("Candidate's e-mail address (for notifications).")
+    given_name: str = personal("Candidate's given name.", what="name", min_length=1, max_length=200)
+    family_name: str = personal("Candidate's family name.", what="name", min_length=1, max_length=200)
+    email: EmailStr = personal("Candidate's e-mail address (for notifications).", what="e-mail address")
     preferred_language: Language = Field(description="Language to write to the candidate in.")
-    postcode_district: PostcodeDistrict = Field(
-        description="Candidate's postcode district (outward code only), upper case."
+    postcode_district: PostcodeDistrict = personal_data(
+        "where the candidate lives (postcode district)",
+        description="Candidate's postcode district (outward code only), upper case.",
     )
     region: Region = Field(description="Region of the postcode district.")
     right_to_work: bool = Field(description="Candidate declares the right to work in the UK.")
-    career_break: CareerBreak = Field(description="The candidate's career break.")
+    career_break: CareerBreak = personal_data(
+        "the candidate's career break: its dates and reason (e.g. caring)",
+        description="The candidate's career break.",
+    )
     years_experience: float = Field(ge=0, le=70, description="Years of experience in the profession.")
-    professional_registration: ProfessionalRegistration | None = Field(
-        default=None, description="Registration with a professional body (social work, …)."
+    professional_registration: ProfessionalRegistration | None = personal_data(
+        "the candidate's professional registration number",
+        default=None,
+        description="Registration with a professional body (social work, …).",
     )
     specialisms: list[IctSpecialism] = Field(
         description="Desired ICT specialisms claimed (empty for other programmes)."
     )
-    skills: list[SkillClaim] = Field(description="Skills the candidate claims, with levels.")
-    work_preferences: WorkPreferences = Field(description="How and where the candidate wants to work.")
-    privacy_notice_version: str = Field(
+    skills: list[SkillClaim] = not_personal(description="Skills the candidate claims, with levels.")
+    work_preferences: WorkPreferences = not_personal(description="How and where the candidate wants to work.")
+    privacy_notice_version: str = not_personal(
         min_length=1, max_length=50, description="Version of the privacy notice accepted."
     )
 
@@ -172,6 +185,9 @@ class ApplicationSubmittedV2(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "application.submitted.v2"
+    SEQUENCE_OF: ClassVar[str] = "application"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("application_id",)
+    SEQUENCE_SET_BY_PRODUCER: ClassVar[bool] = True
     EVENT_TYPE: ClassVar[str] = "ApplicationSubmitted"
     EVENT_VERSION: ClassVar[int] = 2
     PRODUCER: ClassVar[str] = _PRODUCER
@@ -212,29 +228,35 @@ class ApplicationSubmittedV2(Event):
 
     application_id: UUID = Field(description="The application.")
     candidate_id: UUID = Field(description="The candidate (stable across applications).")
-    reference: str = Field(
+    reference: str = not_personal(
         pattern=r"^RTW-[A-Z]+-[0-9]+$",
         description="Human reference quoted to the candidate, e.g. `RTW-ICT-000123`.",
     )
     programme: Programme = Field(description="The programme applied to.")
-    cohort_id: CohortId = Field(description="The cohort applied to.")
+    cohort_id: CohortId = not_personal(description="The cohort applied to.")
     submitted_at: UtcDatetime = Field(description="When the candidate submitted (UTC).")
-    postcode_district: PostcodeDistrict = Field(
-        description="Candidate's postcode district (outward code only), upper case."
+    postcode_district: PostcodeDistrict = personal_data(
+        "where the candidate lives (postcode district)",
+        description="Candidate's postcode district (outward code only), upper case.",
     )
     region: Region = Field(description="Region of the postcode district.")
     right_to_work: bool = Field(description="Candidate declares the right to work in the UK.")
-    career_break: CareerBreak = Field(description="The candidate's career break.")
+    career_break: CareerBreak = personal_data(
+        "the candidate's career break: its dates and reason (e.g. caring)",
+        description="The candidate's career break.",
+    )
     years_experience: float = Field(ge=0, le=70, description="Years of experience in the profession.")
-    professional_registration: ProfessionalRegistration | None = Field(
-        default=None, description="Registration with a professional body (social work, …)."
+    professional_registration: ProfessionalRegistration | None = personal_data(
+        "the candidate's professional registration number",
+        default=None,
+        description="Registration with a professional body (social work, …).",
     )
     specialisms: list[IctSpecialism] = Field(
         description="Desired ICT specialisms claimed (empty for other programmes)."
     )
-    skills: list[SkillClaim] = Field(description="Skills the candidate claims, with levels.")
-    work_preferences: WorkPreferences = Field(description="How and where the candidate wants to work.")
-    privacy_notice_version: str = Field(
+    skills: list[SkillClaim] = not_personal(description="Skills the candidate claims, with levels.")
+    work_preferences: WorkPreferences = not_personal(description="How and where the candidate wants to work.")
+    privacy_notice_version: str = not_personal(
         min_length=1, max_length=50, description="Version of the privacy notice accepted."
     )
 
@@ -249,6 +271,9 @@ class ApplicationContactGiven(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "application.contact-given.v1"
+    SEQUENCE_OF: ClassVar[str] = "application"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("application_id",)
+    SEQUENCE_SET_BY_PRODUCER: ClassVar[bool] = True
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -267,18 +292,19 @@ class ApplicationContactGiven(Event):
 
     application_id: UUID = Field(description="The application.")
     candidate_id: UUID = Field(description="The candidate.")
-    reference: str = Field(
+    reference: str = not_personal(
         pattern=r"^RTW-[A-Z]+-[0-9]+$",
         description="Human reference quoted to the candidate, e.g. `RTW-ICT-000123`.",
     )
     programme: Programme = Field(description="The programme applied to.")
-    cohort_id: CohortId = Field(description="The cohort applied to.")
-    given_name: str = personal("Candidate's given name.", min_length=1, max_length=200)
-    family_name: str = personal("Candidate's family name.", min_length=1, max_length=200)
-    email: EmailStr = personal("Candidate's e-mail address.")
+    cohort_id: CohortId = not_personal(description="The cohort applied to.")
+    given_name: str = personal("Candidate's given name.", what="name", min_length=1, max_length=200)
+    family_name: str = personal("Candidate's family name.", what="name", min_length=1, max_length=200)
+    email: EmailStr = personal("Candidate's e-mail address.", what="e-mail address")
     phone: str | None = personal(
         "The phone number the candidate gave for a council to call about a job (absent: none given); "
         "matching releases it with the contact details once the candidate accepts a reach-out.",
+        what="phone number",
         default=None,
         max_length=30,
     )
@@ -294,6 +320,9 @@ class SecondStageSubmitted(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "application.second-stage-submitted.v1"
+    SEQUENCE_OF: ClassVar[str] = "application"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("application_id",)
+    SEQUENCE_SET_BY_PRODUCER: ClassVar[bool] = True
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -303,12 +332,16 @@ class SecondStageSubmitted(Event):
 
     application_id: UUID = Field(description="The application.")
     candidate_id: UUID = Field(description="The candidate.")
-    cohort_id: CohortId = Field(description="The cohort.")
+    cohort_id: CohortId = not_personal(description="The cohort.")
     programme: Programme = Field(description="The programme.")
     submitted_at: UtcDatetime = Field(description="When the form was submitted (UTC).")
-    answers: list[SecondStageAnswer] = Field(description="Answers to the second-stage questions.")
-    video: VideoFile | None = Field(
-        default=None, description="The video assessment, if the cohort asks for one."
+    answers: list[SecondStageAnswer] = personal_data(
+        "the candidate's own words (free text)", description="Answers to the second-stage questions."
+    )
+    video: VideoFile | None = personal_data(
+        "the storage key of the candidate's video",
+        default=None,
+        description="The video assessment, if the cohort asks for one.",
     )
 
 
@@ -321,6 +354,9 @@ class ApplicationWithdrawn(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "application.withdrawn.v1"
+    SEQUENCE_OF: ClassVar[str] = "application"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("application_id",)
+    SEQUENCE_SET_BY_PRODUCER: ClassVar[bool] = True
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -332,7 +368,7 @@ class ApplicationWithdrawn(Event):
 
     application_id: UUID = Field(description="The application.")
     candidate_id: UUID = Field(description="The candidate.")
-    cohort_id: CohortId = Field(description="The cohort.")
+    cohort_id: CohortId = not_personal(description="The cohort.")
     programme: Programme = Field(description="The programme.")
     withdrawn_at: UtcDatetime = Field(description="When the candidate withdrew (UTC).")
     reason: WithdrawalReason = Field(description="Why the candidate withdrew.")
@@ -346,6 +382,8 @@ class CandidateErased(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "candidate.erased.v1"
+    SEQUENCE_OF: ClassVar[str] = "candidate"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("candidate_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -370,16 +408,24 @@ class CandidateSignInRequested(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "candidate.sign-in-requested.v1"
+    SEQUENCE_OF: ClassVar[str] = "candidate's sign-in"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("candidate_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUPERSEDED_BY: ClassVar[str | None] = "candidate.sign-in-requested.v2"
     RETIRES_ON: ClassVar[date | None] = V1_RETIREMENT
+    DEPRECATED_ON: ClassVar[date | None] = V1_DEPRECATION
 
     candidate_id: UUID = Field(description="The candidate.")
-    email: EmailStr = personal("Where to send the link.")
-    given_name: str = personal("Name to greet.", min_length=1, max_length=200)
+    email: EmailStr = personal("Where to send the link.", what="e-mail address")
+    given_name: str = personal("Name to greet.", what="name", min_length=1, max_length=200)
     preferred_language: Language = Field(description="Language to write in.")
-    link: str = Field(min_length=1, max_length=2000, description="The sign-in link to send.")
+    link: str = personal_data(
+        "a sign-in link for the candidate (a credential)",
+        min_length=1,
+        max_length=2000,
+        description="The sign-in link to send.",
+    )
     expires_at: UtcDatetime = Field(description="When the link stops working (UTC).")
 
 
@@ -393,6 +439,8 @@ class CandidateSignInRequestedV2(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "candidate.sign-in-requested.v2"
+    SEQUENCE_OF: ClassVar[str] = "candidate's sign-in"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("candidate_id",)
     EVENT_TYPE: ClassVar[str] = "CandidateSignInRequested"
     EVENT_VERSION: ClassVar[int] = 2
     PRODUCER: ClassVar[str] = _PRODUCER
@@ -408,10 +456,10 @@ class CandidateSignInRequestedV2(Event):
     }
 
     candidate_id: UUID = Field(description="The candidate the link signs in.")
-    email: EmailStr = personal("Where to send the link.")
-    given_name: str = personal("Name to greet.", min_length=1, max_length=200)
+    email: EmailStr = personal("Where to send the link.", what="e-mail address")
+    given_name: str = personal("Name to greet.", what="name", min_length=1, max_length=200)
     preferred_language: Language = Field(description="Language to write in.")
-    next_page: str | None = Field(
+    next_page: str | None = not_personal(
         default=None,
         max_length=500,
         pattern=NEXT_PAGE_PATTERN,

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from rtw_contracts.envelope import Event
+from rtw_contracts.envelope import Event, not_personal, personal_data
 from rtw_contracts.types import (
     AssessmentOutcome,
     AssessmentStage,
@@ -39,6 +39,9 @@ class AssessmentScored(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "assessment.scored.v1"
+    SEQUENCE_OF: ClassVar[str] = "candidacy"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("application_id",)
+    SEQUENCE_SET_BY_PRODUCER: ClassVar[bool] = True
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -66,7 +69,7 @@ class AssessmentScored(Event):
 
     application_id: UUID = Field(description="The application.")
     candidate_id: UUID = Field(description="The candidate.")
-    cohort_id: CohortId = Field(description="The cohort.")
+    cohort_id: CohortId = not_personal(description="The cohort.")
     programme: Programme = Field(description="The programme.")
     stage: AssessmentStage = Field(description="The stage decided.")
     outcome: AssessmentOutcome = Field(description="The outcome of the decision.")
@@ -74,16 +77,18 @@ class AssessmentScored(Event):
     score: Score | None = Field(
         default=None, description="Score 0 to 100 for scored stages; null for screening."
     )
-    breakdown: list[ScoreFactor] = Field(
-        description="The score's factors with points, shares and hints (empty if unscored)."
+    breakdown: list[ScoreFactor] = personal_data(
+        "explanations drawn from the candidate's facts (e.g. their career break)",
+        description="The score's factors with points, shares and hints (empty if unscored).",
     )
-    reasons: list[ReasonCode] = Field(
-        description="Failed eligibility gates (non-empty when outcome is `ineligible`)."
+    reasons: list[ReasonCode] = personal_data(
+        "reasons that may mention the candidate's circumstances (e.g. a caring break)",
+        description="Failed eligibility gates (non-empty when outcome is `ineligible`).",
     )
-    rule_set_version: str = Field(
+    rule_set_version: str = not_personal(
         min_length=1, max_length=50, description="Version of the eligibility rule set applied."
     )
-    rubric_version: str | None = Field(
+    rubric_version: str | None = not_personal(
         default=None, max_length=50, description="Version of the scoring rubric, if scored."
     )
     rank: int | None = Field(default=None, ge=1, description="Rank within the cohort at final selection.")
@@ -106,15 +111,20 @@ class AssessorChanged(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "assessment.assessor-changed.v1"
+    SEQUENCE_OF: ClassVar[str] = "assessor"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("assessor_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "notifications": ("assessor_id", "display_name", "active", "changed_at"),
     }
 
-    assessor_id: str = Field(min_length=1, max_length=100, description="The assessor's staff id.")
-    display_name: str = Field(
-        min_length=1, max_length=200, description="The assessor's name, as staff see it."
+    assessor_id: str = not_personal(min_length=1, max_length=100, description="The assessor's staff id.")
+    display_name: str = personal_data(
+        "a member of staff's name",
+        min_length=1,
+        max_length=200,
+        description="The assessor's name, as staff see it.",
     )
     programmes: list[Programme] = Field(description="The programmes they assess.")
     active: bool = Field(description="Whether they are active (a retired assessor may not sign in).")
@@ -139,6 +149,9 @@ class SelectionReopened(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "assessment.selection-reopened.v1"
+    SEQUENCE_OF: ClassVar[str] = "candidacy"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("application_id",)
+    SEQUENCE_SET_BY_PRODUCER: ClassVar[bool] = True
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -157,7 +170,7 @@ class SelectionReopened(Event):
 
     application_id: UUID = Field(description="The application whose final decision is taken back.")
     candidate_id: UUID = Field(description="The candidate.")
-    cohort_id: CohortId = Field(description="The cohort whose selection was reopened.")
+    cohort_id: CohortId = not_personal(description="The cohort whose selection was reopened.")
     programme: Programme = Field(description="The programme.")
     withdrawn_outcome: AssessmentOutcome = Field(
         description="The final outcome taken back (`selected`, `waitlisted` or `rejected`)."
@@ -178,6 +191,8 @@ class AppealLodged(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "assessment.appeal-lodged.v1"
+    SEQUENCE_OF: ClassVar[str] = "appeal"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("appeal_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -202,6 +217,8 @@ class AppealDecided(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "assessment.appeal-decided.v1"
+    SEQUENCE_OF: ClassVar[str] = "appeal"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("appeal_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -214,7 +231,8 @@ class AppealDecided(Event):
     candidate_id: UUID = Field(description="The candidate who appealed.")
     programme: Programme = Field(description="The programme.")
     upheld: bool = Field(description="True if the appeal was upheld, false if it was dismissed.")
-    reason: str = Field(
+    reason: str = personal_data(
+        "free text about the candidate's appeal, written by an assessor",
         min_length=1,
         max_length=5000,
         description="Why, in the admin's words to the candidate (names nobody else).",

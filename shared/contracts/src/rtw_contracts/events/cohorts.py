@@ -9,7 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import Field
 
-from rtw_contracts.envelope import Event
+from rtw_contracts.envelope import Event, not_personal
 from rtw_contracts.types import CohortId, Programme, UtcDatetime
 
 __all__ = ["CohortScheduled", "CohortSelectionClosed", "cohort_journey"]
@@ -30,6 +30,9 @@ class CohortScheduled(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "cohort.scheduled.v1"
+    SEQUENCE_OF: ClassVar[str] = "cohort"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("cohort_id",)
+    SEQUENCE_SET_BY_PRODUCER: ClassVar[bool] = True
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = "applications"
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -44,9 +47,9 @@ class CohortScheduled(Event):
         ),
     }
 
-    cohort_id: CohortId = Field(description="The cohort.")
+    cohort_id: CohortId = not_personal(description="The cohort.")
     programme: Programme = Field(description="The programme it belongs to.")
-    title: str = Field(min_length=1, max_length=200, description="The title candidates see.")
+    title: str = not_personal(min_length=1, max_length=200, description="The title candidates see.")
     opens_on: date = Field(description="The first day applications are accepted.")
     closes_on: date = Field(description="The last day applications are accepted.")
     video_required: bool = Field(description="Whether the second stage asks for a video.")
@@ -61,12 +64,14 @@ class CohortSelectionClosed(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "cohort.selection-closed.v1"
+    SEQUENCE_OF: ClassVar[str] = "cohort's selection"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("cohort_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = "assessment"
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "applications": ("cohort_id", "closed_at"),
     }
 
-    cohort_id: CohortId = Field(description="The cohort.")
+    cohort_id: CohortId = not_personal(description="The cohort.")
     programme: Programme = Field(description="The programme it belongs to.")
     closed_at: UtcDatetime = Field(description="When selection closed (UTC).")

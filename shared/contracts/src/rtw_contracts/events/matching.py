@@ -9,8 +9,8 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from rtw_contracts.envelope import Event, personal
-from rtw_contracts.events.applications import V1_RETIREMENT
+from rtw_contracts.envelope import Event, not_personal, personal, personal_data
+from rtw_contracts.events.applications import V1_DEPRECATION, V1_RETIREMENT
 from rtw_contracts.types import (
     ContractType,
     FlexibleWorking,
@@ -53,6 +53,8 @@ class CouncilRegistered(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "council.registered.v1"
+    SEQUENCE_OF: ClassVar[str] = "council"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("council_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -61,11 +63,11 @@ class CouncilRegistered(Event):
     }
 
     council_id: UUID = Field(description="The council.")
-    gss_code: GssCode = Field(description="The council's ONS GSS code.")
-    name: str = Field(min_length=1, max_length=200, description="The council's name.")
+    gss_code: GssCode = not_personal(description="The council's ONS GSS code.")
+    name: str = not_personal(min_length=1, max_length=200, description="The council's name.")
     region: Region = Field(description="The council's region.")
-    contact_name: str = personal("Organisational contact's name.", min_length=1, max_length=200)
-    contact_email: EmailStr = personal("Organisational contact's e-mail address.")
+    contact_name: str = personal("Organisational contact's name.", what="name", min_length=1, max_length=200)
+    contact_email: EmailStr = personal("Organisational contact's e-mail address.", what="e-mail address")
     specialisms_needed: list[IctSpecialism] = Field(description="ICT specialisms the council wants.")
     flexible_working_offered: list[FlexibleWorking] = Field(
         description="Flexible-working arrangements the council offers."
@@ -82,6 +84,8 @@ class CouncilClaimRejected(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "council.claim-rejected.v1"
+    SEQUENCE_OF: ClassVar[str] = "council claim"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("claim_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -90,11 +94,11 @@ class CouncilClaimRejected(Event):
 
     claim_id: UUID = Field(description="The claim.")
     council_id: UUID = Field(description="The council claimed.")
-    gss_code: GssCode = Field(description="The council's ONS GSS code.")
-    name: str = Field(min_length=1, max_length=200, description="The council's name.")
-    contact_name: str = personal("The claimant's name.", min_length=1, max_length=200)
-    contact_email: EmailStr = personal("The claimant's e-mail address.")
-    reason: str = Field(min_length=1, max_length=500, description="Why, as the claimant reads it.")
+    gss_code: GssCode = not_personal(description="The council's ONS GSS code.")
+    name: str = not_personal(min_length=1, max_length=200, description="The council's name.")
+    contact_name: str = personal("The claimant's name.", what="name", min_length=1, max_length=200)
+    contact_email: EmailStr = personal("The claimant's e-mail address.", what="e-mail address")
+    reason: str = not_personal(min_length=1, max_length=500, description="Why, as the claimant reads it.")
     rejected_at: UtcDatetime = Field(description="When the claim was rejected (UTC).")
 
 
@@ -108,17 +112,21 @@ class RecruiterInvited(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "council.recruiter-invited.v1"
+    SEQUENCE_OF: ClassVar[str] = "recruiter"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("recruiter_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUPERSEDED_BY: ClassVar[str | None] = "council.recruiter-invited.v2"
     RETIRES_ON: ClassVar[date | None] = V1_RETIREMENT
+    DEPRECATED_ON: ClassVar[date | None] = V1_DEPRECATION
 
     council_id: UUID = Field(description="The council.")
     recruiter_id: UUID = Field(description="The recruiter.")
-    name: str = personal("The recruiter's name.", min_length=1, max_length=200)
-    email: EmailStr = personal("The recruiter's work e-mail address.")
+    name: str = personal("The recruiter's name.", what="name", min_length=1, max_length=200)
+    email: EmailStr = personal("The recruiter's work e-mail address.", what="e-mail address")
     invited_at: UtcDatetime = Field(description="When the recruiter was invited (UTC).")
-    link: str | None = Field(
+    link: str | None = personal_data(
+        "a sign-in link for the recruiter (a credential)",
         default=None,
         max_length=2000,
         description="A single-use sign-in link for the recruiter (absent: they ask for one).",
@@ -136,6 +144,8 @@ class RecruiterInvitedV2(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "council.recruiter-invited.v2"
+    SEQUENCE_OF: ClassVar[str] = "recruiter"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("recruiter_id",)
     EVENT_TYPE: ClassVar[str] = "RecruiterInvited"
     EVENT_VERSION: ClassVar[int] = 2
     PRODUCER: ClassVar[str] = _PRODUCER
@@ -145,8 +155,8 @@ class RecruiterInvitedV2(Event):
 
     council_id: UUID = Field(description="The council the link signs in for.")
     recruiter_id: UUID = Field(description="The recruiter the link signs in.")
-    name: str = personal("The recruiter's name.", min_length=1, max_length=200)
-    email: EmailStr = personal("The recruiter's work e-mail address.")
+    name: str = personal("The recruiter's name.", what="name", min_length=1, max_length=200)
+    email: EmailStr = personal("The recruiter's work e-mail address.", what="e-mail address")
     invited_at: UtcDatetime = Field(description="When the link was asked for (UTC).")
     expires_at: UtcDatetime = Field(description="When the link must stop working (UTC).")
 
@@ -159,6 +169,8 @@ class VacancyPosted(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "vacancy.posted.v1"
+    SEQUENCE_OF: ClassVar[str] = "vacancy"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("vacancy_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -175,25 +187,27 @@ class VacancyPosted(Event):
 
     vacancy_id: UUID = Field(description="The vacancy.")
     council_id: UUID = Field(description="The council.")
-    gss_code: GssCode = Field(description="The council's ONS GSS code.")
-    title: str = Field(min_length=1, max_length=200, description="The job title.")
+    gss_code: GssCode = not_personal(description="The council's ONS GSS code.")
+    title: str = not_personal(min_length=1, max_length=200, description="The job title.")
     programme: Programme = Field(description="The programme (profession) of the vacancy.")
     specialism: IctSpecialism | None = Field(
         default=None, description="The ICT specialism, for ICT vacancies."
     )
-    role: str = Field(min_length=1, max_length=200, description="DDaT framework role, e.g. `Data analyst`.")
-    role_level: str = Field(
+    role: str = not_personal(
+        min_length=1, max_length=200, description="DDaT framework role, e.g. `Data analyst`."
+    )
+    role_level: str = not_personal(
         min_length=1,
         max_length=200,
         description="DDaT framework role level, e.g. `Senior data analyst`.",
     )
-    required_skills: list[SkillClaim] = Field(description="Skills needed, with levels.")
+    required_skills: list[SkillClaim] = not_personal(description="Skills needed, with levels.")
     work_mode: WorkMode = Field(description="On site, hybrid or remote.")
     flexible_working: list[FlexibleWorking] = Field(description="Flexible-working arrangements offered.")
-    base_postcode_districts: list[PostcodeDistrict] = Field(
+    base_postcode_districts: list[PostcodeDistrict] = not_personal(
         description="Postcode districts of the possible work bases."
     )
-    salary_band: SalaryBand = Field(description="Annual salary range.")
+    salary_band: SalaryBand = not_personal(description="Annual salary range.")
     hours_per_week: float = Field(gt=0, le=60, description="Contracted hours per week.")
     closing_date: date = Field(description="Last day to be considered.")
     posted_at: UtcDatetime = Field(description="When the vacancy was posted (UTC).")
@@ -207,6 +221,8 @@ class MatchProposed(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "match.proposed.v1"
+    SEQUENCE_OF: ClassVar[str] = "match"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("match_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -229,8 +245,11 @@ class MatchProposed(Event):
     candidate_id: UUID = Field(description="The candidate.")
     application_id: UUID = Field(description="The candidate's application.")
     score: Score = Field(description="Match score 0 to 100.")
-    factors: list[ScoreFactor] = Field(description="The score's factors, with hints.")
-    weights_version: str = Field(
+    factors: list[ScoreFactor] = personal_data(
+        "explanations drawn from the candidate's facts (e.g. their career break)",
+        description="The score's factors, with hints.",
+    )
+    weights_version: str = not_personal(
         min_length=1, max_length=50, description="Version of the factor weights used."
     )
     proposed_at: UtcDatetime = Field(description="When the match was proposed (UTC).")
@@ -244,6 +263,8 @@ class ReachOutSent(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "match.reach-out-sent.v1"
+    SEQUENCE_OF: ClassVar[str] = "match"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("match_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -267,6 +288,8 @@ class MatchResponded(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "match.responded.v1"
+    SEQUENCE_OF: ClassVar[str] = "match"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("match_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -292,6 +315,8 @@ class CandidateHired(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "match.candidate-hired.v1"
+    SEQUENCE_OF: ClassVar[str] = "match"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("match_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -315,7 +340,7 @@ class CandidateHired(Event):
     application_id: UUID = Field(description="The candidate's application.")
     start_date: date = Field(description="First day of work.")
     hours_per_week: float = Field(gt=0, le=60, description="Contracted hours per week.")
-    salary_band: SalaryBand = Field(description="Annual salary range agreed.")
+    salary_band: SalaryBand = not_personal(description="Annual salary range agreed.")
     contract: ContractType = Field(description="Permanent or fixed term.")
     hired_at: UtcDatetime = Field(description="When the hire was recorded (UTC).")
 
@@ -328,6 +353,8 @@ class SkillGapIdentified(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "skills.gap-identified.v1"
+    SEQUENCE_OF: ClassVar[str] = "skill gap"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("vacancy_id", "application_id")
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -338,6 +365,6 @@ class SkillGapIdentified(Event):
     application_id: UUID = Field(description="The candidate's application.")
     vacancy_id: UUID = Field(description="The vacancy.")
     council_id: UUID = Field(description="The council.")
-    gaps: list[SkillGap] = Field(description="The skills missing or below the level needed.")
+    gaps: list[SkillGap] = not_personal(description="The skills missing or below the level needed.")
     score: Score = Field(description="The match score 0 to 100 despite the gaps.")
     identified_at: UtcDatetime = Field(description="When the gaps were identified (UTC).")

@@ -26,6 +26,8 @@ class SessionEnded(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "session.ended.v1"
+    SEQUENCE_OF: ClassVar[str] = "session"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("session_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = "platform"
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from rtw_contracts.envelope import Event
+from rtw_contracts.envelope import Event, not_personal
 from rtw_contracts.types import CohortId, Programme, SkillClaim, TrainingModuleRef, UtcDatetime
 
 __all__ = ["TrainingCompleted", "TrainingEnrolled", "TrainingModuleCompleted", "TrainingProviderChanged"]
@@ -26,6 +26,9 @@ class TrainingEnrolled(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "training.enrolled.v1"
+    SEQUENCE_OF: ClassVar[str] = "enrolment"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("enrolment_id",)
+    SEQUENCE_SET_BY_PRODUCER: ClassVar[bool] = True
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -39,14 +42,14 @@ class TrainingEnrolled(Event):
     application_id: UUID = Field(description="The application that was selected.")
     candidate_id: UUID = Field(description="The candidate.")
     programme: Programme = Field(description="The programme.")
-    cohort_id: CohortId = Field(description="The cohort.")
-    curriculum_id: str = Field(
+    cohort_id: CohortId = not_personal(description="The cohort.")
+    curriculum_id: str = not_personal(
         min_length=1, max_length=100, description="The curriculum (a configuration slug)."
     )
-    curriculum_version: str = Field(
+    curriculum_version: str = not_personal(
         min_length=1, max_length=50, description="Version of the curriculum enrolled on."
     )
-    modules: list[TrainingModuleRef] = Field(description="The curriculum's modules.")
+    modules: list[TrainingModuleRef] = not_personal(description="The curriculum's modules.")
     enrolled_at: UtcDatetime = Field(description="When the candidate was enrolled (UTC).")
     expected_end: date | None = Field(
         default=None, description="When the training is expected to end, if known."
@@ -61,6 +64,9 @@ class TrainingModuleCompleted(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "training.module-completed.v1"
+    SEQUENCE_OF: ClassVar[str] = "enrolment"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("enrolment_id",)
+    SEQUENCE_SET_BY_PRODUCER: ClassVar[bool] = True
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -71,10 +77,10 @@ class TrainingModuleCompleted(Event):
     enrolment_id: UUID = Field(description="The enrolment.")
     application_id: UUID = Field(description="The application.")
     candidate_id: UUID = Field(description="The candidate.")
-    module_id: str = Field(min_length=1, max_length=100, description="The module completed.")
-    module_title: str = Field(min_length=1, max_length=300, description="The module's title.")
+    module_id: str = not_personal(min_length=1, max_length=100, description="The module completed.")
+    module_title: str = not_personal(min_length=1, max_length=300, description="The module's title.")
     hours: float = Field(ge=0, le=1000, description="Learning hours (CPD) the module counts for.")
-    skills: list[SkillClaim] = Field(description="Skills the module develops, with levels.")
+    skills: list[SkillClaim] = not_personal(description="Skills the module develops, with levels.")
     completed_at: UtcDatetime = Field(description="When the module was completed (UTC).")
 
 
@@ -88,6 +94,9 @@ class TrainingCompleted(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "training.completed.v1"
+    SEQUENCE_OF: ClassVar[str] = "enrolment"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("enrolment_id",)
+    SEQUENCE_SET_BY_PRODUCER: ClassVar[bool] = True
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -102,7 +111,7 @@ class TrainingCompleted(Event):
     candidate_id: UUID = Field(description="The candidate.")
     programme: Programme = Field(description="The programme.")
     certificate_id: UUID = Field(description="The certificate issued.")
-    skills_gained: list[SkillClaim] = Field(description="Skills gained through the training.")
+    skills_gained: list[SkillClaim] = not_personal(description="Skills gained through the training.")
     completed_at: UtcDatetime = Field(description="When the training was completed (UTC).")
 
 
@@ -117,14 +126,16 @@ class TrainingProviderChanged(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "training.provider-changed.v1"
+    SEQUENCE_OF: ClassVar[str] = "training provider"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("provider_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "notifications": ("provider_id", "name", "active", "changed_at"),
     }
 
-    provider_id: str = Field(min_length=1, max_length=100, description="The provider's id.")
-    name: str = Field(min_length=1, max_length=200, description="The provider's name.")
-    cohorts: list[CohortId] = Field(description="The cohorts it trains.")
+    provider_id: str = not_personal(min_length=1, max_length=100, description="The provider's id.")
+    name: str = not_personal(min_length=1, max_length=200, description="The provider's name.")
+    cohorts: list[CohortId] = not_personal(description="The cohorts it trains.")
     active: bool = Field(description="Whether it is active (a retired provider's trainers may not sign in).")
     changed_at: UtcDatetime = Field(description="When the change was made (UTC).")

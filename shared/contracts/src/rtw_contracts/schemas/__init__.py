@@ -11,8 +11,9 @@ A breaking change is a new version: a new model (``EVENT_VERSION`` + 1, routing 
 ``.v<N+1>``) with its own schema, while the old model stays, marked deprecated (``SUPERSEDED_BY``
 the new routing key, ``RETIRES_ON`` a stated day), until it retires. :func:`version_problems`
 holds every event type to that: only its newest version may be current, each older one names its
-successor and its retirement day, and past that day the check fails until the old model, its
-schema and its subscriptions are gone.
+successor, the day it was deprecated and its retirement day, at least
+:data:`~rtw_contracts.envelope.DEPRECATION_DAYS` (90) days later, and past that day the check
+fails until the old model, its schema and its subscriptions are gone.
 
 Compatibility is checked twice: against the committed schemas (the working tree) and against
 the *last released schema set*, kept in the repository under ``shared/contracts/released/
@@ -41,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from rtw_contracts.compatibility import breaking_changes
-from rtw_contracts.envelope import ALWAYS_SENT, Event
+from rtw_contracts.envelope import ALWAYS_SENT, DEPRECATION_DAYS, Event
 from rtw_contracts.registry import EVENTS
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "release_schemas",
     "released_versions",
     "render",
+    "schema_id",
     "schema_path",
     "version_problems",
     "write_schemas",
@@ -84,10 +86,25 @@ class ReleaseError(ValueError):
     """A release cannot be taken (bad or old version, or the schemas have problems)."""
 
 
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+"""The ``$schema`` of every published schema."""
+
+
+def schema_id(routing_key: str) -> str:
+    """The stable ``$id`` of the schema of ``routing_key`` (which ends in the event's version):
+    a URN, the same wherever the file is copied to (``urn:rtw:event:application.submitted.v2``)."""
+    return f"urn:rtw:event:{routing_key}"
+
+
 def current_schema(event: type[Event]) -> dict[str, Any]:
     """Return the published JSON Schema of ``event``: the model's validation-mode schema, with
-    the always-sent envelope fields (:data:`~rtw_contracts.envelope.ALWAYS_SENT`) required."""
-    schema = event.model_json_schema(mode="validation")
+    the always-sent envelope fields (:data:`~rtw_contracts.envelope.ALWAYS_SENT`) required, its
+    dialect (``$schema``) and its stable id (``$id``, :func:`schema_id`)."""
+    schema = {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "$id": schema_id(event.ROUTING_KEY),
+        **event.model_json_schema(mode="validation"),
+    }
     required = list(schema.get("required", ()))
     for name in ALWAYS_SENT:
         if name in schema["properties"] and name not in required:
@@ -193,6 +210,15 @@ def version_problems(events: Iterable[type[Event]] | None = None, today: date | 
             problems.append(
                 f"{event.ROUTING_KEY}: superseded by {successor.ROUTING_KEY}, which is not a newer "
                 f"version of {event.EVENT_TYPE}"
+            )
+        if event.DEPRECATED_ON is None:
+            problems.append(f"{event.ROUTING_KEY}: deprecated without the day it was (DEPRECATED_ON)")
+        elif event.RETIRES_ON is not None and (event.RETIRES_ON - event.DEPRECATED_ON).days < (
+            DEPRECATION_DAYS
+        ):
+            problems.append(
+                f"{event.ROUTING_KEY}: retires on {event.RETIRES_ON.isoformat()}, less than the "
+                f"deprecation period ({DEPRECATION_DAYS} days) after {event.DEPRECATED_ON.isoformat()}"
             )
         if event.RETIRES_ON is None:
             problems.append(f"{event.ROUTING_KEY}: deprecated without a retirement day (RETIRES_ON)")
