@@ -95,6 +95,8 @@ def aggregate_of(validator: Draft202012Validator, event: Mapping[str, Any]) -> t
     """The aggregate whose changes the event's ``sequence`` counts, as its schema names it
     (``x-sequence-of`` and the fields of ``x-sequence-key``), or None if it names none."""
     schema = validator.schema
+    if not isinstance(schema, Mapping):
+        return None
     of, fields = schema.get("x-sequence-of"), schema.get("x-sequence-key")
     if not of or not fields:
         return None
