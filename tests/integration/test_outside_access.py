@@ -95,7 +95,8 @@ async def test_a_granted_team_binds_its_queue_and_receives(teams: tuple[Broker, 
         channel = await connection.channel()
         queue = await channel.get_queue("ext.payroll.hires", ensure=False)
         message = await queue.get(timeout=10, fail=False)
-        assert message is not None and message.routing_key == GRANTED
+        assert message is not None
+        assert message.routing_key == GRANTED
         await message.ack()
     finally:
         await connection.close()
@@ -151,7 +152,8 @@ def test_a_personal_data_key_without_a_purpose_is_refused(broker: Broker, tmp_pa
     refused = broker.rtw("broker", "setup", "--teams", str(path))
     assert refused.returncode == 2, refused.stderr
     assert "application.contact-given.v1 carries personal data" in refused.stderr
-    assert "Traceback" not in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
     assert not asyncio.run(_can_connect(broker.url("ext-nopurpose")))
 
 
