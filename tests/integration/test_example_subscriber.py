@@ -76,6 +76,8 @@ async def test_example_subscriber_validates_deduplicates_and_erases(
             str(SCHEMA_DIR),  # the published JSON files, not the models
             "--store",
             str(store),
+            "--publisher-user",
+            "guest",  # every producer publishes as the local broker's one user here
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
