@@ -5,6 +5,7 @@ user) is dead-lettered with the reason; a genuine one is handled; the relay stam
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
@@ -15,10 +16,12 @@ import pytest
 from faststream.rabbit import ExchangeType, RabbitExchange
 from rtw_contracts import ApplicationWithdrawn, AssessmentScored
 from rtw_contracts.examples import example
+from rtw_platform.broker_setup import setup_broker
 from rtw_platform.db import asyncpg_dsn
-from rtw_platform.dlq import peek
+from rtw_platform.dlq import peek, replay
 from rtw_platform.messaging import AmqpEventPublisher
 from rtw_platform.service import ServiceRuntime
+from rtw_platform.testing.broker_users import DEFINITIONS, Broker
 from rtw_platform.testing.events import outbox_message
 from rtw_platform.testing.fixtures import BrokerNamespace
 from rtw_platform.testing.waiting import eventually
@@ -102,3 +105,41 @@ async def test_the_relay_publishes_with_its_broker_user_and_service(
     finally:
         await publisher.close()
         await connection.close()
+
+
+async def test_a_replayed_dead_letter_is_believed_for_its_first_publisher_with_a_user_per_service(
+    broker: Broker, start_service: Callable[..., Any], clean_database: str
+) -> None:
+    """Per-service users (the real setup, a throwaway vhost): training dead-letters assessment's
+    event while it expects another user for assessment; once it is told the right one, the
+    dead-letter user's replay (published as itself) is handled, for the user it first came from."""
+    await asyncio.to_thread(setup_broker, broker.settings, DEFINITIONS)
+    as_deployed = {
+        "amqp_url": broker.url("training"),
+        "topology_prefix": "",
+        "publisher_user": f"{broker.settings.user_prefix}rtw-{{service}}",
+    }
+    wrong = await start_service(TRAINING, **as_deployed, publisher_users={"assessment": "someone-else"})
+    event = example(AssessmentScored, event_id=uuid4())
+    await _publish_as(broker.url("assessment"), event)
+    queue = wrong.topology.queue_name(AssessmentScored)
+    dead_letters = broker.url("dead-letters")
+    [letter] = await eventually(lambda: peek(dead_letters, queue), what="the dead letter")
+    assert letter.error is not None
+    assert f"'{broker.users['assessment']}', not by its producer's (someone-else)" in letter.error
+    await wrong.stop()
+
+    await start_service(TRAINING, **as_deployed)
+    assert await replay(dead_letters, queue) == 1
+    assert await eventually(lambda: _handled(clean_database, event.event_id), what="the replayed event")
+    assert await peek(dead_letters, queue) == []
+
+
+async def _publish_as(url: str, event: AssessmentScored) -> None:
+    publisher = AmqpEventPublisher(
+        url, RabbitExchange("rtw.events", type=ExchangeType.TOPIC, durable=True), app_id="assessment"
+    )
+    try:
+        await publisher([outbox_message(event, 1)])
+    finally:
+        await publisher.close()

@@ -182,8 +182,8 @@ async def _replay(
             headers = {k: v for k, v in (message.headers or {}).items() if k not in _RTW_FAILURE_HEADERS}
             headers["x-rtw-last-error"] = (message.headers or {}).get(ERROR_HEADER)
             headers[REPLAYS_HEADER] = (header_int(message.headers, REPLAYS_HEADER) or 0) + 1
-            headers.pop("x-death", None)
             headers[PUBLISHED_BY_HEADER] = _first_publisher(message, replayer)
+            headers.pop("x-death", None)
             await channel.default_exchange.publish(
                 aio_pika.Message(
                     message.body,
@@ -212,11 +212,13 @@ async def _replay(
 
 def _first_publisher(message: aio_pika.abc.AbstractIncomingMessage, replayer: str) -> str:
     """The broker user that first published a dead letter: its own `user_id` when the broker
-    dead-lettered it (past its delivery limit) as it arrived; else (the consuming service
-    dead-lettered it, or it had been replayed before) the one recorded in its headers."""
-    if message.user_id and message.user_id != replayer:
-        return message.user_id
-    recorded = (message.headers or {}).get(PUBLISHED_BY_HEADER)
+    dead-lettered it as it arrived (past its delivery limit: the broker adds `x-death`) unless it
+    was a replay; else the user recorded with it (by the consuming service that dead-lettered
+    it, publishing it as itself, or by the replay)."""
+    headers = message.headers or {}
+    if "x-death" in headers and message.user_id != replayer:
+        return message.user_id or ""
+    recorded = headers.get(PUBLISHED_BY_HEADER)
     return recorded.decode() if isinstance(recorded, bytes) else str(recorded or "")
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
-from faststream import AckPolicy
+from faststream import AckPolicy, BaseMiddleware
 from faststream.rabbit import Channel, RabbitBroker, RabbitExchange
 from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
@@ -55,8 +55,9 @@ def create_broker(
 ) -> RabbitBroker:
     """A broker for one service: confirms on, prefetch set, the failure policy on every consumer;
     with a tracer provider, FastStream's OpenTelemetry middleware (outermost) continues each
-    message's trace from its `traceparent` header."""
-    middlewares: tuple[Any, ...] = (failure_policy,)
+    message's trace from its `traceparent` header. Everything it publishes carries the broker user
+    it connects as in `user_id` (StampUserId)."""
+    middlewares: tuple[Any, ...] = (failure_policy, StampUserId(amqp_user(url)))
     if tracer_provider is not None:
         # Outside the failure policy, which catches a handler's error: the span never records the
         # error's text (it may quote personal data), only that the message was dead-lettered.
@@ -78,6 +79,29 @@ def create_broker(
     )
     failure_policy.broker = broker
     return broker
+
+
+class StampUserId:
+    """Middleware factory: every message a broker publishes carries `user_id`, the broker user it
+    connects as (RabbitMQ refuses any other), unless the publish names one itself."""
+
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+
+    def __call__(self, msg: Any, /, *, context: Any) -> _StampUserIdMiddleware:
+        return _StampUserIdMiddleware(msg, context=context, user_id=self.user_id)
+
+
+class _StampUserIdMiddleware(BaseMiddleware):
+    def __init__(self, msg: Any, /, *, context: Any, user_id: str) -> None:
+        super().__init__(msg, context=context)
+        self.user_id = user_id
+
+    async def publish_scope(self, call_next: Callable[[Any], Awaitable[Any]], cmd: Any) -> Any:
+        options = getattr(cmd, "message_options", None)
+        if isinstance(options, dict) and not options.get("user_id"):
+            options["user_id"] = self.user_id
+        return await call_next(cmd)
 
 
 def subscribe(
