@@ -48,6 +48,7 @@ from rtw_contracts import topology as names
 from rtw_contracts.examples import example
 from rtw_platform.db import asyncpg_dsn
 from rtw_platform.migrations import upgrade
+from rtw_platform.publishers import amqp_user
 from rtw_platform.reference import postcode_districts
 from rtw_platform.registry import declared_names, installed_services
 from rtw_platform.testing.mail import free_port
@@ -196,6 +197,7 @@ async def publish(scratch: Scratch, bodies: list[tuple[str, bytes]], window: int
                         content_type="application/json",
                         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                         type=EVENT.EVENT_TYPE,
+                        user_id=amqp_user(scratch.amqp_url),
                     ),
                     routing_key=EVENT.ROUTING_KEY,
                     timeout=60,

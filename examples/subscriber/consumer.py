@@ -16,6 +16,12 @@ Run it (see docs/subscribers.md)::
         --store inbox.sqlite3 --queue ext.example.events \\
         --bind application.submitted.v2 --bind application.withdrawn.v1
 
+It believes a message only from the producer's broker user: the AMQP ``user_id`` (which RabbitMQ
+holds to the publisher's connection, so it cannot be forged) must be the broker user of the
+service the body's ``producer`` names (``--publisher-user rtw-{producer}``, the platform's
+naming), and the body's ``producer`` must be the one its schema's contract names; anything else
+is rejected with the reason.
+
 ``candidate.erased.v1`` is always bound: a subscriber that keeps personal data must honour it.
 It prints one line per message (``accepted``, ``duplicate``, ``stale``, ``rejected``,
 ``erased``, ``ignored-erased`` for a late event about someone already erased) and stops on SIGINT/SIGTERM.
@@ -190,6 +196,22 @@ class Store:
         return "erased"
 
 
+def check_publisher(
+    event: Mapping[str, Any], schema: Mapping[str, Any], user_id: str | None, template: str
+) -> None:
+    """Raise ValueError unless the event names its contract's producer (the schema's default of
+    ``producer``) and that producer's broker user published it."""
+    producer = schema.get("properties", {}).get("producer", {}).get("default")
+    if producer is not None and event.get("producer") != producer:
+        raise ValueError(f"producer {event.get('producer')!r} is not its contract's ({producer!r})")
+    expected = template.replace("{producer}", str(event.get("producer", "")))
+    if user_id != expected:
+        raise ValueError(
+            f"published by broker user {user_id or 'unknown'!r}, not by {expected!r} "
+            f"(the broker user of its producer {event.get('producer')!r})"
+        )
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -217,7 +239,8 @@ async def consume(args: argparse.Namespace, stop: asyncio.Event) -> None:
                 errors = [] if validator is None else sorted(validator.iter_errors(event), key=str)
                 if validator is None or errors:
                     raise ValueError(errors[0].message if errors else f"no schema bound for {key}")
-            except ValueError as error:  # not JSON, or not valid against the schema
+                check_publisher(event, validator.schema, message.user_id, args.publisher_user)
+            except ValueError as error:  # not JSON, not valid against the schema, or forged
                 store.reject(message.message_id, key, str(error))
                 print(f"rejected {key} {message.message_id}: {error}", flush=True)
                 await message.reject(requeue=False)  # to the queue's dead-letter, if configured
@@ -239,6 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bind", action="append", default=[], help="a routing key (repeatable)")
     parser.add_argument("--schemas", required=True, help="directory of <routing key>.json schemas")
     parser.add_argument("--store", default="inbox.sqlite3", help="the SQLite file to keep data in")
+    parser.add_argument(
+        "--publisher-user",
+        default="rtw-{producer}",
+        help="the broker user each producer publishes as, {producer} replaced (default rtw-{producer})",
+    )
     args = parser.parse_args(argv)
 
     async def run() -> None:

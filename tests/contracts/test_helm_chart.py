@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from rtw_contracts.registry import EVENTS
 from rtw_platform.registry import installed_services
 
 pytestmark = pytest.mark.contracts
@@ -275,6 +276,8 @@ def test_the_chart_makes_no_secret_and_takes_every_secret_by_reference(
             assert reference["name"] == expected, (name, variable)
         assert {"RTW_DATABASE_URL", "RTW_AMQP_URL", "RTW_TOKEN_SECRET"} <= set(env), name
         assert "RTW_DEVELOPMENT_MODE" not in env, name
+        # Consumers believe only the producer's broker user (rtw_platform.publishers).
+        assert env["RTW_PUBLISHER_USER"]["value"] == "rtw-{service}", name
     training = {e["name"] for e in pod_specs(documents)["Deployment/rtw-training"]["containers"][0]["env"]}
     assert "RTW_CERTIFICATE_KEY" in training
     notifications = {
@@ -451,6 +454,11 @@ def test_the_broker_gives_each_service_its_own_user_queues_and_events(
         theirs = {event.ROUTING_KEY for other in services.values() for event in other.publishes} - own
         assert all(write.match(key) for key in own), name
         assert not [key for key in theirs if write.match(key)], name
+        read = re.compile(topic["permissions"]["read"])
+        consumed = {subscription.event.ROUTING_KEY for subscription in definition.subscriptions}
+        others = {key for key in EVENTS if key not in consumed}
+        assert all(read.match(key) for key in consumed), name
+        assert not [key for key in others if read.match(key)], name
     for document in topology:
         assert document["spec"]["rabbitmqClusterReference"] == {
             "name": "rtw-rabbitmq",

@@ -26,6 +26,7 @@ from rtw_contracts.examples import example
 from rtw_matching.app import SERVICE as MATCHING
 from rtw_notifications.app import SERVICE as NOTIFICATIONS
 from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.publishers import amqp_user
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import BrokerNamespace, app_for
 from rtw_platform.testing.mail import Mailbox, serve_mailbox
@@ -135,7 +136,11 @@ async def test_a_council_signs_up_posts_a_vacancy_and_hires_a_returner(
                 decided_at=datetime.now(UTC),
             )
             await exchange.publish(
-                aio_pika.Message(selected.model_dump_json().encode(), message_id=str(selected.event_id)),
+                aio_pika.Message(
+                    selected.model_dump_json().encode(),
+                    message_id=str(selected.event_id),
+                    user_id=amqp_user(broker_namespace.amqp_url),
+                ),
                 routing_key=selected.ROUTING_KEY,
             )
 

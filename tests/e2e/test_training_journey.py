@@ -17,6 +17,7 @@ from rtw_applications.testing import submitted_application
 from rtw_contracts import AssessmentScored, TrainingCompleted
 from rtw_contracts.examples import example
 from rtw_platform.auth import Principal, Role, issue_token
+from rtw_platform.publishers import amqp_user
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import BrokerNamespace, app_for
 from rtw_platform.testing.waiting import eventually
@@ -73,7 +74,11 @@ async def test_a_selected_candidate_trains_and_gets_a_verifiable_certificate(
                 decided_at=datetime.now(UTC),
             )
             await exchange.publish(
-                aio_pika.Message(selected.model_dump_json().encode(), message_id=str(selected.event_id)),
+                aio_pika.Message(
+                    selected.model_dump_json().encode(),
+                    message_id=str(selected.event_id),
+                    user_id=amqp_user(broker_namespace.amqp_url),
+                ),
                 routing_key=selected.ROUTING_KEY,
             )
 

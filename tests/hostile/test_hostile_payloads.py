@@ -35,6 +35,7 @@ from rtw_matching.app import SERVICE as MATCHING
 from rtw_notifications.app import SERVICE as NOTIFICATIONS
 from rtw_platform import dlq
 from rtw_platform.db import asyncpg_dsn
+from rtw_platform.publishers import amqp_user
 from rtw_platform.service import ServiceDefinition, ServiceRuntime
 from rtw_platform.testing.fixtures import BrokerNamespace
 from rtw_platform.testing.waiting import eventually
@@ -195,6 +196,7 @@ async def publish(namespace: BrokerNamespace, messages: list[tuple[str, bytes, s
                 aio_pika.Message(
                     body,
                     message_id=message_id,
+                    user_id=amqp_user(namespace.amqp_url),
                     content_type="application/json",
                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 ),

@@ -6,17 +6,9 @@ where a service's user is refused."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import secrets
-import subprocess
-import sys
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 from typing import Any
-from urllib.parse import quote
 
 import aio_pika
 import httpx
@@ -25,63 +17,10 @@ import pytest_asyncio
 from aio_pika.exceptions import ProbableAuthenticationError
 from aiormq.exceptions import ChannelAccessRefused
 from rtw_platform import dlq
-from rtw_platform.broker_setup import BrokerSetupSettings, setup_broker
-from rtw_platform.broker_users import platform_users
+from rtw_platform.broker_setup import setup_broker
+from rtw_platform.testing.broker_users import DEFINITIONS, Broker
 
 pytestmark = pytest.mark.integration
-
-DEFINITIONS = Path(__file__).resolve().parents[2] / "deploy" / "rabbitmq" / "definitions.json"
-MANAGEMENT = os.environ.get("RTW_TEST_BROKER_ADMIN_URL", "http://127.0.0.1:15672")
-
-
-@dataclass
-class Broker:
-    """A throwaway vhost, its users' password files and the setup's settings."""
-
-    settings: BrokerSetupSettings
-    passwords: Path
-    users: dict[str, str]
-    """Role (`applications`, …, `dead-letters`) to user name."""
-
-    def password(self, role: str) -> str:
-        return (self.passwords / f"rtw_amqp_password_{role.replace('-', '_')}").read_text().strip()
-
-    def url(self, role: str, password: str | None = None) -> str:
-        secret = quote(password if password is not None else self.password(role), safe="")
-        user = quote(self.users[role], safe="")
-        return f"amqp://{user}:{secret}@127.0.0.1:5672/{quote(self.settings.vhost, safe='')}"
-
-    def rotate(self, role: str) -> tuple[str, str]:
-        """A new password in the role's secret file: (old, new)."""
-        old = self.password(role)
-        new = secrets.token_urlsafe(24)
-        (self.passwords / f"rtw_amqp_password_{role.replace('-', '_')}").write_text(new + "\n")
-        return old, new
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
-    try:
-        httpx.get(f"{MANAGEMENT}/api/overview", auth=("guest", "guest"), timeout=5).raise_for_status()
-    except httpx.HTTPError as exc:  # pragma: no cover - the local setup enables it (make services)
-        pytest.fail(f"RabbitMQ's management API is not on {MANAGEMENT} (run `make services`): {exc}")
-    tag = uuid.uuid4().hex[:8]
-    settings = BrokerSetupSettings(
-        admin_url=MANAGEMENT,
-        admin_user="guest",
-        admin_password="guest",
-        vhost=f"t-{tag}",
-        passwords_dir=tmp_path,
-        user_prefix=f"t-{tag}-",
-    )
-    users = platform_users(settings.user_prefix)
-    for user in users:
-        (tmp_path / user.secret_file).write_text(secrets.token_urlsafe(24) + "\n")
-    yield Broker(settings, tmp_path, {user.role: user.name for user in users})
-    with httpx.Client(base_url=f"{MANAGEMENT}/api", auth=("guest", "guest"), timeout=15) as api:
-        api.delete(f"/vhosts/{quote(settings.vhost, safe='')}")
-        for user in users:
-            api.delete(f"/users/{quote(user.name, safe='')}")
 
 
 @pytest_asyncio.fixture
@@ -153,39 +92,16 @@ async def test_a_rotated_password_takes_the_old_is_refused_and_no_rerun_puts_it_
 
 def test_the_setup_command_names_a_missing_password_file(broker: Broker) -> None:
     (broker.passwords / "rtw_amqp_password_training").unlink()
-    result = _rtw(broker, "broker", "setup")
+    result = broker.rtw("broker", "setup")
     assert result.returncode == 1
     assert "rtw_amqp_password_training" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_the_setup_command_sets_up_the_users(broker: Broker) -> None:
-    result = _rtw(broker, "broker", "setup", "--definitions", str(DEFINITIONS))
+    result = broker.rtw("broker", "setup", "--definitions", str(DEFINITIONS))
     assert result.returncode == 0, result.stderr
     assert asyncio.run(_can_connect(broker.url("dead-letters")))
-
-
-def _rtw(broker: Broker, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    settings = broker.settings
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("RTW_")},
-        "RTW_BROKER_ADMIN_URL": settings.admin_url,
-        "RTW_BROKER_ADMIN_USER": settings.admin_user,
-        "RTW_BROKER_ADMIN_PASSWORD": settings.admin_password.get_secret_value(),
-        "RTW_BROKER_VHOST": settings.vhost,
-        "RTW_BROKER_USER_PREFIX": settings.user_prefix,
-        "RTW_BROKER_PASSWORDS_DIR": str(broker.passwords),
-        "COLUMNS": "200",
-        **extra,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "rtw_platform.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 async def _dead_letter_in(url: str, queue: str) -> None:
@@ -229,12 +145,11 @@ def test_rtw_dlq_uses_the_dead_letter_user(set_up: Broker) -> None:
     queue = "training.application-submitted"
     asyncio.run(_dead_letter_in(broker.url("training"), queue))
     as_notifications = {"RTW_AMQP_URL": broker.url("notifications")}
-    refused = _rtw(broker, "dlq", "show", queue, **as_notifications)
+    refused = broker.rtw("dlq", "show", queue, **as_notifications)
     assert refused.returncode == 1, refused.stderr
     assert "RTW_DLQ_AMQP_URL" in refused.stderr
     assert "Traceback" not in refused.stderr
-    shown = _rtw(
-        broker,
+    shown = broker.rtw(
         "dlq",
         "show",
         queue,

@@ -140,6 +140,8 @@ class LocalStack:
         env.update({k: self.map(str(v)) for k, v in (service.get("environment") or {}).items()})
         if service.get("secrets"):
             env["RTW_SECRETS_DIR"] = str(self.secrets)
+        if "RTW_PUBLISHER_USER" in env:  # the throwaway broker users carry the prefix
+            env["RTW_PUBLISHER_USER"] = self.user_prefix + env["RTW_PUBLISHER_USER"]
         if "RTW_BROKER_ADMIN_URL" in env:  # the local broker's administrator, its users apart
             env.update(
                 RTW_BROKER_ADMIN_USER="guest",

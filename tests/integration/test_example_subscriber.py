@@ -13,7 +13,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
@@ -24,25 +23,13 @@ from rtw_contracts import topology as names
 from rtw_contracts.examples import example
 from rtw_contracts.schemas import SCHEMA_DIR
 from rtw_platform.messaging import AmqpEventPublisher
-from rtw_platform.outbox import OutboxMessage
+from rtw_platform.testing.events import outbox_message
 from rtw_platform.testing.fixtures import BrokerNamespace
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSUMER = ROOT / "examples" / "subscriber" / "consumer.py"
-
-
-def _outbox(event: Event, row: int) -> OutboxMessage:
-    return OutboxMessage(
-        id=row,
-        event_id=event.event_id,
-        event_type=event.EVENT_TYPE,
-        routing_key=event.ROUTING_KEY,
-        correlation_id=event.correlation_id,
-        body=event.model_dump_json().encode(),
-        created_at=datetime.now(UTC),
-    )
 
 
 def _rows(store: Path, sql: str) -> list[tuple[object, ...]]:
@@ -91,6 +78,8 @@ async def test_example_subscriber_validates_deduplicates_and_erases(
             str(SCHEMA_DIR),  # the published JSON files, not the models
             "--store",
             str(store),
+            "--publisher-user",
+            "guest",  # every producer publishes as the local broker's one user here
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -137,10 +126,10 @@ async def test_example_subscriber_validates_deduplicates_and_erases(
             )
             for _ in range(2)
         ]
-        await publisher([_outbox(submitted, 1), _outbox(someone_else, 2)])
-        await publisher([_outbox(proposal, 10 + n) for n, proposal in enumerate(proposals)])
-        await publisher([_outbox(submitted, 1)])  # the outbox sends it again: a redelivery
-        await publisher([_outbox(stale, 3)])
+        await publisher([outbox_message(submitted, 1), outbox_message(someone_else, 2)])
+        await publisher([outbox_message(proposal, 10 + n) for n, proposal in enumerate(proposals)])
+        await publisher([outbox_message(submitted, 1)])  # the outbox sends it again: a redelivery
+        await publisher([outbox_message(stale, 3)])
         # a message whose body lacks event_id fails the published schema
         invalid = submitted.model_dump(mode="json")
         del invalid["event_id"]
@@ -177,7 +166,7 @@ async def test_example_subscriber_validates_deduplicates_and_erases(
             correlation_id=application,
             event_id=uuid4(),
         )
-        await publisher([_outbox(erased, 4)])
+        await publisher([outbox_message(erased, 4)])
         await _until(lambda: len(_rows(store, "SELECT * FROM erasures")) == 1, "the erasure")
         assert sorted(_rows(store, "SELECT event_id FROM records")) == sorted(kept_about_others)
         assert _rows(store, "SELECT candidate_id, records FROM erasures") == [(str(candidate), 1)]
@@ -190,7 +179,7 @@ async def test_example_subscriber_validates_deduplicates_and_erases(
             correlation_id=application,
             event_id=uuid4(),
         )
-        await publisher([_outbox(late, 5)])
+        await publisher([outbox_message(late, 5)])
         await _until(lambda: len(_rows(store, "SELECT * FROM processed")) == 7, "the late event")
         assert sorted(_rows(store, "SELECT event_id FROM records")) == sorted(kept_about_others)
     finally:

@@ -10,6 +10,7 @@ import aio_pika
 import pytest_asyncio
 from rtw_contracts import Event
 from rtw_contracts.examples import example
+from rtw_platform.publishers import amqp_user
 from rtw_platform.testing.fixtures import BrokerNamespace
 from rtw_platform.testing.probe import PROBE_EVENT, create_tables
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -42,6 +43,7 @@ async def publish_raw(broker_namespace: BrokerNamespace) -> AsyncIterator[Callab
             aio_pika.Message(
                 body,
                 message_id=message_id or str(uuid4()),
+                user_id=amqp_user(broker_namespace.amqp_url),
                 content_type="application/json",
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             ),

@@ -63,6 +63,10 @@ app.kubernetes.io/component: service
 - {name: RTW_SECURE_COOKIES, value: "true"}
 - {name: RTW_TRUSTED_PROXY_HOPS, value: {{ $root.Values.config.trustedProxyHops | quote }}}
 - {name: RTW_LOG_LEVEL, value: {{ $root.Values.config.logLevel | quote }}}
+- {name: RTW_PUBLISHER_USER, value: {{ $root.Values.config.publisherUser | quote }}}
+{{- if $root.Values.config.publisherUsers }}
+- {name: RTW_PUBLISHER_USERS, value: {{ toJson $root.Values.config.publisherUsers | quote }}}
+{{- end }}
 {{- if $root.Values.config.otlpEndpoint }}
 - {name: RTW_OTLP_ENDPOINT, value: {{ $root.Values.config.otlpEndpoint | quote }}}
 {{- end }}

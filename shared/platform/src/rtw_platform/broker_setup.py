@@ -15,8 +15,9 @@ import httpx
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .broker_users import EVENTS_EXCHANGE, BrokerUser, platform_users
+from .broker_users import EVENTS_EXCHANGE, TEAM_USER_PREFIX, BrokerUser, platform_users, team_users
 from .settings import _secrets_dir
+from .teams import Team
 
 
 class BrokerSetupSettings(BaseSettings):
@@ -36,7 +37,7 @@ class BrokerSetupSettings(BaseSettings):
     passwords_dir: Path = Field(
         default=Path("/run/secrets"),
         description="Folder of the users' password files (`rtw_amqp_password_<service>`, "
-        "`rtw_amqp_password_dead_letters`).",
+        "`rtw_amqp_password_dead_letters`, `rtw_amqp_password_ext_<team>`).",
     )
     user_prefix: str = Field(default="", description="Prefix of every user name (tests).")
 
@@ -52,6 +53,8 @@ class SetupResult:
     vhost: str
     users: list[str]
     definitions_imported: bool
+    revoked: list[str]
+    """Outside teams' users deleted because their team is no longer in the teams file."""
 
 
 def read_passwords(users: list[BrokerUser], folder: Path) -> dict[str, str]:
@@ -110,12 +113,18 @@ class ManagementApi:
         return response.json() if response.content else None
 
 
-def setup_broker(settings: BrokerSetupSettings, definitions: Path | None = None) -> SetupResult:
+def setup_broker(
+    settings: BrokerSetupSettings, definitions: Path | None = None, teams: list[Team] | None = None
+) -> SetupResult:
     """Create or update the vhost, the committed topology and every platform user with its
-    password from its secret file and its permissions."""
+    password from its secret file and its permissions. With `teams` (the teams file), also each
+    outside team's user, and delete the user of a team no longer listed (its access revoked)."""
     users = platform_users(settings.user_prefix)
+    if teams is not None:
+        users += team_users(teams, settings.user_prefix)
     passwords = read_passwords(users, settings.passwords_dir)
     vhost = quote(settings.vhost, safe="")
+    revoked: list[str] = []
     try:
         with ManagementApi(settings) as api:
             api.call("PUT", f"/vhosts/{vhost}", {})
@@ -135,11 +144,26 @@ def setup_broker(settings: BrokerSetupSettings, definitions: Path | None = None)
                     api.call(
                         "PUT",
                         f"/topic-permissions/{vhost}/{name}",
-                        {"exchange": EVENTS_EXCHANGE, "write": user.topic_write, "read": ".*"},
+                        {"exchange": EVENTS_EXCHANGE, "write": user.topic_write, "read": user.topic_read},
                     )
+            if teams is not None:
+                revoked = _revoke_unlisted_teams(api, settings.user_prefix, {user.name for user in users})
     except httpx.TransportError as exc:
         raise BrokerSetupFailed(
             f"cannot reach RabbitMQ's management API at {settings.admin_url} (check "
             f"RTW_BROKER_ADMIN_URL): {exc}"
         ) from None
-    return SetupResult(settings.vhost, [user.name for user in users], definitions is not None)
+    return SetupResult(settings.vhost, [user.name for user in users], definitions is not None, revoked)
+
+
+def _revoke_unlisted_teams(api: ManagementApi, user_prefix: str, kept: set[str]) -> list[str]:
+    """Delete every outside team's user (`<prefix>ext-…`) that the teams file no longer lists."""
+    team_prefix = f"{user_prefix}{TEAM_USER_PREFIX}"
+    revoked = sorted(
+        user["name"]
+        for user in api.call("GET", "/users") or []
+        if user["name"].startswith(team_prefix) and user["name"] not in kept
+    )
+    for name in revoked:
+        api.call("DELETE", f"/users/{quote(name, safe='')}")
+    return revoked

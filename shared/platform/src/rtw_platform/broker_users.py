@@ -1,6 +1,8 @@
 """The RabbitMQ users the platform runs with and what each may do: one per service (its own
-queues, the platform's exchanges, and publishing only its own events) and one for the
-dead-letter tools (every dead-letter queue, and sending a dead letter back to its queue).
+queues, the platform's exchanges, publishing only its own events and binding only the events it
+consumes), one for the dead-letter tools (every dead-letter queue, and sending a dead letter back
+to its queue), and one per outside team of the teams file (its own `ext.<team>.…` queues,
+binding only the routing keys it was granted, publishing nothing; see `teams`).
 
 Nothing here holds a password: `rtw broker setup` (see `broker_setup`) reads them from secret
 files and creates or updates the users, so rotating a password is changing its secret and
@@ -13,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from .registry import installed_services
+from .teams import Team
 
 DEAD_LETTERS = "dead-letters"
 """The dead-letter tools' user (`rtw-dead-letters`): the admin page and `rtw dlq`."""
@@ -33,6 +36,8 @@ class BrokerUser:
     read: str
     topic_write: str | None = None
     """Routing keys the user may publish to the events exchange with (None: no topic rule)."""
+    topic_read: str = "^$"
+    """Routing keys the user may bind a queue to the events exchange with."""
 
     @property
     def secret_file(self) -> str:
@@ -57,6 +62,7 @@ def platform_users(user_prefix: str = "") -> list[BrokerUser]:
                 write=own,
                 read=own,
                 topic_write=_exactly([event.ROUTING_KEY for event in definition.publishes]),
+                topic_read=_exactly([s.event.ROUTING_KEY for s in definition.subscriptions]),
             )
         )
     users.append(
@@ -72,4 +78,29 @@ def platform_users(user_prefix: str = "") -> list[BrokerUser]:
             topic_write="^$",
         )
     )
+    return users
+
+
+TEAM_USER_PREFIX = "ext-"
+"""Every outside team's broker user is `ext-<team>` (under the setup's user prefix)."""
+
+
+def team_users(teams: list[Team], user_prefix: str = "") -> list[BrokerUser]:
+    """One user per outside team: configure, bind and read its own `ext.<team>.…` queues (and read
+    the events exchange, which binding needs), bind only its granted routing keys, publish nothing
+    (no write on any exchange, and no routing key)."""
+    users = []
+    for team in teams:
+        own = rf"^ext\.{re.escape(team.name)}\..*$"
+        users.append(
+            BrokerUser(
+                role=team.user_role,
+                name=f"{user_prefix}{team.user_role}",
+                configure=own,
+                write=own,
+                read=rf"^(ext\.{re.escape(team.name)}\..*|{re.escape(EVENTS_EXCHANGE)})$",
+                topic_write="^$",
+                topic_read=_exactly(team.routing_keys()),
+            )
+        )
     return users

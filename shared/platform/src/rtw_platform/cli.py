@@ -443,23 +443,45 @@ def broker_setup(
         Path | None,
         typer.Option(help="Topology to import first (exchanges, policies; no users), e.g. definitions.json."),
     ] = None,
+    teams: Annotated[
+        Path | None,
+        typer.Option(
+            help="Outside teams and their granted routing keys (deploy/rabbitmq/teams.toml): a user "
+            "per team (password file rtw_amqp_password_ext_<team>); a team no longer listed loses its user."
+        ),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only check the teams file (no broker is asked).")
+    ] = False,
 ) -> None:
     """Create or update the vhost and every platform user from its password's secret file, with
     its permissions (RTW_BROKER_ADMIN_URL, _USER, _PASSWORD, _VHOST, _PASSWORDS_DIR). Run it
     again after changing a password's secret: that is the rotation."""
     from .broker_setup import BrokerSetupFailed, BrokerSetupSettings, setup_broker
+    from .teams import TeamsFileInvalid, load_teams
 
     if definitions is not None and not definitions.is_file():
         raise _fail(f"no definitions file {definitions}")
+    try:
+        granted = None if teams is None else load_teams(teams)
+    except TeamsFileInvalid as exc:
+        raise _fail(str(exc)) from None
+    if check:
+        if granted is None:
+            raise _fail("--check checks the teams file: give it with --teams")
+        console.print(f"{teams}: {len(granted)} team(s), every grant valid")
+        return
     try:
         settings = BrokerSetupSettings()
     except ValidationError as exc:
         raise _fail(f"invalid settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
     try:
-        result = setup_broker(settings, definitions)
+        result = setup_broker(settings, definitions, granted)
     except BrokerSetupFailed as exc:
         raise _fail(str(exc), UNREACHABLE if "cannot reach" in str(exc) else REFUSED) from None
     console.print(f"vhost {result.vhost}: users {', '.join(result.users)} set up")
+    if result.revoked:
+        console.print(f"access revoked (no longer in the teams file): {', '.join(result.revoked)}")
 
 
 def _add_service_commands() -> None:

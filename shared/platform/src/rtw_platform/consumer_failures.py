@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from faststream.rabbit import RabbitBroker, RabbitExchange
     from faststream.rabbit.message import RabbitMessage
 
+    from .publishers import PublisherUsers
+
 log = get_logger(__name__)
 
 ERROR_HEADER = "x-rtw-error"
@@ -43,6 +45,9 @@ ATTEMPTS_HEADER = "x-rtw-attempts"
 DEAD_LETTERED_AT_HEADER = "x-rtw-dead-lettered-at"
 ROUTING_KEY_HEADER = "x-rtw-routing-key"
 REPLAYS_HEADER = "x-rtw-replays"
+PUBLISHED_BY_HEADER = "x-rtw-published-by"
+"""On a dead letter and its replay: the broker user that first published the message (a dead
+letter is re-published by the consuming service, so its own `user_id` is lost)."""
 
 
 class PermanentFailure(Exception):
@@ -90,6 +95,8 @@ class ConsumerFailurePolicy:
         self.retry_pause_s = retry_pause_s
         self.infrastructure_retry_for_s = infrastructure_retry_for_s
         self.broker: RabbitBroker | None = None
+        self.publishers: PublisherUsers | None = None
+        """Who publishes as whom: records a dead letter's first publisher (set by the service)."""
         self._seconds: dict[str, Any] = {}
 
     def observe_seconds(self, queue: str, seconds: float) -> None:
@@ -109,6 +116,9 @@ class ConsumerFailurePolicy:
         assert self.broker is not None, "the broker must be attached before consuming"
         raw = message.raw_message
         headers = dict(raw.headers or {})
+        published_by = (
+            self.publishers.published_by(raw.user_id, raw.headers) if self.publishers else raw.user_id
+        )
         headers.update(
             {
                 ERROR_HEADER: f"{type(exc).__name__}: {exc}"[:4000],
@@ -117,6 +127,7 @@ class ConsumerFailurePolicy:
                 ATTEMPTS_HEADER: attempts,
                 DEAD_LETTERED_AT_HEADER: datetime.now(UTC).isoformat(),
                 ROUTING_KEY_HEADER: raw.routing_key or "",
+                PUBLISHED_BY_HEADER: published_by or "",
             }
         )
         await self.broker.publish(

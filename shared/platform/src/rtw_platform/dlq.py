@@ -19,11 +19,13 @@ from .consumer_failures import (
     DEAD_LETTERED_AT_HEADER,
     ERROR_HEADER,
     ERROR_TYPE_HEADER,
+    PUBLISHED_BY_HEADER,
     QUEUE_HEADER,
     REPLAYS_HEADER,
     ROUTING_KEY_HEADER,
     header_int,
 )
+from .publishers import amqp_user
 
 DLQ_SUFFIX = ".dlq"
 _RTW_FAILURE_HEADERS = (
@@ -155,6 +157,7 @@ async def _replay(
     told (replayed so far, how many at most) before the first and after each message.
     """
     source_queue, dlq = split_queue(queue)
+    replayer = amqp_user(url)
     connection = await aio_pika.connect(url, timeout=10)
     replayed = 0
     try:
@@ -179,6 +182,7 @@ async def _replay(
             headers = {k: v for k, v in (message.headers or {}).items() if k not in _RTW_FAILURE_HEADERS}
             headers["x-rtw-last-error"] = (message.headers or {}).get(ERROR_HEADER)
             headers[REPLAYS_HEADER] = (header_int(message.headers, REPLAYS_HEADER) or 0) + 1
+            headers[PUBLISHED_BY_HEADER] = _first_publisher(message, replayer)
             headers.pop("x-death", None)
             await channel.default_exchange.publish(
                 aio_pika.Message(
@@ -189,6 +193,7 @@ async def _replay(
                     content_type=message.content_type,
                     type=message.type,
                     app_id=message.app_id,
+                    user_id=replayer,
                     timestamp=message.timestamp,
                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 ),
@@ -203,6 +208,18 @@ async def _replay(
     finally:
         await connection.close()
     return replayed
+
+
+def _first_publisher(message: aio_pika.abc.AbstractIncomingMessage, replayer: str) -> str:
+    """The broker user that first published a dead letter: its own `user_id` when the broker
+    dead-lettered it as it arrived (past its delivery limit: the broker adds `x-death`) unless it
+    was a replay; else the user recorded with it (by the consuming service that dead-lettered
+    it, publishing it as itself, or by the replay)."""
+    headers = message.headers or {}
+    if "x-death" in headers and message.user_id != replayer:
+        return message.user_id or ""
+    recorded = headers.get(PUBLISHED_BY_HEADER)
+    return recorded.decode() if isinstance(recorded, bytes) else str(recorded or "")
 
 
 async def _purge(url: str, queue: str) -> int:

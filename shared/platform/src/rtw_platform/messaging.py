@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
-from faststream import AckPolicy
+from faststream import AckPolicy, BaseMiddleware
 from faststream.rabbit import Channel, RabbitBroker, RabbitExchange
 from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
@@ -24,6 +24,7 @@ from .batching import CommitBatcher
 from .consumer_failures import ConsumerFailurePolicy
 from .metrics import MESSAGES_CONSUMED
 from .outbox import OutboxMessage, PartialPublish
+from .publishers import PublisherUsers, amqp_user
 from .topology import Topology
 from .tracing import publishing
 from .uow import UnitOfWork, UnitOfWorkFactory
@@ -54,8 +55,9 @@ def create_broker(
 ) -> RabbitBroker:
     """A broker for one service: confirms on, prefetch set, the failure policy on every consumer;
     with a tracer provider, FastStream's OpenTelemetry middleware (outermost) continues each
-    message's trace from its `traceparent` header."""
-    middlewares: tuple[Any, ...] = (failure_policy,)
+    message's trace from its `traceparent` header. Everything it publishes carries the broker user
+    it connects as in `user_id` (StampUserId)."""
+    middlewares: tuple[Any, ...] = (failure_policy, StampUserId(amqp_user(url)))
     if tracer_provider is not None:
         # Outside the failure policy, which catches a handler's error: the span never records the
         # error's text (it may quote personal data), only that the message was dead-lettered.
@@ -69,7 +71,7 @@ def create_broker(
         # No FastDepends per message: each subscriber's decoder validates the body into its event
         # (`model_validate_json`) and the handler takes nothing else.
         apply_types=False,
-        app_id=f"rtw-{topology.service}",
+        app_id=topology.service,
         # FastStream's own chatter at DEBUG, through the standard library's logging as every
         # library's lines (JSON, rtw_platform.logging), not its own plain-text handler on stdout.
         logger=logging.getLogger("rtw.broker"),
@@ -79,6 +81,29 @@ def create_broker(
     return broker
 
 
+class StampUserId:
+    """Middleware factory: every message a broker publishes carries `user_id`, the broker user it
+    connects as (RabbitMQ refuses any other), unless the publish names one itself."""
+
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+
+    def __call__(self, msg: Any, /, *, context: Any) -> _StampUserIdMiddleware:
+        return _StampUserIdMiddleware(msg, context=context, user_id=self.user_id)
+
+
+class _StampUserIdMiddleware(BaseMiddleware):
+    def __init__(self, msg: Any, /, *, context: Any, user_id: str) -> None:
+        super().__init__(msg, context=context)
+        self.user_id = user_id
+
+    async def publish_scope(self, call_next: Callable[[Any], Awaitable[Any]], cmd: Any) -> Any:
+        options = getattr(cmd, "message_options", None)
+        if isinstance(options, dict) and not options.get("user_id"):
+            options["user_id"] = self.user_id
+        return await call_next(cmd)
+
+
 def subscribe(
     broker: RabbitBroker,
     topology: Topology,
@@ -86,10 +111,13 @@ def subscribe(
     uow_factory: UnitOfWorkFactory,
     *,
     max_batch: int = 64,
+    publishers: PublisherUsers | None = None,
 ) -> CommitBatcher:
     """Register a consumer that runs the handler once per event, in the same transaction as the
     inbox mark `(event_id, handler)`: a duplicate delivery (redelivery after a crash, a publisher
     retry) is acknowledged and does nothing. Concurrent deliveries share commits (CommitBatcher).
+    With `publishers`, a message not published by the event's producer's broker user is
+    dead-lettered (None: the in-memory test broker, which has no users).
     """
     queue = topology.queue(subscription.event)
     handler_name = subscription.name
@@ -130,15 +158,18 @@ def subscribe(
         queue,
         exchange=topology.events_exchange,
         ack_policy=AckPolicy.MANUAL,
-        decoder=event_decoder(subscription.event),
+        decoder=event_decoder(subscription.event, publishers),
         title=f"{queue.name}:{subscription.event.__name__}",
         description=handler.__doc__,
     )(consume)
     return batcher
 
 
-def event_decoder(event: type[Event]) -> Callable[[Any], Awaitable[Event]]:
-    """A decoder that validates the body straight from its JSON bytes into `event`.
+def event_decoder(
+    event: type[Event], publishers: PublisherUsers | None = None
+) -> Callable[[Any], Awaitable[Event]]:
+    """A decoder that checks who published the message (with `publishers`: UnexpectedPublisher,
+    to the DLQ with the reason) and validates the body straight from its JSON bytes into `event`.
 
     A body that is not this event (shape, version) raises pydantic's `ValidationError`; a body
     that is not JSON at all raises `JSONDecodeError` (or `UnicodeDecodeError`) as before. Both
@@ -147,6 +178,9 @@ def event_decoder(event: type[Event]) -> Callable[[Any], Awaitable[Event]]:
     validate = event.model_validate_json
 
     async def decode_event(message: Any) -> Event:
+        if publishers is not None:
+            raw = message.raw_message
+            publishers.check(event, raw.user_id, raw.headers)
         try:
             return validate(message.body)
         except ValidationError as exc:
@@ -181,6 +215,8 @@ class AmqpEventPublisher:
         self._url = url
         self._exchange_name = exchange.name
         self._app_id = app_id
+        # RabbitMQ refuses a user_id that is not the connection's user: consumers can trust it.
+        self._user_id = amqp_user(url)
         self._connection: aio_pika.abc.AbstractRobustConnection | None = None
         self._exchange: aio_pika.abc.AbstractExchange | None = None
         self._lock = asyncio.Lock()
@@ -229,6 +265,7 @@ class AmqpEventPublisher:
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 type=message.event_type,
                 app_id=self._app_id,
+                user_id=self._user_id,
                 timestamp=message.created_at,
             ),
             routing_key=message.routing_key,

@@ -114,6 +114,8 @@ class ServiceRuntime:
             dead_letter_exchange=self.topology.dead_letter_exchange,
             delivery_limit=settings.delivery_limit,
         )
+        if not in_memory_broker:
+            self.failure_policy.publishers = settings.publishers()
         self.broker: RabbitBroker = create_broker(
             settings.amqp_url.get_secret_value(),
             self.topology,
@@ -142,6 +144,7 @@ class ServiceRuntime:
                 with_platform_erasure(subscription, dead_letters=dead_letters),
                 self.uow_factory,
                 max_batch=settings.prefetch,
+                publishers=None if in_memory_broker else settings.publishers(),
             )
             for subscription in definition.subscriptions
         ]
@@ -153,7 +156,7 @@ class ServiceRuntime:
             else AmqpEventPublisher(
                 settings.amqp_url.get_secret_value(),
                 self.topology.events_exchange,
-                app_id=f"rtw-{definition.name}",
+                app_id=definition.name,
             )
         )
         self.relay = OutboxRelay(

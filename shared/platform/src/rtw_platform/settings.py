@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .publishers import PublisherUsers, publisher_users
+
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/rtw"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -39,6 +41,18 @@ class ServiceSettings(BaseSettings):
         description="RabbitMQ URL of the dead-letter tools (the admin page and `rtw dlq`): a user "
         "that may act on every service's dead-letter queue (`rtw-dead-letters`). Unset: RTW_AMQP_URL, "
         "which can reach only the service's own queues unless it is an administrator's.",
+    )
+    publisher_user: str = Field(
+        default="",
+        description="The broker user each service publishes as, `{service}` replaced by its name "
+        "(e.g. `rtw-{service}`, as `rtw broker setup` names them): a consumed event whose AMQP "
+        "user_id is not its producer's is dead-lettered. Empty: every service publishes as this "
+        "service's own broker user (one shared user: local runs and tests).",
+    )
+    publisher_users: dict[str, str] = Field(
+        default_factory=dict,
+        description="Exceptions to publisher_user, as JSON: service (or `dead-letters`, the user "
+        'that replays dead letters) → broker user, e.g. {"matching": "matching-prod"}.',
     )
     topology_prefix: str = Field(
         default="",
@@ -113,6 +127,10 @@ class ServiceSettings(BaseSettings):
     def dead_letter_amqp_url(self) -> str:
         """The broker URL the dead-letter tools use (RTW_DLQ_AMQP_URL, else RTW_AMQP_URL)."""
         return (self.dlq_amqp_url or self.amqp_url).get_secret_value()
+
+    def publishers(self) -> PublisherUsers:
+        """The broker user each service publishes as (publisher_user, publisher_users)."""
+        return publisher_users(self.publisher_user, self.publisher_users, self.amqp_url.get_secret_value())
 
     def sqlalchemy_url(self) -> str:
         """The database URL as a plain string."""

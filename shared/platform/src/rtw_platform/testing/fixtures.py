@@ -25,6 +25,7 @@ from rtw_contracts import topology as names
 from ..db import asyncpg_dsn
 from ..logging import configure_logging
 from ..migrations import upgrade
+from ..publishers import amqp_user
 from ..registry import declared_names, installed_services
 from ..service import ServiceDefinition, ServiceRuntime
 from ..settings import ServiceSettings
@@ -135,6 +136,7 @@ class BrokerNamespace:
             message = aio_pika.Message(
                 body,
                 message_id=message_id,
+                user_id=amqp_user(self.amqp_url),  # as the platform's publishers do
                 content_type="application/json",
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             )

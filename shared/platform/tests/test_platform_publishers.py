@@ -1,0 +1,53 @@
+"""Who may have published an event (rtw_platform.publishers): the producer's broker user, from
+configuration; a replayed dead letter keeps the user it first arrived with."""
+
+from __future__ import annotations
+
+import pytest
+from rtw_contracts import AssessmentScored, SessionEnded
+from rtw_platform.consumer_failures import PUBLISHED_BY_HEADER, PermanentFailure
+from rtw_platform.publishers import PublisherUsers, UnexpectedPublisher, amqp_user
+from rtw_platform.settings import ServiceSettings
+
+pytestmark = pytest.mark.unit
+
+USERS = PublisherUsers("rtw-{service}", {"matching": "matching-prod"})
+
+
+def test_the_broker_user_of_an_amqp_url() -> None:
+    assert amqp_user("amqp://rtw-assessment:s%40cret@rabbitmq:5672/rtw") == "rtw-assessment"
+    assert amqp_user("amqp://ext%2Dteam:x@h/") == "ext-team"
+    assert amqp_user("amqp://rabbitmq:5672/") == "guest"  # no user: the client's default
+
+
+def test_each_service_publishes_as_its_configured_user() -> None:
+    assert USERS.user_of("assessment") == "rtw-assessment"
+    assert USERS.user_of("matching") == "matching-prod"
+    assert USERS.expected(AssessmentScored) == {"rtw-assessment"}
+    # session.ended.v1 (producer `platform`) is published by every service
+    assert "rtw-notifications" in USERS.expected(SessionEnded)
+    assert "matching-prod" in USERS.expected(SessionEnded)
+
+
+def test_only_the_producers_user_is_believed() -> None:
+    USERS.check(AssessmentScored, "rtw-assessment", None)
+    for forger in ("rtw-training", "guest", None):
+        with pytest.raises(UnexpectedPublisher, match=r"assessment\.scored\.v1 was published by"):
+            USERS.check(AssessmentScored, forger, None)
+    assert issubclass(UnexpectedPublisher, PermanentFailure)  # dead-lettered at once
+
+
+def test_a_replay_is_believed_for_the_user_it_first_came_from_and_only_from_the_replayer() -> None:
+    recorded = {PUBLISHED_BY_HEADER: "rtw-assessment"}
+    USERS.check(AssessmentScored, "rtw-dead-letters", recorded)
+    with pytest.raises(UnexpectedPublisher):
+        USERS.check(AssessmentScored, "rtw-dead-letters", {PUBLISHED_BY_HEADER: "rtw-training"})
+    with pytest.raises(UnexpectedPublisher):
+        USERS.check(AssessmentScored, "rtw-training", recorded)  # the header alone proves nothing
+
+
+def test_unset_every_service_publishes_as_this_services_own_user() -> None:
+    settings = ServiceSettings(amqp_url="amqp://shared:pw@h/")  # type: ignore[arg-type]
+    assert settings.publishers().expected(AssessmentScored) == {"shared"}
+    configured = ServiceSettings(publisher_user="rtw-{service}", publisher_users={"assessment": "a"})
+    assert configured.publishers().expected(AssessmentScored) == {"a"}

@@ -1,0 +1,90 @@
+"""The teams file (deploy/rabbitmq/teams.toml): what it grants, what it refuses, and the broker
+permissions it becomes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from rtw_contracts import ApplicationContactGiven, CandidateErased, CandidateHired, CohortScheduled
+from rtw_contracts.registry import EVENTS
+from rtw_platform.broker_users import team_users
+from rtw_platform.teams import TeamsFileInvalid, carries_personal_data, load_teams
+
+pytestmark = pytest.mark.unit
+
+CHECKED_IN = Path(__file__).resolve().parents[3] / "deploy" / "rabbitmq" / "teams.toml"
+
+
+def _file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "teams.toml"
+    path.write_text(text)
+    return path
+
+
+def _team(grants: str, name: str = "payroll") -> str:
+    return f'[[teams]]\nname = "{name}"\ncontact = "x@example.gov.uk"\n{grants}'
+
+
+def _grant(key: str, purpose: str = "", keep_for: str = "") -> str:
+    lines = f'[[teams.grants]]\nrouting_key = "{key}"\n'
+    if purpose:
+        lines += f'purpose = "{purpose}"\n'
+    if keep_for:
+        lines += f'keep_for = "{keep_for}"\n'
+    return lines
+
+
+def test_the_checked_in_teams_file_is_valid() -> None:
+    load_teams(CHECKED_IN)
+
+
+def test_which_events_are_personal_data() -> None:
+    assert carries_personal_data(ApplicationContactGiven)  # fields marked personal
+    assert carries_personal_data(CandidateHired)  # about one candidate
+    assert not carries_personal_data(CohortScheduled)
+    assert not carries_personal_data(CandidateErased)  # the notice to erase
+
+
+def test_a_personal_data_key_needs_its_purpose_and_keeping_period(tmp_path: Path) -> None:
+    key = ApplicationContactGiven.ROUTING_KEY
+    for grant in (_grant(key), _grant(key, purpose="Invite them"), _grant(key, keep_for="a year")):
+        with pytest.raises(TeamsFileInvalid, match=f"{re.escape(key)} carries personal data"):
+            load_teams(_file(tmp_path, _team(grant)))
+    [team] = load_teams(_file(tmp_path, _team(_grant(key, "Invite them", "a year"))))
+    assert team.routing_keys() == sorted([key, CandidateErased.ROUTING_KEY])  # erasure comes with it
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (_team(_grant("application.nothing.v1")), "no event has the routing key"),
+        (_team(_grant("#")), "no event has the routing key"),
+        (_team(_grant("vacancy.posted.v1") * 2), "granted twice"),
+        (_team(_grant("vacancy.posted.v1"), name="Pay Roll"), "a name is"),
+        (_team(_grant("vacancy.posted.v1")) * 2, "listed twice"),
+        (_team(""), "grants"),
+        ("[other]\n", "unknown table"),
+        ("[[teams]\n", "not valid TOML"),
+    ],
+)
+def test_a_wrong_teams_file_is_refused_with_what_to_fix(tmp_path: Path, text: str, error: str) -> None:
+    with pytest.raises(TeamsFileInvalid, match=error):
+        load_teams(_file(tmp_path, text))
+
+
+def test_a_teams_user_touches_only_its_own_queues_and_granted_keys(tmp_path: Path) -> None:
+    text = _team(_grant("vacancy.posted.v1")) + _team(_grant("cohort.scheduled.v1"), name="jobs")
+    [user, _] = team_users(load_teams(_file(tmp_path, text)), "t-")
+    assert user.name == "t-ext-payroll"
+    assert user.secret_file == "rtw_amqp_password_ext_payroll"
+    for pattern in (user.configure, user.write):
+        assert re.match(pattern, "ext.payroll.vacancies")
+        assert not [
+            q for q in ("ext.jobs.x", "matching.x", "rtw.events", "amq.default") if re.match(pattern, q)
+        ]
+    assert re.match(user.read, "rtw.events")
+    assert not re.match(user.read, "ext.jobs.x")
+    assert user.topic_write == "^$"
+    assert [key for key in EVENTS if re.match(user.topic_read, key)] == ["vacancy.posted.v1"]

@@ -1,0 +1,178 @@
+"""Outside teams' access from the teams file (`rtw broker setup --teams`), on the local RabbitMQ
+in a throwaway vhost with throwaway users (deleted afterwards): a granted team binds its own
+queue and receives; an ungranted key, another team's or a service's queue, and publishing are
+refused; a personal-data key without a purpose is refused before anything is made; a team taken
+out of the file loses its user; a service binds only the events it consumes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aio_pika
+import pytest
+from aiormq.exceptions import ChannelAccessRefused
+from rtw_platform.testing.broker_users import DEFINITIONS, Broker
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+
+GRANTED = "match.candidate-hired.v1"
+NOT_GRANTED = "assessment.scored.v1"
+
+TEAMS = """
+[[teams]]
+name = "{team}"
+contact = "{team}@example.gov.uk"
+[[teams.grants]]
+routing_key = "match.candidate-hired.v1"
+purpose = "Set up pay for hired candidates."
+keep_for = "Six years after employment ends."
+
+[[teams]]
+name = "{other}"
+contact = "{other}@example.gov.uk"
+[[teams.grants]]
+routing_key = "vacancy.posted.v1"
+"""
+
+
+def _teams_file(folder: Path, team: str, other: str) -> Path:
+    path = folder / "teams.toml"
+    path.write_text(TEAMS.format(team=team, other=other))
+    return path
+
+
+@pytest.fixture
+def teams(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> tuple[Broker, Path]:
+    """Two teams (`ext-payroll…`, `ext-jobs…`) set up by the real command in the throwaway vhost."""
+    for role in ("ext-payroll", "ext-jobs"):
+        broker.add_password(role)
+    path = _teams_file(tmp_path_factory.mktemp("teams"), "payroll", "jobs")
+    made = broker.rtw("broker", "setup", "--definitions", str(DEFINITIONS), "--teams", str(path))
+    assert made.returncode == 0, made.stderr
+    return broker, path
+
+
+async def _bind(url: str, queue: str, routing_key: str) -> aio_pika.abc.AbstractRobustConnection:
+    connection = await aio_pika.connect_robust(url, timeout=10)
+    channel = await connection.channel()
+    declared = await channel.declare_queue(queue, durable=True)
+    exchange = await channel.get_exchange("rtw.events", ensure=False)
+    await declared.bind(exchange, routing_key=routing_key)
+    return connection
+
+
+async def _refused(action) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ChannelAccessRefused):
+        await action
+
+
+async def _publish(url: str, routing_key: str, exchange_name: str = "rtw.events") -> None:
+    connection = await aio_pika.connect(url, timeout=10)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = (
+            channel.default_exchange
+            if exchange_name == ""
+            else await channel.get_exchange(exchange_name, ensure=False)
+        )
+        await exchange.publish(aio_pika.Message(b"{}"), routing_key=routing_key)
+        await asyncio.sleep(0.3)  # a refused publish closes the channel asynchronously
+        if channel.is_closed:
+            raise ChannelAccessRefused("publish refused")
+        await channel.close()
+    finally:
+        await connection.close()
+
+
+async def test_a_granted_team_binds_its_queue_and_receives(teams: tuple[Broker, Path]) -> None:
+    broker, _ = teams
+    team = broker.url("ext-payroll")
+    connection = await _bind(team, "ext.payroll.hires", GRANTED)
+    try:
+        await _bind(team, "ext.payroll.hires", "candidate.erased.v1")  # comes with personal data
+        await _publish(broker.url("matching"), GRANTED)
+        channel = await connection.channel()
+        queue = await channel.get_queue("ext.payroll.hires", ensure=False)
+        message = await queue.get(timeout=10, fail=False)
+        assert message is not None
+        assert message.routing_key == GRANTED
+        await message.ack()
+    finally:
+        await connection.close()
+
+
+async def test_a_team_cannot_bind_a_key_it_was_not_granted(teams: tuple[Broker, Path]) -> None:
+    broker, _ = teams
+    await _refused(_bind(broker.url("ext-payroll"), "ext.payroll.scores", NOT_GRANTED))
+    await _refused(_bind(broker.url("ext-payroll"), "ext.payroll.all", "#"))
+    await _refused(_bind(broker.url("ext-jobs"), "ext.jobs.hires", GRANTED))
+
+
+async def test_a_team_cannot_read_another_teams_or_a_services_queue(teams: tuple[Broker, Path]) -> None:
+    broker, _ = teams
+    await (await _bind(broker.url("ext-payroll"), "ext.payroll.hires", GRANTED)).close()
+    service = await aio_pika.connect(broker.url("assessment"), timeout=10)
+    try:
+        await (await service.channel()).declare_queue("assessment.probe", durable=True)
+    finally:
+        await service.close()
+    jobs = await aio_pika.connect(broker.url("ext-jobs"), timeout=10)
+    try:
+        for queue in ("ext.payroll.hires", "assessment.probe"):
+            channel = await jobs.channel()
+            declared = await channel.get_queue(queue, ensure=False)
+            await _refused(declared.get(timeout=5, fail=False))
+        await _refused((await jobs.channel()).declare_queue("payroll.mine", durable=True))
+    finally:
+        await jobs.close()
+
+
+async def test_a_team_cannot_publish(teams: tuple[Broker, Path]) -> None:
+    broker, _ = teams
+    await _refused(_publish(broker.url("ext-payroll"), GRANTED))
+    await _refused(_publish(broker.url("ext-payroll"), "assessment.application-submitted", ""))
+
+
+async def test_a_service_binds_only_the_events_it_consumes(teams: tuple[Broker, Path]) -> None:
+    broker, _ = teams
+    training = broker.url("training")
+    await (await _bind(training, "training.assessment-scored", "assessment.scored.v1")).close()
+    await _refused(_bind(training, "training.everything", "#"))
+    await _refused(_bind(training, "training.hires", GRANTED))
+
+
+def test_a_personal_data_key_without_a_purpose_is_refused(broker: Broker, tmp_path: Path) -> None:
+    broker.add_password("ext-nopurpose")
+    path = tmp_path / "teams.toml"
+    path.write_text(
+        '[[teams]]\nname = "nopurpose"\ncontact = "x@example.gov.uk"\n'
+        '[[teams.grants]]\nrouting_key = "application.contact-given.v1"\n'
+    )
+    refused = broker.rtw("broker", "setup", "--teams", str(path))
+    assert refused.returncode == 2, refused.stderr
+    assert "application.contact-given.v1 carries personal data" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert not asyncio.run(_can_connect(broker.url("ext-nopurpose")))
+
+
+def test_a_team_taken_out_of_the_file_loses_its_user(teams: tuple[Broker, Path]) -> None:
+    broker, path = teams
+    assert asyncio.run(_can_connect(broker.url("ext-jobs")))
+    only_payroll = TEAMS.split("[[teams]]")[1]
+    path.write_text("[[teams]]" + only_payroll.format(team="payroll"))
+    again = broker.rtw("broker", "setup", "--teams", str(path))
+    assert again.returncode == 0, again.stderr
+    assert broker.users["ext-jobs"] in again.stdout
+    assert not asyncio.run(_can_connect(broker.url("ext-jobs")))
+    assert asyncio.run(_can_connect(broker.url("ext-payroll")))
+
+
+async def _can_connect(url: str) -> bool:
+    try:
+        connection = await aio_pika.connect(url, timeout=10)
+    except aio_pika.exceptions.ProbableAuthenticationError:
+        return False
+    await connection.close()
+    return True
