@@ -18,7 +18,7 @@ from uuid import uuid4
 
 import pytest
 from faststream.rabbit import ExchangeType, RabbitExchange
-from rtw_contracts import ApplicationSubmittedV2, ApplicationWithdrawn, CandidateErased, Event, MatchProposed
+from rtw_contracts import ApplicationSubmittedV2, ApplicationWithdrawn, CandidateErased, MatchProposed
 from rtw_contracts import topology as names
 from rtw_contracts.examples import example
 from rtw_contracts.schemas import SCHEMA_DIR

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from rtw_contracts import CandidateErased, Event
-from rtw_contracts.registry import EVENTS
 from rtw_contracts.personal_data import personal_data_fields
+from rtw_contracts.registry import EVENTS
 
 TEAM_NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 ERASURE_KEY = CandidateErased.ROUTING_KEY
