@@ -22,7 +22,15 @@ from ..models import Application, EqualityMonitoringAnswers, RateLimitWindow
 from .candidate import own_application, today
 from .common import PAGES, issuer_of
 from .form_fields import add_validation_errors
-from .questions import BY_SLUG, PRIVACY_NOTICE_VERSION, Context, Question, question_for_field, questions_for
+from .questions import (
+    BY_SLUG,
+    PRIVACY_NOTICE_VERSION,
+    Context,
+    Parsed,
+    Question,
+    question_for_field,
+    questions_for,
+)
 from .task_list import LinkedErrors, choices_for, sections, summary_sections
 
 router = APIRouter(include_in_schema=False)
@@ -147,12 +155,7 @@ async def question_answered(request: Request, application_id: str, slug: str, uo
     question = _question(application, slug)
     ctx = Context(Programme(application.programme), application.answers, today())
     parsed = question.parse(form, ctx)
-    answers = ApplicationAnswers()
-    if not parsed.errors:
-        try:
-            answers = ApplicationAnswers.model_validate(parsed.changes)
-        except ValidationError as exc:
-            add_validation_errors(parsed.errors, exc, question.ids, question.first_id)
+    answers = _validated(question, parsed)
     if parsed.errors:
         return await _render_question(
             request, uow, application, question, parsed.values, parsed.errors, changing, 400
@@ -161,6 +164,25 @@ async def question_answered(request: Request, application_id: str, slug: str, uo
     if changing:
         return redirect(request, f"/application/{application.id}/check-answers")
     return redirect(request, _after(application, question))
+
+
+def _validated(question: Question, parsed: Parsed) -> ApplicationAnswers:
+    """The answers to save, with the model's own problems (postcode, phone …) added to the page's
+    so that every problem on the page is shown at once: each answer is checked unless the page
+    already found a problem with its field (or, on a page asking one answer, with any part of it)."""
+    flagged = set(parsed.errors.problems)
+    one_answer = len(question.ids) == 1
+    checked = {
+        name: value
+        for name, value in parsed.changes.items()
+        if question.ids.get(name) not in flagged and not (one_answer and flagged)
+    }
+    try:
+        answers = ApplicationAnswers.model_validate(checked)
+    except ValidationError as exc:
+        add_validation_errors(parsed.errors, exc, question.ids, question.first_id)
+        return ApplicationAnswers()
+    return answers
 
 
 def _question(application: Application, slug: str) -> Question:

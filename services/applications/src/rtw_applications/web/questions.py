@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from rtw_contracts import (
+    ASKED_CAREER_BREAK_REASONS,
     CareerBreakReason,
     FlexibleWorking,
     IctSpecialism,
@@ -18,6 +19,7 @@ from rtw_contracts import (
     Region,
     SkillLevel,
 )
+from rtw_contracts.units import MAX_TRAVEL_MILES, km_from_miles, miles_from_km
 from rtw_platform import reference
 from rtw_platform.web import FormErrors, form_text
 from starlette.datastructures import FormData
@@ -29,7 +31,7 @@ from .form_fields import choices, day_of, day_parts, month_of, month_parts, numb
 PRIVACY_NOTICE_VERSION = "2026-09"
 
 #: The contracts' labels (rtw_contracts.labels, the one source of names for codes).
-REASONS = {reason: reason.label for reason in CareerBreakReason}
+REASONS = {reason: reason.label for reason in ASKED_CAREER_BREAK_REASONS}
 FLEXIBLE = {arrangement: arrangement.label for arrangement in FlexibleWorking}
 LANGUAGES = {language: language.label for language in Language}
 NOT_REGISTERED = "none"
@@ -135,9 +137,10 @@ def _read_postcode(c: Context) -> dict[str, Any]:
 
 
 def _parse_postcode(form: FormData, c: Context) -> Parsed:
+    """A full postcode or its first part; the answers' model keeps the district only."""
     parsed = Parsed({"postcode": form_text(form, "postcode")})
     if not parsed.values["postcode"]:
-        parsed.errors.add("postcode", "Enter the first part of your postcode, for example WS1")
+        parsed.errors.add("postcode", "Enter your postcode, like B1 1AA")
     parsed.changes = {"postcode_district": parsed.values["postcode"]}
     return parsed
 
@@ -195,7 +198,7 @@ def _show_career_break(c: Context) -> list[tuple[str, str]]:
         return [("Career break", "")]
     start = date.fromisoformat(saved["start"]).strftime("%B %Y")
     end = date.fromisoformat(saved["end"]).strftime("%B %Y") if saved.get("end") else "now"
-    return [("Career break", f"{start} to {end}"), ("Why", REASONS[CareerBreakReason(saved["reason"])])]
+    return [("Career break", f"{start} to {end}"), ("Why", CareerBreakReason(saved["reason"]).label)]
 
 
 def _read_experience(c: Context) -> dict[str, Any]:
@@ -243,8 +246,7 @@ def _parse_registration(form: FormData, c: Context) -> Parsed:
         allowed.add(NOT_REGISTERED)
     if body not in allowed:
         parsed.errors.add("body", "Select the professional body you were registered with")
-        return parsed
-    if body == NOT_REGISTERED:
+    elif body == NOT_REGISTERED:
         parsed.changes = {"professional_registration": None}
         return parsed
     practised = month_of(
@@ -372,10 +374,10 @@ def _read_work(c: Context) -> dict[str, Any]:
         for gss in saved.get("visible_to_councils", [])
         if gss in reference.councils()
     ]
-    travel = saved.get("max_travel_km")
+    travel = saved.get("max_travel_km")  # kilometres, as the contract carries it; shown in miles
     return {
         "flexible": list(saved.get("flexible_working", [])),
-        "travel": "" if travel is None else str(travel),
+        "travel": "" if travel is None else str(miles_from_km(travel)),
         "regions": list(saved.get("visible_to_regions", [])),
         "councils": "\n".join(names),
         **day_parts(saved.get("earliest_start"), "earliest"),
@@ -392,9 +394,9 @@ def _parse_work(form: FormData, c: Context) -> Parsed:
         errors.add("flexible", "Select the ways of working you would like")
     travel = parsed.values["travel"]
     if not travel:
-        errors.add("travel", "Enter the furthest you could travel to work each day, in kilometres")
-    elif not travel.isdecimal() or int(travel) > 1000:
-        errors.add("travel", "The distance must be a whole number of kilometres from 0 to 1000")
+        errors.add("travel", "Enter the furthest you could travel to work each day, in miles")
+    elif not travel.isdecimal() or int(travel) > MAX_TRAVEL_MILES:
+        errors.add("travel", f"The distance must be a whole number of miles from 0 to {MAX_TRAVEL_MILES}")
     if not set(parsed.values["regions"]) <= {r.value for r in Region}:
         errors.add("regions", "Select the regions whose councils may see your profile")
     gss_codes = []
@@ -413,7 +415,7 @@ def _parse_work(form: FormData, c: Context) -> Parsed:
     parsed.changes = {
         "work_preferences": {
             "flexible_working": parsed.values["flexible"],
-            "max_travel_km": int(travel) if travel.isdecimal() else 0,
+            "max_travel_km": km_from_miles(int(travel)) if travel.isdecimal() else 0,
             "visible_to_regions": parsed.values["regions"],
             "visible_to_councils": sorted(set(gss_codes)),
             "earliest_start": earliest,
@@ -435,7 +437,7 @@ def _show_work(c: Context) -> list[tuple[str, str]]:
             "Flexible working",
             ", ".join(FLEXIBLE[FlexibleWorking(f)] for f in saved["flexible_working"]) or "None",
         ),
-        ("Furthest daily travel", f"{saved['max_travel_km']} km"),
+        ("Furthest daily travel", f"{miles_from_km(saved['max_travel_km'])} miles"),
         ("Councils who may see you", ", ".join(seen_by)),
         (
             "Earliest start",

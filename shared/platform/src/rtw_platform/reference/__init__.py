@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -95,6 +96,25 @@ def postcode_districts() -> dict[str, PostcodeDistrict]:
 def postcode_district(code: str) -> PostcodeDistrict | None:
     """The district for an outward code (any case, spaces ignored), or None if there is none."""
     return postcode_districts().get(code.replace(" ", "").upper())
+
+
+#: A UK postcode: the outward code (the district), then optionally the inward code (sector and
+#: unit), with or without the space between them (BS 7666 shapes, e.g. B1 1AA, SW1A 2AA, M11AE).
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)(?:([0-9][A-Z]{2}))?$")
+
+
+def outward_code(postcode: str) -> str | None:
+    """The district part of a full or partial UK postcode ('b1 1aa' → 'B1'), or None when the
+    text is not in a postcode's format. The inward part is dropped here and never kept."""
+    compact = "".join(postcode.split()).upper()
+    found = _POSTCODE.match(compact)
+    return found.group(1) if found else None
+
+
+def district_of_postcode(postcode: str) -> PostcodeDistrict | None:
+    """The known district of a full or partial UK postcode, or None."""
+    code = outward_code(postcode)
+    return None if code is None else postcode_district(code)
 
 
 @cache
