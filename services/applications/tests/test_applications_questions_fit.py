@@ -131,3 +131,47 @@ async def test_the_start_page_says_who_can_apply_what_the_video_is_and_links_the
         assert words in page, words
     assert 'href="/assessment/eligibility"' in page
     assert 'href="/assessment/eligibility?cohort=ict-test"' in page  # each open cohort's own check
+
+
+async def test_skills_are_rated_one_group_a_screen_each_saved_on_its_own(runtime: ServiceRuntime) -> None:
+    browser = Browser(runtime)
+    base = await start(browser, runtime)
+    chosen = await browser.post(
+        f"{base}/questions/specialisms", {"specialisms": ["security_specialist", "data_analyst"]}
+    )
+    assert chosen.status_code == 303
+    overview = (await browser.http.get(f"{base}/questions/skills")).text
+    groups = re.findall(rf'href="{re.escape(base)}/questions/skills/([a-z0-9-]+)"', overview)
+    assert groups[:3] == ["architecture", "data", "it-operations"]
+    assert 'type="radio"' not in overview  # the long list of radios is gone from this page
+    assert overview.count("Not yet rated") == 3
+    pages = {slug: (await browser.http.get(f"{base}/questions/skills/{slug}")).text for slug in groups[:3]}
+    names = {slug: re.findall(r'name="skill-\d+-name" value="([^"]+)"', page) for slug, page in pages.items()}
+    assert sum(len(n) for n in names.values()) == 36
+    assert max(len(n) for n in names.values()) < 20  # a screen, not 36 skills
+    assert "Group 2 of 3" in pages["data"]
+
+    def form(slug: str, ratings: dict[str, str]) -> dict[str, str]:
+        values = {f"skill-{i}-name": name for i, name in enumerate(names[slug])}
+        values.update({f"skill-{names[slug].index(n)}": level for n, level in ratings.items()})
+        return values
+
+    first, second = names["data"][0], names["it-operations"][0]
+    saved = await browser.post(f"{base}/questions/skills/data", form("data", {first: "3"}))
+    assert saved.status_code == 303
+    assert saved.headers["location"].endswith("/questions/skills/it-operations")
+    saved = await browser.post(f"{base}/questions/skills/it-operations", form("it-operations", {second: "2"}))
+    assert saved.status_code == 303
+    assert saved.headers["location"].endswith("/questions/skills")
+    claims = (await saved_answers(runtime, base))["skills"]
+    assert sorted((c["skill"], c["level"]) for c in claims) == sorted([(first, 3), (second, 2)])
+    # Saving a group again replaces only that group's ratings.
+    again = await browser.post(f"{base}/questions/skills/data", form("data", {}))
+    assert again.status_code == 303
+    assert [c["skill"] for c in (await saved_answers(runtime, base))["skills"]] == [second]
+    overview = (await browser.http.get(f"{base}/questions/skills")).text
+    assert "1 of 12 skills rated" in overview
+    assert (await browser.http.get(f"{base}/questions/skills/no-such-group")).status_code == 404
+    stale = await browser.post(f"{base}/questions/skills/data", {"skill-0-name": "Juggling", "skill-0": "3"})
+    assert stale.status_code == 400
+    assert "specialisms changed" in stale.text

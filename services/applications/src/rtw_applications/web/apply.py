@@ -28,8 +28,10 @@ from .questions import (
     Context,
     Parsed,
     Question,
+    SkillGroup,
     question_for_field,
     questions_for,
+    skill_groups,
 )
 from .task_list import LinkedErrors, choices_for, sections, summary_sections
 
@@ -141,7 +143,7 @@ async def question_page(
         return redirect(request, f"/my/applications/{application.id}")
     question = _question(application, slug)
     ctx = Context(Programme(application.programme), application.answers, today())
-    return await _render_question(
+    return await render_question(
         request, uow, application, question, question.read(ctx), FormErrors(), change == "yes"
     )
 
@@ -155,18 +157,18 @@ async def question_answered(request: Request, application_id: str, slug: str, uo
     question = _question(application, slug)
     ctx = Context(Programme(application.programme), application.answers, today())
     parsed = question.parse(form, ctx)
-    answers = _validated(question, parsed)
+    answers = validated(question, parsed)
     if parsed.errors:
-        return await _render_question(
+        return await render_question(
             request, uow, application, question, parsed.values, parsed.errors, changing, 400
         )
     await intake.save_answers(application.id, answers, principal, uow)
     if changing:
         return redirect(request, f"/application/{application.id}/check-answers")
-    return redirect(request, _after(application, question))
+    return redirect(request, next_page(application, question))
 
 
-def _validated(question: Question, parsed: Parsed) -> ApplicationAnswers:
+def validated(question: Question, parsed: Parsed) -> ApplicationAnswers:
     """The answers to save, with the model's own problems (postcode, phone …) added to the page's
     so that every problem on the page is shown at once: each answer is checked unless the page
     already found a problem with its field (or, on a page asking one answer, with any part of it)."""
@@ -192,7 +194,7 @@ def _question(application: Application, slug: str) -> Question:
     return question
 
 
-def _after(application: Application, question: Question) -> str:
+def next_page(application: Application, question: Question) -> str:
     """The next question, then the optional equality questions."""
     pages = questions_for(Programme(application.programme))
     following = pages[pages.index(question) + 1 :]
@@ -201,7 +203,7 @@ def _after(application: Application, question: Question) -> str:
     return f"/application/{application.id}/equality"
 
 
-async def _render_question(
+async def render_question(
     request: Request,
     uow: UnitOfWorkDep,
     application: Application,
@@ -210,7 +212,10 @@ async def _render_question(
     errors: FormErrors,
     changing: bool,
     status_code: int = 200,
+    *,
+    group: SkillGroup | None = None,
 ) -> HTMLResponse:
+    """A question's page (or, with a group, one screen of the skills self-assessment)."""
     cohort = await cohorts.cohort_or_refuse(uow, application.cohort_id)
     context = {
         "application": application,
@@ -220,8 +225,12 @@ async def _render_question(
         "change": changing,
         "choices": choices_for(Programme(application.programme), application.answers),
         "privacy_version": PRIVACY_NOTICE_VERSION,
+        "next_url": next_page(application, question),
+        "skill_groups": skill_groups(application.answers) if question.slug == "skills" else [],
+        "group": group,
     }
-    return PAGES.render(request, question.template, context, status_code=status_code, errors=errors)
+    template = "questions/skill_group.html" if group else question.template
+    return PAGES.render(request, template, context, status_code=status_code, errors=errors)
 
 
 @router.get("/application/{application_id}/check-answers")

@@ -303,11 +303,67 @@ def _show_specialisms(c: Context) -> list[tuple[str, str]]:
     return [("Specialisms", ", ".join(IctSpecialism(s).label for s in chosen))]
 
 
+def _chosen_roles(answers: dict[str, Any]) -> tuple[str, ...]:
+    specialisms = [IctSpecialism(s) for s in answers.get("specialisms") or []]
+    return tuple(sorted({role for s in specialisms for role in s.ddat_roles}))
+
+
 def relevant_skills(answers: dict[str, Any]) -> list[str]:
     """The framework skills the roles of the chosen specialisms need, by name."""
-    specialisms = [IctSpecialism(s) for s in answers.get("specialisms") or []]
-    roles = tuple(sorted({role for s in specialisms for role in s.ddat_roles}))
+    roles = _chosen_roles(answers)
     return sorted(reference.skills_for_roles(roles)) if roles else []
+
+
+@dataclass(frozen=True)
+class SkillGroup:
+    """One screen of the skills self-assessment: a role family of the framework and its skills
+    that the chosen roles need, with how many of them are rated so far."""
+
+    slug: str
+    name: str
+    skills: tuple[str, ...]
+    rated: int
+
+
+def skill_groups(answers: dict[str, Any]) -> list[SkillGroup]:
+    """The skills to rate, grouped by the framework's role families, in order."""
+    roles = _chosen_roles(answers)
+    rated = {claim["skill"] for claim in answers.get("skills") or []}
+    return [
+        SkillGroup(
+            slug="-".join("".join(ch if ch.isalnum() else " " for ch in name.casefold()).split()),
+            name=name,
+            skills=skills,
+            rated=len(rated.intersection(skills)),
+        )
+        for name, skills in (reference.skill_groups(roles) if roles else ())
+    ]
+
+
+def read_skill_group(c: Context, group: SkillGroup) -> dict[str, Any]:
+    """A group's form: each of its skills' saved level ('' when not rated)."""
+    levels = {claim["skill"]: str(claim["level"]) for claim in c.answers.get("skills") or []}
+    return {f"skill-{index}": levels.get(skill, "") for index, skill in enumerate(group.skills)}
+
+
+def parse_skill_group(form: FormData, c: Context, group: SkillGroup) -> Parsed:
+    """A group's ratings, merged with the other groups' saved ratings (a group is saved on its
+    own; leaving every skill of a group 'Not rated' is an answer too)."""
+    parsed = Parsed({})
+    levels = {str(level.value) for level in SkillLevel}
+    claims = []
+    for index, skill in enumerate(group.skills):
+        level = form_text(form, f"skill-{index}")
+        parsed.values[f"skill-{index}"] = level
+        if form_text(form, f"skill-{index}-name") != skill:
+            parsed.errors.add("skill-0", "Your specialisms changed while you were on this page: try again")
+        elif level in levels:
+            claims.append({"skill": skill, "level": int(level)})
+        elif level:
+            parsed.errors.add(f"skill-{index}", f"Select a level for {skill}, or Not rated")
+    others = [claim for claim in c.answers.get("skills") or [] if claim["skill"] not in group.skills]
+    parsed.changes = {"skills": others + claims}
+    return parsed
 
 
 def _read_skills(c: Context) -> dict[str, Any]:

@@ -148,6 +148,20 @@ def skills_for_roles(roles: tuple[str, ...]) -> frozenset[str]:
     return frozenset(rs.skill for rs in role_skills() if rs.role in wanted)
 
 
+@cache
+def skill_groups(roles: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The skills the given roles need, grouped by the framework's role families (a skill needed
+    by roles of several families is in the first of them by name): (family, skills), in order."""
+    families: dict[str, str] = {}
+    for rs in sorted(role_skills(), key=lambda rs: rs.role_family):
+        if rs.role in roles:
+            families.setdefault(rs.skill, rs.role_family)
+    grouped: dict[str, list[str]] = {}
+    for skill, family in families.items():
+        grouped.setdefault(family, []).append(skill)
+    return tuple((family, tuple(sorted(grouped[family]))) for family in sorted(grouped))
+
+
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in kilometres."""
     phi1, phi2 = math.radians(lat1), math.radians(lat2)
