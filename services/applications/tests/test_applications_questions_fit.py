@@ -46,7 +46,10 @@ async def test_a_full_postcode_is_accepted_and_only_its_district_is_kept(runtime
     compact = await browser.post(f"{base}/questions/postcode", {"postcode": "SW1A2AA"})
     assert compact.status_code == 303
     assert (await saved_answers(runtime, base))["postcode_district"] == "SW1A"
-    for wrong, words in (("B1 1A", "UK postcode, like B1 1AA"), ("ZZ99 9ZZ", "do not know that postcode")):
+    for wrong, words in (
+        ("B1 1A", "UK postcode, for example WS1 1AA"),
+        ("ZZ99 9ZZ", "do not know that postcode"),
+    ):
         refused = await browser.post(f"{base}/questions/postcode", {"postcode": wrong})
         assert refused.status_code == 400
         assert words in refused.text

@@ -30,10 +30,12 @@ _PHONE = re.compile(r"^\+?[0-9 ()-]{10,20}$")
 def _known_district(value: str) -> str:
     """A full postcode or its first part, kept as the district only (the rest is never stored)."""
     if reference.outward_code(value) is None:
-        raise ValueError("enter a UK postcode, like B1 1AA, or its first part, like B1")
+        raise ValueError("enter a UK postcode, for example WS1 1AA, or its first part, for example WS1")
     district = reference.district_of_postcode(value)
     if district is None:
-        raise ValueError("we do not know that postcode district: check the postcode, like B1 1AA or WS1 4AB")
+        raise ValueError(
+            "we do not know that postcode district: check the postcode, for example WS1 1AA or WS1"
+        )
     return district.code
 
 
