@@ -178,3 +178,23 @@ async def test_skills_are_rated_one_group_a_screen_each_saved_on_its_own(runtime
     stale = await browser.post(f"{base}/questions/skills/data", {"skill-0-name": "Juggling", "skill-0": "3"})
     assert stale.status_code == 400
     assert "specialisms changed" in stale.text
+
+
+async def test_a_skills_group_is_only_its_owners_and_needs_the_forms_token(runtime: ServiceRuntime) -> None:
+    owner = Browser(runtime)
+    base = await start(owner, runtime, "group-owner@example.org")
+    await owner.post(f"{base}/questions/specialisms", {"specialisms": ["data_analyst"]})
+    page = (await owner.http.get(f"{base}/questions/skills/data")).text
+    form = dict(re.findall(r'name="(skill-\d+-name)" value="([^"]+)"', page))
+    form["skill-0"] = "4"
+    other = Browser(runtime)
+    await start(other, runtime, "group-other@example.org")
+    assert (await other.http.get(f"{base}/questions/skills/data")).status_code == 404
+    theirs = await other.post(f"{base}/questions/skills/data", form, page="/my")
+    assert theirs.status_code == 404
+    nobody = Browser(runtime)
+    signed_out = await nobody.http.get(f"{base}/questions/skills/data")
+    assert signed_out.status_code in (302, 303, 401)
+    tokenless = await owner.http.post(f"{base}/questions/skills/data", data=form)
+    assert tokenless.status_code == 400  # the CSRF check refuses it
+    assert "skills" not in await saved_answers(runtime, base)
