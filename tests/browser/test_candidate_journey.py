@@ -122,12 +122,12 @@ async def test_a_candidate_applies_page_by_page_and_sees_their_status(
     await submit(page, "Save and continue")
 
     await check_page(page, "apply-postcode")
-    await page.get_by_label("What is the first part of your postcode?").fill("ZZ99")
+    await page.get_by_label("What is your postcode?").fill("ZZ99 9ZZ")
     await submit(page, "Save and continue")
     assert "postcode district" in await page.locator(".govuk-error-summary").inner_text()
     assert (await page.title()).startswith("Error: ")
     await check_page(page, "apply-postcode-error")
-    await page.get_by_label("What is the first part of your postcode?").fill("WS1")
+    await page.get_by_label("What is your postcode?").fill("WS1 1AA")  # a full postcode: WS1 is kept
     await submit(page, "Save and continue")
 
     await check_page(page, "apply-right-to-work")
@@ -138,7 +138,7 @@ async def test_a_candidate_applies_page_by_page_and_sees_their_status(
     start = page.get_by_role("group", name="When did your career break start?")
     await start.get_by_label("Month").fill("3")
     await start.get_by_label("Year").fill("2021")
-    await page.get_by_label("I took a break to care for someone").check()
+    await page.get_by_label("Caring for children").check()
     await submit(page, "Save and continue")
 
     await check_page(page, "apply-experience")
@@ -154,13 +154,20 @@ async def test_a_candidate_applies_page_by_page_and_sees_their_status(
     await submit(page, "Save and continue")
 
     await check_page(page, "apply-skills")
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Data", exact=True).click()
+    await check_page(page, "apply-skills-data")
+    await page.get_by_role("group", name="Data visualisation", exact=True).get_by_label("Working").check()
+    await submit(page, "Save and continue")
+    await check_page(page, "apply-skills-it-operations")
     await (
         page.get_by_role("group", name="Information security", exact=True)
         .get_by_label("Practitioner")
         .check()
     )
-    await page.get_by_role("group", name="Data visualisation", exact=True).get_by_label("Working").check()
     await submit(page, "Save and continue")
+    assert await heading(page) == "Rate your skills"
+    await follow(page, "Skip the rest and continue")
 
     await check_page(page, "apply-work-preferences")
     await page.get_by_label("Part-time").check()
@@ -297,6 +304,9 @@ async def test_the_application_can_be_completed_with_the_keyboard_alone(
     await tab_to(page, name="specialisms", value="security_specialist")
     await page.keyboard.press("Space")
     await save_by_keyboard(page, "keyboard-skills")
+    await tab_to(page, text="IT operations")
+    await press_enter(page)
+    await check_page(page, "keyboard-skills-it-operations")
     skill = await page.evaluate(
         "() => document.querySelector('input[value=\"Information security\"]').name.replace('-name', '')"
     )
@@ -304,7 +314,10 @@ async def test_the_application_can_be_completed_with_the_keyboard_alone(
     for _ in range(3):  # Awareness, Working, Practitioner
         await page.keyboard.press("ArrowRight")
     assert (await focused(page))["value"] == "3"
-    await save_by_keyboard(page, "keyboard-work-preferences")
+    await save_by_keyboard(page, "keyboard-skills-progress")
+    await tab_to(page, text="Skip the rest and continue")
+    await press_enter(page)
+    await check_page(page, "keyboard-work-preferences")
     await tab_to(page, name="flexible", value="remote")
     await page.keyboard.press("Space")
     await type_into(page, "travel", "50")
@@ -344,7 +357,7 @@ async def test_a_candidate_signs_in_again_by_the_emailed_link_and_resumes(
     await check_page(page, "resume-first-task-list")
     await follow(page, "Where you live")
     await check_page(page, "resume-first-postcode")
-    await page.get_by_label("What is the first part of your postcode?").fill("WS1")
+    await page.get_by_label("What is your postcode?").fill("WS1")
     await submit(page, "Save and continue")
     assert await heading(page) == "Do you have the right to work in the UK?"
     await check_page(page, "resume-first-right-to-work")
@@ -370,7 +383,7 @@ async def test_a_candidate_signs_in_again_by_the_emailed_link_and_resumes(
     assert "Completed" in await where.inner_text()
     await check_page(page, "resume-task-list")
     await follow(page, "Where you live")
-    assert await page.get_by_label("What is the first part of your postcode?").input_value() == "WS1"
+    assert await page.get_by_label("What is your postcode?").input_value() == "WS1"
     await check_page(page, "resume-postcode")
 
 

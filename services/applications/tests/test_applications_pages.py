@@ -124,17 +124,25 @@ async def answer_everything(browser: Browser, base: str) -> None:
     for slug, form in ICT_PAGES:
         path = f"{base}/questions/{slug}"
         if form is None:
-            page = (await browser.http.get(path)).text
-            assert "Information security" in page
-            index = re.search(r'name="(skill-\d+)-name" value="Information security"', page)
-            assert index
+            path, form = await rate_a_skill(browser, base, "Information security", "3")
+        saved = await browser.post(path, form)
+        assert saved.status_code == 303, f"{slug}: {re.findall(r'error-message.*?</p>', saved.text, re.S)}"
+
+
+async def rate_a_skill(browser: Browser, base: str, skill: str, level: str) -> tuple[str, dict[str, str]]:
+    """The skills page lists groups, one screen each: the group with `skill`, and its form."""
+    overview = (await browser.http.get(f"{base}/questions/skills")).text
+    for group in re.findall(rf'href="({re.escape(base)}/questions/skills/[a-z0-9-]+)"', overview):
+        page = (await browser.http.get(group)).text
+        index = re.search(rf'name="(skill-\d+)-name" value="{re.escape(skill)}"', page)
+        if index:
             form = {
                 f"skill-{i}-name": name
                 for i, name in re.findall(r'name="skill-(\d+)-name" value="([^"]+)"', page)
             }
-            form[index.group(1)] = "3"
-        saved = await browser.post(path, form)
-        assert saved.status_code == 303, f"{slug}: {re.findall(r'error-message.*?</p>', saved.text, re.S)}"
+            form[index.group(1)] = level
+            return group, form
+    raise AssertionError(f"no group of skills has {skill}")
 
 
 async def test_a_candidate_applies_page_by_page_and_gets_a_reference(runtime: ServiceRuntime) -> None:

@@ -94,7 +94,7 @@ def test_within_the_travel_distance_scores_full_marks() -> None:
     distance = factor(match, "distance")
     assert distance.points == distance.max_points == 15
     assert distance.would_rise_if is None
-    assert "13 km away, within the 30 km" in distance.explanation
+    assert "13 km (8 miles) away, within the 30 km (19 miles)" in distance.explanation
     assert match.distance_km == pytest.approx(WS1_TO_B15)
 
 
@@ -106,7 +106,7 @@ def test_beyond_the_travel_distance_scores_less_the_further_it_is() -> None:
     assert 0 < near < 15
     assert far == 0
     explained = factor(domain.score(candidate(max_travel_km=10), vacancy(), WEIGHTS), "distance")
-    assert "beyond the 10 km" in explained.explanation
+    assert "beyond the 10 km (6 miles)" in explained.explanation
     assert explained.would_rise_if == "a hybrid or remote arrangement would add to it"
 
 

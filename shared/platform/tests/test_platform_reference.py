@@ -48,3 +48,37 @@ def test_every_scottish_council_has_its_centre_in_scotland_near_its_own_district
             reference.distance_km(d.latitude, d.longitude, council.latitude, council.longitude) for d in own
         )
         assert nearest < 25, f"{council.name}'s centre is {nearest:.0f} km from its nearest district"
+
+
+@pytest.mark.parametrize(
+    ("typed", "district"),
+    [
+        ("B1 1AA", "B1"),
+        ("b11aa", "B1"),
+        ("  sw1a 2aa ", "SW1A"),
+        ("M1 1AE", "M1"),
+        ("WS1", "WS1"),
+        ("ws11 1ab", "WS11"),
+        ("EC1A 1BB", "EC1A"),
+    ],
+)
+def test_a_full_postcode_or_its_first_part_gives_the_district_only(typed: str, district: str) -> None:
+    assert reference.outward_code(typed) == district
+    found = reference.district_of_postcode(typed)
+    assert found is not None
+    assert found.code == district
+
+
+@pytest.mark.parametrize("typed", ["B1 1A", "hello", "1AA", "B1 1AA 1AA", "", "BB1A1 1AA"])
+def test_text_not_shaped_like_a_postcode_has_no_district(typed: str) -> None:
+    assert reference.outward_code(typed) is None
+    assert reference.district_of_postcode(typed) is None
+
+
+def test_the_skill_groups_hold_each_needed_skill_once_by_role_family() -> None:
+    roles = ("Data analyst", "Infrastructure engineer", "Security architect")
+    groups = reference.skill_groups(roles)
+    assert [family for family, _ in groups] == ["Architecture", "Data", "IT operations"]
+    skills = [skill for _, group in groups for skill in group]
+    assert sorted(skills) == sorted(reference.skills_for_roles(roles))
+    assert len(skills) == len(set(skills))

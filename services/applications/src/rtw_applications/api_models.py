@@ -28,10 +28,13 @@ _PHONE = re.compile(r"^\+?[0-9 ()-]{10,20}$")
 
 
 def _known_district(value: str) -> str:
-    district = reference.postcode_district(value)
+    """A full postcode or its first part, kept as the district only (the rest is never stored)."""
+    if reference.outward_code(value) is None:
+        raise ValueError("enter a UK postcode, for example WS1 1AA, or its first part, for example WS1")
+    district = reference.district_of_postcode(value)
     if district is None:
         raise ValueError(
-            "enter the first part of a UK postcode (the postcode district), for example WS1 or SW1A"
+            "we do not know that postcode district: check the postcode, for example WS1 1AA or WS1"
         )
     return district.code
 
@@ -88,7 +91,11 @@ class ApplicationAnswers(BaseModel):
     phone: Phone | None = None
     preferred_language: Language | None = None
     postcode_district: KnownDistrict | None = Field(
-        default=None, description="The first part of the postcode only, e.g. WS1."
+        default=None,
+        description=(
+            "The postcode district, e.g. WS1. A full postcode (WS1 1AA) is accepted and only its "
+            "district is kept."
+        ),
     )
     right_to_work: bool | None = None
     career_break: CareerBreak | None = None

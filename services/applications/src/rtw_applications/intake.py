@@ -241,7 +241,7 @@ async def save_answers(
 _REQUIRED: dict[str, str] = {
     "given_name": "Enter your first name.",
     "family_name": "Enter your last name.",
-    "postcode_district": "Enter the first part of your postcode, for example WS1.",
+    "postcode_district": "Enter your postcode, for example B1 1AA.",
     "right_to_work": "Say whether you have the right to work in the UK.",
     "career_break": "Tell us about your career break: when it started and why.",
     "years_experience": "Enter your years of experience in the profession.",

@@ -442,9 +442,11 @@ def eligibility_reasons(
     )
     if needs_break and months < rules.min_break_months:
         what = (
-            "time out of work"
+            "career break to care for someone"
+            if break_.reason.is_caring
+            else "time out of work"
             if break_.reason is CareerBreakReason.LONG_TERM_UNEMPLOYED
-            else "career break to care for someone"
+            else "career break"
         )
         fail(
             IneligibilityReason.CAREER_BREAK_TOO_SHORT,

@@ -27,9 +27,15 @@ from rtw_contracts import (
     WorkMode,
 )
 from rtw_contracts.labels import label_for_code
+from rtw_contracts.units import miles_from_km
 from rtw_platform import names
 
 LEVEL_NAMES = {int(level): level.label for level in SkillLevel}
+
+
+def _far(km: float) -> str:
+    """A distance as the profile has it (km) and as candidates gave it (miles): '32 km (20 miles)'."""
+    return f"{km:.0f} km ({miles_from_km(km)} miles)"
 
 
 class Weights(BaseModel):
@@ -392,10 +398,10 @@ class Explainer:
         if allowed is None or km is None:
             fraction, why = 1.0, "remote: distance does not matter"
         elif km <= allowed:
-            fraction, why = 1.0, f"{km:.0f} km away, within the {allowed:.0f} km the candidate would travel"
+            fraction, why = 1.0, f"{_far(km)} away, within the {_far(allowed)} the candidate would travel"
         else:
             fraction = max(0.0, 1 - (km - allowed) / max(allowed, 1.0))
-            why = f"{km:.0f} km away, beyond the {allowed:.0f} km the candidate would travel"
+            why = f"{_far(km)} away, beyond the {_far(allowed)} the candidate would travel"
         part = _factor(
             "distance", fraction, self.weights.distance, why, "a hybrid or remote arrangement would add to it"
         )

@@ -42,6 +42,7 @@ from rtw_contracts.events import (
 from rtw_contracts.events.cohorts import cohort_journey
 from rtw_contracts.registry import EVENTS, UnknownEventError, event_for, parse_event
 from rtw_contracts.types import (
+    ASKED_CAREER_BREAK_REASONS,
     AssessmentOutcome,
     AssessmentStage,
     CareerBreak,
@@ -74,6 +75,7 @@ from rtw_contracts.types import (
 
 __all__ = [
     "ALL_EVENTS",
+    "ASKED_CAREER_BREAK_REASONS",
     "EVENTS",
     "AppealDecided",
     "AppealLodged",

@@ -68,6 +68,11 @@ ENGLISH: Labels = {
             "I was caring for someone and lost my job because of COVID-19"
         ),
         CareerBreakReason.LONG_TERM_UNEMPLOYED: "I have been out of work for a long time",
+        CareerBreakReason.CARING_FOR_CHILDREN: "Caring for children",
+        CareerBreakReason.CARING_FOR_ADULT: "Caring for an adult (a relative, partner or friend)",
+        CareerBreakReason.OWN_HEALTH: "My own health",
+        CareerBreakReason.RELOCATION: "Moving home (for example, with a partner's job or abroad)",
+        CareerBreakReason.OTHER: "Another reason (including looking for work for a long time)",
     },
     IctSpecialism: {
         IctSpecialism.IT_TECHNICAL_SUPPORT: "IT technical support",

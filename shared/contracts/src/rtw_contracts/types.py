@@ -159,11 +159,45 @@ _REGION_NATIONS: dict[Region, Nation] = {
 
 
 class CareerBreakReason(Labelled, StrEnum):
-    """Why the candidate is out of work (each is a qualifying route onto the programme)."""
+    """Why the candidate is out of work (each is a qualifying route onto the programme).
+
+    The application asks with the reasons a returner recognises (`ASKED_CAREER_BREAK_REASONS`);
+    the first three values stay valid for applications made before them (`caring` is either
+    kind of caring)."""
 
     CARING = "caring"
     CARING_COVID_UNEMPLOYED = "caring_covid_unemployed"
     LONG_TERM_UNEMPLOYED = "long_term_unemployed"
+    CARING_FOR_CHILDREN = "caring_for_children"
+    CARING_FOR_ADULT = "caring_for_adult"
+    OWN_HEALTH = "own_health"
+    RELOCATION = "relocation"
+    OTHER = "other"
+
+    @property
+    def is_caring(self) -> bool:
+        """A break to care for someone (a child or an adult)."""
+        return self in _CARING_REASONS
+
+
+_CARING_REASONS = frozenset(
+    {
+        CareerBreakReason.CARING,
+        CareerBreakReason.CARING_COVID_UNEMPLOYED,
+        CareerBreakReason.CARING_FOR_CHILDREN,
+        CareerBreakReason.CARING_FOR_ADULT,
+    }
+)
+
+#: The reasons the application and the eligibility checker offer, in the order they are shown.
+ASKED_CAREER_BREAK_REASONS: tuple[CareerBreakReason, ...] = (
+    CareerBreakReason.CARING_FOR_CHILDREN,
+    CareerBreakReason.CARING_FOR_ADULT,
+    CareerBreakReason.OWN_HEALTH,
+    CareerBreakReason.RELOCATION,
+    CareerBreakReason.CARING_COVID_UNEMPLOYED,
+    CareerBreakReason.OTHER,
+)
 
 
 class IctSpecialism(Labelled, StrEnum):

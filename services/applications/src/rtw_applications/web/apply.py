@@ -22,7 +22,17 @@ from ..models import Application, EqualityMonitoringAnswers, RateLimitWindow
 from .candidate import own_application, today
 from .common import PAGES, issuer_of
 from .form_fields import add_validation_errors
-from .questions import BY_SLUG, PRIVACY_NOTICE_VERSION, Context, Question, question_for_field, questions_for
+from .questions import (
+    BY_SLUG,
+    PRIVACY_NOTICE_VERSION,
+    Context,
+    Parsed,
+    Question,
+    SkillGroup,
+    question_for_field,
+    questions_for,
+    skill_groups,
+)
 from .task_list import LinkedErrors, choices_for, sections, summary_sections
 
 router = APIRouter(include_in_schema=False)
@@ -133,7 +143,7 @@ async def question_page(
         return redirect(request, f"/my/applications/{application.id}")
     question = _question(application, slug)
     ctx = Context(Programme(application.programme), application.answers, today())
-    return await _render_question(
+    return await render_question(
         request, uow, application, question, question.read(ctx), FormErrors(), change == "yes"
     )
 
@@ -147,20 +157,34 @@ async def question_answered(request: Request, application_id: str, slug: str, uo
     question = _question(application, slug)
     ctx = Context(Programme(application.programme), application.answers, today())
     parsed = question.parse(form, ctx)
-    answers = ApplicationAnswers()
-    if not parsed.errors:
-        try:
-            answers = ApplicationAnswers.model_validate(parsed.changes)
-        except ValidationError as exc:
-            add_validation_errors(parsed.errors, exc, question.ids, question.first_id)
+    answers = validated(question, parsed)
     if parsed.errors:
-        return await _render_question(
+        return await render_question(
             request, uow, application, question, parsed.values, parsed.errors, changing, 400
         )
     await intake.save_answers(application.id, answers, principal, uow)
     if changing:
         return redirect(request, f"/application/{application.id}/check-answers")
-    return redirect(request, _after(application, question))
+    return redirect(request, next_page(application, question))
+
+
+def validated(question: Question, parsed: Parsed) -> ApplicationAnswers:
+    """The answers to save, with the model's own problems (postcode, phone …) added to the page's
+    so that every problem on the page is shown at once: each answer is checked unless the page
+    already found a problem with its field (or, on a page asking one answer, with any part of it)."""
+    flagged = set(parsed.errors.problems)
+    one_answer = len(question.ids) == 1
+    checked = {
+        name: value
+        for name, value in parsed.changes.items()
+        if question.ids.get(name) not in flagged and not (one_answer and flagged)
+    }
+    try:
+        answers = ApplicationAnswers.model_validate(checked)
+    except ValidationError as exc:
+        add_validation_errors(parsed.errors, exc, question.ids, question.first_id)
+        return ApplicationAnswers()
+    return answers
 
 
 def _question(application: Application, slug: str) -> Question:
@@ -170,7 +194,7 @@ def _question(application: Application, slug: str) -> Question:
     return question
 
 
-def _after(application: Application, question: Question) -> str:
+def next_page(application: Application, question: Question) -> str:
     """The next question, then the optional equality questions."""
     pages = questions_for(Programme(application.programme))
     following = pages[pages.index(question) + 1 :]
@@ -179,7 +203,7 @@ def _after(application: Application, question: Question) -> str:
     return f"/application/{application.id}/equality"
 
 
-async def _render_question(
+async def render_question(
     request: Request,
     uow: UnitOfWorkDep,
     application: Application,
@@ -188,7 +212,10 @@ async def _render_question(
     errors: FormErrors,
     changing: bool,
     status_code: int = 200,
+    *,
+    group: SkillGroup | None = None,
 ) -> HTMLResponse:
+    """A question's page (or, with a group, one screen of the skills self-assessment)."""
     cohort = await cohorts.cohort_or_refuse(uow, application.cohort_id)
     context = {
         "application": application,
@@ -198,8 +225,12 @@ async def _render_question(
         "change": changing,
         "choices": choices_for(Programme(application.programme), application.answers),
         "privacy_version": PRIVACY_NOTICE_VERSION,
+        "next_url": next_page(application, question),
+        "skill_groups": skill_groups(application.answers) if question.slug == "skills" else [],
+        "group": group,
     }
-    return PAGES.render(request, question.template, context, status_code=status_code, errors=errors)
+    template = "questions/skill_group.html" if group else question.template
+    return PAGES.render(request, template, context, status_code=status_code, errors=errors)
 
 
 @router.get("/application/{application_id}/check-answers")

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from rtw_contracts import (
+    ASKED_CAREER_BREAK_REASONS,
     CareerBreakReason,
     FlexibleWorking,
     IctSpecialism,
@@ -18,6 +19,7 @@ from rtw_contracts import (
     Region,
     SkillLevel,
 )
+from rtw_contracts.units import MAX_TRAVEL_MILES, km_from_miles, miles_from_km
 from rtw_platform import reference
 from rtw_platform.web import FormErrors, form_text
 from starlette.datastructures import FormData
@@ -29,7 +31,7 @@ from .form_fields import choices, day_of, day_parts, month_of, month_parts, numb
 PRIVACY_NOTICE_VERSION = "2026-09"
 
 #: The contracts' labels (rtw_contracts.labels, the one source of names for codes).
-REASONS = {reason: reason.label for reason in CareerBreakReason}
+REASONS = {reason: reason.label for reason in ASKED_CAREER_BREAK_REASONS}
 FLEXIBLE = {arrangement: arrangement.label for arrangement in FlexibleWorking}
 LANGUAGES = {language: language.label for language in Language}
 NOT_REGISTERED = "none"
@@ -135,9 +137,10 @@ def _read_postcode(c: Context) -> dict[str, Any]:
 
 
 def _parse_postcode(form: FormData, c: Context) -> Parsed:
+    """A full postcode or its first part; the answers' model keeps the district only."""
     parsed = Parsed({"postcode": form_text(form, "postcode")})
     if not parsed.values["postcode"]:
-        parsed.errors.add("postcode", "Enter the first part of your postcode, for example WS1")
+        parsed.errors.add("postcode", "Enter your postcode, like B1 1AA")
     parsed.changes = {"postcode_district": parsed.values["postcode"]}
     return parsed
 
@@ -195,7 +198,7 @@ def _show_career_break(c: Context) -> list[tuple[str, str]]:
         return [("Career break", "")]
     start = date.fromisoformat(saved["start"]).strftime("%B %Y")
     end = date.fromisoformat(saved["end"]).strftime("%B %Y") if saved.get("end") else "now"
-    return [("Career break", f"{start} to {end}"), ("Why", REASONS[CareerBreakReason(saved["reason"])])]
+    return [("Career break", f"{start} to {end}"), ("Why", CareerBreakReason(saved["reason"]).label)]
 
 
 def _read_experience(c: Context) -> dict[str, Any]:
@@ -243,8 +246,7 @@ def _parse_registration(form: FormData, c: Context) -> Parsed:
         allowed.add(NOT_REGISTERED)
     if body not in allowed:
         parsed.errors.add("body", "Select the professional body you were registered with")
-        return parsed
-    if body == NOT_REGISTERED:
+    elif body == NOT_REGISTERED:
         parsed.changes = {"professional_registration": None}
         return parsed
     practised = month_of(
@@ -301,11 +303,67 @@ def _show_specialisms(c: Context) -> list[tuple[str, str]]:
     return [("Specialisms", ", ".join(IctSpecialism(s).label for s in chosen))]
 
 
+def _chosen_roles(answers: dict[str, Any]) -> tuple[str, ...]:
+    specialisms = [IctSpecialism(s) for s in answers.get("specialisms") or []]
+    return tuple(sorted({role for s in specialisms for role in s.ddat_roles}))
+
+
 def relevant_skills(answers: dict[str, Any]) -> list[str]:
     """The framework skills the roles of the chosen specialisms need, by name."""
-    specialisms = [IctSpecialism(s) for s in answers.get("specialisms") or []]
-    roles = tuple(sorted({role for s in specialisms for role in s.ddat_roles}))
+    roles = _chosen_roles(answers)
     return sorted(reference.skills_for_roles(roles)) if roles else []
+
+
+@dataclass(frozen=True)
+class SkillGroup:
+    """One screen of the skills self-assessment: a role family of the framework and its skills
+    that the chosen roles need, with how many of them are rated so far."""
+
+    slug: str
+    name: str
+    skills: tuple[str, ...]
+    rated: int
+
+
+def skill_groups(answers: dict[str, Any]) -> list[SkillGroup]:
+    """The skills to rate, grouped by the framework's role families, in order."""
+    roles = _chosen_roles(answers)
+    rated = {claim["skill"] for claim in answers.get("skills") or []}
+    return [
+        SkillGroup(
+            slug="-".join("".join(ch if ch.isalnum() else " " for ch in name.casefold()).split()),
+            name=name,
+            skills=skills,
+            rated=len(rated.intersection(skills)),
+        )
+        for name, skills in (reference.skill_groups(roles) if roles else ())
+    ]
+
+
+def read_skill_group(c: Context, group: SkillGroup) -> dict[str, Any]:
+    """A group's form: each of its skills' saved level ('' when not rated)."""
+    levels = {claim["skill"]: str(claim["level"]) for claim in c.answers.get("skills") or []}
+    return {f"skill-{index}": levels.get(skill, "") for index, skill in enumerate(group.skills)}
+
+
+def parse_skill_group(form: FormData, c: Context, group: SkillGroup) -> Parsed:
+    """A group's ratings, merged with the other groups' saved ratings (a group is saved on its
+    own; leaving every skill of a group 'Not rated' is an answer too)."""
+    parsed = Parsed({})
+    levels = {str(level.value) for level in SkillLevel}
+    claims = []
+    for index, skill in enumerate(group.skills):
+        level = form_text(form, f"skill-{index}")
+        parsed.values[f"skill-{index}"] = level
+        if form_text(form, f"skill-{index}-name") != skill:
+            parsed.errors.add("skill-0", "Your specialisms changed while you were on this page: try again")
+        elif level in levels:
+            claims.append({"skill": skill, "level": int(level)})
+        elif level:
+            parsed.errors.add(f"skill-{index}", f"Select a level for {skill}, or Not rated")
+    others = [claim for claim in c.answers.get("skills") or [] if claim["skill"] not in group.skills]
+    parsed.changes = {"skills": others + claims}
+    return parsed
 
 
 def _read_skills(c: Context) -> dict[str, Any]:
@@ -372,10 +430,10 @@ def _read_work(c: Context) -> dict[str, Any]:
         for gss in saved.get("visible_to_councils", [])
         if gss in reference.councils()
     ]
-    travel = saved.get("max_travel_km")
+    travel = saved.get("max_travel_km")  # kilometres, as the contract carries it; shown in miles
     return {
         "flexible": list(saved.get("flexible_working", [])),
-        "travel": "" if travel is None else str(travel),
+        "travel": "" if travel is None else str(miles_from_km(travel)),
         "regions": list(saved.get("visible_to_regions", [])),
         "councils": "\n".join(names),
         **day_parts(saved.get("earliest_start"), "earliest"),
@@ -392,9 +450,9 @@ def _parse_work(form: FormData, c: Context) -> Parsed:
         errors.add("flexible", "Select the ways of working you would like")
     travel = parsed.values["travel"]
     if not travel:
-        errors.add("travel", "Enter the furthest you could travel to work each day, in kilometres")
-    elif not travel.isdecimal() or int(travel) > 1000:
-        errors.add("travel", "The distance must be a whole number of kilometres from 0 to 1000")
+        errors.add("travel", "Enter the furthest you could travel to work each day, in miles")
+    elif not travel.isdecimal() or int(travel) > MAX_TRAVEL_MILES:
+        errors.add("travel", f"The distance must be a whole number of miles from 0 to {MAX_TRAVEL_MILES}")
     if not set(parsed.values["regions"]) <= {r.value for r in Region}:
         errors.add("regions", "Select the regions whose councils may see your profile")
     gss_codes = []
@@ -413,7 +471,7 @@ def _parse_work(form: FormData, c: Context) -> Parsed:
     parsed.changes = {
         "work_preferences": {
             "flexible_working": parsed.values["flexible"],
-            "max_travel_km": int(travel) if travel.isdecimal() else 0,
+            "max_travel_km": km_from_miles(int(travel)) if travel.isdecimal() else 0,
             "visible_to_regions": parsed.values["regions"],
             "visible_to_councils": sorted(set(gss_codes)),
             "earliest_start": earliest,
@@ -435,7 +493,7 @@ def _show_work(c: Context) -> list[tuple[str, str]]:
             "Flexible working",
             ", ".join(FLEXIBLE[FlexibleWorking(f)] for f in saved["flexible_working"]) or "None",
         ),
-        ("Furthest daily travel", f"{saved['max_travel_km']} km"),
+        ("Furthest daily travel", f"{miles_from_km(saved['max_travel_km'])} miles"),
         ("Councils who may see you", ", ".join(seen_by)),
         (
             "Earliest start",

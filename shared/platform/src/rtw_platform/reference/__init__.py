@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -97,6 +98,25 @@ def postcode_district(code: str) -> PostcodeDistrict | None:
     return postcode_districts().get(code.replace(" ", "").upper())
 
 
+#: A UK postcode: the outward code (the district), then optionally the inward code (sector and
+#: unit), with or without the space between them (BS 7666 shapes, e.g. B1 1AA, SW1A 2AA, M11AE).
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)(?:([0-9][A-Z]{2}))?$")
+
+
+def outward_code(postcode: str) -> str | None:
+    """The district part of a full or partial UK postcode ('b1 1aa' → 'B1'), or None when the
+    text is not in a postcode's format. The inward part is dropped here and never kept."""
+    compact = "".join(postcode.split()).upper()
+    found = _POSTCODE.match(compact)
+    return found.group(1) if found else None
+
+
+def district_of_postcode(postcode: str) -> PostcodeDistrict | None:
+    """The known district of a full or partial UK postcode, or None."""
+    code = outward_code(postcode)
+    return None if code is None else postcode_district(code)
+
+
 @cache
 def framework_skills() -> dict[str, str]:
     """The framework's skills with their descriptions."""
@@ -126,6 +146,20 @@ def skills_for_roles(roles: tuple[str, ...]) -> frozenset[str]:
     """The skills any level of the given framework roles needs."""
     wanted = set(roles)
     return frozenset(rs.skill for rs in role_skills() if rs.role in wanted)
+
+
+@cache
+def skill_groups(roles: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The skills the given roles need, grouped by the framework's role families (a skill needed
+    by roles of several families is in the first of them by name): (family, skills), in order."""
+    families: dict[str, str] = {}
+    for rs in sorted(role_skills(), key=lambda rs: rs.role_family):
+        if rs.role in roles:
+            families.setdefault(rs.skill, rs.role_family)
+    grouped: dict[str, list[str]] = {}
+    for skill, family in families.items():
+        grouped.setdefault(family, []).append(skill)
+    return tuple((family, tuple(sorted(grouped[family]))) for family in sorted(grouped))
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -1,0 +1,154 @@
+"""The public eligibility checker page: open cohorts, the configuration in force, the answer and
+reasons screening then gives the same facts, every problem at once, nothing kept, no sign-in."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import httpx
+import pytest
+from rtw_assessment import configuration, lifecycle, screening
+from rtw_assessment.domain import default_config
+from rtw_contracts import ApplicationSubmittedV2, CareerBreakReason, CohortScheduled, Programme
+from rtw_contracts.events.cohorts import cohort_journey
+from rtw_contracts.examples import example
+from rtw_contracts.types import CareerBreak
+from rtw_platform.service import ServiceRuntime
+from sqlalchemy import text
+
+pytestmark = pytest.mark.component
+
+TODAY = datetime.now(UTC).date()
+
+
+async def open_cohort(service: ServiceRuntime, cohort_id: str, title: str, programme: Programme) -> None:
+    event = CohortScheduled(
+        event_id=uuid4(),
+        correlation_id=cohort_journey(cohort_id),
+        sequence=1,
+        cohort_id=cohort_id,
+        programme=programme,
+        title=title,
+        opens_on=TODAY - timedelta(days=5),
+        closes_on=TODAY + timedelta(days=30),
+        video_required=True,
+        changed_at=datetime.now(UTC),
+    )
+    async with service.uow_factory() as uow:
+        await lifecycle.record_schedule(event, uow)
+        await uow.commit()
+
+
+def reasons_on(page: str) -> list[str]:
+    found = re.search(r'<ul class="govuk-list govuk-list--bullet" id="reasons">(.*?)</ul>', page, re.S)
+    return [html.unescape(r) for r in re.findall(r"<li>(.*?)</li>", found.group(1))] if found else []
+
+
+async def test_the_checker_answers_as_screening_does_with_the_cohorts_configuration(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    cohort = f"ict-check-{uuid4().hex[:6]}"
+    await open_cohort(service, cohort, "ICT returners, spring", Programme.ICT)
+    await open_cohort(service, f"sw-check-{uuid4().hex[:6]}", "Social work returners", Programme.SOCIAL_WORK)
+    ict = default_config(Programme.ICT)
+    stricter = ict.model_copy(
+        update={
+            "eligibility": ict.eligibility.model_copy(
+                update={"version": "ict-rules-9", "min_years_experience": 5}
+            )
+        }
+    )
+    async with service.uow_factory() as uow:
+        await configuration.save_config(uow, cohort, stricter, "admin-1")
+
+    chooser = await client.get("/eligibility")
+    assert chooser.status_code == 200
+    assert "rtw_session" not in chooser.headers.get("set-cookie", "")
+    assert "ICT returners, spring" in chooser.text
+    assert "Social work returners" in chooser.text
+    assert "one-way video" in chooser.text
+
+    start = (TODAY.replace(day=1) - timedelta(days=200)).replace(day=1)  # about 6 months
+    facts = {
+        "cohort": cohort,
+        "check": "yes",
+        "right_to_work": "no",
+        "start-month": str(start.month),
+        "start-year": str(start.year),
+        "reason": "own_health",
+        "years": "3",
+    }
+    checked = await client.get("/eligibility", params=facts)
+    assert checked.status_code == 200, checked.text[:3000]
+    assert "You could not apply" in checked.text
+    assert "ict-rules-9" in checked.text
+    shown = reasons_on(checked.text)
+    assert len(shown) == 3
+
+    application_id = uuid4()
+    event = example(
+        ApplicationSubmittedV2,
+        event_id=uuid4(),
+        correlation_id=application_id,
+        application_id=application_id,
+        candidate_id=uuid4(),
+        cohort_id=cohort,
+        programme=Programme.ICT,
+        submitted_at=datetime.now(UTC),
+        right_to_work=False,
+        career_break=CareerBreak(start=start, end=None, reason=CareerBreakReason.OWN_HEALTH),
+        years_experience=3,
+        professional_registration=None,
+    )
+    async with service.uow_factory() as uow:
+        await screening.screen_application(event, uow)
+        await uow.commit()
+    async with service.engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT payload FROM assessment.outbox WHERE event_type = 'AssessmentScored'"
+                " AND payload->>'application_id' = :a"
+            ),
+            {"a": str(application_id)},
+        )
+        decided = [row.payload for row in rows]
+    assert len(decided) == 1
+    assert [r["message"] for r in decided[0]["reasons"]] == shown
+
+    eligible = await client.get(
+        "/eligibility",
+        params={**facts, "right_to_work": "yes", "years": "6", "start-year": str(start.year - 3)},
+    )
+    assert eligible.status_code == 200
+    assert "You can apply" in eligible.text
+    assert f"/applications/apply/{cohort}" in eligible.text
+
+
+async def test_the_checker_shows_every_problem_at_once_and_keeps_nothing(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    cohort = f"sw-check-{uuid4().hex[:6]}"
+    await open_cohort(service, cohort, "Social work returners", Programme.SOCIAL_WORK)
+    asked = await client.get("/eligibility", params={"cohort": cohort})
+    assert "Social Work England" in asked.text  # the cohort's rules ask for a registration
+    refused = await client.get("/eligibility", params={"cohort": cohort, "check": "yes", "start-month": "13"})
+    assert refused.status_code == 400
+    summary = refused.text.split('class="govuk-error-summary', 1)[1].split("</ul>", 1)[0]
+    assert re.findall(r'href="#([^"]+)"', summary) == [
+        "right_to_work",
+        "start-month",
+        "reason",
+        "years",
+        "body",
+    ]
+    unknown = await client.get("/eligibility", params={"cohort": "no-such-cohort", "check": "yes"})
+    assert unknown.status_code == 400
+    assert 'href="#cohort"' in unknown.text
+    async with service.engine.connect() as conn:
+        kept = await conn.execute(
+            text("SELECT count(*) FROM assessment.candidacies WHERE cohort_id = :c"), {"c": cohort}
+        )
+        assert kept.scalar_one() == 0
