@@ -35,7 +35,7 @@ async def change_preferences(
     if application.reference is None:
         draft = ApplicationAnswers(work_preferences=preferences)
         return await save_answers(application_id, draft, principal, uow)
-    if application.withdrawn_at is not None or application.status == domain.Stage.WITHDRAWN.value:
+    if withdrawn(application):
         raise Conflict(
             "This application was withdrawn: councils no longer see it, so there is nothing to change."
         )
@@ -58,6 +58,6 @@ async def change_preferences(
     return application
 
 
-def hidden_from_councils(preferences: WorkPreferences) -> bool:
-    """True when no council may see the candidate (no region and no council allowed)."""
-    return not preferences.visible_to_regions and not preferences.visible_to_councils
+def withdrawn(application: Application) -> bool:
+    """Withdrawn: its preferences no longer change anything."""
+    return application.withdrawn_at is not None or application.status == domain.Stage.WITHDRAWN.value
