@@ -43,6 +43,7 @@ EXPECTED_ROUTING_KEYS = {
     "application.second-stage-submitted.v1": "applications",
     "application.withdrawn.v1": "applications",
     "candidate.erased.v1": "applications",
+    "candidate.preferences-changed.v1": "applications",
     "candidate.sign-in-requested.v1": "applications",
     "assessment.scored.v1": "assessment",
     "assessment.selection-reopened.v1": "assessment",

@@ -28,7 +28,7 @@ from rtw_platform.http import UnitOfWorkDep, describe_validation_errors
 from rtw_platform.rate_limits import limit_link_request
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from . import cohorts, domain, intake, privacy, second_stage, uploads
+from . import cohorts, domain, intake, preferences, privacy, second_stage, uploads
 from .access import TokenIssuer, issuer_for, reaches
 from .api_models import (
     AccessToken,
@@ -257,7 +257,13 @@ async def save_answers(
     principal: CurrentPrincipal,
     uow: UnitOfWorkDep,
 ) -> ApplicationView:
-    """Save some answers of a draft (the others stay as they were)."""
+    """Save some answers of a draft (the others stay as they were). After applying, the work
+    preferences alone may still be changed (sent on their own): availability, travel and which
+    councils may see the candidate; matching hears of it."""
+    if answers.model_fields_set == {"work_preferences"} and answers.work_preferences is not None:
+        preferred = answers.work_preferences
+        changed = await preferences.change_preferences(application_id, preferred, principal, uow)
+        return await _view(uow, changed)
     application = await intake.save_answers(application_id, answers, principal, uow)
     return await _view(uow, application)
 

@@ -170,11 +170,14 @@ async def start_draft_as(principal: Principal, cohort_id: str, uow: UnitOfWork, 
     return application
 
 
-async def request_sign_in(email: str, uow: UnitOfWork, issuer: TokenIssuer) -> None:
-    """E-mail a sign-in link if the address is known; say nothing either way."""
+async def request_sign_in(
+    email: str, uow: UnitOfWork, issuer: TokenIssuer, next_page: str | None = None
+) -> None:
+    """E-mail a sign-in link if the address is known (leading to `next_page`, a path on the
+    platform the caller checked); say nothing either way."""
     candidate = await candidate_by_email(uow, email)
     if candidate is not None and candidate.erased_at is None:
-        await _send_sign_in(uow, candidate, issuer)
+        await _send_sign_in(uow, candidate, issuer, next_page)
         await uow.commit()
 
 

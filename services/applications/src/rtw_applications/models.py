@@ -102,6 +102,17 @@ class SecondStageSubmission(ApplicationsTable, table=True):
     submitted_at: datetime = timestamp_field()
 
 
+class SecondStageDraft(ApplicationsTable, table=True):
+    """Second-stage answers saved before sending (the video is chosen when sending); deleted when
+    the second stage is sent, and with the application when the candidate is erased."""
+
+    __tablename__ = "second_stage_drafts"
+
+    application_id: UUID = Field(primary_key=True)
+    answers: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    saved_at: datetime = timestamp_field()
+
+
 class JourneyEntry(ApplicationsTable, table=True):
     """One dated step of an application's journey, from the event that made it."""
 

@@ -29,6 +29,7 @@ from .models import (
     JourneyEntry,
     MatchProposal,
     ReportCouncil,
+    SecondStageDraft,
     SecondStageSubmission,
 )
 
@@ -79,6 +80,7 @@ _PER_APPLICATION = (
     Hire,
     EqualityMonitoringAnswers,
     SecondStageSubmission,
+    SecondStageDraft,
 )
 
 
@@ -154,6 +156,7 @@ async def export_candidate(
     exported: list[dict[str, Any]] = []
     for application in applications:
         submission = await uow.session.get(SecondStageSubmission, application.id)
+        draft = await uow.session.get(SecondStageDraft, application.id)
         equality = await uow.session.get(EqualityMonitoringAnswers, application.id)
         journey = await steps_of(uow, application.id)
         entry: dict[str, Any] = {
@@ -185,6 +188,9 @@ async def export_candidate(
                 },
                 "submitted_at": _iso(submission.submitted_at),
             },
+            "second_stage_draft": None
+            if draft is None
+            else {"answers": draft.answers, "saved_at": _iso(draft.saved_at)},
             "assessment_decisions": await _assessment_decisions(uow, application.id),
             "training": _training(journey),
             "matching": await _matching(uow, application.id, councils),

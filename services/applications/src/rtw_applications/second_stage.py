@@ -13,6 +13,8 @@ from rtw_platform.body_limit import FORM_OVERHEAD_BYTES
 from rtw_platform.errors import Conflict, Forbidden, Invalid, TooLarge, UnsupportedMedia
 from rtw_platform.filestore import FileStore
 from rtw_platform.uow import UnitOfWork
+from sqlalchemy import delete
+from sqlmodel import col
 from starlette.datastructures import UploadFile
 
 from . import domain
@@ -20,7 +22,7 @@ from .access import ensure_candidate_self
 from .cohorts import cohort_or_refuse
 from .intake import application_or_refuse
 from .journey import add_step
-from .models import Application, SecondStageSubmission
+from .models import Application, SecondStageDraft, SecondStageSubmission
 from .settings import ApplicationsSettings
 from .uploads import too_large
 
@@ -69,16 +71,7 @@ async def submit_second_stage(
 ) -> SecondStageSubmission:
     """Accept a shortlisted candidate's second stage, once, before the deadline."""
     now = now or datetime.now(UTC)
-    application = await may_send(application_id, principal, uow)
-    if application.shortlisted_at is None:
-        raise Forbidden("Only shortlisted candidates are invited to the second stage.")
-    if application.status == domain.Stage.WITHDRAWN.value:
-        raise Conflict("This application was withdrawn.")
-    if await uow.session.get(SecondStageSubmission, application.id) is not None:
-        raise Conflict("You have already sent your second stage; it cannot be sent twice.")
-    deadline = application.second_stage_deadline
-    if deadline is not None and now > deadline:
-        raise Conflict(f"The second stage closed on {deadline:%d %B %Y} at {deadline:%H:%M} UTC.")
+    application = await _open_to(application_id, principal, uow, now)
     programme = Programme(application.programme)
     problems = domain.second_stage_problems(domain.SECOND_STAGE_QUESTIONS[programme], answers)
     cohort = await cohort_or_refuse(uow, application.cohort_id)
@@ -112,6 +105,9 @@ async def submit_second_stage(
         submission.video_size_bytes = len(video.data)
         submission.video_sha256 = digest
     uow.session.add(submission)
+    await uow.session.execute(
+        delete(SecondStageDraft).where(col(SecondStageDraft.application_id) == application.id)
+    )
     application.event_sequence += 1
     event = SecondStageSubmitted(
         correlation_id=application.id,
@@ -128,6 +124,52 @@ async def submit_second_stage(
     uow.publish(event)
     await uow.commit()
     return submission
+
+
+async def _open_to(application_id: UUID, principal: Principal, uow: UnitOfWork, now: datetime) -> Application:
+    """The application, if its candidate may still send (or save) its second stage: shortlisted,
+    not withdrawn, not sent yet, before the deadline."""
+    application = await may_send(application_id, principal, uow)
+    if application.shortlisted_at is None:
+        raise Forbidden("Only shortlisted candidates are invited to the second stage.")
+    if application.status == domain.Stage.WITHDRAWN.value:
+        raise Conflict("This application was withdrawn.")
+    if await uow.session.get(SecondStageSubmission, application.id) is not None:
+        raise Conflict("You have already sent your second stage; it cannot be sent twice.")
+    deadline = application.second_stage_deadline
+    if deadline is not None and now > deadline:
+        raise Conflict(f"The second stage closed on {deadline:%d %B %Y} at {deadline:%H:%M} UTC.")
+    return application
+
+
+async def save_draft(
+    application_id: UUID,
+    answers: dict[str, str],
+    principal: Principal,
+    uow: UnitOfWork,
+    *,
+    now: datetime | None = None,
+) -> SecondStageDraft:
+    """Keep the candidate's second-stage answers so far (any time before sending; what was saved
+    before is replaced). Only the programme's questions are kept; word limits are checked when
+    sending, so a long first draft can be saved and cut later."""
+    now = now or datetime.now(UTC)
+    application = await _open_to(application_id, principal, uow, now)
+    asked = {q.id for q in domain.SECOND_STAGE_QUESTIONS[Programme(application.programme)]}
+    kept = {question: text for question, text in answers.items() if question in asked and text}
+    draft = await uow.session.get(SecondStageDraft, application.id)
+    if draft is None:
+        draft = SecondStageDraft(application_id=application.id, answers=kept, saved_at=now)
+    draft.answers = kept
+    draft.saved_at = now
+    uow.session.add(draft)
+    await uow.commit()
+    return draft
+
+
+async def saved_draft(uow: UnitOfWork, application_id: UUID) -> SecondStageDraft | None:
+    """The answers saved so far, if any."""
+    return await uow.session.get(SecondStageDraft, application_id)
 
 
 def upload_limit(settings: ApplicationsSettings) -> int:

@@ -9,6 +9,7 @@ from rtw_contracts import (
     ApplicationWithdrawn,
     AssessmentScored,
     CandidateErased,
+    CandidatePreferencesChanged,
     SelectionReopened,
     TrainingCompleted,
     TrainingEnrolled,
@@ -29,6 +30,7 @@ SUBSCRIPTIONS = (
     Subscription(TrainingModuleCompleted, pool.record_module),
     Subscription(TrainingCompleted, pool.record_training_completed),
     Subscription(ApplicationWithdrawn, pool.record_withdrawal),
+    Subscription(CandidatePreferencesChanged, pool.record_preferences),
     Subscription(CandidateErased, erasure.erase_candidate),
     SESSION_ENDED,  # a session signed out of anywhere ends here too
 )

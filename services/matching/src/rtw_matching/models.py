@@ -152,6 +152,8 @@ class CandidateProfile(MatchingTable, table=True):
     visible_regions: list[str] = _texts()
     visible_councils: list[str] = _texts()
     earliest_start: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    #: The sequence of the event the preferences above came from (an older one changes nothing).
+    preferences_sequence: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     assessment_outcome: str | None = Field(default=None, max_length=20)
     assessment_sequence: int = 0
     in_pool: bool = False

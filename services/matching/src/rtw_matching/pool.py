@@ -12,11 +12,13 @@ from rtw_contracts import (
     ApplicationSubmittedV2,
     ApplicationWithdrawn,
     AssessmentScored,
+    CandidatePreferencesChanged,
     SelectionReopened,
     SkillClaim,
     TrainingCompleted,
     TrainingEnrolled,
     TrainingModuleCompleted,
+    WorkPreferences,
 )
 from rtw_platform import reference
 from rtw_platform.uow import UnitOfWork
@@ -30,6 +32,7 @@ from .models import (
     CandidateContact,
     CandidateMatch,
     CandidateProfile,
+    Council,
     Departure,
 )
 
@@ -95,17 +98,13 @@ async def add_candidate(event: ApplicationSubmittedV2, uow: UnitOfWork) -> None:
             max_travel_km=event.work_preferences.max_travel_km,
             updated_at=datetime.now(UTC),
         )
-    preferences = event.work_preferences
     profile.specialisms = [s.value for s in event.specialisms]
     # Levels already raised by training stay raised if the application arrives again.
     claimed = {c.skill: int(c.level) for c in event.skills}
     existing = profile.skills or {}
     profile.skills = {k: max(claimed.get(k, 0), existing.get(k, 0)) for k in claimed.keys() | existing.keys()}
-    profile.flexible_working = [f.value for f in preferences.flexible_working]
-    profile.max_travel_km = preferences.max_travel_km
-    profile.visible_regions = [r.value for r in preferences.visible_to_regions]
-    profile.visible_councils = list(preferences.visible_to_councils)
-    profile.earliest_start = preferences.earliest_start
+    # Preferences the candidate changed since stay changed if the application arrives again.
+    _keep_preferences(profile, event.work_preferences, event.sequence or 0)
     profile.updated_at = datetime.now(UTC)
     if await uow.session.get(Departure, event.application_id) is not None:
         profile.withdrawn = True  # withdrew before the application reached us
@@ -118,6 +117,58 @@ async def add_candidate(event: ApplicationSubmittedV2, uow: UnitOfWork) -> None:
     await uow.session.flush()
     if profile.in_pool:
         await match_candidate(uow, profile, cause=event)
+
+
+def _keep_preferences(profile: CandidateProfile, preferences: WorkPreferences, sequence: int) -> None:
+    """Hold these preferences unless later ones are held already."""
+    if sequence < profile.preferences_sequence:
+        return
+    profile.flexible_working = [f.value for f in preferences.flexible_working]
+    profile.max_travel_km = preferences.max_travel_km
+    profile.visible_regions = [r.value for r in preferences.visible_to_regions]
+    profile.visible_councils = list(preferences.visible_to_councils)
+    profile.earliest_start = preferences.earliest_start
+    profile.preferences_sequence = sequence
+
+
+class ApplicationNotHeardYet(Exception):
+    """A change to an application matching has not heard of: retried (by redelivery) until the
+    application arrives, and dead-lettered with this reason if it never does."""
+
+
+async def record_preferences(event: CandidatePreferencesChanged, uow: UnitOfWork) -> None:
+    """The candidate changed their availability, travel or who may see them: the pool entry
+    follows; councils they no longer allow cannot find them, and open matches with those councils
+    end (they can no longer reach out); the candidate is matched again on the new terms."""
+    await one_at_a_time(uow, event.application_id)
+    if await uow.session.get(Departure, event.candidate_id) is not None:
+        return  # erased: nothing about them is kept
+    if await uow.session.get(Departure, event.application_id) is not None:
+        return  # withdrawn: no longer in the pool
+    profile = await uow.session.get(CandidateProfile, event.application_id)
+    if profile is None:
+        raise ApplicationNotHeardYet(f"application {event.application_id} has not reached matching yet")
+    if (event.sequence or 0) < profile.preferences_sequence:
+        return  # older than the preferences held
+    _keep_preferences(profile, event.work_preferences, event.sequence or 0)
+    profile.updated_at = datetime.now(UTC)
+    uow.session.add(profile)
+    await uow.session.flush()
+    await _end_matches_with_councils_not_allowed(uow, profile)
+    if profile.in_pool:
+        await match_candidate(uow, profile, cause=event)
+
+
+async def _end_matches_with_councils_not_allowed(uow: UnitOfWork, profile: CandidateProfile) -> None:
+    matches = (
+        await uow.session.exec(
+            select(CandidateMatch, Council)
+            .join(Council, Council.id == CandidateMatch.council_id)  # type: ignore[arg-type]
+            .where(CandidateMatch.application_id == profile.application_id)
+        )
+    ).all()
+    regions, councils = set(profile.visible_regions), set(profile.visible_councils)
+    _end(uow, (m for m, c in matches if c.region not in regions and c.gss_code not in councils))
 
 
 async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
@@ -269,6 +320,11 @@ async def _end_matches(uow: UnitOfWork, application_ids: list[UUID]) -> None:
             select(CandidateMatch).where(CandidateMatch.application_id.in_(application_ids))  # type: ignore[attr-defined]
         )
     ).all()
+    _end(uow, matches)
+
+
+def _end(uow: UnitOfWork, matches: Iterable[CandidateMatch]) -> None:
+    """End the matches still open (as withdrawn: no council can reach out on them)."""
     for match in matches:
         if match.status not in ("hired", "not_hired", "declined"):
             match.status = "withdrawn"

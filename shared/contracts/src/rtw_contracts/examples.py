@@ -25,6 +25,7 @@ from rtw_contracts.events import (
     AssessorChanged,
     CandidateErased,
     CandidateHired,
+    CandidatePreferencesChanged,
     CandidateSignInRequested,
     CandidateSignInRequestedV2,
     CohortScheduled,
@@ -235,6 +236,22 @@ def _application_withdrawn() -> ApplicationWithdrawn:
         programme=Programme.ICT,
         withdrawn_at=_at(5, 1, year=2021),
         reason=WithdrawalReason.FOUND_WORK,
+    )
+
+
+def _candidate_preferences_changed() -> CandidatePreferencesChanged:
+    return CandidatePreferencesChanged(
+        **_envelope("candidate-preferences-changed", _at(4, 6, year=2021, hour=18), sequence=4),
+        application_id=APPLICATION_ID,
+        candidate_id=CANDIDATE_ID,
+        work_preferences=WorkPreferences(
+            flexible_working=[FlexibleWorking.PART_TIME],
+            max_travel_km=40,
+            visible_to_regions=[Region.WEST_MIDLANDS, Region.EAST_MIDLANDS],
+            visible_to_councils=[],
+            earliest_start=date(2021, 9, 1),
+        ),
+        changed_at=_at(4, 6, year=2021, hour=18),
     )
 
 
@@ -646,6 +663,7 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     ApplicationContactGiven: _application_contact_given,
     SecondStageSubmitted: _second_stage_submitted,
     ApplicationWithdrawn: _application_withdrawn,
+    CandidatePreferencesChanged: _candidate_preferences_changed,
     CandidateErased: _candidate_erased,
     CandidateSignInRequested: _candidate_sign_in_requested,
     CandidateSignInRequestedV2: _candidate_sign_in_requested_v2,

@@ -2,18 +2,29 @@
 
 from fastapi import APIRouter
 
-from . import account, apply, equality, home, intake_windows, my_data, second_stage_form, skills_pages
+from . import (
+    account,
+    apply,
+    equality,
+    home,
+    intake_windows,
+    my_data,
+    preferences_form,
+    second_stage_form,
+    skills_pages,
+)
 from . import reports as admin_reports
 
 router = APIRouter(include_in_schema=False)
 router.include_router(account.router)
-# The candidate's pages: applying, their home, the second stage, their data.
+# The candidate's pages: applying, their home, the second stage, their preferences, their data.
 for candidate_pages in (
     apply.router,
     skills_pages.router,
     equality.router,
     home.router,
     second_stage_form.router,
+    preferences_form.router,
     my_data.router,
 ):
     router.include_router(candidate_pages)

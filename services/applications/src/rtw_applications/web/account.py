@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
+from urllib.parse import quote
 
 from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from rtw_contracts.events.applications import NEXT_PAGE_PATTERN
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.rate_limits import limit_link_request
 from rtw_platform.web import (
     FormErrors,
     current_principal,
+    form_state,
     form_text,
     read_form,
     redirect,
+    redirect_with_problems,
     safe_next,
     sign_in_and_go,
 )
@@ -34,17 +39,37 @@ async def start(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
     return PAGES.render(request, "start.html", {"cohorts": open_now})
 
 
+_NEXT_PAGE = re.compile(NEXT_PAGE_PATTERN)
+
+
+def destination(location: str | None) -> str | None:
+    """Where a sign-in link may lead: a path on this platform only (`/applications/my/…`), never
+    another site (`//evil.example`, `https://evil.example`, `/\\evil.example`), nor a query or an
+    encoded character; anything else leads to the person's home page."""
+    if not location or len(location) > 300:
+        return None
+    then = safe_next(location, "")
+    return then if then and _NEXT_PAGE.fullmatch(then) else None
+
+
 @router.get("/account/sign-in")
-async def sign_in_form(request: Request, next: str | None = None) -> HTMLResponse:
-    """Ask for a sign-in link."""
-    return PAGES.render(request, "sign_in.html", {"email": "", "next": next or ""})
+async def sign_in_form(
+    request: Request, next: Annotated[str | None, Query(max_length=300)] = None
+) -> HTMLResponse:
+    """Ask for a sign-in link (for the page the person was asked to sign in for, if any)."""
+    state = form_state(request)
+    email = str(state.values.get("email", "")) if state else ""
+    context = {"email": email, "next": destination(next) or ""}
+    return PAGES.render(request, "sign_in.html", context, errors=state.errors if state else None)
 
 
 @router.post("/account/sign-in")
 async def sign_in_requested(request: Request, uow: UnitOfWorkDep) -> Response:
-    """Send the link if we know the address; say the same either way."""
+    """Send the link if we know the address; say the same either way. The link leads to the page
+    the person was asked to sign in for (when it is one of this platform's)."""
     form = await read_form(request)
     email = form_text(form, "email")
+    then = destination(form_text(form, "next"))
     errors = FormErrors()
     if not email:
         errors.add("email", "Enter your e-mail address")
@@ -54,9 +79,10 @@ async def sign_in_requested(request: Request, uow: UnitOfWorkDep) -> Response:
         except EmailNotValidError:
             errors.add("email", "Enter an e-mail address in the correct format, like name@example.com")
     if errors:
-        return PAGES.render(request, "sign_in.html", {"email": email}, status_code=400, errors=errors)
+        page = "/account/sign-in" + (f"?next={quote(then, safe='/')}" if then else "")
+        return redirect_with_problems(request, page, errors, {"email": email})
     await limit_link_request(request, uow, RateLimitWindow, email)
-    await intake.request_sign_in(email, uow, issuer_of(request))
+    await intake.request_sign_in(email, uow, issuer_of(request), then)
     return redirect(request, "/account/check-your-email")
 
 
@@ -79,8 +105,9 @@ async def link_landing(
     """The e-mailed link opens this page; signing in takes a press of the button, so a mail
     scanner that follows links does not use the link up. The link may say where to go next (a
     new draft); only a path on this platform is followed."""
-    then = safe_next(next, "")
-    return PAGES.render(request, "sign_in_link.html", {"token": token, "request_next": then})
+    return PAGES.render(
+        request, "sign_in_link.html", {"token": token, "request_next": destination(next) or ""}
+    )
 
 
 @router.post("/sign-in/{token}")
@@ -89,7 +116,7 @@ async def link_used(request: Request, token: str, uow: UnitOfWorkDep) -> Redirec
     form = await read_form(request)
     secret = settings_of(request).token_secret.get_secret_value()
     principal = await intake.redeem_sign_in_link(token, uow, secret)
-    return sign_in_and_go(request, principal, form_text(form, "next"))
+    return sign_in_and_go(request, principal, destination(form_text(form, "next")))
 
 
 @router.get("/account/signed-out")

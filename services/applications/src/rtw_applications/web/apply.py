@@ -14,7 +14,16 @@ from rtw_platform.errors import Invalid, NotFound
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.names import person_name
 from rtw_platform.rate_limits import limit_link_request
-from rtw_platform.web import FormErrors, current_principal, form_text, read_form, redirect, url
+from rtw_platform.web import (
+    FormErrors,
+    current_principal,
+    form_state,
+    form_text,
+    read_form,
+    redirect,
+    redirect_with_problems,
+    url,
+)
 
 from .. import cohorts, domain, intake
 from ..api_models import ApplicationAnswers, NewDraft
@@ -48,9 +57,9 @@ async def privacy_notice(request: Request) -> HTMLResponse:
 async def apply_start(request: Request, cohort_id: str, uow: UnitOfWorkDep) -> HTMLResponse:
     """Start an application: who you are (or, signed in, a button to start)."""
     cohort = await cohorts.open_cohort_or_refuse(uow, cohort_id, today())
-    return PAGES.render(
-        request, "apply_start.html", {"cohort": cohort, "values": {}, "as_candidate": _signed_in(request)}
-    )
+    state = form_state(request)
+    context = {"cohort": cohort, "values": state.values if state else {}, "as_candidate": _signed_in(request)}
+    return PAGES.render(request, "apply_start.html", context, errors=state.errors if state else None)
 
 
 @router.post("/apply/{cohort_id}")
@@ -68,8 +77,7 @@ async def apply_started(request: Request, cohort_id: str, uow: UnitOfWorkDep) ->
     values = {name: form_text(form, name) for name in ("email", "given_name", "family_name")}
     errors = _start_errors(values)
     if errors:
-        context = {"cohort": cohort, "values": values, "as_candidate": False}
-        return PAGES.render(request, "apply_start.html", context, status_code=400, errors=errors)
+        return redirect_with_problems(request, f"/apply/{cohort.id}", errors, values)
     command = NewDraft(
         cohort_id=cohort.id,
         email=values["email"],
@@ -143,6 +151,11 @@ async def question_page(
         return redirect(request, f"/my/applications/{application.id}")
     question = _question(application, slug)
     ctx = Context(Programme(application.programme), application.answers, today())
+    state = form_state(request)
+    if state is not None:
+        return await render_question(
+            request, uow, application, question, state.values, state.errors, change == "yes"
+        )
     return await render_question(
         request, uow, application, question, question.read(ctx), FormErrors(), change == "yes"
     )
@@ -159,9 +172,10 @@ async def question_answered(request: Request, application_id: str, slug: str, uo
     parsed = question.parse(form, ctx)
     answers = validated(question, parsed)
     if parsed.errors:
-        return await render_question(
-            request, uow, application, question, parsed.values, parsed.errors, changing, 400
+        page = f"/application/{application.id}/questions/{question.slug}" + (
+            "?change=yes" if changing else ""
         )
+        return redirect_with_problems(request, page, parsed.errors, parsed.values)
     await intake.save_answers(application.id, answers, principal, uow)
     if changing:
         return redirect(request, f"/application/{application.id}/check-answers")
@@ -239,7 +253,9 @@ async def check_answers(request: Request, application_id: str, uow: UnitOfWorkDe
     _, application = await own_application(request, uow, application_id)
     if application.reference is not None:
         return redirect(request, f"/my/applications/{application.id}")
-    return await _render_check(request, uow, application, FormErrors())
+    state = form_state(request)
+    errors = _unfinished(request, application, state.problems) if state else FormErrors()
+    return await _render_check(request, uow, application, errors)
 
 
 @router.post("/application/{application_id}/check-answers")
@@ -250,15 +266,18 @@ async def send(request: Request, application_id: str, uow: UnitOfWorkDep) -> Res
     try:
         await intake.submit(application.id, principal, uow, today=today())
     except Invalid as refusal:
-        return await _render_check(request, uow, application, _unfinished(request, application, refusal), 400)
+        missing = FormErrors()
+        for api_field, message in refusal.problems:
+            missing.add(api_field, message)  # by the answer's name: the page links to where it is asked
+        return redirect_with_problems(request, f"/application/{application.id}/check-answers", missing, {})
     return redirect(request, f"/application/{application.id}/submitted")
 
 
-def _unfinished(request: Request, application: Application, refusal: Invalid) -> LinkedErrors:
+def _unfinished(request: Request, application: Application, problems: dict[str, str]) -> LinkedErrors:
     """What is missing, each linking to the page that asks it."""
     errors = LinkedErrors()
     programme = Programme(application.programme)
-    for api_field, message in refusal.problems:
+    for api_field, message in problems.items():
         question = question_for_field(programme, api_field)
         slug = question.slug if question else "name"
         errors.add(api_field, message)
@@ -267,7 +286,7 @@ def _unfinished(request: Request, application: Application, refusal: Invalid) ->
 
 
 async def _render_check(
-    request: Request, uow: UnitOfWorkDep, application: Application, errors: FormErrors, status_code: int = 200
+    request: Request, uow: UnitOfWorkDep, application: Application, errors: FormErrors
 ) -> HTMLResponse:
     ctx = Context(Programme(application.programme), application.answers, today())
     context = {
@@ -276,7 +295,7 @@ async def _render_check(
         "sections": summary_sections(ctx),
         "equality": await _equality_answered(uow, application),
     }
-    return PAGES.render(request, "check_answers.html", context, status_code=status_code, errors=errors)
+    return PAGES.render(request, "check_answers.html", context, errors=errors)
 
 
 async def _equality_answered(uow: UnitOfWorkDep, application: Application) -> bool:

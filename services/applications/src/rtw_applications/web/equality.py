@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.web import FormErrors, form_text, read_form, redirect
+from rtw_platform.web import FormErrors, form_state, form_text, read_form, redirect, redirect_with_problems
 
 from .. import cohorts, intake
 from ..api_models import EqualityMonitoring
@@ -25,6 +25,9 @@ async def equality_form(request: Request, application_id: str, uow: UnitOfWorkDe
     _, application = await own_application(request, uow, application_id)
     if application.reference is not None:
         return redirect(request, f"/my/applications/{application.id}")
+    state = form_state(request)
+    if state is not None:
+        return await _render(request, uow, application.id, application.cohort_id, state.values, state.errors)
     saved = await uow.session.get(EqualityMonitoringAnswers, application.id)
     values = dict(saved.answers) if saved is not None else {}
     return await _render(request, uow, application.id, application.cohort_id, values, FormErrors())
@@ -41,7 +44,7 @@ async def equality_answered(request: Request, application_id: str, uow: UnitOfWo
         if values[name] and values[name] not in {str(value) for value, _ in options} | {PREFER_NOT_TO_SAY}:
             errors.add(name, "Select one of the answers, or leave the question out")
     if errors:
-        return await _render(request, uow, application.id, application.cohort_id, values, errors, 400)
+        return redirect_with_problems(request, f"/application/{application.id}/equality", errors, values)
     answers = EqualityMonitoring.model_validate({name: value for name, value in values.items() if value})
     await intake.record_equality_monitoring(application.id, answers, principal, uow)
     return redirect(request, f"/application/{application.id}/check-answers")
@@ -54,7 +57,6 @@ async def _render(
     cohort_id: str,
     values: dict[str, str],
     errors: FormErrors,
-    status_code: int = 200,
 ) -> Response:
     cohort = await cohorts.cohort_or_refuse(uow, cohort_id)
     context = {
@@ -64,4 +66,4 @@ async def _render(
         "values": values,
         "prefer_not_to_say": PREFER_NOT_TO_SAY,
     }
-    return PAGES.render(request, "equality.html", context, status_code=status_code, errors=errors)
+    return PAGES.render(request, "equality.html", context, errors=errors)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from rtw_contracts import AssessmentStage, DecisionKind, IneligibilityReason, MatchResponse, WithdrawalReason
 from rtw_contracts.labels import label_for_code
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.web import FormErrors, form_text, read_form, redirect
+from rtw_platform.web import FormErrors, form_state, form_text, read_form, redirect, redirect_with_problems
 from sqlmodel import col, select
 
 from .. import cohorts, domain, privacy
@@ -19,6 +19,7 @@ from ..journey import steps_of
 from ..models import Application, AssessmentDecision, SecondStageSubmission
 from .candidate import applications_of, candidate, cohort_titles, own_application, today
 from .common import PAGES
+from .preferences_form import may_change as may_change_preferences
 
 router = APIRouter(include_in_schema=False)
 APPEAL_STEPS = {stage.value for stage in domain.APPEAL_STAGES}
@@ -144,6 +145,7 @@ async def application_status(
         "journey": journey,
         "second_stage": await second_stage_state(uow, application),
         "can_withdraw": can_withdraw(application),
+        "can_change_preferences": may_change_preferences(application),
         "just_sent": sent == "second-stage",
         "appeal": await appeal_context(uow, application, {e.stage for e in entries}),
     }
@@ -154,6 +156,11 @@ async def application_status(
 async def withdraw_form(request: Request, application_id: str, uow: UnitOfWorkDep) -> HTMLResponse:
     """Are you sure, and why."""
     _, application = await own_application(request, uow, application_id)
+    state = form_state(request)
+    if state is not None:
+        return await _render_withdraw(
+            request, uow, application, str(state.values.get("reason", "")), state.errors
+        )
     return await _render_withdraw(request, uow, application, "", FormErrors())
 
 
@@ -166,7 +173,9 @@ async def withdrawn(request: Request, application_id: str, uow: UnitOfWorkDep) -
     if reason not in {r.value for r in WithdrawalReason}:
         errors = FormErrors()
         errors.add("reason", "Select why you are withdrawing")
-        return await _render_withdraw(request, uow, application, reason, errors, 400)
+        return redirect_with_problems(
+            request, f"/my/applications/{application.id}/withdraw", errors, {"reason": reason}
+        )
     was_draft = application.reference is None
     await privacy.withdraw(application.id, WithdrawalReason(reason), principal, uow)
     return redirect(request, "/my" if was_draft else f"/my/applications/{application.id}")
@@ -178,7 +187,6 @@ async def _render_withdraw(
     application: Application,
     reason: str,
     errors: FormErrors,
-    status_code: int = 200,
 ) -> HTMLResponse:
     context = {
         "application": application,
@@ -186,4 +194,4 @@ async def _render_withdraw(
         "reasons": [(value.value, label) for value, label in WITHDRAWAL_REASONS.items()],
         "reason": reason,
     }
-    return PAGES.render(request, "withdraw.html", context, status_code=status_code, errors=errors)
+    return PAGES.render(request, "withdraw.html", context, errors=errors)

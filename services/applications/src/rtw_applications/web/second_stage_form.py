@@ -1,6 +1,8 @@
 """The second-stage form: answers to the programme's questions and the video assessment, sent as
 one multipart form to the same use case as POST /applications/{id}/second-stage (the video is
-checked by its bytes and its size there)."""
+checked by its bytes and its size there). The answers can be saved as a draft at any time before
+sending, and are shown again when the candidate comes back; answers that need correcting are
+saved too, and the form is shown again after a redirect (post/redirect/get)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from rtw_platform.body_limit import accepts_body_up_to
 from rtw_platform.errors import Invalid, TooLarge, UnsupportedMedia
 from rtw_platform.filestore import FileStore
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.web import FormErrors, form_text, read_form, redirect
+from rtw_platform.web import FormErrors, form_state, form_text, read_form, redirect, redirect_with_problems
 from starlette.datastructures import UploadFile
 
 from .. import cohorts, domain, second_stage, uploads
@@ -30,12 +32,20 @@ def _field(question_id: str) -> str:
 
 
 @router.get("/my/applications/{application_id}/second-stage")
-async def second_stage_page(request: Request, application_id: str, uow: UnitOfWorkDep) -> Response:
-    """The questions and the video upload."""
+async def second_stage_page(
+    request: Request, application_id: str, uow: UnitOfWorkDep, saved: str = ""
+) -> Response:
+    """The questions (with the answers saved so far) and the video upload."""
     _, application = await own_application(request, uow, application_id)
     if await second_stage_state(uow, application) != "open":
         return redirect(request, f"/my/applications/{application.id}")
-    return await _render(request, uow, application, {}, FormErrors())
+    draft = await second_stage.saved_draft(uow, application.id)
+    values = {_field(q): text for q, text in (draft.answers if draft else {}).items()}
+    state = form_state(request)
+    errors = state.errors if state else FormErrors()
+    return await _render(
+        request, uow, application, values, errors, just_saved=saved == "yes" and draft is not None
+    )
 
 
 @router.post("/my/applications/{application_id}/second-stage")
@@ -48,7 +58,10 @@ async def second_stage_sent(request: Request, application_id: str, uow: UnitOfWo
     form = await read_form(uploads.bounded(request, settings.video_max_bytes))
     questions = domain.SECOND_STAGE_QUESTIONS[Programme(application.programme)]
     answers = {q.id: form_text(form, _field(q.id)) for q in questions}
-    values = {_field(q): text for q, text in answers.items()}
+    page = f"/my/applications/{application.id}/second-stage"
+    if form_text(form, "action") == "save":
+        await second_stage.save_draft(application.id, answers, principal, uow)
+        return redirect(request, f"{page}?saved=yes")
     errors = FormErrors()
     upload = form.get("video")
     video = None
@@ -72,7 +85,9 @@ async def second_stage_sent(request: Request, application_id: str, uow: UnitOfWo
     except (TooLarge, UnsupportedMedia) as refusal:
         errors.add("video", refusal.message)
     if errors:
-        return await _render(request, uow, application, values, errors, 400)
+        # Nothing typed is lost: the answers are saved as the draft the form shows again.
+        await second_stage.save_draft(application.id, answers, principal, uow)
+        return redirect_with_problems(request, page, errors, {})
     return redirect(request, f"/my/applications/{application.id}?sent=second-stage")
 
 
@@ -82,7 +97,8 @@ async def _render(
     application: Application,
     values: dict[str, Any],
     errors: FormErrors,
-    status_code: int = 200,
+    *,
+    just_saved: bool = False,
 ) -> HTMLResponse:
     cohort = await cohorts.cohort_or_refuse(uow, application.cohort_id)
     questions = domain.SECOND_STAGE_QUESTIONS[Programme(application.programme)]
@@ -92,5 +108,6 @@ async def _render(
         "questions": [{"id": _field(q.id), "text": q.text, "max_words": q.max_words} for q in questions],
         "values": values,
         "max_mb": settings_of(request).video_max_bytes // (1024 * 1024),
+        "just_saved": just_saved,
     }
-    return PAGES.render(request, "second_stage.html", context, status_code=status_code, errors=errors)
+    return PAGES.render(request, "second_stage.html", context, errors=errors)

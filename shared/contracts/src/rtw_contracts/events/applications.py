@@ -36,6 +36,7 @@ __all__ = [
     "ApplicationSubmittedV2",
     "ApplicationWithdrawn",
     "CandidateErased",
+    "CandidatePreferencesChanged",
     "CandidateSignInRequested",
     "CandidateSignInRequestedV2",
     "SecondStageSubmitted",
@@ -372,6 +373,31 @@ class ApplicationWithdrawn(Event):
     programme: Programme = Field(description="The programme.")
     withdrawn_at: UtcDatetime = Field(description="When the candidate withdrew (UTC).")
     reason: WithdrawalReason = Field(description="Why the candidate withdrew.")
+
+
+class CandidatePreferencesChanged(Event):
+    """Published when a candidate changes, after applying, how and when they can work, how far
+    they can travel or which councils may see them.
+
+    Consumed by matching, which updates the candidate's entry in the talent pool (and re-matches
+    it): councils the candidate no longer allows cannot find them, and their open matches with
+    those councils end. Empty `visible_to_regions` and `visible_to_councils` hide the candidate
+    from every council. A change with a lower `sequence` than one already applied is ignored.
+    """
+
+    ROUTING_KEY: ClassVar[str] = "candidate.preferences-changed.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "matching": ("application_id", "candidate_id", "work_preferences"),
+    }
+
+    application_id: UUID = Field(description="The application whose preferences changed.")
+    candidate_id: UUID = Field(description="The candidate.")
+    work_preferences: WorkPreferences = Field(
+        description="The preferences in full, as they are now (not only what changed)."
+    )
+    changed_at: UtcDatetime = Field(description="When the candidate changed them (UTC).")
 
 
 class CandidateErased(Event):

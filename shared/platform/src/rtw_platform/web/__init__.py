@@ -1,5 +1,6 @@
 """Server-rendered pages for people (see pages.py)."""
 
+from .form_state import FormState, form_state, redirect_with_problems
 from .pages import (
     CSRF_FIELD,
     HOME_PAGES,
@@ -27,14 +28,17 @@ __all__ = [
     "SIGN_IN_PAGES",
     "CsrfFailed",
     "FormErrors",
+    "FormState",
     "Pages",
     "SignInRequired",
     "current_principal",
     "end_session",
+    "form_state",
     "form_text",
     "read_form",
     "redirect",
     "redirect_to",
+    "redirect_with_problems",
     "safe_next",
     "sign_in_and_go",
     "signed_in",

@@ -37,6 +37,8 @@ from ..sessions import RevokedSessions
 SESSION_COOKIE = "rtw_session"
 CSRF_COOKIE = "rtw_csrf"
 CSRF_FIELD = "csrf_token"
+#: A refused form's problems and values, for its page to show after the redirect (form_state.py).
+FORM_STATE_COOKIE = "rtw_form"
 PLATFORM_TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
@@ -308,5 +310,8 @@ class Pages:
                 samesite="strict",
                 secure=request.app.state.settings.cookies_are_secure(),
             )
+        if FORM_STATE_COOKIE in request.cookies:
+            # Shown once: a reload shows the form as saved (see form_state.py).
+            response.delete_cookie(FORM_STATE_COOKIE, path=url(request, request.url.path))
         response.headers["cache-control"] = "no-store"
         return response
