@@ -386,6 +386,9 @@ class CandidatePreferencesChanged(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "candidate.preferences-changed.v1"
+    SEQUENCE_OF: ClassVar[str] = "application"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("application_id",)
+    SEQUENCE_SET_BY_PRODUCER: ClassVar[bool] = True
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -394,7 +397,7 @@ class CandidatePreferencesChanged(Event):
 
     application_id: UUID = Field(description="The application whose preferences changed.")
     candidate_id: UUID = Field(description="The candidate.")
-    work_preferences: WorkPreferences = Field(
+    work_preferences: WorkPreferences = not_personal(
         description="The preferences in full, as they are now (not only what changed)."
     )
     changed_at: UtcDatetime = Field(description="When the candidate changed them (UTC).")
