@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -163,6 +164,9 @@ async def join_pool(runtime: ServiceRuntime, phone: str | None = None) -> Applic
     return application
 
 
+MESSAGE = "Your data skills fit our housing team. We would like to talk about the job."
+
+
 def vacancy_form(**changes: Any) -> dict[str, Any]:
     closing = datetime.now(UTC).date() + timedelta(days=30)
     form = {
@@ -294,7 +298,7 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
     for path in (f"{vacancy_path}/close", f"{match_path}/interview", f"{match_path}/outcome"):
         assert (await birmingham.post(path, page="/council")).status_code == 404, path
 
-    reached = await walsall.post(f"{match_path}/reach-out", page=match_path)
+    reached = await walsall.post(f"{match_path}/reach-out", {"message": MESSAGE}, page=match_path)
     assert reached.status_code == 303
     waiting = await walsall.get(match_path)
     assert "Waiting for the candidate" in waiting.text
@@ -339,6 +343,149 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
     assert "You hired this returner" in (await walsall.get(match_path)).text
     assert [e["match_id"] for e in await outbox(runtime, "CandidateHired")] == [match_path.rsplit("/", 1)[1]]
     assert "Filled" in (await walsall.get(vacancy_path)).text
+
+
+def as_candidate(runtime: ServiceRuntime, candidate_id: Any) -> Browser:
+    return signed_in_as(runtime, Principal(subject=str(candidate_id), role=Role.CANDIDATE))
+
+
+async def shortlisted_match(runtime: ServiceRuntime, walsall: Browser, **vacancy: Any) -> tuple[Any, str]:
+    """A returner in the pool, a vacancy posted on the page and the returner shortlisted for it:
+    the returner and the match's page."""
+    returner = await join_pool(runtime)
+    ref = str(returner.application_id)
+    posted = await walsall.post("/council/vacancies/new", vacancy_form(**vacancy))
+    assert posted.status_code == 303, posted.text
+    vacancy_id = posted.headers["location"].split("?")[0].rsplit("/", 1)[1]
+    shortlisted = await walsall.post(
+        f"/council/candidates/{ref}/shortlist", {"vacancy_id": vacancy_id}, page=f"/council/candidates/{ref}"
+    )
+    assert shortlisted.status_code == 303, shortlisted.text
+    return returner, shortlisted.headers["location"]
+
+
+DESCRIPTION = "Turn housing data into reports managers use.\n\nYou join a team of four."
+
+
+async def test_a_reach_out_shows_the_returner_the_vacancys_facts_and_the_councils_message(
+    runtime: ServiceRuntime,
+) -> None:
+    walsall = await sign_up_and_in(runtime, WALSALL)
+    too_long = await walsall.post("/council/vacancies/new", vacancy_form(description="x" * 4001))
+    assert too_long.status_code == 400
+    assert "The description must be 4000 characters or fewer" in too_long.text
+    returner, match_path = await shortlisted_match(
+        runtime, walsall, description=DESCRIPTION, flexible_working=["part_time", "compressed_hours"]
+    )
+    vacancy_id = (await outbox(runtime, "VacancyPosted"))[-1]["vacancy_id"]
+    assert (await outbox(runtime, "VacancyPosted"))[-1]["description"] == DESCRIPTION.replace("\n", "\n")
+    vacancy_page = main_of(await walsall.get(f"/council/vacancies/{vacancy_id}"))
+    assert "Turn housing data into reports managers use." in vacancy_page
+    assert "You join a team of four." in vacancy_page
+
+    # The reach-out needs a message, of a length a person can read.
+    for form, problem in (
+        ({}, "Enter your message to the returner"),
+        ({"message": "   "}, "Enter your message to the returner"),
+        ({"message": "x" * 1001}, "Your message must be 1000 characters or fewer"),
+    ):
+        refused = await walsall.post(f"{match_path}/reach-out", form, page=match_path)
+        assert refused.status_code == 400, form
+        assert problem in refused.text
+        assert 'href="#message"' in refused.text
+    assert await outbox(runtime, "ReachOutSent") == []
+    written = "<script>alert(1)</script> We like your data skills.\nCall us on 01922 650000."
+    reached = await walsall.post(f"{match_path}/reach-out", {"message": written}, page=match_path)
+    assert reached.status_code == 303, reached.text
+    sent = await outbox(runtime, "ReachOutSent")
+    assert len(sent) == 1
+    assert "message" not in sent[0]  # the words stay with the match, off the bus
+    assert "We like your data skills." in main_of(await walsall.get(match_path))
+
+    page = main_of(await as_candidate(runtime, returner.candidate_id).get("/my/interest"))
+    for fact in (
+        "Walsall: Data analyst",
+        "Turn housing data into reports managers use.",
+        "£30,000 to £36,000",  # the salary band
+        "Hours per week",
+        '<dd class="govuk-summary-list__value">\n      30\n    </dd>',
+        "Hybrid",  # where the job is done
+        "Part-time",  # the working pattern
+        "Compressed hours",
+        "WS1",  # the place of work
+        "Message from Walsall",
+        "We like your data skills.",
+    ):
+        assert fact in page, fact
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "telephone number (if you gave one)" in page
+
+    # Another candidate sees none of it, and cannot answer it.
+    other = as_candidate(runtime, uuid4())
+    assert "We like your data skills." not in (await other.get("/my/interest")).text
+    match_id = match_path.rsplit("/", 1)[1]
+    answered = await other.post(f"/my/interest/{match_id}", {"response": "accepted"}, page="/my/interest")
+    assert answered.status_code == 404
+    assert await outbox(runtime, "MatchResponded") == []
+
+
+async def test_an_interview_invitation_reaches_the_returner_with_its_day_time_and_place(
+    runtime: ServiceRuntime,
+) -> None:
+    walsall = await sign_up_and_in(runtime, WALSALL)
+    returner, match_path = await shortlisted_match(runtime, walsall)
+    await walsall.post(f"{match_path}/reach-out", {"message": MESSAGE}, page=match_path)
+    candidate = as_candidate(runtime, returner.candidate_id)
+    match_id = match_path.rsplit("/", 1)[1]
+    await candidate.post(f"/my/interest/{match_id}", {"response": "accepted"}, page="/my/interest")
+    day = datetime.now(UTC).date() + timedelta(days=40)
+    when = {
+        "interview_date-day": str(day.day),
+        "interview_date-month": str(day.month),
+        "interview_date-year": str(day.year),
+        "interview_time": "14:30",
+    }
+    form = {**when, "interview_place": "Civic Centre, Darwall Street, room 2"}
+
+    no_place = await walsall.post(f"{match_path}/interview", when, page=match_path)
+    assert no_place.status_code == 400
+    assert "Enter where the interview is" in no_place.text
+    past = await walsall.post(
+        f"{match_path}/interview", {**form, "interview_date-year": str(day.year - 2)}, page=match_path
+    )
+    assert past.status_code == 400
+    assert "The interview must be in the future" in past.text
+    # A recruiter of another council cannot invite Walsall's returner (as if there were no match).
+    birmingham = await sign_up_and_in(runtime, BIRMINGHAM)
+    refused = await birmingham.post(f"{match_path}/interview", form, page="/council")
+    assert refused.status_code == 404
+    assert await outbox(runtime, "InterviewInvited") == []
+
+    invited = await walsall.post(f"{match_path}/interview", form, page=match_path)
+    assert invited.status_code == 303, invited.text
+    [event] = await outbox(runtime, "InterviewInvited")
+    assert event["match_id"] == match_id
+    assert event["place"] == "Civic Centre, Darwall Street, room 2"
+    starts = datetime.fromisoformat(event["starts_at"]).astimezone(ZoneInfo("Europe/London"))
+    assert (starts.date(), f"{starts:%H:%M}") == (day, "14:30")
+    recruiter_page = main_of(await walsall.get(match_path))
+    assert "Civic Centre, Darwall Street, room 2" in recruiter_page
+    assert "Change the interview" in recruiter_page
+
+    page = main_of(await candidate.get("/my/interest"))
+    assert "Your interview" in page
+    assert f"{day:%-d %B %Y} at 14:30 (UK time)" in page
+    assert "Civic Centre, Darwall Street, room 2" in page
+    assert "Civic Centre" not in (await as_candidate(runtime, uuid4()).get("/my/interest")).text
+
+    moved = await walsall.post(
+        f"{match_path}/interview", {**form, "interview_place": "Council House, room 5"}, page=match_path
+    )
+    assert moved.status_code == 303, moved.text
+    second = (await outbox(runtime, "InterviewInvited"))[-1]
+    assert second["interview_id"] != event["interview_id"]
+    assert "Council House, room 5" in main_of(await candidate.get("/my/interest"))
 
 
 # --------------------------------------------------------------------------- claims and admins
@@ -557,7 +704,7 @@ async def test_the_match_page_refuses_a_hire_before_the_interview_the_vacancy_as
         page=f"/council/candidates/{ref}",
     )
     match_path = shortlisted.headers["location"]
-    await walsall.post(f"{match_path}/reach-out", page=match_path)
+    await walsall.post(f"{match_path}/reach-out", {"message": MESSAGE}, page=match_path)
     candidate = Browser(runtime)
     candidate.http.cookies.set(
         "rtw_session",
@@ -593,6 +740,7 @@ async def test_the_match_page_refuses_a_hire_before_the_interview_the_vacancy_as
             "interview_date-month": "3",
             "interview_date-year": "2027",
             "interview_time": "10:00",
+            "interview_place": "Civic Centre, room 2",
         },
         page=match_path,
     )
