@@ -197,12 +197,15 @@ async def test_signing_up_shows_errors_and_a_second_sign_up_is_refused(runtime: 
     browser = Browser(runtime)
     page = await browser.get("/councils/sign-up")
     assert page.status_code == 200
-    assert "Walsall (West Midlands)" in page.text
     empty = await browser.post("/councils/sign-up", {"contact_email": "not an address"})
     assert empty.status_code == 400
-    for message in ("Select your council", "Enter the name of the council", "correct format"):
+    for message in (
+        "Find your council: type part of its name",
+        "Enter the name of the council",
+        "correct format",
+    ):
         assert message in empty.text
-    assert 'href="#gss_code"' in empty.text
+    assert 'href="#council"' in empty.text
 
     await sign_up_and_in(runtime, WALSALL)
     again = await Browser(runtime).post(
@@ -212,6 +215,64 @@ async def test_signing_up_shows_errors_and_a_second_sign_up_is_refused(runtime: 
     assert again.status_code == 409
     assert "Walsall is already on the programme" in again.text
     assert len(await outbox(runtime, "CouncilRegistered")) == 1
+
+
+RADIO = re.compile(
+    r'<input class="govuk-radios__input" id="[^"]+" name="gss_code" type="radio" value="([^"]+)"( checked)?'
+)
+
+
+def council_radios(page: httpx.Response) -> list[tuple[str, bool]]:
+    """The councils offered to choose from (GSS code, whether chosen already)."""
+    return [(code, bool(checked)) for code, checked in RADIO.findall(page.text)]
+
+
+async def test_the_council_picker_finds_councils_by_what_is_typed_without_javascript(
+    runtime: ServiceRuntime,
+) -> None:
+    browser = Browser(runtime)
+    # Seen: a drop-down of every council (360 and more) to scroll through. Now nothing is listed
+    # until something is typed; then only the councils that match, as choices.
+    first = await browser.get("/councils/sign-up")
+    assert council_radios(first) == []
+    assert "<select" not in main_of(first)
+    assert 'name="council"' in first.text  # the text field of the picker, in a GET form
+
+    newcastle = await browser.get("/councils/sign-up", council="newcastle")
+    assert council_radios(newcastle) == [("E08000021", False), ("E07000195", False)]
+    assert "Newcastle upon Tyne (North East)" in newcastle.text
+    assert "Newcastle-under-Lyme (West Midlands)" in newcastle.text
+    assert council_radios(await browser.get("/councils/sign-up", council="Walsall Council")) == [
+        (WALSALL, True)  # the only one: chosen already
+    ]
+    assert council_radios(await browser.get("/councils/sign-up", council="e08000030")) == [(WALSALL, True)]
+    many = await browser.get("/councils/sign-up", council="shire")
+    assert len(council_radios(many)) == 20
+    assert "type more of the name to find yours" in many.text
+    nothing = await browser.get("/councils/sign-up", council="<b>Atlantis</b>")
+    assert council_radios(nothing) == []
+    assert "No council matches “&lt;b&gt;Atlantis&lt;/b&gt;”" in nothing.text
+    assert (await browser.get("/councils/sign-up", council="x" * 5000)).status_code == 200
+
+    contact = {"contact_name": "Morag Fairweather", "contact_email": "morag@newcastle.example"}
+    unchosen = await browser.post(
+        "/councils/sign-up",
+        {"council_query": "newcastle", **contact},
+        page="/councils/sign-up?council=newcastle",
+    )
+    assert unchosen.status_code == 400
+    assert "Select your council" in unchosen.text
+    assert 'href="#gss_code"' in unchosen.text
+    assert [code for code, _ in council_radios(unchosen)] == ["E08000021", "E07000195"]
+    chosen = await browser.post(
+        "/councils/sign-up",
+        {"council_query": "newcastle", "gss_code": "E07000195", **contact},
+        page="/councils/sign-up?council=newcastle",
+    )
+    assert chosen.status_code == 303, chosen.text
+    async with runtime.engine.connect() as conn:
+        claimed = await conn.execute(text("SELECT gss_code FROM matching.councils"))
+        assert [row.gss_code for row in claimed] == ["E07000195"]
 
 
 async def test_a_used_link_does_not_sign_in_again(runtime: ServiceRuntime) -> None:
