@@ -811,6 +811,23 @@ async def test_the_match_page_refuses_a_hire_before_the_interview_the_vacancy_as
     assert "You hired this returner" in (await walsall.get(match_path)).text
 
 
+async def test_the_search_pages_filters_come_before_its_results_with_the_button_near_the_top(
+    runtime: ServiceRuntime,
+) -> None:
+    # Seen: the filter panel beside the results, its button some 3,000 px down the page.
+    walsall = await sign_up_and_in(runtime, WALSALL)
+    returner = await join_pool(runtime)
+    page = main_of(await walsall.get("/council/search", radius_km="50"))
+    button = page.index('id="apply-filters"')
+    assert page.index('id="vacancy_id"') < button < page.index('id="results-heading"')
+    assert button < page.index('id="more-filters"') < page.index('id="specialisms"')
+    assert str(returner.application_id)[:8].upper() in page[page.index('id="results-heading"') :]
+    assert re.search(r'<details class="govuk-details" id="more-filters">', page)  # closed: none in use
+    for query in ({"skill-1": "Data management", "level-1": "2"}, {"min_years_experience": "-1"}):
+        opened = main_of(await walsall.get("/council/search", **query))
+        assert '<details class="govuk-details" id="more-filters" open>' in opened, query
+
+
 def saved_search_ids(page: httpx.Response) -> list[str]:
     return re.findall(r"/council/saved-searches/([0-9a-f-]{36})/delete", page.text)
 
