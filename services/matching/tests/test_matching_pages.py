@@ -482,6 +482,12 @@ async def test_a_reach_out_shows_the_returner_the_vacancys_facts_and_the_council
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "telephone number (if you gave one)" in page
 
+    proxied = await as_candidate(runtime, returner.candidate_id).http.get(
+        "/my/interest", headers={"X-Forwarded-Prefix": "/matching"}
+    )
+    assert proxied.status_code == 200  # with the menu's current page marked
+    assert "Message from Walsall" in proxied.text
+
     # Another candidate sees none of it, and cannot answer it.
     other = as_candidate(runtime, uuid4())
     assert "We like your data skills." not in (await other.get("/my/interest")).text
@@ -826,6 +832,11 @@ async def test_the_search_pages_filters_come_before_its_results_with_the_button_
     for query in ({"skill-1": "Data management", "level-1": "2"}, {"min_years_experience": "-1"}):
         opened = main_of(await walsall.get("/council/search", **query))
         assert '<details class="govuk-details" id="more-filters" open>' in opened, query
+    # Behind the proxy the menu marks the page current; the words marked for translation still show.
+    proxied = await walsall.http.get("/council/search", headers={"X-Forwarded-Prefix": "/matching"})
+    assert proxied.status_code == 200
+    assert "govuk-service-navigation__active-fallback" in proxied.text
+    assert "Apply filters" in proxied.text
 
 
 def saved_search_ids(page: httpx.Response) -> list[str]:
