@@ -120,7 +120,9 @@ async def test_pages_of_every_service_break_no_rule_of_their_policy(
     # A council signs up; its recruiter follows the invitation and opens the council's pages.
     contact = f"morag.{uuid4().hex[:6]}@walsall.example"
     await watch.open(platform.url("/matching/councils/sign-up"))
-    await page.get_by_label("Council", exact=True).select_option("E08000030")
+    await page.get_by_label("Find your council").fill("Walsall")
+    await page.get_by_role("button", name="Find", exact=True).click()
+    await page.get_by_label("Walsall (West Midlands)").check()
     await page.get_by_label("Contact's full name").fill("Morag Fairweather")
     await page.get_by_label("Contact's work e-mail address").fill(contact)
     await page.get_by_role("button", name="Sign up").click()

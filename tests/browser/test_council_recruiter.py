@@ -23,6 +23,8 @@ pytestmark = pytest.mark.browser
 
 WALSALL, BIRMINGHAM = "E08000030", "E08000025"
 SKILLS = (("Programming and build (software engineering)", "3"), ("Systems design", "3"))
+MESSAGE = "Your software skills fit our digital team. We would like to talk to you about the job."
+DESCRIPTION = "Build and look after the council's online services with a team of six."
 
 
 async def selected_returner(
@@ -45,7 +47,10 @@ def short(ref: str) -> str:
 
 
 async def sign_up_council(page: Any, gss: str, contact: str, email: str) -> None:
-    await page.get_by_label("Council", exact=True).select_option(gss)
+    """The council found in the picker by its code (the one council found is chosen already)."""
+    await page.get_by_label("Find your council").fill(gss)
+    await page.get_by_role("button", name="Find", exact=True).click()
+    assert await page.locator(f'input[name="gss_code"][value="{gss}"]').is_checked()
     await page.get_by_label("Contact's full name").fill(contact)
     await page.get_by_label("Contact's work e-mail address").fill(email)
     await page.get_by_role("button", name="Sign up").click()
@@ -108,6 +113,7 @@ async def until_in_pool(platform: RunningPlatform, page: Any, ref: str) -> None:
 
 async def post_vacancy(page: Any, title: str, closing: datetime) -> None:
     await page.get_by_label("Job title").fill(title)
+    await page.get_by_label("Description (optional)").fill(DESCRIPTION)
     await page.get_by_label("ICT specialism (optional)").select_option("software_developer")
     await page.get_by_label("Role", exact=True).fill("Software developer")
     await page.get_by_label("Role's level").fill("Senior developer")
@@ -145,9 +151,9 @@ async def test_a_council_signs_up_finds_a_returner_reaches_out_and_hires(
     await check_error_summary(
         page,
         "council-sign-up-errors",
-        ["Select your council", "Enter the name of the council's contact"],
-        link="Select your council",
-        focus="gss_code",
+        ["Find your council: type part of its name", "Enter the name of the council's contact"],
+        link="Find your council: type part of its name and press Find",
+        focus="council",
     )
     await page.get_by_label("Software developer").check()
     await page.get_by_label("Part-time").check()
@@ -194,8 +200,9 @@ async def test_a_council_signs_up_finds_a_returner_reaches_out_and_hires(
     # Searching the pool for the vacancy, with the filter panel; profiles are pseudonymous.
     await page.get_by_role("button", name="Search returners for this vacancy").click()
     await page.get_by_label("Within (km)").fill("40")
+    await page.get_by_text("More filters").click()  # the rarer filters, folded away
     await page.get_by_role("group", name="Specialism (any of)").get_by_label("Software developer").check()
-    await page.get_by_role("button", name="Apply filters").click()
+    await page.get_by_role("button", name="Apply filters").first.click()
     results = await page.locator("main").inner_text()
     assert short(ref) in results
     assert "1 returner found" in results
@@ -230,6 +237,7 @@ async def test_a_council_signs_up_finds_a_returner_reaches_out_and_hires(
     assert short(ref) in await page.locator("table").inner_text()
     await check_page(page, "council-shortlist")
     await page.goto(match_url)
+    await page.get_by_label("Your message to the returner").fill(MESSAGE)
     await page.get_by_role("button", name="Reach out to the returner").click()
     assert "Waiting for the candidate" in await page.locator("main").inner_text()
     await check_page(page, "council-match-reached-out")
@@ -249,7 +257,7 @@ async def test_a_council_signs_up_finds_a_returner_reaches_out_and_hires(
             "button", name=re.compile(r"^Accept Walsall.s interest in you for Software developer$")
         ).click()
         assert "You accepted" in await mine.locator(".govuk-notification-banner").inner_text()
-        assert "Accepted" in await mine.locator("table").inner_text()
+        assert "Accepted" in await mine.locator(".govuk-summary-card").inner_text()
         await check_page(mine, "candidate-interest-accepted")
     finally:
         await context.close()

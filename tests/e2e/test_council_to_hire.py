@@ -215,7 +215,9 @@ async def test_a_council_signs_up_posts_a_vacancy_and_hires_a_returner(
                 "phone": form["phone"],  # given "for a council to call you about a job"
             }
             interview = await match.post(
-                f"/matches/{match_id}/interview", json={"at": "2027-02-15T10:00:00Z"}, headers=council
+                f"/matches/{match_id}/interview",
+                json={"at": "2027-02-15T10:00:00Z", "place": "Civic Centre, room 2"},
+                headers=council,
             )
             assert interview.json()["status"] == "interviewing"
             hired = await match.post(

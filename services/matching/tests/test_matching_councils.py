@@ -345,7 +345,7 @@ async def test_another_councils_things_answer_exactly_as_unknown_ones(api: Api) 
         ("POST", "/vacancies/{}/fill", vacancy_id, None),
         ("POST", "/matches/{}/reach-out", match_id, None),
         ("GET", "/matches/{}/contact", match_id, None),
-        ("POST", "/matches/{}/interview", match_id, {"at": "2027-03-01T10:00:00Z"}),
+        ("POST", "/matches/{}/interview", match_id, {"at": "2027-03-01T10:00:00Z", "place": "Civic Centre"}),
         ("POST", "/matches/{}/outcome", match_id, {"hired": False}),
     ]
     for method, path, theirs, body in pairs:

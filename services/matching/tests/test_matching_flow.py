@@ -972,7 +972,9 @@ async def test_from_proposal_to_hire_with_each_step_out_of_order_refused(world: 
     assert (await world.http.get(f"/matches/{match_id}/contact", headers=council)).status_code == 403
     assert (
         await world.http.post(
-            f"/matches/{match_id}/interview", json={"at": "2027-03-01T10:00:00Z"}, headers=council
+            f"/matches/{match_id}/interview",
+            json={"at": "2027-03-01T10:00:00Z", "place": "Civic Centre, room 2"},
+            headers=council,
         )
     ).status_code == 409
     assert (
@@ -1013,7 +1015,9 @@ async def test_from_proposal_to_hire_with_each_step_out_of_order_refused(world: 
     ).status_code == 404
 
     interview = await world.http.post(
-        f"/matches/{match_id}/interview", json={"at": "2027-03-01T10:00:00Z"}, headers=council
+        f"/matches/{match_id}/interview",
+        json={"at": "2027-03-01T10:00:00Z", "place": "Civic Centre, room 2"},
+        headers=council,
     )
     assert interview.json() == {"match_id": match_id, "status": "interviewing"}
 
@@ -1044,8 +1048,11 @@ async def test_from_proposal_to_hire_with_each_step_out_of_order_refused(world: 
     ).status_code == 409
 
 
-async def accepted_match(world: World, council: Council, vacancy_id: str, candidate: Pooled) -> str:
-    """Shortlist, reach out and have the candidate accept: the match's id."""
+async def accepted_match(
+    world: World, council: Council, vacancy_id: str, candidate: Pooled, message: str | None = None
+) -> str:
+    """Shortlist, reach out (with the council's message, if any) and have the candidate accept:
+    the match's id."""
     match_id = (
         await world.http.post(
             f"/vacancies/{vacancy_id}/shortlist",
@@ -1053,7 +1060,12 @@ async def accepted_match(world: World, council: Council, vacancy_id: str, candid
             headers=council.headers,
         )
     ).json()["match_id"]
-    await world.http.post(f"/matches/{match_id}/reach-out", headers=council.headers)
+    reached = await world.http.post(
+        f"/matches/{match_id}/reach-out",
+        json={"message": message} if message else None,
+        headers=council.headers,
+    )
+    assert reached.status_code == 200, reached.text
     accepted = await world.http.post(
         f"/matches/{match_id}/response", json={"response": "accepted"}, headers=candidate.headers
     )
@@ -1075,7 +1087,9 @@ async def test_a_vacancy_that_asks_for_an_interview_hires_only_after_one(world: 
     )
     assert await world.outbox("CandidateHired") == []
     interview = await world.http.post(
-        f"/matches/{match_id}/interview", json={"at": "2027-03-01T10:00:00Z"}, headers=walsall.headers
+        f"/matches/{match_id}/interview",
+        json={"at": "2027-03-01T10:00:00Z", "place": "Civic Centre, room 2"},
+        headers=walsall.headers,
     )
     assert interview.json()["status"] == "interviewing"
     hired = await world.http.post(f"/matches/{match_id}/outcome", json=HIRE, headers=walsall.headers)
@@ -1122,7 +1136,9 @@ async def test_a_declined_reach_out_releases_nothing(world: World) -> None:
     assert (await world.http.get(f"/matches/{match_id}/contact", headers=walsall.headers)).status_code == 403
     assert (
         await world.http.post(
-            f"/matches/{match_id}/interview", json={"at": "2027-03-01T10:00:00Z"}, headers=walsall.headers
+            f"/matches/{match_id}/interview",
+            json={"at": "2027-03-01T10:00:00Z", "place": "Civic Centre, room 2"},
+            headers=walsall.headers,
         )
     ).status_code == 409
     assert [(e["response"]) for e in await world.outbox("MatchResponded")] == ["declined"]
@@ -1276,7 +1292,15 @@ async def test_erasing_a_hired_candidate_leaves_nothing_of_them_and_every_count_
     staying = await world.join(district="B15")
     assert len((await world.http.get(f"/councils/{walsall.id}/alerts", headers=walsall.headers)).json()) == 2
     vacancy_id = await world.post_vacancy(walsall)
-    match_id = await accepted_match(world, walsall, vacancy_id, erased)
+    match_id = await accepted_match(
+        world, walsall, vacancy_id, erased, message="We would like you in the Marrowfield team."
+    )
+    invited = await world.http.post(
+        f"/matches/{match_id}/interview",
+        json={"at": "2027-03-01T10:00:00Z", "place": "Quillon House, room 7"},
+        headers=walsall.headers,
+    )
+    assert invited.status_code == 200, invited.text
     assert (await world.http.post(f"/matches/{match_id}/outcome", json=HIRE, headers=walsall.headers)).json()[
         "status"
     ] == "hired"
@@ -1286,6 +1310,8 @@ async def test_erasing_a_hired_candidate_leaves_nothing_of_them_and_every_count_
     assert before["hires"] == 1
     assert before[vacancy_id] == ("filled", 2, 1)
     assert before[second] == ("open", 2, 0)
+    held = await rows_naming(world, ["Marrowfield", "Quillon House"])
+    assert [row.split(":")[0] for row in held] == ["matches"]  # kept with the match, and only there
 
     await world.deliver(erasure_of(erased))
 
@@ -1298,6 +1324,8 @@ async def test_erasing_a_hired_candidate_leaves_nothing_of_them_and_every_count_
         "Brackenridge",
         str(application.email),
         "01632 960 417",
+        "Marrowfield",  # the council's message with its reach-out
+        "Quillon House",  # where the interview was
     ]
 
     def assert_without(where: str, answer: httpx.Response) -> None:

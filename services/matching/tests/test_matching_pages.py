@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -163,6 +164,9 @@ async def join_pool(runtime: ServiceRuntime, phone: str | None = None) -> Applic
     return application
 
 
+MESSAGE = "Your data skills fit our housing team. We would like to talk about the job."
+
+
 def vacancy_form(**changes: Any) -> dict[str, Any]:
     closing = datetime.now(UTC).date() + timedelta(days=30)
     form = {
@@ -193,12 +197,15 @@ async def test_signing_up_shows_errors_and_a_second_sign_up_is_refused(runtime: 
     browser = Browser(runtime)
     page = await browser.get("/councils/sign-up")
     assert page.status_code == 200
-    assert "Walsall (West Midlands)" in page.text
     empty = await browser.post("/councils/sign-up", {"contact_email": "not an address"})
     assert empty.status_code == 400
-    for message in ("Select your council", "Enter the name of the council", "correct format"):
+    for message in (
+        "Find your council: type part of its name",
+        "Enter the name of the council",
+        "correct format",
+    ):
         assert message in empty.text
-    assert 'href="#gss_code"' in empty.text
+    assert 'href="#council"' in empty.text
 
     await sign_up_and_in(runtime, WALSALL)
     again = await Browser(runtime).post(
@@ -208,6 +215,64 @@ async def test_signing_up_shows_errors_and_a_second_sign_up_is_refused(runtime: 
     assert again.status_code == 409
     assert "Walsall is already on the programme" in again.text
     assert len(await outbox(runtime, "CouncilRegistered")) == 1
+
+
+RADIO = re.compile(
+    r'<input class="govuk-radios__input" id="[^"]+" name="gss_code" type="radio" value="([^"]+)"( checked)?'
+)
+
+
+def council_radios(page: httpx.Response) -> list[tuple[str, bool]]:
+    """The councils offered to choose from (GSS code, whether chosen already)."""
+    return [(code, bool(checked)) for code, checked in RADIO.findall(page.text)]
+
+
+async def test_the_council_picker_finds_councils_by_what_is_typed_without_javascript(
+    runtime: ServiceRuntime,
+) -> None:
+    browser = Browser(runtime)
+    # Seen: a drop-down of every council (360 and more) to scroll through. Now nothing is listed
+    # until something is typed; then only the councils that match, as choices.
+    first = await browser.get("/councils/sign-up")
+    assert council_radios(first) == []
+    assert "<select" not in main_of(first)
+    assert 'name="council"' in first.text  # the text field of the picker, in a GET form
+
+    newcastle = await browser.get("/councils/sign-up", council="newcastle")
+    assert council_radios(newcastle) == [("E08000021", False), ("E07000195", False)]
+    assert "Newcastle upon Tyne (North East)" in newcastle.text
+    assert "Newcastle-under-Lyme (West Midlands)" in newcastle.text
+    assert council_radios(await browser.get("/councils/sign-up", council="Walsall Council")) == [
+        (WALSALL, True)  # the only one: chosen already
+    ]
+    assert council_radios(await browser.get("/councils/sign-up", council="e08000030")) == [(WALSALL, True)]
+    many = await browser.get("/councils/sign-up", council="shire")
+    assert len(council_radios(many)) == 20
+    assert "type more of the name to find yours" in many.text
+    nothing = await browser.get("/councils/sign-up", council="<b>Atlantis</b>")
+    assert council_radios(nothing) == []
+    assert "No council matches “&lt;b&gt;Atlantis&lt;/b&gt;”" in nothing.text
+    assert (await browser.get("/councils/sign-up", council="x" * 5000)).status_code == 200
+
+    contact = {"contact_name": "Morag Fairweather", "contact_email": "morag@newcastle.example"}
+    unchosen = await browser.post(
+        "/councils/sign-up",
+        {"council_query": "newcastle", **contact},
+        page="/councils/sign-up?council=newcastle",
+    )
+    assert unchosen.status_code == 400
+    assert "Select your council" in unchosen.text
+    assert 'href="#gss_code"' in unchosen.text
+    assert [code for code, _ in council_radios(unchosen)] == ["E08000021", "E07000195"]
+    chosen = await browser.post(
+        "/councils/sign-up",
+        {"council_query": "newcastle", "gss_code": "E07000195", **contact},
+        page="/councils/sign-up?council=newcastle",
+    )
+    assert chosen.status_code == 303, chosen.text
+    async with runtime.engine.connect() as conn:
+        claimed = await conn.execute(text("SELECT gss_code FROM matching.councils"))
+        assert [row.gss_code for row in claimed] == ["E07000195"]
 
 
 async def test_a_used_link_does_not_sign_in_again(runtime: ServiceRuntime) -> None:
@@ -294,7 +359,7 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
     for path in (f"{vacancy_path}/close", f"{match_path}/interview", f"{match_path}/outcome"):
         assert (await birmingham.post(path, page="/council")).status_code == 404, path
 
-    reached = await walsall.post(f"{match_path}/reach-out", page=match_path)
+    reached = await walsall.post(f"{match_path}/reach-out", {"message": MESSAGE}, page=match_path)
     assert reached.status_code == 303
     waiting = await walsall.get(match_path)
     assert "Waiting for the candidate" in waiting.text
@@ -339,6 +404,155 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
     assert "You hired this returner" in (await walsall.get(match_path)).text
     assert [e["match_id"] for e in await outbox(runtime, "CandidateHired")] == [match_path.rsplit("/", 1)[1]]
     assert "Filled" in (await walsall.get(vacancy_path)).text
+
+
+def as_candidate(runtime: ServiceRuntime, candidate_id: Any) -> Browser:
+    return signed_in_as(runtime, Principal(subject=str(candidate_id), role=Role.CANDIDATE))
+
+
+async def shortlisted_match(runtime: ServiceRuntime, walsall: Browser, **vacancy: Any) -> tuple[Any, str]:
+    """A returner in the pool, a vacancy posted on the page and the returner shortlisted for it:
+    the returner and the match's page."""
+    returner = await join_pool(runtime)
+    ref = str(returner.application_id)
+    posted = await walsall.post("/council/vacancies/new", vacancy_form(**vacancy))
+    assert posted.status_code == 303, posted.text
+    vacancy_id = posted.headers["location"].split("?")[0].rsplit("/", 1)[1]
+    shortlisted = await walsall.post(
+        f"/council/candidates/{ref}/shortlist", {"vacancy_id": vacancy_id}, page=f"/council/candidates/{ref}"
+    )
+    assert shortlisted.status_code == 303, shortlisted.text
+    return returner, shortlisted.headers["location"]
+
+
+DESCRIPTION = "Turn housing data into reports managers use.\n\nYou join a team of four."
+
+
+async def test_a_reach_out_shows_the_returner_the_vacancys_facts_and_the_councils_message(
+    runtime: ServiceRuntime,
+) -> None:
+    walsall = await sign_up_and_in(runtime, WALSALL)
+    too_long = await walsall.post("/council/vacancies/new", vacancy_form(description="x" * 4001))
+    assert too_long.status_code == 400
+    assert "The description must be 4000 characters or fewer" in too_long.text
+    returner, match_path = await shortlisted_match(
+        runtime, walsall, description=DESCRIPTION, flexible_working=["part_time", "compressed_hours"]
+    )
+    vacancy_id = (await outbox(runtime, "VacancyPosted"))[-1]["vacancy_id"]
+    assert (await outbox(runtime, "VacancyPosted"))[-1]["description"] == DESCRIPTION.replace("\n", "\n")
+    vacancy_page = main_of(await walsall.get(f"/council/vacancies/{vacancy_id}"))
+    assert "Turn housing data into reports managers use." in vacancy_page
+    assert "You join a team of four." in vacancy_page
+
+    # The reach-out needs a message, of a length a person can read.
+    for form, problem in (
+        ({}, "Enter your message to the returner"),
+        ({"message": "   "}, "Enter your message to the returner"),
+        ({"message": "x" * 1001}, "Your message must be 1000 characters or fewer"),
+    ):
+        refused = await walsall.post(f"{match_path}/reach-out", form, page=match_path)
+        assert refused.status_code == 400, form
+        assert problem in refused.text
+        assert 'href="#message"' in refused.text
+    assert await outbox(runtime, "ReachOutSent") == []
+    written = "<script>alert(1)</script> We like your data skills.\nCall us on 01922 650000."
+    reached = await walsall.post(f"{match_path}/reach-out", {"message": written}, page=match_path)
+    assert reached.status_code == 303, reached.text
+    sent = await outbox(runtime, "ReachOutSent")
+    assert len(sent) == 1
+    assert "message" not in sent[0]  # the words stay with the match, off the bus
+    assert "We like your data skills." in main_of(await walsall.get(match_path))
+
+    page = main_of(await as_candidate(runtime, returner.candidate_id).get("/my/interest"))
+    for fact in (
+        "Walsall: Data analyst",
+        "Turn housing data into reports managers use.",
+        "£30,000 to £36,000",  # the salary band
+        "Hours per week",
+        '<dd class="govuk-summary-list__value">\n      30\n    </dd>',
+        "Hybrid",  # where the job is done
+        "Part-time",  # the working pattern
+        "Compressed hours",
+        "WS1",  # the place of work
+        "Message from Walsall",
+        "We like your data skills.",
+    ):
+        assert fact in page, fact
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "telephone number (if you gave one)" in page
+
+    proxied = await as_candidate(runtime, returner.candidate_id).http.get(
+        "/my/interest", headers={"X-Forwarded-Prefix": "/matching"}
+    )
+    assert proxied.status_code == 200  # with the menu's current page marked
+    assert "Message from Walsall" in proxied.text
+
+    # Another candidate sees none of it, and cannot answer it.
+    other = as_candidate(runtime, uuid4())
+    assert "We like your data skills." not in (await other.get("/my/interest")).text
+    match_id = match_path.rsplit("/", 1)[1]
+    answered = await other.post(f"/my/interest/{match_id}", {"response": "accepted"}, page="/my/interest")
+    assert answered.status_code == 404
+    assert await outbox(runtime, "MatchResponded") == []
+
+
+async def test_an_interview_invitation_reaches_the_returner_with_its_day_time_and_place(
+    runtime: ServiceRuntime,
+) -> None:
+    walsall = await sign_up_and_in(runtime, WALSALL)
+    returner, match_path = await shortlisted_match(runtime, walsall)
+    await walsall.post(f"{match_path}/reach-out", {"message": MESSAGE}, page=match_path)
+    candidate = as_candidate(runtime, returner.candidate_id)
+    match_id = match_path.rsplit("/", 1)[1]
+    await candidate.post(f"/my/interest/{match_id}", {"response": "accepted"}, page="/my/interest")
+    day = datetime.now(UTC).date() + timedelta(days=40)
+    when = {
+        "interview_date-day": str(day.day),
+        "interview_date-month": str(day.month),
+        "interview_date-year": str(day.year),
+        "interview_time": "14:30",
+    }
+    form = {**when, "interview_place": "Civic Centre, Darwall Street, room 2"}
+
+    no_place = await walsall.post(f"{match_path}/interview", when, page=match_path)
+    assert no_place.status_code == 400
+    assert "Enter where the interview is" in no_place.text
+    past = await walsall.post(
+        f"{match_path}/interview", {**form, "interview_date-year": str(day.year - 2)}, page=match_path
+    )
+    assert past.status_code == 400
+    assert "The interview must be in the future" in past.text
+    # A recruiter of another council cannot invite Walsall's returner (as if there were no match).
+    birmingham = await sign_up_and_in(runtime, BIRMINGHAM)
+    refused = await birmingham.post(f"{match_path}/interview", form, page="/council")
+    assert refused.status_code == 404
+    assert await outbox(runtime, "InterviewInvited") == []
+
+    invited = await walsall.post(f"{match_path}/interview", form, page=match_path)
+    assert invited.status_code == 303, invited.text
+    [event] = await outbox(runtime, "InterviewInvited")
+    assert event["match_id"] == match_id
+    assert event["place"] == "Civic Centre, Darwall Street, room 2"
+    starts = datetime.fromisoformat(event["starts_at"]).astimezone(ZoneInfo("Europe/London"))
+    assert (starts.date(), f"{starts:%H:%M}") == (day, "14:30")
+    recruiter_page = main_of(await walsall.get(match_path))
+    assert "Civic Centre, Darwall Street, room 2" in recruiter_page
+    assert "Change the interview" in recruiter_page
+
+    page = main_of(await candidate.get("/my/interest"))
+    assert "Your interview" in page
+    assert f"{day:%-d %B %Y} at 14:30 (UK time)" in page
+    assert "Civic Centre, Darwall Street, room 2" in page
+    assert "Civic Centre" not in (await as_candidate(runtime, uuid4()).get("/my/interest")).text
+
+    moved = await walsall.post(
+        f"{match_path}/interview", {**form, "interview_place": "Council House, room 5"}, page=match_path
+    )
+    assert moved.status_code == 303, moved.text
+    second = (await outbox(runtime, "InterviewInvited"))[-1]
+    assert second["interview_id"] != event["interview_id"]
+    assert "Council House, room 5" in main_of(await candidate.get("/my/interest"))
 
 
 # --------------------------------------------------------------------------- claims and admins
@@ -557,7 +771,7 @@ async def test_the_match_page_refuses_a_hire_before_the_interview_the_vacancy_as
         page=f"/council/candidates/{ref}",
     )
     match_path = shortlisted.headers["location"]
-    await walsall.post(f"{match_path}/reach-out", page=match_path)
+    await walsall.post(f"{match_path}/reach-out", {"message": MESSAGE}, page=match_path)
     candidate = Browser(runtime)
     candidate.http.cookies.set(
         "rtw_session",
@@ -593,6 +807,7 @@ async def test_the_match_page_refuses_a_hire_before_the_interview_the_vacancy_as
             "interview_date-month": "3",
             "interview_date-year": "2027",
             "interview_time": "10:00",
+            "interview_place": "Civic Centre, room 2",
         },
         page=match_path,
     )
@@ -600,6 +815,28 @@ async def test_the_match_page_refuses_a_hire_before_the_interview_the_vacancy_as
     hired = await walsall.post(f"{match_path}/outcome", hire, page=match_path)
     assert hired.status_code == 303, hired.text
     assert "You hired this returner" in (await walsall.get(match_path)).text
+
+
+async def test_the_search_pages_filters_come_before_its_results_with_the_button_near_the_top(
+    runtime: ServiceRuntime,
+) -> None:
+    # Seen: the filter panel beside the results, its button some 3,000 px down the page.
+    walsall = await sign_up_and_in(runtime, WALSALL)
+    returner = await join_pool(runtime)
+    page = main_of(await walsall.get("/council/search", radius_km="50"))
+    button = page.index('id="apply-filters"')
+    assert page.index('id="vacancy_id"') < button < page.index('id="results-heading"')
+    assert button < page.index('id="more-filters"') < page.index('id="specialisms"')
+    assert str(returner.application_id)[:8].upper() in page[page.index('id="results-heading"') :]
+    assert re.search(r'<details class="govuk-details" id="more-filters">', page)  # closed: none in use
+    for query in ({"skill-1": "Data management", "level-1": "2"}, {"min_years_experience": "-1"}):
+        opened = main_of(await walsall.get("/council/search", **query))
+        assert '<details class="govuk-details" id="more-filters" open>' in opened, query
+    # Behind the proxy the menu marks the page current; the words marked for translation still show.
+    proxied = await walsall.http.get("/council/search", headers={"X-Forwarded-Prefix": "/matching"})
+    assert proxied.status_code == 200
+    assert "govuk-service-navigation__active-fallback" in proxied.text
+    assert "Apply filters" in proxied.text
 
 
 def saved_search_ids(page: httpx.Response) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 from rtw_contracts import FlexibleWorking, IctSpecialism, SkillGap, SkillLevel, WorkMode
+from rtw_contracts.units import miles_from_km
 from rtw_matching import domain
 from rtw_matching.domain import Candidate, Match, Place, Vacancy, Weights
 from rtw_matching.matchmaking import gaps_key
@@ -127,6 +128,37 @@ def test_a_hybrid_vacancy_allows_twice_the_travel_distance() -> None:
     assert points("distance", traveller, vacancy(work_mode="hybrid")) == 15
     hybrid_too_far = points("distance", candidate(max_travel_km=5), vacancy(work_mode="hybrid"))
     assert hybrid_too_far == pytest.approx(15 * (1 - (WS1_TO_B15 - 10) / 10), abs=0.01)
+
+
+def test_a_hybrid_role_says_the_candidates_own_distance_and_how_far_it_is_extended() -> None:
+    # Seen: "within the 100 km the candidate would travel" when the candidate had said 50.
+    gloucester = place("GL1")
+    stated = 50.0
+    km = domain.distance_km(WS1, gloucester)  # about 82 km: beyond 50, within the doubled 100
+    within = domain.score(
+        candidate(max_travel_km=stated), vacancy(work_mode="hybrid", bases=(gloucester,)), WEIGHTS
+    )
+    assert factor(within, "distance").points == 15
+    explained = factor(within, "distance").explanation
+    assert "the candidate would travel 50 km" in explained
+    assert "hybrid role" in explained
+    assert "extended to 100 km" in explained
+    assert "100 km the candidate would travel" not in explained
+    assert f"{km:.0f} km ({miles_from_km(km)} miles) away" in explained
+    beyond = factor(
+        domain.score(candidate(max_travel_km=stated), vacancy(work_mode="hybrid", bases=(NE1,)), WEIGHTS),
+        "distance",
+    ).explanation
+    assert "beyond 100 km" in beyond
+    assert "the candidate would travel 50 km" in beyond
+
+
+def test_an_on_site_role_says_only_the_candidates_own_distance() -> None:
+    explained = factor(
+        domain.score(candidate(max_travel_km=50), vacancy(bases=(place("GL1"),)), WEIGHTS), "distance"
+    ).explanation
+    assert "beyond the 50 km (31 miles) the candidate would travel" in explained
+    assert "hybrid" not in explained
 
 
 # --------------------------------------------------------------------------- flexible working

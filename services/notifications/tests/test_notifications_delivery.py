@@ -28,6 +28,7 @@ from rtw_contracts import (
     CandidateSignInRequestedV2,
     CouncilClaimRejected,
     CouncilRegistered,
+    InterviewInvited,
     MatchProposed,
     MatchResponded,
     MatchResponse,
@@ -697,6 +698,54 @@ async def test_a_reach_out_tells_the_candidate_which_council_is_interested(
     mail = (await smtp_server.wait_for(priya.email, count=2))[1]
     assert mail.subject == "Powys would like to talk to you"
     assert "Powys is interested in you for Service desk analyst." in mail.text
+    assert f"{PORTAL}/matching/my/interest" in mail.text
+
+
+def interview_invited(k: Council, c: Candidate, starts_at: datetime, place: str) -> InterviewInvited:
+    return example(
+        InterviewInvited,
+        event_id=uuid4(),
+        interview_id=uuid4(),
+        vacancy_id=k.vacancy_id,
+        council_id=k.id,
+        candidate_id=c.id,
+        application_id=c.application_id,
+        starts_at=starts_at,
+        place=place,
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "when", "where"),
+    [
+        (
+            "en",
+            "Interview with Powys: Service desk analyst, 03 June 2031",
+            "When: 03 June 2031 at 14:30",
+            "Where: ",
+        ),
+        (
+            "cy",
+            "Cyfweliad gyda Powys: Service desk analyst, 03 Mehefin 2031",
+            "Pryd: 03 Mehefin 2031 am 14:30",
+            "Ble: ",
+        ),
+    ],
+)
+async def test_an_interview_invitation_tells_the_candidate_the_day_time_and_place(
+    service: Any, smtp_server: Any, language: str, subject: str, when: str, where: str
+) -> None:
+    priya, powys = Candidate(language=language), Council(name="Powys", vacancy_title="Service desk analyst")
+    await service.deliver(submitted(priya))
+    await known_council(service, powys)
+    # 13:30 UTC is 14:30 in the UK in June (summer time).
+    place = "County Hall, Llandrindod Wells, room 4"
+    await service.deliver(interview_invited(powys, priya, datetime(2031, 6, 3, 13, 30, tzinfo=UTC), place))
+
+    mail = (await smtp_server.wait_for(priya.email, count=2))[1]
+    assert mail.subject == subject
+    assert when in mail.text
+    assert f"{where}{place}" in mail.text
     assert f"{PORTAL}/matching/my/interest" in mail.text
 
 

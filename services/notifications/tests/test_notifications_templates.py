@@ -126,6 +126,13 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "accepted": True,
     },
     "hired": {"vacancy": "Data analyst (returner)", "council": "Walsall", "start_date": "06 April 2021"},
+    "interview_invited": {
+        "vacancy": "Data analyst (returner)",
+        "council": "Walsall",
+        "day": "27 January 2021",
+        "time": "14:00",
+        "place": "Civic Centre, room 2",
+    },
     "second_stage_reminder": {
         "reference": "RTW-ICT-000123",
         "application_id": APPLICATION_ID,
@@ -150,6 +157,9 @@ SHOWN = {
     "score",
     "start_date",
     "expected_end",
+    "day",
+    "time",
+    "place",
 }
 
 
@@ -169,7 +179,7 @@ TEMPLATES = Path(rtw_notifications.__file__).parent / "templates"
 def test_every_template_has_a_context_here() -> None:
     # If a template is added, this test must learn the values it is worded with.
     assert set(template_names()) == set(CONTEXTS)
-    assert len(template_names()) == 25
+    assert len(template_names()) == 26
 
 
 @pytest.mark.parametrize("template", sorted(CONTEXTS))

@@ -58,6 +58,7 @@ EXPECTED_ROUTING_KEYS = {
     "vacancy.posted.v1": "matching",
     "match.proposed.v1": "matching",
     "match.reach-out-sent.v1": "matching",
+    "match.interview-invited.v1": "matching",
     "match.responded.v1": "matching",
     "match.candidate-hired.v1": "matching",
     "skills.gap-identified.v1": "matching",

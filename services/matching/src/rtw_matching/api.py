@@ -263,9 +263,15 @@ async def shortlist(
 
 
 @router.post("/matches/{match_id}/reach-out", tags=["councils"])
-async def reach_out(match_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, str]:
-    """Tell a shortlisted candidate your council is interested."""
-    match = await outreach.reach_out(uow, match_id, principal)
+async def reach_out(
+    match_id: UUID,
+    uow: UnitOfWorkDep,
+    principal: CurrentPrincipal,
+    body: outreach.ReachOutIn | None = None,
+) -> dict[str, str]:
+    """Tell a shortlisted candidate your council is interested, with a message they read beside
+    the vacancy's facts before they answer."""
+    match = await outreach.reach_out(uow, match_id, principal, body)
     return {"match_id": str(match.id), "status": match.status}
 
 
@@ -280,7 +286,7 @@ async def contact(match_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipa
 async def interview(
     match_id: UUID, body: outreach.InterviewIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> dict[str, str]:
-    """Record an interview."""
+    """Invite the candidate to an interview (its time and place; they are e-mailed)."""
     match = await outreach.interview(uow, match_id, body, principal)
     return {"match_id": str(match.id), "status": match.status}
 

@@ -9,7 +9,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from rtw_contracts import (
     CouncilClaimRejected,
     CouncilRegistered,
@@ -90,6 +98,9 @@ class VacancyIn(BaseModel):
     hours_per_week: float = Field(gt=0, le=48)
     closing_date: date
     interview_required: bool = Field(default=False, description="Hire only after an interview.")
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = Field(
+        default=None, description="What the job is, in the council's words (plain text)."
+    )
 
     @model_validator(mode="after")
     def _known(self) -> VacancyIn:
@@ -518,6 +529,7 @@ async def post_vacancy(
         hours_per_week=form.hours_per_week,
         closing_date=form.closing_date,
         interview_required=form.interview_required,
+        description=form.description or None,
         status="open",
         posted_at=now,
     )
@@ -540,6 +552,7 @@ async def post_vacancy(
         hours_per_week=form.hours_per_week,
         closing_date=form.closing_date,
         posted_at=now,
+        description=form.description or None,
     )
     uow.publish(event)
     await uow.session.flush()

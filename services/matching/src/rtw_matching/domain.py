@@ -79,6 +79,23 @@ class Place:
     longitude: float
 
 
+#: A hybrid role asks for fewer days in the office: the candidate's distance counts this many times.
+HYBRID_TRAVEL_FACTOR = 2
+
+
+def distance_reason(km: float, travel_km: float, hybrid: bool) -> str:
+    """Why the distance scores what it does, with the candidate's own distance and, for a hybrid
+    role, the distance it is extended to (and why)."""
+    allowed = travel_km * HYBRID_TRAVEL_FACTOR if hybrid else travel_km
+    side = "within" if km <= allowed else "beyond"
+    if not hybrid:
+        return f"{_far(km)} away, {side} the {_far(travel_km)} the candidate would travel"
+    return (
+        f"{_far(km)} away, {side} {_far(allowed)}: the candidate would travel {_far(travel_km)},"
+        f" extended to {_far(allowed)} for a hybrid role (fewer days in the office)"
+    )
+
+
 def distance_km(a: Place, b: Place) -> float:
     """Great-circle distance."""
     return _great_circle_km(a.latitude, a.longitude, b.latitude, b.longitude)
@@ -383,7 +400,7 @@ class Explainer:
         if work_mode == _REMOTE:
             allowed = None
         elif work_mode == _HYBRID:
-            allowed = self.travel * 2  # fewer days in the office
+            allowed = self.travel * HYBRID_TRAVEL_FACTOR  # fewer days in the office
         else:
             allowed = self.travel
         km: float | None = None
@@ -398,10 +415,10 @@ class Explainer:
         if allowed is None or km is None:
             fraction, why = 1.0, "remote: distance does not matter"
         elif km <= allowed:
-            fraction, why = 1.0, f"{_far(km)} away, within the {_far(allowed)} the candidate would travel"
+            fraction, why = 1.0, distance_reason(km, self.travel, work_mode == _HYBRID)
         else:
             fraction = max(0.0, 1 - (km - allowed) / max(allowed, 1.0))
-            why = f"{_far(km)} away, beyond the {_far(allowed)} the candidate would travel"
+            why = distance_reason(km, self.travel, work_mode == _HYBRID)
         part = _factor(
             "distance", fraction, self.weights.distance, why, "a hybrid or remote arrangement would add to it"
         )
@@ -690,7 +707,7 @@ def quick_scores(facts: Facts, scorers: Sequence[Scorer]) -> list[tuple[float, b
         if cached is None:
             fraction = 1.0
             if s.distance_matters:
-                allowed = travel * 2 if s.hybrid else travel
+                allowed = travel * HYBRID_TRAVEL_FACTOR if s.hybrid else travel
                 km = -1.0
                 for base_latitude, base_longitude, cos2 in s.bases:
                     d_phi = _radians(base_latitude) - phi1

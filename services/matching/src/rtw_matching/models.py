@@ -122,6 +122,9 @@ class Vacancy(MatchingTable, table=True):
     interview_required: bool = False  # a hire needs an interview recorded first
     status: str = Field(max_length=20)
     posted_at: datetime = timestamp_field()
+    description: str | None = Field(
+        default=None, max_length=4000, description="What the job is, in the council's words (plain text)."
+    )
 
 
 class CandidateProfile(MatchingTable, table=True):
@@ -232,6 +235,13 @@ class CandidateMatch(MatchingTable, table=True):
     proposed_at: datetime | None = timestamp_field(nullable=True)
     interview_at: datetime | None = timestamp_field(nullable=True)
     updated_at: datetime = timestamp_field()
+    reach_out_message: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="The council's message to the candidate with its reach-out (erased with the match).",
+    )
+    interview_id: UUID | None = Field(default=None, description="The latest interview invitation's id.")
+    interview_place: str | None = Field(default=None, max_length=300, description="Where the interview is.")
 
 
 class ErasedMatchTally(MatchingTable, table=True):

@@ -5,13 +5,14 @@ Contact details reach the council only after the candidate accepts its reach-out
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
-from uuid import UUID
+from typing import Annotated, Any
+from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from rtw_contracts import (
     CandidateHired,
     ContractType,
+    InterviewInvited,
     MatchResponded,
     MatchResponse,
     ReachOutSent,
@@ -45,10 +46,29 @@ class ResponseIn(BaseModel):
     response: MatchResponse
 
 
+#: Words a person writes: surrounding spaces dropped, never empty.
+Written = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+MESSAGE_MAX = 1000
+PLACE_MAX = 300
+
+
+class ReachOutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: Annotated[Written, StringConstraints(max_length=MESSAGE_MAX)] | None = Field(
+        default=None,
+        description="The council's message to the candidate, shown beside the vacancy (plain text; "
+        "the pages ask for one).",
+    )
+
+
 class InterviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     at: datetime
+    place: Annotated[Written, StringConstraints(max_length=PLACE_MAX)] = Field(
+        description="Where: the premises and room, or how to join a video call (plain text)."
+    )
 
 
 class OutcomeIn(BaseModel):
@@ -138,10 +158,14 @@ async def shortlist(
     return match
 
 
-async def reach_out(uow: UnitOfWork, match_id: UUID, principal: Principal) -> CandidateMatch:
-    """The council reaches out to a shortlisted candidate (ReachOutSent)."""
+async def reach_out(
+    uow: UnitOfWork, match_id: UUID, principal: Principal, reach: ReachOutIn | None = None
+) -> CandidateMatch:
+    """The council reaches out to a shortlisted candidate (ReachOutSent), with its message. The
+    message stays here, with the match (the event only says that the council reached out)."""
     match = await _councils_match(uow, match_id, principal)
     _move(match, "reached_out")
+    match.reach_out_message = reach.message if reach else None
     uow.session.add(match)
     uow.publish(
         ReachOutSent(
@@ -205,11 +229,30 @@ async def contact(uow: UnitOfWork, match_id: UUID, principal: Principal) -> dict
 async def interview(
     uow: UnitOfWork, match_id: UUID, when: InterviewIn, principal: Principal
 ) -> CandidateMatch:
-    """Record an interview."""
+    """Invite the candidate to an interview (InterviewInvited): its day, time and place reach the
+    candidate by e-mail and on their page. Inviting again, while interviewing, replaces it."""
     match = await _councils_match(uow, match_id, principal)
-    _move(match, "interviewing")
+    if match.status != "interviewing":
+        _move(match, "interviewing")
+    match.interview_id = uuid4()
     match.interview_at = when.at
+    match.interview_place = when.place
+    match.updated_at = datetime.now(UTC)
     uow.session.add(match)
+    uow.publish(
+        InterviewInvited(
+            correlation_id=match.application_id,
+            interview_id=match.interview_id,
+            match_id=match.id,
+            vacancy_id=match.vacancy_id,
+            council_id=match.council_id,
+            candidate_id=match.candidate_id,
+            application_id=match.application_id,
+            starts_at=when.at,
+            place=when.place,
+            invited_at=match.updated_at,
+        )
+    )
     await uow.commit()
     return match
 
@@ -283,7 +326,19 @@ async def matches_for_candidate(uow: UnitOfWork, candidate_id: UUID) -> list[dic
             "match_id": str(m.id),
             "council": c.name,
             "vacancy": v.title,
+            "description": v.description,
+            "salary_band": {"min_pence": v.salary_min_pence, "max_pence": v.salary_max_pence},
+            "hours_per_week": v.hours_per_week,
             "work_mode": v.work_mode,
+            "flexible_working": list(v.flexible_working),
+            "places_of_work": [b["district"] for b in v.bases if b.get("district")],
+            "closing_date": v.closing_date.isoformat(),
+            "message": m.reach_out_message,
+            "interview": (
+                {"at": m.interview_at.isoformat(), "place": m.interview_place}
+                if m.interview_at is not None
+                else None
+            ),
             "status": m.status,
             "score": m.score,
             "factors": m.factors,

@@ -14,6 +14,7 @@ from rtw_contracts import (
     CandidateSignInRequestedV2,
     CouncilClaimRejected,
     CouncilRegistered,
+    InterviewInvited,
     MatchProposed,
     MatchResponded,
     ReachOutSent,
@@ -56,6 +57,7 @@ SUBSCRIPTIONS = (
     Subscription(MatchProposed, NOTICES.match_proposed),
     Subscription(ReachOutSent, NOTICES.reach_out_sent),
     Subscription(MatchResponded, NOTICES.match_responded),
+    Subscription(InterviewInvited, NOTICES.interview_invited),
     Subscription(CandidateHired, NOTICES.candidate_hired),
     # The staff directory: whether an assessor or a provider's trainers may be sent a link.
     Subscription(AssessorChanged, staff.assessor_changed),

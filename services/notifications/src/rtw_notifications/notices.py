@@ -8,6 +8,7 @@ import hmac
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from rtw_contracts import (
     AppealDecided,
@@ -22,6 +23,7 @@ from rtw_contracts import (
     CouncilClaimRejected,
     CouncilRegistered,
     DecisionKind,
+    InterviewInvited,
     MatchProposed,
     MatchResponded,
     MatchResponse,
@@ -47,6 +49,8 @@ from .rendering import long_date, programme_title, render
 from .settings import NotificationsSettings
 
 log = get_logger(__name__)
+
+UK_TIME = ZoneInfo("Europe/London")
 
 #: Templates people can opt out of; every other message is essential (decisions, links).
 NON_ESSENTIAL = frozenset({"vacancy_alert", "match_proposed", "second_stage_reminder", "training_overdue"})
@@ -454,6 +458,26 @@ class Notices:
                     "accepted": accepted,
                 },
             )
+
+    async def interview_invited(self, event: InterviewInvited, uow: UnitOfWork) -> None:
+        """Tell the candidate when and where the council will interview them (UK time)."""
+        vacancy, council = await self._vacancy(uow, event.vacancy_id)
+        person = await self._person(uow, event.candidate_id)
+        language = person.language if person else "en"
+        starts = event.starts_at.astimezone(UK_TIME)
+        await self.owe(
+            uow,
+            event.event_id,
+            person,
+            "interview_invited",
+            {
+                "vacancy": vacancy.title,
+                "council": council.name,
+                "day": long_date(starts, language),
+                "time": f"{starts:%H:%M}",
+                "place": event.place,
+            },
+        )
 
     async def candidate_hired(self, event: CandidateHired, uow: UnitOfWork) -> None:
         """Congratulate the candidate and confirm to the council."""

@@ -32,6 +32,7 @@ from rtw_contracts.events import (
     CohortSelectionClosed,
     CouncilClaimRejected,
     CouncilRegistered,
+    InterviewInvited,
     MatchProposed,
     MatchResponded,
     ReachOutSent,
@@ -471,6 +472,7 @@ def _vacancy_posted() -> VacancyPosted:
         hours_per_week=30.0,
         closing_date=date(2021, 2, 12),
         posted_at=_at(15, 1, year=2021),
+        description="Turn the council's housing and care data into reports that managers use every week.",
     )
 
 
@@ -499,6 +501,22 @@ def _reach_out_sent() -> ReachOutSent:
         candidate_id=CANDIDATE_ID,
         application_id=APPLICATION_ID,
         sent_at=_at(18, 1, year=2021, hour=11),
+    )
+
+
+def _interview_invited() -> InterviewInvited:
+    return InterviewInvited(
+        **_envelope("interview-invited", _at(20, 1, year=2021, hour=9), sequence=None),
+        causation_id=example_id("event/match-responded"),
+        interview_id=example_id("interview/1"),
+        match_id=MATCH_ID,
+        vacancy_id=VACANCY_ID,
+        council_id=COUNCIL_ID,
+        candidate_id=CANDIDATE_ID,
+        application_id=APPLICATION_ID,
+        starts_at=_at(27, 1, year=2021, hour=14),
+        place="Civic Centre, Darwall Street, Walsall WS1 1TP: ask at reception for room 2",
+        invited_at=_at(20, 1, year=2021, hour=9),
     )
 
 
@@ -684,6 +702,7 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     MatchProposed: _match_proposed,
     ReachOutSent: _reach_out_sent,
     MatchResponded: _match_responded,
+    InterviewInvited: _interview_invited,
     CandidateHired: _candidate_hired,
     SkillGapIdentified: _skill_gap_identified,
     SessionEnded: _session_ended,

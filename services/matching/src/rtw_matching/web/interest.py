@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -13,17 +16,35 @@ from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import read_form, redirect, signed_in
 
 from .. import outreach
-from .common import LABELS, PAGES
+from .common import LABELS, PAGES, pounds
 from .forms import text
 
 router = APIRouter(include_in_schema=False)
+
+UK_TIME = ZoneInfo("Europe/London")
+
+
+def shown(match: dict[str, Any]) -> dict[str, Any]:
+    """A council's interest as the candidate's page words it: the salary in pounds, the days in
+    words and the interview in UK time."""
+    band = match["salary_band"]
+    interview = match["interview"]
+    if interview is not None:
+        at = datetime.fromisoformat(interview["at"]).astimezone(UK_TIME)
+        interview = {**interview, "day": f"{at:%-d %B %Y}", "time": f"{at:%H:%M}"}
+    return {
+        **match,
+        "salary": f"{pounds(band['min_pence'])} to {pounds(band['max_pence'])}",
+        "closing_day": datetime.fromisoformat(match["closing_date"]).strftime("%-d %B %Y"),
+        "interview": interview,
+    }
 
 
 @router.get("/my/interest")
 async def interest(request: Request, uow: UnitOfWorkDep, answered: str | None = None) -> HTMLResponse:
     """Councils interested in me (as GET /candidates/{id}/matches)."""
     candidate = signed_in(request, Role.CANDIDATE)
-    matches = await outreach.matches_for_candidate(uow, UUID(candidate.subject))
+    matches = [shown(m) for m in await outreach.matches_for_candidate(uow, UUID(candidate.subject))]
     waiting = [m for m in matches if m["status"] == "reached_out"]
     answered_before = [m for m in matches if m["status"] != "reached_out"]
     return PAGES.render(

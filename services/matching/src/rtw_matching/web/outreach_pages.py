@@ -3,7 +3,7 @@ score, reaching out, and recording the interview and the outcome (the outreach s
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -48,10 +48,18 @@ async def shortlist_page(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
 def _answers(form: FormData | None) -> dict[str, Any]:
     if form is None:
         empty = {"day": "", "month": "", "year": ""}
-        return {"interview_date": empty, "start_date": empty, "contract": ContractType.PERMANENT.value}
+        return {
+            "message": "",
+            "interview_date": empty,
+            "interview_place": "",
+            "start_date": empty,
+            "contract": ContractType.PERMANENT.value,
+        }
     return {
+        "message": text(form, "message"),
         "interview_date": date_answer(form, "interview_date"),
         "interview_time": text(form, "interview_time"),
+        "interview_place": text(form, "interview_place"),
         "hired": text(form, "hired"),
         "start_date": date_answer(form, "start_date"),
         "hours_per_week": text(form, "hours_per_week"),
@@ -84,6 +92,7 @@ async def _match_page(
             "contact": contact,
             "interview_at": match.interview_at.astimezone(LONDON) if match.interview_at else None,
             "answers": _answers(form),
+            "message_max": outreach.MESSAGE_MAX,
             "contracts": CONTRACTS,
             "labels": LABELS,
         },
@@ -100,16 +109,24 @@ async def match_page(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> HT
 
 @router.post("/council/matches/{match_id}/reach-out")
 async def reach_out(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Response:
-    """Tell the returner the council is interested (ReachOutSent)."""
+    """Tell the returner the council is interested (ReachOutSent), with the council's message."""
     principal = recruiter(request)
-    await read_form(request)
-    await outreach.reach_out(uow, match_id, principal)
+    form = await read_form(request)
+    errors = FormErrors()
+    message = text(form, "message")
+    if not message:
+        errors.add("message", "Enter your message to the returner")
+    elif len(message) > outreach.MESSAGE_MAX:
+        errors.add("message", f"Your message must be {outreach.MESSAGE_MAX} characters or fewer")
+    if errors:
+        return await _match_page(request, uow, match_id, form=form, errors=errors)
+    await outreach.reach_out(uow, match_id, principal, outreach.ReachOutIn(message=message))
     return redirect(request, f"/council/matches/{match_id}")
 
 
 @router.post("/council/matches/{match_id}/interview")
 async def interview(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Response:
-    """Record the interview's date and time."""
+    """Invite the returner to an interview: its date, time and place (InterviewInvited)."""
     principal = recruiter(request)
     form = await read_form(request)
     errors = FormErrors()
@@ -123,10 +140,18 @@ async def interview(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Res
             at_time = time.fromisoformat(typed.zfill(5))
         except ValueError:
             errors.add("interview_time", "Enter the time in the 24-hour clock, like 14:30")
+    place = text(form, "interview_place")
+    if not place:
+        errors.add("interview_place", "Enter where the interview is")
+    elif len(place) > outreach.PLACE_MAX:
+        errors.add("interview_place", f"The place must be {outreach.PLACE_MAX} characters or fewer")
     if errors or day is None or at_time is None:
         return await _match_page(request, uow, match_id, form=form, errors=errors)
     at = datetime.combine(day, at_time, tzinfo=LONDON)
-    await outreach.interview(uow, match_id, outreach.InterviewIn(at=at), principal)
+    if at < datetime.now(UTC):
+        errors.add("interview_date-day", "The interview must be in the future")
+        return await _match_page(request, uow, match_id, form=form, errors=errors)
+    await outreach.interview(uow, match_id, outreach.InterviewIn(at=at, place=place), principal)
     return redirect(request, f"/council/matches/{match_id}")
 
 

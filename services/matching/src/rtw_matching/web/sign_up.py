@@ -7,7 +7,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from rtw_contracts import FlexibleWorking, IctSpecialism
-from rtw_platform import reference
 from rtw_platform.auth import verify_token
 from rtw_platform.errors import Conflict, Invalid
 from rtw_platform.http import UnitOfWorkDep
@@ -15,6 +14,7 @@ from rtw_platform.rate_limits import limit_link_request
 from rtw_platform.web import FormErrors, read_form, redirect, sign_in_and_go
 
 from .. import councils, domain
+from ..council_names import MOST_SHOWN, council_choice, find_councils
 from ..models import RateLimitWindow
 from .common import LABELS, PAGES, link_options, settings_of
 from .forms import chosen, email_address_problem, from_validation, text
@@ -30,28 +30,46 @@ FIELDS = {
 }
 
 
-def _council_choices() -> list[dict[str, str]]:
-    """Every UK council, by name (with its region, as two councils may share a name)."""
-    known = sorted(reference.councils().values(), key=lambda c: (c.name, c.region.label))
-    return [{"value": c.gss_code, "text": f"{c.name} ({c.region.label})"} for c in known]
-
-
 def _sign_up_page(
     request: Request, answers: dict[str, object], errors: FormErrors | None = None, status_code: int = 200
 ) -> HTMLResponse:
+    """The form, with the councils found for what was typed in the picker as choices (and the
+    one already chosen, if it is not among them)."""
+    typed = str(answers.get("council_query") or "")
+    found = find_councils(typed)
+    choices = list(found.choices)
+    chosen_council = council_choice(str(answers.get("gss_code") or ""))
+    if chosen_council is not None and chosen_council not in choices:
+        choices.insert(0, chosen_council)
     return PAGES.render(
         request,
         "sign_up.html",
-        {"councils": _council_choices(), "answers": answers, "labels": LABELS},
+        {
+            "typed": typed,
+            "choices": choices,
+            "found": found.total,
+            "most_shown": MOST_SHOWN,
+            "answers": answers,
+            "labels": LABELS,
+        },
         errors=errors,
         status_code=status_code,
     )
 
 
 @router.get("/councils/sign-up")
-async def sign_up_form(request: Request) -> HTMLResponse:
-    """Sign a council up to the programme."""
-    empty: dict[str, object] = {"specialisms_needed": [], "flexible_working_offered": []}
+async def sign_up_form(request: Request, council: str = "") -> HTMLResponse:
+    """Sign a council up to the programme; `council` is what was typed in the council picker
+    (its councils are listed to choose from, without JavaScript)."""
+    typed = council.strip()[:100]
+    empty: dict[str, object] = {
+        "council_query": typed,
+        "specialisms_needed": [],
+        "flexible_working_offered": [],
+    }
+    found = find_councils(typed)
+    if found.total == 1:
+        empty["gss_code"] = found.choices[0].gss_code  # the one council typed: chosen already
     return _sign_up_page(request, empty)
 
 
@@ -60,6 +78,7 @@ async def sign_up_sent(request: Request, uow: UnitOfWorkDep) -> Response:
     """The council is claimed for its contact (as POST /councils); the claim waits for approval."""
     form = await read_form(request)
     answers: dict[str, object] = {
+        "council_query": text(form, "council_query")[:100],
         "gss_code": text(form, "gss_code"),
         "contact_name": text(form, "contact_name"),
         "contact_email": text(form, "contact_email"),
@@ -69,8 +88,11 @@ async def sign_up_sent(request: Request, uow: UnitOfWorkDep) -> Response:
         ),
     }
     errors = FormErrors()
-    if answers["gss_code"] not in reference.councils():
-        errors.add("gss_code", "Select your council")
+    if council_choice(str(answers["gss_code"])) is None:
+        if find_councils(str(answers["council_query"])).total:
+            errors.add("gss_code", "Select your council")
+        else:
+            errors.add("council", "Find your council: type part of its name and press Find")
     name_problem = domain.person_name_problem(str(answers["contact_name"]))
     if not answers["contact_name"]:
         errors.add("contact_name", "Enter the name of the council's contact")
@@ -83,7 +105,9 @@ async def sign_up_sent(request: Request, uow: UnitOfWorkDep) -> Response:
         return _sign_up_page(request, answers, errors, 400)
     await limit_link_request(request, uow, RateLimitWindow, str(answers["contact_email"]))
     try:
-        signing_up = councils.CouncilSignUp.model_validate(answers)
+        signing_up = councils.CouncilSignUp.model_validate(
+            {k: v for k, v in answers.items() if k != "council_query"}
+        )
         await councils.sign_up(uow, signing_up)
     except ValidationError as problem:
         return _sign_up_page(request, answers, from_validation(problem, FIELDS, "gss_code"), 400)

@@ -115,6 +115,20 @@ def _answers(query: QueryParams) -> dict[str, Any]:
     }
 
 
+#: Filters the search page keeps under "More filters" (open when one is in use or wrong).
+MORE_FILTERS = ("specialisms", "flexible_working", "training_status", "min_years_experience")
+
+
+def more_filters_in_use(answers: dict[str, Any], errors: FormErrors) -> bool:
+    """Whether the search page should show its "More filters" open."""
+    if any(answers[name] for name in MORE_FILTERS) or any(row["skill"] for row in answers["skills"]):
+        return True
+    if any(answers["available_by"].values()):
+        return True
+    kept_under = ("skill-", "level-", "available_by", *MORE_FILTERS)
+    return any(name.startswith(kept_under) for name in errors.problems)
+
+
 def _page_link(request: Request, page: int) -> str:
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
     return "?" + urlencode([*query, ("page", str(page))])
@@ -143,11 +157,13 @@ async def search_page(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
             "next": _page_link(request, found["page"] + 1) if found["page"] < last else None,
             "last": last,
         }
+    answers = _answers(request.query_params)
     return PAGES.render(
         request,
         "search.html",
         {
-            "answers": _answers(request.query_params),
+            "answers": answers,
+            "more_filters_open": more_filters_in_use(answers, errors),
             "vacancies": vacancies,
             "found": found,
             "pages": pages,

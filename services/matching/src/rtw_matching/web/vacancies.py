@@ -40,7 +40,9 @@ FIELDS = {
     "hours_per_week": "hours_per_week",
     "closing_date": "closing_date-day",
     "interview_required": "interview_required",
+    "description": "description",
 }
+DESCRIPTION_MAX = 4000
 
 
 @router.get("/council")
@@ -98,6 +100,7 @@ def _answers(form: FormData | None) -> dict[str, Any]:
         "hours_per_week": text(form, "hours_per_week"),
         "closing_date": date_answer(form, "closing_date"),
         "interview_required": text(form, "interview_required") == "yes",
+        "description": text(form, "description"),
     }
 
 
@@ -107,7 +110,12 @@ def _form_page(
     return PAGES.render(
         request,
         "vacancy_new.html",
-        {"answers": answers, "skills": sorted(reference.framework_skills()), "labels": LABELS},
+        {
+            "answers": answers,
+            "skills": sorted(reference.framework_skills()),
+            "labels": LABELS,
+            "description_max": DESCRIPTION_MAX,
+        },
         errors=errors,
         status_code=status_code,
     )
@@ -172,6 +180,9 @@ def _vacancy_in(form: FormData, errors: FormErrors) -> dict[str, Any]:  # noqa: 
     closing = read_date(form, "closing_date", "the closing date", errors, required=True)
     if closing is not None and closing < datetime.now(UTC).date():
         errors.add("closing_date-day", "The closing date must be today or in the future")
+    description = text(form, "description")
+    if len(description) > DESCRIPTION_MAX:
+        errors.add("description", f"The description must be {DESCRIPTION_MAX} characters or fewer")
     return {
         "title": title,
         "programme": programme,
@@ -186,6 +197,7 @@ def _vacancy_in(form: FormData, errors: FormErrors) -> dict[str, Any]:  # noqa: 
         "hours_per_week": hours,
         "closing_date": closing,
         "interview_required": text(form, "interview_required") == "yes",
+        "description": description or None,
     }
 
 

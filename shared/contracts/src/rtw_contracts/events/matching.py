@@ -33,6 +33,7 @@ __all__ = [
     "CandidateHired",
     "CouncilClaimRejected",
     "CouncilRegistered",
+    "InterviewInvited",
     "MatchProposed",
     "MatchResponded",
     "ReachOutSent",
@@ -211,6 +212,11 @@ class VacancyPosted(Event):
     hours_per_week: float = Field(gt=0, le=60, description="Contracted hours per week.")
     closing_date: date = Field(description="Last day to be considered.")
     posted_at: UtcDatetime = Field(description="When the vacancy was posted (UTC).")
+    description: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="What the job is, in the council's words (absent: none written). Plain text.",
+    )
 
 
 class MatchProposed(Event):
@@ -304,6 +310,36 @@ class MatchResponded(Event):
     application_id: UUID = Field(description="The candidate's application.")
     response: MatchResponse = Field(description="Accepted or declined.")
     responded_at: UtcDatetime = Field(description="When the candidate responded (UTC).")
+
+
+class InterviewInvited(Event):
+    """Published when a council invites a candidate who accepted its reach-out to an interview.
+
+    Consumed by notifications (e-mails the candidate the date, time and place). Each invitation
+    has its own `interview_id`, which later events about the same interview (a change of time,
+    feedback) can name; an invitation for the same match replaces the one before.
+    """
+
+    ROUTING_KEY: ClassVar[str] = "match.interview-invited.v1"
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "notifications": ("interview_id", "candidate_id", "vacancy_id", "starts_at", "place"),
+    }
+
+    interview_id: UUID = Field(description="The interview (one per invitation).")
+    match_id: UUID = Field(description="The match.")
+    vacancy_id: UUID = Field(description="The vacancy.")
+    council_id: UUID = Field(description="The council.")
+    candidate_id: UUID = Field(description="The candidate.")
+    application_id: UUID = Field(description="The candidate's application.")
+    starts_at: UtcDatetime = Field(description="When the interview starts (UTC).")
+    place: str = Field(
+        min_length=1,
+        max_length=300,
+        description="Where: the council's premises and room, or how to join a video call. Plain text.",
+    )
+    invited_at: UtcDatetime = Field(description="When the council sent the invitation (UTC).")
 
 
 class CandidateHired(Event):
