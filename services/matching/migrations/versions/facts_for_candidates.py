@@ -1,7 +1,7 @@
 """matching: a vacancy's description; the council's message with a reach-out; the interview's id and place
 
 Revision ID: facts_for_candidates_7e
-Revises: profile_preferences_sequence_7boutbox_traceparent_c3
+Revises: profile_preferences_sequence_7b
 Create Date: 2026-12-04 20:20:00.000000
 """
 

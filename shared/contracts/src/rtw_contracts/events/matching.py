@@ -212,7 +212,7 @@ class VacancyPosted(Event):
     hours_per_week: float = Field(gt=0, le=60, description="Contracted hours per week.")
     closing_date: date = Field(description="Last day to be considered.")
     posted_at: UtcDatetime = Field(description="When the vacancy was posted (UTC).")
-    description: str | None = Field(
+    description: str | None = not_personal(
         default=None,
         max_length=4000,
         description="What the job is, in the council's words (absent: none written). Plain text.",
@@ -321,6 +321,8 @@ class InterviewInvited(Event):
     """
 
     ROUTING_KEY: ClassVar[str] = "match.interview-invited.v1"
+    SEQUENCE_OF: ClassVar[str] = "match"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("match_id",)
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -334,7 +336,8 @@ class InterviewInvited(Event):
     candidate_id: UUID = Field(description="The candidate.")
     application_id: UUID = Field(description="The candidate's application.")
     starts_at: UtcDatetime = Field(description="When the interview starts (UTC).")
-    place: str = Field(
+    place: str = personal_data(
+        "where one candidate's interview is held, in the council's words (it may name who to ask for)",
         min_length=1,
         max_length=300,
         description="Where: the council's premises and room, or how to join a video call. Plain text.",
