@@ -63,7 +63,10 @@ PUBLIC_PAGES = {
     ("applications", "GET", "/apply/{cohort_id}"),  # starting an application (no account yet)
     ("applications", "POST", "/apply/{cohort_id}"),
     ("applications", "GET", "/apply/{cohort_id}/check-your-email"),  # a known address got a link
-    ("applications", "GET", "/privacy-notice"),  # read before applying
+    ("applications", "GET", "/privacy-notice"),  # read before applying (and the footer's pages:)
+    ("applications", "GET", "/help"),
+    ("applications", "GET", "/accessibility"),
+    ("applications", "GET", "/cookies"),
     ("applications", "GET", "/my/data/erased"),  # after erasure the session has ended
     ("matching", "GET", "/councils/sign-up"),  # a council signs up
     ("matching", "POST", "/councils/sign-up"),

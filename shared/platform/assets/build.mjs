@@ -6,7 +6,12 @@ import { copyFileSync, mkdirSync, writeFileSync, readFileSync } from "node:fs";
 const out = new URL("../src/rtw_platform/web/static/", import.meta.url);
 mkdirSync(out, { recursive: true });
 const version = JSON.parse(readFileSync(new URL("node_modules/govuk-frontend/package.json", import.meta.url))).version;
+// No byte-order mark: Sass puts one first when the CSS holds a non-ASCII character, and after the
+// comment below a browser would read it as part of the first selector and drop that rule (govuk's
+// `:root` breakpoints, without which its scripts stop: the navigation never folded on a phone).
+// The file is served as UTF-8 (text/css; charset=utf-8).
 const result = compile(new URL("main.scss", import.meta.url).pathname, {
+  charset: false,
   style: "compressed",
   importers: [new NodePackageImporter()],
   quietDeps: true,

@@ -102,6 +102,29 @@ class ServiceSettings(BaseSettings):
         description="Key that signs access tokens and sign-in links: a random value of at least 32 "
         "characters (the default is public: accepted only in development mode).",
     )
+    contact_team: str = Field(
+        default="The Return to Work programme team",
+        description="Who people reach from the help, accessibility and privacy pages.",
+    )
+    contact_email: str = Field(
+        default="returntowork@example.org",
+        description="The programme team's e-mail address on the help, accessibility and privacy pages.",
+    )
+    contact_phone: str = Field(
+        default="", description="The programme team's telephone number on the help page (empty: none shown)."
+    )
+    contact_hours: str = Field(
+        default="Monday to Friday, 9am to 5pm, except bank holidays",
+        description="When the programme team answers the telephone and e-mail.",
+    )
+    contact_reply_days: int = Field(
+        default=5, ge=1, le=30, description="Working days within which the programme team answers e-mail."
+    )
+    privacy_email: str = Field(
+        default="",
+        description="The data protection officer's e-mail address on the privacy notice (empty: "
+        "RTW_CONTACT_EMAIL).",
+    )
     development_mode: bool = Field(
         default=False,
         description="Local development and tests only: accept the public default secrets (and short "

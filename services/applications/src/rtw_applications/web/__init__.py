@@ -1,6 +1,7 @@
 """The pages candidates (and, for signing in, staff) use; see docs/pages.md."""
 
 from fastapi import APIRouter
+from rtw_platform.web import footer_pages
 
 from . import (
     account,
@@ -30,5 +31,7 @@ for candidate_pages in (
     router.include_router(candidate_pages)
 router.include_router(admin_reports.router)
 router.include_router(intake_windows.router)
+# The pages every page's footer links to (help, accessibility, cookies, privacy): the platform's.
+router.include_router(footer_pages.router)
 
 __all__ = ["router"]

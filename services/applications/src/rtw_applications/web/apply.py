@@ -47,12 +47,6 @@ from .task_list import LinkedErrors, choices_for, sections, summary_sections
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/privacy-notice")
-async def privacy_notice(request: Request) -> HTMLResponse:
-    """What we hold, why, for how long, and the candidate's rights."""
-    return PAGES.render(request, "privacy_notice.html", {"version": PRIVACY_NOTICE_VERSION})
-
-
 @router.get("/apply/{cohort_id}")
 async def apply_start(request: Request, cohort_id: str, uow: UnitOfWorkDep) -> HTMLResponse:
     """Start an application: who you are (or, signed in, a button to start)."""

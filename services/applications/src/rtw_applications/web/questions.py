@@ -21,14 +21,14 @@ from rtw_contracts import (
 )
 from rtw_contracts.units import MAX_TRAVEL_MILES, km_from_miles, miles_from_km
 from rtw_platform import reference
-from rtw_platform.web import FormErrors, form_text
+from rtw_platform.web import FormErrors, footer_pages, form_text
 from starlette.datastructures import FormData
 
 from .. import domain
 from .form_fields import choices, day_of, day_parts, month_of, month_parts, number_of
 
 #: The privacy notice candidates agree to (shown at /applications/privacy-notice).
-PRIVACY_NOTICE_VERSION = "2026-09"
+PRIVACY_NOTICE_VERSION = footer_pages.PRIVACY_NOTICE_VERSION
 
 #: The contracts' labels (rtw_contracts.labels, the one source of names for codes).
 REASONS = {reason: reason.label for reason in ASKED_CAREER_BREAK_REASONS}

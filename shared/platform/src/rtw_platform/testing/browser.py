@@ -2,7 +2,8 @@
 
 Every service runs against the real broker and database of the test (its own prefix and database),
 each behind a real HTTP server on a free port, with the entry proxy in front and a real SMTP server
-catching the e-mail. Pages are checked with axe (WCAG 2.2 AA) and photographed.
+catching the e-mail. Pages are checked with axe (WCAG 2.2 AA), for reflow on a phone (WCAG 1.4.10,
+which axe cannot see) and photographed.
 """
 
 from __future__ import annotations
@@ -42,6 +43,35 @@ CHROMIUM_ARGS = [
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 SCREENSHOTS = Path(os.environ.get("RTW_SCREENSHOTS", "test-artifacts/screenshots"))
 LINK = re.compile(r"https?://[^\s\"'<>]+")
+#: The widths every checked page must reflow at: WCAG 1.4.10's 320 CSS pixels and a common phone's 390.
+PHONE_WIDTHS = (320, 390)
+#: Two frames, when the page's scripts run (marked `js-enabled`): a browser without JavaScript
+#: draws no frames for a script to wait on.
+NEXT_FRAMES = """() => document.body.classList.contains("js-enabled")
+  ? new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))) : null"""
+#: What sticks out past the right of the viewport: the page's own scroll width, and every drawn
+#: element whose right edge is beyond it (one inside a box that clips or scrolls its overflow is
+#: that box's business: the box itself is checked).
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  const clipped = (element) => {
+    for (let box = element.parentElement; box && box !== document.body; box = box.parentElement) {
+      if (getComputedStyle(box).overflowX !== "visible") return true;
+    }
+    return false;
+  };
+  const describe = (element) => element.tagName.toLowerCase()
+    + (element.id ? "#" + element.id : "")
+    + (element.classList.length ? "." + [...element.classList].join(".") : "");
+  for (const element of document.body.querySelectorAll("*")) {
+    const box = element.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0 || box.right <= width + 1) continue;
+    if (clipped(element)) continue;
+    out.push(`${describe(element)} reaches ${Math.round(box.right)}px`);
+  }
+  return {width, scrollWidth: document.documentElement.scrollWidth, out};
+}"""
 
 
 @dataclass
@@ -149,6 +179,31 @@ async def check_page(page: Any, name: str) -> None:
         if v.get("impact") in ("serious", "critical")
     ]
     assert not bad, f"accessibility violations on {name} ({page.url}):\n" + "\n".join(bad)
+    await check_reflow(page, name)
+
+
+async def check_reflow(page: Any, name: str, widths: tuple[int, ...] = PHONE_WIDTHS) -> None:
+    """Fail if the page needs scrolling sideways at any of `widths` (WCAG 1.4.10 reflow): the
+    document is wider than the viewport or an element reaches past its right edge. The page is
+    photographed at the narrowest width and left at the size it had."""
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    before = page.viewport_size
+    problems: list[str] = []
+    try:
+        for width in widths:
+            await page.set_viewport_size({"width": width, "height": 800})
+            # a frame or two, so scripts that listen for the width (the menu button) have run
+            await page.evaluate(NEXT_FRAMES)
+            found = await page.evaluate(OVERFLOW)
+            if found["scrollWidth"] > found["width"]:
+                problems.append(f"at {width}px the page is {found['scrollWidth']}px wide")
+            problems += [f"at {width}px {item}" for item in found["out"][:5]]
+            if width == min(widths):
+                await page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}px.png"), full_page=True)
+    finally:
+        if before:
+            await page.set_viewport_size(before)
+    assert not problems, f"{name} ({page.url}) does not reflow on a phone:\n" + "\n".join(problems)
 
 
 async def check_error_summary(page: Any, name: str, messages: list[str], link: str, focus: str) -> None:

@@ -33,6 +33,7 @@ from ..auth import (
 )
 from ..errors import Refusal
 from ..sessions import RevokedSessions
+from .table_labels import label_table_cells
 
 SESSION_COOKIE = "rtw_session"
 CSRF_COOKIE = "rtw_csrf"
@@ -299,7 +300,8 @@ class Pages:
             "quote": quote,
         }
         values.update(context or {})
-        html = self.environment.get_template(template).render(values)
+        # tables get their headings on their cells, for phones (table_labels.py)
+        html = label_table_cells(self.environment.get_template(template).render(values))
         response = HTMLResponse(html, status_code=status_code)
         if request.cookies.get(CSRF_COOKIE) != csrf:
             response.set_cookie(
