@@ -3,6 +3,9 @@ a fresh extraction, and an error page with no English left in it."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import httpx
 import pytest
 from fastapi import APIRouter
@@ -84,7 +87,7 @@ async def test_the_switch_chooses_welsh_and_the_cookie_remembers_it() -> None:
         assert welsh.headers["content-language"] == "cy"
         assert 'href="/things/x?lang=en" lang="en" hreflang="en">English</a>' in welsh.text
         assert welsh.cookies[LANGUAGE_COOKIE] == "cy"
-        assert "Heb ddod o hyd i'r dudalen" in welsh.text
+        assert "Heb ddod o hyd i'r dudalen" in visible_texts(welsh.text)
     async with _client({LANGUAGE_COOKIE: "cy"}) as remembered:
         again = await remembered.get("/things/y", headers=BROWSER)
         assert '<html lang="cy"' in again.text
@@ -100,3 +103,20 @@ async def test_an_error_page_in_welsh_has_no_english_left() -> None:
     # The refusal's own message is the route's words (not in the catalogue): allowed here.
     assert untranslated(welsh, english, allowed={"There is no such thing."}) == []
     assert untranslated(english, english) != []  # the check sees English words
+
+
+def test_no_template_hides_or_misuses_the_translation_function() -> None:
+    """`{% set _ = … %}` would hide gettext for the rest of a template; `_(variable)` would mark
+    the variable's words safe HTML (use `{{ variable | translate }}`)."""
+    root = Path(__file__).resolve().parents[3]
+    found = []
+    for template in [
+        *root.glob("services/*/src/*/web/templates/**/*.html"),
+        *root.glob("shared/platform/src/**/templates/*.html"),
+    ]:
+        text = template.read_text()
+        if re.search(r"{%-?\s*(set|for)\s+_\s*(=|,|in)", text) or re.search(
+            r"(?<![\w.])_\(\s*[a-z_][\w.]*\s*[,)]", text
+        ):
+            found.append(template.name)
+    assert found == []

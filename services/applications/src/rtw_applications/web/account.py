@@ -19,6 +19,7 @@ from rtw_platform.web import (
     safe_next,
     sign_in_and_go,
 )
+from rtw_platform.web.i18n import N_
 
 from .. import cohorts, intake
 from ..models import RateLimitWindow
@@ -47,12 +48,12 @@ async def sign_in_requested(request: Request, uow: UnitOfWorkDep) -> Response:
     email = form_text(form, "email")
     errors = FormErrors()
     if not email:
-        errors.add("email", "Enter your e-mail address")
+        errors.add("email", N_("Enter your e-mail address"))
     else:
         try:
             email = validate_email(email, check_deliverability=False).normalized
         except EmailNotValidError:
-            errors.add("email", "Enter an e-mail address in the correct format, like name@example.com")
+            errors.add("email", N_("Enter an e-mail address in the correct format, like name@example.com"))
     if errors:
         return PAGES.render(request, "sign_in.html", {"email": email}, status_code=400, errors=errors)
     await limit_link_request(request, uow, RateLimitWindow, email)

@@ -12,6 +12,7 @@ from rtw_contracts import AssessmentStage, DecisionKind, IneligibilityReason, Ma
 from rtw_contracts.labels import label_for_code
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, form_text, read_form, redirect
+from rtw_platform.web.i18n import N_
 from sqlmodel import col, select
 
 from .. import cohorts, domain, privacy
@@ -165,7 +166,7 @@ async def withdrawn(request: Request, application_id: str, uow: UnitOfWorkDep) -
     reason = form_text(form, "reason")
     if reason not in {r.value for r in WithdrawalReason}:
         errors = FormErrors()
-        errors.add("reason", "Select why you are withdrawing")
+        errors.add("reason", N_("Select why you are withdrawing"))
         return await _render_withdraw(request, uow, application, reason, errors, 400)
     was_draft = application.reference is None
     await privacy.withdraw(application.id, WithdrawalReason(reason), principal, uow)

@@ -23,6 +23,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from rtw_contracts.labels import reading_language
@@ -36,6 +37,7 @@ WELSH = "cy"
 LANGUAGES = (ENGLISH, WELSH)
 #: Each language's name in itself, for the switch in the header.
 NATIVE_NAMES = {ENGLISH: "English", WELSH: "Cymraeg"}
+_BABEL_LOCALES = {ENGLISH: "en_GB", WELSH: "cy_GB"}
 LOCALE = Path(__file__).parent.parent / "locale"
 DOMAIN = "messages"
 
@@ -131,3 +133,23 @@ class PageLanguage:
         )
         with speaking(language):
             await self.app(scope, receive, send)
+
+
+def long_date(day: Any) -> str:
+    """A day in words in the page's language: '4 December 2026', '4 Rhagfyr 2026' (templates:
+    `{{ day | long_date }}`)."""
+    if day is None:
+        return ""
+    return format_date(day, "d MMMM y", locale=_BABEL_LOCALES[current_language()])
+
+
+def long_datetime(moment: Any) -> str:
+    """A day and time in words: '4 December 2026 at 09:30', '4 Rhagfyr 2026 am 09:30'."""
+    if moment is None:
+        return ""
+    return gettext("%(day)s at %(time)s") % {"day": long_date(moment), "time": f"{moment:%H:%M}"}
+
+
+def month_year(day: Any) -> str:
+    """A month in words: 'March 2021', 'Mawrth 2021'."""
+    return format_date(day, "MMMM y", locale=_BABEL_LOCALES[current_language()])

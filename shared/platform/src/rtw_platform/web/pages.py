@@ -316,6 +316,12 @@ class Pages:
             i18n.gettext, i18n.ngettext, newstyle=True
         )
         self.environment.filters["width_class"] = width_class
+        self.environment.globals["N_"] = i18n.N_
+        # Words held in a variable (a heading, a message from Python marked with N_): `{{ x | translate }}`,
+        # never `_(x)`, which would mark the words safe HTML (a refusal can quote what someone typed).
+        self.environment.filters["translate"] = i18n.gettext
+        self.environment.filters["long_date"] = i18n.long_date
+        self.environment.filters["long_datetime"] = i18n.long_datetime
 
     def render(
         self,
