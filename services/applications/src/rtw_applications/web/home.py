@@ -12,7 +12,7 @@ from rtw_contracts import AssessmentStage, DecisionKind, IneligibilityReason, Ma
 from rtw_contracts.labels import label_for_code
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, form_text, read_form, redirect
-from rtw_platform.web.i18n import N_
+from rtw_platform.web.i18n import N_, gettext
 from sqlmodel import col, select
 
 from .. import cohorts, domain, privacy
@@ -54,7 +54,8 @@ _COLOURS = {
 
 def tag(stage: domain.Stage) -> dict[str, str]:
     """The govuk tag of a stage."""
-    return {"text": domain.CANDIDATE_LABELS[stage], "classes": _COLOURS.get(stage, "govuk-tag--blue")}
+    colour = _COLOURS.get(stage, "govuk-tag--blue")
+    return {"text": gettext(domain.CANDIDATE_LABELS[stage]), "classes": colour}
 
 
 @router.get("/my")
