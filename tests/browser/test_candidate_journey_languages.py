@@ -15,17 +15,19 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from rtw_platform import reference
 from rtw_platform.auth import Principal, Role, issue_token, verify_session_token
 from rtw_platform.testing.browser import LINK, RunningPlatform, check_page
 from rtw_platform.testing.events import selected
 from rtw_platform.testing.fixtures import BrokerNamespace
 from rtw_platform.testing.waiting import eventually
 from rtw_platform.testing.welsh import untranslated
-from rtw_platform.web.i18n import LANGUAGE_COOKIE, gettext, speaking
+from rtw_platform.web.i18n import LANGUAGE_COOKIE, LANGUAGE_PARAMETER, gettext, speaking
 from rtw_platform.web.pages import SESSION_COOKIE
 from rtw_training.curricula import ICT
 
@@ -34,6 +36,8 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 4000
 COHORT_TITLE = "Test cohort ict-test"
+#: The open cohorts' titles (an admin's words, in the language they were written in).
+COHORT_TITLES = {f"Test cohort {name}-test" for name in ("ict", "legal", "planning", "social-work")}
 WALSALL = "E08000030"
 SKILLS = ("Programming and build (software engineering)", "Systems design")
 GIVEN, FAMILY = "Eleri", "Pritchard"
@@ -49,7 +53,15 @@ class Journey:
         self.platform = platform
         self.language = language
         #: Words that are the same in both languages because they are names or data.
-        self.data: set[str] = {GIVEN, FAMILY, f"{GIVEN} {FAMILY}", COHORT_TITLE, PROVIDER, VACANCY, "Walsall"}
+        self.data: set[str] = {
+            GIVEN,
+            FAMILY,
+            f"{GIVEN} {FAMILY}",
+            *COHORT_TITLES,
+            PROVIDER,
+            VACANCY,
+            "Walsall",
+        }
 
     def t(self, message: str, **values: Any) -> str:
         """The words the page shows for `message`, in the journey's language."""
@@ -74,7 +86,10 @@ class Journey:
         cookies = {c["name"]: c["value"] for c in await self.page.context.cookies()}
         cookies[LANGUAGE_COOKIE] = "en"
         async with httpx.AsyncClient(cookies=cookies, timeout=30) as http:
-            response = await http.get(self.page.url, headers={"accept": "text/html"})
+            address = urlsplit(self.page.url)
+            query = [(k, v) for k, v in parse_qsl(address.query) if k != LANGUAGE_PARAMETER]
+            english = urlunsplit(address._replace(query=urlencode([*query, (LANGUAGE_PARAMETER, "en")])))
+            response = await http.get(english, headers={"accept": "text/html"})
         return response.text
 
     async def press(self, message: str, **values: Any) -> None:
@@ -142,11 +157,8 @@ async def applies(journey: Journey, email: str) -> str:
     for skill in SKILLS:
         name = await page.locator(f"input[type=hidden][value='{skill}']").get_attribute("name")
         await page.check(f"input[name='{name.removesuffix('-name')}'][value='3']")
-    journey.data.update(
-        await page.locator("main input[type=hidden][name$='-name']").evaluate_all(
-            "inputs => inputs.map(i => i.value)"
-        )
-    )  # the framework's skills are named in English only
+    # The government framework's skills and their descriptions are in English only.
+    journey.data.update({*reference.framework_skills(), *reference.framework_skills().values()})
     await journey.save("skills")
     await page.check("input[name=flexible][value=part_time]")
     await page.fill("#travel", "30")
@@ -158,8 +170,7 @@ async def applies(journey: Journey, email: str) -> str:
     await journey.check("check-answers")
     await journey.press("Accept and send")
     await journey.check("sent")
-    reference = re.search(r"RTW-ICT-\d{6}", await page.locator(".govuk-panel").inner_text())
-    assert reference
+    assert re.search(r"RTW-ICT-\d{6}", await page.locator(".govuk-panel").inner_text())
     await journey.follow("See how your application is going")
     return page.url.rstrip("/").rsplit("/", 1)[1]
 
@@ -172,7 +183,7 @@ async def sends_the_second_stage(journey: Journey, tmp_path: Path) -> None:
         await page.reload()
         return bool(await page.get_by_role("button", name=start).count())
 
-    await eventually(invited, timeout=60, interval=1, what="the assessment service to shortlist")
+    await eventually(invited, timeout=120, interval=1, what="the assessment service to shortlist")
     await journey.check("invited")
     await journey.press("Start the second stage")  # a link styled as a button
     # The cohort's questions are its configuration's words (English only for now).
@@ -336,5 +347,10 @@ async def test_the_candidate_journey_on_a_phone_from_the_start_page_to_a_council
         )
         assert banner in await page.locator(".govuk-notification-banner").inner_text()
         await journey.check("accepted")
+    except Exception:
+        await page.screenshot(
+            path=f"test-artifacts/screenshots/journey-{language}-failed.png", full_page=True
+        )
+        raise
     finally:
         await context.close()

@@ -140,7 +140,7 @@ class Region(Labelled, StrEnum):
         """
         key = " ".join(label.split()).casefold()
         for region in cls:
-            if region.label.casefold() == key:
+            if region.label_in("en").casefold() == key:  # the reference data names regions in English
                 return region
         raise ValueError(f"unknown region label: {label!r}")
 
