@@ -28,7 +28,8 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 SAME_IN_BOTH = {"English", "Cymraeg", "|", "Beta", "PDF", "JSON", "UTC", "MP4", "ICT", "km"}
 #: Data shown as it was given: references, postcodes, e-mail addresses, numbers and dates in digits.
 DATA = re.compile(
-    r"^(RTW-[A-Z]+-\d+|[A-Z]{1,2}\d[A-Z\d]?( \d[A-Z]{2})?|\S+@\S+|[\d\s.,:/%£\u2013-]+|[\d.,]+ ?(km|MB)|[A-Z0-9-]{6,})$"
+    r"^(RTW-[A-Z]+-\d+|[A-Z]{1,2}\d[A-Z\d]?( \d[A-Z]{2})?|\S+@\S+|[\d\s.,:/%£\u2013-]+"
+    r"|[\d.,]+ ?(km|MB)|[A-Z0-9-]{6,})$"
 )
 
 
