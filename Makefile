@@ -19,7 +19,7 @@ RTW_DEVELOPMENT_MODE ?= true
 export RTW_DEVELOPMENT_MODE
 
 .PHONY: help install services database migrate run demo test test-unit test-component test-integration \
-	test-e2e test-contracts test-reliability test-browser browser assets lint typecheck format schemas docs bench-messaging bench-matching bench-backlog bench-pipeline clean
+	test-e2e test-contracts test-reliability test-browser browser translations assets lint typecheck format schemas docs bench-messaging bench-matching bench-backlog bench-pipeline clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -76,6 +76,13 @@ test-reliability: install services ## Reliability tests only
 
 test-browser: install services browser ## Browser tests only (Playwright + Debian's Chromium, axe)
 	$(PYTEST) -q -m browser
+
+LOCALE := shared/platform/src/rtw_platform/locale
+translations: install ## Pages in Welsh: extract the marked words, update the Welsh catalogue, compile it (docs/welsh.md)
+	@mkdir -p var
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k N_ --no-location --sort-output --project "Return to Work" -o var/messages.pot .
+	$(VENV)/bin/pybabel -q update -i var/messages.pot -d $(LOCALE) -l cy -w 100 --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel compile -d $(LOCALE) -l cy --statistics
 
 lint: install ## ruff (style, complexity), formatting, and the import rules between layers
 	$(VENV)/bin/ruff check .

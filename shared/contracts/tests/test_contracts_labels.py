@@ -9,7 +9,7 @@ from enum import Enum
 import pytest
 import rtw_contracts
 from rtw_contracts import FlexibleWorking, Language, Programme, WithdrawalReason, WorkMode, types
-from rtw_contracts.labels import ENGLISH, LABELS, label_for_code, labels_for
+from rtw_contracts.labels import ENGLISH, LABELS, WELSH, label_for_code, labels_for, reading_language
 
 pytestmark = pytest.mark.unit
 
@@ -51,8 +51,22 @@ def test_members_sharing_a_value_keep_their_own_labels() -> None:
     assert WorkMode.HYBRID.label != FlexibleWorking.HYBRID.label  # … with a label of its own
 
 
-def test_a_language_without_a_label_yet_falls_back_to_english() -> None:
-    assert Programme.ICT.label_in(Language.CY) == Programme.ICT.label == "ICT and digital"
+@pytest.mark.parametrize("kind", ENUMS, ids=lambda kind: kind.__name__)
+def test_every_member_of_every_enum_has_a_welsh_label(kind: type[Enum]) -> None:
+    for member in kind:
+        assert WELSH.get(kind, {}).get(member.value), f"{kind.__name__}.{member.name} has no Welsh label"
+
+
+def test_labels_are_in_the_page_s_language_and_english_elsewhere() -> None:
+    assert Programme.ICT.label_in(Language.CY) == "TGCh a digidol"
+    assert Programme.ICT.label == "ICT and digital"
+    token = reading_language.set("cy")
+    try:
+        assert Programme.ICT.label == "TGCh a digidol"
+        assert labels_for(WithdrawalReason)["found_work"] == "Rwyf wedi dod o hyd i waith"
+        assert labels_for(WithdrawalReason, Language.EN)["found_work"] == "I have found work"
+    finally:
+        reading_language.reset(token)
     assert labels_for(WithdrawalReason)["programme_not_suitable"] == "The programme is not right for me"
 
 

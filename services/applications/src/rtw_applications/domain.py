@@ -11,6 +11,7 @@ from rtw_contracts import AssessmentOutcome, AssessmentStage, MatchResponse, Pro
 from rtw_contracts.months import add_months
 from rtw_contracts.questions import SECOND_STAGE_QUESTIONS as SECOND_STAGE_QUESTIONS  # shared
 from rtw_contracts.questions import SecondStageQuestion as SecondStageQuestion
+from rtw_platform.web.i18n import N_
 
 
 class Stage(StrEnum):
@@ -43,31 +44,32 @@ class Stage(StrEnum):
 
 
 #: What candidates see for each stage (they see "Application received", not "screening").
+#: What the candidate reads for each stage (marked for the Welsh catalogue, translated where shown).
 CANDIDATE_LABELS: dict[Stage, str] = {
-    Stage.DRAFT: "Application started",
-    Stage.SUBMITTED: "Application received",
-    Stage.INELIGIBLE: "Not eligible for this programme",
-    Stage.NOT_SHORTLISTED: "Not invited to the second stage",
-    Stage.SHORTLISTED: "Invited to the second stage",
-    Stage.SECOND_STAGE_SUBMITTED: "Second stage received",
-    Stage.SCORED: "Second stage assessed",
-    Stage.SELECTED: "Offered a place on the programme",
-    Stage.WAITLISTED: "On the waiting list",
-    Stage.REJECTED: "Not offered a place this time",
-    Stage.ENROLLED: "Training started",
-    Stage.MODULE_COMPLETED: "Training module completed",
-    Stage.TRAINED: "Training completed",
-    Stage.MATCHED: "Matched with a council vacancy",
-    Stage.REACHED_OUT: "A council would like to talk to you",
-    Stage.ACCEPTED: "You agreed to talk to the council",
-    Stage.DECLINED: "You declined the council's interest",
-    Stage.HIRED: "Hired",
-    Stage.WITHDRAWN: "Application withdrawn",
-    Stage.ERASED: "Personal data erased",
-    Stage.SELECTION_REOPENED: "Decision being looked at again",
-    Stage.APPEALED: "You appealed the decision",
-    Stage.APPEAL_UPHELD: "Your appeal was upheld",
-    Stage.APPEAL_DISMISSED: "Your appeal was not upheld",
+    Stage.DRAFT: N_("Application started"),
+    Stage.SUBMITTED: N_("Application received"),
+    Stage.INELIGIBLE: N_("Not eligible for this programme"),
+    Stage.NOT_SHORTLISTED: N_("Not invited to the second stage"),
+    Stage.SHORTLISTED: N_("Invited to the second stage"),
+    Stage.SECOND_STAGE_SUBMITTED: N_("Second stage received"),
+    Stage.SCORED: N_("Second stage assessed"),
+    Stage.SELECTED: N_("Offered a place on the programme"),
+    Stage.WAITLISTED: N_("On the waiting list"),
+    Stage.REJECTED: N_("Not offered a place this time"),
+    Stage.ENROLLED: N_("Training started"),
+    Stage.MODULE_COMPLETED: N_("Training module completed"),
+    Stage.TRAINED: N_("Training completed"),
+    Stage.MATCHED: N_("Matched with a council vacancy"),
+    Stage.REACHED_OUT: N_("A council would like to talk to you"),
+    Stage.ACCEPTED: N_("You agreed to talk to the council"),
+    Stage.DECLINED: N_("You declined the council's interest"),
+    Stage.HIRED: N_("Hired"),
+    Stage.WITHDRAWN: N_("Application withdrawn"),
+    Stage.ERASED: N_("Personal data erased"),
+    Stage.SELECTION_REOPENED: N_("Decision being looked at again"),
+    Stage.APPEALED: N_("You appealed the decision"),
+    Stage.APPEAL_UPHELD: N_("Your appeal was upheld"),
+    Stage.APPEAL_DISMISSED: N_("Your appeal was not upheld"),
 }
 
 #: How far along each stage is: the journey's current stage is the furthest reached, whatever

@@ -19,6 +19,7 @@ from rtw_contracts import (
 from rtw_platform.auth import Principal, Role
 from rtw_platform.errors import Conflict, Forbidden, Invalid, NotFound
 from rtw_platform.uow import UnitOfWork
+from rtw_platform.web.i18n import N_
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -174,9 +175,9 @@ async def standing(uow: UnitOfWork, application_id: UUID, principal: Principal, 
     deadline = None
     refusal: str | None = None
     if candidacy.withdrawn_at is not None:
-        refusal = "You withdrew this application, so there is no decision to appeal."
+        refusal = N_("You withdrew this application, so there is no decision to appeal.")
     elif decision is None or decision.outcome != AssessmentOutcome.INELIGIBLE.value:
-        refusal = "Only a decision that you are not eligible can be appealed."
+        refusal = N_("Only a decision that you are not eligible can be appealed.")
     elif decision.decision_kind == DecisionKind.APPEAL.value:
         refusal = (
             f"Your appeal was decided on {_day(decision.decided_at)}. That decision is final and "

@@ -8,6 +8,7 @@ The test `shared/contracts/tests/test_contracts_labels.py` fails when any member
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from enum import Enum
 from typing import Any
 
@@ -166,25 +167,160 @@ ENGLISH: Labels = {
     },
 }
 
-#: Welsh labels (issue 21): a member missing here is shown in English.
-WELSH: Labels = {}
+#: Welsh labels (docs/welsh.md has the glossary of the words chosen); a member missing here is
+#: shown in English (`shared/contracts/tests/test_contracts_labels.py` fails when one is missing).
+WELSH: Labels = {
+    Programme: {
+        Programme.ICT: "TGCh a digidol",
+        Programme.SOCIAL_WORK: "Gwaith cymdeithasol",
+        Programme.PLANNING: "Cynllunio",
+        Programme.LEGAL: "Cyfreithiol",
+    },
+    Nation: {
+        Nation.ENGLAND: "Lloegr",
+        Nation.WALES: "Cymru",
+        Nation.SCOTLAND: "Yr Alban",
+        Nation.NORTHERN_IRELAND: "Gogledd Iwerddon",
+    },
+    Region: {
+        Region.EAST_MIDLANDS: "Dwyrain Canolbarth Lloegr",
+        Region.EAST_OF_ENGLAND: "Dwyrain Lloegr",
+        Region.LONDON: "Llundain",
+        Region.NORTH_EAST: "Gogledd-ddwyrain Lloegr",
+        Region.NORTH_WEST: "Gogledd-orllewin Lloegr",
+        Region.NORTHERN_IRELAND: "Gogledd Iwerddon",
+        Region.SCOTLAND: "Yr Alban",
+        Region.SOUTH_EAST: "De-ddwyrain Lloegr",
+        Region.SOUTH_WEST: "De-orllewin Lloegr",
+        Region.WALES: "Cymru",
+        Region.WEST_MIDLANDS: "Gorllewin Canolbarth Lloegr",
+        Region.YORKSHIRE_AND_THE_HUMBER: "Swydd Efrog a'r Humber",
+    },
+    CareerBreakReason: {
+        CareerBreakReason.CARING: "Cymerais seibiant i ofalu am rywun (plentyn neu oedolyn)",
+        CareerBreakReason.CARING_COVID_UNEMPLOYED: (
+            "Roeddwn yn gofalu am rywun a chollais fy swydd oherwydd COVID-19"
+        ),
+        CareerBreakReason.LONG_TERM_UNEMPLOYED: "Rwyf wedi bod allan o waith ers amser hir",
+    },
+    IctSpecialism: {
+        IctSpecialism.IT_TECHNICAL_SUPPORT: "Cymorth technegol TG",
+        IctSpecialism.SOFTWARE_DEVELOPER: "Datblygwr meddalwedd",
+        IctSpecialism.DATA_ANALYST: "Dadansoddwr data",
+        IctSpecialism.IT_ADMINISTRATOR: "Gweinyddwr TG",
+        IctSpecialism.PROJECT_MANAGER: "Rheolwr prosiect",
+        IctSpecialism.ENTERPRISE_ARCHITECT: "Pensaer menter",
+        IctSpecialism.TECHNICAL_ARCHITECT: "Pensaer technegol",
+        IctSpecialism.SOLUTION_ARCHITECT: "Pensaer datrysiadau",
+        IctSpecialism.SECURITY_SPECIALIST: "Arbenigwr diogelwch",
+        IctSpecialism.SECURITY_ARCHITECT: "Pensaer diogelwch",
+        IctSpecialism.INFORMATION_MANAGEMENT_SPECIALIST: "Arbenigwr rheoli gwybodaeth",
+    },
+    SkillLevel: {
+        SkillLevel.AWARENESS: "Ymwybyddiaeth",
+        SkillLevel.WORKING: "Gweithio",
+        SkillLevel.PRACTITIONER: "Ymarferydd",
+        SkillLevel.EXPERT: "Arbenigwr",
+    },
+    FlexibleWorking: {
+        FlexibleWorking.PART_TIME: "Rhan-amser",
+        FlexibleWorking.JOB_SHARE: "Rhannu swydd",
+        FlexibleWorking.COMPRESSED_HOURS: "Oriau cywasgedig",
+        FlexibleWorking.TERM_TIME: "Yn ystod y tymor yn unig",
+        FlexibleWorking.REMOTE: "Gweithio gartref",
+        FlexibleWorking.HYBRID: "Hybrid (rhai dyddiau mewn swyddfa)",
+        FlexibleWorking.CHOICE_OF_BASE: "Dewis o swyddfa",
+    },
+    WorkMode: {
+        WorkMode.ON_SITE: "Ar y safle",
+        WorkMode.HYBRID: "Hybrid",
+        WorkMode.REMOTE: "O bell",
+    },
+    AssessmentStage: {
+        AssessmentStage.SCREENING: "Sgrinio cymhwysedd",
+        AssessmentStage.SECOND_STAGE: "Ail gam",
+        AssessmentStage.FINAL: "Dewis terfynol",
+    },
+    AssessmentOutcome: {
+        AssessmentOutcome.INELIGIBLE: "Ddim yn gymwys",
+        AssessmentOutcome.SHORTLISTED: "Ar y rhestr fer",
+        AssessmentOutcome.NOT_SHORTLISTED: "Ddim ar y rhestr fer",
+        AssessmentOutcome.SCORED: "Wedi'i sgorio",
+        AssessmentOutcome.SELECTED: "Wedi'ch dewis",
+        AssessmentOutcome.WAITLISTED: "Ar y rhestr aros",
+        AssessmentOutcome.REJECTED: "Heb eich dewis",
+    },
+    DecisionKind: {
+        DecisionKind.AUTOMATIC: "Penderfynwyd yn ôl rheolau'r rhaglen",
+        DecisionKind.OVERRIDE: "Newidiwyd gan dîm y rhaglen",
+        DecisionKind.APPEAL: "Penderfynwyd ar apêl",
+        DecisionKind.WAITLIST_PROMOTION: "Lle wedi'i gynnig o'r rhestr aros",
+    },
+    IneligibilityReason: {
+        IneligibilityReason.CAREER_BREAK_TOO_SHORT: (
+            "Mae'r seibiant gyrfa yn fyrrach nag y mae'r rhaglen yn gofyn amdano"
+        ),
+        IneligibilityReason.NO_QUALIFYING_BREAK: "Dim seibiant gyrfa sy'n gymwys ar gyfer y rhaglen",
+        IneligibilityReason.INSUFFICIENT_EXPERIENCE: "Dim digon o brofiad yn y proffesiwn",
+        IneligibilityReason.NOT_PREVIOUSLY_REGISTERED: "Heb gofrestru gyda'r corff proffesiynol o'r blaen",
+        IneligibilityReason.OUT_OF_PRACTICE_TOO_SHORT: (
+            "Allan o ymarfer am lai o amser nag y mae'r rhaglen yn gofyn amdano"
+        ),
+        IneligibilityReason.OUT_OF_PRACTICE_TOO_LONG: (
+            "Allan o ymarfer am fwy o amser nag y mae'r rhaglen yn ei ganiatáu"
+        ),
+        IneligibilityReason.NO_RIGHT_TO_WORK: "Dim hawl i weithio yn y DU",
+        IneligibilityReason.OUTSIDE_WINDOW: "Wedi gwneud cais pan nad oedd y garfan ar agor i geisiadau",
+        IneligibilityReason.MISSING_PROFESSIONAL_BODY: "Ni roddwyd y corff proffesiynol",
+    },
+    WithdrawalReason: {
+        WithdrawalReason.FOUND_WORK: "Rwyf wedi dod o hyd i waith",
+        WithdrawalReason.PERSONAL_CIRCUMSTANCES: "Mae fy amgylchiadau wedi newid",
+        WithdrawalReason.PROGRAMME_NOT_SUITABLE: "Nid yw'r rhaglen yn iawn i mi",
+        WithdrawalReason.OTHER: "Rheswm arall",
+    },
+    MatchResponse: {
+        MatchResponse.ACCEPTED: "Derbyniwyd",
+        MatchResponse.DECLINED: "Gwrthodwyd",
+    },
+    Language: {
+        Language.EN: "Saesneg (English)",
+        Language.CY: "Cymraeg",
+    },
+    Recommendation: {
+        Recommendation.STRONG_NO: "Na, yn bendant",
+        Recommendation.NO: "Na",
+        Recommendation.YES: "Ie",
+        Recommendation.STRONG_YES: "Ie, yn bendant",
+    },
+    ContractType: {
+        ContractType.PERMANENT: "Parhaol",
+        ContractType.FIXED_TERM: "Cyfnod penodol",
+    },
+}
 
 LABELS: dict[Language, Labels] = {Language.EN: ENGLISH, Language.CY: WELSH}
 
 
-def label_of(member: Enum, language: Language | str = Language.EN) -> str:
-    """The member's name for people, in the language (English when it has none there yet)."""
+#: The language of the page being made (set by the platform's pages while a request is answered;
+#: English everywhere else, e.g. in e-mails, which pass their reader's language explicitly).
+reading_language: ContextVar[str] = ContextVar("rtw_reading_language", default=Language.EN.value)
+
+
+def label_of(member: Enum, language: Language | str | None = None) -> str:
+    """The member's name for people, in the language (by default the page's: `reading_language`;
+    English when it has none there yet)."""
     kind = type(member)
-    chosen = LABELS.get(Language(language), {}).get(kind, {}).get(member.value)
+    chosen = LABELS.get(Language(language or reading_language.get()), {}).get(kind, {}).get(member.value)
     return chosen or ENGLISH[kind][member.value]
 
 
-def labels_for(kind: type[Enum], language: Language | str = Language.EN) -> dict[str, Any]:
+def labels_for(kind: type[Enum], language: Language | str | None = None) -> dict[str, Any]:
     """Every member's label, by value, in the enum's order (a form's choices, a template's table)."""
     return {member.value: label_of(member, language) for member in kind}
 
 
-def label_for_code(code: str, *kinds: type[Enum], language: Language | str = Language.EN) -> str:
+def label_for_code(code: str, *kinds: type[Enum], language: Language | str | None = None) -> str:
     """The label of a code stored as text (a timeline's reason), from the first of `kinds` that
     has it; a code none has is shown as words rather than as a code."""
     for kind in kinds:

@@ -75,13 +75,16 @@ __all__ = [
 
 class Labelled:
     """Every enum of the contracts has a name for people (see `rtw_contracts.labels`, the one
-    source of them): `.label` in English, `.label_in(language)` in another (English until that
-    language has it)."""
+    source of them): `.label` in the language of the page being made (English outside a page),
+    `.label_in(language)` in a given one (English until that language has it)."""
 
     @property
     def label(self) -> str:
-        """The name people read, in English, e.g. ``Programme.ICT.label == "ICT and digital"``."""
-        return self.label_in("en")
+        """The name people read, e.g. ``Programme.ICT.label == "ICT and digital"`` (in Welsh while a
+        Welsh page is made: `rtw_contracts.labels.reading_language`)."""
+        from .labels import label_of
+
+        return label_of(self)  # type: ignore[arg-type]
 
     def label_in(self, language: str) -> str:
         """The name people read in `language` (`Language.EN`, `Language.CY`)."""
@@ -137,7 +140,7 @@ class Region(Labelled, StrEnum):
         """
         key = " ".join(label.split()).casefold()
         for region in cls:
-            if region.label.casefold() == key:
+            if region.label_in("en").casefold() == key:  # the reference data names regions in English
                 return region
         raise ValueError(f"unknown region label: {label!r}")
 

@@ -34,6 +34,7 @@ from .settings import ServiceSettings
 from .tracing import configure_tracing, tracing_enabled
 from .uow import UnitOfWork
 from .web.error_pages import error_page, heading_for, invalid_request_page, is_page, refusal_page
+from .web.i18n import PageLanguage
 from .web.install import install_pages
 
 log = get_logger(__name__)
@@ -114,6 +115,8 @@ def create_app(
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.revoked_sessions = runtime.sessions.revoked
+    # Innermost: the route answers in the page's language (rtw_platform.web.i18n).
+    app.add_middleware(PageLanguage)
     # Added first, so inside the request log: a body too large is logged and counted as the 413.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, page_for=too_large_page)
 

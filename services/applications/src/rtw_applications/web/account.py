@@ -24,6 +24,7 @@ from rtw_platform.web import (
     safe_next,
     sign_in_and_go,
 )
+from rtw_platform.web.i18n import N_
 
 from .. import cohorts, intake
 from ..models import RateLimitWindow
@@ -72,12 +73,12 @@ async def sign_in_requested(request: Request, uow: UnitOfWorkDep) -> Response:
     then = destination(form_text(form, "next"))
     errors = FormErrors()
     if not email:
-        errors.add("email", "Enter your e-mail address")
+        errors.add("email", N_("Enter your e-mail address"))
     else:
         try:
             email = validate_email(email, check_deliverability=False).normalized
         except EmailNotValidError:
-            errors.add("email", "Enter an e-mail address in the correct format, like name@example.com")
+            errors.add("email", N_("Enter an e-mail address in the correct format, like name@example.com"))
     if errors:
         page = "/account/sign-in" + (f"?next={quote(then, safe='/')}" if then else "")
         return redirect_with_problems(request, page, errors, {"email": email})

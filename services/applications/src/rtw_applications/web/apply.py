@@ -24,6 +24,7 @@ from rtw_platform.web import (
     redirect_with_problems,
     url,
 )
+from rtw_platform.web.i18n import N_
 
 from .. import cohorts, domain, intake
 from ..api_models import ApplicationAnswers, NewDraft
@@ -91,13 +92,16 @@ def _signed_in(request: Request) -> bool:
 def _start_errors(values: dict[str, str]) -> FormErrors:
     errors = FormErrors()
     if not values["email"]:
-        errors.add("email", "Enter your e-mail address")
+        errors.add("email", N_("Enter your e-mail address"))
     else:
         try:
             values["email"] = validate_email(values["email"], check_deliverability=False).normalized
         except EmailNotValidError:
-            errors.add("email", "Enter an e-mail address in the correct format, like name@example.com")
-    for name, message in (("given_name", "Enter your first name"), ("family_name", "Enter your last name")):
+            errors.add("email", N_("Enter an e-mail address in the correct format, like name@example.com"))
+    for name, message in (
+        ("given_name", N_("Enter your first name")),
+        ("family_name", N_("Enter your last name")),
+    ):
         if not values[name]:
             errors.add(name, message)
         elif len(values[name]) > 200:

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from rtw_platform.web import FormErrors, form_text
+from rtw_platform.web.i18n import gettext as _
 from starlette.datastructures import FormData
 
 
@@ -26,16 +27,16 @@ def month_of(
     key = f"{prefix}-month"
     if not month and not year:
         if required:
-            errors.add(key, f"Enter the month and year {what}")
+            errors.add(key, _("Enter the month and year %(what)s") % {"what": _(what)})
         return None
     if not month.isdecimal() or not 1 <= int(month) <= 12:
-        errors.add(key, f"The month {what} must be a number from 1 to 12")
+        errors.add(key, _("The month %(what)s must be a number from 1 to 12") % {"what": _(what)})
         return None
     if not year.isdecimal() or len(year) != 4 or int(year) < 1950:
-        errors.add(key, f"The year {what} must be 4 digits, like 2021")
+        errors.add(key, _("The year %(what)s must be 4 digits, like 2021") % {"what": _(what)})
         return None
     if date(int(year), int(month), 1) > today:
-        errors.add(key, f"The month {what} must be this month or in the past")
+        errors.add(key, _("The month %(what)s must be this month or in the past") % {"what": _(what)})
         return None
     return f"{int(year):04d}-{int(month):02d}"
 
@@ -49,7 +50,7 @@ def day_of(form: FormData, prefix: str, what: str, errors: FormErrors) -> str | 
         day, month, year = (int(part) for part in parts)
         return date(year, month, day).isoformat()
     except (ValueError, OverflowError):
-        errors.add(f"{prefix}-day", f"{what} must be a real date, like 4 1 2027")
+        errors.add(f"{prefix}-day", _("%(what)s must be a real date, like 4 1 2027") % {"what": _(what)})
         return None
 
 

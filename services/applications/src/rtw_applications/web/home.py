@@ -12,6 +12,7 @@ from rtw_contracts import AssessmentStage, DecisionKind, IneligibilityReason, Ma
 from rtw_contracts.labels import label_for_code
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, form_state, form_text, read_form, redirect, redirect_with_problems
+from rtw_platform.web.i18n import N_, gettext
 from sqlmodel import col, select
 
 from .. import cohorts, domain, privacy
@@ -24,7 +25,6 @@ from .preferences_form import may_change as may_change_preferences
 router = APIRouter(include_in_schema=False)
 APPEAL_STEPS = {stage.value for stage in domain.APPEAL_STAGES}
 
-WITHDRAWAL_REASONS = {reason: reason.label for reason in WithdrawalReason}
 #: The codes a journey step may carry (why it was withdrawn, not eligible, answered).
 STEP_CODES = (WithdrawalReason, IneligibilityReason, MatchResponse)
 
@@ -54,7 +54,8 @@ _COLOURS = {
 
 def tag(stage: domain.Stage) -> dict[str, str]:
     """The govuk tag of a stage."""
-    return {"text": domain.CANDIDATE_LABELS[stage], "classes": _COLOURS.get(stage, "govuk-tag--blue")}
+    colour = _COLOURS.get(stage, "govuk-tag--blue")
+    return {"text": gettext(domain.CANDIDATE_LABELS[stage]), "classes": colour}
 
 
 @router.get("/my")
@@ -172,7 +173,7 @@ async def withdrawn(request: Request, application_id: str, uow: UnitOfWorkDep) -
     reason = form_text(form, "reason")
     if reason not in {r.value for r in WithdrawalReason}:
         errors = FormErrors()
-        errors.add("reason", "Select why you are withdrawing")
+        errors.add("reason", N_("Select why you are withdrawing"))
         return redirect_with_problems(
             request, f"/my/applications/{application.id}/withdraw", errors, {"reason": reason}
         )
@@ -191,7 +192,7 @@ async def _render_withdraw(
     context = {
         "application": application,
         "title": (await cohort_titles(uow)).get(application.cohort_id, application.cohort_id),
-        "reasons": [(value.value, label) for value, label in WITHDRAWAL_REASONS.items()],
+        "reasons": [(reason.value, reason.label) for reason in WithdrawalReason],
         "reason": reason,
     }
     return PAGES.render(request, "withdraw.html", context, errors=errors)

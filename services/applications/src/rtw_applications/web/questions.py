@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 
 from rtw_contracts import (
-    ASKED_CAREER_BREAK_REASONS,
     CareerBreakReason,
     FlexibleWorking,
     IctSpecialism,
@@ -22,6 +21,8 @@ from rtw_contracts import (
 from rtw_contracts.units import MAX_TRAVEL_MILES, km_from_miles, miles_from_km
 from rtw_platform import reference
 from rtw_platform.web import FormErrors, footer_pages, form_text
+from rtw_platform.web.i18n import N_, long_date, month_year
+from rtw_platform.web.i18n import gettext as _
 from starlette.datastructures import FormData
 
 from .. import domain
@@ -30,10 +31,6 @@ from .form_fields import choices, day_of, day_parts, month_of, month_parts, numb
 #: The privacy notice candidates agree to (shown at /applications/privacy-notice).
 PRIVACY_NOTICE_VERSION = footer_pages.PRIVACY_NOTICE_VERSION
 
-#: The contracts' labels (rtw_contracts.labels, the one source of names for codes).
-REASONS = {reason: reason.label for reason in ASKED_CAREER_BREAK_REASONS}
-FLEXIBLE = {arrangement: arrangement.label for arrangement in FlexibleWorking}
-LANGUAGES = {language: language.label for language in Language}
 NOT_REGISTERED = "none"
 
 
@@ -96,17 +93,20 @@ def _parse_name(form: FormData, c: Context) -> Parsed:
     parsed = Parsed(
         {"given_name": form_text(form, "given_name"), "family_name": form_text(form, "family_name")}
     )
-    for name, message in (("given_name", "Enter your first name"), ("family_name", "Enter your last name")):
+    for name, message in (
+        ("given_name", N_("Enter your first name")),
+        ("family_name", N_("Enter your last name")),
+    ):
         if not parsed.values[name]:
-            parsed.errors.add(name, message)
+            parsed.errors.add(name, _(message))
         elif len(parsed.values[name]) > 200:
-            parsed.errors.add(name, "Names must be 200 characters or fewer")
+            parsed.errors.add(name, _("Names must be 200 characters or fewer"))
     parsed.changes = dict(parsed.values)
     return parsed
 
 
 def _show_name(c: Context) -> list[tuple[str, str]]:
-    return [("Name", f"{c.answers.get('given_name') or ''} {c.answers.get('family_name') or ''}".strip())]
+    return [(_("Name"), f"{c.answers.get('given_name') or ''} {c.answers.get('family_name') or ''}".strip())]
 
 
 def _read_contact(c: Context) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def _read_contact(c: Context) -> dict[str, Any]:
 def _parse_contact(form: FormData, c: Context) -> Parsed:
     parsed = Parsed({"phone": form_text(form, "phone"), "language": form_text(form, "language")})
     if parsed.values["language"] not in {lang.value for lang in Language}:
-        parsed.errors.add("language", "Choose the language we should write to you in")
+        parsed.errors.add("language", _("Choose the language we should write to you in"))
     parsed.changes = {
         "phone": parsed.values["phone"] or None,
         "preferred_language": parsed.values["language"],
@@ -127,8 +127,8 @@ def _parse_contact(form: FormData, c: Context) -> Parsed:
 def _show_contact(c: Context) -> list[tuple[str, str]]:
     language = c.answers.get("preferred_language")
     return [
-        ("Telephone", c.answers.get("phone") or "Not given"),
-        ("Language for e-mails", LANGUAGES[Language(language)] if language else ""),
+        (_("Telephone"), c.answers.get("phone") or _("Not given")),
+        (_("Language for e-mails"), Language(language).label if language else ""),
     ]
 
 
@@ -140,13 +140,13 @@ def _parse_postcode(form: FormData, c: Context) -> Parsed:
     """A full postcode or its first part; the answers' model keeps the district only."""
     parsed = Parsed({"postcode": form_text(form, "postcode")})
     if not parsed.values["postcode"]:
-        parsed.errors.add("postcode", "Enter your postcode, like B1 1AA")
+        parsed.errors.add("postcode", _("Enter your postcode, like B1 1AA"))
     parsed.changes = {"postcode_district": parsed.values["postcode"]}
     return parsed
 
 
 def _show_postcode(c: Context) -> list[tuple[str, str]]:
-    return [("Postcode district", c.answers.get("postcode_district") or "")]
+    return [(_("Postcode district"), c.answers.get("postcode_district") or "")]
 
 
 # --------------------------------------------------------------------------- eligibility
@@ -160,14 +160,14 @@ def _read_right_to_work(c: Context) -> dict[str, Any]:
 def _parse_right_to_work(form: FormData, c: Context) -> Parsed:
     parsed = Parsed({"right_to_work": form_text(form, "right_to_work")})
     if parsed.values["right_to_work"] not in ("yes", "no"):
-        parsed.errors.add("right_to_work", "Select yes if you have the right to work in the UK")
+        parsed.errors.add("right_to_work", _("Select yes if you have the right to work in the UK"))
     parsed.changes = {"right_to_work": parsed.values["right_to_work"] == "yes"}
     return parsed
 
 
 def _show_right_to_work(c: Context) -> list[tuple[str, str]]:
     value = c.answers.get("right_to_work")
-    return [("Right to work in the UK", "" if value is None else ("Yes" if value else "No"))]
+    return [(_("Right to work in the UK"), "" if value is None else (_("Yes") if value else _("No")))]
 
 
 def _read_career_break(c: Context) -> dict[str, Any]:
@@ -182,12 +182,14 @@ def _read_career_break(c: Context) -> dict[str, Any]:
 def _parse_career_break(form: FormData, c: Context) -> Parsed:
     names = ("start-month", "start-year", "end-month", "end-year", "reason")
     parsed = Parsed({name: form_text(form, name) for name in names})
-    start = month_of(form, "start", "your career break started", parsed.errors, required=True, today=c.today)
-    end = month_of(form, "end", "your career break ended", parsed.errors, required=False, today=c.today)
+    start = month_of(
+        form, "start", N_("your career break started"), parsed.errors, required=True, today=c.today
+    )
+    end = month_of(form, "end", N_("your career break ended"), parsed.errors, required=False, today=c.today)
     if start and end and end < start:
-        parsed.errors.add("end-month", "The month your career break ended must be after it started")
+        parsed.errors.add("end-month", _("The month your career break ended must be after it started"))
     if parsed.values["reason"] not in {reason.value for reason in CareerBreakReason}:
-        parsed.errors.add("reason", "Select why you are out of work")
+        parsed.errors.add("reason", _("Select why you are out of work"))
     parsed.changes = {"career_break": {"start": start, "end": end, "reason": parsed.values["reason"]}}
     return parsed
 
@@ -195,10 +197,13 @@ def _parse_career_break(form: FormData, c: Context) -> Parsed:
 def _show_career_break(c: Context) -> list[tuple[str, str]]:
     saved = c.answers.get("career_break")
     if not saved:
-        return [("Career break", "")]
-    start = date.fromisoformat(saved["start"]).strftime("%B %Y")
-    end = date.fromisoformat(saved["end"]).strftime("%B %Y") if saved.get("end") else "now"
-    return [("Career break", f"{start} to {end}"), ("Why", CareerBreakReason(saved["reason"]).label)]
+        return [(_("Career break"), "")]
+    start = month_year(date.fromisoformat(saved["start"]))
+    end = month_year(date.fromisoformat(saved["end"])) if saved.get("end") else _("now")
+    return [
+        (_("Career break"), _("%(start)s to %(end)s") % {"start": start, "end": end}),
+        (_("Why"), CareerBreakReason(saved["reason"]).label),
+    ]
 
 
 def _read_experience(c: Context) -> dict[str, Any]:
@@ -210,18 +215,18 @@ def _parse_experience(form: FormData, c: Context) -> Parsed:
     parsed = Parsed({"years": form_text(form, "years")})
     years = number_of(parsed.values["years"])
     if not parsed.values["years"]:
-        parsed.errors.add("years", "Enter your years of experience in the profession")
+        parsed.errors.add("years", _("Enter your years of experience in the profession"))
     elif years is None:
-        parsed.errors.add("years", "Years of experience must be a number, like 8 or 2.5")
+        parsed.errors.add("years", _("Years of experience must be a number, like 8 or 2.5"))
     elif not 0 <= years <= 70:
-        parsed.errors.add("years", "Years of experience must be between 0 and 70")
+        parsed.errors.add("years", _("Years of experience must be between 0 and 70"))
     parsed.changes = {"years_experience": years}
     return parsed
 
 
 def _show_experience(c: Context) -> list[tuple[str, str]]:
     years = c.answers.get("years_experience")
-    return [("Years of experience", "" if years is None else f"{years:g}")]
+    return [(_("Years of experience"), "" if years is None else f"{years:g}")]
 
 
 def _read_registration(c: Context) -> dict[str, Any]:
@@ -245,15 +250,15 @@ def _parse_registration(form: FormData, c: Context) -> Parsed:
     if not c.profile.registration_required:
         allowed.add(NOT_REGISTERED)
     if body not in allowed:
-        parsed.errors.add("body", "Select the professional body you were registered with")
+        parsed.errors.add("body", _("Select the professional body you were registered with"))
     elif body == NOT_REGISTERED:
         parsed.changes = {"professional_registration": None}
         return parsed
     practised = month_of(
-        form, "practised", "you last practised", parsed.errors, required=False, today=c.today
+        form, "practised", N_("you last practised"), parsed.errors, required=False, today=c.today
     )
     if len(parsed.values["number"]) > 100:
-        parsed.errors.add("number", "The registration number must be 100 characters or fewer")
+        parsed.errors.add("number", _("The registration number must be 100 characters or fewer"))
     parsed.changes = {
         "professional_registration": {
             "body": body,
@@ -270,14 +275,14 @@ def _show_registration(c: Context) -> list[tuple[str, str]]:
         return [
             (
                 "Professional registration",
-                "Not registered" if "professional_registration" in c.answers else "",
+                _("Not registered") if "professional_registration" in c.answers else "",
             )
         ]
-    rows = [("Professional registration", saved["body"])]
+    rows = [(_("Professional registration"), saved["body"])]
     if saved.get("registration_number"):
-        rows.append(("Registration number", saved["registration_number"]))
+        rows.append((_("Registration number"), saved["registration_number"]))
     if saved.get("last_practised"):
-        rows.append(("Last practised", date.fromisoformat(saved["last_practised"]).strftime("%B %Y")))
+        rows.append((_("Last practised"), month_year(date.fromisoformat(saved["last_practised"]))))
     return rows
 
 
@@ -293,14 +298,14 @@ def _parse_specialisms(form: FormData, c: Context) -> Parsed:
     parsed = Parsed({"specialisms": chosen})
     known = {s.value for s in IctSpecialism}
     if not chosen or not set(chosen) <= known:
-        parsed.errors.add("specialisms", "Select at least one specialism you would like to work in")
+        parsed.errors.add("specialisms", _("Select at least one specialism you would like to work in"))
     parsed.changes = {"specialisms": chosen}
     return parsed
 
 
 def _show_specialisms(c: Context) -> list[tuple[str, str]]:
     chosen = c.answers.get("specialisms") or []
-    return [("Specialisms", ", ".join(IctSpecialism(s).label for s in chosen))]
+    return [(_("Specialisms"), ", ".join(IctSpecialism(s).label for s in chosen))]
 
 
 def _chosen_roles(answers: dict[str, Any]) -> tuple[str, ...]:
@@ -383,13 +388,13 @@ def _parse_skills(form: FormData, c: Context) -> Parsed:
         level = form_text(form, f"skill-{index}")
         parsed.values[f"skill-{index}"] = level
         if form_text(form, f"skill-{index}-name") != skill:
-            parsed.errors.add("skill-0", "Your specialisms changed while you were on this page: try again")
+            parsed.errors.add("skill-0", _("Your specialisms changed while you were on this page: try again"))
         elif level in levels:
             claims.append({"skill": skill, "level": int(level)})
     if not skills:
-        parsed.errors.add("skill-0", "Choose your specialisms first")
+        parsed.errors.add("skill-0", _("Choose your specialisms first"))
     elif not claims:
-        parsed.errors.add("skill-0", "Rate yourself on at least one skill")
+        parsed.errors.add("skill-0", _("Rate yourself on at least one skill"))
     parsed.changes = {"skills": claims}
     return parsed
 
@@ -397,7 +402,7 @@ def _parse_skills(form: FormData, c: Context) -> Parsed:
 def _show_skills(c: Context) -> list[tuple[str, str]]:
     claims = c.answers.get("skills") or []
     text = "; ".join(f"{claim['skill']}: {SkillLevel(claim['level']).label}" for claim in claims)
-    return [("Skills", text)]
+    return [(_("Skills"), text)]
 
 
 # --------------------------------------------------------------------------- work preferences
@@ -447,27 +452,34 @@ def _parse_work(form: FormData, c: Context) -> Parsed:
     parsed.values["regions"] = choices(form, "regions")
     errors = parsed.errors
     if not set(parsed.values["flexible"]) <= {f.value for f in FlexibleWorking}:
-        errors.add("flexible", "Select the ways of working you would like")
+        errors.add("flexible", _("Select the ways of working you would like"))
     travel = parsed.values["travel"]
     if not travel:
-        errors.add("travel", "Enter the furthest you could travel to work each day, in miles")
+        errors.add("travel", _("Enter the furthest you could travel to work each day, in miles"))
     elif not travel.isdecimal() or int(travel) > MAX_TRAVEL_MILES:
-        errors.add("travel", f"The distance must be a whole number of miles from 0 to {MAX_TRAVEL_MILES}")
+        errors.add(
+            "travel",
+            _("The distance must be a whole number of miles from 0 to %(most)s") % {"most": MAX_TRAVEL_MILES},
+        )
     if not set(parsed.values["regions"]) <= {r.value for r in Region}:
-        errors.add("regions", "Select the regions whose councils may see your profile")
+        errors.add("regions", _("Select the regions whose councils may see your profile"))
     gss_codes = []
     for line in parsed.values["councils"].splitlines():
         if line.strip():
             code = council_named(line.strip())
             if code is None:
                 errors.add(
-                    "councils", f"We could not find a council called {line.strip()}: check the spelling"
+                    "councils",
+                    _("We could not find a council called %(council)s: check the spelling")
+                    % {"council": line.strip()},
                 )
             else:
                 gss_codes.append(code)
     if not parsed.values["regions"] and not gss_codes and "councils" not in errors.problems:
-        errors.add("regions", "Select at least one region, or name a council, so that councils can find you")
-    earliest = day_of(form, "earliest", "The earliest date you could start", errors)
+        errors.add(
+            "regions", _("Select at least one region, or name a council, so that councils can find you")
+        )
+    earliest = day_of(form, "earliest", N_("The earliest date you could start"), errors)
     parsed.changes = {
         "work_preferences": {
             "flexible_working": parsed.values["flexible"],
@@ -483,21 +495,21 @@ def _parse_work(form: FormData, c: Context) -> Parsed:
 def _show_work(c: Context) -> list[tuple[str, str]]:
     saved = c.answers.get("work_preferences")
     if not saved:
-        return [("Work preferences", "")]
+        return [(_("Work preferences"), "")]
     councils = reference.councils()
     seen_by = [Region(r).label for r in saved["visible_to_regions"]]
     seen_by += [councils[g].name for g in saved["visible_to_councils"] if g in councils]
     start = saved.get("earliest_start")
     return [
         (
-            "Flexible working",
-            ", ".join(FLEXIBLE[FlexibleWorking(f)] for f in saved["flexible_working"]) or "None",
+            _("Flexible working"),
+            ", ".join(FlexibleWorking(f).label for f in saved["flexible_working"]) or _("None"),
         ),
-        ("Furthest daily travel", f"{miles_from_km(saved['max_travel_km'])} miles"),
-        ("Councils who may see you", ", ".join(seen_by)),
+        (_("Furthest daily travel"), _("%(miles)s miles") % {"miles": miles_from_km(saved["max_travel_km"])}),
+        (_("Councils who may see you"), ", ".join(seen_by)),
         (
-            "Earliest start",
-            date.fromisoformat(start).strftime("%-d %B %Y") if start else "As soon as possible",
+            _("Earliest start"),
+            long_date(date.fromisoformat(start)) if start else _("As soon as possible"),
         ),
     ]
 
@@ -513,7 +525,7 @@ def _parse_consent(form: FormData, c: Context) -> Parsed:
     parsed = Parsed({"consent": form_text(form, "consent") == "yes"})
     if not parsed.values["consent"]:
         parsed.errors.add(
-            "consent", "Agree to the privacy notice: we cannot process an application without it"
+            "consent", _("Agree to the privacy notice: we cannot process an application without it")
         )
     parsed.changes = {"privacy_notice_version": PRIVACY_NOTICE_VERSION, "consent_to_processing": True}
     return parsed
@@ -522,7 +534,7 @@ def _parse_consent(form: FormData, c: Context) -> Parsed:
 def _show_consent(c: Context) -> list[tuple[str, str]]:
     version = c.answers.get("privacy_notice_version")
     agreed = c.answers.get("consent_to_processing") and version
-    return [("Privacy notice", f"Agreed (version {version})" if agreed else "")]
+    return [(_("Privacy notice"), _("Agreed (version %(version)s)") % {"version": version} if agreed else "")]
 
 
 def _asks_registration(programme: Programme) -> bool:
@@ -534,17 +546,17 @@ def _asks_specialisms(programme: Programme) -> bool:
 
 
 DETAILS, ELIGIBILITY, SKILLS, WORK, PRIVACY = (
-    "Your details",
-    "Your eligibility",
-    "Your ICT skills",
-    "How you want to work",
-    "Privacy",
+    N_("Your details"),
+    N_("Your eligibility"),
+    N_("Your ICT skills"),
+    N_("How you want to work"),
+    N_("Privacy"),
 )
 
 QUESTIONS: tuple[Question, ...] = (
     Question(
         "name",
-        "Your name",
+        N_("Your name"),
         DETAILS,
         ("given_name", "family_name"),
         {"given_name": "given_name", "family_name": "family_name"},
@@ -554,7 +566,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "contact",
-        "Contact details",
+        N_("Contact details"),
         DETAILS,
         ("phone", "preferred_language"),
         {"phone": "phone", "preferred_language": "language"},
@@ -564,7 +576,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "postcode",
-        "Where you live",
+        N_("Where you live"),
         DETAILS,
         ("postcode_district",),
         {"postcode_district": "postcode"},
@@ -574,7 +586,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "right-to-work",
-        "Right to work in the UK",
+        N_("Right to work in the UK"),
         ELIGIBILITY,
         ("right_to_work",),
         {"right_to_work": "right_to_work"},
@@ -584,7 +596,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "career-break",
-        "Your career break",
+        N_("Your career break"),
         ELIGIBILITY,
         ("career_break",),
         {"career_break": "start-month"},
@@ -594,7 +606,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "experience",
-        "Your experience",
+        N_("Your experience"),
         ELIGIBILITY,
         ("years_experience",),
         {"years_experience": "years"},
@@ -604,7 +616,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "registration",
-        "Professional registration",
+        N_("Professional registration"),
         ELIGIBILITY,
         ("professional_registration",),
         {"professional_registration": "body"},
@@ -615,7 +627,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "specialisms",
-        "Specialisms",
+        N_("Specialisms"),
         SKILLS,
         ("specialisms",),
         {"specialisms": "specialisms"},
@@ -626,7 +638,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "skills",
-        "Skills self-assessment",
+        N_("Skills self-assessment"),
         SKILLS,
         ("skills",),
         {"skills": "skill-0"},
@@ -637,7 +649,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "work-preferences",
-        "Work preferences",
+        N_("Work preferences"),
         WORK,
         ("work_preferences",),
         {"work_preferences": "travel"},
@@ -647,7 +659,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "consent",
-        "Privacy notice",
+        N_("Privacy notice"),
         PRIVACY,
         ("privacy_notice_version", "consent_to_processing"),
         {"privacy_notice_version": "consent", "consent_to_processing": "consent"},

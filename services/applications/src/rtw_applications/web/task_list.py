@@ -7,19 +7,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
-from rtw_contracts import IctSpecialism, Language, Programme, Region, SkillLevel
+from rtw_contracts import (
+    ASKED_CAREER_BREAK_REASONS,
+    FlexibleWorking,
+    IctSpecialism,
+    Language,
+    Programme,
+    Region,
+    SkillLevel,
+)
 from rtw_platform import reference
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, url
+from rtw_platform.web.i18n import N_
+from rtw_platform.web.i18n import gettext as _
 
 from .. import domain
 from ..api_models import AgeBand, Answer, Ethnicity, Sex
 from ..models import Application, EqualityMonitoringAnswers
 from .questions import (
-    FLEXIBLE,
-    LANGUAGES,
     NOT_REGISTERED,
-    REASONS,
     Context,
     Question,
     questions_for,
@@ -50,16 +57,20 @@ def status_of(question: Question, answers: dict[str, Any], missing: list[tuple[s
     return "Completed"
 
 
+#: The task list's statuses (kept in English, shown in the page's language).
+STATUSES = (N_("Completed"), N_("Cannot start yet"), N_("Not yet started"), N_("Incomplete"))
+
+
 def _item(title: str, href: str | None, status: str) -> dict[str, Any]:
-    item: dict[str, Any] = {"title": {"text": title}}
+    item: dict[str, Any] = {"title": {"text": _(title)}}
     if status == "Completed":
-        item["status"] = {"text": "Completed"}
+        item["status"] = {"text": _("Completed")}
     elif status == "Cannot start yet":
-        item["status"] = {"text": status, "classes": "govuk-task-list__status--cannot-start-yet"}
+        item["status"] = {"text": _(status), "classes": "govuk-task-list__status--cannot-start-yet"}
         return item
     else:
         colour = "govuk-tag--blue" if status == "Not yet started" else "govuk-tag--light-blue"
-        item["status"] = {"tag": {"text": status, "classes": colour}}
+        item["status"] = {"tag": {"text": _(status), "classes": colour}}
     item["href"] = href
     return item
 
@@ -75,16 +86,16 @@ async def sections(
         status = status_of(question, application.answers, missing)
         grouped.setdefault(question.section, []).append(_item(question.title, href, status))
     equality = await uow.session.get(EqualityMonitoringAnswers, application.id) is not None
-    grouped.setdefault("Privacy", []).append(
+    grouped.setdefault(N_("Privacy"), []).append(
         _item(
-            "Equality monitoring (optional)",
+            N_("Equality monitoring (optional)"),
             url(request, f"{base}/equality"),
             "Completed" if equality else "Not yet started",
         )
     )
     send_status = "Not yet started" if not missing else "Cannot start yet"
-    grouped["Send your application"] = [
-        _item("Check your answers and send", url(request, f"{base}/check-answers"), send_status)
+    grouped[N_("Send your application")] = [
+        _item(N_("Check your answers and send"), url(request, f"{base}/check-answers"), send_status)
     ]
     return [{"heading": heading, "items": items} for heading, items in grouped.items()]
 
@@ -105,11 +116,11 @@ def choices_for(programme: Programme, answers: dict[str, Any]) -> dict[str, Any]
     profile = domain.PROGRAMMES[programme]
     bodies = [(body, body) for body in profile.professional_bodies]
     if not profile.registration_required:
-        bodies.append((NOT_REGISTERED, "I was not registered with a professional body"))
+        bodies.append((NOT_REGISTERED, _("I was not registered with a professional body")))
     descriptions = reference.framework_skills()
     return {
-        "languages": [(lang.value, LANGUAGES[lang]) for lang in Language],
-        "reasons": [(reason.value, label) for reason, label in REASONS.items()],
+        "languages": [(lang.value, lang.label) for lang in Language],
+        "reasons": [(reason.value, reason.label) for reason in ASKED_CAREER_BREAK_REASONS],
         "bodies": bodies,
         "registration_required": profile.registration_required,
         "specialisms": [(s.value, s.label) for s in IctSpecialism],
@@ -117,37 +128,44 @@ def choices_for(programme: Programme, answers: dict[str, Any]) -> dict[str, Any]
             {"name": name, "description": descriptions.get(name, "")} for name in relevant_skills(answers)
         ],
         "levels": [(str(level.value), level.label) for level in SkillLevel],
-        "flexible": [(value.value, label) for value, label in FLEXIBLE.items()],
+        "flexible": [(value.value, value.label) for value in FlexibleWorking],
         "regions": sorted(((r.value, r.label) for r in Region), key=lambda pair: pair[1]),
     }
 
 
 EQUALITY_QUESTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
-    ("sex", "What is your sex?", [(Sex.FEMALE, "Female"), (Sex.MALE, "Male"), (Sex.OTHER, "Other")]),
+    (
+        "sex",
+        N_("What is your sex?"),
+        [(Sex.FEMALE, N_("Female")), (Sex.MALE, N_("Male")), (Sex.OTHER, N_("Other"))],
+    ),
     (
         "age_band",
-        "How old are you?",
+        N_("How old are you?"),
         [(band, band.value) for band in AgeBand if band is not AgeBand.PREFER_NOT_TO_SAY],
     ),
     (
         "ethnicity",
-        "What is your ethnic group?",
+        N_("What is your ethnic group?"),
         [
-            (Ethnicity.ASIAN, "Asian or Asian British"),
-            (Ethnicity.BLACK, "Black, Black British, Caribbean or African"),
-            (Ethnicity.MIXED, "Mixed or multiple ethnic groups"),
-            (Ethnicity.WHITE, "White"),
-            (Ethnicity.OTHER, "Another ethnic group"),
+            (Ethnicity.ASIAN, N_("Asian or Asian British")),
+            (Ethnicity.BLACK, N_("Black, Black British, Caribbean or African")),
+            (Ethnicity.MIXED, N_("Mixed or multiple ethnic groups")),
+            (Ethnicity.WHITE, N_("White")),
+            (Ethnicity.OTHER, N_("Another ethnic group")),
         ],
     ),
     (
         "disability",
-        "Do you consider yourself to have a disability or a long-term health condition?",
-        [(Answer.YES, "Yes"), (Answer.NO, "No")],
+        N_("Do you consider yourself to have a disability or a long-term health condition?"),
+        [(Answer.YES, N_("Yes")), (Answer.NO, N_("No"))],
     ),
     (
         "caring",
-        "Do you look after, or give help or support to, anyone because of their age, illness or disability?",
-        [(Answer.YES, "Yes"), (Answer.NO, "No")],
+        N_(
+            "Do you look after, or give help or support to, anyone because of their age, illness or "
+            "disability?"
+        ),
+        [(Answer.YES, N_("Yes")), (Answer.NO, N_("No"))],
     ),
 ]

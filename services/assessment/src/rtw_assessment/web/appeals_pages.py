@@ -10,11 +10,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from rtw_contracts import IneligibilityReason
+from rtw_contracts.labels import label_for_code
 from rtw_platform.auth import Role
 from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+from rtw_platform.web.i18n import N_, current_language
+from rtw_platform.web.i18n import gettext as _
 from sqlmodel import col, select
 
 from .. import appeals
@@ -27,11 +31,11 @@ GROUNDS_MIN, GROUNDS_MAX = 20, 5000
 REASON_MIN, REASON_MAX = 10, 5000
 NO_APPEAL = "There is no appeal at this address."
 #: Another's application, or one whose decision has not reached assessment yet, reads the same.
-NOTHING_TO_APPEAL = (
+NOTHING_TO_APPEAL = N_(
     "We have no decision on this application that you could appeal. If you applied only now, "
     "try again in a few minutes, from your application's page."
 )
-STATUS_LABELS = {"open": "Waiting for a decision", "upheld": "Upheld", "dismissed": "Not upheld"}
+STATUS_LABELS = {"open": N_("Waiting for a decision"), "upheld": N_("Upheld"), "dismissed": N_("Not upheld")}
 
 
 def _uuid(value: str, missing: str) -> UUID:
@@ -42,7 +46,17 @@ def _uuid(value: str, missing: str) -> UUID:
 
 
 def _reasons(decision: Decision | None) -> list[str]:
-    return [str(r.get("message", "")) for r in (decision.reasons if decision else [])]
+    """The decision's reasons: its own words in English; in another language, the name of each
+    reason's code (the detailed words are English only)."""
+    reasons = decision.reasons if decision else []
+    if current_language() == "en":
+        return [str(r.get("message", "")) for r in reasons]
+    return [
+        label_for_code(str(r.get("code", "")), IneligibilityReason)
+        if r.get("code")
+        else str(r.get("message", ""))
+        for r in reasons
+    ]
 
 
 # --------------------------------------------------------------------------- candidates
@@ -99,9 +113,12 @@ async def appeal_lodged(application_id: str, request: Request, uow: UnitOfWorkDe
     grounds = form_text(form, "grounds").strip()
     errors = FormErrors()
     if len(grounds) < GROUNDS_MIN:
-        errors.add("grounds", f"Tell us why the decision is wrong, in at least {GROUNDS_MIN} characters")
+        errors.add(
+            "grounds",
+            _("Tell us why the decision is wrong, in at least %(n)s characters") % {"n": GROUNDS_MIN},
+        )
     elif len(grounds) > GROUNDS_MAX:
-        errors.add("grounds", f"Your grounds must be {GROUNDS_MAX} characters or fewer")
+        errors.add("grounds", _("Your grounds must be %(n)s characters or fewer") % {"n": GROUNDS_MAX})
     if errors:
         return await _candidate_page(request, uow, the_id, grounds=grounds, errors=errors, status_code=400)
     try:

@@ -8,6 +8,7 @@ from pathlib import Path
 from rtw_contracts import IctSpecialism, IneligibilityReason, Programme
 from rtw_contracts.labels import label_for_code, labels_for
 from rtw_platform.web import Pages
+from rtw_platform.web.i18n import long_date
 
 PAGES = Pages("assessment", Path(__file__).parent / "templates")
 
@@ -33,11 +34,12 @@ PAGES.environment.filters["programme"] = programme_name
 
 
 def day(value: date | str | None) -> str:
-    """A date as people read it, e.g. '27 March 2027' (also from an ISO date string)."""
+    """A date as people read it, e.g. '27 March 2027' ('27 Mawrth 2027' on a Welsh page), also
+    from an ISO date string."""
     if not value:
         return ""
     moment = date.fromisoformat(value) if isinstance(value, str) else value
-    return moment.strftime("%-d %B %Y")
+    return long_date(moment)  # in the page's language
 
 
 def month(value: str | None) -> str:

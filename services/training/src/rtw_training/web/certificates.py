@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, redirect
+from rtw_platform.web.i18n import N_
 
 from ..certificates import CertificateSigner
 from ..documents import in_words
@@ -18,8 +19,6 @@ from ..models import Certificate
 from .common import PAGES
 
 router = APIRouter(include_in_schema=False)
-
-NUMBER_HELP = "The certificate number is the long code under 'Certificate number' on the certificate."
 
 
 def _signer(request: Request) -> CertificateSigner:
@@ -34,16 +33,22 @@ async def look_up(request: Request, uow: UnitOfWorkDep, number: str | None = Non
     if number is not None:
         given = number.strip()
         if not given:
-            errors.add("number", "Enter the certificate number")
+            errors.add("number", N_("Enter the certificate number"))
         else:
             try:
                 key = UUID(given)
             except ValueError:
-                errors.add("number", f"Enter the certificate number as it is printed. {NUMBER_HELP}")
+                errors.add(
+                    "number",
+                    N_(
+                        "Enter the certificate number as it is printed. The certificate number is the "
+                        "long code under 'Certificate number' on the certificate."
+                    ),
+                )
             else:
                 if await uow.session.get(Certificate, key) is not None:
                     return redirect(request, f"/certificates/{key}")
-                errors.add("number", "No certificate has that number. Check it against the certificate.")
+                errors.add("number", N_("No certificate has that number. Check it against the certificate."))
     context: dict[str, Any] = {"number": number or ""}
     message = errors.message("number")
     status = 200 if message is None else 404 if message["text"].startswith("No certificate") else 400
@@ -58,7 +63,7 @@ async def certificate_page(certificate_id: str, request: Request, uow: UnitOfWor
         found = await uow.session.get(Certificate, UUID(certificate_id))
     if found is None:
         errors = FormErrors()
-        errors.add("number", "No certificate has that number. Check it against the certificate.")
+        errors.add("number", N_("No certificate has that number. Check it against the certificate."))
         shown: dict[str, Any] = {"number": ""}  # not echoed: an erased person's certificate is gone
         return PAGES.render(request, "certificate_lookup.html", shown, errors=errors, status_code=404)
     revoked = found.revoked_at is not None

@@ -13,6 +13,7 @@ from rtw_platform.auth import Role
 from rtw_platform.errors import Conflict, Invalid
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+from rtw_platform.web.i18n import N_
 
 from .. import domain, progress
 from ..models import Enrolment
@@ -67,12 +68,12 @@ def _entry(values: dict[str, str], errors: FormErrors) -> CpdIn | None:
     except domain.Problem as problem:
         errors.add("days", problem.message)
     if values["kind"] not in domain.CPD_KINDS:
-        errors.add("kind", "Select the kind of CPD")
+        errors.add("kind", N_("Select the kind of CPD"))
     description = values["description"]
     if len(description) < 3:
-        errors.add("description", "Describe what you did, in a few words")
+        errors.add("description", N_("Describe what you did, in a few words"))
     elif len(description) > 1000:
-        errors.add("description", "The description must be 1,000 characters or fewer")
+        errors.add("description", N_("The description must be 1,000 characters or fewer"))
     if errors or day is None or days is None:
         return None
     return CpdIn(day=day, days=days, kind=domain.CpdKind(values["kind"]), description=description)

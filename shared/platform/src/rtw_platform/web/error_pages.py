@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import Refusal
+from .i18n import N_
 from .pages import HOME_PAGES, STATIC, Pages, current_principal
 
 PLATFORM_PAGES = Pages("platform", STATIC.parent / "templates")
@@ -27,25 +28,31 @@ PLATFORM_PAGES = Pages("platform", STATIC.parent / "templates")
 START_PAGE = "/applications/"
 
 HEADINGS = {
-    400: "There is a problem",
-    403: "You cannot see this page",
-    404: "Page not found",
-    405: "This page cannot be used that way",
-    409: "This has already been done",
-    413: "What you sent is too large",
-    422: "There is a problem",
-    429: "You have asked too many times",
-    500: "Sorry, there is a problem with the service",
-    503: "Sorry, the service is unavailable",
+    400: N_("There is a problem"),
+    403: N_("You cannot see this page"),
+    404: N_("Page not found"),
+    405: N_("This page cannot be used that way"),
+    409: N_("This has already been done"),
+    413: N_("What you sent is too large"),
+    422: N_("There is a problem"),
+    429: N_("You have asked too many times"),
+    500: N_("Sorry, there is a problem with the service"),
+    503: N_("Sorry, the service is unavailable"),
 }
 
 MESSAGES = {
-    404: "If you typed the web address, check it is correct. If you pasted it, check you copied "
-    "the entire address. If you followed a link, what it pointed to may have been removed.",
-    405: "This address is for sending a form, not for opening in a browser. Go back and use the "
-    "page's buttons.",
-    500: "Nothing you did caused this. Try again later; if it keeps happening, tell the "
-    "programme team what you were doing and when.",
+    404: N_(
+        "If you typed the web address, check it is correct. If you pasted it, check you copied "
+        "the entire address. If you followed a link, what it pointed to may have been removed."
+    ),
+    405: N_(
+        "This address is for sending a form, not for opening in a browser. Go back and use the "
+        "page's buttons."
+    ),
+    500: N_(
+        "Nothing you did caused this. Try again later; if it keeps happening, tell the "
+        "programme team what you were doing and when."
+    ),
 }
 
 
@@ -75,8 +82,8 @@ def onward_links(request: Request) -> list[dict[str, str]]:
     """Where a person can go from an error: their home page when signed in, else the start."""
     principal = current_principal(request)
     if principal is not None and principal.role in HOME_PAGES:
-        return [{"href": HOME_PAGES[principal.role], "text": "Go to your home page"}]
-    return [{"href": START_PAGE, "text": "Go to the start page"}]
+        return [{"href": HOME_PAGES[principal.role], "text": N_("Go to your home page")}]
+    return [{"href": START_PAGE, "text": N_("Go to the start page")}]
 
 
 def error_page(
@@ -127,7 +134,10 @@ def invalid_request_page(request: Request, exc: RequestValidationError) -> HTMLR
     return error_page(
         request,
         heading_for(400),
-        "The address of this page is not one it can show. Go back and follow a link or use the page's form.",
+        N_(
+            "The address of this page is not one it can show. Go back and follow a link or use the "
+            "page's form."
+        ),
         400,
     )
 

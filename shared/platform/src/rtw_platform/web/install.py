@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from .error_pages import error_page, install_error_pages, is_page, refusal_page
+from .i18n import N_
 from .pages import (
     SIGN_IN_PAGES,
     STATIC,
@@ -50,7 +51,7 @@ def install_pages(app: FastAPI) -> None:
     async def csrf_failed(request: Request, exc: CsrfFailed) -> Response:
         return error_page(
             request,
-            "Your form could not be sent",
-            "The form had expired or came from somewhere else. Go back, reload the page and try again.",
+            N_("Your form could not be sent"),
+            N_("The form had expired or came from somewhere else. Go back, reload the page and try again."),
             400,
         )

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -34,6 +34,8 @@ from ..auth import (
 from ..errors import Refusal
 from ..sessions import RevokedSessions
 from .table_labels import label_table_cells
+from . import i18n
+from .i18n import N_
 
 SESSION_COOKIE = "rtw_session"
 CSRF_COOKIE = "rtw_csrf"
@@ -61,6 +63,9 @@ HOME_PAGES = {
     Role.ADMIN: "/assessment/admin",
 }
 
+
+#: The role names the header shows ("Signed in as candidate"), marked for the catalogue.
+ROLE_NAMES = (N_("candidate"), N_("recruiter"), N_("assessor"), N_("trainer"), N_("admin"))
 
 _UNREAD = object()
 
@@ -217,15 +222,16 @@ class FormErrors:
         return bool(self.problems)
 
     def message(self, name: str) -> dict[str, str] | None:
-        """The govuk `errorMessage` option for a field."""
+        """The govuk `errorMessage` option for a field (in the page's language when the catalogue
+        has the message: mark it with `N_`)."""
         text = self.problems.get(name)
-        return {"text": text} if text else None
+        return {"text": i18n.gettext(text)} if text else None
 
     def summary(self) -> list[dict[str, str]]:
         """The govuk error summary's list (a problem with the whole form links to the page's main
         content)."""
         return [
-            {"text": text, "href": "#main-content" if name == "form" else f"#{name}"}
+            {"text": i18n.gettext(text), "href": "#main-content" if name == "form" else f"#{name}"}
             for name, text in self.problems.items()
         ]
 
@@ -242,6 +248,44 @@ class FormErrors:
         else:
             errors.add("form", refusal.message)
         return errors
+
+
+def page_language(request: Request) -> str:
+    """The language this request's page is in (see `i18n.chosen_language`)."""
+    return i18n.chosen_language(
+        request.query_params, request.cookies, request.headers.get("accept-language", "")
+    )
+
+
+def language_links(request: Request, language: str) -> list[dict[str, Any]]:
+    """The header's switch: this page in each language (the current one marked as such)."""
+    query = [
+        (key, value) for key, value in request.query_params.multi_items() if key != i18n.LANGUAGE_PARAMETER
+    ]
+    links = []
+    for code in i18n.LANGUAGES:
+        address = (
+            f"{prefix(request)}{request.url.path}?{urlencode([*query, (i18n.LANGUAGE_PARAMETER, code)])}"
+        )
+        links.append(
+            {"code": code, "name": i18n.NATIVE_NAMES[code], "href": address, "current": code == language}
+        )
+    return links
+
+
+def remember_language(request: Request, response: HTMLResponse | RedirectResponse, language: str) -> None:
+    """Keep a language chosen with the switch (`?lang=`) in its cookie for the next pages."""
+    wanted = i18n.wanted_language(request.query_params)
+    if wanted is not None and request.cookies.get(i18n.LANGUAGE_COOKIE) != wanted:
+        response.set_cookie(
+            i18n.LANGUAGE_COOKIE,
+            wanted,
+            max_age=i18n.LANGUAGE_COOKIE_AGE,
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=request.app.state.settings.cookies_are_secure(),
+        )
 
 
 def width_class(percent: float | None) -> str:
@@ -269,10 +313,18 @@ class Pages:
             lstrip_blocks=True,
             extensions=["jinja2.ext.i18n"],
         )
-        # Words on pages are marked for translation: `{{ _("Apply") }}`, `{% trans %}…{% endtrans %}`
-        # (English until a catalogue is installed for the request's language).
-        self.environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+        # Words on pages are marked for translation: `{{ _("Apply") }}`, `{% trans %}…{% endtrans %}`,
+        # translated into the language of the request being answered (see `i18n`).
+        self.environment.install_gettext_callables(  # type: ignore[attr-defined]
+            i18n.gettext, i18n.ngettext, newstyle=True
+        )
         self.environment.filters["width_class"] = width_class
+        self.environment.globals["N_"] = i18n.N_
+        # Words held in a variable (a heading, a message from Python marked with N_): `{{ x | translate }}`,
+        # never `_(x)`, which would mark the words safe HTML (a refusal can quote what someone typed).
+        self.environment.filters["translate"] = i18n.gettext
+        self.environment.filters["long_date"] = i18n.long_date
+        self.environment.filters["long_datetime"] = i18n.long_datetime
 
     def render(
         self,
@@ -287,7 +339,10 @@ class Pages:
         csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
         principal = current_principal(request)
         own_prefix = prefix(request)
+        language = page_language(request)
         values: dict[str, Any] = {
+            "lang": language,
+            "language_links": language_links(request, language),
             "service": self.service,
             "principal": principal,
             "home": HOME_PAGES.get(principal.role) if principal else None,
@@ -300,9 +355,12 @@ class Pages:
             "quote": quote,
         }
         values.update(context or {})
-        # tables get their headings on their cells, for phones (table_labels.py)
-        html = label_table_cells(self.environment.get_template(template).render(values))
+        with i18n.speaking(language):
+            # tables get their headings on their cells, for phones (table_labels.py)
+            html = label_table_cells(self.environment.get_template(template).render(values))
         response = HTMLResponse(html, status_code=status_code)
+        response.headers["content-language"] = language
+        remember_language(request, response, language)
         if request.cookies.get(CSRF_COOKIE) != csrf:
             response.set_cookie(
                 CSRF_COOKIE,
