@@ -33,9 +33,9 @@ from ..auth import (
 )
 from ..errors import Refusal
 from ..sessions import RevokedSessions
-from .table_labels import label_table_cells
 from . import i18n
 from .i18n import N_
+from .table_labels import label_table_cells
 
 SESSION_COOKIE = "rtw_session"
 CSRF_COOKIE = "rtw_csrf"
