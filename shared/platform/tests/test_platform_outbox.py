@@ -300,12 +300,15 @@ async def test_the_outbox_rows_commit_only_with_the_business_transaction(
     async def commit_fails() -> None:
         raise ConnectionError("the database went away during the commit")
 
-    with pytest.raises(ConnectionError):
+    async def use_case() -> None:
         async with factory() as uow:
             uow.session.add(Effect(event_id=uuid4(), created_at=datetime.now(UTC)))
             uow.publish(event())
             uow.session.commit = commit_fails  # type: ignore[method-assign]
             await uow.commit()
+
+    with pytest.raises(ConnectionError):
+        await use_case()
 
     assert await outbox(probe_engine) == []
     async with probe_engine.connect() as conn:
