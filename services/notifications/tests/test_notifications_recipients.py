@@ -42,3 +42,14 @@ def test_people_without_an_address_or_erased_are_left_out() -> None:
     kept = Person("kept@example.org")
 
     assert one_per_address([Person(None), Person("gone@example.org", erased_at=object()), kept]) == [kept]
+
+
+def test_a_recruiter_stands_before_a_council_contact_before_anyone_else() -> None:
+    someone = Person("hiring@council.gov.uk", kind="candidate")
+    contact = Person("hiring@council.gov.uk", kind="council")
+    recruiter = Person("hiring@council.gov.uk", kind="recruiter")
+
+    assert one_per_address([someone, contact, recruiter]) == [recruiter]
+    assert one_per_address([recruiter, contact, someone]) == [recruiter]
+    assert one_per_address([someone, contact]) == [contact]
+    assert one_per_address([contact, someone]) == [contact]
