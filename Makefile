@@ -19,7 +19,8 @@ RTW_DEVELOPMENT_MODE ?= true
 export RTW_DEVELOPMENT_MODE
 
 .PHONY: help install services database migrate run demo test test-unit test-component test-integration \
-	test-e2e test-contracts test-reliability test-browser browser translations assets lint typecheck format schemas docs bench-messaging bench-matching bench-backlog bench-pipeline clean
+	test-e2e test-contracts test-reliability test-browser browser translations assets lint typecheck format schemas docs bench-messaging bench-matching bench-backlog bench-pipeline clean \
+	mutation mutation-changed mutation-selftest
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -76,6 +77,18 @@ test-reliability: install services ## Reliability tests only
 
 test-browser: install services browser ## Browser tests only (Playwright + Debian's Chromium, axe)
 	$(PYTEST) -q -m browser
+
+MUTATION := nice -n 10 $(VENV)/bin/python -m rtw_platform.testing.mutation
+
+mutation-selftest: install services ## A seeded mutant must be killed (the tests import what is mutated)
+	$(MUTATION) selftest
+
+mutation: mutation-selftest ## Mutation testing of the guarded set (mutation.toml; MODULE=name for one) -> var/mutation/report.md
+	$(MUTATION) run $(if $(MODULE),--module $(MODULE))
+
+mutation-changed: install services ## Mutants on guarded lines changed since BASE=<revision>; fails on a survivor
+	@test -n "$(BASE)" || { echo "make mutation-changed BASE=<revision>"; exit 2; }
+	$(MUTATION) run --base $(BASE) $(if $(MODULE),--module $(MODULE))
 
 LOCALE := shared/platform/src/rtw_platform/locale
 translations: install ## Pages in Welsh: extract the marked words, update the Welsh catalogue, compile it (docs/welsh.md)

@@ -426,6 +426,28 @@ async def test_size_mode_waits_then_shortlists_the_best_n_with_ties_to_the_earli
     assert forbidden.status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/assessor/queue"),
+        ("GET", "/assessor/assignments/{id}"),
+        ("GET", "/assessor/assignments/{id}/video"),
+        ("POST", "/assessor/assignments/{id}/scorecard"),
+        ("PUT", "/assessor/assignments/{id}/scorecard"),
+        ("POST", "/assessor/assignments/{id}/conflict"),
+    ],
+)
+async def test_the_assessor_api_refuses_every_other_role(
+    client: httpx.AsyncClient, service: ServiceRuntime, method: str, path: str
+) -> None:
+    """The role check itself, not a missing assignment, answers: 403 for an admin or a candidate."""
+    url = path.format(id=uuid4())
+    for role in (Role.ADMIN, Role.CANDIDATE, Role.TRAINER):
+        refused = await client.request(method, url, json={}, headers=as_(service, str(uuid4()), role))
+        assert refused.status_code == 403, (role, refused.text)
+        assert "assessor" in refused.json()["detail"]
+
+
 async def test_a_threshold_cohort_has_no_shortlist_to_close(
     client: httpx.AsyncClient, service: ServiceRuntime
 ) -> None:

@@ -19,6 +19,8 @@ from rtw_platform.names import HIDDEN_CHARACTERS, NO_LETTER, PersonName, person_
             "\u0645\u06cc\u200c\u0631\u0636\u0627",
             "\u0645\u06cc\u200c\u0631\u0636\u0627",
         ),  # Persian ZWNJ inside a word
+        ("\u0645\u200c\u0631", "\u0645\u200c\u0631"),  # a joiner second in a name
+        ("\u0645\u06cc\u200c\u0631", "\u0645\u06cc\u200c\u0631"),  # a joiner second to last
         ("\u0915\u094d\u200d\u0937", "\u0915\u094d\u200d\u0937"),  # Devanagari ZWJ after a virama (a mark)
         ("\u674e\u5c0f\u9f99", "\u674e\u5c0f\u9f99"),
         ("Ann 2", "Ann 2"),
@@ -34,6 +36,10 @@ def test_names_people_type_are_kept_nfc(typed: str, stored: str) -> None:
         ("\u200b\u200b", HIDDEN_CHARACTERS),  # zero-width spaces only
         ("\u200c", HIDDEN_CHARACTERS),  # a joiner with nothing to join
         ("Amara\u200c", HIDDEN_CHARACTERS),  # a joiner at the end of a name
+        ("\u200cAmara", HIDDEN_CHARACTERS),  # a joiner at the start of a name
+        ("Ann\u200c2", HIDDEN_CHARACTERS),  # a joiner before a digit
+        ("2\u200cAnn", HIDDEN_CHARACTERS),  # a joiner after a digit
+        ("A1\u200cbc", HIDDEN_CHARACTERS),  # a joiner after a digit after a letter
         ("\u202eanamA", HIDDEN_CHARACTERS),  # right-to-left override
         ("Am\u2066ara\u2069", HIDDEN_CHARACTERS),  # an isolate
         ("Amara\u200f", HIDDEN_CHARACTERS),  # right-to-left mark

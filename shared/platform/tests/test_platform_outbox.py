@@ -13,7 +13,7 @@ import pytest_asyncio
 from prometheus_client import REGISTRY as METRICS
 from rtw_contracts import ApplicationWithdrawn, Event
 from rtw_contracts.examples import example
-from rtw_platform.outbox import OutboxMessage, OutboxRelay, decode_body
+from rtw_platform.outbox import OutboxMessage, OutboxRelay, PartialPublish, decode_body
 from rtw_platform.testing.probe import PROBE_SCHEMA, REGISTRY, Effect
 from rtw_platform.testing.waiting import eventually
 from rtw_platform.uow import UnitOfWorkFactory
@@ -264,3 +264,53 @@ async def test_a_committed_unit_of_work_writes_its_state_and_events_together(
     async with probe_engine.connect() as conn:
         effects = await conn.execute(text(f"SELECT count(*) FROM {PROBE_SCHEMA}.effects"))
         assert effects.scalar_one() == 1
+
+
+async def test_a_partly_confirmed_batch_marks_only_the_confirmed_events_published(
+    probe_engine: AsyncEngine, relays: Callable[..., OutboxRelay]
+) -> None:
+    events = [event() for _ in range(3)]
+    await write(probe_engine, *events)
+
+    async def first_two_confirmed(batch: Sequence[OutboxMessage]) -> None:
+        raise PartialPublish({batch[0].id, batch[1].id}, TimeoutError("no confirm"))
+
+    relay = relays(first_two_confirmed)
+    with pytest.raises(PartialPublish):
+        await relay.relay_once()
+
+    rows = await outbox(probe_engine)
+    assert [r["published_at"] is not None for r in rows] == [True, True, False]
+    assert [r["last_error"] is None for r in rows] == [True, True, False]
+    assert "no confirm" in rows[2]["last_error"]
+    assert await relay.backlog() == 1
+
+    publisher = FakePublisher()
+    assert await relays(publisher).relay_once() == 1
+    assert publisher.event_ids == [events[2].event_id]
+
+
+async def test_the_outbox_rows_commit_only_with_the_business_transaction(
+    probe_engine: AsyncEngine,
+) -> None:
+    """A commit that fails after the outbox rows were written leaves no event behind: the rows are
+    written in the use case's own transaction, not one of their own."""
+    factory = UnitOfWorkFactory(probe_engine, REGISTRY.metadata)
+
+    async def commit_fails() -> None:
+        raise ConnectionError("the database went away during the commit")
+
+    async def use_case() -> None:
+        async with factory() as uow:
+            uow.session.add(Effect(event_id=uuid4(), created_at=datetime.now(UTC)))
+            uow.publish(event())
+            uow.session.commit = commit_fails  # type: ignore[method-assign]
+            await uow.commit()
+
+    with pytest.raises(ConnectionError):
+        await use_case()
+
+    assert await outbox(probe_engine) == []
+    async with probe_engine.connect() as conn:
+        effects = await conn.execute(text(f"SELECT count(*) FROM {PROBE_SCHEMA}.effects"))
+        assert effects.scalar_one() == 0

@@ -1,0 +1,268 @@
+"""Mutation testing of the guarded code (docs/testing.md, "Mutation testing").
+
+The guarded modules and the tests that reach each are named in `mutation.toml` at the root. For
+each module this runs cosmic-ray, which mutates the file in place (the packages are installed
+editable, so the tests import exactly what was mutated), runs only that module's tests against
+each mutant, and then writes var/mutation/report.md: per module the mutants killed, survived and
+timed out, and each survivor's diff.
+
+    python -m rtw_platform.testing.mutation run [--module NAME] [--base REVISION]
+    python -m rtw_platform.testing.mutation selftest
+
+With `--base`, only the mutants on lines changed since that revision run (git diff), and the
+command fails on any survivor not listed as equivalent in `mutation.toml`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CONFIG = "mutation.toml"
+OUT = Path("var/mutation")
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """One guarded module: its file, the tests that reach it and its known equivalent mutants."""
+
+    name: str
+    path: str
+    tests: tuple[str, ...]
+    equivalent: tuple[str, ...] = ()
+    """Each `operator @ source line` (stripped) whose mutants change nothing observable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    timeout_s: float
+    exclude_operators: tuple[str, ...]
+    pytest_args: tuple[str, ...]
+    modules: tuple[Guarded, ...] = field(default=())
+
+
+@dataclass
+class Outcome:
+    """What became of one module's mutants."""
+
+    module: Guarded
+    killed: int = 0
+    timed_out: int = 0
+    skipped: int = 0
+    survivors: list[tuple[str, str]] = field(default_factory=list)
+    """(operator @ source line, diff) of each mutant that survived."""
+    seconds: float = 0.0
+
+    @property
+    def run(self) -> int:
+        return self.killed + self.timed_out + len(self.survivors)
+
+    @property
+    def new_survivors(self) -> list[tuple[str, str]]:
+        return [s for s in self.survivors if s[0] not in self.module.equivalent]
+
+    @property
+    def score(self) -> float:
+        """Killed (timeouts included) over run, equivalent mutants left out."""
+        counted = self.run - (len(self.survivors) - len(self.new_survivors))
+        return 100.0 if counted == 0 else 100.0 * (self.killed + self.timed_out) / counted
+
+
+def load(root: Path) -> Settings:
+    """The guarded set as `mutation.toml` names it."""
+    data = tomllib.loads((root / CONFIG).read_text())
+    settings = data["settings"]
+    modules = tuple(
+        Guarded(
+            name=name,
+            path=entry["path"],
+            tests=tuple(entry["tests"]),
+            equivalent=tuple(entry.get("equivalent", ())),
+        )
+        for name, entry in data["modules"].items()
+    )
+    return Settings(
+        timeout_s=float(settings["timeout_s"]),
+        exclude_operators=tuple(settings.get("exclude_operators", ())),
+        pytest_args=tuple(settings.get("pytest_args", ())),
+        modules=modules,
+    )
+
+
+def changed_lines(root: Path, base: str, path: str) -> set[int]:
+    """The line numbers of `path` added or changed since `base` (committed or not)."""
+    diff = subprocess.run(
+        ["git", "diff", "-U0", base, "--", path], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    lines: set[int] = set()
+    for match in re.finditer(r"^@@ -\S+ \+(\d+)(?:,(\d+))? @@", diff, re.MULTILINE):
+        start, count = int(match.group(1)), int(match.group(2) or "1")
+        lines.update(range(start, start + count))
+    return lines
+
+
+def _cosmic_ray_config(settings: Settings, module: Guarded, python: str) -> str:
+    command = shlex.join([python, "-m", "pytest", *settings.pytest_args, *module.tests])
+    excluded = ", ".join(f'"{e}"' for e in settings.exclude_operators)
+    return (
+        "[cosmic-ray]\n"
+        f'module-path = "{module.path}"\n'
+        f"timeout = {settings.timeout_s}\n"
+        "excluded-modules = []\n"
+        f"test-command = {_toml_string(command)}\n"
+        '[cosmic-ray.distributor]\nname = "local"\n'
+        f"[cosmic-ray.filters.operators-filter]\nexclude-operators = [{excluded}]\n"
+    )
+
+
+def _toml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _key(operator: str, source_line: str) -> str:
+    return f"{operator.removeprefix('core/')} @ {source_line.strip()}"
+
+
+def mutate(root: Path, settings: Settings, module: Guarded, *, only_lines: set[int] | None) -> Outcome:
+    """Run cosmic-ray over one module (only on `only_lines` if given) and read its results."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    config, session = OUT / f"{module.name}.toml", OUT / f"{module.name}.sqlite"
+    config.write_text(_cosmic_ray_config(settings, module, sys.executable))
+    session.unlink(missing_ok=True)
+    bin_dir = Path(sys.executable).parent
+    started = time.monotonic()
+    subprocess.run([bin_dir / "cosmic-ray", "init", config, session], cwd=root, check=True)
+    subprocess.run([bin_dir / "cr-filter-operators", session, config], cwd=root, check=True)
+    if only_lines is not None:
+        with use_db(str(session), WorkDB.Mode.open) as db:
+            for item in list(db.pending_work_items):
+                if not any(m.start_pos[0] in only_lines for m in item.mutations):
+                    db.set_result(
+                        item.job_id,
+                        WorkResult(output="Line not changed", worker_outcome=WorkerOutcome.SKIPPED),
+                    )
+    subprocess.run([bin_dir / "cosmic-ray", "exec", config, session], cwd=root, check=True)
+    outcome = Outcome(module, seconds=time.monotonic() - started)
+    source = (root / module.path).read_text().splitlines()
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item, result in db.completed_work_items:
+            not_run = result.worker_outcome == WorkerOutcome.SKIPPED or result.test_outcome is None
+            if not_run or result.test_outcome.value == "incompetent":
+                outcome.skipped += 1
+            elif result.test_outcome.value == "survived":
+                mutation = item.mutations[0]
+                key = _key(mutation.operator_name, source[mutation.start_pos[0] - 1])
+                outcome.survivors.append((key, result.diff or ""))
+            elif result.output == "timeout":
+                outcome.timed_out += 1
+            else:
+                outcome.killed += 1
+    return outcome
+
+
+def baseline(root: Path, settings: Settings, module: Guarded) -> None:
+    """The module's tests must pass before its mutants mean anything."""
+    command = [sys.executable, "-m", "pytest", *settings.pytest_args, *module.tests]
+    if subprocess.run(command, cwd=root).returncode != 0:
+        raise SystemExit(f"mutation: the tests of {module.name} fail without any mutant; fix them first")
+
+
+def report(outcomes: list[Outcome], *, base: str | None) -> str:
+    """The report in Markdown."""
+    scope = f"lines changed since {base}" if base else "every line"
+    lines = [
+        "# Mutation testing report",
+        "",
+        f"Scope: {scope}. Score = killed (timeouts included) / (run - known equivalent).",
+        "",
+        "| module | killed | timed out | survived | equivalent | score | minutes |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for o in outcomes:
+        known = len(o.survivors) - len(o.new_survivors)
+        lines.append(
+            f"| {o.module.name} | {o.killed} | {o.timed_out} | {len(o.new_survivors)} | {known} |"
+            f" {o.score:.0f} % | {o.seconds / 60:.1f} |"
+        )
+    for o in outcomes:
+        for key, diff in o.new_survivors:
+            lines += ["", f"## {o.module.name}: survived `{key}`", "", "```diff", diff.strip(), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def run(root: Path, names: list[str], base: str | None) -> int:
+    settings = load(root)
+    chosen = [m for m in settings.modules if not names or m.name in names]
+    unknown = set(names) - {m.name for m in settings.modules}
+    if unknown:
+        raise SystemExit(f"mutation: no guarded module named {', '.join(sorted(unknown))} in {CONFIG}")
+    outcomes: list[Outcome] = []
+    for module in chosen:
+        only = changed_lines(root, base, module.path) if base else None
+        if only is not None and not only:
+            continue
+        baseline(root, settings, module)
+        outcomes.append(mutate(root, settings, module, only_lines=only))
+        (OUT / "report.md").write_text(report(outcomes, base=base))
+    text = report(outcomes, base=base)
+    (OUT / "report.md").write_text(text)
+    print(text)
+    if base:
+        return 1 if any(o.new_survivors for o in outcomes) else 0
+    return 0
+
+
+def selftest(root: Path) -> int:
+    """A seeded mutant that must be killed: proves that the tests import the mutated file."""
+    from cosmic_ray.mutating import mutate_and_test
+    from cosmic_ray.work_item import MutationSpec
+
+    settings = load(root)
+    [module] = [m for m in settings.modules if m.name == "names"]
+    source = (root / module.path).read_text().splitlines()
+    # cosmic-ray's first AddNot mutant of the file: `if not unicodedata.category(...) not in _HIDDEN`.
+    [row] = [i + 1 for i, line in enumerate(source) if "not in _HIDDEN:" in line]
+    command = shlex.join([sys.executable, "-m", "pytest", *settings.pytest_args, *module.tests])
+    seeded = MutationSpec(
+        module_path=Path(module.path),
+        operator_name="core/AddNot",
+        occurrence=0,
+        start_pos=(row, 8),
+        end_pos=(row, 29),
+    )
+    result = mutate_and_test([seeded], command, settings.timeout_s)
+    print(result.diff)
+    if result.test_outcome is None or result.test_outcome.value != "killed":
+        print("mutation: the seeded mutant survived: the tests do not import the mutated code")
+        return 1
+    print("mutation: the seeded mutant was killed")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rtw_platform.testing.mutation")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_command = commands.add_parser("run", help="mutate the guarded modules and write the report")
+    run_command.add_argument("--module", action="append", default=[], help="one guarded module (repeatable)")
+    run_command.add_argument("--base", help="only lines changed since this revision; fail on a survivor")
+    commands.add_parser("selftest", help="a seeded mutant must be killed")
+    args: Any = parser.parse_args(argv)
+    root = Path.cwd()
+    if args.command == "selftest":
+        return selftest(root)
+    return run(root, [n for n in args.module if n], args.base)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""The guarded set in mutation.toml names modules and tests that exist (docs/testing.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rtw_platform.testing.mutation import changed_lines, load
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_every_guarded_module_and_its_tests_exist() -> None:
+    settings = load(ROOT)
+    assert settings.modules
+    for module in settings.modules:
+        assert (ROOT / module.path).is_file(), (
+            f"mutation.toml: {module.name} names {module.path}, which is gone"
+        )
+        assert module.tests, f"mutation.toml: {module.name} names no tests"
+        for test in module.tests:
+            assert (ROOT / test.split("::")[0]).is_file(), (  # a file, or one test in it
+                f"mutation.toml: {module.name} names the test {test}, which is gone"
+            )
+
+
+def test_the_module_names_are_unique_paths() -> None:
+    paths = [m.path for m in load(ROOT).modules]
+    assert len(paths) == len(set(paths))
+
+
+def test_a_config_naming_a_missing_module_is_caught(tmp_path: Path) -> None:
+    (tmp_path / "mutation.toml").write_text(
+        '[settings]\ntimeout_s = 1\n[modules.gone]\npath = "nowhere.py"\ntests = ["t.py"]\n'
+    )
+    [module] = load(tmp_path).modules
+    assert not (tmp_path / module.path).exists()
+
+
+def test_changed_lines_are_read_from_git(tmp_path: Path) -> None:
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "a.py").write_text("one\ntwo\nthree\n")
+    git("add", "a.py")
+    git("-c", "user.email=t@example.org", "-c", "user.name=t", "commit", "-qm", "a")
+    (tmp_path / "a.py").write_text("one\nTWO\nthree\nfour\n")
+
+    assert changed_lines(tmp_path, "HEAD", "a.py") == {2, 4}
