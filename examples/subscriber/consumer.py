@@ -239,7 +239,8 @@ async def consume(args: argparse.Namespace, stop: asyncio.Event) -> None:
                 errors = [] if validator is None else sorted(validator.iter_errors(event), key=str)
                 if validator is None or errors:
                     raise ValueError(errors[0].message if errors else f"no schema bound for {key}")
-                check_publisher(event, validator.schema, message.user_id, args.publisher_user)
+                schema = validator.schema if isinstance(validator.schema, Mapping) else {}
+                check_publisher(event, schema, message.user_id, args.publisher_user)
             except ValueError as error:  # not JSON, not valid against the schema, or forged
                 store.reject(message.message_id, key, str(error))
                 print(f"rejected {key} {message.message_id}: {error}", flush=True)

@@ -172,7 +172,7 @@ async def applies(journey: Journey, email: str) -> str:
     await journey.check("sent")
     assert re.search(r"RTW-ICT-\d{6}", await page.locator(".govuk-panel").inner_text())
     await journey.follow("See how your application is going")
-    return page.url.rstrip("/").rsplit("/", 1)[1]
+    return str(page.url).rstrip("/").rsplit("/", 1)[1]
 
 
 async def sends_the_second_stage(journey: Journey, tmp_path: Path) -> None:

@@ -161,7 +161,7 @@ async def test_an_outside_team_receives_what_it_was_granted_checks_its_publisher
     }
     assert not consumer.said(f"accepted {ApplicationContactGiven.ROUTING_KEY}")
     [(reason,)] = consumer.rows("SELECT reason FROM rejected")
-    assert reason.startswith("published by broker user 'guest', not by ")
+    assert str(reason).startswith("published by broker user 'guest', not by ")
     assert consumer.rows("SELECT candidate_id, records FROM erasures") == [(candidate, 1)]
     assert consumer.rows("SELECT * FROM records") == []
 

@@ -3,6 +3,8 @@ settings, and tables labelled for phones."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -16,7 +18,7 @@ from rtw_platform.web.table_labels import label_table_cells
 pytestmark = pytest.mark.unit
 
 
-def _app(**settings: object) -> FastAPI:
+def _app(**settings: Any) -> FastAPI:
     app = FastAPI()
     app.state.settings = ServiceSettings(token_secret="s" * 40, **settings)
     app.state.revoked_sessions = RevokedSessions()

@@ -39,7 +39,7 @@ def message(number: int) -> OutboxMessage:
 
 
 def publisher(exchange: Exchange) -> AmqpEventPublisher:
-    amqp = AmqpEventPublisher("amqp://unused", type("X", (), {"name": "events"})(), app_id="probe")  # type: ignore[arg-type]
+    amqp = AmqpEventPublisher("amqp://unused", type("X", (), {"name": "events"})(), app_id="probe")
 
     async def ensure() -> Any:
         return exchange

@@ -47,7 +47,7 @@ def test_a_replay_is_believed_for_the_user_it_first_came_from_and_only_from_the_
 
 
 def test_unset_every_service_publishes_as_this_services_own_user() -> None:
-    settings = ServiceSettings(amqp_url="amqp://shared:pw@h/")  # type: ignore[arg-type]
+    settings = ServiceSettings(amqp_url="amqp://shared:pw@h/")
     assert settings.publishers().expected(AssessmentScored) == {"shared"}
     configured = ServiceSettings(publisher_user="rtw-{service}", publisher_users={"assessment": "a"})
     assert configured.publishers().expected(AssessmentScored) == {"a"}
