@@ -8,10 +8,12 @@ and erases the candidate on CandidateErased."""
 
 from __future__ import annotations
 
+import functools
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -48,10 +50,20 @@ keep_for = "Until the fair, at most three months."
 """
 
 
+@functools.cache
 def published_schemas() -> Path:
-    """The folder of `<routing key>.json` schema files a team builds against (the one place to
-    switch to the exported set)."""
-    return SCHEMA_DIR
+    """The folder of `<routing key>.json` schema files a team builds against: what the operators'
+    `rtw contracts export DIR` writes (plain files; the team needs none of the platform's code)."""
+    exported = Path(tempfile.mkdtemp(prefix="rtw-contracts-"))
+    subprocess.run(
+        [sys.executable, "-m", "rtw_platform.cli", "contracts", "export", str(exported)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    schemas = exported / "schemas"
+    assert {f.name for f in schemas.glob("*.json")} == {f.name for f in SCHEMA_DIR.glob("*.json")}
+    return schemas
 
 
 class Consumer:
