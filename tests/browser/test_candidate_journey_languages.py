@@ -15,7 +15,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
 import httpx
@@ -61,6 +61,7 @@ class Journey:
             PROVIDER,
             VACANCY,
             "Walsall",
+            f"Walsall: {VACANCY}",
         }
 
     def t(self, message: str, **values: Any) -> str:
@@ -125,7 +126,7 @@ async def applies(journey: Journey, email: str) -> str:
             await page.locator("header").get_by_role("link", name="Cymraeg").click()
     await journey.check("start")
     await journey.press(
-        "Start your application to %(cohort)s", cohort=COHORT_TITLE
+        "Start your application to %(title)s", title=COHORT_TITLE
     )  # a link styled as a button
     await journey.check("apply")
     await page.fill("#email", email)
@@ -148,18 +149,35 @@ async def applies(journey: Journey, email: str) -> str:
     await journey.save("right-to-work")
     await page.fill("#start-month", "3")
     await page.fill("#start-year", "2021")
-    await page.check("input[name=reason][value=caring]")
+    await page.check("input[name=reason][value=caring_for_children]")
     await journey.save("career-break")
     await page.fill("#years", "12")
     await journey.save("experience")
     await page.check("input[name=specialisms][value=software_developer]")
     await journey.save("specialisms")
-    for skill in SKILLS:
-        name = await page.locator(f"input[type=hidden][value='{skill}']").get_attribute("name")
-        await page.check(f"input[name='{name.removesuffix('-name')}'][value='3']")
-    # The government framework's skills and their descriptions are in English only.
+    # The government framework's skills, their groups and descriptions are in English only.
     journey.data.update({*reference.framework_skills(), *reference.framework_skills().values()})
-    await journey.save("skills")
+    skills_page = str(page.url)
+    groups = page.locator(".govuk-task-list__link")
+    journey.data.update(name.strip() for name in await groups.all_inner_texts())
+    await journey.check("skills")
+    hrefs = [str(await group.get_attribute("href")) for group in await groups.all()]
+    for number, href in enumerate(hrefs):  # one screen a group, each saved on its own
+        await page.goto(urljoin(skills_page, href))
+        for skill in SKILLS:
+            hidden = page.locator(f"input[type=hidden][value='{skill}']")
+            if await hidden.count():
+                name = str(await hidden.get_attribute("name"))
+                await page.check(f"input[name='{name.removesuffix('-name')}'][value='3']")
+        await journey.save(f"skills-group-{number}")
+    await page.goto(skills_page)
+    await journey.check("skills-rated")
+    # Groups with none of their skills rated stay "not yet rated": the rest can be skipped.
+    skip = page.get_by_role("link", name=journey.t("Skip the rest and continue"))
+    if await skip.count():
+        await journey.follow("Skip the rest and continue")
+    else:
+        await journey.press("Continue")  # a link styled as a button
     await page.check("input[name=flexible][value=part_time]")
     await page.fill("#travel", "30")
     await page.check("input[name=regions][value=west_midlands]")
@@ -232,7 +250,12 @@ async def finishes_training(journey: Journey, platform: RunningPlatform, candida
     await page.goto(platform.url("/training/my"))
     await journey.check("training-complete")
     assert journey.t("Training complete") in await page.locator(".govuk-panel").inner_text()
-    await journey.follow("View your certificate")
+    async with page.expect_navigation():  # the link's words are inside a translated sentence
+        await page.locator("main a[href*='/training/certificates/']:not([href$='.pdf'])").first.click()
+    # The certificate's number, its signature and the signing algorithm's name are the same in
+    # every language.
+    journey.data.update(re.findall(r"[A-Za-z0-9_-]{40,}={0,2}", await page.content()))  # the signature
+    journey.data.update({str(page.url).rstrip("/").rsplit("/", 1)[1], "(Ed25519)."})
     await journey.check("certificate")
     assert journey.t("This certificate is genuine") in await page.locator(".govuk-panel").inner_text()
 
@@ -343,7 +366,7 @@ async def test_the_candidate_journey_on_a_phone_from_the_start_page_to_a_council
         async with page.expect_navigation():
             await page.locator("button[value=accepted]").click()
         banner = journey.t(
-            "You accepted. The council can now see your name and e-mail address and will contact you."
+            "You accepted. The council can now see your name, e-mail address and telephone number (if you gave one) and will contact you."
         )
         assert banner in await page.locator(".govuk-notification-banner").inner_text()
         await journey.check("accepted")

@@ -81,8 +81,8 @@ async def test_preferences_after_applying_with_no_resubmission_and_the_pool_foll
     await check_error_summary(
         page,
         f"preferences-errors-{width}",
-        ["whole number of kilometres"],
-        "whole number of kilometres",
+        ["whole number of miles"],
+        "whole number of miles",
         "travel",
     )
     assert await page.get_by_label("How far could you travel to work each day?").input_value() == "far"
@@ -93,7 +93,7 @@ async def test_preferences_after_applying_with_no_resubmission_and_the_pool_foll
     assert answered == [303]
 
     await page.goto(platform.url(wanted))
-    await page.get_by_label("How far could you travel to work each day?").fill("45")
+    await page.get_by_label("How far could you travel to work each day?").fill("28")  # miles: 45 km
     await page.get_by_label("No, no council may find me for now").check()
     await submit(page, "Save changes")
     assert "Your changes are saved" in await page.locator(".govuk-notification-banner").inner_text()

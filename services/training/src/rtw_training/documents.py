@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from fpdf import FPDF
 
 
-def in_words(day: str | date | None) -> str:
-    """A day as people write it: 4 December 2026 (as given when it is not a date)."""
+def in_words(day: str | date | None, words: Callable[[date], str] | None = None) -> str:
+    """A day as people write it: 4 December 2026 (as given when it is not a date); `words` writes
+    it in another language (a page's: `rtw_platform.web.i18n.long_date`)."""
     if day is None:
         return ""
     try:
         parsed = day if isinstance(day, date) else date.fromisoformat(str(day))
     except ValueError:
         return str(day)
-    return f"{parsed.day} {parsed:%B %Y}"
+    return words(parsed) if words else f"{parsed.day} {parsed:%B %Y}"
 
 
 def _latin1(text: str) -> str:

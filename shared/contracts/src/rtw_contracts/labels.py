@@ -202,6 +202,13 @@ WELSH: Labels = {
             "Roeddwn yn gofalu am rywun a chollais fy swydd oherwydd COVID-19"
         ),
         CareerBreakReason.LONG_TERM_UNEMPLOYED: "Rwyf wedi bod allan o waith ers amser hir",
+        CareerBreakReason.CARING_FOR_CHILDREN: "Gofalu am blant",
+        CareerBreakReason.CARING_FOR_ADULT: "Gofalu am oedolyn (perthynas, partner neu ffrind)",
+        CareerBreakReason.OWN_HEALTH: "Fy iechyd fy hun",
+        CareerBreakReason.RELOCATION: (
+            "Symud cartref (er enghraifft, oherwydd swydd partner neu i wlad arall)"
+        ),
+        CareerBreakReason.OTHER: "Rheswm arall (gan gynnwys chwilio am waith am amser hir)",
     },
     IctSpecialism: {
         IctSpecialism.IT_TECHNICAL_SUPPORT: "Cymorth technegol TG",

@@ -14,6 +14,7 @@ from rtw_platform.auth import Principal, Role
 from rtw_platform.errors import Forbidden
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import Pages, signed_in
+from rtw_platform.web.i18n import N_
 
 from ..councils import council_for
 from ..models import Council
@@ -38,16 +39,16 @@ FACTORS = {
 }
 #: A match's status as people read it, and the colour of its tag.
 STATUSES = {
-    "proposed": ("Proposed", "govuk-tag--blue"),
-    "displaced": ("Proposed earlier", "govuk-tag--grey"),
-    "shortlisted": ("Shortlisted", "govuk-tag--light-blue"),
-    "reached_out": ("Waiting for the candidate", "govuk-tag--yellow"),
-    "accepted": ("Accepted", "govuk-tag--green"),
-    "declined": ("Declined", "govuk-tag--grey"),
-    "interviewing": ("Interviewing", "govuk-tag--purple"),
-    "hired": ("Hired", "govuk-tag--green"),
-    "not_hired": ("Not hired", "govuk-tag--grey"),
-    "withdrawn": ("Withdrawn", "govuk-tag--grey"),
+    "proposed": (N_("Proposed"), "govuk-tag--blue"),
+    "displaced": (N_("Proposed earlier"), "govuk-tag--grey"),
+    "shortlisted": (N_("Shortlisted"), "govuk-tag--light-blue"),
+    "reached_out": (N_("Waiting for the candidate"), "govuk-tag--yellow"),
+    "accepted": (N_("Accepted"), "govuk-tag--green"),
+    "declined": (N_("Declined"), "govuk-tag--grey"),
+    "interviewing": (N_("Interviewing"), "govuk-tag--purple"),
+    "hired": (N_("Hired"), "govuk-tag--green"),
+    "not_hired": (N_("Not hired"), "govuk-tag--grey"),
+    "withdrawn": (N_("Withdrawn"), "govuk-tag--grey"),
 }
 VACANCY_STATUSES = {
     "open": ("Open", "govuk-tag--green"),
@@ -66,6 +67,19 @@ LABELS: dict[str, Any] = {
     "statuses": STATUSES,
     "vacancy_statuses": VACANCY_STATUSES,
 }
+
+
+def page_labels() -> dict[str, Any]:
+    """The names of codes in the language of the page being answered (the contracts' labels
+    follow it; LABELS holds them as they were when the module was loaded)."""
+    return {
+        **LABELS,
+        "programmes": labels_for(Programme),
+        "specialisms": labels_for(IctSpecialism),
+        "flexible_working": labels_for(FlexibleWorking),
+        "work_modes": labels_for(WorkMode),
+        "levels": labels_for(SkillLevel),
+    }
 
 
 def settings_of(request: Request) -> MatchingSettings:

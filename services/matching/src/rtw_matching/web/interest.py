@@ -14,9 +14,10 @@ from rtw_platform.auth import Role
 from rtw_platform.errors import Invalid
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import read_form, redirect, signed_in
+from rtw_platform.web.i18n import gettext, long_date
 
 from .. import outreach
-from .common import LABELS, PAGES, pounds
+from .common import PAGES, page_labels, pounds
 from .forms import text
 
 router = APIRouter(include_in_schema=False)
@@ -31,11 +32,12 @@ def shown(match: dict[str, Any]) -> dict[str, Any]:
     interview = match["interview"]
     if interview is not None:
         at = datetime.fromisoformat(interview["at"]).astimezone(UK_TIME)
-        interview = {**interview, "day": f"{at:%-d %B %Y}", "time": f"{at:%H:%M}"}
+        interview = {**interview, "day": long_date(at.date()), "time": f"{at:%H:%M}"}
     return {
         **match,
-        "salary": f"{pounds(band['min_pence'])} to {pounds(band['max_pence'])}",
-        "closing_day": datetime.fromisoformat(match["closing_date"]).strftime("%-d %B %Y"),
+        "salary": gettext("%(low)s to %(high)s")
+        % {"low": pounds(band["min_pence"]), "high": pounds(band["max_pence"])},
+        "closing_day": long_date(datetime.fromisoformat(match["closing_date"]).date()),
         "interview": interview,
     }
 
@@ -54,7 +56,7 @@ async def interest(request: Request, uow: UnitOfWorkDep, answered: str | None = 
             "waiting": waiting,
             "answered_before": answered_before,
             "answered": answered if answered in {"accepted", "declined"} else None,
-            "labels": LABELS,
+            "labels": page_labels(),
         },
     )
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, redirect
-from rtw_platform.web.i18n import N_
+from rtw_platform.web.i18n import N_, long_date
 
 from ..certificates import CertificateSigner
 from ..documents import in_words
@@ -73,7 +73,7 @@ async def certificate_page(certificate_id: str, request: Request, uow: UnitOfWor
         "signature": found.signature,
         "valid": valid,
         "revoked": revoked,
-        "issued_on": in_words(found.facts.get("issued_on")),
-        "revoked_on": in_words(found.revoked_at.date()) if found.revoked_at else "",
+        "issued_on": in_words(found.facts.get("issued_on"), long_date),
+        "revoked_on": in_words(found.revoked_at.date(), long_date) if found.revoked_at else "",
     }
     return PAGES.render(request, "certificate.html", context)

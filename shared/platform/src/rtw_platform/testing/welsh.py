@@ -25,7 +25,8 @@ JINJA = {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
 #: Words that are the same in both languages (the switch's names, and things that are names).
-SAME_IN_BOTH = {"English", "Cymraeg", "|", "Beta", "PDF", "JSON", "UTC", "MP4", "ICT", "km"}
+#: ("Hybrid" is the Welsh word too: `WorkMode.HYBRID` in labels.py.)
+SAME_IN_BOTH = {"English", "Cymraeg", "|", "Beta", "PDF", "JSON", "UTC", "MP4", "ICT", "km", "Hybrid"}
 #: Data shown as it was given: references, postcodes, e-mail addresses, numbers and dates in digits.
 DATA = re.compile(
     r"^(RTW-[A-Z]+-\d+|[A-Z]{1,2}\d[A-Z\d]?( \d[A-Z]{2})?|\S+@\S+|[\d\s.,:/%£\u2013-]+"
