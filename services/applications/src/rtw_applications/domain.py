@@ -11,7 +11,7 @@ from rtw_contracts import AssessmentOutcome, AssessmentStage, MatchResponse, Pro
 from rtw_contracts.months import add_months
 from rtw_contracts.questions import SECOND_STAGE_QUESTIONS as SECOND_STAGE_QUESTIONS  # shared
 from rtw_contracts.questions import SecondStageQuestion as SecondStageQuestion
-from rtw_platform.web.i18n import N_
+from rtw_platform.marking import N_
 
 
 class Stage(StrEnum):

@@ -28,6 +28,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from rtw_contracts.labels import reading_language
 
+from ..marking import N_ as N_  # re-exported: the pages mark their words with it from here
+
 #: The cookie remembering the language a person chose (a year; not a secret, readable by no script).
 LANGUAGE_COOKIE = "rtw_lang"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
@@ -92,11 +94,6 @@ def gettext(message: str) -> str:
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural `message` for `n`, in the current page's language."""
     return translations(current_language()).ngettext(singular, plural, n)
-
-
-def N_(message: str) -> str:
-    """Mark words for the catalogue without translating them now (they are translated where shown)."""
-    return message
 
 
 def chosen_language(query: Any, cookies: Any, accept_language: str = "") -> str:
