@@ -68,6 +68,7 @@ PUBLIC_PAGES = {
     ("applications", "GET", "/accessibility"),
     ("applications", "GET", "/cookies"),
     ("applications", "GET", "/my/data/erased"),  # after erasure the session has ended
+    ("assessment", "GET", "/eligibility"),  # the eligibility checker: no account, keeps nothing
     ("matching", "GET", "/councils/sign-up"),  # a council signs up
     ("matching", "POST", "/councils/sign-up"),
     ("matching", "GET", "/councils/check-your-email"),
