@@ -264,9 +264,8 @@ def language_links(request: Request, language: str) -> list[dict[str, Any]]:
     ]
     links = []
     for code in i18n.LANGUAGES:
-        address = (
-            f"{prefix(request)}{request.url.path}?{urlencode([*query, (i18n.LANGUAGE_PARAMETER, code)])}"
-        )
+        # this very address: a query alone keeps the browser's path (no id of the path repeated)
+        address = f"?{urlencode([*query, (i18n.LANGUAGE_PARAMETER, code)])}"
         links.append(
             {"code": code, "name": i18n.NATIVE_NAMES[code], "href": address, "current": code == language}
         )
