@@ -12,6 +12,7 @@ from uuid import UUID
 
 import pytest
 from rtw_platform.service import ServiceRuntime
+from rtw_platform.testing.welsh import without_language_switch
 from sqlalchemy import text
 
 from .test_applications_pages import (
@@ -189,12 +190,6 @@ async def test_the_e_mailed_link_leads_to_the_page_the_person_was_asked_to_sign_
     link = await link_mailed_to(runtime, "amara@example.org")
     assert await use_link(visitor, link) == wanted  # was /my: the destination was lost
     assert "Second stage" in (await visitor.http.get(wanted)).text
-
-
-def without_language_switch(page: str) -> str:
-    """The page without its English | Cymraeg links, which keep the address's query (the same page
-    in the other language) and lead nowhere but here."""
-    return re.sub(r"<a [^>]*hreflang[^>]*>.*?</a>", "", page, flags=re.S)
 
 
 @pytest.mark.parametrize(

@@ -55,31 +55,26 @@ VACANCY_STATUSES = {
     "closed": ("Closed", "govuk-tag--grey"),
     "filled": ("Filled", "govuk-tag--blue"),
 }
-#: Names the templates use for codes.
-LABELS: dict[str, Any] = {
-    "programmes": PROGRAMMES,
-    "specialisms": SPECIALISMS,
-    "flexible_working": FLEXIBLE_WORKING,
-    "work_modes": WORK_MODES,
-    "levels": LEVELS,
-    "training": TRAINING,
-    "factors": FACTORS,
-    "statuses": STATUSES,
-    "vacancy_statuses": VACANCY_STATUSES,
-}
 
 
 def page_labels() -> dict[str, Any]:
-    """The names of codes in the language of the page being answered (the contracts' labels
-    follow it; LABELS holds them as they were when the module was loaded)."""
+    """Names the templates use for codes, in the language of the page being answered (the
+    contracts' labels follow it)."""
     return {
-        **LABELS,
         "programmes": labels_for(Programme),
         "specialisms": labels_for(IctSpecialism),
         "flexible_working": labels_for(FlexibleWorking),
         "work_modes": labels_for(WorkMode),
         "levels": labels_for(SkillLevel),
+        "training": TRAINING,
+        "factors": FACTORS,
+        "statuses": STATUSES,
+        "vacancy_statuses": VACANCY_STATUSES,
     }
+
+
+#: The names as they were when the module was loaded (English), for code outside a page.
+LABELS = page_labels()
 
 
 def settings_of(request: Request) -> MatchingSettings:

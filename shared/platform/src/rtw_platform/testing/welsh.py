@@ -110,3 +110,9 @@ def untranslated(welsh_html: str, english_html: str, allowed: Iterable[str] = ()
         for text in visible_texts(welsh_html)
         if text in english and text not in allow and not DATA.match(text) and re.search(r"[A-Za-z]", text)
     ]
+
+
+def without_language_switch(page: str) -> str:
+    """The page without its English | Cymraeg links, which keep the address's query (the same page
+    in the other language) and lead nowhere but here."""
+    return re.sub(r"<a [^>]*hreflang[^>]*>.*?</a>", "", page, flags=re.S)
