@@ -133,6 +133,28 @@ async def test_travel_is_asked_and_shown_in_miles_and_kept_in_kilometres(runtime
     assert "from 0 to 621" in too_far.text
 
 
+async def test_a_number_of_thousands_of_digits_is_a_problem_on_the_page_not_an_error(
+    runtime: ServiceRuntime,
+) -> None:
+    """Python refuses to read more than 4,300 digits as a number: a month or a distance that long
+    was a 500. It is the field's problem, like any other number out of range."""
+    browser = Browser(runtime)
+    base = await start(browser, runtime)
+    huge = "1" * 5000
+    career = await refused(
+        browser,
+        f"{base}/questions/career-break",
+        {"start-month": huge, "start-year": "2021", "reason": "other"},
+    )
+    assert summary_links(career.text) == ["start-month"]
+    assert "must be a number from 1 to 12" in career.text
+    work = await refused(
+        browser, f"{base}/questions/work-preferences", {"travel": huge, "regions": ["london"]}
+    )
+    assert summary_links(work.text) == ["travel"]
+    assert "from 0 to 621" in work.text
+
+
 async def test_the_start_page_says_who_can_apply_what_the_video_is_and_links_the_checker(
     runtime: ServiceRuntime,
 ) -> None:

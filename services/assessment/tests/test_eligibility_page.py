@@ -152,3 +152,20 @@ async def test_the_checker_shows_every_problem_at_once_and_keeps_nothing(
             text("SELECT count(*) FROM assessment.candidacies WHERE cohort_id = :c"), {"c": cohort}
         )
         assert kept.scalar_one() == 0
+
+
+async def test_a_month_of_thousands_of_digits_is_a_problem_not_an_error(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    """Python refuses to read more than 4,300 digits as a number: such a month was a 500."""
+    cohort = f"ict-check-{uuid4().hex[:6]}"
+    await open_cohort(service, cohort, "ICT returners", Programme.ICT)
+    answers = {"cohort": cohort, "check": "yes", "right_to_work": "yes", "reason": "other", "years": "8"}
+    for month in ("1" * 5000, "0" * 5000):
+        refused = await client.get(
+            "/eligibility", params={**answers, "start-month": month, "start-year": "2020"}
+        )
+        assert refused.status_code == 400
+        summary = refused.text.split('class="govuk-error-summary', 1)[1].split("</ul>", 1)[0]
+        assert re.findall(r'href="#([^"]+)"', summary) == ["start-month"]
+        assert "must be a number from 1 to 12" in summary

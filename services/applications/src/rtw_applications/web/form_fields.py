@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from rtw_platform.web import FormErrors, form_text
+from rtw_platform.web import FormErrors, form_text, whole_number
 from rtw_platform.web.i18n import gettext as _
 from starlette.datastructures import FormData
 
@@ -29,7 +29,7 @@ def month_of(
         if required:
             errors.add(key, _("Enter the month and year %(what)s") % {"what": _(what)})
         return None
-    if not month.isdecimal() or not 1 <= int(month) <= 12:
+    if whole_number(month, 1, 12) is None:
         errors.add(key, _("The month %(what)s must be a number from 1 to 12") % {"what": _(what)})
         return None
     if not year.isdecimal() or len(year) != 4 or int(year) < 1950:

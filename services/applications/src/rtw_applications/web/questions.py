@@ -20,7 +20,7 @@ from rtw_contracts import (
 )
 from rtw_contracts.units import MAX_TRAVEL_MILES, km_from_miles, miles_from_km
 from rtw_platform import reference
-from rtw_platform.web import FormErrors, footer_pages, form_text
+from rtw_platform.web import FormErrors, footer_pages, form_text, whole_number
 from rtw_platform.web.i18n import N_, long_date, month_year
 from rtw_platform.web.i18n import gettext as _
 from starlette.datastructures import FormData
@@ -454,9 +454,10 @@ def _parse_work(form: FormData, c: Context) -> Parsed:
     if not set(parsed.values["flexible"]) <= {f.value for f in FlexibleWorking}:
         errors.add("flexible", _("Select the ways of working you would like"))
     travel = parsed.values["travel"]
+    miles = whole_number(travel, 0, MAX_TRAVEL_MILES)
     if not travel:
         errors.add("travel", _("Enter the furthest you could travel to work each day, in miles"))
-    elif not travel.isdecimal() or int(travel) > MAX_TRAVEL_MILES:
+    elif miles is None:
         errors.add(
             "travel",
             _("The distance must be a whole number of miles from 0 to %(most)s") % {"most": MAX_TRAVEL_MILES},
@@ -483,7 +484,7 @@ def _parse_work(form: FormData, c: Context) -> Parsed:
     parsed.changes = {
         "work_preferences": {
             "flexible_working": parsed.values["flexible"],
-            "max_travel_km": km_from_miles(int(travel)) if travel.isdecimal() else 0,
+            "max_travel_km": km_from_miles(miles) if miles is not None else 0,
             "visible_to_regions": parsed.values["regions"],
             "visible_to_councils": sorted(set(gss_codes)),
             "earliest_start": earliest,

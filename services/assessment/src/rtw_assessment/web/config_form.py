@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from rtw_platform.web import FormErrors
+from rtw_platform.web import FormErrors, whole_number
 from starlette.datastructures import FormData
 
 from ..domain import CohortConfig
@@ -126,10 +126,10 @@ def _whole(values: dict[str, str], name: str, errors: FormErrors) -> int | None:
     if not raw:
         errors.add(name, f"Enter {what}.")
         return None
-    if not raw.isdecimal() or not low <= int(raw) <= high:
+    number = whole_number(raw, low, high)
+    if number is None:
         errors.add(name, f"Enter {what} as a whole number from {low:,} to {high:,}.")
-        return None
-    return int(raw)
+    return number
 
 
 def _score(values: dict[str, str], name: str, errors: FormErrors) -> float | None:

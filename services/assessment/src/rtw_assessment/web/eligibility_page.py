@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from rtw_contracts import ASKED_CAREER_BREAK_REASONS, CareerBreakReason
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.web import FormErrors
+from rtw_platform.web import FormErrors, whole_number
 
 from ..domain import EligibilityRules
 from ..eligibility_check import CheckAnswers, CheckedCohort, check, open_cohorts
@@ -53,7 +53,7 @@ def _month(
         if required:
             errors.add(f"{prefix}-month", f"Enter the month and year {what}")
         return None
-    if not (month.isdecimal() and 1 <= int(month) <= 12):
+    if whole_number(month, 1, 12) is None:
         errors.add(f"{prefix}-month", f"The month {what} must be a number from 1 to 12")
         return None
     if not (year.isdecimal() and len(year) == 4 and int(year) >= 1950):

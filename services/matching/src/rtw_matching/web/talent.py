@@ -15,7 +15,7 @@ from rtw_platform import reference
 from rtw_platform.errors import Invalid, NotFound
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, read_form, redirect
+from rtw_platform.web import FormErrors, read_form, redirect, whole_number
 from starlette.datastructures import QueryParams
 
 from .. import domain, outreach, search
@@ -92,7 +92,7 @@ def filters_from_query(query: QueryParams, errors: FormErrors) -> dict[str, Any]
     if filters["sort"] == "score" and not vacancy_id:
         errors.add("sort", "Select a vacancy to sort by how well returners fit it")
     page = text(query, "page")
-    filters["page"] = int(page) if page.isdecimal() and 0 < int(page) <= 100_000 else 1
+    filters["page"] = whole_number(page, 1, 100_000) or 1
     return filters
 
 

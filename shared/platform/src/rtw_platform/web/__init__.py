@@ -20,6 +20,7 @@ from .pages import (
     signed_in,
     start_session,
     url,
+    whole_number,
 )
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "signed_in",
     "start_session",
     "url",
+    "whole_number",
 ]

@@ -208,6 +208,19 @@ def form_text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+#: More digits than any whole number a page asks for (Python refuses to read more than 4,300).
+MOST_DIGITS = 18
+
+
+def whole_number(text: str, low: int, high: int) -> int | None:
+    """`text` (digits only) as a whole number from `low` to `high`; None for anything else, however
+    long: a field of thousands of digits is a problem to show, never a 500."""
+    if not text.isdecimal() or len(text) > MOST_DIGITS:
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
 @dataclass
 class FormErrors:
     """Problems with a posted form, shown as an error summary and beside each field."""
