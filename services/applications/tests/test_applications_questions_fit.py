@@ -3,14 +3,21 @@ shown at once, the career-break reasons returners recognise, and travel in miles
 
 from __future__ import annotations
 
+import html
 import json
 import re
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
+from rtw_applications.web import preferences_form
+from rtw_applications.web.questions import Context
+from rtw_contracts import Programme
 from rtw_platform.service import ServiceRuntime
+from rtw_platform.web.i18n import speaking
 from sqlalchemy import text
+from starlette.datastructures import FormData
 
 from .test_applications_pages import Browser, runtime, start
 
@@ -228,3 +235,32 @@ async def test_a_skills_group_is_only_its_owners_and_needs_the_forms_token(runti
     tokenless = await owner.http.post(f"{base}/questions/skills/data", data=form)
     assert tokenless.status_code == 400  # the CSRF check refuses it
     assert "skills" not in await saved_answers(runtime, base)
+
+
+async def test_the_answers_model_s_problems_are_in_welsh_on_a_welsh_page(runtime: ServiceRuntime) -> None:
+    """The postcode's and the telephone number's problems come from the answers' model, and were
+    shown in English on Welsh pages (with govuk's hidden "Error:" before every problem)."""
+    browser = Browser(runtime)
+    base = await start(browser, runtime)
+    for slug, answers, welsh in (
+        ("postcode", {"postcode": "B1 1A"}, "Rhowch god post yn y DU, er enghraifft WS1 1AA"),
+        ("postcode", {"postcode": "ZZ99 9ZZ"}, "Nid ydym yn adnabod yr ardal cod post honno"),
+        ("contact", {"phone": "call me", "language": "en"}, "Rhowch rif ffôn, fel 01632 960 001"),
+    ):
+        answer = await browser.post(f"{base}/questions/{slug}", answers)
+        assert answer.status_code == 303
+        page = html.unescape((await browser.http.get(answer.headers["location"] + "?lang=cy")).text)
+        assert welsh in page
+        assert '<span class="govuk-visually-hidden">Gwall:</span>' in page
+        assert "Error:" not in page
+
+
+def test_whether_councils_may_find_you_is_asked_in_welsh() -> None:
+    parsed = preferences_form._parse(
+        FormData({"travel": "10", "regions": "london"}), Context(Programme.ICT, {}, date(2026, 12, 4))
+    )
+    with speaking("cy"):
+        assert parsed.errors.message("visible") == {
+            "text": "Dewiswch a gaiff cynghorau ddod o hyd i chi",
+            "visuallyHiddenText": "Gwall",
+        }

@@ -17,6 +17,7 @@ from rtw_contracts.events.cohorts import cohort_journey
 from rtw_contracts.examples import example
 from rtw_contracts.types import CareerBreak
 from rtw_platform.service import ServiceRuntime
+from rtw_platform.testing.welsh import untranslated, visible_texts, without_language_switch
 from sqlalchemy import text
 
 pytestmark = pytest.mark.component
@@ -169,3 +170,36 @@ async def test_a_month_of_thousands_of_digits_is_a_problem_not_an_error(
         summary = refused.text.split('class="govuk-error-summary', 1)[1].split("</ul>", 1)[0]
         assert re.findall(r'href="#([^"]+)"', summary) == ["start-month"]
         assert "must be a number from 1 to 12" in summary
+
+
+async def test_every_problem_on_the_checker_is_in_welsh_on_the_welsh_page(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    """The checker's problems were written in English only (not marked for translation)."""
+    cohort = f"sw-check-{uuid4().hex[:6]}"
+    await open_cohort(service, cohort, "Social work returners", Programme.SOCIAL_WORK)
+    await open_cohort(service, f"ict-check-{uuid4().hex[:6]}", "ICT returners", Programme.ICT)
+    wrong = [
+        {"check": "yes"},
+        {"cohort": "no-such-cohort", "check": "yes"},
+        {"cohort": cohort, "check": "yes"},
+        {
+            "cohort": cohort,
+            "check": "yes",
+            "start-month": "13",
+            "start-year": "2020",
+            "end-month": "1",
+            "end-year": "20",
+            "years": "99",
+            "body": "Social Work England",
+            "practised-month": "1",
+            "practised-year": str(TODAY.year + 1),
+        },
+    ]
+    for answers in wrong:
+        english = await client.get("/eligibility", params={**answers, "lang": "en"})
+        welsh = await client.get("/eligibility", params={**answers, "lang": "cy"})
+        assert english.status_code == welsh.status_code == 400
+        problems = visible_texts(english.text.split('class="govuk-error-summary', 1)[1].split("</ul>", 1)[0])
+        left = untranslated(without_language_switch(welsh.text), without_language_switch(english.text))
+        assert not [text for text in left if text in problems or text.startswith("Error")], left

@@ -187,7 +187,7 @@ def test_after_signing_in_people_go_only_to_a_page_of_this_host(asked: str | Non
 def test_a_refusal_becomes_errors_on_the_fields_it_names() -> None:
     refusal = Invalid([("answers.phone", "Enter a phone number")])
     errors = FormErrors.from_refusal(refusal, {"answers.phone": "phone"})
-    assert errors.message("phone") == {"text": "Enter a phone number"}
+    assert errors.message("phone") == {"text": "Enter a phone number", "visuallyHiddenText": "Error"}
     assert errors.summary() == [{"text": "Enter a phone number", "href": "#phone"}]
     assert not FormErrors()
 

@@ -16,6 +16,7 @@ from rtw_platform.errors import NotFound
 from rtw_platform.http import create_app
 from rtw_platform.service import ServiceDefinition
 from rtw_platform.testing.welsh import extracted_messages, missing_translations, untranslated, visible_texts
+from rtw_platform.web import FormErrors
 from rtw_platform.web.i18n import LANGUAGE_COOKIE, chosen_language, gettext, speaking
 
 pytestmark = pytest.mark.unit
@@ -75,6 +76,17 @@ def test_labels_and_messages_follow_the_page_s_language() -> None:
         assert gettext("Page not found") == "Heb ddod o hyd i'r dudalen"
         assert gettext("Words nobody marked") == "Words nobody marked"
     assert gettext("Page not found") == "Page not found"
+
+
+def test_a_field_s_error_is_announced_in_the_page_s_language() -> None:
+    """govuk reads a hidden "Error:" before each field's message unless told otherwise: a Welsh
+    page's screen reader heard English before every problem."""
+    errors = FormErrors({"name": "Enter your first name"})
+    with speaking("cy"):
+        welsh = errors.message("name")
+    assert welsh == {"text": "Rhowch eich enw cyntaf", "visuallyHiddenText": "Gwall"}
+    english = errors.message("name")
+    assert english == {"text": "Enter your first name", "visuallyHiddenText": "Error"}
 
 
 async def test_the_switch_chooses_welsh_and_the_cookie_remembers_it() -> None:

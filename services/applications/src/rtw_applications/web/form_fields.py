@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from rtw_platform.web import FormErrors, form_text, whole_number
+from rtw_platform.web.i18n import N_
 from rtw_platform.web.i18n import gettext as _
 from starlette.datastructures import FormData
 
@@ -79,6 +80,15 @@ def day_parts(value: Any, prefix: str) -> dict[str, str]:
         f"{prefix}-month": str(int(value[5:7])),
         f"{prefix}-year": value[:4],
     }
+
+
+#: The answers' model's own messages a candidate may meet on a page, as `add_validation_errors`
+#: shows them (capitalised), marked so that the page's language has them.
+MODEL_MESSAGES = (
+    N_("Enter a UK postcode, for example WS1 1AA, or its first part, for example WS1"),
+    N_("We do not know that postcode district: check the postcode, for example WS1 1AA or WS1"),
+    N_("Enter a telephone number, like 01632 960 001 or +44 7700 900 982"),
+)
 
 
 def add_validation_errors(

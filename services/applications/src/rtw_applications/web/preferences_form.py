@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from rtw_contracts import Programme
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, form_state, form_text, read_form, redirect, redirect_with_problems
+from rtw_platform.web.i18n import N_
 from starlette.datastructures import FormData
 
 from .. import cohorts, preferences
@@ -92,7 +93,7 @@ def _parse(form: FormData, ctx: Context) -> Parsed:
         chosen: dict[str, Any] = parsed.changes["work_preferences"]
         chosen.update(visible_to_regions=[], visible_to_councils=[])
     elif visible != "yes":
-        parsed.errors.add("visible", "Select whether councils may find you")
+        parsed.errors.add("visible", N_("Select whether councils may find you"))
     return parsed
 
 

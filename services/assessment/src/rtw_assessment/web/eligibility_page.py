@@ -12,6 +12,8 @@ from fastapi.responses import HTMLResponse
 from rtw_contracts import ASKED_CAREER_BREAK_REASONS, CareerBreakReason
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, whole_number
+from rtw_platform.web.i18n import N_
+from rtw_platform.web.i18n import gettext as _
 
 from ..domain import EligibilityRules
 from ..eligibility_check import CheckAnswers, CheckedCohort, check, open_cohorts
@@ -48,20 +50,23 @@ def asks_registration(rules: EligibilityRules) -> bool:
 def _month(
     values: Mapping[str, str], prefix: str, what: str, errors: FormErrors, today: date, *, required: bool
 ) -> date | None:
+    """A month and year; `what` (marked with N_) completes 'Enter the month and year …'. The
+    messages are the application's own, so the page's language has them."""
     month, year = values.get(f"{prefix}-month", "").strip(), values.get(f"{prefix}-year", "").strip()
+    key, words = f"{prefix}-month", {"what": _(what)}
     if not month and not year:
         if required:
-            errors.add(f"{prefix}-month", f"Enter the month and year {what}")
+            errors.add(key, _("Enter the month and year %(what)s") % words)
         return None
     if whole_number(month, 1, 12) is None:
-        errors.add(f"{prefix}-month", f"The month {what} must be a number from 1 to 12")
+        errors.add(key, _("The month %(what)s must be a number from 1 to 12") % words)
         return None
     if not (year.isdecimal() and len(year) == 4 and int(year) >= 1950):
-        errors.add(f"{prefix}-month", f"The year {what} must be a year like 2021")
+        errors.add(key, _("The year %(what)s must be 4 digits, like 2021") % words)
         return None
     found = date(int(year), int(month), 1)
     if found > today:
-        errors.add(f"{prefix}-month", f"The month {what} must be in the past")
+        errors.add(key, _("The month %(what)s must be this month or in the past") % words)
         return None
     return found
 
@@ -73,33 +78,35 @@ def parse_answers(
     errors = FormErrors()
     right_to_work = values.get("right_to_work", "")
     if right_to_work not in ("yes", "no"):
-        errors.add("right_to_work", "Select yes if you have the right to work in the UK")
-    start = _month(values, "start", "your career break started", errors, today, required=True)
-    end = _month(values, "end", "your career break ended", errors, today, required=False)
+        errors.add("right_to_work", N_("Select yes if you have the right to work in the UK"))
+    start = _month(values, "start", N_("your career break started"), errors, today, required=True)
+    end = _month(values, "end", N_("your career break ended"), errors, today, required=False)
     if start and end and end < start:
-        errors.add("end-month", "The month your career break ended must be after it started")
+        errors.add("end-month", N_("The month your career break ended must be after it started"))
     reason = values.get("reason", "")
     if reason not in {r.value for r in CareerBreakReason}:
-        errors.add("reason", "Select why you are out of work")
+        errors.add("reason", N_("Select why you are out of work"))
     years_text = values.get("years", "").strip()
     try:
         years = float(years_text)
     except ValueError:
         years = -1.0
     if not years_text:
-        errors.add("years", "Enter your years of experience in the profession")
+        errors.add("years", N_("Enter your years of experience in the profession"))
     elif not 0 <= years <= 70 or years != years:
-        errors.add("years", "Years of experience must be a number from 0 to 70, like 8 or 2.5")
+        errors.add("years", N_("Years of experience must be a number from 0 to 70, like 8 or 2.5"))
     body: str | None = None
     practised: date | None = None
     if asks_registration(rules):
         body = values.get("body", "")
         allowed = set(rules.registration_bodies) | {NOT_REGISTERED}
         if body not in allowed:
-            errors.add("body", "Select the professional body you were registered with, or that you were not")
+            errors.add(
+                "body", N_("Select the professional body you were registered with, or that you were not")
+            )
         elif body == NOT_REGISTERED:
             body = None
-        practised = _month(values, "practised", "you last practised", errors, today, required=False)
+        practised = _month(values, "practised", N_("you last practised"), errors, today, required=False)
     if errors or start is None:
         return None, errors
     answers = CheckAnswers(
@@ -132,7 +139,7 @@ async def eligibility_checker(request: Request, uow: UnitOfWorkDep) -> HTMLRespo
     cohort = next((c for c in cohorts if c.cohort_id == values["cohort"]), None)
     errors = FormErrors()
     if cohort is None and values["cohort"]:
-        errors.add("cohort", "That programme is not taking applications now: choose one that is")
+        errors.add("cohort", N_("That programme is not taking applications now: choose one that is"))
     elif cohort is None and len(cohorts) == 1:
         cohort = cohorts[0]
     context: dict[str, Any] = {
@@ -145,7 +152,7 @@ async def eligibility_checker(request: Request, uow: UnitOfWorkDep) -> HTMLRespo
     }
     if request.query_params.get("check") == "yes":
         if cohort is None and cohorts:
-            errors.add("cohort", "Select the programme you would like to apply to")
+            errors.add("cohort", N_("Select the programme you would like to apply to"))
         elif cohort is not None:
             answers, errors = parse_answers(values, cohort.config.eligibility, now.date())
             if answers is not None:

@@ -238,7 +238,10 @@ class FormErrors:
         """The govuk `errorMessage` option for a field (in the page's language when the catalogue
         has the message: mark it with `N_`)."""
         text = self.problems.get(name)
-        return {"text": i18n.gettext(text)} if text else None
+        if not text:
+            return None
+        # govuk reads a hidden "Error:" before the message unless told otherwise (in English).
+        return {"text": i18n.gettext(text), "visuallyHiddenText": i18n.gettext(N_("Error"))}
 
     def summary(self) -> list[dict[str, str]]:
         """The govuk error summary's list (a problem with the whole form links to the page's main
