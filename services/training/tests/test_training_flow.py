@@ -493,6 +493,10 @@ async def test_completing_the_required_modules_issues_a_verifiable_certificate(
     unknown = await client.get("/certificates", params={"number": str(uuid4())})
     assert unknown.status_code == 404
     assert "No certificate has that number" in unknown.text
+    unknown_in_welsh = await client.get("/certificates", params={"number": str(uuid4()), "lang": "cy"})
+    assert unknown_in_welsh.status_code == 404  # was 400: the status was read from the English words
+    assert "Does dim tystysgrif" in unknown_in_welsh.text
+    client.cookies.delete("rtw_lang")  # the switch's choice, remembered: back to English
     garbled = await client.get("/certificates", params={"number": "ABC-123"})
     assert garbled.status_code == 400
     assert "Enter the certificate number as it is printed" in garbled.text

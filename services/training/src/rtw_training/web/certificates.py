@@ -30,14 +30,17 @@ def _signer(request: Request) -> CertificateSigner:
 async def look_up(request: Request, uow: UnitOfWorkDep, number: str | None = None) -> Response:
     """Ask for a certificate's number; a known one opens its page."""
     errors = FormErrors()
+    status = 200
     if number is not None:
         given = number.strip()
         if not given:
+            status = 400
             errors.add("number", N_("Enter the certificate number"))
         else:
             try:
                 key = UUID(given)
             except ValueError:
+                status = 400
                 errors.add(
                     "number",
                     N_(
@@ -48,10 +51,9 @@ async def look_up(request: Request, uow: UnitOfWorkDep, number: str | None = Non
             else:
                 if await uow.session.get(Certificate, key) is not None:
                     return redirect(request, f"/certificates/{key}")
+                status = 404
                 errors.add("number", N_("No certificate has that number. Check it against the certificate."))
     context: dict[str, Any] = {"number": number or ""}
-    message = errors.message("number")
-    status = 200 if message is None else 404 if message["text"].startswith("No certificate") else 400
     return PAGES.render(request, "certificate_lookup.html", context, errors=errors, status_code=status)
 
 
