@@ -11,8 +11,9 @@ from fastapi import FastAPI
 from rtw_platform.sessions import RevokedSessions
 from rtw_platform.settings import ServiceSettings
 from rtw_platform.web import footer_pages
+from rtw_platform.web.i18n import LANGUAGE_COOKIE
 from rtw_platform.web.install import install_pages
-from rtw_platform.web.pages import CSRF_COOKIE, SESSION_COOKIE
+from rtw_platform.web.pages import CSRF_COOKIE, FORM_STATE_COOKIE, SESSION_COOKIE
 from rtw_platform.web.table_labels import label_table_cells
 
 pytestmark = pytest.mark.unit
@@ -61,11 +62,18 @@ async def test_the_privacy_notice_has_its_own_address_for_data_protection_and_th
 
 
 async def test_the_cookies_page_lists_each_cookie_the_pages_set() -> None:
+    """The language switch's cookie (a year) and a refused form's (what was typed, ten minutes)
+    were set by every page but not named on the cookies page."""
     page = await _get(_app(), "/cookies")
-    for name in (SESSION_COOKIE, CSRF_COOKIE):
+    for name in (SESSION_COOKIE, CSRF_COOKIE, LANGUAGE_COOKIE, FORM_STATE_COOKIE):
         assert f"<code>{name}</code>" in page.text
     assert "8 hours, or when you sign out" in page.text
     assert "When you close your browser" in page.text
+    assert "Remembers the language you chose" in page.text
+    assert "1 year" in page.text
+    assert "what you typed in a form" in page.text
+    assert "10 minutes, or when the form is shown again" in page.text
+    assert "Both cookies" not in page.text
 
 
 async def test_every_page_footer_links_to_the_four_pages() -> None:

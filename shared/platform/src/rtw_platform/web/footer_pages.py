@@ -17,7 +17,9 @@ from fastapi.responses import HTMLResponse
 
 from ..auth import SESSION_TTL
 from .error_pages import PLATFORM_PAGES
-from .pages import CSRF_COOKIE, SESSION_COOKIE
+from .form_state import FORM_STATE_TTL
+from .i18n import LANGUAGE_COOKIE
+from .pages import CSRF_COOKIE, FORM_STATE_COOKIE, SESSION_COOKIE
 
 #: The version of the privacy notice candidates agree to when they apply (recorded on the
 #: application); change it whenever the notice changes what it says.
@@ -40,6 +42,8 @@ class Cookie:
 COOKIES = (
     Cookie(SESSION_COOKIE, purpose="session", lifetime="session_ttl"),
     Cookie(CSRF_COOKIE, purpose="csrf", lifetime="browser"),
+    Cookie(LANGUAGE_COOKIE, purpose="language", lifetime="year"),
+    Cookie(FORM_STATE_COOKIE, purpose="form", lifetime="form_state"),
 )
 
 router = APIRouter(include_in_schema=False)
@@ -78,7 +82,8 @@ async def accessibility_statement(request: Request) -> HTMLResponse:
 async def cookies_page(request: Request) -> HTMLResponse:
     """Which cookies the service sets, why and for how long."""
     hours = int(SESSION_TTL.total_seconds() // 3600)
-    return render(request, "cookies.html", cookies=COOKIES, session_hours=hours)
+    form_minutes = int(FORM_STATE_TTL.total_seconds() // 60)
+    return render(request, "cookies.html", cookies=COOKIES, session_hours=hours, form_minutes=form_minutes)
 
 
 @router.get("/privacy-notice")
