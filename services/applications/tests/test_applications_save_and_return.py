@@ -221,6 +221,22 @@ async def test_a_sign_in_link_never_leads_to_another_site(runtime: ServiceRuntim
     assert signed_in.status_code == 403 or signed_in.headers["location"] == "/applications/my"
 
 
+async def test_a_destination_too_long_to_follow_still_shows_the_sign_in_page(runtime: ServiceRuntime) -> None:
+    """A page's address longer than a sign-in link may carry (300 characters) sent the person to
+    an error page ("The address of this page is not one it can show") instead of signing in."""
+    visitor = Browser(runtime)
+    long_page = "/applications/my/applications/" + "a" * 400
+    page = await visitor.http.get("/account/sign-in", params={"next": long_page})
+    assert page.status_code == 200
+    assert "a" * 400 not in without_language_switch(page.text)
+    await applied(Browser(runtime), runtime)
+    link = await _sign_in_link(visitor, runtime, "amara@example.org")
+    token = link.split("/sign-in/", 1)[1].split("?")[0]
+    landed = await Browser(runtime).http.get(f"/sign-in/{token}", params={"next": long_page})
+    assert landed.status_code == 200
+    assert "a" * 400 not in without_language_switch(landed.text)
+
+
 # --------------------------------------------------------------------------- preferences after applying
 
 

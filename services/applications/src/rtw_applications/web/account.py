@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
 from urllib.parse import quote
 
 from email_validator import EmailNotValidError, validate_email
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from rtw_contracts.events.applications import NEXT_PAGE_PATTERN
 from rtw_platform.http import UnitOfWorkDep
@@ -54,9 +53,7 @@ def destination(location: str | None) -> str | None:
 
 
 @router.get("/account/sign-in")
-async def sign_in_form(
-    request: Request, next: Annotated[str | None, Query(max_length=300)] = None
-) -> HTMLResponse:
+async def sign_in_form(request: Request, next: str | None = None) -> HTMLResponse:
     """Ask for a sign-in link (for the page the person was asked to sign in for, if any)."""
     state = form_state(request)
     email = str(state.values.get("email", "")) if state else ""
@@ -100,9 +97,7 @@ async def staff_sign_in(request: Request) -> HTMLResponse:
 
 
 @router.get("/sign-in/{token}")
-async def link_landing(
-    request: Request, token: str, next: Annotated[str | None, Query(max_length=300)] = None
-) -> HTMLResponse:
+async def link_landing(request: Request, token: str, next: str | None = None) -> HTMLResponse:
     """The e-mailed link opens this page; signing in takes a press of the button, so a mail
     scanner that follows links does not use the link up. The link may say where to go next (a
     new draft); only a path on this platform is followed."""
