@@ -6,13 +6,17 @@ run there, each as its own user, and the example consumer (examples/subscriber/)
 Driven through the services' public APIs and handlers: a candidate applies (applications), is
 screened (assessment's handler of the submission), is selected (the final decision published with
 assessment's user, as the running assessment would after its stages) and enrolled (training's
-handler), and a council's claim is approved (matching). The consumer receives exactly the granted
+handler), a council's claim is approved (matching), and a member of staff signs out on
+notifications' pages (SessionEnded, the one event notifications publishes: its contract's producer
+is `platform`, the body names the service, whose broker user must have sent it). The consumer receives exactly the granted
 events, each valid against the exported schemas and from its producer's broker user (the consumer
-checks `user_id` against `producer` and rejects anything else; none is rejected here), and on
+checks `user_id` against `producer` and rejects anything else: here only a sign-out naming
+notifications sent with matching's user), and on
 CandidateErased erases everything about the candidate, keeping the council."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,11 +34,14 @@ from rtw_contracts import (
     AssessmentScored,
     CandidateErased,
     CouncilRegistered,
+    Event,
+    SessionEnded,
     TrainingEnrolled,
 )
 from rtw_contracts.examples import example
 from rtw_matching.app import SERVICE as MATCHING
-from rtw_platform.auth import Principal, Role, issue_token
+from rtw_notifications.app import SERVICE as NOTIFICATIONS
+from rtw_platform.auth import Principal, Role, issue_token, sign_in_link
 from rtw_platform.publishers import amqp_user
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.broker_users import DEFINITIONS, Broker
@@ -51,7 +58,9 @@ GRANTED = {
     AssessmentScored.ROUTING_KEY: "assessment",
     TrainingEnrolled.ROUTING_KEY: "training",
     CouncilRegistered.ROUTING_KEY: "matching",
+    SessionEnded.ROUTING_KEY: "notifications",
 }
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 TEAMS = "\n".join(
     [
         '[[teams]]\nname = "tester"\ncontact = "tester@example.gov.uk"',
@@ -91,6 +100,9 @@ async def test_an_outside_team_receives_what_each_service_was_granted_to_it_and_
     await start_service(ASSESSMENT, file_store_url=store, **as_deployed("assessment"))
     training: ServiceRuntime = await start_service(TRAINING, **as_deployed("training"))
     matching: ServiceRuntime = await start_service(MATCHING, **as_deployed("matching"))
+    notifications: ServiceRuntime = await start_service(
+        NOTIFICATIONS, dispatch_interval_s=3600, **as_deployed("notifications")
+    )
     consumer = Consumer(broker, tmp_path / "inbox.sqlite3", *GRANTED)
     try:
         await eventually(lambda: _said(consumer, "bound "), timeout=30, what="the consumer to bind")
@@ -144,6 +156,23 @@ async def test_an_outside_team_receives_what_each_service_was_granted_to_it_and_
             assert approved.status_code == 200, approved.text
             await eventually(lambda: _said(consumer, "accepted council.registered"), what="the council")
 
+            # Notifications: a member of staff, signed in from an e-mailed link, signs out there.
+            link = sign_in_link(secret, Principal("admin-1", Role.ADMIN), "http://entry")
+            cookie = await _signed_in(apps, link.removeprefix("http://entry/applications"))
+            staff = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app_for(notifications)),
+                base_url="http://n",
+                cookies={"rtw_session": cookie},
+            )
+            async with staff:
+                signed_out = await _post_form(staff, "/admin/failed-emails", "/account/sign-out")
+                assert signed_out.status_code == 303, signed_out.text
+            await eventually(lambda: _said(consumer, "accepted session.ended"), what="the sign-out")
+            # Naming notifications does not make another service's user notifications.
+            forged = example(SessionEnded, event_id=uuid4(), producer="notifications")
+            await _publish_as(broker.url("matching"), forged)
+            await eventually(lambda: _said(consumer, "rejected session.ended"), what="the forged sign-out")
+
             erased = await apps.post(f"/candidates/{candidate_id}/erasure", headers=admin)
             assert erased.status_code == 200, erased.text
             await eventually(lambda: _said(consumer, f"erased {CandidateErased.ROUTING_KEY}"), what="erasure")
@@ -152,16 +181,17 @@ async def test_an_outside_team_receives_what_each_service_was_granted_to_it_and_
     output = "".join(consumer.lines)
     assert code == 0, output
     # Exactly the granted keys and the erasure notice arrived (the services published many more),
-    # every one valid and from its producer's broker user: nothing was rejected.
+    # every one valid and from its producer's broker user: only the forged sign-out was rejected.
     assert {key for (key,) in consumer.rows("SELECT routing_key FROM processed")} == {
         *GRANTED,
         CandidateErased.ROUTING_KEY,
     }, output
-    assert consumer.rows("SELECT * FROM rejected") == [], output
-    assert not consumer.said("rejected"), output
-    # Everything about the candidate is gone; the council's registration is kept.
+    [(reason,)] = consumer.rows("SELECT reason FROM rejected")
+    assert str(reason).startswith(f"published by broker user '{broker.users['matching']}', not by "), reason
+    assert len(consumer.said("rejected")) == 1, output
+    # Everything about the candidate is gone; the council's registration and the session are kept.
     kept = consumer.rows("SELECT routing_key, candidate_id FROM records")
-    assert kept == [(CouncilRegistered.ROUTING_KEY, None)], kept
+    assert sorted(kept) == [(CouncilRegistered.ROUTING_KEY, None), (SessionEnded.ROUTING_KEY, None)], kept
     [(erased_candidate, records)] = consumer.rows("SELECT candidate_id, records FROM erasures")
     assert erased_candidate == candidate_id
     assert isinstance(records, int)
@@ -173,7 +203,21 @@ async def _said(consumer: Consumer, start: str) -> bool:
     return bool(consumer.said(start))
 
 
-async def _publish_as(url: str, event: AssessmentScored) -> None:
+async def _post_form(browser: httpx.AsyncClient, page: str, path: str) -> httpx.Response:
+    shown = await browser.get(page)
+    found = CSRF.search(shown.text)
+    assert found, f"no form on {page}: {shown.status_code}"
+    return await browser.post(path, data={"csrf_token": found.group(1)})
+
+
+async def _signed_in(browser: httpx.AsyncClient, path: str) -> str:
+    """Follow an e-mailed sign-in link (its form), as a person does: the session cookie it set."""
+    signed_in = await _post_form(browser, path, path)
+    assert signed_in.status_code == 303, signed_in.text
+    return str(browser.cookies["rtw_session"])
+
+
+async def _publish_as(url: str, event: Event) -> None:
     """Publish as a service's broker user, with its `user_id` (RabbitMQ holds it to the user)."""
     connection = await aio_pika.connect(url, timeout=10)
     try:
