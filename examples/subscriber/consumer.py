@@ -20,7 +20,9 @@ It believes a message only from the producer's broker user: the AMQP ``user_id``
 holds to the publisher's connection, so it cannot be forged) must be the broker user of the
 service the body's ``producer`` names (``--publisher-user rtw-{producer}``, the platform's
 naming), and the body's ``producer`` must be the one its schema's contract names; anything else
-is rejected with the reason.
+is rejected with the reason. An event of the platform itself (its schema's producer is
+``platform``: ``session.ended.v1``, published by whichever service a person used) names that
+service in ``producer``, and must come from that service's broker user.
 
 ``candidate.erased.v1`` is always bound: a subscriber that keeps personal data must honour it.
 It prints one line per message (``accepted``, ``duplicate``, ``stale``, ``rejected``,
@@ -196,13 +198,21 @@ class Store:
         return "erased"
 
 
+PLATFORM = "platform"
+"""The producer a contract names for an event any of the platform's services publishes."""
+
+
 def check_publisher(
     event: Mapping[str, Any], schema: Mapping[str, Any], user_id: str | None, template: str
 ) -> None:
     """Raise ValueError unless the event names its contract's producer (the schema's default of
     ``producer``) and that producer's broker user published it."""
     producer = schema.get("properties", {}).get("producer", {}).get("default")
-    if producer is not None and event.get("producer") != producer:
+    if producer == PLATFORM:
+        # Any service may publish it: the body names which; its broker user is checked below.
+        if not event.get("producer") or event.get("producer") == PLATFORM:
+            raise ValueError(f"producer {event.get('producer')!r} names no service of the platform")
+    elif producer is not None and event.get("producer") != producer:
         raise ValueError(f"producer {event.get('producer')!r} is not its contract's ({producer!r})")
     expected = template.replace("{producer}", str(event.get("producer", "")))
     if user_id != expected:

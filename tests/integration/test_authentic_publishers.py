@@ -6,7 +6,7 @@ user) is dead-lettered with the reason; a genuine one is handled; the relay stam
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import uuid4
 
@@ -17,8 +17,9 @@ from faststream.rabbit import ExchangeType, RabbitExchange
 from rtw_contracts import ApplicationWithdrawn, AssessmentScored
 from rtw_contracts.examples import example
 from rtw_platform.broker_setup import setup_broker
+from rtw_platform.consumer_failures import DEAD_LETTER_USER_HEADER, ERROR_HEADER, PUBLISHED_BY_HEADER
 from rtw_platform.db import asyncpg_dsn
-from rtw_platform.dlq import peek, replay
+from rtw_platform.dlq import DeadLetter, peek, replay
 from rtw_platform.messaging import AmqpEventPublisher
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.broker_users import DEFINITIONS, Broker
@@ -143,3 +144,58 @@ async def _publish_as(url: str, event: AssessmentScored) -> None:
         await publisher([outbox_message(event, 1)])
     finally:
         await publisher.close()
+
+
+async def test_a_forged_first_publisher_put_in_a_dlq_through_the_dead_letter_exchange_is_refused(
+    broker: Broker, start_service: Callable[..., Any], clean_database: str
+) -> None:
+    """Every service user may publish to `rtw.dlx` (its own dead letters go there), and RabbitMQ
+    enforces no routing-key permission on a direct exchange: applications' user puts, in training's
+    DLQ, an AssessmentScored claiming to be from assessment's user. The dead-letter user's replay
+    does not make it believed: training dead-letters it again, naming applications' user."""
+    await asyncio.to_thread(setup_broker, broker.settings, DEFINITIONS)
+    runtime: ServiceRuntime = await start_service(
+        TRAINING,
+        amqp_url=broker.url("training"),
+        topology_prefix="",
+        publisher_user=f"{broker.settings.user_prefix}rtw-{{service}}",
+    )
+    queue = runtime.topology.queue_name(AssessmentScored)
+    forged = example(AssessmentScored, event_id=uuid4())
+    connection = await aio_pika.connect(broker.url("applications"))
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        dlx = await channel.get_exchange("rtw.dlx", ensure=False)
+        await dlx.publish(
+            aio_pika.Message(
+                forged.model_dump_json().encode(),
+                message_id=str(forged.event_id),
+                user_id=broker.users["applications"],
+                headers={
+                    PUBLISHED_BY_HEADER: broker.users["assessment"],
+                    DEAD_LETTER_USER_HEADER: broker.users["training"],  # replaced by the replay
+                    ERROR_HEADER: "RuntimeError: looks like a failure",
+                },
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
+            routing_key=queue,
+        )
+    finally:
+        await connection.close()
+
+    dead_letters = broker.url("dead-letters")
+    await eventually(lambda: peek(dead_letters, queue), what="the forged letter in the DLQ")
+    assert await replay(dead_letters, queue) == 1
+    [letter] = await eventually(
+        lambda: _errors_of(peek(dead_letters, queue)), what="the replay dead-lettered again"
+    )
+    assert letter.message_id == str(forged.event_id)
+    assert letter.error is not None
+    assert letter.error.startswith("UnexpectedPublisher: assessment.scored.v1 was published by ")
+    assert f"'{broker.users['applications']}', not by its producer's" in letter.error
+    assert not await _handled(clean_database, forged.event_id)
+
+
+async def _errors_of(letters: Awaitable[list[DeadLetter]]) -> list[DeadLetter]:
+    """The dead letters that carry an UnexpectedPublisher error (the replay's, not the forger's)."""
+    return [letter for letter in await letters if (letter.error or "").startswith("UnexpectedPublisher")]

@@ -47,12 +47,14 @@ async def _declare(url: str, queue: str) -> None:
         await connection.close()
 
 
-async def _publish(url: str, routing_key: str) -> None:
+async def _publish(url: str, routing_key: str, *, exchange: str = "rtw.events") -> None:
     connection = await aio_pika.connect(url, timeout=10)
     try:
         channel = await connection.channel(publisher_confirms=True)
-        exchange = await channel.get_exchange("rtw.events", ensure=False)
-        await exchange.publish(aio_pika.Message(b"{}"), routing_key=routing_key)
+        target = (
+            channel.default_exchange if exchange == "" else await channel.get_exchange(exchange, ensure=False)
+        )
+        await target.publish(aio_pika.Message(b"{}"), routing_key=routing_key)
         await asyncio.sleep(0.2)  # a refused publish closes the channel asynchronously
         assert not channel.is_closed
         await channel.close()
@@ -73,6 +75,23 @@ async def test_setup_gives_each_service_its_own_queues_and_events_only(set_up: B
     # The dead-letter user declares no source queue.
     with pytest.raises(ChannelAccessRefused):
         await _declare(broker.url("dead-letters"), "applications.other")
+
+
+async def test_a_service_cannot_publish_into_another_services_queue_or_dead_letters_directly(
+    set_up: Broker,
+) -> None:
+    """Straight into a queue is through the default exchange (`amq.default`), which only the
+    dead-letter user may write (its replays). A service reaches another's queues only through
+    `rtw.events` with its own routing keys, and another's DLQ through `rtw.dlx` (a direct exchange:
+    RabbitMQ checks no routing key there), where a letter is believed on replay only as far as
+    its `user_id` vouches (test_authentic_publishers.py)."""
+    broker = set_up
+    await _declare(broker.url("assessment"), "assessment.probe")
+    await _declare(broker.url("assessment"), "assessment.probe.dlq")
+    for queue in ("assessment.probe", "assessment.probe.dlq"):
+        with pytest.raises((ChannelAccessRefused, AssertionError)):
+            await _publish(broker.url("applications"), queue, exchange="")
+    await _publish(broker.url("dead-letters"), "assessment.probe", exchange="")  # a replay
 
 
 async def test_a_rotated_password_takes_the_old_is_refused_and_no_rerun_puts_it_back(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,33 @@ async def test_only_the_candidate_changes_them_and_not_once_withdrawn(
     assert late.status_code == 409
     assert "withdrawn" in late.json()["detail"]
     assert await changes_announced(service) == []
+
+
+async def test_concurrent_changes_number_the_application_uniquely_without_gaps_in_commit_order(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    """Eight changes of one application at once, each on its own session: their `sequence`s are
+    the application's next eight numbers, each once, increasing in the order they committed (the
+    outbox row's id), and the application's counter ends at the last."""
+    secret = service.settings.token_secret.get_secret_value()
+    receipt = await submitted_application(client, secret, make_application())
+    auth = bearer(receipt["access_token"])
+    path = f"/applications/{receipt['application_id']}"
+    async with service.engine.connect() as conn:
+        before = await conn.scalar(
+            text("SELECT event_sequence FROM applications.applications WHERE id = :id"),
+            {"id": receipt["application_id"]},
+        )
+    changes = [{**NEW, "max_travel_km": 10 + n} for n in range(8)]
+    answers = await asyncio.gather(
+        *(client.patch(path, json={"work_preferences": change}, headers=auth) for change in changes)
+    )
+    assert [answer.status_code for answer in answers] == [200] * 8, [a.text for a in answers]
+    sequences = [event["sequence"] for event in await changes_announced(service)]
+    assert sequences == list(range(before + 1, before + 9))
+    async with service.engine.connect() as conn:
+        after = await conn.scalar(
+            text("SELECT event_sequence FROM applications.applications WHERE id = :id"),
+            {"id": receipt["application_id"]},
+        )
+    assert after == before + 8

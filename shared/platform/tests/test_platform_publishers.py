@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 from rtw_contracts import AssessmentScored, SessionEnded
-from rtw_platform.consumer_failures import PUBLISHED_BY_HEADER, PermanentFailure
+from rtw_platform.consumer_failures import DEAD_LETTER_USER_HEADER, PUBLISHED_BY_HEADER, PermanentFailure
 from rtw_platform.publishers import PublisherUsers, UnexpectedPublisher, amqp_user
 from rtw_platform.settings import ServiceSettings
 
 pytestmark = pytest.mark.unit
 
-USERS = PublisherUsers("rtw-{service}", {"matching": "matching-prod"})
+USERS = PublisherUsers("rtw-{service}", {"matching": "matching-prod"}, own="rtw-training")
 
 
 def test_the_broker_user_of_an_amqp_url() -> None:
@@ -38,16 +38,52 @@ def test_only_the_producers_user_is_believed() -> None:
 
 
 def test_a_replay_is_believed_for_the_user_it_first_came_from_and_only_from_the_replayer() -> None:
-    recorded = {PUBLISHED_BY_HEADER: "rtw-assessment"}
+    # Training (this consumer) dead-lettered it, recording the user it had checked.
+    recorded = {PUBLISHED_BY_HEADER: "rtw-assessment", DEAD_LETTER_USER_HEADER: "rtw-training"}
     USERS.check(AssessmentScored, "rtw-dead-letters", recorded)
     with pytest.raises(UnexpectedPublisher):
-        USERS.check(AssessmentScored, "rtw-dead-letters", {PUBLISHED_BY_HEADER: "rtw-training"})
+        USERS.check(
+            AssessmentScored,
+            "rtw-dead-letters",
+            {PUBLISHED_BY_HEADER: "rtw-training", DEAD_LETTER_USER_HEADER: "rtw-training"},
+        )
     with pytest.raises(UnexpectedPublisher):
         USERS.check(AssessmentScored, "rtw-training", recorded)  # the header alone proves nothing
+
+
+def test_a_replay_is_believed_only_as_far_as_whoever_put_the_letter_in_its_dlq_vouches() -> None:
+    claimed = {PUBLISHED_BY_HEADER: "rtw-assessment"}
+    # The broker dead-lettered the original (user_id kept), or a replay (the dead-letter user).
+    for recorder in ("rtw-assessment", "rtw-dead-letters"):
+        USERS.check(AssessmentScored, "rtw-dead-letters", {**claimed, DEAD_LETTER_USER_HEADER: recorder})
+    # Another service put a letter with a forged header in training's DLQ through rtw.dlx.
+    forged = {**claimed, DEAD_LETTER_USER_HEADER: "rtw-applications"}
+    assert USERS.published_by("rtw-dead-letters", forged) == "rtw-applications"
+    with pytest.raises(UnexpectedPublisher, match="published by broker user 'rtw-applications'"):
+        USERS.check(AssessmentScored, "rtw-dead-letters", forged)
+    # Anonymously, or by a replay of before the dead-letter user was recorded: nobody vouches.
+    for nobody in (
+        {**claimed, DEAD_LETTER_USER_HEADER: ""},
+        claimed,
+        {**claimed, DEAD_LETTER_USER_HEADER: b""},
+    ):
+        with pytest.raises(UnexpectedPublisher, match="'unknown"):
+            USERS.check(AssessmentScored, "rtw-dead-letters", nobody)
+    # Bytes, as AMQP may deliver header values.
+    raw = {PUBLISHED_BY_HEADER: b"rtw-assessment", DEAD_LETTER_USER_HEADER: b"rtw-training"}
+    assert USERS.published_by("rtw-dead-letters", raw) == "rtw-assessment"
+
+
+def test_with_one_user_shared_by_all_a_message_without_a_claim_is_its_user_ids() -> None:
+    shared = PublisherUsers("guest", own="guest")  # local runs: every service, and replays, as guest
+    shared.check(AssessmentScored, "guest", None)
+    shared.check(AssessmentScored, "guest", {DEAD_LETTER_USER_HEADER: "guest"})
+    assert shared.published_by("guest", {PUBLISHED_BY_HEADER: "x", DEAD_LETTER_USER_HEADER: "guest"}) == "x"
 
 
 def test_unset_every_service_publishes_as_this_services_own_user() -> None:
     settings = ServiceSettings(amqp_url="amqp://shared:pw@h/")
     assert settings.publishers().expected(AssessmentScored) == {"shared"}
+    assert settings.publishers().own == "shared"
     configured = ServiceSettings(publisher_user="rtw-{service}", publisher_users={"assessment": "a"})
     assert configured.publishers().expected(AssessmentScored) == {"a"}

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from rtw_contracts import CandidatePreferencesChanged, WorkPreferences
 from rtw_platform.auth import Principal
+from rtw_platform.counters import take_next
 from rtw_platform.errors import Conflict
 from rtw_platform.uow import UnitOfWork
 
@@ -42,7 +43,7 @@ async def change_preferences(
     now = now or datetime.now(UTC)
     application.answers = {**application.answers, "work_preferences": preferences.model_dump(mode="json")}
     application.updated_at = now
-    application.event_sequence += 1
+    await take_next(uow.session, application, "event_sequence")
     uow.publish(
         CandidatePreferencesChanged(
             correlation_id=application.id,

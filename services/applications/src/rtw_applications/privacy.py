@@ -10,6 +10,7 @@ from uuid import UUID
 
 from rtw_contracts import ApplicationWithdrawn, CandidateErased, Programme, WithdrawalReason
 from rtw_platform.auth import Principal
+from rtw_platform.counters import take_next
 from rtw_platform.erasure import ErasedPerson, erase_from_outbox
 from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.filestore import FileStore
@@ -53,7 +54,7 @@ async def withdraw(
         return application
     now = _now()
     application.withdrawn_at = now
-    application.event_sequence += 1
+    await take_next(uow.session, application, "event_sequence")
     event = ApplicationWithdrawn(
         correlation_id=application.id,
         sequence=application.event_sequence,

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from rtw_contracts import Programme, SecondStageAnswer, SecondStageSubmitted, VideoFile
 from rtw_platform.auth import Principal
 from rtw_platform.body_limit import FORM_OVERHEAD_BYTES
+from rtw_platform.counters import take_next
 from rtw_platform.errors import Conflict, Forbidden, Invalid, TooLarge, UnsupportedMedia
 from rtw_platform.filestore import FileStore
 from rtw_platform.uow import UnitOfWork
@@ -108,7 +109,7 @@ async def submit_second_stage(
     await uow.session.execute(
         delete(SecondStageDraft).where(col(SecondStageDraft.application_id) == application.id)
     )
-    application.event_sequence += 1
+    await take_next(uow.session, application, "event_sequence")
     event = SecondStageSubmitted(
         correlation_id=application.id,
         sequence=application.event_sequence,

@@ -16,6 +16,7 @@ from rtw_contracts import (
     ScoreFactor,
     caused_by,
 )
+from rtw_platform.counters import take_next
 from rtw_platform.uow import UnitOfWork
 
 from .configuration import ConfigInForce
@@ -43,7 +44,7 @@ async def decide(
 ) -> Decision:
     """Store the decision with its inputs and versions, and publish AssessmentScored."""
     now = now or datetime.now(UTC)
-    candidacy.sequence += 1
+    await take_next(uow.session, candidacy, "sequence")
     rubric_version = config.config.rubric.version if stage is not AssessmentStage.SCREENING else None
     deadline: date | None = None
     if outcome is AssessmentOutcome.SHORTLISTED:

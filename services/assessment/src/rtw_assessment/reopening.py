@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from rtw_contracts import AssessmentOutcome, Programme, SelectionReopened
+from rtw_platform.counters import take_next
 from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.uow import UnitOfWork
 from sqlmodel import col, select
@@ -57,7 +58,7 @@ async def reopen_selection(
         taken_back = AssessmentOutcome(candidacy.selection_outcome or AssessmentOutcome.REJECTED)
         candidacy.selection_outcome = None
         candidacy.rank = None
-        candidacy.sequence += 1
+        await take_next(uow.session, candidacy, "sequence")
         uow.session.add(candidacy)
         uow.publish(
             SelectionReopened(

@@ -47,7 +47,11 @@ ROUTING_KEY_HEADER = "x-rtw-routing-key"
 REPLAYS_HEADER = "x-rtw-replays"
 PUBLISHED_BY_HEADER = "x-rtw-published-by"
 """On a dead letter and its replay: the broker user that first published the message (a dead
-letter is re-published by the consuming service, so its own `user_id` is lost)."""
+letter is re-published by the consuming service, so its own `user_id` is lost). Believed only
+on a replay, and only as far as DEAD_LETTER_USER_HEADER vouches for it (publishers.py)."""
+DEAD_LETTER_USER_HEADER = "x-rtw-dead-letter-user"
+"""On a replay: the `user_id` of the dead letter the replay took off its DLQ, that is, the broker
+user that put it there (RabbitMQ held it to that user's connection). Set by the replay only."""
 
 
 class PermanentFailure(Exception):

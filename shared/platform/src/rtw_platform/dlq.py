@@ -16,6 +16,7 @@ from rtw_contracts.topology import dead_letter_queue_name
 
 from .consumer_failures import (
     ATTEMPTS_HEADER,
+    DEAD_LETTER_USER_HEADER,
     DEAD_LETTERED_AT_HEADER,
     ERROR_HEADER,
     ERROR_TYPE_HEADER,
@@ -183,6 +184,9 @@ async def _replay(
             headers["x-rtw-last-error"] = (message.headers or {}).get(ERROR_HEADER)
             headers[REPLAYS_HEADER] = (header_int(message.headers, REPLAYS_HEADER) or 0) + 1
             headers[PUBLISHED_BY_HEADER] = _first_publisher(message, replayer)
+            # Who put the letter in the DLQ, as RabbitMQ vouched for it: the consumer believes the
+            # header above only from the right one (publishers.PublisherUsers.published_by).
+            headers[DEAD_LETTER_USER_HEADER] = message.user_id or ""
             headers.pop("x-death", None)
             await channel.default_exchange.publish(
                 aio_pika.Message(
