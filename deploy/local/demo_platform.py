@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
@@ -166,7 +166,7 @@ def prepare(env: dict[str, str]) -> None:
 
 
 @contextmanager
-def running_platform(env: dict[str, str], timeout_s: float = 180) -> Iterator[None]:
+def running_platform(env: dict[str, str], timeout_s: float = 180) -> Iterator[subprocess.Popen[bytes]]:
     """`rtw up` with the demo's environment, until it says every service consumes; stopped after."""
     log_path = DEMO_VAR / "platform.log"
     with log_path.open("w") as log:
@@ -181,7 +181,7 @@ def running_platform(env: dict[str, str], timeout_s: float = 180) -> Iterator[No
                 if platform.poll() is not None or time.monotonic() > deadline:
                     raise DemoRefused(f"the demo's platform did not start: see {log_path}")
                 time.sleep(0.5)
-            yield
+            yield platform
         finally:
             if platform.poll() is None:
                 platform.send_signal(signal.SIGINT)
@@ -209,8 +209,13 @@ def main() -> int:
             f"mail in {env['RTW_MAILDIR']}); its log: {DEMO_VAR / 'platform.log'}",
             flush=True,
         )
-        with running_platform(env):
-            return play(env)
+        with running_platform(env) as platform:
+            status = play(env)
+            if status == 0 and sys.stdin.isatty():
+                print("The demo's platform keeps running for the pages above: Ctrl-C stops it.", flush=True)
+                with suppress(KeyboardInterrupt):
+                    platform.wait()
+            return status
     except DemoRefused as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
