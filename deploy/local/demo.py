@@ -34,7 +34,8 @@ from rtw_platform import reference
 from rtw_platform.auth import Principal, Role, issue_token
 from rtw_platform.settings import ServiceSettings
 
-console = Console()
+# A terminal's own width; a log or pipe gets room for the reports' widest table.
+console = Console(width=None if sys.stdout.isatty() else 120)
 URLS = {
     "applications": "http://127.0.0.1:8001",
     "assessment": "http://127.0.0.1:8002",
@@ -336,6 +337,7 @@ async def main() -> int:
 
         councils = rng.sample([c for c in reference.councils().values() if c.nation == "England"], 12)
         hires = 0
+        hired_people: set[str] = set()  # each person is hired once, by one council
         with Progress(console=console) as progress:
             task = progress.add_task("councils recruit", total=len(councils))
             for council in councils:
@@ -386,7 +388,10 @@ async def main() -> int:
                     headers=recruiter,
                     json={"sort": "score", "vacancy_id": vacancy_id, "radius_km": 150},
                 )
-                for result in found.json().get("results", [])[:2]:
+                results = [
+                    r for r in found.json().get("results", []) if r["candidate_ref"] not in hired_people
+                ]
+                for result in results[:2]:
                     listed = await http.post(
                         f"{URLS['matching']}/vacancies/{vacancy_id}/shortlist",
                         headers=recruiter,
@@ -423,6 +428,7 @@ async def main() -> int:
                         )
                         if hired.status_code == 200:
                             hires += 1
+                            hired_people.add(result["candidate_ref"])
                             break
                 progress.advance(task)
 
@@ -431,7 +437,7 @@ async def main() -> int:
         # the reports'.
         deadline = time.monotonic() + 60
         reports = await fetch_reports(http, URLS["applications"], cohort, admin)
-        while not caught_up(reports, trained=len(places), hired=hires):
+        while not caught_up(reports, trained=len(places), hires=hires, hired=len(hired_people)):
             if time.monotonic() > deadline:
                 console.print("[yellow]The reports have not heard of every step yet; as they stand:[/yellow]")
                 break
@@ -456,11 +462,12 @@ async def main() -> int:
     return 0
 
 
-def caught_up(reports: dict[str, dict[str, Any]], *, trained: int, hired: int) -> bool:
-    """Whether the reports count at least the certificates and hires the demo made."""
+def caught_up(reports: dict[str, dict[str, Any]], *, trained: int, hires: int, hired: int) -> bool:
+    """Whether the reports count at least the certificates, hires and hired people the demo made
+    (the funnel counts people, the savings hires)."""
     people: dict[str, int] = {step["step"]: step["people"] for step in reports["funnel"]["steps"]}
     savings_hires: int = reports["savings"]["total"]["hires"]
-    return people["trained"] >= trained and people["hired"] >= hired and savings_hires >= hired
+    return people["trained"] >= trained and people["hired"] >= hired and savings_hires >= hires
 
 
 def _print_pages() -> None:

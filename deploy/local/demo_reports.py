@@ -148,8 +148,9 @@ def fairness_table(report: dict[str, Any]) -> Table | None:
         "question",
         "group",
         "people",
-        *(f"{words(s)}: rate (ratio)" for s in FAIRNESS_STEPS),
-        title="Fairness (the platform's report; groups of fewer than 5 people not shown)",
+        *(words(s) for s in FAIRNESS_STEPS),
+        title="Fairness (the platform's report): pass rate (ratio to the best group's)",
+        caption="* under four fifths of the best group's rate; groups of fewer than 5 people not shown",
     )
     shown = False
     for question, rows in report.items():
@@ -169,7 +170,7 @@ def fairness_table(report: dict[str, Any]) -> Table | None:
                     )
                     continue
                 ratio = "-" if row["ratio_to_highest"] is None else f"{row['ratio_to_highest']:.2f}"
-                flag = " below 4/5" if row["below_four_fifths"] else ""
+                flag = "*" if row["below_four_fifths"] else ""
                 cells.append(f"{percent(row['pass_rate'])} ({ratio}){flag}")
             table.add_row(
                 QUESTIONS.get(question, words(question)), words(group), str(first["people"]), *cells
