@@ -47,9 +47,8 @@ migrate: database ## Migrate every service's schema
 run: migrate ## Run the whole platform locally (Ctrl-C stops it)
 	$(RTW) up
 
-demo: migrate ## Play a realistic cohort through the running platform (starts it if needed)
-	@mkdir -p var
-	@bash deploy/local/demo.sh
+demo: install services ## A cohort played through a platform of its own (rtw_demo database, rtw-demo vhost), then its reports
+	@$(VENV)/bin/python deploy/local/demo_platform.py
 
 browser: ## Make sure Debian's Chromium is installed (for the browser tests; never a downloaded one)
 	@bash deploy/local/ensure-chromium.sh

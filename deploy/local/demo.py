@@ -1,11 +1,13 @@
-"""`make demo`: a realistic cohort played through the running services, over their HTTP APIs.
+"""The demo's cohort, played through the demo's own platform over its HTTP APIs (`make demo`
+starts that platform, on a database and vhost of its own: demo_platform.py, then runs this).
 
 About 170 candidates apply (Faker en_GB names, real postcode districts across every region, a mix
 of career breaks, experience and specialisms; some ineligible), the best 44 are shortlisted and
 send second stages with small videos, three assessors score them, 20 are selected and a waiting
 list kept, the selected train to a certificate, councils sign up and post vacancies, the
 platform matches, recruiters reach out, candidates answer and some are hired. At the end: the
-funnel, the reach outside London and the South East, where the e-mails went, and the savings.
+funnel, reach, fairness and savings as the platform's own reports answer them (demo_reports.py),
+and the e-mails its notifications service sent.
 
 Each run uses a fresh cohort, so running it twice works.
 """
@@ -20,20 +22,20 @@ import random
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
+from demo_reports import fetch_reports, print_reports  # deploy/local/demo_reports.py
 from faker import Faker
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 from rtw_contracts import IctSpecialism
 from rtw_platform import reference
 from rtw_platform.auth import Principal, Role, issue_token
 from rtw_platform.settings import ServiceSettings
 
-console = Console()
+# A terminal's own width; a log or pipe gets room for the reports' widest table.
+console = Console(width=None if sys.stdout.isatty() else 120)
 URLS = {
     "applications": "http://127.0.0.1:8001",
     "assessment": "http://127.0.0.1:8002",
@@ -43,7 +45,6 @@ URLS = {
 }
 APPLICANTS, SHORTLIST, CAPACITY, WAITLIST = 170, 44, 20, 5
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + os.urandom(20_000)
-AGENCY_HOURLY_PENCE, EMPLOYED_HOURLY_PENCE, RECRUITMENT_PENCE = 3250, 1571, 2_400_000
 SPECIALISMS = [
     "software_developer",
     "data_analyst",
@@ -110,9 +111,37 @@ def applicant(fake: Faker, rng: random.Random, cohort: str, districts: list[str]
         "privacy_notice_version": "2026-09",
         "consent_to_processing": True,
     }
+    if rng.random() < 0.85:  # the equality-monitoring questions are optional
+        form["equality_monitoring"] = equality_answers(rng)
     region = reference.postcode_district(form["postcode_district"]).region.value  # type: ignore[union-attr]
     form["work_preferences"]["visible_to_regions"] = [region]
     return form
+
+
+def equality_answers(rng: random.Random) -> dict[str, str]:
+    """Optional equality-monitoring answers (what the fairness report groups people by)."""
+
+    def pick(weights: dict[str, float]) -> str:
+        return rng.choices(list(weights), list(weights.values()))[0]
+
+    return {
+        "sex": pick({"female": 0.72, "male": 0.24, "other": 0.01, "prefer_not_to_say": 0.03}),
+        "age_band": pick(
+            {"25-34": 0.22, "35-44": 0.38, "45-54": 0.28, "55-64": 0.1, "prefer_not_to_say": 0.02}
+        ),
+        "ethnicity": pick(
+            {
+                "white": 0.78,
+                "asian": 0.09,
+                "black": 0.05,
+                "mixed": 0.03,
+                "other": 0.02,
+                "prefer_not_to_say": 0.03,
+            }
+        ),
+        "disability": pick({"yes": 0.14, "no": 0.8, "prefer_not_to_say": 0.06}),
+        "caring": pick({"yes": 0.7, "no": 0.27, "prefer_not_to_say": 0.03}),
+    }
 
 
 async def main() -> int:
@@ -127,7 +156,7 @@ async def main() -> int:
                 ready = None
             if ready is None or ready.status_code != 200:
                 console.print(
-                    f"[red]{name} is not running at {url}: start the platform with `make run`[/red]"
+                    f"[red]{name} is not running at {url}: `make demo` starts the demo's own platform[/red]"
                 )
                 return 1
         today = datetime.now(UTC).date()
@@ -308,6 +337,7 @@ async def main() -> int:
 
         councils = rng.sample([c for c in reference.councils().values() if c.nation == "England"], 12)
         hires = 0
+        hired_people: set[str] = set()  # each person is hired once, by one council
         with Progress(console=console) as progress:
             task = progress.add_task("councils recruit", total=len(councils))
             for council in councils:
@@ -358,7 +388,10 @@ async def main() -> int:
                     headers=recruiter,
                     json={"sort": "score", "vacancy_id": vacancy_id, "radius_km": 150},
                 )
-                for result in found.json().get("results", [])[:2]:
+                results = [
+                    r for r in found.json().get("results", []) if r["candidate_ref"] not in hired_people
+                ]
+                for result in results[:2]:
                     listed = await http.post(
                         f"{URLS['matching']}/vacancies/{vacancy_id}/shortlist",
                         headers=recruiter,
@@ -395,41 +428,46 @@ async def main() -> int:
                         )
                         if hired.status_code == 200:
                             hires += 1
+                            hired_people.add(result["candidate_ref"])
                             break
                 progress.advance(task)
 
-        funnel = (await http.get(f"{URLS['assessment']}/cohorts/{cohort}/funnel", headers=admin)).json()
-        places = [reference.postcode_district(c["form"]["postcode_district"]) for c in candidates.values()]
-        regions = [d.region.value for d in places if d is not None]
-        outside = sum(1 for r in regions if r not in ("london", "south_east")) / max(1, len(regions))
-        mails = len(list(Path(os.environ.get("RTW_MAILDIR", "var/mail"), "new").glob("*")))
-        table = Table("step", "people", title="Funnel")
-        table.add_row("applied", str(funnel["applications"]))
-        for outcome, count in sorted(funnel["screening"].items()):
-            table.add_row(f"screening: {outcome}", str(count))
-        table.add_row("second stages scored", str(funnel["second_stage_scored"]))
-        for outcome, count in sorted(funnel["selection"].items()):
-            table.add_row(f"selection: {outcome}", str(count))
-        table.add_row("hired", str(hires))
-        console.print(table)
-        if funnel["ineligibility_reasons"]:
-            console.print(
-                "Why people were not eligible: "
-                + ", ".join(f"{k} ({v})" for k, v in funnel["ineligibility_reasons"].items())
+        # The reports count what the applications service has heard: wait (a minute at most) until
+        # it has heard of the last steps, the certificates and the hires. Every number printed is
+        # the reports'.
+        deadline = time.monotonic() + 60
+        reports = await fetch_reports(http, URLS["applications"], cohort, admin)
+        while not caught_up(reports, trained=len(places), hires=hires, hired=len(hired_people)):
+            if time.monotonic() > deadline:
+                console.print("[yellow]The reports have not heard of every step yet; as they stand:[/yellow]")
+                break
+            await asyncio.sleep(1)
+            reports = await fetch_reports(http, URLS["applications"], cohort, admin)
+        console.rule(f"Cohort {cohort}, as the platform reports it")
+        assessment = await http.get(f"{URLS['assessment']}/cohorts/{cohort}/funnel", headers=admin)
+        print_reports(console, reports, assessment.json())
+        sent = (
+            await http.get(
+                f"{URLS['notifications']}/deliveries",
+                params={"status": "sent", "page_size": 1},
+                headers=admin,
             )
+        ).json()["total"]
         console.print(
-            f"Reach: {outside:.0%} of applicants live outside London and the South East (the 2016 pilot: 57%)."
-        )
-        console.print(
-            f"E-mails: {mails} caught by the local mail catcher in var/mail/new (delivery log: {URLS['notifications']}/deliveries)."
-        )
-        per_hire = (AGENCY_HOURLY_PENCE - EMPLOYED_HOURLY_PENCE) * 30 * 46 + RECRUITMENT_PENCE
-        console.print(
-            f"Savings: {hires} hires x (£32.50 agency - £15.71 employed an hour x 30 hours x 46 weeks + £24,000 avoided recruitment)"
-            f" = £{hires * per_hire / 100:,.0f} a year."
+            f"E-mails: the notifications service has sent {sent} in the demo's platform, every demo run "
+            f"together (delivery log: {URLS['notifications']}/deliveries); the demo's mail catcher keeps "
+            f"them in {os.environ.get('RTW_MAILDIR', 'var/demo/mail')}/new."
         )
         _print_pages()
     return 0
+
+
+def caught_up(reports: dict[str, dict[str, Any]], *, trained: int, hires: int, hired: int) -> bool:
+    """Whether the reports count at least the certificates, hires and hired people the demo made
+    (the funnel counts people, the savings hires)."""
+    people: dict[str, int] = {step["step"]: step["people"] for step in reports["funnel"]["steps"]}
+    savings_hires: int = reports["savings"]["total"]["hires"]
+    return people["trained"] >= trained and people["hired"] >= hired and savings_hires >= hires
 
 
 def _print_pages() -> None:

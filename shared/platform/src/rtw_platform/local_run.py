@@ -59,22 +59,25 @@ def run_services(definitions: Sequence[ServiceDefinition], *, ready_timeout_s: f
 
 
 MAILDIR = Path(os.environ.get("RTW_MAILDIR", "var/mail"))
+#: The notifications service sends to RTW_SMTP_PORT (its setting): the catcher listens there.
+SMTP_PORT = int(os.environ.get("RTW_SMTP_PORT", "1025"))
 
 
 def _start_mail_catcher() -> subprocess.Popen[bytes] | None:
-    """A local SMTP server on 127.0.0.1:1025 that keeps every e-mail in var/mail (a Maildir), when
-    aiosmtpd is installed (it is, with the development tools) and the port is free."""
+    """A local SMTP server on 127.0.0.1:RTW_SMTP_PORT (1025) that keeps every e-mail in
+    RTW_MAILDIR (var/mail, a Maildir), when aiosmtpd is installed (it is, with the development
+    tools) and the port is free."""
     import importlib.util
     import socket
 
     if importlib.util.find_spec("aiosmtpd") is None:
         return None
     with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", 1025)) == 0:
+        if probe.connect_ex(("127.0.0.1", SMTP_PORT)) == 0:
             return None  # something already catches mail there
     for part in ("tmp", "new", "cur"):  # a Maildir
         (MAILDIR / part).mkdir(parents=True, exist_ok=True)
-    console.print(f"mail catcher: 127.0.0.1:1025, messages kept in {MAILDIR}/new")
+    console.print(f"mail catcher: 127.0.0.1:{SMTP_PORT}, messages kept in {MAILDIR}/new")
     return subprocess.Popen(
         [
             sys.executable,
@@ -82,7 +85,7 @@ def _start_mail_catcher() -> subprocess.Popen[bytes] | None:
             "aiosmtpd",
             "-n",
             "-l",
-            "127.0.0.1:1025",
+            f"127.0.0.1:{SMTP_PORT}",
             "-c",
             "aiosmtpd.handlers.Mailbox",
             str(MAILDIR),
