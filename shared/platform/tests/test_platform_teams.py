@@ -88,3 +88,28 @@ def test_a_teams_user_touches_only_its_own_queues_and_granted_keys(tmp_path: Pat
     assert not re.match(user.read, "ext.jobs.x")
     assert user.topic_write == "^$"
     assert [key for key in EVENTS if re.match(user.topic_read, key)] == ["vacancy.posted.v1"]
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"teams = 3\n", "[[teams]]"),  # not a list of tables
+        (b'teams = "payroll"\n', "[[teams]]"),
+        (b"teams = [1]\n", "team 1 is not a table"),
+        (b"\xff\xfe[[teams]]\n", "not UTF-8"),
+    ],
+)
+def test_a_teams_file_of_the_wrong_shape_is_refused_with_what_to_fix(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
+    path = tmp_path / "teams.toml"
+    path.write_bytes(content)
+    with pytest.raises(TeamsFileInvalid, match=re.escape(says)):
+        load_teams(path)
+
+
+def test_a_team_name_ending_in_a_newline_is_refused(tmp_path: Path) -> None:
+    # `$` also matches before a final newline: the user `ext-payroll\n` would be made.
+    path = _file(tmp_path, _team(_grant("vacancy.posted.v1"), name="payroll\\n"))
+    with pytest.raises(TeamsFileInvalid, match="lower-case letters"):
+        load_teams(path)
