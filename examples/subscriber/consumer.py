@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import signal
 import sqlite3
 import sys
@@ -221,12 +222,31 @@ async def consume(args: argparse.Namespace, stop: asyncio.Event) -> None:
     keys = sorted({*args.bind, ERASED})
     validators = load_validators(Path(args.schemas), keys)
     store = Store(Path(args.store))
+    clients = [logging.getLogger(name) for name in ("aio_pika", "aiormq")]
+    for client in clients:  # a failed first connection is said in one line (main)
+        client.setLevel(logging.CRITICAL)
     connection = await aio_pika.connect_robust(args.amqp_url, timeout=10)
+    for client in clients:  # reconnections later are logged
+        client.setLevel(logging.NOTSET)
     async with connection:
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=20)
         exchange = await channel.get_exchange(args.exchange, ensure=True)  # declared by the platform
-        queue = await channel.declare_queue(args.queue, durable=True)
+        # A rejected message goes to <queue>.dlq through <queue>.dlx (both under your ext.<team>.
+        # prefix, so your broker user may make them), kept for you to look at, not lost.
+        queue = await channel.declare_queue(
+            args.queue,
+            durable=True,
+            arguments={
+                "x-dead-letter-exchange": f"{args.queue}.dlx",
+                "x-dead-letter-routing-key": args.queue,
+            },
+        )
+        dead_letters = await channel.declare_exchange(
+            f"{args.queue}.dlx", aio_pika.ExchangeType.DIRECT, durable=True
+        )
+        dead_letter_queue = await channel.declare_queue(f"{args.queue}.dlq", durable=True)
+        await dead_letter_queue.bind(dead_letters, routing_key=args.queue)
         for key in keys:
             await queue.bind(exchange, routing_key=key)
         print(f"bound {args.queue} to {args.exchange} for {', '.join(keys)}", flush=True)
@@ -244,7 +264,7 @@ async def consume(args: argparse.Namespace, stop: asyncio.Event) -> None:
             except ValueError as error:  # not JSON, not valid against the schema, or forged
                 store.reject(message.message_id, key, str(error))
                 print(f"rejected {key} {message.message_id}: {error}", flush=True)
-                await message.reject(requeue=False)  # to the queue's dead-letter, if configured
+                await message.reject(requeue=False)  # to <queue>.dlq
                 return
             outcome = store.handle(key, event, aggregate_of(validator, event))
             print(f"{outcome} {key} {event['event_id']}", flush=True)
@@ -277,8 +297,34 @@ def main(argv: list[str] | None = None) -> int:
             loop.add_signal_handler(sig, stop.set)
         await consume(args, stop)
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except aio_pika.exceptions.ProbableAuthenticationError:
+        return _fail("the broker refused the user or password of --amqp-url")
+    except aio_pika.exceptions.ChannelNotFoundEntity as error:
+        return _fail(f"{_reason(error)} (check --exchange and the virtual host of --amqp-url)")
+    except aio_pika.exceptions.AMQPChannelError as error:  # ACCESS_REFUSED, PRECONDITION_FAILED
+        return _fail(
+            f"{_reason(error)} (your broker user may use only queues named ext.<team>.… and bind "
+            "only the routing keys granted to your team in deploy/rabbitmq/teams.toml)"
+        )
+    except (OSError, aio_pika.exceptions.AMQPConnectionError) as error:
+        return _fail(f"cannot connect to the broker of --amqp-url: {_reason(error)}")
+    except aio_pika.exceptions.AMQPError as error:  # e.g. a virtual host that does not exist
+        return _fail(f"the broker closed the connection (check the virtual host of --amqp-url): {_reason(error)}")
     return 0
+
+
+def _reason(error: BaseException) -> str:
+    """The broker's own words (`ACCESS_REFUSED - access to topic … refused …`), on one line."""
+    reason = error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
+    return " ".join(reason.split()) or type(error).__name__
+
+
+def _fail(message: str) -> int:
+    """One line on stderr, and exit code 1: no traceback."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    return 1
 
 
 if __name__ == "__main__":

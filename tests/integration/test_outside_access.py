@@ -7,6 +7,8 @@ out of the file loses its user; a service binds only the events it consumes."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import aio_pika
@@ -176,3 +178,62 @@ async def _can_connect(url: str) -> bool:
         return False
     await connection.close()
     return True
+
+
+async def test_a_service_cannot_delete_or_redeclare_the_platforms_exchanges(teams: tuple[Broker, Path]) -> None:
+    """Deleting `rtw.events` would drop every binding (outside teams' included), and declaring it
+    again as a fanout exchange would take it out of the topic permissions altogether: any key
+    published, `#` bound. Only the setup (an administrator) configures the platform's exchanges."""
+    broker, _ = teams
+    for exchange in ("rtw.events", "rtw.dlx"):
+        connection = await aio_pika.connect(broker.url("assessment"), timeout=10)
+        try:
+            channel = await connection.channel()
+            await _refused(channel.exchange_delete(exchange))
+        finally:
+            await connection.close()
+    # Still there, still a topic exchange: a team's ungranted key is still refused.
+    await _refused(_bind(broker.url("ext-payroll"), "ext.payroll.all", "#"))
+
+
+CONSUMER = Path(__file__).resolve().parents[2] / "examples" / "subscriber" / "consumer.py"
+SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "src" / "rtw_contracts" / "schemas"
+
+
+def _run_example_consumer(url: str, queue: str, *keys: str) -> subprocess.CompletedProcess[str]:
+    binds = [arg for key in keys for arg in ("--bind", key)]
+    return subprocess.run(
+        [sys.executable, str(CONSUMER), "--amqp-url", url, "--queue", queue, *binds, "--schemas", str(SCHEMAS)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("queue", "key", "says"),
+    [
+        ("ext.payroll.scores", NOT_GRANTED, f"access to topic '{NOT_GRANTED}'"),
+        ("ext.example.events", GRANTED, "access to queue 'ext.example.events'"),
+    ],
+)
+def test_the_example_consumer_says_in_one_line_what_the_broker_refused(
+    teams: tuple[Broker, Path], queue: str, key: str, says: str
+) -> None:
+    """A team following the guide with a key it was not granted, or a queue not its own, reads
+    what the broker refused and where its grants are, not a traceback."""
+    broker, _ = teams
+    refused = _run_example_consumer(broker.url("ext-payroll"), queue, key)
+    assert refused.returncode == 1, refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert says in refused.stderr
+    assert "teams.toml" in refused.stderr
+
+
+def test_the_example_consumer_says_in_one_line_that_its_password_is_wrong(teams: tuple[Broker, Path]) -> None:
+    broker, _ = teams
+    refused = _run_example_consumer(broker.url("ext-payroll", "not-the-password"), "ext.payroll.hires", GRANTED)
+    assert refused.returncode == 1, refused.stderr
+    assert refused.stderr.strip() == "error: the broker refused the user or password of --amqp-url"
