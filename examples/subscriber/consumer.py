@@ -22,7 +22,8 @@ service the body's ``producer`` names (``--publisher-user rtw-{producer}``, the 
 naming), and the body's ``producer`` must be the one its schema's contract names; anything else
 is rejected with the reason.
 
-``candidate.erased.v1`` is always bound: a subscriber that keeps personal data must honour it.
+``candidate.erased.v1`` is bound with any key about a person (the platform grants it with them): a
+subscriber that keeps personal data must honour it.
 It prints one line per message (``accepted``, ``duplicate``, ``stale``, ``rejected``,
 ``erased``, ``ignored-erased`` for a late event about someone already erased) and stops on SIGINT/SIGTERM.
 """
@@ -96,6 +97,22 @@ def load_validators(schema_dir: Path, routing_keys: list[str]) -> dict[str, Draf
         Draft202012Validator.check_schema(schema)
         validators[key] = Draft202012Validator(schema, format_checker=FormatChecker())
     return validators
+
+
+LINKS_TO_A_PERSON = ("candidate_id", "application_id", "application_ids")
+
+
+def carries_personal_data(schema: Any) -> bool:
+    """Whether an event's schema is about a person: a field classed as personal data
+    (``x-personal-data`` other than false, or ``x-personal``), or an id that links it to one
+    candidate. The platform grants ``candidate.erased.v1`` with every such key."""
+    if not isinstance(schema, Mapping):
+        return False
+    fields = schema.get("properties", {})
+    return any(name in fields for name in LINKS_TO_A_PERSON) or any(
+        isinstance(field, Mapping) and (field.get("x-personal-data") or field.get("x-personal"))
+        for field in fields.values()
+    )
 
 
 def aggregate_of(validator: Draft202012Validator, event: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -219,8 +236,13 @@ def _now() -> str:
 
 async def consume(args: argparse.Namespace, stop: asyncio.Event) -> None:
     """Bind, then handle messages until ``stop`` is set."""
-    keys = sorted({*args.bind, ERASED})
-    validators = load_validators(Path(args.schemas), keys)
+    schemas = Path(args.schemas)
+    bound = load_validators(schemas, sorted(set(args.bind)))
+    # candidate.erased.v1 comes with any key about a person (the platform grants it with them);
+    # a team bound only to keys without personal data is not granted it, and keeps nothing to erase.
+    about_people = any(carries_personal_data(v.schema) for v in bound.values())
+    keys = sorted({*args.bind, ERASED} if about_people else set(args.bind))
+    validators = {**bound, **load_validators(schemas, [ERASED] if about_people else [])}
     store = Store(Path(args.store))
     clients = [logging.getLogger(name) for name in ("aio_pika", "aiormq")]
     for client in clients:  # a failed first connection is said in one line (main)

@@ -7,6 +7,7 @@ out of the file loses its user; a service binds only the events it consumes."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -237,3 +238,32 @@ def test_the_example_consumer_says_in_one_line_that_its_password_is_wrong(teams:
     refused = _run_example_consumer(broker.url("ext-payroll", "not-the-password"), "ext.payroll.hires", GRANTED)
     assert refused.returncode == 1, refused.stderr
     assert refused.stderr.strip() == "error: the broker refused the user or password of --amqp-url"
+
+
+def _bound_by_example_consumer(url: str, queue: str, key: str) -> str:
+    """The consumer's first line (`bound … for <keys>`) or its error, then it is stopped."""
+    process = subprocess.Popen(
+        [sys.executable, str(CONSUMER), "--amqp-url", url, "--queue", queue, "--bind", key, "--schemas", str(SCHEMAS)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        return process.stdout.readline().strip()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def test_the_example_consumer_binds_the_erasure_only_when_its_keys_are_personal_data(
+    teams: tuple[Broker, Path],
+) -> None:
+    """A team granted only keys without personal data (jobs: vacancy.posted.v1) is not granted
+    `candidate.erased.v1`: the consumer must not bind it, or it cannot start at all. A team
+    granted personal data binds it (the grant brings it)."""
+    broker, _ = teams
+    jobs = _bound_by_example_consumer(broker.url("ext-jobs"), "ext.jobs.vacancies", "vacancy.posted.v1")
+    assert jobs == "bound ext.jobs.vacancies to rtw.events for vacancy.posted.v1"
+    payroll = _bound_by_example_consumer(broker.url("ext-payroll"), "ext.payroll.hires", GRANTED)
+    assert payroll == f"bound ext.payroll.hires to rtw.events for candidate.erased.v1, {GRANTED}"
