@@ -325,7 +325,12 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("the broker refused the user or password of --amqp-url")
     except aio_pika.exceptions.ChannelNotFoundEntity as error:
         return _fail(f"{_reason(error)} (check --exchange and the virtual host of --amqp-url)")
-    except aio_pika.exceptions.AMQPChannelError as error:  # ACCESS_REFUSED, PRECONDITION_FAILED
+    except aio_pika.exceptions.ChannelPreconditionFailed as error:
+        return _fail(
+            f"{_reason(error)} (the queue exists with other arguments, e.g. made by an older "
+            "version of this consumer without its dead-letter queue: move it to a new --queue)"
+        )
+    except aio_pika.exceptions.AMQPChannelError as error:  # ACCESS_REFUSED
         return _fail(
             f"{_reason(error)} (your broker user may use only queues named ext.<team>.… and bind "
             "only the routing keys granted to your team in deploy/rabbitmq/teams.toml)"
@@ -333,7 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, aio_pika.exceptions.AMQPConnectionError) as error:
         return _fail(f"cannot connect to the broker of --amqp-url: {_reason(error)}")
     except aio_pika.exceptions.AMQPError as error:  # e.g. a virtual host that does not exist
-        return _fail(f"the broker closed the connection (check the virtual host of --amqp-url): {_reason(error)}")
+        return _fail(
+            f"the broker closed the connection (check the virtual host of --amqp-url): {_reason(error)}"
+        )
     return 0
 
 

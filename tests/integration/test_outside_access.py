@@ -10,6 +10,7 @@ import asyncio
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import aio_pika
@@ -181,7 +182,9 @@ async def _can_connect(url: str) -> bool:
     return True
 
 
-async def test_a_service_cannot_delete_or_redeclare_the_platforms_exchanges(teams: tuple[Broker, Path]) -> None:
+async def test_a_service_cannot_delete_or_redeclare_the_platforms_exchanges(
+    teams: tuple[Broker, Path],
+) -> None:
     """Deleting `rtw.events` would drop every binding (outside teams' included), and declaring it
     again as a fanout exchange would take it out of the topic permissions altogether: any key
     published, `#` bound. Only the setup (an administrator) configures the platform's exchanges."""
@@ -201,10 +204,27 @@ CONSUMER = Path(__file__).resolve().parents[2] / "examples" / "subscriber" / "co
 SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "src" / "rtw_contracts" / "schemas"
 
 
+def _store() -> str:
+    """A store of its own for each run (not the working directory's inbox.sqlite3)."""
+    return str(Path(tempfile.mkdtemp(prefix="rtw-consumer-")) / "inbox.sqlite3")
+
+
 def _run_example_consumer(url: str, queue: str, *keys: str) -> subprocess.CompletedProcess[str]:
     binds = [arg for key in keys for arg in ("--bind", key)]
     return subprocess.run(
-        [sys.executable, str(CONSUMER), "--amqp-url", url, "--queue", queue, *binds, "--schemas", str(SCHEMAS)],
+        [
+            sys.executable,
+            str(CONSUMER),
+            "--amqp-url",
+            url,
+            "--queue",
+            queue,
+            *binds,
+            "--schemas",
+            str(SCHEMAS),
+            "--store",
+            _store(),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -235,7 +255,9 @@ def test_the_example_consumer_says_in_one_line_what_the_broker_refused(
 
 def test_the_example_consumer_says_in_one_line_that_its_password_is_wrong(teams: tuple[Broker, Path]) -> None:
     broker, _ = teams
-    refused = _run_example_consumer(broker.url("ext-payroll", "not-the-password"), "ext.payroll.hires", GRANTED)
+    refused = _run_example_consumer(
+        broker.url("ext-payroll", "not-the-password"), "ext.payroll.hires", GRANTED
+    )
     assert refused.returncode == 1, refused.stderr
     assert refused.stderr.strip() == "error: the broker refused the user or password of --amqp-url"
 
@@ -243,7 +265,20 @@ def test_the_example_consumer_says_in_one_line_that_its_password_is_wrong(teams:
 def _bound_by_example_consumer(url: str, queue: str, key: str) -> str:
     """The consumer's first line (`bound … for <keys>`) or its error, then it is stopped."""
     process = subprocess.Popen(
-        [sys.executable, str(CONSUMER), "--amqp-url", url, "--queue", queue, "--bind", key, "--schemas", str(SCHEMAS)],
+        [
+            sys.executable,
+            str(CONSUMER),
+            "--amqp-url",
+            url,
+            "--queue",
+            queue,
+            "--bind",
+            key,
+            "--schemas",
+            str(SCHEMAS),
+            "--store",
+            _store(),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -267,3 +302,21 @@ def test_the_example_consumer_binds_the_erasure_only_when_its_keys_are_personal_
     assert jobs == "bound ext.jobs.vacancies to rtw.events for vacancy.posted.v1"
     payroll = _bound_by_example_consumer(broker.url("ext-payroll"), "ext.payroll.hires", GRANTED)
     assert payroll == f"bound ext.payroll.hires to rtw.events for candidate.erased.v1, {GRANTED}"
+
+
+def test_the_example_consumer_says_its_queue_was_made_with_other_arguments(
+    teams: tuple[Broker, Path],
+) -> None:
+    """A queue made before the consumer had its dead-letter queue (no arguments) cannot be
+    declared again with them: the consumer says so and what to do, in one line."""
+    broker, _ = teams
+
+    async def old_queue() -> None:
+        await (await _bind(broker.url("ext-payroll"), "ext.payroll.old", GRANTED)).close()
+
+    asyncio.run(old_queue())
+    refused = _run_example_consumer(broker.url("ext-payroll"), "ext.payroll.old", GRANTED)
+    assert refused.returncode == 1, refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "PRECONDITION_FAILED" in refused.stderr
+    assert "move it to a new --queue" in refused.stderr

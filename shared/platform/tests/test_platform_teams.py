@@ -126,7 +126,8 @@ def test_the_example_consumer_binds_the_erasure_with_the_keys_the_platform_grant
 
     path = CHECKED_IN.parents[2] / "examples" / "subscriber" / "consumer.py"
     spec = importlib.util.spec_from_file_location("example_consumer", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     consumer = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(consumer)
     for key, event in EVENTS.items():

@@ -285,7 +285,7 @@ class ServiceRuntime:
     async def _exchange_exists(self, name: str) -> bool:
         """Whether the exchange exists, asked on a channel of its own (a missing exchange closes
         the channel that asked)."""
-        connection = self.broker._connection  # noqa: SLF001 - faststream gives no other access
+        connection = self.broker._connection  # faststream gives no other access
         if connection is None:
             return False
         channel = await connection.channel()
