@@ -12,11 +12,13 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 import aio_pika
+import httpx
 import pytest
-from aiormq.exceptions import ChannelAccessRefused
-from rtw_platform.testing.broker_users import DEFINITIONS, Broker
+from aiormq.exceptions import AMQPError, ChannelAccessRefused
+from rtw_platform.testing.broker_users import DEFINITIONS, MANAGEMENT, Broker
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -320,3 +322,36 @@ def test_the_example_consumer_says_its_queue_was_made_with_other_arguments(
     assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     assert "PRECONDITION_FAILED" in refused.stderr
     assert "move it to a new --queue" in refused.stderr
+
+
+def test_revoking_in_one_vhost_leaves_a_team_of_another_vhost_alone(teams: tuple[Broker, Path]) -> None:
+    """Broker users are the whole broker's, not one vhost's: the setup of another vhost on the
+    same broker (staging beside production) whose teams file lists only payroll must not delete
+    jobs' user, which has access to this vhost only."""
+    broker, path = teams
+    other_vhost = f"{broker.settings.vhost}-other"
+    only_payroll = TEAMS.split("[[teams]]")[1]
+    other_file = path.with_name("other-teams.toml")
+    other_file.write_text("[[teams]]" + only_payroll.format(team="payroll"))
+    try:
+        made = broker.rtw(
+            "broker", "setup", "--definitions", str(DEFINITIONS), "--teams", str(other_file),
+            RTW_BROKER_VHOST=other_vhost,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        assert broker.users["ext-jobs"] not in made.stdout
+        assert asyncio.run(_can_connect(broker.url("ext-jobs")))
+        # payroll, now in both, taken out of this vhost's file: it loses this vhost, not the other
+        only_jobs = TEAMS.split("[[teams]]")[2]
+        path.write_text("[[teams]]" + only_jobs.format(other="jobs"))
+        again = broker.rtw("broker", "setup", "--teams", str(path))
+        assert again.returncode == 0, again.stderr
+        assert broker.users["ext-payroll"] in again.stdout
+        in_the_other = broker.url("ext-payroll").rsplit("/", 1)[0] + "/" + quote(other_vhost, safe="")
+        assert asyncio.run(_can_connect(in_the_other))
+        with pytest.raises(AMQPError, match=r"Connection\.OpenOk"):  # the broker closes: no access here
+            asyncio.run(_can_connect(broker.url("ext-payroll")))
+    finally:
+        httpx.delete(
+            f"{MANAGEMENT}/api/vhosts/{quote(other_vhost, safe='')}", auth=("guest", "guest"), timeout=15
+        )
