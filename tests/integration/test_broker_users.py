@@ -130,7 +130,8 @@ async def _dead_letter_in(url: str, queue: str) -> None:
         channel = await connection.channel(publisher_confirms=True)
         await channel.declare_queue(queue, durable=True)
         await channel.declare_queue(f"{queue}.dlq", durable=True)
-        exchange = await channel.declare_exchange("rtw.dlx", aio_pika.ExchangeType.DIRECT, durable=True)
+        # Passively, as a service does: the setup made it, and a service may not configure it.
+        exchange = await channel.get_exchange("rtw.dlx", ensure=True)
         dlq_queue = await channel.get_queue(f"{queue}.dlq", ensure=False)
         await dlq_queue.bind(exchange, routing_key=queue)
         await exchange.publish(aio_pika.Message(b'{"x": 1}', message_id="m-1"), routing_key=queue)
