@@ -153,6 +153,25 @@ def in_pool(outcome: str | None, *, withdrawn: bool) -> bool:
     return outcome == AssessmentOutcome.SELECTED.value and not withdrawn
 
 
+class HeldOutcome(NamedTuple):
+    """The assessment outcome a profile holds, and whether it puts the candidate in the pool."""
+
+    outcome: str
+    sequence: int
+    in_pool: bool
+
+
+def later_outcome(
+    held_sequence: int, outcome: str, sequence: int, *, withdrawn: bool
+) -> HeldOutcome | None:
+    """The outcome a profile holds once `outcome` (numbered `sequence`) arrives: None when a later
+    one is held already (an earlier outcome never replaces it), else the outcome with whether it
+    puts the candidate in the pool (`in_pool`)."""
+    if sequence < held_sequence:
+        return None
+    return HeldOutcome(outcome, sequence, in_pool(outcome, withdrawn=withdrawn))
+
+
 def visible_to(candidate: Candidate, council_gss: str, council_region: str) -> bool:
     """A council sees a candidate only if the candidate allows its region or the council itself."""
     return council_region in candidate.visible_to_regions or council_gss in candidate.visible_to_councils
@@ -788,6 +807,58 @@ def near_fit_gaps(match: Match, weights: Weights) -> Sequence[SkillGap]:
     if not match.missing or match.score < weights.near_fit_at or match.score >= 100:
         return []
     return match.gaps
+
+
+# --------------------------------------------------------------------------- a match's steps
+
+#: Which step may follow which (from a proposal to a hire).
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "proposed": frozenset({"shortlisted"}),
+    "displaced": frozenset({"shortlisted"}),  # a better candidate took its place; a search still finds it
+    "shortlisted": frozenset({"reached_out"}),
+    "reached_out": frozenset({"accepted", "declined"}),
+    "accepted": frozenset({"interviewing", "hired", "not_hired"}),
+    "interviewing": frozenset({"hired", "not_hired"}),
+}
+#: Statuses in which the council may read the candidate's contact details (they accepted).
+CONTACT_RELEASED = frozenset({"accepted", "interviewing", "hired", "not_hired"})
+#: Statuses the candidate sees: a council's reach-out and what followed (never mere proposals).
+SHOWN_TO_CANDIDATE = ("reached_out", "accepted", "declined", "interviewing", "hired", "not_hired")
+#: Statuses that end a match for good: leaving the pool does not withdraw them.
+CONCLUDED = frozenset({"hired", "not_hired", "declined"})
+#: Statuses of a match that no longer stands among a vacancy's proposals.
+NOT_STANDING = ("withdrawn", "displaced")
+#: The only status a proposal can be displaced from (nobody has acted on it yet).
+DISPLACEABLE = "proposed"
+
+_STEP_NEEDS = {
+    "shortlisted": "Only a proposed or found candidate can be shortlisted",
+    "reached_out": "Shortlist the candidate before reaching out",
+    "accepted": "The candidate can answer only a reach-out",
+    "declined": "The candidate can answer only a reach-out",
+    "interviewing": "An interview needs the candidate to have accepted",
+    "hired": "Record an outcome only after the candidate accepted",
+    "not_hired": "Record an outcome only after the candidate accepted",
+}
+
+
+class StepRefused(ValueError):
+    """A step that may not follow the match's status; the message says what must come first."""
+
+
+def next_status(current: str, to: str) -> str:
+    """The match's status after the step to `to`; raises StepRefused, saying why, when `to` may
+    not follow `current`."""
+    if to not in TRANSITIONS.get(current, frozenset()):
+        needs = _STEP_NEEDS.get(to, "Not allowed")
+        raise StepRefused(f"{needs}; this match is {current.replace('_', ' ')}.")
+    return to
+
+
+def ends_on_leaving(status: str) -> bool:
+    """Whether a match ends (withdrawn) when the candidate leaves the pool or stops allowing the
+    council: every match not concluded already."""
+    return status not in CONCLUDED
 
 
 # --------------------------------------------------------------------------- people and claims

@@ -28,18 +28,6 @@ from .councils import NO_MATCH, NO_VACANCY, council_for
 from .matchmaking import candidate_of, vacancy_of, weights_in_force
 from .models import CandidateContact, CandidateMatch, CandidateProfile, Council, Vacancy
 
-#: Which step may follow which, and who takes it.
-TRANSITIONS: dict[str, set[str]] = {
-    "proposed": {"shortlisted"},
-    "displaced": {"shortlisted"},  # a better candidate took its place; a search still finds it
-    "shortlisted": {"reached_out"},
-    "reached_out": {"accepted", "declined"},
-    "accepted": {"interviewing", "hired", "not_hired"},
-    "interviewing": {"hired", "not_hired"},
-}
-CONTACT_RELEASED = {"accepted", "interviewing", "hired", "not_hired"}
-
-
 class ResponseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -82,23 +70,12 @@ class OutcomeIn(BaseModel):
 
 
 def _move(match: CandidateMatch, to: str) -> None:
-    if to not in TRANSITIONS.get(match.status, set()):
-        raise Conflict(_why_not(match.status, to))
-    match.status = to
+    """Take the step to `to` (the rule: `domain.next_status`), or refuse it (409) saying why."""
+    try:
+        match.status = domain.next_status(match.status, to)
+    except domain.StepRefused as refused:
+        raise Conflict(str(refused)) from None
     match.updated_at = datetime.now(UTC)
-
-
-def _why_not(current: str, to: str) -> str:
-    needs = {
-        "shortlisted": "Only a proposed or found candidate can be shortlisted",
-        "reached_out": "Shortlist the candidate before reaching out",
-        "accepted": "The candidate can answer only a reach-out",
-        "declined": "The candidate can answer only a reach-out",
-        "interviewing": "An interview needs the candidate to have accepted",
-        "hired": "Record an outcome only after the candidate accepted",
-        "not_hired": "Record an outcome only after the candidate accepted",
-    }
-    return f"{needs.get(to, 'Not allowed')}; this match is {current.replace('_', ' ')}."
 
 
 async def _match(uow: UnitOfWork, match_id: UUID) -> CandidateMatch:
@@ -213,7 +190,7 @@ async def contact(uow: UnitOfWork, match_id: UUID, principal: Principal) -> dict
     """The candidate's contact details, once they accepted this council's reach-out: name, e-mail,
     and the telephone number if they gave one for a council to call (None otherwise)."""
     match = await _councils_match(uow, match_id, principal)
-    if match.status not in CONTACT_RELEASED:
+    if match.status not in domain.CONTACT_RELEASED:
         raise Forbidden("Contact details are shared only after the candidate accepts your reach-out.")
     details = await uow.session.get(CandidateContact, match.candidate_id)
     if details is None:
@@ -315,9 +292,7 @@ async def matches_for_candidate(uow: UnitOfWork, candidate_id: UUID) -> list[dic
             .join(Council, Council.id == CandidateMatch.council_id)  # type: ignore[arg-type]
             .where(
                 CandidateMatch.candidate_id == candidate_id,
-                col(CandidateMatch.status).in_(
-                    ["reached_out", "accepted", "declined", "interviewing", "hired", "not_hired"]
-                ),
+                col(CandidateMatch.status).in_(domain.SHOWN_TO_CANDIDATE),
             )
         )
     ).all()

@@ -109,10 +109,8 @@ async def add_candidate(event: ApplicationSubmittedV2, uow: UnitOfWork) -> None:
     if await uow.session.get(Departure, event.application_id) is not None:
         profile.withdrawn = True  # withdrew before the application reached us
     record = await uow.session.get(AssessmentOutcomeRecord, event.application_id)
-    if record is not None and record.sequence >= profile.assessment_sequence:
-        profile.assessment_outcome = record.outcome
-        profile.assessment_sequence = record.sequence
-        profile.in_pool = domain.in_pool(record.outcome, withdrawn=profile.withdrawn)
+    if record is not None:
+        _hold_outcome(profile, record.outcome, record.sequence)
     uow.session.add(profile)
     await uow.session.flush()
     if profile.in_pool:
@@ -213,16 +211,25 @@ async def _record_outcome(
         )
     )
     profile = await uow.session.get(CandidateProfile, application_id)
-    if profile is None or sequence < profile.assessment_sequence:
+    if profile is None:
         return None
     was_in_pool = profile.in_pool
-    profile.assessment_outcome = outcome
-    profile.assessment_sequence = sequence
-    profile.in_pool = domain.in_pool(outcome, withdrawn=profile.withdrawn)
+    if not _hold_outcome(profile, outcome, sequence):
+        return None
     profile.updated_at = datetime.now(UTC)
     uow.session.add(profile)
     await uow.session.flush()
     return profile if profile.in_pool and not was_in_pool else None
+
+
+def _hold_outcome(profile: CandidateProfile, outcome: str, sequence: int) -> bool:
+    """Hold the outcome on the profile unless a later one is held (the rule:
+    `domain.later_outcome`); whether it was held."""
+    held = domain.later_outcome(profile.assessment_sequence, outcome, sequence, withdrawn=profile.withdrawn)
+    if held is None:
+        return False
+    profile.assessment_outcome, profile.assessment_sequence, profile.in_pool = held
+    return True
 
 
 async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:
@@ -326,7 +333,7 @@ async def _end_matches(uow: UnitOfWork, application_ids: list[UUID]) -> None:
 def _end(uow: UnitOfWork, matches: Iterable[CandidateMatch]) -> None:
     """End the matches still open (as withdrawn: no council can reach out on them)."""
     for match in matches:
-        if match.status not in ("hired", "not_hired", "declined"):
+        if domain.ends_on_leaving(match.status):
             match.status = "withdrawn"
             match.updated_at = datetime.now(UTC)
             uow.session.add(match)
