@@ -5,8 +5,18 @@ from __future__ import annotations
 import pytest
 from rtw_matching import domain
 
-ALL = ("proposed", "displaced", "shortlisted", "reached_out", "accepted", "declined", "interviewing")
-ALL += ("hired", "not_hired", "withdrawn")
+ALL = (
+    "proposed",
+    "displaced",
+    "shortlisted",
+    "reached_out",
+    "accepted",
+    "declined",
+    "interviewing",
+    "hired",
+    "not_hired",
+    "withdrawn",
+)
 
 ALLOWED = {
     ("proposed", "shortlisted"),
@@ -33,7 +43,9 @@ def test_a_step_is_taken_only_from_the_status_it_follows(current: str, to: str) 
 
 
 def test_a_refused_step_says_what_must_come_first_and_where_the_match_is() -> None:
-    with pytest.raises(domain.StepRefused, match=r"^Shortlist the candidate before reaching out; this match is "):
+    with pytest.raises(
+        domain.StepRefused, match=r"^Shortlist the candidate before reaching out; this match is "
+    ):
         domain.next_status("proposed", "reached_out")
     with pytest.raises(domain.StepRefused, match=r"this match is not hired\.$"):
         domain.next_status("not_hired", "hired")

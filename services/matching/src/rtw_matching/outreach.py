@@ -21,12 +21,13 @@ from rtw_contracts import (
 from rtw_platform.auth import Principal, Role
 from rtw_platform.errors import Conflict, Forbidden, NotFound
 from rtw_platform.uow import UnitOfWork
-from sqlmodel import col, select
 
-from . import domain
+from . import domain, store
 from .councils import NO_MATCH, NO_VACANCY, council_for
-from .matchmaking import candidate_of, vacancy_of, weights_in_force
-from .models import CandidateContact, CandidateMatch, CandidateProfile, Council, Vacancy
+from .models import CandidateContact, CandidateMatch, CandidateProfile, Vacancy
+from .profiles import candidate_of, vacancy_of
+from .store import weights_in_force
+
 
 class ResponseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -107,14 +108,7 @@ async def shortlist(
         or not domain.visible_to(candidate_of(profile), council.gss_code, council.region)
     ):
         raise NotFound("No candidate with that reference is visible to your council.")
-    match = (
-        await uow.session.exec(
-            select(CandidateMatch).where(
-                CandidateMatch.vacancy_id == vacancy.id,
-                CandidateMatch.application_id == profile.application_id,
-            )
-        )
-    ).first()
+    match = await store.match_of(uow, vacancy, profile.application_id)
     if match is None:
         in_force = await weights_in_force(uow)
         scored = domain.score(candidate_of(profile), vacancy_of(vacancy), in_force.weights)
@@ -285,17 +279,7 @@ async def record_outcome(
 
 async def matches_for_candidate(uow: UnitOfWork, candidate_id: UUID) -> list[dict[str, Any]]:
     """A candidate's councils' interest: reach-outs and what followed (never mere proposals)."""
-    rows = (
-        await uow.session.exec(
-            select(CandidateMatch, Vacancy, Council)
-            .join(Vacancy, Vacancy.id == CandidateMatch.vacancy_id)  # type: ignore[arg-type]
-            .join(Council, Council.id == CandidateMatch.council_id)  # type: ignore[arg-type]
-            .where(
-                CandidateMatch.candidate_id == candidate_id,
-                col(CandidateMatch.status).in_(domain.SHOWN_TO_CANDIDATE),
-            )
-        )
-    ).all()
+    rows = await store.interest_of_candidate(uow, candidate_id)
     return [
         {
             "match_id": str(m.id),

@@ -16,8 +16,9 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from . import domain
-from .matchmaking import candidate_of, vacancy_of, weights_in_force
 from .models import CandidateProfile, Council, SavedSearch, SearchAlert, Vacancy
+from .profiles import candidate_of, vacancy_of
+from .store import weights_in_force
 
 KM_PER_DEGREE_LAT = 111.32
 #: Skills one search may require (a vacancy requires at most 30 too).
