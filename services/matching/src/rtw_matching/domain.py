@@ -760,6 +760,8 @@ def quick_scores(facts: Facts, scorers: Sequence[Scorer]) -> list[tuple[float, b
     phi1 = _radians(latitude)
     cos1 = _cos(phi1)
     trained = training_fraction(training, done, modules)
+    # The formula's functions as locals: looked up once, not once per pair.
+    _points, _coverage, _nearest = points, skills_coverage, nearest_km
     by_weights: dict[int, _Points] = {}
     points_key = -1
     held = _Points(0.0, 0.0)
@@ -782,30 +784,30 @@ def quick_scores(facts: Facts, scorers: Sequence[Scorer]) -> list[tuple[float, b
             full = not s.fitting.isdisjoint(chosen) or (
                 not s.specialism and not chosen and s.programme == programme
             )
-            cached = points(s.weights[0], role_fraction(full))
+            cached = _points(s.weights[0], role_fraction(full))
             if s.role_key:
                 held.role[s.role_key] = cached
         total = cached
 
-        coverage, lacks = skills_coverage(s.skills, skills)
-        total += points(s.weights[1], coverage)
+        coverage, lacks = _coverage(s.skills, skills)
+        total += _points(s.weights[1], coverage)
         total += held.experience
 
         cached = held.distance.get(s.distance_key) if s.distance_key else None
         if cached is None:
             fraction = 1.0
             if s.distance_matters:
-                km = nearest_km(phi1, cos1, longitude, s.bases)
+                km = _nearest(phi1, cos1, longitude, s.bases)
                 if km is not None:
                     fraction = distance_fraction(km, allowed_km(travel, s.hybrid))
-            cached = points(s.weights[3], fraction)
+            cached = _points(s.weights[3], fraction)
             if s.distance_key:
                 held.distance[s.distance_key] = cached
         total += cached
 
         cached = held.flexible.get(s.offered_key) if s.offered_key else None
         if cached is None:
-            cached = points(s.weights[4], flexible_fraction(len(wanted & s.offered), len(wanted)))
+            cached = _points(s.weights[4], flexible_fraction(len(wanted & s.offered), len(wanted)))
             if s.offered_key:
                 held.flexible[s.offered_key] = cached
         total += cached
@@ -814,7 +816,7 @@ def quick_scores(facts: Facts, scorers: Sequence[Scorer]) -> list[tuple[float, b
         cached = held.availability.get(s.starts_key) if s.starts_key else None
         if cached is None:
             late = 0 if earliest is None else (earliest - s.starts_on).days
-            cached = points(s.weights[6], availability_fraction(late))
+            cached = _points(s.weights[6], availability_fraction(late))
             if s.starts_key:
                 held.availability[s.starts_key] = cached
         total += cached
