@@ -1,6 +1,6 @@
-"""The matching service's queries: the only module of matching's matchmaking and HTTP API that
-builds SQL (outreach, councils, search, the pool's handlers and the pages still run their own:
-see docs/architecture.md).
+"""The matching service's queries: matchmaking, the HTTP API, outreach and the pool's handlers
+build none of their own (councils.py, search.py, erasure.py and one page, web/talent.py, still
+do: see docs/architecture.md).
 
 Rows for matching are read as plain column tuples (no ORM objects) and its decisions are written
 in a few set-based statements. Re-matching a vacancy does not read the pool: PostgreSQL ranks it
