@@ -1,6 +1,6 @@
 """The matching service's queries: matchmaking, the HTTP API, outreach and the pool's handlers
-build none of their own (councils.py, search.py, erasure.py and one page, web/talent.py, still
-do: see docs/architecture.md).
+build none of their own (councils.py, erasure.py, the pool search in search.search and one page,
+web/talent.py, still do: see docs/architecture.md).
 
 Rows for matching are read as plain column tuples (no ORM objects) and its decisions are written
 in a few set-based statements. Re-matching a vacancy does not read the pool: PostgreSQL ranks it
@@ -36,6 +36,7 @@ from .models import (
     Departure,
     ErasedMatchTally,
     MatchWeights,
+    SavedSearch,
     SearchAlert,
     SkillGapSignal,
     Vacancy,
@@ -286,6 +287,54 @@ async def matches_of_applications(
 ) -> Sequence[CandidateMatch]:
     """These applications' matches."""
     statement = select(CandidateMatch).where(col(CandidateMatch.application_id).in_(application_ids))
+    return (await uow.session.exec(statement)).all()
+
+
+# --------------------------------------------------------------------------------------------
+# Saved searches and their alerts
+
+
+async def saved_searches_of(uow: UnitOfWork, council_id: UUID) -> list[SavedSearch]:
+    """A council's saved searches, newest first."""
+    statement = (
+        select(SavedSearch)
+        .where(SavedSearch.council_id == council_id)
+        .order_by(col(SavedSearch.created_at).desc())
+    )
+    return list((await uow.session.exec(statement)).all())
+
+
+async def saved_searches_alerting(uow: UnitOfWork, council_id: UUID) -> Sequence[SavedSearch]:
+    """A council's saved searches whose alerts are on."""
+    statement = select(SavedSearch).where(
+        SavedSearch.council_id == council_id, col(SavedSearch.alerts_on).is_(True)
+    )
+    return (await uow.session.exec(statement)).all()
+
+
+async def alerted_applications(uow: UnitOfWork, saved_search_id: UUID) -> set[UUID]:
+    """The applications a saved search has raised an alert for."""
+    statement = select(SearchAlert.application_id).where(SearchAlert.saved_search_id == saved_search_id)
+    return set((await uow.session.exec(statement)).all())
+
+
+async def unseen_alerts_of(uow: UnitOfWork, council_id: UUID) -> Sequence[SearchAlert]:
+    """A council's alerts nobody has seen yet, oldest first."""
+    statement = (
+        select(SearchAlert)
+        .where(SearchAlert.council_id == council_id, col(SearchAlert.seen_at).is_(None))
+        .order_by(col(SearchAlert.created_at))
+    )
+    return (await uow.session.exec(statement)).all()
+
+
+async def alerts_of_search(
+    uow: UnitOfWork, saved_search_id: UUID, *, unseen_only: bool
+) -> Sequence[SearchAlert]:
+    """A saved search's alerts (those not yet seen, if `unseen_only`)."""
+    statement = select(SearchAlert).where(SearchAlert.saved_search_id == saved_search_id)
+    if unseen_only:
+        statement = statement.where(col(SearchAlert.seen_at).is_(None))
     return (await uow.session.exec(statement)).all()
 
 
