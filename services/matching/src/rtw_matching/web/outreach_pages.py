@@ -19,7 +19,7 @@ from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, read_form, redirect
 from starlette.datastructures import FormData
 
-from .. import outreach
+from .. import domain, outreach
 from .common import LABELS, PAGES, council_of, recruiter
 from .forms import date_answer, from_validation, read_date, read_number, read_pence, text
 from .views import match_for, shortlist_of
@@ -81,7 +81,7 @@ async def _match_page(
     principal = recruiter(request)
     match, vacancy = await match_for(uow, match_id, principal)
     contact = None
-    if match.status in outreach.CONTACT_RELEASED:
+    if match.status in domain.CONTACT_RELEASED:
         contact = await outreach.contact(uow, match.id, principal)
     return PAGES.render(
         request,
