@@ -20,6 +20,7 @@ from rtw_matching.app import SERVICE
 from rtw_platform.auth import Principal, Role, issue_session_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
+from rtw_platform.testing.forms import refused as refused_form
 from rtw_platform.testing.links import mailed_link
 from sqlalchemy import text
 
@@ -553,6 +554,46 @@ async def test_an_interview_invitation_reaches_the_returner_with_its_day_time_an
     second = (await outbox(runtime, "InterviewInvited"))[-1]
     assert second["interview_id"] != event["interview_id"]
     assert "Council House, room 5" in main_of(await candidate.get("/my/interest"))
+
+
+async def test_an_answer_that_cannot_be_taken_goes_back_to_the_page_with_the_reason(
+    runtime: ServiceRuntime,
+) -> None:
+    """Post/redirect/get: the answer to a council's interest sent again (Back, then the button
+    again) or sent without a choice is answered with a redirect back to the page, which says why;
+    never a page in answer to the POST (which Back would offer to send once more)."""
+    walsall = await sign_up_and_in(runtime, WALSALL)
+    returner, match_path = await shortlisted_match(runtime, walsall)
+    await walsall.post(f"{match_path}/reach-out", {"message": MESSAGE}, page=match_path)
+    candidate = as_candidate(runtime, returner.candidate_id)
+    match_id = match_path.rsplit("/", 1)[1]
+    action = f"/my/interest/{match_id}"
+
+    nothing = await refused_form(candidate.http, action, await form_of(candidate, {"response": "maybe"}), page=PAGE)
+    assert "There is a problem" in nothing.text
+    assert f'href="#response-{match_id}"' in nothing.text  # the summary links to the answer
+    assert f'id="response-{match_id}"' in nothing.text
+    assert "Choose to accept or decline" in main_of(nothing)
+    assert await outbox(runtime, "MatchResponded") == []
+
+    form = await form_of(candidate, {"response": "accepted"})
+    accepted = await candidate.http.post(action, data=form)
+    assert accepted.headers["location"] == "/my/interest?answered=accepted"
+    again = await refused_form(candidate.http, action, {**form, "response": "declined"}, page=PAGE)
+    assert "You have already answered this council" in main_of(again)
+    assert len(await outbox(runtime, "MatchResponded")) == 1
+    # Shown once: a reload shows the page without the problem.
+    assert "There is a problem" not in (await candidate.get(PAGE)).text
+
+
+async def form_of(browser: Browser, form: dict[str, Any]) -> dict[str, Any]:
+    """The form with the CSRF token of the candidate's interest page."""
+    found = CSRF.search((await browser.get(PAGE)).text)
+    assert found
+    return {**form, "csrf_token": found.group(1)}
+
+
+PAGE = "/my/interest"
 
 
 # --------------------------------------------------------------------------- claims and admins
