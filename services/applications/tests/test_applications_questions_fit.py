@@ -219,7 +219,9 @@ async def test_counts_take_their_plural_in_english_and_welsh(runtime: ServiceRun
     assert "the roles you chose need, in 1 group." in overview
     assert "1 groups" not in overview
     assert "17 skills" in overview  # one group of 17
-    saved = await browser.post(f"{base}/questions/work-preferences", {"travel": "1", "regions": ["west_midlands"]})
+    saved = await browser.post(
+        f"{base}/questions/work-preferences", {"travel": "1", "regions": ["west_midlands"]}
+    )
     assert saved.status_code == 303, saved.text[:2000]
     answers = (await browser.http.get(f"{base}/check-answers")).text
     assert re.search(r"\b1 mile\b", answers)

@@ -288,7 +288,9 @@ async def test_an_admin_lists_and_upholds_an_appeal_and_the_candidate_is_back_in
     assert latest.next_step_deadline is not None  # the second stage's deadline
 
     twice = await refused_form(
-        client, f"/admin/appeals/{appeal_id}", {"csrf_token": CSRF, "upheld": "no", "reason": "Changed my mind."}
+        client,
+        f"/admin/appeals/{appeal_id}",
+        {"csrf_token": CSRF, "upheld": "no", "reason": "Changed my mind."},
     )
     assert "This appeal was already upheld" in page_text(twice)
     assert "Decide the appeal" not in twice.text

@@ -466,7 +466,9 @@ async def test_a_candidate_adds_cpd_and_sees_it_on_their_training(start_service:
         wrong = await refused(
             candidate,
             path,
-            cpd_form(**{"day-year": str(datetime.now(UTC).year + 1), "days": "0.3", "kind": "", "description": ""}),
+            cpd_form(
+                **{"day-year": str(datetime.now(UTC).year + 1), "days": "0.3", "kind": "", "description": ""}
+            ),
         )
         assert "There is a problem" in wrong.text
         assert 'value="0.3"' in wrong.text  # what was typed is kept

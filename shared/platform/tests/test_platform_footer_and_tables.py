@@ -118,7 +118,7 @@ MODEL_SECTIONS = (
     "Feedback and contact information",
     "Reporting accessibility problems with this service",
     "Enforcement procedure",
-    "Technical information about this service’s accessibility",
+    "Technical information about this service\N{RIGHT SINGLE QUOTATION MARK}s accessibility",
     "Compliance status",
     "Non-accessible content",
     "Non-compliance with the accessibility regulations",
@@ -127,7 +127,9 @@ MODEL_SECTIONS = (
 )
 
 
-async def test_the_accessibility_statement_has_the_model_statements_sections_and_its_dates_from_settings() -> None:
+async def test_the_accessibility_statement_has_the_model_statements_sections_and_its_dates_from_settings() -> (
+    None
+):
     page = (
         await _get(
             _app(
@@ -141,7 +143,9 @@ async def test_the_accessibility_statement_has_the_model_statements_sections_and
             "/accessibility",
         )
     ).text
-    headings = [re.sub(r"\s+", " ", h).strip() for h in re.findall(r"<h[1-4][^>]*>(.*?)</h[1-4]>", page, re.S)]
+    headings = [
+        re.sub(r"\s+", " ", h).strip() for h in re.findall(r"<h[1-4][^>]*>(.*?)</h[1-4]>", page, re.S)
+    ]
     found = [h for h in headings if h in MODEL_SECTIONS]
     assert found == list(MODEL_SECTIONS), headings
     # Who runs it, how to reach them (the configured contact, not an invented address).
@@ -149,7 +153,10 @@ async def test_the_accessibility_statement_has_the_model_statements_sections_and
     assert 'href="mailto:access@council.example"' in page
     assert "within 1 working day." in page
     # The enforcement bodies: the EHRC, and the ECNI for Northern Ireland.
-    for body in ("Equality and Human Rights Commission (EHRC)", "Equality Commission for Northern Ireland (ECNI)"):
+    for body in (
+        "Equality and Human Rights Commission (EHRC)",
+        "Equality Commission for Northern Ireland (ECNI)",
+    ):
         assert body in page
     # The standard and the status, and what the tests show.
     assert "partially compliant with the Web Content Accessibility Guidelines version 2.2 AA" in page

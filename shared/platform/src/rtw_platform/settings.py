@@ -132,7 +132,8 @@ class ServiceSettings(BaseSettings):
         "the statement says it is not yet dated).",
     )
     accessibility_reviewed: date | None = Field(
-        default=None, description="The day the operator last reviewed the accessibility statement (empty: never)."
+        default=None,
+        description="The day the operator last reviewed the accessibility statement (empty: never).",
     )
     accessibility_tested: date | None = Field(
         default=None,
