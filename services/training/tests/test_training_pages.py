@@ -100,12 +100,12 @@ async def test_a_provider_sees_overdue_training_and_the_form_checks_the_hours(
         assert page.text.count("Overdue") == len(ICT.required_modules)
 
         path = f"/provider/learners/{enrolment.id}/modules"
-        page = f"/provider/learners/{enrolment.id}"
+        learner_page = f"/provider/learners/{enrolment.id}"
         wrong = await refused(
             trainer,
             path,
             {"csrf_token": CSRF, "module": "interview-techniques", "hours": "four", "result": "passed"},
-            page=page,
+            page=learner_page,
         )
         assert 'value="four"' in wrong.text  # what was typed is kept
         assert "Hours must be a number, like 6 or 7.5" in wrong.text
@@ -113,14 +113,14 @@ async def test_a_provider_sees_overdue_training_and_the_form_checks_the_hours(
             trainer,
             path,
             {"csrf_token": CSRF, "module": "interview-techniques", "hours": "501", "result": "passed"},
-            page=page,
+            page=learner_page,
         )
         assert "Hours must be more than 0 and no more than 500" in too_many.text
         unknown = await refused(
             trainer,
             path,
             {"csrf_token": CSRF, "module": "juggling", "hours": "4", "result": "passed"},
-            page=page,
+            page=learner_page,
         )
         assert "has no module &#39;juggling&#39;" in unknown.text
 
@@ -133,7 +133,7 @@ async def test_a_provider_sees_overdue_training_and_the_form_checks_the_hours(
             trainer,
             path,
             {"csrf_token": CSRF, "module": "interview-techniques", "hours": "4", "result": "merit"},
-            page=page,
+            page=learner_page,
         )
         assert "was already completed" in again.text
         forged = await trainer.post(path, data={"csrf_token": "forged", "module": "x", "hours": "4"})
