@@ -13,7 +13,9 @@ from rtw_platform.sessions import RevokedSessions
 from rtw_platform.settings import ServiceSettings
 from rtw_platform.web import footer_pages
 from rtw_platform.web.install import install_pages
-from rtw_platform.web.pages import CSRF_COOKIE, SESSION_COOKIE
+from rtw_platform.web.form_state import FORM_STATE_TTL
+from rtw_platform.web.i18n import LANGUAGE_COOKIE
+from rtw_platform.web.pages import CSRF_COOKIE, FORM_STATE_COOKIE, SESSION_COOKIE
 from rtw_platform.web.table_labels import label_table_cells
 
 pytestmark = pytest.mark.unit
@@ -63,8 +65,11 @@ async def test_the_privacy_notice_has_its_own_address_for_data_protection_and_th
 
 async def test_the_cookies_page_lists_each_cookie_the_pages_set() -> None:
     page = await _get(_app(), "/cookies")
-    for name in (SESSION_COOKIE, CSRF_COOKIE):
+    for name in (SESSION_COOKIE, CSRF_COOKIE, FORM_STATE_COOKIE, LANGUAGE_COOKIE):
         assert f"<code>{name}</code>" in page.text
+    assert FORM_STATE_TTL.total_seconds() == 600  # as the page says
+    assert "10 minutes, or when the form" in page.text
+    assert "Remembers whether you chose English or Welsh." in page.text
     assert "8 hours, or when you sign out" in page.text
     assert "When you close your browser" in page.text
 

@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse
 
 from ..auth import SESSION_TTL
 from .error_pages import PLATFORM_PAGES
-from .pages import CSRF_COOKIE, SESSION_COOKIE
+from .i18n import LANGUAGE_COOKIE
+from .pages import CSRF_COOKIE, FORM_STATE_COOKIE, SESSION_COOKIE
 
 #: The version of the privacy notice candidates agree to when they apply (recorded on the
 #: application); change it whenever the notice changes what it says.
@@ -40,6 +41,8 @@ class Cookie:
 COOKIES = (
     Cookie(SESSION_COOKIE, purpose="session", lifetime="session_ttl"),
     Cookie(CSRF_COOKIE, purpose="csrf", lifetime="browser"),
+    Cookie(FORM_STATE_COOKIE, purpose="form_state", lifetime="form_state_ttl"),
+    Cookie(LANGUAGE_COOKIE, purpose="language", lifetime="year"),
 )
 
 router = APIRouter(include_in_schema=False)
