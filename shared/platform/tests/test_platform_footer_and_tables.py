@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from rtw_platform.sessions import RevokedSessions
 from rtw_platform.settings import ServiceSettings
 from rtw_platform.web import footer_pages
-from rtw_platform.web.install import install_pages
 from rtw_platform.web.form_state import FORM_STATE_TTL
 from rtw_platform.web.i18n import LANGUAGE_COOKIE
+from rtw_platform.web.install import install_pages
 from rtw_platform.web.pages import CSRF_COOKIE, FORM_STATE_COOKIE, SESSION_COOKIE
 from rtw_platform.web.table_labels import label_table_cells
 
