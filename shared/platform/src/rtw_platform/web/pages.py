@@ -339,6 +339,9 @@ class Pages:
         # never `_(x)`, which would mark the words safe HTML (a refusal can quote what someone typed).
         self.environment.filters["translate"] = i18n.gettext
         self.environment.filters["long_date"] = i18n.long_date
+        # The count a plural is chosen by, for a number that may be a fraction:
+        # `ngettext(…, hours | plural_count)`.
+        self.environment.filters["plural_count"] = i18n.plural_count
         self.environment.filters["long_datetime"] = i18n.long_datetime
 
     def render(
