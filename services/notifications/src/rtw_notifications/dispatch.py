@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
-from prometheus_client import Counter
 from rtw_platform.logging import get_logger
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.tracing import span_after
@@ -22,17 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .channels import EmailChannel, OutgoingEmail, PermanentFailure, channel_for
 from .domain import retry_delay_s
-from .settings import NotificationsSettings
+from .metrics import EMAILS
+from .settings import NotificationsSettings, notifications_settings
 
 log = get_logger(__name__)
-
-EMAILS = Counter(
-    "rtw_emails_total",
-    "E-mail attempts by outcome: sent (the mail server or Notify took it), retried (a transient "
-    "failure, tried again later), failed (given up for good), bounced (Notify's receipt said it "
-    "could not be delivered).",
-    ["outcome"],
-)
 
 CLAIM = text(
     "SELECT id, template, to_address, subject, body_text, body_html, attempts, traceparent"
@@ -61,8 +53,7 @@ async def dispatch_once(runtime: ServiceRuntime, channel: EmailChannel) -> int:
     waiting on the mail server; each person's messages in the order they were written); how many
     were attempted. The outcomes are recorded in the claim's transaction once every send of the
     batch has ended."""
-    settings = runtime.settings
-    assert isinstance(settings, NotificationsSettings)
+    settings = notifications_settings(runtime.settings)
     async with runtime.engine.begin() as conn:
         rows = (await conn.execute(CLAIM, {"limit": settings.dispatch_batch_size})).all()
         slots = asyncio.Semaphore(settings.dispatch_concurrency)
@@ -155,8 +146,7 @@ async def _record(
 
 async def run_dispatcher(runtime: ServiceRuntime) -> None:
     """Background loop: send what is due, then wait a little."""
-    settings = runtime.settings
-    assert isinstance(settings, NotificationsSettings)
+    settings = notifications_settings(runtime.settings)
     if not settings.dispatch_enabled:
         return
     channel = channel_for(settings)
