@@ -477,3 +477,41 @@ async def test_a_vacancy_is_remembered_once_and_listed_handlers_do_not_run() -> 
 
     with pytest.raises(Unbound):
         _ = Handlers().links
+
+
+def test_the_composition_root_binds_handlers_under_the_names_they_always_had() -> None:
+    """A handler's name is the inbox key of the messages it handled: moving the code behind the
+    handlers must not rename one (a redelivered message would be handled twice)."""
+    from rtw_notifications.app import SERVICE
+
+    names = [
+        "contact_given",
+        "application_submitted_v1",
+        "sign_in_requested",
+        "assessment_scored",
+        "selection_reopened",
+        "appeal_decided",
+        "second_stage_submitted",
+        "application_withdrawn",
+        "candidate_erased",
+        "training_enrolled",
+        "training_completed",
+        "council_registered",
+        "council_claim_rejected",
+        "recruiter_invited",
+        "vacancy_posted",
+        "match_proposed",
+        "reach_out_sent",
+        "match_responded",
+        "interview_invited",
+        "candidate_hired",
+        "assessor_changed",
+        "provider_changed",
+    ]
+    listed = [s.name for s in SERVICE.subscriptions]
+    assert listed[: len(names)] == names
+    bound = SERVICE.subscriptions_for(LINKS.settings)
+    assert [s.name for s in bound] == listed
+    handlers = getattr(bound[0].handler, "__self__", None)
+    assert isinstance(handlers, Handlers)
+    assert handlers.links.settings is LINKS.settings
