@@ -15,6 +15,7 @@ from rtw_contracts import (
     ApplicationContactGiven,
     AssessmentOutcome,
     AssessmentScored,
+    AssessorChanged,
     CandidateErased,
     CandidateHired,
     CouncilRegistered,
@@ -30,13 +31,21 @@ from rtw_notifications.domain import Receipt
 from rtw_notifications.handlers import Handlers, Unbound
 from rtw_notifications.links import Links
 from rtw_notifications.memory_store import InMemoryNotificationsStore
-from rtw_notifications.models import ApplicationNote, Delivery, Person
+from rtw_notifications.models import ApplicationNote, Council, Delivery, Person, Vacancy
 from rtw_notifications.settings import NotificationsSettings
 from rtw_notifications.store import ResendFilter
-from rtw_notifications.use_cases import candidates, councils, delivery_repair, erasure, people, reminders
+from rtw_notifications.use_cases import (
+    candidates,
+    councils,
+    delivery_repair,
+    erasure,
+    people,
+    reminders,
+    staff,
+)
 from rtw_notifications.use_cases.candidates import NotYetKnown
 from rtw_platform.auth import Principal, Role
-from rtw_platform.errors import NotFound
+from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.testing.fake_uow import FakeUnitOfWork
 
 pytestmark = pytest.mark.unit
@@ -87,8 +96,6 @@ def council_with_vacancy(store: InMemoryNotificationsStore, *people_: Person) ->
     """A council with a vacancy and these people, already known (committed before the fake)."""
     council_id, vacancy_id = uuid4(), uuid4()
     registered = example(CouncilRegistered, council_id=council_id, name="Walsall")
-    from rtw_notifications.models import Council, Vacancy
-
     store.councils.put(council_id, Council(id=council_id, name=registered.name))
     store.vacancies.put(vacancy_id, Vacancy(id=vacancy_id, council_id=council_id, title="Data analyst"))
     for p in people_:
@@ -515,3 +522,83 @@ def test_the_composition_root_binds_handlers_under_the_names_they_always_had() -
     handlers = getattr(bound[0].handler, "__self__", None)
     assert isinstance(handlers, Handlers)
     assert handlers.links.settings is LINKS.settings
+
+
+# ---------------------------------------------------------------------- the staff directory
+
+
+def assessor(active: bool, changed_at: datetime, name: str = "Ada Assessor") -> AssessorChanged:
+    return example(
+        AssessorChanged,
+        event_id=uuid4(),
+        assessor_id="ada",
+        display_name=name,
+        active=active,
+        changed_at=changed_at,
+    )
+
+
+async def test_an_older_assessor_change_arriving_late_changes_nothing() -> None:
+    uow = fake()
+    now = datetime.now(UTC)
+    async with uow:
+        await staff.assessor_changed(uow, assessor(True, now, "Ada"))
+        await staff.assessor_changed(uow, assessor(False, now - timedelta(minutes=1), "Old Ada"))
+        await uow.commit()
+
+    record = uow.store.staff_records.get(("assessor", "ada"))
+    assert record is not None
+    assert (record.name, record.active) == ("Ada", True)
+
+
+async def test_a_retired_assessor_is_given_no_address_and_nothing_is_committed() -> None:
+    store = InMemoryNotificationsStore()
+    uow = fake(store)
+    async with uow:
+        await staff.assessor_changed(uow, assessor(False, datetime.now(UTC)))
+        await uow.commit()
+    admin = Principal(subject="sam.admin", role=Role.ADMIN)
+
+    with pytest.raises(Conflict, match="retired"):
+        await staff.give_address(
+            uow,
+            Role.ASSESSOR,
+            email="ada@example.gov.uk",
+            name="Ada",
+            staff_id="ada",
+            provider_id=None,
+            admin=admin,
+        )
+    assert uow.locks == ["notifications.staff-directory"]  # changes to the directory run one at a time
+    assert len(store.staff) == 0
+    assert not await staff.request_link(uow, LINKS.settings, "ada@example.gov.uk")
+    assert deliveries(uow) == []
+
+
+async def test_an_active_assessor_asking_for_a_link_is_sent_one_at_the_address_given() -> None:
+    store = InMemoryNotificationsStore()
+    uow = fake(store)
+    async with uow:
+        await staff.assessor_changed(uow, assessor(True, datetime.now(UTC)))
+        await uow.commit()
+    admin = Principal(subject="sam.admin", role=Role.ADMIN)
+    async with uow:
+        await staff.give_address(
+            uow,
+            Role.ASSESSOR,
+            email=" Ada@Example.gov.uk ",
+            name="Ada",
+            staff_id="ada",
+            provider_id=None,
+            admin=admin,
+        )
+        await uow.commit()
+
+    assert await staff.request_link(uow, LINKS.settings, "ADA@example.gov.uk")
+    [message] = deliveries(uow)
+    assert (message.template, message.to_address, message.status) == (
+        "staff_sign_in_link",
+        "ada@example.gov.uk",
+        "pending",
+    )
+    assert f"{PORTAL}/" in (message.body_text or "")

@@ -33,10 +33,9 @@ from rtw_platform.messaging import Subscription
 from rtw_platform.sessions import SESSION_ENDED
 from rtw_platform.uow import UnitOfWork
 
-from . import staff
 from .links import Links
 from .store import work_of
-from .use_cases import candidates, councils, erasure
+from .use_cases import candidates, councils, erasure, staff
 
 
 class Unbound(RuntimeError):
@@ -118,6 +117,17 @@ class Handlers:
         await councils.candidate_hired(work_of(uow), event, self.links)
 
 
+# The staff directory: whether an assessor or a provider's trainers may be sent a link.
+
+
+async def assessor_changed(event: AssessorChanged, uow: UnitOfWork) -> None:
+    await staff.assessor_changed(work_of(uow), event)
+
+
+async def provider_changed(event: TrainingProviderChanged, uow: UnitOfWork) -> None:
+    await staff.provider_changed(work_of(uow), event)
+
+
 def subscriptions(handlers: Handlers) -> tuple[Subscription, ...]:
     """What the service consumes, and with which handler."""
     return (
@@ -144,7 +154,7 @@ def subscriptions(handlers: Handlers) -> tuple[Subscription, ...]:
         Subscription(InterviewInvited, handlers.interview_invited),
         Subscription(CandidateHired, handlers.candidate_hired),
         # The staff directory: whether an assessor or a provider's trainers may be sent a link.
-        Subscription(AssessorChanged, staff.assessor_changed),
-        Subscription(TrainingProviderChanged, staff.provider_changed),
+        Subscription(AssessorChanged, assessor_changed),
+        Subscription(TrainingProviderChanged, provider_changed),
         SESSION_ENDED,  # a session signed out of anywhere ends here too
     )

@@ -5,7 +5,7 @@ Sign-in links are made here where the e-mail is written: the events that ask for
 is for, where to send it and until when it works, and never carry it (docs/events.md). The token
 is signed with the platform's token secret, single-use and scoped to the person (and a
 recruiter's council, a trainer's provider); applications and matching redeem it once. Staff links
-are made from the staff directory held here (staff.py), asked for on this service's pages."""
+are made from the staff directory held here (use_cases/staff.py), asked for on this service's pages."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def staff_sign_in_link(
     settings: NotificationsSettings, principal: Principal, expires: datetime, now: datetime
 ) -> str:
     """A single-use link that signs this member of staff (assessor, trainer of a provider, admin)
-    in until `expires`; the staff directory decides whom it is made for (staff.py)."""
+    in until `expires`; the staff directory decides whom it is made for (use_cases/staff.py)."""
     if principal.role not in (Role.ASSESSOR, Role.TRAINER, Role.ADMIN):
         raise ValueError(f"{principal.role.value} is not a staff role")
     return _link(settings, principal, expires, now)

@@ -10,7 +10,16 @@ from uuid import UUID
 
 from rtw_platform.testing.fake_uow import InMemoryStore, InMemoryTable
 
-from .models import ApplicationNote, Council, Delivery, Person, ReminderLog, Vacancy
+from .models import (
+    ApplicationNote,
+    Council,
+    Delivery,
+    Person,
+    ReminderLog,
+    StaffAddress,
+    StaffRecord,
+    Vacancy,
+)
 from .store import DeliveryLogQuery, ResendFilter, reference_id
 
 
@@ -24,6 +33,8 @@ class InMemoryNotificationsStore(InMemoryStore):
         self.vacancies: InMemoryTable[UUID, Vacancy] = InMemoryTable()
         self.deliveries: InMemoryTable[tuple[UUID, UUID, str], Delivery] = InMemoryTable()
         self.reminders: InMemoryTable[tuple[str, UUID], ReminderLog] = InMemoryTable()
+        self.staff_records: InMemoryTable[tuple[str, str], StaffRecord] = InMemoryTable()
+        self.staff: InMemoryTable[UUID, StaffAddress] = InMemoryTable()
 
     # ------------------------------------------------------------------ the contact directory
 
@@ -140,3 +151,34 @@ class InMemoryNotificationsStore(InMemoryStore):
             and not n.training_completed
             and not n.withdrawn
         ]
+
+    # ------------------------------------------------------------------ the staff directory
+
+    async def staff_record(self, kind: str, id_: str) -> StaffRecord | None:
+        return self.staff_records.get((kind, id_))
+
+    async def save_staff_record(self, record: StaffRecord) -> None:
+        self.staff_records.put((record.kind, record.id), record)
+
+    async def staff_addresses(self) -> list[StaffAddress]:
+        return sorted(self.staff, key=lambda a: (a.role, a.name))
+
+    async def staff_address(self, address_id: UUID) -> StaffAddress | None:
+        return self.staff.get(address_id)
+
+    async def staff_address_of(self, email: str) -> StaffAddress | None:
+        return next((a for a in self.staff if a.email == email), None)
+
+    async def staff_address_for(self, role: str, staff_id: str | None) -> StaffAddress | None:
+        return next((a for a in self.staff if a.role == role and a.staff_id == staff_id), None)
+
+    async def save_staff_address(self, entry: StaffAddress) -> None:
+        if any(a.email == entry.email and a.id != entry.id for a in self.staff):
+            raise ValueError(f"{entry.email} is another entry's address")  # the unique index
+        self.staff.put(entry.id, entry)
+
+    async def delete_staff_address(self, entry: StaffAddress) -> None:
+        self.staff.delete(entry.id)
+
+    async def add_delivery(self, delivery: Delivery) -> None:
+        self.deliveries.put((delivery.event_id, delivery.recipient_id, delivery.template), delivery)

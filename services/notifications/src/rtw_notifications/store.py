@@ -2,8 +2,8 @@
 queries. `NotificationsStore` is what the use cases need; `SqlNotificationsStore` does it over a
 unit of work's session, `memory_store.InMemoryNotificationsStore` in memory for their unit tests.
 
-(The dispatcher's claim-and-record statements and the staff directory's queries are not here
-yet: dispatch.py and staff.py.)"""
+(The dispatcher's claim-and-record statements, over a connection of its own, are still in
+dispatch.py.)"""
 
 from __future__ import annotations
 
@@ -22,7 +22,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .domain import RESENDABLE
-from .models import ApplicationNote, Council, Delivery, Person, ReminderLog, Vacancy
+from .models import (
+    ApplicationNote,
+    Council,
+    Delivery,
+    Person,
+    ReminderLog,
+    StaffAddress,
+    StaffRecord,
+    Vacancy,
+)
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,17 @@ class NotificationsStore(Protocol):
     async def delete_reminders_about(self, subject_ids: Sequence[UUID]) -> None: ...
     async def second_stage_due(self, first_day: date, last_day: date) -> list[ApplicationNote]: ...
     async def training_overdue(self, before: date) -> list[ApplicationNote]: ...
+
+    # the staff directory
+    async def staff_record(self, kind: str, id_: str) -> StaffRecord | None: ...
+    async def save_staff_record(self, record: StaffRecord) -> None: ...
+    async def staff_addresses(self) -> list[StaffAddress]: ...
+    async def staff_address(self, address_id: UUID) -> StaffAddress | None: ...
+    async def staff_address_of(self, email: str) -> StaffAddress | None: ...
+    async def staff_address_for(self, role: str, staff_id: str | None) -> StaffAddress | None: ...
+    async def save_staff_address(self, entry: StaffAddress) -> None: ...
+    async def delete_staff_address(self, entry: StaffAddress) -> None: ...
+    async def add_delivery(self, delivery: Delivery) -> None: ...
 
 
 def reference_id(reference: str | None) -> UUID | None:
@@ -287,6 +307,43 @@ class SqlNotificationsStore:
             )
         )
         return list(rows.all())
+
+    # ------------------------------------------------------------------ the staff directory
+
+    async def staff_record(self, kind: str, id_: str) -> StaffRecord | None:
+        return await self.session.get(StaffRecord, (kind, id_))
+
+    async def save_staff_record(self, record: StaffRecord) -> None:
+        self.session.add(record)
+
+    async def staff_addresses(self) -> list[StaffAddress]:
+        """Every address, by role then name."""
+        rows = await self.session.exec(
+            select(StaffAddress).order_by(col(StaffAddress.role), col(StaffAddress.name))
+        )
+        return list(rows.all())
+
+    async def staff_address(self, address_id: UUID) -> StaffAddress | None:
+        return await self.session.get(StaffAddress, address_id)
+
+    async def staff_address_of(self, email: str) -> StaffAddress | None:
+        """The entry for an address (as stored: trimmed, lower case)."""
+        return (await self.session.exec(select(StaffAddress).where(StaffAddress.email == email))).first()
+
+    async def staff_address_for(self, role: str, staff_id: str | None) -> StaffAddress | None:
+        statement = select(StaffAddress).where(StaffAddress.role == role, StaffAddress.staff_id == staff_id)
+        return (await self.session.exec(statement)).first()
+
+    async def save_staff_address(self, entry: StaffAddress) -> None:
+        self.session.add(entry)
+        await self.session.flush()
+
+    async def delete_staff_address(self, entry: StaffAddress) -> None:
+        await self.session.delete(entry)
+
+    async def add_delivery(self, delivery: Delivery) -> None:
+        """A delivery of its own (a staff link: no event owes it twice)."""
+        self.session.add(delivery)
 
 
 NotificationsWork = StoreWork[SqlNotificationsStore]
