@@ -2,8 +2,8 @@
 queries. `NotificationsStore` is what the use cases need; `SqlNotificationsStore` does it over a
 unit of work's session, `memory_store.InMemoryNotificationsStore` in memory for their unit tests.
 
-(The dispatcher's claim-and-record statements, over a connection of its own, are still in
-dispatch.py.)"""
+The dispatcher's statements (claim due deliveries, record outcomes) run over a connection of its
+own, in the claim's transaction: `claim_due`, `mark_sent`, `mark_failed`, `schedule_retry`."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from uuid import UUID
 
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.work import StoreWork
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import Row, delete, func, or_, text, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -347,6 +348,50 @@ class SqlNotificationsStore:
 
 
 NotificationsWork = StoreWork[SqlNotificationsStore]
+
+
+# ---------------------------------------------------------------------- the dispatcher's statements
+
+CLAIM = text(
+    "SELECT id, template, to_address, subject, body_text, body_html, attempts, traceparent"
+    " FROM notifications.deliveries"
+    " WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY created_at"
+    " LIMIT :limit FOR UPDATE SKIP LOCKED"
+)
+SENT = text(
+    "UPDATE notifications.deliveries AS d SET status = 'sent', sent_at = now(),"
+    " attempts = d.attempts + 1, provider_reference = s.reference, last_error = NULL"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:references AS text[])) AS s(id, reference)"
+    " WHERE d.id = s.id"
+)
+RETRY = text(
+    "UPDATE notifications.deliveries SET attempts = attempts + 1, last_error = :error,"
+    " next_attempt_at = :next WHERE id = :id"
+)
+FAILED = text(
+    "UPDATE notifications.deliveries SET status = 'failed', attempts = attempts + 1,"
+    " last_error = :error WHERE id = :id"
+)
+
+
+async def claim_due(conn: AsyncConnection, limit: int) -> list[Row[Any]]:
+    """Pending deliveries due now, oldest first, locked for this transaction (others skip them)."""
+    return list((await conn.execute(CLAIM, {"limit": limit})).all())
+
+
+async def mark_sent(conn: AsyncConnection, sent: Sequence[tuple[UUID, str]]) -> None:
+    """Deliveries the server took, each with its reference there (one statement)."""
+    await conn.execute(SENT, {"ids": [id_ for id_, _ in sent], "references": [ref for _, ref in sent]})
+
+
+async def mark_failed(conn: AsyncConnection, delivery_id: UUID, error: str) -> None:
+    await conn.execute(FAILED, {"id": delivery_id, "error": error})
+
+
+async def schedule_retry(
+    conn: AsyncConnection, delivery_id: UUID, error: str, next_attempt: datetime
+) -> None:
+    await conn.execute(RETRY, {"id": delivery_id, "error": error, "next": next_attempt})
 
 
 def work_of(uow: UnitOfWork) -> NotificationsWork:
