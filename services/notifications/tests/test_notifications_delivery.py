@@ -42,8 +42,10 @@ from rtw_contracts import (
 from rtw_contracts.examples import example
 from rtw_notifications.channels import SmtpChannel
 from rtw_notifications.dispatch import dispatch_once
-from rtw_notifications.notices import Notices, unsubscribe_token
-from rtw_notifications.reminders import send_due_reminders
+from rtw_notifications.links import Links, unsubscribe_token
+from rtw_notifications.settings import notifications_settings
+from rtw_notifications.store import work_of
+from rtw_notifications.use_cases.reminders import send_due_reminders
 from rtw_platform.auth import Principal, Purpose, Role, issue_token, verify_token
 from rtw_platform.testing.erasure import (
     PersonTraces,
@@ -276,7 +278,9 @@ def today() -> date:
 
 async def run_reminders(service: Any, now: datetime | None = None) -> int:
     async with service.runtime.uow_factory() as uow:
-        owed: int = await send_due_reminders(uow, Notices(service.runtime.settings), now)
+        owed: int = await send_due_reminders(
+            work_of(uow), Links(notifications_settings(service.runtime.settings)), now
+        )
     return owed
 
 

@@ -67,6 +67,20 @@ class ServiceDefinition:
     on_startup: Sequence[Callable[[ServiceRuntime], Any]] = field(default_factory=tuple)
     background: Sequence[Callable[[ServiceRuntime], Awaitable[None]]] = field(default_factory=tuple)
     """Long-running loops of the service (e.g. sending e-mail), started and stopped with it."""
+    bind_subscriptions: Callable[[ServiceSettings], Sequence[Subscription]] | None = None
+    """The composition root: the handlers bound to one process's settings, made when its runtime
+    is (no state built at import time). `subscriptions` then lists the same events with handlers
+    of the same names (for the topology, the registry and the docs), which the runtime checks."""
+
+    def subscriptions_for(self, settings: ServiceSettings) -> Sequence[Subscription]:
+        """The subscriptions a process with these settings runs."""
+        if self.bind_subscriptions is None:
+            return self.subscriptions
+        bound = tuple(self.bind_subscriptions(settings))
+        listed = [(s.event, s.name) for s in self.subscriptions]
+        if [(s.event, s.name) for s in bound] != listed:
+            raise ValueError(f"{self.name}: the bound subscriptions differ from the listed ones")
+        return bound
 
     @property
     def metadata(self) -> MetaData:
@@ -147,7 +161,7 @@ class ServiceRuntime:
                 max_batch=settings.prefetch,
                 publishers=None if in_memory_broker else settings.publishers(),
             )
-            for subscription in definition.subscriptions
+            for subscription in definition.subscriptions_for(settings)
         ]
         for event in definition.publishes:
             document_publication(self.broker, self.topology, event)
