@@ -38,6 +38,7 @@ from rtw_contracts import (
 from rtw_platform.logging import get_logger
 from rtw_platform.tracing import current_traceparent
 from rtw_platform.uow import UnitOfWork
+from rtw_platform.web.reasons import reason_texts
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
@@ -240,7 +241,7 @@ class Notices:
             "programme_title": programme_title(event.programme.value, language),
         }
         if event.outcome is AssessmentOutcome.INELIGIBLE:
-            values["reasons"] = [r.message for r in event.reasons] or [
+            values["reasons"] = reason_texts(event.reasons, language) or [
                 "The application does not meet the criteria."
             ]
             last_day = event.next_step_deadline
