@@ -170,9 +170,11 @@ async def application_status(
 
 
 @router.get("/my/applications/{application_id}/withdraw")
-async def withdraw_form(request: Request, application_id: str, uow: UnitOfWorkDep) -> HTMLResponse:
-    """Are you sure, and why."""
+async def withdraw_form(request: Request, application_id: str, uow: UnitOfWorkDep) -> Response:
+    """Are you sure, and why (an application already over has nothing to withdraw: its page)."""
     _, application = await own_application(request, uow, application_id)
+    if not can_withdraw(application):
+        return redirect(request, f"/my/applications/{application.id}")
     state = form_state(request)
     if state is not None:
         return await _render_withdraw(
@@ -186,6 +188,8 @@ async def withdrawn(request: Request, application_id: str, uow: UnitOfWorkDep) -
     """Withdraw (POST /applications/{id}/withdraw's use case); a draft is simply discarded."""
     principal, application = await own_application(request, uow, application_id)
     form = await read_form(request)
+    if not can_withdraw(application):  # already over (an outcome, or withdrawn): nothing changes
+        return redirect(request, f"/my/applications/{application.id}")
     reason = form_text(form, "reason")
     if reason not in {r.value for r in WithdrawalReason}:
         errors = FormErrors()
