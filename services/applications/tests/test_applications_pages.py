@@ -526,3 +526,16 @@ async def test_an_application_already_over_has_nothing_to_withdraw(runtime: Serv
             {"id": application_id},
         )
         assert tuple(stored.one()) == ("ineligible", None)
+
+
+async def test_the_header_says_you_are_signed_in_in_words_not_the_roles_code(runtime: ServiceRuntime) -> None:
+    """The header said "Signed in as candidate": the role's code, read as if it were a name."""
+    browser = Browser(runtime)
+    await start(browser, runtime)
+    for language, words in (("en", "You are signed in"), ("cy", "Rydych chi wedi mewngofnodi")):
+        page = await browser.http.get(f"/my?lang={language}")
+        header = re.sub(
+            r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text.split("<header", 1)[1].split("</header>")[0])
+        )
+        assert words in header, header
+        assert "candidate" not in header and "ymgeisydd" not in header
