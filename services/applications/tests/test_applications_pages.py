@@ -538,4 +538,5 @@ async def test_the_header_says_you_are_signed_in_in_words_not_the_roles_code(run
             r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text.split("<header", 1)[1].split("</header>")[0])
         )
         assert words in header, header
-        assert "candidate" not in header and "ymgeisydd" not in header
+        assert "candidate" not in header
+        assert "ymgeisydd" not in header
