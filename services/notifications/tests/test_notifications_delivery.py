@@ -490,6 +490,29 @@ async def test_each_decision_is_told_to_the_candidate(
     assert len(await service.deliveries(recipient_id=priya.id)) == 2
 
 
+async def test_a_welsh_not_eligible_mail_words_the_reasons_in_welsh(service: Any, smtp_server: Any) -> None:
+    """The reasons were the rules' English sentences, put as they were into the Welsh mail."""
+    rhys = Candidate(name="Rhys", language="cy")
+    reasons = [
+        {
+            "code": "career_break_too_short",
+            "message": "Your career break is 3 months; the programme is for 12 months or more.",
+            "params": {"months": 3, "minimum_months": 12, "kind": "break"},
+        },
+        {
+            "code": "no_right_to_work",
+            "message": "The programme is open to people with the right to work in the UK.",
+        },
+    ]
+    await service.deliver(submitted(rhys))
+    await service.deliver(scored(rhys, AssessmentOutcome.INELIGIBLE, reasons=reasons))
+
+    [_, decision] = await smtp_server.wait_for(rhys.email, count=2)
+    assert "* Mae eich seibiant gyrfa yn 3 mis; mae'r rhaglen ar gyfer 12 mis neu fwy.\n" in decision.text
+    assert "* Mae'r rhaglen ar agor i bobl sydd â'r hawl i weithio yn y DU.\n" in decision.text
+    assert "programme" not in decision.text
+
+
 def appeal_decided(c: Candidate, upheld: bool, reason: str) -> AppealDecided:
     return example(
         AppealDecided,

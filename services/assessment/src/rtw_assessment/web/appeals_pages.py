@@ -10,8 +10,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from rtw_contracts import IneligibilityReason
-from rtw_contracts.labels import label_for_code
 from rtw_platform.auth import Role
 from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.http import UnitOfWorkDep
@@ -25,8 +23,9 @@ from rtw_platform.web import (
     redirect_with_problems,
     signed_in,
 )
-from rtw_platform.web.i18n import N_, current_language
+from rtw_platform.web.i18n import N_
 from rtw_platform.web.i18n import gettext as _
+from rtw_platform.web.reasons import reason_texts
 from sqlmodel import col, select
 
 from .. import appeals
@@ -54,17 +53,10 @@ def _uuid(value: str, missing: str) -> UUID:
 
 
 def _reasons(decision: Decision | None) -> list[str]:
-    """The decision's reasons: its own words in English; in another language, the name of each
-    reason's code (the detailed words are English only)."""
-    reasons = decision.reasons if decision else []
-    if current_language() == "en":
-        return [str(r.get("message", "")) for r in reasons]
-    return [
-        label_for_code(str(r.get("code", "")), IneligibilityReason)
-        if r.get("code")
-        else str(r.get("message", ""))
-        for r in reasons
-    ]
+    """The decision's reasons in the page's language, worded from each reason's code and values
+    (a reason from before the values were carried: its own words in English, else its code's
+    label)."""
+    return reason_texts(decision.reasons if decision else [])
 
 
 # --------------------------------------------------------------------------- candidates

@@ -19,6 +19,7 @@ from rtw_contracts import (
     TrainingEnrolled,
 )
 from rtw_platform.logging import get_logger
+from rtw_platform.web.reasons import reason_texts
 
 from ..domain import NO_REASON_GIVEN, appeal_template, language_of, outcome_template
 from ..links import Links, link_expiry
@@ -123,7 +124,7 @@ async def assessment_scored(work: NotificationsWork, event: AssessmentScored, li
         "programme_title": programme_title(event.programme.value, language),
     }
     if event.outcome is AssessmentOutcome.INELIGIBLE:
-        values["reasons"] = [r.message for r in event.reasons] or [NO_REASON_GIVEN]
+        values["reasons"] = reason_texts(event.reasons, language) or [NO_REASON_GIVEN]
         last_day = event.next_step_deadline
         values["appeal_by"] = long_date(last_day, language) if last_day else None
     if event.outcome is AssessmentOutcome.SHORTLISTED:
