@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rtw_platform.testing.mutation import changed_lines, load
+from rtw_platform.testing.mutation import Guarded, _key, changed_lines, load
 
 pytestmark = pytest.mark.unit
 
@@ -52,3 +52,15 @@ def test_changed_lines_are_read_from_git(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("one\nTWO\nthree\nfour\n")
 
     assert changed_lines(tmp_path, "HEAD", "a.py") == {2, 4}
+
+
+def test_an_equivalent_mutant_is_named_by_its_line_and_what_it_became() -> None:
+    diff = "--- mutation diff ---\n--- a/m.py\n+++ b/m.py\n@@ -3 +3 @@\n-    x = {0: 1}\n+    x = {-1: 1}\n"
+    key = _key("core/NumberReplacer", "    x = {0: 1}", diff)
+    assert key == "NumberReplacer @ x = {0: 1} -> x = {-1: 1}"
+
+    one = Guarded("m", "m.py", ("t.py",), equivalent=("NumberReplacer @ x = {0: 1} -> x = {-1: 1}",))
+    assert one.is_equivalent(key)
+    assert not one.is_equivalent("NumberReplacer @ x = {0: 1} -> x = {1: 1}")  # another mutant there
+    every = Guarded("m", "m.py", ("t.py",), equivalent=("NumberReplacer @ x = {0: 1}",))
+    assert every.is_equivalent(key) and every.is_equivalent("NumberReplacer @ x = {0: 1} -> x = {1: 1}")

@@ -38,7 +38,12 @@ class Guarded:
     path: str
     tests: tuple[str, ...]
     equivalent: tuple[str, ...] = ()
-    """Each `operator @ source line` (stripped) whose mutants change nothing observable."""
+    """Mutants that change nothing observable, each `operator @ source line -> mutated line`
+    (stripped), or `operator @ source line` for every mutant of that operator on that line."""
+
+    def is_equivalent(self, key: str) -> bool:
+        """Whether the survivor `key` (`operator @ source line -> mutated line`) is listed."""
+        return key in self.equivalent or key.split(" -> ")[0] in self.equivalent
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ class Outcome:
 
     @property
     def new_survivors(self) -> list[tuple[str, str]]:
-        return [s for s in self.survivors if s[0] not in self.module.equivalent]
+        return [s for s in self.survivors if not self.module.is_equivalent(s[0])]
 
     @property
     def score(self) -> float:
@@ -127,8 +132,13 @@ def _toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _key(operator: str, source_line: str) -> str:
-    return f"{operator.removeprefix('core/')} @ {source_line.strip()}"
+def _key(operator: str, source_line: str, diff: str) -> str:
+    """`operator @ source line -> mutated line`: the mutated line read from the mutant's diff."""
+    mutated = next(
+        (line[1:] for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")),
+        "",
+    )
+    return f"{operator.removeprefix('core/')} @ {source_line.strip()} -> {mutated.strip()}"
 
 
 def mutate(root: Path, settings: Settings, module: Guarded, *, only_lines: set[int] | None) -> Outcome:
@@ -162,7 +172,7 @@ def mutate(root: Path, settings: Settings, module: Guarded, *, only_lines: set[i
                 outcome.skipped += 1
             elif result.test_outcome.value == "survived":
                 mutation = item.mutations[0]
-                key = _key(mutation.operator_name, source[mutation.start_pos[0] - 1])
+                key = _key(mutation.operator_name, source[mutation.start_pos[0] - 1], result.diff or "")
                 outcome.survivors.append((key, result.diff or ""))
             elif result.output == "timeout":
                 outcome.timed_out += 1
