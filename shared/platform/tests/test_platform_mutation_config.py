@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rtw_platform.testing.mutation import Guarded, _key, changed_lines, load
+from rtw_platform.testing.mutation import Guarded, _cosmic_ray_config, _key, changed_lines, load
 
 pytestmark = pytest.mark.unit
 
@@ -64,3 +64,13 @@ def test_an_equivalent_mutant_is_named_by_its_line_and_what_it_became() -> None:
     assert not one.is_equivalent("NumberReplacer @ x = {0: 1} -> x = {1: 1}")  # another mutant there
     every = Guarded("m", "m.py", ("t.py",), equivalent=("NumberReplacer @ x = {0: 1}",))
     assert every.is_equivalent(key) and every.is_equivalent("NumberReplacer @ x = {0: 1} -> x = {1: 1}")
+
+
+def test_a_modules_own_pytest_arguments_join_the_settings(tmp_path: Path) -> None:
+    (tmp_path / "mutation.toml").write_text(
+        '[settings]\ntimeout_s = 1\npytest_args = ["-x"]\n'
+        '[modules.pure]\npath = "p.py"\ntests = ["t.py"]\npytest_args = ["--noconftest"]\n'
+    )
+    settings = load(tmp_path)
+    [module] = settings.modules
+    assert "pytest -x --noconftest t.py" in _cosmic_ray_config(settings, module, "python")

@@ -45,6 +45,10 @@ class Guarded:
         """Whether the survivor `key` (`operator @ source line -> mutated line`) is listed."""
         return key in self.equivalent or key.split(" -> ")[0] in self.equivalent
 
+    pytest_args: tuple[str, ...] = ()
+    """Added to the settings' for this module's tests: `--noconftest` for pure unit tests, which
+    then start without importing every service's fixtures (several times faster per mutant)."""
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -91,6 +95,7 @@ def load(root: Path) -> Settings:
             path=entry["path"],
             tests=tuple(entry["tests"]),
             equivalent=tuple(entry.get("equivalent", ())),
+            pytest_args=tuple(entry.get("pytest_args", ())),
         )
         for name, entry in data["modules"].items()
     )
@@ -115,7 +120,7 @@ def changed_lines(root: Path, base: str, path: str) -> set[int]:
 
 
 def _cosmic_ray_config(settings: Settings, module: Guarded, python: str) -> str:
-    command = shlex.join([python, "-m", "pytest", *settings.pytest_args, *module.tests])
+    command = shlex.join([python, "-m", "pytest", *settings.pytest_args, *module.pytest_args, *module.tests])
     excluded = ", ".join(f'"{e}"' for e in settings.exclude_operators)
     return (
         "[cosmic-ray]\n"
@@ -183,7 +188,7 @@ def mutate(root: Path, settings: Settings, module: Guarded, *, only_lines: set[i
 
 def baseline(root: Path, settings: Settings, module: Guarded) -> None:
     """The module's tests must pass before its mutants mean anything."""
-    command = [sys.executable, "-m", "pytest", *settings.pytest_args, *module.tests]
+    command = [sys.executable, "-m", "pytest", *settings.pytest_args, *module.pytest_args, *module.tests]
     if subprocess.run(command, cwd=root).returncode != 0:
         raise SystemExit(f"mutation: the tests of {module.name} fail without any mutant; fix them first")
 
