@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rtw_platform.testing.mutation import Guarded, _cosmic_ray_config, _key, changed_lines, load
+from rtw_platform.testing.mutation import (
+    Guarded,
+    _cosmic_ray_config,
+    _is_bare_star,
+    _key,
+    changed_lines,
+    load,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -63,7 +70,8 @@ def test_an_equivalent_mutant_is_named_by_its_line_and_what_it_became() -> None:
     assert one.is_equivalent(key)
     assert not one.is_equivalent("NumberReplacer @ x = {0: 1} -> x = {1: 1}")  # another mutant there
     every = Guarded("m", "m.py", ("t.py",), equivalent=("NumberReplacer @ x = {0: 1}",))
-    assert every.is_equivalent(key) and every.is_equivalent("NumberReplacer @ x = {0: 1} -> x = {1: 1}")
+    assert every.is_equivalent(key)
+    assert every.is_equivalent("NumberReplacer @ x = {0: 1} -> x = {1: 1}")
 
 
 def test_a_modules_own_pytest_arguments_join_the_settings(tmp_path: Path) -> None:
@@ -74,3 +82,11 @@ def test_a_modules_own_pytest_arguments_join_the_settings(tmp_path: Path) -> Non
     settings = load(tmp_path)
     [module] = settings.modules
     assert "pytest -x --noconftest t.py" in _cosmic_ray_config(settings, module, "python")
+
+
+def test_the_bare_star_of_a_signature_is_not_taken_for_a_multiplication() -> None:
+    source = ["def f(a: int, *, b: int) -> int:", "    return a * b"]
+    op = "core/ReplaceBinaryOperator_Mul_Div"
+    assert _is_bare_star(source, op, (1, 14))
+    assert not _is_bare_star(source, op, (2, 13))  # a real multiplication
+    assert not _is_bare_star(source, "core/ReplaceBinaryOperator_Add_Sub", (1, 14))

@@ -100,7 +100,9 @@ async def test_a_dead_letter_records_who_first_published_it_even_when_a_replay_f
     first = await _dead_lettered(USERS, _delivered("rtw-assessment"))
     assert first[PUBLISHED_BY_HEADER] == "rtw-assessment"
     # The replay (published by the dead-letter user) fails again: still the first publisher.
-    again = await _dead_lettered(USERS, _delivered("rtw-dead-letters", {PUBLISHED_BY_HEADER: "rtw-assessment"}))
+    again = await _dead_lettered(
+        USERS, _delivered("rtw-dead-letters", {PUBLISHED_BY_HEADER: "rtw-assessment"})
+    )
     assert again[PUBLISHED_BY_HEADER] == "rtw-assessment"
     # Without a publisher configuration (unit set-ups), the message's own user.
     assert (await _dead_lettered(None, _delivered("guest")))[PUBLISHED_BY_HEADER] == "guest"
@@ -118,7 +120,9 @@ def test_a_dead_letters_first_publisher_for_its_replay() -> None:
     assert _first_publisher(_dead_letter(None, death), "rtw-dead-letters") == ""
     # A replay the broker dead-lettered again: the user recorded with it, not the replayer.
     replayed = {**death, PUBLISHED_BY_HEADER: b"rtw-assessment"}
-    assert _first_publisher(_dead_letter("rtw-dead-letters", replayed), "rtw-dead-letters") == "rtw-assessment"
+    assert (
+        _first_publisher(_dead_letter("rtw-dead-letters", replayed), "rtw-dead-letters") == "rtw-assessment"
+    )
     # Dead-lettered by the consuming service (published as itself): the user it recorded.
     recorded = {PUBLISHED_BY_HEADER: "rtw-assessment"}
     assert _first_publisher(_dead_letter("rtw-training", recorded), "rtw-dead-letters") == "rtw-assessment"

@@ -146,6 +146,16 @@ def _key(operator: str, source_line: str, diff: str) -> str:
     return f"{operator.removeprefix('core/')} @ {source_line.strip()} -> {mutated.strip()}"
 
 
+def _is_bare_star(source: list[str], operator: str, start: tuple[int, int]) -> bool:
+    """cosmic-ray's `*` to `/` also "mutates" the bare `*` of a signature (keyword-only parameters
+    after it) into `/` (positional-only before it): not arithmetic, and no caller can tell while
+    every caller names those parameters."""
+    if not operator.startswith("core/ReplaceBinaryOperator_Mul_"):
+        return False
+    line = source[start[0] - 1]
+    return line[start[1] : start[1] + 1] == "*" and line[start[1] + 1 :].lstrip()[:1] in (",", ")", "")
+
+
 def mutate(root: Path, settings: Settings, module: Guarded, *, only_lines: set[int] | None) -> Outcome:
     """Run cosmic-ray over one module (only on `only_lines` if given) and read its results."""
     from cosmic_ray.work_db import WorkDB, use_db
@@ -159,17 +169,18 @@ def mutate(root: Path, settings: Settings, module: Guarded, *, only_lines: set[i
     started = time.monotonic()
     subprocess.run([bin_dir / "cosmic-ray", "init", config, session], cwd=root, check=True)
     subprocess.run([bin_dir / "cr-filter-operators", session, config], cwd=root, check=True)
-    if only_lines is not None:
-        with use_db(str(session), WorkDB.Mode.open) as db:
-            for item in list(db.pending_work_items):
-                if not any(m.start_pos[0] in only_lines for m in item.mutations):
-                    db.set_result(
-                        item.job_id,
-                        WorkResult(output="Line not changed", worker_outcome=WorkerOutcome.SKIPPED),
-                    )
+    source = (root / module.path).read_text().splitlines()
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item in list(db.pending_work_items):
+            if only_lines is not None and not any(m.start_pos[0] in only_lines for m in item.mutations):
+                reason = "Line not changed"
+            elif any(_is_bare_star(source, m.operator_name, m.start_pos) for m in item.mutations):
+                reason = "The keyword-only marker, not an operator"
+            else:
+                continue
+            db.set_result(item.job_id, WorkResult(output=reason, worker_outcome=WorkerOutcome.SKIPPED))
     subprocess.run([bin_dir / "cosmic-ray", "exec", config, session], cwd=root, check=True)
     outcome = Outcome(module, seconds=time.monotonic() - started)
-    source = (root / module.path).read_text().splitlines()
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, result in db.completed_work_items:
             not_run = result.worker_outcome == WorkerOutcome.SKIPPED or result.test_outcome is None
