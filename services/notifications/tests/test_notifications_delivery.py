@@ -43,6 +43,7 @@ from rtw_contracts.examples import example
 from rtw_notifications.channels import SmtpChannel
 from rtw_notifications.dispatch import dispatch_once
 from rtw_notifications.links import Links, unsubscribe_token
+from rtw_notifications.models import ApplicationNote, Person
 from rtw_notifications.settings import notifications_settings
 from rtw_notifications.store import work_of
 from rtw_notifications.use_cases.reminders import send_due_reminders
@@ -55,6 +56,7 @@ from rtw_platform.testing.erasure import (
 )
 from rtw_platform.testing.waiting import eventually
 from sqlalchemy import text
+from sqlmodel import col, select
 
 pytestmark = pytest.mark.component
 
@@ -1305,6 +1307,32 @@ async def test_erasure_leaves_nothing_of_the_person_and_writes_them_nothing_more
         await stored_rows_with(service.runtime, PersonTraces.of(priya.email, priya.reference, "Priya")) == []
     )
     assert len(smtp_server.to(priya.email)) == 4
+
+
+async def test_erasing_one_candidate_leaves_the_other_candidates_applications_as_they_were(
+    service: Any, smtp_server: Any
+) -> None:
+    # Ids on both sides of the erased one's: a query comparing them by order would reach both.
+    base = uuid4().int >> 8 << 8
+    before, gone, after = (Candidate(id=UUID(int=base + n), name=name) for n, name in enumerate("ABC", 1))
+    for candidate in (before, gone, after):
+        await service.deliver(submitted(candidate))
+
+    await service.deliver(erased(gone))
+
+    async with service.runtime.uow_factory() as uow:
+        ids = [c.application_id for c in (before, gone, after)]
+        rows = (await uow.session.exec(select(ApplicationNote).where(col(ApplicationNote.id).in_(ids)))).all()
+        notes = {note.candidate_id: (note.reference, note.withdrawn) for note in rows}
+        tombstone = await uow.session.get(Person, gone.id)
+    assert notes == {
+        before.id: (before.reference, False),
+        gone.id: ("", True),  # a tombstone: no reminder is ever due for it
+        after.id: (after.reference, False),
+    }
+    assert tombstone is not None
+    # nothing of the person kept, not even their preference
+    assert (tombstone.email, tombstone.name, tombstone.non_essential_opt_out) == (None, None, False)
 
 
 async def test_erasure_before_the_application_is_known_keeps_it_from_being_written_to(
