@@ -140,11 +140,16 @@ async def _dead_lettered(publishers: PublisherUsers | None, message: Any) -> dic
 async def test_a_dead_letter_records_who_first_published_it_even_when_a_replay_fails_again() -> None:
     first = await _dead_lettered(USERS, _delivered("rtw-assessment"))
     assert first[PUBLISHED_BY_HEADER] == "rtw-assessment"
-    # The replay (published by the dead-letter user) fails again: still the first publisher.
-    again = await _dead_lettered(
+    # The replay (published by the dead-letter user, which records who put the letter in the DLQ:
+    # training itself) fails again: still the first publisher.
+    replayed = {PUBLISHED_BY_HEADER: "rtw-assessment", DEAD_LETTER_USER_HEADER: "rtw-training"}
+    again = await _dead_lettered(USERS, _delivered("rtw-dead-letters", replayed))
+    assert again[PUBLISHED_BY_HEADER] == "rtw-assessment"
+    # A replay claiming a first publisher that nobody vouches for is not believed.
+    forged = await _dead_lettered(
         USERS, _delivered("rtw-dead-letters", {PUBLISHED_BY_HEADER: "rtw-assessment"})
     )
-    assert again[PUBLISHED_BY_HEADER] == "rtw-assessment"
+    assert forged[PUBLISHED_BY_HEADER] != "rtw-assessment"
     # Without a publisher configuration (unit set-ups), the message's own user.
     assert (await _dead_lettered(None, _delivered("guest")))[PUBLISHED_BY_HEADER] == "guest"
     assert (await _dead_lettered(None, _delivered(None)))[PUBLISHED_BY_HEADER] == ""
