@@ -307,3 +307,28 @@ async def the_reports_page_works_out_savings_with_the_admins_assumptions(runtime
             assert message in wrong.text
         assert 'href="#agency_high"' in wrong.text
         assert f"£{round(2 * LOW_PER_HIRE / 100):,}" in wrong.text  # the standard estimate meanwhile
+
+
+@pytest.mark.unit
+def test_a_step_reached_before_the_one_it_follows_waits_no_days_not_negative_ones() -> None:
+    """Matching can come before the certificate: the wait from "trained" to "matched" is then
+    nothing, never a negative number of days (the demo printed "-0.0")."""
+    from rtw_applications.reports import Person, funnel
+
+    day = datetime(2026, 11, 2, tzinfo=UTC)
+    people = [
+        Person(
+            application_id=uuid4(),
+            programme="ict",
+            cohort_id="ict-test",
+            region=None,
+            district=None,
+            max_travel_km=None,
+            reached={"trained": day + timedelta(hours=hours), "matched": day},
+            codes={},
+        )
+        for hours in (1, 2, 30)
+    ]
+    waits = {s["step"]: s["median_days_to_next"] for s in funnel(people)["steps"]}
+    assert waits["trained"] == 0
+    assert str(waits["trained"]) == "0.0"

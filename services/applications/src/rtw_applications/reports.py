@@ -216,7 +216,8 @@ def funnel(people: Sequence[Person]) -> dict[str, Any]:
         count = sum(1 for p in people if step in p.reached)
         following = FUNNEL[index + 1][0] if index + 1 < len(FUNNEL) else None
         waits = [
-            (p.reached[following] - p.reached[step]).total_seconds() / 86400
+            # A later step can come first (matched before the certificate): that is no wait.
+            max(0.0, (p.reached[following] - p.reached[step]).total_seconds() / 86400)
             for p in people
             if following and step in p.reached and following in p.reached
         ]
