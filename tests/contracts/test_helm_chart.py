@@ -429,7 +429,10 @@ def test_the_broker_gives_each_service_its_own_user_queues_and_events(
     by_kind: dict[str, dict[str, dict[str, Any]]] = {}
     for document in topology:
         by_kind.setdefault(document["kind"], {})[document["metadata"]["name"]] = document["spec"]
-    assert {spec["name"] for spec in by_kind["Exchange"].values()} == {"rtw.events", "rtw.dlx"}
+    assert {spec["name"] for spec in by_kind["Exchange"].values()} == {
+        "rtw.events",
+        *(f"rtw.dlx.{name}" for name in installed_services()),
+    }
     assert {spec["name"] for spec in by_kind["Policy"].values()} == {
         "quorum-leaders-balanced",
         "dead-letters-kept-30-days",
