@@ -1,8 +1,8 @@
 """The RabbitMQ users the platform runs with and what each may do: one per service (its own
-queues, the events exchange and its own dead-letter exchange, publishing only its own events and binding only the events it
-consumes), one for the dead-letter tools (every dead-letter queue, and sending a dead letter back
-to its queue), and one per outside team of the teams file (its own `ext.<team>.…` queues,
-binding only the routing keys it was granted, publishing nothing; see `teams`).
+queues, the events exchange and its own dead-letter exchange, publishing only its own events and
+binding only the events it consumes), one for the dead-letter tools (every dead-letter queue,
+and sending a dead letter back to its queue), and one per outside team of the teams file (its
+own `ext.<team>.…` queues, binding only the routing keys it was granted, publishing nothing; see `teams`).
 
 Nothing here holds a password: `rtw broker setup` (see `broker_setup`) reads them from secret
 files and creates or updates the users, so rotating a password is changing its secret and
