@@ -4,6 +4,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
@@ -1069,3 +1070,32 @@ async def test_a_garbled_signature_header_is_refused_not_a_server_error(
     )
     assert answer.status_code == 403
     assert await progress_rows(service, enrolment_id) == {}
+
+
+async def test_concurrent_module_completions_number_the_enrolment_uniquely_without_gaps_in_commit_order(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    """Every module of an enrolment completed at once, each on its own session: each module is
+    announced once, and the enrolment's events (enrolled, each module, completed) are numbered
+    one after the other, each number once, increasing in the order they committed (outbox id)."""
+    learner, enrolment_id = await enrol(service)
+    await register(client, service, [ICT_COHORT])
+
+    answers = await asyncio.gather(
+        *(complete(client, service, enrolment_id, module.id, hours=module.hours) for module in ICT.modules)
+    )
+
+    assert [answer.status_code for answer in answers] == [200] * len(ICT.modules), [a.text for a in answers]
+    async with service.engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT event_type, payload FROM training.outbox WHERE event_type IN"
+                " ('TrainingEnrolled', 'TrainingModuleCompleted', 'TrainingCompleted') ORDER BY id"
+            )
+        )
+        mine = [r for r in rows if r.payload["application_id"] == str(learner.application_id)]
+    modules = [r.payload["module_id"] for r in mine if r.event_type == "TrainingModuleCompleted"]
+    assert sorted(modules) == sorted(module.id for module in ICT.modules)
+    assert [r.event_type for r in mine].count("TrainingCompleted") == 1
+    numbers = [r.payload["sequence"] for r in mine]
+    assert numbers == list(range(numbers[0], numbers[0] + len(mine)))
