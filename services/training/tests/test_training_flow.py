@@ -1099,3 +1099,35 @@ async def test_concurrent_module_completions_number_the_enrolment_uniquely_witho
     assert [r.event_type for r in mine].count("TrainingCompleted") == 1
     numbers = [r.payload["sequence"] for r in mine]
     assert numbers == list(range(numbers[0], numbers[0] + len(mine)))
+
+
+async def test_concurrent_reselections_number_the_enrolment_uniquely_without_gaps_in_commit_order(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    """Outcomes of one application delivered at once, each handled on its own session: waitlisted
+    and selected again in turn (each selection after a waitlisting enrols again and is announced).
+    The enrolment's TrainingEnrolled numbers are each given once, without gaps, increasing in the
+    order they committed (outbox id), and its counter ends at the last."""
+    from rtw_training.enrolment import record_assessment
+
+    learner, enrolment_id = await enrol(service)
+    # One sequence for all: none is stale, so each is applied in the order it is handled.
+    outcomes = [scored(learner, "waitlisted" if n % 2 else "selected", sequence=6) for n in range(12)]
+
+    async def handle(outcome: AssessmentScored) -> None:  # as its handler does, on its own session
+        async with service.uow_factory() as uow:
+            await record_assessment(outcome, uow)
+            await uow.commit()
+
+    await asyncio.gather(*(handle(outcome) for outcome in outcomes))
+
+    numbers = [
+        event["sequence"] for event in await outbox(service, "TrainingEnrolled", learner.application_id)
+    ]
+    assert len(numbers) >= 2, numbers  # enrolled again (how often: the order they were handled in)
+    assert numbers == list(range(1, len(numbers) + 1))
+    async with service.engine.connect() as conn:
+        held = await conn.scalar(
+            text("SELECT sequence FROM training.enrolments WHERE id = :id"), {"id": enrolment_id}
+        )
+    assert held == numbers[-1]
