@@ -6,9 +6,9 @@ import pytest
 from rtw_contracts import ApplicationSubmitted, SecondStageSubmitted, SkillGapIdentified
 from rtw_contracts.topology import (
     DEAD_LETTER_EXCHANGE,
-    dead_letter_exchange_name,
     DELIVERY_LIMIT,
     EVENTS_EXCHANGE,
+    dead_letter_exchange_name,
     dead_letter_queue_name,
     exchange_name,
     kebab,
