@@ -8,9 +8,9 @@ times, through the service's own code:
     search_p95_ms       rtw_matching.search.search(): a council search within 40 km with three
                         filters (specialism, skill at a level, flexible-working need), sorted by
                         distance, page 1 of 20;
-    score_candidate_ms  rtw_matching.matchmaking.match_candidate(): a new candidate against every
+    score_candidate_ms  rtw_matching.candidate_matching.match_candidate(): a new candidate against every
                         open vacancy they can see (rolled back);
-    rematch_vacancy_ms  rtw_matching.matchmaking.match_vacancy(): the whole pool against a new
+    rematch_vacancy_ms  rtw_matching.pool_ranking.match_vacancy(): the whole pool against a new
                         vacancy (rolled back).
 
 Before timing, the proposals stand as the service itself leaves them: its own match_vacancy has
@@ -48,18 +48,13 @@ from rich.table import Table as RichTable
 from rtw_contracts import FlexibleWorking, IctSpecialism, Region, SkillClaim, SkillLevel, WorkMode
 from rtw_matching import domain
 from rtw_matching.app import SERVICE
-from rtw_matching.matchmaking import (
-    candidate_of,
-    match_candidate,
-    match_vacancy,
-    open_vacancies_visible_to,
-    ranked_pool,
-    scorer_for,
-    vacancy_of,
-    weights_in_force,
-)
+from rtw_matching.caches import MatchingCaches
+from rtw_matching.candidate_matching import match_candidate, open_vacancies_visible_to
 from rtw_matching.models import CandidateProfile, Council, Vacancy
+from rtw_matching.pool_ranking import match_vacancy
+from rtw_matching.profiles import candidate_of, vacancy_of
 from rtw_matching.search import SearchFilters, search
+from rtw_matching.store import ranked_pool, weights_in_force
 from rtw_platform import reference
 from rtw_platform.db import asyncpg_dsn, create_engine
 from rtw_platform.logging import configure_logging
@@ -742,21 +737,22 @@ async def run_candidates(
     factory: UnitOfWorkFactory, clock: SqlClock, world: World, n: int, warmup: int
 ) -> CandidateRun:
     run = CandidateRun(Series("score one candidate"))
+    caches = MatchingCaches()  # as the service keeps them, between one candidate and the next
     for i in range(warmup + n):
         profile = CandidateProfile(**world.candidate_fields())
 
         async def body(uow: UnitOfWork, profile: CandidateProfile = profile) -> dict[str, Any]:
             sql0, st0 = clock.mark()
             t, cpu = time.perf_counter(), time.process_time()
-            matched = await match_candidate(uow, profile, cause=None)
+            matched = await match_candidate(uow, profile, cause=None, caches=caches)
             total, cpu = time.perf_counter() - t, time.process_time() - cpu
             sql1, st1 = clock.mark()
             # The ranking alone: the same quick scoring again, without I/O, explanations or events.
             weights = (await weights_in_force(uow)).weights
-            targets = await open_vacancies_visible_to(uow, profile)
+            targets = await open_vacancies_visible_to(uow, profile, caches)
             t = time.perf_counter()
             facts = domain.facts_of(candidate_of(profile))
-            domain.quick_scores(facts, [scorer_for(target, weights) for target in targets])
+            domain.quick_scores(facts, caches.scorers_for(targets, weights))
             scoring = time.perf_counter() - t
             events = len(uow.pending_events)
             proposals = sum(1 for e in uow.pending_events if type(e).__name__ == "MatchProposed")

@@ -24,7 +24,8 @@ is rejected with the reason. An event of the platform itself (its schema's produ
 ``platform``: ``session.ended.v1``, published by whichever service a person used) names that
 service in ``producer``, and must come from that service's broker user.
 
-``candidate.erased.v1`` is always bound: a subscriber that keeps personal data must honour it.
+``candidate.erased.v1`` is bound with any key about a person (the platform grants it with them): a
+subscriber that keeps personal data must honour it.
 It prints one line per message (``accepted``, ``duplicate``, ``stale``, ``rejected``,
 ``erased``, ``ignored-erased`` for a late event about someone already erased) and stops on SIGINT/SIGTERM.
 """
@@ -34,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import signal
 import sqlite3
 import sys
@@ -97,6 +99,22 @@ def load_validators(schema_dir: Path, routing_keys: list[str]) -> dict[str, Draf
         Draft202012Validator.check_schema(schema)
         validators[key] = Draft202012Validator(schema, format_checker=FormatChecker())
     return validators
+
+
+LINKS_TO_A_PERSON = ("candidate_id", "application_id", "application_ids")
+
+
+def carries_personal_data(schema: Any) -> bool:
+    """Whether an event's schema is about a person: a field classed as personal data
+    (``x-personal-data`` other than false, or ``x-personal``), or an id that links it to one
+    candidate. The platform grants ``candidate.erased.v1`` with every such key."""
+    if not isinstance(schema, Mapping):
+        return False
+    fields = schema.get("properties", {})
+    return any(name in fields for name in LINKS_TO_A_PERSON) or any(
+        isinstance(field, Mapping) and (field.get("x-personal-data") or field.get("x-personal"))
+        for field in fields.values()
+    )
 
 
 def aggregate_of(validator: Draft202012Validator, event: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -228,15 +246,39 @@ def _now() -> str:
 
 async def consume(args: argparse.Namespace, stop: asyncio.Event) -> None:
     """Bind, then handle messages until ``stop`` is set."""
-    keys = sorted({*args.bind, ERASED})
-    validators = load_validators(Path(args.schemas), keys)
+    schemas = Path(args.schemas)
+    bound = load_validators(schemas, sorted(set(args.bind)))
+    # candidate.erased.v1 comes with any key about a person (the platform grants it with them);
+    # a team bound only to keys without personal data is not granted it, and keeps nothing to erase.
+    about_people = any(carries_personal_data(v.schema) for v in bound.values())
+    keys = sorted({*args.bind, ERASED} if about_people else set(args.bind))
+    validators = {**bound, **load_validators(schemas, [ERASED] if about_people else [])}
     store = Store(Path(args.store))
+    clients = [logging.getLogger(name) for name in ("aio_pika", "aiormq")]
+    for client in clients:  # a failed first connection is said in one line (main)
+        client.setLevel(logging.CRITICAL)
     connection = await aio_pika.connect_robust(args.amqp_url, timeout=10)
+    for client in clients:  # reconnections later are logged
+        client.setLevel(logging.NOTSET)
     async with connection:
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=20)
         exchange = await channel.get_exchange(args.exchange, ensure=True)  # declared by the platform
-        queue = await channel.declare_queue(args.queue, durable=True)
+        # A rejected message goes to <queue>.dlq through <queue>.dlx (both under your ext.<team>.
+        # prefix, so your broker user may make them), kept for you to look at, not lost.
+        queue = await channel.declare_queue(
+            args.queue,
+            durable=True,
+            arguments={
+                "x-dead-letter-exchange": f"{args.queue}.dlx",
+                "x-dead-letter-routing-key": args.queue,
+            },
+        )
+        dead_letters = await channel.declare_exchange(
+            f"{args.queue}.dlx", aio_pika.ExchangeType.DIRECT, durable=True
+        )
+        dead_letter_queue = await channel.declare_queue(f"{args.queue}.dlq", durable=True)
+        await dead_letter_queue.bind(dead_letters, routing_key=args.queue)
         for key in keys:
             await queue.bind(exchange, routing_key=key)
         print(f"bound {args.queue} to {args.exchange} for {', '.join(keys)}", flush=True)
@@ -254,7 +296,7 @@ async def consume(args: argparse.Namespace, stop: asyncio.Event) -> None:
             except ValueError as error:  # not JSON, not valid against the schema, or forged
                 store.reject(message.message_id, key, str(error))
                 print(f"rejected {key} {message.message_id}: {error}", flush=True)
-                await message.reject(requeue=False)  # to the queue's dead-letter, if configured
+                await message.reject(requeue=False)  # to <queue>.dlq
                 return
             outcome = store.handle(key, event, aggregate_of(validator, event))
             print(f"{outcome} {key} {event['event_id']}", flush=True)
@@ -287,8 +329,41 @@ def main(argv: list[str] | None = None) -> int:
             loop.add_signal_handler(sig, stop.set)
         await consume(args, stop)
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except aio_pika.exceptions.ProbableAuthenticationError:
+        return _fail("the broker refused the user or password of --amqp-url")
+    except aio_pika.exceptions.ChannelNotFoundEntity as error:
+        return _fail(f"{_reason(error)} (check --exchange and the virtual host of --amqp-url)")
+    except aio_pika.exceptions.ChannelPreconditionFailed as error:
+        return _fail(
+            f"{_reason(error)} (the queue exists with other arguments, e.g. made by an older "
+            "version of this consumer without its dead-letter queue: move it to a new --queue)"
+        )
+    except aio_pika.exceptions.AMQPChannelError as error:  # ACCESS_REFUSED
+        return _fail(
+            f"{_reason(error)} (your broker user may use only queues named ext.<team>.… and bind "
+            "only the routing keys granted to your team in deploy/rabbitmq/teams.toml)"
+        )
+    except (OSError, aio_pika.exceptions.AMQPConnectionError) as error:
+        return _fail(f"cannot connect to the broker of --amqp-url: {_reason(error)}")
+    except aio_pika.exceptions.AMQPError as error:  # e.g. a virtual host that does not exist
+        return _fail(
+            f"the broker closed the connection (check the virtual host of --amqp-url): {_reason(error)}"
+        )
     return 0
+
+
+def _reason(error: BaseException) -> str:
+    """The broker's own words (`ACCESS_REFUSED - access to topic … refused …`), on one line."""
+    reason = error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
+    return " ".join(reason.split()) or type(error).__name__
+
+
+def _fail(message: str) -> int:
+    """One line on stderr, and exit code 1: no traceback."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    return 1
 
 
 if __name__ == "__main__":

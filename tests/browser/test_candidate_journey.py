@@ -104,13 +104,13 @@ async def test_a_candidate_applies_page_by_page_and_sees_their_status(
     await submit(page, "Continue")
     # Nobody is signed in by typing an address: the address is e-mailed a link to carry on.
     assert await heading(page) == "Check your e-mail"
-    assert "Signed in as" not in await page.locator("header").inner_text()
+    assert "Sign out" not in await page.locator("header").inner_text()
     await check_page(page, "apply-check-your-email")
     await page.goto(await sign_in_link_for(platform, email))
     await submit(page, "Continue")
 
     assert await heading(page) == "Your application"
-    assert "Signed in as candidate" in await page.locator("header").inner_text()
+    assert "You are signed in" in await page.locator("header").inner_text()
     await check_page(page, "apply-task-list")
     tasks = page.locator(".govuk-task-list")
     assert "Completed" in await tasks.first.inner_text()  # the name, from the start page
@@ -490,7 +490,7 @@ async def test_a_candidate_withdraws_downloads_and_erases_their_data(
     await check_page(page, "erase-confirm")
     await submit(page, "Yes, erase my data")
     assert "Your data has been erased" in await page.locator(".govuk-panel").inner_text()
-    assert "Signed in as" not in await page.locator("header").inner_text()
+    assert "Sign out" not in await page.locator("header").inner_text()
     await check_page(page, "erased")
     await page.goto(platform.url("/applications/my"))
     assert "/applications/account/sign-in" in page.url  # the session ended

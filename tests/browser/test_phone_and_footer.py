@@ -44,6 +44,14 @@ async def signed_in_candidate(
 async def test_your_applications_fits_a_phone_with_the_table_as_stacked_rows(
     platform: RunningPlatform, page: Any, make_application: Callable[..., dict[str, Any]]
 ) -> None:
+    given: set[str] = set()  # names of every cookie a response set, even one taken back at once
+
+    async def note_cookies(response: Any) -> None:
+        for header in await response.headers_array():
+            if header["name"].lower() == "set-cookie":
+                given.add(header["value"].split("=", 1)[0].strip())
+
+    page.on("response", note_cookies)
     receipt = await signed_in_candidate(platform, page, make_application)
     await page.set_viewport_size(PHONE)
     await check_reflow(page, "phone-your-applications")
@@ -137,11 +145,26 @@ async def test_every_footer_link_of_every_service_answers_through_the_entry_prox
 async def test_the_cookies_page_names_every_cookie_the_platform_set(
     platform: RunningPlatform, page: Any, make_application: Callable[..., dict[str, Any]]
 ) -> None:
-    await signed_in_candidate(platform, page, make_application)
-    await page.goto(platform.url("/applications/my/data"))
-    set_ = {cookie["name"] for cookie in await page.context.cookies()}
-    assert {"rtw_session", "rtw_csrf"} <= set_
-    await page.goto(platform.url("/applications/cookies"))
+    """Every cookie a candidate's browser can be given: signed in (session, CSRF), a form refused
+    (its problems and answers kept for the page, rtw_form), and Welsh chosen (rtw_lang)."""
+    given: set[str] = set()  # names of every cookie a response set, even one taken back at once
+
+    async def note_cookies(response: Any) -> None:
+        for header in await response.headers_array():
+            if header["name"].lower() == "set-cookie":
+                given.add(header["value"].split("=", 1)[0].strip())
+
+    page.on("response", note_cookies)
+    receipt = await signed_in_candidate(platform, page, make_application)
+    await page.goto(platform.url(f"/applications/my/applications/{receipt['application_id']}/withdraw"))
+    await page.get_by_role("button", name="Yes, withdraw my application").click()  # no reason: refused
+    await page.wait_for_url(f"**/my/applications/{receipt['application_id']}/withdraw")
+    assert "Select why you are withdrawing" in await page.locator(".govuk-error-summary").inner_text()
+    await page.goto(platform.url("/applications/my/data?lang=cy"))
+    # rtw_form is gone once its page has shown the problems: the responses saw it set.
+    set_ = given | {cookie["name"] for cookie in await page.context.cookies()}
+    assert {"rtw_session", "rtw_csrf", "rtw_form", "rtw_lang"} <= set_
+    await page.goto(platform.url("/applications/cookies?lang=en"))
     table = await page.locator("main table").inner_text()
     for name in set_:
         assert name in table, f"the cookies page does not describe {name}"

@@ -44,7 +44,7 @@ async def test_a_staff_link_signs_in_once_and_sign_out_ends_the_session(
     await page.get_by_role("button", name="Continue").click()
     await page.wait_for_url("**/assessment/admin")
     await page.goto(platform.url("/applications/"))
-    assert "Signed in as admin" in await page.locator("header").inner_text()
+    assert "Signed in as a programme admin" in await page.locator("header").inner_text()
     await page.get_by_role("button", name="Sign out").click()
     assert await page.get_by_role("heading", level=1).inner_text() == "You have signed out"
     # the link was used: it does not work twice

@@ -88,6 +88,9 @@ def test_rabbitmq_gives_each_service_only_its_own_queues() -> None:
             assert pattern.match(f"{name}.application-submitted.dlq")
             others = [o for o in installed_services() if o != name]
             assert not any(pattern.match(f"{o}.application-submitted") for o in others), (name, kind)
+        # Only the setup configures the exchanges: a service could delete them otherwise.
+        assert not re.match(rule.configure, "rtw.events")
+        assert not re.match(rule.configure, f"rtw.dlx.{name}")
     assert definitions["policies"], "policies are defined"
 
 

@@ -450,6 +450,9 @@ def test_the_broker_gives_each_service_its_own_user_queues_and_events(
             assert pattern.match(f"{name}.application-submitted")
             assert pattern.match(f"{name}.application-submitted.dlq")
             assert not any(pattern.match(f"{o}.application-submitted") for o in others), (name, kind)
+        configure = re.compile(permission["permissions"]["configure"])
+        assert not configure.match("rtw.events"), name
+        assert not configure.match(f"rtw.dlx.{name}"), name
         topic = by_kind["TopicPermission"][user]
         assert topic["permissions"]["exchange"] == "rtw.events"
         write = re.compile(topic["permissions"]["write"])

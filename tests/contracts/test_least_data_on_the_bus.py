@@ -146,8 +146,9 @@ def test_a_handler_reads_only_fields_its_service_declares_it_needs(
     assert read <= declared, f"{service} reads {sorted(read - declared)} of {event.ROUTING_KEY} undeclared"
 
 
-def fields_read(handler: Any) -> set[str] | None:
-    """The attributes a handler reads directly from its event argument."""
+def fields_read(handler: Any, event: str | None = None, depth: int = 0) -> set[str] | None:
+    """The attributes a handler reads from its event argument: directly, and in the functions it
+    hands the event to (a thin handler passes it to its use case, which reads it)."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(handler)))
     except (OSError, TypeError):
@@ -155,8 +156,8 @@ def fields_read(handler: Any) -> set[str] | None:
     function = tree.body[0]
     assert isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
     arguments = [a.arg for a in function.args.args if a.arg != "self"]
-    event = arguments[0]
-    return {
+    event = event or arguments[0]
+    read = {
         node.attr
         for node in ast.walk(function)
         if isinstance(node, ast.Attribute)
@@ -164,3 +165,35 @@ def fields_read(handler: Any) -> set[str] | None:
         and node.value.id == event
         and node.attr != "split"
     }
+    if depth < 3:
+        for callee, parameter in _handed_the_event(handler, function, event):
+            more = fields_read(callee, parameter, depth + 1)
+            assert more is not None, f"the source of {callee.__qualname__} is not available"
+            read |= more
+    return read
+
+
+def _handed_the_event(handler: Any, function: ast.AST, event: str) -> Iterator[tuple[Any, str]]:
+    """The use cases `function` passes its event to (a module of a service's `use_cases`), with
+    the parameter that receives it."""
+    names = getattr(getattr(handler, "__func__", handler), "__globals__", {})
+    for call in ast.walk(function):
+        if not isinstance(call, ast.Call):
+            continue
+        for position, argument in enumerate(call.args):
+            if not (isinstance(argument, ast.Name) and argument.id == event):
+                continue
+            callee = _resolve(call.func, names)
+            if not inspect.isfunction(callee) or ".use_cases" not in callee.__module__:
+                continue
+            parameters = [a for a in inspect.signature(callee).parameters if a != "self"]
+            yield callee, parameters[position]
+
+
+def _resolve(node: ast.expr, names: Mapping[str, Any]) -> Any:
+    """What a called name (`f` or `module.f`) refers to in the handler's module, if it can tell."""
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return getattr(names.get(node.value.id), node.attr, None)
+    return None

@@ -132,10 +132,10 @@ async def _dead_letter_in(url: str, queue: str) -> None:
         channel = await connection.channel(publisher_confirms=True)
         await channel.declare_queue(queue, durable=True)
         await channel.declare_queue(f"{queue}.dlq", durable=True)
+        # Its own, passively, as a service does: the setup made it, and a service may not
+        # configure it.
         service = queue.split(".", 1)[0]
-        exchange = await channel.declare_exchange(
-            f"rtw.dlx.{service}", aio_pika.ExchangeType.DIRECT, durable=True
-        )
+        exchange = await channel.get_exchange(f"rtw.dlx.{service}", ensure=True)
         dlq_queue = await channel.get_queue(f"{queue}.dlq", ensure=False)
         await dlq_queue.bind(exchange, routing_key=queue)
         await exchange.publish(aio_pika.Message(b'{"x": 1}', message_id="m-1"), routing_key=queue)

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from uuid import uuid4
 
+import aio_pika
 import pytest
 from faststream.rabbit import ExchangeType, RabbitExchange
 from rtw_contracts import ApplicationSubmittedV2, ApplicationWithdrawn, CandidateErased, MatchProposed
@@ -45,12 +46,28 @@ async def _until(condition, what: str, timeout: float = 30.0) -> None:  # type: 
         await asyncio.sleep(0.2)
 
 
+async def _dead_lettered(url: str, queue: str) -> list[str | None]:
+    """The message ids waiting in a queue (taken off it)."""
+    connection = await aio_pika.connect(url, timeout=10)
+    try:
+        channel = await connection.channel()
+        waiting = await channel.get_queue(queue, ensure=True)
+        ids = []
+        while (message := await waiting.get(timeout=5, fail=False)) is not None:
+            ids.append(message.message_id)
+            await message.ack()
+        return ids
+    finally:
+        await connection.close()
+
+
 async def test_example_subscriber_validates_deduplicates_and_erases(
     broker_namespace: BrokerNamespace, tmp_path: Path
 ) -> None:
     exchange_name = names.exchange_name(names.EVENTS_EXCHANGE, broker_namespace.prefix)
     queue = f"{broker_namespace.prefix}ext.example.events"
-    broker_namespace.extra_queues.add(queue)
+    broker_namespace.extra_queues.add(queue)  # and its .dlq
+    broker_namespace.extra_exchanges.add(f"{queue}.dlx")
     publisher = AmqpEventPublisher(
         broker_namespace.amqp_url,
         RabbitExchange(exchange_name, type=ExchangeType.TOPIC, durable=True),
@@ -158,6 +175,8 @@ async def test_example_subscriber_validates_deduplicates_and_erases(
         [(message_id, reason)] = _rows(store, "SELECT message_id, reason FROM rejected")
         assert message_id == "no-event-id"
         assert "'event_id' is a required property" in str(reason)
+        # kept in the team's dead-letter queue to look at, as the guide says, not dropped
+        assert await _dead_lettered(broker_namespace.amqp_url, f"{queue}.dlq") == ["no-event-id"]
 
         erased = example(
             CandidateErased,

@@ -7,12 +7,18 @@ out of the file loses its user; a service binds only the events it consumes."""
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 import aio_pika
+import httpx
 import pytest
-from aiormq.exceptions import ChannelAccessRefused
-from rtw_platform.testing.broker_users import DEFINITIONS, Broker
+from aiormq.exceptions import AMQPError, ChannelAccessRefused
+from rtw_platform.testing.broker_users import DEFINITIONS, MANAGEMENT, Broker
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -176,3 +182,176 @@ async def _can_connect(url: str) -> bool:
         return False
     await connection.close()
     return True
+
+
+async def test_a_service_cannot_delete_or_redeclare_the_platforms_exchanges(
+    teams: tuple[Broker, Path],
+) -> None:
+    """Deleting `rtw.events` would drop every binding (outside teams' included), and declaring it
+    again as a fanout exchange would take it out of the topic permissions altogether: any key
+    published, `#` bound. Only the setup (an administrator) configures the platform's exchanges."""
+    broker, _ = teams
+    for exchange in ("rtw.events", "rtw.dlx.assessment"):
+        connection = await aio_pika.connect(broker.url("assessment"), timeout=10)
+        try:
+            channel = await connection.channel()
+            await _refused(channel.exchange_delete(exchange))
+        finally:
+            await connection.close()
+    # Still there, still a topic exchange: a team's ungranted key is still refused.
+    await _refused(_bind(broker.url("ext-payroll"), "ext.payroll.all", "#"))
+
+
+CONSUMER = Path(__file__).resolve().parents[2] / "examples" / "subscriber" / "consumer.py"
+SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "src" / "rtw_contracts" / "schemas"
+
+
+def _store() -> str:
+    """A store of its own for each run (not the working directory's inbox.sqlite3)."""
+    return str(Path(tempfile.mkdtemp(prefix="rtw-consumer-")) / "inbox.sqlite3")
+
+
+def _run_example_consumer(url: str, queue: str, *keys: str) -> subprocess.CompletedProcess[str]:
+    binds = [arg for key in keys for arg in ("--bind", key)]
+    return subprocess.run(
+        [
+            sys.executable,
+            str(CONSUMER),
+            "--amqp-url",
+            url,
+            "--queue",
+            queue,
+            *binds,
+            "--schemas",
+            str(SCHEMAS),
+            "--store",
+            _store(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("queue", "key", "says"),
+    [
+        ("ext.payroll.scores", NOT_GRANTED, f"access to topic '{NOT_GRANTED}'"),
+        ("ext.example.events", GRANTED, "access to queue 'ext.example.events'"),
+    ],
+)
+def test_the_example_consumer_says_in_one_line_what_the_broker_refused(
+    teams: tuple[Broker, Path], queue: str, key: str, says: str
+) -> None:
+    """A team following the guide with a key it was not granted, or a queue not its own, reads
+    what the broker refused and where its grants are, not a traceback."""
+    broker, _ = teams
+    refused = _run_example_consumer(broker.url("ext-payroll"), queue, key)
+    assert refused.returncode == 1, refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert says in refused.stderr
+    assert "teams.toml" in refused.stderr
+
+
+def test_the_example_consumer_says_in_one_line_that_its_password_is_wrong(teams: tuple[Broker, Path]) -> None:
+    broker, _ = teams
+    refused = _run_example_consumer(
+        broker.url("ext-payroll", "not-the-password"), "ext.payroll.hires", GRANTED
+    )
+    assert refused.returncode == 1, refused.stderr
+    assert refused.stderr.strip() == "error: the broker refused the user or password of --amqp-url"
+
+
+def _bound_by_example_consumer(url: str, queue: str, key: str) -> str:
+    """The consumer's first line (`bound … for <keys>`) or its error, then it is stopped."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(CONSUMER),
+            "--amqp-url",
+            url,
+            "--queue",
+            queue,
+            "--bind",
+            key,
+            "--schemas",
+            str(SCHEMAS),
+            "--store",
+            _store(),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        return process.stdout.readline().strip()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def test_the_example_consumer_binds_the_erasure_only_when_its_keys_are_personal_data(
+    teams: tuple[Broker, Path],
+) -> None:
+    """A team granted only keys without personal data (jobs: vacancy.posted.v1) is not granted
+    `candidate.erased.v1`: the consumer must not bind it, or it cannot start at all. A team
+    granted personal data binds it (the grant brings it)."""
+    broker, _ = teams
+    jobs = _bound_by_example_consumer(broker.url("ext-jobs"), "ext.jobs.vacancies", "vacancy.posted.v1")
+    assert jobs == "bound ext.jobs.vacancies to rtw.events for vacancy.posted.v1"
+    payroll = _bound_by_example_consumer(broker.url("ext-payroll"), "ext.payroll.hires", GRANTED)
+    assert payroll == f"bound ext.payroll.hires to rtw.events for candidate.erased.v1, {GRANTED}"
+
+
+def test_the_example_consumer_says_its_queue_was_made_with_other_arguments(
+    teams: tuple[Broker, Path],
+) -> None:
+    """A queue made before the consumer had its dead-letter queue (no arguments) cannot be
+    declared again with them: the consumer says so and what to do, in one line."""
+    broker, _ = teams
+
+    async def old_queue() -> None:
+        await (await _bind(broker.url("ext-payroll"), "ext.payroll.old", GRANTED)).close()
+
+    asyncio.run(old_queue())
+    refused = _run_example_consumer(broker.url("ext-payroll"), "ext.payroll.old", GRANTED)
+    assert refused.returncode == 1, refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "PRECONDITION_FAILED" in refused.stderr
+    assert "move it to a new --queue" in refused.stderr
+
+
+def test_revoking_in_one_vhost_leaves_a_team_of_another_vhost_alone(teams: tuple[Broker, Path]) -> None:
+    """Broker users are the whole broker's, not one vhost's: the setup of another vhost on the
+    same broker (staging beside production) whose teams file lists only payroll must not delete
+    jobs' user, which has access to this vhost only."""
+    broker, path = teams
+    other_vhost = f"{broker.settings.vhost}-other"
+    only_payroll = TEAMS.split("[[teams]]")[1]
+    other_file = path.with_name("other-teams.toml")
+    other_file.write_text("[[teams]]" + only_payroll.format(team="payroll"))
+    try:
+        made = broker.rtw(
+            "broker", "setup", "--definitions", str(DEFINITIONS), "--teams", str(other_file),
+            RTW_BROKER_VHOST=other_vhost,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        assert broker.users["ext-jobs"] not in made.stdout
+        assert asyncio.run(_can_connect(broker.url("ext-jobs")))
+        # payroll, now in both, taken out of this vhost's file: it loses this vhost, not the other
+        only_jobs = TEAMS.split("[[teams]]")[2]
+        path.write_text("[[teams]]" + only_jobs.format(other="jobs"))
+        again = broker.rtw("broker", "setup", "--teams", str(path))
+        assert again.returncode == 0, again.stderr
+        assert broker.users["ext-payroll"] in again.stdout
+        in_the_other = broker.url("ext-payroll").rsplit("/", 1)[0] + "/" + quote(other_vhost, safe="")
+        assert asyncio.run(_can_connect(in_the_other))
+        with pytest.raises(AMQPError, match=r"Connection\.OpenOk"):  # the broker closes: no access here
+            asyncio.run(_can_connect(broker.url("ext-payroll")))
+    finally:
+        httpx.delete(
+            f"{MANAGEMENT}/api/vhosts/{quote(other_vhost, safe='')}", auth=("guest", "guest"), timeout=15
+        )

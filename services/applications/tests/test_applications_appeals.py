@@ -4,6 +4,7 @@ PostgreSQL)."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -193,3 +194,27 @@ async def test_a_dismissed_appeal_leaves_the_application_not_eligible_and_over(
     application = await status_of(service, application_id)
     assert application.status == "ineligible"
     assert application.final_outcome_at == answered
+
+
+async def test_the_reasons_on_the_status_page_are_in_the_pages_language(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    """The journey showed the rules' English sentences on the Welsh page too."""
+    secret = service.settings.token_secret.get_secret_value()
+    receipt = await submitted_application(client, secret, make_application())
+    application_id, candidate_id = UUID(receipt["application_id"]), UUID(receipt["candidate_id"])
+    english = "Your career break is 3 months; the programme is for 12 months or more."
+    reason = ReasonCode(
+        code="career_break_too_short",
+        message=english,
+        params={"months": 3, "minimum_months": 12, "kind": "break"},
+    )
+    event = screening(application_id, candidate_id, "ineligible", datetime.now(UTC))
+    await deliver(service, event.model_copy(update={"reasons": [reason]}))
+    session = issue_session_token(secret, Principal(subject=str(candidate_id), role=Role.CANDIDATE))
+    client.cookies.set("rtw_session", session)
+
+    assert english in words(await client.get(f"/my/applications/{application_id}?lang=en"))
+    welsh = html.unescape(words(await client.get(f"/my/applications/{application_id}?lang=cy")))
+    assert "Mae eich seibiant gyrfa yn 3 mis; mae'r rhaglen ar gyfer 12 mis neu fwy." in welsh
+    assert english not in welsh

@@ -483,3 +483,60 @@ async def test_the_timeline_shows_labels_never_codes(runtime: ServiceRuntime) ->
     shown = words_of(timeline)
     assert "The programme is not right for me" in shown
     assert not SNAKE_CASE.findall(shown), SNAKE_CASE.findall(shown)
+
+
+async def test_an_application_already_over_has_nothing_to_withdraw(runtime: ServiceRuntime) -> None:
+    """The withdraw form was shown (and sent) for an application found not eligible: the address
+    now leads to the application's page, and sending the form there changes nothing."""
+    browser = Browser(runtime)
+    base = await start(browser, runtime)
+    await answer_everything(browser, base)
+    await browser.post(f"{base}/check-answers", {})
+    secret = runtime.settings.token_secret.get_secret_value()
+    candidate_id = verify_session_token(secret, browser.http.cookies["rtw_session"]).principal.subject
+    application_id = UUID(base.rsplit("/", 1)[1])
+    screened = example(
+        AssessmentScored,
+        event_id=uuid4(),
+        application_id=application_id,
+        candidate_id=UUID(candidate_id),
+        cohort_id="ict-test",
+        stage="screening",
+        outcome="ineligible",
+        score=None,
+        breakdown=[],
+        next_step_deadline=None,
+    )
+    await runtime.broker.publish(
+        screened.model_dump(mode="json"),
+        exchange=runtime.topology.events_exchange,
+        routing_key=screened.ROUTING_KEY,
+    )
+    status = f"/my/applications/{application_id}"
+    assert "Withdraw your application" not in (await browser.http.get(status)).text
+    shown = await browser.http.get(f"{status}/withdraw")
+    assert shown.status_code == 303
+    assert shown.headers["location"] == status
+    sent = await browser.post(f"{status}/withdraw", {"reason": "found_work"}, page=status)  # a form from then
+    assert sent.status_code == 303
+    assert sent.headers["location"] == status
+    async with runtime.engine.connect() as conn:
+        stored = await conn.execute(
+            text("SELECT status, withdrawn_at FROM applications.applications WHERE id = :id"),
+            {"id": application_id},
+        )
+        assert tuple(stored.one()) == ("ineligible", None)
+
+
+async def test_the_header_says_you_are_signed_in_in_words_not_the_roles_code(runtime: ServiceRuntime) -> None:
+    """The header said "Signed in as candidate": the role's code, read as if it were a name."""
+    browser = Browser(runtime)
+    await start(browser, runtime)
+    for language, words in (("en", "You are signed in"), ("cy", "Rydych chi wedi mewngofnodi")):
+        page = await browser.http.get(f"/my?lang={language}")
+        header = re.sub(
+            r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text.split("<header", 1)[1].split("</header>")[0])
+        )
+        assert words in header, header
+        assert "candidate" not in header
+        assert "ymgeisydd" not in header

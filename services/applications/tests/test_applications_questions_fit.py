@@ -264,3 +264,27 @@ def test_whether_councils_may_find_you_is_asked_in_welsh() -> None:
             "text": "Dewiswch a gaiff cynghorau ddod o hyd i chi",
             "visuallyHiddenText": "Gwall",
         }
+
+
+async def test_counts_take_their_plural_in_english_and_welsh(runtime: ServiceRuntime) -> None:
+    """One group, one mile: the words agree with the number (gettext's plural forms, Welsh's six
+    among them), never "1 groups" or "1 miles"."""
+    browser = Browser(runtime)
+    base = await start(browser, runtime)
+    chosen = await browser.post(f"{base}/questions/specialisms", {"specialisms": ["data_analyst"]})
+    assert chosen.status_code == 303
+    overview = (await browser.http.get(f"{base}/questions/skills")).text
+    assert "the roles you chose need, in 1 group." in overview
+    assert "1 groups" not in overview
+    assert "17 skills" in overview  # one group of 17
+    saved = await browser.post(
+        f"{base}/questions/work-preferences", {"travel": "1", "regions": ["west_midlands"]}
+    )
+    assert saved.status_code == 303, saved.text[:2000]
+    answers = (await browser.http.get(f"{base}/check-answers")).text
+    assert re.search(r"\b1 mile\b", answers)
+    assert "1 miles" not in answers
+    welsh = (await browser.http.get(f"{base}/questions/skills", params={"lang": "cy"})).text
+    assert "mewn 1 grŵp." in welsh
+    assert "17 sgil" in welsh
+    assert "1 milltir" in (await browser.http.get(f"{base}/check-answers", params={"lang": "cy"})).text

@@ -24,6 +24,7 @@ from rtw_contracts.examples import example
 from rtw_contracts.types import CareerBreak
 from rtw_platform.auth import Principal, Role, issue_session_token, issue_token
 from rtw_platform.service import ServiceRuntime
+from rtw_platform.testing.forms import refused as refused_form
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -129,8 +130,7 @@ async def test_the_candidate_sees_why_and_until_when_then_appeals_once(
     event = AppealLodged.model_validate(lodged)
     assert (event.application_id, event.candidate_id) == (applied.application_id, applied.candidate_id)
 
-    again = await client.post(url, data={"csrf_token": CSRF, "grounds": GROUNDS + " Again."})
-    assert again.status_code == 409
+    again = await refused_form(client, url, {"csrf_token": CSRF, "grounds": GROUNDS + " Again."})
     assert "You can appeal a decision only once" in page_text(again)
     assert len(await appeals_of(service, applied.application_id)) == 1
 
@@ -140,12 +140,18 @@ async def test_grounds_too_short_are_asked_for_again(
 ) -> None:
     applied = await refused(service)
     signed_in_as(client, service, str(applied.candidate_id), Role.CANDIDATE)
-    short = await client.post(
-        f"/my/applications/{applied.application_id}/appeal", data={"csrf_token": CSRF, "grounds": "Wrong."}
-    )
-    assert short.status_code == 400
+    url = f"/my/applications/{applied.application_id}/appeal"
+    short = await refused_form(client, url, {"csrf_token": CSRF, "grounds": "It is wrong."})
+    assert "There is a problem" in short.text
+    assert 'href="#grounds"' in short.text  # the summary links to the field
+    assert "govuk-error-message" in short.text
     assert "in at least 20 characters" in page_text(short)
+    assert ">It is wrong.</textarea>" in short.text  # what was typed is kept
     assert await appeals_of(service, applied.application_id) == []
+    # Shown once: a reload shows the form as it is, without the problems.
+    again = await client.get(url)
+    assert "There is a problem" not in again.text
+    assert "It is wrong." not in again.text
 
 
 async def test_after_the_28th_day_the_page_and_the_api_refuse_clearly(
@@ -162,8 +168,7 @@ async def test_after_the_28th_day_the_page_and_the_api_refuse_clearly(
     assert "The time to appeal this decision ended on" in shown
     assert "you had 28 days from the decision" in shown
     assert "Send your appeal" not in shown
-    posted = await client.post(url, data={"csrf_token": CSRF, "grounds": GROUNDS})
-    assert posted.status_code == 409
+    posted = await refused_form(client, url, {"csrf_token": CSRF, "grounds": GROUNDS})
     assert "The time to appeal this decision ended on" in page_text(posted)
     api = await client.post(
         "/appeals",
@@ -258,8 +263,9 @@ async def test_an_admin_lists_and_upholds_an_appeal_and_the_candidate_is_back_in
     assert "Right to work in the UK No" in page_text(shown)
     assert "right_to_work" not in shown.text
 
-    missing = await client.post(f"/admin/appeals/{appeal_id}", data={"csrf_token": CSRF, "reason": "Ok"})
-    assert missing.status_code == 400
+    missing = await refused_form(client, f"/admin/appeals/{appeal_id}", {"csrf_token": CSRF, "reason": "Ok"})
+    assert "There is a problem" in missing.text
+    assert ">Ok</textarea>" in missing.text  # what was typed is kept
     assert "Select whether you uphold the appeal" in page_text(missing)
     assert "in at least 10 characters" in page_text(missing)
 
@@ -281,10 +287,11 @@ async def test_an_admin_lists_and_upholds_an_appeal_and_the_candidate_is_back_in
     assert (latest.outcome, latest.decision_kind) == ("shortlisted", "appeal")
     assert latest.next_step_deadline is not None  # the second stage's deadline
 
-    twice = await client.post(
-        f"/admin/appeals/{appeal_id}", data={"csrf_token": CSRF, "upheld": "no", "reason": "Changed my mind."}
+    twice = await refused_form(
+        client,
+        f"/admin/appeals/{appeal_id}",
+        {"csrf_token": CSRF, "upheld": "no", "reason": "Changed my mind."},
     )
-    assert twice.status_code == 409
     assert "This appeal was already upheld" in page_text(twice)
     assert "Decide the appeal" not in twice.text
 
@@ -307,10 +314,9 @@ async def test_a_dismissed_appeal_is_final_and_shown_to_the_candidate(
     assert "The share code given was not valid." in shown
     assert "This decision is final" in shown
     assert "Send your appeal" not in shown
-    again = await client.post(
-        f"/my/applications/{applied.application_id}/appeal", data={"csrf_token": CSRF, "grounds": GROUNDS}
+    again = await refused_form(
+        client, f"/my/applications/{applied.application_id}/appeal", {"csrf_token": CSRF, "grounds": GROUNDS}
     )
-    assert again.status_code == 409
     assert "That decision is final" in page_text(again)
 
 
@@ -398,6 +404,10 @@ async def test_an_appeal_decided_twice_at_once_is_decided_once(
         ),
     )
 
-    assert sorted(a.status_code for a in answers) == [303, 409], [a.text[-300:] for a in answers]
-    assert "This appeal was already" in page_text(next(a for a in answers if a.status_code == 409))
+    # Both are answered with a redirect: one to the list (decided), the other back to the appeal,
+    # which says why it was not decided again.
+    places = sorted(a.headers["location"] for a in answers)
+    assert places[0] == f"/admin/appeals/{appeal_id}", places
+    assert places[1].startswith("/admin/appeals?done="), places
+    assert "This appeal was already" in page_text(await client.get(places[0]))
     assert len(await outbox(service, "AppealDecided")) == 1

@@ -18,6 +18,7 @@ from rtw_contracts.examples import example
 from rtw_contracts.types import CareerBreak, SecondStageAnswer
 from rtw_platform.auth import Principal, Role, issue_session_token
 from rtw_platform.service import ServiceRuntime
+from rtw_platform.testing.forms import refused
 from rtw_platform.testing.welsh import without_language_switch
 from sqlmodel import select
 
@@ -137,13 +138,20 @@ async def test_an_assessor_scores_a_blind_submission(
     assert "checked" not in form.text  # nothing chosen for the assessor
     assert re.search(r'<textarea[^>]*name="comments"[^>]*></textarea>', form.text)  # empty, not "None"
 
-    partial = await client.post(url, data={"csrf_token": CSRF, "scores-technical_depth": "3"})
-    assert partial.status_code == 400
+    page = f"/queue/{assignment.id}"
+    partial = await refused(client, url, {"csrf_token": CSRF, "scores-technical_depth": "3"}, page=page)
     assert "There is a problem" in partial.text
     assert 'href="#scores-problem_solving"' in partial.text
     assert 'href="#recommendation"' in partial.text
     assert 'href="#scores-technical_depth"' not in partial.text
     assert 'value="3" checked' in partial.text  # what was chosen is kept
+
+    # Declaring a conflict without saying how is asked again, on its own page.
+    conflict = f"/queue/{assignment.id}/conflict"
+    vague = await refused(client, conflict, {"csrf_token": CSRF, "reason": "Me"})
+    assert "Say how you know the candidate in at least 5 characters." in vague.text
+    assert ">Me</textarea>" in vague.text
+    assert "There is a problem" not in (await client.get(conflict)).text  # shown once
 
     full = {f"scores-{c.id}": "3" for c in ICT.rubric.criteria}
     sent = await client.post(
@@ -184,13 +192,12 @@ async def test_an_admin_changes_capacity_as_a_new_version_and_sees_the_funnel(
         "window_opens_on-month": "9",
         "window_opens_on-year": "2020",
     }
-    wrong = await client.post(url, data={**fields, "capacity": "lots", "window_closes_on-day": "31"})
-    assert wrong.status_code == 400
+    wrong = await refused(client, url, {**fields, "capacity": "lots", "window_closes_on-day": "31"})
+    assert re.search(r'<input[^>]*name="capacity"[^>]*value="lots"', wrong.text)  # what was typed is kept
     assert 'href="#capacity"' in wrong.text
     assert 'href="#window_closes_on-day"' in wrong.text
     assert re.search(r'<input[^>]*name="score_gap"[^>]*value="25"', form.text)
-    out_of_range = await client.post(url, data={**fields, "recommendation_spread": "4", "score_gap": ""})
-    assert out_of_range.status_code == 400
+    out_of_range = await refused(client, url, {**fields, "recommendation_spread": "4", "score_gap": ""})
     assert 'href="#recommendation_spread"' in out_of_range.text
     assert 'href="#score_gap"' in out_of_range.text
     saved = await client.post(url, data=fields)  # a form without the calibration fields keeps them

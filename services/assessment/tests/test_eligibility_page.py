@@ -203,3 +203,28 @@ async def test_every_problem_on_the_checker_is_in_welsh_on_the_welsh_page(
         problems = visible_texts(english.text.split('class="govuk-error-summary', 1)[1].split("</ul>", 1)[0])
         left = untranslated(without_language_switch(welsh.text), without_language_switch(english.text))
         assert not [text for text in left if text in problems or text.startswith("Error")], left
+
+
+async def test_the_reasons_are_in_welsh_on_the_welsh_page(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    """The reasons were the rules' English sentences, shown as they were on the Welsh page."""
+    cohort = f"ict-check-{uuid4().hex[:6]}"
+    await open_cohort(service, cohort, "ICT returners", Programme.ICT)
+    start = (TODAY.replace(day=1) - timedelta(days=100)).replace(day=1)  # about 3 months
+    answers = {
+        "cohort": cohort,
+        "check": "yes",
+        "right_to_work": "no",
+        "start-month": str(start.month),
+        "start-year": str(start.year),
+        "reason": "caring_for_children",
+        "years": "0.5",
+    }
+    english = reasons_on((await client.get("/eligibility", params={**answers, "lang": "en"})).text)
+    welsh = reasons_on((await client.get("/eligibility", params={**answers, "lang": "cy"})).text)
+    assert len(english) == len(welsh) == 3
+    assert "The programme is open to people with the right to work in the UK." in english
+    assert "Mae'r rhaglen ar agor i bobl sydd â'r hawl i weithio yn y DU." in welsh
+    assert not set(english) & set(welsh)
+    assert any(r.startswith("Mae eich seibiant gyrfa i ofalu am rywun yn ") for r in welsh), welsh

@@ -15,8 +15,10 @@ import pytest
 from rtw_contracts import FlexibleWorking, IctSpecialism, MatchProposed, Region, SkillGapIdentified
 from rtw_matching import domain
 from rtw_matching.app import SERVICE
-from rtw_matching.matchmaking import candidate_of, match_candidate, vacancy_of
+from rtw_matching.caches import MatchingCaches
+from rtw_matching.candidate_matching import match_candidate
 from rtw_matching.models import CandidateMatch, CandidateProfile, MatchWeights, Vacancy
+from rtw_matching.profiles import candidate_of, vacancy_of
 from rtw_matching.testing import COUNCIL, HOME, vacancy_values
 from rtw_platform import reference
 from rtw_platform.service import ServiceRuntime
@@ -109,9 +111,14 @@ async def matches(service: ServiceRuntime) -> list[CandidateMatch]:
         return list((await uow.session.execute(select(CandidateMatch))).scalars().all())
 
 
+#: Each service's matching caches, kept between runs as the service keeps them.
+CACHES: dict[int, MatchingCaches] = {}
+
+
 async def run(service: ServiceRuntime, profile: CandidateProfile) -> list[Any]:
+    caches = CACHES.setdefault(id(service), MatchingCaches())
     async with service.uow_factory() as uow:
-        await match_candidate(uow, profile, cause=None)
+        await match_candidate(uow, profile, cause=None, caches=caches)
         events = list(uow.pending_events)
         await uow.commit()
     return events

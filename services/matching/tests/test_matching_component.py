@@ -188,17 +188,20 @@ async def test_an_outcome_and_its_application_handled_at_the_same_time_both_coun
     import asyncio
 
     from rtw_matching import pool
+    from rtw_matching.caches import MatchingCaches
+
+    caches = MatchingCaches()
 
     runtime = await start_service(SERVICE, in_memory_broker=True, relay_enabled=False)
     application = submitted()
     async with runtime.uow_factory() as first:
-        await pool.record_assessment(scored(application, "selected", 9), first)
+        await pool.record_assessment(scored(application, "selected", 9), first, caches=caches)
 
         # The application is handled meanwhile, in its own transaction: it must wait for the
         # outcome's commit, not read the state from before it.
         async def second_handler() -> None:
             async with runtime.uow_factory() as second:
-                await pool.add_candidate(application.split()[0], second)
+                await pool.add_candidate(application.split()[0], second, caches=caches)
                 await second.commit()
 
         other = asyncio.create_task(second_handler())

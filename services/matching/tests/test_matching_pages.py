@@ -20,6 +20,7 @@ from rtw_matching.app import SERVICE
 from rtw_platform.auth import Principal, Role, issue_session_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
+from rtw_platform.testing.forms import refused as refused_form
 from rtw_platform.testing.links import mailed_link
 from sqlalchemy import text
 
@@ -50,6 +51,17 @@ class Browser:
         found = CSRF.search(shown.text)
         assert found, f"no form on {page or path}: {shown.status_code} {shown.text[:500]}"
         return await self.http.post(path, data={**(form or {}), "csrf_token": found.group(1)})
+
+    async def refused(
+        self, path: str, form: dict[str, Any] | None = None, *, page: str | None = None
+    ) -> httpx.Response:
+        """Send a form that is refused (from `page`, by default `path`): the answer is a 303 back to
+        the page's path (post/redirect/get), and the page shown there, with the problems."""
+        shown = await self.http.get(page or path)
+        found = CSRF.search(shown.text)
+        assert found, f"no form on {page or path}: {shown.status_code} {shown.text[:500]}"
+        data = {**(form or {}), "csrf_token": found.group(1)}
+        return await refused_form(self.http, path, data, page=(page or path).split("?")[0])
 
 
 async def outbox(runtime: ServiceRuntime, event_type: str) -> list[dict[str, Any]]:
@@ -197,8 +209,8 @@ async def test_signing_up_shows_errors_and_a_second_sign_up_is_refused(runtime: 
     browser = Browser(runtime)
     page = await browser.get("/councils/sign-up")
     assert page.status_code == 200
-    empty = await browser.post("/councils/sign-up", {"contact_email": "not an address"})
-    assert empty.status_code == 400
+    empty = await browser.refused("/councils/sign-up", {"contact_email": "not an address"})
+    assert 'value="not an address"' in empty.text  # what was typed is kept
     for message in (
         "Find your council: type part of its name",
         "Enter the name of the council",
@@ -208,11 +220,10 @@ async def test_signing_up_shows_errors_and_a_second_sign_up_is_refused(runtime: 
     assert 'href="#council"' in empty.text
 
     await sign_up_and_in(runtime, WALSALL)
-    again = await Browser(runtime).post(
+    again = await Browser(runtime).refused(
         "/councils/sign-up",
         {"gss_code": WALSALL, "contact_name": "Someone Else", "contact_email": "else@walsall.example"},
     )
-    assert again.status_code == 409
     assert "Walsall is already on the programme" in again.text
     assert len(await outbox(runtime, "CouncilRegistered")) == 1
 
@@ -255,12 +266,11 @@ async def test_the_council_picker_finds_councils_by_what_is_typed_without_javasc
     assert (await browser.get("/councils/sign-up", council="x" * 5000)).status_code == 200
 
     contact = {"contact_name": "Morag Fairweather", "contact_email": "morag@newcastle.example"}
-    unchosen = await browser.post(
+    unchosen = await browser.refused(
         "/councils/sign-up",
         {"council_query": "newcastle", **contact},
         page="/councils/sign-up?council=newcastle",
     )
-    assert unchosen.status_code == 400
     assert "Select your council" in unchosen.text
     assert 'href="#gss_code"' in unchosen.text
     assert [code for code, _ in council_radios(unchosen)] == ["E08000021", "E07000195"]
@@ -298,13 +308,13 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
     returner = await join_pool(runtime, phone="01632 960 001")
     ref = str(returner.application_id)
 
-    wrong = await walsall.post(
+    wrong = await walsall.refused(
         "/council/vacancies/new",
         vacancy_form(
             title="", **{"skill-3": "Data management", "base_postcode_districts": "ZZ99", "salary_min": "x"}
         ),
     )
-    assert wrong.status_code == 400
+    assert 'value="ZZ99"' in wrong.text  # what was typed is kept
     for message in (
         "Enter the job title",
         "Select the level of Data management",
@@ -382,8 +392,7 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
     with_contact = await walsall.get(match_path)
     assert "Zephyrine Quillfeather" in with_contact.text
     assert "01632 960 001" in main_of(with_contact)  # given for a council to call about a job
-    missing = await walsall.post(f"{match_path}/outcome", {"hired": "yes"}, page=match_path)
-    assert missing.status_code == 400
+    missing = await walsall.refused(f"{match_path}/outcome", {"hired": "yes"}, page=match_path)
     assert "Enter the start date" in missing.text
     assert "Enter the hours per week" in missing.text
     hired = await walsall.post(
@@ -432,8 +441,7 @@ async def test_a_reach_out_shows_the_returner_the_vacancys_facts_and_the_council
     runtime: ServiceRuntime,
 ) -> None:
     walsall = await sign_up_and_in(runtime, WALSALL)
-    too_long = await walsall.post("/council/vacancies/new", vacancy_form(description="x" * 4001))
-    assert too_long.status_code == 400
+    too_long = await walsall.refused("/council/vacancies/new", vacancy_form(description="x" * 4001))
     assert "The description must be 4000 characters or fewer" in too_long.text
     returner, match_path = await shortlisted_match(
         runtime, walsall, description=DESCRIPTION, flexible_working=["part_time", "compressed_hours"]
@@ -450,10 +458,9 @@ async def test_a_reach_out_shows_the_returner_the_vacancys_facts_and_the_council
         ({"message": "   "}, "Enter your message to the returner"),
         ({"message": "x" * 1001}, "Your message must be 1000 characters or fewer"),
     ):
-        refused = await walsall.post(f"{match_path}/reach-out", form, page=match_path)
-        assert refused.status_code == 400, form
-        assert problem in refused.text
-        assert 'href="#message"' in refused.text
+        shown = await walsall.refused(f"{match_path}/reach-out", form, page=match_path)
+        assert problem in shown.text
+        assert 'href="#message"' in shown.text
     assert await outbox(runtime, "ReachOutSent") == []
     written = "<script>alert(1)</script> We like your data skills.\nCall us on 01922 650000."
     reached = await walsall.post(f"{match_path}/reach-out", {"message": written}, page=match_path)
@@ -515,13 +522,12 @@ async def test_an_interview_invitation_reaches_the_returner_with_its_day_time_an
     }
     form = {**when, "interview_place": "Civic Centre, Darwall Street, room 2"}
 
-    no_place = await walsall.post(f"{match_path}/interview", when, page=match_path)
-    assert no_place.status_code == 400
+    no_place = await walsall.refused(f"{match_path}/interview", when, page=match_path)
     assert "Enter where the interview is" in no_place.text
-    past = await walsall.post(
+    past = await walsall.refused(
         f"{match_path}/interview", {**form, "interview_date-year": str(day.year - 2)}, page=match_path
     )
-    assert past.status_code == 400
+    assert "Civic Centre, Darwall Street, room 2" in past.text  # what was typed is kept
     assert "The interview must be in the future" in past.text
     # A recruiter of another council cannot invite Walsall's returner (as if there were no match).
     birmingham = await sign_up_and_in(runtime, BIRMINGHAM)
@@ -555,6 +561,48 @@ async def test_an_interview_invitation_reaches_the_returner_with_its_day_time_an
     assert "Council House, room 5" in main_of(await candidate.get("/my/interest"))
 
 
+async def test_an_answer_that_cannot_be_taken_goes_back_to_the_page_with_the_reason(
+    runtime: ServiceRuntime,
+) -> None:
+    """Post/redirect/get: the answer to a council's interest sent again (Back, then the button
+    again) or sent without a choice is answered with a redirect back to the page, which says why;
+    never a page in answer to the POST (which Back would offer to send once more)."""
+    walsall = await sign_up_and_in(runtime, WALSALL)
+    returner, match_path = await shortlisted_match(runtime, walsall)
+    await walsall.post(f"{match_path}/reach-out", {"message": MESSAGE}, page=match_path)
+    candidate = as_candidate(runtime, returner.candidate_id)
+    match_id = match_path.rsplit("/", 1)[1]
+    action = f"/my/interest/{match_id}"
+
+    nothing = await refused_form(
+        candidate.http, action, await form_of(candidate, {"response": "maybe"}), page=PAGE
+    )
+    assert "There is a problem" in nothing.text
+    assert f'href="#response-{match_id}"' in nothing.text  # the summary links to the answer
+    assert f'id="response-{match_id}"' in nothing.text
+    assert "Choose to accept or decline" in main_of(nothing)
+    assert await outbox(runtime, "MatchResponded") == []
+
+    form = await form_of(candidate, {"response": "accepted"})
+    accepted = await candidate.http.post(action, data=form)
+    assert accepted.headers["location"] == "/my/interest?answered=accepted"
+    again = await refused_form(candidate.http, action, {**form, "response": "declined"}, page=PAGE)
+    assert "You have already answered this council" in main_of(again)
+    assert len(await outbox(runtime, "MatchResponded")) == 1
+    # Shown once: a reload shows the page without the problem.
+    assert "There is a problem" not in (await candidate.get(PAGE)).text
+
+
+async def form_of(browser: Browser, form: dict[str, Any]) -> dict[str, Any]:
+    """The form with the CSRF token of the candidate's interest page."""
+    found = CSRF.search((await browser.get(PAGE)).text)
+    assert found
+    return {**form, "csrf_token": found.group(1)}
+
+
+PAGE = "/my/interest"
+
+
 # --------------------------------------------------------------------------- claims and admins
 
 
@@ -586,10 +634,9 @@ async def test_the_claims_page_shows_each_claims_domain_and_approves_or_rejects(
     assert "Council's own domain" in shown
     walsall_claim, birmingham_claim = await claim_ids(admin)
 
-    no_reason = await admin.post(
+    no_reason = await admin.refused(
         f"/admin/councils/claims/{walsall_claim}/reject", {"reason": ""}, page="/admin/councils"
     )
-    assert no_reason.status_code == 400
     assert "Enter the reason for rejecting the claim" in no_reason.text
     assert f'href="#reason-{walsall_claim}"' in no_reason.text
     rejected = await admin.post(
@@ -709,10 +756,9 @@ async def test_a_recruiter_asks_for_a_new_link_and_the_answer_never_tells_who_is
     assert signed_in.status_code == 303
     assert (await again.get("/council")).status_code == 200
 
-    bad = await Browser(runtime).post(
+    bad = await Browser(runtime).refused(
         "/recruiters/new-link", {"email": "not an address"}, page="/recruiters/sign-in"
     )
-    assert bad.status_code == 400
     assert "correct format" in bad.text
     assert walsall is not None
 
@@ -721,18 +767,17 @@ async def test_a_recruiter_invites_a_colleague_from_the_recruiters_page(runtime:
     walsall = await sign_up_and_in(runtime, WALSALL)
     home = await walsall.get("/council")
     assert "Invite a colleague" in home.text
-    wrong = await walsall.post(
+    wrong = await walsall.refused(
         "/council/recruiters", {"name": "42", "email": "nope"}, page="/council/recruiters"
     )
-    assert wrong.status_code == 400
+    assert 'value="nope"' in wrong.text  # what was typed is kept
     assert "at least one letter" in wrong.text
     assert "correct format" in wrong.text
-    hidden = await walsall.post(
+    hidden = await walsall.refused(
         "/council/recruiters",
         {"name": "Col\u200bleague", "email": "c@walsall.gov.uk"},
         page="/council/recruiters",
     )
-    assert hidden.status_code == 400
     assert "Remove the hidden characters" in hidden.text
     invited = await walsall.post(
         "/council/recruiters",
@@ -794,9 +839,8 @@ async def test_the_match_page_refuses_a_hire_before_the_interview_the_vacancy_as
         "contract": "permanent",
     }
 
-    early = await walsall.post(f"{match_path}/outcome", hire, page=match_path)
+    early = await walsall.refused(f"{match_path}/outcome", hire, page=match_path)
 
-    assert early.status_code == 409
     assert "record the interview before recording a hire" in early.text
     assert 'href="#hired"' in early.text  # in the error summary, linked to the question
     assert await outbox(runtime, "CandidateHired") == []
@@ -858,8 +902,8 @@ async def test_a_recruiter_saves_a_search_is_shown_new_returners_and_runs_switch
     assert "within 50 km of your council" in naming.text
     assert "Data analyst" in naming.text
     query = new_page.split("?", 1)[1]
-    unnamed = await walsall.post("/council/saved-searches", {"name": "", "query": query}, page=new_page)
-    assert unnamed.status_code == 400
+    unnamed = await walsall.refused("/council/saved-searches", {"name": "", "query": query}, page=new_page)
+    assert "within 50 km of your council" in unnamed.text  # the same search, to name
     assert "Enter a name for the search" in unnamed.text
     saved = await walsall.post(
         "/council/saved-searches", {"name": "Analysts near us", "query": query}, page=new_page

@@ -11,6 +11,7 @@ from uuid import uuid4
 import pytest
 from rtw_contracts import CandidatePreferencesChanged
 from rtw_contracts.examples import example
+from rtw_matching.caches import MatchingCaches
 from rtw_matching.pool import ApplicationNotHeardYet, record_preferences
 from sqlalchemy import Row, text
 
@@ -104,4 +105,6 @@ async def test_a_change_for_an_application_not_heard_of_is_not_lost(world: World
     who = Pooled(submitted(), {})
     async with world.service.uow_factory() as uow:
         with pytest.raises(ApplicationNotHeardYet):
-            await record_preferences(changed(who, sequence=3, visible_to_councils=[BIRMINGHAM]), uow)
+            await record_preferences(
+                changed(who, sequence=3, visible_to_councils=[BIRMINGHAM]), uow, caches=MatchingCaches()
+            )

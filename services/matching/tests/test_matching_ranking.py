@@ -11,18 +11,12 @@ from uuid import UUID, uuid4
 
 import pytest
 from rtw_contracts import FlexibleWorking, IctSpecialism, Region
-from rtw_matching import domain, matchmaking
+from rtw_matching import domain, pool_ranking
 from rtw_matching.app import SERVICE
-from rtw_matching.matchmaking import (
-    APPLICATION,
-    GAP_SIGNALS_PER_VACANCY,
-    POOL_COLUMNS,
-    candidate_of,
-    match_vacancy,
-    ranked_pool,
-    vacancy_of,
-)
 from rtw_matching.models import CandidateMatch, CandidateProfile, SkillGapSignal, Vacancy
+from rtw_matching.pool_ranking import GAP_SIGNALS_PER_VACANCY, match_vacancy
+from rtw_matching.profiles import candidate_of, vacancy_of
+from rtw_matching.store import APPLICATION, POOL_COLUMNS, ranked_pool
 from rtw_matching.testing import COUNCIL, HOME, STARTS, vacancy_values
 from rtw_platform import reference
 from rtw_platform.service import ServiceRuntime
@@ -115,7 +109,7 @@ VARIANTS: list[dict[str, Any]] = [
 async def test_rematching_proposes_the_best_and_signals_the_closest_as_scoring_everyone_would(
     service: ServiceRuntime, monkeypatch: pytest.MonkeyPatch, first_batch: int
 ) -> None:
-    monkeypatch.setattr(matchmaking, "FIRST_BATCH", first_batch)
+    monkeypatch.setattr(pool_ranking, "FIRST_BATCH", first_batch)
     rng = random.Random(first_batch)
     weights = domain.Weights()
     for changes in VARIANTS:
@@ -171,3 +165,42 @@ async def test_the_sql_bound_is_never_below_the_score(service: ServiceRuntime) -
             total, _ = domain.quick_score(compiled, row)
             assert total <= row[len(POOL_COLUMNS)], (changes, row[APPLICATION])
             assert row[len(POOL_COLUMNS)] - total < 1, "the bound should be tight"
+
+
+def random_weights(rng: random.Random) -> domain.Weights:
+    """Weights whose seven factors add up to 100, split at random (and a random experience span)."""
+    cuts = sorted(rng.randint(0, 100) for _ in range(6))
+    shares = [b - a for a, b in zip([0, *cuts], [*cuts, 100], strict=True)]
+    names = ("role_fit", "skills", "experience", "distance", "flexible_working", "training", "availability")
+    return domain.Weights(
+        **dict(zip(names, map(float, shares), strict=True)),
+        full_experience_years=rng.choice((1, 5, 10, 25)),
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+async def test_the_quick_score_the_explained_score_and_the_sql_bound_agree(
+    service: ServiceRuntime, seed: int
+) -> None:
+    """The score's formula is written once (`domain`'s fractions and constants): for generated
+    vacancies and weights, over the pool, the quick score is exactly the explained score and the
+    SQL bound PostgreSQL ranks by is never below it."""
+    rng = random.Random(1000 + seed)
+    async with service.uow_factory() as uow:
+        everyone = {
+            p.application_id: p for p in (await uow.session.execute(select(CandidateProfile))).scalars()
+        }
+    for changes in [*VARIANTS, {"work_mode": "on_site", "flexible_working": []}]:
+        weights = random_weights(rng)
+        target = vacancy(rng, **changes)
+        explained_vacancy = vacancy_of(target)
+        compiled = domain.scorer(explained_vacancy, weights)
+        async with service.uow_factory() as uow:
+            rows = await ranked_pool(uow, target, compiled, offset=0, limit=None)
+        assert rows, changes
+        for row in rows:
+            total, lacks = domain.quick_score(compiled, row)
+            explained = domain.score(candidate_of(everyone[row[APPLICATION]]), explained_vacancy, weights)
+            assert total == explained.score, (changes, weights, row[APPLICATION])
+            assert lacks == bool(explained.missing)
+            assert total <= row[len(POOL_COLUMNS)], (changes, weights, row[APPLICATION])

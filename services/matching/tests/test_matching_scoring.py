@@ -18,7 +18,7 @@ from rtw_contracts import FlexibleWorking, IctSpecialism, SkillGap, SkillLevel, 
 from rtw_contracts.units import miles_from_km
 from rtw_matching import domain
 from rtw_matching.domain import Candidate, Match, Place, Vacancy, Weights
-from rtw_matching.matchmaking import gaps_key
+from rtw_matching.proposals import gaps_key
 from rtw_platform import reference
 
 pytestmark = pytest.mark.unit

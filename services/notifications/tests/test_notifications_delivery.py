@@ -42,8 +42,11 @@ from rtw_contracts import (
 from rtw_contracts.examples import example
 from rtw_notifications.channels import SmtpChannel
 from rtw_notifications.dispatch import dispatch_once
-from rtw_notifications.notices import Notices, unsubscribe_token
-from rtw_notifications.reminders import send_due_reminders
+from rtw_notifications.links import Links, unsubscribe_token
+from rtw_notifications.models import ApplicationNote, Person
+from rtw_notifications.settings import notifications_settings
+from rtw_notifications.store import work_of
+from rtw_notifications.use_cases.reminders import send_due_reminders
 from rtw_platform.auth import Principal, Purpose, Role, issue_token, verify_token
 from rtw_platform.testing.erasure import (
     PersonTraces,
@@ -53,6 +56,7 @@ from rtw_platform.testing.erasure import (
 )
 from rtw_platform.testing.waiting import eventually
 from sqlalchemy import text
+from sqlmodel import col, select
 
 pytestmark = pytest.mark.component
 
@@ -276,7 +280,9 @@ def today() -> date:
 
 async def run_reminders(service: Any, now: datetime | None = None) -> int:
     async with service.runtime.uow_factory() as uow:
-        owed: int = await send_due_reminders(uow, Notices(service.runtime.settings), now)
+        owed: int = await send_due_reminders(
+            work_of(uow), Links(notifications_settings(service.runtime.settings)), now
+        )
     return owed
 
 
@@ -484,6 +490,29 @@ async def test_each_decision_is_told_to_the_candidate(
     for fragment in fragments:
         assert fragment.format(portal=PORTAL, app=priya.application_id) in decision.text
     assert len(await service.deliveries(recipient_id=priya.id)) == 2
+
+
+async def test_a_welsh_not_eligible_mail_words_the_reasons_in_welsh(service: Any, smtp_server: Any) -> None:
+    """The reasons were the rules' English sentences, put as they were into the Welsh mail."""
+    rhys = Candidate(name="Rhys", language="cy")
+    reasons = [
+        {
+            "code": "career_break_too_short",
+            "message": "Your career break is 3 months; the programme is for 12 months or more.",
+            "params": {"months": 3, "minimum_months": 12, "kind": "break"},
+        },
+        {
+            "code": "no_right_to_work",
+            "message": "The programme is open to people with the right to work in the UK.",
+        },
+    ]
+    await service.deliver(submitted(rhys))
+    await service.deliver(scored(rhys, AssessmentOutcome.INELIGIBLE, reasons=reasons))
+
+    [_, decision] = await smtp_server.wait_for(rhys.email, count=2)
+    assert "* Mae eich seibiant gyrfa yn 3 mis; mae'r rhaglen ar gyfer 12 mis neu fwy.\n" in decision.text
+    assert "* Mae'r rhaglen ar agor i bobl sydd â'r hawl i weithio yn y DU.\n" in decision.text
+    assert "programme" not in decision.text
 
 
 def appeal_decided(c: Candidate, upheld: bool, reason: str) -> AppealDecided:
@@ -1278,6 +1307,32 @@ async def test_erasure_leaves_nothing_of_the_person_and_writes_them_nothing_more
         await stored_rows_with(service.runtime, PersonTraces.of(priya.email, priya.reference, "Priya")) == []
     )
     assert len(smtp_server.to(priya.email)) == 4
+
+
+async def test_erasing_one_candidate_leaves_the_other_candidates_applications_as_they_were(
+    service: Any, smtp_server: Any
+) -> None:
+    # Ids on both sides of the erased one's: a query comparing them by order would reach both.
+    base = uuid4().int >> 8 << 8
+    before, gone, after = (Candidate(id=UUID(int=base + n), name=name) for n, name in enumerate("ABC", 1))
+    for candidate in (before, gone, after):
+        await service.deliver(submitted(candidate))
+
+    await service.deliver(erased(gone))
+
+    async with service.runtime.uow_factory() as uow:
+        ids = [c.application_id for c in (before, gone, after)]
+        rows = (await uow.session.exec(select(ApplicationNote).where(col(ApplicationNote.id).in_(ids)))).all()
+        notes = {note.candidate_id: (note.reference, note.withdrawn) for note in rows}
+        tombstone = await uow.session.get(Person, gone.id)
+    assert notes == {
+        before.id: (before.reference, False),
+        gone.id: ("", True),  # a tombstone: no reminder is ever due for it
+        after.id: (after.reference, False),
+    }
+    assert tombstone is not None
+    # nothing of the person kept, not even their preference
+    assert (tombstone.email, tombstone.name, tombstone.non_essential_opt_out) == (None, None, False)
 
 
 async def test_erasure_before_the_application_is_known_keeps_it_from_being_written_to(

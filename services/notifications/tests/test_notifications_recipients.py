@@ -45,11 +45,21 @@ def test_people_without_an_address_or_erased_are_left_out() -> None:
 
 
 def test_a_recruiter_stands_before_a_council_contact_before_anyone_else() -> None:
-    someone = Person("hiring@council.gov.uk", kind="candidate")
-    contact = Person("hiring@council.gov.uk", kind="council")
-    recruiter = Person("hiring@council.gov.uk", kind="recruiter")
+    # The ids would decide the other way (the lowest stands among equals): the kind must decide.
+    someone = Person("hiring@council.gov.uk", kind="candidate", id=UUID(int=1))
+    contact = Person("hiring@council.gov.uk", kind="council", id=UUID(int=2))
+    recruiter = Person("hiring@council.gov.uk", kind="recruiter", id=UUID(int=3))
 
     assert one_per_address([someone, contact, recruiter]) == [recruiter]
     assert one_per_address([recruiter, contact, someone]) == [recruiter]
     assert one_per_address([someone, contact]) == [contact]
     assert one_per_address([contact, someone]) == [contact]
+    assert one_per_address([someone, recruiter]) == [recruiter]
+
+
+def test_among_equals_the_record_with_the_lowest_id_stands_whatever_the_order() -> None:
+    first = Person("a@example.org", kind="council", id=UUID(int=1))
+    second = Person("A@example.org", kind="council", id=UUID(int=2))
+
+    assert one_per_address([first, second]) == [first]
+    assert one_per_address([second, first]) == [first]

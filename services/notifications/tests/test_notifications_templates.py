@@ -31,7 +31,7 @@ APPLICATION_ID = "0b9f7a52-6d1e-4c1e-9a55-2f0a1c6d3e11"
 VACANCY_ID = "7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f"
 UNSUBSCRIBE = f"{PORTAL}/notifications/unsubscribe/0b9f7a52-6d1e-4c1e-9a55-2f0a1c6d3e11.abc123"
 
-#: The values notices.py and reminders.py word each template with (beyond name, portal_url,
+#: The values the use cases (use_cases/) word each template with (beyond name, portal_url,
 #: unsubscribe_url and team, which every message gets).
 CONTEXTS: dict[str, dict[str, Any]] = {
     "application_received": {

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from rtw_notifications.app import SERVICE
-from rtw_notifications.notices import person_of_unsubscribe_token, unsubscribe_token
+from rtw_notifications.links import person_of_unsubscribe_token, unsubscribe_token
 from rtw_notifications.settings import NotificationsSettings
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.settings import ServiceSettings

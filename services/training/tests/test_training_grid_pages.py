@@ -16,6 +16,7 @@ import pytest
 from rtw_platform.auth import Principal, Role, issue_session_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
+from rtw_platform.testing.forms import refused
 from rtw_training.app import SERVICE
 from rtw_training.curricula import ICT, SOCIAL_WORK, Curriculum
 from rtw_training.models import (
@@ -180,16 +181,16 @@ async def test_every_problem_is_shown_at_once_and_nothing_is_saved(start_service
     joan = await enrol(runtime, "Joan")
     alan = await enrol(runtime, "Alan")
     async with browser(runtime, TRAINER) as trainer:
-        sent = await trainer.post(
+        sent = await refused(
+            trainer,
             "/provider/cohorts/ict-test",
-            data={
+            {
                 "csrf_token": CSRF,
                 **cell(joan, "technical-skills", "passed", "30"),  # fine on its own
                 **cell(joan, "interview-techniques", "passed", "four"),
                 **cell(alan, "soft-skills-brand", "", "3"),
             },
         )
-        assert sent.status_code == 400
         assert "There is a problem" in sent.text
         assert "Hours must be a number, like 6 or 7.5" in sent.text
         assert "Choose an outcome for the hours you entered, or clear the hours" in sent.text
@@ -197,8 +198,7 @@ async def test_every_problem_is_shown_at_once_and_nothing_is_saved(start_service
         assert f'href="#outcome-{alan.id}-soft-skills-brand"' in sent.text
         # What was entered is kept, to put right.
         assert re.search(r'value="passed"\s+selected', sent.text)
-        empty = await trainer.post("/provider/cohorts/ict-test", data={"csrf_token": CSRF})
-        assert empty.status_code == 400
+        empty = await refused(trainer, "/provider/cohorts/ict-test", {"csrf_token": CSRF})
         assert "Choose an outcome for at least one learner and module" in empty.text
     assert await progress_of(runtime, joan) == {}
     assert await progress_of(runtime, alan) == {}
@@ -241,11 +241,11 @@ async def test_a_provider_cannot_record_for_a_cohort_it_does_not_train(
         assert sent.status_code == 404
         assert "Your organisation does not train a cohort with that id." in sent.text
         # Naming socitm's learner on its own cohort's grid is no cell of that grid either.
-        own = await trainer.post(
+        await refused(
+            trainer,
             "/provider/cohorts/ict-other",
-            data={"csrf_token": CSRF, **cell(joan, "technical-skills", "passed")},
+            {"csrf_token": CSRF, **cell(joan, "technical-skills", "passed")},
         )
-        assert own.status_code == 400
     assert await progress_of(runtime, joan) == {}
 
 
@@ -290,8 +290,8 @@ async def test_a_correction_needs_a_reason_and_is_kept_in_the_history_both_sides
         assert form.status_code == 200
         assert "Distinction" in form.text
         assert " checked" not in form.text  # nothing chosen for the provider
-        unexplained = await trainer.post(path, data={"csrf_token": CSRF, "outcome": "passed", "reason": ""})
-        assert unexplained.status_code == 400
+        unexplained = await refused(trainer, path, {"csrf_token": CSRF, "outcome": "passed", "reason": ""})
+        assert re.search(r'value="passed"\s+checked', unexplained.text)  # what was chosen is kept
         assert "Give the reason for the correction" in unexplained.text
         saved = await trainer.post(
             path,
@@ -364,11 +364,12 @@ async def test_after_the_certificate_a_correction_is_refused_with_the_reason(
         form = await trainer.get(path)
         assert "its certificate was issued" in form.text
         assert "Save the correction" not in form.text
-        refused = await trainer.post(
-            path, data={"csrf_token": CSRF, "outcome": "not_completed", "reason": "Should not have passed"}
+        answer = await refused(
+            trainer,
+            path,
+            {"csrf_token": CSRF, "outcome": "not_completed", "reason": "Should not have passed"},
         )
-        assert refused.status_code == 400
-        assert "its certificate was issued" in refused.text
+        assert "its certificate was issued" in answer.text
     assert (await progress_of(runtime, joan))["technical-skills"].status == "completed"
     async with runtime.uow_factory() as uow:
         assert (await uow.session.exec(select(ModuleCorrection))).all() == []
@@ -462,13 +463,16 @@ async def test_a_candidate_adds_cpd_and_sees_it_on_their_training(start_service:
         form = await candidate.get(path)
         assert form.status_code == 200
         assert " checked" not in form.text
-        wrong = await candidate.post(
+        wrong = await refused(
+            candidate,
             path,
-            data=cpd_form(
+            cpd_form(
                 **{"day-year": str(datetime.now(UTC).year + 1), "days": "0.3", "kind": "", "description": ""}
             ),
         )
-        assert wrong.status_code == 400
+        assert "There is a problem" in wrong.text
+        assert 'value="0.3"' in wrong.text  # what was typed is kept
+        assert f'value="{datetime.now(UTC).year + 1}"' in wrong.text
         for message in (
             "The date must be today or in the past",
             "Days must be in half days, from 0.5 to 5",
@@ -519,9 +523,8 @@ async def test_training_without_a_cpd_ledger_offers_no_cpd_form(start_service: C
         assert "/cpd" not in (await candidate.get("/my")).text
         page = await candidate.get(f"/my/enrolments/{joan.id}/cpd")
         assert "keeps no CPD record" in page.text
-        refused = await candidate.post(f"/my/enrolments/{joan.id}/cpd", data=cpd_form())
-        assert refused.status_code == 400
-        assert "keeps no CPD ledger" in refused.text
+        answer = await refused(candidate, f"/my/enrolments/{joan.id}/cpd", cpd_form())
+        assert "keeps no CPD ledger" in answer.text
     assert await cpd_of(runtime, joan) == []
 
 
@@ -545,9 +548,13 @@ async def test_two_grids_sent_at_once_record_a_module_once(start_service: Callab
             first.post("/provider/cohorts/ict-test", data=fields),
             second.post("/provider/cohorts/ict-test", data=fields),
         )
-    assert sorted(a.status_code for a in answers) == [303, 400]
-    refused = next(a for a in answers if a.status_code == 400)
-    assert "This module is already recorded: use Correct to change it" in refused.text
+        # Both are answered with a redirect to the grid: one recorded, the other with the reason.
+        places = sorted(a.headers["location"] for a in answers)
+        assert places[0] == "/provider/cohorts/ict-test", places
+        assert places[1].startswith("/provider/cohorts/ict-test?recorded=1"), places
+        turned_back = first if answers[0].headers["location"] == places[0] else second
+        shown = await turned_back.get(places[0])
+    assert "This module is already recorded: use Correct to change it" in shown.text
     assert len(await published(runtime, "TrainingModuleCompleted", joan)) == 1
 
 
@@ -603,9 +610,12 @@ async def test_the_last_cpd_sent_twice_at_once_issues_one_certificate(
             first.post(f"/my/enrolments/{sue.id}/cpd", data=form),
             second.post(f"/my/enrolments/{sue.id}/cpd", data=form),
         )
-
-    assert sorted(a.status_code for a in answers) == [303, 400], [a.text[-300:] for a in answers]
-    assert "no more CPD can be recorded" in next(a.text for a in answers if a.status_code == 400)
+        # Both are answered with a redirect: one to the candidate's training (added), the other
+        # back to the form, which says why it was not.
+        places = sorted(a.headers["location"] for a in answers)
+        assert places == [f"/my/enrolments/{sue.id}/cpd", "/my?cpd=added"], places
+        refused_one = first if answers[0].headers["location"] == places[0] else second
+        assert "no more CPD can be recorded" in (await refused_one.get(places[0])).text
     async with runtime.uow_factory() as uow:
         issued = (await uow.session.exec(select(Certificate).where(Certificate.enrolment_id == sue.id))).all()
     assert len(issued) == 1

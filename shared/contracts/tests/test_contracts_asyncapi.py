@@ -118,3 +118,14 @@ def test_the_export_refuses_a_file_in_one_line(tmp_path: Path) -> None:
     target.write_text("x")
     with pytest.raises(ExportError, match="is a file, not a directory"):
         export(target, SERVERS, version="1.0.0")
+
+
+def test_the_amqp_properties_say_who_published_as_the_publisher_sets_them() -> None:
+    """`app_id` is the producing service's name (`applications`, as `producer`), not its broker
+    user; `user_id`, the one a subscriber can believe, is documented."""
+    for message in document(SERVERS, version="1.0.0")["components"]["messages"].values():
+        properties = message["x-amqp-properties"]
+        assert "rtw-" not in properties["app_id"]
+        assert "`producer`" in properties["app_id"]
+        assert "`rtw-<producing service>`" in properties["user_id"]
+        assert "RabbitMQ" in properties["user_id"]

@@ -3,6 +3,7 @@ settings, and tables labelled for phones."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 from rtw_platform.sessions import RevokedSessions
 from rtw_platform.settings import ServiceSettings
 from rtw_platform.web import footer_pages
+from rtw_platform.web.form_state import FORM_STATE_TTL
 from rtw_platform.web.i18n import LANGUAGE_COOKIE
 from rtw_platform.web.install import install_pages
 from rtw_platform.web.pages import CSRF_COOKIE, FORM_STATE_COOKIE, SESSION_COOKIE
@@ -67,6 +69,9 @@ async def test_the_cookies_page_lists_each_cookie_the_pages_set() -> None:
     page = await _get(_app(), "/cookies")
     for name in (SESSION_COOKIE, CSRF_COOKIE, LANGUAGE_COOKIE, FORM_STATE_COOKIE):
         assert f"<code>{name}</code>" in page.text
+    assert FORM_STATE_TTL.total_seconds() == 600  # as the page says
+    assert "10 minutes, or when the form" in page.text
+    assert "Remembers whether you chose English or Welsh." in page.text
     assert "8 hours, or when you sign out" in page.text
     assert "When you close your browser" in page.text
     assert "Remembers the language you chose" in page.text
@@ -116,3 +121,70 @@ def test_a_page_without_a_table_or_a_head_is_left_as_it_is() -> None:
     assert label_table_cells("<p>No table</p>") == "<p>No table</p>"
     bare = "<table><tr><td>a</td></tr></table>"
     assert label_table_cells(bare) == bare
+
+
+#: The sections of GOV.UK's model accessibility statement for public sector websites, in its order.
+MODEL_SECTIONS = (
+    "Accessibility statement for Return to Work",
+    "How accessible this service is",
+    "Feedback and contact information",
+    "Reporting accessibility problems with this service",
+    "Enforcement procedure",
+    "Technical information about this service\N{RIGHT SINGLE QUOTATION MARK}s accessibility",
+    "Compliance status",
+    "Non-accessible content",
+    "Non-compliance with the accessibility regulations",
+    "How we tested this service",
+    "Preparation of this accessibility statement",
+)
+
+
+async def test_the_accessibility_statement_has_the_model_statements_sections_and_its_dates_from_settings() -> (
+    None
+):
+    page = (
+        await _get(
+            _app(
+                contact_team="The Walsall programme team",
+                contact_email="access@council.example",
+                contact_reply_days=1,
+                accessibility_prepared="2027-03-01",
+                accessibility_reviewed="2027-06-15",
+                accessibility_tested="2027-06-14",
+            ),
+            "/accessibility",
+        )
+    ).text
+    headings = [
+        re.sub(r"\s+", " ", h).strip() for h in re.findall(r"<h[1-4][^>]*>(.*?)</h[1-4]>", page, re.S)
+    ]
+    found = [h for h in headings if h in MODEL_SECTIONS]
+    assert found == list(MODEL_SECTIONS), headings
+    # Who runs it, how to reach them (the configured contact, not an invented address).
+    assert "The Walsall programme team runs it." in page
+    assert 'href="mailto:access@council.example"' in page
+    assert "within 1 working day." in page
+    # The enforcement bodies: the EHRC, and the ECNI for Northern Ireland.
+    for body in (
+        "Equality and Human Rights Commission (EHRC)",
+        "Equality Commission for Northern Ireland (ECNI)",
+    ):
+        assert body in page
+    # The standard and the status, and what the tests show.
+    assert "partially compliant with the Web Content Accessibility Guidelines version 2.2 AA" in page
+    for tested in ("axe", "320 and 390 pixels", "only a keyboard", "in Welsh"):
+        assert tested in page, tested
+    assert "captions" in page  # the videos have none: said, not hidden
+    # The dates are the operator's and the build's, in words.
+    assert "This statement was prepared on 1 March 2027." in page
+    assert "It was last reviewed on 15 June 2027." in page
+    assert "last tested on 14 June 2027" in page
+    assert "December 2026" not in page
+
+
+async def test_an_undated_accessibility_statement_says_so_rather_than_inventing_a_date() -> None:
+    page = (await _get(_app(), "/accessibility")).text
+    assert "This statement has not yet been dated." in page
+    assert "prepared on" not in page
+    assert "last tested on" not in page
+    assert "within 5 working days." in page

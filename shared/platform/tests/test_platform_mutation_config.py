@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rtw_platform.testing.mutation import changed_lines, load
+from rtw_platform.testing.mutation import (
+    Guarded,
+    _cosmic_ray_config,
+    _is_bare_star,
+    _key,
+    changed_lines,
+    load,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -52,3 +59,34 @@ def test_changed_lines_are_read_from_git(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("one\nTWO\nthree\nfour\n")
 
     assert changed_lines(tmp_path, "HEAD", "a.py") == {2, 4}
+
+
+def test_an_equivalent_mutant_is_named_by_its_line_and_what_it_became() -> None:
+    diff = "--- mutation diff ---\n--- a/m.py\n+++ b/m.py\n@@ -3 +3 @@\n-    x = {0: 1}\n+    x = {-1: 1}\n"
+    key = _key("core/NumberReplacer", "    x = {0: 1}", diff)
+    assert key == "NumberReplacer @ x = {0: 1} -> x = {-1: 1}"
+
+    one = Guarded("m", "m.py", ("t.py",), equivalent=("NumberReplacer @ x = {0: 1} -> x = {-1: 1}",))
+    assert one.is_equivalent(key)
+    assert not one.is_equivalent("NumberReplacer @ x = {0: 1} -> x = {1: 1}")  # another mutant there
+    every = Guarded("m", "m.py", ("t.py",), equivalent=("NumberReplacer @ x = {0: 1}",))
+    assert every.is_equivalent(key)
+    assert every.is_equivalent("NumberReplacer @ x = {0: 1} -> x = {1: 1}")
+
+
+def test_a_modules_own_pytest_arguments_join_the_settings(tmp_path: Path) -> None:
+    (tmp_path / "mutation.toml").write_text(
+        '[settings]\ntimeout_s = 1\npytest_args = ["-x"]\n'
+        '[modules.pure]\npath = "p.py"\ntests = ["t.py"]\npytest_args = ["--noconftest"]\n'
+    )
+    settings = load(tmp_path)
+    [module] = settings.modules
+    assert "pytest -x --noconftest t.py" in _cosmic_ray_config(settings, module, "python")
+
+
+def test_the_bare_star_of_a_signature_is_not_taken_for_a_multiplication() -> None:
+    source = ["def f(a: int, *, b: int) -> int:", "    return a * b"]
+    op = "core/ReplaceBinaryOperator_Mul_Div"
+    assert _is_bare_star(source, op, (1, 14))
+    assert not _is_bare_star(source, op, (2, 13))  # a real multiplication
+    assert not _is_bare_star(source, "core/ReplaceBinaryOperator_Add_Sub", (1, 14))

@@ -3,9 +3,19 @@ configuration; a replayed dead letter keeps the user it first arrived with."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
+from faststream.rabbit import RabbitExchange
 from rtw_contracts import AssessmentScored, SessionEnded
-from rtw_platform.consumer_failures import DEAD_LETTER_USER_HEADER, PUBLISHED_BY_HEADER, PermanentFailure
+from rtw_platform.consumer_failures import (
+    DEAD_LETTER_USER_HEADER,
+    PUBLISHED_BY_HEADER,
+    ConsumerFailurePolicy,
+    PermanentFailure,
+)
+from rtw_platform.dlq import _first_publisher
 from rtw_platform.publishers import PublisherUsers, UnexpectedPublisher, amqp_user
 from rtw_platform.settings import ServiceSettings
 
@@ -87,3 +97,74 @@ def test_unset_every_service_publishes_as_this_services_own_user() -> None:
     assert settings.publishers().own == "shared"
     configured = ServiceSettings(publisher_user="rtw-{service}", publisher_users={"assessment": "a"})
     assert configured.publishers().expected(AssessmentScored) == {"a"}
+
+
+class _Broker:
+    def __init__(self) -> None:
+        self.headers: list[dict[str, Any]] = []
+
+    async def publish(self, body: bytes, **kwargs: Any) -> None:
+        self.headers.append(kwargs["headers"])
+
+
+def _delivered(user_id: str | None, headers: dict[str, Any] | None = None) -> Any:
+    raw = SimpleNamespace(
+        headers=headers,
+        user_id=user_id,
+        routing_key="assessment.scored.v1",
+        body=b"{}",
+        message_id="m-1",
+        correlation_id=None,
+        content_type="application/json",
+        timestamp=None,
+    )
+
+    async def ack() -> None:
+        return None
+
+    return SimpleNamespace(raw_message=raw, ack=ack)
+
+
+async def _dead_lettered(publishers: PublisherUsers | None, message: Any) -> dict[str, Any]:
+    policy = ConsumerFailurePolicy(
+        service="training", dead_letter_exchange=RabbitExchange("dlx"), delivery_limit=3
+    )
+    broker = _Broker()
+    policy.broker = broker  # type: ignore[assignment]
+    policy.publishers = publishers
+    await policy.dead_letter(message, "training.assessment-scored", PermanentFailure("no"), 1)
+    [headers] = broker.headers
+    return headers
+
+
+async def test_a_dead_letter_records_who_first_published_it_even_when_a_replay_fails_again() -> None:
+    first = await _dead_lettered(USERS, _delivered("rtw-assessment"))
+    assert first[PUBLISHED_BY_HEADER] == "rtw-assessment"
+    # The replay (published by the dead-letter user) fails again: still the first publisher.
+    again = await _dead_lettered(
+        USERS, _delivered("rtw-dead-letters", {PUBLISHED_BY_HEADER: "rtw-assessment"})
+    )
+    assert again[PUBLISHED_BY_HEADER] == "rtw-assessment"
+    # Without a publisher configuration (unit set-ups), the message's own user.
+    assert (await _dead_lettered(None, _delivered("guest")))[PUBLISHED_BY_HEADER] == "guest"
+    assert (await _dead_lettered(None, _delivered(None)))[PUBLISHED_BY_HEADER] == ""
+
+
+def _dead_letter(user_id: str | None, headers: dict[str, Any]) -> Any:
+    return SimpleNamespace(user_id=user_id, headers=headers)
+
+
+def test_a_dead_letters_first_publisher_for_its_replay() -> None:
+    death = {"x-death": [{"count": 1}]}
+    # Dead-lettered by the broker as it arrived (past its delivery limit): its own user.
+    assert _first_publisher(_dead_letter("rtw-assessment", death), "rtw-dead-letters") == "rtw-assessment"
+    assert _first_publisher(_dead_letter(None, death), "rtw-dead-letters") == ""
+    # A replay the broker dead-lettered again: the user recorded with it, not the replayer.
+    replayed = {**death, PUBLISHED_BY_HEADER: b"rtw-assessment"}
+    assert (
+        _first_publisher(_dead_letter("rtw-dead-letters", replayed), "rtw-dead-letters") == "rtw-assessment"
+    )
+    # Dead-lettered by the consuming service (published as itself): the user it recorded.
+    recorded = {PUBLISHED_BY_HEADER: "rtw-assessment"}
+    assert _first_publisher(_dead_letter("rtw-training", recorded), "rtw-dead-letters") == "rtw-assessment"
+    assert _first_publisher(_dead_letter("rtw-training", {}), "rtw-dead-letters") == ""

@@ -88,3 +88,50 @@ def test_a_teams_user_touches_only_its_own_queues_and_granted_keys(tmp_path: Pat
     assert not re.match(user.read, "ext.jobs.x")
     assert user.topic_write == "^$"
     assert [key for key in EVENTS if re.match(user.topic_read, key)] == ["vacancy.posted.v1"]
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"teams = 3\n", "[[teams]]"),  # not a list of tables
+        (b'teams = "payroll"\n', "[[teams]]"),
+        (b"teams = [1]\n", "team 1 is not a table"),
+        (b"\xff\xfe[[teams]]\n", "not UTF-8"),
+    ],
+)
+def test_a_teams_file_of_the_wrong_shape_is_refused_with_what_to_fix(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
+    path = tmp_path / "teams.toml"
+    path.write_bytes(content)
+    with pytest.raises(TeamsFileInvalid, match=re.escape(says)):
+        load_teams(path)
+
+
+def test_a_team_name_ending_in_a_newline_is_refused(tmp_path: Path) -> None:
+    # `$` also matches before a final newline: the user `ext-payroll\n` would be made.
+    path = _file(tmp_path, _team(_grant("vacancy.posted.v1"), name="payroll\\n"))
+    with pytest.raises(TeamsFileInvalid, match="lower-case letters"):
+        load_teams(path)
+
+
+def test_the_example_consumer_binds_the_erasure_with_the_keys_the_platform_grants_it_with() -> None:
+    """The example consumer decides from the published schemas alone whether its keys bring
+    `candidate.erased.v1`; it must decide as the grants do, or a team's consumer cannot start
+    (binding a key it was not granted) or misses erasures."""
+    import importlib.util
+    import json
+
+    from rtw_contracts.schemas import SCHEMA_DIR
+
+    path = CHECKED_IN.parents[2] / "examples" / "subscriber" / "consumer.py"
+    spec = importlib.util.spec_from_file_location("example_consumer", path)
+    assert spec is not None
+    assert spec.loader is not None
+    consumer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(consumer)
+    for key, event in EVENTS.items():
+        if event is CandidateErased:
+            continue
+        schema = json.loads((SCHEMA_DIR / f"{key}.json").read_text())
+        assert consumer.carries_personal_data(schema) == carries_personal_data(event), key

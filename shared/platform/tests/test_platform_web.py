@@ -192,6 +192,14 @@ def test_a_refusal_becomes_errors_on_the_fields_it_names() -> None:
     assert not FormErrors()
 
 
+def test_the_error_summary_links_each_field_and_a_whole_form_problem_to_the_main_content() -> None:
+    errors = FormErrors()
+    errors.add("email", "Enter an e-mail address")  # names before and after "form" alike
+    errors.add("form", "This vacancy has closed")
+    errors.add("town", "Enter a town")
+    assert [item["href"] for item in errors.summary()] == ["#email", "#main-content", "#town"]
+
+
 def test_an_operator_prints_a_single_use_sign_in_link_for_staff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RTW_TOKEN_SECRET", SECRET)
     monkeypatch.setenv("RTW_PUBLIC_URL", "https://returners.example.org")

@@ -99,11 +99,20 @@ async def test_the_switch_chooses_welsh_and_the_cookie_remembers_it() -> None:
         assert welsh.headers["content-language"] == "cy"
         assert 'href="?lang=en" lang="en" hreflang="en">English</a>' in welsh.text
         assert welsh.cookies[LANGUAGE_COOKIE] == "cy"
+        [remembered_as] = [c for c in welsh.headers.get_list("set-cookie") if c.startswith(LANGUAGE_COOKIE)]
+        assert "httponly" in remembered_as.lower()  # no script reads it
         assert "Heb ddod o hyd i'r dudalen" in visible_texts(welsh.text)
     async with _client({LANGUAGE_COOKIE: "cy"}) as remembered:
         again = await remembered.get("/things/y", headers=BROWSER)
         assert '<html lang="cy"' in again.text
         assert (await remembered.get("/label")).json() == {"label": "TGCh a digidol"}
+
+
+async def test_the_switch_keeps_the_rest_of_the_query() -> None:
+    async with _client() as client:
+        page = await client.get("/things/x?page=2&lang=cy&id=7", headers=BROWSER)
+    # keys before and after "lang" alike; the language's own replaced
+    assert 'href="?page=2&amp;id=7&amp;lang=en"' in page.text
 
 
 async def test_an_error_page_in_welsh_has_no_english_left() -> None:

@@ -419,8 +419,10 @@ def eligibility_reasons(
     """Every gate the application fails, each with a code and a plain-English reason."""
     reasons: list[ReasonCode] = []
 
-    def fail(code: IneligibilityReason, message: str) -> None:
-        reasons.append(ReasonCode(code=code, message=message))
+    def fail(code: IneligibilityReason, message: str, **params: str | int | float | list[str] | None) -> None:
+        # `params`: what the message is worded from, so a reader words it in their own language
+        # (rtw_platform.web.reasons, which a test holds to these English words).
+        reasons.append(ReasonCode(code=code, message=message, params=params))
 
     if not facts.right_to_work:
         fail(
@@ -433,7 +435,8 @@ def eligibility_reasons(
     ):
         fail(
             IneligibilityReason.OUTSIDE_WINDOW,
-            f"The application arrived on {submitted:%d %B %Y}, outside the cohort's window.",
+            f"The application arrived on {submitted.day} {submitted:%B %Y}, outside the cohort's window.",
+            submitted_on=submitted.isoformat(),
         )
     break_ = facts.career_break
     months = break_.months_as_of(today)  # whole months: the month under way does not count yet
@@ -452,12 +455,21 @@ def eligibility_reasons(
             IneligibilityReason.CAREER_BREAK_TOO_SHORT,
             f"Your {what} is {_months(months)}; "
             f"the programme is for {rules.min_break_months} months or more.",
+            months=months,
+            minimum_months=rules.min_break_months,
+            kind="caring"
+            if break_.reason.is_caring
+            else "unemployed"
+            if break_.reason is CareerBreakReason.LONG_TERM_UNEMPLOYED
+            else "break",
         )
     if facts.years_experience < rules.min_years_experience:
         fail(
             IneligibilityReason.INSUFFICIENT_EXPERIENCE,
             f"The programme needs at least {rules.min_years_experience:g} years' experience in the "
             f"profession; you told us {facts.years_experience:g}.",
+            minimum_years=rules.min_years_experience,
+            years=facts.years_experience,
         )
     registration = facts.professional_registration
     if rules.registration_required:
@@ -465,12 +477,15 @@ def eligibility_reasons(
             fail(
                 IneligibilityReason.NOT_PREVIOUSLY_REGISTERED,
                 f"The programme is for people who were registered with {_either(rules.registration_bodies)}.",
+                bodies=list(rules.registration_bodies),
             )
         elif rules.registration_bodies and registration.body not in rules.registration_bodies:
             fail(
                 IneligibilityReason.MISSING_PROFESSIONAL_BODY,
                 f"{registration.body} is not one of the bodies the programme accepts: "
                 f"{_either(rules.registration_bodies)}.",
+                body=registration.body,
+                bodies=list(rules.registration_bodies),
             )
     if rules.min_years_out_of_practice is not None or rules.max_years_out_of_practice is not None:
         last = (registration.last_practised if registration else None) or break_.start
@@ -483,12 +498,17 @@ def eligibility_reasons(
                 f"{low:g} to {high:g} years."
                 if high is not None
                 else f"You have been out of practice for {out:.1f} years; the programme needs {low:g}.",
+                years_out=round(out, 1),
+                minimum_years=low,
+                maximum_years=high,
             )
         if high is not None and out > high:
             fail(
                 IneligibilityReason.OUT_OF_PRACTICE_TOO_LONG,
                 f"You have been out of practice for {out:.1f} years; the programme is for up to "
                 f"{high:g} years. The regulator's return-to-practice route may suit you.",
+                years_out=round(out, 1),
+                maximum_years=high,
             )
     return reasons
 

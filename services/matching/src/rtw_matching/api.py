@@ -3,7 +3,6 @@ pool and reach out, candidates answer, admins set the scoring weights."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -13,14 +12,13 @@ from rtw_platform.auth import AdminOnly, CurrentPrincipal, Role
 from rtw_platform.errors import Forbidden, NotFound
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.rate_limits import limit_link_request
-from sqlmodel import col, select
 
-from . import councils, outreach, search
+from . import councils, outreach, search, store
+from .councils import vacancy_for
 from .domain import ClaimStatus, Weights
-from .matchmaking import weights_in_force
-from .models import MatchWeights, RateLimitWindow, SearchAlert, Vacancy
-from .web.common import link_options, settings_of
-from .web.views import VacancyCounts, matches_of, vacancy_counts, vacancy_for
+from .models import RateLimitWindow
+from .request_settings import link_options, settings_of
+from .store import VacancyCounts, matches_of, vacancy_counts, weights_in_force
 
 router = APIRouter()
 
@@ -81,7 +79,7 @@ async def get_council(council_id: UUID, uow: UnitOfWorkDep, principal: CurrentPr
     """The council, whether its claim is approved yet, its hires, and its vacancies with how many
     returners were proposed for each and hired (counts that erasure leaves as they were)."""
     council = await councils.council_for(uow, principal, council_id, approved=False)
-    vacancies = (await uow.session.exec(select(Vacancy).where(Vacancy.council_id == council.id))).all()
+    vacancies = await store.council_vacancies(uow, council.id)
     counts = await vacancy_counts(uow, council.id)
     none = VacancyCounts()
     return {
@@ -233,17 +231,7 @@ async def alerts(council_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincip
     """New candidates matching your saved searches (each shown once)."""
     council = await councils.council_for(uow, principal, council_id)
     await search.refresh_alerts(uow, council)
-    unseen = (
-        await uow.session.exec(
-            select(SearchAlert).where(
-                SearchAlert.council_id == council.id, col(SearchAlert.seen_at).is_(None)
-            )
-        )
-    ).all()
-    now = datetime.now(UTC)
-    for alert in unseen:
-        alert.seen_at = now
-        uow.session.add(alert)
+    unseen = await store.take_unseen_alerts(uow, council.id)
     await uow.commit()
     return [
         {"saved_search_id": str(a.saved_search_id), "candidate_ref": str(a.application_id)} for a in unseen
@@ -367,17 +355,6 @@ async def get_weights(uow: UnitOfWorkDep, _: AdminOnly) -> dict[str, Any]:
 @router.put("/weights", tags=["admin"])
 async def put_weights(body: Weights, uow: UnitOfWorkDep, admin: AdminOnly) -> dict[str, Any]:
     """Save a new version of the scoring weights."""
-    latest = (
-        await uow.session.exec(select(MatchWeights).order_by(col(MatchWeights.version).desc()).limit(1))
-    ).first()
-    version = 1 if latest is None else latest.version + 1
-    uow.session.add(
-        MatchWeights(
-            version=version,
-            weights=body.model_dump(mode="json"),
-            created_by=admin.subject,
-            created_at=datetime.now(UTC),
-        )
-    )
+    version = await store.save_weights(uow, body, admin.subject)
     await uow.commit()
     return {"version": f"v{version}"}

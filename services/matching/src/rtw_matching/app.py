@@ -17,9 +17,10 @@ from rtw_contracts import (
 from rtw_platform.service import ServiceDefinition
 
 from .api import router
-from .handlers import SUBSCRIPTIONS
+from .caches import MatchingCaches
+from .handlers import subscriptions
 from .models import REGISTRY
-from .settings import MatchingSettings
+from .settings import CacheLimits, MatchingSettings
 from .web import router as pages
 
 SERVICE = ServiceDefinition(
@@ -28,7 +29,8 @@ SERVICE = ServiceDefinition(
     description="Councils, vacancies, the consent-gated talent pool and explainable matches.",
     registry=REGISTRY,
     package_file=__file__,
-    subscriptions=SUBSCRIPTIONS,
+    # What matching keeps between runs: one object, owned here, handed to the handlers that match.
+    subscriptions=subscriptions(MatchingCaches(CacheLimits())),
     publishes=(
         CouncilRegistered,
         CouncilClaimRejected,

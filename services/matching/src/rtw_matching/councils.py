@@ -39,8 +39,9 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from . import domain
-from .matchmaking import Matched, match_vacancy
-from .models import Council, CouncilClaim, Recruiter, UsedSignInToken, Vacancy
+from .models import CandidateMatch, Council, CouncilClaim, Recruiter, UsedSignInToken, Vacancy
+from .pool_ranking import match_vacancy
+from .proposals import Matched
 
 #: A person's name as kept: a letter at least, NFC, no invisible or control characters.
 PersonName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(domain.person_name)]
@@ -573,3 +574,24 @@ async def set_vacancy_status(uow: UnitOfWork, vacancy_id: UUID, status: str, pri
     uow.session.add(vacancy)
     await uow.commit()
     return vacancy
+
+
+async def vacancy_for(uow: UnitOfWork, vacancy_id: UUID, principal: Principal) -> Vacancy:
+    """A vacancy, if the recruiter's council posted it (as unknown otherwise) and is approved."""
+    vacancy = await uow.session.get(Vacancy, vacancy_id)
+    if vacancy is None:
+        raise NotFound(NO_VACANCY)
+    await council_for(uow, principal, vacancy.council_id, missing=NO_VACANCY)
+    return vacancy
+
+
+async def match_for(uow: UnitOfWork, match_id: UUID, principal: Principal) -> tuple[CandidateMatch, Vacancy]:
+    """A match and its vacancy, if they are the recruiter's council's."""
+    match = await uow.session.get(CandidateMatch, match_id)
+    if match is None or match.status == "withdrawn":
+        raise NotFound(NO_MATCH)
+    await council_for(uow, principal, match.council_id, missing=NO_MATCH)
+    vacancy = await uow.session.get(Vacancy, match.vacancy_id)
+    if vacancy is None:
+        raise NotFound(NO_VACANCY)
+    return match, vacancy

@@ -74,13 +74,125 @@ class Weights(BaseModel):
 
 
 @dataclass(frozen=True)
+class WeightsInForce:
+    """The weights matching scores with, and the version pairs are recorded with."""
+
+    version: str
+    weights: Weights
+
+
+DEFAULT_WEIGHTS = WeightsInForce(Weights().version, Weights())
+
+
+def same_weights(a: WeightsInForce, b: WeightsInForce) -> bool:
+    """Whether two weights in force score alike (and are recorded with the same version)."""
+    return a.version == b.version and (a.weights is b.weights or a.weights == b.weights)
+
+
+@dataclass(frozen=True)
 class Place:
     latitude: float
     longitude: float
 
 
+# --------------------------------------------------------------------------------------------
+# The score's formula, written once. Each factor scores `points(weight, fraction)`: its weight
+# (`Weights`) times a fraction from 0 to 1 worked out below. The explained score (`Explainer`),
+# the quick score (`quick_scores`) and the SQL bound matching ranks a pool by
+# (`store.score_bound_sql`) are all built from these functions and constants.
+
 #: A hybrid role asks for fewer days in the office: the candidate's distance counts this many times.
 HYBRID_TRAVEL_FACTOR = 2
+#: The role fit of a candidate of the same profession who chose another specialism.
+PARTIAL_ROLE_FIT = 0.4
+#: Training in progress scores this much at once, and up to this much more as modules are done.
+TRAINING_STARTED = 0.3
+TRAINING_MODULES = 0.6
+#: A start this many days after the vacancy's scores no availability points.
+LATE_START_DAYS = 180
+#: The mean radius of the Earth (great-circle distances).
+EARTH_RADIUS_KM = 6371.0088
+
+
+def points(weight: float, fraction: float) -> float:
+    """A factor's points: its weight times the fraction, held within 0 and 1, to 0.01."""
+    return round(weight * max(0.0, min(1.0, fraction)), 2)
+
+
+def role_fraction(full_fit: bool) -> float:
+    """Role fit: whole for the vacancy's specialism or role, else `PARTIAL_ROLE_FIT`."""
+    return 1.0 if full_fit else PARTIAL_ROLE_FIT
+
+
+def skills_coverage(required: Sequence[tuple[str, int]], held: Mapping[str, int]) -> tuple[float, bool]:
+    """Skills: the mean over the required skills (sorted by name) of the level held over the
+    level needed, each at most 1; and whether any is held below its level."""
+    if not required:
+        return 1.0, False
+    get = held.get
+    covered = 0.0  # added in order: the explained and the quick scores add the same numbers
+    lacks = False
+    for skill, needed in required:
+        ratio = get(skill, 0) / needed
+        if ratio < 1.0:
+            covered += ratio
+            lacks = True
+        else:
+            covered += 1.0
+    return covered / len(required), lacks
+
+
+def experience_fraction(years: float, full_years: float) -> float:
+    """Experience: the years, up to `Weights.full_experience_years`, over those."""
+    return min(years, full_years) / full_years
+
+
+def allowed_km(travel_km: float, hybrid: bool) -> float:
+    """How far the candidate's distance allows: their own, extended for a hybrid role."""
+    return travel_km * HYBRID_TRAVEL_FACTOR if hybrid else travel_km
+
+
+def distance_fraction(km: float, allowed: float) -> float:
+    """Distance: whole within the distance allowed, less the further beyond it."""
+    return 1.0 if km <= allowed else max(0.0, 1 - (km - allowed) / max(allowed, 1.0))
+
+
+def flexible_fraction(needs_met: int, needs: int) -> float:
+    """Flexible working: the candidate's needs the vacancy meets, over their needs (whole if none)."""
+    return needs_met / needs if needs else 1.0
+
+
+def training_fraction(status: str, modules_completed: int, modules_total: int) -> float:
+    """Training: whole once completed, in part while enrolled, none before."""
+    if status == "completed":
+        return 1.0
+    if status == "enrolled" and modules_total:
+        return TRAINING_STARTED + TRAINING_MODULES * modules_completed / modules_total
+    return 0.0
+
+
+def availability_fraction(days_late: int) -> float:
+    """Availability: whole if the candidate can start by the start date, less the later they can."""
+    return 1.0 if days_late <= 0 else max(0.0, 1 - days_late / LATE_START_DAYS)
+
+
+def nearest_km(
+    phi1: float, cos1: float, longitude: float, bases: Sequence[tuple[float, float, float]]
+) -> float | None:
+    """The great-circle distance to the nearest base ((latitude, longitude, cos(latitude in
+    radians)) each) from a point at `longitude` whose latitude in radians is `phi1` and its cosine
+    `cos1` (worked out once per candidate); None without bases."""
+    km: float | None = None
+    for base_latitude, base_longitude, cos2 in bases:
+        d_lambda = _radians(base_longitude - longitude)
+        h = _sin((_radians(base_latitude) - phi1) / 2) ** 2 + cos1 * cos2 * _sin(d_lambda / 2) ** 2
+        d = EARTH_RADIUS_KM * 2 * _asin(_sqrt(h))
+        if km is None or d < km:
+            km = d
+    return km
+
+
+_radians, _sin, _cos, _asin, _sqrt = math.radians, math.sin, math.cos, math.asin, math.sqrt
 
 
 def distance_reason(km: float, travel_km: float, hybrid: bool) -> str:
@@ -106,7 +218,7 @@ def _great_circle_km(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> 
     d_phi = phi2 - phi1
     d_lambda = math.radians(lon_b - lon_a)
     h = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
-    return 6371.0088 * 2 * math.asin(math.sqrt(h))
+    return EARTH_RADIUS_KM * 2 * math.asin(math.sqrt(h))
 
 
 @dataclass(frozen=True)
@@ -151,6 +263,23 @@ def in_pool(outcome: str | None, *, withdrawn: bool) -> bool:
     training, and those promoted from the waiting list, which assessment publishes as a later
     `selected`), never the waiting list itself, and nobody who withdrew."""
     return outcome == AssessmentOutcome.SELECTED.value and not withdrawn
+
+
+class HeldOutcome(NamedTuple):
+    """The assessment outcome a profile holds, and whether it puts the candidate in the pool."""
+
+    outcome: str
+    sequence: int
+    in_pool: bool
+
+
+def later_outcome(held_sequence: int, outcome: str, sequence: int, *, withdrawn: bool) -> HeldOutcome | None:
+    """The outcome a profile holds once `outcome` (numbered `sequence`) arrives: None when a later
+    one is held already (an earlier outcome never replaces it), else the outcome with whether it
+    puts the candidate in the pool (`in_pool`)."""
+    if sequence < held_sequence:
+        return None
+    return HeldOutcome(outcome, sequence, in_pool(outcome, withdrawn=withdrawn))
 
 
 def visible_to(candidate: Candidate, council_gss: str, council_region: str) -> bool:
@@ -238,8 +367,7 @@ def gaps_of(missing: Sequence[tuple[str, int, int]]) -> list[SkillGap]:
 
 
 def _factor(name: str, fraction: float, maximum: float, why: str, hint: str | None) -> _Part:
-    points = round(maximum * max(0.0, min(1.0, fraction)), 2)
-    return _Part(name, points, maximum, why, hint)
+    return _Part(name, points(maximum, fraction), maximum, why, hint)
 
 
 def score(candidate: Candidate, vacancy: Vacancy, weights: Weights) -> Match:
@@ -298,21 +426,20 @@ class Explainer:
         self._flexible: dict[int, _Part] = {}
         self._distances: dict[int, tuple[_Part, float | None]] = {}
         self._availability: dict[date, _Part] = {}
-        years = min(f.years_experience, weights.full_experience_years)
         self._experience = _factor(
             "experience",
-            years / weights.full_experience_years,
+            experience_fraction(f.years_experience, weights.full_experience_years),
             weights.experience,
             f"{f.years_experience:g} years' experience",
             "more experience would add to it",
         )
+        fraction = training_fraction(f.training_status, f.modules_completed, f.modules_total)
         if f.training_status == "completed":
-            fraction, why = 1.0, "completed the programme's training"
+            why = "completed the programme's training"
         elif f.training_status == "enrolled" and f.modules_total:
-            fraction = 0.3 + 0.6 * f.modules_completed / f.modules_total
             why = f"in training: {f.modules_completed} of {f.modules_total} modules done"
         else:
-            fraction, why = 0.0, "not in training yet"
+            why = "not in training yet"
         self._training = _factor(
             "training", fraction, weights.training, why, "completing more training modules would add to it"
         )
@@ -340,18 +467,22 @@ class Explainer:
         if part is not None:
             return part
         if vacancy.specialism and vacancy.specialism in self.chosen:
-            fit, why = 1.0, "the vacancy's specialism is one the candidate chose"
+            full, why = True, "the vacancy's specialism is one the candidate chose"
         else:
             if self._roles is None:
                 self._roles = roles_of(self.chosen)
             if vacancy.role in self._roles:
-                fit, why = 1.0, f"{vacancy.role} is a role of a specialism the candidate chose"
+                full, why = True, f"{vacancy.role} is a role of a specialism the candidate chose"
             elif not vacancy.specialism and not self.chosen and vacancy.programme == self.programme:
-                fit, why = 1.0, "same profession"
+                full, why = True, "same profession"
             else:
-                fit, why = 0.4, "same profession, another specialism"
+                full, why = False, "same profession, another specialism"
         part = _factor(
-            "role_fit", fit, self.weights.role_fit, why, "choosing this specialism would add to it"
+            "role_fit",
+            role_fraction(full),
+            self.weights.role_fit,
+            why,
+            "choosing this specialism would add to it",
         )
         self._role[key] = part
         return part
@@ -361,20 +492,16 @@ class Explainer:
     ) -> tuple[_Part, tuple[tuple[str, int, int], ...]]:
         # Skills coverage against the vacancy's required levels (`required` sorted by skill).
         weights, held_levels = self.weights, self._held
+        coverage, _ = skills_coverage(required, held_levels)
         missing: list[tuple[str, int, int]] = []
-        covered = 0.0  # added in order, as `quick_scores` adds them
         widest, lack = -1, ("", 0, 0)
         for skill, needed in required:
             held = held_levels.get(skill, 0)
             if held < needed:
-                covered += held / needed
                 gap = (skill, needed, held)
                 missing.append(gap)
                 if needed - held > widest:  # the first of the widest gaps
                     widest, lack = needed - held, gap
-            else:
-                covered += 1.0
-        coverage = covered / len(required) if required else 1.0
         hint = None
         if missing:
             skill, needed, held = lack
@@ -397,28 +524,14 @@ class Explainer:
         cached = self._distances.get(s.distance_key) if s.distance_key else None
         if cached is not None:
             return cached
-        if work_mode == _REMOTE:
-            allowed = None
-        elif work_mode == _HYBRID:
-            allowed = self.travel * HYBRID_TRAVEL_FACTOR  # fewer days in the office
-        else:
-            allowed = self.travel
-        km: float | None = None
-        phi1, cos1, longitude = self._phi1, self._cos1, self._longitude
-        for base_latitude, base_longitude, cos2 in s.bases:
-            # `_great_circle_km`, with the candidate's side worked out once.
-            d_lambda = _radians(base_longitude - longitude)
-            h = _sin((_radians(base_latitude) - phi1) / 2) ** 2 + cos1 * cos2 * _sin(d_lambda / 2) ** 2
-            d = 6371.0088 * 2 * _asin(_sqrt(h))
-            if km is None or d < km:
-                km = d
-        if allowed is None or km is None:
+        # `_great_circle_km`, with the candidate's side worked out once.
+        km = nearest_km(self._phi1, self._cos1, self._longitude, s.bases)
+        if work_mode == _REMOTE or km is None:
             fraction, why = 1.0, "remote: distance does not matter"
-        elif km <= allowed:
-            fraction, why = 1.0, distance_reason(km, self.travel, work_mode == _HYBRID)
         else:
-            fraction = max(0.0, 1 - (km - allowed) / max(allowed, 1.0))
-            why = distance_reason(km, self.travel, work_mode == _HYBRID)
+            hybrid = work_mode == _HYBRID  # fewer days in the office
+            fraction = distance_fraction(km, allowed_km(self.travel, hybrid))
+            why = distance_reason(km, self.travel, hybrid)
         part = _factor(
             "distance", fraction, self.weights.distance, why, "a hybrid or remote arrangement would add to it"
         )
@@ -433,7 +546,7 @@ class Explainer:
             return part
         wanted, offered = self.wanted, s.offered
         met = wanted & offered
-        fraction = len(met) / len(wanted) if wanted else 1.0
+        fraction = flexible_fraction(len(met), len(wanted))
         unmet = ", ".join(label_for_code(m, FlexibleWorking).lower() for m in sorted(wanted - offered))
         part = _factor(
             "flexible_working",
@@ -457,7 +570,7 @@ class Explainer:
             fraction, why = 1.0, "available by the start date"
         else:
             late = (earliest - starts_on).days
-            fraction, why = max(0.0, 1 - late / 180), f"available {late} days after the start date"
+            fraction, why = availability_fraction(late), f"available {late} days after the start date"
         part = _factor(
             "availability", fraction, self.weights.availability, why, "an earlier start would add to it"
         )
@@ -601,9 +714,6 @@ def scorer(vacancy: Vacancy, weights: Weights) -> Scorer:
     )
 
 
-_radians, _sin, _cos, _asin, _sqrt = math.radians, math.sin, math.cos, math.asin, math.sqrt
-
-
 def quick_score(s: Scorer, facts: Sequence[Any]) -> tuple[float, bool]:
     """The total `score` gives (exactly), and whether the candidate lacks a skill the vacancy needs.
 
@@ -626,7 +736,7 @@ class _Points:
         self.availability: dict[int, float] = {}
 
 
-def quick_scores(facts: Facts, scorers: Sequence[Scorer]) -> list[tuple[float, bool]]:  # noqa: C901 (issue 21)
+def quick_scores(facts: Facts, scorers: Sequence[Scorer]) -> list[tuple[float, bool]]:
     """For one candidate and many vacancies, the totals `score` gives (exactly) and whether the
     candidate lacks a skill each vacancy needs; what depends on the candidate alone is worked out
     once, and so is each part that recurs between the vacancies (a role fit, a set of bases, the
@@ -649,16 +759,12 @@ def quick_scores(facts: Facts, scorers: Sequence[Scorer]) -> list[tuple[float, b
     wanted = frozenset(flexible)
     phi1 = _radians(latitude)
     cos1 = _cos(phi1)
-    if training == "completed":
-        trained = 1.0
-    elif training == "enrolled" and modules:
-        trained = 0.3 + 0.6 * done / modules
-    else:
-        trained = 0.0
-    held = skills.get
+    trained = training_fraction(training, done, modules)
+    # The formula's functions as locals: looked up once, not once per pair.
+    _points, _coverage, _nearest = points, skills_coverage, nearest_km
     by_weights: dict[int, _Points] = {}
     points_key = -1
-    points = _Points(0.0, 0.0)
+    held = _Points(0.0, 0.0)
     results: list[tuple[float, bool]] = []
     append = results.append
     for s in scorers:
@@ -666,81 +772,53 @@ def quick_scores(facts: Facts, scorers: Sequence[Scorer]) -> list[tuple[float, b
             points_key = s.weights_key
             found = by_weights.get(points_key) if points_key else None
             if found is None:
-                w_experience, w_training, full = s.weights[2], s.weights[5], s.full_experience_years
                 found = _Points(
-                    round(w_experience * max(0.0, min(1.0, min(years, full) / full)), 2),
-                    round(w_training * max(0.0, min(1.0, trained)), 2),
+                    points(s.weights[2], experience_fraction(years, s.full_experience_years)),
+                    points(s.weights[5], trained),
                 )
                 if points_key:
                     by_weights[points_key] = found
-            points = found
-        cached = points.role.get(s.role_key) if s.role_key else None
+            held = found
+        cached = held.role.get(s.role_key) if s.role_key else None
         if cached is None:
-            w_role = s.weights[0]
-            if not s.fitting.isdisjoint(chosen) or (
+            full = not s.fitting.isdisjoint(chosen) or (
                 not s.specialism and not chosen and s.programme == programme
-            ):
-                cached = round(w_role * 1.0, 2)
-            else:
-                cached = round(w_role * 0.4, 2)
+            )
+            cached = _points(s.weights[0], role_fraction(full))
             if s.role_key:
-                points.role[s.role_key] = cached
+                held.role[s.role_key] = cached
         total = cached
 
-        lacks = False
-        if s.skills:
-            covered = 0.0
-            for skill, needed in s.skills:
-                ratio = held(skill, 0) / needed
-                if ratio < 1.0:
-                    covered += ratio
-                    lacks = True
-                else:
-                    covered += 1.0
-            coverage = covered / len(s.skills)
-        else:
-            coverage = 1.0
-        total += round(s.weights[1] * max(0.0, min(1.0, coverage)), 2)
-        total += points.experience
+        coverage, lacks = _coverage(s.skills, skills)
+        total += _points(s.weights[1], coverage)
+        total += held.experience
 
-        cached = points.distance.get(s.distance_key) if s.distance_key else None
+        cached = held.distance.get(s.distance_key) if s.distance_key else None
         if cached is None:
             fraction = 1.0
             if s.distance_matters:
-                allowed = travel * HYBRID_TRAVEL_FACTOR if s.hybrid else travel
-                km = -1.0
-                for base_latitude, base_longitude, cos2 in s.bases:
-                    d_phi = _radians(base_latitude) - phi1
-                    d_lambda = _radians(base_longitude - longitude)
-                    h = _sin(d_phi / 2) ** 2 + cos1 * cos2 * _sin(d_lambda / 2) ** 2
-                    d = 6371.0088 * 2 * _asin(_sqrt(h))
-                    if km < 0 or d < km:
-                        km = d
-                if km > allowed:
-                    fraction = max(0.0, 1 - (km - allowed) / max(allowed, 1.0))
-            cached = round(s.weights[3] * max(0.0, min(1.0, fraction)), 2)
+                km = _nearest(phi1, cos1, longitude, s.bases)
+                if km is not None:
+                    fraction = distance_fraction(km, allowed_km(travel, s.hybrid))
+            cached = _points(s.weights[3], fraction)
             if s.distance_key:
-                points.distance[s.distance_key] = cached
+                held.distance[s.distance_key] = cached
         total += cached
 
-        cached = points.flexible.get(s.offered_key) if s.offered_key else None
+        cached = held.flexible.get(s.offered_key) if s.offered_key else None
         if cached is None:
-            fraction = len(wanted & s.offered) / len(wanted) if wanted else 1.0
-            cached = round(s.weights[4] * max(0.0, min(1.0, fraction)), 2)
+            cached = _points(s.weights[4], flexible_fraction(len(wanted & s.offered), len(wanted)))
             if s.offered_key:
-                points.flexible[s.offered_key] = cached
+                held.flexible[s.offered_key] = cached
         total += cached
-        total += points.training
+        total += held.training
 
-        cached = points.availability.get(s.starts_key) if s.starts_key else None
+        cached = held.availability.get(s.starts_key) if s.starts_key else None
         if cached is None:
-            if earliest is None or earliest <= s.starts_on:
-                fraction = 1.0
-            else:
-                fraction = max(0.0, 1 - (earliest - s.starts_on).days / 180)
-            cached = round(s.weights[6] * max(0.0, min(1.0, fraction)), 2)
+            late = 0 if earliest is None else (earliest - s.starts_on).days
+            cached = _points(s.weights[6], availability_fraction(late))
             if s.starts_key:
-                points.availability[s.starts_key] = cached
+                held.availability[s.starts_key] = cached
         total += cached
         append((round(total, 2), lacks))
     return results
@@ -788,6 +866,58 @@ def near_fit_gaps(match: Match, weights: Weights) -> Sequence[SkillGap]:
     if not match.missing or match.score < weights.near_fit_at or match.score >= 100:
         return []
     return match.gaps
+
+
+# --------------------------------------------------------------------------- a match's steps
+
+#: Which step may follow which (from a proposal to a hire).
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "proposed": frozenset({"shortlisted"}),
+    "displaced": frozenset({"shortlisted"}),  # a better candidate took its place; a search still finds it
+    "shortlisted": frozenset({"reached_out"}),
+    "reached_out": frozenset({"accepted", "declined"}),
+    "accepted": frozenset({"interviewing", "hired", "not_hired"}),
+    "interviewing": frozenset({"hired", "not_hired"}),
+}
+#: Statuses in which the council may read the candidate's contact details (they accepted).
+CONTACT_RELEASED = frozenset({"accepted", "interviewing", "hired", "not_hired"})
+#: Statuses the candidate sees: a council's reach-out and what followed (never mere proposals).
+SHOWN_TO_CANDIDATE = ("reached_out", "accepted", "declined", "interviewing", "hired", "not_hired")
+#: Statuses that end a match for good: leaving the pool does not withdraw them.
+CONCLUDED = frozenset({"hired", "not_hired", "declined"})
+#: Statuses of a match that no longer stands among a vacancy's proposals.
+NOT_STANDING = ("withdrawn", "displaced")
+#: The only status a proposal can be displaced from (nobody has acted on it yet).
+DISPLACEABLE = "proposed"
+
+_STEP_NEEDS = {
+    "shortlisted": "Only a proposed or found candidate can be shortlisted",
+    "reached_out": "Shortlist the candidate before reaching out",
+    "accepted": "The candidate can answer only a reach-out",
+    "declined": "The candidate can answer only a reach-out",
+    "interviewing": "An interview needs the candidate to have accepted",
+    "hired": "Record an outcome only after the candidate accepted",
+    "not_hired": "Record an outcome only after the candidate accepted",
+}
+
+
+class StepRefused(ValueError):
+    """A step that may not follow the match's status; the message says what must come first."""
+
+
+def next_status(current: str, to: str) -> str:
+    """The match's status after the step to `to`; raises StepRefused, saying why, when `to` may
+    not follow `current`."""
+    if to not in TRANSITIONS.get(current, frozenset()):
+        needs = _STEP_NEEDS.get(to, "Not allowed")
+        raise StepRefused(f"{needs}; this match is {current.replace('_', ' ')}.")
+    return to
+
+
+def ends_on_leaving(status: str) -> bool:
+    """Whether a match ends (withdrawn) when the candidate leaves the pool or stops allowing the
+    council: every match not concluded already."""
+    return status not in CONCLUDED
 
 
 # --------------------------------------------------------------------------- people and claims

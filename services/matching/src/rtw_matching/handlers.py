@@ -19,18 +19,23 @@ from rtw_platform.messaging import Subscription
 from rtw_platform.sessions import SESSION_ENDED
 
 from . import erasure, pool
+from .caches import MatchingCaches
 
-SUBSCRIPTIONS = (
-    Subscription(ApplicationSubmittedV2, pool.add_candidate),
-    Subscription(ApplicationContactGiven, pool.record_contact),
-    Subscription(ApplicationSubmitted, pool.add_candidate_v1),  # drained until v1 retires
-    Subscription(AssessmentScored, pool.record_assessment),
-    Subscription(SelectionReopened, pool.record_selection_reopened),
-    Subscription(TrainingEnrolled, pool.record_enrolment),
-    Subscription(TrainingModuleCompleted, pool.record_module),
-    Subscription(TrainingCompleted, pool.record_training_completed),
-    Subscription(ApplicationWithdrawn, pool.record_withdrawal),
-    Subscription(CandidatePreferencesChanged, pool.record_preferences),
-    Subscription(CandidateErased, erasure.erase_candidate),
-    SESSION_ENDED,  # a session signed out of anywhere ends here too
-)
+
+def subscriptions(caches: MatchingCaches) -> tuple[Subscription, ...]:
+    """What the service consumes, matching changed candidates with these caches."""
+    talent = pool.TalentPool(caches)
+    return (
+        Subscription(ApplicationSubmittedV2, talent.add_candidate),
+        Subscription(ApplicationContactGiven, pool.record_contact),
+        Subscription(ApplicationSubmitted, talent.add_candidate_v1),  # drained until v1 retires
+        Subscription(AssessmentScored, talent.record_assessment),
+        Subscription(SelectionReopened, pool.record_selection_reopened),
+        Subscription(TrainingEnrolled, talent.record_enrolment),
+        Subscription(TrainingModuleCompleted, talent.record_module),
+        Subscription(TrainingCompleted, talent.record_training_completed),
+        Subscription(ApplicationWithdrawn, pool.record_withdrawal),
+        Subscription(CandidatePreferencesChanged, talent.record_preferences),
+        Subscription(CandidateErased, erasure.erase_candidate),
+        SESSION_ENDED,  # a session signed out of anywhere ends here too
+    )

@@ -21,23 +21,12 @@ from rtw_contracts import (
 from rtw_platform.auth import Principal, Role
 from rtw_platform.errors import Conflict, Forbidden, NotFound
 from rtw_platform.uow import UnitOfWork
-from sqlmodel import col, select
 
-from . import domain
+from . import domain, store
 from .councils import NO_MATCH, NO_VACANCY, council_for
-from .matchmaking import candidate_of, vacancy_of, weights_in_force
-from .models import CandidateContact, CandidateMatch, CandidateProfile, Council, Vacancy
-
-#: Which step may follow which, and who takes it.
-TRANSITIONS: dict[str, set[str]] = {
-    "proposed": {"shortlisted"},
-    "displaced": {"shortlisted"},  # a better candidate took its place; a search still finds it
-    "shortlisted": {"reached_out"},
-    "reached_out": {"accepted", "declined"},
-    "accepted": {"interviewing", "hired", "not_hired"},
-    "interviewing": {"hired", "not_hired"},
-}
-CONTACT_RELEASED = {"accepted", "interviewing", "hired", "not_hired"}
+from .models import CandidateContact, CandidateMatch, CandidateProfile, Vacancy
+from .profiles import candidate_of, vacancy_of
+from .store import weights_in_force
 
 
 class ResponseIn(BaseModel):
@@ -82,23 +71,12 @@ class OutcomeIn(BaseModel):
 
 
 def _move(match: CandidateMatch, to: str) -> None:
-    if to not in TRANSITIONS.get(match.status, set()):
-        raise Conflict(_why_not(match.status, to))
-    match.status = to
+    """Take the step to `to` (the rule: `domain.next_status`), or refuse it (409) saying why."""
+    try:
+        match.status = domain.next_status(match.status, to)
+    except domain.StepRefused as refused:
+        raise Conflict(str(refused)) from None
     match.updated_at = datetime.now(UTC)
-
-
-def _why_not(current: str, to: str) -> str:
-    needs = {
-        "shortlisted": "Only a proposed or found candidate can be shortlisted",
-        "reached_out": "Shortlist the candidate before reaching out",
-        "accepted": "The candidate can answer only a reach-out",
-        "declined": "The candidate can answer only a reach-out",
-        "interviewing": "An interview needs the candidate to have accepted",
-        "hired": "Record an outcome only after the candidate accepted",
-        "not_hired": "Record an outcome only after the candidate accepted",
-    }
-    return f"{needs.get(to, 'Not allowed')}; this match is {current.replace('_', ' ')}."
 
 
 async def _match(uow: UnitOfWork, match_id: UUID) -> CandidateMatch:
@@ -130,14 +108,7 @@ async def shortlist(
         or not domain.visible_to(candidate_of(profile), council.gss_code, council.region)
     ):
         raise NotFound("No candidate with that reference is visible to your council.")
-    match = (
-        await uow.session.exec(
-            select(CandidateMatch).where(
-                CandidateMatch.vacancy_id == vacancy.id,
-                CandidateMatch.application_id == profile.application_id,
-            )
-        )
-    ).first()
+    match = await store.match_of(uow, vacancy, profile.application_id)
     if match is None:
         in_force = await weights_in_force(uow)
         scored = domain.score(candidate_of(profile), vacancy_of(vacancy), in_force.weights)
@@ -213,7 +184,7 @@ async def contact(uow: UnitOfWork, match_id: UUID, principal: Principal) -> dict
     """The candidate's contact details, once they accepted this council's reach-out: name, e-mail,
     and the telephone number if they gave one for a council to call (None otherwise)."""
     match = await _councils_match(uow, match_id, principal)
-    if match.status not in CONTACT_RELEASED:
+    if match.status not in domain.CONTACT_RELEASED:
         raise Forbidden("Contact details are shared only after the candidate accepts your reach-out.")
     details = await uow.session.get(CandidateContact, match.candidate_id)
     if details is None:
@@ -308,19 +279,7 @@ async def record_outcome(
 
 async def matches_for_candidate(uow: UnitOfWork, candidate_id: UUID) -> list[dict[str, Any]]:
     """A candidate's councils' interest: reach-outs and what followed (never mere proposals)."""
-    rows = (
-        await uow.session.exec(
-            select(CandidateMatch, Vacancy, Council)
-            .join(Vacancy, Vacancy.id == CandidateMatch.vacancy_id)  # type: ignore[arg-type]
-            .join(Council, Council.id == CandidateMatch.council_id)  # type: ignore[arg-type]
-            .where(
-                CandidateMatch.candidate_id == candidate_id,
-                col(CandidateMatch.status).in_(
-                    ["reached_out", "accepted", "declined", "interviewing", "hired", "not_hired"]
-                ),
-            )
-        )
-    ).all()
+    rows = await store.interest_of_candidate(uow, candidate_id)
     return [
         {
             "match_id": str(m.id),

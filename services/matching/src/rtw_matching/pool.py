@@ -22,17 +22,14 @@ from rtw_contracts import (
 )
 from rtw_platform import reference
 from rtw_platform.uow import UnitOfWork
-from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import select
 
-from . import domain
-from .matchmaking import match_candidate
+from . import domain, store
+from .caches import MatchingCaches
+from .candidate_matching import match_candidate
 from .models import (
     AssessmentOutcomeRecord,
-    CandidateContact,
     CandidateMatch,
     CandidateProfile,
-    Council,
     Departure,
 )
 
@@ -45,11 +42,11 @@ async def one_at_a_time(uow: UnitOfWork, application_id: UUID) -> None:
     await uow.lock(f"matching.profile:{application_id}")
 
 
-async def add_candidate_v1(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
+async def add_candidate_v1(event: ApplicationSubmitted, uow: UnitOfWork, *, caches: MatchingCaches) -> None:
     """A version-1 submission still queued (or replayed) until v1 retires: its facts and its
     contact details, handled as the two version-2 events it stands for."""
     facts, contact = event.split()
-    await add_candidate(facts, uow)
+    await add_candidate(facts, uow, caches=caches)
     await record_contact(contact, uow)
 
 
@@ -58,22 +55,17 @@ async def record_contact(event: ApplicationContactGiven, uow: UnitOfWork) -> Non
     sees them only once the candidate accepts its reach-out."""
     if await uow.session.get(Departure, event.candidate_id) is not None:
         return  # erased before their contact details reached us: keep nothing
-    statement = insert(CandidateContact).values(
-        candidate_id=event.candidate_id,
+    await store.keep_contact(
+        uow,
+        event.candidate_id,
         given_name=event.given_name,
         family_name=event.family_name,
         email=str(event.email),
         phone=event.phone,  # given (or not) for a council to call about a job
     )
-    await uow.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["candidate_id"],
-            set_={k: statement.excluded[k] for k in ("given_name", "family_name", "email", "phone")},
-        )
-    )
 
 
-async def add_candidate(event: ApplicationSubmittedV2, uow: UnitOfWork) -> None:
+async def add_candidate(event: ApplicationSubmittedV2, uow: UnitOfWork, *, caches: MatchingCaches) -> None:
     """Keep the facts matching needs (the contact details come apart: ApplicationContactGiven)."""
     await one_at_a_time(uow, event.application_id)
     if await uow.session.get(Departure, event.candidate_id) is not None:
@@ -109,14 +101,12 @@ async def add_candidate(event: ApplicationSubmittedV2, uow: UnitOfWork) -> None:
     if await uow.session.get(Departure, event.application_id) is not None:
         profile.withdrawn = True  # withdrew before the application reached us
     record = await uow.session.get(AssessmentOutcomeRecord, event.application_id)
-    if record is not None and record.sequence >= profile.assessment_sequence:
-        profile.assessment_outcome = record.outcome
-        profile.assessment_sequence = record.sequence
-        profile.in_pool = domain.in_pool(record.outcome, withdrawn=profile.withdrawn)
+    if record is not None:
+        _hold_outcome(profile, record.outcome, record.sequence)
     uow.session.add(profile)
     await uow.session.flush()
     if profile.in_pool:
-        await match_candidate(uow, profile, cause=event)
+        await match_candidate(uow, profile, cause=event, caches=caches)
 
 
 def _keep_preferences(profile: CandidateProfile, preferences: WorkPreferences, sequence: int) -> None:
@@ -136,7 +126,9 @@ class ApplicationNotHeardYet(Exception):
     application arrives, and dead-lettered with this reason if it never does."""
 
 
-async def record_preferences(event: CandidatePreferencesChanged, uow: UnitOfWork) -> None:
+async def record_preferences(
+    event: CandidatePreferencesChanged, uow: UnitOfWork, *, caches: MatchingCaches
+) -> None:
     """The candidate changed their availability, travel or who may see them: the pool entry
     follows; councils they no longer allow cannot find them, and open matches with those councils
     end (they can no longer reach out); the candidate is matched again on the new terms."""
@@ -156,29 +148,23 @@ async def record_preferences(event: CandidatePreferencesChanged, uow: UnitOfWork
     await uow.session.flush()
     await _end_matches_with_councils_not_allowed(uow, profile)
     if profile.in_pool:
-        await match_candidate(uow, profile, cause=event)
+        await match_candidate(uow, profile, cause=event, caches=caches)
 
 
 async def _end_matches_with_councils_not_allowed(uow: UnitOfWork, profile: CandidateProfile) -> None:
-    matches = (
-        await uow.session.exec(
-            select(CandidateMatch, Council)
-            .join(Council, Council.id == CandidateMatch.council_id)  # type: ignore[arg-type]
-            .where(CandidateMatch.application_id == profile.application_id)
-        )
-    ).all()
+    matches = await store.matches_with_councils_of(uow, profile.application_id)
     regions, councils = set(profile.visible_regions), set(profile.visible_councils)
     _end(uow, (m for m, c in matches if c.region not in regions and c.gss_code not in councils))
 
 
-async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
+async def record_assessment(event: AssessmentScored, uow: UnitOfWork, *, caches: MatchingCaches) -> None:
     """Keep the latest outcome (even before the application arrives); selected candidates (and
     those promoted from the waiting list) join the pool and are matched; others leave it."""
     profile = await _record_outcome(
         uow, event.application_id, event.candidate_id, event.outcome.value, event.sequence or 0
     )
     if profile is not None and profile.in_pool:
-        await match_candidate(uow, profile, cause=event)
+        await match_candidate(uow, profile, cause=event, caches=caches)
 
 
 #: The outcome kept while a reopened selection is being decided again (never in the pool).
@@ -199,33 +185,30 @@ async def _record_outcome(
     await one_at_a_time(uow, application_id)
     if await uow.session.get(Departure, candidate_id) is not None:
         return None  # erased: nothing about them is kept, even an outcome arriving late
-    statement = insert(AssessmentOutcomeRecord).values(
-        application_id=application_id,
-        candidate_id=candidate_id,
-        outcome=outcome,
-        sequence=sequence,
-    )
-    await uow.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["application_id"],
-            set_={"outcome": statement.excluded.outcome, "sequence": statement.excluded.sequence},
-            where=AssessmentOutcomeRecord.sequence <= sequence,  # type: ignore[arg-type]
-        )
-    )
+    await store.keep_outcome_record(uow, application_id, candidate_id, outcome, sequence)
     profile = await uow.session.get(CandidateProfile, application_id)
-    if profile is None or sequence < profile.assessment_sequence:
+    if profile is None:
         return None
     was_in_pool = profile.in_pool
-    profile.assessment_outcome = outcome
-    profile.assessment_sequence = sequence
-    profile.in_pool = domain.in_pool(outcome, withdrawn=profile.withdrawn)
+    if not _hold_outcome(profile, outcome, sequence):
+        return None
     profile.updated_at = datetime.now(UTC)
     uow.session.add(profile)
     await uow.session.flush()
     return profile if profile.in_pool and not was_in_pool else None
 
 
-async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:
+def _hold_outcome(profile: CandidateProfile, outcome: str, sequence: int) -> bool:
+    """Hold the outcome on the profile unless a later one is held (the rule:
+    `domain.later_outcome`); whether it was held."""
+    held = domain.later_outcome(profile.assessment_sequence, outcome, sequence, withdrawn=profile.withdrawn)
+    if held is None:
+        return False
+    profile.assessment_outcome, profile.assessment_sequence, profile.in_pool = held
+    return True
+
+
+async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork, *, caches: MatchingCaches) -> None:
     """In training: counts towards the score."""
     await one_at_a_time(uow, event.application_id)
     profile = await _profile_for_training(uow, event)
@@ -236,10 +219,10 @@ async def record_enrolment(event: TrainingEnrolled, uow: UnitOfWork) -> None:
     uow.session.add(profile)
     await uow.session.flush()
     if profile.in_pool:
-        await match_candidate(uow, profile, cause=event)
+        await match_candidate(uow, profile, cause=event, caches=caches)
 
 
-async def record_module(event: TrainingModuleCompleted, uow: UnitOfWork) -> None:
+async def record_module(event: TrainingModuleCompleted, uow: UnitOfWork, *, caches: MatchingCaches) -> None:
     """A module completed: the skills it builds raise the candidate's levels, so scores rise."""
     await one_at_a_time(uow, event.application_id)
     profile = await _profile_for_training(uow, event)
@@ -252,10 +235,12 @@ async def record_module(event: TrainingModuleCompleted, uow: UnitOfWork) -> None
     uow.session.add(profile)
     await uow.session.flush()
     if profile.in_pool:
-        await match_candidate(uow, profile, cause=event)
+        await match_candidate(uow, profile, cause=event, caches=caches)
 
 
-async def record_training_completed(event: TrainingCompleted, uow: UnitOfWork) -> None:
+async def record_training_completed(
+    event: TrainingCompleted, uow: UnitOfWork, *, caches: MatchingCaches
+) -> None:
     """Training completed."""
     await one_at_a_time(uow, event.application_id)
     profile = await _profile_for_training(uow, event)
@@ -267,7 +252,7 @@ async def record_training_completed(event: TrainingCompleted, uow: UnitOfWork) -
     uow.session.add(profile)
     await uow.session.flush()
     if profile.in_pool:
-        await match_candidate(uow, profile, cause=event)
+        await match_candidate(uow, profile, cause=event, caches=caches)
 
 
 async def _profile_for_training(
@@ -305,28 +290,50 @@ async def record_withdrawal(event: ApplicationWithdrawn, uow: UnitOfWork) -> Non
 async def remember_departure(uow: UnitOfWork, subject: UUID, kind: str) -> None:
     """Remember that an application was withdrawn or a candidate erased (the id only), so that
     events about them that arrive later bring nothing back."""
-    await uow.session.execute(
-        insert(Departure)
-        .values(id=subject, kind=kind, at=datetime.now(UTC))
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
+    await store.remember_departure(uow, subject, kind)
 
 
 async def _end_matches(uow: UnitOfWork, application_ids: list[UUID]) -> None:
     if not application_ids:
         return
-    matches = (
-        await uow.session.exec(
-            select(CandidateMatch).where(CandidateMatch.application_id.in_(application_ids))  # type: ignore[attr-defined]
-        )
-    ).all()
+    matches = await store.matches_of_applications(uow, application_ids)
     _end(uow, matches)
 
 
 def _end(uow: UnitOfWork, matches: Iterable[CandidateMatch]) -> None:
     """End the matches still open (as withdrawn: no council can reach out on them)."""
     for match in matches:
-        if match.status not in ("hired", "not_hired", "declined"):
+        if domain.ends_on_leaving(match.status):
             match.status = "withdrawn"
             match.updated_at = datetime.now(UTC)
             uow.session.add(match)
+
+
+class TalentPool:
+    """The pool's event handlers (`handlers.subscriptions`), with the matching caches of the
+    process (built in `app.py`); each has the name of the function it calls, which is its inbox
+    key."""
+
+    def __init__(self, caches: MatchingCaches) -> None:
+        self.caches = caches
+
+    async def add_candidate(self, event: ApplicationSubmittedV2, uow: UnitOfWork) -> None:
+        await add_candidate(event, uow, caches=self.caches)
+
+    async def add_candidate_v1(self, event: ApplicationSubmitted, uow: UnitOfWork) -> None:
+        await add_candidate_v1(event, uow, caches=self.caches)
+
+    async def record_preferences(self, event: CandidatePreferencesChanged, uow: UnitOfWork) -> None:
+        await record_preferences(event, uow, caches=self.caches)
+
+    async def record_assessment(self, event: AssessmentScored, uow: UnitOfWork) -> None:
+        await record_assessment(event, uow, caches=self.caches)
+
+    async def record_enrolment(self, event: TrainingEnrolled, uow: UnitOfWork) -> None:
+        await record_enrolment(event, uow, caches=self.caches)
+
+    async def record_module(self, event: TrainingModuleCompleted, uow: UnitOfWork) -> None:
+        await record_module(event, uow, caches=self.caches)
+
+    async def record_training_completed(self, event: TrainingCompleted, uow: UnitOfWork) -> None:
+        await record_training_completed(event, uow, caches=self.caches)

@@ -15,9 +15,10 @@ from rtw_platform.uow import UnitOfWork
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from . import domain
-from .matchmaking import candidate_of, vacancy_of, weights_in_force
+from . import domain, store
 from .models import CandidateProfile, Council, SavedSearch, SearchAlert, Vacancy
+from .profiles import candidate_of, vacancy_of
+from .store import weights_in_force
 
 KM_PER_DEGREE_LAT = 111.32
 #: Skills one search may require (a vacancy requires at most 30 too).
@@ -186,26 +187,10 @@ async def refresh_alerts(
 ) -> int:
     """Raise an alert for every candidate now matching a saved search who had none before."""
     created = 0
-    searches = (
-        [only]
-        if only
-        else (
-            await uow.session.exec(
-                select(SavedSearch).where(
-                    SavedSearch.council_id == council.id, col(SavedSearch.alerts_on).is_(True)
-                )
-            )
-        ).all()
-    )
+    searches = [only] if only else await store.saved_searches_alerting(uow, council.id)
     for saved in searches:
         filters = SearchFilters.model_validate({**saved.filters, "page_size": 100})
-        seen = set(
-            (
-                await uow.session.exec(
-                    select(SearchAlert.application_id).where(SearchAlert.saved_search_id == saved.id)
-                )
-            ).all()
-        )
+        seen = await store.alerted_applications(uow, saved.id)
         page = 1
         while True:
             result = await search(uow, council, filters.model_copy(update={"page": page}))
@@ -236,12 +221,7 @@ MAX_SAVED_SEARCHES = 50
 
 async def saved_searches_of(uow: UnitOfWork, council: Council) -> list[SavedSearch]:
     """The council's saved searches, newest first."""
-    statement = (
-        select(SavedSearch)
-        .where(SavedSearch.council_id == council.id)
-        .order_by(col(SavedSearch.created_at).desc())
-    )
-    return list((await uow.session.exec(statement)).all())
+    return await store.saved_searches_of(uow, council.id)
 
 
 async def saved_search_for(uow: UnitOfWork, council: Council, saved_search_id: UUID) -> SavedSearch:
@@ -263,23 +243,15 @@ async def check_room_for_another(uow: UnitOfWork, council: Council) -> None:
 
 async def unseen_alerts(uow: UnitOfWork, council: Council) -> dict[UUID, list[SearchAlert]]:
     """The council's alerts nobody has seen yet, by saved search, oldest first."""
-    statement = (
-        select(SearchAlert)
-        .where(SearchAlert.council_id == council.id, col(SearchAlert.seen_at).is_(None))
-        .order_by(col(SearchAlert.created_at))
-    )
     found: dict[UUID, list[SearchAlert]] = {}
-    for alert in (await uow.session.exec(statement)).all():
+    for alert in await store.unseen_alerts_of(uow, council.id):
         found.setdefault(alert.saved_search_id, []).append(alert)
     return found
 
 
 async def mark_seen(uow: UnitOfWork, saved: SavedSearch) -> int:
     """Mark a saved search's alerts seen; how many were new."""
-    statement = select(SearchAlert).where(
-        SearchAlert.saved_search_id == saved.id, col(SearchAlert.seen_at).is_(None)
-    )
-    alerts = (await uow.session.exec(statement)).all()
+    alerts = await store.alerts_of_search(uow, saved.id, unseen_only=True)
     now = datetime.now(UTC)
     for alert in alerts:
         alert.seen_at = now
@@ -304,9 +276,7 @@ async def set_alerts(uow: UnitOfWork, council: Council, saved: SavedSearch, on: 
 
 async def delete_saved_search(uow: UnitOfWork, saved: SavedSearch) -> None:
     """Delete a saved search and its alerts."""
-    alerts = (
-        await uow.session.exec(select(SearchAlert).where(SearchAlert.saved_search_id == saved.id))
-    ).all()
+    alerts = await store.alerts_of_search(uow, saved.id, unseen_only=False)
     for alert in alerts:
         await uow.session.delete(alert)
     await uow.session.delete(saved)

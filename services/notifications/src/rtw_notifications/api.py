@@ -10,16 +10,15 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict
-from rtw_platform.auth import AdminOnly, CurrentPrincipal, Role
-from rtw_platform.errors import NotFound, Unauthorised
+from rtw_platform.auth import AdminOnly, CurrentPrincipal
+from rtw_platform.errors import Unauthorised
 from rtw_platform.http import UnitOfWorkDep
-from sqlalchemy import func
-from sqlmodel import col, select
 
-from .delivery_repair import BadReceipt, ResendFilter, read_receipt, record_receipt, resend
-from .models import Delivery, Person
-from .notices import person_of_unsubscribe_token
-from .settings import NotificationsSettings
+from .domain import BadReceipt, read_receipt
+from .links import person_of_unsubscribe_token
+from .settings import notifications_settings
+from .store import DeliveryLogQuery, ResendFilter, work_of
+from .use_cases import delivery_repair, people
 
 router = APIRouter()
 
@@ -41,26 +40,10 @@ async def delivery_log(
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """Every message and its status, newest first; filter by person, event or status."""
-    statement: Any = select(Delivery)
-    counting: Any = select(func.count()).select_from(Delivery)
-    for column, value in (
-        (Delivery.recipient_id, recipient_id),
-        (Delivery.event_id, event_id),
-        (Delivery.status, status),
-    ):
-        if value is not None:
-            statement = statement.where(column == value)
-            counting = counting.where(column == value)
-    total = (await uow.session.exec(counting)).one()
-    rows = (
-        await uow.session.exec(
-            statement.order_by(col(Delivery.created_at).desc())
-            .offset((page - 1) * page_size)
-            .limit(page_size)
-        )
-    ).all()
+    query = DeliveryLogQuery(recipient_id, event_id, status, page, page_size)
+    total, rows = await delivery_repair.delivery_log(work_of(uow), query)
     return {
-        "total": int(total),
+        "total": total,
         "items": [
             {
                 "delivery_id": str(d.id),
@@ -96,7 +79,7 @@ async def resend_failed(uow: UnitOfWorkDep, _: AdminOnly, body: ResendIn) -> dic
     """Send failed deliveries again (given up on after their tries, or failed at Notify): they
     go back to the dispatcher, due now. A bounced address is not resent."""
     which = ResendFilter(body.template, body.since, body.recipient_id, tuple(body.delivery_ids))
-    count = await resend(uow, which, dry_run=body.dry_run)
+    count = await delivery_repair.resend(work_of(uow), which, dry_run=body.dry_run)
     return {"would_resend" if body.dry_run else "resent": count}
 
 
@@ -105,9 +88,7 @@ async def notify_receipt(request: Request, uow: UnitOfWorkDep) -> dict[str, Any]
     """GOV.UK Notify's delivery receipt (its callback, with the bearer token set in Notify's
     callback settings and in RTW_NOTIFY_CALLBACK_TOKEN): delivered, or bounced, recorded on the
     delivery."""
-    settings = request.app.state.settings
-    assert isinstance(settings, NotificationsSettings)
-    expected = settings.notify_callback_token
+    expected = notifications_settings(request.app.state.settings).notify_callback_token
     given = request.headers.get("authorization", "")
     if expected is None or not hmac.compare_digest(
         given.encode(), f"Bearer {expected.get_secret_value()}".encode()
@@ -117,7 +98,7 @@ async def notify_receipt(request: Request, uow: UnitOfWorkDep) -> dict[str, Any]
         body = await request.json()
     except (ValueError, RecursionError):  # not JSON, or nested too deep to read
         raise BadReceipt("A delivery receipt is a JSON object.") from None
-    recorded = await record_receipt(uow, read_receipt(body))
+    recorded = await delivery_repair.record_receipt(work_of(uow), read_receipt(body))
     return {"recorded": recorded}
 
 
@@ -126,28 +107,16 @@ async def preferences(
     person_id: UUID, body: PreferencesIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Turn non-essential messages (alerts, reminders) on or off; decisions are always sent."""
-    person = await uow.session.get(Person, person_id)
-    # Someone else's preferences answer as an unknown person's would (an id reveals nothing).
-    mine = principal.role is Role.ADMIN or principal.subject == str(person_id)
-    if person is None or person.erased_at is not None or not mine:
-        raise NotFound("We hold no contact details for that person.")
-    person.non_essential_opt_out = not body.non_essential
-    uow.session.add(person)
-    await uow.commit()
+    await people.set_preferences(work_of(uow), principal, person_id, non_essential=body.non_essential)
     return {"person_id": str(person_id), "non_essential": body.non_essential}
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse, tags=["people"])
 async def unsubscribe(token: str, request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
     """The link in non-essential messages: no more alerts or reminders for this person."""
-    settings: NotificationsSettings = request.app.state.settings
-    person_id = person_of_unsubscribe_token(settings, token)
-    person = await uow.session.get(Person, person_id) if person_id else None
-    if person is None or person.erased_at is not None:  # an erased person's link was never made
+    person_id = person_of_unsubscribe_token(notifications_settings(request.app.state.settings), token)
+    if not await people.unsubscribe(work_of(uow), person_id):  # an erased person's link was never made
         return HTMLResponse("<p>This link is not valid.</p>", status_code=404)
-    person.non_essential_opt_out = True
-    uow.session.add(person)
-    await uow.commit()
     return HTMLResponse(
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Unsubscribed</title></head>'
         "<body><main><h1>You will get no more alerts or reminders</h1>"

@@ -114,8 +114,9 @@ def resend_command(
     from rtw_platform.db import create_engine
     from rtw_platform.uow import UnitOfWorkFactory
 
-    from .delivery_repair import ResendFilter, resend
     from .models import REGISTRY
+    from .store import ResendFilter, work_of
+    from .use_cases.delivery_repair import resend
 
     try:
         day = datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=UTC) if since else None
@@ -134,7 +135,7 @@ def resend_command(
         engine = create_engine(settings.sqlalchemy_url(), "notifications", pool_size=1)
         try:
             async with UnitOfWorkFactory(engine, REGISTRY.metadata)() as uow:
-                return await resend(uow, which, dry_run=dry_run)
+                return await resend(work_of(uow), which, dry_run=dry_run)
         finally:
             await engine.dispose()
 

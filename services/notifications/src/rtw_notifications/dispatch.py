@@ -13,47 +13,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
-from prometheus_client import Counter
 from rtw_platform.logging import get_logger
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.tracing import span_after
-from sqlalchemy import Row, text
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .channels import EmailChannel, OutgoingEmail, PermanentFailure, channel_for
 from .domain import retry_delay_s
-from .settings import NotificationsSettings
+from .metrics import EMAILS
+from .settings import NotificationsSettings, notifications_settings
+from .store import claim_due, mark_failed, mark_sent, schedule_retry
 
 log = get_logger(__name__)
-
-EMAILS = Counter(
-    "rtw_emails_total",
-    "E-mail attempts by outcome: sent (the mail server or Notify took it), retried (a transient "
-    "failure, tried again later), failed (given up for good), bounced (Notify's receipt said it "
-    "could not be delivered).",
-    ["outcome"],
-)
-
-CLAIM = text(
-    "SELECT id, template, to_address, subject, body_text, body_html, attempts, traceparent"
-    " FROM notifications.deliveries"
-    " WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY created_at"
-    " LIMIT :limit FOR UPDATE SKIP LOCKED"
-)
-SENT = text(
-    "UPDATE notifications.deliveries AS d SET status = 'sent', sent_at = now(),"
-    " attempts = d.attempts + 1, provider_reference = s.reference, last_error = NULL"
-    " FROM unnest(CAST(:ids AS uuid[]), CAST(:references AS text[])) AS s(id, reference)"
-    " WHERE d.id = s.id"
-)
-RETRY = text(
-    "UPDATE notifications.deliveries SET attempts = attempts + 1, last_error = :error,"
-    " next_attempt_at = :next WHERE id = :id"
-)
-FAILED = text(
-    "UPDATE notifications.deliveries SET status = 'failed', attempts = attempts + 1,"
-    " last_error = :error WHERE id = :id"
-)
 
 
 async def dispatch_once(runtime: ServiceRuntime, channel: EmailChannel) -> int:
@@ -61,10 +33,9 @@ async def dispatch_once(runtime: ServiceRuntime, channel: EmailChannel) -> int:
     waiting on the mail server; each person's messages in the order they were written); how many
     were attempted. The outcomes are recorded in the claim's transaction once every send of the
     batch has ended."""
-    settings = runtime.settings
-    assert isinstance(settings, NotificationsSettings)
+    settings = notifications_settings(runtime.settings)
     async with runtime.engine.begin() as conn:
-        rows = (await conn.execute(CLAIM, {"limit": settings.dispatch_batch_size})).all()
+        rows = await claim_due(conn, settings.dispatch_batch_size)
         slots = asyncio.Semaphore(settings.dispatch_concurrency)
         outcomes: dict[Any, str | BaseException] = {}
 
@@ -93,8 +64,7 @@ async def dispatch_once(runtime: ServiceRuntime, channel: EmailChannel) -> int:
         await asyncio.gather(*(send_in_order(messages) for messages in by_recipient.values()))
         sent = [row for row in rows if isinstance(outcomes[row.id], str)]
         if sent:  # one statement for every message sent
-            references = [outcomes[row.id] for row in sent]
-            await conn.execute(SENT, {"ids": [row.id for row in sent], "references": references})
+            await mark_sent(conn, [(row.id, str(outcomes[row.id])) for row in sent])
         for row in rows:
             await _record(conn, settings, row, outcomes[row.id])
     return len(rows)
@@ -135,14 +105,14 @@ async def _record(
     elif isinstance(outcome, PermanentFailure):
         EMAILS.labels("failed").inc()
         log.warning("delivery_failed", delivery_id=str(row.id), error=str(outcome)[:300])
-        await conn.execute(FAILED, {"id": row.id, "error": str(outcome)[:2000]})
+        await mark_failed(conn, row.id, str(outcome)[:2000])
     else:  # transient, or unexpected: either way, try again later
         attempts = row.attempts + 1
         if attempts >= settings.delivery_max_attempts:
             EMAILS.labels("failed").inc()
             log.warning("delivery_gave_up", delivery_id=str(row.id), attempts=attempts)
             error = f"gave up after {attempts} attempts: {outcome}"[:2000]
-            await conn.execute(FAILED, {"id": row.id, "error": error})
+            await mark_failed(conn, row.id, error)
         else:
             EMAILS.labels("retried").inc()
             backoff = retry_delay_s(
@@ -150,13 +120,12 @@ async def _record(
             )
             log.info("delivery_retry", delivery_id=str(row.id), attempts=attempts, retry_in_s=backoff)
             next_attempt = datetime.now(UTC) + timedelta(seconds=backoff)
-            await conn.execute(RETRY, {"id": row.id, "error": str(outcome)[:2000], "next": next_attempt})
+            await schedule_retry(conn, row.id, str(outcome)[:2000], next_attempt)
 
 
 async def run_dispatcher(runtime: ServiceRuntime) -> None:
     """Background loop: send what is due, then wait a little."""
-    settings = runtime.settings
-    assert isinstance(settings, NotificationsSettings)
+    settings = notifications_settings(runtime.settings)
     if not settings.dispatch_enabled:
         return
     channel = channel_for(settings)

@@ -1,10 +1,19 @@
-"""Who is written to: pure rules over the contact directory, no I/O."""
+"""The rules of notifications, pure (no I/O): who is written to, which message an event calls for,
+in which language, whether it may be turned off, when a reminder is due, and how a delivery is
+retried. The use cases (use_cases/) apply them; the store (store.py) holds the rows."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
-from typing import Protocol, TypeVar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from rtw_contracts import AssessmentOutcome, DecisionKind
+from rtw_platform.errors import Refusal
 
 #: Which record stands for an address several people records share: a recruiter (the one who
 #: signs in and acts) before a council's contact, before anyone else.
@@ -12,6 +21,8 @@ _KIND_ORDER = {"recruiter": 0, "council": 1}
 
 
 class Recipient(Protocol):
+    """A person of the contact directory, as the rules see them."""
+
     @property
     def id(self) -> UUID: ...
     @property
@@ -71,6 +82,41 @@ RECEIPT_STATUSES = {
 RESENDABLE = ("failed",)
 
 
+def receipt_status(status: str) -> str:
+    """A delivery's status after Notify's receipt says `status` (one of RECEIPT_STATUSES)."""
+    return RECEIPT_STATUSES[status]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What GOV.UK Notify's callback says about one e-mail."""
+
+    notify_id: str
+    reference: str | None
+    status: str
+
+
+class BadReceipt(Refusal):
+    """A receipt that is not one of Notify's."""
+
+    status = 422
+
+
+def read_receipt(body: Any) -> Receipt:
+    """Notify's callback body, or a refusal naming what is wrong."""
+    if not isinstance(body, dict):
+        raise BadReceipt("A delivery receipt is a JSON object.")
+    notify_id, status, reference = body.get("id"), body.get("status"), body.get("reference")
+    if not isinstance(notify_id, str) or not notify_id:
+        raise BadReceipt("The receipt has no notification id ('id').")
+    if not isinstance(status, str) or status not in RECEIPT_STATUSES:
+        shown = status if isinstance(status, str) else type(status).__name__
+        raise BadReceipt(f"Unknown receipt status {shown!r}; expected one of {', '.join(RECEIPT_STATUSES)}.")
+    if reference is not None and not isinstance(reference, str):
+        raise BadReceipt("The receipt's 'reference' must be a string.")
+    return Receipt(notify_id=notify_id, reference=reference, status=status)
+
+
 def retry_delay_s(attempts: int, *, base_s: float, cap_s: float) -> float:
     """Seconds before trying again after `attempts` tries: doubling from `base_s`, never more
     than `cap_s`, so a mail server away for hours is still waited for."""
@@ -82,3 +128,97 @@ def retry_delay_s(attempts: int, *, base_s: float, cap_s: float) -> float:
 def seconds_tried_for(max_attempts: int, *, base_s: float, cap_s: float) -> float:
     """How long a message is retried before it is given up on."""
     return sum(retry_delay_s(n, base_s=base_s, cap_s=cap_s) for n in range(1, max_attempts))
+
+
+# ---------------------------------------------------------------------- which message, how
+
+
+#: Templates people can opt out of; every other message is essential (decisions, links).
+NON_ESSENTIAL = frozenset({"vacancy_alert", "match_proposed", "second_stage_reminder", "training_overdue"})
+
+#: The message telling a candidate each assessment outcome.
+OUTCOME_TEMPLATES = {
+    AssessmentOutcome.INELIGIBLE: "not_eligible",
+    AssessmentOutcome.SHORTLISTED: "shortlisted",
+    AssessmentOutcome.NOT_SHORTLISTED: "not_shortlisted",
+    AssessmentOutcome.SELECTED: "selected",
+    AssessmentOutcome.WAITLISTED: "waitlisted",
+    AssessmentOutcome.REJECTED: "not_selected",
+}
+
+#: What a not-eligible message says when the decision gave no reason.
+NO_REASON_GIVEN = "The application does not meet the criteria."
+
+#: Interview times are told in UK time.
+UK_TIME = ZoneInfo("Europe/London")
+
+#: Names the reminders' stable ids (one per reminder kind and application).
+REMINDER_NAMESPACE = uuid.UUID("5b3f3c1e-8d0a-4c55-9a4e-2f7f1d2c9e10")
+
+#: How long before the second stage's deadline its reminder is due.
+SECOND_STAGE_NOTICE = timedelta(hours=48)
+
+
+def may_be_written_to(person: Recipient | None) -> bool:
+    """Someone with an address who has not been erased."""
+    return person is not None and person.email is not None and person.erased_at is None
+
+
+def is_essential(template: str) -> bool:
+    """Whether a message is always sent (decisions, links), whatever the person turned off."""
+    return template not in NON_ESSENTIAL
+
+
+def initial_status(template: str, *, opted_out: bool) -> str:
+    """A new delivery's status: suppressed when it is non-essential and the person turned those
+    off, else pending (the dispatcher sends it)."""
+    return "suppressed" if opted_out and not is_essential(template) else "pending"
+
+
+def language_of(person: _HasLanguage | None) -> str:
+    """The language a person is written to in: theirs, English when they are not known yet."""
+    return person.language if person is not None else "en"
+
+
+class _HasLanguage(Protocol):
+    @property
+    def language(self) -> str: ...
+
+
+def outcome_template(outcome: AssessmentOutcome, kind: DecisionKind) -> str | None:
+    """The message for an assessment decision; None when it calls for none here (a dismissed
+    appeal has its own message, with the reason: AppealDecided)."""
+    if outcome is AssessmentOutcome.INELIGIBLE and kind is DecisionKind.APPEAL:
+        return None
+    return OUTCOME_TEMPLATES.get(outcome)
+
+
+def appeal_template(upheld: bool) -> str:
+    return "appeal_upheld" if upheld else "appeal_dismissed"
+
+
+def answer_word(accepted: bool, language: str) -> str:
+    """The candidate's answer as a council's message words it (English or Welsh)."""
+    if language == "cy":
+        return "derbyn" if accepted else "gwrthod"
+    return "accepted" if accepted else "declined"
+
+
+def in_uk_time(moment: datetime) -> datetime:
+    return moment.astimezone(UK_TIME)
+
+
+def reminder_id(kind: str, subject_id: UUID) -> UUID:
+    """The stable id a reminder's message is owed under (the same each time it is looked for)."""
+    return uuid.uuid5(REMINDER_NAMESPACE, f"{kind}:{subject_id}")
+
+
+def second_stage_window(now: datetime) -> tuple[date, date]:
+    """Deadlines whose reminder is due now: from today to 48 hours ahead (inclusive)."""
+    return now.date(), (now + SECOND_STAGE_NOTICE).date()
+
+
+def message_recipients(candidate: R | None, council_people: Iterable[R]) -> list[R]:
+    """The candidate and the council's people, one per address (a candidate who is also a
+    recruiter of the council gets one message)."""
+    return one_per_address([*([candidate] if candidate is not None else []), *council_people])

@@ -1,11 +1,16 @@
-"""Sign-in links, made here where the e-mail is written: the events that ask for one say whom it
+"""The links in e-mails: sign-in links and unsubscribe links, bound to this process's settings
+(`Links`, made by the composition root, app.py).
+
+Sign-in links are made here where the e-mail is written: the events that ask for one say whom it
 is for, where to send it and until when it works, and never carry it (docs/events.md). The token
 is signed with the platform's token secret, single-use and scoped to the person (and a
 recruiter's council, a trainer's provider); applications and matching redeem it once. Staff links
-are made from the staff directory held here (staff.py), asked for on this service's pages."""
+are made from the staff directory held here (use_cases/staff.py), asked for on this service's pages."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -47,7 +52,7 @@ def staff_sign_in_link(
     settings: NotificationsSettings, principal: Principal, expires: datetime, now: datetime
 ) -> str:
     """A single-use link that signs this member of staff (assessor, trainer of a provider, admin)
-    in until `expires`; the staff directory decides whom it is made for (staff.py)."""
+    in until `expires`; the staff directory decides whom it is made for (use_cases/staff.py)."""
     if principal.role not in (Role.ASSESSOR, Role.TRAINER, Role.ADMIN):
         raise ValueError(f"{principal.role.value} is not a staff role")
     return _link(settings, principal, expires, now)
@@ -68,3 +73,50 @@ def _link(
         next_page=next_page,
         now=now,
     )
+
+
+def unsubscribe_token(settings: NotificationsSettings, person_id: UUID) -> str:
+    """`<person id>.<signature>`: stops non-essential messages, for this person only."""
+    signature = hmac.new(
+        settings.unsubscribe_key(), f"unsubscribe:{person_id}".encode(), hashlib.sha256
+    ).hexdigest()[:32]
+    return f"{person_id}.{signature}"
+
+
+def person_of_unsubscribe_token(settings: NotificationsSettings, token: str) -> UUID | None:
+    """The person an unsubscribe link is for, or None if it was not made here."""
+    person, _, _signature = token.partition(".")
+    try:
+        person_id = UUID(person)
+    except ValueError:
+        return None
+    return person_id if hmac.compare_digest(unsubscribe_token(settings, person_id), token) else None
+
+
+class Links:
+    """The links e-mails carry, made with one process's settings (portal address, secrets)."""
+
+    def __init__(self, settings: NotificationsSettings) -> None:
+        self.settings = settings
+
+    @property
+    def portal_url(self) -> str:
+        """Where people reach the platform's pages (no trailing slash)."""
+        return self.settings.portal_url.rstrip("/")
+
+    def unsubscribe_url(self, person_id: UUID) -> str:
+        """A link that turns off non-essential messages for this person."""
+        return f"{self.portal_url}/notifications/unsubscribe/{unsubscribe_token(self.settings, person_id)}"
+
+    def certificate_url(self, certificate_id: UUID) -> str:
+        return f"{self.portal_url}/training/certificates/{certificate_id}"
+
+    def candidate_sign_in(
+        self, candidate_id: UUID, expires: datetime, now: datetime, next_page: str | None = None
+    ) -> str:
+        return candidate_sign_in_link(self.settings, candidate_id, expires, now, next_page)
+
+    def recruiter_sign_in(
+        self, recruiter_id: UUID, council_id: UUID, expires: datetime, now: datetime
+    ) -> str:
+        return recruiter_sign_in_link(self.settings, recruiter_id, council_id, expires, now)

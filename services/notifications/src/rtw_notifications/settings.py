@@ -77,3 +77,11 @@ class NotificationsSettings(ServiceSettings, LinkLimitSettings):
         if not self.portal_url:
             self.portal_url = self.public_url or "http://127.0.0.1:8080"
         return self
+
+
+def notifications_settings(settings: ServiceSettings) -> NotificationsSettings:
+    """The process's settings as this service's (the platform hands them over as its base class;
+    the service definition makes them with `settings_class=NotificationsSettings`)."""
+    if not isinstance(settings, NotificationsSettings):
+        raise TypeError(f"notifications runs with NotificationsSettings, not {type(settings).__name__}")
+    return settings

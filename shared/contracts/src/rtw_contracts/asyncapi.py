@@ -36,7 +36,9 @@ _AMQP_PROPERTIES = {
     "message_id": "the event's `event_id` (your de-duplication key)",
     "correlation_id": "the event's `correlation_id` (the journey: for a candidate, the application's id)",
     "type": "the event's `event_type`",
-    "app_id": "`rtw-<producing service>`",
+    "app_id": "the producing service's name, as the event's `producer` (`session.ended.v1`: the service)",
+    "user_id": "the publishing service's broker user, `rtw-<producing service>`; RabbitMQ refuses any "
+    "other than the publisher's own: believe a message only if it is its producer's",
     "timestamp": "when the event entered the producer's outbox",
     "content_type": "`application/json`",
     "delivery_mode": "2 (persistent)",

@@ -482,6 +482,17 @@ class ReasonCode(_Value):
 
     code: IneligibilityReason = Field(description="The failed eligibility gate.")
     message: str = Field(min_length=1, description="Plain-English reason shown to people.")
+    params: dict[str, str | int | float | list[str] | None] | None = Field(
+        default=None,
+        # personal_data(...) of rtw_contracts.envelope (which imports this module): the values
+        # are the candidate's own facts (months of career break, years of experience).
+        json_schema_extra={"x-personal-data": "the candidate's facts the reason is worded from"},
+        description=(
+            "The values the reason is worded from (e.g. `months`, `minimum_months`, `years`, "
+            "`bodies`), so that a reader can word it in their own language from `code` and these; "
+            "null on reasons from before they were carried (word those from `message`)."
+        ),
+    )
 
 
 class CareerBreak(_Value):

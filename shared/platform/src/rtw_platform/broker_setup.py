@@ -157,7 +157,9 @@ def setup_broker(
                         {"exchange": EVENTS_EXCHANGE, "write": user.topic_write, "read": user.topic_read},
                     )
             if teams is not None:
-                revoked = _revoke_unlisted_teams(api, settings.user_prefix, {user.name for user in users})
+                revoked = _revoke_unlisted_teams(
+                    api, settings.user_prefix, {user.name for user in users}, settings.vhost
+                )
             moved = move_to_own_dead_letter_exchanges(api, settings, settings.user_prefix)
     except MigrationRefused as exc:
         raise BrokerSetupFailed(str(exc)) from None
@@ -169,14 +171,30 @@ def setup_broker(
     return SetupResult(settings.vhost, [user.name for user in users], definitions is not None, revoked, moved)
 
 
-def _revoke_unlisted_teams(api: ManagementApi, user_prefix: str, kept: set[str]) -> list[str]:
-    """Delete every outside team's user (`<prefix>ext-…`) that the teams file no longer lists."""
+def _revoke_unlisted_teams(api: ManagementApi, user_prefix: str, kept: set[str], vhost: str) -> list[str]:
+    """Take this vhost's access from every outside team's user (`<prefix>ext-…`) that the teams
+    file no longer lists. Users are the whole broker's: one with access to another vhost too (a
+    staging vhost beside production) keeps it and only loses this one's; one with access to this
+    vhost only is deleted; one with no access here is another vhost's, left alone."""
     team_prefix = f"{user_prefix}{TEAM_USER_PREFIX}"
-    revoked = sorted(
+    unlisted = sorted(
         user["name"]
         for user in api.call("GET", "/users") or []
         if user["name"].startswith(team_prefix) and user["name"] not in kept
     )
-    for name in revoked:
-        api.call("DELETE", f"/users/{quote(name, safe='')}")
+    here = quote(vhost, safe="")
+    revoked = []
+    for name in unlisted:
+        user = quote(name, safe="")
+        vhosts = {permission["vhost"] for permission in api.call("GET", f"/users/{user}/permissions") or []}
+        if vhost not in vhosts:
+            continue
+        if vhosts == {vhost}:
+            api.call("DELETE", f"/users/{user}")
+        else:
+            api.call("DELETE", f"/permissions/{here}/{user}")
+            topics = api.call("GET", f"/users/{user}/topic-permissions") or []
+            if any(topic["vhost"] == vhost for topic in topics):
+                api.call("DELETE", f"/topic-permissions/{here}/{user}")
+        revoked.append(name)
     return revoked

@@ -64,7 +64,11 @@ def platform_users(user_prefix: str = "") -> list[BrokerUser]:
             BrokerUser(
                 role=name,
                 name=f"{user_prefix}rtw-{name}",
-                configure=own,
+                # Its own queues only: configuring `rtw.events` would let it delete the exchange
+                # (every binding with it) or declare it again as a fanout, which topic
+                # permissions do not cover. The setup makes the exchanges; a service declares
+                # them passively (ServiceRuntime.declare_topology).
+                configure=rf"^{re.escape(name)}\..*$",
                 write=own,
                 read=own,
                 topic_write=_exactly([event.ROUTING_KEY for event in definition.publishes]),

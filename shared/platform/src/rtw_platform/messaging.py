@@ -228,9 +228,15 @@ class AmqpEventPublisher:
                     await self.close()
                 self._connection = await aio_pika.connect_robust(self._url, timeout=10)
                 channel = await self._connection.channel(publisher_confirms=True)
-                self._exchange = await channel.declare_exchange(
-                    self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
-                )
+                try:
+                    # Passively: a service's broker user may not configure the exchange.
+                    self._exchange = await channel.get_exchange(self._exchange_name, ensure=True)
+                except aio_pika.exceptions.ChannelNotFoundEntity:
+                    # Missing (a local run or a test, as an administrator): made here.
+                    channel = await self._connection.channel(publisher_confirms=True)
+                    self._exchange = await channel.declare_exchange(
+                        self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+                    )
             return self._exchange
 
     async def __call__(self, batch: Sequence[OutboxMessage]) -> None:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+import aio_pika
 from fastapi import APIRouter
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
@@ -36,7 +37,7 @@ from .outbox import OutboxRelay
 from .secret_checks import refuse_unsafe_secrets, warn_if_development_mode
 from .sessions import SessionRevocations
 from .settings import ServiceSettings
-from .topology import Topology
+from .topology import Topology, existing
 from .tracing import tracer_provider
 from .uow import UnitOfWorkFactory
 
@@ -66,6 +67,20 @@ class ServiceDefinition:
     on_startup: Sequence[Callable[[ServiceRuntime], Any]] = field(default_factory=tuple)
     background: Sequence[Callable[[ServiceRuntime], Awaitable[None]]] = field(default_factory=tuple)
     """Long-running loops of the service (e.g. sending e-mail), started and stopped with it."""
+    bind_subscriptions: Callable[[ServiceSettings], Sequence[Subscription]] | None = None
+    """The composition root: the handlers bound to one process's settings, made when its runtime
+    is (no state built at import time). `subscriptions` then lists the same events with handlers
+    of the same names (for the topology, the registry and the docs), which the runtime checks."""
+
+    def subscriptions_for(self, settings: ServiceSettings) -> Sequence[Subscription]:
+        """The subscriptions a process with these settings runs."""
+        if self.bind_subscriptions is None:
+            return self.subscriptions
+        bound = tuple(self.bind_subscriptions(settings))
+        listed = [(s.event, s.name) for s in self.subscriptions]
+        if [(s.event, s.name) for s in bound] != listed:
+            raise ValueError(f"{self.name}: the bound subscriptions differ from the listed ones")
+        return bound
 
     @property
     def metadata(self) -> MetaData:
@@ -146,7 +161,7 @@ class ServiceRuntime:
                 max_batch=settings.prefetch,
                 publishers=None if in_memory_broker else settings.publishers(),
             )
-            for subscription in definition.subscriptions
+            for subscription in definition.subscriptions_for(settings)
         ]
         for event in definition.publishes:
             document_publication(self.broker, self.topology, event)
@@ -228,8 +243,13 @@ class ServiceRuntime:
 
     async def declare_topology(self) -> None:
         """Declare the exchanges and each consumed queue's DLQ (the queues come with consumers)."""
-        await self.broker.declare_exchange(self.topology.events_exchange)
-        dlx = await self.broker.declare_exchange(self.topology.dead_letter_exchange)
+        declared = []
+        for exchange in (self.topology.events_exchange, self.topology.dead_letter_exchange):
+            # Passively where it exists (a deployment's setup made it and the service's user may
+            # not configure it); created only where it is missing (local runs and tests).
+            found = await self._exchange_exists(exchange.name)
+            declared.append(await self.broker.declare_exchange(existing(exchange) if found else exchange))
+        dlx = declared[1]
         for subscription in self.definition.subscriptions:
             name = self.topology.queue_name(subscription.event)
             dlq = await self.broker.declare_queue(self.topology.dead_letter_queue(name))
@@ -275,6 +295,23 @@ class ServiceRuntime:
             return bool(await self.broker.ping(timeout=3))
         except Exception:
             return False
+
+    async def _exchange_exists(self, name: str) -> bool:
+        """Whether the exchange exists, asked on a channel of its own (a missing exchange closes
+        the channel that asked)."""
+        connection = self.broker._connection  # faststream gives no other access
+        if connection is None:
+            return False
+        channel = await connection.channel()
+        try:
+            await channel.declare_exchange(name, passive=True, robust=False)
+        except aio_pika.exceptions.ChannelNotFoundEntity:
+            return False
+        finally:
+            with contextlib.suppress(Exception):
+                if not channel.is_closed:
+                    await channel.close()
+        return True
 
     async def _declare_passively(self, names: list[str]) -> dict[str, tuple[int, int] | None] | None:
         """(messages ready, consumers) of each queue as the broker reports them, None for a queue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -124,6 +125,20 @@ class ServiceSettings(BaseSettings):
         default="",
         description="The data protection officer's e-mail address on the privacy notice (empty: "
         "RTW_CONTACT_EMAIL).",
+    )
+    accessibility_prepared: date | None = Field(
+        default=None,
+        description="The day the operator prepared the accessibility statement (YYYY-MM-DD; empty: "
+        "the statement says it is not yet dated).",
+    )
+    accessibility_reviewed: date | None = Field(
+        default=None,
+        description="The day the operator last reviewed the accessibility statement (empty: never).",
+    )
+    accessibility_tested: date | None = Field(
+        default=None,
+        description="The day the release deployed passed its accessibility tests (set by the build or "
+        "the deployment, e.g. the CI run's date; empty: not stated).",
     )
     development_mode: bool = Field(
         default=False,

@@ -82,7 +82,7 @@ class Team(BaseModel):
 
 
 def _check(team: Team) -> None:
-    if not TEAM_NAME.match(team.name):
+    if not TEAM_NAME.fullmatch(team.name):  # fullmatch: `$` alone lets a final newline through
         raise TeamsFileInvalid(f"team {team.name!r}: a name is 3 to 32 lower-case letters, digits and dashes")
     seen: set[str] = set()
     for grant in team.grants:
@@ -108,13 +108,20 @@ def load_teams(path: Path) -> list[Team]:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise TeamsFileInvalid(f"cannot read the teams file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise TeamsFileInvalid(f"{path} is not UTF-8 text (save it as UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise TeamsFileInvalid(f"{path} is not valid TOML: {exc}") from None
     unknown = set(document) - {"teams"}
     if unknown:
         raise TeamsFileInvalid(f"{path}: unknown table {sorted(unknown)[0]!r} (only [[teams]])")
+    entries = document.get("teams", [])
+    if not isinstance(entries, list):
+        raise TeamsFileInvalid(f"{path}: `teams` must be a list of [[teams]] tables")
     teams = []
-    for number, entry in enumerate(document.get("teams", []), start=1):
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise TeamsFileInvalid(f"{path}: team {number} is not a table (write it as [[teams]])")
         try:
             team = Team.model_validate(entry)
         except ValidationError as exc:

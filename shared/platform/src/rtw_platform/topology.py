@@ -72,3 +72,18 @@ class Topology:
             # Explicit, in case the broker's default queue type is not classic.
             arguments=cast("Any", {"x-queue-type": "classic"}),
         )
+
+
+def existing(exchange: RabbitExchange) -> RabbitExchange:
+    """The same exchange, declared passively: it must exist already. A service's broker user may
+    not configure the platform's exchanges (only `rtw broker setup` makes them), so a service
+    declares them passively when they are there; equal to `exchange`, so faststream's declarer
+    reuses it for every subscriber and publisher."""
+    return RabbitExchange(
+        exchange.name,
+        type=exchange.type,
+        durable=exchange.durable,
+        auto_delete=exchange.auto_delete,
+        arguments=exchange.arguments,
+        declare=False,
+    )

@@ -11,8 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 from rtw_contracts import AssessmentStage, DecisionKind, IneligibilityReason, MatchResponse, WithdrawalReason
 from rtw_contracts.labels import label_for_code
 from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, form_state, form_text, read_form, redirect, redirect_with_problems
 from rtw_platform.web.i18n import N_, gettext
+from rtw_platform.web.reasons import reason_texts
 from sqlmodel import col, select
 
 from .. import cohorts, domain, privacy
@@ -35,6 +37,17 @@ def step_detail(detail: str | None, codes: list[str] | None) -> str | None:
     if detail is not None and codes and detail in codes:
         return "; ".join(label_for_code(code, *STEP_CODES) for code in codes)
     return detail
+
+
+async def decision_reasons(uow: UnitOfWork, application_id: UUID) -> dict[UUID, list[dict[str, Any]]]:
+    """The reasons of each decision on the application, by the event (and step) that made it, to
+    word them in the page's language rather than show the step's English."""
+    rows = await uow.session.exec(
+        select(AssessmentDecision.event_id, AssessmentDecision.reasons).where(
+            AssessmentDecision.application_id == application_id
+        )
+    )
+    return {event_id: list(found or []) for event_id, found in rows.all()}
 
 
 #: Tag colours of the stages a candidate sees.
@@ -130,10 +143,13 @@ async def application_status(
     if application.reference is None:
         return redirect(request, f"/application/{application.id}")
     entries = await steps_of(uow, application.id)
+    reasons = await decision_reasons(uow, application.id)
     journey = [
         {
             "label": domain.CANDIDATE_LABELS[domain.Stage(entry.stage)],
-            "detail": step_detail(entry.detail, entry.codes),
+            "detail": "; ".join(reason_texts(reasons[entry.event_id]))
+            if reasons.get(entry.event_id)
+            else step_detail(entry.detail, entry.codes),
             "when": entry.occurred_at,
         }
         # At the same moment, an appeal's answer reads before the decision it leads to.
@@ -154,9 +170,11 @@ async def application_status(
 
 
 @router.get("/my/applications/{application_id}/withdraw")
-async def withdraw_form(request: Request, application_id: str, uow: UnitOfWorkDep) -> HTMLResponse:
-    """Are you sure, and why."""
+async def withdraw_form(request: Request, application_id: str, uow: UnitOfWorkDep) -> Response:
+    """Are you sure, and why (an application already over has nothing to withdraw: its page)."""
     _, application = await own_application(request, uow, application_id)
+    if not can_withdraw(application):
+        return redirect(request, f"/my/applications/{application.id}")
     state = form_state(request)
     if state is not None:
         return await _render_withdraw(
@@ -170,6 +188,8 @@ async def withdrawn(request: Request, application_id: str, uow: UnitOfWorkDep) -
     """Withdraw (POST /applications/{id}/withdraw's use case); a draft is simply discarded."""
     principal, application = await own_application(request, uow, application_id)
     form = await read_form(request)
+    if not can_withdraw(application):  # already over (an outcome, or withdrawn): nothing changes
+        return redirect(request, f"/my/applications/{application.id}")
     reason = form_text(form, "reason")
     if reason not in {r.value for r in WithdrawalReason}:
         errors = FormErrors()

@@ -21,7 +21,7 @@ from rtw_contracts import (
 from rtw_contracts.units import MAX_TRAVEL_MILES, km_from_miles, miles_from_km
 from rtw_platform import reference
 from rtw_platform.web import FormErrors, footer_pages, form_text, whole_number
-from rtw_platform.web.i18n import N_, long_date, month_year
+from rtw_platform.web.i18n import N_, long_date, month_year, ngettext
 from rtw_platform.web.i18n import gettext as _
 from starlette.datastructures import FormData
 
@@ -80,6 +80,11 @@ class Question:
 
 
 # --------------------------------------------------------------------------- your details
+
+
+def _miles(miles: int) -> str:
+    """A distance in whole miles, in words ("1 mile", "20 miles")."""
+    return ngettext("%(miles)s mile", "%(miles)s miles", miles) % {"miles": miles}
 
 
 def _read_name(c: Context) -> dict[str, Any]:
@@ -506,7 +511,7 @@ def _show_work(c: Context) -> list[tuple[str, str]]:
             _("Flexible working"),
             ", ".join(FlexibleWorking(f).label for f in saved["flexible_working"]) or _("None"),
         ),
-        (_("Furthest daily travel"), _("%(miles)s miles") % {"miles": miles_from_km(saved["max_travel_km"])}),
+        (_("Furthest daily travel"), _miles(miles_from_km(saved["max_travel_km"]))),
         (_("Councils who may see you"), ", ".join(seen_by)),
         (
             _("Earliest start"),

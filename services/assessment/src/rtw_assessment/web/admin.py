@@ -12,7 +12,15 @@ from rtw_platform.auth import Role
 from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+from rtw_platform.web import (
+    FormErrors,
+    form_state,
+    form_text,
+    read_form,
+    redirect,
+    redirect_with_problems,
+    signed_in,
+)
 
 from .. import calibration, configuration, funnel, lifecycle, reopening, screening, selection
 from ..configuration import ConfigInForce
@@ -99,16 +107,21 @@ def _config_page(request: Request, in_force: ConfigInForce, form: ConfigForm | N
             "in_force": in_force,
             "values": form.values if form else values_of(in_force.config),
         },
-        status_code=400 if form else 200,
         errors=form.errors if form else None,
     )
 
 
 @router.get("/admin/cohorts/{cohort_id}/configuration")
 async def configuration_form(cohort_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
-    """Change the window, places, waiting list, shortlisting or second-stage time."""
+    """Change the window, places, waiting list, shortlisting or second-stage time (as typed, with
+    its problems, when a change was refused)."""
     signed_in(request, Role.ADMIN)
-    return _config_page(request, await _in_force(uow, cohort_id))
+    in_force = await _in_force(uow, cohort_id)
+    state = form_state(request)
+    if state is not None:
+        values = {str(name): str(value) for name, value in state.values.items()}
+        return _config_page(request, in_force, ConfigForm(values, state.errors, None))
+    return _config_page(request, in_force)
 
 
 @router.post("/admin/cohorts/{cohort_id}/configuration")
@@ -119,7 +132,8 @@ async def configuration_saved(cohort_id: str, request: Request, uow: UnitOfWorkD
     in_force = await _in_force(uow, cohort_id)
     answers = read_config(form, in_force.config)
     if answers.config is None:
-        return _config_page(request, in_force, answers)
+        page = f"/admin/cohorts/{quote(cohort_id, safe='')}/configuration"
+        return redirect_with_problems(request, page, answers.errors, answers.values)
     await configuration.save_config(uow, cohort_id, answers.config, admin.subject)
     return redirect(request, f"/admin/cohorts/{quote(cohort_id, safe='')}?done=saved")
 

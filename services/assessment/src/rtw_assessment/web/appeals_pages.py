@@ -10,15 +10,22 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from rtw_contracts import IneligibilityReason
-from rtw_contracts.labels import label_for_code
 from rtw_platform.auth import Role
 from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
-from rtw_platform.web.i18n import N_, current_language
+from rtw_platform.web import (
+    FormErrors,
+    form_state,
+    form_text,
+    read_form,
+    redirect,
+    redirect_with_problems,
+    signed_in,
+)
+from rtw_platform.web.i18n import N_
 from rtw_platform.web.i18n import gettext as _
+from rtw_platform.web.reasons import reason_texts
 from sqlmodel import col, select
 
 from .. import appeals
@@ -46,17 +53,10 @@ def _uuid(value: str, missing: str) -> UUID:
 
 
 def _reasons(decision: Decision | None) -> list[str]:
-    """The decision's reasons: its own words in English; in another language, the name of each
-    reason's code (the detailed words are English only)."""
-    reasons = decision.reasons if decision else []
-    if current_language() == "en":
-        return [str(r.get("message", "")) for r in reasons]
-    return [
-        label_for_code(str(r.get("code", "")), IneligibilityReason)
-        if r.get("code")
-        else str(r.get("message", ""))
-        for r in reasons
-    ]
+    """The decision's reasons in the page's language, worded from each reason's code and values
+    (a reason from before the values were carried: its own words in English, else its code's
+    label)."""
+    return reason_texts(decision.reasons if decision else [])
 
 
 # --------------------------------------------------------------------------- candidates
@@ -71,12 +71,12 @@ async def _candidate_page(
     uow: UnitOfWork,
     application_id: UUID,
     *,
-    grounds: str = "",
-    errors: FormErrors | None = None,
-    status_code: int = 200,
     notice: bool = False,
 ) -> Response:
+    """The appeal page, with the problems and the grounds typed when the form was refused."""
     principal = signed_in(request, Role.CANDIDATE)
+    state = form_state(request)
+    grounds = str(state.values.get("grounds", "")) if state else ""
     try:
         found = await appeals.standing(uow, application_id, principal, datetime.now(UTC))
     except NotFound:
@@ -91,7 +91,7 @@ async def _candidate_page(
         "notice": notice,
         "grounds_max": GROUNDS_MAX,
     }
-    return PAGES.render(request, "appeal.html", context, status_code=status_code, errors=errors)
+    return PAGES.render(request, "appeal.html", context, errors=state.errors if state else None)
 
 
 @router.get("/my/applications/{application_id}/appeal")
@@ -120,7 +120,7 @@ async def appeal_lodged(application_id: str, request: Request, uow: UnitOfWorkDe
     elif len(grounds) > GROUNDS_MAX:
         errors.add("grounds", _("Your grounds must be %(n)s characters or fewer") % {"n": GROUNDS_MAX})
     if errors:
-        return await _candidate_page(request, uow, the_id, grounds=grounds, errors=errors, status_code=400)
+        return redirect_with_problems(request, _candidate_path(the_id), errors, {"grounds": grounds})
     try:
         await appeals.lodge_appeal(uow, appeals.AppealIn(application_id=the_id, grounds=grounds), principal)
     except NotFound:
@@ -128,7 +128,7 @@ async def appeal_lodged(application_id: str, request: Request, uow: UnitOfWorkDe
     except Conflict as refusal:
         await uow.session.rollback()
         errors.add("form", refusal.message)
-        return await _candidate_page(request, uow, the_id, grounds=grounds, errors=errors, status_code=409)
+        return redirect_with_problems(request, _candidate_path(the_id), errors, {"grounds": grounds})
     return redirect(request, f"{_candidate_path(the_id)}?done=lodged")
 
 
@@ -167,15 +167,17 @@ async def appeals_list(request: Request, uow: UnitOfWorkDep, done: str = "") -> 
     )
 
 
+def _admin_path(appeal_id: UUID) -> str:
+    return f"/admin/appeals/{appeal_id}"
+
+
 async def _appeal_page(
     request: Request,
     uow: UnitOfWork,
     appeal_id: UUID,
-    *,
-    values: dict[str, str] | None = None,
-    errors: FormErrors | None = None,
-    status_code: int = 200,
 ) -> Response:
+    """The appeal to decide, with the problems and the answers typed when the form was refused."""
+    state = form_state(request)
     appeal = await uow.session.get(Appeal, appeal_id)
     candidacy = await uow.session.get(Candidacy, appeal.application_id) if appeal else None
     if appeal is None or candidacy is None or candidacy.erased_at is not None:
@@ -191,10 +193,9 @@ async def _appeal_page(
             "decision": decision,
             "reasons": _reasons(decision),
             "labels": STATUS_LABELS,
-            "values": values or {},
+            "values": state.values if state else {},
         },
-        status_code=status_code,
-        errors=errors,
+        errors=state.errors if state else None,
     )
 
 
@@ -221,12 +222,12 @@ async def appeal_decided(appeal_id: str, request: Request, uow: UnitOfWorkDep) -
     elif len(values["reason"]) > REASON_MAX:
         errors.add("reason", f"Your reason must be {REASON_MAX} characters or fewer")
     if errors:
-        return await _appeal_page(request, uow, the_id, values=values, errors=errors, status_code=400)
+        return redirect_with_problems(request, _admin_path(the_id), errors, values)
     answer = appeals.AppealDecisionIn(upheld=values["upheld"] == "yes", reason=values["reason"])
     try:
         decided = await appeals.decide_appeal(uow, the_id, answer, admin.subject)
     except Conflict as refusal:
         await uow.session.rollback()
         errors.add("form", refusal.message)
-        return await _appeal_page(request, uow, the_id, values=values, errors=errors, status_code=409)
+        return redirect_with_problems(request, _admin_path(the_id), errors, values)
     return redirect(request, f"/admin/appeals?done={decided.status}")

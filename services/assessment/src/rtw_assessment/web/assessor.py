@@ -1,6 +1,7 @@
 """The assessor's pages: my queue, the blind submission (its answers under their questions, its
 video) with my scorecard on the same page (sent once, then changed until the cohort's scoring
-closes), and the conflict-of-interest declaration."""
+closes), and the conflict-of-interest declaration. A refused form goes back to its page with its
+problems and what was typed (post/redirect/get, rtw_platform.web.form_state)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,15 @@ from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.filestore import FileNotStored, FileStore
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+from rtw_platform.web import (
+    FormErrors,
+    form_state,
+    form_text,
+    read_form,
+    redirect,
+    redirect_with_problems,
+    signed_in,
+)
 from rtw_platform.web.install import error_page
 
 from .. import second_stage
@@ -66,9 +75,14 @@ async def queue(request: Request, uow: UnitOfWorkDep, done: str | None = None) -
 
 @router.get("/queue/{assignment_id}")
 async def submission(assignment_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
-    """The submission, blind (exactly what the assessor API shows), and my scorecard beside it."""
+    """The submission, blind (exactly what the assessor API shows), and my scorecard beside it (as
+    typed, with its problems, when it was refused)."""
     assessor = signed_in(request, Role.ASSESSOR)
     blind, rubric = await _blind(uow, assignment_id, assessor)
+    state = form_state(request)
+    if state is not None:
+        values = {str(name): str(value) for name, value in state.values.items()}
+        return _submission_page(request, blind, rubric, ScorecardForm(values, state.errors, None))
     return _submission_page(request, blind, rubric)
 
 
@@ -110,7 +124,6 @@ def _submission_page(
             "recommendation_name": recommendation_name,
             "score_field": score_field,
         },
-        status_code=400 if form and form.errors else 200,
         errors=form.errors if form else None,
     )
 
@@ -132,15 +145,15 @@ async def scorecard_sent(assignment_id: str, request: Request, uow: UnitOfWorkDe
     if blind["scoring_closed"]:
         return error_page(request, "Scoring has closed", blind["scoring_closed"], 409)
     answers = read_scorecard(form, rubric)
+    page = f"/queue/{blind['assignment_id']}"
     if answers.card is None:
-        return _submission_page(request, blind, rubric, answers)
+        return redirect_with_problems(request, page, answers.errors, answers.values)
     change = blind["my_scorecard"] is not None
     use_case = second_stage.change_scorecard if change else second_stage.submit_scorecard
     try:
         await use_case(uow, UUID(blind["assignment_id"]), answers.card, assessor)
     except Invalid as refusal:
-        answers.errors = FormErrors.from_refusal(refusal)
-        return _submission_page(request, blind, rubric, answers)
+        return redirect_with_problems(request, page, FormErrors.from_refusal(refusal), answers.values)
     except Conflict as refusal:
         return error_page(request, "Your scorecard was not saved", refusal.message, 409)
     return redirect(request, f"/queue?done={'changed' if change else 'scored'}")
@@ -151,7 +164,10 @@ async def conflict_form(assignment_id: str, request: Request, uow: UnitOfWorkDep
     """Say that I know the candidate, so that someone else assesses them."""
     assessor = signed_in(request, Role.ASSESSOR)
     blind, _ = await _blind(uow, assignment_id, assessor)
-    return PAGES.render(request, "conflict.html", {"submission": blind, "reason": ""})
+    state = form_state(request)
+    reason = str(state.values.get("reason", "")) if state else ""
+    errors = state.errors if state else None
+    return PAGES.render(request, "conflict.html", {"submission": blind, "reason": reason}, errors=errors)
 
 
 @router.post("/queue/{assignment_id}/conflict")
@@ -169,8 +185,7 @@ async def conflict_declared(assignment_id: str, request: Request, uow: UnitOfWor
     elif len(reason) > 500:
         errors.add("reason", "Keep it to 500 characters or fewer.")
     if errors:
-        return PAGES.render(
-            request, "conflict.html", {"submission": blind, "reason": reason}, status_code=400, errors=errors
-        )
+        page = f"/queue/{blind['assignment_id']}/conflict"
+        return redirect_with_problems(request, page, errors, {"reason": reason})
     await second_stage.declare_conflict(uow, UUID(blind["assignment_id"]), reason, assessor)
     return redirect(request, "/queue?done=declared")

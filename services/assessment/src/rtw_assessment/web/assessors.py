@@ -14,7 +14,15 @@ from rtw_platform.auth import Role
 from rtw_platform.errors import Conflict
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+from rtw_platform.web import (
+    FormErrors,
+    form_state,
+    form_text,
+    read_form,
+    redirect,
+    redirect_with_problems,
+    signed_in,
+)
 
 from .. import assessors
 from .common import PAGES, PROGRAMMES
@@ -49,7 +57,6 @@ async def _page(
             "notice": notice,
         },
         errors=errors,
-        status_code=400 if errors else 200,
     )
 
 
@@ -57,8 +64,12 @@ async def _page(
 async def assessors_page(
     request: Request, uow: UnitOfWorkDep, done: str | None = None, id: str | None = None
 ) -> Response:
-    """Every assessor by programme, with their load; the form to register one."""
+    """Every assessor by programme, with their load; the form to register one (as typed, with its
+    problems, when registering was refused)."""
     signed_in(request, Role.ADMIN)
+    state = form_state(request)
+    if state is not None:
+        return await _page(request, uow, {"programmes": [], **state.values}, errors=state.errors)
     notice = f"Assessor {id} {NOTICES[done]}" if done in NOTICES and id else None
     return await _page(request, uow, {"id": "", "display_name": "", "programmes": []}, notice=notice)
 
@@ -94,11 +105,13 @@ async def register(request: Request, uow: UnitOfWorkDep) -> Response:
     elif unknown:
         errors.add("programmes", f"There is no programme called {unknown[0]}: choose from the list")
     if errors:
-        return await _page(request, uow, answers, errors=errors)
+        return redirect_with_problems(request, "/admin/assessors", errors, answers)
     try:
         await assessors.save_assessor(uow, assessor_id, name, [Programme(p) for p in chosen], new=True)
     except Conflict as refusal:
-        return await _page(request, uow, answers, errors=FormErrors({"id": refusal.message}))
+        return redirect_with_problems(
+            request, "/admin/assessors", FormErrors({"id": refusal.message}), answers
+        )
     return redirect(request, f"/admin/assessors?done=registered&id={quote(assessor_id)}")
 
 

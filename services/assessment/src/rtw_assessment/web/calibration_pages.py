@@ -12,7 +12,15 @@ from rtw_platform.auth import Role
 from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+from rtw_platform.web import (
+    FormErrors,
+    form_state,
+    form_text,
+    read_form,
+    redirect,
+    redirect_with_problems,
+    signed_in,
+)
 from starlette.datastructures import FormData
 
 from .. import calibration, domain
@@ -72,8 +80,9 @@ async def _calibration_page(
     cohort_id: str,
     *,
     notice: str | None = None,
-    refusal: str | None = None,
 ) -> Response:
+    state = form_state(request)  # why a third assessor or a moderation was refused
+    refusal = state.problems.get("form") if state else None
     rubric = await _rubric(uow, cohort_id)
     found = await calibration.disagreements_of(uow, cohort_id)
     return PAGES.render(
@@ -90,7 +99,6 @@ async def _calibration_page(
             "notice": notice,
             "refusal": refusal,
         },
-        status_code=409 if refusal else 200,
     )
 
 
@@ -105,7 +113,7 @@ async def third_assessor_asked(
         who = await calibration.ask_third_assessor(uow, cohort_id, _application_id(application_id))
     except Conflict as refused:
         await uow.session.rollback()
-        return await _calibration_page(request, uow, cohort_id, refusal=refused.message)
+        return redirect_with_problems(request, _here(cohort_id), FormErrors({"form": refused.message}), {})
     return redirect(request, f"{_here(cohort_id)}?{urlencode({'done': 'third', 'who': who})}")
 
 
@@ -130,7 +138,6 @@ def _moderation_page(
             "statuses": STATUS_NAMES,
             "recommendation_name": recommendation_name,
         },
-        status_code=400 if errors else 200,
         errors=errors,
     )
 
@@ -139,10 +146,16 @@ def _moderation_page(
 async def moderation_form(
     cohort_id: str, application_id: str, request: Request, uow: UnitOfWorkDep
 ) -> Response:
-    """The scorecards side by side and the moderator's scores (nothing chosen for them)."""
+    """The scorecards side by side and the moderator's scores (nothing chosen for them; or as
+    typed, with the problems, when the moderation was refused)."""
     signed_in(request, Role.ADMIN)
     found = await calibration.disagreement(uow, cohort_id, _application_id(application_id))
-    return _moderation_page(request, cohort_id, await _rubric(uow, cohort_id), found)
+    rubric = await _rubric(uow, cohort_id)
+    state = form_state(request)
+    if state is not None:
+        values = {str(name): str(value) for name, value in state.values.items()}
+        return _moderation_page(request, cohort_id, rubric, found, values, state.errors)
+    return _moderation_page(request, cohort_id, rubric, found)
 
 
 def _moderation_values(
@@ -167,18 +180,19 @@ async def moderated(cohort_id: str, application_id: str, request: Request, uow: 
     admin = signed_in(request, Role.ADMIN)
     form = await read_form(request)
     candidate = _application_id(application_id)
-    found = await calibration.disagreement(uow, cohort_id, candidate)
+    await calibration.disagreement(uow, cohort_id, candidate)  # none: not found, before any check
     rubric = await _rubric(uow, cohort_id)
     values, scores, errors = _moderation_values(form, rubric)
     for api_field, message in domain.moderation_problems(rubric, scores, values["reason"]):
         errors.add(api_field.replace(".", "-"), message)
+    page = f"{_here(cohort_id)}/{candidate}/moderation"
     if errors:
-        return _moderation_page(request, cohort_id, rubric, found, values, errors)
+        return redirect_with_problems(request, page, errors, values)
     try:
         await calibration.moderate(uow, cohort_id, candidate, scores, values["reason"], admin.subject)
     except Invalid as refusal:
-        return _moderation_page(request, cohort_id, rubric, found, values, FormErrors.from_refusal(refusal))
+        return redirect_with_problems(request, page, FormErrors.from_refusal(refusal), values)
     except Conflict as refused:
         await uow.session.rollback()
-        return await _calibration_page(request, uow, cohort_id, refusal=refused.message)
+        return redirect_with_problems(request, _here(cohort_id), FormErrors({"form": refused.message}), {})
     return redirect(request, f"{_here(cohort_id)}?done=moderated")

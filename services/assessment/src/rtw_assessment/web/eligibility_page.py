@@ -14,6 +14,7 @@ from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, whole_number
 from rtw_platform.web.i18n import N_
 from rtw_platform.web.i18n import gettext as _
+from rtw_platform.web.reasons import reason_texts
 
 from ..domain import EligibilityRules
 from ..eligibility_check import CheckAnswers, CheckedCohort, check, open_cohorts
@@ -157,6 +158,6 @@ async def eligibility_checker(request: Request, uow: UnitOfWorkDep) -> HTMLRespo
             answers, errors = parse_answers(values, cohort.config.eligibility, now.date())
             if answers is not None:
                 context["checked"] = True
-                context["reasons"] = check(answers, cohort.config, now)
+                context["reasons"] = reason_texts(check(answers, cohort.config, now))
     status = 400 if errors else 200
     return PAGES.render(request, "eligibility.html", context, status_code=status, errors=errors)

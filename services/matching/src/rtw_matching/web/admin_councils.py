@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from rtw_platform.auth import Role
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, read_form, redirect, signed_in
+from rtw_platform.web import FormErrors, form_state, read_form, redirect, redirect_with_problems, signed_in
 
 from .. import councils
 from ..domain import ClaimStatus
@@ -31,9 +31,8 @@ async def _claims_page(
     uow: UnitOfWork,
     *,
     notice: str | None = None,
-    errors: FormErrors | None = None,
-    reasons: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    state = form_state(request)  # a refused rejection: its problem and the reason typed
     decided = await councils.claims(uow, ClaimStatus.APPROVED, limit=DECIDED_SHOWN)
     decided += await councils.claims(uow, ClaimStatus.REJECTED, limit=DECIDED_SHOWN)
     decided.sort(key=lambda view: view.claim.decided_at or view.claim.claimed_at, reverse=True)
@@ -44,10 +43,9 @@ async def _claims_page(
             "pending": await councils.claims(uow, ClaimStatus.PENDING),
             "decided": decided[:DECIDED_SHOWN],
             "notice": notice,
-            "reasons": reasons or {},
+            "reasons": {str(k): str(v) for k, v in state.values.items()} if state else {},
         },
-        errors=errors,
-        status_code=400 if errors else 200,
+        errors=state.errors if state else None,
     )
 
 
@@ -81,6 +79,6 @@ async def reject(request: Request, claim_id: UUID, uow: UnitOfWorkDep) -> Respon
     elif len(reason) > 500:
         errors.add(field, "The reason must be 500 characters or fewer")
     if errors:
-        return await _claims_page(request, uow, errors=errors, reasons={str(claim_id): reason})
+        return redirect_with_problems(request, "/admin/councils", errors, {str(claim_id): reason})
     await councils.reject_claim(uow, claim_id, councils.Rejection(reason=reason), admin)
     return redirect(request, "/admin/councils?done=rejected")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -18,7 +17,8 @@ from rtw_platform.web.i18n import N_
 
 from ..councils import council_for
 from ..models import Council
-from ..settings import MatchingSettings
+from ..request_settings import link_options as link_options  # the pages' and the API's
+from ..request_settings import settings_of as settings_of
 
 PAGES = Pages("matching", Path(__file__).parent / "templates")
 
@@ -75,18 +75,6 @@ def page_labels() -> dict[str, Any]:
 
 #: The names as they were when the module was loaded (English), for code outside a page.
 LABELS = page_labels()
-
-
-def settings_of(request: Request) -> MatchingSettings:
-    """The service's settings."""
-    settings: MatchingSettings = request.app.state.settings
-    return settings
-
-
-def link_options(request: Request) -> dict[str, Any]:
-    """How long invitation links work (notifications makes them, where it writes the e-mail)."""
-    settings = settings_of(request)
-    return {"link_ttl": timedelta(minutes=settings.recruiter_link_minutes)}
 
 
 def recruiter(request: Request) -> Principal:

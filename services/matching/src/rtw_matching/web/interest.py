@@ -1,4 +1,6 @@
-"""The candidate's page: councils that reached out, and accepting or declining each."""
+"""The candidate's page: councils that reached out, and accepting or declining each. An answer that
+cannot be taken goes back to the page with the reason (post/redirect/get, rtw_platform.web.form_state),
+so Back and reload never send it again."""
 
 from __future__ import annotations
 
@@ -11,10 +13,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from rtw_contracts import MatchResponse
 from rtw_platform.auth import Role
-from rtw_platform.errors import Invalid
+from rtw_platform.errors import Conflict
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.web import read_form, redirect, signed_in
-from rtw_platform.web.i18n import gettext, long_date
+from rtw_platform.web import FormErrors, form_state, read_form, redirect, redirect_with_problems, signed_in
+from rtw_platform.web.i18n import N_, gettext, long_date
 
 from .. import outreach
 from .common import PAGES, page_labels, pounds
@@ -23,6 +25,16 @@ from .forms import text
 router = APIRouter(include_in_schema=False)
 
 UK_TIME = ZoneInfo("Europe/London")
+PAGE = "/my/interest"
+CHOOSE = N_("Choose to accept or decline")
+ANSWERED_ALREADY = N_(
+    "You have already answered this council's interest, or it has closed: see it under Answered."
+)
+
+
+def answer_field(match_id: object) -> str:
+    """The form field a problem with the answer to one council's interest is shown beside."""
+    return f"response-{match_id}"
 
 
 def shown(match: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +61,7 @@ async def interest(request: Request, uow: UnitOfWorkDep, answered: str | None = 
     matches = [shown(m) for m in await outreach.matches_for_candidate(uow, UUID(candidate.subject))]
     waiting = [m for m in matches if m["status"] == "reached_out"]
     answered_before = [m for m in matches if m["status"] != "reached_out"]
+    state = form_state(request)
     return PAGES.render(
         request,
         "interest.html",
@@ -57,7 +70,9 @@ async def interest(request: Request, uow: UnitOfWorkDep, answered: str | None = 
             "answered_before": answered_before,
             "answered": answered if answered in {"accepted", "declined"} else None,
             "labels": page_labels(),
+            "answer_field": answer_field,
         },
+        errors=state.errors if state else None,
     )
 
 
@@ -66,9 +81,16 @@ async def respond(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Respo
     """Accept (your contact details go to the council) or decline (as POST /matches/{id}/response)."""
     candidate = signed_in(request, Role.CANDIDATE)
     form = await read_form(request)
+    errors = FormErrors()
     try:
         answer = MatchResponse(text(form, "response"))
     except ValueError:
-        raise Invalid([("response", "Choose to accept or decline")], "Choose to accept or decline.") from None
-    await outreach.respond(uow, match_id, outreach.ResponseIn(response=answer), candidate)
-    return redirect(request, f"/my/interest?answered={answer.value}")
+        errors.add(answer_field(match_id), CHOOSE)
+        return redirect_with_problems(request, PAGE, errors, {})
+    try:
+        await outreach.respond(uow, match_id, outreach.ResponseIn(response=answer), candidate)
+    except Conflict:
+        await uow.session.rollback()
+        errors.add("form", ANSWERED_ALREADY)
+        return redirect_with_problems(request, PAGE, errors, {})
+    return redirect(request, f"{PAGE}?answered={answer.value}")

@@ -1,5 +1,7 @@
 """From shortlist to hire, as the recruiter sees it: the shortlist, one match with its explained
-score, reaching out, and recording the interview and the outcome (the outreach state machine)."""
+score, reaching out, and recording the interview and the outcome (the outreach state machine).
+A refused form goes back to the match's page with its problems and what was typed
+(post/redirect/get, rtw_platform.web.form_state)."""
 
 from __future__ import annotations
 
@@ -9,17 +11,17 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from rtw_contracts import ContractType
 from rtw_contracts.labels import labels_for
 from rtw_platform.errors import Conflict, Invalid
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, read_form, redirect
+from rtw_platform.web import FormErrors, form_state, read_form, redirect, redirect_with_problems
 from starlette.datastructures import FormData
 
-from .. import outreach
+from .. import domain, outreach
 from .common import LABELS, PAGES, council_of, recruiter
 from .forms import date_answer, from_validation, read_date, read_number, read_pence, text
 from .views import match_for, shortlist_of
@@ -69,19 +71,17 @@ def _answers(form: FormData | None) -> dict[str, Any]:
     }
 
 
-async def _match_page(
-    request: Request,
-    uow: UnitOfWork,
-    match_id: UUID,
-    *,
-    form: FormData | None = None,
-    errors: FormErrors | None = None,
-    status_code: int = 400,
-) -> HTMLResponse:
+def _refused(request: Request, match_id: UUID, form: FormData, errors: FormErrors) -> RedirectResponse:
+    """Back to the match's page, with the problems and what was typed."""
+    return redirect_with_problems(request, f"/council/matches/{match_id}", errors, _answers(form))
+
+
+async def _match_page(request: Request, uow: UnitOfWork, match_id: UUID) -> HTMLResponse:
     principal = recruiter(request)
+    state = form_state(request)
     match, vacancy = await match_for(uow, match_id, principal)
     contact = None
-    if match.status in outreach.CONTACT_RELEASED:
+    if match.status in domain.CONTACT_RELEASED:
         contact = await outreach.contact(uow, match.id, principal)
     return PAGES.render(
         request,
@@ -91,13 +91,12 @@ async def _match_page(
             "vacancy": vacancy,
             "contact": contact,
             "interview_at": match.interview_at.astimezone(LONDON) if match.interview_at else None,
-            "answers": _answers(form),
+            "answers": {**_answers(None), **state.values} if state else _answers(None),
             "message_max": outreach.MESSAGE_MAX,
             "contracts": CONTRACTS,
             "labels": LABELS,
         },
-        errors=errors,
-        status_code=status_code if errors else 200,
+        errors=state.errors if state else None,
     )
 
 
@@ -112,6 +111,7 @@ async def reach_out(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Res
     """Tell the returner the council is interested (ReachOutSent), with the council's message."""
     principal = recruiter(request)
     form = await read_form(request)
+    await match_for(uow, match_id, principal)  # another council's: not found, before any check
     errors = FormErrors()
     message = text(form, "message")
     if not message:
@@ -119,7 +119,7 @@ async def reach_out(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Res
     elif len(message) > outreach.MESSAGE_MAX:
         errors.add("message", f"Your message must be {outreach.MESSAGE_MAX} characters or fewer")
     if errors:
-        return await _match_page(request, uow, match_id, form=form, errors=errors)
+        return _refused(request, match_id, form, errors)
     await outreach.reach_out(uow, match_id, principal, outreach.ReachOutIn(message=message))
     return redirect(request, f"/council/matches/{match_id}")
 
@@ -129,6 +129,7 @@ async def interview(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Res
     """Invite the returner to an interview: its date, time and place (InterviewInvited)."""
     principal = recruiter(request)
     form = await read_form(request)
+    await match_for(uow, match_id, principal)  # another council's: not found, before any check
     errors = FormErrors()
     day = read_date(form, "interview_date", "the interview date", errors, required=True)
     typed = text(form, "interview_time").replace(".", ":")
@@ -146,11 +147,11 @@ async def interview(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Res
     elif len(place) > outreach.PLACE_MAX:
         errors.add("interview_place", f"The place must be {outreach.PLACE_MAX} characters or fewer")
     if errors or day is None or at_time is None:
-        return await _match_page(request, uow, match_id, form=form, errors=errors)
+        return _refused(request, match_id, form, errors)
     at = datetime.combine(day, at_time, tzinfo=LONDON)
     if at < datetime.now(UTC):
         errors.add("interview_date-day", "The interview must be in the future")
-        return await _match_page(request, uow, match_id, form=form, errors=errors)
+        return _refused(request, match_id, form, errors)
     await outreach.interview(uow, match_id, outreach.InterviewIn(at=at, place=place), principal)
     return redirect(request, f"/council/matches/{match_id}")
 
@@ -160,6 +161,7 @@ async def outcome(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Respo
     """Record whether the returner was hired (a hire fills the vacancy: CandidateHired)."""
     principal = recruiter(request)
     form = await read_form(request)
+    await match_for(uow, match_id, principal)  # another council's: not found, before any check
     errors = FormErrors()
     hired = text(form, "hired")
     body: dict[str, Any] = {}
@@ -187,18 +189,14 @@ async def outcome(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Respo
             "contract": contract,
         }
     if errors:
-        return await _match_page(request, uow, match_id, form=form, errors=errors)
+        return _refused(request, match_id, form, errors)
     try:
         await outreach.record_outcome(uow, match_id, outreach.OutcomeIn.model_validate(body), principal)
     except ValidationError as problem:
-        return await _match_page(
-            request, uow, match_id, form=form, errors=from_validation(problem, OUTCOME_FIELDS, "hired")
-        )
+        return _refused(request, match_id, form, from_validation(problem, OUTCOME_FIELDS, "hired"))
     except Invalid as refusal:
-        return await _match_page(
-            request, uow, match_id, form=form, errors=FormErrors.from_refusal(refusal, OUTCOME_FIELDS)
-        )
+        return _refused(request, match_id, form, FormErrors.from_refusal(refusal, OUTCOME_FIELDS))
     except Conflict as refusal:  # e.g. the vacancy asks for an interview first
         errors.add("hired", refusal.message)
-        return await _match_page(request, uow, match_id, form=form, errors=errors, status_code=409)
+        return _refused(request, match_id, form, errors)
     return redirect(request, f"/council/matches/{match_id}")

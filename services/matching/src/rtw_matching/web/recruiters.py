@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.rate_limits import limit_link_request
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, read_form, redirect
+from rtw_platform.web import FormErrors, form_state, read_form, redirect, redirect_with_problems
 
 from .. import councils, domain
 from ..models import RateLimitWindow
@@ -36,13 +36,17 @@ async def _page(
             "invited": invited,
         },
         errors=errors,
-        status_code=400 if errors else 200,
     )
 
 
 @router.get("/council/recruiters")
 async def recruiters_page(request: Request, uow: UnitOfWorkDep, invited: str | None = None) -> HTMLResponse:
-    """Who recruits for the council, and the form to invite a colleague."""
+    """Who recruits for the council, and the form to invite a colleague (with the problems and what
+    was typed when an invitation was refused)."""
+    state = form_state(request)
+    if state is not None:
+        answers = {name: str(state.values.get(name, "")) for name in ("name", "email")}
+        return await _page(request, uow, answers, errors=state.errors)
     return await _page(request, uow, {"name": "", "email": ""}, invited=invited == "1")
 
 
@@ -64,7 +68,7 @@ async def invite(request: Request, uow: UnitOfWorkDep) -> Response:
     if problem:
         errors.add("email", problem)
     if errors:
-        return await _page(request, uow, answers, errors=errors)
+        return redirect_with_problems(request, "/council/recruiters", errors, answers)
     await limit_link_request(request, uow, RateLimitWindow, answers["email"])
     colleague = councils.RecruiterIn.model_validate(answers)
     await councils.invite_recruiter(uow, council.id, colleague, principal, **link_options(request))

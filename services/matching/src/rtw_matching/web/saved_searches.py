@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from rtw_platform.errors import Invalid
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.web import FormErrors, read_form, redirect
+from rtw_platform.web import FormErrors, form_state, read_form, redirect, redirect_with_problems
 from starlette.datastructures import QueryParams
 
 from .. import search
@@ -132,13 +132,18 @@ async def _new_page(
             "back": "/council/search" + (f"?{query}" if query else ""),
         },
         errors=errors,
-        status_code=400 if errors else 200,
     )
 
 
 @router.get("/council/saved-searches/new")
 async def new_saved_search(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
-    """Name the search just made (its filters are this page's query) to save it."""
+    """Name the search just made (its filters are this page's query) to save it (with the problem
+    and the name typed when saving was refused)."""
+    state = form_state(request)
+    if state is not None:
+        return await _new_page(
+            request, uow, request.url.query, str(state.values.get("name", "")), state.errors
+        )
     return await _new_page(request, uow, request.url.query, "")
 
 
@@ -168,7 +173,8 @@ async def save(request: Request, uow: UnitOfWorkDep) -> Response:
             if any(key != "name" for key in errors.problems):
                 errors = FormErrors({"name": refusal.message})
     if errors:
-        return await _new_page(request, uow, query, name, errors)
+        page = "/council/saved-searches/new" + (f"?{query}" if query else "")
+        return redirect_with_problems(request, page, errors, {"name": name})
     return redirect(request, "/council/saved-searches?done=saved")
 
 

@@ -11,7 +11,14 @@ from rtw_platform.auth import verify_token
 from rtw_platform.errors import Conflict, Invalid
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.rate_limits import limit_link_request
-from rtw_platform.web import FormErrors, read_form, redirect, sign_in_and_go
+from rtw_platform.web import (
+    FormErrors,
+    form_state,
+    read_form,
+    redirect,
+    redirect_with_problems,
+    sign_in_and_go,
+)
 
 from .. import councils, domain
 from ..council_names import MOST_SHOWN, council_choice, find_councils
@@ -30,8 +37,12 @@ FIELDS = {
 }
 
 
+SIGN_UP = "/councils/sign-up"
+SIGN_IN = "/recruiters/sign-in"
+
+
 def _sign_up_page(
-    request: Request, answers: dict[str, object], errors: FormErrors | None = None, status_code: int = 200
+    request: Request, answers: dict[str, object], errors: FormErrors | None = None
 ) -> HTMLResponse:
     """The form, with the councils found for what was typed in the picker as choices (and the
     one already chosen, if it is not among them)."""
@@ -53,7 +64,6 @@ def _sign_up_page(
             "labels": LABELS,
         },
         errors=errors,
-        status_code=status_code,
     )
 
 
@@ -61,6 +71,9 @@ def _sign_up_page(
 async def sign_up_form(request: Request, council: str = "") -> HTMLResponse:
     """Sign a council up to the programme; `council` is what was typed in the council picker
     (its councils are listed to choose from, without JavaScript)."""
+    state = form_state(request)
+    if state is not None:  # a refused sign-up: its problems and what was typed
+        return _sign_up_page(request, state.values, state.errors)
     typed = council.strip()[:100]
     empty: dict[str, object] = {
         "council_query": typed,
@@ -102,7 +115,7 @@ async def sign_up_sent(request: Request, uow: UnitOfWorkDep) -> Response:
     if email_problem:
         errors.add("contact_email", email_problem)
     if errors:
-        return _sign_up_page(request, answers, errors, 400)
+        return redirect_with_problems(request, SIGN_UP, errors, answers)
     await limit_link_request(request, uow, RateLimitWindow, str(answers["contact_email"]))
     try:
         signing_up = councils.CouncilSignUp.model_validate(
@@ -110,12 +123,12 @@ async def sign_up_sent(request: Request, uow: UnitOfWorkDep) -> Response:
         )
         await councils.sign_up(uow, signing_up)
     except ValidationError as problem:
-        return _sign_up_page(request, answers, from_validation(problem, FIELDS, "gss_code"), 400)
+        return redirect_with_problems(request, SIGN_UP, from_validation(problem, FIELDS, "gss_code"), answers)
     except Invalid as refusal:
-        return _sign_up_page(request, answers, FormErrors.from_refusal(refusal), 400)
+        return redirect_with_problems(request, SIGN_UP, FormErrors.from_refusal(refusal), answers)
     except Conflict as refusal:
         errors.add("gss_code", refusal.message)
-        return _sign_up_page(request, answers, errors, 409)
+        return redirect_with_problems(request, SIGN_UP, errors, answers)
     return redirect(request, "/councils/check-your-email")
 
 
@@ -127,16 +140,18 @@ async def check_your_email(request: Request) -> HTMLResponse:
 
 
 def _sign_in_page(
-    request: Request, answers: dict[str, str], errors: FormErrors | None = None, status_code: int = 200
+    request: Request, answers: dict[str, str], errors: FormErrors | None = None
 ) -> HTMLResponse:
-    return PAGES.render(
-        request, "recruiter_sign_in.html", {"answers": answers}, errors=errors, status_code=status_code
-    )
+    return PAGES.render(request, "recruiter_sign_in.html", {"answers": answers}, errors=errors)
 
 
 @router.get("/recruiters/sign-in")
 async def how_recruiters_sign_in(request: Request) -> HTMLResponse:
-    """Recruiters sign in with the link in their invitation e-mail, or ask for a new one."""
+    """Recruiters sign in with the link in their invitation e-mail, or ask for a new one (with the
+    problem and the address typed when asking was refused)."""
+    state = form_state(request)
+    if state is not None:
+        return _sign_in_page(request, {"email": str(state.values.get("email", ""))}, state.errors)
     return _sign_in_page(request, {"email": ""})
 
 
@@ -150,7 +165,7 @@ async def new_link_asked(request: Request, uow: UnitOfWorkDep) -> Response:
     if problem:
         errors = FormErrors()
         errors.add("email", problem)
-        return _sign_in_page(request, {"email": email}, errors, 400)
+        return redirect_with_problems(request, SIGN_IN, errors, {"email": email})
     await limit_link_request(request, uow, RateLimitWindow, email)
     await councils.send_sign_in_link(uow, email, **link_options(request))
     return redirect(request, "/recruiters/link-sent")

@@ -19,8 +19,9 @@ from rtw_platform.web import FormErrors, read_form, redirect, whole_number
 from starlette.datastructures import QueryParams
 
 from .. import domain, outreach, search
-from ..matchmaking import candidate_of, vacancy_of, weights_in_force
 from ..models import CandidateProfile, Council, Vacancy
+from ..profiles import candidate_of, vacancy_of
+from ..store import weights_in_force
 from .common import LABELS, PAGES, council_of, recruiter
 from .forms import chosen, date_answer, from_validation, read_date, read_number, text
 from .views import match_of, vacancies_of, vacancy_for

@@ -15,7 +15,7 @@ from rtw_contracts import FlexibleWorking, IctSpecialism, Programme, WorkMode
 from rtw_platform import reference
 from rtw_platform.errors import Invalid
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.web import FormErrors, read_form, redirect
+from rtw_platform.web import FormErrors, form_state, read_form, redirect, redirect_with_problems
 from starlette.datastructures import FormData
 
 from .. import councils, domain
@@ -104,9 +104,10 @@ def _answers(form: FormData | None) -> dict[str, Any]:
     }
 
 
-def _form_page(
-    request: Request, answers: dict[str, Any], errors: FormErrors | None = None, status_code: int = 200
-) -> HTMLResponse:
+NEW_VACANCY = "/council/vacancies/new"
+
+
+def _form_page(request: Request, answers: dict[str, Any], errors: FormErrors | None = None) -> HTMLResponse:
     return PAGES.render(
         request,
         "vacancy_new.html",
@@ -117,7 +118,6 @@ def _form_page(
             "description_max": DESCRIPTION_MAX,
         },
         errors=errors,
-        status_code=status_code,
     )
 
 
@@ -125,6 +125,9 @@ def _form_page(
 async def new_vacancy(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
     """The form to post a vacancy (an approved council's)."""
     await council_of(uow, recruiter(request))
+    state = form_state(request)
+    if state is not None:
+        return _form_page(request, {**_answers(None), **state.values}, state.errors)
     return _form_page(request, _answers(None))
 
 
@@ -210,15 +213,19 @@ async def vacancy_posted(request: Request, uow: UnitOfWorkDep) -> Response:
     errors = FormErrors()
     body = _vacancy_in(form, errors)
     if errors:
-        return _form_page(request, _answers(form), errors, 400)
+        return redirect_with_problems(request, NEW_VACANCY, errors, _answers(form))
     try:
         vacancy, matched = await councils.post_vacancy(
             uow, council.id, councils.VacancyIn.model_validate(body), principal
         )
     except ValidationError as problem:
-        return _form_page(request, _answers(form), from_validation(problem, FIELDS, "title"), 400)
+        return redirect_with_problems(
+            request, NEW_VACANCY, from_validation(problem, FIELDS, "title"), _answers(form)
+        )
     except Invalid as refusal:
-        return _form_page(request, _answers(form), FormErrors.from_refusal(refusal, FIELDS), 400)
+        return redirect_with_problems(
+            request, NEW_VACANCY, FormErrors.from_refusal(refusal, FIELDS), _answers(form)
+        )
     return redirect(request, f"/council/vacancies/{vacancy.id}?proposed={matched.proposed}")
 
 

@@ -12,7 +12,8 @@ from rtw_platform.auth import Role
 from rtw_platform.errors import NotFound
 from rtw_platform.web import Pages, read_form, redirect, signed_in
 
-from ..delivery_repair import ResendFilter, failed_deliveries, resend
+from ..store import ResendFilter, work_of
+from ..use_cases.delivery_repair import failed_deliveries, resend
 
 PAGES = Pages("notifications", Path(__file__).parent / "templates")
 SHOWN = 200
@@ -25,7 +26,7 @@ async def overview(request: Request, resent: int | None = None) -> Response:
     """Every e-mail given up on, newest first."""
     signed_in(request, Role.ADMIN)
     async with request.app.state.runtime.uow_factory() as uow:
-        rows = await failed_deliveries(uow, ResendFilter(), limit=SHOWN)
+        rows = await failed_deliveries(work_of(uow), ResendFilter(), limit=SHOWN)
     return PAGES.render(request, "failed_deliveries.html", {"rows": rows, "resent": resent, "shown": SHOWN})
 
 
@@ -40,7 +41,7 @@ async def resend_all(request: Request) -> Response:
     except ValueError:
         raise NotFound("There is no such e-mail.") from None
     async with request.app.state.runtime.uow_factory() as uow:
-        count = await resend(uow, ResendFilter(delivery_ids=ids))
+        count = await resend(work_of(uow), ResendFilter(delivery_ids=ids))
     if chosen and count == 0:
         raise NotFound("That e-mail is not waiting to be sent again (it may have been sent already).")
     return redirect(request, f"/admin/failed-emails?resent={count}")

@@ -1,7 +1,7 @@
 """Staff sign-in: the programme admin's staff directory (send a member of staff their sign-in link
 at the address the admin gives; the assessors and providers pages link here), and the page where
 any member of staff asks for a new link for their address. Links are made here, where the e-mail
-is written (staff.py); both ways are limited like every request that e-mails a link."""
+is written (use_cases/staff.py); both ways are limited like every request that e-mails a link."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from rtw_platform.rate_limits import Limit, count_request, limit_link_request
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
 
-from .. import staff
 from ..models import RateLimitWindow
 from ..settings import NotificationsSettings
+from ..store import work_of
+from ..use_cases import staff
 from .dead_letters import PAGES
 
 router = APIRouter(include_in_schema=False)
@@ -74,7 +75,7 @@ async def directory_page(request: Request, uow: UnitOfWorkDep, done: str | None 
         request,
         "staff.html",
         {
-            "listed": await staff.directory(uow),
+            "listed": await staff.directory(work_of(uow)),
             "notice": notices.get(done or ""),
             "role_names": {r.value: n for r, n in staff.ROLE_NAMES.items()},
         },
@@ -90,7 +91,7 @@ async def _send_page(
     answers: dict[str, str] | None = None,
     errors: FormErrors | None = None,
 ) -> Response:
-    record = await staff.record_of(uow, role, staff_id, provider_id)
+    record = await staff.record_of(work_of(uow), role, staff_id, provider_id)
     if role is not Role.ADMIN:
         what = f"assessor {staff_id}" if role is Role.ASSESSOR else f"training provider {provider_id}"
         if not (staff_id if role is Role.ASSESSOR else provider_id):
@@ -103,7 +104,9 @@ async def _send_page(
     if answers is None:
         existing = None
         if role is Role.ASSESSOR:
-            listed = [entry for entry in await staff.directory(uow) if entry.address.role == role.value]
+            listed = [
+                entry for entry in await staff.directory(work_of(uow)) if entry.address.role == role.value
+            ]
             existing = next((e.address for e in listed if e.address.staff_id == staff_id), None)
         answers = {
             "email": existing.email if existing else "",
@@ -170,7 +173,7 @@ async def send(request: Request, uow: UnitOfWorkDep) -> Response:
     await _limit_per_address(request, uow, email)
     try:
         entry = await staff.give_address(
-            uow,
+            work_of(uow),
             role,
             email=email,
             name=answers["name"],
@@ -182,7 +185,7 @@ async def send(request: Request, uow: UnitOfWorkDep) -> Response:
         return await _send_page(
             request, uow, role, staff_id, provider_id, answers, FormErrors({"email": refusal.message})
         )
-    await staff.send_link(uow, _settings(request), entry)
+    await staff.send_link(work_of(uow), _settings(request), entry)
     return redirect(request, "/admin/staff?done=sent")
 
 
@@ -206,7 +209,7 @@ async def remove(address_id: UUID, request: Request, uow: UnitOfWorkDep) -> Resp
     """Take an address out of the directory."""
     signed_in(request, Role.ADMIN)
     await read_form(request)
-    await staff.remove_address(uow, address_id)
+    await staff.remove_address(work_of(uow), address_id)
     return redirect(request, "/admin/staff?done=removed")
 
 
@@ -228,7 +231,7 @@ async def sign_in_requested(request: Request, uow: UnitOfWorkDep) -> Response:
         errors = FormErrors({"email": problem})
         return PAGES.render(request, "staff_sign_in.html", {"email": email}, status_code=400, errors=errors)
     await limit_link_request(request, uow, RateLimitWindow, email)
-    await staff.request_link(uow, _settings(request), email)
+    await staff.request_link(work_of(uow), _settings(request), email)
     return redirect(request, "/staff/sign-in/check-your-email")
 
 

@@ -13,7 +13,15 @@ from rtw_platform.auth import Role
 from rtw_platform.errors import Conflict
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+from rtw_platform.web import (
+    FormErrors,
+    form_state,
+    form_text,
+    read_form,
+    redirect,
+    redirect_with_problems,
+    signed_in,
+)
 from starlette.datastructures import FormData
 
 from .. import providers
@@ -58,6 +66,11 @@ def _check(answers: dict[str, str], errors: FormErrors) -> list[str]:
     return cohorts
 
 
+def _typed(values: dict[str, object]) -> dict[str, str]:
+    """What was typed in a refused form, as its page shows it again."""
+    return {name: str(values.get(name, "")) for name in ("id", "name", "cohorts")}
+
+
 async def _list_page(
     request: Request,
     uow: UnitOfWork,
@@ -71,7 +84,6 @@ async def _list_page(
         "admin_providers.html",
         {"providers": await providers.list_providers(uow), "answers": answers, "notice": notice},
         errors=errors,
-        status_code=400 if errors else 200,
     )
 
 
@@ -79,8 +91,12 @@ async def _list_page(
 async def providers_page(
     request: Request, uow: UnitOfWorkDep, done: str | None = None, id: str | None = None
 ) -> Response:
-    """Every training provider, and the form to register one."""
+    """Every training provider, and the form to register one (as typed, with its problems, when
+    registering was refused)."""
     signed_in(request, Role.ADMIN)
+    state = form_state(request)
+    if state is not None:
+        return await _list_page(request, uow, _typed(state.values), errors=state.errors)
     notice = f"Training provider {id} {NOTICES[done]}" if done in NOTICES and id else None
     return await _list_page(request, uow, {"id": "", "name": "", "cohorts": ""}, notice=notice)
 
@@ -99,11 +115,13 @@ async def register(request: Request, uow: UnitOfWorkDep) -> Response:
         )
     cohorts = _check(answers, errors)
     if errors:
-        return await _list_page(request, uow, answers, errors=errors)
+        return redirect_with_problems(request, "/admin/providers", errors, answers)
     try:
         await providers.save_provider(uow, answers["id"], answers["name"], cohorts, new=True)
     except Conflict as refusal:
-        return await _list_page(request, uow, answers, errors=FormErrors({"id": refusal.message}))
+        return redirect_with_problems(
+            request, "/admin/providers", FormErrors({"id": refusal.message}), answers
+        )
     return redirect(request, f"/admin/providers?done=registered&id={quote(answers['id'])}")
 
 
@@ -121,14 +139,18 @@ async def _provider_page(
         "admin_provider.html",
         {"provider": provider, "answers": shown},
         errors=errors,
-        status_code=400 if errors else 200,
     )
 
 
 @router.get("/admin/providers/{provider_id}")
 async def provider_page(provider_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
-    """A provider: change its name and cohorts, retire or reactivate it."""
+    """A provider: change its name and cohorts, retire or reactivate it (as typed, with its
+    problems, when a change was refused)."""
     signed_in(request, Role.ADMIN)
+    state = form_state(request)
+    if state is not None:
+        answers = {**_typed(state.values), "id": provider_id}
+        return await _provider_page(request, uow, provider_id, answers, state.errors)
     return await _provider_page(request, uow, provider_id, None, None)
 
 
@@ -142,7 +164,7 @@ async def change(provider_id: str, request: Request, uow: UnitOfWorkDep) -> Resp
     errors = FormErrors()
     cohorts = _check(answers, errors)
     if errors:
-        return await _provider_page(request, uow, provider_id, answers, errors)
+        return redirect_with_problems(request, f"/admin/providers/{quote(provider_id)}", errors, answers)
     await providers.save_provider(uow, provider_id, answers["name"], cohorts)
     return redirect(request, f"/admin/providers?done=changed&id={quote(provider_id)}")
 

@@ -11,7 +11,15 @@ from fastapi.responses import Response
 from rtw_platform.auth import Role
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+from rtw_platform.web import (
+    FormErrors,
+    form_state,
+    form_text,
+    read_form,
+    redirect,
+    redirect_with_problems,
+    signed_in,
+)
 
 from .. import domain, outcomes, progress
 from ..models import Enrolment, Learner
@@ -27,9 +35,14 @@ FIELDS = ("outcome", "hours", "reason")
 async def correction_form(
     request: Request, enrolment_id: UUID, module_id: str, uow: UnitOfWorkDep
 ) -> Response:
-    """What is recorded for the module, and the form to correct it (nothing chosen)."""
+    """What is recorded for the module, and the form to correct it (nothing chosen; or as typed,
+    with its problems, when it was refused)."""
     principal = signed_in(request, Role.TRAINER)
     enrolment = await progress.enrolment_for(uow, enrolment_id, principal)
+    state = form_state(request)
+    if state is not None:
+        values = {name: str(state.values.get(name, "")) for name in FIELDS}
+        return await _page(request, uow, enrolment, module_id, values, state.errors)
     return await _page(request, uow, enrolment, module_id, dict.fromkeys(FIELDS, ""), None)
 
 
@@ -49,7 +62,8 @@ async def correct(request: Request, enrolment_id: UUID, module_id: str, uow: Uni
         errors = FormErrors()
         for problem in problems:
             errors.add(problem.field, problem.message)
-        return await _page(request, uow, enrolment, module_id, values, errors)
+        page = f"/provider/learners/{enrolment_id}/modules/{module_id}/correction"
+        return redirect_with_problems(request, page, errors, values)
     await outcomes.correct(uow, enrolment, module_id, corrected, values["reason"], principal)
     return redirect(request, f"/provider/learners/{enrolment_id}?corrected={module_id}")
 
@@ -78,6 +92,4 @@ async def _page(
         "results": domain.RESULTS,
         "refusal": refusal,
     }
-    return PAGES.render(
-        request, "provider_correction.html", context, errors=errors, status_code=400 if errors else 200
-    )
+    return PAGES.render(request, "provider_correction.html", context, errors=errors)

@@ -1,5 +1,6 @@
 """Candidates add their own CPD (social work's restoration needs it): a form with its checks,
-then back to their training (post-redirect-get)."""
+then back to their training; a refused form goes back to its page with its problems and what was
+typed (post/redirect/get both ways, rtw_platform.web.form_state)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from fastapi.responses import Response
 from rtw_platform.auth import Role
 from rtw_platform.errors import Conflict, Invalid
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+from rtw_platform.web import (
+    FormErrors,
+    form_state,
+    form_text,
+    read_form,
+    redirect,
+    redirect_with_problems,
+    signed_in,
+)
 from rtw_platform.web.i18n import N_
 
 from .. import domain, progress
@@ -27,9 +36,13 @@ FIELDS = ("day-day", "day-month", "day-year", "days", "kind", "description")
 
 @router.get("/my/enrolments/{enrolment_id}/cpd")
 async def cpd_form(request: Request, enrolment_id: UUID, uow: UnitOfWorkDep) -> Response:
-    """The form for a day (or part) of CPD, empty."""
+    """The form for a day (or part) of CPD: empty, or as typed with its problems when refused."""
     principal = signed_in(request, Role.CANDIDATE)
     enrolment = await progress.enrolment_for(uow, enrolment_id, principal)
+    state = form_state(request)
+    if state is not None:
+        values = {name: str(state.values.get(name, "")) for name in FIELDS}
+        return _page(request, enrolment, values, state.errors)
     return _page(request, enrolment, dict.fromkeys(FIELDS, ""), None)
 
 
@@ -50,7 +63,7 @@ async def add_cpd(request: Request, enrolment_id: UUID, uow: UnitOfWorkDep) -> R
         except Conflict as refusal:
             errors.add("form", refusal.message)
     if errors:
-        return _page(request, enrolment, values, errors)
+        return redirect_with_problems(request, f"/my/enrolments/{enrolment.id}/cpd", errors, values)
     return redirect(request, "/my?cpd=added")
 
 
@@ -95,4 +108,4 @@ def _page(
         "kinds": domain.CPD_KINDS,
         "refusal": refusal,
     }
-    return PAGES.render(request, "my_cpd.html", context, errors=errors, status_code=400 if errors else 200)
+    return PAGES.render(request, "my_cpd.html", context, errors=errors)

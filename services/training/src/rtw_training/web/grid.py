@@ -10,7 +10,16 @@ from fastapi.responses import Response
 from rtw_platform.auth import Principal, Role
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+from rtw_platform.web import (
+    CSRF_FIELD,
+    FormErrors,
+    form_state,
+    form_text,
+    read_form,
+    redirect,
+    redirect_with_problems,
+    signed_in,
+)
 
 from .. import domain, outcomes, progress
 from ..curricula import Module
@@ -29,8 +38,13 @@ async def grid(
     recorded: str | None = None,
     certified: str | None = None,
 ) -> Response:
-    """The cohort's grid, with nothing chosen (after a submit, how many outcomes it recorded)."""
+    """The cohort's grid, with nothing chosen (after a submit, how many outcomes it recorded; after
+    a refused one, its problems and what was chosen)."""
     principal = signed_in(request, Role.TRAINER)
+    state = form_state(request)
+    if state is not None:
+        values = {str(name): str(value) for name, value in state.values.items()}
+        return await _grid_page(request, uow, principal, cohort_id, values=values, errors=state.errors)
     return await _grid_page(
         request, uow, principal, cohort_id, recorded=_count(recorded), certified=_count(certified) or 0
     )
@@ -46,7 +60,7 @@ async def record_grid(request: Request, cohort_id: str, uow: UnitOfWorkDep) -> R
     """Record every filled cell at once, or show every problem at once and save nothing."""
     principal = signed_in(request, Role.TRAINER)
     form = await read_form(request)
-    fields = {name: form_text(form, name) for name in form}
+    fields = {name: form_text(form, name) for name in form if name != CSRF_FIELD}
     rows = await outcomes.cohort_grid(uow, cohort_id, principal, to_record=True)
     changes, problems = outcomes.read_grid(rows, fields)
     errors = FormErrors()
@@ -55,7 +69,7 @@ async def record_grid(request: Request, cohort_id: str, uow: UnitOfWorkDep) -> R
     if not errors and not changes:
         errors.add("form", "Choose an outcome for at least one learner and module")
     if errors:
-        return await _grid_page(request, uow, principal, cohort_id, values=fields, errors=errors)
+        return redirect_with_problems(request, f"/provider/cohorts/{cohort_id}", errors, fields)
     done = await outcomes.record_grid(uow, rows, changes, signer_of(request))
     return redirect(
         request, f"/provider/cohorts/{cohort_id}?recorded={done.recorded}&certified={len(done.certified)}"
@@ -99,6 +113,4 @@ async def _grid_page(
         "recorded": recorded,
         "certified": certified,
     }
-    return PAGES.render(
-        request, "provider_grid.html", context, errors=errors, status_code=400 if errors else 200
-    )
+    return PAGES.render(request, "provider_grid.html", context, errors=errors)

@@ -12,7 +12,15 @@ from rtw_platform.auth import Principal, Role
 from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+from rtw_platform.web import (
+    FormErrors,
+    form_state,
+    form_text,
+    read_form,
+    redirect,
+    redirect_with_problems,
+    signed_in,
+)
 
 from .. import domain, progress
 from ..models import Provider
@@ -51,8 +59,13 @@ async def learner(
     recorded: str | None = None,
     corrected: str | None = None,
 ) -> Response:
-    """A learner's modules, the corrections made, and the form to record one completed."""
+    """A learner's modules, the corrections made, and the form to record one completed (as typed,
+    with its problems, when it was refused)."""
     principal = signed_in(request, Role.TRAINER)
+    state = form_state(request)
+    if state is not None:
+        values = {name: str(state.values.get(name, "")) for name in ("module", "hours", "result")}
+        return await _learner_page(request, uow, principal, enrolment_id, values=values, errors=state.errors)
     return await _learner_page(request, uow, principal, enrolment_id, recorded=recorded, corrected=corrected)
 
 
@@ -79,7 +92,7 @@ async def record_module(request: Request, enrolment_id: UUID, uow: UnitOfWorkDep
         except (Conflict, NotFound) as refusal:
             errors.add("module", refusal.message)
     if errors:
-        return await _learner_page(request, uow, principal, enrolment_id, values=values, errors=errors)
+        return redirect_with_problems(request, f"/provider/learners/{enrolment_id}", errors, values)
     return redirect(request, f"/provider/learners/{enrolment_id}?recorded={values['module']}")
 
 
@@ -127,6 +140,4 @@ async def _learner_page(
         "recorded": recorded_title,
         "corrected": next((m.title for m in view.modules if m.id == corrected), None),
     }
-    return PAGES.render(
-        request, "provider_learner.html", context, errors=errors, status_code=400 if errors else 200
-    )
+    return PAGES.render(request, "provider_learner.html", context, errors=errors)

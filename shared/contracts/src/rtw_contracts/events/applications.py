@@ -419,7 +419,7 @@ class CandidateErased(Event):
         "assessment": ("candidate_id", "application_ids", "erased_at"),
         "training": ("candidate_id", "application_ids", "erased_at"),
         "matching": ("candidate_id", "application_ids"),
-        "notifications": ("candidate_id", "erased_at"),
+        "notifications": ("candidate_id", "application_ids", "erased_at"),
     }
 
     candidate_id: UUID = Field(description="The candidate whose data must be erased.")

@@ -38,7 +38,16 @@ class Guarded:
     path: str
     tests: tuple[str, ...]
     equivalent: tuple[str, ...] = ()
-    """Each `operator @ source line` (stripped) whose mutants change nothing observable."""
+    """Mutants that change nothing observable, each `operator @ source line -> mutated line`
+    (stripped), or `operator @ source line` for every mutant of that operator on that line."""
+
+    def is_equivalent(self, key: str) -> bool:
+        """Whether the survivor `key` (`operator @ source line -> mutated line`) is listed."""
+        return key in self.equivalent or key.split(" -> ")[0] in self.equivalent
+
+    pytest_args: tuple[str, ...] = ()
+    """Added to the settings' for this module's tests: `--noconftest` for pure unit tests, which
+    then start without importing every service's fixtures (several times faster per mutant)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +76,7 @@ class Outcome:
 
     @property
     def new_survivors(self) -> list[tuple[str, str]]:
-        return [s for s in self.survivors if s[0] not in self.module.equivalent]
+        return [s for s in self.survivors if not self.module.is_equivalent(s[0])]
 
     @property
     def score(self) -> float:
@@ -86,6 +95,7 @@ def load(root: Path) -> Settings:
             path=entry["path"],
             tests=tuple(entry["tests"]),
             equivalent=tuple(entry.get("equivalent", ())),
+            pytest_args=tuple(entry.get("pytest_args", ())),
         )
         for name, entry in data["modules"].items()
     )
@@ -110,7 +120,7 @@ def changed_lines(root: Path, base: str, path: str) -> set[int]:
 
 
 def _cosmic_ray_config(settings: Settings, module: Guarded, python: str) -> str:
-    command = shlex.join([python, "-m", "pytest", *settings.pytest_args, *module.tests])
+    command = shlex.join([python, "-m", "pytest", *settings.pytest_args, *module.pytest_args, *module.tests])
     excluded = ", ".join(f'"{e}"' for e in settings.exclude_operators)
     return (
         "[cosmic-ray]\n"
@@ -127,8 +137,23 @@ def _toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _key(operator: str, source_line: str) -> str:
-    return f"{operator.removeprefix('core/')} @ {source_line.strip()}"
+def _key(operator: str, source_line: str, diff: str) -> str:
+    """`operator @ source line -> mutated line`: the mutated line read from the mutant's diff."""
+    mutated = next(
+        (line[1:] for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")),
+        "",
+    )
+    return f"{operator.removeprefix('core/')} @ {source_line.strip()} -> {mutated.strip()}"
+
+
+def _is_bare_star(source: list[str], operator: str, start: tuple[int, int]) -> bool:
+    """cosmic-ray's `*` to `/` also "mutates" the bare `*` of a signature (keyword-only parameters
+    after it) into `/` (positional-only before it): not arithmetic, and no caller can tell while
+    every caller names those parameters."""
+    if not operator.startswith("core/ReplaceBinaryOperator_Mul_"):
+        return False
+    line = source[start[0] - 1]
+    return line[start[1] : start[1] + 1] == "*" and line[start[1] + 1 :].lstrip()[:1] in (",", ")", "")
 
 
 def mutate(root: Path, settings: Settings, module: Guarded, *, only_lines: set[int] | None) -> Outcome:
@@ -144,17 +169,18 @@ def mutate(root: Path, settings: Settings, module: Guarded, *, only_lines: set[i
     started = time.monotonic()
     subprocess.run([bin_dir / "cosmic-ray", "init", config, session], cwd=root, check=True)
     subprocess.run([bin_dir / "cr-filter-operators", session, config], cwd=root, check=True)
-    if only_lines is not None:
-        with use_db(str(session), WorkDB.Mode.open) as db:
-            for item in list(db.pending_work_items):
-                if not any(m.start_pos[0] in only_lines for m in item.mutations):
-                    db.set_result(
-                        item.job_id,
-                        WorkResult(output="Line not changed", worker_outcome=WorkerOutcome.SKIPPED),
-                    )
+    source = (root / module.path).read_text().splitlines()
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item in list(db.pending_work_items):
+            if only_lines is not None and not any(m.start_pos[0] in only_lines for m in item.mutations):
+                reason = "Line not changed"
+            elif any(_is_bare_star(source, m.operator_name, m.start_pos) for m in item.mutations):
+                reason = "The keyword-only marker, not an operator"
+            else:
+                continue
+            db.set_result(item.job_id, WorkResult(output=reason, worker_outcome=WorkerOutcome.SKIPPED))
     subprocess.run([bin_dir / "cosmic-ray", "exec", config, session], cwd=root, check=True)
     outcome = Outcome(module, seconds=time.monotonic() - started)
-    source = (root / module.path).read_text().splitlines()
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, result in db.completed_work_items:
             not_run = result.worker_outcome == WorkerOutcome.SKIPPED or result.test_outcome is None
@@ -162,7 +188,7 @@ def mutate(root: Path, settings: Settings, module: Guarded, *, only_lines: set[i
                 outcome.skipped += 1
             elif result.test_outcome.value == "survived":
                 mutation = item.mutations[0]
-                key = _key(mutation.operator_name, source[mutation.start_pos[0] - 1])
+                key = _key(mutation.operator_name, source[mutation.start_pos[0] - 1], result.diff or "")
                 outcome.survivors.append((key, result.diff or ""))
             elif result.output == "timeout":
                 outcome.timed_out += 1
@@ -173,7 +199,7 @@ def mutate(root: Path, settings: Settings, module: Guarded, *, only_lines: set[i
 
 def baseline(root: Path, settings: Settings, module: Guarded) -> None:
     """The module's tests must pass before its mutants mean anything."""
-    command = [sys.executable, "-m", "pytest", *settings.pytest_args, *module.tests]
+    command = [sys.executable, "-m", "pytest", *settings.pytest_args, *module.pytest_args, *module.tests]
     if subprocess.run(command, cwd=root).returncode != 0:
         raise SystemExit(f"mutation: the tests of {module.name} fail without any mutant; fix them first")
 

@@ -74,8 +74,16 @@ async def help_page(request: Request) -> HTMLResponse:
 
 @router.get("/accessibility")
 async def accessibility_statement(request: Request) -> HTMLResponse:
-    """The accessibility statement (the Public Sector Bodies Accessibility Regulations 2018)."""
-    return render(request, "accessibility.html")
+    """The accessibility statement (the Public Sector Bodies Accessibility Regulations 2018, in the
+    order of GOV.UK's model statement), its dates from the settings (`RTW_ACCESSIBILITY_*`)."""
+    settings = request.app.state.settings
+    return render(
+        request,
+        "accessibility.html",
+        prepared=settings.accessibility_prepared,
+        reviewed=settings.accessibility_reviewed,
+        tested=settings.accessibility_tested,
+    )
 
 
 @router.get("/cookies")

@@ -96,6 +96,17 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_language()).ngettext(singular, plural, n)
 
 
+#: A number whose plural form is "other" in English and in Welsh (CLDR), as a fraction's is.
+_OTHER = 100
+
+
+def plural_count(value: float) -> int:
+    """The count to choose a plural form by: a whole number as it is; a fraction (7.5 hours)
+    takes the form of "other", as it does in English and Welsh (gettext's rules take whole
+    numbers only)."""
+    return int(value) if float(value).is_integer() else _OTHER
+
+
 def chosen_language(query: Any, cookies: Any, accept_language: str = "") -> str:
     """The page's language from the address's `?lang=`, the cookie, then the browser's first wish."""
     for candidate in (query.get(LANGUAGE_PARAMETER), cookies.get(LANGUAGE_COOKIE)):

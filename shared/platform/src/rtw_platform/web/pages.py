@@ -64,8 +64,16 @@ HOME_PAGES = {
 }
 
 
-#: The role names the header shows ("Signed in as candidate"), marked for the catalogue.
-ROLE_NAMES = (N_("candidate"), N_("recruiter"), N_("assessor"), N_("trainer"), N_("admin"))
+#: What the header says of who is signed in, in words a person recognises (not the role's code:
+#: "Signed in as candidate" read as a label, not as them). No name or address: the session holds
+#: none, and pages are not where to fetch them on every request.
+SIGNED_IN_AS = {
+    Role.CANDIDATE: N_("You are signed in"),
+    Role.RECRUITER: N_("Signed in as a council recruiter"),
+    Role.ASSESSOR: N_("Signed in as an assessor"),
+    Role.TRAINER: N_("Signed in as a training provider"),
+    Role.ADMIN: N_("Signed in as a programme admin"),
+}
 
 _UNREAD = object()
 
@@ -339,6 +347,9 @@ class Pages:
         # never `_(x)`, which would mark the words safe HTML (a refusal can quote what someone typed).
         self.environment.filters["translate"] = i18n.gettext
         self.environment.filters["long_date"] = i18n.long_date
+        # The count a plural is chosen by, for a number that may be a fraction:
+        # `ngettext(…, hours | plural_count)`.
+        self.environment.filters["plural_count"] = i18n.plural_count
         self.environment.filters["long_datetime"] = i18n.long_datetime
 
     def render(
@@ -361,6 +372,7 @@ class Pages:
             "service": self.service,
             "principal": principal,
             "home": HOME_PAGES.get(principal.role) if principal else None,
+            "signed_in_as": SIGNED_IN_AS.get(principal.role, "") if principal else "",
             "csrf_field": CSRF_FIELD,
             "csrf_token": csrf,
             "errors": errors or FormErrors(),

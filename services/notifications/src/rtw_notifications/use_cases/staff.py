@@ -19,13 +19,12 @@ from rtw_platform.auth import Principal, Role
 from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.logging import get_logger
 from rtw_platform.tracing import current_traceparent
-from rtw_platform.uow import UnitOfWork
-from sqlmodel import col, select
 
-from .links import staff_sign_in_link
-from .models import Delivery, StaffAddress, StaffRecord
-from .rendering import long_date, render
-from .settings import NotificationsSettings
+from ..links import staff_sign_in_link
+from ..models import Delivery, StaffAddress, StaffRecord
+from ..rendering import long_date, render
+from ..settings import NotificationsSettings
+from .owing import NotificationsWork
 
 log = get_logger(__name__)
 
@@ -55,71 +54,67 @@ class Listed:
 # ---------------------------------------------------------------------- what the services announce
 
 
-async def assessor_changed(event: AssessorChanged, uow: UnitOfWork) -> None:
+async def assessor_changed(work: NotificationsWork, event: AssessorChanged) -> None:
     """Keep the assessor as assessment last announced them."""
-    await _record(uow, Kind.ASSESSOR, event.assessor_id, event.display_name, event.active, event.changed_at)
+    await _record(work, Kind.ASSESSOR, event.assessor_id, event.display_name, event.active, event.changed_at)
 
 
-async def provider_changed(event: TrainingProviderChanged, uow: UnitOfWork) -> None:
+async def provider_changed(work: NotificationsWork, event: TrainingProviderChanged) -> None:
     """Keep the provider as training last announced it."""
-    await _record(uow, Kind.PROVIDER, event.provider_id, event.name, event.active, event.changed_at)
+    await _record(work, Kind.PROVIDER, event.provider_id, event.name, event.active, event.changed_at)
 
 
 async def _record(
-    uow: UnitOfWork, kind: Kind, id_: str, name: str, active: bool, changed_at: datetime
+    work: NotificationsWork, kind: Kind, id_: str, name: str, active: bool, changed_at: datetime
 ) -> None:
-    record = await uow.session.get(StaffRecord, (kind.value, id_))
+    record = await work.store.staff_record(kind.value, id_)
     if record is not None and record.changed_at >= changed_at:
         return  # an older change arriving late
     record = record or StaffRecord(kind=kind.value, id=id_, name=name, active=active, changed_at=changed_at)
     record.name, record.active, record.changed_at = name, active, changed_at
-    uow.session.add(record)
+    await work.store.save_staff_record(record)
 
 
 # ---------------------------------------------------------------------- the directory
 
 
 async def record_of(
-    uow: UnitOfWork, role: Role, staff_id: str | None, provider_id: str | None
+    work: NotificationsWork, role: Role, staff_id: str | None, provider_id: str | None
 ) -> StaffRecord | None:
     """What assessment or training announced about this member of staff (None: nothing yet, or
     an admin, whom no other service knows)."""
     if role is Role.ASSESSOR and staff_id:
-        return await uow.session.get(StaffRecord, (Kind.ASSESSOR.value, staff_id))
+        return await work.store.staff_record(Kind.ASSESSOR.value, staff_id)
     if role is Role.TRAINER and provider_id:
-        return await uow.session.get(StaffRecord, (Kind.PROVIDER.value, provider_id))
+        return await work.store.staff_record(Kind.PROVIDER.value, provider_id)
     return None
 
 
-async def may_sign_in(uow: UnitOfWork, address: StaffAddress) -> bool:
+async def may_sign_in(work: NotificationsWork, address: StaffAddress) -> bool:
     """Whether the member of staff at this address is active."""
     role = Role(address.role)
     if role is Role.ADMIN:
         return True
-    record = await record_of(uow, role, address.staff_id, address.provider_id)
+    record = await record_of(work, role, address.staff_id, address.provider_id)
     return record is not None and record.active
 
 
-async def directory(uow: UnitOfWork) -> list[Listed]:
+async def directory(work: NotificationsWork) -> list[Listed]:
     """Every address, by role then name, with whether a link may be sent to it."""
-    rows = (
-        await uow.session.exec(select(StaffAddress).order_by(col(StaffAddress.role), col(StaffAddress.name)))
-    ).all()
     listed = []
-    for row in rows:
-        record = await record_of(uow, Role(row.role), row.staff_id, row.provider_id)
+    for row in await work.store.staff_addresses():
+        record = await record_of(work, Role(row.role), row.staff_id, row.provider_id)
         listed.append(Listed(row, record, Role(row.role) is Role.ADMIN or bool(record and record.active)))
     return listed
 
 
-async def address_of(uow: UnitOfWork, email: str) -> StaffAddress | None:
+async def address_of(work: NotificationsWork, email: str) -> StaffAddress | None:
     """The directory's entry for an address (compared without case)."""
-    found = await uow.session.exec(select(StaffAddress).where(StaffAddress.email == email.strip().lower()))
-    return found.first()
+    return await work.store.staff_address_of(email.strip().lower())
 
 
 async def give_address(
-    uow: UnitOfWork,
+    work: NotificationsWork,
     role: Role,
     *,
     email: str,
@@ -131,10 +126,10 @@ async def give_address(
     """Record (or change) the address of a member of staff, who must be active: an assessor by
     their staff id, an admin by theirs, a trainer of a provider (a new trainer each new address).
     Changes to the directory run one after the other (a form sent twice at once: one address)."""
-    await uow.lock("notifications.staff-directory")
+    await work.lock("notifications.staff-directory")
     email = email.strip().lower()
     if role is not Role.ADMIN:
-        record = await record_of(uow, role, staff_id, provider_id)
+        record = await record_of(work, role, staff_id, provider_id)
         if record is None:
             what = f"assessor {staff_id}" if role is Role.ASSESSOR else f"training provider {provider_id}"
             raise NotFound(
@@ -143,7 +138,7 @@ async def give_address(
             )
         if not record.active:
             raise Conflict(f"{record.name} is retired: make them active again before sending a sign-in link.")
-    holder = await address_of(uow, email)
+    holder = await address_of(work, email)
     now = datetime.now(UTC)
     if role is Role.TRAINER:
         entry = (
@@ -153,11 +148,7 @@ async def give_address(
         )
         staff_id = entry.staff_id if entry else f"trainer-{uuid4().hex[:12]}"
     else:
-        entry = (
-            await uow.session.exec(
-                select(StaffAddress).where(StaffAddress.role == role.value, StaffAddress.staff_id == staff_id)
-            )
-        ).first()
+        entry = await work.store.staff_address_for(role.value, staff_id)
     if holder is not None and holder is not entry:
         raise Conflict(
             f"{email} is already the address of {ROLE_NAMES[Role(holder.role)].lower()} {holder.name} "
@@ -175,26 +166,25 @@ async def give_address(
     )
     entry.email, entry.name, entry.provider_id = email, name, provider_id if role is Role.TRAINER else None
     entry.added_by, entry.updated_at = admin.subject, now
-    uow.session.add(entry)
-    await uow.session.flush()
+    await work.store.save_staff_address(entry)
     return entry
 
 
-async def remove_address(uow: UnitOfWork, address_id: UUID) -> StaffAddress:
+async def remove_address(work: NotificationsWork, address_id: UUID) -> StaffAddress:
     """Take an address out of the directory: it is sent no more links (a link already sent still
     works until it expires)."""
-    entry = await uow.session.get(StaffAddress, address_id)
+    entry = await work.store.staff_address(address_id)
     if entry is None:
         raise NotFound("That address is not in the staff directory.")
-    await uow.session.delete(entry)
-    await uow.commit()
+    await work.store.delete_staff_address(entry)
+    await work.commit()
     return entry
 
 
 # ---------------------------------------------------------------------- links
 
 
-async def send_link(uow: UnitOfWork, settings: NotificationsSettings, entry: StaffAddress) -> None:
+async def send_link(work: NotificationsWork, settings: NotificationsSettings, entry: StaffAddress) -> None:
     """Make the member of staff a single-use sign-in link (an hour) and record its e-mail, which
     the dispatcher sends; committed here."""
     now = datetime.now(UTC)
@@ -211,7 +201,7 @@ async def send_link(uow: UnitOfWork, settings: NotificationsSettings, entry: Sta
             "expires": f"{expires:%H:%M} UTC, {long_date(expires, 'en')}",
         },
     )
-    uow.session.add(
+    await work.store.add_delivery(
         Delivery(
             event_id=uuid4(),
             recipient_id=entry.id,
@@ -229,16 +219,16 @@ async def send_link(uow: UnitOfWork, settings: NotificationsSettings, entry: Sta
             traceparent=current_traceparent(),
         )
     )
-    await uow.commit()
+    await work.commit()
     log.info("staff_sign_in_link_owed", role=entry.role, staff_id=entry.staff_id)
 
 
-async def request_link(uow: UnitOfWork, settings: NotificationsSettings, email: str) -> bool:
+async def request_link(work: NotificationsWork, settings: NotificationsSettings, email: str) -> bool:
     """A member of staff asks for a new link: sent only when the address is in the directory and
     its member of staff is active. The caller answers the same either way; True when sent."""
-    entry = await address_of(uow, email)
-    if entry is None or not await may_sign_in(uow, entry):
+    entry = await address_of(work, email)
+    if entry is None or not await may_sign_in(work, entry):
         log.info("staff_sign_in_link_not_sent", known=entry is not None)
         return False
-    await send_link(uow, settings, entry)
+    await send_link(work, settings, entry)
     return True
