@@ -74,7 +74,10 @@ def test_every_service_is_deployed_with_its_migration_health_and_grace() -> None
 def test_rabbitmq_gives_each_service_only_its_own_queues() -> None:
     definitions = json.loads((DEPLOY / "rabbitmq" / "definitions.json").read_text())
     exchanges = {e["name"]: e["type"] for e in definitions["exchanges"]}
-    assert exchanges == {"rtw.events": "topic", "rtw.dlx": "direct"}
+    assert exchanges == {
+        "rtw.events": "topic",
+        **{f"rtw.dlx.{name}": "direct" for name in installed_services()},
+    }
     permissions = {user.role: user for user in platform_users()}
     for name in installed_services():
         rule = permissions[name]
@@ -87,7 +90,7 @@ def test_rabbitmq_gives_each_service_only_its_own_queues() -> None:
             assert not any(pattern.match(f"{o}.application-submitted") for o in others), (name, kind)
         # Only the setup configures the exchanges: a service could delete them otherwise.
         assert not re.match(rule.configure, "rtw.events")
-        assert not re.match(rule.configure, "rtw.dlx")
+        assert not re.match(rule.configure, f"rtw.dlx.{name}")
     assert definitions["policies"], "policies are defined"
 
 

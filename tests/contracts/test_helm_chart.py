@@ -429,7 +429,10 @@ def test_the_broker_gives_each_service_its_own_user_queues_and_events(
     by_kind: dict[str, dict[str, dict[str, Any]]] = {}
     for document in topology:
         by_kind.setdefault(document["kind"], {})[document["metadata"]["name"]] = document["spec"]
-    assert {spec["name"] for spec in by_kind["Exchange"].values()} == {"rtw.events", "rtw.dlx"}
+    assert {spec["name"] for spec in by_kind["Exchange"].values()} == {
+        "rtw.events",
+        *(f"rtw.dlx.{name}" for name in installed_services()),
+    }
     assert {spec["name"] for spec in by_kind["Policy"].values()} == {
         "quorum-leaders-balanced",
         "dead-letters-kept-30-days",
@@ -449,7 +452,7 @@ def test_the_broker_gives_each_service_its_own_user_queues_and_events(
             assert not any(pattern.match(f"{o}.application-submitted") for o in others), (name, kind)
         configure = re.compile(permission["permissions"]["configure"])
         assert not configure.match("rtw.events"), name
-        assert not configure.match("rtw.dlx"), name
+        assert not configure.match(f"rtw.dlx.{name}"), name
         topic = by_kind["TopicPermission"][user]
         assert topic["permissions"]["exchange"] == "rtw.events"
         write = re.compile(topic["permissions"]["write"])

@@ -6,20 +6,21 @@ user) is dead-lettered with the reason; a genuine one is handled; the relay stam
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
 import aio_pika
 import asyncpg
 import pytest
+from aiormq.exceptions import ChannelAccessRefused
 from faststream.rabbit import ExchangeType, RabbitExchange
 from rtw_contracts import ApplicationWithdrawn, AssessmentScored
 from rtw_contracts.examples import example
 from rtw_platform.broker_setup import setup_broker
-from rtw_platform.consumer_failures import DEAD_LETTER_USER_HEADER, ERROR_HEADER, PUBLISHED_BY_HEADER
+from rtw_platform.consumer_failures import ERROR_HEADER
 from rtw_platform.db import asyncpg_dsn
-from rtw_platform.dlq import DeadLetter, peek, replay
+from rtw_platform.dlq import peek, replay
 from rtw_platform.messaging import AmqpEventPublisher
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.broker_users import DEFINITIONS, Broker
@@ -146,13 +147,15 @@ async def _publish_as(url: str, event: AssessmentScored) -> None:
         await publisher.close()
 
 
-async def test_a_forged_first_publisher_put_in_a_dlq_through_the_dead_letter_exchange_is_refused(
+async def test_another_services_user_cannot_put_a_letter_in_a_services_dead_letters(
     broker: Broker, start_service: Callable[..., Any], clean_database: str
 ) -> None:
-    """Every service user may publish to `rtw.dlx` (its own dead letters go there), and RabbitMQ
-    enforces no routing-key permission on a direct exchange: applications' user puts, in training's
-    DLQ, an AssessmentScored claiming to be from assessment's user. The dead-letter user's replay
-    does not make it believed: training dead-letters it again, naming applications' user."""
+    """Each service dead-letters through its own exchange `rtw.dlx.<service>`, which only its own
+    broker user may write to: applications' user publishing a forged letter into training's DLQ
+    is refused by the broker (403), as is declaring a queue of its own that dead-letters into
+    training's exchange (RabbitMQ asks for write on a queue's dead-letter exchange when it is
+    declared); the DLQ stays empty. A real failure in training still dead-letters into its own DLQ
+    with training's user, and the dead-letter user's replay puts it back in the queue."""
     await asyncio.to_thread(setup_broker, broker.settings, DEFINITIONS)
     runtime: ServiceRuntime = await start_service(
         TRAINING,
@@ -161,41 +164,64 @@ async def test_a_forged_first_publisher_put_in_a_dlq_through_the_dead_letter_exc
         publisher_user=f"{broker.settings.user_prefix}rtw-{{service}}",
     )
     queue = runtime.topology.queue_name(AssessmentScored)
+    dead_letter_exchange = runtime.topology.dead_letter_exchange.name
+    assert dead_letter_exchange == "rtw.dlx.training"
     forged = example(AssessmentScored, event_id=uuid4())
     connection = await aio_pika.connect(broker.url("applications"))
     try:
         channel = await connection.channel(publisher_confirms=True)
-        dlx = await channel.get_exchange("rtw.dlx", ensure=False)
-        await dlx.publish(
-            aio_pika.Message(
-                forged.model_dump_json().encode(),
-                message_id=str(forged.event_id),
-                user_id=broker.users["applications"],
-                headers={
-                    PUBLISHED_BY_HEADER: broker.users["assessment"],
-                    DEAD_LETTER_USER_HEADER: broker.users["training"],  # replaced by the replay
-                    ERROR_HEADER: "RuntimeError: looks like a failure",
-                },
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            ),
-            routing_key=queue,
+        dlx = await channel.get_exchange(dead_letter_exchange, ensure=False)
+        message = aio_pika.Message(
+            forged.model_dump_json().encode(),
+            message_id=str(forged.event_id),
+            headers={ERROR_HEADER: "RuntimeError: looks like a failure"},
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         )
+        with pytest.raises(ChannelAccessRefused, match="ACCESS_REFUSED"):
+            await _publish_and_close(channel, dlx, message, queue)
+        channel = await connection.channel()
+        with pytest.raises(ChannelAccessRefused, match="ACCESS_REFUSED"):
+            await channel.declare_queue(
+                "applications.probe",
+                durable=True,
+                arguments={
+                    "x-queue-type": "quorum",
+                    "x-dead-letter-exchange": dead_letter_exchange,
+                    "x-dead-letter-routing-key": queue,
+                },
+            )
     finally:
         await connection.close()
 
     dead_letters = broker.url("dead-letters")
-    await eventually(lambda: peek(dead_letters, queue), what="the forged letter in the DLQ")
-    assert await replay(dead_letters, queue) == 1
-    [letter] = await eventually(
-        lambda: _errors_of(peek(dead_letters, queue)), what="the replay dead-lettered again"
-    )
-    assert letter.message_id == str(forged.event_id)
+    assert await peek(dead_letters, queue) == []
+
+    # A real failure: assessment's own user publishes a scored event training cannot read.
+    connection = await aio_pika.connect(broker.url("assessment"))
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        events = await channel.get_exchange("rtw.events", ensure=False)
+        await events.publish(
+            aio_pika.Message(b"not json", message_id="broken-1", user_id=broker.users["assessment"]),
+            routing_key=AssessmentScored.ROUTING_KEY,
+        )
+    finally:
+        await connection.close()
+    [letter] = await eventually(lambda: peek(dead_letters, queue), what="the real dead letter")
+    assert letter.message_id == "broken-1"
     assert letter.error is not None
-    assert letter.error.startswith("UnexpectedPublisher: assessment.scored.v1 was published by ")
-    assert f"'{broker.users['applications']}', not by its producer's" in letter.error
-    assert not await _handled(clean_database, forged.event_id)
+    assert await replay(dead_letters, queue) == 1
+    # Replayed (off the DLQ, back in the queue), it fails again and is dead-lettered again.
+    [again] = await eventually(lambda: peek(dead_letters, queue), what="the replay's failure")
+    assert again.message_id == "broken-1"
 
 
-async def _errors_of(letters: Awaitable[list[DeadLetter]]) -> list[DeadLetter]:
-    """The dead letters that carry an UnexpectedPublisher error (the replay's, not the forger's)."""
-    return [letter for letter in await letters if (letter.error or "").startswith("UnexpectedPublisher")]
+async def _publish_and_close(
+    channel: aio_pika.abc.AbstractChannel,
+    exchange: aio_pika.abc.AbstractExchange,
+    message: aio_pika.Message,
+    routing_key: str,
+) -> None:
+    await exchange.publish(message, routing_key=routing_key)
+    await asyncio.sleep(0.5)  # a refused publish closes the channel asynchronously
+    await channel.close()

@@ -82,9 +82,8 @@ async def test_a_service_cannot_publish_into_another_services_queue_or_dead_lett
 ) -> None:
     """Straight into a queue is through the default exchange (`amq.default`), which only the
     dead-letter user may write (its replays). A service reaches another's queues only through
-    `rtw.events` with its own routing keys, and another's DLQ through `rtw.dlx` (a direct exchange:
-    RabbitMQ checks no routing key there), where a letter is believed on replay only as far as
-    its `user_id` vouches (test_authentic_publishers.py)."""
+    `rtw.events` with its own routing keys, and another's DLQ not at all: each service's
+    dead-letter exchange `rtw.dlx.<service>` is its own (test_authentic_publishers.py)."""
     broker = set_up
     await _declare(broker.url("assessment"), "assessment.probe")
     await _declare(broker.url("assessment"), "assessment.probe.dlq")
@@ -92,6 +91,9 @@ async def test_a_service_cannot_publish_into_another_services_queue_or_dead_lett
         with pytest.raises((ChannelAccessRefused, AssertionError)):
             await _publish(broker.url("applications"), queue, exchange="")
     await _publish(broker.url("dead-letters"), "assessment.probe", exchange="")  # a replay
+    with pytest.raises((ChannelAccessRefused, AssertionError)):
+        await _publish(broker.url("applications"), "assessment.probe", exchange="rtw.dlx.assessment")
+    await _publish(broker.url("assessment"), "assessment.probe", exchange="rtw.dlx.assessment")
 
 
 async def test_a_rotated_password_takes_the_old_is_refused_and_no_rerun_puts_it_back(
@@ -130,8 +132,10 @@ async def _dead_letter_in(url: str, queue: str) -> None:
         channel = await connection.channel(publisher_confirms=True)
         await channel.declare_queue(queue, durable=True)
         await channel.declare_queue(f"{queue}.dlq", durable=True)
-        # Passively, as a service does: the setup made it, and a service may not configure it.
-        exchange = await channel.get_exchange("rtw.dlx", ensure=True)
+        # Its own, passively, as a service does: the setup made it, and a service may not
+        # configure it.
+        service = queue.split(".", 1)[0]
+        exchange = await channel.get_exchange(f"rtw.dlx.{service}", ensure=True)
         dlq_queue = await channel.get_queue(f"{queue}.dlq", ensure=False)
         await dlq_queue.bind(exchange, routing_key=queue)
         await exchange.publish(aio_pika.Message(b'{"x": 1}', message_id="m-1"), routing_key=queue)

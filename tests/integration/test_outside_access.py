@@ -191,7 +191,7 @@ async def test_a_service_cannot_delete_or_redeclare_the_platforms_exchanges(
     again as a fanout exchange would take it out of the topic permissions altogether: any key
     published, `#` bound. Only the setup (an administrator) configures the platform's exchanges."""
     broker, _ = teams
-    for exchange in ("rtw.events", "rtw.dlx"):
+    for exchange in ("rtw.events", "rtw.dlx.assessment"):
         connection = await aio_pika.connect(broker.url("assessment"), timeout=10)
         try:
             channel = await connection.channel()

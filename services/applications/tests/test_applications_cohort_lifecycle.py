@@ -290,3 +290,51 @@ async def test_a_window_saved_twice_at_once_is_told_in_order_with_no_sequence_tw
     assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
     told = [e for e in await scheduled_events(runtime) if e.cohort_id == "ict-twice"]
     assert sorted(e.sequence or 0 for e in told) == [1, 2, 3]
+
+
+async def test_concurrent_saves_and_announcements_number_a_cohort_uniquely_without_gaps_in_commit_order(
+    runtime: ServiceRuntime,
+) -> None:
+    """Four saves of one cohort and four announcements of every cohort at once, each on its own
+    session: the cohort's CohortScheduled revisions are its next eight numbers, each once,
+    increasing in the order they committed (the outbox row's id), and its counter ends at the last."""
+    from rtw_applications.api_models import CohortIn
+    from rtw_applications.cohorts import announce_all, save_cohort
+
+    async with runtime.uow_factory() as uow:
+        first = await save_cohort(
+            uow, CohortIn.model_validate(window("ict-busy", TODAY, TODAY + timedelta(days=30)))
+        )
+    before = first.revision
+
+    async def save(n: int) -> None:
+        change = window("ict-busy", TODAY, TODAY + timedelta(days=30), title=f"Return to ICT {n}")
+        async with runtime.uow_factory() as uow:
+            await save_cohort(uow, CohortIn.model_validate(change))
+
+    async def announce() -> None:
+        async with runtime.uow_factory() as uow:
+            await announce_all(uow)
+
+    await asyncio.gather(*(save(n) for n in range(4)), *(announce() for _ in range(4)))
+
+    async with runtime.engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT payload FROM applications.outbox WHERE event_type = 'CohortScheduled'"
+                " AND payload->>'cohort_id' = 'ict-busy' ORDER BY id"
+            )
+        )
+        revisions = [row.payload["sequence"] for row in rows]
+        after = await conn.scalar(text("SELECT revision FROM applications.cohorts WHERE id = 'ict-busy'"))
+    assert revisions == list(range(1, before + 9))
+    assert after == before + 8
+    async with runtime.engine.connect() as conn:  # the last announcement tells the saved window
+        last = await conn.scalar(
+            text(
+                "SELECT payload->>'title' FROM applications.outbox WHERE event_type = 'CohortScheduled'"
+                " AND payload->>'cohort_id' = 'ict-busy' ORDER BY id DESC LIMIT 1"
+            )
+        )
+        title = await conn.scalar(text("SELECT title FROM applications.cohorts WHERE id = 'ict-busy'"))
+    assert last == title

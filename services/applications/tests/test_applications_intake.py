@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -355,3 +356,38 @@ async def test_a_known_email_signs_in_by_link_once(
     )
     assert started.status_code == 201
     assert UUID(started.json()["application_id"])
+
+
+async def test_concurrent_submits_of_one_draft_submit_it_once_with_its_next_number(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    """Six submits of one finished draft at once, each on its own session: one submits it, the
+    others are told it was (409); one ApplicationSubmitted, numbered the application's next
+    number, which its counter then holds (no number given twice or skipped)."""
+    form = make_application()
+    started = await client.post(
+        "/applications/drafts", json={"cohort_id": form["cohort_id"], "email": form["email"]}
+    )
+    assert started.status_code == 202, started.text
+    auth = await follow(client, await link_to(service, form["email"]))
+    draft = await client.post(
+        "/candidates/me/applications", json={"cohort_id": form["cohort_id"]}, headers=auth
+    )
+    application_id = draft.json()["application_id"]
+    answers = {k: v for k, v in form.items() if k not in {"cohort_id", "email"}}
+    assert (
+        await client.patch(f"/applications/{application_id}", json=answers, headers=auth)
+    ).status_code == 200
+    sequence = text("SELECT event_sequence FROM applications.applications WHERE id = :id")
+    async with service.engine.connect() as conn:
+        before = await conn.scalar(sequence, {"id": application_id})
+
+    answers_ = await asyncio.gather(
+        *(client.post(f"/applications/{application_id}/submit", headers=auth) for _ in range(6))
+    )
+
+    assert sorted(answer.status_code for answer in answers_) == [200] + [409] * 5, [a.text for a in answers_]
+    events = await outbox(service, "ApplicationSubmitted")
+    assert [event["sequence"] for event in events] == [before + 1]
+    async with service.engine.connect() as conn:
+        assert await conn.scalar(sequence, {"id": application_id}) == before + 1

@@ -4,6 +4,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
@@ -1069,3 +1070,64 @@ async def test_a_garbled_signature_header_is_refused_not_a_server_error(
     )
     assert answer.status_code == 403
     assert await progress_rows(service, enrolment_id) == {}
+
+
+async def test_concurrent_module_completions_number_the_enrolment_uniquely_without_gaps_in_commit_order(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    """Every module of an enrolment completed at once, each on its own session: each module is
+    announced once, and the enrolment's events (enrolled, each module, completed) are numbered
+    one after the other, each number once, increasing in the order they committed (outbox id)."""
+    learner, enrolment_id = await enrol(service)
+    await register(client, service, [ICT_COHORT])
+
+    answers = await asyncio.gather(
+        *(complete(client, service, enrolment_id, module.id, hours=module.hours) for module in ICT.modules)
+    )
+
+    assert [answer.status_code for answer in answers] == [200] * len(ICT.modules), [a.text for a in answers]
+    async with service.engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT event_type, payload FROM training.outbox WHERE event_type IN"
+                " ('TrainingEnrolled', 'TrainingModuleCompleted', 'TrainingCompleted') ORDER BY id"
+            )
+        )
+        mine = [r for r in rows if r.payload["application_id"] == str(learner.application_id)]
+    modules = [r.payload["module_id"] for r in mine if r.event_type == "TrainingModuleCompleted"]
+    assert sorted(modules) == sorted(module.id for module in ICT.modules)
+    assert [r.event_type for r in mine].count("TrainingCompleted") == 1
+    numbers = [r.payload["sequence"] for r in mine]
+    assert numbers == list(range(numbers[0], numbers[0] + len(mine)))
+
+
+async def test_concurrent_reselections_number_the_enrolment_uniquely_without_gaps_in_commit_order(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    """Outcomes of one application delivered at once, each handled on its own session: waitlisted
+    and selected again in turn (each selection after a waitlisting enrols again and is announced).
+    The enrolment's TrainingEnrolled numbers are each given once, without gaps, increasing in the
+    order they committed (outbox id), and its counter ends at the last."""
+    from rtw_training.enrolment import record_assessment
+
+    learner, enrolment_id = await enrol(service)
+    # One sequence for all: none is stale, so each is applied in the order it is handled.
+    outcomes = [scored(learner, "waitlisted" if n % 2 else "selected", sequence=6) for n in range(12)]
+
+    async def handle(outcome: AssessmentScored) -> None:  # as its handler does, on its own session
+        async with service.uow_factory() as uow:
+            await record_assessment(outcome, uow)
+            await uow.commit()
+
+    await asyncio.gather(*(handle(outcome) for outcome in outcomes))
+
+    numbers = [
+        event["sequence"] for event in await outbox(service, "TrainingEnrolled", learner.application_id)
+    ]
+    assert len(numbers) >= 2, numbers  # enrolled again (how often: the order they were handled in)
+    assert numbers == list(range(1, len(numbers) + 1))
+    async with service.engine.connect() as conn:
+        held = await conn.scalar(
+            text("SELECT sequence FROM training.enrolments WHERE id = :id"), {"id": enrolment_id}
+        )
+    assert held == numbers[-1]

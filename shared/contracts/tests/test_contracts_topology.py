@@ -8,6 +8,7 @@ from rtw_contracts.topology import (
     DEAD_LETTER_EXCHANGE,
     DELIVERY_LIMIT,
     EVENTS_EXCHANGE,
+    dead_letter_exchange_name,
     dead_letter_queue_name,
     exchange_name,
     kebab,
@@ -40,6 +41,7 @@ def test_kebab(name: str, expected: str) -> None:
 
 def test_names_without_prefix() -> None:
     assert exchange_name(EVENTS_EXCHANGE) == "rtw.events"
+    assert dead_letter_exchange_name("training") == "rtw.dlx.training"
     assert queue_name("assessment", ApplicationSubmitted) == "assessment.application-submitted"
     assert queue_name("training", SkillGapIdentified) == "training.skill-gap-identified"
     queue = queue_name("assessment", SecondStageSubmitted)
@@ -50,7 +52,7 @@ def test_names_without_prefix() -> None:
 def test_names_with_prefix() -> None:
     prefix = "t3f9a1c2."
     assert exchange_name(EVENTS_EXCHANGE, prefix) == "t3f9a1c2.rtw.events"
-    assert exchange_name(DEAD_LETTER_EXCHANGE, prefix) == "t3f9a1c2.rtw.dlx"
+    assert dead_letter_exchange_name("assessment", prefix) == "t3f9a1c2.rtw.dlx.assessment"
     queue = queue_name("assessment", ApplicationSubmitted, prefix)
     assert queue == "t3f9a1c2.assessment.application-submitted"
     assert dead_letter_queue_name(queue) == "t3f9a1c2.assessment.application-submitted.dlq"

@@ -21,13 +21,13 @@ def test_exchanges_are_durable_and_named_under_the_prefix() -> None:
         ExchangeType.TOPIC,
         True,
     )
-    assert (dlx.name, dlx.type, dlx.durable) == ("t123.rtw.dlx", ExchangeType.DIRECT, True)
+    assert (dlx.name, dlx.type, dlx.durable) == ("t123.rtw.dlx.assessment", ExchangeType.DIRECT, True)
 
 
 def test_without_a_prefix_the_names_are_the_platforms() -> None:
     topology = Topology("assessment")
     assert topology.events_exchange.name == "rtw.events"
-    assert topology.dead_letter_exchange.name == "rtw.dlx"
+    assert topology.dead_letter_exchange.name == "rtw.dlx.assessment"
     assert topology.queue_name(ApplicationSubmitted) == "assessment.application-submitted"
 
 
@@ -46,7 +46,7 @@ def test_a_failing_message_is_dead_lettered_at_least_once_to_its_own_dlq_after_t
     arguments = queue.arguments
 
     assert arguments["x-delivery-limit"] == 7
-    assert arguments["x-dead-letter-exchange"] == "t9.rtw.dlx"
+    assert arguments["x-dead-letter-exchange"] == "t9.rtw.dlx.matching"  # its own
     assert arguments["x-dead-letter-routing-key"] == "t9.matching.assessment-scored"
     assert arguments["x-dead-letter-strategy"] == "at-least-once"
     # At-least-once dead-lettering needs reject-publish overflow.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from rtw_contracts import CohortScheduled, CohortSelectionClosed, Programme, SelectionReopened, cohort_journey
+from rtw_platform.counters import take_next
 from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.uow import UnitOfWork
 from sqlmodel import select
@@ -66,8 +67,10 @@ async def save_cohort(uow: UnitOfWork, cohort_in: CohortIn) -> Cohort:
         for field in ("title", "opens_on", "closes_on", "video_required"):
             setattr(cohort, field, getattr(cohort_in, field))
         cohort.updated_at = now
-    cohort.revision += 1
     uow.session.add(cohort)
+    # In the database, not in Python: an announcement of every cohort (announce_all) takes no
+    # cohort's lock, and each must tell its own revision.
+    await take_next(uow.session, cohort, "revision")
     uow.publish(scheduled(cohort, now))
     await uow.commit()
     return cohort
@@ -79,8 +82,10 @@ async def announce_all(uow: UnitOfWork) -> list[str]:
     now = datetime.now(UTC)
     every = await list_cohorts(uow)
     for cohort in every:
-        cohort.revision += 1
-        uow.session.add(cohort)
+        # Its own revision, and the window as it is once this transaction holds the row (a save
+        # committed meanwhile is told, not the window read before it).
+        await take_next(uow.session, cohort, "revision")
+        await uow.session.refresh(cohort)
         uow.publish(scheduled(cohort, now))
     await uow.commit()
     return [cohort.id for cohort in every]

@@ -304,7 +304,10 @@ async def submit(
     client_request_id: str | None = None,
     today: date,
 ) -> Application:
-    """Submit a draft: everything needed must be there and the window open."""
+    """Submit a draft: everything needed must be there and the window open. Submits of one draft
+    run one after the other (the application's journey lock, until the commit), so the draft is
+    read as the last one left it: submitted at once, it is submitted once, with one number."""
+    await uow.lock(f"applications.journey:{application_id}")
     application = await application_or_refuse(uow, application_id, principal)
     key = _scoped(principal, "", client_request_id)
     if application.reference is not None:

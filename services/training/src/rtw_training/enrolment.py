@@ -18,6 +18,7 @@ from rtw_contracts import (
     TrainingModuleRef,
     caused_by,
 )
+from rtw_platform.counters import take_next
 from rtw_platform.uow import UnitOfWork
 from sqlmodel import select
 
@@ -116,8 +117,9 @@ async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
             enrolment.status = "enrolled"
             enrolment.withdrawn_at = None
             enrolment.enrolled_at = datetime.now(UTC)
-            enrolment.sequence += 1
             uow.session.add(enrolment)
+            # In the database, as a module's completion takes it (progress.py, under another lock).
+            await take_next(uow.session, enrolment, "sequence")
             _announce(uow, learner, enrolment, event)
     elif enrolment is not None and enrolment.status == "enrolled":
         enrolment.status = "withdrawn"

@@ -12,6 +12,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from rtw_contracts import Programme, TrainingCompleted, TrainingModuleCompleted
 from rtw_platform.auth import Principal, Role
+from rtw_platform.counters import take_next
 from rtw_platform.errors import Conflict, Forbidden, Invalid, NotFound
 from rtw_platform.uow import UnitOfWork
 from sqlalchemy import func
@@ -159,7 +160,11 @@ async def complete_module(
     signer: CertificateSigner,
 ) -> ModuleProgress:
     """Record a completed module (once), publish it, and complete the training if it was the last;
-    commits."""
+    commits. Under the cohort's grid lock (`locked`): modules of one enrolment completed at once
+    are recorded one after the other, so the last one sees the others and completes the training."""
+    enrolment = await locked(uow, enrolment)
+    if enrolment.status != "enrolled":
+        raise Conflict(f"This enrolment is {enrolment.status}: no more progress can be recorded.")
     progress = await record_completion(uow, enrolment, module_id, completion, source=source)
     await complete_if_done(uow, enrolment, signer)
     return progress
@@ -190,16 +195,16 @@ async def record_completion(
     uow.session.add(progress)
     if progress.announced_at is None:
         progress.announced_at = datetime.now(UTC)
-        _announce(uow, enrolment, module, completion.hours, completed_at)
+        await _announce(uow, enrolment, module, completion.hours, completed_at)
     await uow.session.flush()
     return progress
 
 
-def _announce(
+async def _announce(
     uow: UnitOfWork, enrolment: Enrolment, module: Any, hours: float, completed_at: datetime
 ) -> None:
-    enrolment.sequence += 1
     uow.session.add(enrolment)
+    await take_next(uow.session, enrolment, "sequence")  # in the database: see counters.py
     uow.publish(
         TrainingModuleCompleted(
             correlation_id=enrolment.application_id,
@@ -316,8 +321,8 @@ async def certify_if_done(
     uow.session.add(certificate)
     enrolment.status = "completed"
     enrolment.completed_at = now
-    enrolment.sequence += 1
     uow.session.add(enrolment)
+    await take_next(uow.session, enrolment, "sequence")
     uow.publish(
         TrainingCompleted(
             correlation_id=enrolment.application_id,

@@ -28,6 +28,7 @@ from rtw_contracts.topology import (
     DELIVERY_LIMIT,
     EVENTS_EXCHANGE,
     EVENTS_EXCHANGE_TYPE,
+    dead_letter_exchange_name,
     dead_letter_queue_name,
     queue_name,
 )
@@ -309,8 +310,10 @@ def _topology() -> str:
         "`<service>.<event-kebab-of-class-name>` (e.g. "
         f"`{sample_queue}`), bound to `{EVENTS_EXCHANGE}` with the event's routing key, "
         f"with `x-delivery-limit` {DELIVERY_LIMIT}.\n"
-        f"- Dead letters: a queue dead-letters to the durable {DEAD_LETTER_EXCHANGE_TYPE} "
-        f"exchange `{DEAD_LETTER_EXCHANGE}` with its own name as routing key, into "
+        f"- Dead letters: a queue dead-letters to its service's own durable "
+        f"{DEAD_LETTER_EXCHANGE_TYPE} exchange `{DEAD_LETTER_EXCHANGE}.<service>` (e.g. "
+        f"`{dead_letter_exchange_name('assessment')}`, which only that service's broker user may "
+        "write to) with its own name as routing key, into "
         f"`<queue>.dlq` (e.g. `{dead_letter_queue_name(sample_queue)}`).\n"
         "- Every exchange and queue name can take a prefix, prepended verbatim (tests use a "
         "random one such as `t3f9a1c2.`). The names come from `rtw_contracts.topology`.\n\n"

@@ -3,8 +3,10 @@
 Every event goes to one durable topic exchange, :data:`EVENTS_EXCHANGE`, with the event's
 ``ROUTING_KEY``. Each consuming service has one durable quorum queue per event it consumes,
 ``<service>.<event-kebab>`` (bound with that event's routing key), with ``x-delivery-limit``
-:data:`DELIVERY_LIMIT`, dead-lettered to the direct exchange :data:`DEAD_LETTER_EXCHANGE` with
-the queue's name as dead-letter routing key, into ``<queue>.dlq``. Every name can take a prefix,
+:data:`DELIVERY_LIMIT`, dead-lettered to its service's own direct exchange
+``rtw.dlx.<service>`` (:func:`dead_letter_exchange_name`) with the queue's name as dead-letter
+routing key, into ``<queue>.dlq``: only that service's broker user may write to it, so no service
+can put a letter in another's DLQ. Every name can take a prefix,
 prepended verbatim (tests use a random one, e.g. ``"t3f9a1c2."``, on a shared broker).
 """
 
@@ -20,6 +22,7 @@ __all__ = [
     "DELIVERY_LIMIT",
     "EVENTS_EXCHANGE",
     "EVENTS_EXCHANGE_TYPE",
+    "dead_letter_exchange_name",
     "dead_letter_queue_name",
     "exchange_name",
     "kebab",
@@ -30,7 +33,9 @@ EVENTS_EXCHANGE = "rtw.events"
 """The durable topic exchange every event is published to."""
 EVENTS_EXCHANGE_TYPE = "topic"
 DEAD_LETTER_EXCHANGE = "rtw.dlx"
-"""The durable direct exchange that dead letters are routed through."""
+"""The base of each service's durable direct dead-letter exchange, ``rtw.dlx.<service>``; alone,
+the one exchange all services shared before (kept by deployments made then; see
+docs/operations.md, "Dead-letter exchange per service")."""
 DEAD_LETTER_EXCHANGE_TYPE = "direct"
 DELIVERY_LIMIT = 5
 """Deliveries of a message before the quorum queue dead-letters it (``x-delivery-limit``)."""
@@ -50,6 +55,11 @@ def kebab(name: str) -> str:
 def exchange_name(base: str, prefix: str = "") -> str:
     """Return the exchange ``base`` (e.g. :data:`EVENTS_EXCHANGE`) with ``prefix`` prepended."""
     return f"{prefix}{base}"
+
+
+def dead_letter_exchange_name(service: str, prefix: str = "") -> str:
+    """Return ``service``'s dead-letter exchange: ``<prefix>rtw.dlx.<service>``."""
+    return f"{prefix}{DEAD_LETTER_EXCHANGE}.{service}"
 
 
 def queue_name(service: str, event: type[Event], prefix: str = "") -> str:

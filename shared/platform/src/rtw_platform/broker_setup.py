@@ -6,7 +6,7 @@ changing the secret and running it again, and nothing puts an old password back.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .broker_users import EVENTS_EXCHANGE, TEAM_USER_PREFIX, BrokerUser, platform_users, team_users
+from .dead_letter_migration import MigrationRefused, move_to_own_dead_letter_exchanges
 from .settings import _secrets_dir
 from .teams import Team
 
@@ -40,6 +41,12 @@ class BrokerSetupSettings(BaseSettings):
         "`rtw_amqp_password_dead_letters`, `rtw_amqp_password_ext_<team>`).",
     )
     user_prefix: str = Field(default="", description="Prefix of every user name (tests).")
+    amqp_port: int = Field(
+        default=5672,
+        description="The broker's AMQP port (on the management API's host): moving a queue onto "
+        "its service's own dead-letter exchange (dead_letter_migration.py) takes its messages "
+        "over AMQP.",
+    )
 
 
 class BrokerSetupFailed(RuntimeError):
@@ -55,6 +62,8 @@ class SetupResult:
     definitions_imported: bool
     revoked: list[str]
     """Outside teams' users deleted because their team is no longer in the teams file."""
+    moved: list[str] = field(default_factory=list)
+    """Queues moved from the shared `rtw.dlx` onto their service's own dead-letter exchange."""
 
 
 def read_passwords(users: list[BrokerUser], folder: Path) -> dict[str, str]:
@@ -125,6 +134,7 @@ def setup_broker(
     passwords = read_passwords(users, settings.passwords_dir)
     vhost = quote(settings.vhost, safe="")
     revoked: list[str] = []
+    moved: list[str] = []
     try:
         with ManagementApi(settings) as api:
             api.call("PUT", f"/vhosts/{vhost}", {})
@@ -150,12 +160,15 @@ def setup_broker(
                 revoked = _revoke_unlisted_teams(
                     api, settings.user_prefix, {user.name for user in users}, settings.vhost
                 )
+            moved = move_to_own_dead_letter_exchanges(api, settings, settings.user_prefix)
+    except MigrationRefused as exc:
+        raise BrokerSetupFailed(str(exc)) from None
     except httpx.TransportError as exc:
         raise BrokerSetupFailed(
             f"cannot reach RabbitMQ's management API at {settings.admin_url} (check "
             f"RTW_BROKER_ADMIN_URL): {exc}"
         ) from None
-    return SetupResult(settings.vhost, [user.name for user in users], definitions is not None, revoked)
+    return SetupResult(settings.vhost, [user.name for user in users], definitions is not None, revoked, moved)
 
 
 def _revoke_unlisted_teams(api: ManagementApi, user_prefix: str, kept: set[str], vhost: str) -> list[str]:

@@ -1,8 +1,8 @@
 """The RabbitMQ users the platform runs with and what each may do: one per service (its own
-queues, the platform's exchanges, publishing only its own events and binding only the events it
-consumes), one for the dead-letter tools (every dead-letter queue, and sending a dead letter back
-to its queue), and one per outside team of the teams file (its own `ext.<team>.…` queues,
-binding only the routing keys it was granted, publishing nothing; see `teams`).
+queues, the events exchange and its own dead-letter exchange, publishing only its own events and
+binding only the events it consumes), one for the dead-letter tools (every dead-letter queue,
+and sending a dead letter back to its queue), and one per outside team of the teams file (its
+own `ext.<team>.…` queues, binding only the routing keys it was granted, publishing nothing; see `teams`).
 
 Nothing here holds a password: `rtw broker setup` (see `broker_setup`) reads them from secret
 files and creates or updates the users, so rotating a password is changing its secret and
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from rtw_contracts.topology import dead_letter_exchange_name
 
 from .registry import installed_services
 from .teams import Team
@@ -53,7 +55,11 @@ def platform_users(user_prefix: str = "") -> list[BrokerUser]:
     """Every user the platform needs; `user_prefix` (tests) keeps throwaway users apart."""
     users = []
     for name, definition in installed_services().items():
-        own = rf"^({re.escape(name)}\..*|rtw\.events|rtw\.dlx)$"
+        # Its own queues, the events exchange, and its own dead-letter exchange (`rtw.dlx.<name>`):
+        # no other service may write there, nor declare a queue dead-lettering there, since
+        # RabbitMQ asks for write on a queue's dead-letter exchange when it is declared.
+        dead_letters = dead_letter_exchange_name(name)
+        own = rf"^({re.escape(name)}\..*|{re.escape(EVENTS_EXCHANGE)}|{re.escape(dead_letters)})$"
         users.append(
             BrokerUser(
                 role=name,

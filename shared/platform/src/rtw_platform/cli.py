@@ -480,6 +480,8 @@ def broker_setup(
     except BrokerSetupFailed as exc:
         raise _fail(str(exc), UNREACHABLE if "cannot reach" in str(exc) else REFUSED) from None
     console.print(f"vhost {result.vhost}: users {', '.join(result.users)} set up")
+    if result.moved:
+        console.print(f"moved onto their service's own dead-letter exchange: {', '.join(result.moved)}")
     if result.revoked:
         console.print(f"access revoked (no longer in the teams file): {', '.join(result.revoked)}")
 

@@ -57,10 +57,9 @@ def declared_names(
     """Every queue (with its dead-letter queue) and exchange the services declare under the prefix,
     e.g. to delete them all."""
     queues: set[str] = set()
-    for queue in consumed_queues(prefix, definitions):
+    owners = consumed_queues(prefix, definitions)
+    for queue in owners:
         queues.update({queue, names.dead_letter_queue_name(queue)})
-    exchanges = {
-        names.exchange_name(names.EVENTS_EXCHANGE, prefix),
-        names.exchange_name(names.DEAD_LETTER_EXCHANGE, prefix),
-    }
+    exchanges = {names.exchange_name(names.EVENTS_EXCHANGE, prefix)}
+    exchanges.update(names.dead_letter_exchange_name(owner, prefix) for owner in owners.values())
     return queues, exchanges

@@ -30,9 +30,10 @@ class Topology:
 
     @property
     def dead_letter_exchange(self) -> RabbitExchange:
-        """The direct exchange that routes a failed message to its queue's DLQ."""
+        """This service's own direct exchange that routes a failed message to its queue's DLQ
+        (`rtw.dlx.<service>`: only this service's broker user may write to it)."""
         return RabbitExchange(
-            names.exchange_name(names.DEAD_LETTER_EXCHANGE, self.prefix),
+            names.dead_letter_exchange_name(self.service, self.prefix),
             type=ExchangeType.DIRECT,
             durable=True,
         )
@@ -45,7 +46,7 @@ class Topology:
         """The durable quorum queue this service consumes `event` from.
 
         Failed deliveries are counted by the broker (`x-delivery-limit`); past the limit the
-        broker dead-letters the message at-least-once to `<queue>.dlq` through `rtw.dlx`.
+        broker dead-letters the message at-least-once to `<queue>.dlq` through `rtw.dlx.<service>`.
         """
         name = self.queue_name(event)
         return RabbitQueue(
