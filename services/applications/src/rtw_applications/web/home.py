@@ -93,8 +93,7 @@ async def my_home(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
 
 def can_withdraw(application: Application) -> bool:
     """Still in progress: not withdrawn and no final outcome yet."""
-    stage = domain.Stage(application.status)
-    return stage not in domain.FINAL_STAGES and stage is not domain.Stage.ERASED
+    return domain.may_withdraw(domain.Stage(application.status))
 
 
 async def second_stage_state(uow: UnitOfWorkDep, application: Application) -> str:
