@@ -549,7 +549,8 @@ def test_only_an_application_still_in_progress_can_be_withdrawn() -> None:
     from rtw_applications.domain import Stage, may_withdraw, withdrawal_refusal
 
     for stage in (Stage.SUBMITTED, Stage.SHORTLISTED, Stage.SELECTED, Stage.MATCHED, Stage.APPEALED):
-        assert may_withdraw(stage) and withdrawal_refusal(stage) is None
+        assert may_withdraw(stage)
+        assert withdrawal_refusal(stage) is None
     for stage in (Stage.INELIGIBLE, Stage.NOT_SHORTLISTED, Stage.REJECTED, Stage.HIRED, Stage.ERASED):
         assert not may_withdraw(stage)
         assert "already over" in (withdrawal_refusal(stage) or "")
