@@ -31,11 +31,22 @@ APPEAL_STEPS = {stage.value for stage in domain.APPEAL_STAGES}
 STEP_CODES = (WithdrawalReason, IneligibilityReason, MatchResponse)
 
 
+_INELIGIBILITY_CODES = {reason.value for reason in IneligibilityReason}
+
+
 def step_detail(detail: str | None, codes: list[str] | None) -> str | None:
-    """A step's detail as people read it: a detail that is only a code (a withdrawal's reason)
-    becomes that code's label (rtw_contracts.labels)."""
+    """A step's detail as people read it, in the page's language: a detail that is only a code
+    (a withdrawal's reason) becomes that code's label (rtw_contracts.labels); the stored English
+    reasons of a decision no longer kept are worded from their codes (rtw_platform.web.reasons:
+    the English as stored, another language from the code)."""
     if detail is not None and codes and detail in codes:
         return "; ".join(label_for_code(code, *STEP_CODES) for code in codes)
+    if codes and set(codes) <= _INELIGIBILITY_CODES:
+        messages = (detail or "").split("; ")
+        if len(messages) != len(codes):  # a message with "; " in it: the English only as a whole
+            messages = [detail or ""] + [""] * (len(codes) - 1)
+        reasons = [{"code": c, "message": m, "params": None} for c, m in zip(codes, messages, strict=True)]
+        return "; ".join(text for text in reason_texts(reasons) if text)
     return detail
 
 
