@@ -13,7 +13,7 @@ from rtw_contracts.labels import label_for_code
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, form_state, form_text, read_form, redirect, redirect_with_problems
-from rtw_platform.web.i18n import N_, gettext
+from rtw_platform.web.i18n import ENGLISH, N_, current_language, gettext
 from rtw_platform.web.reasons import reason_texts
 from sqlmodel import col, select
 
@@ -43,10 +43,14 @@ def step_detail(detail: str | None, codes: list[str] | None) -> str | None:
         return "; ".join(label_for_code(code, *STEP_CODES) for code in codes)
     if codes and set(codes) <= _INELIGIBILITY_CODES:
         messages = (detail or "").split("; ")
-        if len(messages) != len(codes):  # a message with "; " in it: the English only as a whole
-            messages = [detail or ""] + [""] * (len(codes) - 1)
-        reasons = [{"code": c, "message": m, "params": None} for c, m in zip(codes, messages, strict=True)]
-        return "; ".join(text for text in reason_texts(reasons) if text)
+        if len(messages) != len(codes):  # a message with "; " in it: its English only as a whole
+            if current_language() == ENGLISH:
+                return detail
+            messages = codes  # another language words each reason from its code alone
+        reasons = [
+            {"code": c, "message": m or c, "params": None} for c, m in zip(codes, messages, strict=True)
+        ]
+        return "; ".join(reason_texts(reasons))
     return detail
 
 
