@@ -257,3 +257,40 @@ async def test_a_steps_stored_reasons_are_in_the_pages_language_when_no_decision
     assert label_for_code("career_break_too_short", IneligibilityReason, language="cy") in welsh
     assert career not in welsh
     assert right not in welsh
+
+
+async def test_training_and_hiring_steps_are_in_the_pages_language(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    """The steps' stored English ("Certificate …", "Starting 01 February 2027") was shown on the
+    Welsh page: now worded in the page's language, the certificate number and the day kept."""
+    from datetime import date
+
+    from rtw_contracts import CandidateHired, TrainingCompleted
+
+    secret = service.settings.token_secret.get_secret_value()
+    receipt = await submitted_application(client, secret, make_application())
+    about = {"application_id": UUID(receipt["application_id"]), "candidate_id": UUID(receipt["candidate_id"])}
+    now = datetime.now(UTC)
+    completed = example(TrainingCompleted, event_id=uuid4(), **about, completed_at=now)
+    await deliver(service, completed)
+    hired = example(
+        CandidateHired,
+        event_id=uuid4(),
+        **about,
+        hired_at=now + timedelta(days=1),
+        start_date=date(2027, 2, 1),
+    )
+    await deliver(service, hired)
+    session = issue_session_token(secret, Principal(subject=receipt["candidate_id"], role=Role.CANDIDATE))
+    client.cookies.set("rtw_session", session)
+    page = f"/my/applications/{receipt['application_id']}"
+
+    english = html.unescape(words(await client.get(f"{page}?lang=en")))
+    assert f"Certificate {completed.certificate_id}" in english
+    assert "Starting 1 February 2027" in english
+    welsh = html.unescape(words(await client.get(f"{page}?lang=cy")))
+    assert f"Tystysgrif {completed.certificate_id}" in welsh
+    assert "Yn dechrau ar 1 Chwefror 2027" in welsh
+    assert "Certificate" not in welsh
+    assert "Starting" not in welsh

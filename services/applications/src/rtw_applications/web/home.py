@@ -13,7 +13,7 @@ from rtw_contracts.labels import label_for_code
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, form_state, form_text, read_form, redirect, redirect_with_problems
-from rtw_platform.web.i18n import ENGLISH, N_, current_language, gettext
+from rtw_platform.web.i18n import ENGLISH, N_, current_language, gettext, long_date
 from rtw_platform.web.reasons import reason_texts
 from sqlmodel import col, select
 
@@ -34,7 +34,26 @@ STEP_CODES = (WithdrawalReason, IneligibilityReason, MatchResponse)
 _INELIGIBILITY_CODES = {reason.value for reason in IneligibilityReason}
 
 
-def step_detail(detail: str | None, codes: list[str] | None) -> str | None:
+#: The words of the steps whose stored detail is English around a fact (journey.py writes them).
+_CERTIFICATE = N_("Certificate %(number)s")
+_STARTING = N_("Starting %(day)s")
+
+
+def _fact_detail(stage: domain.Stage, detail: str) -> str:
+    """A training or hiring step's stored English ("Certificate …", "Starting 05 January 2027")
+    in the page's language, its fact kept."""
+    if stage is domain.Stage.TRAINED and detail.startswith("Certificate "):
+        return gettext(_CERTIFICATE) % {"number": detail.removeprefix("Certificate ")}
+    if stage is domain.Stage.HIRED and detail.startswith("Starting "):
+        try:
+            day = datetime.strptime(detail.removeprefix("Starting "), "%d %B %Y").date()
+        except ValueError:
+            return detail
+        return gettext(_STARTING) % {"day": long_date(day)}
+    return detail
+
+
+def step_detail(detail: str | None, codes: list[str] | None, stage: domain.Stage | None = None) -> str | None:
     """A step's detail as people read it, in the page's language: a detail that is only a code
     (a withdrawal's reason) becomes that code's label (rtw_contracts.labels); the stored English
     reasons of a decision no longer kept are worded from their codes (rtw_platform.web.reasons:
@@ -51,6 +70,8 @@ def step_detail(detail: str | None, codes: list[str] | None) -> str | None:
             {"code": c, "message": m or c, "params": None} for c, m in zip(codes, messages, strict=True)
         ]
         return "; ".join(reason_texts(reasons))
+    if detail is not None and stage is not None:
+        return _fact_detail(stage, detail)
     return detail
 
 
@@ -163,7 +184,7 @@ async def application_status(
             "label": domain.CANDIDATE_LABELS[domain.Stage(entry.stage)],
             "detail": "; ".join(reason_texts(reasons[entry.event_id]))
             if reasons.get(entry.event_id)
-            else step_detail(entry.detail, entry.codes),
+            else step_detail(entry.detail, entry.codes, domain.Stage(entry.stage)),
             "when": entry.occurred_at,
         }
         # At the same moment, an appeal's answer reads before the decision it leads to.
