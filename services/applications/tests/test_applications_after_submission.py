@@ -292,6 +292,25 @@ async def test_withdrawal(
     assert view["status"] == "withdrawn"
 
 
+async def test_an_application_already_over_cannot_be_withdrawn_through_the_api(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    """POST /applications/{id}/withdraw refused only an application already withdrawn: one found
+    not eligible was withdrawn, and ApplicationWithdrawn published after its final outcome. Now
+    409 with a message a person can act on, and nothing changes."""
+    receipt = await applied(client, service, make_application)
+    await deliver(service, scored(receipt, AssessmentOutcome.INELIGIBLE))
+    auth = bearer(receipt["access_token"])
+    refused = await client.post(
+        f"/applications/{receipt['application_id']}/withdraw", json={"reason": "found_work"}, headers=auth
+    )
+    assert refused.status_code == 409
+    assert "already over" in refused.json()["detail"]
+    assert await outbox(service, "ApplicationWithdrawn") == []
+    view = (await client.get(f"/applications/{receipt['application_id']}", headers=auth)).json()
+    assert view["status"] == "ineligible"
+
+
 async def test_export_and_erasure(
     client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
 ) -> None:

@@ -218,3 +218,79 @@ async def test_the_reasons_on_the_status_page_are_in_the_pages_language(
     welsh = html.unescape(words(await client.get(f"/my/applications/{application_id}?lang=cy")))
     assert "Mae eich seibiant gyrfa yn 3 mis; mae'r rhaglen ar gyfer 12 mis neu fwy." in welsh
     assert english not in welsh
+
+
+async def test_a_steps_stored_reasons_are_in_the_pages_language_when_no_decision_is_kept(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    """Without its decision kept (a step recorded before decisions were), the journey showed the
+    step's stored English on the Welsh page: now worded from the reasons' codes."""
+    from rtw_contracts import IneligibilityReason
+    from rtw_contracts.labels import label_for_code
+    from sqlalchemy import text
+
+    secret = service.settings.token_secret.get_secret_value()
+    receipt = await submitted_application(client, secret, make_application())
+    application_id, candidate_id = UUID(receipt["application_id"]), UUID(receipt["candidate_id"])
+    career = "Your career break is 3 months; the programme is for 12 months or more."
+    right = "The programme is open to people with the right to work in the UK."
+    reasons = [
+        ReasonCode(code="career_break_too_short", message=career, params=None),
+        ReasonCode(code="no_right_to_work", message=right, params=None),
+    ]
+    event = screening(application_id, candidate_id, "ineligible", datetime.now(UTC))
+    await deliver(service, event.model_copy(update={"reasons": reasons}))
+    async with service.engine.begin() as conn:
+        forgotten = await conn.execute(
+            text("DELETE FROM applications.assessment_decisions WHERE application_id = :id"),
+            {"id": application_id},
+        )
+        assert forgotten.rowcount == 1
+    session = issue_session_token(secret, Principal(subject=str(candidate_id), role=Role.CANDIDATE))
+    client.cookies.set("rtw_session", session)
+
+    english = html.unescape(words(await client.get(f"/my/applications/{application_id}?lang=en")))
+    assert career in english
+    assert right in english
+    welsh = html.unescape(words(await client.get(f"/my/applications/{application_id}?lang=cy")))
+    assert "Mae'r rhaglen ar agor i bobl sydd â'r hawl i weithio yn y DU." in welsh
+    assert label_for_code("career_break_too_short", IneligibilityReason, language="cy") in welsh
+    assert career not in welsh
+    assert right not in welsh
+
+
+async def test_training_and_hiring_steps_are_in_the_pages_language(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    """The steps' stored English ("Certificate …", "Starting 01 February 2027") was shown on the
+    Welsh page: now worded in the page's language, the certificate number and the day kept."""
+    from datetime import date
+
+    from rtw_contracts import CandidateHired, TrainingCompleted
+
+    secret = service.settings.token_secret.get_secret_value()
+    receipt = await submitted_application(client, secret, make_application())
+    about = {"application_id": UUID(receipt["application_id"]), "candidate_id": UUID(receipt["candidate_id"])}
+    now = datetime.now(UTC)
+    completed = example(TrainingCompleted, event_id=uuid4(), **about, completed_at=now)
+    await deliver(service, completed)
+    hired = example(
+        CandidateHired,
+        event_id=uuid4(),
+        **about,
+        hired_at=now + timedelta(days=1),
+        start_date=date(2027, 2, 1),
+    )
+    await deliver(service, hired)
+    session = issue_session_token(secret, Principal(subject=receipt["candidate_id"], role=Role.CANDIDATE))
+    client.cookies.set("rtw_session", session)
+    page = f"/my/applications/{receipt['application_id']}"
+
+    english = html.unescape(words(await client.get(f"{page}?lang=en")))
+    assert f"Certificate {completed.certificate_id}" in english
+    assert "Starting 1 February 2027" in english
+    welsh = html.unescape(words(await client.get(f"{page}?lang=cy")))
+    assert f"Tystysgrif {completed.certificate_id}" in welsh
+    assert "Yn dechrau ar 1 Chwefror 2027" in welsh
+    assert "Certificate" not in welsh
+    assert "Starting" not in welsh

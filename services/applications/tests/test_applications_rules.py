@@ -542,3 +542,16 @@ def test_the_appeal_is_offered_to_the_last_day_and_only_for_a_first_ineligible_d
     assert appeal_offer(Stage.INELIGIBLE, True, False, last, last + timedelta(days=9)) == "appealed"
     assert appeal_offer(Stage.INELIGIBLE, False, True, None, last) == ""  # an appeal's answer is final
     assert appeal_offer(Stage.SHORTLISTED, False, False, None, last) == ""
+
+
+def test_only_an_application_still_in_progress_can_be_withdrawn() -> None:
+    """One rule for the API and the pages: a final outcome (or erasure) leaves nothing to withdraw."""
+    from rtw_applications.domain import Stage, may_withdraw, withdrawal_refusal
+
+    for stage in (Stage.SUBMITTED, Stage.SHORTLISTED, Stage.SELECTED, Stage.MATCHED, Stage.APPEALED):
+        assert may_withdraw(stage)
+        assert withdrawal_refusal(stage) is None
+    for stage in (Stage.INELIGIBLE, Stage.NOT_SHORTLISTED, Stage.REJECTED, Stage.HIRED, Stage.ERASED):
+        assert not may_withdraw(stage)
+        assert "already over" in (withdrawal_refusal(stage) or "")
+    assert withdrawal_refusal(Stage.WITHDRAWN) == "This application was already withdrawn."

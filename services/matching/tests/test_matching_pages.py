@@ -800,6 +800,72 @@ async def test_a_recruiter_invites_a_colleague_from_the_recruiters_page(runtime:
     assert "Vacancies" in (await browser.get("/council")).text
 
 
+async def recruiters_with(runtime: ServiceRuntime, email: str) -> list[tuple[str, str]]:
+    """(council's GSS code, recruiter's name) of each recruiter with this address."""
+    async with runtime.engine.connect() as conn:
+        found = await conn.execute(
+            text(
+                "SELECT c.gss_code, r.name FROM matching.recruiters r JOIN matching.councils c"
+                " ON c.id = r.council_id WHERE lower(r.email) = lower(:e) ORDER BY c.gss_code"
+            ),
+            {"e": email},
+        )
+        return [(row[0], row[1]) for row in found.all()]
+
+
+async def test_a_recruiter_of_two_councils_chooses_one_by_its_link_and_sees_only_that_one(
+    runtime: ServiceRuntime,
+) -> None:
+    """Walsall invited Birmingham's recruiter: the address became a Walsall recruiter as well, and
+    which council the e-mailed sign-in opened was not said. A person may recruit for several
+    councils (a new-link request e-mails one link per council): each link's page now names the
+    council it signs in for, the session sees that council only, and Birmingham is untouched."""
+    birmingham = await sign_up_and_in(runtime, BIRMINGHAM)
+    address = (await outbox(runtime, "RecruiterInvited"))[-1]["email"]
+    walsall = await sign_up_and_in(runtime, WALSALL)
+    names = {}
+    async with runtime.engine.connect() as conn:
+        for gss in (WALSALL, BIRMINGHAM):
+            names[gss] = (
+                await conn.execute(text("SELECT name FROM matching.councils WHERE gss_code = :g"), {"g": gss})
+            ).scalar_one()
+    assert await recruiters_with(runtime, address) == [(BIRMINGHAM, "Morag Fairweather")]
+    invited = await walsall.post(
+        "/council/recruiters", {"name": "Another Name", "email": address}, page="/council/recruiters"
+    )
+    assert invited.status_code == 303
+    # Birmingham's recruiter is unchanged; Walsall has its own recruiter with that address.
+    assert await recruiters_with(runtime, address) == sorted(
+        [(BIRMINGHAM, "Morag Fairweather"), (WALSALL, "Another Name")]
+    )
+    assert address in (await birmingham.get("/council/recruiters")).text
+
+    sent_before = len(await outbox(runtime, "RecruiterInvited"))
+    await Browser(runtime).post("/recruiters/new-link", {"email": address}, page="/recruiters/sign-in")
+    links = (await outbox(runtime, "RecruiterInvited"))[sent_before:]
+    assert len(links) == 2  # one per council: the person chooses, nothing is chosen for them
+    async with runtime.engine.connect() as conn:
+        gss_of = {
+            str(row[0]): row[1]
+            for row in (await conn.execute(text("SELECT id, gss_code FROM matching.councils"))).all()
+        }
+    assert sorted(gss_of[e["council_id"]] for e in links) == sorted([WALSALL, BIRMINGHAM])
+    for event in links:
+        mine, other = (
+            (WALSALL, BIRMINGHAM) if gss_of[event["council_id"]] == WALSALL else (BIRMINGHAM, WALSALL)
+        )
+        path = link_in(event, runtime).removeprefix(f"{PUBLIC_URL}/matching")
+        person = Browser(runtime)
+        landing = await person.get(path)
+        assert f"recruit for <strong>{names[mine]}</strong>" in landing.text
+        signed_in = await person.post("/recruiters/sign-in", {"token": path.rsplit("/", 1)[1]}, page=path)
+        assert signed_in.status_code == 303
+        for page in ("/council", "/council/recruiters"):
+            shown = main_of(await person.get(page))
+            assert names[mine] in shown, page
+            assert names[other] not in shown, page
+
+
 async def test_the_match_page_refuses_a_hire_before_the_interview_the_vacancy_asks_for(
     runtime: ServiceRuntime,
 ) -> None:

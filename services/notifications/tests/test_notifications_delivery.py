@@ -515,6 +515,30 @@ async def test_a_welsh_not_eligible_mail_words_the_reasons_in_welsh(service: Any
     assert "programme" not in decision.text
 
 
+async def test_the_fallback_words_of_a_welsh_decision_mail_are_welsh(service: Any, smtp_server: Any) -> None:
+    """A decision with no reason (not eligible) or no deadline (shortlisted) was told, in the
+    Welsh mail, with an English line: now worded in the reader's language from the catalogue."""
+    rhys, sian, priya = (
+        Candidate(name="Rhys", language="cy"),
+        Candidate(name="Sian", language="cy"),
+        Candidate(),
+    )
+    for person in (rhys, sian, priya):
+        await service.deliver(submitted(person))
+    await service.deliver(scored(rhys, AssessmentOutcome.INELIGIBLE, reasons=[]))
+    await service.deliver(scored(priya, AssessmentOutcome.INELIGIBLE, reasons=[]))
+    await service.deliver(scored(sian, AssessmentOutcome.SHORTLISTED, next_step_deadline=None))
+
+    [_, not_eligible] = await smtp_server.wait_for(rhys.email, count=2)
+    assert "Nid yw'r cais yn bodloni'r meini prawf." in not_eligible.text
+    assert "criteria" not in not_eligible.text
+    [_, english] = await smtp_server.wait_for(priya.email, count=2)
+    assert "The application does not meet the criteria." in english.text
+    [_, shortlisted] = await smtp_server.wait_for(sian.email, count=2)
+    assert "y dyddiad ar dudalen eich cais" in shortlisted.text
+    assert "application page" not in shortlisted.text
+
+
 def appeal_decided(c: Candidate, upheld: bool, reason: str) -> AppealDecided:
     return example(
         AppealDecided,

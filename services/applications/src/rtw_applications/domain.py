@@ -119,6 +119,28 @@ FINAL_STAGES = frozenset(
     }
 )
 
+#: Stages an application can no longer be withdrawn from: it is over (a final outcome, withdrawn)
+#: or its personal data are gone.
+_NOT_WITHDRAWABLE = FINAL_STAGES | {Stage.ERASED}
+
+
+def may_withdraw(stage: Stage) -> bool:
+    """True while the application is still in progress: not withdrawn and no final outcome yet."""
+    return stage not in _NOT_WITHDRAWABLE
+
+
+def withdrawal_refusal(stage: Stage) -> str | None:
+    """Why an application at this stage cannot be withdrawn (None if it can), as a person reads it."""
+    if stage is Stage.WITHDRAWN:
+        return "This application was already withdrawn."
+    if may_withdraw(stage):
+        return None
+    return (
+        "This application is already over, so there is nothing to withdraw. "
+        "To stop the service holding your data, ask for it to be erased instead."
+    )
+
+
 #: The appeal's own steps: at the same moment as a decision, the decision stands before them (an
 #: upheld appeal and the screening it leads to are made together).
 APPEAL_STAGES = frozenset({Stage.APPEALED, Stage.APPEAL_UPHELD, Stage.APPEAL_DISMISSED})

@@ -44,10 +44,11 @@ def _now() -> datetime:
 async def withdraw(
     application_id: UUID, reason: WithdrawalReason, principal: Principal, uow: UnitOfWork
 ) -> Application:
-    """Withdraw an application (drafts are simply discarded)."""
+    """Withdraw an application still in progress (drafts are simply discarded)."""
     application = await application_or_refuse(uow, application_id, principal)
-    if application.status == domain.Stage.WITHDRAWN.value:
-        raise Conflict("This application was already withdrawn.")
+    refusal = domain.withdrawal_refusal(domain.Stage(application.status))
+    if refusal is not None:  # already over (an outcome, or withdrawn): nothing changes
+        raise Conflict(refusal)
     if application.reference is None:
         await uow.session.delete(application)
         await uow.commit()

@@ -478,6 +478,19 @@ async def send_sign_in_link(uow: UnitOfWork, email: str, *, link_ttl: timedelta)
     await uow.commit()
 
 
+async def council_of_link(uow: UnitOfWork, token: str, *, secret: str) -> Council | None:
+    """The council an unused sign-in link signs in for (None if the link cannot be read), named on
+    the page the link opens: a person who recruits for several councils is e-mailed one link per
+    council and chooses, by the link, which one they sign in for (never one picked for them)."""
+    try:
+        principal = verify_token(secret, token, purpose=Purpose.SIGN_IN)
+    except InvalidToken:
+        return None
+    if principal.role is not Role.RECRUITER or not principal.council_id:
+        return None
+    return await uow.session.get(Council, UUID(principal.council_id))
+
+
 async def recruiter_sign_in(uow: UnitOfWork, token: str, *, secret: str) -> str:
     """An invitation link's token, traded for an access token."""
     try:

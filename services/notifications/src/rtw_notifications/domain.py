@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from rtw_contracts import AssessmentOutcome, DecisionKind
 from rtw_platform.errors import Refusal
+from rtw_platform.marking import N_
 
 #: Which record stands for an address several people records share: a recruiter (the one who
 #: signs in and acts) before a council's contact, before anyone else.
@@ -147,7 +148,10 @@ OUTCOME_TEMPLATES = {
 }
 
 #: What a not-eligible message says when the decision gave no reason.
-NO_REASON_GIVEN = "The application does not meet the criteria."
+NO_REASON_GIVEN = N_("The application does not meet the criteria.")
+
+#: What a shortlisting message says when the decision gave no deadline for the second stage.
+NO_DEADLINE_GIVEN = N_("the date on your application page")
 
 #: Interview times are told in UK time.
 UK_TIME = ZoneInfo("Europe/London")

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, UndefinedError
+from rtw_platform.web.i18n import translations
 
 LANGUAGES = ("en", "cy")
 TEAM = {"en": "The Return to Work team", "cy": "Tîm Dychwelyd i'r Gwaith"}
@@ -132,6 +133,11 @@ def long_date(day: date | datetime, language: str) -> str:
     """e.g. "06 November 2031" or "06 Tachwedd 2031"."""
     months = MONTHS.get(language, MONTHS["en"])
     return f"{day.day:02d} {months[day.month - 1]} {day.year}"
+
+
+def translated(text: str, language: str) -> str:
+    """A marked text (rtw_platform.marking.N_) in the language, from the catalogue."""
+    return translations(language).gettext(text)
 
 
 def programme_title(programme: str, language: str) -> str:

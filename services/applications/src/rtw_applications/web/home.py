@@ -13,7 +13,7 @@ from rtw_contracts.labels import label_for_code
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, form_state, form_text, read_form, redirect, redirect_with_problems
-from rtw_platform.web.i18n import N_, gettext
+from rtw_platform.web.i18n import ENGLISH, N_, current_language, gettext, long_date
 from rtw_platform.web.reasons import reason_texts
 from sqlmodel import col, select
 
@@ -31,11 +31,47 @@ APPEAL_STEPS = {stage.value for stage in domain.APPEAL_STAGES}
 STEP_CODES = (WithdrawalReason, IneligibilityReason, MatchResponse)
 
 
-def step_detail(detail: str | None, codes: list[str] | None) -> str | None:
-    """A step's detail as people read it: a detail that is only a code (a withdrawal's reason)
-    becomes that code's label (rtw_contracts.labels)."""
+_INELIGIBILITY_CODES = {reason.value for reason in IneligibilityReason}
+
+
+#: The words of the steps whose stored detail is English around a fact (journey.py writes them).
+_CERTIFICATE = N_("Certificate %(number)s")
+_STARTING = N_("Starting %(day)s")
+
+
+def _fact_detail(stage: domain.Stage, detail: str) -> str:
+    """A training or hiring step's stored English ("Certificate …", "Starting 05 January 2027")
+    in the page's language, its fact kept."""
+    if stage is domain.Stage.TRAINED and detail.startswith("Certificate "):
+        return gettext(_CERTIFICATE) % {"number": detail.removeprefix("Certificate ")}
+    if stage is domain.Stage.HIRED and detail.startswith("Starting "):
+        try:
+            day = datetime.strptime(detail.removeprefix("Starting "), "%d %B %Y").date()
+        except ValueError:
+            return detail
+        return gettext(_STARTING) % {"day": long_date(day)}
+    return detail
+
+
+def step_detail(detail: str | None, codes: list[str] | None, stage: domain.Stage | None = None) -> str | None:
+    """A step's detail as people read it, in the page's language: a detail that is only a code
+    (a withdrawal's reason) becomes that code's label (rtw_contracts.labels); the stored English
+    reasons of a decision no longer kept are worded from their codes (rtw_platform.web.reasons:
+    the English as stored, another language from the code)."""
     if detail is not None and codes and detail in codes:
         return "; ".join(label_for_code(code, *STEP_CODES) for code in codes)
+    if codes and set(codes) <= _INELIGIBILITY_CODES:
+        messages = (detail or "").split("; ")
+        if len(messages) != len(codes):  # a message with "; " in it: its English only as a whole
+            if current_language() == ENGLISH:
+                return detail
+            messages = codes  # another language words each reason from its code alone
+        reasons = [
+            {"code": c, "message": m or c, "params": None} for c, m in zip(codes, messages, strict=True)
+        ]
+        return "; ".join(reason_texts(reasons))
+    if detail is not None and stage is not None:
+        return _fact_detail(stage, detail)
     return detail
 
 
@@ -93,8 +129,7 @@ async def my_home(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
 
 def can_withdraw(application: Application) -> bool:
     """Still in progress: not withdrawn and no final outcome yet."""
-    stage = domain.Stage(application.status)
-    return stage not in domain.FINAL_STAGES and stage is not domain.Stage.ERASED
+    return domain.may_withdraw(domain.Stage(application.status))
 
 
 async def second_stage_state(uow: UnitOfWorkDep, application: Application) -> str:
@@ -149,7 +184,7 @@ async def application_status(
             "label": domain.CANDIDATE_LABELS[domain.Stage(entry.stage)],
             "detail": "; ".join(reason_texts(reasons[entry.event_id]))
             if reasons.get(entry.event_id)
-            else step_detail(entry.detail, entry.codes),
+            else step_detail(entry.detail, entry.codes, domain.Stage(entry.stage)),
             "when": entry.occurred_at,
         }
         # At the same moment, an appeal's answer reads before the decision it leads to.

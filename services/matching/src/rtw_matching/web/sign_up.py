@@ -179,10 +179,13 @@ async def link_sent(request: Request) -> HTMLResponse:
 
 
 @router.get("/recruiters/sign-in/{token}")
-async def link_landing(request: Request, token: str) -> HTMLResponse:
-    """The invitation link opens this page; pressing Continue uses it (a mail scanner following the
-    link does not). The token goes on in the form's body, not in a path the JSON API also uses."""
-    return PAGES.render(request, "recruiter_link.html", {"token": token})
+async def link_landing(request: Request, token: str, uow: UnitOfWorkDep) -> HTMLResponse:
+    """The invitation link opens this page, naming the council it signs in for; pressing Continue
+    uses it (a mail scanner following the link does not). The token goes on in the form's body,
+    not in a path the JSON API also uses."""
+    secret = settings_of(request).token_secret.get_secret_value()
+    council = await councils.council_of_link(uow, token, secret=secret)
+    return PAGES.render(request, "recruiter_link.html", {"token": token, "council": council})
 
 
 @router.post("/recruiters/sign-in")

@@ -21,10 +21,10 @@ from rtw_contracts import (
 from rtw_platform.logging import get_logger
 from rtw_platform.web.reasons import reason_texts
 
-from ..domain import NO_REASON_GIVEN, appeal_template, language_of, outcome_template
+from ..domain import NO_DEADLINE_GIVEN, NO_REASON_GIVEN, appeal_template, language_of, outcome_template
 from ..links import Links, link_expiry
 from ..models import ApplicationNote
-from ..rendering import long_date, programme_title
+from ..rendering import long_date, programme_title, translated
 from .owing import NotificationsWork, keep_contact, owe
 
 log = get_logger(__name__)
@@ -124,7 +124,7 @@ async def assessment_scored(work: NotificationsWork, event: AssessmentScored, li
         "programme_title": programme_title(event.programme.value, language),
     }
     if event.outcome is AssessmentOutcome.INELIGIBLE:
-        values["reasons"] = reason_texts(event.reasons, language) or [NO_REASON_GIVEN]
+        values["reasons"] = reason_texts(event.reasons, language) or [translated(NO_REASON_GIVEN, language)]
         last_day = event.next_step_deadline
         values["appeal_by"] = long_date(last_day, language) if last_day else None
     if event.outcome is AssessmentOutcome.SHORTLISTED:
@@ -132,7 +132,7 @@ async def assessment_scored(work: NotificationsWork, event: AssessmentScored, li
         note.second_stage_deadline = deadline
         await work.store.save_note(note)
         values["deadline"] = (
-            long_date(deadline, language) if deadline else "the date on your application page"
+            long_date(deadline, language) if deadline else translated(NO_DEADLINE_GIVEN, language)
         )
     await owe(work, links, event.event_id, person, template, values)
 
