@@ -220,3 +220,52 @@ async def test_an_admin_changes_capacity_as_a_new_version_and_sees_the_funnel(
     assert funnel.status_code == 200
     assert 'class="rtw-bar rtw-width-100"' in funnel.text
     assert "Second stage sent: 1" in funnel.text
+
+
+async def test_closing_shortlisting_twice_goes_back_to_the_cohort_saying_why(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    """Post/redirect/get for a refusal of the use case too: the second close (Back, then the
+    button again) is answered 303 back to the cohort's page, which says why, and a reload of that
+    page sends nothing again."""
+    await submission_with_two_assessors(service)
+    signed_in_as(client, service, "admin-1", Role.ADMIN)
+    cohort = f"/admin/cohorts/{COHORT}"
+    shortlist = f"{cohort}/shortlist"
+    threshold = await refused(client, shortlist, {"csrf_token": CSRF}, page=cohort)
+    assert "There is a problem" in threshold.text
+    assert "there is no shortlist to close" in threshold.text
+    assert 'href="#main-content"' in threshold.text  # a problem with the whole form
+
+    fields = {
+        "csrf_token": CSRF,
+        "capacity": "12",
+        "waitlist_size": "3",
+        "shortlist_rule": "size",
+        "shortlist_size": "1",
+        "second_stage_days": "14",
+        "window_opens_on-day": "1",
+        "window_opens_on-month": "9",
+        "window_opens_on-year": "2020",
+    }
+    assert (await client.post(f"{cohort}/configuration", data=fields)).status_code == 303
+    closed = await client.post(shortlist, data={"csrf_token": CSRF})
+    assert closed.status_code == 303
+    assert closed.headers["location"] == f"{cohort}?done=shortlisted"
+    assert "Shortlisting closed on" in (await client.get(closed.headers["location"])).text
+
+    again = await refused(client, shortlist, {"csrf_token": CSRF}, page=cohort)
+    assert "There is a problem" in again.text
+    assert f"Shortlisting of cohort {COHORT} is already closed" in again.text
+    reloaded = await client.get(cohort)  # the page shown next forgets the problem
+    assert "There is a problem" not in reloaded.text
+
+    forged = await client.post(shortlist, data={"csrf_token": "forged"})
+    assert forged.status_code == 400
+    assert "could not be sent" in forged.text
+    unknown = await client.post("/admin/cohorts/no-such-cohort/shortlist", data={"csrf_token": CSRF})
+    assert unknown.status_code == 404
+    signed_in_as(client, service, "assessor-1", Role.ASSESSOR)
+    assessor = await client.post(shortlist, data={"csrf_token": CSRF})
+    assert assessor.status_code == 303
+    assert "sign-in" in assessor.headers["location"]

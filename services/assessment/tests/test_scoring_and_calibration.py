@@ -333,11 +333,18 @@ async def test_an_open_disagreement_blocks_selection_forced_or_not(
 
     api = await client.post(f"/cohorts/{COHORT}/close?force=true", headers=admin)
     pages_as(client, service, "admin-1", Role.ADMIN)
-    page = await client.post(f"/admin/cohorts/{COHORT}/close", data={"csrf_token": CSRF, "force": "yes"})
+    # refused as the API refuses it: 303 back to the selection page, which says why
+    page = await refused_form(
+        client,
+        f"/admin/cohorts/{COHORT}/close",
+        {"csrf_token": CSRF, "force": "yes"},
+        page=f"/admin/cohorts/{COHORT}/selection",
+    )
 
     assert api.status_code == 409
     assert api.json()["detail"].startswith("1 disagreement between assessors is still open")
-    assert page.status_code == 409  # refused on the selection page, as the API refuses it
+    assert "There is a problem" in page.text
+    assert 'href="#force"' in page.text
     assert "1 disagreement between assessors is still open" in page.text
     assert (await candidacy_of(service, applied.application_id)).selection_outcome is None
     cohort = await client.get(f"/admin/cohorts/{COHORT}")

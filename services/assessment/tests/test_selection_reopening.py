@@ -35,6 +35,7 @@ from rtw_contracts.examples import example
 from rtw_contracts.types import CareerBreak, SecondStageAnswer
 from rtw_platform.auth import Principal, Role, issue_session_token, issue_token
 from rtw_platform.service import ServiceRuntime
+from rtw_platform.testing.forms import refused as refused_form
 from rtw_platform.uow import UnitOfWork
 from sqlalchemy import text, update
 from sqlmodel import select
@@ -395,9 +396,11 @@ async def test_an_admin_sees_the_ranked_list_confirms_reopens_with_a_reason_and_
     assert [r[2] for r in cells(after.text)] == ["Selected", "Waiting list", "Not selected"]
     assert len(await finals(service)) == 3
 
-    short = await client.post(f"/admin/cohorts/{COHORT}/reopen", data={"csrf_token": CSRF, "reason": "oops"})
-    assert short.status_code == 400
+    short = await refused_form(
+        client, f"/admin/cohorts/{COHORT}/reopen", {"csrf_token": CSRF, "reason": "oops"}, page=SELECTION
+    )
     assert 'href="#reason"' in short.text
+    assert re.search(r'<textarea[^>]*name="reason"[^>]*>oops</textarea>', short.text)  # as typed
     assert "at least 20 characters" in short.text
     assert await reopened(service) == []
 
@@ -426,14 +429,15 @@ async def test_after_the_window_the_page_explains_and_refuses_reopening(
     page = await client.get(SELECTION)
     assert "can no longer be reopened" in page.text
     assert 'name="reason"' not in page.text
-    refused = await client.post(
-        f"/admin/cohorts/{COHORT}/reopen", data={"csrf_token": CSRF, "reason": REASON}
+    refused = await refused_form(
+        client, f"/admin/cohorts/{COHORT}/reopen", {"csrf_token": CSRF, "reason": REASON}, page=SELECTION
     )
 
-    assert refused.status_code == 409
     assert "There is a problem" in refused.text
+    assert 'href="#reason"' in refused.text
     assert "can no longer be reopened" in refused.text
     assert await reopened(service) == []
+    assert "There is a problem" not in (await client.get(SELECTION)).text  # a reload sends nothing
 
 
 async def test_the_selection_pages_need_an_admin_and_a_genuine_form(
@@ -476,8 +480,12 @@ async def test_confirming_or_reopening_twice_at_once_is_done_once(
     confirms = await asyncio.gather(
         *(client.post(f"/admin/cohorts/{COHORT}/close", data={"csrf_token": CSRF}) for _ in range(2))
     )
-    assert sorted(a.status_code for a in confirms) == [303, 409], [a.text[-300:] for a in confirms]
-    assert "already closed" in next(a.text for a in confirms if a.status_code == 409)
+    assert [a.status_code for a in confirms] == [303, 303], [a.text[-300:] for a in confirms]
+    assert sorted(a.headers["location"] for a in confirms) == [SELECTION, f"{SELECTION}?done=closed"]
+    told = await client.get(SELECTION)  # the second is told why, on the page (no form left for it)
+    assert "There is a problem" in told.text
+    assert 'href="#main-content"' in told.text
+    assert "already closed" in told.text
     assert len(await finals(service)) == 3
 
     reopens = await asyncio.gather(
@@ -486,5 +494,8 @@ async def test_confirming_or_reopening_twice_at_once_is_done_once(
             for _ in range(2)
         )
     )
-    assert sorted(a.status_code for a in reopens) == [303, 409], [a.text[-300:] for a in reopens]
+    assert [a.status_code for a in reopens] == [303, 303], [a.text[-300:] for a in reopens]
+    assert sorted(a.headers["location"] for a in reopens) == [SELECTION, f"{SELECTION}?done=reopened"]
+    told = await client.get(SELECTION)
+    assert "there is nothing to reopen" in told.text
     assert len(await reopened(service)) == 3  # one reopening: one event per candidate taken back

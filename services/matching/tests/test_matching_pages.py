@@ -348,6 +348,16 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
     assert shortlisted.status_code == 303, shortlisted.text
     match_path = shortlisted.headers["location"]
     assert ref[:8].upper() in (await walsall.get("/council/shortlist")).text
+    # Back, and the button again: 303 back to the returner's page, which says why
+    twice = await walsall.refused(
+        f"/council/candidates/{ref}/shortlist",
+        {"vacancy_id": vacancy_id},
+        page=f"/council/candidates/{ref}?vacancy_id={vacancy_id}",
+    )
+    assert "There is a problem" in twice.text
+    assert "this match is shortlisted" in twice.text
+    assert 'href="#main-content"' in twice.text
+    assert "There is a problem" not in (await walsall.get(f"/council/candidates/{ref}")).text
 
     # Another council's recruiter cannot open Walsall's vacancy, returner-for-vacancy or match
     # pages: they answer exactly as pages of unknown ids do.
@@ -366,8 +376,17 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
         assert main_of(refused) == main_of(as_unknown), path
     refused = await birmingham.post(f"{match_path}/reach-out", page="/council")
     assert refused.status_code == 404
-    for path in (f"{vacancy_path}/close", f"{match_path}/interview", f"{match_path}/outcome"):
+    for path in (
+        f"{vacancy_path}/close",
+        f"{vacancy_path}/fill",
+        f"{match_path}/interview",
+        f"{match_path}/outcome",
+    ):
         assert (await birmingham.post(path, page="/council")).status_code == 404, path
+    stranger = await birmingham.post(
+        f"/council/candidates/{ref}/shortlist", {"vacancy_id": vacancy_id}, page="/council"
+    )
+    assert stranger.status_code == 404
 
     reached = await walsall.post(f"{match_path}/reach-out", {"message": MESSAGE}, page=match_path)
     assert reached.status_code == 303
@@ -413,6 +432,10 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
     assert "You hired this returner" in (await walsall.get(match_path)).text
     assert [e["match_id"] for e in await outbox(runtime, "CandidateHired")] == [match_path.rsplit("/", 1)[1]]
     assert "Filled" in (await walsall.get(vacancy_path)).text
+    for action in ("close", "fill"):  # a page kept open from before: back to the vacancy, saying why
+        late = await walsall.refused(f"{vacancy_path}/{action}", page=vacancy_path)
+        assert "There is a problem" in late.text, action
+        assert "This vacancy is already filled" in late.text, action
 
 
 def as_candidate(runtime: ServiceRuntime, candidate_id: Any) -> Browser:
@@ -658,8 +681,18 @@ async def test_the_claims_page_shows_each_claims_domain_and_approves_or_rejects(
     assert [e["email"] for e in await outbox(runtime, "RecruiterInvited")] == [
         "recruitment@birmingham.gov.uk"
     ]
-    again = await admin.post(f"/admin/councils/claims/{walsall_claim}/approve", page="/admin/councils")
-    assert again.status_code == 409
+    # Back to the claims, and Approve on the rejected claim: 303 back to the claims, saying why
+    again = await admin.refused(f"/admin/councils/claims/{walsall_claim}/approve", page="/admin/councils")
+    assert "There is a problem" in again.text
+    assert "This claim was already rejected" in again.text
+    twice = await admin.refused(f"/admin/councils/claims/{birmingham_claim}/approve", page="/admin/councils")
+    assert "This claim was already approved" in twice.text
+    rejected_late = await admin.refused(
+        f"/admin/councils/claims/{birmingham_claim}/reject", {"reason": "Too late"}, page="/admin/councils"
+    )
+    assert "This claim was already approved" in rejected_late.text
+    assert "There is a problem" not in (await admin.get("/admin/councils")).text  # a reload: nothing
+    assert len(await outbox(runtime, "CouncilRegistered")) == 1
 
 
 async def test_only_an_admin_with_the_forms_token_decides_a_claim(runtime: ServiceRuntime) -> None:

@@ -41,6 +41,10 @@ NOTICES = {
 }
 
 
+def _here(cohort_id: str) -> str:
+    return f"/admin/cohorts/{quote(cohort_id, safe='')}"
+
+
 @router.get("/admin")
 async def cohorts(request: Request, uow: UnitOfWorkDep) -> Response:
     """Every cohort: its configuration version, places, applications and state."""
@@ -86,16 +90,19 @@ async def _cohort_page(
             "life": await lifecycle.cohort_view(uow, cohort_id, lifecycle.today()),
             "today": lifecycle.today(),
         },
-        status_code=400 if errors else 200,
         errors=errors,
     )
 
 
 @router.get("/admin/cohorts/{cohort_id}")
 async def cohort(cohort_id: str, request: Request, uow: UnitOfWorkDep, done: str | None = None) -> Response:
-    """A cohort: the configuration in force, its versions, and closing."""
+    """A cohort: the configuration in force, its versions, and closing (with why closing
+    shortlisting was refused, when it was)."""
     signed_in(request, Role.ADMIN)
-    return await _cohort_page(request, uow, cohort_id, notice=NOTICES.get(done or ""))
+    state = form_state(request)
+    return await _cohort_page(
+        request, uow, cohort_id, notice=NOTICES.get(done or ""), errors=state.errors if state else None
+    )
 
 
 def _config_page(request: Request, in_force: ConfigInForce, form: ConfigForm | None = None) -> Response:
@@ -143,32 +150,42 @@ async def shortlist_closed(cohort_id: str, request: Request, uow: UnitOfWorkDep)
     """Shortlist the best N eligible (cohorts configured with a shortlist size)."""
     admin = signed_in(request, Role.ADMIN)
     await read_form(request)
-    await screening.close_shortlisting(uow, cohort_id, admin.subject)
+    try:
+        await screening.close_shortlisting(uow, cohort_id, admin.subject)
+    except Conflict as refusal:  # already closed, or not configured to shortlist: said on the page
+        await uow.session.rollback()
+        return redirect_with_problems(request, _here(cohort_id), FormErrors.from_refusal(refusal), {})
     return redirect(request, f"/admin/cohorts/{quote(cohort_id, safe='')}?done=shortlisted")
 
 
+def _on_the_page(errors: FormErrors, fields: set[str]) -> FormErrors:
+    """The problems, a problem with a form no longer on the page (another admin confirmed or
+    reopened selection meanwhile) shown as one with the whole page."""
+    shown = FormErrors()
+    for name, message in errors.problems.items():
+        shown.add(name if name in fields else "form", message)
+    return shown
+
+
 async def _selection_page(
-    request: Request,
-    uow: UnitOfWork,
-    cohort_id: str,
-    *,
-    notice: str | None = None,
-    errors: FormErrors | None = None,
-    status_code: int = 200,
-    reason: str = "",
+    request: Request, uow: UnitOfWork, cohort_id: str, *, notice: str | None = None
 ) -> Response:
     in_force = await _in_force(uow, cohort_id)
+    state = await selection_state(uow, in_force)
+    refused = form_state(request)  # a refused confirmation or reopening: why, and the reason typed
+    errors = None
+    if refused is not None:
+        errors = _on_the_page(refused.errors, {"reason"} if state.closure else {"force"})
     return PAGES.render(
         request,
         "selection.html",
         {
             "cohort_id": cohort_id,
             "config": in_force.config,
-            "state": await selection_state(uow, in_force),
+            "state": state,
             "notice": notice,
-            "reason": reason,
+            "reason": str(refused.values.get("reason", "")) if refused else "",
         },
-        status_code=status_code,
         errors=errors,
     )
 
@@ -191,11 +208,11 @@ async def cohort_closed(cohort_id: str, request: Request, uow: UnitOfWorkDep) ->
     force = form.get("force") == "yes"
     try:
         await selection.close_cohort(uow, cohort_id, admin.subject, force=force)
-    except Conflict as refusal:
+    except Conflict as refusal:  # a disagreement open, scorecards missing, or closed already
         await uow.session.rollback()
         errors = FormErrors()
         errors.add("force", refusal.message)
-        return await _selection_page(request, uow, cohort_id, errors=errors, status_code=409)
+        return redirect_with_problems(request, f"{_here(cohort_id)}/selection", errors, {})
     return redirect(request, f"/admin/cohorts/{quote(cohort_id, safe='')}/selection?done=closed")
 
 
@@ -207,14 +224,11 @@ async def selection_reopened(cohort_id: str, request: Request, uow: UnitOfWorkDe
     reason = form_text(form, "reason")
     try:
         await reopening.reopen_selection(uow, cohort_id, admin.subject, reason)
-    except (Conflict, Invalid) as refusal:
+    except (Conflict, Invalid) as refusal:  # too short a reason, too late, or reopened already
         await uow.session.rollback()
         errors = FormErrors()
         errors.add("reason", refusal.message)
-        status_code = 400 if isinstance(refusal, Invalid) else 409
-        return await _selection_page(
-            request, uow, cohort_id, errors=errors, status_code=status_code, reason=reason
-        )
+        return redirect_with_problems(request, f"{_here(cohort_id)}/selection", errors, {"reason": reason})
     return redirect(request, f"/admin/cohorts/{quote(cohort_id, safe='')}/selection?done=reopened")
 
 

@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from rtw_platform.auth import Role
+from rtw_platform.errors import Conflict
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, form_state, read_form, redirect, redirect_with_problems, signed_in
@@ -62,7 +63,10 @@ async def approve(request: Request, claim_id: UUID, uow: UnitOfWorkDep) -> Respo
     """Approve the claim: the council joins and its contact is e-mailed a sign-in link."""
     admin = signed_in(request, Role.ADMIN)
     await read_form(request)
-    await councils.approve_claim(uow, claim_id, admin, **link_options(request))
+    try:
+        await councils.approve_claim(uow, claim_id, admin, **link_options(request))
+    except Conflict as refusal:  # decided already (Back, or another admin): said on the page
+        return _refused(request, refusal)
     return redirect(request, "/admin/councils?done=approved")
 
 
@@ -80,5 +84,13 @@ async def reject(request: Request, claim_id: UUID, uow: UnitOfWorkDep) -> Respon
         errors.add(field, "The reason must be 500 characters or fewer")
     if errors:
         return redirect_with_problems(request, "/admin/councils", errors, {str(claim_id): reason})
-    await councils.reject_claim(uow, claim_id, councils.Rejection(reason=reason), admin)
+    try:
+        await councils.reject_claim(uow, claim_id, councils.Rejection(reason=reason), admin)
+    except Conflict as refusal:
+        return _refused(request, refusal)
     return redirect(request, "/admin/councils?done=rejected")
+
+
+def _refused(request: Request, refusal: Conflict) -> Response:
+    """Back to the claims (post/redirect/get), which say why (the claim's forms are gone)."""
+    return redirect_with_problems(request, "/admin/councils", FormErrors.from_refusal(refusal), {})

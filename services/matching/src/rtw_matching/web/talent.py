@@ -12,10 +12,10 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from rtw_contracts import FlexibleWorking, IctSpecialism, Programme
 from rtw_platform import reference
-from rtw_platform.errors import Invalid, NotFound
+from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, read_form, redirect, whole_number
+from rtw_platform.web import FormErrors, form_state, read_form, redirect, redirect_with_problems, whole_number
 from starlette.datastructures import QueryParams
 
 from .. import domain, outreach, search
@@ -219,10 +219,12 @@ async def candidate_page(
     view = await _explained(uow, council, profile, vacancy)
     match = await match_of(uow, vacancy, application_id) if vacancy else None
     vacancies = [v for v in await vacancies_of(uow, council) if v.status == "open"]
+    refused = form_state(request)  # shortlisting refused: why
     return PAGES.render(
         request,
         "candidate.html",
         {"profile": view, "vacancy": vacancy, "match": match, "vacancies": vacancies, "labels": LABELS},
+        errors=refused.errors if refused else None,
     )
 
 
@@ -231,11 +233,15 @@ async def shortlist(request: Request, application_id: UUID, uow: UnitOfWorkDep) 
     """Shortlist the returner for the vacancy (as POST /vacancies/{id}/shortlist)."""
     principal = recruiter(request)
     form = await read_form(request)
+    page = f"/council/candidates/{application_id}"
     try:
         vacancy_id = UUID(text(form, "vacancy_id"))
     except ValueError:
-        raise Invalid(
-            [("vacancy_id", "Select one of your vacancies")], "Choose a vacancy to shortlist for."
-        ) from None
-    match = await outreach.shortlist(uow, vacancy_id, application_id, principal)
+        errors = FormErrors({"vacancy_id": "Select one of your vacancies"})
+        return redirect_with_problems(request, page, errors, {})
+    try:  # another council's vacancy, or a returner it cannot see, is still "not found" (404)
+        match = await outreach.shortlist(uow, vacancy_id, application_id, principal)
+    except Conflict as refusal:  # shortlisted already, or further on: back to the returner, saying so
+        errors = FormErrors.from_refusal(refusal)
+        return redirect_with_problems(request, f"{page}?vacancy_id={vacancy_id}", errors, {})
     return redirect(request, f"/council/matches/{match.id}")

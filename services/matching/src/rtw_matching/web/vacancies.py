@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from rtw_contracts import FlexibleWorking, IctSpecialism, Programme, WorkMode
 from rtw_platform import reference
-from rtw_platform.errors import Invalid
+from rtw_platform.errors import Conflict, Invalid
 from rtw_platform.http import UnitOfWorkDep
+from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, form_state, read_form, redirect, redirect_with_problems
 from starlette.datastructures import FormData
 
@@ -237,6 +238,7 @@ async def vacancy_page(
     vacancy = await vacancy_for(uow, vacancy_id, recruiter(request))
     matches = await matches_of(uow, vacancy)
     counts = (await vacancy_counts(uow, vacancy.council_id)).get(vacancy.id, VacancyCounts())
+    refused = form_state(request)  # closing or filling refused: why
     return PAGES.render(
         request,
         "vacancy.html",
@@ -248,22 +250,28 @@ async def vacancy_page(
             "salary": f"{pounds(vacancy.salary_min_pence)} to {pounds(vacancy.salary_max_pence)}",
             "labels": LABELS,
         },
+        errors=refused.errors if refused else None,
     )
+
+
+async def _set_status(request: Request, vacancy_id: UUID, uow: UnitOfWork, status: str) -> Response:
+    principal = recruiter(request)
+    await read_form(request)
+    page = f"/council/vacancies/{vacancy_id}"
+    try:  # another council's vacancy, or an unknown one, is still "not found" (404)
+        await councils.set_vacancy_status(uow, vacancy_id, status, principal)
+    except Conflict as refusal:  # closed or filled already: back to the vacancy, saying so
+        return redirect_with_problems(request, page, FormErrors.from_refusal(refusal), {})
+    return redirect(request, page)
 
 
 @router.post("/council/vacancies/{vacancy_id}/close")
 async def close(request: Request, vacancy_id: UUID, uow: UnitOfWorkDep) -> Response:
     """Close the vacancy without filling it."""
-    principal = recruiter(request)
-    await read_form(request)
-    await councils.set_vacancy_status(uow, vacancy_id, "closed", principal)
-    return redirect(request, f"/council/vacancies/{vacancy_id}")
+    return await _set_status(request, vacancy_id, uow, "closed")
 
 
 @router.post("/council/vacancies/{vacancy_id}/fill")
 async def fill(request: Request, vacancy_id: UUID, uow: UnitOfWorkDep) -> Response:
     """Mark the vacancy filled."""
-    principal = recruiter(request)
-    await read_form(request)
-    await councils.set_vacancy_status(uow, vacancy_id, "filled", principal)
-    return redirect(request, f"/council/vacancies/{vacancy_id}")
+    return await _set_status(request, vacancy_id, uow, "filled")
