@@ -358,6 +358,10 @@ async def test_from_vacancy_to_hire_through_the_pages(runtime: ServiceRuntime) -
     assert "this match is shortlisted" in twice.text
     assert 'href="#main-content"' in twice.text
     assert "There is a problem" not in (await walsall.get(f"/council/candidates/{ref}")).text
+    no_vacancy = await walsall.refused(
+        f"/council/candidates/{ref}/shortlist", {"vacancy_id": ""}, page=f"/council/candidates/{ref}"
+    )
+    assert "Select one of your vacancies" in no_vacancy.text
 
     # Another council's recruiter cannot open Walsall's vacancy, returner-for-vacancy or match
     # pages: they answer exactly as pages of unknown ids do.
