@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -23,6 +24,7 @@ from rtw_platform.auth import Principal, Role, issue_session_token
 from rtw_platform.db import asyncpg_dsn
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
+from rtw_platform.testing.forms import refused
 from rtw_platform.testing.waiting import eventually
 from sqlalchemy import text
 
@@ -338,3 +340,44 @@ async def test_concurrent_saves_and_announcements_number_a_cohort_uniquely_witho
         )
         title = await conn.scalar(text("SELECT title FROM applications.cohorts WHERE id = 'ict-busy'"))
     assert last == title
+
+
+async def test_a_cohort_form_that_needs_correcting_goes_back_to_its_page_never_answering_the_post(
+    runtime: ServiceRuntime,
+) -> None:
+    """Post/redirect/get (issue 19): a refused cohort form answers 303 back to the page it was on,
+    which shows the problems and what was typed once; reload shows the form afresh."""
+    csrf = re.compile(r'name="csrf_token" value="([^"]+)"')
+    opens = TODAY + timedelta(days=7)
+    async with client_of(runtime) as http:
+        await http.put(
+            "/cohorts/ict-prg",
+            json=window("ict-prg", opens, opens + timedelta(days=30)),
+            headers=admin(runtime),
+        )
+    async with client_of(runtime, Role.ADMIN) as staff:
+        token = csrf.search((await staff.get("/admin/cohorts")).text)
+        assert token is not None
+        new = {
+            "csrf_token": token.group(1),
+            "id": "Not An Id",
+            "programme": "ict",
+            "title": "Typed title",
+            "video_required": "yes",
+            "opens-day": "1",
+            "opens-month": "2",
+            "opens-year": "2027",
+            "closes-day": "1",
+            "closes-month": "1",
+            "closes-year": "2027",
+        }
+        shown = await refused(staff, "/admin/cohorts", new)
+        assert "Enter a short name of 3 to 64 lower-case letters" in shown.text
+        assert "The closing day must be on or after the opening day" in shown.text
+        assert 'value="Typed title"' in shown.text
+        assert "Typed title" not in (await staff.get("/admin/cohorts")).text  # shown once
+
+        change = {**new, "id": "ict-prg", "existing": "yes", "title": ""}
+        shown = await refused(staff, "/admin/cohorts", change, page="/admin/cohorts/ict-prg")
+        assert "Enter the cohort&#39;s title" in shown.text or "Enter the cohort's title" in shown.text
+        assert "The closing day must be on or after the opening day" in shown.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -12,7 +13,15 @@ from pydantic import ValidationError
 from rtw_contracts import Programme
 from rtw_platform.auth import Role
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+from rtw_platform.web import (
+    FormErrors,
+    form_state,
+    form_text,
+    read_form,
+    redirect,
+    redirect_with_problems,
+    signed_in,
+)
 
 from .. import cohorts
 from ..api_models import CohortIn
@@ -38,10 +47,13 @@ async def cohort_list(request: Request, uow: UnitOfWorkDep, saved: str | None = 
     signed_in(request, Role.ADMIN)
     every = await cohorts.list_cohorts(uow)
     views = [cohorts.view(cohort, date.today()) for cohort in every]
+    state = form_state(request)  # a new cohort refused: what was typed, with its problems
+    values = state.values if state is not None else {"video_required": "yes"}
     return PAGES.render(
         request,
         "intake_windows.html",
-        {"cohorts": views, "saved": saved, "programmes": PROGRAMMES, "values": {"video_required": "yes"}},
+        {"cohorts": views, "saved": saved, "programmes": PROGRAMMES, "values": values},
+        errors=state.errors if state is not None else None,
     )
 
 
@@ -58,8 +70,14 @@ async def cohort_form(request: Request, cohort_id: str, uow: UnitOfWorkDep) -> R
         **day_parts(cohort.opens_on.isoformat(), "opens"),
         **day_parts(cohort.closes_on.isoformat(), "closes"),
     }
+    state = form_state(request)  # a change refused: what was typed, with its problems
+    if state is not None:
+        values = {**state.values, "id": cohort.id}
     return PAGES.render(
-        request, "intake_window.html", {"values": values, "programmes": PROGRAMMES, "existing": True}
+        request,
+        "intake_window.html",
+        {"values": values, "programmes": PROGRAMMES, "existing": True},
+        errors=state.errors if state is not None else None,
     )
 
 
@@ -103,12 +121,9 @@ async def cohort_saved(request: Request, uow: UnitOfWorkDep) -> Response:
         except ValidationError as exc:
             add_validation_errors(errors, exc, FIELDS, "closes-day")
     if errors:
-        return PAGES.render(
-            request,
-            "intake_window.html",
-            {"values": values, "programmes": PROGRAMMES, "existing": form_text(form, "existing") == "yes"},
-            status_code=400,
-            errors=errors,
-        )
+        # Back to the page the form was on (post/redirect/get: reload and Back never send it again).
+        existing = form_text(form, "existing") == "yes" and not errors.message("id")
+        page = f"/admin/cohorts/{quote(values['id'], safe='')}" if existing else "/admin/cohorts"
+        return redirect_with_problems(request, page, errors, values)
     await cohorts.save_cohort(uow, cohort)
     return redirect(request, f"/admin/cohorts?saved={cohort.id}")
