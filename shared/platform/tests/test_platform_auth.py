@@ -23,11 +23,14 @@ from rtw_platform.auth import (
     authenticated,
     issue_session_token,
     issue_token,
+    redeem_once,
     require,
+    sign_in_link,
     verify_session_token,
     verify_token,
 )
 from rtw_platform.settings import ServiceSettings
+from sqlalchemy.exc import IntegrityError
 
 pytestmark = pytest.mark.unit
 
@@ -318,3 +321,48 @@ def test_two_sign_in_links_issued_in_the_same_second_differ() -> None:
     second = issue_token(SECRET, principal, purpose=Purpose.SIGN_IN, now=at)
     assert first != second
     assert verify_token(SECRET, second, purpose=Purpose.SIGN_IN) == principal
+
+
+def test_a_sign_in_link_is_valid_for_thirty_minutes_unless_told_otherwise() -> None:
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    link = sign_in_link(SECRET, Principal("c-1", Role.CANDIDATE), "https://rtw.example/", now=at)
+    assert link.startswith("https://rtw.example/applications/sign-in/")
+    token = link.removeprefix("https://rtw.example/applications/sign-in/")
+    claims = jwt.decode(token, SECRET, algorithms=[ALGORITHM], options={"verify_exp": False}, issuer=ISSUER)
+    assert (claims["purpose"], claims["exp"] - claims["iat"]) == ("sign-in", 30 * 60)
+
+
+class _UsedTokens:
+    """A single-use token table's row, as redeem_once makes it."""
+
+    def __init__(self, *, token_hash: str, used_at: datetime) -> None:
+        self.token_hash, self.used_at = token_hash, used_at
+
+
+class _KeyedUnitOfWork:
+    """A unit of work over a table keyed by token_hash: a second row with a used hash fails to
+    commit (IntegrityError), as the primary key makes the database refuse it."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, _UsedTokens] = {}
+        self.pending: list[_UsedTokens] = []
+        self.session = self
+
+    def add(self, row: _UsedTokens) -> None:
+        self.pending.append(row)
+
+    async def commit(self) -> None:
+        rows, self.pending = self.pending, []
+        if any(row.token_hash in self.kept for row in rows):
+            raise IntegrityError("INSERT INTO used_tokens", {}, Exception("duplicate key"))
+        self.kept.update({row.token_hash: row for row in rows})
+
+
+async def test_a_single_use_token_is_redeemed_once_and_refused_after_and_only_its_hash_kept() -> None:
+    uow: Any = _KeyedUnitOfWork()
+
+    assert await redeem_once(uow, _UsedTokens, "link-1") is True
+    assert await redeem_once(uow, _UsedTokens, "link-1") is False  # used: refused, not an error
+    assert await redeem_once(uow, _UsedTokens, "link-2") is True
+    assert len(uow.kept) == 2
+    assert "link-1" not in uow.kept  # only its hash
