@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import AsyncIterator
+from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from uuid import uuid4
 
 import httpx
 import jwt
@@ -23,11 +25,14 @@ from rtw_platform.auth import (
     authenticated,
     issue_session_token,
     issue_token,
+    redeem_once,
     require,
+    sign_in_link,
     verify_session_token,
     verify_token,
 )
 from rtw_platform.settings import ServiceSettings
+from sqlalchemy.exc import IntegrityError
 
 pytestmark = pytest.mark.unit
 
@@ -236,6 +241,12 @@ async def test_a_call_with_another_scheme_gets_401(client: httpx.AsyncClient) ->
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+@pytest.mark.parametrize("scheme", ["Basic", "Token"])  # before and after "bearer" in order
+async def test_a_valid_token_under_another_scheme_gets_401(client: httpx.AsyncClient, scheme: str) -> None:
+    response = await client.get("/me", headers={"Authorization": f"{scheme} {issue_token(SECRET, ADMIN)}"})
+    assert response.status_code == 401
+
+
 @pytest.mark.parametrize(
     ("headers", "reason"),
     [
@@ -318,3 +329,92 @@ def test_two_sign_in_links_issued_in_the_same_second_differ() -> None:
     second = issue_token(SECRET, principal, purpose=Purpose.SIGN_IN, now=at)
     assert first != second
     assert verify_token(SECRET, second, purpose=Purpose.SIGN_IN) == principal
+
+
+def test_a_sign_in_link_is_valid_for_thirty_minutes_unless_told_otherwise() -> None:
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    link = sign_in_link(SECRET, Principal("c-1", Role.CANDIDATE), "https://rtw.example/", now=at)
+    assert link.startswith("https://rtw.example/applications/sign-in/")
+    token = link.removeprefix("https://rtw.example/applications/sign-in/")
+    claims = jwt.decode(token, SECRET, algorithms=[ALGORITHM], options={"verify_exp": False}, issuer=ISSUER)
+    assert (claims["purpose"], claims["exp"] - claims["iat"]) == ("sign-in", 30 * 60)
+
+
+def test_only_an_admin_is_an_admin() -> None:
+    assert Principal("admin-1", Role.ADMIN).is_admin()
+    assert not Principal("c-1", Role.CANDIDATE).is_admin()
+
+
+def test_a_session_id_belongs_to_a_session_token_and_only_to_one() -> None:
+    principal = Principal("c-1", Role.CANDIDATE)
+    with pytest.raises(ValueError, match="only a session token"):
+        issue_token(SECRET, principal, purpose=Purpose.ACCESS, session_id=uuid4())
+    with pytest.raises(ValueError, match="only a session token"):
+        issue_token(SECRET, principal, purpose=Purpose.SESSION)
+
+
+def test_a_session_lasts_eight_hours_unless_told_otherwise() -> None:
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    token = issue_session_token(SECRET, Principal("c-1", Role.CANDIDATE), now=at)
+    claims = jwt.decode(token, SECRET, algorithms=[ALGORITHM], options={"verify_exp": False}, issuer=ISSUER)
+    assert claims["exp"] - claims["iat"] == 8 * 3600
+
+
+def test_a_principal_and_a_session_once_read_are_not_changed_and_can_be_kept_in_a_set() -> None:
+    principal = Principal("c-1", Role.CANDIDATE)
+    session = verify_session_token(SECRET, issue_session_token(SECRET, principal))
+    assert {principal, session} == {principal, session}
+    with pytest.raises(FrozenInstanceError):
+        principal.role = Role.ADMIN  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        session.principal = principal  # type: ignore[misc]
+
+
+def test_an_access_token_lasts_eight_hours_unless_told_otherwise() -> None:
+    token = issue_token(SECRET, ADMIN, now=datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    claims = jwt.decode(token, SECRET, algorithms=[ALGORITHM], options={"verify_exp": False}, issuer=ISSUER)
+    assert claims["exp"] - claims["iat"] == 8 * 3600
+
+
+def test_a_sign_in_link_goes_on_to_the_page_asked_for_and_only_then() -> None:
+    principal = Principal("c-1", Role.CANDIDATE)
+    assert sign_in_link(SECRET, principal, "https://rtw.example", next_page="/applications/a b").endswith(
+        "?next=/applications/a%20b"
+    )
+    assert "?next=" not in sign_in_link(SECRET, principal, "https://rtw.example")
+
+
+class _UsedTokens:
+    """A single-use token table's row, as redeem_once makes it."""
+
+    def __init__(self, *, token_hash: str, used_at: datetime) -> None:
+        self.token_hash, self.used_at = token_hash, used_at
+
+
+class _KeyedUnitOfWork:
+    """A unit of work over a table keyed by token_hash: a second row with a used hash fails to
+    commit (IntegrityError), as the primary key makes the database refuse it."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, _UsedTokens] = {}
+        self.pending: list[_UsedTokens] = []
+        self.session = self
+
+    def add(self, row: _UsedTokens) -> None:
+        self.pending.append(row)
+
+    async def commit(self) -> None:
+        rows, self.pending = self.pending, []
+        if any(row.token_hash in self.kept for row in rows):
+            raise IntegrityError("INSERT INTO used_tokens", {}, Exception("duplicate key"))
+        self.kept.update({row.token_hash: row for row in rows})
+
+
+async def test_a_single_use_token_is_redeemed_once_and_refused_after_and_only_its_hash_kept() -> None:
+    uow: Any = _KeyedUnitOfWork()
+
+    assert await redeem_once(uow, _UsedTokens, "link-1") is True
+    assert await redeem_once(uow, _UsedTokens, "link-1") is False  # used: refused, not an error
+    assert await redeem_once(uow, _UsedTokens, "link-2") is True
+    assert len(uow.kept) == 2
+    assert "link-1" not in uow.kept  # only its hash
