@@ -71,7 +71,6 @@ async def test_the_cookies_page_lists_each_cookie_the_pages_set() -> None:
         assert f"<code>{name}</code>" in page.text
     assert FORM_STATE_TTL.total_seconds() == 600  # as the page says
     assert "10 minutes, or when the form" in page.text
-    assert "Remembers whether you chose English or Welsh." in page.text
     assert "8 hours, or when you sign out" in page.text
     assert "When you close your browser" in page.text
     assert "Remembers the language you chose" in page.text
