@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.table import Table
-from rtw_contracts import Region
+from rtw_applications.web.reports import answer_label as words
+from rtw_applications.web.reports import region_label
 
 REPORTS = ("funnel", "reach", "fairness", "savings")
 #: Keys of every report's answer that say what it covers, not what it found.
@@ -52,17 +53,6 @@ async def fetch_reports(
         response.raise_for_status()
         answers[report] = response.json()
     return answers
-
-
-def region_label(key: str) -> str:
-    try:
-        return Region(key).label
-    except ValueError:
-        return "Not known" if key == "unknown" else key.replace("_", " ").capitalize()
-
-
-def words(code: str) -> str:
-    return code.replace("_", " ").capitalize()
 
 
 def percent(share: float | None) -> str:

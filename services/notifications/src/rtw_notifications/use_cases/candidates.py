@@ -175,24 +175,31 @@ async def appeal_decided(work: NotificationsWork, event: AppealDecided, links: L
     )
 
 
-async def second_stage_submitted(work: NotificationsWork, event: SecondStageSubmitted, links: Links) -> None:
-    """Confirm the second stage (and stop its reminder)."""
+async def _mark_and_confirm(
+    work: NotificationsWork,
+    links: Links,
+    event: SecondStageSubmitted | ApplicationWithdrawn,
+    flag: str,
+    template: str,
+) -> None:
+    """Set `flag` on the application's note (what stops its reminders) and owe the candidate the
+    confirming e-mail; nothing when the application is not known here."""
     note = await work.store.note(event.application_id)
     if note is not None:
-        note.second_stage_submitted = True
+        setattr(note, flag, True)
         await work.store.save_note(note)
         person = await work.store.person(event.candidate_id)
-        await owe(work, links, event.event_id, person, "second_stage_received", {"reference": note.reference})
+        await owe(work, links, event.event_id, person, template, {"reference": note.reference})
+
+
+async def second_stage_submitted(work: NotificationsWork, event: SecondStageSubmitted, links: Links) -> None:
+    """Confirm the second stage (and stop its reminder)."""
+    await _mark_and_confirm(work, links, event, "second_stage_submitted", "second_stage_received")
 
 
 async def application_withdrawn(work: NotificationsWork, event: ApplicationWithdrawn, links: Links) -> None:
     """Confirm a withdrawal."""
-    note = await work.store.note(event.application_id)
-    if note is not None:
-        note.withdrawn = True
-        await work.store.save_note(note)
-        person = await work.store.person(event.candidate_id)
-        await owe(work, links, event.event_id, person, "application_withdrawn", {"reference": note.reference})
+    await _mark_and_confirm(work, links, event, "withdrawn", "application_withdrawn")
 
 
 async def training_enrolled(work: NotificationsWork, event: TrainingEnrolled, links: Links) -> None:
