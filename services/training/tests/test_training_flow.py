@@ -44,7 +44,7 @@ from rtw_training import domain
 from rtw_training.app import SERVICE
 from rtw_training.curricula import ICT, SOCIAL_WORK
 from rtw_training.models import ModuleProgress
-from rtw_training.progress import lms_signature
+from rtw_training.domain import lms_signature
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -1108,7 +1108,7 @@ async def test_concurrent_reselections_number_the_enrolment_uniquely_without_gap
     and selected again in turn (each selection after a waitlisting enrols again and is announced).
     The enrolment's TrainingEnrolled numbers are each given once, without gaps, increasing in the
     order they committed (outbox id), and its counter ends at the last."""
-    from rtw_training.enrolment import record_assessment
+    from rtw_training.handlers import record_assessment
 
     learner, enrolment_id = await enrol(service)
     # One sequence for all: none is stale, so each is applied in the order it is handled.

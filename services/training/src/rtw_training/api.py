@@ -6,21 +6,23 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from rtw_contracts.types import CohortId
-from rtw_platform.auth import AdminOnly, CurrentPrincipal, Role
-from rtw_platform.errors import Forbidden, Invalid, NotFound
+from rtw_platform.auth import AdminOnly, CurrentPrincipal
+from rtw_platform.errors import Invalid, NotFound
 from rtw_platform.http import UnitOfWorkDep
-from sqlmodel import col, select
 
-from . import documents, progress, providers, recommendations
+from . import documents
 from .certificates import CertificateSigner
-from .models import Certificate, CpdRecord, Enrolment, LmsLearner, LmsModule, ModuleProgress, Provider
-from .progress import CpdIn, ModuleCompletion, curriculum_of
+from .models import Certificate
+from .store import work_of
+from .use_cases import lms, progress, providers, views
+from .use_cases.progress import CpdIn, ModuleCompletion
 
 router = APIRouter()
 
@@ -72,7 +74,7 @@ async def put_provider(
     if body.id != provider_id:
         raise Invalid([("id", f"must match the address ({provider_id})")])
     provider = await providers.save_provider(
-        uow, provider_id, body.name, body.cohorts, lms_secret=body.lms_secret, active=body.active
+        work_of(uow), provider_id, body.name, body.cohorts, lms_secret=body.lms_secret, active=body.active
     )
     return {
         "id": provider.id,
@@ -88,14 +90,14 @@ async def cohort_progress(
     cohort_id: str, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> list[dict[str, Any]]:
     """Every learner of a cohort (the cohort's provider, admins)."""
-    return await progress.cohort_progress(uow, cohort_id, principal)
+    return await progress.cohort_progress(work_of(uow), cohort_id, principal)
 
 
 @router.get("/cohorts/{cohort_id}/counts", tags=["providers"])
 async def cohort_counts(cohort_id: str, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, int]:
     """How many of the cohort's learners are enrolled, completed or withdrew (the cohort's
     provider, admins); erased learners stay counted, without their records."""
-    return await progress.cohort_counts(uow, cohort_id, principal)
+    return await progress.cohort_counts(work_of(uow), cohort_id, principal)
 
 
 # --------------------------------------------------------------------------- providers
@@ -106,7 +108,7 @@ async def start_module(
     enrolment_id: UUID, module_id: str, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> dict[str, str]:
     """A learner started a module."""
-    record = await progress.start_module(uow, enrolment_id, module_id, principal)
+    record = await progress.start_module(work_of(uow), enrolment_id, module_id, principal)
     return {"module_id": record.module_id, "status": record.status}
 
 
@@ -120,13 +122,8 @@ async def complete_module(
     principal: CurrentPrincipal,
 ) -> dict[str, Any]:
     """A learner completed a module (once)."""
-    if principal.role not in (Role.TRAINER, Role.ADMIN):
-        raise Forbidden("Only the training provider (or an admin) records progress.")
-    enrolment = await progress.enrolment_for(uow, enrolment_id, principal)
-    if enrolment.status != "enrolled":
-        raise Invalid([("enrolment", f"this enrolment is {enrolment.status}")])
-    await progress.complete_module(
-        uow, enrolment, module_id, body, source="provider", signer=_signer(request)
+    enrolment = await progress.complete_module_for(
+        work_of(uow), enrolment_id, module_id, body, principal, _signer(request)
     )
     return {"module_id": module_id, "status": "completed", "enrolment_status": enrolment.status}
 
@@ -136,7 +133,7 @@ async def record_cpd(
     enrolment_id: UUID, body: CpdIn, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Add CPD days to the ledger."""
-    standing = await progress.record_cpd(uow, enrolment_id, body, principal, _signer(request))
+    standing = await progress.record_cpd(work_of(uow), enrolment_id, body, principal, _signer(request))
     return {
         "required_days": standing.required_days,
         "counted_days": standing.counted_days,
@@ -150,15 +147,10 @@ async def link_learner(
     provider_id: str, lms_user_id: str, body: LmsLearnerIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> dict[str, str]:
     """Say which learner an LMS user is."""
-    await _own_provider(uow, provider_id, principal)
-    enrolment = await progress.enrolment_for(uow, body.enrolment_id, principal)
-    link = await uow.session.get(LmsLearner, (provider_id, lms_user_id)) or LmsLearner(
-        provider_id=provider_id, lms_user_id=lms_user_id, enrolment_id=enrolment.id
+    enrolment_id = await lms.link_learner(
+        work_of(uow), provider_id, lms_user_id, body.enrolment_id, principal
     )
-    link.enrolment_id = enrolment.id
-    uow.session.add(link)
-    await uow.commit()
-    return {"lms_user_id": lms_user_id, "enrolment_id": str(enrolment.id)}
+    return {"lms_user_id": lms_user_id, "enrolment_id": str(enrolment_id)}
 
 
 @router.put("/providers/{provider_id}/lms/modules/{lms_module_id}", tags=["providers"])
@@ -166,23 +158,8 @@ async def link_module(
     provider_id: str, lms_module_id: str, body: LmsModuleIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> dict[str, str]:
     """Say which curriculum module an LMS course module is."""
-    await _own_provider(uow, provider_id, principal)
-    link = await uow.session.get(LmsModule, (provider_id, lms_module_id)) or LmsModule(
-        provider_id=provider_id, lms_module_id=lms_module_id, module_id=body.module_id
-    )
-    link.module_id = body.module_id
-    uow.session.add(link)
-    await uow.commit()
+    await lms.link_module(work_of(uow), provider_id, lms_module_id, body.module_id, principal)
     return {"lms_module_id": lms_module_id, "module_id": body.module_id}
-
-
-async def _own_provider(uow: Any, provider_id: str, principal: Any) -> None:
-    if principal.role is Role.ADMIN:
-        return
-    if principal.role is not Role.TRAINER or (principal.provider_id or principal.subject) != provider_id:
-        raise Forbidden("You can only change your own provider's links.")
-    if await uow.session.get(Provider, provider_id) is None:
-        raise NotFound(f"There is no provider {provider_id!r}.")
 
 
 @router.post("/lms/moodle/{provider_id}", tags=["providers"])
@@ -195,7 +172,7 @@ async def moodle_webhook(
     """Moodle completion events (course module or course), signed with HMAC-SHA256 of the body
     in `X-RTW-Signature: sha256=<hex>`."""
     body = await request.body()
-    return await progress.receive_lms_event(uow, provider_id, body, x_rtw_signature, _signer(request))
+    return await lms.receive_lms_event(work_of(uow), provider_id, body, x_rtw_signature, _signer(request))
 
 
 # --------------------------------------------------------------------------- candidates
@@ -204,21 +181,13 @@ async def moodle_webhook(
 @router.get("/enrolments/{enrolment_id}", tags=["candidates"])
 async def enrolment(enrolment_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, Any]:
     """An enrolment's progress (the learner, their provider, admins)."""
-    found = await progress.enrolment_for(uow, enrolment_id, principal)
-    return await _progress_view(uow, found)
+    return await views.enrolment_progress(work_of(uow), enrolment_id, principal)
 
 
 @router.get("/candidates/{candidate_id}/training", tags=["candidates"])
 async def my_training(candidate_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, Any]:
     """A candidate's training, certificate and recommendations (the candidate, admins)."""
-    _self_or_admin(principal, candidate_id)
-    enrolments = (
-        await uow.session.exec(select(Enrolment).where(Enrolment.candidate_id == candidate_id))
-    ).all()
-    return {
-        "enrolments": [await _progress_view(uow, e) for e in enrolments],
-        "recommendations": await recommendations.recommendations_for(uow, candidate_id),
-    }
+    return await views.candidate_training(work_of(uow), candidate_id, principal)
 
 
 @router.get("/candidates/{candidate_id}/recommendations", tags=["candidates"])
@@ -226,54 +195,7 @@ async def my_recommendations(
     candidate_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> list[dict[str, Any]]:
     """Modules that would close the skill gaps councils' vacancies showed."""
-    _self_or_admin(principal, candidate_id)
-    return await recommendations.recommendations_for(uow, candidate_id)
-
-
-def _self_or_admin(principal: Any, candidate_id: UUID) -> None:
-    if principal.role is Role.ADMIN:
-        return
-    if principal.role is not Role.CANDIDATE:
-        raise Forbidden("Only the candidate and admins see a candidate's training.")
-    if principal.subject != str(candidate_id):
-        # Another candidate's training answers as an unknown candidate's would.
-        raise NotFound("There is no candidate with that id.")
-
-
-async def _progress_view(uow: Any, enrolment: Enrolment) -> dict[str, Any]:
-    curriculum_ = curriculum_of(enrolment)
-    rows = {
-        p.module_id: p
-        for p in (
-            await uow.session.exec(select(ModuleProgress).where(ModuleProgress.enrolment_id == enrolment.id))
-        ).all()
-    }
-    cpd = await progress.cpd_of(uow, enrolment)
-    certificate = (
-        await uow.session.exec(select(Certificate).where(Certificate.enrolment_id == enrolment.id))
-    ).first()
-    return {
-        "enrolment_id": str(enrolment.id),
-        "application_id": str(enrolment.application_id),
-        "status": enrolment.status,
-        "curriculum": {"id": curriculum_.id, "version": curriculum_.version, "title": curriculum_.title},
-        "modules": [
-            {
-                "module_id": m.id,
-                "title": m.title,
-                "required": m.required,
-                "status": rows[m.id].status if m.id in rows else "not_started",
-                "skills": [s.model_dump(mode="json") for s in m.skills],
-            }
-            for m in curriculum_.modules
-        ],
-        "cpd": None
-        if cpd is None
-        else {"required_days": cpd.required_days, "counted_days": cpd.counted_days, "met": cpd.met},
-        "certificate": None
-        if certificate is None or certificate.revoked_at is not None
-        else {"certificate_id": str(certificate.id), "url": f"/training/certificates/{certificate.id}"},
-    }
+    return await views.candidate_recommendations(work_of(uow), candidate_id, principal)
 
 
 @router.get("/enrolments/{enrolment_id}/cpd-evidence", tags=["candidates"])
@@ -281,15 +203,8 @@ async def cpd_evidence(
     enrolment_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal, format: str = "json"
 ) -> Response:
     """The CPD evidence for the regulator's restoration process, as JSON or CSV."""
-    found = await progress.enrolment_for(uow, enrolment_id, principal)
-    cpd = await progress.cpd_of(uow, found)
-    if cpd is None:
-        raise NotFound("This programme's training keeps no CPD ledger.")
-    entries = (
-        await uow.session.exec(
-            select(CpdRecord).where(CpdRecord.enrolment_id == found.id).order_by(col(CpdRecord.day))
-        )
-    ).all()
+    evidence = await views.cpd_evidence(work_of(uow), enrolment_id, principal)
+    found, cpd, entries = evidence.enrolment, evidence.cpd, evidence.entries
     if format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -307,8 +222,6 @@ async def cpd_evidence(
             media_type="text/csv",
             headers={"Content-Disposition": "attachment; filename=cpd-evidence.csv"},
         )
-    import json
-
     body = {
         "enrolment_id": str(found.id),
         "years_out_of_practice": found.years_out_of_practice,
@@ -340,12 +253,8 @@ async def verify(body: CertificateCheck, request: Request) -> dict[str, bool]:
     return {"valid": _signer(request).verify(body.facts, body.signature)}
 
 
-async def _certificate(uow: Any, certificate_id: str) -> Certificate:
-    try:
-        key = UUID(certificate_id)
-    except ValueError:
-        raise NotFound("There is no certificate with that id.") from None
-    found: Certificate | None = await uow.session.get(Certificate, key)
+async def _certificate(uow: UnitOfWorkDep, certificate_id: str) -> Certificate:
+    found = await views.certificate(work_of(uow), certificate_id)
     if found is None:
         raise NotFound("There is no certificate with that id.")
     return found

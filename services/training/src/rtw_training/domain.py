@@ -3,12 +3,16 @@ Pure functions: no I/O."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from rtw_contracts import SkillClaim, SkillGap, SkillLevel
 
 from .curricula import CpdRule, Curriculum, Module
@@ -88,6 +92,45 @@ def skills_gained(curriculum: Curriculum, completed: Iterable[str]) -> list[Skil
             if claim.level > best.get(claim.skill, 0):
                 best[claim.skill] = claim.level
     return [SkillClaim(skill=skill, level=level) for skill, level in sorted(best.items())]
+
+
+def expected_end(enrolled_at: datetime, curriculum: Curriculum) -> date:
+    """When the training should be over: the curriculum's weeks from enrolling."""
+    return (enrolled_at + timedelta(weeks=curriculum.weeks)).date()
+
+
+def is_complete(curriculum: Curriculum, completed: Iterable[str], cpd: CpdStatus | None) -> bool:
+    """Every required module done, and the CPD ledger met where the curriculum keeps one."""
+    return not missing_modules(curriculum, completed) and (cpd is None or cpd.met)
+
+
+def full_name(given_name: str | None, family_name: str | None) -> str:
+    """A learner's name as the application gave it ('' once erased)."""
+    return " ".join(p for p in (given_name, family_name) if p)
+
+
+def certificate_facts(
+    certificate_id: str,
+    name: str,
+    programme: str,
+    curriculum: Curriculum,
+    completed: Iterable[str],
+    cpd: CpdStatus | None,
+    issued_on: date,
+) -> dict[str, Any]:
+    """What a certificate says (and its signature covers)."""
+    done = set(completed)
+    return {
+        "certificate_id": certificate_id,
+        "name": name,
+        "programme": programme,
+        "curriculum": f"{curriculum.title} ({curriculum.version})",
+        "provider": curriculum.provider,
+        "modules": [m.title for m in curriculum.modules if m.id in done],
+        "skills": [{"skill": s.skill, "level": int(s.level)} for s in skills_gained(curriculum, done)],
+        "cpd_days": cpd.counted_days if cpd else None,
+        "issued_on": issued_on.isoformat(),
+    }
 
 
 def recommend_modules(
@@ -253,3 +296,43 @@ def cpd_days_from(text: str) -> float:
     if not math.isfinite(days) or days <= 0 or days > 5 or (days * 2) % 1:
         raise Problem("days", "Days must be in half days, from 0.5 to 5")
     return days
+
+
+# --------------------------------------------------------------------------- LMS webhooks
+
+
+def lms_signature(secret: str, body: bytes) -> str:
+    """The signature an LMS sends: `sha256=` and the hex HMAC-SHA256 of the raw body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_matches(secret: str, body: bytes, signature: str | None) -> bool:
+    """Whether the body was signed with the secret (compared in constant time)."""
+    expected = lms_signature(secret, body)
+    return signature is not None and hmac.compare_digest(
+        expected.encode(), signature.encode("utf-8", "replace")
+    )
+
+
+class MoodleEvent(BaseModel):
+    """A Moodle event as its webhook plugins post it (the fields we use)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    eventname: str
+    userid: int | str | None = None
+    relateduserid: int | str | None = None
+    contextinstanceid: int | str | None = None
+    courseid: int | str | None = None
+    timecreated: int | None = None
+    other: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def learner_id(self) -> int | str | None:
+        """In Moodle, `userid` is whoever changed the completion (a tutor may mark it); the learner
+        is `relateduserid` (the learner's own actions leave it empty)."""
+        return self.relateduserid if self.relateduserid is not None else self.userid
+
+
+MODULE_COMPLETED = "\\core\\event\\course_module_completion_updated"
+COURSE_COMPLETED = "\\core\\event\\course_completed"

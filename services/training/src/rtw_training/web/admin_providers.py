@@ -12,7 +12,6 @@ from fastapi.responses import Response
 from rtw_platform.auth import Role
 from rtw_platform.errors import Conflict
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import (
     FormErrors,
     form_state,
@@ -24,7 +23,8 @@ from rtw_platform.web import (
 )
 from starlette.datastructures import FormData
 
-from .. import providers
+from ..store import TrainingWork, work_of
+from ..use_cases import providers
 from .common import PAGES
 
 router = APIRouter(include_in_schema=False)
@@ -73,7 +73,7 @@ def _typed(values: dict[str, object]) -> dict[str, str]:
 
 async def _list_page(
     request: Request,
-    uow: UnitOfWork,
+    work: TrainingWork,
     answers: dict[str, str],
     *,
     notice: str | None = None,
@@ -82,7 +82,7 @@ async def _list_page(
     return PAGES.render(
         request,
         "admin_providers.html",
-        {"providers": await providers.list_providers(uow), "answers": answers, "notice": notice},
+        {"providers": await providers.list_providers(work), "answers": answers, "notice": notice},
         errors=errors,
     )
 
@@ -96,9 +96,9 @@ async def providers_page(
     signed_in(request, Role.ADMIN)
     state = form_state(request)
     if state is not None:
-        return await _list_page(request, uow, _typed(state.values), errors=state.errors)
+        return await _list_page(request, work_of(uow), _typed(state.values), errors=state.errors)
     notice = f"Training provider {id} {NOTICES[done]}" if done in NOTICES and id else None
-    return await _list_page(request, uow, {"id": "", "name": "", "cohorts": ""}, notice=notice)
+    return await _list_page(request, work_of(uow), {"id": "", "name": "", "cohorts": ""}, notice=notice)
 
 
 @router.post("/admin/providers")
@@ -117,7 +117,7 @@ async def register(request: Request, uow: UnitOfWorkDep) -> Response:
     if errors:
         return redirect_with_problems(request, "/admin/providers", errors, answers)
     try:
-        await providers.save_provider(uow, answers["id"], answers["name"], cohorts, new=True)
+        await providers.save_provider(work_of(uow), answers["id"], answers["name"], cohorts, new=True)
     except Conflict as refusal:
         return redirect_with_problems(
             request, "/admin/providers", FormErrors({"id": refusal.message}), answers
@@ -127,12 +127,12 @@ async def register(request: Request, uow: UnitOfWorkDep) -> Response:
 
 async def _provider_page(
     request: Request,
-    uow: UnitOfWork,
+    work: TrainingWork,
     provider_id: str,
     answers: dict[str, str] | None,
     errors: FormErrors | None,
 ) -> Response:
-    provider = await providers.get_provider(uow, provider_id)
+    provider = await providers.get_provider(work, provider_id)
     shown = answers or {"id": provider.id, "name": provider.name, "cohorts": ", ".join(provider.cohorts)}
     return PAGES.render(
         request,
@@ -150,8 +150,8 @@ async def provider_page(provider_id: str, request: Request, uow: UnitOfWorkDep) 
     state = form_state(request)
     if state is not None:
         answers = {**_typed(state.values), "id": provider_id}
-        return await _provider_page(request, uow, provider_id, answers, state.errors)
-    return await _provider_page(request, uow, provider_id, None, None)
+        return await _provider_page(request, work_of(uow), provider_id, answers, state.errors)
+    return await _provider_page(request, work_of(uow), provider_id, None, None)
 
 
 @router.post("/admin/providers/{provider_id}")
@@ -159,13 +159,14 @@ async def change(provider_id: str, request: Request, uow: UnitOfWorkDep) -> Resp
     """Change a provider's name and cohorts."""
     signed_in(request, Role.ADMIN)
     form = await read_form(request)
-    provider = await providers.get_provider(uow, provider_id)
+    work = work_of(uow)
+    provider = await providers.get_provider(work, provider_id)
     answers = {**_answers(form), "id": provider.id}
     errors = FormErrors()
     cohorts = _check(answers, errors)
     if errors:
         return redirect_with_problems(request, f"/admin/providers/{quote(provider_id)}", errors, answers)
-    await providers.save_provider(uow, provider_id, answers["name"], cohorts)
+    await providers.save_provider(work_of(uow), provider_id, answers["name"], cohorts)
     return redirect(request, f"/admin/providers?done=changed&id={quote(provider_id)}")
 
 
@@ -175,7 +176,7 @@ async def activate_or_retire(provider_id: str, request: Request, uow: UnitOfWork
     signed_in(request, Role.ADMIN)
     form = await read_form(request)
     active = form_text(form, "active") == "yes"
-    await providers.set_active(uow, provider_id, active)
+    await providers.set_active(work_of(uow), provider_id, active)
     return redirect(
         request, f"/admin/providers?done={'activated' if active else 'retired'}&id={quote(provider_id)}"
     )

@@ -3,7 +3,6 @@ candidate shares with an employer)."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +14,8 @@ from rtw_platform.web.i18n import N_, long_date
 
 from ..certificates import CertificateSigner
 from ..documents import in_words
-from ..models import Certificate
+from ..store import work_of
+from ..use_cases import views
 from .common import PAGES
 
 router = APIRouter(include_in_schema=False)
@@ -49,7 +49,7 @@ async def look_up(request: Request, uow: UnitOfWorkDep, number: str | None = Non
                     ),
                 )
             else:
-                if await uow.session.get(Certificate, key) is not None:
+                if await views.certificate(work_of(uow), key) is not None:
                     return redirect(request, f"/certificates/{key}")
                 status = 404
                 errors.add("number", N_("No certificate has that number. Check it against the certificate."))
@@ -60,9 +60,7 @@ async def look_up(request: Request, uow: UnitOfWorkDep, number: str | None = Non
 @router.get("/certificates/{certificate_id}")
 async def certificate_page(certificate_id: str, request: Request, uow: UnitOfWorkDep) -> Response:
     """The certificate, and whether its signature matches the platform's published key."""
-    found = None
-    with contextlib.suppress(ValueError):
-        found = await uow.session.get(Certificate, UUID(certificate_id))
+    found = await views.certificate(work_of(uow), certificate_id)
     if found is None:
         errors = FormErrors()
         errors.add("number", N_("No certificate has that number. Check it against the certificate."))

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from rtw_platform.auth import Role
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import (
     FormErrors,
     form_state,
@@ -21,10 +20,11 @@ from rtw_platform.web import (
     signed_in,
 )
 
-from .. import domain, outcomes, progress
-from ..models import Enrolment, Learner
+from .. import domain
+from ..models import Enrolment
+from ..store import TrainingWork, work_of
+from ..use_cases import access, outcomes, progress, views
 from .common import PAGES
-from .views import learner_name
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,12 +38,13 @@ async def correction_form(
     """What is recorded for the module, and the form to correct it (nothing chosen; or as typed,
     with its problems, when it was refused)."""
     principal = signed_in(request, Role.TRAINER)
-    enrolment = await progress.enrolment_for(uow, enrolment_id, principal)
+    work = work_of(uow)
+    enrolment = await access.enrolment_for(work, enrolment_id, principal)
     state = form_state(request)
     if state is not None:
         values = {name: str(state.values.get(name, "")) for name in FIELDS}
-        return await _page(request, uow, enrolment, module_id, values, state.errors)
-    return await _page(request, uow, enrolment, module_id, dict.fromkeys(FIELDS, ""), None)
+        return await _page(request, work, enrolment, module_id, values, state.errors)
+    return await _page(request, work, enrolment, module_id, dict.fromkeys(FIELDS, ""), None)
 
 
 @router.post("/provider/learners/{enrolment_id}/modules/{module_id}/correction")
@@ -52,9 +53,10 @@ async def correct(request: Request, enrolment_id: UUID, module_id: str, uow: Uni
     principal = signed_in(request, Role.TRAINER)
     form = await read_form(request)
     values = {name: form_text(form, name) for name in FIELDS}
-    enrolment = await progress.enrolment_for(uow, enrolment_id, principal)
+    work = work_of(uow)
+    enrolment = await access.enrolment_for(work, enrolment_id, principal)
     progress.module_of(progress.curriculum_of(enrolment), module_id)
-    current = await outcomes.recorded_state(uow, enrolment, module_id)
+    current = await outcomes.recorded_state(work, enrolment, module_id)
     corrected, problems = domain.correction_of(
         current, values["outcome"], values["hours"], values["reason"], enrolment_status=enrolment.status
     )
@@ -64,29 +66,28 @@ async def correct(request: Request, enrolment_id: UUID, module_id: str, uow: Uni
             errors.add(problem.field, problem.message)
         page = f"/provider/learners/{enrolment_id}/modules/{module_id}/correction"
         return redirect_with_problems(request, page, errors, values)
-    await outcomes.correct(uow, enrolment, module_id, corrected, values["reason"], principal)
+    await outcomes.correct(work, enrolment, module_id, corrected, values["reason"], principal)
     return redirect(request, f"/provider/learners/{enrolment_id}?corrected={module_id}")
 
 
 async def _page(
     request: Request,
-    uow: UnitOfWork,
+    work: TrainingWork,
     enrolment: Enrolment,
     module_id: str,
     values: dict[str, str],
     errors: FormErrors | None,
 ) -> Response:
     module = progress.module_of(progress.curriculum_of(enrolment), module_id)
-    current = await outcomes.recorded_state(uow, enrolment, module_id)
+    current = await outcomes.recorded_state(work, enrolment, module_id)
     # Why nothing can be corrected (training complete, nothing recorded yet), before any typing.
     _, refusals = domain.correction_of(current, "", "", "", enrolment_status=enrolment.status)
     refusal = next((p.message for p in refusals if p.field == "form"), None)
-    learner = await uow.session.get(Learner, enrolment.application_id)
     context: dict[str, Any] = {
         "enrolment": enrolment,
         "module": module,
         "current": current,
-        "name": learner_name(learner) or "the learner",
+        "name": await views.name_of(work, enrolment) or "the learner",
         "values": values,
         "choices": domain.CORRECTIONS,
         "results": domain.RESULTS,

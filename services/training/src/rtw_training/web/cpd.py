@@ -24,9 +24,11 @@ from rtw_platform.web import (
 )
 from rtw_platform.web.i18n import N_
 
-from .. import domain, progress
+from .. import domain
 from ..models import Enrolment
-from ..progress import CpdIn
+from ..store import work_of
+from ..use_cases import access, progress
+from ..use_cases.progress import CpdIn
 from .common import PAGES, signer_of
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +40,7 @@ FIELDS = ("day-day", "day-month", "day-year", "days", "kind", "description")
 async def cpd_form(request: Request, enrolment_id: UUID, uow: UnitOfWorkDep) -> Response:
     """The form for a day (or part) of CPD: empty, or as typed with its problems when refused."""
     principal = signed_in(request, Role.CANDIDATE)
-    enrolment = await progress.enrolment_for(uow, enrolment_id, principal)
+    enrolment = await access.enrolment_for(work_of(uow), enrolment_id, principal)
     state = form_state(request)
     if state is not None:
         values = {name: str(state.values.get(name, "")) for name in FIELDS}
@@ -52,12 +54,13 @@ async def add_cpd(request: Request, enrolment_id: UUID, uow: UnitOfWorkDep) -> R
     principal = signed_in(request, Role.CANDIDATE)
     form = await read_form(request)
     values = {name: form_text(form, name) for name in FIELDS}
-    enrolment = await progress.enrolment_for(uow, enrolment_id, principal)
+    work = work_of(uow)
+    enrolment = await access.enrolment_for(work, enrolment_id, principal)
     errors = FormErrors()
     entry = _entry(values, errors)
     if entry is not None and not errors:
         try:
-            await progress.record_cpd(uow, enrolment.id, entry, principal, signer_of(request))
+            await progress.record_cpd(work, enrolment.id, entry, principal, signer_of(request))
         except Invalid as invalid:
             errors = FormErrors.from_refusal(invalid, {"day": "day-day"})
         except Conflict as refusal:

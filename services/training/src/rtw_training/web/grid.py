@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from rtw_platform.auth import Principal, Role
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import (
     CSRF_FIELD,
     FormErrors,
@@ -21,11 +20,11 @@ from rtw_platform.web import (
     signed_in,
 )
 
-from .. import domain, outcomes, progress
+from .. import domain
 from ..curricula import Module
-from ..models import Learner
+from ..store import TrainingWork, work_of
+from ..use_cases import outcomes, progress, views
 from .common import PAGES, signer_of
-from .views import learner_name
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,9 +43,16 @@ async def grid(
     state = form_state(request)
     if state is not None:
         values = {str(name): str(value) for name, value in state.values.items()}
-        return await _grid_page(request, uow, principal, cohort_id, values=values, errors=state.errors)
+        return await _grid_page(
+            request, work_of(uow), principal, cohort_id, values=values, errors=state.errors
+        )
     return await _grid_page(
-        request, uow, principal, cohort_id, recorded=_count(recorded), certified=_count(certified) or 0
+        request,
+        work_of(uow),
+        principal,
+        cohort_id,
+        recorded=_count(recorded),
+        certified=_count(certified) or 0,
     )
 
 
@@ -61,7 +67,8 @@ async def record_grid(request: Request, cohort_id: str, uow: UnitOfWorkDep) -> R
     principal = signed_in(request, Role.TRAINER)
     form = await read_form(request)
     fields = {name: form_text(form, name) for name in form if name != CSRF_FIELD}
-    rows = await outcomes.cohort_grid(uow, cohort_id, principal, to_record=True)
+    work = work_of(uow)
+    rows = await outcomes.cohort_grid(work, cohort_id, principal, to_record=True)
     changes, problems = outcomes.read_grid(rows, fields)
     errors = FormErrors()
     for name, message in problems.items():
@@ -70,7 +77,7 @@ async def record_grid(request: Request, cohort_id: str, uow: UnitOfWorkDep) -> R
         errors.add("form", "Choose an outcome for at least one learner and module")
     if errors:
         return redirect_with_problems(request, f"/provider/cohorts/{cohort_id}", errors, fields)
-    done = await outcomes.record_grid(uow, rows, changes, signer_of(request))
+    done = await outcomes.record_grid(work, rows, changes, signer_of(request))
     return redirect(
         request, f"/provider/cohorts/{cohort_id}?recorded={done.recorded}&certified={len(done.certified)}"
     )
@@ -78,7 +85,7 @@ async def record_grid(request: Request, cohort_id: str, uow: UnitOfWorkDep) -> R
 
 async def _grid_page(
     request: Request,
-    uow: UnitOfWork,
+    work: TrainingWork,
     principal: Principal,
     cohort_id: str,
     *,
@@ -87,18 +94,17 @@ async def _grid_page(
     recorded: int | None = None,
     certified: int = 0,
 ) -> Response:
-    rows = await outcomes.cohort_grid(uow, cohort_id, principal)
+    rows = await outcomes.cohort_grid(work, cohort_id, principal)
     modules: dict[str, Module] = {}
     learners = []
     for row in rows:
         curriculum_ = progress.curriculum_of(row.enrolment)
         for module in curriculum_.modules:
             modules.setdefault(module.id, module)
-        learner = await uow.session.get(Learner, row.enrolment.application_id)
         learners.append(
             {
                 "row": row,
-                "name": learner_name(learner) or "Name not known",
+                "name": await views.name_of(work, row.enrolment) or "Name not known",
                 "module_ids": {m.id for m in curriculum_.modules},
             }
         )

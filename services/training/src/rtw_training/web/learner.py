@@ -9,12 +9,10 @@ from fastapi.responses import Response
 from rtw_platform.auth import Role
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import signed_in
-from sqlmodel import col, select
 
-from .. import recommendations
-from ..models import Enrolment
+from ..store import work_of
+from ..use_cases import views
 from .common import PAGES
-from .views import learner_view
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,14 +25,6 @@ async def my_training(request: Request, uow: UnitOfWorkDep, cpd: str | None = No
         candidate_id = UUID(principal.subject)
     except ValueError:
         return PAGES.render(request, "my_training.html", {"views": [], "recommendations": []})
-    enrolments = (
-        await uow.session.exec(
-            select(Enrolment)
-            .where(Enrolment.candidate_id == candidate_id)
-            .order_by(col(Enrolment.enrolled_at))
-        )
-    ).all()
-    views = [await learner_view(uow, enrolment) for enrolment in enrolments]
-    suggested = await recommendations.recommendations_for(uow, candidate_id)
-    context = {"views": views, "recommendations": suggested, "cpd_added": cpd == "added"}
+    shown, suggested = await views.my_training(work_of(uow), candidate_id)
+    context = {"views": shown, "recommendations": suggested, "cpd_added": cpd == "added"}
     return PAGES.render(request, "my_training.html", context)

@@ -11,7 +11,6 @@ from pydantic import ValidationError
 from rtw_platform.auth import Principal, Role
 from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.http import UnitOfWorkDep
-from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import (
     FormErrors,
     form_state,
@@ -22,11 +21,11 @@ from rtw_platform.web import (
     signed_in,
 )
 
-from .. import domain, progress
-from ..models import Provider
-from ..progress import ModuleCompletion
+from .. import domain
+from ..store import TrainingWork, work_of
+from ..use_cases import access, progress, views
+from ..use_cases.progress import ModuleCompletion
 from .common import PAGES, signer_of
-from .views import learner_view, names_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,18 +36,14 @@ RESULTS = tuple(domain.RESULTS.items())
 async def cohorts(request: Request, uow: UnitOfWorkDep) -> Response:
     """Every learner of the provider's cohorts, with how far each has got."""
     principal = signed_in(request, Role.TRAINER)
-    provider_id = principal.provider_id or principal.subject
-    provider = await uow.session.get(Provider, provider_id)
-    if provider is None:
+    found = await views.provider_cohorts(work_of(uow), principal)
+    if found is None:
         # Signed in before the programme registered the organisation: say so, and what to do.
+        provider_id = principal.provider_id or principal.subject
         return PAGES.render(
             request, "provider_unregistered.html", {"provider_id": provider_id}, status_code=403
         )
-    groups = []
-    for cohort_id in provider.cohorts:
-        rows = await progress.cohort_progress(uow, cohort_id, principal)
-        groups.append({"cohort_id": cohort_id, "rows": rows, "names": await names_of(uow, rows)})
-    return PAGES.render(request, "provider.html", {"provider": provider, "groups": groups})
+    return PAGES.render(request, "provider.html", {"provider": found.provider, "groups": found.groups})
 
 
 @router.get("/provider/learners/{enrolment_id}")
@@ -65,8 +60,12 @@ async def learner(
     state = form_state(request)
     if state is not None:
         values = {name: str(state.values.get(name, "")) for name in ("module", "hours", "result")}
-        return await _learner_page(request, uow, principal, enrolment_id, values=values, errors=state.errors)
-    return await _learner_page(request, uow, principal, enrolment_id, recorded=recorded, corrected=corrected)
+        return await _learner_page(
+            request, work_of(uow), principal, enrolment_id, values=values, errors=state.errors
+        )
+    return await _learner_page(
+        request, work_of(uow), principal, enrolment_id, recorded=recorded, corrected=corrected
+    )
 
 
 @router.post("/provider/learners/{enrolment_id}/modules")
@@ -75,7 +74,8 @@ async def record_module(request: Request, enrolment_id: UUID, uow: UnitOfWorkDep
     principal = signed_in(request, Role.TRAINER)
     form = await read_form(request)
     values = {name: form_text(form, name) for name in ("module", "hours", "result")}
-    enrolment = await progress.enrolment_for(uow, enrolment_id, principal)
+    work = work_of(uow)
+    enrolment = await access.enrolment_for(work, enrolment_id, principal)
     errors = FormErrors()
     if not values["module"]:
         errors.add("module", "Select the module the learner completed")
@@ -87,7 +87,7 @@ async def record_module(request: Request, enrolment_id: UUID, uow: UnitOfWorkDep
     if completion is not None and not errors:
         try:
             await progress.complete_module(
-                uow, enrolment, values["module"], completion, source="provider", signer=signer_of(request)
+                work, enrolment, values["module"], completion, source="provider", signer=signer_of(request)
             )
         except (Conflict, NotFound) as refusal:
             errors.add("module", refusal.message)
@@ -119,7 +119,7 @@ def _completion(values: dict[str, str], errors: FormErrors) -> ModuleCompletion 
 
 async def _learner_page(
     request: Request,
-    uow: UnitOfWork,
+    work: TrainingWork,
     principal: Principal,
     enrolment_id: UUID,
     *,
@@ -128,8 +128,8 @@ async def _learner_page(
     recorded: str | None = None,
     corrected: str | None = None,
 ) -> Response:
-    enrolment = await progress.enrolment_for(uow, enrolment_id, principal)
-    view = await learner_view(uow, enrolment)
+    enrolment = await access.enrolment_for(work, enrolment_id, principal)
+    view = await views.learner_view(work, enrolment)
     recorded_title = next(
         (m.title for m in view.modules if m.id == recorded and m.status == "completed"), None
     )

@@ -1,4 +1,5 @@
-"""Learners and enrolment: from the events of applications and assessment."""
+"""Learners and enrolment: from the events of applications and assessment (the handlers call
+these with `store.work_of(uow)`)."""
 
 from __future__ import annotations
 
@@ -18,17 +19,15 @@ from rtw_contracts import (
     TrainingModuleRef,
     caused_by,
 )
-from rtw_platform.counters import take_next
-from rtw_platform.uow import UnitOfWork
-from sqlmodel import select
 
-from . import domain
-from .curricula import curriculum_for
-from .models import CpdRecord, Enrolment, Learner, ModuleProgress
+from .. import domain
+from ..curricula import curriculum_for
+from ..models import Enrolment, Learner
+from ..store import TrainingWork
 
 
 async def _learner_of(
-    uow: UnitOfWork,
+    work: TrainingWork,
     event: ApplicationSubmittedV2
     | ApplicationContactGiven
     | AssessmentScored
@@ -39,8 +38,8 @@ async def _learner_of(
     learner arrive on different queues and are handled in concurrent transactions: each takes a
     transaction-scoped lock on the application first, so that none writes over what another
     decided from a stale read (an older outcome over a newer one)."""
-    await uow.lock(f"training.learner:{event.application_id}")
-    learner = await uow.session.get(Learner, event.application_id)
+    await work.lock(f"training.learner:{event.application_id}")
+    learner = await work.store.learner(event.application_id)
     if learner is None:
         learner = Learner(
             application_id=event.application_id,
@@ -51,50 +50,48 @@ async def _learner_of(
     return learner
 
 
-async def remember_applicant_v1(event: ApplicationSubmitted, uow: UnitOfWork) -> None:
+async def remember_applicant_v1(work: TrainingWork, event: ApplicationSubmitted) -> None:
     """A version-1 submission still queued (or replayed) until v1 retires: handled as the two
     version-2 events it stands for."""
     facts, contact = event.split()
-    await remember_applicant(facts, uow)
-    await remember_name(contact, uow)
+    await remember_applicant(work, facts)
+    await remember_name(work, contact)
 
 
-async def remember_name(event: ApplicationContactGiven, uow: UnitOfWork) -> None:
+async def remember_name(work: TrainingWork, event: ApplicationContactGiven) -> None:
     """Keep the name (for the certificate and the trainers' pages); nothing else of the contact
     details."""
-    learner = await _learner_of(uow, event)
+    learner = await _learner_of(work, event)
     if learner.erased_at is not None:
         return
     learner.given_name = event.given_name
     learner.family_name = event.family_name
-    uow.session.add(learner)
+    await work.store.save_learner(learner)
 
 
-async def remember_applicant(event: ApplicationSubmittedV2, uow: UnitOfWork) -> None:
+async def remember_applicant(work: TrainingWork, event: ApplicationSubmittedV2) -> None:
     """Keep when the candidate last practised (for the CPD rule); nothing else of the
     application."""
-    learner = await _learner_of(uow, event)
+    learner = await _learner_of(work, event)
     if learner.erased_at is not None:
         return
     registration = event.professional_registration
     learner.last_practised = (
         registration.last_practised if registration else None
     ) or event.career_break.start
-    uow.session.add(learner)
-    enrolment = (
-        await uow.session.exec(select(Enrolment).where(Enrolment.application_id == event.application_id))
-    ).first()
+    await work.store.save_learner(learner)
+    enrolment = await work.store.enrolment_of_application(event.application_id)
     if enrolment is not None and enrolment.years_out_of_practice is None:
         enrolment.years_out_of_practice = domain.years_out_of_practice(
             learner.last_practised, enrolment.enrolled_at.date()
         )
-        uow.session.add(enrolment)
+        await work.store.save_enrolment(enrolment)
 
 
-async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
+async def record_assessment(work: TrainingWork, event: AssessmentScored) -> None:
     """Keep the latest outcome; a final 'selected' (automatic, promoted from the waiting list or
     by override) enrols the candidate, a later change away from it withdraws the enrolment."""
-    learner = await _learner_of(uow, event)
+    learner = await _learner_of(work, event)
     sequence = event.sequence or 0
     if learner.erased_at is not None or sequence < learner.assessment_sequence:
         return  # stale
@@ -102,32 +99,30 @@ async def record_assessment(event: AssessmentScored, uow: UnitOfWork) -> None:
     learner.assessment_outcome = event.outcome.value
     learner.assessment_sequence = sequence
     learner.decided_at = event.decided_at
-    uow.session.add(learner)
+    await work.store.save_learner(learner)
     if event.stage is not AssessmentStage.FINAL:
         return
-    enrolment = (
-        await uow.session.exec(select(Enrolment).where(Enrolment.application_id == event.application_id))
-    ).first()
+    enrolment = await work.store.enrolment_of_application(event.application_id)
     if event.outcome is AssessmentOutcome.SELECTED and learner.withdrawn_at is None:
         if enrolment is None:
-            await _enrol(uow, learner, event)
+            await _enrol(work, learner, event)
         elif enrolment.status == "withdrawn" and enrolment.completed_at is None:
             # Selected again (a new selection after a reopening, or an override): the enrolment
             # starts again, and is announced again, as a new enrolment would be.
             enrolment.status = "enrolled"
             enrolment.withdrawn_at = None
             enrolment.enrolled_at = datetime.now(UTC)
-            uow.session.add(enrolment)
+            await work.store.save_enrolment(enrolment)
             # In the database, as a module's completion takes it (progress.py, under another lock).
-            await take_next(uow.session, enrolment, "sequence")
-            _announce(uow, learner, enrolment, event)
+            await work.store.next_sequence(enrolment)
+            _announce(work, learner, enrolment, event)
     elif enrolment is not None and enrolment.status == "enrolled":
         enrolment.status = "withdrawn"
         enrolment.withdrawn_at = event.decided_at
-        uow.session.add(enrolment)
+        await work.store.save_enrolment(enrolment)
 
 
-async def _enrol(uow: UnitOfWork, learner: Learner, cause: AssessmentScored) -> Enrolment:
+async def _enrol(work: TrainingWork, learner: Learner, cause: AssessmentScored) -> Enrolment:
     curriculum = curriculum_for(Programme(learner.programme))
     now = datetime.now(UTC)
     years_out = (
@@ -145,53 +140,40 @@ async def _enrol(uow: UnitOfWork, learner: Learner, cause: AssessmentScored) -> 
         enrolled_at=now,
         sequence=1,
     )
-    uow.session.add(enrolment)
-    _announce(uow, learner, enrolment, cause)
+    await work.store.save_enrolment(enrolment)
+    _announce(work, learner, enrolment, cause)
     return enrolment
 
 
-async def has_begun(uow: UnitOfWork, enrolment: Enrolment) -> bool:
-    """Whether the learner has begun training: any module started or finished, or any CPD."""
-    progress = (
-        await uow.session.exec(
-            select(ModuleProgress.module_id).where(ModuleProgress.enrolment_id == enrolment.id)
-        )
-    ).first()
-    cpd = (await uow.session.exec(select(CpdRecord.id).where(CpdRecord.enrolment_id == enrolment.id))).first()
-    return progress is not None or cpd is not None
-
-
-async def record_selection_reopened(event: SelectionReopened, uow: UnitOfWork) -> None:
+async def record_selection_reopened(work: TrainingWork, event: SelectionReopened) -> None:
     """The selection that decided the candidate's place is reopened: the final outcome no longer
     stands, and an enrolment that selection made (since it was confirmed) is withdrawn unless
     training has begun (a module or CPD recorded): a learner already at work keeps it, and the
     new selection's decision then applies to it as any later decision does. A later decision
     already held (higher sequence) makes this one stale."""
-    learner = await _learner_of(uow, event)
+    learner = await _learner_of(work, event)
     sequence = event.sequence or 0
     if learner.erased_at is not None or sequence < learner.assessment_sequence:
         return  # stale
     learner.assessment_outcome = None
     learner.assessment_sequence = sequence
-    uow.session.add(learner)
-    enrolment = (
-        await uow.session.exec(select(Enrolment).where(Enrolment.application_id == event.application_id))
-    ).first()
+    await work.store.save_learner(learner)
+    enrolment = await work.store.enrolment_of_application(event.application_id)
     if (
         enrolment is not None
         and enrolment.status == "enrolled"
         and enrolment.enrolled_at >= event.selection_closed_at
-        and not await has_begun(uow, enrolment)
+        and not await work.store.has_begun(enrolment.id)
     ):
         enrolment.status = "withdrawn"
         enrolment.withdrawn_at = event.reopened_at
-        uow.session.add(enrolment)
+        await work.store.save_enrolment(enrolment)
 
 
-def _announce(uow: UnitOfWork, learner: Learner, enrolment: Enrolment, cause: AssessmentScored) -> None:
+def _announce(work: TrainingWork, learner: Learner, enrolment: Enrolment, cause: AssessmentScored) -> None:
     """Publish TrainingEnrolled for the enrolment as it now stands."""
     curriculum = curriculum_for(Programme(learner.programme))
-    uow.publish(
+    work.publish(
         TrainingEnrolled(
             **caused_by(cause),
             sequence=enrolment.sequence,
@@ -212,16 +194,14 @@ def _announce(uow: UnitOfWork, learner: Learner, enrolment: Enrolment, cause: As
     )
 
 
-async def record_withdrawal(event: ApplicationWithdrawn, uow: UnitOfWork) -> None:
+async def record_withdrawal(work: TrainingWork, event: ApplicationWithdrawn) -> None:
     """The candidate withdrew: an unfinished enrolment ends (and none starts later, whatever
     order the events arrive in)."""
-    learner = await _learner_of(uow, event)
+    learner = await _learner_of(work, event)
     learner.withdrawn_at = event.withdrawn_at
-    uow.session.add(learner)
-    enrolment = (
-        await uow.session.exec(select(Enrolment).where(Enrolment.application_id == event.application_id))
-    ).first()
+    await work.store.save_learner(learner)
+    enrolment = await work.store.enrolment_of_application(event.application_id)
     if enrolment is not None and enrolment.status == "enrolled":
         enrolment.status = "withdrawn"
         enrolment.withdrawn_at = event.withdrawn_at
-        uow.session.add(enrolment)
+        await work.store.save_enrolment(enrolment)

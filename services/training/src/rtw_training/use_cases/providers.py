@@ -13,11 +13,9 @@ from uuid import NAMESPACE_URL, uuid5
 
 from rtw_contracts import TrainingProviderChanged
 from rtw_platform.errors import Conflict, NotFound
-from rtw_platform.uow import UnitOfWork
-from sqlalchemy import func
-from sqlmodel import col, select
 
-from .models import Enrolment, Provider
+from ..models import Provider
+from ..store import TrainingWork
 
 
 @dataclass(frozen=True)
@@ -32,18 +30,10 @@ class ProviderRow:
     lms: bool
 
 
-async def list_providers(uow: UnitOfWork) -> list[ProviderRow]:
+async def list_providers(work: TrainingWork) -> list[ProviderRow]:
     """Every provider, by name, with the learners enrolled in its cohorts."""
-    providers = (
-        await uow.session.exec(select(Provider).order_by(col(Provider.name), col(Provider.id)))
-    ).all()
-    per_cohort = dict(
-        (
-            await uow.session.exec(
-                select(Enrolment.cohort_id, func.count()).group_by(col(Enrolment.cohort_id))
-            )
-        ).all()
-    )
+    providers = await work.store.providers()
+    per_cohort = await work.store.learners_per_cohort()
     return [
         ProviderRow(
             p.id,
@@ -57,16 +47,16 @@ async def list_providers(uow: UnitOfWork) -> list[ProviderRow]:
     ]
 
 
-async def get_provider(uow: UnitOfWork, provider_id: str) -> Provider:
+async def get_provider(work: TrainingWork, provider_id: str) -> Provider:
     """A provider, or a refusal saying there is none."""
-    provider = await uow.session.get(Provider, provider_id)
+    provider = await work.store.provider(provider_id)
     if provider is None:
         raise NotFound(f"There is no training provider with the id {provider_id}.")
     return provider
 
 
 async def save_provider(
-    uow: UnitOfWork,
+    work: TrainingWork,
     provider_id: str,
     name: str,
     cohorts: Sequence[str],
@@ -77,8 +67,8 @@ async def save_provider(
 ) -> Provider:
     """Add or change a provider (`new`: refuse an id already registered; `active` None: as it is).
     Changes to one provider run one after the other (the same id registered twice at once: once)."""
-    await uow.lock(f"training.provider:{provider_id}")
-    provider = await uow.session.get(Provider, provider_id, populate_existing=True)
+    await work.lock(f"training.provider:{provider_id}")
+    provider = await work.store.provider(provider_id, fresh=True)
     if provider is not None and new:
         raise Conflict(
             f"There is already a training provider with the id {provider_id} ({provider.name}). "
@@ -93,16 +83,16 @@ async def save_provider(
         provider.lms_secret = lms_secret
     if active is not None:
         provider.active = active
-    uow.session.add(provider)
-    uow.publish(_changed(provider, now))
-    await uow.commit()
+    await work.store.save_provider(provider)
+    work.publish(_changed(provider, now))
+    await work.commit()
     return provider
 
 
-async def set_active(uow: UnitOfWork, provider_id: str, active: bool) -> Provider:
+async def set_active(work: TrainingWork, provider_id: str, active: bool) -> Provider:
     """Retire a provider (its trainers can no longer sign in or see learners) or reactivate it."""
-    provider = await get_provider(uow, provider_id)
-    return await save_provider(uow, provider_id, provider.name, provider.cohorts, active=active)
+    provider = await get_provider(work, provider_id)
+    return await save_provider(work, provider_id, provider.name, provider.cohorts, active=active)
 
 
 def _changed(provider: Provider, now: datetime) -> TrainingProviderChanged:

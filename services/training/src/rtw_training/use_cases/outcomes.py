@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from rtw_platform.auth import Principal, Role
-from rtw_platform.errors import Conflict, Forbidden, NotFound
-from rtw_platform.uow import UnitOfWork
-from sqlmodel import col, select
+from rtw_platform.auth import Principal
+from rtw_platform.errors import Conflict
 
-from . import domain, progress
-from .certificates import CertificateSigner
-from .curricula import Module
-from .models import Enrolment, ModuleCorrection, ModuleProgress
+from .. import domain
+from ..certificates import CertificateSigner
+from ..curricula import Module
+from ..models import Enrolment, ModuleCorrection, ModuleProgress
+from ..store import TrainingWork
+from . import progress
+from .access import may_record_for
 from .progress import ModuleCompletion
 
 
@@ -44,42 +45,20 @@ class GridOutcome:
 
 
 async def cohort_grid(
-    uow: UnitOfWork, cohort_id: str, principal: Principal, *, to_record: bool = False
+    work: TrainingWork, cohort_id: str, principal: Principal, *, to_record: bool = False
 ) -> list[GridRow]:
     """The cohort's learners and each module's recorded state, for its provider (or an admin).
     `to_record`: the grid's submits for a cohort run one at a time (until the transaction ends), so
     what the checks read is what the submit changes."""
-    await may_record_for(uow, cohort_id, principal)
+    await may_record_for(work, cohort_id, principal)
     if to_record:
-        await uow.lock(f"training.grid:{cohort_id}")
-    enrolments = (
-        await uow.session.exec(
-            select(Enrolment).where(Enrolment.cohort_id == cohort_id).order_by(col(Enrolment.enrolled_at))
-        )
-    ).all()
-    ids = [e.id for e in enrolments]
-    rows = (
-        (
-            await uow.session.exec(select(ModuleProgress).where(col(ModuleProgress.enrolment_id).in_(ids)))
-        ).all()
-        if ids
-        else []
-    )
+        await work.lock(f"training.grid:{cohort_id}")
+    enrolments = await work.store.enrolments_of_cohort(cohort_id)
+    rows = await work.store.progress_of([e.id for e in enrolments])
     states: dict[UUID, dict[str, domain.Recorded]] = {e.id: {} for e in enrolments}
     for row in rows:
         states[row.enrolment_id][row.module_id] = domain.Recorded(row.status, row.result, row.hours)
     return [GridRow(e, states[e.id]) for e in enrolments]
-
-
-async def may_record_for(uow: UnitOfWork, cohort_id: str, principal: Principal) -> None:
-    """Only the provider that trains the cohort (and admins) record its progress."""
-    if principal.role is Role.ADMIN:
-        return
-    if principal.role is not Role.TRAINER:
-        raise Forbidden("Only training providers and admins record progress.")
-    provider = await progress.provider_of(uow, principal)
-    if cohort_id not in provider.cohorts:
-        raise NotFound("Your organisation does not train a cohort with that id.")
 
 
 def read_grid(
@@ -114,7 +93,7 @@ def read_grid(
 
 
 async def record_grid(
-    uow: UnitOfWork,
+    work: TrainingWork,
     rows: list[GridRow],
     changes: dict[UUID, list[tuple[Module, domain.CellChange]]],
     signer: CertificateSigner,
@@ -126,34 +105,34 @@ async def record_grid(
         enrolment = row.enrolment
         for module, change in changes.get(enrolment.id, []):
             if change.outcome == domain.STARTED:
-                await _start(uow, enrolment, module.id)
+                await _start(work, enrolment, module.id)
             else:
                 assert change.hours is not None
                 completion = ModuleCompletion(hours=change.hours, result=change.outcome)
-                await progress.record_completion(uow, enrolment, module.id, completion, source="provider")
+                await progress.record_completion(work, enrolment, module.id, completion, source="provider")
             recorded += 1
-        if enrolment.id in changes and await progress.certify_if_done(uow, enrolment, signer) is not None:
+        if enrolment.id in changes and await progress.certify_if_done(work, enrolment, signer) is not None:
             certified.append(enrolment.id)
-    await uow.commit()
+    await work.commit()
     return GridOutcome(recorded, certified)
 
 
-async def _start(uow: UnitOfWork, enrolment: Enrolment, module_id: str) -> None:
-    row = await uow.session.get(ModuleProgress, (enrolment.id, module_id))
+async def _start(work: TrainingWork, enrolment: Enrolment, module_id: str) -> None:
+    row = await work.store.progress(enrolment.id, module_id)
     row = row or ModuleProgress(enrolment_id=enrolment.id, module_id=module_id, source="provider", status="")
     row.status = domain.STARTED
     row.started_at = row.started_at or datetime.now(UTC)
-    uow.session.add(row)
+    await work.store.save_progress(row)
 
 
-async def recorded_state(uow: UnitOfWork, enrolment: Enrolment, module_id: str) -> domain.Recorded:
+async def recorded_state(work: TrainingWork, enrolment: Enrolment, module_id: str) -> domain.Recorded:
     """A module's recorded state (not started when nothing is recorded)."""
-    row = await uow.session.get(ModuleProgress, (enrolment.id, module_id))
+    row = await work.store.progress(enrolment.id, module_id)
     return domain.Recorded(row.status, row.result, row.hours) if row else domain.Recorded("not_started")
 
 
 async def correct(
-    uow: UnitOfWork,
+    work: TrainingWork,
     enrolment: Enrolment,
     module_id: str,
     corrected: domain.Recorded,
@@ -163,7 +142,7 @@ async def correct(
     """Apply a correction `domain.correction_of` allowed and keep it in the history; commits.
     Taking a completion back leaves the module in progress, so it counts again only when recorded
     again; a changed result or hours keeps it completed (no event: what was published holds)."""
-    row = await uow.session.get(ModuleProgress, (enrolment.id, module_id))
+    row = await work.store.progress(enrolment.id, module_id)
     if row is None or row.status != "completed":
         raise Conflict("Only a recorded completion can be corrected.")
     history = ModuleCorrection(
@@ -179,20 +158,15 @@ async def correct(
         corrected_by=principal.subject,
         corrected_at=datetime.now(UTC),
     )
-    uow.session.add(history)
+    await work.store.add_correction(history)
     row.status, row.result, row.hours = corrected.status, corrected.result, corrected.hours
     if corrected.status != "completed":
         row.completed_at = None
-    uow.session.add(row)
-    await uow.commit()
+    await work.store.save_progress(row)
+    await work.commit()
     return history
 
 
-async def corrections_of(uow: UnitOfWork, enrolment_id: UUID) -> list[ModuleCorrection]:
+async def corrections_of(work: TrainingWork, enrolment_id: UUID) -> list[ModuleCorrection]:
     """An enrolment's corrections, oldest first."""
-    rows = await uow.session.exec(
-        select(ModuleCorrection)
-        .where(ModuleCorrection.enrolment_id == enrolment_id)
-        .order_by(col(ModuleCorrection.corrected_at))
-    )
-    return list(rows.all())
+    return await work.store.corrections_of(enrolment_id)
