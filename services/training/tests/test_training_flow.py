@@ -43,8 +43,8 @@ from rtw_platform.testing.fixtures import app_for
 from rtw_training import domain
 from rtw_training.app import SERVICE
 from rtw_training.curricula import ICT, SOCIAL_WORK
-from rtw_training.models import ModuleProgress
 from rtw_training.domain import lms_signature
+from rtw_training.models import ModuleProgress
 from sqlalchemy import text
 from sqlmodel import select
 
