@@ -229,7 +229,9 @@ async def test_erasure_forgets_the_person_and_keeps_the_cohorts_counts() -> None
 
     assert await uow.store.enrolment(found.id) is None
     learner = await uow.store.learner(person.application_id)
-    assert learner is not None and learner.erased_at is not None and learner.given_name is None
+    assert learner is not None
+    assert learner.erased_at is not None
+    assert learner.given_name is None
     assert await progress.cohort_counts(uow, COHORT, ADMIN) == before
     # What arrives later brings nothing back.
     await handle(uow, enrolment.remember_name, about(person, ApplicationContactGiven, given_name="Ada"))
@@ -342,7 +344,8 @@ async def test_a_module_is_completed_once() -> None:
         await progress.complete_module_for(uow, found.id, module.id, ModuleCompletion(hours=4), ADMIN, SIGNER)
     assert len(published(uow, TrainingModuleCompleted)) == 1
     held = await uow.store.progress(found.id, module.id)
-    assert held is not None and held.hours == 3
+    assert held is not None
+    assert held.hours == 3
 
 
 async def test_a_provider_of_another_cohort_records_nothing() -> None:
@@ -431,7 +434,8 @@ async def test_the_grid_refuses_cells_of_a_learner_whose_training_ended_and_reco
     done = await outcomes.record_grid(uow, rows, changes, SIGNER)
     assert done.recorded == 1
     held = await uow.store.progress(active.id, module.id)
-    assert held is not None and (held.result, held.hours) == ("merit", module.hours)
+    assert held is not None
+    assert (held.result, held.hours) == ("merit", module.hours)
 
 
 # --------------------------------------------------------------------------- LMS
