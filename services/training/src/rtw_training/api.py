@@ -18,18 +18,13 @@ from rtw_platform.errors import Invalid, NotFound
 from rtw_platform.http import UnitOfWorkDep
 
 from . import documents
-from .certificates import CertificateSigner
+from .certificates import signer_of
 from .models import Certificate
 from .store import work_of
 from .use_cases import lms, progress, providers, views
 from .use_cases.progress import CpdIn, ModuleCompletion
 
 router = APIRouter()
-
-
-def _signer(request: Request) -> CertificateSigner:
-    signer: CertificateSigner = request.app.state.runtime.state["certificate_signer"]
-    return signer
 
 
 class ProviderIn(BaseModel):
@@ -123,7 +118,7 @@ async def complete_module(
 ) -> dict[str, Any]:
     """A learner completed a module (once)."""
     enrolment = await progress.complete_module_for(
-        work_of(uow), enrolment_id, module_id, body, principal, _signer(request)
+        work_of(uow), enrolment_id, module_id, body, principal, signer_of(request)
     )
     return {"module_id": module_id, "status": "completed", "enrolment_status": enrolment.status}
 
@@ -133,7 +128,7 @@ async def record_cpd(
     enrolment_id: UUID, body: CpdIn, request: Request, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Add CPD days to the ledger."""
-    standing = await progress.record_cpd(work_of(uow), enrolment_id, body, principal, _signer(request))
+    standing = await progress.record_cpd(work_of(uow), enrolment_id, body, principal, signer_of(request))
     return {
         "required_days": standing.required_days,
         "counted_days": standing.counted_days,
@@ -172,7 +167,7 @@ async def moodle_webhook(
     """Moodle completion events (course module or course), signed with HMAC-SHA256 of the body
     in `X-RTW-Signature: sha256=<hex>`."""
     body = await request.body()
-    return await lms.receive_lms_event(work_of(uow), provider_id, body, x_rtw_signature, _signer(request))
+    return await lms.receive_lms_event(work_of(uow), provider_id, body, x_rtw_signature, signer_of(request))
 
 
 # --------------------------------------------------------------------------- candidates
@@ -244,13 +239,13 @@ async def cpd_evidence(
 @router.get("/certificates/public-key", tags=["certificates"])
 async def public_key(request: Request) -> Response:
     """The Ed25519 public key certificates are signed with (PEM)."""
-    return Response(_signer(request).public_key_pem(), media_type="application/x-pem-file")
+    return Response(signer_of(request).public_key_pem(), media_type="application/x-pem-file")
 
 
 @router.post("/certificates/verify", tags=["certificates"])
 async def verify(body: CertificateCheck, request: Request) -> dict[str, bool]:
     """Check a certificate's facts against its signature."""
-    return {"valid": _signer(request).verify(body.facts, body.signature)}
+    return {"valid": signer_of(request).verify(body.facts, body.signature)}
 
 
 async def _certificate(uow: UnitOfWorkDep, certificate_id: str) -> Certificate:
@@ -283,5 +278,5 @@ async def certificate_json(certificate_id: str, request: Request, uow: UnitOfWor
         "facts": found.facts,
         "signature": found.signature,
         "revoked": revoked,
-        "valid": not revoked and _signer(request).verify(found.facts, found.signature),
+        "valid": not revoked and signer_of(request).verify(found.facts, found.signature),
     }

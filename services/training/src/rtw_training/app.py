@@ -12,7 +12,7 @@ from rtw_contracts import (
 from rtw_platform.service import ServiceDefinition, ServiceRuntime
 
 from .api import router
-from .certificates import CertificateSigner
+from .certificates import SIGNER, CertificateSigner
 from .handlers import SUBSCRIPTIONS
 from .models import REGISTRY
 from .settings import TrainingSettings
@@ -23,9 +23,7 @@ def attach_signer(runtime: ServiceRuntime) -> None:
     """The key certificates are signed with (RTW_CERTIFICATE_KEY)."""
     settings = runtime.settings
     assert isinstance(settings, TrainingSettings)
-    runtime.state["certificate_signer"] = CertificateSigner.from_secret(
-        settings.certificate_key.get_secret_value()
-    )
+    runtime.state[SIGNER] = CertificateSigner.from_secret(settings.certificate_key.get_secret_value())
 
 
 SERVICE = ServiceDefinition(

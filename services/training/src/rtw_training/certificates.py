@@ -7,11 +7,17 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+#: Where the composition root (app.attach_signer) keeps the process's signer.
+SIGNER = "certificate_signer"
 
 
 def canonical(facts: dict[str, Any]) -> bytes:
@@ -58,3 +64,9 @@ class CertificateSigner:
             return True
         except (InvalidSignature, ValueError):
             return False
+
+
+def signer_of(request: Request) -> CertificateSigner:
+    """The key this process signs certificates with (made at start-up from RTW_CERTIFICATE_KEY)."""
+    signer: CertificateSigner = request.app.state.runtime.state[SIGNER]
+    return signer

@@ -12,18 +12,12 @@ from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, redirect
 from rtw_platform.web.i18n import N_, long_date
 
-from ..certificates import CertificateSigner
 from ..documents import in_words
 from ..store import work_of
 from ..use_cases import views
-from .common import PAGES
+from .common import PAGES, signer_of
 
 router = APIRouter(include_in_schema=False)
-
-
-def _signer(request: Request) -> CertificateSigner:
-    signer: CertificateSigner = request.app.state.runtime.state["certificate_signer"]
-    return signer
 
 
 @router.get("/certificates")
@@ -67,7 +61,7 @@ async def certificate_page(certificate_id: str, request: Request, uow: UnitOfWor
         shown: dict[str, Any] = {"number": ""}  # not echoed: an erased person's certificate is gone
         return PAGES.render(request, "certificate_lookup.html", shown, errors=errors, status_code=404)
     revoked = found.revoked_at is not None
-    valid = not revoked and _signer(request).verify(found.facts, found.signature)
+    valid = not revoked and signer_of(request).verify(found.facts, found.signature)
     context: dict[str, Any] = {
         "facts": found.facts,
         "signature": found.signature,

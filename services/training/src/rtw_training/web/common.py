@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import Request
 from rtw_platform.web import Pages
 
-from ..certificates import CertificateSigner
+from ..certificates import signer_of as signer_of
 from ..domain import CPD_KINDS
 
 PAGES = Pages("training", Path(__file__).parent / "templates")
-
-
-def signer_of(request: Request) -> CertificateSigner:
-    """The key this service signs certificates with."""
-    signer: CertificateSigner = request.app.state.runtime.state["certificate_signer"]
-    return signer
 
 
 def number(value: float | None) -> str:
