@@ -209,6 +209,26 @@ async def test_a_reopened_selection_withdraws_an_enrolment_not_begun_and_keeps_o
 # --------------------------------------------------------------------------- erasure
 
 
+async def test_an_erasure_that_overtakes_the_application_keeps_the_candidate_out() -> None:
+    uow = fake()
+    person = someone()
+    erased = example(
+        CandidateErased,
+        event_id=uuid4(),
+        candidate_id=person.candidate_id,
+        application_ids=[person.application_id],
+        erased_at=datetime.now(UTC),
+    )
+    await handle(uow, erasure.erase_candidate, erased)
+    await handle(uow, enrolment.remember_name, about(person, ApplicationContactGiven, given_name="Ada"))
+    await handle(uow, enrolment.record_assessment, scored(person))
+
+    learner = await uow.store.learner(person.application_id)
+    assert learner is not None
+    assert learner.given_name is None
+    assert await uow.store.enrolment_of_application(person.application_id) is None
+
+
 async def test_erasure_forgets_the_person_and_keeps_the_cohorts_counts() -> None:
     uow = fake()
     person, found = await enrolled(uow)
@@ -227,6 +247,8 @@ async def test_erasure_forgets_the_person_and_keeps_the_cohorts_counts() -> None
     )
     await handle(uow, erasure.erase_candidate, erased)
 
+    # Under the lock the other handlers take before reading the learner (none writes over it).
+    assert f"training.learner:{person.application_id}" in uow.locks
     assert await uow.store.enrolment(found.id) is None
     learner = await uow.store.learner(person.application_id)
     assert learner is not None

@@ -192,6 +192,14 @@ class CellChange:
     hours: float | None
 
 
+def outcome_words(status: str, result: str | None, hours: float | None) -> str:
+    """A recorded outcome as a person reads it: 'Merit, 6 hours' or 'Not completed'."""
+    if status != "completed":
+        return "Not completed"
+    text = RESULTS.get(result or "", "Completed")
+    return f"{text}, {hours:g} hours" if hours is not None else text
+
+
 def hours_from(text: str, field: str = "hours") -> float | None:
     """Hours as entered: blank is None; otherwise a number more than 0 and at most 500."""
     if not text:

@@ -48,14 +48,6 @@ class CorrectionView:
     corrected_on: date
 
 
-def outcome_words(status: str, result: str | None, hours: float | None) -> str:
-    """A recorded outcome as a person reads it: 'Merit, 6 hours' or 'Not completed'."""
-    if status != "completed":
-        return "Not completed"
-    text = domain.RESULTS.get(result or "", "Completed")
-    return f"{text}, {hours:g} hours" if hours is not None else text
-
-
 @dataclass(frozen=True)
 class LearnerView:
     """A learner's training."""
@@ -120,8 +112,8 @@ async def learner_view(work: TrainingWork, enrolment: Enrolment, *, today: date 
     corrections = [
         CorrectionView(
             module_title=titles.get(c.module_id, c.module_id),
-            before=outcome_words(c.previous_status, c.previous_result, c.previous_hours),
-            after=outcome_words(c.status, c.result, c.hours),
+            before=domain.outcome_words(c.previous_status, c.previous_result, c.previous_hours),
+            after=domain.outcome_words(c.status, c.result, c.hours),
             reason=c.reason,
             corrected_on=c.corrected_at.date(),
         )
