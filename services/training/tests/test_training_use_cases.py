@@ -245,10 +245,11 @@ async def test_erasure_forgets_the_person_and_keeps_the_cohorts_counts() -> None
         application_ids=[person.application_id],
         erased_at=datetime.now(UTC),
     )
+    locks_before = len(uow.locks)
     await handle(uow, erasure.erase_candidate, erased)
 
     # Under the lock the other handlers take before reading the learner (none writes over it).
-    assert f"training.learner:{person.application_id}" in uow.locks
+    assert uow.locks[locks_before:] == [f"training.learner:{person.application_id}"]
     assert await uow.store.enrolment(found.id) is None
     learner = await uow.store.learner(person.application_id)
     assert learner is not None
