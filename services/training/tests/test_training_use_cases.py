@@ -87,15 +87,16 @@ def about(person: Someone, kind: type[E], **values: Any) -> E:
     )
 
 
-def scored(person: Someone, outcome: str = "selected", sequence: int = 5, **values: Any) -> AssessmentScored:
+def scored(
+    person: Someone, outcome: str = "selected", sequence: int | None = 5, **values: Any
+) -> AssessmentScored:
     return about(
         person,
         AssessmentScored,
         stage="final",
         outcome=outcome,
         sequence=sequence,
-        decided_at=datetime.now(UTC),
-        **values,
+        **({"decided_at": datetime.now(UTC)} | values),
     )
 
 
@@ -524,3 +525,79 @@ async def test_a_candidates_training_is_theirs_and_admins_only() -> None:
 def test_the_sql_store_is_not_reachable_under_the_fake() -> None:
     with pytest.raises(NoSession):
         work_of(fake())  # type: ignore[arg-type]
+
+
+async def test_events_about_an_erased_learner_change_nothing_of_the_tombstone() -> None:
+    uow = fake()
+    person, _ = await enrolled(uow)
+    erased = example(
+        CandidateErased,
+        event_id=uuid4(),
+        candidate_id=person.candidate_id,
+        application_ids=[person.application_id],
+        erased_at=datetime.now(UTC),
+    )
+    await handle(uow, erasure.erase_candidate, erased)
+    learner = await uow.store.learner(person.application_id)
+    assert learner is not None
+    tombstone = learner.model_dump()
+    now = datetime.now(UTC)
+    reopened = about(
+        person, SelectionReopened, sequence=9, selection_closed_at=now - timedelta(hours=1), reopened_at=now
+    )
+    await handle(uow, enrolment.record_selection_reopened, reopened)
+    await handle(uow, enrolment.record_assessment, scored(person, "waitlisted", sequence=10))
+
+    assert learner.model_dump() == tombstone
+    assert await uow.store.enrolment_of_application(person.application_id) is None
+
+
+async def test_a_later_decision_leaves_a_withdrawal_as_it_was() -> None:
+    uow = fake()
+    person, found = await enrolled(uow)
+    await handle(uow, enrolment.record_assessment, scored(person, "waitlisted", sequence=6))
+    withdrawn_at = found.withdrawn_at
+    assert withdrawn_at is not None
+    later = scored(person, "rejected", sequence=7, decided_at=withdrawn_at + timedelta(days=3))
+    await handle(uow, enrolment.record_assessment, later)
+
+    assert found.status == "withdrawn"
+    assert found.withdrawn_at == withdrawn_at
+
+
+async def test_an_unsequenced_decision_is_applied_first_and_is_stale_after_a_numbered_one() -> None:
+    uow = fake()
+    person = someone()
+    await handle(uow, enrolment.record_assessment, scored(person, sequence=None))
+    found = await uow.store.enrolment_of_application(person.application_id)
+    assert found is not None  # a decision without a number still counts (as number 0)
+
+    await handle(uow, enrolment.record_assessment, scored(person, "selected", sequence=1))
+    await handle(uow, enrolment.record_assessment, scored(person, "waitlisted", sequence=None))
+    assert found.status == "enrolled"  # older than the numbered one
+
+
+async def test_a_reopening_leaves_an_enrolment_made_before_that_selection_and_a_withdrawn_one_as_they_were() -> (
+    None
+):
+    uow = fake()
+    (earlier, kept), (gone, ended) = await enrolled(uow), await enrolled(uow)
+    await handle(uow, enrolment.record_assessment, scored(gone, "waitlisted", sequence=6))
+    withdrawn_at = ended.withdrawn_at
+    now = datetime.now(UTC)
+    # The reopened selection closed after the first enrolment was made: it did not make it.
+    before = about(
+        earlier,
+        SelectionReopened,
+        sequence=7,
+        selection_closed_at=kept.enrolled_at + timedelta(hours=1),
+        reopened_at=now + timedelta(hours=2),
+    )
+    await handle(uow, enrolment.record_selection_reopened, before)
+    after = about(
+        gone, SelectionReopened, sequence=7, selection_closed_at=now - timedelta(hours=1), reopened_at=now
+    )
+    await handle(uow, enrolment.record_selection_reopened, after)
+
+    assert kept.status == "enrolled"
+    assert (ended.status, ended.withdrawn_at) == ("withdrawn", withdrawn_at)
