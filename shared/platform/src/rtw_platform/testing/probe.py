@@ -78,7 +78,7 @@ def probe_definition(behaviour: Behaviour | None = None) -> ServiceDefinition:
         description="Records one row per event; fails when told (tests only).",
         registry=REGISTRY,
         package_file=__file__,
-        subscriptions=(Subscription(PROBE_EVENT, record_effect),),
+        subscriptions=(Subscription(PROBE_EVENT, record_effect, "record_effect"),),
     )
 
 
