@@ -16,8 +16,8 @@ from rtw_contracts import (
     Language,
     Programme,
 )
-from rtw_platform import reference
-from rtw_platform.auth import InvalidToken, Principal, Purpose, Role, redeem_once, verify_token
+from rtw_platform import auth, reference
+from rtw_platform.auth import InvalidToken, Principal, Purpose, Role, verify_token
 from rtw_platform.errors import AlreadyApplied, Conflict, Forbidden, Invalid, NotFound, Refusal
 from rtw_platform.uow import UnitOfWork
 from sqlalchemy import String, any_, bindparam, func, insert, text
@@ -184,15 +184,15 @@ async def request_sign_in(
 async def redeem_sign_in_link(token: str, uow: UnitOfWork, secret: str) -> Principal:
     """Who a sign-in link is for, once: a candidate's e-mailed link or a staff member's link from
     `rtw token issue --link`. Recruiters sign in at matching, which knows them."""
-    try:
-        principal = verify_token(secret, token, purpose=Purpose.SIGN_IN)
-    except InvalidToken as exc:
-        raise Forbidden(f"This sign-in link cannot be used: {exc}. Ask for a new one.") from None
-    if principal.role is Role.RECRUITER:
-        raise Forbidden("Council recruiters sign in with the link in their invitation e-mail.")
-    if not await redeem_once(uow, UsedSignInToken, token):
-        raise Forbidden("This sign-in link was already used. Ask for a new one.")
-    return principal
+    return await auth.redeem_sign_in_link(
+        uow,
+        UsedSignInToken,
+        secret,
+        token,
+        roles=set(Role) - {Role.RECRUITER},
+        wrong_role="Council recruiters sign in with the link in their invitation e-mail.",
+        ask_again="Ask for a new one.",
+    )
 
 
 async def exchange_sign_in(token: str, uow: UnitOfWork, issuer: TokenIssuer) -> tuple[UUID, str]:
