@@ -464,3 +464,16 @@ async def test_a_link_that_is_not_a_valid_sign_in_link_is_refused_saying_why(tok
     with pytest.raises(Forbidden, match=r"^This sign-in link cannot be used: .+\. Ask again\.$"):
         await _redeem(uow, token, set(Role))
     assert uow.kept == {}
+
+
+def test_only_admins_and_the_candidate_themself_reach_a_candidates_things() -> None:
+    mine, theirs = uuid4(), uuid4()
+    candidate = Principal(str(mine), Role.CANDIDATE)
+
+    assert candidate.is_candidate(mine) and candidate.is_candidate(str(mine))
+    assert candidate.reaches_candidate(mine)
+    assert not candidate.is_candidate(theirs) and not candidate.reaches_candidate(theirs)
+    assert ADMIN.reaches_candidate(theirs) and not ADMIN.is_candidate(theirs)
+    for role in set(Role) - {Role.ADMIN, Role.CANDIDATE}:
+        someone = Principal(str(mine), role)  # another role with the same subject reaches nothing
+        assert not someone.is_candidate(mine) and not someone.reaches_candidate(mine)

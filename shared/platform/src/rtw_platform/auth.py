@@ -67,6 +67,16 @@ class Principal:
         """True for programme admins."""
         return self.role is Role.ADMIN
 
+    def is_candidate(self, candidate_id: UUID | str) -> bool:
+        """This is that candidate, signed in as themself."""
+        return self.role is Role.CANDIDATE and self.subject == str(candidate_id)
+
+    def reaches_candidate(self, candidate_id: UUID | str) -> bool:
+        """The one access check for a candidate's own things: admins reach every candidate's,
+        a candidate only their own, nobody else any (what someone may not reach is answered
+        exactly as if it did not exist)."""
+        return self.is_admin() or self.is_candidate(candidate_id)
+
 
 @dataclass(frozen=True)
 class Session:
