@@ -43,8 +43,8 @@ from rtw_notifications.use_cases import (
     reminders,
     staff,
 )
-from rtw_notifications.use_cases.candidates import NotYetKnown
 from rtw_platform.auth import Principal, Role
+from rtw_platform.consumer_failures import NotYetKnown
 from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.testing.fake_uow import FakeUnitOfWork
 

@@ -245,7 +245,7 @@ def test_invalid_json_is_a_validation_error() -> None:
 
 
 def test_naive_datetimes_are_rejected() -> None:
-    naive = datetime(2020, 10, 2, 10, 0)
+    naive = datetime(2020, 10, 2, 10, 0)  # noqa: DTZ001 (naive on purpose)
     with pytest.raises(ValidationError, match="occurred_at"):
         example(ApplicationWithdrawn, occurred_at=naive)
     with pytest.raises(ValidationError, match="withdrawn_at"):

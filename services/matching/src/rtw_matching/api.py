@@ -296,10 +296,10 @@ async def my_matches(
     candidate_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> list[dict[str, Any]]:
     """Councils that reached out to you, and what followed."""
-    if principal.role is Role.CANDIDATE and principal.subject != str(candidate_id):
-        raise NotFound("There is no candidate with that id.")  # as for an unknown id
     if principal.role not in (Role.CANDIDATE, Role.ADMIN):
         raise Forbidden("Only the candidate can see their matches.")
+    if not principal.reaches_candidate(candidate_id):
+        raise NotFound("There is no candidate with that id.")  # as for an unknown id
     return await outreach.matches_for_candidate(uow, candidate_id)
 
 

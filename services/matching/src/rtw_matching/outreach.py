@@ -160,7 +160,7 @@ async def respond(
     if principal.role is not Role.CANDIDATE:
         raise Forbidden("Only the candidate can answer a council's interest.")
     match = await _match(uow, match_id)
-    if principal.subject != str(match.candidate_id):
+    if not principal.is_candidate(match.candidate_id):
         raise NotFound(NO_MATCH)  # another candidate's match: as if there were none
     _move(match, "accepted" if answer.response is MatchResponse.ACCEPTED else "declined")
     uow.session.add(match)

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from rtw_contracts import AssessmentOutcome, DecisionKind
+from rtw_platform.clock import UK_TIME
 from rtw_platform.errors import Refusal
 from rtw_platform.marking import N_
 
@@ -154,7 +154,6 @@ NO_REASON_GIVEN = N_("The application does not meet the criteria.")
 NO_DEADLINE_GIVEN = N_("the date on your application page")
 
 #: Interview times are told in UK time.
-UK_TIME = ZoneInfo("Europe/London")
 
 #: Names the reminders' stable ids (one per reminder kind and application).
 REMINDER_NAMESPACE = uuid.UUID("5b3f3c1e-8d0a-4c55-9a4e-2f7f1d2c9e10")

@@ -1,5 +1,5 @@
-"""Events the training service consumes: one line each, over a use case. Each handler keeps the
-name it always had: the name is the inbox key of the messages it handled."""
+"""Events the training service consumes: one line each, over a use case. Each subscription
+declares its inbox key (the handler's name as deployed): it never changes."""
 
 from __future__ import annotations
 
@@ -54,13 +54,14 @@ async def recommend_for_gap(event: SkillGapIdentified, uow: UnitOfWork) -> None:
 
 
 SUBSCRIPTIONS = (
-    Subscription(ApplicationSubmittedV2, remember_applicant),
-    Subscription(ApplicationContactGiven, remember_name),
-    Subscription(ApplicationSubmitted, remember_applicant_v1),  # drained until v1 retires
-    Subscription(AssessmentScored, record_assessment),
-    Subscription(SelectionReopened, record_selection_reopened),
-    Subscription(ApplicationWithdrawn, record_withdrawal),
-    Subscription(CandidateErased, erase_candidate),
-    Subscription(SkillGapIdentified, recommend_for_gap),
+    Subscription(ApplicationSubmittedV2, remember_applicant, "remember_applicant"),
+    Subscription(ApplicationContactGiven, remember_name, "remember_name"),
+    # Drained until v1 retires.
+    Subscription(ApplicationSubmitted, remember_applicant_v1, "remember_applicant_v1"),
+    Subscription(AssessmentScored, record_assessment, "record_assessment"),
+    Subscription(SelectionReopened, record_selection_reopened, "record_selection_reopened"),
+    Subscription(ApplicationWithdrawn, record_withdrawal, "record_withdrawal"),
+    Subscription(CandidateErased, erase_candidate, "erase_candidate"),
+    Subscription(SkillGapIdentified, recommend_for_gap, "recommend_for_gap"),
     SESSION_ENDED,  # a session signed out of anywhere ends here too
 )

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from rtw_contracts import MatchResponse
 from rtw_platform.auth import Role
+from rtw_platform.clock import UK_TIME
 from rtw_platform.errors import Conflict
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, form_state, read_form, redirect, redirect_with_problems, signed_in
@@ -24,7 +24,6 @@ from .forms import text
 
 router = APIRouter(include_in_schema=False)
 
-UK_TIME = ZoneInfo("Europe/London")
 PAGE = "/my/interest"
 CHOOSE = N_("Choose to accept or decline")
 ANSWERED_ALREADY = N_(

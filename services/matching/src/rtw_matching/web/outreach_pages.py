@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from rtw_contracts import ContractType
 from rtw_contracts.labels import labels_for
+from rtw_platform.clock import UK_TIME
 from rtw_platform.errors import Conflict, Invalid
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
@@ -28,7 +28,6 @@ from .views import match_for, shortlist_of
 
 router = APIRouter(include_in_schema=False)
 
-LONDON = ZoneInfo("Europe/London")
 OUTCOME_FIELDS = {
     "hired": "hired",
     "start_date": "start_date-day",
@@ -90,7 +89,7 @@ async def _match_page(request: Request, uow: UnitOfWork, match_id: UUID) -> HTML
             "match": match,
             "vacancy": vacancy,
             "contact": contact,
-            "interview_at": match.interview_at.astimezone(LONDON) if match.interview_at else None,
+            "interview_at": match.interview_at.astimezone(UK_TIME) if match.interview_at else None,
             "answers": {**_answers(None), **state.values} if state else _answers(None),
             "message_max": outreach.MESSAGE_MAX,
             "contracts": CONTRACTS,
@@ -148,7 +147,7 @@ async def interview(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Res
         errors.add("interview_place", f"The place must be {outreach.PLACE_MAX} characters or fewer")
     if errors or day is None or at_time is None:
         return _refused(request, match_id, form, errors)
-    at = datetime.combine(day, at_time, tzinfo=LONDON)
+    at = datetime.combine(day, at_time, tzinfo=UK_TIME)
     if at < datetime.now(UTC):
         errors.add("interview_date-day", "The interview must be in the future")
         return _refused(request, match_id, form, errors)

@@ -17,13 +17,14 @@ from rtw_contracts import (
     RecruiterInvitedV2,
     VacancyPosted,
 )
+from rtw_platform.consumer_failures import NotYetKnown
 from rtw_platform.logging import get_logger
 
 from ..domain import answer_word, in_uk_time, language_of, message_recipients
 from ..links import Links, link_expiry
 from ..models import Council, Vacancy
 from ..rendering import long_date
-from .candidates import NotYetKnown, known_note
+from .candidates import known_note
 from .owing import NotificationsWork, council_people, keep_contact, owe
 
 log = get_logger(__name__)
