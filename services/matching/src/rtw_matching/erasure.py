@@ -1,9 +1,10 @@
 """Matching's part of erasure (CandidateErased): the candidate leaves every API, page and table
 here — pool profile, contact details, assessment outcome, matches (hired ones too) with their
-scores and explanations, interviews (proposed times, bookings, feedback) and offers, skill-gap signals and saved-search alerts — while the numbers a council
-sees stay as they were: what their matches added to each vacancy's counts is kept in
-`erased_match_tallies`, without them. Only the candidate's id stays, as a departure, so that an
-event about them arriving later brings nothing back."""
+scores and explanations, interviews (proposed times, bookings, feedback) and offers, skill-gap
+signals and saved-search alerts — while the numbers a council sees stay as they were: what their
+matches added to each vacancy's counts is kept in `erased_match_tallies`, without them. Only the
+candidate's id stays, as a departure, so that an event about them arriving later brings nothing
+back."""
 
 from __future__ import annotations
 
