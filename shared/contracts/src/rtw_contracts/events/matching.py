@@ -329,7 +329,7 @@ class InterviewSlotsProposed(Event):
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        "notifications": ("candidate_id", "vacancy_id", "stage"),
+        "notifications": ("candidate_id", "vacancy_id", "slots"),
     }
 
     interview_id: UUID = Field(description="The interview the times are for (the booking keeps it).")
@@ -365,9 +365,11 @@ class InterviewInvited(Event):
             "candidate_id",
             "vacancy_id",
             "council_id",
+            "stage",
             "starts_at",
             "ends_at",
             "place",
+            "invited_at",
         ),
     }
 
