@@ -13,10 +13,10 @@ import pytest
 from rtw_platform.service import ServiceRuntime
 from sqlalchemy import text
 
-from .test_matching_flow import HIRE, WALSALL, World, accepted_match, erasure_of
+from .test_matching_flow import BIRMINGHAM, HIRE, WALSALL, World, accepted_match, erasure_of
 from .test_matching_flow import world as world  # the fixture
+from .test_matching_pages import BIRMINGHAM as BIRMINGHAM_GSS
 from .test_matching_pages import (
-    BIRMINGHAM,
     MESSAGE,
     PAGE,
     as_candidate,
@@ -99,7 +99,7 @@ async def test_a_returner_books_a_proposed_time_and_accepting_the_offer_is_the_h
     nothing = await walsall.refused(f"{match_path}/interview-slots", {"minutes": "45"}, page=match_path)
     assert "Enter at least one time" in nothing.text
     # Another council's recruiter: as if there were no match.
-    birmingham = await sign_up_and_in(runtime, BIRMINGHAM)
+    birmingham = await sign_up_and_in(runtime, BIRMINGHAM_GSS)
     foreign = await birmingham.post(
         f"{match_path}/interview-slots", {**first, "minutes": "45"}, page="/council"
     )
@@ -272,6 +272,27 @@ async def test_only_the_candidate_books_and_answers_and_a_new_proposal_replaces_
         await world.http.post(f"/matches/{match_id}/interview-slots", json=slots, headers=walsall.headers)
     ).json()
     assert next_stage["stage"] == 2
+
+    # Another council's recruiter: as if there were no such match or interview (the API has no
+    # page check in front of the use cases).
+    birmingham = await world.sign_up(BIRMINGHAM)
+    feedback = {
+        "ratings": dict.fromkeys(("skills", "experience", "communication", "values"), 3),
+        "recommendation": "offer",
+    }
+    for method, path, body in (
+        ("POST", f"/matches/{match_id}/interview-slots", slots),
+        ("POST", f"/matches/{match_id}/offer", offer),
+        ("GET", f"/matches/{match_id}/interviews", None),
+        ("PUT", f"/interviews/{replaced['interview_id']}/feedback", feedback),
+    ):
+        foreign = await world.http.request(method, path, json=body, headers=birmingham.headers)
+        assert foreign.status_code == 404, (path, foreign.text)
+    assert await world.outbox("OfferMade") == []
+    recorded = await world.http.put(
+        f"/interviews/{replaced['interview_id']}/feedback", json=feedback, headers=walsall.headers
+    )
+    assert recorded.json()["feedback"]["ratings"]["values"] == 3
 
     made = await world.http.post(f"/matches/{match_id}/offer", json=offer, headers=walsall.headers)
     assert made.status_code == 201, made.text
