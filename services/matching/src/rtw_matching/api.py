@@ -13,7 +13,7 @@ from rtw_platform.errors import Forbidden, NotFound
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.rate_limits import limit_link_request
 
-from . import councils, interviews, outreach, search, store
+from . import councils, interview_views, interviews, outreach, search, store
 from .councils import vacancy_for
 from .domain import ClaimStatus, Weights
 from .models import RateLimitWindow
@@ -293,7 +293,7 @@ async def propose_interview_slots(
     match_id: UUID, body: interviews.SlotsIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Propose one to five interview times; the candidate books one on their page."""
-    return interviews.interview_view(await interviews.propose_slots(uow, match_id, body, principal))
+    return interview_views.interview_view(await interviews.propose_slots(uow, match_id, body, principal))
 
 
 @router.get("/matches/{match_id}/interviews", tags=["councils"])
@@ -308,7 +308,8 @@ async def interview_feedback(
     interview_id: UUID, body: interviews.FeedbackIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """The panel's structured feedback on a booked interview (replaces any recorded before)."""
-    return interviews.interview_view(await interviews.record_feedback(uow, interview_id, body, principal))
+    recorded = await interviews.record_feedback(uow, interview_id, body, principal)
+    return interview_views.interview_view(recorded)
 
 
 @router.post("/matches/{match_id}/offer", status_code=status.HTTP_201_CREATED, tags=["councils"])
@@ -316,7 +317,7 @@ async def make_offer(
     match_id: UUID, body: interviews.OfferIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Offer the candidate the job (salary, start date); they accept or decline."""
-    return interviews.offer_view(await interviews.make_offer(uow, match_id, body, principal))
+    return interview_views.offer_view(await interviews.make_offer(uow, match_id, body, principal))
 
 
 # --------------------------------------------------------------------------- candidates
@@ -333,7 +334,7 @@ async def book_interview(
     interview_id: UUID, body: BookingIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Book one of the times a council proposed (both are sent a calendar invitation)."""
-    return interviews.interview_view(await interviews.book(uow, interview_id, body.slot, principal))
+    return interview_views.interview_view(await interviews.book(uow, interview_id, body.slot, principal))
 
 
 @router.post("/offers/{offer_id}/response", tags=["candidates"])
@@ -341,7 +342,7 @@ async def answer_offer(
     offer_id: UUID, body: outreach.ResponseIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Accept (you are hired) or decline a council's offer."""
-    return interviews.offer_view(await interviews.answer_offer(uow, offer_id, body.response, principal))
+    return interview_views.offer_view(await interviews.answer_offer(uow, offer_id, body.response, principal))
 
 
 @router.get("/candidates/{candidate_id}/matches", tags=["candidates"])

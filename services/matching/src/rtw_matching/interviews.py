@@ -26,9 +26,9 @@ from rtw_contracts import (
 from rtw_platform.auth import Principal, Role
 from rtw_platform.errors import Conflict, Forbidden, Invalid, NotFound
 from rtw_platform.uow import UnitOfWork
-from sqlmodel import col, select
 
-from . import domain
+from . import domain, store
+from .interview_views import interview_view, offer_view
 from .models import CandidateMatch, Interview, Offer, Vacancy
 from .outreach import PLACE_MAX, Written, _councils_match, _match, _move
 
@@ -77,13 +77,6 @@ def _require_candidate(principal: Principal) -> UUID:
     return UUID(principal.subject)
 
 
-async def _interviews_of(uow: UnitOfWork, match_id: UUID) -> list[Interview]:
-    rows = await uow.session.exec(
-        select(Interview).where(Interview.match_id == match_id).order_by(col(Interview.proposed_at))
-    )
-    return list(rows.all())
-
-
 async def propose_slots(uow: UnitOfWork, match_id: UUID, body: SlotsIn, principal: Principal) -> Interview:
     """The council proposes one to five times (InterviewSlotsProposed). A proposal not booked yet
     is replaced by the new one."""
@@ -96,7 +89,7 @@ async def propose_slots(uow: UnitOfWork, match_id: UUID, body: SlotsIn, principa
     refusal = domain.slots_refusal(starts, now)
     if refusal is not None:
         raise Invalid([("slots", refusal)])
-    earlier = await _interviews_of(uow, match.id)
+    earlier = await store.interviews_of_match(uow, match.id)
     for old in earlier:
         if old.status == "proposed":
             old.status = "superseded"
@@ -191,6 +184,14 @@ async def book(uow: UnitOfWork, interview_id: UUID, slot: int, principal: Princi
     return interview
 
 
+async def match_of_interview(uow: UnitOfWork, interview_id: UUID) -> UUID:
+    """The match an interview is of (404 when there is no such interview)."""
+    interview = await uow.session.get(Interview, interview_id)
+    if interview is None:
+        raise NotFound(NO_INTERVIEW)
+    return interview.match_id
+
+
 async def record_feedback(
     uow: UnitOfWork, interview_id: UUID, body: FeedbackIn, principal: Principal
 ) -> Interview:
@@ -218,18 +219,13 @@ async def record_feedback(
     return interview
 
 
-async def open_offer(uow: UnitOfWork, match_id: UUID) -> Offer | None:
-    rows = await uow.session.exec(select(Offer).where(Offer.match_id == match_id, Offer.status == "made"))
-    return rows.first()
-
-
 async def make_offer(uow: UnitOfWork, match_id: UUID, body: OfferIn, principal: Principal) -> Offer:
     """The council offers the job: salary and start date (OfferMade); the candidate answers."""
     match = await _councils_match(uow, match_id, principal)
     vacancy = await uow.session.get(Vacancy, match.vacancy_id)
     refusal = domain.offer_refusal(
         match.status,
-        open_offer=await open_offer(uow, match.id) is not None,
+        open_offer=await store.open_offer(uow, match.id) is not None,
         interview_required=vacancy is not None and vacancy.interview_required,
         interviewed=match.interview_at is not None,
     )
@@ -322,60 +318,9 @@ async def answer_offer(
     return offer
 
 
-def _slot_view(slot: dict[str, Any], index: int) -> dict[str, Any]:
-    return {"index": index, "starts_at": slot["starts_at"], "place": slot["place"]}
-
-
-def interview_view(interview: Interview) -> dict[str, Any]:
-    """An interview as the API and pages show it."""
-    return {
-        "interview_id": str(interview.id),
-        "stage": interview.stage,
-        "minutes": interview.minutes,
-        "status": interview.status,
-        "slots": [_slot_view(s, i) for i, s in enumerate(interview.slots)],
-        "starts_at": interview.starts_at.isoformat() if interview.starts_at else None,
-        "place": interview.place,
-        "feedback": interview.feedback,
-    }
-
-
-def offer_view(offer: Offer) -> dict[str, Any]:
-    return {
-        "offer_id": str(offer.id),
-        "salary_pence": offer.salary_pence,
-        "start_date": offer.start_date.isoformat(),
-        "hours_per_week": offer.hours_per_week,
-        "contract": offer.contract,
-        "status": offer.status,
-    }
-
-
 async def of_match(uow: UnitOfWork, match_id: UUID) -> dict[str, Any]:
     """A match's interviews (not the replaced proposals) and its latest offer."""
-    interviews = [interview_view(i) for i in await _interviews_of(uow, match_id) if i.status != "superseded"]
-    offers = (
-        await uow.session.exec(select(Offer).where(Offer.match_id == match_id).order_by(col(Offer.made_at)))
-    ).all()
+    held = await store.interviews_of_match(uow, match_id)
+    interviews = [interview_view(i) for i in held if i.status != "superseded"]
+    offers = await store.offers_of_match(uow, match_id)
     return {"interviews": interviews, "offer": offer_view(offers[-1]) if offers else None}
-
-
-async def of_candidate(uow: UnitOfWork, candidate_id: UUID) -> dict[UUID, dict[str, Any]]:
-    """Per match of the candidate: the interview proposal waiting for them (if any) and the
-    latest offer."""
-    interviews = (
-        await uow.session.exec(
-            select(Interview).where(Interview.candidate_id == candidate_id, Interview.status == "proposed")
-        )
-    ).all()
-    offers = (
-        await uow.session.exec(
-            select(Offer).where(Offer.candidate_id == candidate_id).order_by(col(Offer.made_at))
-        )
-    ).all()
-    found: dict[UUID, dict[str, Any]] = {}
-    for interview in interviews:
-        found.setdefault(interview.match_id, {})["proposal"] = interview_view(interview)
-    for offer in offers:
-        found.setdefault(offer.match_id, {})["offer"] = offer_view(offer)
-    return found

@@ -21,11 +21,11 @@ from rtw_contracts import (
 from rtw_platform.auth import Principal, Role
 from rtw_platform.errors import Conflict, Forbidden, NotFound
 from rtw_platform.uow import UnitOfWork
-from sqlalchemy import update
 
 from . import domain, store
 from .councils import NO_MATCH, NO_VACANCY, council_for
-from .models import CandidateContact, CandidateMatch, CandidateProfile, Offer, Vacancy
+from .interview_views import of_candidate
+from .models import CandidateContact, CandidateMatch, CandidateProfile, Vacancy
 from .profiles import candidate_of, vacancy_of
 from .store import weights_in_force
 
@@ -238,11 +238,7 @@ async def record_outcome(
     """Hired (CandidateHired, and the vacancy is filled) or not hired. An offer still waiting for
     the candidate's answer is withdrawn: the council decided without it."""
     match = await _councils_match(uow, match_id, principal)
-    await uow.session.execute(
-        update(Offer)
-        .where(Offer.match_id == match.id, Offer.status == "made")  # type: ignore[arg-type]
-        .values(status="withdrawn", answered_at=datetime.now(UTC))
-    )
+    await store.withdraw_open_offers(uow, match.id, datetime.now(UTC))
     if not outcome.hired:
         _move(match, "not_hired")
         uow.session.add(match)
@@ -290,8 +286,6 @@ async def record_outcome(
 async def matches_for_candidate(uow: UnitOfWork, candidate_id: UUID) -> list[dict[str, Any]]:
     """A candidate's councils' interest: reach-outs and what followed (never mere proposals)."""
     rows = await store.interest_of_candidate(uow, candidate_id)
-    from .interviews import of_candidate  # interviews builds on this module
-
     steps = await of_candidate(uow, candidate_id)
     return [
         {

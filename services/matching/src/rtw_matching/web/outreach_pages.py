@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from rtw_contracts import ContractType
 from rtw_contracts.labels import labels_for
-from rtw_platform.errors import Conflict, Invalid, NotFound
+from rtw_platform.errors import Conflict, Invalid
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, form_state, read_form, redirect, redirect_with_problems
@@ -23,7 +23,6 @@ from rtw_platform.web.i18n import N_, gettext
 from starlette.datastructures import FormData
 
 from .. import domain, interviews, outreach
-from ..models import Interview
 from .common import LABELS, PAGES, council_of, recruiter
 from .forms import date_answer, from_validation, read_date, read_number, read_pence, text
 from .views import match_for, shortlist_of
@@ -322,10 +321,7 @@ async def interview_feedback(request: Request, interview_id: UUID, uow: UnitOfWo
     """The panel's structured feedback on one interview stage (kept with the match)."""
     principal = recruiter(request)
     form = await read_form(request)
-    interview = await uow.session.get(Interview, interview_id)
-    if interview is None:
-        raise NotFound(interviews.NO_INTERVIEW)
-    match_id = interview.match_id
+    match_id = await interviews.match_of_interview(uow, interview_id)
     await match_for(uow, match_id, principal)  # another council's: not found, before any check
     errors = FormErrors()
     ratings: dict[str, int] = {}
