@@ -96,6 +96,12 @@ async def test_a_returner_books_a_proposed_time_and_accepting_the_offer_is_the_h
     )
     assert "Enter where the interview is" in no_place.text
     assert "Civic Centre, room 2" in no_place.text
+    twice = await walsall.refused(
+        f"{match_path}/interview-slots",
+        {**first, **slot_form(2, day, "10:00", "Civic Centre, room 3"), "minutes": "45"},
+        page=match_path,
+    )
+    assert "Give each time once" in twice.text
     nothing = await walsall.refused(f"{match_path}/interview-slots", {"minutes": "45"}, page=match_path)
     assert "Enter at least one time" in nothing.text
     # Another council's recruiter: as if there were no match.

@@ -297,6 +297,8 @@ async def interview_slots(request: Request, match_id: UUID, uow: UnitOfWorkDep) 
         slots.append(interviews.SlotIn(starts_at=at, place=place))
     if not errors and not slots:
         errors.add("slot1_date-day", gettext("Enter at least one time"))
+    if len({slot.starts_at for slot in slots}) != len(slots):
+        errors.add("slot1_date-day", gettext("Give each time once"))
     minutes = read_number(
         form, "minutes", "how long the interview lasts", errors, required=True, low=15, high=480
     )
