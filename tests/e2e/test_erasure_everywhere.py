@@ -704,6 +704,19 @@ async def test_an_erased_hire_is_gone_from_every_service_every_figure_stays_and_
         for runtime in runtimes:
             stored = await stored_rows_with(runtime, their_words)
             assert stored == [], f"{runtime.definition.schema} still stores them: {stored}"
+        # Their interviews (the council's feedback on them), offers and the interview noted for its
+        # reminder are rows that name them by id only, which the search above does not look for.
+        for runtime, table in (
+            (matching, "interviews"),
+            (matching, "offers"),
+            (notifications, "interview_notes"),
+        ):
+            async with runtime.engine.connect() as conn:
+                left = await conn.execute(
+                    text(f"SELECT count(*) FROM {runtime.definition.schema}.{table} WHERE candidate_id = :c"),
+                    {"c": candidate_id},
+                )
+                assert left.scalar_one() == 0, f"{table} still holds their rows"
         assert not [
             p for p in tmp_path.rglob("*") if p.is_file() and words["person"].encode() in p.read_bytes()
         ]
