@@ -154,6 +154,8 @@ async def test_a_returner_books_a_proposed_time_and_accepting_the_offer_is_the_h
     feedback_path = f"/council/interviews/{interview_id}/feedback"
     unrated = await walsall.refused(feedback_path, {"recommendation": "offer"}, page=match_path)
     assert "Rate it from 1 to 4" in unrated.text
+    assert 'href="#rating_skills-1"' in unrated.text  # the summary links to the stage's own field
+    assert 'id="rating_skills-1"' in unrated.text
     assert (await birmingham.post(feedback_path, FEEDBACK, page="/council")).status_code == 404
     saved = await walsall.post(feedback_path, FEEDBACK, page=match_path)
     assert saved.status_code == 303, saved.text

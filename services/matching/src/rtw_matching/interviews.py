@@ -184,12 +184,12 @@ async def book(uow: UnitOfWork, interview_id: UUID, slot: int, principal: Princi
     return interview
 
 
-async def match_of_interview(uow: UnitOfWork, interview_id: UUID) -> UUID:
-    """The match an interview is of (404 when there is no such interview)."""
+async def match_of_interview(uow: UnitOfWork, interview_id: UUID) -> tuple[UUID, int]:
+    """The match an interview is of, and its stage (404 when there is no such interview)."""
     interview = await uow.session.get(Interview, interview_id)
     if interview is None:
         raise NotFound(NO_INTERVIEW)
-    return interview.match_id
+    return interview.match_id, interview.stage
 
 
 async def record_feedback(

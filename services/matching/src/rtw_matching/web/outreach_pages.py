@@ -320,32 +320,33 @@ async def interview_slots(request: Request, match_id: UUID, uow: UnitOfWorkDep) 
 
 @router.post("/council/interviews/{interview_id}/feedback")
 async def interview_feedback(request: Request, interview_id: UUID, uow: UnitOfWorkDep) -> Response:
-    """The panel's structured feedback on one interview stage (kept with the match)."""
+    """The panel's structured feedback on one interview stage (kept with the match). Each stage's
+    form on the match page has its own ids (`rating_skills-2`), so problems show beside the right one."""
     principal = recruiter(request)
     form = await read_form(request)
-    match_id = await interviews.match_of_interview(uow, interview_id)
+    match_id, stage = await interviews.match_of_interview(uow, interview_id)
     await match_for(uow, match_id, principal)  # another council's: not found, before any check
     errors = FormErrors()
     ratings: dict[str, int] = {}
     for criterion in domain.FEEDBACK_CRITERIA:
         typed = text(form, f"rating_{criterion}")
         if typed not in {"1", "2", "3", "4"}:
-            errors.add(f"rating_{criterion}", gettext("Rate it from 1 to 4"))
+            errors.add(f"rating_{criterion}-{stage}", gettext("Rate it from 1 to 4"))
         else:
             ratings[criterion] = int(typed)
     recommendation = text(form, "recommendation")
     if recommendation not in domain.RECOMMENDATIONS:
-        errors.add("recommendation", gettext("Choose what the panel recommends"))
+        errors.add(f"recommendation-{stage}", gettext("Choose what the panel recommends"))
     notes = text(form, "notes")
     if len(notes) > 2000:
-        errors.add("notes", gettext("The notes must be 2000 characters or fewer"))
+        errors.add(f"notes-{stage}", gettext("The notes must be 2000 characters or fewer"))
     if errors:
         return _refused(request, match_id, form, errors)
     body = interviews.FeedbackIn(ratings=ratings, recommendation=recommendation, notes=notes)
     try:
         await interviews.record_feedback(uow, interview_id, body, principal)
     except Conflict as refusal:
-        errors.add("recommendation", refusal.message)
+        errors.add(f"recommendation-{stage}", refusal.message)
         return _refused(request, match_id, form, errors)
     return redirect(request, f"/council/matches/{match_id}")
 
