@@ -514,6 +514,9 @@ def test_the_composition_root_binds_handlers_under_the_names_they_always_had() -
         "candidate_hired",
         "assessor_changed",
         "provider_changed",
+        "interview_slots_proposed",
+        "offer_made",
+        "offer_answered",
     ]
     listed = [s.name for s in SERVICE.subscriptions]
     assert listed[: len(names)] == names

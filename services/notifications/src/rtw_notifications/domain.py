@@ -211,6 +211,24 @@ def in_uk_time(moment: datetime) -> datetime:
     return moment.astimezone(UK_TIME)
 
 
+#: How long an interview lasts when its invitation does not say.
+INTERVIEW_LENGTH = timedelta(hours=1)
+
+
+def interview_end(starts_at: datetime, ends_at: datetime | None) -> datetime:
+    """When an interview ends: as invited, or INTERVIEW_LENGTH after it starts."""
+    return ends_at if ends_at is not None and ends_at > starts_at else starts_at + INTERVIEW_LENGTH
+
+
+def interview_reminder_window(now: datetime) -> tuple[datetime, datetime]:
+    """Interviews whose reminder is due now: those starting tomorrow, UK time (from the start of
+    tomorrow to the start of the day after, as instants)."""
+    today = now.astimezone(UK_TIME).date()
+    start = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UK_TIME)
+    end = datetime.combine(today + timedelta(days=2), datetime.min.time(), tzinfo=UK_TIME)
+    return start, end
+
+
 def reminder_id(kind: str, subject_id: UUID) -> UUID:
     """The stable id a reminder's message is owed under (the same each time it is looked for)."""
     return uuid.uuid5(REMINDER_NAMESPACE, f"{kind}:{subject_id}")

@@ -18,8 +18,11 @@ from rtw_contracts import (
     CouncilClaimRejected,
     CouncilRegistered,
     InterviewInvited,
+    InterviewSlotsProposed,
     MatchProposed,
     MatchResponded,
+    OfferAnswered,
+    OfferMade,
     ReachOutSent,
     RecruiterInvitedV2,
     SecondStageSubmitted,
@@ -113,6 +116,15 @@ class Handlers:
     async def interview_invited(self, event: InterviewInvited, uow: UnitOfWork) -> None:
         await councils.interview_invited(work_of(uow), event, self.links)
 
+    async def interview_slots_proposed(self, event: InterviewSlotsProposed, uow: UnitOfWork) -> None:
+        await councils.interview_slots_proposed(work_of(uow), event, self.links)
+
+    async def offer_made(self, event: OfferMade, uow: UnitOfWork) -> None:
+        await councils.offer_made(work_of(uow), event, self.links)
+
+    async def offer_answered(self, event: OfferAnswered, uow: UnitOfWork) -> None:
+        await councils.offer_answered(work_of(uow), event, self.links)
+
     async def candidate_hired(self, event: CandidateHired, uow: UnitOfWork) -> None:
         await councils.candidate_hired(work_of(uow), event, self.links)
 
@@ -157,5 +169,9 @@ def subscriptions(handlers: Handlers) -> tuple[Subscription, ...]:
         # The staff directory: whether an assessor or a provider's trainers may be sent a link.
         Subscription(AssessorChanged, assessor_changed, "assessor_changed"),
         Subscription(TrainingProviderChanged, provider_changed, "provider_changed"),
+        # Interviews and offers.
+        Subscription(InterviewSlotsProposed, handlers.interview_slots_proposed, "interview_slots_proposed"),
+        Subscription(OfferMade, handlers.offer_made, "offer_made"),
+        Subscription(OfferAnswered, handlers.offer_answered, "offer_answered"),
         SESSION_ENDED,  # a session signed out of anywhere ends here too
     )
