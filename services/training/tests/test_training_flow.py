@@ -9,6 +9,7 @@ import base64
 import csv
 import io
 import json
+import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -1136,3 +1137,42 @@ async def test_concurrent_reselections_number_the_enrolment_uniquely_without_gap
             text("SELECT sequence FROM training.enrolments WHERE id = :id"), {"id": enrolment_id}
         )
     assert held == numbers[-1]
+
+
+async def test_outcomes_handled_at_once_leave_the_newest_whatever_order_they_commit_in(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    """Outcomes of one application delivered at once with sequences 6..17 in a shuffled order,
+    each on its own session: whichever commits last, the learner holds the newest (17) and the
+    enrolment follows it. Without the learner's lock two handlers read the same older state,
+    both pass the staleness check, and an older outcome can overwrite a newer one."""
+    from rtw_training.handlers import record_assessment
+
+    for round_ in range(3):
+        learner, enrolment_id = await enrol(service)
+        sequences = list(range(6, 18))
+        random.Random(round_).shuffle(sequences)
+        # The newest (17) withdraws the enrolment (waitlisted); the others alternate.
+        outcomes = [
+            scored(learner, "waitlisted" if n == 17 or n % 2 else "selected", sequence=n) for n in sequences
+        ]
+
+        async def handle(outcome: AssessmentScored) -> None:
+            async with service.uow_factory() as uow:
+                await record_assessment(outcome, uow)
+                await uow.commit()
+
+        await asyncio.gather(*(handle(outcome) for outcome in outcomes))
+
+        async with service.engine.connect() as conn:
+            held = (
+                await conn.execute(
+                    text(
+                        "SELECT l.assessment_sequence, l.assessment_outcome, e.status "
+                        "FROM training.learners l JOIN training.enrolments e "
+                        "ON e.application_id = l.application_id WHERE e.id = :id"
+                    ),
+                    {"id": enrolment_id},
+                )
+            ).one()
+        assert tuple(held) == (17, "waitlisted", "withdrawn"), (round_, tuple(held))
