@@ -67,7 +67,8 @@ def platform_users(user_prefix: str = "") -> list[BrokerUser]:
         # key (RabbitMQ asks for write on a queue's dead-letter exchange when it is declared,
         # which is what refuses it). Its publishing exchange is bound to `rtw.events` for its
         # own routing keys only (publish_bindings), so nothing else it puts there, dead-lettered
-        # or not, reaches a subscriber. Reads its own queues and `rtw.events` (binding needs it).
+        # or not, reaches a subscriber. Reads its own queues, `rtw.events` and its dead-letter exchange
+        # (binding a queue to an exchange needs read on the exchange).
         dead_letters = dead_letter_exchange_name(name)
         publishing = publish_exchange_name(name)
         queues = rf"{re.escape(name)}\..*"
@@ -81,7 +82,7 @@ def platform_users(user_prefix: str = "") -> list[BrokerUser]:
                 # them passively (ServiceRuntime.declare_topology).
                 configure=rf"^{queues}$",
                 write=rf"^({queues}|{re.escape(publishing)}|{re.escape(dead_letters)})$",
-                read=rf"^({queues}|{re.escape(EVENTS_EXCHANGE)})$",
+                read=rf"^({queues}|{re.escape(EVENTS_EXCHANGE)}|{re.escape(dead_letters)})$",
                 topic_write="^$",
                 topic_read=_exactly([s.event.ROUTING_KEY for s in definition.subscriptions]),
                 publish_exchange=publishing,
