@@ -144,7 +144,9 @@ async def test_a_replayed_dead_letter_is_believed_for_its_first_publisher_with_a
 
 async def _publish_as(url: str, event: AssessmentScored) -> None:
     publisher = AmqpEventPublisher(
-        url, RabbitExchange("rtw.publish.assessment", type=ExchangeType.TOPIC, durable=True), app_id="assessment"
+        url,
+        RabbitExchange("rtw.publish.assessment", type=ExchangeType.TOPIC, durable=True),
+        app_id="assessment",
     )
     try:
         await publisher([outbox_message(event, 1)])

@@ -12,8 +12,9 @@ outside teams' queues are held to the limits' policy."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import aio_pika
@@ -113,7 +114,9 @@ async def _dead_letter(url: str, queue: str, exchange: str, routing_key: str, me
         await connection.close()
 
 
-async def test_a_services_own_key_through_its_exchange_reaches_subscribers_of_rtw_events(set_up: Broker) -> None:
+async def test_a_services_own_key_through_its_exchange_reaches_subscribers_of_rtw_events(
+    set_up: Broker,
+) -> None:
     broker = set_up
     subscriber = await _subscriber(broker, "training.probe", OWN)
     try:
@@ -141,7 +144,9 @@ async def test_a_service_cannot_put_a_key_not_its_own_on_rtw_events(set_up: Brok
         await subscriber.close()
 
 
-async def test_a_key_not_its_own_dead_lettered_into_its_exchange_reaches_no_subscriber(set_up: Broker) -> None:
+async def test_a_key_not_its_own_dead_lettered_into_its_exchange_reaches_no_subscriber(
+    set_up: Broker,
+) -> None:
     """Dead-lettering escapes topic permissions; the bindings do not: only the service's own keys
     leave its exchange. Its own key, dead-lettered the same way, does arrive (the path works)."""
     broker = set_up
@@ -176,10 +181,13 @@ async def test_dead_lettering_into_its_own_dead_letter_exchange_still_works(set_
         channel = await connection.channel()
         dlq = await channel.declare_queue("assessment.failing.dlq", durable=True)
         await dlq.bind(await channel.get_exchange("rtw.dlx.assessment", ensure=False), "assessment.failing")
-        await _dead_letter(assessment, "assessment.failing", "rtw.dlx.assessment", "assessment.failing", "failed")
+        await _dead_letter(
+            assessment, "assessment.failing", "rtw.dlx.assessment", "assessment.failing", "failed"
+        )
         letter = await eventually(lambda: dlq.get(fail=False), what="the dead letter")
         assert letter.message_id == "failed"
-        assert letter.headers["x-death"][0]["queue"] == "assessment.failing"  # dead-lettered there
+        deaths: Any = letter.headers["x-death"]  # an AMQP field table
+        assert [death["queue"] for death in deaths] == ["assessment.failing"]  # dead-lettered there
         await letter.ack()
     finally:
         await connection.close()
@@ -269,3 +277,19 @@ async def test_outside_teams_queues_are_held_to_the_limits_policy(broker: Broker
         names = {p["name"] for p in api.get(f"/policies/{vhost}").json()}
         assert team_policy_name("jobs") not in names
         assert "outside-teams-queues-limited" in names
+
+
+async def test_a_service_with_its_own_user_starts_where_it_may_not_bind_its_exchange(
+    set_up: Broker, start_service: Callable[..., Any], clean_database: str
+) -> None:
+    """Without RTW_PUBLISHER_USER a service binds its exchange itself (local runs); with a
+    deployment's user that is refused (no write on `rtw.events`), which only leaves the binding
+    to the setup: the service still starts and publishes through the setup's bindings."""
+    from rtw_training.app import SERVICE as TRAINING
+
+    broker = set_up
+    runtime = await start_service(TRAINING, amqp_url=broker.url("training"), topology_prefix="")
+    await eventually(lambda: runtime.check_broker(), what="the broker connection")
+    assert _bound_keys(broker.settings.vhost, "rtw.publish.training") == set(
+        publish_bindings()["rtw.publish.training"]
+    )

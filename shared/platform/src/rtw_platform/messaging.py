@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
+from aiormq.exceptions import ChannelAccessRefused
 from faststream import AckPolicy, BaseMiddleware
 from faststream.rabbit import Channel, RabbitBroker, RabbitExchange
 from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
@@ -213,7 +214,7 @@ async def bind_publish_exchange(
         events = await channel.get_exchange(events_exchange, ensure=False)
         for key in keys:
             await events.bind(publish_exchange, routing_key=key)
-    except aio_pika.exceptions.ChannelAccessRefused:
+    except ChannelAccessRefused:
         return False
     finally:
         with contextlib.suppress(Exception):
