@@ -113,7 +113,7 @@ BENCH_SERVICE = ServiceDefinition(
     description="Benchmark service: consumes its own ApplicationWithdrawn events.",
     registry=REGISTRY,
     package_file=__file__,
-    subscriptions=(Subscription(EVENT, record_withdrawal),),
+    subscriptions=(Subscription(EVENT, record_withdrawal, "record_withdrawal"),),
     publishes=(EVENT,),
 )
 

@@ -37,7 +37,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -495,7 +495,7 @@ async def migrate(database_url: str) -> None:
 
 
 async def open_cohort(url: str, token: str, cohort_id: str) -> None:
-    today = date.today()
+    today = datetime.now(UTC).date()
     body = {
         "id": cohort_id,
         "programme": "ict",

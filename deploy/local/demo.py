@@ -21,7 +21,7 @@ import os
 import random
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -81,7 +81,7 @@ async def wait_for(what: str, probe: Any, timeout: float = 120) -> Any:
 def applicant(fake: Faker, rng: random.Random, cohort: str, districts: list[str]) -> dict[str, Any]:
     specialism = rng.choice(SPECIALISMS)
     reason = rng.choices(["caring", "caring_covid_unemployed", "long_term_unemployed"], [0.7, 0.15, 0.15])[0]
-    start = date.today() - timedelta(days=rng.randint(200, 3000))
+    start = datetime.now(UTC).date() - timedelta(days=rng.randint(200, 3000))
     form: dict[str, Any] = {
         "cohort_id": cohort,
         "given_name": fake.first_name(),
@@ -106,7 +106,7 @@ def applicant(fake: Faker, rng: random.Random, cohort: str, districts: list[str]
             "max_travel_km": rng.choice([15, 25, 40, 60]),
             "visible_to_regions": [],
             "visible_to_councils": [],
-            "earliest_start": (date.today() + timedelta(days=rng.randint(30, 120))).isoformat(),
+            "earliest_start": (datetime.now(UTC).date() + timedelta(days=rng.randint(30, 120))).isoformat(),
         },
         "privacy_notice_version": "2026-09",
         "consent_to_processing": True,

@@ -4,7 +4,7 @@ move as the window opens, closes and selection is closed (after which candidates
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -44,7 +44,7 @@ async def state_on_cohort_page(page: Any, platform: RunningPlatform, state: str)
 async def test_a_window_is_followed_to_its_cohort_page_configured_as_a_draft_and_its_states_move(
     platform: RunningPlatform, page: Any
 ) -> None:
-    today = date.today()
+    today = datetime.now(UTC).date()
     await page.goto(platform.sign_in_link(Role.ADMIN, "admin-1"))
     await page.get_by_role("button", name="Continue").click()
     await page.goto(platform.url("/applications/admin/cohorts"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -30,7 +30,7 @@ async def test_an_admin_opens_a_cohort_and_candidates_can_start_applying(
     await check_page(page, "admin-application-windows")
 
     # Wrong first: a name with capitals, no programme, closing before opening.
-    today = date.today()
+    today = datetime.now(UTC).date()
     await page.fill("#id", "Planning 2027")
     await page.fill("#title", "Return to Planning 2027")
     await fill_date(page, "opens", today + timedelta(days=10))

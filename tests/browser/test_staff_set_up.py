@@ -24,6 +24,7 @@ async def open_send_form(page: Any, link_name: str) -> None:
     """Follow the row's link to the send form; the service that registered them tells
     notifications by an event, so the form may need a moment (the page says to reload)."""
     await page.get_by_role("link", name=link_name).click()
+    await page.wait_for_url("**/notifications/admin/staff/send?*")  # not the page the link was on
     for _ in range(60):
         if await page.get_by_label("Their e-mail address").count():
             return

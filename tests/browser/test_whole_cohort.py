@@ -14,7 +14,7 @@ first admin) is set up outside the pages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -248,7 +248,7 @@ async def send_staff_link(page: Any, link_name: str, name: str, email: str) -> N
 async def test_a_whole_cohort_runs_from_a_new_window_to_a_certificate_through_the_pages(
     platform: RunningPlatform, page: Any, browser: Any, tmp_path: Path
 ) -> None:
-    today = date.today()
+    today = datetime.now(UTC).date()
     video = tmp_path / "me.mp4"
     video.write_bytes(MP4)
 

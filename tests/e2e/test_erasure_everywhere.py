@@ -4,7 +4,8 @@ refused for an ongoing career break of 11 whole months; assessment screens the o
 shortlist, takes their second stages (with videos) to two assessors registered through its API,
 who score them blind, and closes the cohort with two places and a waiting list of two. The person
 is selected, enrolled on training by the selection, proposed to a council (claimed, approved,
-signed in from the e-mailed link) and hired; a waitlisted applicant is kept out of the pool.
+signed in from the e-mailed link), interviewed at a time they booked and hired by accepting the
+council's offer; a waitlisted applicant is kept out of the pool.
 Then the person is erased: every service processes CandidateErased; no API of any service answers
 with them, no outbox row or stored row of any schema holds them, their video is gone, every figure
 (applications' funnel, reach by region and council, fairness and savings; assessment's funnel;
@@ -460,12 +461,33 @@ async def test_an_erased_hire_is_gone_from_every_service_every_figure_stays_and_
             form["email"],
             form["phone"],
         )
-        hired = await match.post(
-            f"/matches/{match_id}/outcome",
-            json={"hired": True, "start_date": "2027-04-06", "hours_per_week": 30, "salary_band": SALARY},
+        # They book an interview from the times proposed (the council records feedback on it), and
+        # are hired by accepting the council's offer: interviews, offers and the interview noted
+        # for its reminder are among what erasure must leave nothing of.
+        at = (datetime.now(UTC) + timedelta(days=9)).replace(microsecond=0)
+        proposal = await match.post(
+            f"/matches/{match_id}/interview-slots",
+            json={"slots": [{"starts_at": at.isoformat(), "place": "Civic Centre, room 2"}]},
             headers=council,
         )
-        assert hired.json()["status"] == "hired", hired.text
+        assert proposal.status_code == 201, proposal.text
+        interview_id = proposal.json()["interview_id"]
+        booked = await match.post(f"/interviews/{interview_id}/booking", json={"slot": 0}, headers=candidate)
+        assert booked.status_code == 200, booked.text
+        feedback = {"ratings": dict.fromkeys(("skills", "experience", "communication", "values"), 4)}
+        recorded = await match.put(
+            f"/interviews/{interview_id}/feedback",
+            json={**feedback, "recommendation": "offer", "notes": "Strong on data."},
+            headers=council,
+        )
+        assert recorded.status_code == 200, recorded.text
+        offer = {"salary_pence": 3_300_000, "start_date": "2027-04-06", "hours_per_week": 30}
+        offered = await match.post(f"/matches/{match_id}/offer", json=offer, headers=council)
+        assert offered.status_code == 201, offered.text
+        hired = await match.post(
+            f"/offers/{offered.json()['offer_id']}/response", json={"response": "accepted"}, headers=candidate
+        )
+        assert hired.json()["status"] == "accepted", hired.text
 
         async def journey_shows_hired() -> bool:
             view = await ok(apps, f"/applications/{application_id}", candidate)
@@ -475,7 +497,7 @@ async def test_an_erased_hire_is_gone_from_every_service_every_figure_stays_and_
 
         async def delivered_to_them() -> bool:
             log = await ok(notify, f"/deliveries?recipient_id={candidate_id}", admin)
-            return bool(log["total"])
+            return "interview_invited" in {d["template"] for d in log["items"]}
 
         await eventually(delivered_to_them, timeout=30, what="a message delivered to the candidate")
 
@@ -682,6 +704,19 @@ async def test_an_erased_hire_is_gone_from_every_service_every_figure_stays_and_
         for runtime in runtimes:
             stored = await stored_rows_with(runtime, their_words)
             assert stored == [], f"{runtime.definition.schema} still stores them: {stored}"
+        # Their interviews (the council's feedback on them), offers and the interview noted for its
+        # reminder are rows that name them by id only, which the search above does not look for.
+        for runtime, table in (
+            (matching, "interviews"),
+            (matching, "offers"),
+            (notifications, "interview_notes"),
+        ):
+            async with runtime.engine.connect() as conn:
+                left = await conn.execute(
+                    text(f"SELECT count(*) FROM {runtime.definition.schema}.{table} WHERE candidate_id = :c"),
+                    {"c": candidate_id},
+                )
+                assert left.scalar_one() == 0, f"{table} still holds their rows"
         assert not [
             p for p in tmp_path.rglob("*") if p.is_file() and words["person"].encode() in p.read_bytes()
         ]

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from rtw_platform import dlq
+from rtw_platform.metrics import MESSAGES_CONSUMED
 from rtw_platform.testing.probe import Behaviour, effect_count, probe_definition
 from rtw_platform.testing.waiting import eventually
 
@@ -75,6 +76,31 @@ async def test_a_transient_failure_succeeds_on_redelivery(
     assert behaviour.attempts[event.event_id] == 3
     counts = await dlq.count(probe.settings.amqp_url.get_secret_value(), probe.queue_names)
     assert counts == {probe.queue_names[0]: 0}
+
+
+async def test_an_event_waiting_for_an_earlier_one_is_retried_and_counted_apart(
+    start_service: Callable[..., Any], probe_tables: str, publish_raw: Callable[..., Any]
+) -> None:
+    event = probe_event()
+    behaviour = Behaviour(unknown_times={event.event_id: 2})
+    probe = await start_service(probe_definition(behaviour))
+    queue = probe.queue_names[0]
+    before = _consumed(probe.definition.name, queue)
+    await publish_raw(event.model_dump_json().encode(), message_id=str(event.event_id))
+
+    assert await eventually(lambda: effect_count(probe.engine, event.event_id), what="the effect")
+    assert behaviour.attempts[event.event_id] == 3
+    after = _consumed(probe.definition.name, queue)
+    assert after["not_yet_known"] - before["not_yet_known"] == 2  # waiting, not failing
+    assert after["retried"] == before["retried"]
+    assert (await dlq.count(probe.settings.amqp_url.get_secret_value(), [queue]))[queue] == 0
+
+
+def _consumed(service: str, queue: str) -> dict[str, float]:
+    return {
+        outcome: MESSAGES_CONSUMED.labels(service, queue, outcome)._value.get()
+        for outcome in ("retried", "not_yet_known")
+    }
 
 
 async def test_a_message_that_always_fails_ends_in_the_dlq_after_the_delivery_limit(

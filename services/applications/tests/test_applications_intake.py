@@ -223,6 +223,45 @@ async def test_submitting_is_idempotent_on_the_client_request_id(
     assert len(await outbox(service, "ApplicationSubmitted")) == 1
 
 
+async def test_one_application_sent_six_times_at_once_is_kept_once(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    """Six sends of one new person's application at once (a partner's retry storm): one person,
+    one application, one ApplicationSubmitted; the others are told it exists (409), never a 500."""
+    form = make_application()
+    headers = bearer(admin_token(service))
+
+    answers = await asyncio.gather(
+        *(client.post("/applications", json=form, headers=headers) for _ in range(6))
+    )
+
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 5, [a.text[:200] for a in answers]
+    reference = next(a.json()["reference"] for a in answers if a.status_code == 201)
+    assert all(reference in a.json()["detail"] for a in answers if a.status_code == 409)
+    assert len(await outbox(service, "ApplicationSubmitted")) == 1
+    async with service.engine.connect() as conn:
+        people = await conn.scalar(
+            text("SELECT count(*) FROM applications.candidates WHERE email = :e"),
+            {"e": form["email"].lower()},
+        )
+    assert people == 1
+
+
+async def test_one_idempotency_key_sent_six_times_at_once_answers_one_application(
+    client: httpx.AsyncClient, service: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    form = make_application()
+    headers = {"Idempotency-Key": "partner-storm", **bearer(admin_token(service))}
+
+    answers = await asyncio.gather(
+        *(client.post("/applications", json=form, headers=headers) for _ in range(6))
+    )
+
+    assert [a.status_code for a in answers] == [201] * 6, [a.text[:200] for a in answers]
+    assert len({a.json()["application_id"] for a in answers}) == 1
+    assert len(await outbox(service, "ApplicationSubmitted")) == 1
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

@@ -13,7 +13,10 @@ pytestmark = pytest.mark.unit
 
 DECIDED = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 moments = st.datetimes(
-    min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)
+    # hypothesis takes naive bounds and adds the zone itself
+    min_value=datetime(2020, 1, 1),  # noqa: DTZ001
+    max_value=datetime(2035, 12, 31),  # noqa: DTZ001
+    timezones=st.just(UTC),
 )
 offsets = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 import jwt
 import pytest
@@ -800,6 +801,65 @@ async def test_an_interview_invitation_tells_the_candidate_the_day_time_and_plac
     assert when in mail.text
     assert f"{where}{place}" in mail.text
     assert f"{PORTAL}/matching/my/interest" in mail.text
+
+
+def calendar_of(mail: Any) -> str:
+    """The calendar invitation attached to a received mail (exactly one)."""
+    [part] = [p for p in mail.message.walk() if p.get_content_type() == "text/calendar"]
+    assert part.get_param("method") == "REQUEST"
+    text: str = part.get_payload(decode=True).decode("utf-8")
+    return text
+
+
+async def test_a_booked_interview_invites_both_with_a_calendar_file_and_reminds_both_the_day_before(
+    service: Any, smtp_server: Any
+) -> None:
+    priya, powys = Candidate(), Council(name="Powys", vacancy_title="Service desk analyst")
+    await service.deliver(submitted(priya))
+    await known_council(service, powys)
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    event = interview_invited(powys, priya, starts, "County Hall, room 4")
+    await service.deliver(event)
+
+    to_candidate = (await smtp_server.wait_for(priya.email, count=2))[1]
+    to_council = (await smtp_server.wait_for(powys.contact_email, count=2))[1]
+    assert to_council.subject.startswith("Interview booked: Service desk analyst")
+    for mail, address in ((to_candidate, priya.email), (to_council, powys.contact_email)):
+        calendar = calendar_of(mail).replace("\r\n ", "").replace("\n ", "")
+        assert f"DTSTART:{starts:%Y%m%dT%H%M%SZ}" in calendar
+        assert f"UID:interview-{event.match_id}-1@returntowork" in calendar
+        assert f"mailto:{address}" in calendar
+    # Nothing is due until the day before (UK time); then each is reminded once.
+    assert await run_reminders(service, starts - timedelta(days=3)) == 0
+    day_before = (starts - timedelta(days=1)).astimezone(ZoneInfo("Europe/London")).replace(hour=9, minute=0)
+    assert await run_reminders(service, day_before) == 1
+    assert await run_reminders(service, day_before) == 0
+    reminded = (await smtp_server.wait_for(priya.email, count=3))[2]
+    assert reminded.subject == "Reminder: your interview with Powys is tomorrow"
+    council_reminder = (await smtp_server.wait_for(powys.contact_email, count=3))[2]
+    assert council_reminder.subject == "Reminder: interview tomorrow for Service desk analyst"
+
+
+async def test_an_erased_candidates_interview_is_forgotten(service: Any, smtp_server: Any) -> None:
+    priya, powys = Candidate(), Council(name="Powys")
+    await service.deliver(submitted(priya))
+    await known_council(service, powys)
+    await service.deliver(interview_invited(powys, priya, datetime.now(UTC) + timedelta(days=3), "Room 4"))
+    async with service.runtime.engine.connect() as conn:
+        held = await conn.execute(
+            text("SELECT count(*) FROM notifications.interview_notes WHERE candidate_id = :c"),
+            {"c": priya.id},
+        )
+        assert held.scalar_one() == 1
+
+    await service.deliver(erased(priya))
+
+    async with service.runtime.engine.connect() as conn:
+        left = await conn.execute(
+            text("SELECT count(*) FROM notifications.interview_notes WHERE candidate_id = :c"),
+            {"c": priya.id},
+        )
+        assert left.scalar_one() == 0
 
 
 EVIL_TITLE = "Analyst - apply at https://evil.example/jobs or www.evil.example"

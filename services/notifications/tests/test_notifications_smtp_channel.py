@@ -172,3 +172,23 @@ async def test_an_international_address_is_sent_as_utf8(smtp_server: Any) -> Non
     assert mail.envelope_to == ["siân.jones@enghraifft.cymru"]
     assert mail.message["To"].addresses[0].addr_spec == "siân.jones@enghraifft.cymru"
     assert mail.subject == "Croeso, Siân"
+
+
+CALENDAR = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nLOCATION:Neuadd y Sir\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+
+
+@pytest.mark.parametrize("to", ["priya@example.org", "siân@example.org"])
+async def test_a_calendar_invitation_is_attached_as_a_request(smtp_server: Any, to: str) -> None:
+    channel = channel_to(smtp_server)
+    await channel.send(email(1, to=to, calendar=CALENDAR))
+    await channel.close()
+
+    [mail] = smtp_server.received
+    assert mail.message.get_content_type() == "multipart/mixed"
+    [invitation] = [part for part in mail.message.walk() if part.get_content_type() == "text/calendar"]
+    assert invitation.get_param("method") == "REQUEST"
+    assert invitation.get_filename() == "invite.ics"
+    assert invitation.get_payload(decode=True).decode("utf-8") == CALENDAR
+    assert mail.text.strip() == "Text of message 1"
+    assert mail.html.strip() == "<p>HTML of message 1</p>"
+    assert mail.message["X-RTW-Reference"] == "ref-1"

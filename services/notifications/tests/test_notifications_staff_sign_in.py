@@ -17,6 +17,7 @@ from rtw_contracts.examples import example
 from rtw_notifications.models import StaffAddress
 from rtw_platform.auth import Principal, Purpose, Role, issue_session_token, verify_token
 from rtw_platform.testing.fixtures import app_for
+from rtw_platform.testing.forms import refused as refused_form
 from rtw_platform.testing.links import token_of
 from rtw_platform.testing.mail import Mailbox
 from sqlmodel import select
@@ -131,9 +132,10 @@ async def test_a_retired_assessor_is_sent_nothing(service: Notifications, smtp_s
         asked = await anyone.post("/staff/sign-in", data={"csrf_token": CSRF, "email": "jo@example.org"})
         assert asked.headers["location"] == "/staff/sign-in/check-your-email"
     async with browser(service, ADMIN) as admin:
-        refused = await admin.post(
+        refused = await refused_form(
+            admin,
             "/admin/staff/send",
-            data={
+            {
                 "csrf_token": CSRF,
                 "role": "assessor",
                 "staff_id": "jo-okafor",
@@ -141,7 +143,6 @@ async def test_a_retired_assessor_is_sent_nothing(service: Notifications, smtp_s
                 "email": "jo@example.org",
             },
         )
-        assert refused.status_code == 400
         assert "Jo Okafor is retired: make them active again" in refused.text
         assert "Retired: none sent" in (await admin.get("/admin/staff")).text
     assert len(await service.deliveries(template="staff_sign_in_link")) == 1
@@ -202,9 +203,10 @@ async def test_bad_answers_and_unknown_staff_are_said_clearly(service: Notificat
         assert "has not heard of assessor nobody yet" in unheard.text
         no_role = await admin.get("/admin/staff/send", params={"role": "wizard"})
         assert no_role.status_code == 404
-        bad = await admin.post(
+        bad = await refused_form(
+            admin,
             "/admin/staff/send",
-            data={
+            {
                 "csrf_token": CSRF,
                 "role": "assessor",
                 "staff_id": "jo-okafor",
@@ -212,7 +214,15 @@ async def test_bad_answers_and_unknown_staff_are_said_clearly(service: Notificat
                 "email": "not an address",
             },
         )
-        assert bad.status_code == 400
+        assert 'value="not an address"' in bad.text
+        odd_id = "sam admin " * 20  # too long for the page's address: the form keeps it, not the URL
+        bad_admin = await refused_form(
+            admin,
+            "/admin/staff/send",
+            {"csrf_token": CSRF, "role": "admin", "staff_id": odd_id, "name": "Sam", "email": "sam@x.org"},
+        )
+        assert "A staff id is 2 to 100 letters" in bad_admin.text
+        assert "Send a programme admin a sign-in link" in bad_admin.text
         assert "Enter an e-mail address in the correct format" in bad.text
         assert "Enter their name" in bad.text
         await admin.post(
@@ -225,9 +235,10 @@ async def test_bad_answers_and_unknown_staff_are_said_clearly(service: Notificat
                 "email": "sam@lga.example.org",
             },
         )
-        taken = await admin.post(
+        taken = await refused_form(
+            admin,
             "/admin/staff/send",
-            data={
+            {
                 "csrf_token": CSRF,
                 "role": "assessor",
                 "staff_id": "jo-okafor",
@@ -235,11 +246,11 @@ async def test_bad_answers_and_unknown_staff_are_said_clearly(service: Notificat
                 "email": "sam@lga.example.org",
             },
         )
-        assert taken.status_code == 400
+        assert "Send assessor Jo Okafor a sign-in link" in taken.text
         assert "sam@lga.example.org is already the address of programme admin Sam (sam.admin)" in taken.text
     async with browser(service) as anyone:
-        wrong = await anyone.post("/staff/sign-in", data={"csrf_token": CSRF, "email": "nope"})
-        assert wrong.status_code == 400
+        wrong = await refused_form(anyone, "/staff/sign-in", {"csrf_token": CSRF, "email": "nope"})
+        assert 'value="nope"' in wrong.text
         assert "Enter an e-mail address in the correct format" in wrong.text
     assert [a.email for a in await addresses(service)] == ["sam@lga.example.org"]
 

@@ -133,6 +133,33 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "time": "14:00",
         "place": "Civic Centre, room 2",
     },
+    "interview_booked": {
+        "vacancy": "Data analyst (returner)",
+        "council": "Walsall",
+        "day": "27 January 2021",
+        "time": "14:00",
+        "place": "Civic Centre, room 2",
+    },
+    "interview_slots_proposed": {"vacancy": "Data analyst (returner)", "council": "Walsall", "slots": 3},
+    "interview_reminder": {
+        "vacancy": "Data analyst (returner)",
+        "council": "Walsall",
+        "time": "14:00",
+        "place": "Civic Centre, room 2",
+    },
+    "interview_reminder_council": {
+        "vacancy": "Data analyst (returner)",
+        "council": "Walsall",
+        "time": "14:00",
+        "place": "Civic Centre, room 2",
+    },
+    "offer_made": {"vacancy": "Data analyst (returner)", "council": "Walsall"},
+    "offer_answered": {
+        "vacancy": "Data analyst (returner)",
+        "vacancy_id": VACANCY_ID,
+        "answer": "accepted",
+        "accepted": True,
+    },
     "second_stage_reminder": {
         "reference": "RTW-ICT-000123",
         "application_id": APPLICATION_ID,
@@ -179,7 +206,7 @@ TEMPLATES = Path(rtw_notifications.__file__).parent / "templates"
 def test_every_template_has_a_context_here() -> None:
     # If a template is added, this test must learn the values it is worded with.
     assert set(template_names()) == set(CONTEXTS)
-    assert len(template_names()) == 26
+    assert len(template_names()) == 32
 
 
 @pytest.mark.parametrize("template", sorted(CONTEXTS))

@@ -43,8 +43,8 @@ from rtw_notifications.use_cases import (
     reminders,
     staff,
 )
-from rtw_notifications.use_cases.candidates import NotYetKnown
 from rtw_platform.auth import Principal, Role
+from rtw_platform.consumer_failures import NotYetKnown
 from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.testing.fake_uow import FakeUnitOfWork
 
@@ -514,6 +514,9 @@ def test_the_composition_root_binds_handlers_under_the_names_they_always_had() -
         "candidate_hired",
         "assessor_changed",
         "provider_changed",
+        "interview_slots_proposed",
+        "offer_made",
+        "offer_answered",
     ]
     listed = [s.name for s in SERVICE.subscriptions]
     assert listed[: len(names)] == names

@@ -130,7 +130,7 @@ def submitted(learner: Learnt, **changes: Any) -> ApplicationSubmitted:
         "family_name": "Okafor",
     }
     if learner.programme == "social_work":
-        two_years_ago = date.today().replace(day=1) - timedelta(days=730)
+        two_years_ago = datetime.now(UTC).date().replace(day=1) - timedelta(days=730)
         values |= {
             "reference": "RTW-SW-000042",
             "specialisms": [],
@@ -583,7 +583,7 @@ async def cpd(
     kind: str,
     **extra: Any,
 ) -> httpx.Response:
-    body = {"day": (date.today() - timedelta(days=3)).isoformat(), "days": days, "kind": kind}
+    body = {"day": (datetime.now(UTC).date() - timedelta(days=3)).isoformat(), "days": days, "kind": kind}
     body |= {"description": f"{kind} learning"} | extra
     return await client.post(f"/enrolments/{enrolment_id}/cpd", json=body, headers=auth(service, TRAINER))
 
@@ -602,7 +602,12 @@ async def test_social_work_completes_only_once_the_cpd_ledger_is_met(
     assert await outbox(service, "TrainingCompleted", learner.application_id) == []
 
     future = await cpd(
-        client, service, enrolment_id, 1, "structured", day=(date.today() + timedelta(days=2)).isoformat()
+        client,
+        service,
+        enrolment_id,
+        1,
+        "structured",
+        day=(datetime.now(UTC).date() + timedelta(days=2)).isoformat(),
     )
     assert future.status_code == 422
     assert "future" in future.text

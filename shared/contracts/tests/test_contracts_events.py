@@ -59,6 +59,9 @@ EXPECTED_ROUTING_KEYS = {
     "match.proposed.v1": "matching",
     "match.reach-out-sent.v1": "matching",
     "match.interview-invited.v1": "matching",
+    "match.interview-slots-proposed.v1": "matching",
+    "match.offer-made.v1": "matching",
+    "match.offer-answered.v1": "matching",
     "match.responded.v1": "matching",
     "match.candidate-hired.v1": "matching",
     "skills.gap-identified.v1": "matching",
@@ -245,7 +248,7 @@ def test_invalid_json_is_a_validation_error() -> None:
 
 
 def test_naive_datetimes_are_rejected() -> None:
-    naive = datetime(2020, 10, 2, 10, 0)
+    naive = datetime(2020, 10, 2, 10, 0)  # noqa: DTZ001 (naive on purpose)
     with pytest.raises(ValidationError, match="occurred_at"):
         example(ApplicationWithdrawn, occurred_at=naive)
     with pytest.raises(ValidationError, match="withdrawn_at"):

@@ -26,11 +26,13 @@ from rtw_platform.auth import (
     issue_session_token,
     issue_token,
     redeem_once,
+    redeem_sign_in_link,
     require,
     sign_in_link,
     verify_session_token,
     verify_token,
 )
+from rtw_platform.errors import Forbidden
 from rtw_platform.settings import ServiceSettings
 from sqlalchemy.exc import IntegrityError
 
@@ -418,3 +420,64 @@ async def test_a_single_use_token_is_redeemed_once_and_refused_after_and_only_it
     assert await redeem_once(uow, _UsedTokens, "link-2") is True
     assert len(uow.kept) == 2
     assert "link-1" not in uow.kept  # only its hash
+
+
+def _redeem(uow: Any, token: str, roles: set[Role]) -> Any:
+    return redeem_sign_in_link(
+        uow, _UsedTokens, SECRET, token, roles=roles, wrong_role="Not yours.", ask_again="Ask again."
+    )
+
+
+async def test_a_sign_in_link_is_redeemed_once_for_the_roles_it_may_sign_in() -> None:
+    uow: Any = _KeyedUnitOfWork()
+    candidate = Principal("c-1", Role.CANDIDATE)
+    link = issue_token(SECRET, candidate, purpose=Purpose.SIGN_IN, ttl=timedelta(minutes=30))
+
+    assert await _redeem(uow, link, {Role.CANDIDATE, Role.ADMIN}) == candidate
+    with pytest.raises(Forbidden, match=r"^This sign-in link was already used\. Ask again\.$"):
+        await _redeem(uow, link, {Role.CANDIDATE})
+
+
+async def test_a_sign_in_link_for_another_role_is_refused_and_stays_unused() -> None:
+    uow: Any = _KeyedUnitOfWork()
+    recruiter = Principal("r-1", Role.RECRUITER, council_id=str(uuid4()))
+    link = issue_token(SECRET, recruiter, purpose=Purpose.SIGN_IN, ttl=timedelta(minutes=30))
+
+    with pytest.raises(Forbidden, match=r"^Not yours\.$"):
+        await _redeem(uow, link, {Role.CANDIDATE})
+    assert uow.kept == {}  # refused before it was used up
+    assert await _redeem(uow, link, {Role.RECRUITER}) == recruiter
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        issue_token(SECRET, ADMIN, purpose=Purpose.ACCESS),  # not a sign-in link
+        issue_token(OTHER_SECRET, ADMIN, purpose=Purpose.SIGN_IN),  # not signed by us
+        issue_token(SECRET, ADMIN, purpose=Purpose.SIGN_IN, now=YESTERDAY),  # expired
+        "not-a-token",
+    ],
+)
+async def test_a_link_that_is_not_a_valid_sign_in_link_is_refused_saying_why(token: str) -> None:
+    uow: Any = _KeyedUnitOfWork()
+
+    with pytest.raises(Forbidden, match=r"^This sign-in link cannot be used: .+\. Ask again\.$"):
+        await _redeem(uow, token, set(Role))
+    assert uow.kept == {}
+
+
+def test_only_admins_and_the_candidate_themself_reach_a_candidates_things() -> None:
+    mine, theirs = uuid4(), uuid4()
+    candidate = Principal(str(mine), Role.CANDIDATE)
+
+    assert candidate.is_candidate(mine)
+    assert candidate.is_candidate(str(mine))
+    assert candidate.reaches_candidate(mine)
+    assert not candidate.is_candidate(theirs)
+    assert not candidate.reaches_candidate(theirs)
+    assert ADMIN.reaches_candidate(theirs)
+    assert not ADMIN.is_candidate(theirs)
+    for role in set(Role) - {Role.ADMIN, Role.CANDIDATE}:
+        someone = Principal(str(mine), role)  # another role with the same subject reaches nothing
+        assert not someone.is_candidate(mine)
+        assert not someone.reaches_candidate(mine)

@@ -117,7 +117,7 @@ async def test_a_candidate_erased_handler_is_followed_by_the_deletion_of_their_o
         handled.append(event.candidate_id)
 
     subscription = with_platform_erasure(
-        Subscription(CandidateErased, forget_the_candidate), dead_letters=None
+        Subscription(CandidateErased, forget_the_candidate, "forget"), dead_letters=None
     )
     factory = UnitOfWorkFactory(probe_engine, REGISTRY.metadata)
     async with factory() as uow:
@@ -125,7 +125,7 @@ async def test_a_candidate_erased_handler_is_followed_by_the_deletion_of_their_o
         await uow.commit()
 
     assert handled == [priya]
-    assert subscription.name == "forget_the_candidate"  # the inbox key is unchanged
+    assert subscription.key == "forget"  # the inbox key is unchanged
     assert await outbox(probe_engine) == [(amaras.event_id, amara, False)]
 
 
@@ -133,7 +133,7 @@ async def test_other_subscriptions_are_left_as_they_are() -> None:
     async def record(event: Any, uow: UnitOfWork) -> None:
         return None
 
-    subscription = Subscription(ApplicationWithdrawn, record)
+    subscription = Subscription(ApplicationWithdrawn, record, "record")
 
     assert with_platform_erasure(subscription, dead_letters=None) is subscription
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -20,6 +19,7 @@ from fastapi import (
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 from rtw_contracts import Programme
+from rtw_platform import clock
 from rtw_platform.auth import AdminOnly, CurrentPrincipal, Principal, Role, authenticated
 from rtw_platform.body_limit import accepts_body_up_to
 from rtw_platform.errors import Forbidden, Invalid, NotFound
@@ -77,10 +77,6 @@ def _store(request: Request) -> FileStore:
     return store
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
-
-
 # --------------------------------------------------------------------------- cohorts
 
 
@@ -90,7 +86,7 @@ async def list_cohorts(
     open_now: Annotated[bool, Query(description="Only those open today.")] = False,
 ) -> list[CohortView]:
     """The programme's cohorts and their application windows (public)."""
-    today = _today()
+    today = clock.today()
     found = await cohorts.list_cohorts(uow, open_on=today if open_now else None)
     return [cohorts.view(c, today) for c in found]
 
@@ -101,7 +97,7 @@ async def save_cohort(cohort_id: str, cohort: CohortIn, uow: UnitOfWorkDep, _: A
     if cohort.id != cohort_id:
         raise Invalid([("id", f"must match the address ({cohort_id})")])
     saved = await cohorts.save_cohort(uow, cohort)
-    return cohorts.view(saved, _today())
+    return cohorts.view(saved, clock.today())
 
 
 # --------------------------------------------------------------------------- signing in
@@ -145,7 +141,7 @@ async def start_draft(body: NewDraft, request: Request, uow: UnitOfWorkDep) -> S
     """Start an application to a cohort. The address is e-mailed a link to continue (nobody is
     signed in by typing an address); the answer is the same whether the address is known or not."""
     await limit_link_request(request, uow, RateLimitWindow, str(body.email))
-    await intake.start_draft(body, uow, _issuer(request), _today())
+    await intake.start_draft(body, uow, _issuer(request), clock.today())
     return SignInRequested(message=LINK_SENT)
 
 
@@ -156,7 +152,7 @@ async def start_another(
     """A signed-in candidate starts (or resumes) an application to a cohort."""
     if principal.role is not Role.CANDIDATE:
         raise Forbidden("Only candidates apply.")
-    application = await intake.start_draft_as(principal, cohort_id, uow, _today())
+    application = await intake.start_draft_as(principal, cohort_id, uow, clock.today())
     return await _view(uow, application)
 
 
@@ -193,7 +189,7 @@ async def submit_whole(
     if caller is None:  # an anonymous submission e-mails a link: limited as every link is
         await limit_link_request(request, uow, RateLimitWindow, str(body.email))
     result = await intake.submit_whole(
-        body, uow, _issuer(request), caller=caller, client_request_id=idempotency_key, today=_today()
+        body, uow, _issuer(request), caller=caller, client_request_id=idempotency_key, today=clock.today()
     )
     if isinstance(result, intake.LinkSent):
         response.status_code = status.HTTP_202_ACCEPTED
@@ -277,7 +273,7 @@ async def submit(
 ) -> ApplicationReceipt:
     """Submit a finished draft."""
     application = await intake.submit(
-        application_id, principal, uow, client_request_id=idempotency_key, today=_today()
+        application_id, principal, uow, client_request_id=idempotency_key, today=clock.today()
     )
     assert application.reference is not None
     return ApplicationReceipt(

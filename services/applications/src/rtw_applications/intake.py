@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
@@ -16,8 +16,8 @@ from rtw_contracts import (
     Language,
     Programme,
 )
-from rtw_platform import reference
-from rtw_platform.auth import InvalidToken, Principal, Purpose, Role, redeem_once, verify_token
+from rtw_platform import auth, clock, reference
+from rtw_platform.auth import InvalidToken, Principal, Purpose, Role, verify_token
 from rtw_platform.errors import AlreadyApplied, Conflict, Forbidden, Invalid, NotFound, Refusal
 from rtw_platform.uow import UnitOfWork
 from sqlalchemy import String, any_, bindparam, func, insert, text
@@ -51,10 +51,6 @@ class LinkSent:
     address was known, and anything of its account, stays with the address's owner."""
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def candidate_by_email(uow: UnitOfWork, email: str) -> Candidate | None:
     """The candidate with this e-mail address (any case)."""
     statement = select(Candidate).where(Candidate.email == email.lower())
@@ -69,7 +65,7 @@ async def _new_candidate(uow: UnitOfWork, email: str, answers: ApplicationAnswer
         family_name=answers.family_name,
         phone=answers.phone,
         preferred_language=(answers.preferred_language or Language.EN).value,
-        created_at=_now(),
+        created_at=clock.now(),
     )
     uow.session.add(candidate)
     return candidate
@@ -118,8 +114,8 @@ async def start_draft(
         programme=cohort.programme,
         status=domain.Stage.DRAFT.value,
         answers=names.model_dump(mode="json", exclude_none=True),
-        created_at=_now(),
-        updated_at=_now(),
+        created_at=clock.now(),
+        updated_at=clock.now(),
     )
     uow.session.add(application)
     try:
@@ -162,8 +158,8 @@ async def start_draft_as(principal: Principal, cohort_id: str, uow: UnitOfWork, 
         programme=cohort.programme,
         status=domain.Stage.DRAFT.value,
         answers={},
-        created_at=_now(),
-        updated_at=_now(),
+        created_at=clock.now(),
+        updated_at=clock.now(),
     )
     uow.session.add(application)
     await uow.commit()
@@ -184,15 +180,15 @@ async def request_sign_in(
 async def redeem_sign_in_link(token: str, uow: UnitOfWork, secret: str) -> Principal:
     """Who a sign-in link is for, once: a candidate's e-mailed link or a staff member's link from
     `rtw token issue --link`. Recruiters sign in at matching, which knows them."""
-    try:
-        principal = verify_token(secret, token, purpose=Purpose.SIGN_IN)
-    except InvalidToken as exc:
-        raise Forbidden(f"This sign-in link cannot be used: {exc}. Ask for a new one.") from None
-    if principal.role is Role.RECRUITER:
-        raise Forbidden("Council recruiters sign in with the link in their invitation e-mail.")
-    if not await redeem_once(uow, UsedSignInToken, token):
-        raise Forbidden("This sign-in link was already used. Ask for a new one.")
-    return principal
+    return await auth.redeem_sign_in_link(
+        uow,
+        UsedSignInToken,
+        secret,
+        token,
+        roles=set(Role) - {Role.RECRUITER},
+        wrong_role="Council recruiters sign in with the link in their invitation e-mail.",
+        ask_again="Ask for a new one.",
+    )
 
 
 async def exchange_sign_in(token: str, uow: UnitOfWork, issuer: TokenIssuer) -> tuple[UUID, str]:
@@ -227,7 +223,7 @@ async def save_answers(
         raise Conflict(f"Application {application.reference} was already submitted and cannot be changed.")
     merged = {**application.answers, **changes.model_dump(mode="json", exclude_unset=True)}
     application.answers = merged
-    application.updated_at = _now()
+    application.updated_at = clock.now()
     candidate = await uow.session.get(Candidate, application.candidate_id)
     if candidate is not None:
         for field in ("given_name", "family_name", "phone"):
@@ -488,7 +484,7 @@ def _new_application(
     answers: ApplicationAnswers,
     client_request_id: str | None,
 ) -> Application:
-    application = Application(**_draft(candidate.id, cohort, answers, client_request_id, _now()))
+    application = Application(**_draft(candidate.id, cohort, answers, client_request_id, clock.now()))
     uow.session.add(application)
     if command.equality_monitoring is not None:
         _store_equality(uow, application, command.equality_monitoring)
@@ -565,7 +561,7 @@ async def submit_newcomers(
             {"n": len(plain)},
         )
     ).scalars()
-    now = _now()
+    now = clock.now()
     candidates: list[_NewCandidateRow] = []
     applications: list[_NewApplicationRow] = []
     events: list[tuple[ApplicationSubmittedV2, ApplicationContactGiven]] = []
@@ -620,7 +616,7 @@ async def _submit(
 ) -> None:
     """Mark the application submitted and commit it with its event (and `also`, published only
     once the rows are written, so a lost race leaves nothing queued)."""
-    now = _now()
+    now = clock.now()
     number = (await uow.session.execute(text(NEXT_NUMBER))).scalar_one()
     event, contact = _mark_submitted(application, candidate, answers, number, now)
     uow.session.add(candidate)
@@ -775,7 +771,7 @@ def _store_equality(uow: UnitOfWork, application: Application, answers: Equality
             cohort_id=application.cohort_id,
             programme=application.programme,
             answers=answers.model_dump(mode="json", exclude_none=True),
-            recorded_at=_now(),
+            recorded_at=clock.now(),
         )
     )
 
@@ -790,7 +786,7 @@ async def record_equality_monitoring(
     existing = await uow.session.get(EqualityMonitoringAnswers, application.id)
     if existing is not None:
         existing.answers = answers.model_dump(mode="json", exclude_none=True)
-        existing.recorded_at = _now()
+        existing.recorded_at = clock.now()
         uow.session.add(existing)
     else:
         _store_equality(uow, application, answers)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from rtw_contracts import ApplicationWithdrawn, CandidateErased, Programme, WithdrawalReason
+from rtw_platform import clock
 from rtw_platform.auth import Principal
 from rtw_platform.counters import take_next
 from rtw_platform.erasure import ErasedPerson, erase_from_outbox
@@ -37,10 +38,6 @@ from .models import (
 NO_SUCH_CANDIDATE = "There is no candidate with that id."
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def withdraw(
     application_id: UUID, reason: WithdrawalReason, principal: Principal, uow: UnitOfWork
 ) -> Application:
@@ -53,7 +50,7 @@ async def withdraw(
         await uow.session.delete(application)
         await uow.commit()
         return application
-    now = _now()
+    now = clock.now()
     application.withdrawn_at = now
     await take_next(uow.session, application, "event_sequence")
     event = ApplicationWithdrawn(
@@ -120,7 +117,7 @@ async def erase_candidate(candidate_id: UUID, uow: UnitOfWork, store: FileStore)
     candidate = await uow.session.get(Candidate, candidate_id)
     if candidate is None or candidate.erased_at is not None:
         raise NotFound(NO_SUCH_CANDIDATE)
-    now = _now()
+    now = clock.now()
     applications = list(
         (await uow.session.exec(select(Application).where(Application.candidate_id == candidate_id))).all()
     )
@@ -201,7 +198,7 @@ async def export_candidate(
             entry["equality_monitoring"] = None if equality is None else equality.answers
         exported.append(entry)
     return {
-        "exported_at": _now().isoformat(),
+        "exported_at": clock.now().isoformat(),
         "candidate": {
             "candidate_id": str(candidate.id),
             "email": candidate.email,

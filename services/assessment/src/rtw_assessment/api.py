@@ -198,7 +198,7 @@ async def decisions(
     if (
         candidacy is None
         or candidacy.erased_at is not None
-        or (principal.role is Role.CANDIDATE and principal.subject != str(candidacy.candidate_id))
+        or not principal.reaches_candidate(candidacy.candidate_id)
     ):
         raise NotFound(appeals.NO_APPLICATION)
     rows = (

@@ -168,7 +168,7 @@ async def standing(uow: UnitOfWork, application_id: UUID, principal: Principal, 
     if principal.role is not Role.CANDIDATE:
         raise Forbidden("Only the candidate can appeal their own decision.")
     candidacy = await _candidacy(uow, application_id)
-    if principal.subject != str(candidacy.candidate_id):
+    if not principal.is_candidate(candidacy.candidate_id):
         raise NotFound(NO_APPLICATION)
     decision = await _latest_screening(uow, application_id)
     appeal = await _latest_appeal(uow, application_id)

@@ -18,13 +18,13 @@ from rtw_platform.sessions import SESSION_ENDED
 from . import erasure, lifecycle, screening, second_stage, selection
 
 SUBSCRIPTIONS = (
-    Subscription(ApplicationSubmittedV2, screening.screen_application),
-    Subscription(SecondStageSubmitted, second_stage.record_second_stage),
-    Subscription(ApplicationWithdrawn, selection.record_withdrawal),
-    Subscription(CandidateErased, erasure.erase_candidate),
-    Subscription(CohortScheduled, lifecycle.record_schedule),
-    Subscription(TrainingEnrolled, lifecycle.record_enrolment),
-    Subscription(TrainingCompleted, lifecycle.record_training_completed),
-    Subscription(CandidateHired, lifecycle.record_hire),
+    Subscription(ApplicationSubmittedV2, screening.screen_application, "screen_application"),
+    Subscription(SecondStageSubmitted, second_stage.record_second_stage, "record_second_stage"),
+    Subscription(ApplicationWithdrawn, selection.record_withdrawal, "record_withdrawal"),
+    Subscription(CandidateErased, erasure.erase_candidate, "erase_candidate"),
+    Subscription(CohortScheduled, lifecycle.record_schedule, "record_schedule"),
+    Subscription(TrainingEnrolled, lifecycle.record_enrolment, "record_enrolment"),
+    Subscription(TrainingCompleted, lifecycle.record_training_completed, "record_training_completed"),
+    Subscription(CandidateHired, lifecycle.record_hire, "record_hire"),
     SESSION_ENDED,  # a session signed out of anywhere ends here too
 )

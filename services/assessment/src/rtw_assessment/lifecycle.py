@@ -5,7 +5,7 @@ derived from (`domain.cohort_lifecycle`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from rtw_contracts import (
     AssessmentOutcome,
@@ -175,8 +175,3 @@ async def _second_stage_deadlines(uow: UnitOfWork, cohort_id: str, days: int) ->
         )
     ).all()
     return {str(app): (decided + timedelta(days=days)).date() for app, decided in rows}
-
-
-def today() -> date:
-    """Today (UTC), as the pages and use cases read it."""
-    return datetime.now(UTC).date()

@@ -10,6 +10,7 @@ from uuid import UUID
 from rtw_contracts import SecondStageSubmitted
 from rtw_contracts.questions import in_question_order
 from rtw_platform.auth import Principal
+from rtw_platform.consumer_failures import NotYetKnown
 from rtw_platform.errors import Conflict, Forbidden, Invalid, NotFound
 from rtw_platform.logging import get_logger
 from rtw_platform.uow import UnitOfWork
@@ -27,7 +28,7 @@ async def record_second_stage(event: SecondStageSubmitted, uow: UnitOfWork) -> N
     """Keep the submission (answers and where its video is) and assign assessors."""
     candidacy = await uow.session.get(Candidacy, event.application_id)
     if candidacy is None:
-        raise LookupError(
+        raise NotYetKnown(
             f"second stage for application {event.application_id}, which assessment has not "
             "screened yet; retrying"
         )

@@ -13,7 +13,7 @@ from rtw_platform.errors import Forbidden, NotFound
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.rate_limits import limit_link_request
 
-from . import councils, outreach, search, store
+from . import councils, interview_views, interviews, outreach, search, store
 from .councils import vacancy_for
 from .domain import ClaimStatus, Weights
 from .models import RateLimitWindow
@@ -288,7 +288,61 @@ async def outcome(
     return {"match_id": str(match.id), "status": match.status}
 
 
+@router.post("/matches/{match_id}/interview-slots", status_code=status.HTTP_201_CREATED, tags=["councils"])
+async def propose_interview_slots(
+    match_id: UUID, body: interviews.SlotsIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """Propose one to five interview times; the candidate books one on their page."""
+    return interview_views.interview_view(await interviews.propose_slots(uow, match_id, body, principal))
+
+
+@router.get("/matches/{match_id}/interviews", tags=["councils"])
+async def match_interviews(match_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal) -> dict[str, Any]:
+    """The match's interviews (proposed and booked, with feedback) and its latest offer."""
+    await outreach.councils_match(uow, match_id, principal)
+    return await interviews.of_match(uow, match_id)
+
+
+@router.put("/interviews/{interview_id}/feedback", tags=["councils"])
+async def interview_feedback(
+    interview_id: UUID, body: interviews.FeedbackIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """The panel's structured feedback on a booked interview (replaces any recorded before)."""
+    recorded = await interviews.record_feedback(uow, interview_id, body, principal)
+    return interview_views.interview_view(recorded)
+
+
+@router.post("/matches/{match_id}/offer", status_code=status.HTTP_201_CREATED, tags=["councils"])
+async def make_offer(
+    match_id: UUID, body: interviews.OfferIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """Offer the candidate the job (salary, start date); they accept or decline."""
+    return interview_views.offer_view(await interviews.make_offer(uow, match_id, body, principal))
+
+
 # --------------------------------------------------------------------------- candidates
+
+
+class BookingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slot: int = Field(ge=0, description="Which of the proposed times (0 for the first).")
+
+
+@router.post("/interviews/{interview_id}/booking", tags=["candidates"])
+async def book_interview(
+    interview_id: UUID, body: BookingIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """Book one of the times a council proposed (both are sent a calendar invitation)."""
+    return interview_views.interview_view(await interviews.book(uow, interview_id, body.slot, principal))
+
+
+@router.post("/offers/{offer_id}/response", tags=["candidates"])
+async def answer_offer(
+    offer_id: UUID, body: outreach.ResponseIn, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """Accept (you are hired) or decline a council's offer."""
+    return interview_views.offer_view(await interviews.answer_offer(uow, offer_id, body.response, principal))
 
 
 @router.get("/candidates/{candidate_id}/matches", tags=["candidates"])
@@ -296,10 +350,10 @@ async def my_matches(
     candidate_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> list[dict[str, Any]]:
     """Councils that reached out to you, and what followed."""
-    if principal.role is Role.CANDIDATE and principal.subject != str(candidate_id):
-        raise NotFound("There is no candidate with that id.")  # as for an unknown id
     if principal.role not in (Role.CANDIDATE, Role.ADMIN):
         raise Forbidden("Only the candidate can see their matches.")
+    if not principal.reaches_candidate(candidate_id):
+        raise NotFound("There is no candidate with that id.")  # as for an unknown id
     return await outreach.matches_for_candidate(uow, candidate_id)
 
 

@@ -32,7 +32,15 @@ from rtw_contracts import (
 )
 from rtw_contracts.types import GssCode
 from rtw_platform import reference
-from rtw_platform.auth import InvalidToken, Principal, Purpose, Role, issue_token, redeem_once, verify_token
+from rtw_platform.auth import (
+    InvalidToken,
+    Principal,
+    Purpose,
+    Role,
+    issue_token,
+    redeem_sign_in_link,
+    verify_token,
+)
 from rtw_platform.errors import Conflict, Forbidden, Invalid, NotFound
 from rtw_platform.uow import UnitOfWork
 from sqlalchemy import func
@@ -493,17 +501,18 @@ async def council_of_link(uow: UnitOfWork, token: str, *, secret: str) -> Counci
 
 async def recruiter_sign_in(uow: UnitOfWork, token: str, *, secret: str) -> str:
     """An invitation link's token, traded for an access token."""
-    try:
-        principal = verify_token(secret, token, purpose=Purpose.SIGN_IN)
-    except InvalidToken as exc:
-        raise Forbidden(
-            f"This link cannot be used: {exc}. Ask for a new link on the recruiters' sign-in page."
-        ) from None
+    principal = await redeem_sign_in_link(
+        uow,
+        UsedSignInToken,
+        secret,
+        token,
+        roles={Role.RECRUITER},
+        wrong_role="This link is not a recruiter's invitation.",
+        ask_again="Ask for a new link on the recruiters' sign-in page.",
+    )
     recruiter = await uow.session.get(Recruiter, UUID(principal.subject))
-    if recruiter is None or principal.role is not Role.RECRUITER:
+    if recruiter is None:
         raise Forbidden("This link is not a recruiter's invitation.")
-    if not await redeem_once(uow, UsedSignInToken, token):
-        raise Forbidden("This link was already used. Ask for a new link on the recruiters' sign-in page.")
     return recruiter_token(secret, recruiter, purpose=Purpose.ACCESS, ttl=timedelta(hours=12))
 
 

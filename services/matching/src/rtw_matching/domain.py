@@ -11,7 +11,7 @@ import itertools
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
@@ -1013,3 +1013,81 @@ def hire_refusal(*, interview_required: bool, interviewed: bool) -> str | None:
     if interview_required and not interviewed:
         return "This vacancy asks for an interview: record the interview before recording a hire."
     return None
+
+
+# --------------------------------------------------------------------------- interviews and offers
+
+#: How many times a council may propose for one interview.
+MAX_SLOTS = 5
+#: How long an interview may last, in minutes.
+INTERVIEW_MINUTES = (15, 480)
+#: Match statuses in which a council may propose interview times or make an offer (the
+#: candidate accepted its reach-out, and nothing has concluded the match).
+INTERVIEWABLE = frozenset({"accepted", "interviewing"})
+#: What a council's structured feedback rates, each 1 (weak) to 4 (strong), per interview stage.
+FEEDBACK_CRITERIA = ("skills", "experience", "communication", "values")
+FEEDBACK_RATINGS = range(1, 5)
+#: What the panel recommends after an interview stage.
+RECOMMENDATIONS = ("offer", "next_stage", "not_hired")
+
+
+def slots_refusal(starts: Sequence[datetime], now: datetime) -> str | None:
+    """Why these proposed interview times cannot be sent, or None: one to MAX_SLOTS of them,
+    every one in the future, no time twice."""
+    if not starts:
+        return "Propose at least one time."
+    if len(starts) > MAX_SLOTS:
+        return f"Propose at most {MAX_SLOTS} times."
+    if any(start <= now for start in starts):
+        return "Every proposed time must be in the future."
+    if len(set(starts)) != len(starts):
+        return "Propose each time once."
+    return None
+
+
+def next_stage(booked_stages: Sequence[int]) -> int:
+    """The stage a new interview proposal is for: one after the last booked (1 for the first).
+    Proposing again before the candidate books replaces the proposal for the same stage."""
+    return max(booked_stages, default=0) + 1
+
+
+def booking_refusal(
+    status: str, slot: int, slot_count: int, starts: datetime | None, now: datetime
+) -> str | None:
+    """Why the candidate cannot book this time, or None: the proposal still stands, the slot is
+    one of its times, and it has not passed."""
+    if status != "proposed":
+        return "These times are no longer open: the council booked or replaced them."
+    if not 0 <= slot < slot_count or starts is None:
+        return "Choose one of the times the council proposed."
+    if starts <= now:
+        return "That time has passed: choose a later one."
+    return None
+
+
+def feedback_problems(ratings: Mapping[str, int], recommendation: str) -> list[tuple[str, str]]:
+    """What is wrong with an interview's feedback, field by field (empty when it will do)."""
+    problems = [
+        (criterion, "Rate it from 1 to 4")
+        for criterion in FEEDBACK_CRITERIA
+        if ratings.get(criterion) not in FEEDBACK_RATINGS
+    ]
+    problems += [
+        (name, "Not a criterion of the feedback") for name in ratings if name not in FEEDBACK_CRITERIA
+    ]
+    if recommendation not in RECOMMENDATIONS:
+        problems.append(("recommendation", "Choose what the panel recommends"))
+    return problems
+
+
+def offer_refusal(
+    status: str, *, open_offer: bool, interview_required: bool, interviewed: bool
+) -> str | None:
+    """Why a council cannot make an offer now, or None."""
+    if status not in INTERVIEWABLE:
+        return (
+            "Make an offer only to a candidate who accepted your reach-out and is not hired or turned down."
+        )
+    if open_offer:
+        return "An offer is already waiting for the candidate's answer."
+    return hire_refusal(interview_required=interview_required, interviewed=interviewed)

@@ -1,9 +1,10 @@
 """Matching's part of erasure (CandidateErased): the candidate leaves every API, page and table
 here — pool profile, contact details, assessment outcome, matches (hired ones too) with their
-scores and explanations, skill-gap signals and saved-search alerts — while the numbers a council
-sees stay as they were: what their matches added to each vacancy's counts is kept in
-`erased_match_tallies`, without them. Only the candidate's id stays, as a departure, so that an
-event about them arriving later brings nothing back."""
+scores and explanations, interviews (proposed times, bookings, feedback) and offers, skill-gap
+signals and saved-search alerts — while the numbers a council sees stay as they were: what their
+matches added to each vacancy's counts is kept in `erased_match_tallies`, without them. Only the
+candidate's id stays, as a departure, so that an event about them arriving later brings nothing
+back."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from .models import (
     CandidateMatch,
     CandidateProfile,
     ErasedMatchTally,
+    Interview,
+    Offer,
     SearchAlert,
     SkillGapSignal,
 )
@@ -41,6 +44,8 @@ async def erase_candidate(event: CandidateErased, uow: UnitOfWork) -> None:
     ids = sorted({*event.application_ids, *(p.application_id for p in profiles)})
     await _keep_counts_of_matches(uow, event.candidate_id, ids)
     session = uow.session
+    await session.execute(delete(Interview).where(col(Interview.candidate_id) == event.candidate_id))
+    await session.execute(delete(Offer).where(col(Offer.candidate_id) == event.candidate_id))
     await session.execute(delete(SearchAlert).where(col(SearchAlert.application_id).in_(ids)))
     await session.execute(delete(SkillGapSignal).where(col(SkillGapSignal.application_id).in_(ids)))
     await session.execute(

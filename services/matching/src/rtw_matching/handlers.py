@@ -26,16 +26,17 @@ def subscriptions(caches: MatchingCaches) -> tuple[Subscription, ...]:
     """What the service consumes, matching changed candidates with these caches."""
     talent = pool.TalentPool(caches)
     return (
-        Subscription(ApplicationSubmittedV2, talent.add_candidate),
-        Subscription(ApplicationContactGiven, pool.record_contact),
-        Subscription(ApplicationSubmitted, talent.add_candidate_v1),  # drained until v1 retires
-        Subscription(AssessmentScored, talent.record_assessment),
-        Subscription(SelectionReopened, pool.record_selection_reopened),
-        Subscription(TrainingEnrolled, talent.record_enrolment),
-        Subscription(TrainingModuleCompleted, talent.record_module),
-        Subscription(TrainingCompleted, talent.record_training_completed),
-        Subscription(ApplicationWithdrawn, pool.record_withdrawal),
-        Subscription(CandidatePreferencesChanged, talent.record_preferences),
-        Subscription(CandidateErased, erasure.erase_candidate),
+        Subscription(ApplicationSubmittedV2, talent.add_candidate, "add_candidate"),
+        Subscription(ApplicationContactGiven, pool.record_contact, "record_contact"),
+        # Drained until v1 retires.
+        Subscription(ApplicationSubmitted, talent.add_candidate_v1, "add_candidate_v1"),
+        Subscription(AssessmentScored, talent.record_assessment, "record_assessment"),
+        Subscription(SelectionReopened, pool.record_selection_reopened, "record_selection_reopened"),
+        Subscription(TrainingEnrolled, talent.record_enrolment, "record_enrolment"),
+        Subscription(TrainingModuleCompleted, talent.record_module, "record_module"),
+        Subscription(TrainingCompleted, talent.record_training_completed, "record_training_completed"),
+        Subscription(ApplicationWithdrawn, pool.record_withdrawal, "record_withdrawal"),
+        Subscription(CandidatePreferencesChanged, talent.record_preferences, "record_preferences"),
+        Subscription(CandidateErased, erasure.erase_candidate, "erase_candidate"),
         SESSION_ENDED,  # a session signed out of anywhere ends here too
     )

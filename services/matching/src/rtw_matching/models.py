@@ -244,6 +244,48 @@ class CandidateMatch(MatchingTable, table=True):
     interview_place: str | None = Field(default=None, max_length=300, description="Where the interview is.")
 
 
+class Interview(MatchingTable, table=True):
+    """One interview of a match: the times the council proposed (`slots`, each {"starts_at": ISO
+    UTC, "place": text}), then the one the candidate booked, then the council's feedback. Erased
+    with the candidate (CandidateErased)."""
+
+    __tablename__ = "interviews"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    match_id: UUID = Field(index=True)
+    council_id: UUID = Field(index=True)
+    candidate_id: UUID = Field(index=True)
+    stage: int
+    minutes: int
+    slots: list[dict[str, Any]] = json_field()
+    status: str = Field(max_length=20)  # proposed | booked | superseded
+    starts_at: datetime | None = timestamp_field(nullable=True)
+    place: str | None = Field(default=None, max_length=300)
+    proposed_at: datetime = timestamp_field()
+    booked_at: datetime | None = timestamp_field(nullable=True)
+    feedback: dict[str, Any] | None = json_field(nullable=True)
+    feedback_at: datetime | None = timestamp_field(nullable=True)
+
+
+class Offer(MatchingTable, table=True):
+    """A council's offer of the job to a matched candidate, and the candidate's answer. Erased
+    with the candidate (CandidateErased)."""
+
+    __tablename__ = "offers"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    match_id: UUID = Field(index=True)
+    council_id: UUID = Field(index=True)
+    candidate_id: UUID = Field(index=True)
+    salary_pence: int
+    start_date: date = Field(sa_column=Column(Date, nullable=False))
+    hours_per_week: float
+    contract: str = Field(max_length=20)
+    status: str = Field(max_length=20)  # made | accepted | declined | withdrawn
+    made_at: datetime = timestamp_field()
+    answered_at: datetime | None = timestamp_field(nullable=True)
+
+
 class ErasedMatchTally(MatchingTable, table=True):
     """What erased candidates' matches added to a vacancy's counts, kept without them: how many
     the platform proposed and how many were hired. The numbers a council sees (and the vacancy's

@@ -24,6 +24,7 @@ from rtw_platform.uow import UnitOfWork
 
 from . import domain, store
 from .councils import NO_MATCH, NO_VACANCY, council_for
+from .interview_views import of_candidate
 from .models import CandidateContact, CandidateMatch, CandidateProfile, Vacancy
 from .profiles import candidate_of, vacancy_of
 from .store import weights_in_force
@@ -93,6 +94,9 @@ async def _councils_match(uow: UnitOfWork, match_id: UUID, principal: Principal)
     return match
 
 
+councils_match = _councils_match
+
+
 async def shortlist(
     uow: UnitOfWork, vacancy_id: UUID, candidate_ref: UUID, principal: Principal
 ) -> CandidateMatch:
@@ -160,7 +164,7 @@ async def respond(
     if principal.role is not Role.CANDIDATE:
         raise Forbidden("Only the candidate can answer a council's interest.")
     match = await _match(uow, match_id)
-    if principal.subject != str(match.candidate_id):
+    if not principal.is_candidate(match.candidate_id):
         raise NotFound(NO_MATCH)  # another candidate's match: as if there were none
     _move(match, "accepted" if answer.response is MatchResponse.ACCEPTED else "declined")
     uow.session.add(match)
@@ -231,8 +235,10 @@ async def interview(
 async def record_outcome(
     uow: UnitOfWork, match_id: UUID, outcome: OutcomeIn, principal: Principal
 ) -> CandidateMatch:
-    """Hired (CandidateHired, and the vacancy is filled) or not hired."""
+    """Hired (CandidateHired, and the vacancy is filled) or not hired. An offer still waiting for
+    the candidate's answer is withdrawn: the council decided without it."""
     match = await _councils_match(uow, match_id, principal)
+    await store.withdraw_open_offers(uow, match.id, datetime.now(UTC))
     if not outcome.hired:
         _move(match, "not_hired")
         uow.session.add(match)
@@ -280,6 +286,7 @@ async def record_outcome(
 async def matches_for_candidate(uow: UnitOfWork, candidate_id: UUID) -> list[dict[str, Any]]:
     """A candidate's councils' interest: reach-outs and what followed (never mere proposals)."""
     rows = await store.interest_of_candidate(uow, candidate_id)
+    steps = await of_candidate(uow, candidate_id)
     return [
         {
             "match_id": str(m.id),
@@ -298,6 +305,8 @@ async def matches_for_candidate(uow: UnitOfWork, candidate_id: UUID) -> list[dic
                 if m.interview_at is not None
                 else None
             ),
+            "interview_proposal": steps.get(m.id, {}).get("proposal"),
+            "offer": steps.get(m.id, {}).get("offer"),
             "status": m.status,
             "score": m.score,
             "factors": m.factors,

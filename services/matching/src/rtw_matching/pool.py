@@ -21,6 +21,7 @@ from rtw_contracts import (
     WorkPreferences,
 )
 from rtw_platform import reference
+from rtw_platform.consumer_failures import NotYetKnown
 from rtw_platform.uow import UnitOfWork
 
 from . import domain, store
@@ -262,7 +263,7 @@ async def _profile_for_training(
     queue) waits for it: retried, not dropped; none is kept for an erased candidate."""
     profile = await uow.session.get(CandidateProfile, event.application_id)
     if profile is None and await uow.session.get(Departure, event.candidate_id) is None:
-        raise LookupError(f"training of application {event.application_id}, not in the pool yet; retrying")
+        raise NotYetKnown(f"training of application {event.application_id}, not in the pool yet; retrying")
     return profile
 
 

@@ -26,3 +26,25 @@ class MatchingSettings(ServiceSettings, LinkLimitSettings):
     """`RTW_*` settings the matching service adds."""
 
     recruiter_link_minutes: int = Field(default=60 * 24, ge=5)
+    #: What a process keeps between matching runs (`CacheLimits`; memory grows with them).
+    cache_vacancies: int = Field(default=20_000, ge=1)
+    cache_compiled_vacancies: int = Field(default=20_000, ge=1)
+    cache_weight_sets: int = Field(default=8, ge=1)
+    cache_weight_versions: int = Field(default=100, ge=1)
+
+    def cache_limits(self) -> CacheLimits:
+        """The caches' sizes, from `RTW_CACHE_*`."""
+        return CacheLimits(
+            vacancies=self.cache_vacancies,
+            compiled_vacancies=self.cache_compiled_vacancies,
+            weight_sets=self.cache_weight_sets,
+            weight_versions=self.cache_weight_versions,
+        )
+
+
+def matching_settings(settings: ServiceSettings) -> MatchingSettings:
+    """The process's settings as this service's (the platform hands them over as its base class;
+    the service definition makes them with `settings_class=MatchingSettings`)."""
+    if not isinstance(settings, MatchingSettings):
+        raise TypeError(f"matching runs with MatchingSettings, not {type(settings).__name__}")
+    return settings

@@ -35,7 +35,9 @@ from .models import (
     Council,
     Departure,
     ErasedMatchTally,
+    Interview,
     MatchWeights,
+    Offer,
     SavedSearch,
     SearchAlert,
     SkillGapSignal,
@@ -771,3 +773,53 @@ async def write_decisions(
         await session.execute(_RESCORE, list(rescores))
     if reproposals:
         await session.execute(_REPROPOSE, list(reproposals))
+
+
+# --------------------------------------------------------------------------- interviews and offers
+
+
+async def interviews_of_match(uow: UnitOfWork, match_id: UUID) -> list[Interview]:
+    """A match's interviews, oldest proposal first (replaced proposals too)."""
+    rows = await uow.session.exec(
+        select(Interview).where(Interview.match_id == match_id).order_by(col(Interview.proposed_at))
+    )
+    return list(rows.all())
+
+
+async def proposals_to(uow: UnitOfWork, candidate_id: UUID) -> list[Interview]:
+    """Interview proposals waiting for the candidate to choose a time."""
+    rows = await uow.session.exec(
+        select(Interview).where(Interview.candidate_id == candidate_id, Interview.status == "proposed")
+    )
+    return list(rows.all())
+
+
+async def offers_of_match(uow: UnitOfWork, match_id: UUID) -> list[Offer]:
+    """A match's offers, oldest first."""
+    rows = await uow.session.exec(
+        select(Offer).where(Offer.match_id == match_id).order_by(col(Offer.made_at))
+    )
+    return list(rows.all())
+
+
+async def offers_to(uow: UnitOfWork, candidate_id: UUID) -> list[Offer]:
+    """The offers made to a candidate, oldest first."""
+    rows = await uow.session.exec(
+        select(Offer).where(Offer.candidate_id == candidate_id).order_by(col(Offer.made_at))
+    )
+    return list(rows.all())
+
+
+async def open_offer(uow: UnitOfWork, match_id: UUID) -> Offer | None:
+    """The match's offer waiting for the candidate's answer, if any."""
+    rows = await uow.session.exec(select(Offer).where(Offer.match_id == match_id, Offer.status == "made"))
+    return rows.first()
+
+
+async def withdraw_open_offers(uow: UnitOfWork, match_id: UUID, at: datetime) -> None:
+    """The match's open offer ends unanswered (the council recorded the outcome itself)."""
+    await uow.session.execute(
+        update(Offer)
+        .where(col(Offer.match_id) == match_id, col(Offer.status) == "made")
+        .values(status="withdrawn", answered_at=at)
+    )

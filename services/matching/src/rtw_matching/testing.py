@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -13,7 +13,7 @@ from rtw_platform import reference
 
 HOME = Region.WEST_MIDLANDS
 COUNCIL = "E08000030"  # Walsall, West Midlands
-STARTS = date.today() + timedelta(days=30)
+STARTS = datetime.now(UTC).date() + timedelta(days=30)
 
 
 def vacancy_values(

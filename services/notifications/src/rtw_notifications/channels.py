@@ -26,6 +26,9 @@ class OutgoingEmail:
     text: str
     html: str
     reference: str
+    calendar: str | None = None
+    """An iCalendar invitation (METHOD:REQUEST) to attach, if any (SMTP only: GOV.UK Notify's
+    one template sends the text, which says the day, time and place)."""
 
 
 class TransientFailure(Exception):
@@ -106,6 +109,15 @@ class SmtpChannel:
             modern["X-RTW-Reference"] = email.reference
             modern.set_content(email.text)
             modern.add_alternative(email.html, subtype="html")
+            if email.calendar is not None:
+                modern.make_mixed()
+                modern.add_attachment(
+                    email.calendar.encode("utf-8"),
+                    maintype="text",
+                    subtype="calendar",
+                    filename="invite.ics",
+                    params={"method": "REQUEST", "charset": "utf-8"},
+                )
             return modern
         message = MIMEMultipart("alternative")
         message["From"] = self.settings.mail_from
@@ -115,7 +127,21 @@ class SmtpChannel:
         message["X-RTW-Reference"] = email.reference
         message.attach(MIMEText(email.text, "plain", "utf-8"))
         message.attach(MIMEText(email.html, "html", "utf-8"))
-        return message
+        if email.calendar is None:
+            return message
+        # The invitation goes with the message as an attachment a calendar opens (RFC 6047).
+        mixed = MIMEMultipart("mixed")
+        for header in ("From", "To", "Subject", "Message-ID", "X-RTW-Reference"):
+            mixed[header] = message[header]
+        alternative = MIMEMultipart("alternative")
+        for part in message.get_payload():
+            alternative.attach(part)
+        mixed.attach(alternative)
+        invitation = MIMEText(email.calendar, "calendar", "utf-8")
+        invitation.set_param("method", "REQUEST")
+        invitation.add_header("Content-Disposition", "attachment", filename="invite.ics")
+        mixed.attach(invitation)
+        return mixed
 
     async def _send(self, message: Message) -> None:
         client, kept = await self._connection()

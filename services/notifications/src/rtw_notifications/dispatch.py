@@ -50,6 +50,7 @@ async def dispatch_once(runtime: ServiceRuntime, channel: EmailChannel) -> int:
                         text=row.body_text,
                         html=row.body_html,
                         reference=str(row.id),
+                        calendar=row.calendar,
                     )
                     with sending_span(row) as span:
                         try:

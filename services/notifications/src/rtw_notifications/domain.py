@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from rtw_contracts import AssessmentOutcome, DecisionKind
+from rtw_platform.clock import UK_TIME
 from rtw_platform.errors import Refusal
 from rtw_platform.marking import N_
 
@@ -154,7 +154,6 @@ NO_REASON_GIVEN = N_("The application does not meet the criteria.")
 NO_DEADLINE_GIVEN = N_("the date on your application page")
 
 #: Interview times are told in UK time.
-UK_TIME = ZoneInfo("Europe/London")
 
 #: Names the reminders' stable ids (one per reminder kind and application).
 REMINDER_NAMESPACE = uuid.UUID("5b3f3c1e-8d0a-4c55-9a4e-2f7f1d2c9e10")
@@ -210,6 +209,24 @@ def answer_word(accepted: bool, language: str) -> str:
 
 def in_uk_time(moment: datetime) -> datetime:
     return moment.astimezone(UK_TIME)
+
+
+#: How long an interview lasts when its invitation does not say.
+INTERVIEW_LENGTH = timedelta(hours=1)
+
+
+def interview_end(starts_at: datetime, ends_at: datetime | None) -> datetime:
+    """When an interview ends: as invited, or INTERVIEW_LENGTH after it starts."""
+    return ends_at if ends_at is not None and ends_at > starts_at else starts_at + INTERVIEW_LENGTH
+
+
+def interview_reminder_window(now: datetime) -> tuple[datetime, datetime]:
+    """Interviews whose reminder is due now: those starting tomorrow, UK time (from the start of
+    tomorrow to the start of the day after, as instants)."""
+    today = now.astimezone(UK_TIME).date()
+    start = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UK_TIME)
+    end = datetime.combine(today + timedelta(days=2), datetime.min.time(), tzinfo=UK_TIME)
+    return start, end
 
 
 def reminder_id(kind: str, subject_id: UUID) -> UUID:

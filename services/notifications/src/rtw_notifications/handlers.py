@@ -18,8 +18,11 @@ from rtw_contracts import (
     CouncilClaimRejected,
     CouncilRegistered,
     InterviewInvited,
+    InterviewSlotsProposed,
     MatchProposed,
     MatchResponded,
+    OfferAnswered,
+    OfferMade,
     ReachOutSent,
     RecruiterInvitedV2,
     SecondStageSubmitted,
@@ -113,6 +116,15 @@ class Handlers:
     async def interview_invited(self, event: InterviewInvited, uow: UnitOfWork) -> None:
         await councils.interview_invited(work_of(uow), event, self.links)
 
+    async def interview_slots_proposed(self, event: InterviewSlotsProposed, uow: UnitOfWork) -> None:
+        await councils.interview_slots_proposed(work_of(uow), event, self.links)
+
+    async def offer_made(self, event: OfferMade, uow: UnitOfWork) -> None:
+        await councils.offer_made(work_of(uow), event, self.links)
+
+    async def offer_answered(self, event: OfferAnswered, uow: UnitOfWork) -> None:
+        await councils.offer_answered(work_of(uow), event, self.links)
+
     async def candidate_hired(self, event: CandidateHired, uow: UnitOfWork) -> None:
         await councils.candidate_hired(work_of(uow), event, self.links)
 
@@ -131,30 +143,35 @@ async def provider_changed(event: TrainingProviderChanged, uow: UnitOfWork) -> N
 def subscriptions(handlers: Handlers) -> tuple[Subscription, ...]:
     """What the service consumes, and with which handler."""
     return (
-        Subscription(ApplicationContactGiven, handlers.contact_given),
-        Subscription(ApplicationSubmitted, handlers.application_submitted_v1),  # drained until v1 retires
+        Subscription(ApplicationContactGiven, handlers.contact_given, "contact_given"),
+        # Drained until v1 retires.
+        Subscription(ApplicationSubmitted, handlers.application_submitted_v1, "application_submitted_v1"),
         # The link is made here: the v1 sign-in and invitation events, which carried it, are read
         # by nobody (docs/events.md).
-        Subscription(CandidateSignInRequestedV2, handlers.sign_in_requested),
-        Subscription(AssessmentScored, handlers.assessment_scored),
-        Subscription(SelectionReopened, handlers.selection_reopened),
-        Subscription(AppealDecided, handlers.appeal_decided),
-        Subscription(SecondStageSubmitted, handlers.second_stage_submitted),
-        Subscription(ApplicationWithdrawn, handlers.application_withdrawn),
-        Subscription(CandidateErased, handlers.candidate_erased),
-        Subscription(TrainingEnrolled, handlers.training_enrolled),
-        Subscription(TrainingCompleted, handlers.training_completed),
-        Subscription(CouncilRegistered, handlers.council_registered),
-        Subscription(CouncilClaimRejected, handlers.council_claim_rejected),
-        Subscription(RecruiterInvitedV2, handlers.recruiter_invited),
-        Subscription(VacancyPosted, handlers.vacancy_posted),
-        Subscription(MatchProposed, handlers.match_proposed),
-        Subscription(ReachOutSent, handlers.reach_out_sent),
-        Subscription(MatchResponded, handlers.match_responded),
-        Subscription(InterviewInvited, handlers.interview_invited),
-        Subscription(CandidateHired, handlers.candidate_hired),
+        Subscription(CandidateSignInRequestedV2, handlers.sign_in_requested, "sign_in_requested"),
+        Subscription(AssessmentScored, handlers.assessment_scored, "assessment_scored"),
+        Subscription(SelectionReopened, handlers.selection_reopened, "selection_reopened"),
+        Subscription(AppealDecided, handlers.appeal_decided, "appeal_decided"),
+        Subscription(SecondStageSubmitted, handlers.second_stage_submitted, "second_stage_submitted"),
+        Subscription(ApplicationWithdrawn, handlers.application_withdrawn, "application_withdrawn"),
+        Subscription(CandidateErased, handlers.candidate_erased, "candidate_erased"),
+        Subscription(TrainingEnrolled, handlers.training_enrolled, "training_enrolled"),
+        Subscription(TrainingCompleted, handlers.training_completed, "training_completed"),
+        Subscription(CouncilRegistered, handlers.council_registered, "council_registered"),
+        Subscription(CouncilClaimRejected, handlers.council_claim_rejected, "council_claim_rejected"),
+        Subscription(RecruiterInvitedV2, handlers.recruiter_invited, "recruiter_invited"),
+        Subscription(VacancyPosted, handlers.vacancy_posted, "vacancy_posted"),
+        Subscription(MatchProposed, handlers.match_proposed, "match_proposed"),
+        Subscription(ReachOutSent, handlers.reach_out_sent, "reach_out_sent"),
+        Subscription(MatchResponded, handlers.match_responded, "match_responded"),
+        Subscription(InterviewInvited, handlers.interview_invited, "interview_invited"),
+        Subscription(CandidateHired, handlers.candidate_hired, "candidate_hired"),
         # The staff directory: whether an assessor or a provider's trainers may be sent a link.
-        Subscription(AssessorChanged, assessor_changed),
-        Subscription(TrainingProviderChanged, provider_changed),
+        Subscription(AssessorChanged, assessor_changed, "assessor_changed"),
+        Subscription(TrainingProviderChanged, provider_changed, "provider_changed"),
+        # Interviews and offers.
+        Subscription(InterviewSlotsProposed, handlers.interview_slots_proposed, "interview_slots_proposed"),
+        Subscription(OfferMade, handlers.offer_made, "offer_made"),
+        Subscription(OfferAnswered, handlers.offer_answered, "offer_answered"),
         SESSION_ENDED,  # a session signed out of anywhere ends here too
     )

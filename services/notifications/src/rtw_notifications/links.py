@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from uuid import UUID
 
 from rtw_platform.auth import Principal, Role, sign_in_link
@@ -107,6 +108,11 @@ class Links:
     def unsubscribe_url(self, person_id: UUID) -> str:
         """A link that turns off non-essential messages for this person."""
         return f"{self.portal_url}/notifications/unsubscribe/{unsubscribe_token(self.settings, person_id)}"
+
+    @property
+    def sender_address(self) -> str:
+        """The address messages are sent from (the calendar invitations' organiser)."""
+        return parseaddr(self.settings.mail_from)[1]
 
     def certificate_url(self, certificate_id: UUID) -> str:
         return f"{self.portal_url}/training/certificates/{certificate_id}"

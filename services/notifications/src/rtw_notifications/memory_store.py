@@ -14,6 +14,7 @@ from .models import (
     ApplicationNote,
     Council,
     Delivery,
+    InterviewNote,
     Person,
     ReminderLog,
     StaffAddress,
@@ -35,6 +36,7 @@ class InMemoryNotificationsStore(InMemoryStore):
         self.reminders: InMemoryTable[tuple[str, UUID], ReminderLog] = InMemoryTable()
         self.staff_records: InMemoryTable[tuple[str, str], StaffRecord] = InMemoryTable()
         self.staff: InMemoryTable[UUID, StaffAddress] = InMemoryTable()
+        self.interviews: InMemoryTable[UUID, InterviewNote] = InMemoryTable()
 
     # ------------------------------------------------------------------ the contact directory
 
@@ -151,6 +153,17 @@ class InMemoryNotificationsStore(InMemoryStore):
             and not n.training_completed
             and not n.withdrawn
         ]
+
+    async def save_interview_note(self, note: InterviewNote) -> None:
+        self.interviews.put(note.match_id, note)
+
+    async def interviews_starting(self, start: datetime, end: datetime) -> list[InterviewNote]:
+        return [n for n in self.interviews if start <= n.starts_at < end]
+
+    async def delete_interview_notes_of(self, candidate_id: UUID) -> None:
+        for key, note in self.interviews.items():
+            if note.candidate_id == candidate_id:
+                self.interviews.delete(key)
 
     # ------------------------------------------------------------------ the staff directory
 

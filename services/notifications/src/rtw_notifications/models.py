@@ -96,7 +96,26 @@ class Delivery(NotificationsTable, table=True):
     created_at: datetime = timestamp_field()
     sent_at: datetime | None = timestamp_field(nullable=True)
     traceparent: str | None = Field(default=None, max_length=55)
+    calendar: str | None = Field(
+        default=None, description="An iCalendar invitation sent with the message (text/calendar), if any."
+    )
     """The trace of the event that owed the message (W3C), continued by the span that sends it."""
+
+
+class InterviewNote(NotificationsTable, table=True):
+    """An interview booked (InterviewInvited), kept for its reminder the day before: one per match
+    (a new invitation replaces it). Deleted when the candidate is erased."""
+
+    __tablename__ = "interview_notes"
+
+    match_id: UUID = Field(primary_key=True)
+    interview_id: UUID
+    candidate_id: UUID = Field(index=True)
+    council_id: UUID
+    vacancy_id: UUID
+    stage: int
+    starts_at: datetime = timestamp_field()
+    place: str = Field(max_length=300)
 
 
 class ReminderLog(NotificationsTable, table=True):

@@ -27,6 +27,7 @@ from .models import (
     ApplicationNote,
     Council,
     Delivery,
+    InterviewNote,
     Person,
     ReminderLog,
     StaffAddress,
@@ -114,6 +115,9 @@ class NotificationsStore(Protocol):
     async def delete_reminders_about(self, subject_ids: Sequence[UUID]) -> None: ...
     async def second_stage_due(self, first_day: date, last_day: date) -> list[ApplicationNote]: ...
     async def training_overdue(self, before: date) -> list[ApplicationNote]: ...
+    async def save_interview_note(self, note: InterviewNote) -> None: ...
+    async def interviews_starting(self, start: datetime, end: datetime) -> list[InterviewNote]: ...
+    async def delete_interview_notes_of(self, candidate_id: UUID) -> None: ...
 
     # the staff directory
     async def staff_record(self, kind: str, id_: str) -> StaffRecord | None: ...
@@ -309,6 +313,24 @@ class SqlNotificationsStore:
         )
         return list(rows.all())
 
+    async def save_interview_note(self, note: InterviewNote) -> None:
+        """Keep the match's interview (replacing the one noted before)."""
+        await self.session.merge(note)
+
+    async def interviews_starting(self, start: datetime, end: datetime) -> list[InterviewNote]:
+        """Interviews starting from `start` (inclusive) to `end` (exclusive)."""
+        rows = await self.session.exec(
+            select(InterviewNote).where(
+                col(InterviewNote.starts_at) >= start, col(InterviewNote.starts_at) < end
+            )
+        )
+        return list(rows.all())
+
+    async def delete_interview_notes_of(self, candidate_id: UUID) -> None:
+        await self.session.execute(
+            delete(InterviewNote).where(col(InterviewNote.candidate_id) == candidate_id)
+        )
+
     # ------------------------------------------------------------------ the staff directory
 
     async def staff_record(self, kind: str, id_: str) -> StaffRecord | None:
@@ -353,7 +375,7 @@ NotificationsWork = StoreWork[SqlNotificationsStore]
 # ---------------------------------------------------------------------- the dispatcher's statements
 
 CLAIM = text(
-    "SELECT id, template, to_address, subject, body_text, body_html, attempts, traceparent"
+    "SELECT id, template, to_address, subject, body_text, body_html, attempts, traceparent, calendar"
     " FROM notifications.deliveries"
     " WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY created_at"
     " LIMIT :limit FOR UPDATE SKIP LOCKED"

@@ -33,8 +33,11 @@ from rtw_contracts.events import (
     CouncilClaimRejected,
     CouncilRegistered,
     InterviewInvited,
+    InterviewSlotsProposed,
     MatchProposed,
     MatchResponded,
+    OfferAnswered,
+    OfferMade,
     ReachOutSent,
     RecruiterInvited,
     RecruiterInvitedV2,
@@ -517,6 +520,52 @@ def _interview_invited() -> InterviewInvited:
         starts_at=_at(27, 1, year=2021, hour=14),
         place="Civic Centre, Darwall Street, Walsall WS1 1TP: ask at reception for room 2",
         invited_at=_at(20, 1, year=2021, hour=9),
+        ends_at=_at(27, 1, year=2021, hour=15),
+        stage=1,
+    )
+
+
+def _interview_slots_proposed() -> InterviewSlotsProposed:
+    return InterviewSlotsProposed(
+        **_envelope("interview-slots-proposed", _at(20, 1, year=2021, hour=8), sequence=None),
+        causation_id=example_id("event/match-responded"),
+        interview_id=example_id("interview/1"),
+        match_id=MATCH_ID,
+        vacancy_id=VACANCY_ID,
+        council_id=COUNCIL_ID,
+        candidate_id=CANDIDATE_ID,
+        application_id=APPLICATION_ID,
+        stage=1,
+        slots=3,
+        proposed_at=_at(20, 1, year=2021, hour=8),
+    )
+
+
+def _offer_made() -> OfferMade:
+    return OfferMade(
+        **_envelope("offer-made", _at(1, 2, year=2021, hour=10), sequence=None),
+        offer_id=example_id("offer/1"),
+        match_id=MATCH_ID,
+        vacancy_id=VACANCY_ID,
+        council_id=COUNCIL_ID,
+        candidate_id=CANDIDATE_ID,
+        application_id=APPLICATION_ID,
+        made_at=_at(1, 2, year=2021, hour=10),
+    )
+
+
+def _offer_answered() -> OfferAnswered:
+    return OfferAnswered(
+        **_envelope("offer-answered", _at(2, 2, year=2021, hour=10), sequence=None),
+        causation_id=example_id("event/offer-made"),
+        offer_id=example_id("offer/1"),
+        match_id=MATCH_ID,
+        vacancy_id=VACANCY_ID,
+        council_id=COUNCIL_ID,
+        candidate_id=CANDIDATE_ID,
+        application_id=APPLICATION_ID,
+        response=MatchResponse.ACCEPTED,
+        answered_at=_at(2, 2, year=2021, hour=10),
     )
 
 
@@ -702,7 +751,10 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     MatchProposed: _match_proposed,
     ReachOutSent: _reach_out_sent,
     MatchResponded: _match_responded,
+    InterviewSlotsProposed: _interview_slots_proposed,
     InterviewInvited: _interview_invited,
+    OfferMade: _offer_made,
+    OfferAnswered: _offer_answered,
     CandidateHired: _candidate_hired,
     SkillGapIdentified: _skill_gap_identified,
     SessionEnded: _session_ended,

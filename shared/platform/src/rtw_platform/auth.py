@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -26,6 +26,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import IntegrityError
 
+from .errors import Forbidden
 from .uow import UnitOfWork
 
 ALGORITHM = "HS256"
@@ -65,6 +66,16 @@ class Principal:
     def is_admin(self) -> bool:
         """True for programme admins."""
         return self.role is Role.ADMIN
+
+    def is_candidate(self, candidate_id: UUID | str) -> bool:
+        """This is that candidate, signed in as themself."""
+        return self.role is Role.CANDIDATE and self.subject == str(candidate_id)
+
+    def reaches_candidate(self, candidate_id: UUID | str) -> bool:
+        """The one access check for a candidate's own things: admins reach every candidate's,
+        a candidate only their own, nobody else any (what someone may not reach is answered
+        exactly as if it did not exist)."""
+        return self.is_admin() or self.is_candidate(candidate_id)
 
 
 @dataclass(frozen=True)
@@ -241,6 +252,30 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticated)]
 AdminOnly = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+
+async def redeem_sign_in_link(
+    uow: UnitOfWork,
+    used_tokens: type[Any],
+    secret: str,
+    token: str,
+    *,
+    roles: Collection[Role],
+    wrong_role: str,
+    ask_again: str,
+) -> Principal:
+    """Who an e-mailed sign-in link is for, once: the link must be a valid sign-in token, for one
+    of `roles` (else `wrong_role` is the refusal), and not used before (`redeem_once`). Each
+    refusal is Forbidden with what to do next (`ask_again`, e.g. "Ask for a new one.")."""
+    try:
+        principal = verify_token(secret, token, purpose=Purpose.SIGN_IN)
+    except InvalidToken as exc:
+        raise Forbidden(f"This sign-in link cannot be used: {exc}. {ask_again}") from None
+    if principal.role not in roles:
+        raise Forbidden(wrong_role)
+    if not await redeem_once(uow, used_tokens, token):
+        raise Forbidden(f"This sign-in link was already used. {ask_again}")
+    return principal
 
 
 async def redeem_once(uow: UnitOfWork, used_tokens: type[Any], token: str) -> bool:

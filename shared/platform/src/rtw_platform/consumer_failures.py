@@ -3,7 +3,10 @@
 - A message that can never succeed (not JSON, wrong shape, wrong version) goes straight to its
   queue's DLQ with the error recorded in its headers.
 - Any other failure is retried by redelivery (nack, requeue) after a short pause; on the last
-  allowed delivery it goes to the DLQ with the error.
+  allowed delivery it goes to the DLQ with the error. A handler that raises NotYetKnown (the
+  event refers to something whose own event has not arrived yet) is retried the same way but
+  counted apart, as `not_yet_known`, so that waiting for an earlier event is not mistaken for a
+  failing one.
 - A failure of the infrastructure itself (database unreachable) is not the message's fault: the
   handler is retried in place, holding the message, until the database is back.
 - If the DLQ publish itself fails, the message is requeued, never acknowledged.
@@ -56,6 +59,13 @@ user that put it there (RabbitMQ held it to that user's connection). Set by the 
 
 class PermanentFailure(Exception):
     """Raise from a handler for a message that can never succeed: it goes to the DLQ at once."""
+
+
+class NotYetKnown(LookupError):
+    """Raise from a handler whose event refers to something this service has not heard of yet
+    (its own event comes on another queue and may arrive later): not a fault of the message, which
+    is retried after a pause and counted apart (outcome `not_yet_known`); dead-lettered only when it
+    is still unknown after the queue's every allowed delivery."""
 
 
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -217,8 +227,9 @@ class _ConsumerFailureMiddleware(BaseMiddleware):
                 return
             MESSAGES_CONSUMED.labels(self.policy.service, queue, "dead_lettered").inc()
             return
-        log.warning(
-            "message_failed_will_retry",
+        waiting = isinstance(exc, NotYetKnown)
+        (log.info if waiting else log.warning)(
+            "message_waits_for_an_earlier_event" if waiting else "message_failed_will_retry",
             queue=queue,
             attempts=attempts,
             error_type=type(exc).__name__,
@@ -227,7 +238,8 @@ class _ConsumerFailureMiddleware(BaseMiddleware):
         )
         await asyncio.sleep(self.policy.retry_pause_s * attempts)
         await msg.nack(requeue=True)
-        MESSAGES_CONSUMED.labels(self.policy.service, queue, "retried").inc()
+        outcome = "not_yet_known" if waiting else "retried"
+        MESSAGES_CONSUMED.labels(self.policy.service, queue, outcome).inc()
 
 
 def header_int(headers: Mapping[str, Any] | None, name: str) -> int | None:

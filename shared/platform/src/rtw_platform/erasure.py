@@ -117,8 +117,7 @@ def with_platform_erasure(
 ) -> Subscription:
     """The subscription as the runtime registers it: a CandidateErased handler is followed, in
     the same transaction, by the platform's part (the person's outbox rows, then their dead
-    letters). Other subscriptions are returned as they are. The handler keeps its name, which is
-    its inbox key."""
+    letters). Other subscriptions are returned as they are. The subscription keeps its inbox key."""
     if subscription.event is not CandidateErased:
         return subscription
     service_part = subscription.handler
@@ -131,4 +130,4 @@ def with_platform_erasure(
             await dead_letters(ErasedPerson.of(event))
 
     functools.update_wrapper(erase, service_part)
-    return Subscription(subscription.event, erase)
+    return Subscription(subscription.event, erase, subscription.key)

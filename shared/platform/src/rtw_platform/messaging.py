@@ -7,6 +7,7 @@ import contextlib
 import inspect
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,19 +32,28 @@ from .tracing import publishing
 from .uow import UnitOfWork, UnitOfWorkFactory
 
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
+INBOX_KEY = re.compile(r"[a-z0-9_]{1,100}")
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """A service consumes `event` with `handler(event, uow)`; listed once per service."""
+    """A service consumes `event` with `handler(event, uow)`; listed once per service. `key` is the
+    subscription's inbox key, stored with every event it handled (`(event_id, key)`): declared, never
+    derived from the handler's name, so that renaming or wrapping a handler cannot make the inbox
+    forget what it already handled. It never changes once deployed."""
 
     event: type[Event]
     handler: Handler
+    key: str
+
+    def __post_init__(self) -> None:
+        if not INBOX_KEY.fullmatch(self.key):
+            raise ValueError(f"inbox key {self.key!r}: 1 to 100 lower-case letters, digits and _")
 
     @property
     def name(self) -> str:
-        """The handler's stable name, used as the inbox key."""
-        return self.handler.__name__
+        """The inbox key (the name the topology, the registry and the docs know it by)."""
+        return self.key
 
 
 def create_broker(
@@ -115,13 +125,13 @@ def subscribe(
     publishers: PublisherUsers | None = None,
 ) -> CommitBatcher:
     """Register a consumer that runs the handler once per event, in the same transaction as the
-    inbox mark `(event_id, handler)`: a duplicate delivery (redelivery after a crash, a publisher
+    inbox mark `(event_id, subscription.key)`: a duplicate delivery (redelivery after a crash, a publisher
     retry) is acknowledged and does nothing. Concurrent deliveries share commits (CommitBatcher).
     With `publishers`, a message not published by the event's producer's broker user is
     dead-lettered (None: the in-memory test broker, which has no users).
     """
     queue = topology.queue(subscription.event)
-    handler_name = subscription.name
+    handler_name = subscription.key
     service = topology.service
     handler = subscription.handler
 

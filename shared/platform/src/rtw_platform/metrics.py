@@ -6,7 +6,8 @@ from prometheus_client import Counter, Gauge, Histogram
 
 MESSAGES_CONSUMED = Counter(
     "rtw_messages_consumed_total",
-    "Messages handled by a consumer, by outcome (processed, duplicate, retried, dead_lettered).",
+    "Messages handled by a consumer, by outcome "
+    "(processed, duplicate, retried, not_yet_known, dead_lettered).",
     ["service", "queue", "outcome"],
 )
 MESSAGE_SECONDS = Histogram(

@@ -93,7 +93,7 @@ async def record_session_ended(event: SessionEnded, uow: UnitOfWork) -> None:
     await record_revocation(uow, event.session_id, event.expires_at)
 
 
-SESSION_ENDED = Subscription(SessionEnded, record_session_ended)
+SESSION_ENDED = Subscription(SessionEnded, record_session_ended, "record_session_ended")
 """Every service lists this subscription: a session signed out of anywhere ends here too."""
 
 

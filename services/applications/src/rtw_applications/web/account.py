@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from urllib.parse import quote
 
 from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from rtw_contracts.events.applications import NEXT_PAGE_PATTERN
+from rtw_platform import clock
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.rate_limits import limit_link_request
 from rtw_platform.web import (
@@ -35,7 +35,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 async def start(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
     """The start page: what the programmes are, which cohorts are open, how to apply."""
-    open_now = await cohorts.list_cohorts(uow, open_on=date.today())
+    open_now = await cohorts.list_cohorts(uow, open_on=clock.today())
     return PAGES.render(request, "start.html", {"cohorts": open_now})
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from rtw_contracts import Programme
+from rtw_platform import clock
 from rtw_platform.auth import Role
 from rtw_platform.errors import Invalid, NotFound
 from rtw_platform.http import UnitOfWorkDep
@@ -29,7 +30,7 @@ from rtw_platform.web.i18n import N_
 from .. import cohorts, domain, intake
 from ..api_models import ApplicationAnswers, NewDraft
 from ..models import Application, EqualityMonitoringAnswers, RateLimitWindow
-from .candidate import own_application, today
+from .candidate import own_application
 from .common import PAGES, issuer_of
 from .form_fields import add_validation_errors
 from .questions import (
@@ -51,7 +52,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/apply/{cohort_id}")
 async def apply_start(request: Request, cohort_id: str, uow: UnitOfWorkDep) -> HTMLResponse:
     """Start an application: who you are (or, signed in, a button to start)."""
-    cohort = await cohorts.open_cohort_or_refuse(uow, cohort_id, today())
+    cohort = await cohorts.open_cohort_or_refuse(uow, cohort_id, clock.today())
     state = form_state(request)
     context = {"cohort": cohort, "values": state.values if state else {}, "as_candidate": _signed_in(request)}
     return PAGES.render(request, "apply_start.html", context, errors=state.errors if state else None)
@@ -66,9 +67,9 @@ async def apply_started(request: Request, cohort_id: str, uow: UnitOfWorkDep) ->
     form = await read_form(request)
     principal = current_principal(request)
     if principal is not None and principal.role is Role.CANDIDATE:
-        application = await intake.start_draft_as(principal, cohort_id, uow, today())
+        application = await intake.start_draft_as(principal, cohort_id, uow, clock.today())
         return redirect(request, f"/application/{application.id}")
-    cohort = await cohorts.open_cohort_or_refuse(uow, cohort_id, today())
+    cohort = await cohorts.open_cohort_or_refuse(uow, cohort_id, clock.today())
     values = {name: form_text(form, name) for name in ("email", "given_name", "family_name")}
     errors = _start_errors(values)
     if errors:
@@ -80,7 +81,7 @@ async def apply_started(request: Request, cohort_id: str, uow: UnitOfWorkDep) ->
         family_name=values["family_name"],
     )
     await limit_link_request(request, uow, RateLimitWindow, values["email"])
-    await intake.start_draft(command, uow, issuer_of(request), today())
+    await intake.start_draft(command, uow, issuer_of(request), clock.today())
     return redirect(request, f"/apply/{cohort.id}/check-your-email")
 
 
@@ -148,7 +149,7 @@ async def question_page(
     if application.reference is not None:
         return redirect(request, f"/my/applications/{application.id}")
     question = _question(application, slug)
-    ctx = Context(Programme(application.programme), application.answers, today())
+    ctx = Context(Programme(application.programme), application.answers, clock.today())
     state = form_state(request)
     if state is not None:
         return await render_question(
@@ -166,7 +167,7 @@ async def question_answered(request: Request, application_id: str, slug: str, uo
     form = await read_form(request)
     changing = form_text(form, "change") == "yes"
     question = _question(application, slug)
-    ctx = Context(Programme(application.programme), application.answers, today())
+    ctx = Context(Programme(application.programme), application.answers, clock.today())
     parsed = question.parse(form, ctx)
     answers = validated(question, parsed)
     if parsed.errors:
@@ -262,7 +263,7 @@ async def send(request: Request, application_id: str, uow: UnitOfWorkDep) -> Res
     principal, application = await own_application(request, uow, application_id)
     await read_form(request)
     try:
-        await intake.submit(application.id, principal, uow, today=today())
+        await intake.submit(application.id, principal, uow, today=clock.today())
     except Invalid as refusal:
         missing = FormErrors()
         for api_field, message in refusal.problems:
@@ -286,7 +287,7 @@ def _unfinished(request: Request, application: Application, problems: dict[str, 
 async def _render_check(
     request: Request, uow: UnitOfWorkDep, application: Application, errors: FormErrors
 ) -> HTMLResponse:
-    ctx = Context(Programme(application.programme), application.answers, today())
+    ctx = Context(Programme(application.programme), application.answers, clock.today())
     context = {
         "application": application,
         "cohort": await cohorts.cohort_or_refuse(uow, application.cohort_id),

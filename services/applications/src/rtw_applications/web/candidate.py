@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,11 +14,6 @@ from sqlmodel import select
 
 from .. import intake
 from ..models import Application, Cohort
-
-
-def today() -> date:
-    """Today (UTC), as the API counts application windows."""
-    return datetime.now(UTC).date()
 
 
 def candidate(request: Request) -> Principal:

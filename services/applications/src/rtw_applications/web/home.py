@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from rtw_contracts import AssessmentStage, DecisionKind, IneligibilityReason, MatchResponse, WithdrawalReason
 from rtw_contracts.labels import label_for_code
+from rtw_platform import clock
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.uow import UnitOfWork
 from rtw_platform.web import FormErrors, form_state, form_text, read_form, redirect, redirect_with_problems
@@ -20,7 +21,7 @@ from sqlmodel import col, select
 from .. import cohorts, domain, privacy
 from ..journey import steps_of
 from ..models import Application, AssessmentDecision, SecondStageSubmission
-from .candidate import applications_of, candidate, cohort_titles, own_application, today
+from .candidate import applications_of, candidate, cohort_titles, own_application
 from .common import PAGES
 from .preferences_form import may_change as may_change_preferences
 
@@ -46,7 +47,7 @@ def _fact_detail(stage: domain.Stage, detail: str) -> str:
         return gettext(_CERTIFICATE) % {"number": detail.removeprefix("Certificate ")}
     if stage is domain.Stage.HIRED and detail.startswith("Starting "):
         try:
-            day = datetime.strptime(detail.removeprefix("Starting "), "%d %B %Y").date()
+            day = datetime.strptime(detail.removeprefix("Starting "), "%d %B %Y").date()  # noqa: DTZ007 (a date only)
         except ValueError:
             return detail
         return gettext(_STARTING) % {"day": long_date(day)}
@@ -114,7 +115,7 @@ async def my_home(request: Request, uow: UnitOfWorkDep) -> HTMLResponse:
     mine = await applications_of(uow, UUID(principal.subject))
     titles = await cohort_titles(uow)
     applied = {a.cohort_id for a in mine}
-    open_now = [c for c in await cohorts.list_cohorts(uow, open_on=today()) if c.id not in applied]
+    open_now = [c for c in await cohorts.list_cohorts(uow, open_on=clock.today()) if c.id not in applied]
     rows = [
         {
             "application": application,
@@ -160,7 +161,7 @@ async def appeal_context(uow: UnitOfWorkDep, application: Application, stages: s
         appealed=domain.Stage.APPEALED.value in stages,
         decided_by_appeal=latest is not None and latest.decision_kind == DecisionKind.APPEAL.value,
         deadline=deadline,
-        today=today(),
+        today=clock.today(),
     )
     return {
         "offer": offer,

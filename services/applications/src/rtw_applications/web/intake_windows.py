@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from rtw_contracts import Programme
+from rtw_platform import clock
 from rtw_platform.auth import Role
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import (
@@ -46,7 +47,7 @@ async def cohort_list(request: Request, uow: UnitOfWorkDep, saved: str | None = 
     """Every cohort with its application window, and a form for a new one."""
     signed_in(request, Role.ADMIN)
     every = await cohorts.list_cohorts(uow)
-    views = [cohorts.view(cohort, date.today()) for cohort in every]
+    views = [cohorts.view(cohort, clock.today()) for cohort in every]
     state = form_state(request)  # a new cohort refused: what was typed, with its problems
     values = state.values if state is not None else {"video_required": "yes"}
     return PAGES.render(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from rtw_contracts import Programme
+from rtw_platform import clock
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, form_state, form_text, read_form, redirect, redirect_with_problems
 from rtw_platform.web.i18n import N_
@@ -18,7 +19,7 @@ from starlette.datastructures import FormData
 from .. import cohorts, preferences
 from ..api_models import ApplicationAnswers
 from ..models import Application
-from .candidate import own_application, today
+from .candidate import own_application
 from .common import PAGES
 from .form_fields import add_validation_errors
 from .questions import BY_SLUG, Context, Parsed
@@ -78,7 +79,7 @@ async def preferences_changed(request: Request, application_id: str, uow: UnitOf
 
 
 def _context(application: Application) -> Context:
-    return Context(Programme(application.programme), application.answers, today())
+    return Context(Programme(application.programme), application.answers, clock.today())
 
 
 def _parse(form: FormData, ctx: Context) -> Parsed:

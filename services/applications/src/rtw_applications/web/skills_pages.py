@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from rtw_contracts import Programme
+from rtw_platform import clock
 from rtw_platform.errors import NotFound
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, form_text, read_form, redirect
@@ -13,7 +14,7 @@ from rtw_platform.web import FormErrors, form_text, read_form, redirect
 from .. import intake
 from ..models import Application
 from .apply import render_question, validated
-from .candidate import own_application, today
+from .candidate import own_application
 from .questions import BY_SLUG, Context, SkillGroup, parse_skill_group, read_skill_group, skill_groups
 
 router = APIRouter(include_in_schema=False)
@@ -48,7 +49,7 @@ async def skill_group_page(
     if application.reference is not None:
         return redirect(request, f"/my/applications/{application.id}")
     group = _group(application, group_slug)
-    ctx = Context(Programme(application.programme), application.answers, today())
+    ctx = Context(Programme(application.programme), application.answers, clock.today())
     values = read_skill_group(ctx, group)
     return await render_question(
         request, uow, application, SKILLS, values, FormErrors(), change == "yes", group=group
@@ -64,7 +65,7 @@ async def skill_group_answered(
     form = await read_form(request)
     changing = form_text(form, "change") == "yes"
     group = _group(application, group_slug)
-    ctx = Context(Programme(application.programme), application.answers, today())
+    ctx = Context(Programme(application.programme), application.answers, clock.today())
     parsed = parse_skill_group(form, ctx, group)
     answers = validated(SKILLS, parsed)
     if parsed.errors:

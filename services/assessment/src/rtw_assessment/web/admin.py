@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from rtw_platform import clock
 from rtw_platform.auth import Role
 from rtw_platform.errors import Conflict, Invalid, NotFound
 from rtw_platform.http import UnitOfWorkDep
@@ -50,7 +51,7 @@ async def cohorts(request: Request, uow: UnitOfWorkDep) -> Response:
     """Every cohort: its configuration version, places, applications and state."""
     signed_in(request, Role.ADMIN)
     summaries = await cohort_summaries(uow)
-    today = lifecycle.today()
+    today = clock.today()
     lives = {s.cohort_id: await lifecycle.cohort_view(uow, s.cohort_id, today) for s in summaries}
     return PAGES.render(request, "cohorts.html", {"cohorts": summaries, "lives": lives})
 
@@ -87,8 +88,8 @@ async def _cohort_page(
             "counts": counts,
             "open_disagreements": await calibration.open_disagreements(uow, cohort_id),
             "notice": notice,
-            "life": await lifecycle.cohort_view(uow, cohort_id, lifecycle.today()),
-            "today": lifecycle.today(),
+            "life": await lifecycle.cohort_view(uow, cohort_id, clock.today()),
+            "today": clock.today(),
         },
         errors=errors,
     )

@@ -25,7 +25,6 @@ from rtw_platform.web import (
     redirect_with_problems,
     signed_in,
 )
-from rtw_platform.web.install import error_page
 
 from .. import second_stage
 from ..domain import Rubric
@@ -142,20 +141,19 @@ async def scorecard_sent(assignment_id: str, request: Request, uow: UnitOfWorkDe
     assessor = signed_in(request, Role.ASSESSOR)
     form = await read_form(request)
     blind, rubric = await _blind(uow, assignment_id, assessor)
-    if blind["scoring_closed"]:
-        return error_page(request, "Scoring has closed", blind["scoring_closed"], 409)
     answers = read_scorecard(form, rubric)
     page = f"/queue/{blind['assignment_id']}"
+    if blind["scoring_closed"]:
+        closed = FormErrors({"form": blind["scoring_closed"]})
+        return redirect_with_problems(request, page, closed, answers.values)
     if answers.card is None:
         return redirect_with_problems(request, page, answers.errors, answers.values)
     change = blind["my_scorecard"] is not None
     use_case = second_stage.change_scorecard if change else second_stage.submit_scorecard
     try:
         await use_case(uow, UUID(blind["assignment_id"]), answers.card, assessor)
-    except Invalid as refusal:
+    except (Invalid, Conflict) as refusal:
         return redirect_with_problems(request, page, FormErrors.from_refusal(refusal), answers.values)
-    except Conflict as refusal:
-        return error_page(request, "Your scorecard was not saved", refusal.message, 409)
     return redirect(request, f"/queue?done={'changed' if change else 'scored'}")
 
 

@@ -18,6 +18,7 @@ from rtw_contracts import (
     TrainingCompleted,
     TrainingEnrolled,
 )
+from rtw_platform.consumer_failures import NotYetKnown
 from rtw_platform.logging import get_logger
 from rtw_platform.web.reasons import reason_texts
 
@@ -28,11 +29,6 @@ from ..rendering import long_date, programme_title, translated
 from .owing import NotificationsWork, keep_contact, owe
 
 log = get_logger(__name__)
-
-
-class NotYetKnown(LookupError):
-    """The event refers to something whose own event has not been handled yet (another queue):
-    the message is retried shortly."""
 
 
 async def known_note(work: NotificationsWork, application_id: Any) -> ApplicationNote:

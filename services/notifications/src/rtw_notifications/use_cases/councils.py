@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from rtw_contracts import (
@@ -10,20 +12,25 @@ from rtw_contracts import (
     CouncilClaimRejected,
     CouncilRegistered,
     InterviewInvited,
+    InterviewSlotsProposed,
     MatchProposed,
     MatchResponded,
     MatchResponse,
+    OfferAnswered,
+    OfferMade,
     ReachOutSent,
     RecruiterInvitedV2,
     VacancyPosted,
 )
+from rtw_platform.consumer_failures import NotYetKnown
 from rtw_platform.logging import get_logger
 
-from ..domain import answer_word, in_uk_time, language_of, message_recipients
+from ..calendar_invite import Invitation, ics
+from ..domain import answer_word, in_uk_time, interview_end, language_of, message_recipients
 from ..links import Links, link_expiry
-from ..models import Council, Vacancy
-from ..rendering import long_date
-from .candidates import NotYetKnown, known_note
+from ..models import Council, InterviewNote, Person, Vacancy
+from ..rendering import defang, long_date
+from .candidates import known_note
 from .owing import NotificationsWork, council_people, keep_contact, owe
 
 log = get_logger(__name__)
@@ -149,25 +156,119 @@ async def match_responded(work: NotificationsWork, event: MatchResponded, links:
         )
 
 
-async def interview_invited(work: NotificationsWork, event: InterviewInvited, links: Links) -> None:
-    """Tell the candidate when and where the council will interview them (UK time)."""
+async def interview_slots_proposed(
+    work: NotificationsWork, event: InterviewSlotsProposed, links: Links
+) -> None:
+    """Ask the candidate to choose one of the council's interview times on their page."""
     vacancy, council = await known_vacancy(work, event.vacancy_id)
     person = await work.store.person(event.candidate_id)
-    starts = in_uk_time(event.starts_at)
     await owe(
         work,
         links,
         event.event_id,
         person,
-        "interview_invited",
-        {
+        "interview_slots_proposed",
+        {"vacancy": vacancy.title, "council": council.name, "slots": event.slots},
+    )
+
+
+#: The calendar entry's title, in the recipient's language.
+INTERVIEW_WORD = {"en": "Interview", "cy": "Cyfweliad"}
+
+
+def invitation_for(
+    event: InterviewInvited, vacancy: Vacancy, council: Council, links: Links
+) -> Callable[[Person], str]:
+    """Each recipient's calendar invitation to the interview (the same UID for everyone)."""
+    stage = event.stage or 1
+    word = INTERVIEW_WORD
+
+    def made(person: Person) -> str:
+        assert person.email is not None
+        return ics(
+            Invitation(
+                match_id=event.match_id,
+                stage=stage,
+                starts_at=event.starts_at,
+                ends_at=interview_end(event.starts_at, event.ends_at),
+                invited_at=event.invited_at,
+                summary=f"{word.get(person.language, word['en'])}: {vacancy.title} ({council.name})",
+                location=defang(event.place),
+                description=f"{links.portal_url}/matching/my/interest",
+                organizer=links.sender_address,
+                attendee=person.email,
+            )
+        )
+
+    return made
+
+
+async def interview_invited(work: NotificationsWork, event: InterviewInvited, links: Links) -> None:
+    """Tell the candidate, and the council's people, when and where the interview is (UK time),
+    each with a calendar invitation; note it for the reminder the day before."""
+    vacancy, council = await known_vacancy(work, event.vacancy_id)
+    person = await work.store.person(event.candidate_id)
+    invitation = invitation_for(event, vacancy, council, links)
+    starts = in_uk_time(event.starts_at)
+
+    def values(language: str) -> dict[str, Any]:
+        return {
             "vacancy": vacancy.title,
             "council": council.name,
-            "day": long_date(starts, language_of(person)),
+            "day": long_date(starts, language),
             "time": f"{starts:%H:%M}",
             "place": event.place,
-        },
+        }
+
+    await owe(
+        work, links, event.event_id, person, "interview_invited", values(language_of(person)), invitation
     )
+    for someone in await council_people(work, event.council_id):
+        await owe(
+            work, links, event.event_id, someone, "interview_booked", values(someone.language), invitation
+        )
+    if person is not None and person.erased_at is None:
+        await work.store.save_interview_note(
+            InterviewNote(
+                match_id=event.match_id,
+                interview_id=event.interview_id,
+                candidate_id=event.candidate_id,
+                council_id=event.council_id,
+                vacancy_id=event.vacancy_id,
+                stage=event.stage or 1,
+                starts_at=event.starts_at,
+                place=event.place,
+            )
+        )
+
+
+async def offer_made(work: NotificationsWork, event: OfferMade, links: Links) -> None:
+    """Tell the candidate an offer waits for their answer (its terms are on their page)."""
+    vacancy, council = await known_vacancy(work, event.vacancy_id)
+    person = await work.store.person(event.candidate_id)
+    await owe(
+        work, links, event.event_id, person, "offer_made", {"vacancy": vacancy.title, "council": council.name}
+    )
+
+
+async def offer_answered(work: NotificationsWork, event: OfferAnswered, links: Links) -> None:
+    """Tell the council the candidate's answer to its offer."""
+    vacancy, _council = await known_vacancy(work, event.vacancy_id)
+    accepted = event.response is MatchResponse.ACCEPTED
+    for person in await council_people(work, event.council_id):
+        await owe(
+            work,
+            links,
+            event.event_id,
+            person,
+            "offer_answered",
+            {
+                "vacancy": vacancy.title,
+                "vacancy_id": str(vacancy.id),
+                "answer": answer_word(accepted, person.language),
+                "accepted": accepted,
+            },
+        )
 
 
 async def candidate_hired(work: NotificationsWork, event: CandidateHired, links: Links) -> None:

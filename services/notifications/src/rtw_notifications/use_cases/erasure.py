@@ -10,10 +10,10 @@ from .owing import NotificationsWork
 
 async def forget_candidate(work: NotificationsWork, event: CandidateErased) -> None:
     """Delete every message rendered for the person, sent or not (an unsent one is never sent),
-    and the reminders noted for their applications; keep the person and their applications only
-    as tombstones (ids, no address, name, language, preference, reference or dates), so that an
-    event about them that arrives later writes them nothing and brings nothing back. Nothing
-    here is counted by any report."""
+    the reminders noted for their applications and the interviews noted for their reminders;
+    keep the person and their applications only as tombstones (ids, no address, name, language,
+    preference, reference or dates), so that an event about them that arrives later writes them
+    nothing and brings nothing back. Nothing here is counted by any report."""
     store = work.store
     person = await store.person(event.candidate_id)
     if person is None:
@@ -43,3 +43,4 @@ async def forget_candidate(work: NotificationsWork, event: CandidateErased) -> N
         note.withdrawn = True  # no reminder is ever due for an erased application
         await store.save_note(note)
     await store.delete_reminders_about([*known, *event.application_ids])
+    await store.delete_interview_notes_of(event.candidate_id)

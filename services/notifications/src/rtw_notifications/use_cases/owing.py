@@ -3,6 +3,7 @@ the person turned off its kind. Sending is the dispatcher's (dispatch.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -26,9 +27,11 @@ async def owe(
     person: Person | None,
     template: str,
     values: dict[str, Any],
+    calendar: Callable[[Person], str] | None = None,
 ) -> None:
     """Render and record a message (once); suppressed if the person opted out of its kind; nothing
-    for someone with no address or erased."""
+    for someone with no address or erased. `calendar` makes the person's calendar invitation to
+    send with it (an iCalendar object), if any."""
     if person is None or not may_be_written_to(person):
         return
     rendered = render(
@@ -58,6 +61,7 @@ async def owe(
             next_attempt_at=now,
             created_at=now,
             traceparent=current_traceparent(),
+            calendar=calendar(person) if calendar is not None else None,
         )
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 from uuid import UUID
 
 from email_validator import EmailNotValidError, validate_email
@@ -17,7 +18,15 @@ from rtw_platform.errors import Conflict, NotFound
 from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.rate_limits import Limit, count_request, limit_link_request
 from rtw_platform.uow import UnitOfWork
-from rtw_platform.web import FormErrors, form_text, read_form, redirect, signed_in
+from rtw_platform.web import (
+    FormErrors,
+    form_state,
+    form_text,
+    read_form,
+    redirect,
+    redirect_with_problems,
+    signed_in,
+)
 
 from ..models import RateLimitWindow
 from ..settings import NotificationsSettings
@@ -126,8 +135,16 @@ async def _send_page(
             "back": BACK[role],
         },
         errors=errors,
-        status_code=400 if errors else 200,
     )
+
+
+def _send_path(role: Role, staff_id: str | None, provider_id: str | None) -> str:
+    """The form's own address, with whom it is for (where a refused form goes back to)."""
+    whom = {Role.ASSESSOR: ("staff_id", staff_id), Role.TRAINER: ("provider_id", provider_id)}.get(role)
+    query = {"role": role.value}
+    if whom and whom[1]:
+        query[whom[0]] = whom[1][:100]
+    return "/admin/staff/send?" + urlencode(query)
 
 
 @router.get("/admin/staff/send")
@@ -141,7 +158,17 @@ async def send_page(
     """The form: the address (and name) to e-mail this member of staff's sign-in link to (without
     a role: a programme admin's)."""
     signed_in(request, Role.ADMIN)
-    return await _send_page(request, uow, _role(role or "admin"), staff_id, provider_id)
+    state = form_state(request)
+    answers = {k: str(state.values.get(k, "")) for k in ("email", "name", "staff_id")} if state else None
+    return await _send_page(
+        request,
+        uow,
+        _role(role or "admin"),
+        staff_id,
+        provider_id,
+        answers,
+        state.errors if state else None,
+    )
 
 
 @router.post("/admin/staff/send")
@@ -169,7 +196,7 @@ async def send(request: Request, uow: UnitOfWorkDep) -> Response:
             "A staff id is 2 to 100 letters, digits, dots, hyphens, underscores or @, with no spaces",
         )
     if errors:
-        return await _send_page(request, uow, role, staff_id, provider_id, answers, errors)
+        return redirect_with_problems(request, _send_path(role, staff_id, provider_id), errors, answers)
     await _limit_per_address(request, uow, email)
     try:
         entry = await staff.give_address(
@@ -182,9 +209,8 @@ async def send(request: Request, uow: UnitOfWorkDep) -> Response:
             admin=admin,
         )
     except Conflict as refusal:
-        return await _send_page(
-            request, uow, role, staff_id, provider_id, answers, FormErrors({"email": refusal.message})
-        )
+        problems = FormErrors({"email": refusal.message})
+        return redirect_with_problems(request, _send_path(role, staff_id, provider_id), problems, answers)
     await staff.send_link(work_of(uow), _settings(request), entry)
     return redirect(request, "/admin/staff?done=sent")
 
@@ -219,7 +245,11 @@ async def remove(address_id: UUID, request: Request, uow: UnitOfWorkDep) -> Resp
 @router.get("/staff/sign-in")
 async def sign_in_form(request: Request) -> Response:
     """Ask for a new sign-in link (assessors, trainers, programme admins)."""
-    return PAGES.render(request, "staff_sign_in.html", {"email": ""})
+    state = form_state(request)
+    email = str(state.values.get("email", "")) if state else ""
+    return PAGES.render(
+        request, "staff_sign_in.html", {"email": email}, errors=state.errors if state else None
+    )
 
 
 @router.post("/staff/sign-in")
@@ -228,8 +258,9 @@ async def sign_in_requested(request: Request, uow: UnitOfWorkDep) -> Response:
     form = await read_form(request)
     email, problem = email_problem(form_text(form, "email"))
     if problem:
-        errors = FormErrors({"email": problem})
-        return PAGES.render(request, "staff_sign_in.html", {"email": email}, status_code=400, errors=errors)
+        return redirect_with_problems(
+            request, "/staff/sign-in", FormErrors({"email": problem}), {"email": email}
+        )
     await limit_link_request(request, uow, RateLimitWindow, email)
     await staff.request_link(work_of(uow), _settings(request), email)
     return redirect(request, "/staff/sign-in/check-your-email")

@@ -34,8 +34,11 @@ __all__ = [
     "CouncilClaimRejected",
     "CouncilRegistered",
     "InterviewInvited",
+    "InterviewSlotsProposed",
     "MatchProposed",
     "MatchResponded",
+    "OfferAnswered",
+    "OfferMade",
     "ReachOutSent",
     "RecruiterInvited",
     "RecruiterInvitedV2",
@@ -312,11 +315,41 @@ class MatchResponded(Event):
     responded_at: UtcDatetime = Field(description="When the candidate responded (UTC).")
 
 
-class InterviewInvited(Event):
-    """Published when a council invites a candidate who accepted its reach-out to an interview.
+class InterviewSlotsProposed(Event):
+    """Published when a council proposes times for an interview with a candidate who accepted
+    its reach-out; the candidate picks one on their page (InterviewInvited follows).
 
-    Consumed by notifications (e-mails the candidate the date, time and place). Each invitation
-    has its own `interview_id`, which later events about the same interview (a change of time,
+    Consumed by notifications (asks the candidate to choose a time). The times and places stay
+    with matching: the candidate reads them on their page, signed in.
+    """
+
+    ROUTING_KEY: ClassVar[str] = "match.interview-slots-proposed.v1"
+    SEQUENCE_OF: ClassVar[str] = "match"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("match_id",)
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "notifications": ("candidate_id", "vacancy_id", "slots"),
+    }
+
+    interview_id: UUID = Field(description="The interview the times are for (the booking keeps it).")
+    match_id: UUID = Field(description="The match.")
+    vacancy_id: UUID = Field(description="The vacancy.")
+    council_id: UUID = Field(description="The council.")
+    candidate_id: UUID = Field(description="The candidate.")
+    application_id: UUID = Field(description="The candidate's application.")
+    stage: int = Field(ge=1, le=10, description="Which interview of this match: 1 for the first.")
+    slots: int = Field(ge=1, le=5, description="How many times were proposed.")
+    proposed_at: UtcDatetime = Field(description="When the council proposed them (UTC).")
+
+
+class InterviewInvited(Event):
+    """Published when a council invites a candidate who accepted its reach-out to an interview,
+    or when the candidate books one of the times the council proposed (InterviewSlotsProposed).
+
+    Consumed by notifications (e-mails the candidate, and the council's people, the date, time
+    and place with a calendar invitation, and reminds them the day before). Each invitation has
+    its own `interview_id`, which later events about the same interview (a change of time,
     feedback) can name; an invitation for the same match replaces the one before.
     """
 
@@ -326,7 +359,18 @@ class InterviewInvited(Event):
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        "notifications": ("interview_id", "candidate_id", "vacancy_id", "starts_at", "place"),
+        "notifications": (
+            "interview_id",
+            "match_id",
+            "candidate_id",
+            "vacancy_id",
+            "council_id",
+            "stage",
+            "starts_at",
+            "ends_at",
+            "place",
+            "invited_at",
+        ),
     }
 
     interview_id: UUID = Field(description="The interview (one per invitation).")
@@ -343,10 +387,69 @@ class InterviewInvited(Event):
         description="Where: the council's premises and room, or how to join a video call. Plain text.",
     )
     invited_at: UtcDatetime = Field(description="When the council sent the invitation (UTC).")
+    ends_at: UtcDatetime | None = Field(
+        default=None, description="When the interview ends (UTC; absent: an hour after it starts)."
+    )
+    stage: int | None = Field(
+        default=None, ge=1, le=10, description="Which interview of this match (absent: the first)."
+    )
+
+
+class OfferMade(Event):
+    """Published when a council offers a candidate the job (a salary and a start date) after
+    interviewing them; the candidate accepts or declines on their page (OfferAnswered).
+
+    Consumed by notifications (tells the candidate an offer waits for their answer). The salary
+    and start date stay with matching: the candidate reads them on their page, signed in.
+    """
+
+    ROUTING_KEY: ClassVar[str] = "match.offer-made.v1"
+    SEQUENCE_OF: ClassVar[str] = "match"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("match_id",)
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "notifications": ("candidate_id", "vacancy_id"),
+    }
+
+    offer_id: UUID = Field(description="The offer.")
+    match_id: UUID = Field(description="The match.")
+    vacancy_id: UUID = Field(description="The vacancy.")
+    council_id: UUID = Field(description="The council.")
+    candidate_id: UUID = Field(description="The candidate.")
+    application_id: UUID = Field(description="The candidate's application.")
+    made_at: UtcDatetime = Field(description="When the council made the offer (UTC).")
+
+
+class OfferAnswered(Event):
+    """Published when a candidate accepts or declines a council's offer. An acceptance is a hire:
+    CandidateHired follows it at once, from the same step.
+
+    Consumed by notifications (tells the council the answer).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "match.offer-answered.v1"
+    SEQUENCE_OF: ClassVar[str] = "match"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("match_id",)
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "notifications": ("vacancy_id", "council_id", "response"),
+    }
+
+    offer_id: UUID = Field(description="The offer.")
+    match_id: UUID = Field(description="The match.")
+    vacancy_id: UUID = Field(description="The vacancy.")
+    council_id: UUID = Field(description="The council.")
+    candidate_id: UUID = Field(description="The candidate.")
+    application_id: UUID = Field(description="The candidate's application.")
+    response: MatchResponse = Field(description="Accepted or declined.")
+    answered_at: UtcDatetime = Field(description="When the candidate answered (UTC).")
 
 
 class CandidateHired(Event):
-    """Published when a council records that it hired a candidate.
+    """Published when a council records that it hired a candidate, or when a candidate accepts
+    the council's offer (OfferAnswered).
 
     Consumed by applications (outcomes and savings in programme reports), assessment (the
     cohort's state: a hired returner no longer waits in matching), training (closes any open

@@ -13,6 +13,7 @@ from sqlalchemy import Column, DateTime, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel
 
+from ..consumer_failures import NotYetKnown
 from ..db import service_registry
 from ..messaging import Subscription
 from ..service import ServiceDefinition
@@ -43,6 +44,8 @@ class Behaviour:
 
     fail_times: dict[UUID, int] = field(default_factory=dict)
     always_fail: set[UUID] = field(default_factory=set)
+    unknown_times: dict[UUID, int] = field(default_factory=dict)
+    """Raise NotYetKnown this many times (as if an earlier event had not arrived yet)."""
     attempts: dict[UUID, int] = field(default_factory=dict)
 
 
@@ -59,6 +62,10 @@ def probe_definition(behaviour: Behaviour | None = None) -> ServiceDefinition:
         behaviour.attempts[event.event_id] = behaviour.attempts.get(event.event_id, 0) + 1
         if event.event_id in behaviour.always_fail:
             raise ProbeFailure("the probe always fails for this event")
+        waiting = behaviour.unknown_times.get(event.event_id, 0)
+        if waiting > 0:
+            behaviour.unknown_times[event.event_id] = waiting - 1
+            raise NotYetKnown(f"not known yet ({waiting} left)")
         remaining = behaviour.fail_times.get(event.event_id, 0)
         if remaining > 0:
             behaviour.fail_times[event.event_id] = remaining - 1
@@ -71,7 +78,7 @@ def probe_definition(behaviour: Behaviour | None = None) -> ServiceDefinition:
         description="Records one row per event; fails when told (tests only).",
         registry=REGISTRY,
         package_file=__file__,
-        subscriptions=(Subscription(PROBE_EVENT, record_effect),),
+        subscriptions=(Subscription(PROBE_EVENT, record_effect, "record_effect"),),
     )
 
 
