@@ -11,9 +11,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from rtw_platform.broker_users import DEAD_LETTERS, platform_users
+from rtw_platform.broker_users import DEAD_LETTERS, platform_users, publish_bindings
 from rtw_platform.registry import consumed_queues, installed_services
 from rtw_platform.secret_checks import unsafe_secrets
+from rtw_platform.teams import TEAM_QUEUE_LIMITS
 
 pytestmark = pytest.mark.contracts
 
@@ -96,19 +97,44 @@ def test_rabbitmq_gives_each_service_only_its_own_queues() -> None:
 
 def test_rabbitmq_lets_each_service_publish_only_its_own_events() -> None:
     """Notifications makes a sign-in link for whoever a sign-in or invitation event names: only
-    the service that owns such an event may publish it (and none may publish another's)."""
+    the service that owns such an event may publish it (and none may publish another's). A
+    service writes only to its own exchange `rtw.publish.<service>`, with its own keys (topic
+    permission), and that exchange is bound to `rtw.events` for exactly those keys (a message it
+    dead-letters there, which no topic permission checks, goes no further); never to
+    `rtw.events` itself, nor to another service's exchange."""
     rules = {user.role: user for user in platform_users()}
     services = installed_services()
+    bindings = publish_bindings()
     for name, definition in services.items():
-        write = re.compile(rules[name].topic_write or "")
+        rule = rules[name]
+        assert rule.publish_exchange == f"rtw.publish.{name}"
+        write = re.compile(rule.publish_keys)
         own = {event.ROUTING_KEY for event in definition.publishes}
         others = {event.ROUTING_KEY for other in services.values() for event in other.publishes} - own
         assert all(write.match(key) for key in own), name
         assert not [key for key in others if write.match(key)], name
-    applications = re.compile(rules["applications"].topic_write or "")
-    matching = re.compile(rules["matching"].topic_write or "")
+        assert set(bindings[f"rtw.publish.{name}"]) == own, name
+        assert re.match(rule.write, f"rtw.publish.{name}")
+        assert not re.match(rule.write, "rtw.events"), name
+        assert rule.topic_write == "^$", name
+        assert not [o for o in services if o != name and re.match(rule.write, f"rtw.publish.{o}")], name
+    applications = re.compile(rules["applications"].publish_keys)
+    matching = re.compile(rules["matching"].publish_keys)
     assert not applications.match("council.recruiter-invited.v2")
     assert not matching.match("candidate.sign-in-requested.v2")
+
+
+def test_outside_teams_queues_are_limited_without_ever_refusing_the_platforms_publishes() -> None:
+    """The catch-all policy on `ext.` queues holds them to the limits and drops the oldest:
+    `reject-publish` would nack the platform's relays whenever one team's queue is full."""
+    definitions = json.loads((DEPLOY / "rabbitmq" / "definitions.json").read_text())
+    [policy] = [p for p in definitions["policies"] if p["name"] == "outside-teams-queues-limited"]
+    assert policy["pattern"] == "^ext\\."
+    assert policy["apply-to"] == "queues"
+    assert policy["definition"] == TEAM_QUEUE_LIMITS
+    assert TEAM_QUEUE_LIMITS["overflow"] == "drop-head"
+    # Above `dead-letters-kept-30-days`: one policy applies to a queue, the highest priority's.
+    assert policy["priority"] > max(p["priority"] for p in definitions["policies"] if p is not policy)
 
 
 def test_the_dead_letter_user_reaches_every_dead_letter_queue_and_no_source_queue() -> None:

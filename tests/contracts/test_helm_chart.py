@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 import yaml
 from rtw_contracts.registry import EVENTS
+from rtw_platform.broker_users import publish_bindings
 from rtw_platform.registry import installed_services
+from rtw_platform.teams import TEAM_QUEUE_LIMITS
 
 pytestmark = pytest.mark.contracts
 
@@ -423,20 +425,33 @@ def test_the_broker_gives_each_service_its_own_user_queues_and_events(
     documents: list[dict[str, Any]],
 ) -> None:
     """With the RabbitMQ Messaging Topology Operator: one user per service from the operator's
-    Secret, configure/read/write on its own queues and the two exchanges only, and publishing
-    on rtw.events only the events that service owns (the contracts say which)."""
+    Secret, configure/read/write on its own queues and its own exchanges only, publishing only
+    the events that service owns (the contracts say which) and only to its own exchange
+    rtw.publish.<service>, bound to rtw.events for exactly those keys; no write on rtw.events
+    (a queue dead-lettering there, which no topic permission checks, is refused)."""
     topology = [d for d in documents if d["apiVersion"] == "rabbitmq.com/v1beta1"]
     by_kind: dict[str, dict[str, dict[str, Any]]] = {}
     for document in topology:
         by_kind.setdefault(document["kind"], {})[document["metadata"]["name"]] = document["spec"]
-    assert {spec["name"] for spec in by_kind["Exchange"].values()} == {
-        "rtw.events",
-        *(f"rtw.dlx.{name}" for name in installed_services()),
+    assert {spec["name"]: spec["type"] for spec in by_kind["Exchange"].values()} == {
+        "rtw.events": "topic",
+        **{f"rtw.dlx.{name}": "direct" for name in installed_services()},
+        **{f"rtw.publish.{name}": "topic" for name in installed_services()},
     }
-    assert {spec["name"] for spec in by_kind["Policy"].values()} == {
+    policies = {spec["name"]: spec for spec in by_kind["Policy"].values()}
+    assert set(policies) == {
         "quorum-leaders-balanced",
         "dead-letters-kept-30-days",
+        "outside-teams-queues-limited",
     }
+    outside = policies["outside-teams-queues-limited"]
+    assert (outside["pattern"], outside["definition"]) == ("^ext\\.", TEAM_QUEUE_LIMITS)
+    assert outside["priority"] > policies["dead-letters-kept-30-days"]["priority"]
+    bindings: dict[str, set[str]] = {}
+    for spec in by_kind["Binding"].values():
+        assert (spec["destination"], spec["destinationType"]) == ("rtw.events", "exchange")
+        bindings.setdefault(spec["source"], set()).add(spec["routingKey"])
+    assert bindings == {name: set(keys) for name, keys in publish_bindings().items()}
     values = production_values()["rabbitmq"]["topology"]
     services = installed_services()
     for name, definition in services.items():
@@ -453,9 +468,20 @@ def test_the_broker_gives_each_service_its_own_user_queues_and_events(
         configure = re.compile(permission["permissions"]["configure"])
         assert not configure.match("rtw.events"), name
         assert not configure.match(f"rtw.dlx.{name}"), name
+        assert not configure.match(f"rtw.publish.{name}"), name
+        writes = re.compile(permission["permissions"]["write"])
+        assert not writes.match("rtw.events"), name
+        assert writes.match(f"rtw.publish.{name}"), name
+        assert writes.match(f"rtw.dlx.{name}"), name
+        assert not any(writes.match(f"rtw.publish.{o}") or writes.match(f"rtw.dlx.{o}") for o in others)
+        assert re.match(permission["permissions"]["read"], "rtw.events"), name
         topic = by_kind["TopicPermission"][user]
         assert topic["permissions"]["exchange"] == "rtw.events"
-        write = re.compile(topic["permissions"]["write"])
+        assert topic["permissions"]["write"] == "^$"
+        publish = by_kind["TopicPermission"][f"{user}-publish"]
+        assert publish["userReference"] == {"name": user}
+        assert publish["permissions"]["exchange"] == f"rtw.publish.{name}"
+        write = re.compile(publish["permissions"]["write"])
         own = {event.ROUTING_KEY for event in definition.publishes}
         theirs = {event.ROUTING_KEY for other in services.values() for event in other.publishes} - own
         assert all(write.match(key) for key in own), name

@@ -86,13 +86,18 @@ async def test_a_message_without_user_id_is_dead_lettered(
 async def test_the_relay_publishes_with_its_broker_user_and_service(
     broker_namespace: BrokerNamespace,
 ) -> None:
+    """Through the service's own exchange, which the publisher makes and binds to the events
+    exchange for the service's keys where it is missing (a local run)."""
     topology_exchange = f"{broker_namespace.prefix}rtw.events"
+    own = f"{broker_namespace.prefix}rtw.publish.assessment"
     queue = f"{broker_namespace.prefix}ext.relay-probe"
     broker_namespace.extra_queues.add(queue)
+    broker_namespace.extra_exchanges.add(own)
     publisher = AmqpEventPublisher(
         broker_namespace.amqp_url,
-        RabbitExchange(topology_exchange, type=ExchangeType.TOPIC, durable=True),
+        RabbitExchange(own, type=ExchangeType.TOPIC, durable=True),
         app_id="assessment",
+        binds_to=(topology_exchange, [AssessmentScored.ROUTING_KEY]),
     )
     connection = await aio_pika.connect(broker_namespace.amqp_url)
     try:
@@ -139,7 +144,9 @@ async def test_a_replayed_dead_letter_is_believed_for_its_first_publisher_with_a
 
 async def _publish_as(url: str, event: AssessmentScored) -> None:
     publisher = AmqpEventPublisher(
-        url, RabbitExchange("rtw.events", type=ExchangeType.TOPIC, durable=True), app_id="assessment"
+        url,
+        RabbitExchange("rtw.publish.assessment", type=ExchangeType.TOPIC, durable=True),
+        app_id="assessment",
     )
     try:
         await publisher([outbox_message(event, 1)])
@@ -200,7 +207,7 @@ async def test_another_services_user_cannot_put_a_letter_in_a_services_dead_lett
     connection = await aio_pika.connect(broker.url("assessment"))
     try:
         channel = await connection.channel(publisher_confirms=True)
-        events = await channel.get_exchange("rtw.events", ensure=False)
+        events = await channel.get_exchange("rtw.publish.assessment", ensure=False)
         await events.publish(
             aio_pika.Message(b"not json", message_id="broken-1", user_id=broker.users["assessment"]),
             routing_key=AssessmentScored.ROUTING_KEY,

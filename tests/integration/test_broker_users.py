@@ -69,9 +69,13 @@ async def test_setup_gives_each_service_its_own_queues_and_events_only(set_up: B
     await _declare(applications, "applications.probe.dlq")
     with pytest.raises(ChannelAccessRefused):
         await _declare(applications, "assessment.probe")
-    await _publish(applications, "application.submitted.v2")
+    await _publish(applications, "application.submitted.v2", exchange="rtw.publish.applications")
     with pytest.raises((ChannelAccessRefused, AssertionError)):
-        await _publish(applications, "council.recruiter-invited.v2")
+        await _publish(applications, "council.recruiter-invited.v2", exchange="rtw.publish.applications")
+    # Nothing on `rtw.events` itself, even its own keys: only its exchange's bindings lead there
+    # (test_broker_publish_exchanges.py).
+    with pytest.raises((ChannelAccessRefused, AssertionError)):
+        await _publish(applications, "application.submitted.v2")
     # The dead-letter user declares no source queue.
     with pytest.raises(ChannelAccessRefused):
         await _declare(broker.url("dead-letters"), "applications.other")
@@ -82,7 +86,7 @@ async def test_a_service_cannot_publish_into_another_services_queue_or_dead_lett
 ) -> None:
     """Straight into a queue is through the default exchange (`amq.default`), which only the
     dead-letter user may write (its replays). A service reaches another's queues only through
-    `rtw.events` with its own routing keys, and another's DLQ not at all: each service's
+    its own exchange `rtw.publish.<service>` with its own routing keys, and another's DLQ not at all: each service's
     dead-letter exchange `rtw.dlx.<service>` is its own (test_authentic_publishers.py)."""
     broker = set_up
     await _declare(broker.url("assessment"), "assessment.probe")

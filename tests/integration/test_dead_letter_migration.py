@@ -68,7 +68,7 @@ async def _publish_scored(broker: Broker, message_id: str) -> None:
     connection = await aio_pika.connect(broker.url("assessment"), timeout=10)
     try:
         channel = await connection.channel(publisher_confirms=True)
-        events = await channel.get_exchange("rtw.events", ensure=False)
+        events = await channel.get_exchange("rtw.publish.assessment", ensure=False)
         await events.publish(
             aio_pika.Message(b"{}", message_id=message_id, user_id=broker.users["assessment"]),
             routing_key=AssessmentScored.ROUTING_KEY,

@@ -60,11 +60,17 @@ def teams(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> tuple[Bro
 
 
 async def _bind(url: str, queue: str, routing_key: str) -> aio_pika.abc.AbstractRobustConnection:
+    """The connection that bound (the caller closes it); closed here when the bind is refused, so
+    that no robust connection keeps reconnecting to the vhost after the test deleted it."""
     connection = await aio_pika.connect_robust(url, timeout=10)
-    channel = await connection.channel()
-    declared = await channel.declare_queue(queue, durable=True)
-    exchange = await channel.get_exchange("rtw.events", ensure=False)
-    await declared.bind(exchange, routing_key=routing_key)
+    try:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, durable=True)
+        exchange = await channel.get_exchange("rtw.events", ensure=False)
+        await declared.bind(exchange, routing_key=routing_key)
+    except BaseException:
+        await connection.close()
+        raise
     return connection
 
 
@@ -96,8 +102,8 @@ async def test_a_granted_team_binds_its_queue_and_receives(teams: tuple[Broker, 
     team = broker.url("ext-payroll")
     connection = await _bind(team, "ext.payroll.hires", GRANTED)
     try:
-        await _bind(team, "ext.payroll.hires", "candidate.erased.v1")  # comes with personal data
-        await _publish(broker.url("matching"), GRANTED)
+        await (await _bind(team, "ext.payroll.hires", "candidate.erased.v1")).close()  # personal data
+        await _publish(broker.url("matching"), GRANTED, "rtw.publish.matching")
         channel = await connection.channel()
         queue = await channel.get_queue("ext.payroll.hires", ensure=False)
         message = await queue.get(timeout=10, fail=False)
@@ -138,6 +144,7 @@ async def test_a_team_cannot_publish(teams: tuple[Broker, Path]) -> None:
     broker, _ = teams
     await _refused(_publish(broker.url("ext-payroll"), GRANTED))
     await _refused(_publish(broker.url("ext-payroll"), "assessment.application-submitted", ""))
+    await _refused(_publish(broker.url("ext-payroll"), GRANTED, "rtw.publish.matching"))
 
 
 async def test_a_service_binds_only_the_events_it_consumes(teams: tuple[Broker, Path]) -> None:
@@ -191,7 +198,7 @@ async def test_a_service_cannot_delete_or_redeclare_the_platforms_exchanges(
     again as a fanout exchange would take it out of the topic permissions altogether: any key
     published, `#` bound. Only the setup (an administrator) configures the platform's exchanges."""
     broker, _ = teams
-    for exchange in ("rtw.events", "rtw.dlx.assessment"):
+    for exchange in ("rtw.events", "rtw.dlx.assessment", "rtw.publish.assessment"):
         connection = await aio_pika.connect(broker.url("assessment"), timeout=10)
         try:
             channel = await connection.channel()

@@ -135,7 +135,7 @@ async def test_an_outside_team_receives_what_each_service_was_granted_to_it_and_
                 sequence=9,
                 decided_at=datetime.now(UTC),
             )
-            await _publish_as(broker.url("assessment"), selected)
+            await _publish_as(broker.url("assessment"), "assessment", selected)
             await eventually(lambda: _said(consumer, "accepted training.enrolled"), what="the enrolment")
 
             # Matching: a council's claim, approved by a programme admin.
@@ -170,7 +170,7 @@ async def test_an_outside_team_receives_what_each_service_was_granted_to_it_and_
             await eventually(lambda: _said(consumer, "accepted session.ended"), what="the sign-out")
             # Naming notifications does not make another service's user notifications.
             forged = example(SessionEnded, event_id=uuid4(), producer="notifications")
-            await _publish_as(broker.url("matching"), forged)
+            await _publish_as(broker.url("matching"), "matching", forged)
             await eventually(lambda: _said(consumer, "rejected session.ended"), what="the forged sign-out")
 
             erased = await apps.post(f"/candidates/{candidate_id}/erasure", headers=admin)
@@ -217,12 +217,13 @@ async def _signed_in(browser: httpx.AsyncClient, path: str) -> str:
     return str(browser.cookies["rtw_session"])
 
 
-async def _publish_as(url: str, event: Event) -> None:
-    """Publish as a service's broker user, with its `user_id` (RabbitMQ holds it to the user)."""
+async def _publish_as(url: str, service: str, event: Event) -> None:
+    """Publish as a service's broker user, with its `user_id` (RabbitMQ holds it to the user),
+    to its own exchange `rtw.publish.<service>`: the only one a service's user may publish to."""
     connection = await aio_pika.connect(url, timeout=10)
     try:
         channel = await connection.channel(publisher_confirms=True)
-        exchange = await channel.get_exchange("rtw.events", ensure=False)
+        exchange = await channel.get_exchange(f"rtw.publish.{service}", ensure=False)
         await exchange.publish(
             aio_pika.Message(
                 event.model_dump_json().encode(),

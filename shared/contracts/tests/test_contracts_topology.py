@@ -12,6 +12,7 @@ from rtw_contracts.topology import (
     dead_letter_queue_name,
     exchange_name,
     kebab,
+    publish_exchange_name,
     queue_name,
 )
 
@@ -42,6 +43,7 @@ def test_kebab(name: str, expected: str) -> None:
 def test_names_without_prefix() -> None:
     assert exchange_name(EVENTS_EXCHANGE) == "rtw.events"
     assert dead_letter_exchange_name("training") == "rtw.dlx.training"
+    assert publish_exchange_name("training") == "rtw.publish.training"
     assert queue_name("assessment", ApplicationSubmitted) == "assessment.application-submitted"
     assert queue_name("training", SkillGapIdentified) == "training.skill-gap-identified"
     queue = queue_name("assessment", SecondStageSubmitted)
@@ -53,6 +55,7 @@ def test_names_with_prefix() -> None:
     prefix = "t3f9a1c2."
     assert exchange_name(EVENTS_EXCHANGE, prefix) == "t3f9a1c2.rtw.events"
     assert dead_letter_exchange_name("assessment", prefix) == "t3f9a1c2.rtw.dlx.assessment"
+    assert publish_exchange_name("assessment", prefix) == "t3f9a1c2.rtw.publish.assessment"
     queue = queue_name("assessment", ApplicationSubmitted, prefix)
     assert queue == "t3f9a1c2.assessment.application-submitted"
     assert dead_letter_queue_name(queue) == "t3f9a1c2.assessment.application-submitted.dlq"

@@ -22,12 +22,15 @@ def test_exchanges_are_durable_and_named_under_the_prefix() -> None:
         True,
     )
     assert (dlx.name, dlx.type, dlx.durable) == ("t123.rtw.dlx.assessment", ExchangeType.DIRECT, True)
+    own = topology.publish_exchange
+    assert (own.name, own.type, own.durable) == ("t123.rtw.publish.assessment", ExchangeType.TOPIC, True)
 
 
 def test_without_a_prefix_the_names_are_the_platforms() -> None:
     topology = Topology("assessment")
     assert topology.events_exchange.name == "rtw.events"
     assert topology.dead_letter_exchange.name == "rtw.dlx.assessment"
+    assert topology.publish_exchange.name == "rtw.publish.assessment"
     assert topology.queue_name(ApplicationSubmitted) == "assessment.application-submitted"
 
 

@@ -28,8 +28,11 @@ from rtw_contracts.topology import (
     DELIVERY_LIMIT,
     EVENTS_EXCHANGE,
     EVENTS_EXCHANGE_TYPE,
+    PUBLISH_EXCHANGE,
+    PUBLISH_EXCHANGE_TYPE,
     dead_letter_exchange_name,
     dead_letter_queue_name,
+    publish_exchange_name,
     queue_name,
 )
 
@@ -142,8 +145,10 @@ def _least_data() -> str:
         "it needs no new key to hold, rotate and check, and nothing a reader of a queue could "
         "replay exists until the e-mail is written. Notifications refuses to make a link that "
         "has already expired, and never one valid for longer than a week. The broker lets each "
-        "service publish only its own routing keys (topic permissions set by `rtw broker setup`, "
-        "`rtw_platform/broker_users.py`), so a service cannot ask for a link in another's name.\n"
+        "service put only its own routing keys on `rtw.events` (it publishes to its own exchange "
+        "`rtw.publish.<service>`, bound to `rtw.events` for those keys alone, with topic "
+        "permissions set by `rtw broker setup`, `rtw_platform/broker_users.py`), so a service "
+        "cannot ask for a link in another's name.\n"
         "- **Staff sign-in links** (assessors, trainers, programme admins) never need an event: "
         "staff e-mail addresses are held only by notifications (its staff directory), given by a "
         "programme admin on notifications' pages, and the link is made there when the admin sends "
@@ -304,8 +309,12 @@ def _topology() -> str:
     sample_queue = queue_name("assessment", some_event)
     return (
         "## Topology\n\n"
-        f"- Exchange `{EVENTS_EXCHANGE}` (durable, {EVENTS_EXCHANGE_TYPE}): every event is "
-        "published to it with its routing key, `<context>.<event-kebab>.v<N>`.\n"
+        f"- Exchange `{EVENTS_EXCHANGE}` (durable, {EVENTS_EXCHANGE_TYPE}): every event reaches "
+        "it with its routing key, `<context>.<event-kebab>.v<N>`. Each service publishes to its "
+        f"own durable {PUBLISH_EXCHANGE_TYPE} exchange `{PUBLISH_EXCHANGE}.<service>` (e.g. "
+        f"`{publish_exchange_name('assessment')}`), bound to `{EVENTS_EXCHANGE}` once per routing "
+        "key that service produces (the Producer column; `platform`'s, by every service); no "
+        f"service may write to `{EVENTS_EXCHANGE}` itself.\n"
         "- Queues: one durable quorum queue per consuming service and event, "
         "`<service>.<event-kebab-of-class-name>` (e.g. "
         f"`{sample_queue}`), bound to `{EVENTS_EXCHANGE}` with the event's routing key, "

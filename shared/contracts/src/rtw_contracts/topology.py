@@ -1,7 +1,11 @@
 """Broker topology names (no broker code): exchanges, queues, dead letters.
 
-Every event goes to one durable topic exchange, :data:`EVENTS_EXCHANGE`, with the event's
-``ROUTING_KEY``. Each consuming service has one durable quorum queue per event it consumes,
+Every event reaches one durable topic exchange, :data:`EVENTS_EXCHANGE`, with the event's
+``ROUTING_KEY``: each service publishes to its own durable topic exchange
+``rtw.publish.<service>`` (:func:`publish_exchange_name`), bound to :data:`EVENTS_EXCHANGE` with
+exactly the routing keys that service produces, so a message with any other key (a dead-lettered
+one too, on which RabbitMQ checks no topic permission) never reaches a subscriber. Each consuming
+service has one durable quorum queue per event it consumes,
 ``<service>.<event-kebab>`` (bound with that event's routing key), with ``x-delivery-limit``
 :data:`DELIVERY_LIMIT`, dead-lettered to its service's own direct exchange
 ``rtw.dlx.<service>`` (:func:`dead_letter_exchange_name`) with the queue's name as dead-letter
@@ -22,16 +26,23 @@ __all__ = [
     "DELIVERY_LIMIT",
     "EVENTS_EXCHANGE",
     "EVENTS_EXCHANGE_TYPE",
+    "PUBLISH_EXCHANGE",
+    "PUBLISH_EXCHANGE_TYPE",
     "dead_letter_exchange_name",
     "dead_letter_queue_name",
     "exchange_name",
     "kebab",
+    "publish_exchange_name",
     "queue_name",
 ]
 
 EVENTS_EXCHANGE = "rtw.events"
 """The durable topic exchange every event is published to."""
 EVENTS_EXCHANGE_TYPE = "topic"
+PUBLISH_EXCHANGE = "rtw.publish"
+"""The base of each service's durable topic exchange ``rtw.publish.<service>``: the only exchange
+its broker user may write events to, bound to :data:`EVENTS_EXCHANGE` for its own routing keys."""
+PUBLISH_EXCHANGE_TYPE = "topic"
 DEAD_LETTER_EXCHANGE = "rtw.dlx"
 """The base of each service's durable direct dead-letter exchange, ``rtw.dlx.<service>``; alone,
 the one exchange all services shared before (kept by deployments made then; see
@@ -55,6 +66,11 @@ def kebab(name: str) -> str:
 def exchange_name(base: str, prefix: str = "") -> str:
     """Return the exchange ``base`` (e.g. :data:`EVENTS_EXCHANGE`) with ``prefix`` prepended."""
     return f"{prefix}{base}"
+
+
+def publish_exchange_name(service: str, prefix: str = "") -> str:
+    """Return the exchange ``service`` publishes to: ``<prefix>rtw.publish.<service>``."""
+    return f"{prefix}{PUBLISH_EXCHANGE}.{service}"
 
 
 def dead_letter_exchange_name(service: str, prefix: str = "") -> str:

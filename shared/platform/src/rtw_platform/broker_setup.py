@@ -1,11 +1,18 @@
 """`rtw broker setup`: the broker's vhost, topology and users, from secrets, over RabbitMQ's
 management HTTP API. Idempotent: run it at every start (Compose runs it as a one-off job before
 the services); each run sets every user's password to its secret's current value, so rotation is
-changing the secret and running it again, and nothing puts an old password back."""
+changing the secret and running it again, and nothing puts an old password back.
+
+Each run also makes every service's publishing exchange `rtw.publish.<service>` and binds it to
+`rtw.events` with exactly the routing keys that service produces (a binding for a key it no
+longer produces is removed), so a deployment made when services published to `rtw.events`
+itself moves over by running it again (docs/operations.md, "Publishing exchange per service");
+and, with the teams file, each outside team's queue limits (`ext-<team>-queues-limited`)."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,10 +22,17 @@ import httpx
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .broker_users import EVENTS_EXCHANGE, TEAM_USER_PREFIX, BrokerUser, platform_users, team_users
+from .broker_users import (
+    EVENTS_EXCHANGE,
+    TEAM_USER_PREFIX,
+    BrokerUser,
+    platform_users,
+    publish_bindings,
+    team_users,
+)
 from .dead_letter_migration import MigrationRefused, move_to_own_dead_letter_exchanges
 from .settings import _secrets_dir
-from .teams import Team
+from .teams import TEAM_QUEUE_LIMITS, Team
 
 
 class BrokerSetupSettings(BaseSettings):
@@ -141,6 +155,7 @@ def setup_broker(
             if definitions is not None:
                 topology = _for_vhost(json.loads(definitions.read_text()), settings.vhost)
                 api.call("POST", f"/definitions/{vhost}", topology)
+            _declare_publish_exchanges(api, vhost)
             for user in users:
                 name = quote(user.name, safe="")
                 # PUT sets the password every time: the secret's current value wins.
@@ -156,7 +171,17 @@ def setup_broker(
                         f"/topic-permissions/{vhost}/{name}",
                         {"exchange": EVENTS_EXCHANGE, "write": user.topic_write, "read": user.topic_read},
                     )
+                if user.publish_exchange is not None:
+                    # A second topic permission, on its own publishing exchange: a publish with a
+                    # key it does not produce is refused there (403), before any binding is asked.
+                    api.call(
+                        "PUT",
+                        f"/topic-permissions/{vhost}/{name}",
+                        {"exchange": user.publish_exchange, "write": user.publish_keys, "read": "^$"},
+                    )
             if teams is not None:
+                for team in teams:
+                    _limit_team_queues(api, vhost, team.name)
                 revoked = _revoke_unlisted_teams(
                     api, settings.user_prefix, {user.name for user in users}, settings.vhost
                 )
@@ -169,6 +194,51 @@ def setup_broker(
             f"RTW_BROKER_ADMIN_URL): {exc}"
         ) from None
     return SetupResult(settings.vhost, [user.name for user in users], definitions is not None, revoked, moved)
+
+
+def _declare_publish_exchanges(api: ManagementApi, vhost: str) -> None:
+    """`rtw.events`, every service's publishing exchange, and the exchange-to-exchange bindings
+    from each to `rtw.events` for exactly its own routing keys (a binding for any other key, left
+    by an earlier release, is removed). Declaring an exchange that exists with the same
+    properties, or a binding that exists, changes nothing."""
+    exchange = {"type": "topic", "durable": True, "auto_delete": False, "internal": False, "arguments": {}}
+    events = quote(EVENTS_EXCHANGE, safe="")
+    api.call("PUT", f"/exchanges/{vhost}/{events}", exchange)
+    for name, keys in publish_bindings().items():
+        source = quote(name, safe="")
+        api.call("PUT", f"/exchanges/{vhost}/{source}", exchange)
+        path = f"/bindings/{vhost}/e/{source}/e/{events}"
+        present = {binding["routing_key"]: binding for binding in api.call("GET", path) or []}
+        for key in keys:
+            if key not in present:
+                api.call("POST", path, {"routing_key": key, "arguments": {}})
+        for key, binding in present.items():
+            if key not in keys:
+                api.call("DELETE", f"{path}/{quote(binding['properties_key'], safe='')}")
+
+
+def team_policy_name(team: str) -> str:
+    """The policy limiting an outside team's queues."""
+    return f"{TEAM_USER_PREFIX}{team}-queues-limited"
+
+
+def _limit_team_queues(api: ManagementApi, vhost: str, team: str) -> None:
+    """The team's queues (`ext.<team>.…`) are held to TEAM_QUEUE_LIMITS; what overflows (the
+    oldest first) goes to the team's own dead-letter exchange `ext.<team>.overflow`, if the team
+    made one (docs/subscribers.md, "How much the broker keeps for you")."""
+    name = quote(team_policy_name(team), safe="")
+    api.call(
+        "PUT",
+        f"/policies/{vhost}/{name}",
+        {
+            "pattern": rf"^ext\.{re.escape(team)}\.",
+            "apply-to": "queues",
+            # Above the catch-all `outside-teams-queues-limited` and `dead-letters-kept-30-days`
+            # (one policy applies to a queue: the highest priority's).
+            "priority": 3,
+            "definition": {**TEAM_QUEUE_LIMITS, "dead-letter-exchange": f"ext.{team}.overflow"},
+        },
+    )
 
 
 def _revoke_unlisted_teams(api: ManagementApi, user_prefix: str, kept: set[str], vhost: str) -> list[str]:
@@ -189,6 +259,9 @@ def _revoke_unlisted_teams(api: ManagementApi, user_prefix: str, kept: set[str],
         vhosts = {permission["vhost"] for permission in api.call("GET", f"/users/{user}/permissions") or []}
         if vhost not in vhosts:
             continue
+        policy = team_policy_name(name.removeprefix(team_prefix))
+        if policy in {p["name"] for p in api.call("GET", f"/policies/{here}") or []}:
+            api.call("DELETE", f"/policies/{here}/{quote(policy, safe='')}")
         if vhosts == {vhost}:
             api.call("DELETE", f"/users/{user}")
         else:

@@ -1,6 +1,7 @@
 """The RabbitMQ users the platform runs with and what each may do: one per service (its own
-queues, the events exchange and its own dead-letter exchange, publishing only its own events and
-binding only the events it consumes), one for the dead-letter tools (every dead-letter queue,
+queues, its own publishing exchange `rtw.publish.<service>` with only its own routing keys, its own
+dead-letter exchange, and binding only the events it consumes from `rtw.events`, to which it may
+not write at all), one for the dead-letter tools (every dead-letter queue,
 and sending a dead letter back to its queue), and one per outside team of the teams file (its
 own `ext.<team>.…` queues, binding only the routing keys it was granted, publishing nothing; see `teams`).
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rtw_contracts.topology import dead_letter_exchange_name
+from rtw_contracts.topology import dead_letter_exchange_name, publish_exchange_name
 
 from .registry import installed_services
 from .teams import Team
@@ -40,6 +41,10 @@ class BrokerUser:
     """Routing keys the user may publish to the events exchange with (None: no topic rule)."""
     topic_read: str = "^$"
     """Routing keys the user may bind a queue to the events exchange with."""
+    publish_exchange: str | None = None
+    """A service's own publishing exchange (`rtw.publish.<service>`), None for other users."""
+    publish_keys: str = "^$"
+    """Routing keys the user may publish to its own publishing exchange with."""
 
     @property
     def secret_file(self) -> str:
@@ -55,11 +60,18 @@ def platform_users(user_prefix: str = "") -> list[BrokerUser]:
     """Every user the platform needs; `user_prefix` (tests) keeps throwaway users apart."""
     users = []
     for name, definition in installed_services().items():
-        # Its own queues, the events exchange, and its own dead-letter exchange (`rtw.dlx.<name>`):
-        # no other service may write there, nor declare a queue dead-lettering there, since
-        # RabbitMQ asks for write on a queue's dead-letter exchange when it is declared.
+        # Writes to its own queues, its own publishing exchange (`rtw.publish.<name>`) and its
+        # own dead-letter exchange (`rtw.dlx.<name>`), never to `rtw.events`: RabbitMQ checks
+        # topic permissions on a publish but not when it dead-letters a message, so a user that
+        # may write to `rtw.events` could declare a queue dead-lettering there with any routing
+        # key (RabbitMQ asks for write on a queue's dead-letter exchange when it is declared,
+        # which is what refuses it). Its publishing exchange is bound to `rtw.events` for its
+        # own routing keys only (publish_bindings), so nothing else it puts there, dead-lettered
+        # or not, reaches a subscriber. Reads its own queues, `rtw.events` and its dead-letter exchange
+        # (binding a queue to an exchange needs read on the exchange).
         dead_letters = dead_letter_exchange_name(name)
-        own = rf"^({re.escape(name)}\..*|{re.escape(EVENTS_EXCHANGE)}|{re.escape(dead_letters)})$"
+        publishing = publish_exchange_name(name)
+        queues = rf"{re.escape(name)}\..*"
         users.append(
             BrokerUser(
                 role=name,
@@ -68,11 +80,13 @@ def platform_users(user_prefix: str = "") -> list[BrokerUser]:
                 # (every binding with it) or declare it again as a fanout, which topic
                 # permissions do not cover. The setup makes the exchanges; a service declares
                 # them passively (ServiceRuntime.declare_topology).
-                configure=rf"^{re.escape(name)}\..*$",
-                write=own,
-                read=own,
-                topic_write=_exactly([event.ROUTING_KEY for event in definition.publishes]),
+                configure=rf"^{queues}$",
+                write=rf"^({queues}|{re.escape(publishing)}|{re.escape(dead_letters)})$",
+                read=rf"^({queues}|{re.escape(EVENTS_EXCHANGE)}|{re.escape(dead_letters)})$",
+                topic_write="^$",
                 topic_read=_exactly([s.event.ROUTING_KEY for s in definition.subscriptions]),
+                publish_exchange=publishing,
+                publish_keys=_exactly(publish_keys(name)),
             )
         )
     users.append(
@@ -89,6 +103,22 @@ def platform_users(user_prefix: str = "") -> list[BrokerUser]:
         )
     )
     return users
+
+
+def publish_keys(service: str) -> list[str]:
+    """The routing keys `service` publishes (its definition's events, as its contracts name their
+    producer): its publishing exchange is bound to `rtw.events` for exactly these."""
+    return sorted({event.ROUTING_KEY for event in installed_services()[service].publishes})
+
+
+def publish_bindings() -> dict[str, list[str]]:
+    """Each publishing service's exchange (`rtw.publish.<service>`) and the routing keys it is
+    bound to `rtw.events` with."""
+    return {
+        publish_exchange_name(name): publish_keys(name)
+        for name, definition in installed_services().items()
+        if definition.publishes
+    }
 
 
 TEAM_USER_PREFIX = "ext-"

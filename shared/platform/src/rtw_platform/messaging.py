@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
+from aiormq.exceptions import ChannelAccessRefused
 from faststream import AckPolicy, BaseMiddleware
 from faststream.rabbit import Channel, RabbitBroker, RabbitExchange
 from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
@@ -213,18 +214,49 @@ def document_publication(broker: RabbitBroker, topology: Topology, event: type[E
     )
 
 
+async def bind_publish_exchange(
+    channel: aio_pika.abc.AbstractChannel, publish_exchange: str, events_exchange: str, keys: Sequence[str]
+) -> bool:
+    """Bind a service's publishing exchange to the events exchange for exactly `keys` (both must
+    exist). False where the broker refuses it (403): a deployment's service user may not write
+    to `rtw.events`, and `rtw broker setup` made these bindings. Closes the channel it is given."""
+    try:
+        events = await channel.get_exchange(events_exchange, ensure=False)
+        for key in keys:
+            await events.bind(publish_exchange, routing_key=key)
+    except ChannelAccessRefused:
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            if not channel.is_closed:
+                await channel.close()
+    return True
+
+
 class AmqpEventPublisher:
-    """Publishes outbox batches with aio-pika: persistent, publisher confirms, pipelined."""
+    """Publishes outbox batches with aio-pika: persistent, publisher confirms, pipelined.
+
+    A service publishes to its own exchange `rtw.publish.<service>` (`exchange`), which carries
+    only its own routing keys on to `rtw.events` (`binds_to`: the events exchange and those keys,
+    bound here where this publisher has to make the exchange itself, as in local runs)."""
 
     window = 200
     """Publishes awaiting their confirm at once."""
     timeout_s = 15.0
     """How long one publish may wait for its confirm."""
 
-    def __init__(self, url: str, exchange: RabbitExchange, *, app_id: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        exchange: RabbitExchange,
+        *,
+        app_id: str,
+        binds_to: tuple[str, Sequence[str]] | None = None,
+    ) -> None:
         self._url = url
         self._exchange_name = exchange.name
         self._app_id = app_id
+        self._binds_to = binds_to
         # RabbitMQ refuses a user_id that is not the connection's user: consumers can trust it.
         self._user_id = amqp_user(url)
         self._connection: aio_pika.abc.AbstractRobustConnection | None = None
@@ -242,11 +274,17 @@ class AmqpEventPublisher:
                     # Passively: a service's broker user may not configure the exchange.
                     self._exchange = await channel.get_exchange(self._exchange_name, ensure=True)
                 except aio_pika.exceptions.ChannelNotFoundEntity:
-                    # Missing (a local run or a test, as an administrator): made here.
+                    # Missing (a local run or a test, as an administrator): made here, with its
+                    # bindings (before the service declared them: the relay may start first).
                     channel = await self._connection.channel(publisher_confirms=True)
                     self._exchange = await channel.declare_exchange(
                         self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
                     )
+                    if self._binds_to is not None:
+                        events, keys = self._binds_to
+                        other = await self._connection.channel()
+                        await other.declare_exchange(events, aio_pika.ExchangeType.TOPIC, durable=True)
+                        await bind_publish_exchange(other, self._exchange_name, events, keys)
             return self._exchange
 
     async def __call__(self, batch: Sequence[OutboxMessage]) -> None:

@@ -62,4 +62,6 @@ def declared_names(
         queues.update({queue, names.dead_letter_queue_name(queue)})
     exchanges = {names.exchange_name(names.EVENTS_EXCHANGE, prefix)}
     exchanges.update(names.dead_letter_exchange_name(owner, prefix) for owner in owners.values())
+    every = list(installed_services().values() if definitions is None else definitions)
+    exchanges.update(names.publish_exchange_name(d.name, prefix) for d in every if d.publishes)
     return queues, exchanges

@@ -28,6 +28,7 @@ from .messaging import (
     AmqpEventPublisher,
     BrokerEventPublisher,
     Subscription,
+    bind_publish_exchange,
     create_broker,
     document_publication,
     subscribe,
@@ -170,8 +171,9 @@ class ServiceRuntime:
             if in_memory_broker
             else AmqpEventPublisher(
                 settings.amqp_url.get_secret_value(),
-                self.topology.events_exchange,
+                self.topology.publish_exchange,
                 app_id=definition.name,
+                binds_to=(self.topology.events_exchange.name, self.publish_keys),
             )
         )
         self.relay = OutboxRelay(
@@ -241,14 +243,34 @@ class ServiceRuntime:
                 with contextlib.suppress(Exception):
                     await self.broker.stop()
 
+    @property
+    def publish_keys(self) -> list[str]:
+        """The routing keys this service publishes: its publishing exchange carries exactly these
+        on to the events exchange."""
+        return sorted({event.ROUTING_KEY for event in self.definition.publishes})
+
     async def declare_topology(self) -> None:
-        """Declare the exchanges and each consumed queue's DLQ (the queues come with consumers)."""
+        """Declare the exchanges (with the publishing exchange's bindings, where this service may
+        make them) and each consumed queue's DLQ (the queues come with consumers)."""
         declared = []
-        for exchange in (self.topology.events_exchange, self.topology.dead_letter_exchange):
+        found: dict[str, bool] = {}
+        topology = self.topology
+        for exchange in (topology.events_exchange, topology.dead_letter_exchange, topology.publish_exchange):
             # Passively where it exists (a deployment's setup made it and the service's user may
             # not configure it); created only where it is missing (local runs and tests).
-            found = await self._exchange_exists(exchange.name)
-            declared.append(await self.broker.declare_exchange(existing(exchange) if found else exchange))
+            found[exchange.name] = await self._exchange_exists(exchange.name)
+            declared.append(
+                await self.broker.declare_exchange(existing(exchange) if found[exchange.name] else exchange)
+            )
+        if self.publish_keys and (
+            not found[topology.publish_exchange.name] or not self.settings.publisher_user
+        ):
+            # Where it made the exchange, or runs with one broker user for all (local runs and
+            # tests: no publisher_user): binding is idempotent, and keeps a local broker's
+            # bindings up to date with the keys the service publishes now. A deployment's
+            # service user may not bind (no write on the events exchange): `rtw broker setup`
+            # binds, and a refusal here is only logged.
+            await self._bind_publish_exchange()
         dlx = declared[1]
         for subscription in self.definition.subscriptions:
             name = self.topology.queue_name(subscription.event)
@@ -295,6 +317,19 @@ class ServiceRuntime:
             return bool(await self.broker.ping(timeout=3))
         except Exception:
             return False
+
+    async def _bind_publish_exchange(self) -> None:
+        connection = self.broker._connection  # faststream gives no other access
+        if connection is None:
+            return
+        bound = await bind_publish_exchange(
+            await connection.channel(),
+            self.topology.publish_exchange.name,
+            self.topology.events_exchange.name,
+            self.publish_keys,
+        )
+        if not bound:
+            log.info("publish_bindings_left_to_broker_setup", exchange=self.topology.publish_exchange.name)
 
     async def _exchange_exists(self, name: str) -> bool:
         """Whether the exchange exists, asked on a channel of its own (a missing exchange closes

@@ -20,6 +20,19 @@ from rtw_contracts import CandidateErased, Event
 from rtw_contracts.personal_data import personal_data_fields
 from rtw_contracts.registry import EVENTS
 
+TEAM_QUEUE_LIMITS: dict[str, int | str] = {
+    "max-length": 100_000,
+    "max-length-bytes": 256 * 1024 * 1024,
+    "overflow": "drop-head",
+}
+"""What the broker keeps in each outside team's queue (`ext.<team>.…`), set by policy (the
+catch-all `outside-teams-queues-limited` in deploy/rabbitmq/definitions.json and the helm chart,
+and each team's `ext-<team>-queues-limited` from the setup, which adds its overflow exchange):
+past either limit the oldest message is dropped, or dead-lettered to `ext.<team>.overflow`.
+Never `reject-publish`: RabbitMQ then nacks the publisher whenever any one queue a message is
+routed to is full, so one team's backlog would stop the platform's relays (docs/subscribers.md).
+A queue argument can only lower a limit (RabbitMQ applies the lower of policy and argument)."""
+
 TEAM_NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 ERASURE_KEY = CandidateErased.ROUTING_KEY
 _LINKS_TO_A_PERSON = ("candidate_id", "application_id", "application_ids")

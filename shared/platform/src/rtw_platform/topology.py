@@ -29,6 +29,17 @@ class Topology:
         )
 
     @property
+    def publish_exchange(self) -> RabbitExchange:
+        """This service's own durable topic exchange (`rtw.publish.<service>`), the only one its
+        broker user may publish events to: bound to the events exchange for exactly the routing
+        keys the service produces (`rtw broker setup` binds them; see `publish_bindings`)."""
+        return RabbitExchange(
+            names.publish_exchange_name(self.service, self.prefix),
+            type=ExchangeType.TOPIC,
+            durable=True,
+        )
+
+    @property
     def dead_letter_exchange(self) -> RabbitExchange:
         """This service's own direct exchange that routes a failed message to its queue's DLQ
         (`rtw.dlx.<service>`: only this service's broker user may write to it)."""
