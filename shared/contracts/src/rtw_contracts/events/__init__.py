@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rtw_contracts.envelope import Event
 from rtw_contracts.events.applications import (
+    AdjustmentDecided,
     ApplicationContactGiven,
     ApplicationSubmitted,
     ApplicationSubmittedV2,
@@ -45,6 +46,7 @@ from rtw_contracts.events.training import (
 
 __all__ = [
     "ALL_EVENTS",
+    "AdjustmentDecided",
     "AppealDecided",
     "AppealLodged",
     "ApplicationContactGiven",
@@ -84,6 +86,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ApplicationSubmittedV2,
     ApplicationContactGiven,
     SecondStageSubmitted,
+    AdjustmentDecided,
     ApplicationWithdrawn,
     CandidatePreferencesChanged,
     CandidateErased,
