@@ -6,6 +6,7 @@ handler keeps the name it always had: the name is the inbox key of the messages 
 from __future__ import annotations
 
 from rtw_contracts import (
+    AdjustmentDecided,
     AppealDecided,
     ApplicationContactGiven,
     ApplicationSubmitted,
@@ -75,6 +76,9 @@ class Handlers:
 
     async def second_stage_submitted(self, event: SecondStageSubmitted, uow: UnitOfWork) -> None:
         await candidates.second_stage_submitted(work_of(uow), event, self.links)
+
+    async def adjustment_decided(self, event: AdjustmentDecided, uow: UnitOfWork) -> None:
+        await candidates.adjustment_decided(work_of(uow), event, self.links)
 
     async def application_withdrawn(self, event: ApplicationWithdrawn, uow: UnitOfWork) -> None:
         await candidates.application_withdrawn(work_of(uow), event, self.links)
@@ -157,5 +161,7 @@ def subscriptions(handlers: Handlers) -> tuple[Subscription, ...]:
         # The staff directory: whether an assessor or a provider's trainers may be sent a link.
         Subscription(AssessorChanged, assessor_changed, "assessor_changed"),
         Subscription(TrainingProviderChanged, provider_changed, "provider_changed"),
+        # Reasonable adjustments: the candidate is told a request was decided (not what it was).
+        Subscription(AdjustmentDecided, handlers.adjustment_decided, "adjustment_decided"),
         SESSION_ENDED,  # a session signed out of anywhere ends here too
     )
