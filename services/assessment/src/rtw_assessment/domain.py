@@ -16,6 +16,7 @@ from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rtw_contracts import (
+    AdjustmentKind,
     AssessmentOutcome,
     CareerBreakReason,
     IctSpecialism,
@@ -854,6 +855,14 @@ def choose_assessors(available: Sequence[SpreadAssessor], wanted: int) -> list[s
     """The `wanted` least-loaded assessors (ties by id, so the choice is repeatable)."""
     ordered = sorted(available, key=lambda a: (a.load, a.id))
     return [a.id for a in ordered[:wanted]]
+
+
+def adjusted_evidence(kinds: Sequence[str]) -> list[str]:
+    """The agreed reasonable adjustments an assessor is told of, as words (unknown codes, from a
+    newer producer, are shown as they are). The evidence is scored on the same rubric: an
+    adjustment changes how the candidate shows it, never what a score means."""
+    known = {kind.value: kind for kind in AdjustmentKind}
+    return [known[kind].label_in("en") if kind in known else kind for kind in kinds]
 
 
 class AssignmentStatus(StrEnum):
