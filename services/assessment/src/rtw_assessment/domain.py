@@ -407,6 +407,9 @@ class ApplicationFacts:
     professional_registration: ProfessionalRegistration | None
     specialisms: tuple[IctSpecialism, ...]
     skills: tuple[SkillClaim, ...]
+    #: Disability Confident: the candidate opted into a guaranteed second stage (the disability
+    #: itself is never known here). Met minimum criteria (eligible) means shortlisted.
+    guaranteed_second_stage: bool = False
 
 
 def _years_between(start: date, end: date) -> float:
@@ -629,7 +632,8 @@ class ScreeningResult:
 
 def screen(facts: ApplicationFacts, config: CohortConfig, today: date) -> ScreeningResult:
     """Screen one application. With a shortlist threshold the outcome is decided at once; with a
-    shortlist size it waits (outcome None) until the admin closes shortlisting."""
+    shortlist size it waits (outcome None) until the admin closes shortlisting. An eligible
+    candidate who opted into the guaranteed second stage is shortlisted whatever their score."""
     reasons = eligibility_reasons(facts, config.eligibility, config, today)
     if reasons:
         return ScreeningResult(AssessmentOutcome.INELIGIBLE, None, [], reasons)
@@ -638,7 +642,7 @@ def screen(facts: ApplicationFacts, config: CohortConfig, today: date) -> Screen
         return ScreeningResult(None, score, breakdown, [])
     outcome = (
         AssessmentOutcome.SHORTLISTED
-        if score >= config.shortlist_threshold
+        if score >= config.shortlist_threshold or facts.guaranteed_second_stage
         else AssessmentOutcome.NOT_SHORTLISTED
     )
     return ScreeningResult(outcome, score, breakdown, [])
@@ -661,10 +665,15 @@ def rank(candidates: Iterable[Ranked]) -> list[Ranked]:
     return sorted(candidates, key=lambda c: (-c.score, c.submitted_at, c.application_id))
 
 
-def shortlist(candidates: Iterable[Ranked], size: int) -> tuple[list[Ranked], list[Ranked]]:
-    """(shortlisted, not shortlisted) by rank."""
+def shortlist(
+    candidates: Iterable[Ranked], size: int, guaranteed: frozenset[str] = frozenset()
+) -> tuple[list[Ranked], list[Ranked]]:
+    """(shortlisted, not shortlisted) by rank: the best `size`, and besides them every eligible
+    candidate in `guaranteed` (Disability Confident: they take no one else's place)."""
     ordered = rank(candidates)
-    return ordered[:size], ordered[size:]
+    best = ordered[:size]
+    also = [c for c in ordered[size:] if c.application_id in guaranteed]
+    return best + also, [c for c in ordered[size:] if c.application_id not in guaranteed]
 
 
 @dataclass(frozen=True)
