@@ -35,6 +35,8 @@ from rtw_platform.testing.fixtures import app_for
 from rtw_platform.testing.forms import refused
 from sqlalchemy import text
 
+from .test_applications_intake import follow, link_to
+
 pytestmark = pytest.mark.component
 
 CSRF = "test-csrf-token"
@@ -310,3 +312,62 @@ async def test_agreed_extra_time_keeps_the_second_stage_open_past_its_deadline(
         )
         assert sent.status_code == 303, sent.text
         assert sent.headers["location"].endswith("?sent=second-stage")
+
+
+async def test_a_candidate_opts_into_the_guaranteed_second_stage_before_sending_and_assessment_is_told(
+    runtime: ServiceRuntime, make_application: Callable[..., dict[str, Any]]
+) -> None:
+    form = make_application()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app_for(runtime)), base_url="http://a"
+    ) as api:
+        started = await api.post(
+            "/applications/drafts", json={"cohort_id": form["cohort_id"], "email": form["email"]}
+        )
+        assert started.status_code == 202, started.text
+        auth = await follow(api, await link_to(runtime, form["email"]))
+        draft = (
+            await api.post("/candidates/me/applications", json={"cohort_id": form["cohort_id"]}, headers=auth)
+        ).json()
+        application_id = draft["application_id"]
+        rest = {k: v for k, v in form.items() if k not in {"cohort_id", "email"}}
+        assert (
+            await api.patch(f"/applications/{application_id}", json=rest, headers=auth)
+        ).status_code == 200
+        async with runtime.engine.connect() as conn:
+            found = await conn.execute(
+                text("SELECT candidate_id FROM applications.applications WHERE id = :a"),
+                {"a": application_id},
+            )
+            candidate_id = str(found.scalar_one())
+
+        page = f"/application/{application_id}/guaranteed-second-stage"
+        async with (
+            browser(runtime, candidate_id, Role.CANDIDATE) as candidate,
+            browser(runtime, str(uuid4()), Role.CANDIDATE) as stranger,
+        ):
+            tasks = await candidate.get(f"/application/{application_id}")
+            assert f'href="{page}"' in tasks.text
+            assert (await stranger.get(page)).status_code == 404
+            assert (
+                await stranger.post(page, data={"csrf_token": CSRF, "guaranteed": "yes"})
+            ).status_code == 404
+            assert (await candidate.post(page, data={"guaranteed": "yes"})).status_code == 400  # no token
+            unanswered = await refused(candidate, page, {"csrf_token": CSRF})
+            assert "Select yes if you want a guaranteed second stage, or no" in unanswered.text
+            chosen = await candidate.post(page, data={"csrf_token": CSRF, "guaranteed": "yes"})
+            assert chosen.status_code == 303
+            assert chosen.headers["location"] == f"/application/{application_id}"
+            assert 'value="yes" checked' in (await candidate.get(page)).text
+
+            sent = await api.post(f"/applications/{application_id}/submit", headers=auth)
+            assert sent.status_code == 200, sent.text
+            # Sent: the choice is made.
+            assert (await candidate.get(page)).status_code == 303
+            assert (
+                await candidate.post(page, data={"csrf_token": CSRF, "guaranteed": "no"})
+            ).status_code == 409
+
+    [facts] = await outbox(runtime, "ApplicationSubmitted")
+    assert facts["guaranteed_second_stage"] is True
+    assert "disability" not in str(facts)

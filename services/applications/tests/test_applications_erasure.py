@@ -346,7 +346,9 @@ async def test_after_erasure_nothing_answers_with_the_person_and_every_report_is
     _others, zed = await a_cohort(runtime, client, make_application, datetime.now(UTC) - timedelta(days=90))
     await adjustments_agreed(runtime, zed)
     before = await every_report(runtime, client)
-    assert {r["group"]: r["people"] for r in before["fairness"]["adjustments"] if r["step"] == "eligible"} == {
+    assert {
+        r["group"]: r["people"] for r in before["fairness"]["adjustments"] if r["step"] == "eligible"
+    } == {
         "with_adjustments": "fewer than 5",
         "without_adjustments": 12,
     }

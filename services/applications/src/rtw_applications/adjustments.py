@@ -164,3 +164,19 @@ async def for_staff(uow: UnitOfWork, principal: Principal) -> list[tuple[Adjustm
         reverse=True,
     )
     return [(r, a) for r, a in waiting + decided]
+
+
+async def choose_guaranteed_second_stage(
+    application_id: UUID, opted_in: bool, principal: Principal, uow: UnitOfWork
+) -> Application:
+    """Disability Confident: the candidate declares a disability and opts into a guaranteed
+    second stage (or opts out), before sending the application. Only the choice travels, with
+    the application's facts to assessment; the disability itself is never published."""
+    application = await application_or_refuse(uow, application_id, principal)
+    ensure_candidate_self(principal, application.candidate_id)
+    if application.status != domain.Stage.DRAFT.value:
+        raise Conflict("The application was sent: this choice can no longer be changed.")
+    application.guaranteed_second_stage = opted_in
+    uow.session.add(application)
+    await uow.commit()
+    return application

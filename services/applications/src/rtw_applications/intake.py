@@ -748,6 +748,7 @@ def _mark_submitted(
         skills=list(answers.skills or []),
         work_preferences=answers.work_preferences,
         privacy_notice_version=answers.privacy_notice_version or "",
+        guaranteed_second_stage=application.guaranteed_second_stage,
     )
     contact = ApplicationContactGiven(
         correlation_id=application.id,

@@ -111,6 +111,42 @@ async def adjustments_asked(request: Request, application_id: str, uow: UnitOfWo
     return redirect(request, f"{page}?sent=yes")
 
 
+# --------------------------------------------------------------------------- Disability Confident
+
+GUARANTEED = "/application/{id}/guaranteed-second-stage"
+
+
+@router.get("/application/{application_id}/guaranteed-second-stage")
+async def guaranteed_page(request: Request, application_id: str, uow: UnitOfWorkDep) -> Response:
+    """Opt in to (or out of) the guaranteed second stage, while the application is a draft."""
+    _, application = await own_application(request, uow, application_id)
+    if application.reference is not None:
+        return redirect(request, f"/my/applications/{application.id}")
+    state = form_state(request)
+    chosen = (
+        state.values.get("guaranteed", "")
+        if state is not None
+        else ("yes" if application.guaranteed_second_stage else "")
+    )
+    context = {"application": application, "chosen": chosen}
+    return PAGES.render(request, "guaranteed.html", context, errors=state.errors if state else None)
+
+
+@router.post("/application/{application_id}/guaranteed-second-stage")
+async def guaranteed_chosen(request: Request, application_id: str, uow: UnitOfWorkDep) -> Response:
+    """Keep the choice and go back to the task list."""
+    principal, application = await own_application(request, uow, application_id)
+    form = await read_form(request)
+    chosen = form_text(form, "guaranteed")
+    if chosen not in {"yes", "no"}:
+        errors = FormErrors()
+        errors.add("guaranteed", N_("Select yes if you want a guaranteed second stage, or no"))
+        page = GUARANTEED.format(id=application.id)
+        return redirect_with_problems(request, page, errors, {"guaranteed": chosen})
+    await adjustments.choose_guaranteed_second_stage(application.id, chosen == "yes", principal, uow)
+    return redirect(request, f"/application/{application.id}")
+
+
 # --------------------------------------------------------------------------- staff's
 
 
