@@ -648,6 +648,7 @@ class _Submittable(Protocol):
     consent_given_at: datetime | None
     privacy_notice_version: str | None
     event_sequence: int
+    guaranteed_second_stage: bool
 
 
 class _Applicant(Protocol):
@@ -694,6 +695,7 @@ class _NewApplicationRow:
     consent_given_at: datetime | None = None
     privacy_notice_version: str | None = None
     event_sequence: int = 0
+    guaranteed_second_stage: bool = False
 
 
 def _mark_submitted(
