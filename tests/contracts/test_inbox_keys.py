@@ -55,6 +55,7 @@ DEPLOYED = {
         "TrainingModuleCompleted": "record_module",
     },
     "notifications": {
+        "AdjustmentDecided": "adjustment_decided",
         "AppealDecided": "appeal_decided",
         "ApplicationContactGiven": "contact_given",
         "ApplicationSubmitted": "application_submitted_v1",

@@ -117,6 +117,8 @@ FORM_FIELDS: dict[tuple[str, str], dict[str, str]] = {
         "family_name": "Person",
     },
     ("applications", "/my/applications/{application_id}/withdraw"): {"reason": "personal_circumstances"},
+    ("applications", "/my/applications/{application_id}/adjustments"): {"kinds": "more_time"},
+    ("applications", "/application/{application_id}/guaranteed-second-stage"): {"guaranteed": "yes"},
     ("assessment", "/my/applications/{application_id}/appeal"): {
         "grounds": "I have settled status and the right to work in the UK."
     },

@@ -18,6 +18,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from faststream.rabbit import TestRabbitBroker
+from rtw_applications import adjustments
 from rtw_applications.app import SERVICE
 from rtw_applications.privacy import apply_retention
 from rtw_applications.testing import submitted_application
@@ -319,6 +320,22 @@ def traces_of(person: Applicant, runtime_events: list[Event]) -> list[str]:
     ]
 
 
+async def adjustments_agreed(runtime: ServiceRuntime, person: Applicant) -> None:
+    """The person asked for adjustments, in words that name them, and an admin agreed."""
+    candidate = Principal(str(person.candidate_id), Role.CANDIDATE)
+    async with runtime.uow_factory() as uow:
+        asked = await adjustments.request_adjustments(
+            person.application_id,
+            ["written_alternative_to_video", "other_format"],
+            "Quillfeather reads large print best, since the Zennor accident.",
+            candidate,
+            uow,
+        )
+    decision = adjustments.Decision("agreed", ["written_alternative_to_video"], None, "Quillfeather: agreed.")
+    async with runtime.uow_factory() as uow:
+        await adjustments.decide(asked.id, decision, Principal("admin", Role.ADMIN), uow)
+
+
 async def test_after_erasure_nothing_answers_with_the_person_and_every_report_is_unchanged(
     service: tuple[ServiceRuntime, httpx.AsyncClient],
     make_application: Callable[..., dict[str, Any]],
@@ -327,7 +344,14 @@ async def test_after_erasure_nothing_answers_with_the_person_and_every_report_is
 ) -> None:
     runtime, client = service
     _others, zed = await a_cohort(runtime, client, make_application, datetime.now(UTC) - timedelta(days=90))
+    await adjustments_agreed(runtime, zed)
     before = await every_report(runtime, client)
+    assert {
+        r["group"]: r["people"] for r in before["fairness"]["adjustments"] if r["step"] == "eligible"
+    } == {
+        "with_adjustments": "fewer than 5",
+        "without_adjustments": 12,
+    }
     assert before["reach?cohort_id=ict-test"]["per_council"]["Walsall"] == {
         "applicants": 9,
         "selected": 1,
@@ -432,6 +456,7 @@ async def erase_and_look(
             f"/my/applications/{a}",
             f"/my/applications/{a}/withdraw",
             f"/my/applications/{a}/second-stage",
+            f"/my/applications/{a}/adjustments",
             f"/application/{a}",
             f"/application/{a}/check-answers",
             f"/application/{a}/equality",

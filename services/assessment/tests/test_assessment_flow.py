@@ -426,6 +426,32 @@ async def test_size_mode_waits_then_shortlists_the_best_n_with_ties_to_the_earli
     assert forbidden.status_code == 403
 
 
+async def test_an_eligible_candidate_who_opted_into_the_guaranteed_second_stage_is_shortlisted_besides_the_best_n(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    await configure(client, service, shortlist_size=1, shortlist_threshold=None)
+    best = application(years_experience=12)
+    weaker = application(years_experience=4)
+    opted_in = application(years_experience=3, guaranteed_second_stage=True)
+    opted_in_not_eligible = application(right_to_work=False, guaranteed_second_stage=True)
+    for event in (best, weaker, opted_in, opted_in_not_eligible):
+        await screen(service, event)
+
+    closed = await client.post(f"/cohorts/{COHORT}/shortlist", headers=admin(service))
+
+    assert closed.status_code == 200, closed.text
+    assert closed.json() == {"shortlisted": 2, "not_shortlisted": 1}
+    outcomes = {e.application_id: e.outcome for e in await published(service)}
+    assert outcomes == {
+        best.application_id: "shortlisted",
+        opted_in.application_id: "shortlisted",
+        weaker.application_id: "not_shortlisted",
+        opted_in_not_eligible.application_id: "ineligible",
+    }
+    # The event says nothing of the opt-in: the decision's inputs, kept here, do.
+    assert all("guaranteed" not in e.model_dump_json() for e in await published(service))
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -13,7 +14,13 @@ from rtw_assessment import screening, second_stage
 from rtw_assessment.configuration import config_in_force
 from rtw_assessment.domain import default_config
 from rtw_assessment.models import Assessor, Assignment
-from rtw_contracts import ApplicationSubmittedV2, CareerBreakReason, Programme, SecondStageSubmitted
+from rtw_contracts import (
+    AdjustmentKind,
+    ApplicationSubmittedV2,
+    CareerBreakReason,
+    Programme,
+    SecondStageSubmitted,
+)
 from rtw_contracts.examples import example
 from rtw_contracts.types import CareerBreak, SecondStageAnswer
 from rtw_platform.auth import Principal, Role, issue_session_token
@@ -36,7 +43,9 @@ def signed_in_as(client: httpx.AsyncClient, service: ServiceRuntime, subject: st
     client.cookies.set("rtw_csrf", CSRF)
 
 
-async def submission_with_two_assessors(service: ServiceRuntime) -> ApplicationSubmittedV2:
+async def submission_with_two_assessors(
+    service: ServiceRuntime, **second_stage_values: Any
+) -> ApplicationSubmittedV2:
     application_id = uuid4()
     applied = example(
         ApplicationSubmittedV2,
@@ -70,6 +79,7 @@ async def submission_with_two_assessors(service: ServiceRuntime) -> ApplicationS
         cohort_id=COHORT,
         submitted_at=T0,
         answers=[SecondStageAnswer(question_id="ict-problem", answer="I rebuilt a repairs service.")],
+        **second_stage_values,
     )
     async with service.uow_factory() as uow:
         await second_stage.record_second_stage(event, uow)
@@ -166,6 +176,43 @@ async def test_an_assessor_scores_a_blind_submission(
     assert mine.text.count("checked") == len(ICT.rubric.criteria) + 1
     assert "Save changes to my scorecard" in mine.text
     assert ">Clear.</textarea>" in mine.text
+
+
+async def test_adjusted_evidence_is_shown_as_such_with_the_written_answers_on_the_same_rubric(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    await submission_with_two_assessors(
+        service,
+        video=None,
+        adjustments=[AdjustmentKind.WRITTEN_ALTERNATIVE_TO_VIDEO],
+        written_alternative="I want to bring my service design skills back to my council.",
+    )
+    assignment = await assignment_of(service, "assessor-1")
+    signed_in_as(client, service, "assessor-1", Role.ASSESSOR)
+
+    page = await client.get(f"/queue/{assignment.id}")
+
+    assert page.status_code == 200
+    assert 'id="adjusted-evidence"' in page.text
+    assert "Written answers instead of the video." in page.text
+    assert "Score it on the same rubric" in page.text
+    assert "I want to bring my service design skills back to my council." in page.text
+    assert "No video was sent." in page.text
+    # the rubric is the cohort's own, unchanged for adjusted evidence
+    assert page.text.count('type="radio"') == 4 * len(ICT.rubric.criteria) + 4
+
+
+async def test_evidence_without_adjustments_says_nothing_of_them(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    await submission_with_two_assessors(service)
+    assignment = await assignment_of(service, "assessor-1")
+    signed_in_as(client, service, "assessor-1", Role.ASSESSOR)
+
+    page = await client.get(f"/queue/{assignment.id}")
+
+    assert "adjusted-evidence" not in page.text
+    assert "written-alternative" not in page.text
 
 
 async def test_an_admin_changes_capacity_as_a_new_version_and_sees_the_funnel(

@@ -95,6 +95,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     },
     "second_stage_received": {"reference": "RTW-ICT-000123"},
     "application_withdrawn": {"reference": "RTW-ICT-000123"},
+    "adjustment_decided": {"reference": "RTW-ICT-000123", "application_id": APPLICATION_ID, "agreed": True},
     "training_enrolled": {
         "curriculum": "Return to Work - ICT",
         "modules": ["Digital in local government", "Cloud fundamentals", "Data protection and UK GDPR"],
@@ -206,7 +207,7 @@ TEMPLATES = Path(rtw_notifications.__file__).parent / "templates"
 def test_every_template_has_a_context_here() -> None:
     # If a template is added, this test must learn the values it is worded with.
     assert set(template_names()) == set(CONTEXTS)
-    assert len(template_names()) == 32
+    assert len(template_names()) == 33
 
 
 @pytest.mark.parametrize("template", sorted(CONTEXTS))

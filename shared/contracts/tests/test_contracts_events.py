@@ -41,6 +41,7 @@ EXPECTED_ROUTING_KEYS = {
     "candidate.sign-in-requested.v2": "applications",
     "council.recruiter-invited.v2": "matching",
     "application.second-stage-submitted.v1": "applications",
+    "application.adjustment-decided.v1": "applications",
     "application.withdrawn.v1": "applications",
     "candidate.erased.v1": "applications",
     "candidate.preferences-changed.v1": "applications",

@@ -65,7 +65,14 @@ def test_the_personal_data_the_subscribers_were_not_told_of_is_now_listed() -> N
     keys = routing_keys_with_personal_data()
 
     assert set(keys["candidate.sign-in-requested.v2"]) == {"email", "given_name"}
-    assert set(keys["application.second-stage-submitted.v1"]) == {"answers", "video"}
+    assert set(keys["application.second-stage-submitted.v1"]) == {
+        "answers",
+        "video",
+        "adjustments",
+        "written_alternative",
+    }
+    assert set(keys["application.submitted.v2"]) >= {"guaranteed_second_stage"}
+    assert "application.adjustment-decided.v1" not in keys  # that a decision was made, no more
     assert "reasons" in keys["assessment.scored.v1"]
     assert "career_break" in keys["application.submitted.v2"]
     assert "candidate.erased.v1" not in keys  # ids only

@@ -317,6 +317,11 @@ _SECOND_STAGE_FORM = {
                             "format": "binary",
                             "description": "MP4, WebM or MOV video.",
                         },
+                        "written_alternative": {
+                            "type": "string",
+                            "description": "Written answers instead of the video (up to 500 words), "
+                            "only when that reasonable adjustment was agreed.",
+                        },
                     },
                 }
             }
@@ -358,6 +363,7 @@ async def submit_second_stage(
         uow,
         _store(request),
         max_video_bytes=settings.video_max_bytes,
+        written_alternative=written if isinstance(written := form.get("written_alternative"), str) else "",
     )
     return {"status": "received", "submitted_at": submission.submitted_at.isoformat()}
 

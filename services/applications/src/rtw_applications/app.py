@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rtw_contracts import (
+    AdjustmentDecided,
     ApplicationContactGiven,
     ApplicationSubmittedV2,
     ApplicationWithdrawn,
@@ -42,6 +43,7 @@ SERVICE = ServiceDefinition(
         SecondStageSubmitted,
         ApplicationWithdrawn,
         CandidateErased,
+        AdjustmentDecided,
         CandidateSignInRequestedV2,
         CohortScheduled,
         SessionEnded,

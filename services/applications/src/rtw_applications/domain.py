@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
-from rtw_contracts import AssessmentOutcome, AssessmentStage, MatchResponse, Programme
+from rtw_contracts import AdjustmentKind, AssessmentOutcome, AssessmentStage, MatchResponse, Programme
 from rtw_contracts.months import add_months
 from rtw_contracts.questions import SECOND_STAGE_QUESTIONS as SECOND_STAGE_QUESTIONS  # shared
 from rtw_contracts.questions import SecondStageQuestion as SecondStageQuestion
@@ -383,6 +383,117 @@ def sniff_video(head: bytes) -> str | None:
     if head[:4] == b"\x1a\x45\xdf\xa3" and b"webm" in head[:64]:
         return "video/webm"
     return None
+
+
+# --------------------------------------------------------------------------- reasonable adjustments
+
+
+class AdjustmentStatus(StrEnum):
+    """Where a request for reasonable adjustments is."""
+
+    REQUESTED = "requested"
+    AGREED = "agreed"
+    DECLINED = "declined"
+
+
+#: The longest a candidate's explanation (or staff's reason) may be, in characters.
+MAX_ADJUSTMENT_TEXT = 2000
+#: The most extra time staff may agree at once (14 days, in minutes): beyond is a typing mistake.
+MAX_EXTRA_MINUTES = 14 * 24 * 60
+#: The longest written alternative to the video, in words (about what 3 minutes of speech holds).
+WRITTEN_ALTERNATIVE_MAX_WORDS = 500
+#: Adjustments that replace the one-way video: the second stage is complete without one.
+VIDEO_REPLACEMENTS = frozenset(
+    {AdjustmentKind.WRITTEN_ALTERNATIVE_TO_VIDEO, AdjustmentKind.LIVE_CALL_WITH_ASSESSOR}
+)
+
+
+def adjustment_request_problems(kinds: list[str], details: str) -> list[tuple[str, str]]:
+    """(field, message) for what is wrong with a request: at least one kind from the list, an
+    explanation for another format, and nothing too long."""
+    problems: list[tuple[str, str]] = []
+    known = {kind.value for kind in AdjustmentKind}
+    if not kinds:
+        problems.append(("kinds", N_("Choose at least one adjustment")))
+    elif any(kind not in known for kind in kinds):
+        problems.append(("kinds", N_("Choose from the adjustments listed")))
+    if AdjustmentKind.OTHER_FORMAT.value in kinds and not details.strip():
+        problems.append(("details", N_("Tell us which format you need")))
+    if len(details) > MAX_ADJUSTMENT_TEXT:
+        problems.append(("details", N_("Use 2000 characters or fewer")))
+    return problems
+
+
+def adjustment_decision_problems(
+    status: str,
+    asked: list[str],
+    agreed: list[str],
+    extra_minutes: int | None,
+    reason: str,
+) -> list[tuple[str, str]]:
+    """(field, message) for what is wrong with staff's decision: agreed means at least one of the
+    kinds asked (more time with how many minutes), declined means a reason the candidate reads."""
+    problems: list[tuple[str, str]] = []
+    if status not in {AdjustmentStatus.AGREED.value, AdjustmentStatus.DECLINED.value}:
+        return [("decision", "Choose whether to agree or decline the request")]
+    if len(reason) > MAX_ADJUSTMENT_TEXT:
+        problems.append(("reason", "Use 2000 characters or fewer"))
+    if status == AdjustmentStatus.DECLINED.value:
+        if not reason.strip():
+            problems.append(("reason", "Give the reason the request is declined; the candidate reads it"))
+        return problems
+    if not agreed:
+        problems.append(("agreed", "Choose at least one adjustment to agree, or decline the request"))
+    elif any(kind not in asked for kind in agreed):
+        problems.append(("agreed", "Agree only adjustments the candidate asked for"))
+    if AdjustmentKind.MORE_TIME.value in agreed:
+        if extra_minutes is None or not 1 <= extra_minutes <= MAX_EXTRA_MINUTES:
+            problems.append(
+                ("extra_minutes", f"Enter the extra time in minutes, from 1 to {MAX_EXTRA_MINUTES}")
+            )
+    elif extra_minutes is not None:
+        problems.append(
+            ("extra_minutes", "Extra minutes go with more time: agree more time or leave them out")
+        )
+    return problems
+
+
+def video_replaced(agreed: frozenset[AdjustmentKind]) -> bool:
+    """Whether an agreed adjustment replaces the one-way video (written answers or a live call)."""
+    return bool(agreed & VIDEO_REPLACEMENTS)
+
+
+def second_stage_evidence_problems(
+    *,
+    video_required: bool,
+    has_video: bool,
+    written_alternative: str,
+    agreed: frozenset[AdjustmentKind],
+) -> list[tuple[str, str]]:
+    """(field, message) for the evidence beside the answers: the video the cohort asks for, unless
+    an agreed adjustment replaces it (written answers are then required in its place, a live call
+    needs nothing here); written answers only when agreed, within the word limit."""
+    written = written_alternative.strip()
+    problems: list[tuple[str, str]] = []
+    if written and AdjustmentKind.WRITTEN_ALTERNATIVE_TO_VIDEO not in agreed:
+        problems.append(
+            ("written_alternative", N_("Written answers instead of the video need an agreed adjustment"))
+        )
+    elif written and len(written.split()) > WRITTEN_ALTERNATIVE_MAX_WORDS:
+        problems.append(("written_alternative", N_("Use 500 words or fewer")))
+    if not video_required or has_video:
+        return problems
+    if AdjustmentKind.WRITTEN_ALTERNATIVE_TO_VIDEO in agreed and not written:
+        if AdjustmentKind.LIVE_CALL_WITH_ASSESSOR not in agreed:
+            problems.append(("written_alternative", N_("Write your answer instead of the video")))
+    elif not video_replaced(agreed):
+        problems.append(("video", N_("Upload your video assessment (MP4, WebM or MOV).")))
+    return problems
+
+
+def deadline_with_more_time(deadline: datetime | None, extra_minutes: int) -> datetime | None:
+    """The second stage's deadline once agreed extra time is added (None: no deadline)."""
+    return None if deadline is None else deadline + timedelta(minutes=extra_minutes)
 
 
 # --------------------------------------------------------------------------- retention

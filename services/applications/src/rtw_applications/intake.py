@@ -644,6 +644,7 @@ class _Submittable(Protocol):
     consent_given_at: datetime | None
     privacy_notice_version: str | None
     event_sequence: int
+    guaranteed_second_stage: bool
 
 
 class _Applicant(Protocol):
@@ -690,6 +691,7 @@ class _NewApplicationRow:
     consent_given_at: datetime | None = None
     privacy_notice_version: str | None = None
     event_sequence: int = 0
+    guaranteed_second_stage: bool = False
 
 
 def _mark_submitted(
@@ -744,6 +746,7 @@ def _mark_submitted(
         skills=list(answers.skills or []),
         work_preferences=answers.work_preferences,
         privacy_notice_version=answers.privacy_notice_version or "",
+        guaranteed_second_stage=application.guaranteed_second_stage,
     )
     contact = ApplicationContactGiven(
         correlation_id=application.id,

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from rtw_platform.db import service_registry, timestamp_field
-from sqlalchemy import BigInteger, Column, Date, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, Index, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -86,6 +86,9 @@ class Application(ApplicationsTable, table=True):
     withdrawn_at: datetime | None = timestamp_field(nullable=True)
     anonymised_at: datetime | None = timestamp_field(nullable=True)
     event_sequence: int = 0
+    #: Disability Confident: the candidate declared a disability and opted into a guaranteed
+    #: second stage (shortlisted whenever they meet the minimum criteria).
+    guaranteed_second_stage: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
 
 
 class SecondStageSubmission(ApplicationsTable, table=True):
@@ -99,6 +102,8 @@ class SecondStageSubmission(ApplicationsTable, table=True):
     video_content_type: str | None = Field(default=None, max_length=40)
     video_size_bytes: int | None = None
     video_sha256: str | None = Field(default=None, max_length=64)
+    #: Written answers given instead of the video (an agreed reasonable adjustment).
+    written_alternative: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     submitted_at: datetime = timestamp_field()
 
 
@@ -265,3 +270,27 @@ class RateLimitWindow(ApplicationsTable, table=True):
     window_started_at: datetime = timestamp_field()
     hits: int
     expires_at: datetime = timestamp_field()
+
+
+class AdjustmentRequest(ApplicationsTable, table=True):
+    """A candidate's request for reasonable adjustments (any stage), and staff's decision on it.
+
+    What is asked and why may reveal a disability (special-category data): it stays here, read
+    by the candidate, the programme's admins and, in aggregate only, the fairness report; only
+    the agreed kinds travel to assessment with the second stage. Erased with the candidate."""
+
+    __tablename__ = "adjustment_requests"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    application_id: UUID = Field(index=True)
+    candidate_id: UUID = Field(index=True)
+    stage: str = Field(max_length=40)
+    kinds: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    details: str = Field(default="", max_length=2000)
+    status: str = Field(max_length=20, index=True)
+    agreed_kinds: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    extra_minutes: int | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+    decided_by: str | None = Field(default=None, max_length=200)
+    requested_at: datetime = timestamp_field()
+    decided_at: datetime | None = timestamp_field(nullable=True)

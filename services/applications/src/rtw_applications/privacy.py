@@ -23,6 +23,7 @@ from . import domain, reports
 from .intake import application_or_refuse
 from .journey import add_step, steps_of
 from .models import (
+    AdjustmentRequest,
     Application,
     AssessmentDecision,
     Candidate,
@@ -80,13 +81,14 @@ _PER_APPLICATION = (
     EqualityMonitoringAnswers,
     SecondStageSubmission,
     SecondStageDraft,
+    AdjustmentRequest,
 )
 
 
 async def _anonymise(uow: UnitOfWork, application: Application, store: FileStore) -> None:
     """Replace an application by its anonymised row (what the reports count, nothing of the
     person) and delete everything else of it: answers, journey, decisions, matches, hires,
-    equality answers, second stage and video."""
+    equality answers, adjustment requests, second stage and video."""
     [person] = await reports.people_of(uow, [application])
     uow.session.add(reports.anonymised(person))
     submission = await uow.session.get(SecondStageSubmission, application.id)
@@ -95,6 +97,28 @@ async def _anonymise(uow: UnitOfWork, application: Application, store: FileStore
     for table in _PER_APPLICATION:
         await uow.session.execute(delete(table).where(col(table.application_id) == application.id))
     await uow.session.delete(application)
+
+
+async def _adjustments(uow: UnitOfWork, application_id: UUID) -> list[dict[str, Any]]:
+    rows = await uow.session.exec(
+        select(AdjustmentRequest)
+        .where(AdjustmentRequest.application_id == application_id)
+        .order_by(col(AdjustmentRequest.requested_at))
+    )
+    return [
+        {
+            "asked": r.kinds,
+            "details": r.details,
+            "stage": r.stage,
+            "status": r.status,
+            "agreed": r.agreed_kinds,
+            "extra_minutes": r.extra_minutes,
+            "reason": r.reason,
+            "requested_at": _iso(r.requested_at),
+            "decided_at": _iso(r.decided_at),
+        }
+        for r in rows.all()
+    ]
 
 
 async def erase_dead_letters(
@@ -178,6 +202,7 @@ async def export_candidate(
             if submission is None
             else {
                 "answers": submission.answers,
+                "written_alternative": submission.written_alternative,
                 "video": None
                 if submission.video_key is None
                 else {
@@ -191,6 +216,8 @@ async def export_candidate(
             if draft is None
             else {"answers": draft.answers, "saved_at": _iso(draft.saved_at)},
             "assessment_decisions": await _assessment_decisions(uow, application.id),
+            "guaranteed_second_stage": application.guaranteed_second_stage,
+            "adjustments": await _adjustments(uow, application.id),
             "training": _training(journey),
             "matching": await _matching(uow, application.id, councils),
         }

@@ -16,8 +16,9 @@ from rtw_platform import reference
 from rtw_platform.uow import UnitOfWork
 from sqlmodel import col, select
 
-from .domain import Stage
+from .domain import AdjustmentStatus, Stage
 from .models import (
+    AdjustmentRequest,
     AnonymisedApplication,
     Application,
     EqualityMonitoringAnswers,
@@ -81,8 +82,12 @@ class Person:
     hires: tuple[HireFacts, ...] = ()
 
 
-#: The equality-monitoring questions the fairness report groups people by.
-QUESTIONS = ("sex", "age_band", "ethnicity", "disability", "caring")
+#: The equality-monitoring questions the fairness report groups people by, and whether the person
+#: had a reasonable adjustment agreed (not asked: recorded by `people_of`, kept when anonymised).
+QUESTIONS = ("sex", "age_band", "ethnicity", "disability", "caring", "adjustments")
+#: The two groups of the "adjustments" row.
+WITH_ADJUSTMENTS = "with_adjustments"
+WITHOUT_ADJUSTMENTS = "without_adjustments"
 #: The stages whose reason codes the funnel counts (the drop-off).
 COUNTED_CODES = frozenset({Stage.INELIGIBLE.value, Stage.WITHDRAWN.value, Stage.DECLINED.value})
 #: An anonymised row keeps no date: its steps are times after it started, from this origin.
@@ -119,6 +124,16 @@ async def people_of(uow: UnitOfWork, applications: Sequence[Application]) -> lis
         )
     ).all()
     equality = {a.application_id: a.answers for a in answers}
+    adjusted = set(
+        (
+            await uow.session.exec(
+                select(AdjustmentRequest.application_id).where(
+                    col(AdjustmentRequest.application_id).in_(ids),
+                    AdjustmentRequest.status == AdjustmentStatus.AGREED.value,
+                )
+            )
+        ).all()
+    )
     hires: dict[UUID, list[HireFacts]] = defaultdict(list)
     for hire in (await uow.session.exec(select(Hire).where(col(Hire.application_id).in_(ids)))).all():
         hires[hire.application_id].append(HireFacts(hire.council_id, hire.hours_per_week))
@@ -152,7 +167,10 @@ async def people_of(uow: UnitOfWork, applications: Sequence[Application]) -> lis
                 max_travel_km=preferences.get("max_travel_km"),
                 reached=reached,
                 codes=codes,
-                equality=equality.get(application.id, {}),
+                equality={
+                    **equality.get(application.id, {}),
+                    "adjustments": WITH_ADJUSTMENTS if application.id in adjusted else WITHOUT_ADJUSTMENTS,
+                },
                 hires=tuple(
                     sorted(hires.get(application.id, []), key=lambda h: (str(h.council_id), h.hours_per_week))
                 ),

@@ -18,7 +18,7 @@ from sqlalchemy import delete
 from sqlmodel import col
 from starlette.datastructures import UploadFile
 
-from . import domain
+from . import adjustments, domain
 from .access import ensure_candidate_self
 from .cohorts import cohort_or_refuse
 from .intake import application_or_refuse
@@ -26,6 +26,9 @@ from .journey import add_step
 from .models import Application, SecondStageDraft, SecondStageSubmission
 from .settings import ApplicationsSettings
 from .uploads import too_large
+
+#: The draft's key (and the form's field) for written answers given instead of the video.
+WRITTEN_ALTERNATIVE = "written_alternative"
 
 
 @dataclass(frozen=True)
@@ -69,15 +72,23 @@ async def submit_second_stage(
     *,
     max_video_bytes: int,
     now: datetime | None = None,
+    written_alternative: str = "",
 ) -> SecondStageSubmission:
-    """Accept a shortlisted candidate's second stage, once, before the deadline."""
+    """Accept a shortlisted candidate's second stage, once, before the deadline (later by any
+    extra time agreed). An agreed adjustment may replace the video: written answers in its place,
+    or a live call with an assessor (booked apart); assessors are told which."""
     now = now or datetime.now(UTC)
     application = await _open_to(application_id, principal, uow, now)
     programme = Programme(application.programme)
     problems = domain.second_stage_problems(domain.SECOND_STAGE_QUESTIONS[programme], answers)
     cohort = await cohort_or_refuse(uow, application.cohort_id)
-    if cohort.video_required and video is None:
-        problems.append(("video", "Upload your video assessment (MP4, WebM or MOV)."))
+    agreed, _ = await adjustments.agreed_for(uow, application.id)
+    problems += domain.second_stage_evidence_problems(
+        video_required=cohort.video_required,
+        has_video=video is not None,
+        written_alternative=written_alternative,
+        agreed=agreed,
+    )
     if problems:
         raise Invalid(problems, "Your second stage needs correcting.")
 
@@ -85,6 +96,7 @@ async def submit_second_stage(
     submission = SecondStageSubmission(
         application_id=application.id,
         answers=answers,
+        written_alternative=written_alternative.strip() or None,
         submitted_at=now,
     )
     if video is not None:
@@ -120,6 +132,8 @@ async def submit_second_stage(
         submitted_at=now,
         answers=[SecondStageAnswer(question_id=q, answer=a) for q, a in answers.items()],
         video=video_file,
+        adjustments=sorted(agreed),
+        written_alternative=submission.written_alternative,
     )
     await add_step(uow, application, event.event_id, domain.Stage.SECOND_STAGE_SUBMITTED, now)
     uow.publish(event)
@@ -137,7 +151,8 @@ async def _open_to(application_id: UUID, principal: Principal, uow: UnitOfWork, 
         raise Conflict("This application was withdrawn.")
     if await uow.session.get(SecondStageSubmission, application.id) is not None:
         raise Conflict("You have already sent your second stage; it cannot be sent twice.")
-    deadline = application.second_stage_deadline
+    _, extra_minutes = await adjustments.agreed_for(uow, application.id)
+    deadline = domain.deadline_with_more_time(application.second_stage_deadline, extra_minutes)
     if deadline is not None and now > deadline:
         raise Conflict(f"The second stage closed on {deadline:%d %B %Y} at {deadline:%H:%M} UTC.")
     return application
@@ -157,6 +172,7 @@ async def save_draft(
     now = now or datetime.now(UTC)
     application = await _open_to(application_id, principal, uow, now)
     asked = {q.id for q in domain.SECOND_STAGE_QUESTIONS[Programme(application.programme)]}
+    asked.add(WRITTEN_ALTERNATIVE)  # kept with the draft too, when an adjustment allows it
     kept = {question: text for question, text in answers.items() if question in asked and text}
     draft = await uow.session.get(SecondStageDraft, application.id)
     if draft is None:

@@ -16,6 +16,7 @@ from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rtw_contracts import (
+    AdjustmentKind,
     AssessmentOutcome,
     CareerBreakReason,
     IctSpecialism,
@@ -406,6 +407,9 @@ class ApplicationFacts:
     professional_registration: ProfessionalRegistration | None
     specialisms: tuple[IctSpecialism, ...]
     skills: tuple[SkillClaim, ...]
+    #: Disability Confident: the candidate opted into a guaranteed second stage (the disability
+    #: itself is never known here). Met minimum criteria (eligible) means shortlisted.
+    guaranteed_second_stage: bool = False
 
 
 def _years_between(start: date, end: date) -> float:
@@ -628,7 +632,8 @@ class ScreeningResult:
 
 def screen(facts: ApplicationFacts, config: CohortConfig, today: date) -> ScreeningResult:
     """Screen one application. With a shortlist threshold the outcome is decided at once; with a
-    shortlist size it waits (outcome None) until the admin closes shortlisting."""
+    shortlist size it waits (outcome None) until the admin closes shortlisting. An eligible
+    candidate who opted into the guaranteed second stage is shortlisted whatever their score."""
     reasons = eligibility_reasons(facts, config.eligibility, config, today)
     if reasons:
         return ScreeningResult(AssessmentOutcome.INELIGIBLE, None, [], reasons)
@@ -637,7 +642,7 @@ def screen(facts: ApplicationFacts, config: CohortConfig, today: date) -> Screen
         return ScreeningResult(None, score, breakdown, [])
     outcome = (
         AssessmentOutcome.SHORTLISTED
-        if score >= config.shortlist_threshold
+        if score >= config.shortlist_threshold or facts.guaranteed_second_stage
         else AssessmentOutcome.NOT_SHORTLISTED
     )
     return ScreeningResult(outcome, score, breakdown, [])
@@ -660,10 +665,15 @@ def rank(candidates: Iterable[Ranked]) -> list[Ranked]:
     return sorted(candidates, key=lambda c: (-c.score, c.submitted_at, c.application_id))
 
 
-def shortlist(candidates: Iterable[Ranked], size: int) -> tuple[list[Ranked], list[Ranked]]:
-    """(shortlisted, not shortlisted) by rank."""
+def shortlist(
+    candidates: Iterable[Ranked], size: int, guaranteed: frozenset[str] = frozenset()
+) -> tuple[list[Ranked], list[Ranked]]:
+    """(shortlisted, not shortlisted) by rank: the best `size`, and besides them every eligible
+    candidate in `guaranteed` (Disability Confident: they take no one else's place)."""
     ordered = rank(candidates)
-    return ordered[:size], ordered[size:]
+    best = ordered[:size]
+    also = [c for c in ordered[size:] if c.application_id in guaranteed]
+    return best + also, [c for c in ordered[size:] if c.application_id not in guaranteed]
 
 
 @dataclass(frozen=True)
@@ -854,6 +864,14 @@ def choose_assessors(available: Sequence[SpreadAssessor], wanted: int) -> list[s
     """The `wanted` least-loaded assessors (ties by id, so the choice is repeatable)."""
     ordered = sorted(available, key=lambda a: (a.load, a.id))
     return [a.id for a in ordered[:wanted]]
+
+
+def adjusted_evidence(kinds: Sequence[str]) -> list[str]:
+    """The agreed reasonable adjustments an assessor is told of, as words (unknown codes, from a
+    newer producer, are shown as they are). The evidence is scored on the same rubric: an
+    adjustment changes how the candidate shows it, never what a score means."""
+    known = {kind.value: kind for kind in AdjustmentKind}
+    return [known[kind].label_in("en") if kind in known else kind for kind in kinds]
 
 
 class AssignmentStatus(StrEnum):

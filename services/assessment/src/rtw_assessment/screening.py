@@ -40,6 +40,7 @@ def facts_of(candidacy: Candidacy) -> domain.ApplicationFacts:
         else None,
         specialisms=tuple(IctSpecialism(s) for s in facts["specialisms"]),
         skills=tuple(SkillClaim.model_validate(s) for s in facts["skills"]),
+        guaranteed_second_stage=bool(facts.get("guaranteed_second_stage", False)),
     )
 
 
@@ -53,6 +54,7 @@ def _facts_record(event: ApplicationSubmittedV2) -> dict[str, Any]:
         else None,
         "specialisms": [s.value for s in event.specialisms],
         "skills": [s.model_dump(mode="json") for s in event.skills],
+        "guaranteed_second_stage": event.guaranteed_second_stage,
     }
 
 
@@ -162,6 +164,7 @@ async def close_shortlisting(uow: UnitOfWork, cohort_id: str, admin: str) -> dic
     chosen, others = domain.shortlist(
         [domain.Ranked(str(c.application_id), c.stage1_score or 0, c.submitted_at) for c in waiting],
         size,
+        frozenset(str(c.application_id) for c in waiting if facts_of(c).guaranteed_second_stage),
     )
     now = datetime.now(UTC)
     for position, ranked in enumerate(chosen + others, start=1):
@@ -179,7 +182,12 @@ async def close_shortlisting(uow: UnitOfWork, cohort_id: str, admin: str) -> dic
             outcome=outcome,
             score=candidacy.stage1_score,
             breakdown=domain.stage1_score(facts_of(candidacy), config.config)[1],
-            inputs={"rank": position, "shortlist_size": size, "eligible": len(waiting)},
+            inputs={
+                "rank": position,
+                "shortlist_size": size,
+                "eligible": len(waiting),
+                "guaranteed_second_stage": facts_of(candidacy).guaranteed_second_stage,
+            },
             decided_by=admin,
             rank=position,
             now=now,

@@ -37,6 +37,9 @@ async def record_second_stage(event: SecondStageSubmitted, uow: UnitOfWork) -> N
     candidacy.second_stage = {
         "answers": {a.question_id: a.answer for a in event.answers},
         "video": event.video.model_dump(mode="json") if event.video else None,
+        # Agreed reasonable adjustments: shown to the assessors, scored on the same rubric.
+        "adjustments": [kind.value for kind in event.adjustments],
+        "written_alternative": event.written_alternative,
     }
     candidacy.second_stage_submitted_at = event.submitted_at
     uow.session.add(candidacy)
@@ -269,6 +272,8 @@ async def blind_submission(uow: UnitOfWork, assignment_id: UUID, principal: Prin
             {"id": question_id, "text": text, "answer": answer}
             for question_id, text, answer in in_question_order(second.get("answers", {}))
         ],
+        "adjustments": domain.adjusted_evidence(second.get("adjustments") or []),
+        "written_alternative": second.get("written_alternative"),
         "video": None
         if video is None
         else {

@@ -6,6 +6,7 @@ handler keeps the name it always had: the name is the inbox key of the messages 
 from __future__ import annotations
 
 from rtw_contracts import (
+    AdjustmentDecided,
     AppealDecided,
     ApplicationContactGiven,
     ApplicationSubmitted,
@@ -78,6 +79,9 @@ class Handlers:
 
     async def second_stage_submitted(self, event: SecondStageSubmitted, uow: UnitOfWork) -> None:
         await candidates.second_stage_submitted(work_of(uow), event, self.links)
+
+    async def adjustment_decided(self, event: AdjustmentDecided, uow: UnitOfWork) -> None:
+        await candidates.adjustment_decided(work_of(uow), event, self.links)
 
     async def application_withdrawn(self, event: ApplicationWithdrawn, uow: UnitOfWork) -> None:
         await candidates.application_withdrawn(work_of(uow), event, self.links)
@@ -173,5 +177,7 @@ def subscriptions(handlers: Handlers) -> tuple[Subscription, ...]:
         Subscription(InterviewSlotsProposed, handlers.interview_slots_proposed, "interview_slots_proposed"),
         Subscription(OfferMade, handlers.offer_made, "offer_made"),
         Subscription(OfferAnswered, handlers.offer_answered, "offer_answered"),
+        # Reasonable adjustments: the candidate is told a request was decided (not what it was).
+        Subscription(AdjustmentDecided, handlers.adjustment_decided, "adjustment_decided"),
         SESSION_ENDED,  # a session signed out of anywhere ends here too
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from rtw_contracts.envelope import CausedBy, Event, caused_by, personal
 from rtw_contracts.events import (
     ALL_EVENTS,
+    AdjustmentDecided,
     AppealDecided,
     AppealLodged,
     ApplicationContactGiven,
@@ -48,6 +49,7 @@ from rtw_contracts.events.cohorts import cohort_journey
 from rtw_contracts.registry import EVENTS, UnknownEventError, event_for, parse_event
 from rtw_contracts.types import (
     ASKED_CAREER_BREAK_REASONS,
+    AdjustmentKind,
     AssessmentOutcome,
     AssessmentStage,
     CareerBreak,
@@ -82,6 +84,8 @@ __all__ = [
     "ALL_EVENTS",
     "ASKED_CAREER_BREAK_REASONS",
     "EVENTS",
+    "AdjustmentDecided",
+    "AdjustmentKind",
     "AppealDecided",
     "AppealLodged",
     "ApplicationContactGiven",

@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from rtw_contracts.envelope import Event
 from rtw_contracts.events import (
+    AdjustmentDecided,
     AppealDecided,
     AppealLodged,
     ApplicationContactGiven,
@@ -202,6 +203,17 @@ def _application_submitted_v2() -> ApplicationSubmittedV2:
 def _application_contact_given() -> ApplicationContactGiven:
     _facts, contact = _application_submitted().split()
     return contact
+
+
+def _adjustment_decided() -> AdjustmentDecided:
+    return AdjustmentDecided(
+        **_envelope("adjustment-decided", _at(18, 10, hour=11), sequence=2),
+        application_id=APPLICATION_ID,
+        candidate_id=CANDIDATE_ID,
+        request_id=example_id("adjustment-request"),
+        agreed=True,
+        decided_at=_at(18, 10, hour=11),
+    )
 
 
 def _second_stage_submitted() -> SecondStageSubmitted:
@@ -729,6 +741,7 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     ApplicationSubmittedV2: _application_submitted_v2,
     ApplicationContactGiven: _application_contact_given,
     SecondStageSubmitted: _second_stage_submitted,
+    AdjustmentDecided: _adjustment_decided,
     ApplicationWithdrawn: _application_withdrawn,
     CandidatePreferencesChanged: _candidate_preferences_changed,
     CandidateErased: _candidate_erased,

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from .types import (
+    AdjustmentKind,
     AssessmentOutcome,
     AssessmentStage,
     CareerBreakReason,
@@ -146,6 +147,12 @@ ENGLISH: Labels = {
         WithdrawalReason.PERSONAL_CIRCUMSTANCES: "My circumstances have changed",
         WithdrawalReason.PROGRAMME_NOT_SUITABLE: "The programme is not right for me",
         WithdrawalReason.OTHER: "Another reason",
+    },
+    AdjustmentKind: {
+        AdjustmentKind.WRITTEN_ALTERNATIVE_TO_VIDEO: "Written answers instead of the video",
+        AdjustmentKind.LIVE_CALL_WITH_ASSESSOR: "A live call with an assessor instead of the video",
+        AdjustmentKind.MORE_TIME: "More time",
+        AdjustmentKind.OTHER_FORMAT: "Another format",
     },
     MatchResponse: {
         MatchResponse.ACCEPTED: "Accepted",
@@ -285,6 +292,12 @@ WELSH: Labels = {
         WithdrawalReason.PERSONAL_CIRCUMSTANCES: "Mae fy amgylchiadau wedi newid",
         WithdrawalReason.PROGRAMME_NOT_SUITABLE: "Nid yw'r rhaglen yn iawn i mi",
         WithdrawalReason.OTHER: "Rheswm arall",
+    },
+    AdjustmentKind: {
+        AdjustmentKind.WRITTEN_ALTERNATIVE_TO_VIDEO: "Atebion ysgrifenedig yn lle'r fideo",
+        AdjustmentKind.LIVE_CALL_WITH_ASSESSOR: "Galwad fyw gydag asesydd yn lle'r fideo",
+        AdjustmentKind.MORE_TIME: "Mwy o amser",
+        AdjustmentKind.OTHER_FORMAT: "Fformat arall",
     },
     MatchResponse: {
         MatchResponse.ACCEPTED: "Derbyniwyd",

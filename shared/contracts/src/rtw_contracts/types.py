@@ -30,6 +30,7 @@ from pydantic import (
 from rtw_contracts.months import add_months, whole_months
 
 __all__ = [
+    "AdjustmentKind",
     "AssessmentOutcome",
     "AssessmentStage",
     "CareerBreak",
@@ -318,6 +319,15 @@ class WithdrawalReason(Labelled, StrEnum):
     PERSONAL_CIRCUMSTANCES = "personal_circumstances"
     PROGRAMME_NOT_SUITABLE = "programme_not_suitable"
     OTHER = "other"
+
+
+class AdjustmentKind(Labelled, StrEnum):
+    """A reasonable adjustment a candidate may ask for (Equality Act 2010), at any stage."""
+
+    WRITTEN_ALTERNATIVE_TO_VIDEO = "written_alternative_to_video"
+    LIVE_CALL_WITH_ASSESSOR = "live_call_with_assessor"
+    MORE_TIME = "more_time"
+    OTHER_FORMAT = "other_format"
 
 
 class MatchResponse(Labelled, StrEnum):

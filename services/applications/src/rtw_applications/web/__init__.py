@@ -5,6 +5,7 @@ from rtw_platform.web import footer_pages
 
 from . import (
     account,
+    adjustments_pages,
     apply,
     equality,
     home,
@@ -27,6 +28,7 @@ for candidate_pages in (
     second_stage_form.router,
     preferences_form.router,
     my_data.router,
+    adjustments_pages.router,
 ):
     router.include_router(candidate_pages)
 router.include_router(admin_reports.router)

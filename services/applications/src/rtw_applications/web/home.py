@@ -18,7 +18,7 @@ from rtw_platform.web.i18n import ENGLISH, N_, current_language, gettext, long_d
 from rtw_platform.web.reasons import reason_texts
 from sqlmodel import col, select
 
-from .. import cohorts, domain, privacy
+from .. import adjustments, cohorts, domain, privacy
 from ..journey import steps_of
 from ..models import Application, AssessmentDecision, SecondStageSubmission
 from .candidate import applications_of, candidate, cohort_titles, own_application
@@ -137,7 +137,8 @@ async def second_stage_state(uow: UnitOfWorkDep, application: Application) -> st
     """'open' when the candidate can send their second stage now, 'sent' when they did, else ''."""
     if await uow.session.get(SecondStageSubmission, application.id) is not None:
         return "sent"
-    deadline = application.second_stage_deadline
+    _, extra_minutes = await adjustments.agreed_for(uow, application.id)
+    deadline = domain.deadline_with_more_time(application.second_stage_deadline, extra_minutes)
     in_time = deadline is None or datetime.now(UTC) <= deadline
     invited = application.shortlisted_at is not None and application.status == domain.Stage.SHORTLISTED.value
     return "open" if invited and in_time else ""

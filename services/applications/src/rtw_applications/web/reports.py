@@ -25,6 +25,7 @@ QUESTIONS = {
     "ethnicity": "Ethnic group",
     "disability": "Disability",
     "caring": "Caring responsibilities",
+    "adjustments": "Reasonable adjustments agreed",
 }
 STEPS = {"eligible": "Eligible", "shortlisted": "Shortlisted", "selected": "Selected", "hired": "Hired"}
 PROGRAMMES = labels_for(Programme)

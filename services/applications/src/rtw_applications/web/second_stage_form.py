@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from rtw_contracts import Programme
+from rtw_contracts import AdjustmentKind, Programme
 from rtw_platform.body_limit import accepts_body_up_to
 from rtw_platform.errors import Invalid, TooLarge, UnsupportedMedia
 from rtw_platform.filestore import FileStore
@@ -18,7 +18,7 @@ from rtw_platform.http import UnitOfWorkDep
 from rtw_platform.web import FormErrors, form_state, form_text, read_form, redirect, redirect_with_problems
 from starlette.datastructures import UploadFile
 
-from .. import cohorts, domain, second_stage, uploads
+from .. import adjustments, cohorts, domain, second_stage, uploads
 from ..models import Application
 from .candidate import own_application
 from .common import PAGES, settings_of
@@ -40,7 +40,10 @@ async def second_stage_page(
     if await second_stage_state(uow, application) != "open":
         return redirect(request, f"/my/applications/{application.id}")
     draft = await second_stage.saved_draft(uow, application.id)
-    values = {_field(q): text for q, text in (draft.answers if draft else {}).items()}
+    values = {
+        (q if q == second_stage.WRITTEN_ALTERNATIVE else _field(q)): text
+        for q, text in (draft.answers if draft else {}).items()
+    }
     state = form_state(request)
     errors = state.errors if state else FormErrors()
     return await _render(
@@ -58,9 +61,11 @@ async def second_stage_sent(request: Request, application_id: str, uow: UnitOfWo
     form = await read_form(uploads.bounded(request, settings.video_max_bytes))
     questions = domain.SECOND_STAGE_QUESTIONS[Programme(application.programme)]
     answers = {q.id: form_text(form, _field(q.id)) for q in questions}
+    written = form_text(form, second_stage.WRITTEN_ALTERNATIVE)
+    draft = {**answers, second_stage.WRITTEN_ALTERNATIVE: written}
     page = f"/my/applications/{application.id}/second-stage"
     if form_text(form, "action") == "save":
-        await second_stage.save_draft(application.id, answers, principal, uow)
+        await second_stage.save_draft(application.id, draft, principal, uow)
         return redirect(request, f"{page}?saved=yes")
     errors = FormErrors()
     upload = form.get("video")
@@ -78,6 +83,7 @@ async def second_stage_sent(request: Request, application_id: str, uow: UnitOfWo
             uow,
             store,
             max_video_bytes=settings.video_max_bytes,
+            written_alternative=written,
         )
     except Invalid as refusal:
         fields = {f"answers.{q.id}": _field(q.id) for q in questions}
@@ -86,7 +92,7 @@ async def second_stage_sent(request: Request, application_id: str, uow: UnitOfWo
         errors.add("video", refusal.message)
     if errors:
         # Nothing typed is lost: the answers are saved as the draft the form shows again.
-        await second_stage.save_draft(application.id, answers, principal, uow)
+        await second_stage.save_draft(application.id, draft, principal, uow)
         return redirect_with_problems(request, page, errors, {})
     return redirect(request, f"/my/applications/{application.id}?sent=second-stage")
 
@@ -102,7 +108,13 @@ async def _render(
 ) -> HTMLResponse:
     cohort = await cohorts.cohort_or_refuse(uow, application.cohort_id)
     questions = domain.SECOND_STAGE_QUESTIONS[Programme(application.programme)]
+    agreed, extra_minutes = await adjustments.agreed_for(uow, application.id)
     context = {
+        "written_alternative": AdjustmentKind.WRITTEN_ALTERNATIVE_TO_VIDEO in agreed,
+        "live_call": AdjustmentKind.LIVE_CALL_WITH_ASSESSOR in agreed,
+        "video_replaced": domain.video_replaced(agreed),
+        "written_max_words": domain.WRITTEN_ALTERNATIVE_MAX_WORDS,
+        "deadline": domain.deadline_with_more_time(application.second_stage_deadline, extra_minutes),
         "application": application,
         "cohort": cohort,
         "questions": [{"id": _field(q.id), "text": q.text, "max_words": q.max_words} for q in questions],

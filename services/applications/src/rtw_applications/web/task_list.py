@@ -22,7 +22,7 @@ from rtw_platform.web import FormErrors, url
 from rtw_platform.web.i18n import N_
 from rtw_platform.web.i18n import gettext as _
 
-from .. import domain
+from .. import adjustments, domain
 from ..api_models import AgeBand, Answer, Ethnicity, Sex
 from ..models import Application, EqualityMonitoringAnswers
 from .questions import (
@@ -92,6 +92,20 @@ async def sections(
             url(request, f"{base}/equality"),
             "Completed" if equality else "Not yet started",
         )
+    )
+    grouped.setdefault(N_("Adjustments"), []).extend(
+        [
+            _item(
+                N_("Ask for an adjustment (optional)"),
+                url(request, f"/my/applications/{application.id}/adjustments"),
+                "Completed" if await adjustments.requests_of(uow, application.id) else "Not yet started",
+            ),
+            _item(
+                N_("Guaranteed second stage for disabled candidates (optional)"),
+                url(request, f"{base}/guaranteed-second-stage"),
+                "Completed" if application.guaranteed_second_stage else "Not yet started",
+            ),
+        ]
     )
     send_status = "Not yet started" if not missing else "Cannot start yet"
     grouped[N_("Send your application")] = [

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rtw_contracts import (
+    AdjustmentDecided,
     AppealDecided,
     ApplicationContactGiven,
     ApplicationSubmitted,
@@ -191,6 +192,20 @@ async def _mark_and_confirm(
 async def second_stage_submitted(work: NotificationsWork, event: SecondStageSubmitted, links: Links) -> None:
     """Confirm the second stage (and stop its reminder)."""
     await _mark_and_confirm(work, links, event, "second_stage_submitted", "second_stage_received")
+
+
+async def adjustment_decided(work: NotificationsWork, event: AdjustmentDecided, links: Links) -> None:
+    """Tell the candidate their request for adjustments was decided, agreed or not: the e-mail
+    links to the decision on their page and never says what was asked (it may reveal a
+    disability)."""
+    note = await known_note(work, event.application_id)
+    person = await work.store.person(event.candidate_id)
+    values = {
+        "reference": note.reference,
+        "application_id": str(event.application_id),
+        "agreed": event.agreed,
+    }
+    await owe(work, links, event.event_id, person, "adjustment_decided", values)
 
 
 async def application_withdrawn(work: NotificationsWork, event: ApplicationWithdrawn, links: Links) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rtw_contracts.envelope import Event
 from rtw_contracts.events.applications import (
+    AdjustmentDecided,
     ApplicationContactGiven,
     ApplicationSubmitted,
     ApplicationSubmittedV2,
@@ -48,6 +49,7 @@ from rtw_contracts.events.training import (
 
 __all__ = [
     "ALL_EVENTS",
+    "AdjustmentDecided",
     "AppealDecided",
     "AppealLodged",
     "ApplicationContactGiven",
@@ -90,6 +92,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ApplicationSubmittedV2,
     ApplicationContactGiven,
     SecondStageSubmitted,
+    AdjustmentDecided,
     ApplicationWithdrawn,
     CandidatePreferencesChanged,
     CandidateErased,

@@ -11,6 +11,7 @@ from pydantic import EmailStr, Field
 
 from rtw_contracts.envelope import DEPRECATION_DAYS, Event, not_personal, personal, personal_data
 from rtw_contracts.types import (
+    AdjustmentKind,
     CareerBreak,
     CohortId,
     IctSpecialism,
@@ -31,6 +32,7 @@ __all__ = [
     "NEXT_PAGE_PATTERN",
     "V1_DEPRECATION",
     "V1_RETIREMENT",
+    "AdjustmentDecided",
     "ApplicationContactGiven",
     "ApplicationSubmitted",
     "ApplicationSubmittedV2",
@@ -205,6 +207,7 @@ class ApplicationSubmittedV2(Event):
             "professional_registration",
             "specialisms",
             "skills",
+            "guaranteed_second_stage",
         ),
         "training": (
             "application_id",
@@ -259,6 +262,15 @@ class ApplicationSubmittedV2(Event):
     work_preferences: WorkPreferences = not_personal(description="How and where the candidate wants to work.")
     privacy_notice_version: str = not_personal(
         min_length=1, max_length=50, description="Version of the privacy notice accepted."
+    )
+    guaranteed_second_stage: bool = personal_data(
+        "that the candidate opted into the Disability Confident guaranteed second stage (implies a "
+        "declared disability, which itself never travels)",
+        default=False,
+        description=(
+            "The candidate declared a disability and opted into a guaranteed second stage: when "
+            "they meet the minimum criteria they are shortlisted whatever their rank. Absent: no."
+        ),
     )
 
 
@@ -327,7 +339,14 @@ class SecondStageSubmitted(Event):
     EVENT_VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str] = _PRODUCER
     SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        "assessment": ("application_id", "submitted_at", "answers", "video"),
+        "assessment": (
+            "application_id",
+            "submitted_at",
+            "answers",
+            "video",
+            "adjustments",
+            "written_alternative",
+        ),
         "notifications": ("application_id", "candidate_id"),
     }
 
@@ -344,6 +363,50 @@ class SecondStageSubmitted(Event):
         default=None,
         description="The video assessment, if the cohort asks for one.",
     )
+    adjustments: list[AdjustmentKind] = personal_data(
+        "the reasonable adjustments agreed for the candidate (they may hint at a disability)",
+        default_factory=list,
+        description=(
+            "Reasonable adjustments staff agreed for this candidate's second stage (absent: none). "
+            "The evidence is scored on the same rubric; assessors are told it was adjusted."
+        ),
+    )
+    written_alternative: str | None = personal_data(
+        "the candidate's own words (free text)",
+        default=None,
+        max_length=20_000,
+        description=(
+            "Written answers given instead of the video, when `written_alternative_to_video` was "
+            "agreed (absent otherwise)."
+        ),
+    )
+
+
+class AdjustmentDecided(Event):
+    """Published when programme staff agree or decline a candidate's request for reasonable
+    adjustments. Carries only that a decision was made and which way: what was asked, why and
+    the staff's reasons stay in applications (they may reveal a disability), where the candidate
+    reads them on their page.
+
+    Consumed by notifications (e-mails the candidate that their request was decided, with a link
+    to read the decision; the e-mail does not say what was asked).
+    """
+
+    ROUTING_KEY: ClassVar[str] = "application.adjustment-decided.v1"
+    SEQUENCE_OF: ClassVar[str] = "application"
+    SEQUENCE_KEY: ClassVar[tuple[str, ...]] = ("application_id",)
+    SEQUENCE_SET_BY_PRODUCER: ClassVar[bool] = True
+    EVENT_VERSION: ClassVar[int] = 1
+    PRODUCER: ClassVar[str] = _PRODUCER
+    SUBSCRIBERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "notifications": ("application_id", "candidate_id", "agreed"),
+    }
+
+    application_id: UUID = Field(description="The application the request was made on.")
+    candidate_id: UUID = Field(description="The candidate.")
+    request_id: UUID = Field(description="The adjustment request decided.")
+    agreed: bool = Field(description="True: agreed (in full or in part); false: declined.")
+    decided_at: UtcDatetime = Field(description="When staff decided (UTC).")
 
 
 class ApplicationWithdrawn(Event):
