@@ -19,12 +19,14 @@ from uuid import UUID, uuid4
 
 import pytest
 import structlog
-from rtw_platform.sessions import KEEP_AFTER_EXPIRY, RECORDING_LAG, RevokedSessions, SessionRevocations
+from rtw_platform.sessions import KEEP_AFTER_EXPIRY, RevokedSessions, SessionRevocations
 from rtw_platform.uow import UnitOfWorkFactory
 
 pytestmark = pytest.mark.unit
 
 HOUR = timedelta(hours=1)
+#: A poll reads again the rows recorded up to a minute before the latest it saw (RECORDING_LAG).
+MARGIN = timedelta(minutes=1)
 
 
 # --- RevokedSessions: the ids in memory -----------------------------------------------------
@@ -137,14 +139,14 @@ async def test_the_first_read_asks_for_every_row_and_a_poll_for_those_since_a_mi
 
     late = table.add(HOUR, recorded_ago=timedelta(minutes=3, seconds=30))  # committed after its time
     await sessions.refresh()
-    assert table.reads[-1] == latest.recorded_at - RECORDING_LAG
+    assert table.reads[-1] == latest.recorded_at - MARGIN
     assert not sessions.revoked.admits(late.session_id)
 
     newer = table.add(HOUR, recorded_ago=timedelta(minutes=1))
     await sessions.refresh()  # the latest seen moves on
-    assert table.reads[-1] == latest.recorded_at - RECORDING_LAG
+    assert table.reads[-1] == latest.recorded_at - MARGIN
     await sessions.refresh()
-    assert table.reads[-1] == newer.recorded_at - RECORDING_LAG
+    assert table.reads[-1] == newer.recorded_at - MARGIN
     assert table.purges == 0  # only a full read purges
 
 
@@ -157,12 +159,12 @@ async def test_a_poll_that_finds_nothing_or_only_older_rows_keeps_the_latest_see
     table.rows.clear()  # purged by another replica: the next poll finds nothing
     await sessions.refresh()
     await sessions.refresh()
-    assert table.reads[-1] == latest.recorded_at - RECORDING_LAG
+    assert table.reads[-1] == latest.recorded_at - MARGIN
 
     table.add(HOUR, recorded_ago=timedelta(minutes=3, seconds=30))  # older than the latest seen
     await sessions.refresh()
     await sessions.refresh()
-    assert table.reads[-1] == latest.recorded_at - RECORDING_LAG
+    assert table.reads[-1] == latest.recorded_at - MARGIN
 
 
 async def test_a_full_read_asks_for_every_row_purges_and_forgets_the_long_expired() -> None:
@@ -238,8 +240,8 @@ async def stopped(sessions: SessionRevocations) -> None:
 async def test_it_polls_every_second_and_reads_everything_every_ten_minutes() -> None:
     table = FakeTable()
     table.add(HOUR)
-    # The polls after start-up, in seconds since it: 599.5, 600, 1199.9, 1200.
-    polls = Polls(599.5, 0.5, 599.9, 0.1)
+    # The polls after start-up, in seconds since it: 599.5, 600, 1199.9, 1200.5.
+    polls = Polls(599.5, 0.5, 599.9, 0.6)
     sessions = revocations(table, clock=polls.clock, sleep=polls.sleep)
     await sessions.start()
     try:
@@ -283,6 +285,15 @@ async def test_an_outage_is_logged_once_its_end_once_and_a_new_outage_again() ->
         "revoked_sessions_readable_again",
         "revoked_sessions_unreadable",
     ]
+    assert sessions.revoked.loaded
+
+
+async def test_reads_that_succeed_log_nothing() -> None:
+    sessions = revocations(FakeTable())
+    with structlog.testing.capture_logs() as logs:
+        await sessions._refresh_or_log(full=True)
+        await sessions._refresh_or_log(full=False)
+    assert logs == []
     assert sessions.revoked.loaded
 
 
