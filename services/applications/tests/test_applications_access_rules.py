@@ -60,7 +60,9 @@ def settings(**values: object) -> ApplicationsSettings:
     return ApplicationsSettings.model_validate({"development_mode": True, **values})
 
 
-@pytest.mark.parametrize("make", [issuer_for, bulk_import_processes.issuer_for], ids=["service", "bulk import"])
+@pytest.mark.parametrize(
+    "make", [issuer_for, bulk_import_processes.issuer_for], ids=["service", "bulk import"]
+)
 def test_candidates_tokens_and_sign_in_links_last_as_configured(make: object) -> None:
     assert callable(make)
     issuer: TokenIssuer = make(settings(candidate_token_hours=2.0, sign_in_link_minutes=5))

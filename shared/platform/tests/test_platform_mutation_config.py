@@ -97,13 +97,17 @@ def test_the_bare_star_of_a_signature_is_not_taken_for_a_multiplication() -> Non
 def test_shared_out_mutants_go_to_the_workers_which_run_their_own_checkouts_interpreter(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "mutation.toml").write_text('[settings]\ntimeout_s = 1\n[modules.m]\npath = "m.py"\ntests = ["t.py"]\n')
+    (tmp_path / "mutation.toml").write_text(
+        '[settings]\ntimeout_s = 1\n[modules.m]\npath = "m.py"\ntests = ["t.py"]\n'
+    )
     settings = load(tmp_path)
     [module] = settings.modules
     local = _cosmic_ray_config(settings, module, ".venv/bin/python")
     assert 'name = "local"' in local
     assert 'test-command = ".venv/bin/python -m pytest t.py"' in local
-    shared = _cosmic_ray_config(settings, module, ".venv/bin/python", ["http://127.0.0.1:1", "http://127.0.0.1:2"])
+    shared = _cosmic_ray_config(
+        settings, module, ".venv/bin/python", ["http://127.0.0.1:1", "http://127.0.0.1:2"]
+    )
     assert 'name = "http"' in shared
     assert 'worker-urls = ["http://127.0.0.1:1", "http://127.0.0.1:2"]' in shared
     # Each worker runs the tests with the interpreter of the checkout it runs in.

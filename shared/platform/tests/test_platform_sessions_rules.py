@@ -106,7 +106,9 @@ class FakeTable:
         since = parameters.get("since")
         assert ("recorded_at > :since" in sql) == ("since" in parameters)
         self.reads.append(since)
-        found = [r for r in self.rows if r.expires_at > threshold and (since is None or r.recorded_at > since)]
+        found = [
+            r for r in self.rows if r.expires_at > threshold and (since is None or r.recorded_at > since)
+        ]
         return SimpleNamespace(all=lambda: found)
 
     async def commit(self) -> None:
@@ -126,7 +128,9 @@ def revocations(table: FakeTable, **options: Any) -> SessionRevocations:
     return SessionRevocations(factory, "probe", "probe", **options)
 
 
-async def test_the_first_read_asks_for_every_row_and_a_poll_for_those_since_a_minute_before_the_latest_seen() -> None:
+async def test_the_first_read_asks_for_every_row_and_a_poll_for_those_since_a_minute_before_the_latest_seen() -> (
+    None
+):
     table = FakeTable()
     first = table.add(HOUR, recorded_ago=timedelta(minutes=5))
     latest = table.add(HOUR, recorded_ago=timedelta(minutes=3))
