@@ -1321,7 +1321,10 @@ async def test_erasing_one_candidate_leaves_the_other_candidates_appeals_and_con
         await screen(service, refused)
         appealed = await client.post(
             "/appeals",
-            json={"application_id": str(refused.application_id), "grounds": "My letter came late"},
+            json={
+                "application_id": str(refused.application_id),
+                "grounds": "My settled status letter came after I applied",
+            },
             headers=as_(service, str(candidate_id), Role.CANDIDATE),
         )
         assert appealed.status_code == 201, appealed.text
