@@ -60,12 +60,8 @@ def settings(**values: object) -> ApplicationsSettings:
     return ApplicationsSettings.model_validate({"development_mode": True, **values})
 
 
-@pytest.mark.parametrize(
-    "make", [issuer_for, bulk_import_processes.issuer_for], ids=["service", "bulk import"]
-)
-def test_candidates_tokens_and_sign_in_links_last_as_configured(make: object) -> None:
-    assert callable(make)
-    issuer: TokenIssuer = make(settings(candidate_token_hours=2.0, sign_in_link_minutes=5))
+def test_candidates_tokens_and_sign_in_links_last_as_configured() -> None:
+    issuer = issuer_for(settings(candidate_token_hours=2.0, sign_in_link_minutes=5))
     before = datetime.now(UTC)
     expiry = issuer.link_expiry()
     assert before + timedelta(minutes=5) <= expiry <= datetime.now(UTC) + timedelta(minutes=5)
@@ -74,6 +70,20 @@ def test_candidates_tokens_and_sign_in_links_last_as_configured(make: object) ->
     assert principal == the(Role.CANDIDATE)
     claims = _claims(issuer.access_token(CANDIDATE))
     assert claims["exp"] - claims["iat"] == 2 * 3600
+
+
+async def test_the_bulk_imports_workers_issue_links_and_tokens_as_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    used: list[TokenIssuer] = []
+
+    async def import_rows(rows: object, factory: object, issuer: TokenIssuer, **_: object) -> None:
+        used.append(issuer)
+
+    monkeypatch.setattr(bulk_import_processes, "import_rows", import_rows)
+    configured = settings(candidate_token_hours=2.0, sign_in_link_minutes=5)
+    await bulk_import_processes.import_with_settings([], configured)  # connects to nothing
+    assert used == [issuer_for(configured)]
 
 
 def _claims(token: str) -> dict[str, int]:
