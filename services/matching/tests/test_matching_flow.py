@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -1499,3 +1499,24 @@ async def test_invitations_sent_at_once_to_one_recruiter_are_numbered_one_after_
         e["sequence"] for e in await world.outbox("RecruiterInvited") if e["recruiter_id"] == recruiter_id
     ]
     assert numbers == [1, 2, 3, 4]  # in the order written: no number twice, none skipped
+
+
+async def test_erasing_one_candidate_leaves_the_other_candidates_as_they_were(world: World) -> None:
+    walsall = await world.sign_up(WALSALL)
+    # Ids on both sides of the erased one's: a query that compared them by order would take one.
+    before, erased, after = (
+        UUID(f"{digit * 8}-{digit * 4}-4{digit * 3}-8{digit * 3}-{digit * 12}") for digit in "159"
+    )
+    pooled = {
+        candidate_id: await world.join(submitted().model_copy(update={"candidate_id": candidate_id}))
+        for candidate_id in (before, erased, after)
+    }
+    vacancy_id = await world.post_vacancy(walsall)
+    assert len(await world.proposals(vacancy_id)) == 3
+
+    await world.deliver(erasure_of(pooled[erased]))
+
+    async with world.service.engine.connect() as conn:
+        for table in ("candidate_profiles", "candidate_contacts", "assessment_outcomes", "matches"):
+            rows = await conn.execute(text(f"SELECT candidate_id FROM matching.{table}"))
+            assert sorted({row.candidate_id for row in rows}) == [before, after], table
