@@ -1520,3 +1520,23 @@ async def test_erasing_one_candidate_leaves_the_other_candidates_as_they_were(wo
         for table in ("candidate_profiles", "candidate_contacts", "assessment_outcomes", "matches"):
             rows = await conn.execute(text(f"SELECT candidate_id FROM matching.{table}"))
             assert sorted({row.candidate_id for row in rows}) == [before, after], table
+
+
+async def test_erasing_two_candidates_of_one_vacancy_adds_both_to_its_counts_and_no_hire_that_was_not(
+    world: World,
+) -> None:
+    walsall = await world.sign_up(WALSALL)
+    hired, accepted = await world.join(), await world.join(district="B15")
+    vacancy_id = await world.post_vacancy(walsall)
+    assert len(await world.proposals(vacancy_id)) == 2
+    hired_match = await accepted_match(world, walsall, vacancy_id, hired)
+    await accepted_match(world, walsall, vacancy_id, accepted)  # accepted, not (yet) hired
+    outcome = await world.http.post(f"/matches/{hired_match}/outcome", json=HIRE, headers=walsall.headers)
+    assert outcome.json()["status"] == "hired", outcome.text
+    before = await council_counts(world, walsall)
+    assert before[vacancy_id] == ("filled", 2, 1)
+
+    await world.deliver(erasure_of(accepted))  # the vacancy's first tally
+    assert await council_counts(world, walsall) == before
+    await world.deliver(erasure_of(hired))  # added to it
+    assert await council_counts(world, walsall) == before
