@@ -1540,3 +1540,25 @@ async def test_erasing_two_candidates_of_one_vacancy_adds_both_to_its_counts_and
     assert await council_counts(world, walsall) == before
     await world.deliver(erasure_of(hired))  # added to it
     assert await council_counts(world, walsall) == before
+
+
+async def test_erasing_someone_hired_without_a_proposal_keeps_the_hire_counted(world: World) -> None:
+    walsall = await world.sign_up(WALSALL)
+    # A low score: found in a search, never proposed (test_a_low_score_is_not_proposed).
+    found = await world.join(specialisms=("project_manager",), skills={}, years=1, travel=1, district="M1")
+    # Two vacancies: on the first (in the order erasure takes them) they only accepted, on the
+    # second they were hired; the first counts for nothing, and must not stop the second's hire.
+    first, second = sorted(
+        [await world.post_vacancy(walsall, work_mode="on_site") for _ in range(2)], key=UUID
+    )
+    assert await world.proposals(first) == await world.proposals(second) == []
+    await accepted_match(world, walsall, first, found)
+    match_id = await accepted_match(world, walsall, second, found)
+    outcome = await world.http.post(f"/matches/{match_id}/outcome", json=HIRE, headers=walsall.headers)
+    assert outcome.json()["status"] == "hired", outcome.text
+    before = await council_counts(world, walsall)
+    assert before[second] == ("filled", 0, 1)
+
+    await world.deliver(erasure_of(found))
+
+    assert await council_counts(world, walsall) == before
