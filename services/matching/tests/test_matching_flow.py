@@ -35,6 +35,7 @@ from rtw_platform.auth import Principal, Role, issue_session_token, issue_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
 from rtw_platform.testing.links import mailed_link, token_of
+from rtw_platform.testing.waiting import eventually
 from sqlalchemy import text
 
 pytestmark = pytest.mark.component
@@ -1562,3 +1563,31 @@ async def test_erasing_someone_hired_without_a_proposal_keeps_the_hire_counted(w
     await world.deliver(erasure_of(found))
 
     assert await council_counts(world, walsall) == before
+
+
+async def test_an_erasure_waits_for_the_lock_on_each_of_the_persons_applications(world: World) -> None:
+    """Changes to one application's profile run one at a time (`pool.one_at_a_time`): an erasure
+    waits while another transaction holds the application's lock."""
+    leaving = await world.join()
+    key = f"matching.profile:{leaving.application.application_id}"
+    async with world.service.engine.connect() as holder:
+        await holder.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+        erasing = asyncio.create_task(world.deliver(erasure_of(leaving)))
+
+        async def waiting() -> bool | None:
+            async with world.service.engine.connect() as conn:
+                found = await conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    )
+                )
+                return found.scalar_one() > 0 or None
+
+        await eventually(waiting, timeout=10, what="the erasure to wait for the application's lock")
+        assert not erasing.done()
+        await holder.rollback()
+    await erasing
+    async with world.service.engine.connect() as conn:
+        left = await conn.execute(text("SELECT count(*) FROM matching.candidate_profiles"))
+        assert left.scalar_one() == 0
