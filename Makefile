@@ -82,12 +82,12 @@ MUTATION := nice -n 10 $(VENV)/bin/python -m rtw_platform.testing.mutation
 mutation-selftest: install services ## A seeded mutant must be killed (the tests import what is mutated)
 	$(MUTATION) selftest
 
-mutation: mutation-selftest ## Mutation testing of the guarded set (mutation.toml; MODULE=name for one) -> var/mutation/report.md
-	$(MUTATION) run $(if $(MODULE),--module $(MODULE))
+mutation: mutation-selftest ## Mutation testing of the guarded set (mutation.toml; MODULE=name for one; WORKERS=2 shares it out) -> var/mutation/report.md
+	$(MUTATION) run $(if $(MODULE),--module $(MODULE)) $(if $(WORKERS),--workers $(WORKERS))
 
 mutation-changed: install services ## Mutants on guarded lines changed since BASE=<revision>; fails on a survivor
 	@test -n "$(BASE)" || { echo "make mutation-changed BASE=<revision>"; exit 2; }
-	$(MUTATION) run --base $(BASE) $(if $(MODULE),--module $(MODULE))
+	$(MUTATION) run --base $(BASE) $(if $(MODULE),--module $(MODULE)) $(if $(WORKERS),--workers $(WORKERS))
 
 LOCALE := shared/platform/src/rtw_platform/locale
 translations: install ## Pages in Welsh: extract the marked words, update the Welsh catalogue, compile it (docs/welsh.md)

@@ -44,7 +44,7 @@ from rtw_platform.uow import UnitOfWorkFactory
 
 pytestmark = pytest.mark.component
 
-ISSUER = TokenIssuer(secret="x" * 40)
+ISSUER = TokenIssuer(secret="x" * 40, access_hours=12.0, link_minutes=30)
 
 
 def good_row(**overrides: str) -> dict[str, str]:

@@ -1331,3 +1331,42 @@ async def test_an_erasure_that_arrives_before_the_application_keeps_it_from_bein
     answer = await client.get(f"/applications/{early.application_id}/decisions", headers=admin(service))
     assert answer.status_code == 404
     assert (await funnel_of(client, service))["applications"] == 0
+
+
+async def test_erasing_one_candidate_leaves_the_other_candidates_appeals_and_conflicts(
+    client: httpx.AsyncClient, service: ServiceRuntime
+) -> None:
+    await configure(client, service)
+    await add_assessors(client, service, "a1")
+    # Ids on both sides of the erased one's: a query that compared them by order would take one.
+    before, erased, after = (
+        UUID(f"{digit * 8}-{digit * 4}-4{digit * 3}-8{digit * 3}-{digit * 12}") for digit in "159"
+    )
+    for candidate_id in (before, erased, after):
+        refused = application(candidate_id=candidate_id, years_experience=1.75, right_to_work=False)
+        await screen(service, refused)
+        appealed = await client.post(
+            "/appeals",
+            json={
+                "application_id": str(refused.application_id),
+                "grounds": "My settled status letter came after I applied",
+            },
+            headers=as_(service, str(candidate_id), Role.CANDIDATE),
+        )
+        assert appealed.status_code == 201, appealed.text
+        declared = await client.post(
+            "/conflicts",
+            json={"assessor_id": "a1", "candidate_id": str(candidate_id), "reason": "A neighbour"},
+            headers=admin(service),
+        )
+        assert declared.status_code == 201, declared.text
+        if candidate_id == erased:
+            his = refused
+
+    await erase(service, erased, his)
+
+    schema = service.definition.schema
+    async with service.engine.connect() as conn:
+        for table in ("appeals", "conflicts"):
+            rows = await conn.execute(text(f"SELECT candidate_id FROM {schema}.{table}"))
+            assert sorted(row.candidate_id for row in rows) == [before, after], table

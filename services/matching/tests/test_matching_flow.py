@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -35,6 +35,7 @@ from rtw_platform.auth import Principal, Role, issue_session_token, issue_token
 from rtw_platform.service import ServiceRuntime
 from rtw_platform.testing.fixtures import app_for
 from rtw_platform.testing.links import mailed_link, token_of
+from rtw_platform.testing.waiting import eventually
 from sqlalchemy import text
 
 pytestmark = pytest.mark.component
@@ -1499,3 +1500,94 @@ async def test_invitations_sent_at_once_to_one_recruiter_are_numbered_one_after_
         e["sequence"] for e in await world.outbox("RecruiterInvited") if e["recruiter_id"] == recruiter_id
     ]
     assert numbers == [1, 2, 3, 4]  # in the order written: no number twice, none skipped
+
+
+async def test_erasing_one_candidate_leaves_the_other_candidates_as_they_were(world: World) -> None:
+    walsall = await world.sign_up(WALSALL)
+    # Ids on both sides of the erased one's: a query that compared them by order would take one.
+    before, erased, after = (
+        UUID(f"{digit * 8}-{digit * 4}-4{digit * 3}-8{digit * 3}-{digit * 12}") for digit in "159"
+    )
+    pooled = {
+        candidate_id: await world.join(submitted().model_copy(update={"candidate_id": candidate_id}))
+        for candidate_id in (before, erased, after)
+    }
+    vacancy_id = await world.post_vacancy(walsall)
+    assert len(await world.proposals(vacancy_id)) == 3
+
+    await world.deliver(erasure_of(pooled[erased]))
+
+    async with world.service.engine.connect() as conn:
+        for table in ("candidate_profiles", "candidate_contacts", "assessment_outcomes", "matches"):
+            rows = await conn.execute(text(f"SELECT candidate_id FROM matching.{table}"))
+            assert sorted({row.candidate_id for row in rows}) == [before, after], table
+
+
+async def test_erasing_two_candidates_of_one_vacancy_adds_both_to_its_counts_and_no_hire_that_was_not(
+    world: World,
+) -> None:
+    walsall = await world.sign_up(WALSALL)
+    hired, accepted = await world.join(), await world.join(district="B15")
+    vacancy_id = await world.post_vacancy(walsall)
+    assert len(await world.proposals(vacancy_id)) == 2
+    hired_match = await accepted_match(world, walsall, vacancy_id, hired)
+    await accepted_match(world, walsall, vacancy_id, accepted)  # accepted, not (yet) hired
+    outcome = await world.http.post(f"/matches/{hired_match}/outcome", json=HIRE, headers=walsall.headers)
+    assert outcome.json()["status"] == "hired", outcome.text
+    before = await council_counts(world, walsall)
+    assert before[vacancy_id] == ("filled", 2, 1)
+
+    await world.deliver(erasure_of(accepted))  # the vacancy's first tally
+    assert await council_counts(world, walsall) == before
+    await world.deliver(erasure_of(hired))  # added to it
+    assert await council_counts(world, walsall) == before
+
+
+async def test_erasing_someone_hired_without_a_proposal_keeps_the_hire_counted(world: World) -> None:
+    walsall = await world.sign_up(WALSALL)
+    # A low score: found in a search, never proposed (test_a_low_score_is_not_proposed).
+    found = await world.join(specialisms=("project_manager",), skills={}, years=1, travel=1, district="M1")
+    # Two vacancies: on the first (in the order erasure takes them) they only accepted, on the
+    # second they were hired; the first counts for nothing, and must not stop the second's hire.
+    first, second = sorted(
+        [await world.post_vacancy(walsall, work_mode="on_site") for _ in range(2)], key=UUID
+    )
+    assert await world.proposals(first) == await world.proposals(second) == []
+    await accepted_match(world, walsall, first, found)
+    match_id = await accepted_match(world, walsall, second, found)
+    outcome = await world.http.post(f"/matches/{match_id}/outcome", json=HIRE, headers=walsall.headers)
+    assert outcome.json()["status"] == "hired", outcome.text
+    before = await council_counts(world, walsall)
+    assert before[second] == ("filled", 0, 1)
+
+    await world.deliver(erasure_of(found))
+
+    assert await council_counts(world, walsall) == before
+
+
+async def test_an_erasure_waits_for_the_lock_on_each_of_the_persons_applications(world: World) -> None:
+    """Changes to one application's profile run one at a time (`pool.one_at_a_time`): an erasure
+    waits while another transaction holds the application's lock."""
+    leaving = await world.join()
+    key = f"matching.profile:{leaving.application.application_id}"
+    async with world.service.engine.connect() as holder:
+        await holder.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+        erasing = asyncio.create_task(world.deliver(erasure_of(leaving)))
+
+        async def waiting() -> bool | None:
+            async with world.service.engine.connect() as conn:
+                found = await conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    )
+                )
+                return found.scalar_one() > 0 or None
+
+        await eventually(waiting, timeout=10, what="the erasure to wait for the application's lock")
+        assert not erasing.done()
+        await holder.rollback()
+    await erasing
+    async with world.service.engine.connect() as conn:
+        left = await conn.execute(text("SELECT count(*) FROM matching.candidate_profiles"))
+        assert left.scalar_one() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from rtw_platform.testing.mutation import (
     _cosmic_ray_config,
     _is_bare_star,
     _key,
+    _python,
     changed_lines,
     load,
 )
@@ -90,3 +92,26 @@ def test_the_bare_star_of_a_signature_is_not_taken_for_a_multiplication() -> Non
     assert _is_bare_star(source, op, (1, 14))
     assert not _is_bare_star(source, op, (2, 13))  # a real multiplication
     assert not _is_bare_star(source, "core/ReplaceBinaryOperator_Add_Sub", (1, 14))
+
+
+def test_shared_out_mutants_go_to_the_workers_which_run_their_own_checkouts_interpreter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "mutation.toml").write_text(
+        '[settings]\ntimeout_s = 1\n[modules.m]\npath = "m.py"\ntests = ["t.py"]\n'
+    )
+    settings = load(tmp_path)
+    [module] = settings.modules
+    local = _cosmic_ray_config(settings, module, ".venv/bin/python")
+    assert 'name = "local"' in local
+    assert 'test-command = ".venv/bin/python -m pytest t.py"' in local
+    shared = _cosmic_ray_config(
+        settings, module, ".venv/bin/python", ["http://127.0.0.1:1", "http://127.0.0.1:2"]
+    )
+    assert 'name = "http"' in shared
+    assert 'worker-urls = ["http://127.0.0.1:1", "http://127.0.0.1:2"]' in shared
+    # Each worker runs the tests with the interpreter of the checkout it runs in.
+    monkeypatch.setattr(sys, "executable", str(tmp_path / ".venv" / "bin" / "python"))
+    assert _python(tmp_path) == ".venv/bin/python"
+    monkeypatch.setattr(sys, "executable", "/usr/bin/python3")
+    assert _python(tmp_path) == "/usr/bin/python3"

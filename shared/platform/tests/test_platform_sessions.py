@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -34,7 +35,7 @@ async def replicas(probe_engine: AsyncEngine) -> AsyncIterator[Callable[..., Ses
         await conn.exec_driver_sql(f"TRUNCATE {PROBE_SCHEMA}.revoked_sessions")
     made: list[SessionRevocations] = []
 
-    def make(**options: float) -> SessionRevocations:
+    def make(**options: Any) -> SessionRevocations:
         revocations = SessionRevocations(
             UnitOfWorkFactory(probe_engine, REGISTRY.metadata), "probe", PROBE_SCHEMA, **options
         )

@@ -14,11 +14,12 @@ from .settings import ApplicationsSettings
 
 @dataclass(frozen=True)
 class TokenIssuer:
-    """Issues candidates' access tokens, and says how long their sign-in links last."""
+    """Issues candidates' access tokens, and says how long their sign-in links last (both as the
+    service's settings say: `issuer_for`)."""
 
     secret: str
-    access_hours: float = 12.0
-    link_minutes: int = 30
+    access_hours: float
+    link_minutes: int
 
     def access_token(self, candidate_id: UUID) -> str:
         """A token to call the API as this candidate."""

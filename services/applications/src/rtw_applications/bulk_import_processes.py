@@ -18,7 +18,7 @@ from multiprocessing.sharedctypes import Synchronized
 from rtw_platform.db import create_engine
 from rtw_platform.uow import UnitOfWorkFactory
 
-from .access import TokenIssuer
+from .access import issuer_for
 from .bulk_import import ImportReport, import_rows
 from .models import REGISTRY
 from .settings import ApplicationsSettings
@@ -26,10 +26,6 @@ from .settings import ApplicationsSettings
 Rows = list[tuple[int, dict[str, str]]]
 
 _rows_done: Synchronized[int] | None = None
-
-
-def issuer_for(settings: ApplicationsSettings) -> TokenIssuer:
-    return TokenIssuer(secret=settings.token_secret.get_secret_value())
 
 
 def shares(rows: Rows, workers: int) -> list[Rows]:

@@ -78,7 +78,7 @@ async def _keep_counts_of_matches(uow: UnitOfWork, candidate_id: UUID, applicati
         key = (match.vacancy_id, match.council_id)
         proposed[key] += match.proposed_score is not None
         hired[key] += match.status == "hired"
-    for vacancy_id, council_id in proposed.keys() | hired.keys():
+    for vacancy_id, council_id in sorted(proposed.keys() | hired.keys()):  # one order, as above
         key = (vacancy_id, council_id)
         if not proposed[key] and not hired[key]:
             continue

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import functools
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -108,13 +108,21 @@ class SessionRevocations:
         *,
         poll_interval_s: float = 1.0,
         full_reload_every_s: float = 600.0,
+        refresh_timeout_s: float = REFRESH_TIMEOUT_S,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        """`clock` and `sleep` (seconds) time the polls and the full reloads: a test passes its
+        own to run them without waiting."""
         self.revoked = RevokedSessions()
         self._uow_factory = uow_factory
         self._service = service
         self._schema = schema
         self._poll_interval_s = poll_interval_s
         self._full_reload_every_s = full_reload_every_s
+        self._refresh_timeout_s = refresh_timeout_s
+        self._clock = clock
+        self._sleep = sleep
         self._seen_until: datetime | None = None
         self._task: asyncio.Task[None] | None = None
         self._failing = False
@@ -187,7 +195,10 @@ class SessionRevocations:
     async def _refresh_or_log(self, *, full: bool) -> None:
         try:
             # Bounded: an unreachable database must not hold up start-up or the next poll.
-            await asyncio.wait_for(self.refresh(full=full), timeout=REFRESH_TIMEOUT_S)
+            # (`asyncio.timeout`, not `wait_for`: on 3.11 `wait_for` loses a cancel that lands as
+            # the read completes, and `stop()` then waited for ever on a poll that never ended.)
+            async with asyncio.timeout(self._refresh_timeout_s):
+                await self.refresh(full=full)
         except Exception as exc:
             if not self._failing:  # once per outage, not every second
                 log.warning("revoked_sessions_unreadable", error=repr(exc), loaded=self.revoked.loaded)
@@ -198,10 +209,10 @@ class SessionRevocations:
             self._failing = False
 
     async def _keep_refreshing(self) -> None:
-        last_full = time.monotonic()
+        last_full = self._clock()
         while True:
-            await asyncio.sleep(self._poll_interval_s)
-            full = time.monotonic() - last_full >= self._full_reload_every_s
+            await self._sleep(self._poll_interval_s)
+            full = self._clock() - last_full >= self._full_reload_every_s
             await self._refresh_or_log(full=full)
             if full:
-                last_full = time.monotonic()
+                last_full = self._clock()

@@ -6,22 +6,32 @@ editable, so the tests import exactly what was mutated), runs only that module's
 each mutant, and then writes var/mutation/report.md: per module the mutants killed, survived and
 timed out, and each survivor's diff.
 
-    python -m rtw_platform.testing.mutation run [--module NAME] [--base REVISION]
+    python -m rtw_platform.testing.mutation run [--module NAME] [--base REVISION] [--workers N]
     python -m rtw_platform.testing.mutation selftest
 
 With `--base`, only the mutants on lines changed since that revision run (git diff), and the
 command fails on any survivor not listed as equivalent in `mutation.toml`.
+
+With `--workers N` (N > 1) each module's mutants are shared out among N cosmic-ray HTTP workers:
+one in this checkout and one in each of N - 1 worker checkouts under var/mutation/workers/ (git
+worktrees of this one, brought to its exact state, committed or not, each with its own `.venv`:
+a mutant is written into the worker's files, and only its own packages import them).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import re
 import shlex
+import shutil
+import socket
 import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,18 +129,142 @@ def changed_lines(root: Path, base: str, path: str) -> set[int]:
     return lines
 
 
-def _cosmic_ray_config(settings: Settings, module: Guarded, python: str) -> str:
+def _cosmic_ray_config(
+    settings: Settings, module: Guarded, python: str, workers: list[str] | None = None
+) -> str:
+    """cosmic-ray's configuration for one module: its tests run by `python` (relative to the
+    checkout a worker runs in), locally or by the HTTP workers at `workers`."""
     command = shlex.join([python, "-m", "pytest", *settings.pytest_args, *module.pytest_args, *module.tests])
     excluded = ", ".join(f'"{e}"' for e in settings.exclude_operators)
+    if workers:
+        urls = ", ".join(f'"{url}"' for url in workers)
+        distributor = (
+            '[cosmic-ray.distributor]\nname = "http"\n'
+            f"[cosmic-ray.distributor.http]\nworker-urls = [{urls}]\n"
+        )
+    else:
+        distributor = '[cosmic-ray.distributor]\nname = "local"\n'
     return (
         "[cosmic-ray]\n"
         f'module-path = "{module.path}"\n'
         f"timeout = {settings.timeout_s}\n"
         "excluded-modules = []\n"
         f"test-command = {_toml_string(command)}\n"
-        '[cosmic-ray.distributor]\nname = "local"\n'
+        f"{distributor}"
         f"[cosmic-ray.filters.operators-filter]\nexclude-operators = [{excluded}]\n"
     )
+
+
+def _python(root: Path) -> str:
+    """This interpreter, relative to the checkout when it is the checkout's own (`.venv`): then
+    each worker runs the tests with its own checkout's interpreter, which imports its files."""
+    with contextlib.suppress(ValueError):
+        return str(Path(sys.executable).relative_to(root))
+    return sys.executable
+
+
+WORKERS = OUT / "workers"
+
+
+def prepare_worker_checkout(root: Path, checkout: Path) -> None:
+    """Make `checkout` a git worktree of `root` in root's exact state (its commit, its uncommitted
+    changes and untracked files), with its own `.venv` (uv sync: quick once made)."""
+    git = ["git", "-c", "advice.detachedHead=false"]
+    head = subprocess.run(
+        [*git, "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    if not (checkout / ".git").exists():
+        checkout.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [*git, "worktree", "add", "--detach", "--force", str(checkout.resolve()), head],
+            cwd=root,
+            check=True,
+        )
+    subprocess.run(
+        [*git, "checkout", "--detach", "--force", head], cwd=checkout, check=True, capture_output=True
+    )
+    subprocess.run([*git, "clean", "-fdq"], cwd=checkout, check=True)  # ignored files (.venv) stay
+    changes = subprocess.run(
+        [*git, "diff", "HEAD", "--binary"], cwd=root, capture_output=True, check=True
+    ).stdout
+    if changes:
+        subprocess.run([*git, "apply", "--whitespace=nowarn"], cwd=checkout, input=changes, check=True)
+    untracked = subprocess.run(
+        [*git, "ls-files", "--others", "--exclude-standard", "-z"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name in filter(None, untracked.split("\0")):
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, checkout / name)
+    uv = root / ".tools" / "bin" / "uv"
+    subprocess.run(
+        [
+            str(uv) if uv.exists() else "uv",
+            "sync",
+            "--all-packages",
+            "--frozen",
+            "--quiet",
+            "--python",
+            "python3.11",
+        ],
+        cwd=checkout,
+        check=True,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def http_workers(root: Path, count: int) -> Iterator[list[str]]:
+    """`count` cosmic-ray HTTP workers, one in this checkout and one in each worker checkout;
+    their URLs. Stopped (by their process ids) when done."""
+    checkouts = [root] + [WORKERS / f"w{n}" for n in range(1, count)]
+    for checkout in checkouts[1:]:
+        prepare_worker_checkout(root, checkout)
+    processes: list[subprocess.Popen[bytes]] = []
+    urls: list[str] = []
+    try:
+        for checkout in checkouts:
+            port = _free_port()
+            log = (OUT / f"worker-{port}.log").open("wb")
+            processes.append(
+                subprocess.Popen(
+                    [
+                        str((checkout / ".venv" / "bin" / "cosmic-ray").absolute()),
+                        "http-worker",
+                        "--port",
+                        str(port),
+                    ],
+                    cwd=checkout,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env={**os.environ, "VIRTUAL_ENV": str((checkout / ".venv").absolute())},
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+            _wait_for_port(port)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def _wait_for_port(port: int, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"mutation: the worker on port {port} did not start (var/mutation/worker-{port}.log)")
 
 
 def _toml_string(value: str) -> str:
@@ -156,14 +290,22 @@ def _is_bare_star(source: list[str], operator: str, start: tuple[int, int]) -> b
     return line[start[1] : start[1] + 1] == "*" and line[start[1] + 1 :].lstrip()[:1] in (",", ")", "")
 
 
-def mutate(root: Path, settings: Settings, module: Guarded, *, only_lines: set[int] | None) -> Outcome:
-    """Run cosmic-ray over one module (only on `only_lines` if given) and read its results."""
+def mutate(
+    root: Path,
+    settings: Settings,
+    module: Guarded,
+    *,
+    only_lines: set[int] | None,
+    workers: list[str] | None = None,
+) -> Outcome:
+    """Run cosmic-ray over one module (only on `only_lines` if given; by the HTTP `workers` if
+    given) and read its results."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
     OUT.mkdir(parents=True, exist_ok=True)
     config, session = OUT / f"{module.name}.toml", OUT / f"{module.name}.sqlite"
-    config.write_text(_cosmic_ray_config(settings, module, sys.executable))
+    config.write_text(_cosmic_ray_config(settings, module, _python(root), workers))
     session.unlink(missing_ok=True)
     bin_dir = Path(sys.executable).parent
     started = time.monotonic()
@@ -227,20 +369,21 @@ def report(outcomes: list[Outcome], *, base: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(root: Path, names: list[str], base: str | None) -> int:
+def run(root: Path, names: list[str], base: str | None, workers: int = 1) -> int:
     settings = load(root)
     chosen = [m for m in settings.modules if not names or m.name in names]
     unknown = set(names) - {m.name for m in settings.modules}
     if unknown:
         raise SystemExit(f"mutation: no guarded module named {', '.join(sorted(unknown))} in {CONFIG}")
     outcomes: list[Outcome] = []
-    for module in chosen:
-        only = changed_lines(root, base, module.path) if base else None
-        if only is not None and not only:
-            continue
-        baseline(root, settings, module)
-        outcomes.append(mutate(root, settings, module, only_lines=only))
-        (OUT / "report.md").write_text(report(outcomes, base=base))
+    with http_workers(root, workers) if workers > 1 else contextlib.nullcontext() as urls:
+        for module in chosen:
+            only = changed_lines(root, base, module.path) if base else None
+            if only is not None and not only:
+                continue
+            baseline(root, settings, module)
+            outcomes.append(mutate(root, settings, module, only_lines=only, workers=urls))
+            (OUT / "report.md").write_text(report(outcomes, base=base))
     text = report(outcomes, base=base)
     (OUT / "report.md").write_text(text)
     print(text)
@@ -282,12 +425,18 @@ def main(argv: list[str] | None = None) -> int:
     run_command = commands.add_parser("run", help="mutate the guarded modules and write the report")
     run_command.add_argument("--module", action="append", default=[], help="one guarded module (repeatable)")
     run_command.add_argument("--base", help="only lines changed since this revision; fail on a survivor")
+    run_command.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="share the mutants among this many checkouts (var/mutation/workers/)",
+    )
     commands.add_parser("selftest", help="a seeded mutant must be killed")
     args: Any = parser.parse_args(argv)
     root = Path.cwd()
     if args.command == "selftest":
         return selftest(root)
-    return run(root, [n for n in args.module if n], args.base)
+    return run(root, [n for n in args.module if n], args.base, max(1, args.workers))
 
 
 if __name__ == "__main__":
