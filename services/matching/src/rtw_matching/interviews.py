@@ -34,6 +34,8 @@ from .outreach import PLACE_MAX, Written, _councils_match, _match, _move
 
 NO_INTERVIEW = "No interview with that id."
 NO_OFFER = "No offer with that id."
+#: The highest annual salary an offer may name, in pence (£500,000).
+OFFER_SALARY_MAX_PENCE = 50_000_000
 
 
 class SlotIn(BaseModel):
@@ -65,7 +67,7 @@ class FeedbackIn(BaseModel):
 class OfferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    salary_pence: int = Field(gt=0, le=50_000_000, description="Annual salary offered, in pence.")
+    salary_pence: int = Field(gt=0, le=OFFER_SALARY_MAX_PENCE, description="Annual salary offered, in pence.")
     start_date: date
     hours_per_week: float = Field(gt=0, le=48)
     contract: ContractType = ContractType.PERMANENT
