@@ -407,3 +407,17 @@ async def test_a_time_at_the_end_of_the_calendar_is_refused_when_proposed(runtim
     )
     assert "The time must be within a year" in main_of(refused)
     assert await outbox(runtime, "InterviewSlotsProposed") == []
+    # Nor as a direct invitation (notifications would count its end, an hour later).
+    direct = await walsall.refused(
+        f"{match_path}/interview",
+        {
+            "interview_date-day": "31",
+            "interview_date-month": "12",
+            "interview_date-year": "9999",
+            "interview_time": "23:30",
+            "interview_place": "Civic Centre",
+        },
+        page=match_path,
+    )
+    assert "The interview must be within a year" in main_of(direct)
+    assert await outbox(runtime, "InterviewInvited") == []

@@ -210,6 +210,9 @@ async def interview(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Res
     if at < datetime.now(UTC):
         errors.add("interview_date-day", "The interview must be in the future")
         return _refused(request, match_id, form, errors)
+    if at > datetime.now(UTC) + domain.SLOT_HORIZON:
+        errors.add("interview_date-day", "The interview must be within a year")
+        return _refused(request, match_id, form, errors)
     await outreach.interview(uow, match_id, outreach.InterviewIn(at=at, place=place), principal)
     return redirect(request, f"/council/matches/{match_id}")
 
