@@ -398,8 +398,8 @@ async def test_odd_numbers_on_the_interview_and_offer_forms_are_refused_not_a_cr
 async def test_a_time_at_the_end_of_the_calendar_is_refused_when_proposed(runtime: ServiceRuntime) -> None:
     """A time whose end would fall past the last day a computer can count (31 December 9999) is
     refused on the proposal, not a 500 when the returner books it."""
-    walsall, returner, match_path, _ = await accepted_on_the_pages(runtime)
-    far = datetime(9999, 12, 31).date()
+    walsall, _, match_path, _ = await accepted_on_the_pages(runtime)
+    far = datetime(9999, 12, 31, tzinfo=UTC).date()
     refused = await walsall.refused(
         f"{match_path}/interview-slots",
         {**slot_form(1, far, "23:30", "Civic Centre"), "minutes": "60"},
