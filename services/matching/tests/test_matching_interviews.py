@@ -4,6 +4,8 @@ per stage and makes an offer, and the returner's acceptance is the hire."""
 
 from __future__ import annotations
 
+import asyncio
+
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -421,3 +423,50 @@ async def test_a_time_at_the_end_of_the_calendar_is_refused_when_proposed(runtim
     )
     assert "The interview must be within a year" in main_of(direct)
     assert await outbox(runtime, "InterviewInvited") == []
+
+
+async def test_two_offers_sent_at_once_make_one_open_offer(world: World) -> None:
+    """A double click (or two recruiters) sending the offer at the same moment: one open offer at
+    a time, so one is made and the other refused (409), never two OfferMade."""
+    walsall = await world.sign_up(WALSALL)
+    candidate = await world.join()
+    vacancy_id = await world.post_vacancy(walsall)
+    match_id = await accepted_match(world, walsall, vacancy_id, candidate)
+    offer = {
+        "salary_pence": 3_300_000,
+        "start_date": (datetime.now(UTC) + timedelta(days=40)).date().isoformat(),
+        "hours_per_week": 30,
+    }
+
+    answers = await asyncio.gather(
+        *(
+            world.http.post(f"/matches/{match_id}/offer", json=offer, headers=walsall.headers)
+            for _ in range(8)
+        )
+    )
+
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 7
+    assert len(await world.outbox("OfferMade")) == 1
+
+
+async def test_proposals_sent_at_once_leave_one_to_book(world: World) -> None:
+    """Proposals sent at the same moment: each replaces the one before, so one proposal is left
+    open to book, never two."""
+    walsall = await world.sign_up(WALSALL)
+    candidate = await world.join()
+    vacancy_id = await world.post_vacancy(walsall)
+    match_id = await accepted_match(world, walsall, vacancy_id, candidate)
+    later = datetime.now(UTC) + timedelta(days=10)
+    slots = {"slots": [{"starts_at": later.isoformat(), "place": "Civic Centre"}]}
+
+    answers = await asyncio.gather(
+        *(
+            world.http.post(f"/matches/{match_id}/interview-slots", json=slots, headers=walsall.headers)
+            for _ in range(8)
+        )
+    )
+
+    assert [a.status_code for a in answers] == [201] * 8
+    async with world.service.engine.connect() as conn:
+        open_ = await conn.execute(text("SELECT count(*) FROM matching.interviews WHERE status = 'proposed'"))
+        assert open_.scalar_one() == 1

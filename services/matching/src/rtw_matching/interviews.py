@@ -73,6 +73,14 @@ class OfferIn(BaseModel):
     contract: ContractType = ContractType.PERMANENT
 
 
+async def _locked(uow: UnitOfWork, match: CandidateMatch) -> CandidateMatch:
+    """The match again, its row locked until the commit: two proposals or offers sent at the
+    same moment (a double click, two recruiters) take turns, so the second sees the first."""
+    locked = await uow.session.get(CandidateMatch, match.id, with_for_update=True, populate_existing=True)
+    assert locked is not None
+    return locked
+
+
 def _require_candidate(principal: Principal) -> UUID:
     if principal.role is not Role.CANDIDATE:
         raise Forbidden("Only the candidate can answer this.")
@@ -82,7 +90,7 @@ def _require_candidate(principal: Principal) -> UUID:
 async def propose_slots(uow: UnitOfWork, match_id: UUID, body: SlotsIn, principal: Principal) -> Interview:
     """The council proposes one to five times (InterviewSlotsProposed). A proposal not booked yet
     is replaced by the new one."""
-    match = await _councils_match(uow, match_id, principal)
+    match = await _locked(uow, await _councils_match(uow, match_id, principal))
     if match.status not in domain.INTERVIEWABLE:
         status = match.status.replace("_", " ")
         raise Conflict(f"An interview needs the candidate to have accepted; this match is {status}.")
@@ -223,7 +231,7 @@ async def record_feedback(
 
 async def make_offer(uow: UnitOfWork, match_id: UUID, body: OfferIn, principal: Principal) -> Offer:
     """The council offers the job: salary and start date (OfferMade); the candidate answers."""
-    match = await _councils_match(uow, match_id, principal)
+    match = await _locked(uow, await _councils_match(uow, match_id, principal))
     vacancy = await uow.session.get(Vacancy, match.vacancy_id)
     refusal = domain.offer_refusal(
         match.status,
