@@ -5,7 +5,6 @@ per stage and makes an offer, and the returner's acceptance is the hire."""
 from __future__ import annotations
 
 import asyncio
-
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
