@@ -22,6 +22,8 @@ LATER = [NOW + timedelta(days=n) for n in range(1, 8)]
         (LATER[:6], "Propose at most 5 times."),
         ([LATER[0], NOW], "Every proposed time must be in the future."),
         ([LATER[0], LATER[0]], "Propose each time once."),
+        ([LATER[0], NOW + timedelta(days=366)], "Every proposed time must be within a year."),
+        ([NOW + timedelta(days=365)], None),
         (LATER[:1], None),
         (LATER[:5], None),
     ],

@@ -4,6 +4,7 @@ per stage and makes an offer, and the returner's acceptance is the hire."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -352,3 +353,119 @@ async def test_an_erased_candidate_leaves_no_interview_or_offer(world: World) ->
         for table in ("interviews", "offers"):
             left = await conn.execute(text(f"SELECT candidate_id FROM matching.{table}"))
             assert [str(row.candidate_id) for row in left] == [staying.candidate_id], table
+
+
+async def test_odd_numbers_on_the_interview_and_offer_forms_are_refused_not_a_crash(
+    runtime: ServiceRuntime,
+) -> None:
+    """What a person (or an attacker) can type into the boxes: a salary the form's own limit lets
+    through but the offer's does not, "NaN" for a number, a superscript or a 5,000-digit "time"
+    number. Each is refused with a reason on the page (a 303 back), never a 500."""
+    walsall, returner, match_path, _ = await accepted_on_the_pages(runtime)
+    candidate = as_candidate(runtime, returner.candidate_id)
+    day = datetime.now(UTC).date() + timedelta(days=20)
+    start = datetime.now(UTC).date() + timedelta(days=60)
+
+    for salary in ("600,000", "NaN", "sNaN"):
+        shown = await walsall.refused(f"{match_path}/offer", offer_form(start, salary), page=match_path)
+        assert "the annual salary" in main_of(shown).lower(), salary
+    hours = await walsall.refused(
+        f"{match_path}/offer", {**offer_form(start), "offer_hours": "nan"}, page=match_path
+    )
+    assert "hours per week" in main_of(hours)
+    minutes = await walsall.refused(
+        f"{match_path}/interview-slots",
+        {**slot_form(1, day, "10:00", "Civic Centre"), "minutes": "nan"},
+        page=match_path,
+    )
+    assert "how long the interview lasts" in main_of(minutes).lower()
+    assert await outbox(runtime, "OfferMade") == []
+    assert await outbox(runtime, "InterviewSlotsProposed") == []
+
+    proposed = await walsall.post(
+        f"{match_path}/interview-slots",
+        {**slot_form(1, day, "10:00", "Civic Centre"), "minutes": "60"},
+        page=match_path,
+    )
+    assert proposed.status_code == 303, proposed.text
+    [event] = await outbox(runtime, "InterviewSlotsProposed")
+    action = f"/my/interest/interviews/{event['interview_id']}"
+    for slot in ("\u00b2", "9" * 5000):
+        shown = await candidate.refused(action, {"slot": slot}, page=PAGE)
+        assert "Choose one of the times" in main_of(shown)
+    assert await outbox(runtime, "InterviewInvited") == []
+
+
+async def test_a_time_at_the_end_of_the_calendar_is_refused_when_proposed(runtime: ServiceRuntime) -> None:
+    """A time whose end would fall past the last day a computer can count (31 December 9999) is
+    refused on the proposal, not a 500 when the returner books it."""
+    walsall, _, match_path, _ = await accepted_on_the_pages(runtime)
+    far = datetime(9999, 12, 31, tzinfo=UTC).date()
+    refused = await walsall.refused(
+        f"{match_path}/interview-slots",
+        {**slot_form(1, far, "23:30", "Civic Centre"), "minutes": "60"},
+        page=match_path,
+    )
+    assert "The time must be within a year" in main_of(refused)
+    assert await outbox(runtime, "InterviewSlotsProposed") == []
+    # Nor as a direct invitation (notifications would count its end, an hour later).
+    direct = await walsall.refused(
+        f"{match_path}/interview",
+        {
+            "interview_date-day": "31",
+            "interview_date-month": "12",
+            "interview_date-year": "9999",
+            "interview_time": "23:30",
+            "interview_place": "Civic Centre",
+        },
+        page=match_path,
+    )
+    assert "The interview must be within a year" in main_of(direct)
+    assert await outbox(runtime, "InterviewInvited") == []
+
+
+async def test_two_offers_sent_at_once_make_one_open_offer(world: World) -> None:
+    """A double click (or two recruiters) sending the offer at the same moment: one open offer at
+    a time, so one is made and the other refused (409), never two OfferMade."""
+    walsall = await world.sign_up(WALSALL)
+    candidate = await world.join()
+    vacancy_id = await world.post_vacancy(walsall)
+    match_id = await accepted_match(world, walsall, vacancy_id, candidate)
+    offer = {
+        "salary_pence": 3_300_000,
+        "start_date": (datetime.now(UTC) + timedelta(days=40)).date().isoformat(),
+        "hours_per_week": 30,
+    }
+
+    answers = await asyncio.gather(
+        *(
+            world.http.post(f"/matches/{match_id}/offer", json=offer, headers=walsall.headers)
+            for _ in range(8)
+        )
+    )
+
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 7
+    assert len(await world.outbox("OfferMade")) == 1
+
+
+async def test_proposals_sent_at_once_leave_one_to_book(world: World) -> None:
+    """Proposals sent at the same moment: each replaces the one before, so one proposal is left
+    open to book, never two."""
+    walsall = await world.sign_up(WALSALL)
+    candidate = await world.join()
+    vacancy_id = await world.post_vacancy(walsall)
+    match_id = await accepted_match(world, walsall, vacancy_id, candidate)
+    later = datetime.now(UTC) + timedelta(days=10)
+    slots = {"slots": [{"starts_at": later.isoformat(), "place": "Civic Centre"}]}
+
+    answers = await asyncio.gather(
+        *(
+            world.http.post(f"/matches/{match_id}/interview-slots", json=slots, headers=walsall.headers)
+            for _ in range(8)
+        )
+    )
+
+    assert [a.status_code for a in answers] == [201] * 8
+    async with world.service.engine.connect() as conn:
+        open_ = await conn.execute(text("SELECT count(*) FROM matching.interviews WHERE status = 'proposed'"))
+        assert open_.scalar_one() == 1

@@ -1021,6 +1021,9 @@ def hire_refusal(*, interview_required: bool, interviewed: bool) -> str | None:
 MAX_SLOTS = 5
 #: How long an interview may last, in minutes.
 INTERVIEW_MINUTES = (15, 480)
+#: How far ahead an interview time may be proposed (and so never near the end of the calendar,
+#: where its end could not be counted).
+SLOT_HORIZON = timedelta(days=365)
 #: Match statuses in which a council may propose interview times or make an offer (the
 #: candidate accepted its reach-out, and nothing has concluded the match).
 INTERVIEWABLE = frozenset({"accepted", "interviewing"})
@@ -1040,6 +1043,8 @@ def slots_refusal(starts: Sequence[datetime], now: datetime) -> str | None:
         return f"Propose at most {MAX_SLOTS} times."
     if any(start <= now for start in starts):
         return "Every proposed time must be in the future."
+    if any(start > now + SLOT_HORIZON for start in starts):
+        return "Every proposed time must be within a year."
     if len(set(starts)) != len(starts):
         return "Propose each time once."
     return None

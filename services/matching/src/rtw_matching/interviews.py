@@ -34,6 +34,8 @@ from .outreach import PLACE_MAX, Written, _councils_match, _match, _move
 
 NO_INTERVIEW = "No interview with that id."
 NO_OFFER = "No offer with that id."
+#: The highest annual salary an offer may name, in pence (£500,000).
+OFFER_SALARY_MAX_PENCE = 50_000_000
 
 
 class SlotIn(BaseModel):
@@ -65,10 +67,18 @@ class FeedbackIn(BaseModel):
 class OfferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    salary_pence: int = Field(gt=0, le=50_000_000, description="Annual salary offered, in pence.")
+    salary_pence: int = Field(gt=0, le=OFFER_SALARY_MAX_PENCE, description="Annual salary offered, in pence.")
     start_date: date
     hours_per_week: float = Field(gt=0, le=48)
     contract: ContractType = ContractType.PERMANENT
+
+
+async def _locked(uow: UnitOfWork, match: CandidateMatch) -> CandidateMatch:
+    """The match again, its row locked until the commit: two proposals or offers sent at the
+    same moment (a double click, two recruiters) take turns, so the second sees the first."""
+    locked = await uow.session.get(CandidateMatch, match.id, with_for_update=True, populate_existing=True)
+    assert locked is not None
+    return locked
 
 
 def _require_candidate(principal: Principal) -> UUID:
@@ -80,7 +90,7 @@ def _require_candidate(principal: Principal) -> UUID:
 async def propose_slots(uow: UnitOfWork, match_id: UUID, body: SlotsIn, principal: Principal) -> Interview:
     """The council proposes one to five times (InterviewSlotsProposed). A proposal not booked yet
     is replaced by the new one."""
-    match = await _councils_match(uow, match_id, principal)
+    match = await _locked(uow, await _councils_match(uow, match_id, principal))
     if match.status not in domain.INTERVIEWABLE:
         status = match.status.replace("_", " ")
         raise Conflict(f"An interview needs the candidate to have accepted; this match is {status}.")
@@ -221,7 +231,7 @@ async def record_feedback(
 
 async def make_offer(uow: UnitOfWork, match_id: UUID, body: OfferIn, principal: Principal) -> Offer:
     """The council offers the job: salary and start date (OfferMade); the candidate answers."""
-    match = await _councils_match(uow, match_id, principal)
+    match = await _locked(uow, await _councils_match(uow, match_id, principal))
     vacancy = await uow.session.get(Vacancy, match.vacancy_id)
     refusal = domain.offer_refusal(
         match.status,

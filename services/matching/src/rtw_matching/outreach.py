@@ -19,7 +19,7 @@ from rtw_contracts import (
     SalaryBand,
 )
 from rtw_platform.auth import Principal, Role
-from rtw_platform.errors import Conflict, Forbidden, NotFound
+from rtw_platform.errors import Conflict, Forbidden, Invalid, NotFound
 from rtw_platform.uow import UnitOfWork
 
 from . import domain, store
@@ -207,6 +207,8 @@ async def interview(
     """Invite the candidate to an interview (InterviewInvited): its day, time and place reach the
     candidate by e-mail and on their page. Inviting again, while interviewing, replaces it."""
     match = await _councils_match(uow, match_id, principal)
+    if when.at > datetime.now(UTC) + domain.SLOT_HORIZON:
+        raise Invalid([("at", "The interview must be within a year.")])
     if match.status != "interviewing":
         _move(match, "interviewing")
     match.interview_id = uuid4()

@@ -3,6 +3,7 @@ messages a person sees beside a field."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -74,6 +75,8 @@ def read_number(
     try:
         value = float(typed)
     except ValueError:
+        value = math.nan
+    if not math.isfinite(value):  # "nan" and "inf" parse as floats but are no number a person means
         errors.add(name, f"{what[0].upper()}{what[1:]} must be a number")
         return None
     if low is not None and value <= low:
@@ -85,8 +88,10 @@ def read_number(
     return value
 
 
-def read_pence(answers: Answers, name: str, what: str, errors: FormErrors) -> int | None:
-    """An amount in pounds (like 32000 or £32,000.50), as pence."""
+def read_pence(
+    answers: Answers, name: str, what: str, errors: FormErrors, *, most: int = 1_000_000
+) -> int | None:
+    """An amount in pounds (like 32000 or £32,000.50), as pence, from £0 to `most` pounds."""
     typed = text(answers, name).replace(",", "").removeprefix("£")
     if not typed:
         errors.add(name, f"Enter {what}")
@@ -94,10 +99,12 @@ def read_pence(answers: Answers, name: str, what: str, errors: FormErrors) -> in
     try:
         amount = Decimal(typed)
     except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite():  # "NaN", "sNaN" and "Infinity" are Decimals, not amounts
         errors.add(name, f"{what[0].upper()}{what[1:]} must be an amount in pounds, like 32000")
         return None
-    if amount < 0 or amount > 1_000_000:
-        errors.add(name, f"{what[0].upper()}{what[1:]} must be between £0 and £1,000,000")
+    if amount < 0 or amount > most:
+        errors.add(name, f"{what[0].upper()}{what[1:]} must be between £0 and £{most:,}")
         return None
     return int((amount * 100).quantize(Decimal(1)))
 

@@ -139,7 +139,9 @@ async def book(request: Request, interview_id: UUID, uow: UnitOfWorkDep) -> Resp
     errors = FormErrors()
     field = f"slot-{interview_id}"
     typed = text(form, "slot")
-    if not typed.isdigit():
+    # ASCII digits only, and few: "²" is a digit to str.isdigit but not to int(), and a
+    # 5,000-digit number is past what int() reads.
+    if not (typed.isascii() and typed.isdigit() and len(typed) <= 3):
         errors.add(field, CHOOSE_TIME)
         return redirect_with_problems(request, PAGE, errors, {})
     try:

@@ -210,6 +210,9 @@ async def interview(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Res
     if at < datetime.now(UTC):
         errors.add("interview_date-day", "The interview must be in the future")
         return _refused(request, match_id, form, errors)
+    if at > datetime.now(UTC) + domain.SLOT_HORIZON:
+        errors.add("interview_date-day", "The interview must be within a year")
+        return _refused(request, match_id, form, errors)
     await outreach.interview(uow, match_id, outreach.InterviewIn(at=at, place=place), principal)
     return redirect(request, f"/council/matches/{match_id}")
 
@@ -293,6 +296,9 @@ async def interview_slots(request: Request, match_id: UUID, uow: UnitOfWorkDep) 
         if at <= now:
             errors.add(f"slot{n}_date-day", gettext("The time must be in the future"))
             continue
+        if at > now + domain.SLOT_HORIZON:
+            errors.add(f"slot{n}_date-day", gettext("The time must be within a year"))
+            continue
         slots.append(interviews.SlotIn(starts_at=at, place=place))
     if not errors and not slots:
         errors.add("slot1_date-day", gettext("Enter at least one time"))
@@ -357,7 +363,9 @@ async def offer(request: Request, match_id: UUID, uow: UnitOfWorkDep) -> Respons
     form = await read_form(request)
     await match_for(uow, match_id, principal)  # another council's: not found, before any check
     errors = FormErrors()
-    salary = read_pence(form, "offer_salary", "the annual salary", errors)
+    salary = read_pence(
+        form, "offer_salary", "the annual salary", errors, most=interviews.OFFER_SALARY_MAX_PENCE // 100
+    )
     start = read_date(form, "offer_start", "the start date", errors, required=True)
     hours = read_number(form, "offer_hours", "the hours per week", errors, required=True, low=0, high=48)
     contract = text(form, "offer_contract")
