@@ -114,8 +114,9 @@ async def test_a_returner_decides_with_the_facts_and_is_invited_to_an_interview(
         await when.get_by_label("Day", exact=True).fill(str(day.day))
         await when.get_by_label("Month", exact=True).fill(str(day.month))
         await when.get_by_label("Year", exact=True).fill(str(day.year))
-        await page.get_by_label("Time", exact=True).fill("14:30")
-        await page.get_by_label("Place", exact=True).fill(PLACE)
+        # The direct invitation's own fields (the page also offers times for the returner to choose).
+        await page.locator("#interview_time").fill("14:30")
+        await page.locator("#interview_place").fill(PLACE)
         await page.get_by_role("button", name="Send the invitation").click()
         assert PLACE in await page.locator("main").inner_text()
         await check_page(page, f"council-interview-invited-{width}")
