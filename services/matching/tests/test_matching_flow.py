@@ -29,7 +29,7 @@ from rtw_contracts import (
 )
 from rtw_contracts.examples import example
 from rtw_matching.app import SERVICE
-from rtw_matching.models import CandidateContact, CandidateProfile
+from rtw_matching.models import CandidateContact, CandidateProfile, Interview, Offer
 from rtw_platform import reference
 from rtw_platform.auth import Principal, Role, issue_session_token, issue_token
 from rtw_platform.service import ServiceRuntime
@@ -1514,11 +1514,44 @@ async def test_erasing_one_candidate_leaves_the_other_candidates_as_they_were(wo
     }
     vacancy_id = await world.post_vacancy(walsall)
     assert len(await world.proposals(vacancy_id)) == 3
+    # Each has an interview and an offer (rows as the interview pages leave them).
+    async with world.service.uow_factory() as uow:
+        now = datetime.now(UTC)
+        for candidate_id in (before, erased, after):
+            match_id, council_id = uuid4(), UUID(walsall.id)
+            owner: dict[str, Any] = {
+                "match_id": match_id,
+                "council_id": council_id,
+                "candidate_id": candidate_id,
+            }
+            uow.session.add(
+                Interview(**owner, stage=1, minutes=45, slots=[], status="proposed", proposed_at=now)
+            )
+            uow.session.add(
+                Offer(
+                    **owner,
+                    salary_pence=3_200_000,
+                    start_date=now.date(),
+                    hours_per_week=30,
+                    contract="permanent",
+                    status="made",
+                    made_at=now,
+                )
+            )
+        await uow.commit()
 
     await world.deliver(erasure_of(pooled[erased]))
 
     async with world.service.engine.connect() as conn:
-        for table in ("candidate_profiles", "candidate_contacts", "assessment_outcomes", "matches"):
+        tables = (
+            "candidate_profiles",
+            "candidate_contacts",
+            "assessment_outcomes",
+            "matches",
+            "interviews",
+            "offers",
+        )
+        for table in tables:
             rows = await conn.execute(text(f"SELECT candidate_id FROM matching.{table}"))
             assert sorted({row.candidate_id for row in rows}) == [before, after], table
 
