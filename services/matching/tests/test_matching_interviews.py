@@ -395,7 +395,9 @@ async def test_a_candidates_subject_access_gives_every_interview_stage_its_feedb
     made = await world.http.post(f"/matches/{match_id}/offer", json=offer, headers=walsall.headers)
     assert made.status_code == 201, made.text
     answered = await world.http.post(
-        f"/offers/{made.json()['offer_id']}/response", json={"response": "declined"}, headers=candidate.headers
+        f"/offers/{made.json()['offer_id']}/response",
+        json={"response": "declined"},
+        headers=candidate.headers,
     )
     assert answered.status_code == 200, answered.text
 
@@ -428,7 +430,9 @@ async def test_a_candidates_subject_access_gives_every_interview_stage_its_feedb
     assert foreign.status_code == 404, foreign.text
     unknown = await world.http.get(f"/candidates/{uuid4()}/matches", headers=other.headers)
     assert foreign.json() == unknown.json()
-    assert (await world.http.get(f"/candidates/{other.candidate_id}/matches", headers=other.headers)).json() == []
+    assert (
+        await world.http.get(f"/candidates/{other.candidate_id}/matches", headers=other.headers)
+    ).json() == []
 
     await world.deliver(erasure_of(candidate))
     for headers in (candidate.headers, world.admin):
