@@ -463,6 +463,10 @@ async def test_the_export_includes_the_decisions_scores_training_and_matches_rec
     by_admin = (await client.get(f"/candidates/{candidate_id}/export", headers=admin(service))).json()
     assert by_admin["applications"][0]["assessment_decisions"] == decisions
     assert "/assessment/applications/" in by_admin["held_elsewhere"]
+    # Matching's part names its interviews, their feedback and its offers.
+    matching_part = by_admin["held_elsewhere"].split("matching, ", 1)[1].split("; notifications", 1)[0]
+    for held in ("interviews", "feedback", "notes", "offers", "salary", "/matching/candidates/"):
+        assert held in matching_part, held
 
 
 async def test_retention_anonymises_after_the_final_outcome(

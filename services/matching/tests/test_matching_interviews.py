@@ -469,3 +469,89 @@ async def test_proposals_sent_at_once_leave_one_to_book(world: World) -> None:
     async with world.service.engine.connect() as conn:
         open_ = await conn.execute(text("SELECT count(*) FROM matching.interviews WHERE status = 'proposed'"))
         assert open_.scalar_one() == 1
+
+
+async def test_a_candidates_subject_access_gives_every_interview_stage_its_feedback_and_offer(
+    world: World,
+) -> None:
+    walsall = await world.sign_up(WALSALL)
+    candidate, other = await world.join(), await world.join()
+    vacancy_id = await world.post_vacancy(walsall, interview_required=True)
+    match_id = await accepted_match(world, walsall, vacancy_id, candidate)
+    later = datetime.now(UTC) + timedelta(days=10)
+    slots = {
+        "slots": [
+            {"starts_at": later.isoformat(), "place": "Civic Centre, room 4"},
+            {"starts_at": (later + timedelta(hours=2)).isoformat(), "place": "On Teams"},
+        ],
+        "minutes": 45,
+    }
+    proposal = (
+        await world.http.post(f"/matches/{match_id}/interview-slots", json=slots, headers=walsall.headers)
+    ).json()
+    booked = await world.http.post(
+        f"/interviews/{proposal['interview_id']}/booking", json={"slot": 1}, headers=candidate.headers
+    )
+    assert booked.status_code == 200, booked.text
+    notes = "Clear account of the housing dashboards she built."
+    feedback = {
+        "ratings": {"skills": 4, "experience": 3, "communication": 3, "values": 4},
+        "recommendation": "offer",
+        "notes": notes,
+    }
+    recorded = await world.http.put(
+        f"/interviews/{proposal['interview_id']}/feedback", json=feedback, headers=walsall.headers
+    )
+    assert recorded.status_code == 200, recorded.text
+    offer = {
+        "salary_pence": 3_312_300,
+        "start_date": (later + timedelta(days=30)).date().isoformat(),
+        "hours_per_week": 30,
+        "contract": "fixed_term",
+    }
+    made = await world.http.post(f"/matches/{match_id}/offer", json=offer, headers=walsall.headers)
+    assert made.status_code == 201, made.text
+    answered = await world.http.post(
+        f"/offers/{made.json()['offer_id']}/response",
+        json={"response": "declined"},
+        headers=candidate.headers,
+    )
+    assert answered.status_code == 200, answered.text
+
+    path = f"/candidates/{candidate.candidate_id}/matches"
+    for headers in (candidate.headers, world.admin):
+        export = await world.http.get(path, headers=headers)
+        assert export.status_code == 200, export.text
+        [match] = export.json()
+        assert match["match_id"] == match_id
+        [stage] = match["interviews"]
+        assert (stage["stage"], stage["status"], stage["minutes"]) == (1, "booked", 45)
+        assert [s["place"] for s in stage["slots"]] == ["Civic Centre, room 4", "On Teams"]
+        assert stage["place"] == "On Teams"
+        assert stage["booked_at"] is not None
+        assert stage["feedback"]["notes"] == notes
+        assert stage["feedback"]["ratings"] == feedback["ratings"]
+        assert stage["feedback"]["recommendation"] == "offer"
+        assert "by" not in stage["feedback"]  # who in the council wrote it is theirs
+        [held] = match["offers"]
+        assert (held["salary_pence"], held["start_date"], held["hours_per_week"]) == (
+            3_312_300,
+            offer["start_date"],
+            30,
+        )
+        assert (held["contract"], held["status"]) == ("fixed_term", "declined")
+        assert held["answered_at"] is not None
+
+    # Another candidate: as for an unknown id; and the other candidate's own export holds nothing.
+    foreign = await world.http.get(path, headers=other.headers)
+    assert foreign.status_code == 404, foreign.text
+    unknown = await world.http.get(f"/candidates/{uuid4()}/matches", headers=other.headers)
+    assert foreign.json() == unknown.json()
+    assert (
+        await world.http.get(f"/candidates/{other.candidate_id}/matches", headers=other.headers)
+    ).json() == []
+
+    await world.deliver(erasure_of(candidate))
+    for headers in (candidate.headers, world.admin):
+        gone = await world.http.get(path, headers=headers)
+        assert gone.status_code == 404, gone.text

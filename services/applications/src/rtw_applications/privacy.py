@@ -247,8 +247,11 @@ HELD_ELSEWHERE = (
     "service was told about. The rest: assessment, every decision with the facts it used "
     "(GET /assessment/applications/{application_id}/decisions); training, enrolments, modules and "
     "certificates (GET /training/candidates/{candidate_id}/training); matching, your talent-pool "
-    "profile and matches (GET /matching/candidates/{candidate_id}/matches); notifications, the "
-    "e-mails sent to you (ask the programme team: they read GET /notifications/deliveries)."
+    "profile and matches, with each match's interviews (the times proposed, the one booked, the "
+    "place), the council's feedback on them (ratings, recommendation and notes) and its offers "
+    "(salary, start date, hours, contract, your answer) (GET "
+    "/matching/candidates/{candidate_id}/matches); notifications, the e-mails sent to you (ask the "
+    "programme team: they read GET /notifications/deliveries)."
 )
 
 

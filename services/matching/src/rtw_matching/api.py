@@ -349,12 +349,13 @@ async def answer_offer(
 async def my_matches(
     candidate_id: UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> list[dict[str, Any]]:
-    """Councils that reached out to you, and what followed."""
+    """Councils that reached out to you, and what followed: every interview stage with the
+    council's feedback, and every offer (your subject-access request's matching part)."""
     if principal.role not in (Role.CANDIDATE, Role.ADMIN):
         raise Forbidden("Only the candidate can see their matches.")
     if not principal.reaches_candidate(candidate_id):
-        raise NotFound("There is no candidate with that id.")  # as for an unknown id
-    return await outreach.matches_for_candidate(uow, candidate_id)
+        raise NotFound(outreach.NO_CANDIDATE)  # as for an unknown id
+    return await outreach.candidates_matches(uow, candidate_id)
 
 
 @router.post("/matches/{match_id}/response", tags=["candidates"])

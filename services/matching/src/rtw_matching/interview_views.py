@@ -3,6 +3,7 @@ candidate: shared by the outreach and interview use cases."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -38,17 +39,52 @@ def offer_view(offer: Offer) -> dict[str, Any]:
         "hours_per_week": offer.hours_per_week,
         "contract": offer.contract,
         "status": offer.status,
+        "made_at": offer.made_at.isoformat(),
+        "answered_at": offer.answered_at.isoformat() if offer.answered_at else None,
+    }
+
+
+def _when(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def interview_held(interview: Interview) -> dict[str, Any]:
+    """An interview as its candidate's subject-access request gives it: the times proposed, the
+    one booked and its place, when each happened, and the council's feedback (ratings,
+    recommendation, notes) without who in the council wrote it (as assessment gives decisions
+    without the assessors' identities)."""
+    feedback = interview.feedback
+    return {
+        **interview_view(interview),
+        "proposed_at": interview.proposed_at.isoformat(),
+        "booked_at": _when(interview.booked_at),
+        "feedback": (
+            {key: feedback.get(key) for key in ("ratings", "recommendation", "notes")}
+            | {"recorded_at": _when(interview.feedback_at)}
+            if feedback is not None
+            else None
+        ),
     }
 
 
 async def of_candidate(uow: UnitOfWork, candidate_id: UUID) -> dict[UUID, dict[str, Any]]:
-    """Per match of the candidate: the interview proposal waiting for them (if any) and the
-    latest offer."""
-    interviews = await store.proposals_to(uow, candidate_id)
+    """Per match of the candidate: the interview proposal waiting for them (if any), the latest
+    offer, and everything held (`interviews`: every stage, replaced proposals too; `offers`: every
+    offer, oldest first)."""
+    interviews = await store.interviews_of_candidate(uow, candidate_id)
     offers = await store.offers_to(uow, candidate_id)
     found: dict[UUID, dict[str, Any]] = {}
+
+    def of(match_id: UUID) -> dict[str, Any]:
+        return found.setdefault(match_id, {"proposal": None, "offer": None, "interviews": [], "offers": []})
+
     for interview in interviews:
-        found.setdefault(interview.match_id, {})["proposal"] = interview_view(interview)
+        steps = of(interview.match_id)
+        steps["interviews"].append(interview_held(interview))
+        if interview.status == "proposed":
+            steps["proposal"] = interview_view(interview)
     for offer in offers:
-        found.setdefault(offer.match_id, {})["offer"] = offer_view(offer)
+        steps = of(offer.match_id)
+        steps["offer"] = offer_view(offer)
+        steps["offers"].append(offer_view(offer))
     return found

@@ -40,6 +40,7 @@ class ResponseIn(BaseModel):
 Written = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 MESSAGE_MAX = 1000
 PLACE_MAX = 300
+NO_CANDIDATE = "There is no candidate with that id."
 
 
 class ReachOutIn(BaseModel):
@@ -285,8 +286,18 @@ async def record_outcome(
     return match
 
 
+async def candidates_matches(uow: UnitOfWork, candidate_id: UUID) -> list[dict[str, Any]]:
+    """The candidate's part of a subject-access request held here (`matches_for_candidate`): an
+    erased candidate answers as an unknown id (404)."""
+    if await store.erased(uow, candidate_id):
+        raise NotFound(NO_CANDIDATE)
+    return await matches_for_candidate(uow, candidate_id)
+
+
 async def matches_for_candidate(uow: UnitOfWork, candidate_id: UUID) -> list[dict[str, Any]]:
-    """A candidate's councils' interest: reach-outs and what followed (never mere proposals)."""
+    """A candidate's councils' interest: reach-outs and what followed (never mere proposals), with
+    every interview stage (times proposed, the one booked, the place, the council's feedback) and
+    every offer (salary, start date, hours, contract, status, when made and answered)."""
     rows = await store.interest_of_candidate(uow, candidate_id)
     steps = await of_candidate(uow, candidate_id)
     return [
@@ -309,6 +320,8 @@ async def matches_for_candidate(uow: UnitOfWork, candidate_id: UUID) -> list[dic
             ),
             "interview_proposal": steps.get(m.id, {}).get("proposal"),
             "offer": steps.get(m.id, {}).get("offer"),
+            "interviews": steps.get(m.id, {}).get("interviews", []),
+            "offers": steps.get(m.id, {}).get("offers", []),
             "status": m.status,
             "score": m.score,
             "factors": m.factors,

@@ -786,12 +786,21 @@ async def interviews_of_match(uow: UnitOfWork, match_id: UUID) -> list[Interview
     return list(rows.all())
 
 
-async def proposals_to(uow: UnitOfWork, candidate_id: UUID) -> list[Interview]:
-    """Interview proposals waiting for the candidate to choose a time."""
+async def interviews_of_candidate(uow: UnitOfWork, candidate_id: UUID) -> list[Interview]:
+    """Every interview of the candidate's matches, oldest proposal first (replaced proposals and
+    those waiting for them to choose a time too)."""
     rows = await uow.session.exec(
-        select(Interview).where(Interview.candidate_id == candidate_id, Interview.status == "proposed")
+        select(Interview)
+        .where(Interview.candidate_id == candidate_id)
+        .order_by(col(Interview.proposed_at), col(Interview.stage))
     )
     return list(rows.all())
+
+
+async def erased(uow: UnitOfWork, candidate_id: UUID) -> bool:
+    """Whether the candidate was erased here (only their id is kept, in `departures`)."""
+    departure = await uow.session.get(Departure, candidate_id)
+    return departure is not None and departure.kind == "erased"
 
 
 async def offers_of_match(uow: UnitOfWork, match_id: UUID) -> list[Offer]:
