@@ -29,6 +29,7 @@ TEAMS = """
 [[teams]]
 name = "{team}"
 contact = "{team}@example.gov.uk"
+queues = ["hires", "scores", "all"]
 [[teams.grants]]
 routing_key = "match.candidate-hired.v1"
 purpose = "Set up pay for hired candidates."
@@ -37,6 +38,7 @@ keep_for = "Six years after employment ends."
 [[teams]]
 name = "{other}"
 contact = "{other}@example.gov.uk"
+queues = ["hires", "vacancies"]
 [[teams.grants]]
 routing_key = "vacancy.posted.v1"
 """
@@ -61,11 +63,15 @@ def teams(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> tuple[Bro
 
 async def _bind(url: str, queue: str, routing_key: str) -> aio_pika.abc.AbstractRobustConnection:
     """The connection that bound (the caller closes it); closed here when the bind is refused, so
-    that no robust connection keeps reconnecting to the vhost after the test deleted it."""
+    that no robust connection keeps reconnecting to the vhost after the test deleted it. A team's
+    queue (`ext.…`) is the setup's: only declared passively; a service declares its own."""
     connection = await aio_pika.connect_robust(url, timeout=10)
     try:
         channel = await connection.channel()
-        declared = await channel.declare_queue(queue, durable=True)
+        if queue.startswith("ext."):
+            declared = await channel.get_queue(queue, ensure=True)
+        else:
+            declared = await channel.declare_queue(queue, durable=True)
         exchange = await channel.get_exchange("rtw.events", ensure=False)
         await declared.bind(exchange, routing_key=routing_key)
     except BaseException:
