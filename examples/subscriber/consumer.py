@@ -1,11 +1,12 @@
 """An example subscriber to the Return to Work events, written as another team would write it.
 
 It uses only aio-pika, jsonschema and SQLite (no code of the platform): it binds the queue the
-platform made for it (it cannot declare one) to the events exchange for the routing keys it chose, validates each message against the
-published JSON Schema of its routing key, de-duplicates on ``event_id`` (a message may arrive
-more than once), ignores a stale message (a ``sequence`` lower than the highest applied for the
-aggregate its schema names in ``x-sequence-of``/``x-sequence-key``), keeps what it needs in a
-small SQLite store, and erases a candidate's data when ``candidate.erased.v1`` arrives.
+platform made for it (it cannot declare one) to the events exchange for the routing keys it
+chose, validates each message against the published JSON Schema of its routing key,
+de-duplicates on ``event_id`` (a message may arrive more than once), ignores a stale message (a
+``sequence`` lower than the highest applied for the aggregate its schema names in
+``x-sequence-of``/``x-sequence-key``), keeps what it needs in a small SQLite store, and erases a
+candidate's data when ``candidate.erased.v1`` arrives.
 
 Run it (see docs/subscribers.md)::
 

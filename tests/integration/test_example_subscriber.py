@@ -67,10 +67,14 @@ async def _made_by_the_setup(url: str, queue: str) -> None:
     connection = await aio_pika.connect(url, timeout=10)
     try:
         channel = await connection.channel()
-        dead_letters = await channel.declare_exchange(f"{queue}.dlx", aio_pika.ExchangeType.FANOUT, durable=True)
+        dead_letters = await channel.declare_exchange(
+            f"{queue}.dlx", aio_pika.ExchangeType.FANOUT, durable=True
+        )
         await (await channel.declare_queue(f"{queue}.dlq", durable=True)).bind(dead_letters)
         await channel.declare_queue(
-            queue, durable=True, arguments={"x-queue-type": "quorum", "x-dead-letter-exchange": f"{queue}.dlx"}
+            queue,
+            durable=True,
+            arguments={"x-queue-type": "quorum", "x-dead-letter-exchange": f"{queue}.dlx"},
         )
     finally:
         await connection.close()

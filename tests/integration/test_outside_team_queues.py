@@ -82,7 +82,9 @@ async def _on_a_channel(url: str, action) -> Any:  # type: ignore[no-untyped-def
         ("payroll", {}),
     ],
 )
-async def test_a_team_cannot_declare_a_queue(teams: tuple[Broker, Path], queue: str, arguments: dict[str, Any]) -> None:
+async def test_a_team_cannot_declare_a_queue(
+    teams: tuple[Broker, Path], queue: str, arguments: dict[str, Any]
+) -> None:
     broker, _ = teams
 
     async def declare(channel: aio_pika.abc.AbstractChannel) -> None:
@@ -93,7 +95,9 @@ async def test_a_team_cannot_declare_a_queue(teams: tuple[Broker, Path], queue: 
     assert queue not in {q["name"] for q in _api(broker, "/queues/{vhost}")} or queue == "ext.payroll.hires"
 
 
-async def test_a_team_cannot_delete_or_purge_another_queue_nor_delete_its_own(teams: tuple[Broker, Path]) -> None:
+async def test_a_team_cannot_delete_or_purge_another_queue_nor_delete_its_own(
+    teams: tuple[Broker, Path],
+) -> None:
     broker, _ = teams
 
     async def delete(channel: aio_pika.abc.AbstractChannel) -> None:
@@ -109,7 +113,8 @@ def test_the_setup_makes_each_teams_queues_with_the_platforms_arguments(teams: t
     queues = {q["name"]: q for q in _api(broker, "/queues/{vhost}")}
     for name in ("ext.payroll.hires", "ext.jobs.events"):  # named, and the default
         queue = queues[name]
-        assert queue["durable"] and not queue["auto_delete"]
+        assert queue["durable"]
+        assert not queue["auto_delete"]
         assert queue["arguments"] == {
             "x-queue-type": "quorum",
             "x-max-length": 100_000,
@@ -124,7 +129,9 @@ def test_the_setup_makes_each_teams_queues_with_the_platforms_arguments(teams: t
     assert [b["destination"] for b in bound] == ["ext.payroll.dead-letters"]
 
 
-async def test_a_team_binds_a_granted_key_consumes_and_its_rejects_are_kept(teams: tuple[Broker, Path]) -> None:
+async def test_a_team_binds_a_granted_key_consumes_and_its_rejects_are_kept(
+    teams: tuple[Broker, Path],
+) -> None:
     broker, _ = teams
 
     async def bind(channel: aio_pika.abc.AbstractChannel) -> None:
@@ -198,7 +205,8 @@ def _state(broker: Broker) -> dict[str, Any]:
         ),
         "policies": sorted((p["name"], str(p["definition"])) for p in _api(broker, "/policies/{vhost}")),
         "permissions": sorted(
-            (p["user"], p["configure"], p["write"], p["read"]) for p in _api(broker, "/vhosts/{vhost}/permissions")
+            (p["user"], p["configure"], p["write"], p["read"])
+            for p in _api(broker, "/vhosts/{vhost}/permissions")
         ),
         "topic": sorted(
             (p["user"], p["exchange"], p["write"], p["read"])
@@ -207,12 +215,16 @@ def _state(broker: Broker) -> dict[str, Any]:
     }
 
 
-async def test_the_setup_run_again_changes_nothing_and_keeps_what_a_team_has(teams: tuple[Broker, Path]) -> None:
+async def test_the_setup_run_again_changes_nothing_and_keeps_what_a_team_has(
+    teams: tuple[Broker, Path],
+) -> None:
     broker, path = teams
 
     async def bind_and_publish(_: aio_pika.abc.AbstractChannel) -> None:
         async def bind(channel: aio_pika.abc.AbstractChannel) -> None:
-            await (await channel.get_queue("ext.payroll.hires", ensure=True)).bind("rtw.events", routing_key=GRANTED)
+            await (await channel.get_queue("ext.payroll.hires", ensure=True)).bind(
+                "rtw.events", routing_key=GRANTED
+            )
 
         async def publish(channel: aio_pika.abc.AbstractChannel) -> None:
             exchange = await channel.get_exchange("rtw.publish.matching", ensure=False)
@@ -246,9 +258,13 @@ async def test_a_queue_a_team_declared_before_is_left_alone_and_named(broker: Br
     assert made.returncode == 0, made.stderr
 
     async def declare(channel: aio_pika.abc.AbstractChannel) -> None:
-        await channel.declare_queue("ext.payroll.hires", durable=True, arguments={"x-overflow": "reject-publish"})
+        await channel.declare_queue(
+            "ext.payroll.hires", durable=True, arguments={"x-overflow": "reject-publish"}
+        )
 
-    await _on_a_channel(f"amqp://guest:guest@{broker.amqp_host}/{quote(broker.settings.vhost, safe='')}", declare)
+    await _on_a_channel(
+        f"amqp://guest:guest@{broker.amqp_host}/{quote(broker.settings.vhost, safe='')}", declare
+    )
     output = _setup(broker, path)
     assert "ext.payroll.hires exists with other arguments" in output
     queues = {q["name"]: q for q in _api(broker, "/queues/{vhost}")}

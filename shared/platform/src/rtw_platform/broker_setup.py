@@ -209,7 +209,8 @@ def setup_broker(
             f"cannot reach RabbitMQ's management API at {settings.admin_url} (check "
             f"RTW_BROKER_ADMIN_URL): {exc}"
         ) from None
-    return SetupResult(settings.vhost, [user.name for user in users], definitions is not None, revoked, moved, unlike)
+    made = [user.name for user in users]
+    return SetupResult(settings.vhost, made, definitions is not None, revoked, moved, unlike)
 
 
 def _declare_publish_exchanges(api: ManagementApi, vhost: str) -> None:

@@ -134,6 +134,7 @@ def team_users(teams: list[Team], user_prefix: str = "") -> list[BrokerUser]:
     (which binding needs), bind only its granted routing keys, publish nothing (no write on any
     exchange, and no routing key)."""
     users = []
+    events = re.escape(EVENTS_EXCHANGE)
     for team in teams:
         own = [re.escape(queue) for queue in team.queue_names()]
         users.append(
@@ -142,7 +143,7 @@ def team_users(teams: list[Team], user_prefix: str = "") -> list[BrokerUser]:
                 name=f"{user_prefix}{team.user_role}",
                 configure="^$",
                 write=rf"^({'|'.join(own)})$",
-                read=rf"^({'|'.join([*own, re.escape(team.dead_letter_queue), re.escape(EVENTS_EXCHANGE)])})$",
+                read=rf"^({'|'.join([*own, re.escape(team.dead_letter_queue), events])})$",
                 topic_write="^$",
                 topic_read=_exactly(team.routing_keys()),
             )

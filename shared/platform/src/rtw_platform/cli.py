@@ -488,7 +488,7 @@ def broker_setup(
     for queue in result.unlike:
         console.print(
             f"[yellow]{queue} exists with other arguments than the platform's (declared by its team): "
-            "left alone; replace it (docs/operations.md, \"Outside teams\")[/yellow]"
+            'left alone; replace it (docs/operations.md, "Outside teams")[/yellow]'
         )
 
 
