@@ -1,11 +1,12 @@
 """An example subscriber to the Return to Work events, written as another team would write it.
 
-It uses only aio-pika, jsonschema and SQLite (no code of the platform): it binds a queue of its
-own to the events exchange for the routing keys it chose, validates each message against the
-published JSON Schema of its routing key, de-duplicates on ``event_id`` (a message may arrive
-more than once), ignores a stale message (a ``sequence`` lower than the highest applied for the
-aggregate its schema names in ``x-sequence-of``/``x-sequence-key``), keeps what it needs in a
-small SQLite store, and erases a candidate's data when ``candidate.erased.v1`` arrives.
+It uses only aio-pika, jsonschema and SQLite (no code of the platform): it binds the queue the
+platform made for it (it cannot declare one) to the events exchange for the routing keys it
+chose, validates each message against the published JSON Schema of its routing key,
+de-duplicates on ``event_id`` (a message may arrive more than once), ignores a stale message (a
+``sequence`` lower than the highest applied for the aggregate its schema names in
+``x-sequence-of``/``x-sequence-key``), keeps what it needs in a small SQLite store, and erases a
+candidate's data when ``candidate.erased.v1`` arrives.
 
 Run it (see docs/subscribers.md)::
 
@@ -264,21 +265,10 @@ async def consume(args: argparse.Namespace, stop: asyncio.Event) -> None:
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=20)
         exchange = await channel.get_exchange(args.exchange, ensure=True)  # declared by the platform
-        # A rejected message goes to <queue>.dlq through <queue>.dlx (both under your ext.<team>.
-        # prefix, so your broker user may make them), kept for you to look at, not lost.
-        queue = await channel.declare_queue(
-            args.queue,
-            durable=True,
-            arguments={
-                "x-dead-letter-exchange": f"{args.queue}.dlx",
-                "x-dead-letter-routing-key": args.queue,
-            },
-        )
-        dead_letters = await channel.declare_exchange(
-            f"{args.queue}.dlx", aio_pika.ExchangeType.DIRECT, durable=True
-        )
-        dead_letter_queue = await channel.declare_queue(f"{args.queue}.dlq", durable=True)
-        await dead_letter_queue.bind(dead_letters, routing_key=args.queue)
+        # Your queue is made for you by the platform's setup (named in teams.toml, with its
+        # limits and its dead-letter queue ext.<team>.dead-letters): your user cannot declare a
+        # queue, so this only checks that it is there (a passive declare).
+        queue = await channel.get_queue(args.queue, ensure=True)
         for key in keys:
             await queue.bind(exchange, routing_key=key)
         print(f"bound {args.queue} to {args.exchange} for {', '.join(keys)}", flush=True)
@@ -296,7 +286,7 @@ async def consume(args: argparse.Namespace, stop: asyncio.Event) -> None:
             except ValueError as error:  # not JSON, not valid against the schema, or forged
                 store.reject(message.message_id, key, str(error))
                 print(f"rejected {key} {message.message_id}: {error}", flush=True)
-                await message.reject(requeue=False)  # to <queue>.dlq
+                await message.reject(requeue=False)  # to ext.<team>.dead-letters
                 return
             outcome = store.handle(key, event, aggregate_of(validator, event))
             print(f"{outcome} {key} {event['event_id']}", flush=True)
@@ -334,16 +324,14 @@ def main(argv: list[str] | None = None) -> int:
     except aio_pika.exceptions.ProbableAuthenticationError:
         return _fail("the broker refused the user or password of --amqp-url")
     except aio_pika.exceptions.ChannelNotFoundEntity as error:
-        return _fail(f"{_reason(error)} (check --exchange and the virtual host of --amqp-url)")
-    except aio_pika.exceptions.ChannelPreconditionFailed as error:
         return _fail(
-            f"{_reason(error)} (the queue exists with other arguments, e.g. made by an older "
-            "version of this consumer without its dead-letter queue: move it to a new --queue)"
+            f"{_reason(error)} (check --exchange and the virtual host of --amqp-url; your queues are "
+            "made for you: --queue must be one your team's entry in deploy/rabbitmq/teams.toml names)"
         )
     except aio_pika.exceptions.AMQPChannelError as error:  # ACCESS_REFUSED
         return _fail(
-            f"{_reason(error)} (your broker user may use only queues named ext.<team>.… and bind "
-            "only the routing keys granted to your team in deploy/rabbitmq/teams.toml)"
+            f"{_reason(error)} (your broker user may use only its own queues, ext.<team>.<queue>, "
+            "and bind only the routing keys granted to your team in deploy/rabbitmq/teams.toml)"
         )
     except (OSError, aio_pika.exceptions.AMQPConnectionError) as error:
         return _fail(f"cannot connect to the broker of --amqp-url: {_reason(error)}")

@@ -229,6 +229,7 @@ TEAMS = """
 [[teams]]
 name = "jobs"
 contact = "jobs@example.gov.uk"
+queues = ["vacancies"]
 [[teams.grants]]
 routing_key = "vacancy.posted.v1"
 """
@@ -244,7 +245,7 @@ async def test_outside_teams_queues_are_held_to_the_limits_policy(broker: Broker
     connection = await aio_pika.connect(broker.url("ext-jobs"), timeout=10)
     try:
         channel = await connection.channel()
-        await channel.declare_queue("ext.jobs.vacancies", durable=True)
+        await channel.get_queue("ext.jobs.vacancies", ensure=True)  # made by the setup
     finally:
         await connection.close()
     connection = await aio_pika.connect(broker.url("training"), timeout=10)

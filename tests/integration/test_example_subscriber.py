@@ -61,6 +61,25 @@ async def _dead_lettered(url: str, queue: str) -> list[str | None]:
         await connection.close()
 
 
+async def _made_by_the_setup(url: str, queue: str) -> None:
+    """The team's queue with a dead-letter queue, as `rtw broker setup --teams` makes them (here
+    `<queue>.dlq` through `<queue>.dlx`, kept inside the test's namespace)."""
+    connection = await aio_pika.connect(url, timeout=10)
+    try:
+        channel = await connection.channel()
+        dead_letters = await channel.declare_exchange(
+            f"{queue}.dlx", aio_pika.ExchangeType.FANOUT, durable=True
+        )
+        await (await channel.declare_queue(f"{queue}.dlq", durable=True)).bind(dead_letters)
+        await channel.declare_queue(
+            queue,
+            durable=True,
+            arguments={"x-queue-type": "quorum", "x-dead-letter-exchange": f"{queue}.dlx"},
+        )
+    finally:
+        await connection.close()
+
+
 async def test_example_subscriber_validates_deduplicates_and_erases(
     broker_namespace: BrokerNamespace, tmp_path: Path
 ) -> None:
@@ -75,6 +94,7 @@ async def test_example_subscriber_validates_deduplicates_and_erases(
     )
     store = tmp_path / "inbox.sqlite3"
     await publisher([])  # declares the events exchange, as a running platform has
+    await _made_by_the_setup(broker_namespace.amqp_url, queue)  # the consumer cannot declare it
     process = subprocess.Popen(  # noqa: ASYNC220 - starting it does not block; its output is read by a thread
         [
             sys.executable,

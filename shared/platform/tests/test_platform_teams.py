@@ -75,19 +75,47 @@ def test_a_wrong_teams_file_is_refused_with_what_to_fix(tmp_path: Path, text: st
 
 
 def test_a_teams_user_touches_only_its_own_queues_and_granted_keys(tmp_path: Path) -> None:
-    text = _team(_grant("vacancy.posted.v1")) + _team(_grant("cohort.scheduled.v1"), name="jobs")
-    [user, _] = team_users(load_teams(_file(tmp_path, text)), "t-")
+    text = _team('queues = ["vacancies"]\n' + _grant("vacancy.posted.v1")) + _team(
+        _grant("cohort.scheduled.v1"), name="jobs"
+    )
+    [user, jobs] = team_users(load_teams(_file(tmp_path, text)), "t-")
     assert user.name == "t-ext-payroll"
     assert user.secret_file == "rtw_amqp_password_ext_payroll"
-    for pattern in (user.configure, user.write):
-        assert re.match(pattern, "ext.payroll.vacancies")
-        assert not [
-            q for q in ("ext.jobs.x", "matching.x", "rtw.events", "amq.default") if re.match(pattern, q)
-        ]
-    assert re.match(user.read, "rtw.events")
-    assert not re.match(user.read, "ext.jobs.x")
+    assert user.configure == "^$"  # declares nothing: its queues are the setup's
+    for name in ("ext.payroll.vacancies", "ext.payroll.other", "payroll", "ext.jobs.events", "rtw.events"):
+        assert not re.match(user.configure, name)
+    assert re.match(user.write, "ext.payroll.vacancies")  # binding needs write on the queue
+    assert not [
+        q
+        for q in (
+            *("ext.payroll.other", "ext.payroll.dead-letters", "ext.payroll.overflow", "ext.jobs.events"),
+            *("matching.x", "rtw.events", "amq.default"),
+        )
+        if re.match(user.write, q)
+    ]
+    for name in ("rtw.events", "ext.payroll.vacancies", "ext.payroll.dead-letters"):
+        assert re.match(user.read, name)
+    for name in ("ext.jobs.events", "ext.payroll.other", "ext.payroll.overflow"):
+        assert not re.match(user.read, name)
+    assert re.match(jobs.write, "ext.jobs.events")  # the default queue
     assert user.topic_write == "^$"
     assert [key for key in EVENTS if re.match(user.topic_read, key)] == ["vacancy.posted.v1"]
+
+
+@pytest.mark.parametrize(
+    ("queues", "error"),
+    [
+        ('["Hires"]', "queue 'Hires'"),
+        ('["a.b"]', "queue 'a.b'"),
+        ('["dead-letters"]', "the setup makes those"),
+        ('["overflow"]', "the setup makes those"),
+        ('["x", "x"]', "listed twice"),
+        ("[]", "queues"),
+    ],
+)
+def test_a_teams_queues_are_checked(tmp_path: Path, queues: str, error: str) -> None:
+    with pytest.raises(TeamsFileInvalid, match=error):
+        load_teams(_file(tmp_path, _team(f"queues = {queues}\n" + _grant("vacancy.posted.v1"))))
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ Each run also makes every service's publishing exchange `rtw.publish.<service>` 
 `rtw.events` with exactly the routing keys that service produces (a binding for a key it no
 longer produces is removed), so a deployment made when services published to `rtw.events`
 itself moves over by running it again (docs/operations.md, "Publishing exchange per service");
-and, with the teams file, each outside team's queue limits (`ext-<team>-queues-limited`)."""
+and, with the teams file, each outside team's queues (`ext.<team>.<queue>`, its dead-letter queue
+and exchange: a team declares none) and their limits (`ext-<team>-queues-limited`)."""
 
 from __future__ import annotations
 
@@ -78,6 +79,10 @@ class SetupResult:
     """Outside teams' users deleted because their team is no longer in the teams file."""
     moved: list[str] = field(default_factory=list)
     """Queues moved from the shared `rtw.dlx` onto their service's own dead-letter exchange."""
+    unlike: list[str] = field(default_factory=list)
+    """Outside teams' queues that exist with other arguments than the platform's (declared by the
+    team before the setup made them): left alone, to be replaced by an operator
+    (docs/operations.md, "Outside teams")."""
 
 
 def read_passwords(users: list[BrokerUser], folder: Path) -> dict[str, str]:
@@ -135,6 +140,15 @@ class ManagementApi:
             raise BrokerSetupFailed(f"{method} {path}: {response.status_code} {response.text[:200]}")
         return response.json() if response.content else None
 
+    def find(self, path: str) -> Any:
+        """What a GET answers, or None where the API answers 404 (nothing there)."""
+        response = self._client.request("GET", path)
+        if response.status_code == 404:
+            return None
+        if response.status_code == 401 or response.status_code >= 400:
+            return self.call("GET", path)  # says what went wrong
+        return response.json()
+
 
 def setup_broker(
     settings: BrokerSetupSettings, definitions: Path | None = None, teams: list[Team] | None = None
@@ -149,6 +163,7 @@ def setup_broker(
     vhost = quote(settings.vhost, safe="")
     revoked: list[str] = []
     moved: list[str] = []
+    unlike: list[str] = []
     try:
         with ManagementApi(settings) as api:
             api.call("PUT", f"/vhosts/{vhost}", {})
@@ -182,6 +197,7 @@ def setup_broker(
             if teams is not None:
                 for team in teams:
                     _limit_team_queues(api, vhost, team.name)
+                    unlike += _declare_team_queues(api, vhost, team)
                 revoked = _revoke_unlisted_teams(
                     api, settings.user_prefix, {user.name for user in users}, settings.vhost
                 )
@@ -193,7 +209,8 @@ def setup_broker(
             f"cannot reach RabbitMQ's management API at {settings.admin_url} (check "
             f"RTW_BROKER_ADMIN_URL): {exc}"
         ) from None
-    return SetupResult(settings.vhost, [user.name for user in users], definitions is not None, revoked, moved)
+    made = [user.name for user in users]
+    return SetupResult(settings.vhost, made, definitions is not None, revoked, moved, unlike)
 
 
 def _declare_publish_exchanges(api: ManagementApi, vhost: str) -> None:
@@ -239,6 +256,49 @@ def _limit_team_queues(api: ManagementApi, vhost: str, team: str) -> None:
             "definition": {**TEAM_QUEUE_LIMITS, "dead-letter-exchange": f"ext.{team}.overflow"},
         },
     )
+
+
+def team_queue_arguments(team: Team, queue: str) -> dict[str, Any]:
+    """The arguments the setup declares a team's queue with: a durable quorum queue held to
+    TEAM_QUEUE_LIMITS (as its policy holds it, so that the queue keeps them without the policy),
+    its oldest message dead-lettered to `ext.<team>.overflow` (its dead-letter queue's own overflow
+    is dropped: RabbitMQ drops a message dead-lettered round a cycle without a rejection)."""
+    arguments: dict[str, Any] = {
+        "x-queue-type": "quorum",
+        "x-max-length": TEAM_QUEUE_LIMITS["max-length"],
+        "x-max-length-bytes": TEAM_QUEUE_LIMITS["max-length-bytes"],
+        "x-overflow": TEAM_QUEUE_LIMITS["overflow"],
+    }
+    if queue != team.dead_letter_queue:
+        arguments["x-dead-letter-exchange"] = team.overflow_exchange
+    return arguments
+
+
+def _declare_team_queues(api: ManagementApi, vhost: str, team: Team) -> list[str]:
+    """Declare the team's queues (those its entry names and its dead-letter queue) and its
+    overflow exchange, bound to the dead-letter queue. Declaring what exists with the same
+    arguments changes nothing; a queue there with other arguments (declared by the team when teams
+    could) is left alone, with its messages and bindings, and returned, for an operator to replace.
+    A queue the file no longer names is not deleted (the team loses access to it)."""
+    unlike = []
+    for queue in [*team.queue_names(), team.dead_letter_queue]:
+        path = f"/queues/{vhost}/{quote(queue, safe='')}"
+        arguments = team_queue_arguments(team, queue)
+        present = api.find(path)
+        if present is None:
+            api.call("PUT", path, {"durable": True, "auto_delete": False, "arguments": arguments})
+        elif present.get("arguments") != arguments or not present.get("durable"):
+            unlike.append(queue)
+    exchange = quote(team.overflow_exchange, safe="")
+    api.call(
+        "PUT",
+        f"/exchanges/{vhost}/{exchange}",
+        {"type": "fanout", "durable": True, "auto_delete": False, "internal": False, "arguments": {}},
+    )
+    path = f"/bindings/{vhost}/e/{exchange}/q/{quote(team.dead_letter_queue, safe='')}"
+    if not api.call("GET", path):
+        api.call("POST", path, {"routing_key": "", "arguments": {}})
+    return unlike
 
 
 def _revoke_unlisted_teams(api: ManagementApi, user_prefix: str, kept: set[str], vhost: str) -> list[str]:

@@ -2,8 +2,9 @@
 queues, its own publishing exchange `rtw.publish.<service>` with only its own routing keys, its own
 dead-letter exchange, and binding only the events it consumes from `rtw.events`, to which it may
 not write at all), one for the dead-letter tools (every dead-letter queue,
-and sending a dead letter back to its queue), and one per outside team of the teams file (its
-own `ext.<team>.…` queues, binding only the routing keys it was granted, publishing nothing; see `teams`).
+and sending a dead letter back to its queue), and one per outside team of the teams file (binding
+and reading the queues the setup made for it, `ext.<team>.<queue>`, declaring none, binding only
+the routing keys it was granted, publishing nothing; see `teams`).
 
 Nothing here holds a password: `rtw broker setup` (see `broker_setup`) reads them from secret
 files and creates or updates the users, so rotating a password is changing its secret and
@@ -126,19 +127,23 @@ TEAM_USER_PREFIX = "ext-"
 
 
 def team_users(teams: list[Team], user_prefix: str = "") -> list[BrokerUser]:
-    """One user per outside team: configure, bind and read its own `ext.<team>.…` queues (and read
-    the events exchange, which binding needs), bind only its granted routing keys, publish nothing
-    (no write on any exchange, and no routing key)."""
+    """One user per outside team: configure nothing (the setup makes its queues; a user that may
+    configure a queue may declare it with `x-overflow: reject-publish` and a small length, and then
+    every publish routed to it is refused, stalling the platform's relays); bind (write) and read
+    only the queues its team's entry names, read its dead-letter queue and the events exchange
+    (which binding needs), bind only its granted routing keys, publish nothing (no write on any
+    exchange, and no routing key)."""
     users = []
+    events = re.escape(EVENTS_EXCHANGE)
     for team in teams:
-        own = rf"^ext\.{re.escape(team.name)}\..*$"
+        own = [re.escape(queue) for queue in team.queue_names()]
         users.append(
             BrokerUser(
                 role=team.user_role,
                 name=f"{user_prefix}{team.user_role}",
-                configure=own,
-                write=own,
-                read=rf"^(ext\.{re.escape(team.name)}\..*|{re.escape(EVENTS_EXCHANGE)})$",
+                configure="^$",
+                write=rf"^({'|'.join(own)})$",
+                read=rf"^({'|'.join([*own, re.escape(team.dead_letter_queue), events])})$",
                 topic_write="^$",
                 topic_read=_exactly(team.routing_keys()),
             )

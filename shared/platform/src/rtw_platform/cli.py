@@ -447,7 +447,8 @@ def broker_setup(
         Path | None,
         typer.Option(
             help="Outside teams and their granted routing keys (deploy/rabbitmq/teams.toml): a user "
-            "per team (password file rtw_amqp_password_ext_<team>); a team no longer listed loses its user."
+            "per team (password file rtw_amqp_password_ext_<team>) and its queues ext.<team>.<queue>; a team "
+            "no longer listed loses its user."
         ),
     ] = None,
     check: Annotated[
@@ -484,6 +485,11 @@ def broker_setup(
         console.print(f"moved onto their service's own dead-letter exchange: {', '.join(result.moved)}")
     if result.revoked:
         console.print(f"access revoked (no longer in the teams file): {', '.join(result.revoked)}")
+    for queue in result.unlike:
+        console.print(
+            f"[yellow]{queue} exists with other arguments than the platform's (declared by its team): "
+            'left alone; replace it (docs/operations.md, "Outside teams")[/yellow]'
+        )
 
 
 def _add_service_commands() -> None:

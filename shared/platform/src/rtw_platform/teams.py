@@ -34,6 +34,10 @@ routed to is full, so one team's backlog would stop the platform's relays (docs/
 A queue argument can only lower a limit (RabbitMQ applies the lower of policy and argument)."""
 
 TEAM_NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+QUEUE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
+DEAD_LETTERS_QUEUE = "dead-letters"
+"""Each team's queue `ext.<team>.dead-letters`, made by the setup beside the ones the file names:
+what the team rejects, and what overflows its queues, through `ext.<team>.overflow`."""
 ERASURE_KEY = CandidateErased.ROUTING_KEY
 _LINKS_TO_A_PERSON = ("candidate_id", "application_id", "application_ids")
 
@@ -80,11 +84,30 @@ class Team(BaseModel):
     name: str
     contact: str = Field(min_length=3, description="Who answers for the team's use of the data.")
     grants: tuple[Grant, ...] = Field(min_length=1)
+    queues: tuple[str, ...] = Field(
+        default=("events",),
+        min_length=1,
+        description="Its queues, `ext.<team>.<queue>` each, made by the setup (the team cannot).",
+    )
 
     @property
     def user_role(self) -> str:
         """The role naming its broker user (`ext-<team>`) and password file."""
         return f"ext-{self.name}"
+
+    def queue_names(self) -> list[str]:
+        """Its queues as the broker names them (`ext.<team>.<queue>`), the file's order."""
+        return [f"ext.{self.name}.{queue}" for queue in self.queues]
+
+    @property
+    def dead_letter_queue(self) -> str:
+        """Its dead-letter queue, made by the setup: what it rejects and what overflows."""
+        return f"ext.{self.name}.{DEAD_LETTERS_QUEUE}"
+
+    @property
+    def overflow_exchange(self) -> str:
+        """Its queues' dead-letter exchange (fanout, to its dead-letter queue)."""
+        return f"ext.{self.name}.overflow"
 
     def routing_keys(self) -> list[str]:
         """The keys it may bind: its grants, and `candidate.erased.v1` if any is personal."""
@@ -97,6 +120,14 @@ class Team(BaseModel):
 def _check(team: Team) -> None:
     if not TEAM_NAME.fullmatch(team.name):  # fullmatch: `$` alone lets a final newline through
         raise TeamsFileInvalid(f"team {team.name!r}: a name is 3 to 32 lower-case letters, digits and dashes")
+    for queue in team.queues:
+        if not QUEUE_NAME.fullmatch(queue) or queue in (DEAD_LETTERS_QUEUE, "overflow"):
+            raise TeamsFileInvalid(
+                f"team {team.name}: queue {queue!r}: a queue is 1 to 41 lower-case letters, digits "
+                f"and dashes, not {DEAD_LETTERS_QUEUE!r} or 'overflow' (the setup makes those)"
+            )
+    if len(set(team.queues)) != len(team.queues):
+        raise TeamsFileInvalid(f"team {team.name}: a queue is listed twice")
     seen: set[str] = set()
     for grant in team.grants:
         event = EVENTS.get(grant.routing_key)
