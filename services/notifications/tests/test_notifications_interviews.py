@@ -17,7 +17,7 @@ from rtw_contracts import (
     OfferMade,
 )
 from rtw_contracts.examples import example
-from rtw_notifications.calendar_invite import Invitation, escape_text, fold, ics, uid_of
+from rtw_notifications.calendar_invite import Invitation, escape_text, fold, ics, sequence_of, uid_of
 from rtw_notifications.domain import interview_end, interview_reminder_window
 from rtw_notifications.memory_store import InMemoryNotificationsStore
 from rtw_notifications.use_cases import councils, erasure, reminders
@@ -251,3 +251,11 @@ async def test_an_erased_candidates_interviews_are_forgotten_and_no_reminder_is_
     before = len(deliveries(uow))
     assert await reminders.send_due_reminders(uow, LINKS, datetime(2031, 6, 2, 9, tzinfo=UTC)) == 0
     assert len(deliveries(uow)) == before
+
+
+def test_the_calendar_sequence_stays_a_32_bit_integer_long_after_2038() -> None:
+    assert sequence_of(datetime(2038, 1, 20, tzinfo=UTC)) < 2**31 - 1  # seconds since 1970 are not
+    assert sequence_of(datetime(2090, 1, 1, tzinfo=UTC)) < 2**31 - 1
+    assert sequence_of(datetime(2026, 12, 5, 10, 0, 1, tzinfo=UTC)) > sequence_of(
+        datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+    )

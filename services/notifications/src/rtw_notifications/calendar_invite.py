@@ -3,7 +3,9 @@ interview, made by hand: one VEVENT, a few properties. Pure (no I/O).
 
 The UID names the match's interview stage, so that an invitation sent again for the same stage
 (the time moved) replaces the one in the calendar rather than adding another; SEQUENCE grows with
-each invitation (the time it was sent, in seconds). Times are written in UTC (`...Z`)."""
+each invitation (the seconds from 1 January 2026 to when it was sent: RFC 5545's integer is 32 bits,
+which seconds since 1970 would overflow in 2038; these last until 2094). Times are written in UTC
+(`...Z`)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,13 @@ from uuid import UUID
 #: Lines are folded at 75 octets (RFC 5545 3.1).
 _FOLD_AT = 75
 PRODUCT = "-//Return to Work//Interviews//EN"
+#: SEQUENCE counts seconds from here (see the module's docstring).
+SEQUENCE_FROM = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def sequence_of(invited_at: datetime) -> int:
+    """The invitation's SEQUENCE: later invitations have larger ones, within 32 bits until 2094."""
+    return max(0, int((invited_at - SEQUENCE_FROM).total_seconds()))
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,7 @@ def ics(invitation: Invitation) -> str:
         "METHOD:REQUEST",
         "BEGIN:VEVENT",
         f"UID:{uid_of(invitation.match_id, invitation.stage)}",
-        f"SEQUENCE:{int(invitation.invited_at.timestamp())}",
+        f"SEQUENCE:{sequence_of(invitation.invited_at)}",
         f"DTSTAMP:{utc(invitation.invited_at)}",
         f"DTSTART:{utc(invitation.starts_at)}",
         f"DTEND:{utc(invitation.ends_at)}",
