@@ -298,6 +298,13 @@ async def test_only_the_candidate_books_and_answers_and_a_new_proposal_replaces_
         foreign = await world.http.request(method, path, json=body, headers=birmingham.headers)
         assert foreign.status_code == 404, (path, foreign.text)
     assert await world.outbox("OfferMade") == []
+    rated = dict.fromkeys(("skills", "experience", "communication"), 3)
+    for odd in (True, "3", 3.0):  # JSON's true is no rating of 1, nor a string or a float one
+        oddly = {**feedback, "ratings": {**rated, "values": odd}}
+        refused = await world.http.put(
+            f"/interviews/{replaced['interview_id']}/feedback", json=oddly, headers=walsall.headers
+        )
+        assert refused.status_code == 422, (odd, refused.text)
     recorded = await world.http.put(
         f"/interviews/{replaced['interview_id']}/feedback", json=feedback, headers=walsall.headers
     )

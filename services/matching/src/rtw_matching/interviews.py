@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 from rtw_contracts import (
     CandidateHired,
     ContractType,
@@ -59,7 +59,8 @@ class SlotsIn(BaseModel):
 class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ratings: dict[str, int] = Field(description="Each of domain.FEEDBACK_CRITERIA rated 1 to 4.")
+    # Strict: JSON's true is not a rating of 1, nor "3" a rating of 3.
+    ratings: dict[str, StrictInt] = Field(description="Each of domain.FEEDBACK_CRITERIA rated 1 to 4.")
     recommendation: str = Field(description="offer, next_stage or not_hired.")
     notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
 
