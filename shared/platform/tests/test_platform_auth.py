@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import jwt
@@ -467,16 +467,18 @@ async def test_a_link_that_is_not_a_valid_sign_in_link_is_refused_saying_why(tok
 
 
 def test_only_admins_and_the_candidate_themself_reach_a_candidates_things() -> None:
-    mine, theirs = uuid4(), uuid4()
+    # Others' ids on both sides of mine: a check comparing them by order would let one through.
+    lower, mine, higher = (UUID(f"{d * 8}-{d * 4}-4{d * 3}-8{d * 3}-{d * 12}") for d in "159")
     candidate = Principal(str(mine), Role.CANDIDATE)
 
     assert candidate.is_candidate(mine)
     assert candidate.is_candidate(str(mine))
     assert candidate.reaches_candidate(mine)
-    assert not candidate.is_candidate(theirs)
-    assert not candidate.reaches_candidate(theirs)
-    assert ADMIN.reaches_candidate(theirs)
-    assert not ADMIN.is_candidate(theirs)
+    for theirs in (lower, higher):
+        assert not candidate.is_candidate(theirs)
+        assert not candidate.reaches_candidate(theirs)
+        assert ADMIN.reaches_candidate(theirs)
+        assert not ADMIN.is_candidate(theirs)
     for role in set(Role) - {Role.ADMIN, Role.CANDIDATE}:
         someone = Principal(str(mine), role)  # another role with the same subject reaches nothing
         assert not someone.is_candidate(mine)
