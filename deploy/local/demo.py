@@ -27,7 +27,13 @@ from typing import Any
 
 import httpx
 from demo_reports import fetch_reports, print_reports  # deploy/local/demo_reports.py
-from demo_story import StoryFailed, adjustment_agreed, interview_to_hire  # deploy/local/demo_story.py
+from demo_story import (
+    StoryFailed,
+    adjustment_agreed,
+    guaranteed_opt_in,
+    interview_to_hire,
+    shortlisted_line,
+)  # deploy/local/demo_story.py
 from faker import Faker
 from rich.console import Console
 from rich.progress import Progress
@@ -216,6 +222,20 @@ async def main() -> int:
                     )
                 progress.advance(task)
 
+        # One more applies as people do (a draft, the e-mailed link), declares a disability and
+        # opts into the guaranteed second stage (Disability Confident).
+        form = applicant(fake, rng, cohort, districts) | {"right_to_work": True}
+        guaranteed, guaranteed_token, lines = await guaranteed_opt_in(
+            http,
+            URLS["applications"],
+            ServiceSettings().token_secret.get_secret_value(),
+            form=form,
+            maildir=Path(os.environ.get("RTW_MAILDIR", "var/demo/mail")),
+        )
+        candidates[guaranteed] = {"token": guaranteed_token, "form": form}
+        for line in lines:
+            console.print(line)
+
         async def screened() -> dict[str, Any] | None:
             funnel = (await http.get(f"{URLS['assessment']}/cohorts/{cohort}/funnel", headers=admin)).json()
             return funnel if funnel.get("applications") == len(candidates) else None
@@ -243,13 +263,14 @@ async def main() -> int:
             return found if len(found) >= min(SHORTLIST, 1) else None
 
         shortlisted = await wait_for("invitations", invited)
+        console.print(await shortlisted_line(http, URLS["applications"], guaranteed, guaranteed_token))
         answers = {
             "ict-problem": "I rebuilt a repairs booking service for tenants.",
             "ict-change": "Cloud hosting and continuous delivery; I am retraining.",
             "ict-council": "Public service matters to me.",
         }
         # One candidate asks for written answers instead of the one-way video; an admin agrees.
-        adjusted = shortlisted[0]
+        adjusted = next(a for a in shortlisted if a != guaranteed)
         for line in await adjustment_agreed(
             http,
             URLS["applications"],

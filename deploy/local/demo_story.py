@@ -7,12 +7,14 @@ the CSRF cookie and field). Each function returns the story's lines, one a step.
 from __future__ import annotations
 
 import asyncio
+import email
 import json
 import re
 import secrets
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rtw_platform.auth import Principal, Role, issue_session_token
@@ -35,10 +37,10 @@ def _checked(response: httpx.Response, step: str, *expected: int) -> httpx.Respo
 
 
 def browser(secret: str, principal: Principal) -> tuple[dict[str, str], str]:
-    """The cookies of a browser signed in as `principal` (a session and a CSRF cookie), and the
-    CSRF token its forms send."""
+    """The Cookie header of a browser signed in as `principal` (a session and a CSRF cookie), and
+    the CSRF token its forms send."""
     csrf = secrets.token_urlsafe(16)
-    return {"rtw_session": issue_session_token(secret, principal), "rtw_csrf": csrf}, csrf
+    return {"Cookie": f"rtw_session={issue_session_token(secret, principal)}; rtw_csrf={csrf}"}, csrf
 
 
 async def adjustment_agreed(
@@ -59,14 +61,14 @@ async def adjustment_agreed(
         await http.post(
             page,
             data={"csrf_token": csrf, "kinds": WRITTEN, "details": "Speaking to a camera is hard for me."},
-            cookies=cookies,
+            headers=cookies,
         ),
         "asking for an adjustment",
         303,
     )
     staff, staff_csrf = browser(secret, Principal(subject="demo-admin", role=Role.ADMIN))
     listed = _checked(
-        await http.get(f"{applications_url}/admin/adjustments", cookies=staff), "the adjustments page", 200
+        await http.get(f"{applications_url}/admin/adjustments", headers=staff), "the adjustments page", 200
     ).text
     view = _checked(
         await http.get(f"{applications_url}/applications/{application_id}", headers=_bearer(candidate_token)),
@@ -84,7 +86,7 @@ async def adjustment_agreed(
         await http.post(
             f"{applications_url}/admin/adjustments/{request_id}",
             data={"csrf_token": staff_csrf, "decision": "agreed", "agreed": WRITTEN, "reason": ""},
-            cookies=staff,
+            headers=staff,
         ),
         "agreeing the adjustment",
         303,
@@ -212,3 +214,134 @@ async def interview_to_hire(
 
 def _bearer(access_token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access_token}"}
+
+
+def sign_in_token(maildir: Path, address: str) -> str | None:
+    """The token of the latest sign-in link e-mailed to `address` (what its owner would follow)."""
+    folder = maildir / "new"
+    if not folder.is_dir():
+        return None
+    found = None
+    for mail in sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime):
+        message = email.message_from_bytes(mail.read_bytes())
+        if message.get("To", "").strip().lower() != address.lower():
+            continue
+        for part in message.walk():
+            payload = part.get_payload(decode=True)
+            if part.get_content_type() == "text/plain" and isinstance(payload, bytes):
+                text = payload.decode("utf-8", errors="replace")
+                if link := re.search(r"/sign-in/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)", text):
+                    found = link.group(1)
+    return found
+
+
+async def guaranteed_opt_in(
+    http: httpx.AsyncClient,
+    applications_url: str,
+    secret: str,
+    *,
+    form: dict[str, Any],
+    maildir: Path,
+    settle_s: float = 60,
+) -> tuple[str, str, list[str]]:
+    """A candidate who declares a disability applies the way people do: starts a draft (a link is
+    e-mailed), follows the link, answers, opts into the guaranteed second stage (Disability
+    Confident) on its page, and sends the application. Returns its id, the candidate's token and
+    the story's lines."""
+    _checked(
+        await http.post(
+            f"{applications_url}/applications/drafts",
+            json={k: form[k] for k in ("cohort_id", "email", "given_name", "family_name")},
+        ),
+        "starting a draft",
+        202,
+    )
+    deadline = time.monotonic() + settle_s
+    link = sign_in_token(maildir, form["email"])
+    while link is None and time.monotonic() < deadline:  # e-mailed as the event arrives
+        await asyncio.sleep(0.5)
+        link = sign_in_token(maildir, form["email"])
+    if link is None:
+        raise StoryFailed(f"no sign-in link reached {form['email']} in {maildir}/new")
+    signed = _checked(
+        await http.post(f"{applications_url}/sign-in/token", json={"token": link}),
+        "following the e-mailed link",
+        200,
+    ).json()
+    candidate = _bearer(signed["access_token"])
+    draft = _checked(
+        await http.post(
+            f"{applications_url}/candidates/me/applications",
+            headers=candidate,
+            json={"cohort_id": form["cohort_id"]},
+        ),
+        "opening the draft",
+        201,
+    ).json()
+    application_id = draft["application_id"]
+    answers = {k: v for k, v in form.items() if k not in ("cohort_id", "email", "equality_monitoring")}
+    _checked(
+        await http.patch(
+            f"{applications_url}/applications/{application_id}", headers=candidate, json=answers
+        ),
+        "saving the draft's answers",
+        200,
+    )
+    _checked(
+        await http.put(
+            f"{applications_url}/applications/{application_id}/equality-monitoring",
+            headers=candidate,
+            json={**form.get("equality_monitoring", {}), "disability": "yes"},
+        ),
+        "answering the equality-monitoring questions",
+        204,
+    )
+    cookies, csrf = browser(secret, Principal(subject=signed["candidate_id"], role=Role.CANDIDATE))
+    opted = _checked(
+        await http.post(
+            f"{applications_url}/application/{application_id}/guaranteed-second-stage",
+            data={"csrf_token": csrf, "guaranteed": "yes"},
+            headers=cookies,
+        ),
+        "opting into the guaranteed second stage",
+        303,
+    )
+    if "guaranteed-second-stage" in opted.headers.get("location", ""):
+        raise StoryFailed("opting into the guaranteed second stage was refused")
+    sent = _checked(
+        await http.post(f"{applications_url}/applications/{application_id}/submit", headers=candidate),
+        "sending the application",
+        200,
+        201,
+    ).json()
+    return (
+        application_id,
+        signed["access_token"],
+        [
+            f"Guaranteed second stage: {sent['reference']} declared a disability and opted in while "
+            "drafting (Disability Confident)."
+        ],
+    )
+
+
+async def shortlisted_line(
+    http: httpx.AsyncClient,
+    applications_url: str,
+    application_id: str,
+    candidate_token: str,
+    settle_s: float = 60,
+) -> str:
+    """Where the guaranteed candidate's application stands once shortlisting has reached it."""
+    deadline = time.monotonic() + settle_s
+    while True:
+        view = _checked(
+            await http.get(
+                f"{applications_url}/applications/{application_id}", headers=_bearer(candidate_token)
+            ),
+            "the guaranteed candidate's application",
+            200,
+        ).json()
+        if view["status"] not in ("submitted", "eligible") or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)  # the shortlisting is heard of as its events arrive
+    return f"Guaranteed second stage: after shortlisting, {view['reference']} is {view['status']}."

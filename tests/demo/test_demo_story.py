@@ -8,12 +8,20 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 from uuid import uuid4
 
 import httpx
 import pytest
-from demo_story import StoryFailed, adjustment_agreed, calendar_mails, interview_to_hire
+from demo_story import (
+    StoryFailed,
+    adjustment_agreed,
+    calendar_mails,
+    guaranteed_opt_in,
+    interview_to_hire,
+    shortlisted_line,
+)
 from rtw_platform.auth import Role, verify_session_token
 
 pytestmark = pytest.mark.unit
@@ -119,7 +127,7 @@ class Matching:
         self.asked: list[tuple[str, str, object, str]] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content) if request.content else None
+        body: dict[str, Any] = json.loads(request.content) if request.content else {}
         self.asked.append((request.method, request.url.path, body, request.headers.get("authorization", "")))
         path = request.url.path
         if path == f"/matches/{MATCH}/interview-slots":
@@ -182,3 +190,85 @@ def test_only_calendar_invitations_are_counted(tmp_path: Path) -> None:
     (tmp_path / "new" / "a").write_bytes(b"Content-Type: text/calendar\r\n")
     (tmp_path / "new" / "b").write_bytes(b"Content-Type: text/plain\r\n")
     assert calendar_mails(tmp_path) == 1
+
+
+class Drafting:
+    """The applications service as a person applying meets it: a draft whose link is e-mailed (to
+    the mail catcher's folder), the link traded for a token, answers, the Disability Confident
+    page, sending; shortlisting is heard of after a while."""
+
+    def __init__(self, maildir: Path) -> None:
+        self.maildir = maildir
+        self.asked: list[tuple[str, str, object]] = []
+        self.views = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        body: object = None
+        if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            body = {**parse_qs(request.content.decode()), "cookie": request.headers.get("cookie", "")}
+        elif request.content:
+            body = json.loads(request.content)
+        self.asked.append((request.method, path, body))
+        if path == "/applications/drafts":
+            link = f"http://127.0.0.1:8080/applications/sign-in/{'a' * 20}.{'b' * 30}.{'c' * 10}"
+            (self.maildir / "new" / "link").write_text(
+                f"To: {EMAIL}\nSubject: Continue your application\nContent-Type: text/plain\n\nFollow {link}\n"
+            )
+            return httpx.Response(202, json={"message": "We have e-mailed a link"})
+        if path == "/sign-in/token":
+            return httpx.Response(200, json={"access_token": "drafting-token", "candidate_id": CANDIDATE})
+        if path == "/candidates/me/applications":
+            return httpx.Response(201, json={"application_id": APPLICATION, "status": "draft"})
+        if path == f"/applications/{APPLICATION}" and request.method == "PATCH":
+            return httpx.Response(200, json={"application_id": APPLICATION})
+        if path == f"/applications/{APPLICATION}/equality-monitoring":
+            return httpx.Response(204)
+        if path == f"/application/{APPLICATION}/guaranteed-second-stage":
+            return httpx.Response(303, headers={"location": f"/application/{APPLICATION}"})
+        if path == f"/applications/{APPLICATION}/submit":
+            return httpx.Response(200, json={"reference": "RTW-ICT-000171", "status": "submitted"})
+        if path == f"/applications/{APPLICATION}":
+            self.views += 1
+            status = "submitted" if self.views < 3 else "shortlisted"
+            return httpx.Response(200, json={"reference": "RTW-ICT-000171", "status": status})
+        return httpx.Response(404, json={"detail": "not found"})
+
+
+EMAIL = "dawn.7431@example.org"
+
+
+async def test_the_guaranteed_second_stage_is_opted_into_while_drafting(tmp_path: Path) -> None:
+    (tmp_path / "new").mkdir()
+    service = Drafting(tmp_path)
+    form = {
+        "cohort_id": "ict-demo",
+        "email": EMAIL,
+        "given_name": "Dawn",
+        "family_name": "Rees",
+        "right_to_work": True,
+        "equality_monitoring": {"sex": "female", "disability": "no"},
+    }
+    async with httpx.AsyncClient(transport=httpx.MockTransport(service)) as http:
+        application_id, token, lines = await guaranteed_opt_in(
+            http, "http://apps", SECRET, form=form, maildir=tmp_path, settle_s=1
+        )
+        after = await shortlisted_line(http, "http://apps", application_id, token, settle_s=5)
+    assert (application_id, token) == (APPLICATION, "drafting-token")
+    assert "RTW-ICT-000171 declared a disability and opted in while drafting" in lines[0]
+    assert after == "Guaranteed second stage: after shortlisting, RTW-ICT-000171 is shortlisted."
+    asked = {path: body for _, path, body in service.asked}
+    assert asked["/sign-in/token"] == {"token": f"{'a' * 20}.{'b' * 30}.{'c' * 10}"}  # the e-mailed link's
+    assert asked[f"/applications/{APPLICATION}/equality-monitoring"] == {"sex": "female", "disability": "yes"}
+    patched = next(b for m, p, b in service.asked if m == "PATCH")
+    assert isinstance(patched, dict)
+    assert "email" not in patched  # the answers only
+    assert patched["right_to_work"] is True
+    opted = asked[f"/application/{APPLICATION}/guaranteed-second-stage"]
+    assert isinstance(opted, dict)
+    assert opted["guaranteed"] == ["yes"]
+    assert f"rtw_csrf={opted['csrf_token'][0]}" in opted["cookie"]
+    order = [path for _, path, _ in service.asked]
+    assert order.index(f"/application/{APPLICATION}/guaranteed-second-stage") < order.index(
+        f"/applications/{APPLICATION}/submit"
+    )
