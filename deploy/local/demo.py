@@ -22,10 +22,18 @@ import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 from demo_reports import fetch_reports, print_reports  # deploy/local/demo_reports.py
+from demo_story import (
+    StoryFailed,
+    adjustment_agreed,
+    guaranteed_opt_in,
+    interview_to_hire,
+    shortlisted_line,
+)  # deploy/local/demo_story.py
 from faker import Faker
 from rich.console import Console
 from rich.progress import Progress
@@ -214,6 +222,20 @@ async def main() -> int:
                     )
                 progress.advance(task)
 
+        # One more applies as people do (a draft, the e-mailed link), declares a disability and
+        # opts into the guaranteed second stage (Disability Confident).
+        form = applicant(fake, rng, cohort, districts) | {"right_to_work": True}
+        guaranteed, guaranteed_token, lines = await guaranteed_opt_in(
+            http,
+            URLS["applications"],
+            ServiceSettings().token_secret.get_secret_value(),
+            form=form,
+            maildir=Path(os.environ.get("RTW_MAILDIR", "var/demo/mail")),
+        )
+        candidates[guaranteed] = {"token": guaranteed_token, "form": form}
+        for line in lines:
+            console.print(line)
+
         async def screened() -> dict[str, Any] | None:
             funnel = (await http.get(f"{URLS['assessment']}/cohorts/{cohort}/funnel", headers=admin)).json()
             return funnel if funnel.get("applications") == len(candidates) else None
@@ -241,14 +263,30 @@ async def main() -> int:
             return found if len(found) >= min(SHORTLIST, 1) else None
 
         shortlisted = await wait_for("invitations", invited)
+        console.print(await shortlisted_line(http, URLS["applications"], guaranteed, guaranteed_token))
         answers = {
             "ict-problem": "I rebuilt a repairs booking service for tenants.",
             "ict-change": "Cloud hosting and continuous delivery; I am retraining.",
             "ict-council": "Public service matters to me.",
         }
+        # One candidate asks for written answers instead of the one-way video; an admin agrees.
+        adjusted = next(a for a in shortlisted if a != guaranteed)
+        for line in await adjustment_agreed(
+            http,
+            URLS["applications"],
+            ServiceSettings().token_secret.get_secret_value(),
+            application_id=adjusted,
+            candidate_id=subject_of(candidates[adjusted]["token"]),
+            candidate_token=candidates[adjusted]["token"],
+            answers=answers,
+        ):
+            console.print(line)
         with Progress(console=console) as progress:
             task = progress.add_task("second stages", total=len(shortlisted))
             for application_id in shortlisted:
+                if application_id == adjusted:
+                    progress.advance(task)
+                    continue  # sent above, as written answers
                 if rng.random() < 0.05:
                     progress.advance(task)
                     continue  # some drop out
@@ -338,6 +376,7 @@ async def main() -> int:
         councils = rng.sample([c for c in reference.councils().values() if c.nation == "England"], 12)
         hires = 0
         hired_people: set[str] = set()  # each person is hired once, by one council
+        interviewed = False  # the first accepted match goes through slots, a booking and an offer
         with Progress(console=console) as progress:
             task = progress.add_task("councils recruit", total=len(councils))
             for council in councils:
@@ -410,6 +449,22 @@ async def main() -> int:
                         headers={"Authorization": f"Bearer {who['token']}"},
                         json={"response": answer},
                     )
+                    if answer == "accepted" and not interviewed:
+                        interviewed = True
+                        for line in await interview_to_hire(
+                            http,
+                            URLS["matching"],
+                            match_id=match_id,
+                            recruiter=recruiter,
+                            candidate_id=subject_of(who["token"]),
+                            candidate_token=who["token"],
+                            maildir=Path(os.environ.get("RTW_MAILDIR", "var/demo/mail")),
+                            today=today,
+                        ):
+                            console.print(line)
+                        hires += 1
+                        hired_people.add(result["candidate_ref"])
+                        break
                     if answer == "accepted" and hires < 8:
                         await http.post(
                             f"{URLS['matching']}/matches/{match_id}/interview",
@@ -500,4 +555,8 @@ async def _enrolment(http: httpx.AsyncClient, candidate_id: str, access_token: s
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    try:
+        sys.exit(asyncio.run(main()))
+    except StoryFailed as failed:
+        console.print(f"[red]demo: {failed}[/red]")
+        sys.exit(1)

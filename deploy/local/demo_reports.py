@@ -37,6 +37,7 @@ QUESTIONS = {
     "ethnicity": "Ethnic group",
     "disability": "Disability",
     "caring": "Caring responsibilities",
+    "adjustments": "Reasonable adjustments agreed",
 }
 FAIRNESS_STEPS = ("eligible", "shortlisted", "selected", "hired")
 

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.unit
 START = datetime(2026, 9, 1, tzinfo=UTC)
 
 
-def person(last_step: str, *, sex: str = "female", hired: bool = False) -> reports.Person:
+def person(
+    last_step: str, *, sex: str = "female", hired: bool = False, adjusted: bool = False
+) -> reports.Person:
     steps = [s for s, _ in reports.FUNNEL]
     reached = {
         step: START + timedelta(days=3 * i) for i, step in enumerate(steps[: steps.index(last_step) + 1])
@@ -36,14 +38,17 @@ def person(last_step: str, *, sex: str = "female", hired: bool = False) -> repor
         max_travel_km=40,
         reached=reached,
         codes={},
-        equality={"sex": sex},
+        equality={
+            "sex": sex,
+            "adjustments": reports.WITH_ADJUSTMENTS if adjusted else reports.WITHOUT_ADJUSTMENTS,
+        },
         hires=(reports.HireFacts(uuid4(), 30),) if hired else (),
     )
 
 
 def people() -> list[reports.Person]:
-    cohort = [person("submitted") for _ in range(6)]  # 6 women, submitted only
-    cohort += [person("selected") for _ in range(4)]  # 4 more women, selected
+    cohort = [person("submitted", adjusted=i < 3) for i in range(6)]  # 6 women, submitted only
+    cohort += [person("selected", adjusted=i < 2) for i in range(4)]  # 4 more women, selected
     cohort += [person("hired", hired=True) for _ in range(3)]  # 3 women hired
     cohort += [person("selected", sex="male") for _ in range(3)]  # 3 men: fewer than 5
     return cohort
@@ -143,6 +148,18 @@ def test_fairness_keeps_small_groups_unshown() -> None:
     assert men[2] == "fewer than 5"
     assert men[3:] == ["not shown"] * 4
     assert "100%" not in text.split("Fairness")[1].split("Savings")[0]  # the men's real rate, unshown
+
+
+def test_fairness_shows_the_reports_adjustments_row() -> None:
+    """5 people with adjustments agreed (2 selected), 11 without (8 selected, 3 of them hired)."""
+    text = printed(payloads())
+    adjusted = row(text, "Reasonable adjustments agreed", "With adjustments")
+    assert adjusted[2] == "5"
+    assert adjusted[5] == "40% (0.55)*"  # selected: 2 of 5, against 8 of 11
+    without = row(text, "Reasonable adjustments agreed", "Without adjustments")
+    assert without[2] == "11"
+    assert without[5] == "73% (1.00)"
+    assert without[6] == "27% (1.00)"  # hired: 3 of 11
 
 
 def test_savings_are_the_reports_totals_not_the_demos_arithmetic() -> None:
