@@ -201,7 +201,9 @@ async def _through_an_exchange_of_its_own(url: str, exchange: str, **routes: str
     connection = await aio_pika.connect(url, timeout=10)
     try:
         channel = await connection.channel(publisher_confirms=True)
-        arguments = {"alternate-exchange": routes["alternate"]} if "alternate" in routes else {}
+        arguments: dict[str, Any] = (
+            {"alternate-exchange": routes["alternate"]} if "alternate" in routes else {}
+        )
         own = await channel.declare_exchange(
             exchange, aio_pika.ExchangeType.TOPIC, durable=True, arguments=arguments
         )
@@ -231,7 +233,9 @@ async def test_a_key_not_its_own_through_an_alternate_or_bound_exchange_reaches_
         await _through_an_exchange_of_its_own(
             assessment, "assessment.ae-own", alternate="rtw.publish.assessment"
         )
-        await _through_an_exchange_of_its_own(assessment, "assessment.e2e-own", bound="rtw.publish.assessment")
+        await _through_an_exchange_of_its_own(
+            assessment, "assessment.e2e-own", bound="rtw.publish.assessment"
+        )
         await _publish(assessment, "rtw.publish.assessment", OWN, "marker")
         assert await _settled(subscriber, "training.probe") == []
     finally:
