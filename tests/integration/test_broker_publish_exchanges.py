@@ -193,6 +193,82 @@ async def test_dead_lettering_into_its_own_dead_letter_exchange_still_works(set_
         await connection.close()
 
 
+async def _through_an_exchange_of_its_own(url: str, exchange: str, **routes: str) -> None:
+    """As assessment's user (which may configure `assessment.…` names, exchanges too): an
+    exchange of its own, routing what it cannot route onwards to `alternate` and bound to `bound`
+    (an exchange-to-exchange binding for every key), then a publish of NOT_OWN to it (no topic
+    permission covers an exchange it made)."""
+    connection = await aio_pika.connect(url, timeout=10)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        arguments: dict[str, Any] = (
+            {"alternate-exchange": routes["alternate"]} if "alternate" in routes else {}
+        )
+        own = await channel.declare_exchange(
+            exchange, aio_pika.ExchangeType.TOPIC, durable=True, arguments=arguments
+        )
+        if "bound" in routes:
+            destination = await channel.get_exchange(routes["bound"], ensure=False)
+            await destination.bind(own, routing_key="#")
+        await own.publish(aio_pika.Message(b"{}", message_id="forged"), routing_key=NOT_OWN)
+    finally:
+        await connection.close()
+
+
+async def test_a_key_not_its_own_through_an_alternate_or_bound_exchange_reaches_no_subscriber(
+    set_up: Broker,
+) -> None:
+    """Neither an alternate exchange nor an exchange-to-exchange binding is checked against topic
+    permissions when a message passes through it: towards `rtw.events` or another service's
+    exchange they are refused (write), and through its own publishing exchange the bindings hold."""
+    broker = set_up
+    subscriber = await _subscriber(broker, "training.probe", OWN, NOT_OWN)
+    assessment = broker.url("assessment")
+    try:
+        for target in ("rtw.events", "rtw.publish.applications"):
+            with pytest.raises(ChannelAccessRefused, match="ACCESS_REFUSED"):
+                await _through_an_exchange_of_its_own(assessment, "assessment.ae", alternate=target)
+            with pytest.raises(ChannelAccessRefused, match="ACCESS_REFUSED"):
+                await _through_an_exchange_of_its_own(assessment, "assessment.e2e", bound=target)
+        await _through_an_exchange_of_its_own(
+            assessment, "assessment.ae-own", alternate="rtw.publish.assessment"
+        )
+        await _through_an_exchange_of_its_own(
+            assessment, "assessment.e2e-own", bound="rtw.publish.assessment"
+        )
+        await _publish(assessment, "rtw.publish.assessment", OWN, "marker")
+        assert await _settled(subscriber, "training.probe") == []
+    finally:
+        await subscriber.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known hole (docs/operations.md, 'Publishing exchange per service'): a service user "
+    "configures its own queues, arguments included, and RabbitMQ has no permission on arguments "
+    "(an operator policy cannot set overflow): closing it needs the setup to declare the services' "
+    "queues, as it does the teams'",
+)
+async def test_a_service_cannot_make_another_services_publishes_refused(set_up: Broker) -> None:
+    """A queue of assessment's, bound to a key it consumes and declared with `x-overflow:
+    reject-publish` and no room, makes the broker nack every publish of that key by its producer
+    (matching), so that producer's relay would retry it for ever."""
+    broker = set_up
+    key = "match.candidate-hired.v1"  # matching produces it; assessment consumes it
+    connection = await aio_pika.connect(broker.url("assessment"), timeout=10)
+    try:
+        channel = await connection.channel()
+        blocking = await channel.declare_queue(
+            "assessment.full", durable=True, arguments={"x-overflow": "reject-publish", "x-max-length": 0}
+        )
+        await blocking.bind(await channel.get_exchange("rtw.events", ensure=False), routing_key=key)
+    except ChannelAccessRefused:
+        return  # refused: the hole is closed
+    finally:
+        await connection.close()
+    await _publish(broker.url("matching"), "rtw.publish.matching", key, "hired")
+
+
 def _api() -> httpx.Client:
     return httpx.Client(base_url=f"{MANAGEMENT}/api", auth=("guest", "guest"), timeout=15)
 
