@@ -123,7 +123,11 @@ class ServiceRuntime:
         self.engine = create_engine(
             settings.sqlalchemy_url(), definition.schema, pool_size=settings.db_pool_size
         )
-        self.uow_factory = UnitOfWorkFactory(self.engine, definition.metadata)
+        self.uow_factory = UnitOfWorkFactory(
+            self.engine,
+            definition.metadata,
+            publishes=frozenset(event.ROUTING_KEY for event in definition.publishes),
+        )
         self.sessions = SessionRevocations(self.uow_factory, definition.name, definition.schema)
         self.failure_policy = ConsumerFailurePolicy(
             service=definition.name,

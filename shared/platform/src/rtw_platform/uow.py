@@ -65,8 +65,10 @@ class UnitOfWork:
         owns_transaction: bool = True,
         outbox_sink: list[PendingEvent] | None = None,
         wake_relay: Callable[[], None] | None = None,
+        publishes: frozenset[str] | None = None,
     ) -> None:
         self.session = session
+        self._publishes = publishes
         self._owns_transaction = owns_transaction
         self._outbox_sink = outbox_sink
         self._wake_relay = wake_relay
@@ -102,7 +104,16 @@ class UnitOfWork:
 
     def publish(self, *events: Event) -> None:
         """Queue events to be written to the outbox in this transaction (each with the current
-        trace, which the relay and the consumers continue)."""
+        trace, which the relay and the consumers continue). An event whose routing key the service
+        does not list among what it publishes is refused here: its publishing exchange is bound to
+        `rtw.events` for the listed keys only, so it would reach nobody."""
+        if self._publishes is not None:
+            unlisted = sorted({e.ROUTING_KEY for e in events} - self._publishes)
+            if unlisted:
+                raise ValueError(
+                    f"{', '.join(unlisted)} is not among the events this service publishes "
+                    "(ServiceDefinition.publishes): it would reach no subscriber"
+                )
         traceparent = current_traceparent()
         self._events.extend((event, traceparent) for event in events)
 
@@ -180,9 +191,13 @@ class UnitOfWork:
 class UnitOfWorkFactory:
     """Makes a fresh unit of work per use case, sharing one engine."""
 
-    def __init__(self, engine: AsyncEngine, metadata: MetaData) -> None:
+    def __init__(
+        self, engine: AsyncEngine, metadata: MetaData, *, publishes: frozenset[str] | None = None
+    ) -> None:
         self.engine = engine
         self.metadata = metadata
+        #: The routing keys its units of work may publish (None: any, as in tests of the platform).
+        self.publishes = publishes
         self._sessions: Callable[[], AsyncSession] = async_sessionmaker(
             engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -194,7 +209,9 @@ class UnitOfWorkFactory:
         self._wake_relay = wake
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions(), self.metadata, wake_relay=self._wake_relay)
+        return UnitOfWork(
+            self._sessions(), self.metadata, wake_relay=self._wake_relay, publishes=self.publishes
+        )
 
     def session(self) -> AsyncSession:
         """A new session (the caller manages its transaction)."""
@@ -210,6 +227,7 @@ class UnitOfWorkFactory:
             owns_transaction=False,
             outbox_sink=outbox_sink,
             wake_relay=self._wake_relay,
+            publishes=self.publishes,
         )
 
     async def write_outbox(self, session: AsyncSession, events: list[PendingEvent]) -> None:
