@@ -30,7 +30,7 @@ from rtw_platform.uow import UnitOfWork
 from . import domain, store
 from .interview_views import interview_view, offer_view
 from .models import CandidateMatch, Interview, Offer, Vacancy
-from .outreach import PLACE_MAX, Written, _councils_match, _match, _move
+from .outreach import PLACE_MAX, Written, _councils_match, _match, _move, about
 
 NO_INTERVIEW = "No interview with that id."
 NO_OFFER = "No offer with that id."
@@ -124,13 +124,8 @@ async def propose_slots(uow: UnitOfWork, match_id: UUID, body: SlotsIn, principa
     uow.session.add(interview)
     uow.publish(
         InterviewSlotsProposed(
-            correlation_id=match.application_id,
+            **about(match),
             interview_id=interview.id,
-            match_id=match.id,
-            vacancy_id=match.vacancy_id,
-            council_id=match.council_id,
-            candidate_id=match.candidate_id,
-            application_id=match.application_id,
             stage=interview.stage,
             slots=len(starts),
             proposed_at=now,
@@ -177,13 +172,8 @@ async def book(uow: UnitOfWork, interview_id: UUID, slot: int, principal: Princi
     uow.session.add(match)
     uow.publish(
         InterviewInvited(
-            correlation_id=match.application_id,
+            **about(match),
             interview_id=interview.id,
-            match_id=match.id,
-            vacancy_id=match.vacancy_id,
-            council_id=match.council_id,
-            candidate_id=match.candidate_id,
-            application_id=match.application_id,
             starts_at=starts,
             ends_at=starts + timedelta(minutes=interview.minutes),
             stage=interview.stage,
@@ -259,13 +249,8 @@ async def make_offer(uow: UnitOfWork, match_id: UUID, body: OfferIn, principal: 
     uow.session.add(offer)
     uow.publish(
         OfferMade(
-            correlation_id=match.application_id,
+            **about(match),
             offer_id=offer.id,
-            match_id=match.id,
-            vacancy_id=match.vacancy_id,
-            council_id=match.council_id,
-            candidate_id=match.candidate_id,
-            application_id=match.application_id,
             made_at=now,
         )
     )
@@ -293,13 +278,8 @@ async def answer_offer(
     uow.session.add(offer)
     uow.session.add(match)
     answered = OfferAnswered(
-        correlation_id=match.application_id,
+        **about(match),
         offer_id=offer.id,
-        match_id=match.id,
-        vacancy_id=match.vacancy_id,
-        council_id=match.council_id,
-        candidate_id=match.candidate_id,
-        application_id=match.application_id,
         response=response,
         answered_at=now,
     )
@@ -311,13 +291,8 @@ async def answer_offer(
             uow.session.add(vacancy)
         uow.publish(
             CandidateHired(
-                correlation_id=match.application_id,
+                **about(match),
                 causation_id=answered.event_id,
-                match_id=match.id,
-                vacancy_id=match.vacancy_id,
-                council_id=match.council_id,
-                candidate_id=match.candidate_id,
-                application_id=match.application_id,
                 start_date=offer.start_date,
                 hours_per_week=offer.hours_per_week,
                 salary_band=SalaryBand(min_pence=offer.salary_pence, max_pence=offer.salary_pence),

@@ -81,6 +81,19 @@ def _move(match: CandidateMatch, to: str) -> None:
     match.updated_at = datetime.now(UTC)
 
 
+def about(match: CandidateMatch) -> dict[str, Any]:
+    """What every event about a match says of it: the match, its vacancy, council, candidate and
+    application (the application's id is the correlation id)."""
+    return {
+        "correlation_id": match.application_id,
+        "match_id": match.id,
+        "vacancy_id": match.vacancy_id,
+        "council_id": match.council_id,
+        "candidate_id": match.candidate_id,
+        "application_id": match.application_id,
+    }
+
+
 async def _match(uow: UnitOfWork, match_id: UUID) -> CandidateMatch:
     match = await uow.session.get(CandidateMatch, match_id)
     if match is None or match.status == "withdrawn":
@@ -145,12 +158,7 @@ async def reach_out(
     uow.session.add(match)
     uow.publish(
         ReachOutSent(
-            correlation_id=match.application_id,
-            match_id=match.id,
-            vacancy_id=match.vacancy_id,
-            council_id=match.council_id,
-            candidate_id=match.candidate_id,
-            application_id=match.application_id,
+            **about(match),
             sent_at=datetime.now(UTC),
         )
     )
@@ -171,12 +179,7 @@ async def respond(
     uow.session.add(match)
     uow.publish(
         MatchResponded(
-            correlation_id=match.application_id,
-            match_id=match.id,
-            vacancy_id=match.vacancy_id,
-            council_id=match.council_id,
-            candidate_id=match.candidate_id,
-            application_id=match.application_id,
+            **about(match),
             response=answer.response,
             responded_at=datetime.now(UTC),
         )
@@ -219,13 +222,8 @@ async def interview(
     uow.session.add(match)
     uow.publish(
         InterviewInvited(
-            correlation_id=match.application_id,
+            **about(match),
             interview_id=match.interview_id,
-            match_id=match.id,
-            vacancy_id=match.vacancy_id,
-            council_id=match.council_id,
-            candidate_id=match.candidate_id,
-            application_id=match.application_id,
             starts_at=when.at,
             place=when.place,
             invited_at=match.updated_at,
@@ -269,12 +267,7 @@ async def record_outcome(
     assert outcome.salary_band is not None
     uow.publish(
         CandidateHired(
-            correlation_id=match.application_id,
-            match_id=match.id,
-            vacancy_id=match.vacancy_id,
-            council_id=match.council_id,
-            candidate_id=match.candidate_id,
-            application_id=match.application_id,
+            **about(match),
             start_date=outcome.start_date,
             hours_per_week=outcome.hours_per_week,
             salary_band=outcome.salary_band,
