@@ -97,6 +97,7 @@ def test_text_is_escaped_and_long_lines_fold_within_75_octets_without_splitting_
 def test_an_interview_without_an_end_lasts_an_hour() -> None:
     assert interview_end(STARTS, None) == STARTS + timedelta(hours=1)
     assert interview_end(STARTS, STARTS - timedelta(minutes=5)) == STARTS + timedelta(hours=1)
+    assert interview_end(STARTS, STARTS) == STARTS + timedelta(hours=1)  # no zero-length entry
     assert interview_end(STARTS, STARTS + timedelta(minutes=30)) == STARTS + timedelta(minutes=30)
 
 
